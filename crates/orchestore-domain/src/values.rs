@@ -1,0 +1,363 @@
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::DomainError;
+
+/// Declares a string newtype whose only constructor is `parse`.
+macro_rules! string_value {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.0, f)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+fn trimmed_within(
+    field: &'static str,
+    raw: &str,
+    max_chars: usize,
+) -> Result<String, DomainError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(DomainError::invalid(field, "must not be empty"));
+    }
+    let chars = value.chars().count();
+    if chars > max_chars {
+        return Err(DomainError::invalid(
+            field,
+            format!("must be at most {max_chars} characters, got {chars}"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+string_value!(
+    /// A task title: trimmed, 1 to 500 characters, no control characters.
+    Title
+);
+
+impl Title {
+    pub const MAX_CHARS: usize = 500;
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        trimmed_within("title", raw, Self::MAX_CHARS).map(Self)
+    }
+}
+
+string_value!(
+    /// A display name (organization, project, user): trimmed, 1 to 200 characters.
+    Name
+);
+
+impl Name {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        trimmed_within(field, raw, Self::MAX_CHARS).map(Self)
+    }
+}
+
+string_value!(
+    /// Free text (task or project description), at most 20,000 characters; may be empty.
+    Description
+);
+
+impl Description {
+    pub const MAX_CHARS: usize = 20_000;
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        let chars = raw.chars().count();
+        if chars > Self::MAX_CHARS {
+            return Err(DomainError::invalid(
+                field,
+                format!("must be at most {} characters, got {chars}", Self::MAX_CHARS),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn empty() -> Self {
+        Self(String::new())
+    }
+}
+
+string_value!(
+    /// A URL-safe identifier: 1 to 63 of `a-z`, `0-9` and `-`, not starting or ending with `-`.
+    Slug
+);
+
+impl Slug {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        let value = raw.trim();
+        let valid_chars = value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if value.is_empty()
+            || value.len() > 63
+            || !valid_chars
+            || value.starts_with('-')
+            || value.ends_with('-')
+        {
+            return Err(DomainError::invalid(
+                field,
+                "must be 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-'",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+string_value!(
+    /// An email address, trimmed and lower-cased so that uniqueness ignores case.
+    Email
+);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let value = raw.trim().to_lowercase();
+        let well_formed = value.len() <= 254
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+            && value.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+            });
+        if !well_formed {
+            return Err(DomainError::invalid(
+                "email",
+                "must be an address of the form name@domain",
+            ));
+        }
+        Ok(Self(value))
+    }
+}
+
+string_value!(
+    /// A capability an agent offers and a task requires: 1 to 64 of `a-z`, `0-9`, `_`, `-`,
+    /// `.`, `:`.
+    Capability
+);
+
+impl Capability {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let value = raw.trim();
+        let valid = !value.is_empty()
+            && value.len() <= 64
+            && value.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.' | b':')
+            });
+        if !valid {
+            return Err(DomainError::invalid(
+                "required_capabilities",
+                format!("{raw:?} is not a capability (1 to 64 of a-z, 0-9, '_', '-', '.', ':')"),
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+/// A set of capabilities, sorted and without duplicates, at most 64 of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Capabilities(BTreeSet<Capability>);
+
+impl Capabilities {
+    pub const MAX: usize = 64;
+
+    pub fn parse<S: AsRef<str>>(raw: &[S]) -> Result<Self, DomainError> {
+        let set = raw
+            .iter()
+            .map(|c| Capability::parse(c.as_ref()))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        if set.len() > Self::MAX {
+            return Err(DomainError::invalid(
+                "required_capabilities",
+                format!("at most {} capabilities", Self::MAX),
+            ));
+        }
+        Ok(Self(set))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Capability> {
+        self.0.iter()
+    }
+
+    pub fn is_subset_of(&self, other: &Capabilities) -> bool {
+        self.0.is_subset(&other.0)
+    }
+
+    pub fn to_strings(&self) -> Vec<String> {
+        self.0.iter().map(|c| c.as_str().to_owned()).collect()
+    }
+}
+
+/// Free-form tags on a project: each 1 to 64 characters, at most 64 of them, deduplicated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Tags(BTreeSet<String>);
+
+impl Tags {
+    pub fn parse<S: AsRef<str>>(raw: &[S]) -> Result<Self, DomainError> {
+        let set = raw
+            .iter()
+            .map(|t| trimmed_within("tags", t.as_ref(), 64))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        if set.len() > 64 {
+            return Err(DomainError::invalid("tags", "at most 64 tags"));
+        }
+        Ok(Self(set))
+    }
+
+    pub fn to_strings(&self) -> Vec<String> {
+        self.0.iter().cloned().collect()
+    }
+}
+
+/// Scheduling priority: higher runs first. Bounded so that clients cannot starve each other
+/// with extreme values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Priority(i32);
+
+impl Priority {
+    pub const MIN: i32 = -1_000_000;
+    pub const MAX: i32 = 1_000_000;
+
+    pub fn parse(raw: i64) -> Result<Self, DomainError> {
+        match i32::try_from(raw) {
+            Ok(value) if (Self::MIN..=Self::MAX).contains(&value) => Ok(Self(value)),
+            _ => Err(DomainError::invalid(
+                "priority",
+                format!("must be between {} and {}", Self::MIN, Self::MAX),
+            )),
+        }
+    }
+
+    pub const fn get(self) -> i32 {
+        self.0
+    }
+}
+
+/// A JSON object of caller-defined keys, at most 64 KiB serialized.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Metadata(serde_json::Map<String, serde_json::Value>);
+
+impl Metadata {
+    pub const MAX_BYTES: usize = 64 * 1024;
+
+    pub fn parse(field: &'static str, raw: serde_json::Value) -> Result<Self, DomainError> {
+        let serde_json::Value::Object(map) = raw else {
+            return Err(DomainError::invalid(field, "must be a JSON object"));
+        };
+        let size = serde_json::to_vec(&map).map_or(usize::MAX, |bytes| bytes.len());
+        if size > Self::MAX_BYTES {
+            return Err(DomainError::invalid(
+                field,
+                format!("must be at most {} bytes of JSON", Self::MAX_BYTES),
+            ));
+        }
+        Ok(Self(map))
+    }
+
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::Value::Object(self.0.clone())
+    }
+}
+
+// Deserializing goes through `parse`, so a value read from JSON is as valid as one built in code.
+impl<'de> Deserialize<'de> for Title {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Email {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_is_trimmed_and_bounded() {
+        assert_eq!(Title::parse("  fix it ").map(Title::into_string), Ok("fix it".into()));
+        assert!(Title::parse("   ").is_err());
+        assert!(Title::parse(&"x".repeat(500)).is_ok());
+        let too_long = Title::parse(&"é".repeat(501)).unwrap_err();
+        assert_eq!(too_long.field(), Some("title"));
+    }
+
+    #[test]
+    fn email_is_lowercased_and_checked() {
+        assert_eq!(Email::parse(" Ada@Example.ORG ").map(Email::into_string), Ok("ada@example.org".into()));
+        for bad in ["", "ada", "@x", "a@", "a b@x", "a@b@c"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn capabilities_are_sorted_sets() {
+        let caps = Capabilities::parse(&["rust", "code.review", "rust"]).unwrap_or_default();
+        assert_eq!(caps.to_strings(), vec!["code.review".to_owned(), "rust".to_owned()]);
+        assert!(Capabilities::parse(&["Has Space"]).is_err());
+        let needed = Capabilities::parse(&["rust"]).unwrap_or_default();
+        assert!(needed.is_subset_of(&caps));
+    }
+
+    #[test]
+    fn priority_is_bounded() {
+        assert_eq!(Priority::parse(5).map(Priority::get), Ok(5));
+        assert!(Priority::parse(i64::from(Priority::MAX) + 1).is_err());
+        assert!(Priority::parse(i64::MIN).is_err());
+    }
+
+    #[test]
+    fn slug_and_metadata() {
+        assert!(Slug::parse("slug", "acme-2").is_ok());
+        assert!(Slug::parse("slug", "-acme").is_err());
+        assert!(Slug::parse("slug", "Acme").is_err());
+        assert!(Metadata::parse("metadata", serde_json::json!({"a": 1})).is_ok());
+        assert!(Metadata::parse("metadata", serde_json::json!([1])).is_err());
+    }
+}

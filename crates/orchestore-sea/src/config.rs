@@ -1,0 +1,178 @@
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A database URL whose password is redacted in `Debug`, `Display` and serialized output.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The URL with its password, for the driver only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite:")
+    }
+
+    /// The URL with the password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return self.0.clone();
+        };
+        let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        match authority.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+                None => self.0.clone(),
+            },
+            None => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.redacted())
+    }
+}
+
+/// How to connect. Durations read from configuration as `"250ms"`, `"5s"`, `"10m"` or a
+/// number of seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DbConfig {
+    pub url: DatabaseUrl,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    #[serde(with = "duration")]
+    pub connect_timeout: Duration,
+    /// How long a caller waits for a pooled connection before the database counts as
+    /// unavailable.
+    #[serde(with = "duration")]
+    pub acquire_timeout: Duration,
+    #[serde(with = "duration")]
+    pub idle_timeout: Duration,
+    /// PostgreSQL aborts a statement that runs longer (SQLite has no such setting).
+    #[serde(with = "duration")]
+    pub statement_timeout: Duration,
+    /// Statements slower than this are logged at WARN.
+    #[serde(with = "duration")]
+    pub slow_statement_threshold: Duration,
+    /// SQLite: write-ahead logging, so readers do not block the writer.
+    pub sqlite_wal: bool,
+    /// SQLite: how long a writer waits for the lock before giving up.
+    #[serde(with = "duration")]
+    pub sqlite_busy_timeout: Duration,
+    /// Apply pending migrations when the server starts.
+    pub auto_migrate: bool,
+}
+
+impl DbConfig {
+    pub const DEFAULT_URL: &'static str = "sqlite://orchestore.db?mode=rwc";
+
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: DatabaseUrl::new(url),
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for DbConfig {
+    fn default() -> Self {
+        Self {
+            url: DatabaseUrl::new(Self::DEFAULT_URL),
+            max_connections: 10,
+            min_connections: 1,
+            connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(600),
+            statement_timeout: Duration::from_secs(30),
+            slow_statement_threshold: Duration::from_millis(500),
+            sqlite_wal: true,
+            sqlite_busy_timeout: Duration::from_secs(5),
+            auto_migrate: true,
+        }
+    }
+}
+
+mod duration {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format!("{}ms", value.as_millis()))
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Seconds(u64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        match Raw::deserialize(deserializer)? {
+            Raw::Seconds(seconds) => Ok(Duration::from_secs(seconds)),
+            Raw::Text(text) => parse(&text).map_err(serde::de::Error::custom),
+        }
+    }
+
+    pub(super) fn parse(text: &str) -> Result<Duration, String> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("{text:?} is not a duration such as 500ms, 5s or 2m"))?;
+        match unit.trim() {
+            "ms" => Ok(Duration::from_millis(number)),
+            "" | "s" => Ok(Duration::from_secs(number)),
+            "m" => Ok(Duration::from_secs(number * 60)),
+            "h" => Ok(Duration::from_secs(number * 3600)),
+            other => Err(format!("unknown duration unit {other:?} (use ms, s, m or h)")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_password_is_redacted() {
+        let url = DatabaseUrl::new("postgres://app:s3cret@db:5432/orchestore");
+        assert_eq!(url.redacted(), "postgres://app:***@db:5432/orchestore");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(DatabaseUrl::new("sqlite::memory:").redacted(), "sqlite::memory:");
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(duration::parse("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(duration::parse("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(duration::parse("2m"), Ok(Duration::from_secs(120)));
+        assert!(duration::parse("soon").is_err());
+    }
+}

@@ -1,0 +1,47 @@
+//! The one place where database errors become [`RepoError`]s.
+
+use orchestore_repo::RepoError;
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+
+/// Classifies a database error portably (`sql_err()`, never the message text).
+pub(crate) fn db_err(err: DbErr) -> RepoError {
+    if let Some(sql) = err.sql_err() {
+        return match sql {
+            SqlErr::UniqueConstraintViolation(_) => {
+                RepoError::Conflict("a record with the same unique value already exists".into())
+            }
+            SqlErr::ForeignKeyConstraintViolation(_) => {
+                RepoError::Conflict("the record refers to, or is referred to by, another".into())
+            }
+            _ => RepoError::Internal(err.to_string()),
+        };
+    }
+    match &err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => RepoError::Unavailable(err.to_string()),
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx))
+            if is_unavailable(sqlx) =>
+        {
+            RepoError::Unavailable(err.to_string())
+        }
+        _ => RepoError::Internal(err.to_string()),
+    }
+}
+
+fn is_unavailable(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed => true,
+        // PostgreSQL: query_canceled (statement timeout), admin_shutdown, cannot_connect_now;
+        // SQLite: SQLITE_BUSY after the busy timeout.
+        Error::Database(db) => matches!(
+            db.code().as_deref(),
+            Some("57014" | "57P01" | "57P03" | "5" | "517")
+        ),
+        _ => false,
+    }
+}
+
+/// A stored row that does not decode into its domain type: a bug or a corrupted database.
+pub(crate) fn corrupt(entity: &'static str, err: impl std::fmt::Display) -> RepoError {
+    RepoError::Internal(format!("stored {entity} does not decode: {err}"))
+}

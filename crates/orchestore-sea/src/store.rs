@@ -1,0 +1,198 @@
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use migration::{Migrator, MigratorTrait};
+use orchestore_repo::{Backend, RepoError, RepoResult, Store, StoreHealth};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use serde::Serialize;
+
+use crate::DbConfig;
+use crate::error::db_err;
+
+/// The SeaORM store: every repository trait over one connection pool. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SeaStore {
+    db: DatabaseConnection,
+    backend: Backend,
+}
+
+/// One migration and whether the database has applied it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MigrationState {
+    pub name: String,
+    pub applied: bool,
+}
+
+impl SeaStore {
+    /// Opens a pool for `config.url` (`sqlite:` or `postgres:`). It does not migrate: call
+    /// [`SeaStore::migrate`].
+    pub async fn connect(config: &DbConfig) -> RepoResult<Self> {
+        let url = config.url.expose();
+        let mut options = ConnectOptions::new(url);
+        options
+            .connect_timeout(config.connect_timeout)
+            .acquire_timeout(config.acquire_timeout)
+            .sqlx_logging(true)
+            .sqlx_logging_level(log::LevelFilter::Debug)
+            .sqlx_slow_statements_logging_settings(
+                log::LevelFilter::Warn,
+                config.slow_statement_threshold,
+            );
+        if config.url.is_sqlite() {
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            if in_memory {
+                // An in-memory database lives as long as its one connection: never close it.
+                options
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None::<Duration>)
+                    .max_lifetime(None::<Duration>);
+            } else {
+                options
+                    .max_connections(config.max_connections.max(1))
+                    .min_connections(config.min_connections)
+                    .idle_timeout(config.idle_timeout);
+            }
+            let wal = config.sqlite_wal && !in_memory;
+            let busy_timeout = config.sqlite_busy_timeout;
+            options.map_sqlx_sqlite_opts(move |opts| {
+                let opts = opts.foreign_keys(true).busy_timeout(busy_timeout);
+                if wal {
+                    opts.journal_mode(SqliteJournalMode::Wal)
+                } else {
+                    opts
+                }
+            });
+        } else {
+            options
+                .max_connections(config.max_connections.max(1))
+                .min_connections(config.min_connections)
+                .idle_timeout(config.idle_timeout)
+                .statement_timeout(config.statement_timeout);
+        }
+        let db = Database::connect(options).await.map_err(db_err)?;
+        Self::from_connection(db)
+    }
+
+    /// Wraps an open SeaORM connection (SQLite or PostgreSQL).
+    pub fn from_connection(db: DatabaseConnection) -> RepoResult<Self> {
+        let backend = match db.get_database_backend() {
+            DbBackend::Sqlite => Backend::Sqlite,
+            DbBackend::Postgres => Backend::Postgres,
+            other => {
+                return Err(RepoError::Invalid(orchestore_domain::DomainError::invalid(
+                    "database.url",
+                    format!("{other:?} is not supported: use sqlite:// or postgres://"),
+                )));
+            }
+        };
+        Ok(Self { db, backend })
+    }
+
+    /// The underlying connection, for migrations and tests.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Applies every pending migration, each in its own transaction.
+    pub async fn migrate(&self) -> RepoResult<()> {
+        Migrator::up(&self.db, None).await.map_err(db_err)
+    }
+
+    /// Reverts the last `steps` migrations (all of them when `None`).
+    pub async fn rollback(&self, steps: Option<u32>) -> RepoResult<()> {
+        Migrator::down(&self.db, steps).await.map_err(db_err)
+    }
+
+    /// Drops every table and migrates from scratch.
+    pub async fn fresh(&self) -> RepoResult<()> {
+        Migrator::fresh(&self.db).await.map_err(db_err)
+    }
+
+    pub async fn migration_status(&self) -> RepoResult<Vec<MigrationState>> {
+        let migrations = Migrator::get_migration_with_status_read_only(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(migrations
+            .iter()
+            .map(|m| MigrationState {
+                name: m.name().to_owned(),
+                applied: matches!(m.status(), sea_orm_migration::MigrationStatus::Applied),
+            })
+            .collect())
+    }
+
+    /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so a read-then-write transaction cannot deadlock on the upgrade.
+    pub(crate) async fn write(&self) -> RepoResult<DatabaseTransaction> {
+        self.db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+            .map_err(db_err)
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.backend == Backend::Postgres
+    }
+
+    fn pool_state(&self) -> (u32, u32) {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
+            }
+            Backend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
+            }
+        }
+    }
+}
+
+/// The current time at the precision both backends store (microseconds), so that a value
+/// written and read back compares equal.
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+#[async_trait::async_trait]
+impl Store for SeaStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn health(&self) -> RepoResult<StoreHealth> {
+        self.db.ping().await.map_err(db_err)?;
+        let pending_migrations = self
+            .migration_status()
+            .await?
+            .into_iter()
+            .filter(|m| !m.applied)
+            .map(|m| m.name)
+            .collect();
+        let (pool_connections, pool_idle) = self.pool_state();
+        Ok(StoreHealth {
+            backend: self.backend,
+            pending_migrations,
+            pool_connections,
+            pool_idle,
+        })
+    }
+}
+
+/// Commits, mapping the error.
+pub(crate) async fn commit(txn: DatabaseTransaction) -> RepoResult<()> {
+    txn.commit().await.map_err(db_err)
+}
+

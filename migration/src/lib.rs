@@ -1,0 +1,71 @@
+//! Orchestore's schema, as sea-orm-migration migrations.
+//!
+//! Migrations are append-only and self-contained (no entity imports), each reversible and
+//! portable across SQLite and PostgreSQL. Every tenant-owned table carries `organization_id`
+//! and its hot indexes lead with it.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_tenancy;
+mod m20261126_000002_projects_tasks;
+mod m20261126_000003_audit_logs;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_tenancy::Migration),
+            Box::new(m20261126_000002_projects_tasks::Migration),
+            Box::new(m20261126_000003_audit_logs::Migration),
+        ]
+    }
+}
+
+/// The system roles and the permission codes each is granted, as seeded by the first
+/// migration. Kept here, not in the domain crate, so that the migration stays self-contained.
+pub const SYSTEM_ROLE_PERMISSIONS: [(&str, &[&str]); 5] = [
+    (
+        "owner",
+        &[
+            "organizations:read",
+            "organizations:write",
+            "users:read",
+            "users:write",
+            "projects:read",
+            "projects:write",
+            "tasks:read",
+            "tasks:write",
+            "audit:read",
+        ],
+    ),
+    (
+        "admin",
+        &[
+            "organizations:read",
+            "users:read",
+            "users:write",
+            "projects:read",
+            "projects:write",
+            "tasks:read",
+            "tasks:write",
+            "audit:read",
+        ],
+    ),
+    (
+        "developer",
+        &[
+            "organizations:read",
+            "projects:read",
+            "projects:write",
+            "tasks:read",
+            "tasks:write",
+        ],
+    ),
+    (
+        "viewer",
+        &["organizations:read", "projects:read", "tasks:read"],
+    ),
+    ("agent", &["projects:read", "tasks:read", "tasks:write"]),
+];
