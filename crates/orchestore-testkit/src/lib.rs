@@ -1,0 +1,12 @@
+//! Orchestore's test kit: [`TestDb`] (a database each test owns, on SQLite or PostgreSQL),
+//! fixtures, and the contract suite every [`Store`](orchestore_repo::Store) must pass.
+//!
+//! The contract cases live in [`contract`] as plain generic async functions; the
+//! [`contract_suite!`] macro expands them into one test per case and backend.
+
+pub mod contract;
+mod fixtures;
+mod test_db;
+
+pub use fixtures::{Fixture, TEST_BCRYPT_COST};
+pub use test_db::{PG_URL_VAR, TestDb};
