@@ -45,3 +45,8 @@ fn is_unavailable(err: &sea_orm::sqlx::Error) -> bool {
 pub(crate) fn corrupt(entity: &'static str, err: impl std::fmt::Display) -> RepoError {
     RepoError::Internal(format!("stored {entity} does not decode: {err}"))
 }
+
+/// Whether the statement broke a unique constraint, so the caller can say which value is taken.
+pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

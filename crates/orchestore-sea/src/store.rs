@@ -5,7 +5,7 @@ use migration::{Migrator, MigratorTrait};
 use orchestore_repo::{Backend, RepoError, RepoResult, Store, StoreHealth};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde::Serialize;

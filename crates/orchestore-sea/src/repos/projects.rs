@@ -1,0 +1,205 @@
+use orchestore_domain::{
+    Description, Metadata, Name, NewProject, OrganizationId, Project, ProjectId, ProjectPatch,
+    Tags,
+};
+use orchestore_repo::{Ctx, Page, PageRequest, ProjectRepo, RepoError, RepoResult};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect, Set,
+};
+
+use super::{keyset, string_array};
+use crate::SeaStore;
+use crate::audit;
+use crate::entities::projects;
+use crate::error::{corrupt, db_err, is_unique_violation};
+use crate::store::{commit, now};
+
+pub(crate) fn to_project(row: projects::Model) -> RepoResult<Project> {
+    let bad = |e| corrupt("project", e);
+    let tags = string_array(&row.tags).ok_or_else(|| bad("tags is not an array of strings".into()))?;
+    Ok(Project {
+        id: ProjectId::from_uuid(row.id),
+        organization_id: OrganizationId::from_uuid(row.organization_id),
+        name: Name::parse("name", &row.name).map_err(|e| bad(e.to_string()))?,
+        description: Description::parse("description", &row.description)
+            .map_err(|e| bad(e.to_string()))?,
+        repository_url: row.repository_url,
+        tags: Tags::parse(&tags).map_err(|e| bad(e.to_string()))?,
+        settings: Metadata::parse("settings", row.settings).map_err(|e| bad(e.to_string()))?,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn name_taken(name: &Name) -> RepoError {
+    RepoError::Conflict(format!("a project named {name:?} already exists"))
+}
+
+impl SeaStore {
+    /// The project row `id` of the context's organization, locked for update on PostgreSQL.
+    pub(crate) async fn project_for_update(
+        &self,
+        txn: &DatabaseTransaction,
+        ctx: &Ctx,
+        id: ProjectId,
+    ) -> RepoResult<projects::Model> {
+        let mut query = projects::Entity::find_by_id(id.as_uuid())
+            .filter(projects::Column::OrganizationId.eq(ctx.org().as_uuid()));
+        if self.is_postgres() {
+            query = query.lock_exclusive();
+        }
+        query
+            .one(txn)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| RepoError::not_found("project", id))
+    }
+}
+
+#[async_trait::async_trait]
+impl ProjectRepo for SeaStore {
+    #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
+    async fn create_project(&self, ctx: &Ctx, new: NewProject) -> RepoResult<Project> {
+        let at = now();
+        let txn = self.write().await?;
+        let row = projects::ActiveModel {
+            id: Set(ProjectId::new().as_uuid()),
+            organization_id: Set(ctx.org().as_uuid()),
+            name: Set(new.name.as_str().to_owned()),
+            description: Set(new.description.as_str().to_owned()),
+            repository_url: Set(new.repository_url.clone()),
+            tags: Set(serde_json::json!(new.tags.to_strings())),
+            settings: Set(new.settings.to_value()),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                name_taken(&new.name)
+            } else {
+                db_err(e)
+            }
+        })?;
+        let project = to_project(row)?;
+        audit::record(
+            &txn,
+            ctx,
+            "project.create",
+            "project",
+            project.id,
+            audit::snapshot(&project),
+            at,
+        )
+        .await
+        .map_err(db_err)?;
+        commit(txn).await?;
+        Ok(project)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %id))]
+    async fn get_project(&self, ctx: &Ctx, id: ProjectId) -> RepoResult<Project> {
+        projects::Entity::find_by_id(id.as_uuid())
+            .filter(projects::Column::OrganizationId.eq(ctx.org().as_uuid()))
+            .one(self.db())
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| RepoError::not_found("project", id))
+            .and_then(to_project)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
+    async fn list_projects(&self, ctx: &Ctx, page: PageRequest) -> RepoResult<Page<Project>> {
+        let query = projects::Entity::find()
+            .filter(projects::Column::OrganizationId.eq(ctx.org().as_uuid()));
+        let rows = keyset(query, projects::Column::Id, page)
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        let projects = rows
+            .into_iter()
+            .map(to_project)
+            .collect::<RepoResult<Vec<_>>>()?;
+        Ok(Page::from_rows(projects, page.limit, |p| p.id.as_uuid()))
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %id))]
+    async fn update_project(
+        &self,
+        ctx: &Ctx,
+        id: ProjectId,
+        patch: ProjectPatch,
+    ) -> RepoResult<Project> {
+        let at = now();
+        let txn = self.write().await?;
+        let row = self.project_for_update(&txn, ctx, id).await?;
+        let before = to_project(row.clone())?;
+        if patch.is_empty() {
+            return Ok(before);
+        }
+        let mut update = row.into_active_model();
+        if let Some(name) = &patch.name {
+            update.name = Set(name.as_str().to_owned());
+        }
+        if let Some(description) = patch.description {
+            update.description = Set(description.into_string());
+        }
+        if let Some(url) = patch.repository_url {
+            update.repository_url = Set(url);
+        }
+        if let Some(tags) = patch.tags {
+            update.tags = Set(serde_json::json!(tags.to_strings()));
+        }
+        if let Some(settings) = patch.settings {
+            update.settings = Set(settings.to_value());
+        }
+        update.updated_at = Set(at);
+        let row = update.update(&txn).await.map_err(|e| {
+            match (&patch.name, is_unique_violation(&e)) {
+                (Some(name), true) => name_taken(name),
+                _ => db_err(e),
+            }
+        })?;
+        let after = to_project(row)?;
+        audit::record(
+            &txn,
+            ctx,
+            "project.update",
+            "project",
+            id,
+            audit::diff(&before, &after),
+            at,
+        )
+        .await
+        .map_err(db_err)?;
+        commit(txn).await?;
+        Ok(after)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %id))]
+    async fn delete_project(&self, ctx: &Ctx, id: ProjectId) -> RepoResult<()> {
+        let at = now();
+        let txn = self.write().await?;
+        let row = self.project_for_update(&txn, ctx, id).await?;
+        let project = to_project(row)?;
+        // Tasks go with their project (ON DELETE CASCADE).
+        projects::Entity::delete_by_id(id.as_uuid())
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        audit::record(
+            &txn,
+            ctx,
+            "project.delete",
+            "project",
+            id,
+            audit::snapshot(&project),
+            at,
+        )
+        .await
+        .map_err(db_err)?;
+        commit(txn).await
+    }
+}

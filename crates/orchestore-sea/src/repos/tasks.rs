@@ -1,0 +1,223 @@
+use orchestore_domain::{
+    Capabilities, Description, Metadata, NewTask, OrganizationId, Priority, ProjectId, Task,
+    TaskId, TaskPatch, TaskStatus, Title,
+};
+use orchestore_repo::{Ctx, Page, PageRequest, RepoError, RepoResult, TaskFilter, TaskRepo};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect, Set,
+};
+
+use super::{keyset, string_array};
+use crate::SeaStore;
+use crate::audit;
+use crate::entities::{projects, tasks};
+use crate::error::{corrupt, db_err};
+use crate::store::{commit, now};
+
+pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
+    let bad = |e: String| corrupt("task", e);
+    let capabilities = string_array(&row.required_capabilities)
+        .ok_or_else(|| bad("required_capabilities is not an array of strings".into()))?;
+    Ok(Task {
+        id: TaskId::from_uuid(row.id),
+        organization_id: OrganizationId::from_uuid(row.organization_id),
+        project_id: ProjectId::from_uuid(row.project_id),
+        title: Title::parse(&row.title).map_err(|e| bad(e.to_string()))?,
+        description: Description::parse("description", &row.description)
+            .map_err(|e| bad(e.to_string()))?,
+        status: row.status.parse().map_err(|e: orchestore_domain::DomainError| bad(e.to_string()))?,
+        priority: Priority::parse(i64::from(row.priority)).map_err(|e| bad(e.to_string()))?,
+        payload: row.payload,
+        required_capabilities: Capabilities::parse(&capabilities)
+            .map_err(|e| bad(e.to_string()))?,
+        metadata: Metadata::parse("metadata", row.metadata).map_err(|e| bad(e.to_string()))?,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+impl SeaStore {
+    async fn task_for_update(
+        &self,
+        txn: &DatabaseTransaction,
+        ctx: &Ctx,
+        id: TaskId,
+    ) -> RepoResult<tasks::Model> {
+        let mut query = tasks::Entity::find_by_id(id.as_uuid())
+            .filter(tasks::Column::OrganizationId.eq(ctx.org().as_uuid()));
+        if self.is_postgres() {
+            query = query.lock_exclusive();
+        }
+        query
+            .one(txn)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| RepoError::not_found("task", id))
+    }
+}
+
+#[async_trait::async_trait]
+impl TaskRepo for SeaStore {
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %new.project_id))]
+    async fn create_task(&self, ctx: &Ctx, new: NewTask) -> RepoResult<Task> {
+        let at = now();
+        let txn = self.write().await?;
+        // The project must be this organization's; another tenant's project is not found.
+        let project = projects::Entity::find_by_id(new.project_id.as_uuid())
+            .filter(projects::Column::OrganizationId.eq(ctx.org().as_uuid()))
+            .select_only()
+            .column(projects::Column::Id)
+            .into_tuple::<uuid::Uuid>()
+            .one(&txn)
+            .await
+            .map_err(db_err)?;
+        if project.is_none() {
+            return Err(RepoError::not_found("project", new.project_id));
+        }
+        let row = tasks::ActiveModel {
+            id: Set(TaskId::new().as_uuid()),
+            organization_id: Set(ctx.org().as_uuid()),
+            project_id: Set(new.project_id.as_uuid()),
+            title: Set(new.title.into_string()),
+            description: Set(new.description.into_string()),
+            status: Set(TaskStatus::Queued.as_str().to_owned()),
+            priority: Set(new.priority.get()),
+            payload: Set(new.payload),
+            required_capabilities: Set(serde_json::json!(new.required_capabilities.to_strings())),
+            metadata: Set(new.metadata.to_value()),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+        .insert(&txn)
+        .await
+        .map_err(db_err)?;
+        let task = to_task(row)?;
+        audit::record(
+            &txn,
+            ctx,
+            "task.create",
+            "task",
+            task.id,
+            audit::snapshot(&task),
+            at,
+        )
+        .await
+        .map_err(db_err)?;
+        commit(txn).await?;
+        Ok(task)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
+    async fn get_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<Task> {
+        tasks::Entity::find_by_id(id.as_uuid())
+            .filter(tasks::Column::OrganizationId.eq(ctx.org().as_uuid()))
+            .one(self.db())
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| RepoError::not_found("task", id))
+            .and_then(to_task)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
+    async fn list_tasks(
+        &self,
+        ctx: &Ctx,
+        filter: TaskFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<Task>> {
+        let mut query =
+            tasks::Entity::find().filter(tasks::Column::OrganizationId.eq(ctx.org().as_uuid()));
+        if let Some(project) = filter.project_id {
+            query = query.filter(tasks::Column::ProjectId.eq(project.as_uuid()));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(tasks::Column::Status.eq(status.as_str()));
+        }
+        let rows = keyset(query, tasks::Column::Id, page)
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        let tasks = rows
+            .into_iter()
+            .map(to_task)
+            .collect::<RepoResult<Vec<_>>>()?;
+        Ok(Page::from_rows(tasks, page.limit, |t| t.id.as_uuid()))
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
+    async fn update_task(&self, ctx: &Ctx, id: TaskId, patch: TaskPatch) -> RepoResult<Task> {
+        let at = now();
+        let txn = self.write().await?;
+        let row = self.task_for_update(&txn, ctx, id).await?;
+        let before = to_task(row.clone())?;
+        patch.check_against(before.status)?;
+        if patch.is_empty() {
+            return Ok(before);
+        }
+        let mut update = row.into_active_model();
+        if let Some(title) = patch.title {
+            update.title = Set(title.into_string());
+        }
+        if let Some(description) = patch.description {
+            update.description = Set(description.into_string());
+        }
+        if let Some(status) = patch.status {
+            update.status = Set(status.as_str().to_owned());
+        }
+        if let Some(priority) = patch.priority {
+            update.priority = Set(priority.get());
+        }
+        if let Some(payload) = patch.payload {
+            update.payload = Set(payload);
+        }
+        if let Some(capabilities) = patch.required_capabilities {
+            update.required_capabilities = Set(serde_json::json!(capabilities.to_strings()));
+        }
+        if let Some(metadata) = patch.metadata {
+            update.metadata = Set(metadata.to_value());
+        }
+        update.updated_at = Set(at);
+        let after = to_task(update.update(&txn).await.map_err(db_err)?)?;
+        let action = match (before.status, after.status) {
+            (from, to) if from != to => format!("task.status.{to}"),
+            _ => "task.update".to_owned(),
+        };
+        audit::record(
+            &txn,
+            ctx,
+            &action,
+            "task",
+            id,
+            audit::diff(&before, &after),
+            at,
+        )
+        .await
+        .map_err(db_err)?;
+        commit(txn).await?;
+        Ok(after)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
+    async fn delete_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<()> {
+        let at = now();
+        let txn = self.write().await?;
+        let task = to_task(self.task_for_update(&txn, ctx, id).await?)?;
+        tasks::Entity::delete_by_id(id.as_uuid())
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        audit::record(
+            &txn,
+            ctx,
+            "task.delete",
+            "task",
+            id,
+            audit::snapshot(&task),
+            at,
+        )
+        .await
+        .map_err(db_err)?;
+        commit(txn).await
+    }
+}

@@ -1,0 +1,132 @@
+use orchestore_domain::{Email, Name, NewUser, OrganizationId, Permission, User, UserId};
+use orchestore_repo::{Ctx, RepoError, RepoResult, UserRepo};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+
+use crate::SeaStore;
+use crate::audit;
+use crate::entities::{role_permissions, roles, user_roles, users};
+use crate::error::{corrupt, db_err, is_unique_violation};
+use crate::store::{commit, now};
+
+pub(crate) fn to_user(row: users::Model) -> RepoResult<User> {
+    Ok(User {
+        id: UserId::from_uuid(row.id),
+        organization_id: OrganizationId::from_uuid(row.organization_id),
+        email: Email::parse(&row.email).map_err(|e| corrupt("user", e))?,
+        display_name: Name::parse("display_name", &row.display_name)
+            .map_err(|e| corrupt("user", e))?,
+        active: row.active,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+#[async_trait::async_trait]
+impl UserRepo for SeaStore {
+    #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
+    async fn create_user(&self, ctx: &Ctx, new: NewUser) -> RepoResult<User> {
+        let at = now();
+        let txn = self.write().await?;
+        let row = users::ActiveModel {
+            id: Set(UserId::new().as_uuid()),
+            organization_id: Set(ctx.org().as_uuid()),
+            email: Set(new.email.as_str().to_owned()),
+            display_name: Set(new.display_name.as_str().to_owned()),
+            password_hash: Set(new.password_hash.as_str().to_owned()),
+            active: Set(true),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                RepoError::Conflict(format!("a user with email {} already exists", new.email))
+            } else {
+                db_err(e)
+            }
+        })?;
+        let user = to_user(row)?;
+
+        let codes: Vec<&str> = new.roles.iter().map(|role| role.code()).collect();
+        let role_ids: Vec<uuid::Uuid> = roles::Entity::find()
+            .select_only()
+            .column(roles::Column::Id)
+            .filter(roles::Column::IsSystem.eq(true))
+            .filter(roles::Column::Code.is_in(codes))
+            .into_tuple()
+            .all(&txn)
+            .await
+            .map_err(db_err)?;
+        if role_ids.len() != new.roles.len() {
+            return Err(RepoError::Internal(
+                "the system roles are missing: is the database migrated?".into(),
+            ));
+        }
+        if !role_ids.is_empty() {
+            user_roles::Entity::insert_many(role_ids.into_iter().map(|role_id| {
+                user_roles::ActiveModel {
+                    organization_id: Set(ctx.org().as_uuid()),
+                    user_id: Set(user.id.as_uuid()),
+                    role_id: Set(role_id),
+                    created_at: Set(at),
+                }
+            }))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(db_err)?;
+        }
+        let mut changes = audit::snapshot(&user);
+        if let Some(object) = changes.as_object_mut() {
+            object.insert("roles".into(), serde_json::json!(new.roles));
+        }
+        audit::record(&txn, ctx, "user.create", "user", user.id, changes, at)
+            .await
+            .map_err(db_err)?;
+        commit(txn).await?;
+        Ok(user)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
+    async fn get_user(&self, ctx: &Ctx, id: UserId) -> RepoResult<User> {
+        users::Entity::find_by_id(id.as_uuid())
+            .filter(users::Column::OrganizationId.eq(ctx.org().as_uuid()))
+            .one(self.db())
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| RepoError::not_found("user", id))
+            .and_then(to_user)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
+    async fn user_permissions(&self, ctx: &Ctx, id: UserId) -> RepoResult<Vec<Permission>> {
+        let role_ids: Vec<uuid::Uuid> = user_roles::Entity::find()
+            .select_only()
+            .column(user_roles::Column::RoleId)
+            .filter(user_roles::Column::OrganizationId.eq(ctx.org().as_uuid()))
+            .filter(user_roles::Column::UserId.eq(id.as_uuid()))
+            .into_tuple()
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        if role_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let codes: Vec<String> = role_permissions::Entity::find()
+            .select_only()
+            .column(role_permissions::Column::PermissionCode)
+            .filter(role_permissions::Column::RoleId.is_in(role_ids))
+            .into_tuple()
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        // A code this build does not know (granted by a newer version) is skipped, not fatal.
+        let mut permissions: Vec<Permission> = codes
+            .iter()
+            .filter_map(|code| Permission::from_code(code))
+            .collect();
+        permissions.sort_by_key(|p| p.code());
+        permissions.dedup();
+        Ok(permissions)
+    }
+}
