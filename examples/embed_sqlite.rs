@@ -1,0 +1,89 @@
+//! Embeds Orchestore on a SQLite file through the repository crates alone: no server.
+//!
+//! ```sh
+//! cargo run --example embed_sqlite -- /tmp/orchestore-example.db
+//! ```
+//!
+//! It creates an organization, a project and three tasks, then reads them back, highest
+//! priority first.
+
+use orchestore::domain::{
+    Capabilities, Description, Metadata, Name, NewOrganization, NewProject, NewTask,
+    OrganizationId, Priority, Slug, Tags, Title,
+};
+use orchestore::repo::{Ctx, OrganizationRepo, PageRequest, ProjectRepo, TaskFilter, TaskRepo};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "orchestore-example.db".to_owned());
+    let store = orchestore::open(&format!("sqlite://{path}?mode=rwc")).await?;
+
+    // Every call runs in a context: which organization, and who acts.
+    let ctx = Ctx::system(OrganizationId::new());
+    let slug = format!("example-{}", &ctx.org().to_string()[..8]);
+    let org = store
+        .create_organization(
+            &ctx,
+            NewOrganization {
+                slug: Slug::parse("slug", &slug)?,
+                name: Name::parse("name", "Example Org")?,
+            },
+        )
+        .await?;
+
+    let project = store
+        .create_project(
+            &ctx,
+            NewProject {
+                name: Name::parse("name", "Moon landing")?,
+                description: Description::parse("description", "Plan and fly Apollo 11")?,
+                repository_url: None,
+                tags: Tags::parse(&["space"])?,
+                settings: Metadata::default(),
+            },
+        )
+        .await?;
+
+    for (title, priority, capabilities) in [
+        ("Write the flight plan", 10, vec!["planning"]),
+        ("Check the fuel", 50, vec!["engineering"]),
+        ("Pick the crew", 30, vec![]),
+    ] {
+        store
+            .create_task(
+                &ctx,
+                NewTask {
+                    priority: Priority::parse(priority)?,
+                    required_capabilities: Capabilities::parse(&capabilities)?,
+                    payload: serde_json::json!({ "source": "embed_sqlite" }),
+                    ..NewTask::titled(project.id, Title::parse(title)?)
+                },
+            )
+            .await?;
+    }
+
+    let filter = TaskFilter {
+        project_id: Some(project.id),
+        status: None,
+    };
+    let mut tasks = store
+        .list_tasks(&ctx, filter, PageRequest::default())
+        .await?
+        .items;
+    tasks.sort_by_key(|task| std::cmp::Reverse(task.priority));
+
+    println!("organization {} ({})", org.name, org.id);
+    println!("project {} ({})", project.name, project.id);
+    for task in &tasks {
+        println!(
+            "  [{:>3}] {:<24} {} {:?}",
+            task.priority.get(),
+            task.title,
+            task.status,
+            task.required_capabilities.to_strings()
+        );
+    }
+    Ok(())
+}
