@@ -4,7 +4,8 @@ use std::fmt::Display;
 
 use chrono::{DateTime, Utc};
 use orchestore_repo::Ctx;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use orchestore_repo::RepoResult;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -19,7 +20,7 @@ pub(crate) async fn record(
     entity_id: impl Display,
     changes: Value,
     at: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> RepoResult<()> {
     audit_logs::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(ctx.org().as_uuid()),
@@ -34,6 +35,7 @@ pub(crate) async fn record(
     .insert(db)
     .await
     .map(|_| ())
+    .map_err(crate::error::db_err)
 }
 
 /// The fields that differ between two serializations of an entity, as

@@ -151,7 +151,9 @@ mod duration {
             "" | "s" => Ok(Duration::from_secs(number)),
             "m" => Ok(Duration::from_secs(number * 60)),
             "h" => Ok(Duration::from_secs(number * 3600)),
-            other => Err(format!("unknown duration unit {other:?} (use ms, s, m or h)")),
+            other => Err(format!(
+                "unknown duration unit {other:?} (use ms, s, m or h)"
+            )),
         }
     }
 }
@@ -165,7 +167,10 @@ mod tests {
         let url = DatabaseUrl::new("postgres://app:s3cret@db:5432/orchestore");
         assert_eq!(url.redacted(), "postgres://app:***@db:5432/orchestore");
         assert!(!format!("{url:?}").contains("s3cret"));
-        assert_eq!(DatabaseUrl::new("sqlite::memory:").redacted(), "sqlite::memory:");
+        assert_eq!(
+            DatabaseUrl::new("sqlite::memory:").redacted(),
+            "sqlite::memory:"
+        );
     }
 
     #[test]

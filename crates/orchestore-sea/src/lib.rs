@@ -20,5 +20,5 @@ mod error;
 mod repos;
 mod store;
 
-pub use config::{DbConfig, DatabaseUrl};
+pub use config::{DatabaseUrl, DbConfig};
 pub use store::{MigrationState, SeaStore};

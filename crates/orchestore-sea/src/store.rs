@@ -150,11 +150,17 @@ impl SeaStore {
         match self.backend {
             Backend::Sqlite => {
                 let pool = self.db.get_sqlite_connection_pool();
-                (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
+                (
+                    pool.size(),
+                    u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                )
             }
             Backend::Postgres => {
                 let pool = self.db.get_postgres_connection_pool();
-                (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
+                (
+                    pool.size(),
+                    u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                )
             }
         }
     }
@@ -195,4 +201,3 @@ impl Store for SeaStore {
 pub(crate) async fn commit(txn: DatabaseTransaction) -> RepoResult<()> {
     txn.commit().await.map_err(db_err)
 }
-

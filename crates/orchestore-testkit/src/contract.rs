@@ -139,12 +139,18 @@ pub async fn users_have_unique_emails_and_role_permissions<S: Store + ?Sized>(st
     let other = Fixture::create(store, "other", PASSWORD).await;
 
     let viewer = store
-        .create_user(&acme.ctx, new_user("Viewer@Acme.test", vec![SystemRole::Viewer]))
+        .create_user(
+            &acme.ctx,
+            new_user("Viewer@Acme.test", vec![SystemRole::Viewer]),
+        )
         .await
         .expect("create viewer");
     assert_eq!(viewer.email.as_str(), "viewer@acme.test");
     assert_eq!(viewer.organization_id, acme.org.id);
-    assert_eq!(store.get_user(&acme.ctx, viewer.id).await.expect("get"), viewer);
+    assert_eq!(
+        store.get_user(&acme.ctx, viewer.id).await.expect("get"),
+        viewer
+    );
     assert_not_found(store.get_user(&other.ctx, viewer.id).await, "user");
 
     // Email uniqueness ignores case and spans organizations.
@@ -185,7 +191,11 @@ pub async fn login_record_checks_the_password<S: Store + ?Sized>(store: &S) {
         .expect("owner exists");
     assert_eq!(record.user, fixture.owner);
     assert!(record.password_hash.verify(&Password::offered(PASSWORD)));
-    assert!(!record.password_hash.verify(&Password::offered("wrong password")));
+    assert!(
+        !record
+            .password_hash
+            .verify(&Password::offered("wrong password"))
+    );
 
     let unknown = Email::parse("nobody@acme.test").expect("email");
     assert!(store.find_login(&unknown).await.expect("find").is_none());
@@ -261,7 +271,10 @@ pub async fn project_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store
     let other = Fixture::create(store, "other", PASSWORD).await;
     let project = acme.project(store, "Apollo").await;
 
-    assert_eq!(store.get_project(&acme.ctx, project.id).await.expect("get"), project);
+    assert_eq!(
+        store.get_project(&acme.ctx, project.id).await.expect("get"),
+        project
+    );
     assert_not_found(store.get_project(&other.ctx, project.id).await, "project");
     assert_not_found(
         store
@@ -269,7 +282,10 @@ pub async fn project_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store
             .await,
         "project",
     );
-    assert_not_found(store.delete_project(&other.ctx, project.id).await, "project");
+    assert_not_found(
+        store.delete_project(&other.ctx, project.id).await,
+        "project",
+    );
 
     let patch = ProjectPatch {
         name: Some(Name::parse("name", "Apollo 11").expect("name")),
@@ -286,7 +302,10 @@ pub async fn project_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store
     assert_eq!(updated.tags.to_strings(), vec!["nasa", "space"]);
     assert_eq!(updated.settings.to_value(), json!({"crew": 3}));
     assert!(updated.updated_at >= project.updated_at);
-    assert_eq!(store.get_project(&acme.ctx, project.id).await.expect("get"), updated);
+    assert_eq!(
+        store.get_project(&acme.ctx, project.id).await.expect("get"),
+        updated
+    );
 
     let page = store
         .list_projects(&acme.ctx, PageRequest::default())
@@ -300,7 +319,10 @@ pub async fn project_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store
         .expect("list other");
     assert!(others.items.is_empty());
 
-    store.delete_project(&acme.ctx, project.id).await.expect("delete");
+    store
+        .delete_project(&acme.ctx, project.id)
+        .await
+        .expect("delete");
     assert_not_found(store.get_project(&acme.ctx, project.id).await, "project");
 }
 
@@ -331,7 +353,12 @@ pub async fn project_names_are_unique_per_organization<S: Store + ?Sized>(store:
     };
     assert_conflict(store.update_project(&acme.ctx, gemini.id, rename).await);
     assert_eq!(
-        store.get_project(&acme.ctx, gemini.id).await.expect("get").name.as_str(),
+        store
+            .get_project(&acme.ctx, gemini.id)
+            .await
+            .expect("get")
+            .name
+            .as_str(),
         "Gemini"
     );
 }
@@ -353,8 +380,14 @@ pub async fn task_crud_and_filters<S: Store + ?Sized>(store: &S) {
     let created = store.create_task(&fixture.ctx, full).await.expect("create");
     assert_eq!(created.status, TaskStatus::Queued);
     assert_eq!(created.priority.get(), 7);
-    assert_eq!(created.required_capabilities.to_strings(), vec!["planning", "rust"]);
-    assert_eq!(store.get_task(&fixture.ctx, created.id).await.expect("get"), created);
+    assert_eq!(
+        created.required_capabilities.to_strings(),
+        vec!["planning", "rust"]
+    );
+    assert_eq!(
+        store.get_task(&fixture.ctx, created.id).await.expect("get"),
+        created
+    );
 
     let other = store
         .create_task(&fixture.ctx, task(gemini.id, "Dock"))
@@ -414,9 +447,15 @@ pub async fn task_crud_and_filters<S: Store + ?Sized>(store: &S) {
     assert_eq!(patched.title.as_str(), "Write the final flight plan");
     assert_eq!(patched.priority.get(), -3);
     assert_eq!(patched.description, created.description);
-    assert_eq!(store.get_task(&fixture.ctx, created.id).await.expect("get"), patched);
+    assert_eq!(
+        store.get_task(&fixture.ctx, created.id).await.expect("get"),
+        patched
+    );
 
-    store.delete_task(&fixture.ctx, created.id).await.expect("delete");
+    store
+        .delete_task(&fixture.ctx, created.id)
+        .await
+        .expect("delete");
     assert_not_found(store.get_task(&fixture.ctx, created.id).await, "task");
     assert_not_found(store.delete_task(&fixture.ctx, created.id).await, "task");
 }
@@ -501,7 +540,10 @@ pub async fn task_pages_are_stable_under_inserts<S: Store + ?Sized>(store: &S) {
         .await
         .expect("newest first");
     let newest: Vec<TaskId> = newest_first.items.iter().map(|t| t.id).collect();
-    assert_eq!(newest, expected.iter().rev().take(2).copied().collect::<Vec<_>>());
+    assert_eq!(
+        newest,
+        expected.iter().rev().take(2).copied().collect::<Vec<_>>()
+    );
 }
 
 pub async fn task_needs_a_project_of_the_same_organization<S: Store + ?Sized>(store: &S) {
@@ -510,11 +552,15 @@ pub async fn task_needs_a_project_of_the_same_organization<S: Store + ?Sized>(st
     let theirs = other.project(store, "Theirs").await;
 
     assert_not_found(
-        store.create_task(&acme.ctx, task(theirs.id, "sneak in")).await,
+        store
+            .create_task(&acme.ctx, task(theirs.id, "sneak in"))
+            .await,
         "project",
     );
     assert_not_found(
-        store.create_task(&acme.ctx, task(ProjectId::new(), "nowhere")).await,
+        store
+            .create_task(&acme.ctx, task(ProjectId::new(), "nowhere"))
+            .await,
         "project",
     );
     let mine = store
@@ -583,7 +629,10 @@ pub async fn mutations_write_audit_rows_in_their_transaction<S: Store + ?Sized>(
     assert!(refused.is_err());
 
     let log = store
-        .list_audit(&fixture.ctx, PageRequest::first(Limit::parse(200).expect("limit")))
+        .list_audit(
+            &fixture.ctx,
+            PageRequest::first(Limit::parse(200).expect("limit")),
+        )
         .await
         .expect("audit");
     let actions: Vec<&str> = log.items.iter().map(|e| e.action.as_str()).collect();
@@ -611,13 +660,21 @@ pub async fn mutations_write_audit_rows_in_their_transaction<S: Store + ?Sized>(
         .list_audit(&other.ctx, PageRequest::default())
         .await
         .expect("audit other");
-    assert!(theirs.items.iter().all(|e| e.organization_id == other.org.id));
+    assert!(
+        theirs
+            .items
+            .iter()
+            .all(|e| e.organization_id == other.org.id)
+    );
 }
 
 pub async fn health_reports_backend_and_migrations<S: Store + ?Sized>(store: &S) {
     let health = store.health().await.expect("health");
     assert!(health.pending_migrations.is_empty(), "{health:?}");
     assert_eq!(health.backend, store.backend());
-    assert!(matches!(health.backend, Backend::Sqlite | Backend::Postgres));
+    assert!(matches!(
+        health.backend,
+        Backend::Sqlite | Backend::Postgres
+    ));
     assert!(health.pool_connections >= 1);
 }

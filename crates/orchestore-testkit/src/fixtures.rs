@@ -36,8 +36,7 @@ impl Fixture {
                 NewUser {
                     email: Email::parse(&format!("owner@{slug}.test")).expect("fixture email"),
                     display_name: Name::parse("display_name", "Owner").expect("fixture name"),
-                    password_hash: PasswordHash::hash(&password, TEST_BCRYPT_COST)
-                        .expect("hash"),
+                    password_hash: PasswordHash::hash(&password, TEST_BCRYPT_COST).expect("hash"),
                     roles: vec![SystemRole::Owner],
                 },
             )

@@ -6,7 +6,9 @@
 
 pub mod contract;
 mod fixtures;
+mod proxy;
 mod test_db;
 
 pub use fixtures::{Fixture, TEST_BCRYPT_COST};
+pub use proxy::TcpProxy;
 pub use test_db::{PG_URL_VAR, TestDb};

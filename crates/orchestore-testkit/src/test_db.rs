@@ -124,7 +124,9 @@ async fn connect_and_migrate(url: &str) -> SeaStore {
 }
 
 fn pg_admin_url() -> Option<String> {
-    std::env::var(PG_URL_VAR).ok().filter(|url| !url.trim().is_empty())
+    std::env::var(PG_URL_VAR)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
 }
 
 /// `postgres://user@host:5432/postgres?x=y` with the database name replaced.
@@ -187,6 +189,9 @@ mod tests {
             replace_database("postgres://u:p@h/db?sslmode=disable", "t2"),
             "postgres://u:p@h/t2?sslmode=disable"
         );
-        assert_eq!(replace_database("postgres://h:5432", "t3"), "postgres://h:5432/t3");
+        assert_eq!(
+            replace_database("postgres://h:5432", "t3"),
+            "postgres://h:5432/t3"
+        );
     }
 }

@@ -7,6 +7,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
+use super::Lock;
 use super::users::to_user;
 use crate::SeaStore;
 use crate::audit;
@@ -18,10 +19,7 @@ use crate::store::{commit, now};
 impl AuthRepo for SeaStore {
     #[tracing::instrument(skip_all)]
     async fn count_users(&self) -> RepoResult<u64> {
-        users::Entity::find()
-            .count(self.db())
-            .await
-            .map_err(db_err)
+        users::Entity::find().count(self.db()).await.map_err(db_err)
     }
 
     #[tracing::instrument(skip_all)]
@@ -53,14 +51,8 @@ impl AuthRepo for SeaStore {
     ) -> RepoResult<SessionId> {
         let at = now();
         let txn = self.write().await?;
-        let owner = users::Entity::find_by_id(user.as_uuid())
-            .filter(users::Column::OrganizationId.eq(ctx.org().as_uuid()))
-            .one(&txn)
-            .await
-            .map_err(db_err)?;
-        if owner.is_none() {
-            return Err(RepoError::not_found("user", user));
-        }
+        self.find_scoped::<users::Entity>(&txn, ctx, user, Lock::None)
+            .await?;
         let id = SessionId::new();
         sessions::ActiveModel {
             id: Set(id.as_uuid()),
@@ -75,9 +67,7 @@ impl AuthRepo for SeaStore {
         .await
         .map_err(db_err)?;
         let changes = serde_json::json!({ "user_id": user, "expires_at": expires_at });
-        audit::record(&txn, ctx, "session.create", "session", id, changes, at)
-            .await
-            .map_err(db_err)?;
+        audit::record(&txn, ctx, "session.create", "session", id, changes, at).await?;
         commit(txn).await?;
         Ok(id)
     }
@@ -131,9 +121,16 @@ impl AuthRepo for SeaStore {
         .map_err(db_err)?;
         let ctx = Ctx::new(user.organization_id, orchestore_repo::Actor::User(user.id));
         let changes = serde_json::json!({ "replaces": old.id, "expires_at": new_expires_at });
-        audit::record(&txn, &ctx, "session.rotate", "session", session_id, changes, at)
-            .await
-            .map_err(db_err)?;
+        audit::record(
+            &txn,
+            &ctx,
+            "session.rotate",
+            "session",
+            session_id,
+            changes,
+            at,
+        )
+        .await?;
         commit(txn).await?;
         Ok(SessionGrant { user, session_id })
     }
@@ -167,8 +164,7 @@ impl AuthRepo for SeaStore {
             serde_json::json!({}),
             at,
         )
-        .await
-        .map_err(db_err)?;
+        .await?;
         commit(txn).await
     }
 

@@ -55,8 +55,7 @@ impl OrganizationRepo for SeaStore {
             audit::snapshot(&organization),
             at,
         )
-        .await
-        .map_err(db_err)?;
+        .await?;
         commit(txn).await?;
         Ok(organization)
     }

@@ -1,14 +1,10 @@
 use orchestore_domain::{
-    Description, Metadata, Name, NewProject, OrganizationId, Project, ProjectId, ProjectPatch,
-    Tags,
+    Description, Metadata, Name, NewProject, OrganizationId, Project, ProjectId, ProjectPatch, Tags,
 };
 use orchestore_repo::{Ctx, Page, PageRequest, ProjectRepo, RepoError, RepoResult};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 
-use super::{keyset, string_array};
+use super::{Lock, keyset, scoped, string_array};
 use crate::SeaStore;
 use crate::audit;
 use crate::entities::projects;
@@ -17,7 +13,8 @@ use crate::store::{commit, now};
 
 pub(crate) fn to_project(row: projects::Model) -> RepoResult<Project> {
     let bad = |e| corrupt("project", e);
-    let tags = string_array(&row.tags).ok_or_else(|| bad("tags is not an array of strings".into()))?;
+    let tags =
+        string_array(&row.tags).ok_or_else(|| bad("tags is not an array of strings".into()))?;
     Ok(Project {
         id: ProjectId::from_uuid(row.id),
         organization_id: OrganizationId::from_uuid(row.organization_id),
@@ -34,27 +31,6 @@ pub(crate) fn to_project(row: projects::Model) -> RepoResult<Project> {
 
 fn name_taken(name: &Name) -> RepoError {
     RepoError::Conflict(format!("a project named {name:?} already exists"))
-}
-
-impl SeaStore {
-    /// The project row `id` of the context's organization, locked for update on PostgreSQL.
-    pub(crate) async fn project_for_update(
-        &self,
-        txn: &DatabaseTransaction,
-        ctx: &Ctx,
-        id: ProjectId,
-    ) -> RepoResult<projects::Model> {
-        let mut query = projects::Entity::find_by_id(id.as_uuid())
-            .filter(projects::Column::OrganizationId.eq(ctx.org().as_uuid()));
-        if self.is_postgres() {
-            query = query.lock_exclusive();
-        }
-        query
-            .one(txn)
-            .await
-            .map_err(db_err)?
-            .ok_or_else(|| RepoError::not_found("project", id))
-    }
 }
 
 #[async_trait::async_trait]
@@ -93,28 +69,21 @@ impl ProjectRepo for SeaStore {
             audit::snapshot(&project),
             at,
         )
-        .await
-        .map_err(db_err)?;
+        .await?;
         commit(txn).await?;
         Ok(project)
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %id))]
     async fn get_project(&self, ctx: &Ctx, id: ProjectId) -> RepoResult<Project> {
-        projects::Entity::find_by_id(id.as_uuid())
-            .filter(projects::Column::OrganizationId.eq(ctx.org().as_uuid()))
-            .one(self.db())
+        self.find_scoped::<projects::Entity>(self.db(), ctx, id, Lock::None)
             .await
-            .map_err(db_err)?
-            .ok_or_else(|| RepoError::not_found("project", id))
             .and_then(to_project)
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
     async fn list_projects(&self, ctx: &Ctx, page: PageRequest) -> RepoResult<Page<Project>> {
-        let query = projects::Entity::find()
-            .filter(projects::Column::OrganizationId.eq(ctx.org().as_uuid()));
-        let rows = keyset(query, projects::Column::Id, page)
+        let rows = keyset(scoped::<projects::Entity>(ctx), projects::Column::Id, page)
             .all(self.db())
             .await
             .map_err(db_err)?;
@@ -134,7 +103,9 @@ impl ProjectRepo for SeaStore {
     ) -> RepoResult<Project> {
         let at = now();
         let txn = self.write().await?;
-        let row = self.project_for_update(&txn, ctx, id).await?;
+        let row = self
+            .find_scoped::<projects::Entity>(&txn, ctx, id, Lock::ForUpdate)
+            .await?;
         let before = to_project(row.clone())?;
         if patch.is_empty() {
             return Ok(before);
@@ -172,8 +143,7 @@ impl ProjectRepo for SeaStore {
             audit::diff(&before, &after),
             at,
         )
-        .await
-        .map_err(db_err)?;
+        .await?;
         commit(txn).await?;
         Ok(after)
     }
@@ -182,7 +152,9 @@ impl ProjectRepo for SeaStore {
     async fn delete_project(&self, ctx: &Ctx, id: ProjectId) -> RepoResult<()> {
         let at = now();
         let txn = self.write().await?;
-        let row = self.project_for_update(&txn, ctx, id).await?;
+        let row = self
+            .find_scoped::<projects::Entity>(&txn, ctx, id, Lock::ForUpdate)
+            .await?;
         let project = to_project(row)?;
         // Tasks go with their project (ON DELETE CASCADE).
         projects::Entity::delete_by_id(id.as_uuid())
@@ -198,8 +170,7 @@ impl ProjectRepo for SeaStore {
             audit::snapshot(&project),
             at,
         )
-        .await
-        .map_err(db_err)?;
+        .await?;
         commit(txn).await
     }
 }

@@ -4,11 +4,10 @@ use orchestore_domain::{
 };
 use orchestore_repo::{Ctx, Page, PageRequest, RepoError, RepoResult, TaskFilter, TaskRepo};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
 };
 
-use super::{keyset, string_array};
+use super::{Lock, keyset, scoped, string_array};
 use crate::SeaStore;
 use crate::audit;
 use crate::entities::{projects, tasks};
@@ -26,7 +25,10 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
         title: Title::parse(&row.title).map_err(|e| bad(e.to_string()))?,
         description: Description::parse("description", &row.description)
             .map_err(|e| bad(e.to_string()))?,
-        status: row.status.parse().map_err(|e: orchestore_domain::DomainError| bad(e.to_string()))?,
+        status: row
+            .status
+            .parse()
+            .map_err(|e: orchestore_domain::DomainError| bad(e.to_string()))?,
         priority: Priority::parse(i64::from(row.priority)).map_err(|e| bad(e.to_string()))?,
         payload: row.payload,
         required_capabilities: Capabilities::parse(&capabilities)
@@ -37,26 +39,6 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
     })
 }
 
-impl SeaStore {
-    async fn task_for_update(
-        &self,
-        txn: &DatabaseTransaction,
-        ctx: &Ctx,
-        id: TaskId,
-    ) -> RepoResult<tasks::Model> {
-        let mut query = tasks::Entity::find_by_id(id.as_uuid())
-            .filter(tasks::Column::OrganizationId.eq(ctx.org().as_uuid()));
-        if self.is_postgres() {
-            query = query.lock_exclusive();
-        }
-        query
-            .one(txn)
-            .await
-            .map_err(db_err)?
-            .ok_or_else(|| RepoError::not_found("task", id))
-    }
-}
-
 #[async_trait::async_trait]
 impl TaskRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %new.project_id))]
@@ -64,8 +46,8 @@ impl TaskRepo for SeaStore {
         let at = now();
         let txn = self.write().await?;
         // The project must be this organization's; another tenant's project is not found.
-        let project = projects::Entity::find_by_id(new.project_id.as_uuid())
-            .filter(projects::Column::OrganizationId.eq(ctx.org().as_uuid()))
+        let project = scoped::<projects::Entity>(ctx)
+            .filter(projects::Column::Id.eq(new.project_id.as_uuid()))
             .select_only()
             .column(projects::Column::Id)
             .into_tuple::<uuid::Uuid>()
@@ -102,20 +84,15 @@ impl TaskRepo for SeaStore {
             audit::snapshot(&task),
             at,
         )
-        .await
-        .map_err(db_err)?;
+        .await?;
         commit(txn).await?;
         Ok(task)
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
     async fn get_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<Task> {
-        tasks::Entity::find_by_id(id.as_uuid())
-            .filter(tasks::Column::OrganizationId.eq(ctx.org().as_uuid()))
-            .one(self.db())
+        self.find_scoped::<tasks::Entity>(self.db(), ctx, id, Lock::None)
             .await
-            .map_err(db_err)?
-            .ok_or_else(|| RepoError::not_found("task", id))
             .and_then(to_task)
     }
 
@@ -126,8 +103,7 @@ impl TaskRepo for SeaStore {
         filter: TaskFilter,
         page: PageRequest,
     ) -> RepoResult<Page<Task>> {
-        let mut query =
-            tasks::Entity::find().filter(tasks::Column::OrganizationId.eq(ctx.org().as_uuid()));
+        let mut query = scoped::<tasks::Entity>(ctx);
         if let Some(project) = filter.project_id {
             query = query.filter(tasks::Column::ProjectId.eq(project.as_uuid()));
         }
@@ -149,7 +125,9 @@ impl TaskRepo for SeaStore {
     async fn update_task(&self, ctx: &Ctx, id: TaskId, patch: TaskPatch) -> RepoResult<Task> {
         let at = now();
         let txn = self.write().await?;
-        let row = self.task_for_update(&txn, ctx, id).await?;
+        let row = self
+            .find_scoped::<tasks::Entity>(&txn, ctx, id, Lock::ForUpdate)
+            .await?;
         let before = to_task(row.clone())?;
         patch.check_against(before.status)?;
         if patch.is_empty() {
@@ -192,8 +170,7 @@ impl TaskRepo for SeaStore {
             audit::diff(&before, &after),
             at,
         )
-        .await
-        .map_err(db_err)?;
+        .await?;
         commit(txn).await?;
         Ok(after)
     }
@@ -202,7 +179,10 @@ impl TaskRepo for SeaStore {
     async fn delete_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<()> {
         let at = now();
         let txn = self.write().await?;
-        let task = to_task(self.task_for_update(&txn, ctx, id).await?)?;
+        let task = to_task(
+            self.find_scoped::<tasks::Entity>(&txn, ctx, id, Lock::ForUpdate)
+                .await?,
+        )?;
         tasks::Entity::delete_by_id(id.as_uuid())
             .exec(&txn)
             .await
@@ -216,8 +196,7 @@ impl TaskRepo for SeaStore {
             audit::snapshot(&task),
             at,
         )
-        .await
-        .map_err(db_err)?;
+        .await?;
         commit(txn).await
     }
 }

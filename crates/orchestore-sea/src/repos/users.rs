@@ -2,6 +2,7 @@ use orchestore_domain::{Email, Name, NewUser, OrganizationId, Permission, User, 
 use orchestore_repo::{Ctx, RepoError, RepoResult, UserRepo};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
+use super::Lock;
 use crate::SeaStore;
 use crate::audit;
 use crate::entities::{role_permissions, roles, user_roles, users};
@@ -80,21 +81,15 @@ impl UserRepo for SeaStore {
         if let Some(object) = changes.as_object_mut() {
             object.insert("roles".into(), serde_json::json!(new.roles));
         }
-        audit::record(&txn, ctx, "user.create", "user", user.id, changes, at)
-            .await
-            .map_err(db_err)?;
+        audit::record(&txn, ctx, "user.create", "user", user.id, changes, at).await?;
         commit(txn).await?;
         Ok(user)
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
     async fn get_user(&self, ctx: &Ctx, id: UserId) -> RepoResult<User> {
-        users::Entity::find_by_id(id.as_uuid())
-            .filter(users::Column::OrganizationId.eq(ctx.org().as_uuid()))
-            .one(self.db())
+        self.find_scoped::<users::Entity>(self.db(), ctx, id, Lock::None)
             .await
-            .map_err(db_err)?
-            .ok_or_else(|| RepoError::not_found("user", id))
             .and_then(to_user)
     }
 
