@@ -42,7 +42,14 @@ async fn round_trip(store: &SeaStore) {
 
     store.migrate().await.expect("up");
     assert_eq!(existing_tables(store).await, TABLES);
-    assert!(store.migration_status().await.expect("status").iter().all(|m| m.applied));
+    assert!(
+        store
+            .migration_status()
+            .await
+            .expect("status")
+            .iter()
+            .all(|m| m.applied)
+    );
 
     for step in 1..=count {
         store.rollback(Some(1)).await.expect("down one step");
@@ -73,7 +80,12 @@ async fn every_entity_decodes(store: &SeaStore) {
         .await
         .expect("task");
     store
-        .create_session(&fixture.ctx, fixture.owner.id, "hash", Utc::now() + Duration::hours(1))
+        .create_session(
+            &fixture.ctx,
+            fixture.owner.id,
+            "hash",
+            Utc::now() + Duration::hours(1),
+        )
         .await
         .expect("session");
     store
@@ -81,18 +93,49 @@ async fn every_entity_decodes(store: &SeaStore) {
         .await
         .expect("setting");
 
-    assert_eq!(store.get_organization(&fixture.ctx).await.expect("org"), fixture.org);
-    assert_eq!(store.get_user(&fixture.ctx, fixture.owner.id).await.expect("user"), fixture.owner);
-    assert!(!store.user_permissions(&fixture.ctx, fixture.owner.id).await.expect("perms").is_empty());
-    assert_eq!(store.get_project(&fixture.ctx, project.id).await.expect("project"), project);
+    assert_eq!(
+        store.get_organization(&fixture.ctx).await.expect("org"),
+        fixture.org
+    );
+    assert_eq!(
+        store
+            .get_user(&fixture.ctx, fixture.owner.id)
+            .await
+            .expect("user"),
+        fixture.owner
+    );
+    assert!(
+        !store
+            .user_permissions(&fixture.ctx, fixture.owner.id)
+            .await
+            .expect("perms")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .get_project(&fixture.ctx, project.id)
+            .await
+            .expect("project"),
+        project
+    );
     let tasks = store
         .list_tasks(&fixture.ctx, TaskFilter::default(), PageRequest::default())
         .await
         .expect("tasks");
     assert_eq!(tasks.items, vec![task]);
-    let audit = store.list_audit(&fixture.ctx, PageRequest::default()).await.expect("audit");
+    let audit = store
+        .list_audit(&fixture.ctx, PageRequest::default())
+        .await
+        .expect("audit");
     assert_eq!(audit.items.len(), 5);
-    assert!(store.health().await.expect("health").pending_migrations.is_empty());
+    assert!(
+        store
+            .health()
+            .await
+            .expect("health")
+            .pending_migrations
+            .is_empty()
+    );
 }
 
 #[tokio::test]

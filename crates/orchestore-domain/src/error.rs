@@ -7,7 +7,10 @@ pub enum DomainError {
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
     #[error("status cannot change from {from} to {to}")]
-    InvalidTransition { from: &'static str, to: &'static str },
+    InvalidTransition {
+        from: &'static str,
+        to: &'static str,
+    },
 }
 
 impl DomainError {

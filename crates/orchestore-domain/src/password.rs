@@ -101,7 +101,10 @@ mod tests {
         assert!(hash.verify(&password));
         assert!(!hash.verify(&Password::offered("wrong horse")));
         assert!(!PasswordHash::decoy().verify(&password));
-        assert_eq!(format!("{password:?} {hash:?}"), "Password(<redacted>) PasswordHash(<redacted>)");
+        assert_eq!(
+            format!("{password:?} {hash:?}"),
+            "Password(<redacted>) PasswordHash(<redacted>)"
+        );
         assert!(Password::parse("short").is_err());
         assert!(Password::parse(&"x".repeat(73)).is_err());
     }

@@ -43,11 +43,7 @@ macro_rules! string_value {
     };
 }
 
-fn trimmed_within(
-    field: &'static str,
-    raw: &str,
-    max_chars: usize,
-) -> Result<String, DomainError> {
+fn trimmed_within(field: &'static str, raw: &str, max_chars: usize) -> Result<String, DomainError> {
     let value = raw.trim();
     if value.is_empty() {
         return Err(DomainError::invalid(field, "must not be empty"));
@@ -107,7 +103,10 @@ impl Description {
         if chars > Self::MAX_CHARS {
             return Err(DomainError::invalid(
                 field,
-                format!("must be at most {} characters, got {chars}", Self::MAX_CHARS),
+                format!(
+                    "must be at most {} characters, got {chars}",
+                    Self::MAX_CHARS
+                ),
             ));
         }
         Ok(Self(raw.to_owned()))
@@ -179,7 +178,9 @@ impl Capability {
         let valid = !value.is_empty()
             && value.len() <= 64
             && value.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.' | b':')
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'_' | b'-' | b'.' | b':')
             });
         if !valid {
             return Err(DomainError::invalid(
@@ -321,7 +322,10 @@ mod tests {
 
     #[test]
     fn title_is_trimmed_and_bounded() {
-        assert_eq!(Title::parse("  fix it ").map(Title::into_string), Ok("fix it".into()));
+        assert_eq!(
+            Title::parse("  fix it ").map(Title::into_string),
+            Ok("fix it".into())
+        );
         assert!(Title::parse("   ").is_err());
         assert!(Title::parse(&"x".repeat(500)).is_ok());
         let too_long = Title::parse(&"é".repeat(501)).unwrap_err();
@@ -330,7 +334,10 @@ mod tests {
 
     #[test]
     fn email_is_lowercased_and_checked() {
-        assert_eq!(Email::parse(" Ada@Example.ORG ").map(Email::into_string), Ok("ada@example.org".into()));
+        assert_eq!(
+            Email::parse(" Ada@Example.ORG ").map(Email::into_string),
+            Ok("ada@example.org".into())
+        );
         for bad in ["", "ada", "@x", "a@", "a b@x", "a@b@c"] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
@@ -339,7 +346,10 @@ mod tests {
     #[test]
     fn capabilities_are_sorted_sets() {
         let caps = Capabilities::parse(&["rust", "code.review", "rust"]).unwrap_or_default();
-        assert_eq!(caps.to_strings(), vec!["code.review".to_owned(), "rust".to_owned()]);
+        assert_eq!(
+            caps.to_strings(),
+            vec!["code.review".to_owned(), "rust".to_owned()]
+        );
         assert!(Capabilities::parse(&["Has Space"]).is_err());
         let needed = Capabilities::parse(&["rust"]).unwrap_or_default();
         assert!(needed.is_subset_of(&caps));

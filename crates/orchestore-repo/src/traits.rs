@@ -2,9 +2,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    AuditLogId, Email, NewOrganization, NewProject, NewTask, NewUser, Organization,
-    OrganizationId, PasswordHash, Permission, Project, ProjectId, ProjectPatch, SessionId, Task,
-    TaskId, TaskPatch, TaskStatus, User, UserId,
+    AuditLogId, Email, NewOrganization, NewProject, NewTask, NewUser, Organization, OrganizationId,
+    PasswordHash, Permission, Project, ProjectId, ProjectPatch, SessionId, Task, TaskId, TaskPatch,
+    TaskStatus, User, UserId,
 };
 use serde::Serialize;
 
@@ -14,8 +14,11 @@ use crate::{Ctx, Page, PageRequest, RepoResult};
 /// that a caller can build the context before the tenant exists.
 #[async_trait::async_trait]
 pub trait OrganizationRepo: Send + Sync {
-    async fn create_organization(&self, ctx: &Ctx, new: NewOrganization)
-    -> RepoResult<Organization>;
+    async fn create_organization(
+        &self,
+        ctx: &Ctx,
+        new: NewOrganization,
+    ) -> RepoResult<Organization>;
     async fn get_organization(&self, ctx: &Ctx) -> RepoResult<Organization>;
 }
 

@@ -1,0 +1,30 @@
+//! Orchestore's REST server: [`Application`] serves a [`Store`](orchestore_repo::Store) over
+//! an authenticated JSON API under `/api/v1`, with `/health/live` and `/health/ready`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), orchestore_server::StartupError> {
+//! use orchestore_server::{Application, Settings};
+//! let app = Application::build(Settings::default()).await?;
+//! println!("listening on port {}", app.port());
+//! app.run_until_stopped().await.ok();
+//! # Ok(()) }
+//! ```
+//!
+//! Errors are `application/problem+json` documents; see [`ApiError`] for the statuses.
+
+mod auth;
+mod config;
+mod error;
+mod extract;
+mod request_id;
+mod routes;
+mod startup;
+mod state;
+mod telemetry;
+
+pub use config::{
+    AuthSettings, BootstrapSettings, LogFormat, LogSettings, Secret, ServerSettings, Settings,
+};
+pub use error::{ApiError, AuthFailure, FieldError};
+pub use startup::{Application, StartupError};
+pub use telemetry::init_tracing;

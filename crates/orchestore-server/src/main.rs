@@ -1,1 +1,209 @@
-fn main() {}
+//! `orchestore`: the server (`serve`, the default) and its admin commands.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use orchestore_repo::RepoError;
+use orchestore_sea::{DbConfig, SeaStore};
+use orchestore_server::{Application, Settings, StartupError, init_tracing};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "orchestore",
+    version,
+    about = "Orchestore: persistence for multi-agent AI orchestrators"
+)]
+struct Cli {
+    /// A TOML settings file; environment variables ORCHESTORE__SECTION__KEY and DATABASE_URL
+    /// override it.
+    #[arg(long, global = true, env = "ORCHESTORE_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the REST API (the default).
+    Serve,
+    /// Apply, revert or inspect database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Print the resolved settings, secrets redacted.
+    PrintConfig {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Toml)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert the last migrations.
+    Down {
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        steps: u32,
+    },
+    /// List the migrations and whether each is applied.
+    Status,
+    /// Drop every table and migrate from scratch.
+    Fresh {
+        /// Confirm that every table, and all its data, is to be dropped.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Toml,
+    Json,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("configuration: {0}")]
+    Config(#[from] config::ConfigError),
+    #[error("logging: {0}")]
+    Logging(String),
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("database: {0}")]
+    Database(#[from] RepoError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("server: {0}")]
+    Server(std::io::Error),
+    #[error("writing output: {0}")]
+    Output(String),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("orchestore: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let settings = Settings::load(cli.config.as_deref(), std::env::vars())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::PrintConfig { format } => print_config(&settings, format),
+        Command::Serve => {
+            init_logging(&settings)?;
+            serve(settings, cli.config.as_deref()).await
+        }
+        Command::Migrate { action } => {
+            init_logging(&settings)?;
+            migrate(&settings, action).await
+        }
+    }
+}
+
+fn init_logging(settings: &Settings) -> Result<(), CliError> {
+    let rust_log = std::env::var("RUST_LOG").ok();
+    init_tracing(&settings.log, rust_log.as_deref()).map_err(CliError::Logging)
+}
+
+async fn serve(settings: Settings, config_file: Option<&Path>) -> Result<(), CliError> {
+    tracing::info!(
+        config_file = ?config_file,
+        database = %settings.database.url,
+        "starting orchestore {}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let app = Application::build(settings).await?;
+    app.run_until_stopped().await.map_err(CliError::Server)?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), CliError> {
+    // One connection: SQLite's `PRAGMA foreign_keys = OFF` (set by `fresh` before dropping
+    // tables) holds only on the connection that ran it.
+    let store = SeaStore::connect(&DbConfig {
+        max_connections: 1,
+        min_connections: 1,
+        ..settings.database.clone()
+    })
+    .await?;
+    let pending_before = pending(&store).await?;
+    match action {
+        MigrateAction::Up => {
+            store.migrate().await?;
+            let applied = pending_before.saturating_sub(pending(&store).await?);
+            write_out(&format!(
+                "applied {applied} migration(s); the database is up to date\n"
+            ))
+        }
+        MigrateAction::Down { steps } => {
+            store.rollback(Some(steps)).await?;
+            let reverted = pending(&store).await?.saturating_sub(pending_before);
+            write_out(&format!("reverted {reverted} migration(s)\n"))
+        }
+        MigrateAction::Status => {
+            let mut out = String::new();
+            for migration in store.migration_status().await? {
+                let state = if migration.applied {
+                    "applied"
+                } else {
+                    "pending"
+                };
+                out.push_str(&format!("{state:<8} {}\n", migration.name));
+            }
+            write_out(&out)
+        }
+        MigrateAction::Fresh { yes } => {
+            if !yes {
+                return Err(CliError::Usage(
+                    "`migrate fresh` drops every table and its data: add --yes to confirm"
+                        .to_owned(),
+                ));
+            }
+            store.fresh().await?;
+            let total = store.migration_status().await?.len();
+            write_out(&format!(
+                "dropped every table and applied {total} migration(s)\n"
+            ))
+        }
+    }
+}
+
+async fn pending(store: &SeaStore) -> Result<usize, CliError> {
+    Ok(store
+        .migration_status()
+        .await?
+        .iter()
+        .filter(|m| !m.applied)
+        .count())
+}
+
+fn print_config(settings: &Settings, format: OutputFormat) -> Result<(), CliError> {
+    let text = match format {
+        OutputFormat::Toml => {
+            toml::to_string_pretty(settings).map_err(|e| CliError::Output(e.to_string()))?
+        }
+        OutputFormat::Json => serde_json::to_string_pretty(settings)
+            .map(|json| json + "\n")
+            .map_err(|e| CliError::Output(e.to_string()))?,
+    };
+    write_out(&text)
+}
+
+/// Command output goes to stdout; logs go to stderr.
+fn write_out(text: &str) -> Result<(), CliError> {
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| CliError::Output(e.to_string()))
+}

@@ -1,0 +1,372 @@
+//! The server's settings: plain structs with defaults, loaded in layers by the binary.
+//!
+//! Layers, later wins: the defaults below → an optional TOML file → environment variables
+//! `ORCHESTORE__SECTION__KEY` → `DATABASE_URL`. A key no struct knows is an error, so a typo
+//! never falls back to a default silently.
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use orchestore_domain::PasswordHash;
+use orchestore_sea::DbConfig;
+use serde::{Deserialize, Serialize, Serializer};
+
+/// Everything the server needs to start. Tests build it in code; the binary loads it with
+/// [`Settings::load`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DbConfig,
+    pub auth: AuthSettings,
+    pub bootstrap: BootstrapSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    /// 0 picks a free port (see `Application::port`).
+    pub port: u16,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 8080,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// The HS256 key for access tokens. When unset, one is generated on first start and kept
+    /// in the database, so that every replica signs with the same key.
+    pub jwt_secret: Option<Secret>,
+    #[serde(with = "duration")]
+    pub access_token_ttl: Duration,
+    #[serde(with = "duration")]
+    pub refresh_token_ttl: Duration,
+    /// bcrypt cost for the passwords this server hashes (4 to 31).
+    pub bcrypt_cost: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            bcrypt_cost: PasswordHash::DEFAULT_COST,
+        }
+    }
+}
+
+/// What to create when the database has no user at all.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BootstrapSettings {
+    /// Slug (and display name) of the first organization.
+    pub organization: String,
+    /// The first owner's email; `admin@localhost` when unset.
+    pub admin_email: Option<String>,
+    /// The first owner's password; generated and logged once when unset.
+    pub admin_password: Option<Secret>,
+}
+
+impl Default for BootstrapSettings {
+    fn default() -> Self {
+        Self {
+            organization: "default".to_owned(),
+            admin_email: None,
+            admin_password: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// An `EnvFilter` directive such as `info` or `orchestore_server=debug,info`. `RUST_LOG`,
+    /// when set, takes its place.
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            level: "info".to_owned(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// A secret setting. `Debug` and serialized output show `<redacted>`; only
+/// [`Secret::expose`] gives the value.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    const REDACTED: &'static str = "<redacted>";
+
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(Self::REDACTED)
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(Self::REDACTED)
+    }
+}
+
+impl Settings {
+    /// The prefix of the environment variables that override settings.
+    pub const ENV_PREFIX: &'static str = "ORCHESTORE";
+
+    /// Loads the layers over the defaults: `file` (TOML, required when given), then the
+    /// `ORCHESTORE__SECTION__KEY` entries of `env`, then `DATABASE_URL` from `env`. The binary
+    /// passes the process environment; tests pass a map.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, config::ConfigError> {
+        let env: config::Map<String, String> = env.into_iter().collect();
+        let database_url = env.get("DATABASE_URL").cloned();
+        let mut builder = config::Config::builder();
+        if let Some(path) = file {
+            builder = builder.add_source(
+                config::File::from(path)
+                    .format(config::FileFormat::Toml)
+                    .required(true),
+            );
+        }
+        builder
+            .add_source(
+                config::Environment::with_prefix(Self::ENV_PREFIX)
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(env)),
+            )
+            .set_override_option("database.url", database_url)?
+            .build()?
+            .try_deserialize()
+    }
+}
+
+/// Durations as `"500ms"`, `"30s"`, `"15m"`, `"12h"`, `"30d"` or a number of seconds.
+mod duration {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    const UNITS: [(&str, u64); 4] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
+
+    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format(*value))
+    }
+
+    /// The largest unit that states the duration exactly.
+    pub(super) fn format(value: Duration) -> String {
+        if value.subsec_nanos() != 0 || value.is_zero() {
+            return format!("{}ms", value.as_millis());
+        }
+        let seconds = value.as_secs();
+        UNITS
+            .iter()
+            .find(|(_, size)| seconds.is_multiple_of(*size))
+            .map_or_else(
+                || format!("{seconds}s"),
+                |(unit, size)| format!("{}{unit}", seconds / size),
+            )
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Seconds(u64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        match Raw::deserialize(deserializer)? {
+            Raw::Seconds(seconds) => Ok(Duration::from_secs(seconds)),
+            Raw::Text(text) => parse(&text).map_err(serde::de::Error::custom),
+        }
+    }
+
+    pub(super) fn parse(text: &str) -> Result<Duration, String> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let invalid = || format!("{text:?} is not a duration such as 500ms, 30s, 15m, 12h or 30d");
+        let number: u64 = number.parse().map_err(|_| invalid())?;
+        let unit = unit.trim();
+        if unit == "ms" {
+            return Ok(Duration::from_millis(number));
+        }
+        let size = match unit {
+            "" => 1,
+            _ => UNITS
+                .iter()
+                .find(|(name, _)| *name == unit)
+                .map(|(_, size)| *size)
+                .ok_or_else(invalid)?,
+        };
+        number
+            .checked_mul(size)
+            .map(Duration::from_secs)
+            .ok_or_else(invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn toml_file(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::Builder::new()
+            .suffix(".toml")
+            .tempfile()
+            .expect("temp file");
+        file.write_all(text.as_bytes()).expect("write config");
+        file
+    }
+
+    #[test]
+    fn defaults_apply_without_any_source() {
+        let settings = Settings::load(None, env(&[])).expect("defaults load");
+        assert_eq!(settings.server.host, "127.0.0.1");
+        assert_eq!(settings.server.port, 8080);
+        assert_eq!(settings.auth.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(settings.auth.bcrypt_cost, 12);
+        assert_eq!(settings.bootstrap.organization, "default");
+        assert_eq!(settings.database.url.expose(), DbConfig::DEFAULT_URL);
+        assert_eq!(settings.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn later_layers_win() {
+        let file = toml_file(
+            r#"
+            [server]
+            port = 9000
+            host = "0.0.0.0"
+            [auth]
+            access_token_ttl = "5m"
+            [database]
+            url = "sqlite://from-file.db"
+            max_connections = 3
+            "#,
+        );
+        let settings = Settings::load(
+            Some(file.path()),
+            env(&[
+                ("ORCHESTORE__SERVER__PORT", "9100"),
+                ("ORCHESTORE__AUTH__JWT_SECRET", "12345"),
+                ("ORCHESTORE__LOG__FORMAT", "json"),
+                ("ORCHESTORE__DATABASE__URL", "sqlite://from-env.db"),
+                ("DATABASE_URL", "postgres://app:pw@db/orchestore"),
+                ("ORCHESTORE_CONFIG", "ignored.toml"),
+                ("UNRELATED", "x"),
+            ]),
+        )
+        .expect("layers load");
+        assert_eq!(settings.server.port, 9100);
+        assert_eq!(settings.server.host, "0.0.0.0");
+        assert_eq!(settings.auth.access_token_ttl, Duration::from_secs(300));
+        assert_eq!(
+            settings.auth.jwt_secret.as_ref().map(Secret::expose),
+            Some("12345")
+        );
+        assert_eq!(settings.log.format, LogFormat::Json);
+        assert_eq!(settings.database.max_connections, 3);
+        assert_eq!(
+            settings.database.url.expose(),
+            "postgres://app:pw@db/orchestore"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let file = toml_file("[server]\nprot = 9000\n");
+        let err = Settings::load(Some(file.path()), env(&[])).expect_err("typo refused");
+        assert!(err.to_string().contains("prot"), "{err}");
+        let err = Settings::load(None, env(&[("ORCHESTORE__SERVER__PROT", "1")]))
+            .expect_err("typo refused");
+        assert!(err.to_string().contains("prot"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error() {
+        let missing = Path::new("/nonexistent/orchestore.toml");
+        assert!(Settings::load(Some(missing), env(&[])).is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted_everywhere() {
+        let mut settings = Settings::default();
+        settings.auth.jwt_secret = Some(Secret::new("jwt-s3cret"));
+        settings.bootstrap.admin_password = Some(Secret::new("admin-s3cret"));
+        settings.database = DbConfig::new("postgres://app:db-s3cret@db/orchestore");
+        let outputs = [
+            format!("{settings:?}"),
+            serde_json::to_string(&settings).expect("json"),
+            toml::to_string(&settings).expect("toml"),
+        ];
+        for output in outputs {
+            for secret in ["jwt-s3cret", "admin-s3cret", "db-s3cret"] {
+                assert!(!output.contains(secret), "{secret} leaked in {output}");
+            }
+            assert!(output.contains("<redacted>"), "{output}");
+        }
+    }
+
+    #[test]
+    fn durations_round_trip() {
+        for (text, seconds) in [("15m", 900), ("30d", 2_592_000), ("90s", 90), ("2h", 7200)] {
+            assert_eq!(duration::parse(text), Ok(Duration::from_secs(seconds)));
+            assert_eq!(duration::format(Duration::from_secs(seconds)), text);
+        }
+        assert_eq!(duration::parse("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(duration::format(Duration::from_millis(250)), "250ms");
+        assert!(duration::parse("soon").is_err());
+        assert!(duration::parse("5y").is_err());
+    }
+}

@@ -1,0 +1,352 @@
+//! [`ApiError`]: every way a request can fail, turned into an `application/problem+json`
+//! response in one place ([`ResponseError::error_response`]).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, error::JsonPayloadError, web};
+use orchestore_domain::{DomainError, Permission};
+use orchestore_repo::RepoError;
+use serde::Serialize;
+
+/// The largest request body accepted.
+pub(crate) const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// One input at fault, as listed in a problem's `errors`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<DomainError> for FieldError {
+    fn from(err: DomainError) -> Self {
+        let message = match &err {
+            DomainError::Invalid { reason, .. } => reason.clone(),
+            DomainError::InvalidTransition { .. } => err.to_string(),
+        };
+        Self::new(err.field().unwrap_or_default(), message)
+    }
+}
+
+/// Why a request was not authenticated. Each variant tells the client what to do next, and
+/// nothing more: a wrong password and an unknown email are the same `BadCredentials`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    MissingToken,
+    InvalidToken,
+    BadCredentials,
+    InvalidRefreshToken,
+}
+
+impl AuthFailure {
+    fn detail(self) -> &'static str {
+        match self {
+            Self::MissingToken => "this request needs an `Authorization: Bearer <token>` header",
+            Self::InvalidToken => "the access token is invalid or has expired",
+            Self::BadCredentials => "the email or password is wrong",
+            Self::InvalidRefreshToken => "the refresh token is invalid, revoked or expired",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is not shaped like the API expects: malformed JSON, a wrong type, an
+    /// unknown or missing field, a path id that is not a UUID.
+    #[error("bad request: {detail}")]
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("unauthenticated: {0:?}")]
+    Unauthenticated(AuthFailure),
+    #[error("missing permission {}", .0.code())]
+    Forbidden(Permission),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: &'static str },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// Well-formed, but a value breaks a rule: one entry per field at fault.
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<FieldError>),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or a corrupt row. The message goes to the log, never to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    /// `(type suffix, title)` of the problem document.
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::BadRequest { .. } => ("bad-request", "Malformed request"),
+            Self::Unauthenticated(_) => ("unauthenticated", "Authentication required"),
+            Self::Forbidden(_) => ("forbidden", "Permission denied"),
+            Self::NotFound(_) => ("not-found", "Not found"),
+            Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
+            Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
+            Self::PayloadTooLarge => ("payload-too-large", "Payload too large"),
+            Self::Invalid(_) => ("validation", "Invalid input"),
+            Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::BadRequest { detail, .. } => detail.clone(),
+            Self::Unauthenticated(failure) => failure.detail().to_owned(),
+            Self::Forbidden(permission) => {
+                format!("this action needs the {} permission", permission.code())
+            }
+            Self::NotFound(detail) | Self::Conflict(detail) => detail.clone(),
+            Self::MethodNotAllowed { allow } => format!("this resource allows {allow}"),
+            Self::UnsupportedMediaType => {
+                "the body must be JSON (Content-Type: application/json)".to_owned()
+            }
+            Self::PayloadTooLarge => format!("the body must be at most {BODY_LIMIT_BYTES} bytes"),
+            Self::Invalid(errors) => match errors.as_slice() {
+                [one] => format!("{}: {}", one.field, one.message),
+                _ => format!("{} fields are invalid", errors.len()),
+            },
+            Self::Unavailable(_) => "the database is unavailable; retry later".to_owned(),
+            Self::Internal(_) => "an internal error occurred; it has been logged".to_owned(),
+        }
+    }
+
+    fn field_errors(&self) -> &[FieldError] {
+        match self {
+            Self::BadRequest { errors, .. } | Self::Invalid(errors) => errors,
+            _ => &[],
+        }
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(err: RepoError) -> Self {
+        match err {
+            RepoError::NotFound { entity, id } => {
+                Self::NotFound(format!("{entity} {id} not found"))
+            }
+            RepoError::Conflict(detail) => Self::Conflict(detail),
+            RepoError::Invalid(domain) => Self::Invalid(vec![domain.into()]),
+            RepoError::Unavailable(cause) => Self::Unavailable(cause),
+            RepoError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        Self::Invalid(vec![err.into()])
+    }
+}
+
+/// The `application/problem+json` document (RFC 9457).
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    errors: &'a [FieldError],
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        // The cause of a 5xx is logged here and nowhere else; the body stays generic.
+        match self {
+            Self::Internal(cause) => tracing::error!(error = %cause, "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            _ => {}
+        }
+        let status = self.status_code();
+        let (kind, title) = self.kind();
+        let problem = Problem {
+            kind: format!("urn:orchestore:problem:{kind}"),
+            title,
+            status: status.as_u16(),
+            detail: self.detail(),
+            errors: self.field_errors(),
+        };
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/problem+json");
+        match self {
+            Self::Unauthenticated(failure) => {
+                let challenge = match failure {
+                    AuthFailure::InvalidToken => {
+                        r#"Bearer realm="orchestore", error="invalid_token""#
+                    }
+                    _ => r#"Bearer realm="orchestore""#,
+                };
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            Self::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+            }
+            _ => {}
+        }
+        response.json(problem)
+    }
+}
+
+/// The transport-level failures of a JSON body: content type, size, syntax.
+pub(crate) fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(BODY_LIMIT_BYTES)
+        .error_handler(|err, _req| json_payload_error(err).into())
+}
+
+fn json_payload_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge
+        }
+        JsonPayloadError::Deserialize(err) => ApiError::BadRequest {
+            detail: format!("the body is not valid JSON: {err}"),
+            errors: Vec::new(),
+        },
+        other => ApiError::BadRequest {
+            detail: format!("the body could not be read: {other}"),
+            errors: Vec::new(),
+        },
+    }
+}
+
+/// Path parameters are all ids in this API: name each one that is not a UUID.
+pub(crate) fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_err, req: &HttpRequest| {
+        let errors: Vec<FieldError> = req
+            .match_info()
+            .iter()
+            .filter(|(_, value)| uuid::Uuid::parse_str(value).is_err())
+            .map(|(name, _)| FieldError::new(name, "must be a UUID"))
+            .collect();
+        ApiError::BadRequest {
+            detail: "a path parameter is not a valid id".to_owned(),
+            errors,
+        }
+        .into()
+    })
+}
+
+/// Turns a failed typed deserialization (of a body or a query string) into a 400 that names
+/// the field, when serde tells which one.
+pub(crate) fn deserialize_error<E: std::fmt::Display>(
+    what: &str,
+    err: serde_path_to_error::Error<E>,
+) -> ApiError {
+    let message = err.inner().to_string();
+    let path = err.path().to_string();
+    // serde_path_to_error's path ends at an unknown field; a missing one is named only in
+    // the message.
+    let field = if path == "." {
+        field_in_message(&message).map(str::to_owned)
+    } else {
+        Some(path)
+    };
+    ApiError::BadRequest {
+        detail: format!("the {what} does not match the expected shape: {message}"),
+        errors: field
+            .map(|field| vec![FieldError::new(field, message)])
+            .unwrap_or_default(),
+    }
+}
+
+/// serde names a missing or unknown field only inside its message: "unknown field `x`, …".
+fn field_in_message(message: &str) -> Option<&str> {
+    ["unknown field `", "missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name)
+}
+
+/// Collects the field errors of one conversion from a request DTO into domain values, so that
+/// a response lists every bad field, not only the first.
+#[derive(Debug, Default)]
+pub(crate) struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// The value when `result` is valid; otherwise records the error and gives `None`.
+    pub(crate) fn check<T>(&mut self, result: Result<T, DomainError>) -> Option<T> {
+        result.map_err(|err| self.0.push(err.into())).ok()
+    }
+
+    /// The 422 listing every recorded error.
+    pub(crate) fn into_error(self) -> ApiError {
+        ApiError::Invalid(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_name_their_field() {
+        assert_eq!(
+            field_in_message("unknown field `colour`, expected one of `name`"),
+            Some("colour")
+        );
+        assert_eq!(field_in_message("missing field `title`"), Some("title"));
+        assert_eq!(field_in_message("invalid type: string"), None);
+    }
+
+    #[test]
+    fn internal_errors_say_nothing_internal() {
+        let err = ApiError::from(RepoError::Internal("relation tasks has no column x".into()));
+        let response = err.error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!err.detail().contains("column"));
+    }
+
+    #[test]
+    fn transitions_point_at_status() {
+        let err = ApiError::from(DomainError::InvalidTransition {
+            from: "cancelled",
+            to: "queued",
+        });
+        assert_eq!(err.field_errors()[0].field, "status");
+        assert_eq!(err.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}

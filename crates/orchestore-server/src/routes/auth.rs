@@ -1,0 +1,150 @@
+//! Login, refresh and logout.
+
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::{HttpResponse, web};
+use orchestore_domain::{Email, Password, PasswordHash, User};
+use orchestore_repo::{Actor, Ctx, RepoError};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Authenticated, new_refresh_token, refresh_token_hash};
+use crate::error::{ApiError, AuthFailure};
+use crate::extract::ApiJson;
+use crate::request_id::RequestId;
+use crate::state::AppState;
+
+// No `Debug`: it holds a password.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoginBody {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefreshBody {
+    refresh_token: String,
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+    refresh_token: String,
+}
+
+/// `POST /api/v1/auth/login`. A wrong password, an unknown email and a deactivated account
+/// all get the same 401, after the same bcrypt work.
+#[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
+pub(crate) async fn login(
+    state: web::Data<AppState>,
+    request_id: RequestId,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
+    // A malformed email has no account: treat it like an unknown one.
+    let record = match Email::parse(&body.email) {
+        Ok(email) => state.store.find_login(&email).await?,
+        Err(_) => None,
+    };
+    let hash = record
+        .as_ref()
+        .map_or_else(PasswordHash::decoy, |record| record.password_hash.clone());
+    let password = Password::offered(&body.password);
+    let matches = tokio::task::spawn_blocking(move || hash.verify(&password))
+        .await
+        .map_err(ApiError::internal)?;
+    let user = match record {
+        Some(record) if matches && record.user.active => record.user,
+        _ => return Err(ApiError::Unauthenticated(AuthFailure::BadCredentials)),
+    };
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    let ctx = user_ctx(&user, &request_id);
+    let refresh_token = new_refresh_token();
+    state
+        .store
+        .create_session(
+            &ctx,
+            user.id,
+            &refresh_token_hash(&refresh_token),
+            state.tokens.refresh_expires_at()?,
+        )
+        .await?;
+    token_response(&state, &ctx, &user, refresh_token).await
+}
+
+/// `POST /api/v1/auth/refresh`: trades a refresh token for a new pair; the old one stops
+/// working.
+#[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
+pub(crate) async fn refresh(
+    state: web::Data<AppState>,
+    request_id: RequestId,
+    ApiJson(body): ApiJson<RefreshBody>,
+) -> Result<HttpResponse, ApiError> {
+    let refresh_token = new_refresh_token();
+    let new_hash = refresh_token_hash(&refresh_token);
+    let grant = state
+        .store
+        .rotate_session(
+            &refresh_token_hash(&body.refresh_token),
+            &new_hash,
+            state.tokens.refresh_expires_at()?,
+        )
+        .await
+        .map_err(|err| match err {
+            RepoError::NotFound { .. } => {
+                ApiError::Unauthenticated(AuthFailure::InvalidRefreshToken)
+            }
+            other => other.into(),
+        })?;
+    let user = grant.user;
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    let ctx = user_ctx(&user, &request_id);
+    if !user.active {
+        // Deactivated since login: end the session rather than extend it.
+        state.store.revoke_session(&ctx, &new_hash).await?;
+        return Err(ApiError::Unauthenticated(AuthFailure::InvalidRefreshToken));
+    }
+    token_response(&state, &ctx, &user, refresh_token).await
+}
+
+/// `POST /api/v1/auth/logout`: revokes the refresh token. Revoking one that is already gone is
+/// not an error.
+#[tracing::instrument(skip_all, fields(user_id = %auth.user_id()))]
+pub(crate) async fn logout(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<RefreshBody>,
+) -> Result<HttpResponse, ApiError> {
+    match state
+        .store
+        .revoke_session(auth.ctx(), &refresh_token_hash(&body.refresh_token))
+        .await
+    {
+        Ok(()) | Err(RepoError::NotFound { .. }) => Ok(HttpResponse::NoContent().finish()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+fn user_ctx(user: &User, request_id: &RequestId) -> Ctx {
+    Ctx::new(user.organization_id, Actor::User(user.id)).with_request_id(request_id.as_str())
+}
+
+/// A fresh access token (with the user's current permissions) and the given refresh token.
+async fn token_response(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &User,
+    refresh_token: String,
+) -> Result<HttpResponse, ApiError> {
+    let permissions = state.store.user_permissions(ctx, user.id).await?;
+    let access_token = state.tokens.access_token(user, &permissions)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: state.tokens.access_ttl_seconds(),
+            refresh_token,
+        }))
+}

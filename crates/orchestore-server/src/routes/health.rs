@@ -1,0 +1,55 @@
+//! Liveness and readiness. Readiness asks the database every time, so it recovers by itself
+//! when the database comes back.
+
+use std::time::Duration;
+
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::{HttpResponse, HttpResponseBuilder, web};
+use serde_json::json;
+
+use crate::state::AppState;
+
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+fn uncached(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
+    builder.insert_header((CACHE_CONTROL, "no-store"));
+    builder
+}
+
+pub(crate) async fn live() -> HttpResponse {
+    uncached(HttpResponse::Ok()).json(json!({ "status": "ok" }))
+}
+
+#[tracing::instrument(skip_all)]
+pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let unavailable = || uncached(HttpResponse::ServiceUnavailable());
+    match tokio::time::timeout(READY_TIMEOUT, state.store.health()).await {
+        Ok(Ok(health)) if health.pending_migrations.is_empty() => uncached(HttpResponse::Ok())
+            .json(json!({
+                "status": "ready",
+                "backend": health.backend,
+                "pool": {
+                    "connections": health.pool_connections,
+                    "idle": health.pool_idle,
+                },
+            })),
+        Ok(Ok(health)) => unavailable().json(json!({
+            "status": "migrations_pending",
+            "pending": health.pending_migrations,
+        })),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            unavailable().json(json!({
+                "status": "unavailable",
+                "reason": "the database cannot be reached",
+            }))
+        }
+        Err(_) => {
+            tracing::warn!(timeout = ?READY_TIMEOUT, "readiness check timed out");
+            unavailable().json(json!({
+                "status": "unavailable",
+                "reason": format!("the database did not answer within {}s", READY_TIMEOUT.as_secs()),
+            }))
+        }
+    }
+}

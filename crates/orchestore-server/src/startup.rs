@@ -1,0 +1,315 @@
+//! [`Application`]: connect, migrate, bootstrap, bind, serve.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use orchestore_domain::{
+    DomainError, Email, Name, NewOrganization, NewUser, OrganizationId, Password, PasswordHash,
+    Slug, SystemRole,
+};
+use orchestore_repo::{Ctx, RepoError, Store};
+use orchestore_sea::SeaStore;
+use rand::{Rng as _, RngCore as _};
+
+use crate::auth::TokenIssuer;
+use crate::config::{BootstrapSettings, Secret, Settings};
+use crate::error::{json_config, path_config};
+use crate::request_id::assign_request_id;
+use crate::routes;
+use crate::state::AppState;
+
+/// The instance setting that keeps a generated JWT key.
+const JWT_SECRET_SETTING: &str = "auth.jwt_secret";
+/// HS256 wants a key at least as long as its hash (256 bits).
+const MIN_JWT_SECRET_BYTES: usize = 32;
+const DEFAULT_ADMIN_EMAIL: &str = "admin@localhost";
+const GENERATED_PASSWORD_CHARS: usize = 24;
+/// How long in-flight requests get to finish after SIGINT or SIGTERM.
+const SHUTDOWN_GRACE_SECONDS: u64 = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("database: {0}")]
+    Database(#[from] RepoError),
+    #[error("bootstrap: {0}")]
+    Bootstrap(String),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to `settings.database`, migrates when `auto_migrate` is on, then does what
+    /// [`Application::with_store`] does.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        check_settings(&settings)?;
+        let store = SeaStore::connect(&settings.database).await?;
+        if settings.database.auto_migrate {
+            store.migrate().await?;
+        }
+        Self::start(Arc::new(store), settings).await
+    }
+
+    /// Serves `store` (already migrated): bootstraps the first organization and owner when
+    /// there is no user, resolves the JWT key, and binds `settings.server`.
+    pub async fn with_store(
+        store: Arc<dyn Store>,
+        settings: Settings,
+    ) -> Result<Self, StartupError> {
+        check_settings(&settings)?;
+        Self::start(store, settings).await
+    }
+
+    async fn start(store: Arc<dyn Store>, settings: Settings) -> Result<Self, StartupError> {
+        bootstrap(
+            store.as_ref(),
+            &settings.bootstrap,
+            settings.auth.bcrypt_cost,
+        )
+        .await?;
+        let secret = jwt_secret(store.as_ref(), settings.auth.jwt_secret.as_ref()).await?;
+        let state = web::Data::new(AppState {
+            store,
+            tokens: TokenIssuer::new(
+                &secret,
+                settings.auth.access_token_ttl,
+                settings.auth.refresh_token_ttl,
+            ),
+        });
+
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let bind_error = |source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        };
+        let host = settings.server.host.as_str();
+        let listener = TcpListener::bind((host, settings.server.port)).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(json_config())
+                .app_data(path_config())
+                .wrap(from_fn(assign_request_id))
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        })
+        .shutdown_signal(shutdown_signal())
+        .shutdown_timeout(SHUTDOWN_GRACE_SECONDS)
+        .listen(listener)
+        .map_err(bind_error)?
+        .run();
+        tracing::info!(host, port, "listening");
+        Ok(Self { port, server })
+    }
+
+    /// The bound port (the one picked when the settings said 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Refuses settings that cannot work, before anything connects.
+fn check_settings(settings: &Settings) -> Result<(), StartupError> {
+    let auth = &settings.auth;
+    if !(4..=31).contains(&auth.bcrypt_cost) {
+        return Err(StartupError::Config(format!(
+            "auth.bcrypt_cost must be between 4 and 31, got {}",
+            auth.bcrypt_cost
+        )));
+    }
+    if auth.access_token_ttl.as_secs() == 0 || auth.refresh_token_ttl.as_secs() == 0 {
+        return Err(StartupError::Config(
+            "auth.access_token_ttl and auth.refresh_token_ttl must be at least 1s".to_owned(),
+        ));
+    }
+    if auth
+        .jwt_secret
+        .as_ref()
+        .is_some_and(|secret| secret.expose().len() < MIN_JWT_SECRET_BYTES)
+    {
+        return Err(StartupError::Config(format!(
+            "auth.jwt_secret must be at least {MIN_JWT_SECRET_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// Creates the first organization and its owner when the database has no user at all.
+async fn bootstrap(
+    store: &dyn Store,
+    settings: &BootstrapSettings,
+    bcrypt_cost: u32,
+) -> Result<(), StartupError> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let invalid = |setting: &str, err: DomainError| {
+        StartupError::Bootstrap(format!("bootstrap.{setting}: {err}"))
+    };
+    let slug = Slug::parse("organization", &settings.organization)
+        .map_err(|e| invalid("organization", e))?;
+    let name = Name::parse("organization", &settings.organization)
+        .map_err(|e| invalid("organization", e))?;
+    let email = Email::parse(
+        settings
+            .admin_email
+            .as_deref()
+            .unwrap_or(DEFAULT_ADMIN_EMAIL),
+    )
+    .map_err(|e| invalid("admin_email", e))?;
+    let (password, generated) = match &settings.admin_password {
+        Some(secret) => (
+            Password::parse(secret.expose()).map_err(|e| invalid("admin_password", e))?,
+            false,
+        ),
+        None => (
+            Password::parse(&generated_password()).map_err(|e| invalid("admin_password", e))?,
+            true,
+        ),
+    };
+    let to_hash = password.clone();
+    let password_hash =
+        tokio::task::spawn_blocking(move || PasswordHash::hash(&to_hash, bcrypt_cost))
+            .await
+            .map_err(|e| StartupError::Bootstrap(format!("hashing the admin password: {e}")))?
+            .map_err(|e| invalid("admin_password", e))?;
+
+    let ctx = Ctx::system(OrganizationId::new());
+    match store
+        .create_organization(&ctx, NewOrganization { slug, name })
+        .await
+    {
+        Ok(_) => {}
+        // Most likely another replica bootstrapping at the same moment.
+        Err(RepoError::Conflict(_)) => {
+            tracing::warn!(
+                organization = %settings.organization,
+                "the bootstrap organization already exists; not creating an owner"
+            );
+            return Ok(());
+        }
+        Err(err) => return Err(err.into()),
+    }
+    let display_name = Name::parse("display_name", "Administrator")
+        .map_err(|e| StartupError::Bootstrap(e.to_string()))?;
+    store
+        .create_user(
+            &ctx,
+            NewUser {
+                email: email.clone(),
+                display_name,
+                password_hash,
+                roles: vec![SystemRole::Owner],
+            },
+        )
+        .await?;
+    if generated {
+        tracing::warn!(
+            "generated admin password for {email}: {} (shown once)",
+            password.expose()
+        );
+    }
+    tracing::info!(organization = %settings.organization, admin = %email, "bootstrapped the first organization and owner");
+    Ok(())
+}
+
+fn generated_password() -> String {
+    rand::rng()
+        .sample_iter(&rand::distr::Alphanumeric)
+        .take(GENERATED_PASSWORD_CHARS)
+        .map(char::from)
+        .collect()
+}
+
+/// The configured key, or the one kept in the database (generated by whichever instance
+/// started first).
+async fn jwt_secret(
+    store: &dyn Store,
+    configured: Option<&Secret>,
+) -> Result<Secret, StartupError> {
+    if let Some(secret) = configured {
+        return Ok(secret.clone());
+    }
+    let mut bytes = [0_u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let stored = store
+        .instance_setting_or_insert(JWT_SECRET_SETTING, &hex::encode(bytes))
+        .await?;
+    Ok(Secret::new(stored))
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %err, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        #[cfg(unix)]
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn unusable_settings_are_refused() {
+        assert!(check_settings(&Settings::default()).is_ok());
+        let mut cheap = Settings::default();
+        cheap.auth.bcrypt_cost = 3;
+        assert!(check_settings(&cheap).is_err());
+        let mut short_secret = Settings::default();
+        short_secret.auth.jwt_secret = Some(Secret::new("too short"));
+        assert!(check_settings(&short_secret).is_err());
+        let mut no_ttl = Settings::default();
+        no_ttl.auth.access_token_ttl = Duration::ZERO;
+        assert!(check_settings(&no_ttl).is_err());
+    }
+
+    #[test]
+    fn generated_passwords_are_long_and_alphanumeric() {
+        let password = generated_password();
+        assert_eq!(password.len(), GENERATED_PASSWORD_CHARS);
+        assert!(password.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(password, generated_password());
+    }
+}
