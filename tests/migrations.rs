@@ -67,6 +67,11 @@ async fn round_trip(store: &SeaStore) {
     store.migrate().await.expect("up again");
     assert_eq!(existing_tables(store).await, TABLES);
     every_entity_decodes(store).await;
+
+    // `fresh` empties the database and leaves it migrated, whatever the pool size.
+    store.fresh().await.expect("fresh");
+    assert_eq!(store.count_users().await.expect("count users"), 0);
+    assert!(store.migration_status().await.expect("status").iter().all(|m| m.applied));
 }
 
 async fn every_entity_decodes(store: &SeaStore) {

@@ -1,7 +1,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// A database URL whose password is redacted in `Debug`, `Display` and serialized output.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -64,24 +64,24 @@ pub struct DbConfig {
     pub url: DatabaseUrl,
     pub max_connections: u32,
     pub min_connections: u32,
-    #[serde(with = "duration")]
+    #[serde(with = "crate::serde_duration")]
     pub connect_timeout: Duration,
     /// How long a caller waits for a pooled connection before the database counts as
     /// unavailable.
-    #[serde(with = "duration")]
+    #[serde(with = "crate::serde_duration")]
     pub acquire_timeout: Duration,
-    #[serde(with = "duration")]
+    #[serde(with = "crate::serde_duration")]
     pub idle_timeout: Duration,
     /// PostgreSQL aborts a statement that runs longer (SQLite has no such setting).
-    #[serde(with = "duration")]
+    #[serde(with = "crate::serde_duration")]
     pub statement_timeout: Duration,
     /// Statements slower than this are logged at WARN.
-    #[serde(with = "duration")]
+    #[serde(with = "crate::serde_duration")]
     pub slow_statement_threshold: Duration,
     /// SQLite: write-ahead logging, so readers do not block the writer.
     pub sqlite_wal: bool,
     /// SQLite: how long a writer waits for the lock before giving up.
-    #[serde(with = "duration")]
+    #[serde(with = "crate::serde_duration")]
     pub sqlite_busy_timeout: Duration,
     /// Apply pending migrations when the server starts.
     pub auto_migrate: bool,
@@ -116,48 +116,6 @@ impl Default for DbConfig {
     }
 }
 
-mod duration {
-    use super::*;
-
-    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&format!("{}ms", value.as_millis()))
-    }
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Seconds(u64),
-        Text(String),
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        match Raw::deserialize(deserializer)? {
-            Raw::Seconds(seconds) => Ok(Duration::from_secs(seconds)),
-            Raw::Text(text) => parse(&text).map_err(serde::de::Error::custom),
-        }
-    }
-
-    pub(super) fn parse(text: &str) -> Result<Duration, String> {
-        let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
-        let (number, unit) = text.split_at(split);
-        let number: u64 = number
-            .parse()
-            .map_err(|_| format!("{text:?} is not a duration such as 500ms, 5s or 2m"))?;
-        match unit.trim() {
-            "ms" => Ok(Duration::from_millis(number)),
-            "" | "s" => Ok(Duration::from_secs(number)),
-            "m" => Ok(Duration::from_secs(number * 60)),
-            "h" => Ok(Duration::from_secs(number * 3600)),
-            other => Err(format!(
-                "unknown duration unit {other:?} (use ms, s, m or h)"
-            )),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,13 +129,5 @@ mod tests {
             DatabaseUrl::new("sqlite::memory:").redacted(),
             "sqlite::memory:"
         );
-    }
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(duration::parse("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(duration::parse("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(duration::parse("2m"), Ok(Duration::from_secs(120)));
-        assert!(duration::parse("soon").is_err());
     }
 }

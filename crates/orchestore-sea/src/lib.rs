@@ -18,6 +18,7 @@ mod config;
 mod entities;
 mod error;
 mod repos;
+pub mod serde_duration;
 mod store;
 
 pub use config::{DatabaseUrl, DbConfig};

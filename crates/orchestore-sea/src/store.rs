@@ -108,9 +108,12 @@ impl SeaStore {
         Migrator::down(&self.db, steps).await.map_err(db_err)
     }
 
-    /// Drops every table and migrates from scratch.
+    /// Reverts every applied migration (dropping Orchestore's tables and their data), then
+    /// applies them all again. Unlike dropping whatever tables the schema holds, this touches
+    /// only Orchestore's own tables and works on any pool size.
     pub async fn fresh(&self) -> RepoResult<()> {
-        Migrator::fresh(&self.db).await.map_err(db_err)
+        self.rollback(None).await?;
+        self.migrate().await
     }
 
     pub async fn migration_status(&self) -> RepoResult<Vec<MigrationState>> {

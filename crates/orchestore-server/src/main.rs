@@ -129,8 +129,7 @@ async fn serve(settings: Settings, config_file: Option<&Path>) -> Result<(), Cli
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), CliError> {
-    // One connection: SQLite's `PRAGMA foreign_keys = OFF` (set by `fresh` before dropping
-    // tables) holds only on the connection that ran it.
+    // A one-off command needs one connection, not a pool.
     let store = SeaStore::connect(&DbConfig {
         max_connections: 1,
         min_connections: 1,
@@ -166,14 +165,14 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), CliEr
         MigrateAction::Fresh { yes } => {
             if !yes {
                 return Err(CliError::Usage(
-                    "`migrate fresh` drops every table and its data: add --yes to confirm"
+                    "`migrate fresh` drops Orchestore's tables and their data: add --yes to confirm"
                         .to_owned(),
                 ));
             }
             store.fresh().await?;
             let total = store.migration_status().await?.len();
             write_out(&format!(
-                "dropped every table and applied {total} migration(s)\n"
+                "reverted every migration and applied {total} again\n"
             ))
         }
     }
