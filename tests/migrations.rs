@@ -71,7 +71,14 @@ async fn round_trip(store: &SeaStore) {
     // `fresh` empties the database and leaves it migrated, whatever the pool size.
     store.fresh().await.expect("fresh");
     assert_eq!(store.count_users().await.expect("count users"), 0);
-    assert!(store.migration_status().await.expect("status").iter().all(|m| m.applied));
+    assert!(
+        store
+            .migration_status()
+            .await
+            .expect("status")
+            .iter()
+            .all(|m| m.applied)
+    );
 }
 
 async fn every_entity_decodes(store: &SeaStore) {

@@ -19,6 +19,13 @@ pub trait OrganizationRepo: Send + Sync {
         ctx: &Ctx,
         new: NewOrganization,
     ) -> RepoResult<Organization>;
+    /// Creates the organization and its first user in one transaction: both exist, or neither.
+    async fn create_organization_with_owner(
+        &self,
+        ctx: &Ctx,
+        new: NewOrganization,
+        owner: NewUser,
+    ) -> RepoResult<(Organization, User)>;
     async fn get_organization(&self, ctx: &Ctx) -> RepoResult<Organization>;
 }
 
@@ -179,6 +186,7 @@ macro_rules! forward {
 forward! {
     OrganizationRepo {
         fn create_organization(&self, ctx: &Ctx, new: NewOrganization) -> RepoResult<Organization>;
+        fn create_organization_with_owner(&self, ctx: &Ctx, new: NewOrganization, owner: NewUser) -> RepoResult<(Organization, User)>;
         fn get_organization(&self, ctx: &Ctx) -> RepoResult<Organization>;
     }
     UserRepo {

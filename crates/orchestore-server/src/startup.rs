@@ -193,35 +193,28 @@ async fn bootstrap(
             .map_err(|e| StartupError::Bootstrap(format!("hashing the admin password: {e}")))?
             .map_err(|e| invalid("admin_password", e))?;
 
+    let display_name = Name::parse("display_name", "Administrator")
+        .map_err(|e| StartupError::Bootstrap(e.to_string()))?;
+    let owner = NewUser {
+        email: email.clone(),
+        display_name,
+        password_hash,
+        roles: vec![SystemRole::Owner],
+    };
+    // One transaction: a crash in between cannot leave an organization without its owner.
     let ctx = Ctx::system(OrganizationId::new());
     match store
-        .create_organization(&ctx, NewOrganization { slug, name })
+        .create_organization_with_owner(&ctx, NewOrganization { slug, name }, owner)
         .await
     {
         Ok(_) => {}
-        // Most likely another replica bootstrapping at the same moment.
-        Err(RepoError::Conflict(_)) => {
-            tracing::warn!(
-                organization = %settings.organization,
-                "the bootstrap organization already exists; not creating an owner"
-            );
+        // Another replica bootstrapped at the same moment, and won.
+        Err(RepoError::Conflict(reason)) => {
+            tracing::warn!(%reason, "another instance bootstrapped first; not creating an owner");
             return Ok(());
         }
         Err(err) => return Err(err.into()),
     }
-    let display_name = Name::parse("display_name", "Administrator")
-        .map_err(|e| StartupError::Bootstrap(e.to_string()))?;
-    store
-        .create_user(
-            &ctx,
-            NewUser {
-                email: email.clone(),
-                display_name,
-                password_hash,
-                roles: vec![SystemRole::Owner],
-            },
-        )
-        .await?;
     if generated {
         tracing::warn!(
             "generated admin password for {email}: {} (shown once)",

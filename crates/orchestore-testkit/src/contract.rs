@@ -26,6 +26,7 @@ macro_rules! contract_suite {
     () => {
         $crate::contract_suite!(@cases
             organization_is_created_once_per_slug,
+            organization_and_owner_are_created_together,
             users_have_unique_emails_and_role_permissions,
             login_record_checks_the_password,
             sessions_rotate_and_revoke,
@@ -132,6 +133,45 @@ pub async fn organization_is_created_once_per_slug<S: Store + ?Sized>(store: &S)
             .await,
         "organization",
     );
+}
+
+pub async fn organization_and_owner_are_created_together<S: Store + ?Sized>(store: &S) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let beta = Ctx::system(OrganizationId::new());
+    let new_org = || NewOrganization {
+        slug: Slug::parse("slug", "beta").expect("slug"),
+        name: Name::parse("name", "Beta").expect("name"),
+    };
+
+    // The owner's email is taken: neither the organization nor the owner is written.
+    let taken = store
+        .create_organization_with_owner(
+            &beta,
+            new_org(),
+            new_user(acme.owner.email.as_str(), vec![SystemRole::Owner]),
+        )
+        .await;
+    assert_conflict(taken);
+    assert_not_found(store.get_organization(&beta).await, "organization");
+
+    let (org, owner) = store
+        .create_organization_with_owner(
+            &beta,
+            new_org(),
+            new_user(
+                "owner@beta.test",
+                vec![SystemRole::Owner, SystemRole::Owner],
+            ),
+        )
+        .await
+        .expect("create organization with owner");
+    assert_eq!(org.id, beta.org());
+    assert_eq!(owner.organization_id, org.id);
+    let permissions = store
+        .user_permissions(&beta, owner.id)
+        .await
+        .expect("permissions");
+    assert_eq!(permissions.len(), Permission::ALL.len());
 }
 
 pub async fn users_have_unique_emails_and_role_permissions<S: Store + ?Sized>(store: &S) {

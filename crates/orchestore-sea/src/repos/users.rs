@@ -1,6 +1,9 @@
+use chrono::{DateTime, Utc};
 use orchestore_domain::{Email, Name, NewUser, OrganizationId, Permission, User, UserId};
 use orchestore_repo::{Ctx, RepoError, RepoResult, UserRepo};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
 use super::Lock;
 use crate::SeaStore;
@@ -22,66 +25,78 @@ pub(crate) fn to_user(row: users::Model) -> RepoResult<User> {
     })
 }
 
+/// Inserts a user of `ctx.org()` with its system roles and its audit row inside `txn`.
+pub(crate) async fn insert_user(
+    txn: &DatabaseTransaction,
+    ctx: &Ctx,
+    new: NewUser,
+    at: DateTime<Utc>,
+) -> RepoResult<User> {
+    let row = users::ActiveModel {
+        id: Set(UserId::new().as_uuid()),
+        organization_id: Set(ctx.org().as_uuid()),
+        email: Set(new.email.as_str().to_owned()),
+        display_name: Set(new.display_name.as_str().to_owned()),
+        password_hash: Set(new.password_hash.as_str().to_owned()),
+        active: Set(true),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(txn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            RepoError::Conflict(format!("a user with email {} already exists", new.email))
+        } else {
+            db_err(e)
+        }
+    })?;
+    let user = to_user(row)?;
+
+    let mut codes: Vec<&str> = new.roles.iter().map(|role| role.code()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let role_ids: Vec<uuid::Uuid> = roles::Entity::find()
+        .select_only()
+        .column(roles::Column::Id)
+        .filter(roles::Column::IsSystem.eq(true))
+        .filter(roles::Column::Code.is_in(codes.iter().copied()))
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(db_err)?;
+    if role_ids.len() != codes.len() {
+        return Err(RepoError::Internal(
+            "the system roles are missing: is the database migrated?".into(),
+        ));
+    }
+    if !role_ids.is_empty() {
+        user_roles::Entity::insert_many(role_ids.into_iter().map(|role_id| {
+            user_roles::ActiveModel {
+                organization_id: Set(ctx.org().as_uuid()),
+                user_id: Set(user.id.as_uuid()),
+                role_id: Set(role_id),
+                created_at: Set(at),
+            }
+        }))
+        .exec_without_returning(txn)
+        .await
+        .map_err(db_err)?;
+    }
+    let mut changes = audit::snapshot(&user);
+    if let Some(object) = changes.as_object_mut() {
+        object.insert("roles".into(), serde_json::json!(codes));
+    }
+    audit::record(txn, ctx, "user.create", "user", user.id, changes, at).await?;
+    Ok(user)
+}
+
 #[async_trait::async_trait]
 impl UserRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
     async fn create_user(&self, ctx: &Ctx, new: NewUser) -> RepoResult<User> {
-        let at = now();
         let txn = self.write().await?;
-        let row = users::ActiveModel {
-            id: Set(UserId::new().as_uuid()),
-            organization_id: Set(ctx.org().as_uuid()),
-            email: Set(new.email.as_str().to_owned()),
-            display_name: Set(new.display_name.as_str().to_owned()),
-            password_hash: Set(new.password_hash.as_str().to_owned()),
-            active: Set(true),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                RepoError::Conflict(format!("a user with email {} already exists", new.email))
-            } else {
-                db_err(e)
-            }
-        })?;
-        let user = to_user(row)?;
-
-        let codes: Vec<&str> = new.roles.iter().map(|role| role.code()).collect();
-        let role_ids: Vec<uuid::Uuid> = roles::Entity::find()
-            .select_only()
-            .column(roles::Column::Id)
-            .filter(roles::Column::IsSystem.eq(true))
-            .filter(roles::Column::Code.is_in(codes))
-            .into_tuple()
-            .all(&txn)
-            .await
-            .map_err(db_err)?;
-        if role_ids.len() != new.roles.len() {
-            return Err(RepoError::Internal(
-                "the system roles are missing: is the database migrated?".into(),
-            ));
-        }
-        if !role_ids.is_empty() {
-            user_roles::Entity::insert_many(role_ids.into_iter().map(|role_id| {
-                user_roles::ActiveModel {
-                    organization_id: Set(ctx.org().as_uuid()),
-                    user_id: Set(user.id.as_uuid()),
-                    role_id: Set(role_id),
-                    created_at: Set(at),
-                }
-            }))
-            .exec_without_returning(&txn)
-            .await
-            .map_err(db_err)?;
-        }
-        let mut changes = audit::snapshot(&user);
-        if let Some(object) = changes.as_object_mut() {
-            object.insert("roles".into(), serde_json::json!(new.roles));
-        }
-        audit::record(&txn, ctx, "user.create", "user", user.id, changes, at).await?;
+        let user = insert_user(&txn, ctx, new, now()).await?;
         commit(txn).await?;
         Ok(user)
     }
