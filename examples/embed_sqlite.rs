@@ -9,7 +9,7 @@
 
 use orchestore::domain::{
     Capabilities, Description, Metadata, Name, NewOrganization, NewProject, NewTask,
-    OrganizationId, Priority, Slug, Tags, Title,
+    OrganizationId, Payload, Priority, Slug, Tags, Title,
 };
 use orchestore::repo::{Ctx, OrganizationRepo, PageRequest, ProjectRepo, TaskFilter, TaskRepo};
 
@@ -22,8 +22,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Every call runs in a context: which organization, and who acts.
     let ctx = Ctx::system(OrganizationId::new());
-    let slug = format!("example-{}", &ctx.org().to_string()[..8]);
-    let org = store
+    // The random end of the id keeps the slug unique when the example runs again on one file.
+    let id = ctx.org().to_string();
+    let slug = format!("example-{}", &id[id.len() - 12..]);
+    store
         .create_organization(
             &ctx,
             NewOrganization {
@@ -33,7 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
 
-    let project = store
+    let created = store
         .create_project(
             &ctx,
             NewProject {
@@ -57,13 +59,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 NewTask {
                     priority: Priority::parse(priority)?,
                     required_capabilities: Capabilities::parse(&capabilities)?,
-                    payload: serde_json::json!({ "source": "embed_sqlite" }),
-                    ..NewTask::titled(project.id, Title::parse(title)?)
+                    payload: Payload::parse(serde_json::json!({ "source": "embed_sqlite" }))?,
+                    ..NewTask::titled(created.id, Title::parse(title)?)
                 },
             )
             .await?;
     }
 
+    // Read everything back from the file.
+    let org = store.get_organization(&ctx).await?;
+    let project = store.get_project(&ctx, created.id).await?;
     let filter = TaskFilter {
         project_id: Some(project.id),
         status: None,

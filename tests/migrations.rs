@@ -9,7 +9,7 @@ use orchestore_repo::{
 };
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TestDb};
-use sea_orm_migration::{MigratorTrait, SchemaManager};
+use sea_orm_migration::MigratorTrait;
 
 const TABLES: [&str; 11] = [
     "organizations",
@@ -26,10 +26,9 @@ const TABLES: [&str; 11] = [
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {
-    let schema = SchemaManager::new(store.connection());
     let mut present = Vec::new();
     for table in TABLES {
-        if schema.has_table(table).await.expect("has_table") {
+        if store.has_table(table).await.expect("has_table") {
             present.push(table);
         }
     }

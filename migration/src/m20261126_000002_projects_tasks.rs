@@ -40,6 +40,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Unique so that tasks can refer to (organization, project): the schema itself keeps a
+        // task in its project's organization.
         manager
             .create_index(
                 Index::create()
@@ -47,6 +49,7 @@ impl MigrationTrait for Migration {
                     .table(Projects::Table)
                     .col(Projects::OrganizationId)
                     .col(Projects::Id)
+                    .unique()
                     .to_owned(),
             )
             .await?;
@@ -75,8 +78,8 @@ impl MigrationTrait for Migration {
                     )
                     .foreign_key(
                         ForeignKey::create()
-                            .from(Tasks::Table, Tasks::ProjectId)
-                            .to(Projects::Table, Projects::Id)
+                            .from(Tasks::Table, (Tasks::OrganizationId, Tasks::ProjectId))
+                            .to(Projects::Table, (Projects::OrganizationId, Projects::Id))
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),

@@ -21,5 +21,6 @@ pub use project::{NewProject, Project, ProjectPatch, parse_repository_url};
 pub use task::{NewTask, Task, TaskPatch, TaskStatus};
 pub use user::{NewUser, Permission, SystemRole, User};
 pub use values::{
-    Capabilities, Capability, Description, Email, Metadata, Name, Priority, Slug, Tags, Title,
+    Capabilities, Capability, Description, Email, Metadata, Name, Payload, Priority, Slug, Tags,
+    Title,
 };

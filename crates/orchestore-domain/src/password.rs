@@ -69,10 +69,10 @@ impl PasswordHash {
         }
     }
 
-    /// A hash no password matches, to spend the same time on an unknown account as on a known
-    /// one.
-    pub fn decoy() -> Self {
-        Self("$2b$12$C6UzMDM.H6dfI/f/IKcEeO5u1ZUbY1JQMIKPcrC1hA5FYxHqQ7DUe".to_owned())
+    /// A hash at `cost` that stands in for an unknown account, so that checking a password
+    /// against it takes as long as against a real one. No account has it.
+    pub fn decoy(cost: u32) -> Result<Self, DomainError> {
+        Self::hash(&Password::offered("orchestore decoy password"), cost)
     }
 
     pub fn verify(&self, password: &Password) -> bool {
@@ -96,11 +96,11 @@ mod tests {
 
     #[test]
     fn hash_verifies_and_redacts() {
-        let password = Password::parse("correct horse").unwrap_or_else(|_| Password::offered(""));
-        let hash = PasswordHash::hash(&password, 4).unwrap_or_else(|_| PasswordHash::decoy());
+        let password = Password::parse("correct horse").expect("password");
+        let hash = PasswordHash::hash(&password, 4).expect("hash");
         assert!(hash.verify(&password));
         assert!(!hash.verify(&Password::offered("wrong horse")));
-        assert!(!PasswordHash::decoy().verify(&password));
+        assert!(!PasswordHash::decoy(4).expect("decoy").verify(&password));
         assert_eq!(
             format!("{password:?} {hash:?}"),
             "Password(<redacted>) PasswordHash(<redacted>)"

@@ -53,7 +53,10 @@ pub fn parse_repository_url(raw: &str) -> Result<String, crate::DomainError> {
     let scheme_ok = ["https://", "http://", "ssh://", "git://", "git@"]
         .iter()
         .any(|prefix| value.starts_with(prefix));
-    if !scheme_ok || value.len() > 2048 || value.chars().any(char::is_whitespace) {
+    if !scheme_ok
+        || value.len() > 2048
+        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(crate::DomainError::invalid(
             "repository_url",
             "must be an http(s), ssh or git URL of at most 2048 characters",

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Capabilities, Description, DomainError, Metadata, OrganizationId, Priority, ProjectId, TaskId,
-    Title,
+    Capabilities, Description, DomainError, Metadata, OrganizationId, Payload, Priority, ProjectId,
+    TaskId, Title,
 };
 
 /// Where a task is in its life. See DESIGN §3 "Tasks and the queue".
@@ -44,10 +44,6 @@ impl TaskStatus {
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
         }
-    }
-
-    pub const fn is_terminal(self) -> bool {
-        matches!(self, Self::Succeeded | Self::Cancelled)
     }
 
     /// Checks a transition against the state machine. A failed task may be queued again (a
@@ -106,7 +102,7 @@ pub struct Task {
     pub description: Description,
     pub status: TaskStatus,
     pub priority: Priority,
-    pub payload: serde_json::Value,
+    pub payload: Payload,
     pub required_capabilities: Capabilities,
     pub metadata: Metadata,
     pub created_at: DateTime<Utc>,
@@ -119,7 +115,7 @@ pub struct NewTask {
     pub title: Title,
     pub description: Description,
     pub priority: Priority,
-    pub payload: serde_json::Value,
+    pub payload: Payload,
     pub required_capabilities: Capabilities,
     pub metadata: Metadata,
 }
@@ -132,7 +128,7 @@ impl NewTask {
             title,
             description: Description::empty(),
             priority: Priority::default(),
-            payload: serde_json::Value::Null,
+            payload: Payload::default(),
             required_capabilities: Capabilities::default(),
             metadata: Metadata::default(),
         }
@@ -147,7 +143,7 @@ pub struct TaskPatch {
     pub description: Option<Description>,
     pub status: Option<TaskStatus>,
     pub priority: Option<Priority>,
-    pub payload: Option<serde_json::Value>,
+    pub payload: Option<Payload>,
     pub required_capabilities: Option<Capabilities>,
     pub metadata: Option<Metadata>,
 }

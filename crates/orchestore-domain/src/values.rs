@@ -43,6 +43,40 @@ macro_rules! string_value {
     };
 }
 
+/// PostgreSQL cannot store U+0000 in text or JSON, so no backend accepts it.
+const NUL_REFUSED: &str = "must not contain the NUL character (U+0000)";
+
+/// Whether a JSON document holds U+0000 in any key or string.
+fn json_has_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(json_has_nul),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .any(|(key, item)| key.contains('\0') || json_has_nul(item)),
+        _ => false,
+    }
+}
+
+/// Checks a JSON document against a size limit and for U+0000.
+fn checked_json(
+    field: &'static str,
+    value: &serde_json::Value,
+    max_bytes: usize,
+) -> Result<(), DomainError> {
+    if json_has_nul(value) {
+        return Err(DomainError::invalid(field, NUL_REFUSED));
+    }
+    let size = serde_json::to_vec(value).map_or(usize::MAX, |bytes| bytes.len());
+    if size > max_bytes {
+        return Err(DomainError::invalid(
+            field,
+            format!("must be at most {max_bytes} bytes of JSON"),
+        ));
+    }
+    Ok(())
+}
+
 fn trimmed_within(field: &'static str, raw: &str, max_chars: usize) -> Result<String, DomainError> {
     let value = raw.trim();
     if value.is_empty() {
@@ -99,6 +133,9 @@ impl Description {
     pub const MAX_CHARS: usize = 20_000;
 
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        if raw.contains('\0') {
+            return Err(DomainError::invalid(field, NUL_REFUSED));
+        }
         let chars = raw.chars().count();
         if chars > Self::MAX_CHARS {
             return Err(DomainError::invalid(
@@ -283,21 +320,37 @@ impl Metadata {
     pub const MAX_BYTES: usize = 64 * 1024;
 
     pub fn parse(field: &'static str, raw: serde_json::Value) -> Result<Self, DomainError> {
+        checked_json(field, &raw, Self::MAX_BYTES)?;
         let serde_json::Value::Object(map) = raw else {
             return Err(DomainError::invalid(field, "must be a JSON object"));
         };
-        let size = serde_json::to_vec(&map).map_or(usize::MAX, |bytes| bytes.len());
-        if size > Self::MAX_BYTES {
-            return Err(DomainError::invalid(
-                field,
-                format!("must be at most {} bytes of JSON", Self::MAX_BYTES),
-            ));
-        }
         Ok(Self(map))
     }
 
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::Value::Object(self.0.clone())
+    }
+}
+
+/// A task's input: any JSON document (`null` included), at most 1 MiB serialized.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Payload(serde_json::Value);
+
+impl Payload {
+    pub const MAX_BYTES: usize = 1024 * 1024;
+
+    pub fn parse(raw: serde_json::Value) -> Result<Self, DomainError> {
+        checked_json("payload", &raw, Self::MAX_BYTES)?;
+        Ok(Self(raw))
+    }
+
+    pub fn as_value(&self) -> &serde_json::Value {
+        &self.0
+    }
+
+    pub fn into_value(self) -> serde_json::Value {
+        self.0
     }
 }
 
@@ -369,5 +422,19 @@ mod tests {
         assert!(Slug::parse("slug", "Acme").is_err());
         assert!(Metadata::parse("metadata", serde_json::json!({"a": 1})).is_ok());
         assert!(Metadata::parse("metadata", serde_json::json!([1])).is_err());
+    }
+
+    #[test]
+    fn nul_is_refused_everywhere() {
+        let nul = serde_json::json!({"k": ["a\u{0}b"]});
+        assert_eq!(
+            Payload::parse(nul.clone()).unwrap_err().field(),
+            Some("payload")
+        );
+        assert!(Metadata::parse("metadata", nul).is_err());
+        assert!(Metadata::parse("metadata", serde_json::json!({"a\u{0}": 1})).is_err());
+        assert!(Description::parse("description", "a\0b").is_err());
+        assert!(Title::parse("a\0b").is_err());
+        assert!(Payload::parse(serde_json::json!(null)).is_ok());
     }
 }

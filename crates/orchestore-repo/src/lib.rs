@@ -13,8 +13,8 @@ pub use ctx::{Actor, Ctx};
 pub use error::{RepoError, RepoResult};
 pub use page::{Cursor, Limit, Page, PageRequest, SortOrder};
 pub use traits::{
-    AuditEntry, AuditRepo, AuthRepo, Backend, LoginRecord, OrganizationRepo, ProjectRepo,
-    SessionGrant, Store, StoreHealth, TaskFilter, TaskRepo, UserRepo,
+    AuditEntry, AuditRepo, AuthRepo, Backend, OrganizationRepo, ProjectRepo, SessionGrant, Store,
+    StoreHealth, TaskFilter, TaskRepo, UserRepo,
 };
 
 pub use async_trait::async_trait;

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     AuditLogId, Email, NewOrganization, NewProject, NewTask, NewUser, Organization, OrganizationId,
-    PasswordHash, Permission, Project, ProjectId, ProjectPatch, SessionId, Task, TaskId, TaskPatch,
+    Password, Permission, Project, ProjectId, ProjectPatch, SessionId, Task, TaskId, TaskPatch,
     TaskStatus, User, UserId,
 };
 use serde::Serialize;
@@ -39,13 +39,6 @@ pub trait UserRepo: Send + Sync {
     async fn user_permissions(&self, ctx: &Ctx, id: UserId) -> RepoResult<Vec<Permission>>;
 }
 
-/// A user's login record: what `find_login` returns so the caller can check a password.
-#[derive(Debug, Clone)]
-pub struct LoginRecord {
-    pub user: User,
-    pub password_hash: PasswordHash,
-}
-
 /// What a refresh grants: a new session for this user.
 #[derive(Debug, Clone)]
 pub struct SessionGrant {
@@ -59,7 +52,10 @@ pub struct SessionGrant {
 pub trait AuthRepo: Send + Sync {
     /// How many users exist across all organizations: zero means the server must bootstrap.
     async fn count_users(&self) -> RepoResult<u64>;
-    async fn find_login(&self, email: &Email) -> RepoResult<Option<LoginRecord>>;
+    /// The active user with this email, when `password` matches their hash. An unknown email
+    /// costs the same bcrypt work as a known one, so timing tells nothing; the hash itself never
+    /// leaves the store.
+    async fn verify_login(&self, email: &Email, password: &Password) -> RepoResult<Option<User>>;
     /// Records a session whose refresh token hashes to `refresh_token_hash`.
     async fn create_session(
         &self,
@@ -196,7 +192,7 @@ forward! {
     }
     AuthRepo {
         fn count_users(&self) -> RepoResult<u64>;
-        fn find_login(&self, email: &Email) -> RepoResult<Option<LoginRecord>>;
+        fn verify_login(&self, email: &Email, password: &Password) -> RepoResult<Option<User>>;
         fn create_session(&self, ctx: &Ctx, user: UserId, refresh_token_hash: &str, expires_at: DateTime<Utc>) -> RepoResult<SessionId>;
         fn rotate_session(&self, old_hash: &str, new_hash: &str, new_expires_at: DateTime<Utc>) -> RepoResult<SessionGrant>;
         fn revoke_session(&self, ctx: &Ctx, refresh_token_hash: &str) -> RepoResult<()>;

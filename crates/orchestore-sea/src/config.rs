@@ -22,19 +22,39 @@ impl DatabaseUrl {
         self.0.starts_with("sqlite:")
     }
 
-    /// The URL with the password replaced by `***`.
+    /// The URL with every password replaced by `***`: the one in the user information and a
+    /// `password=` query parameter.
     pub fn redacted(&self) -> String {
-        let Some((scheme, rest)) = self.0.split_once("://") else {
-            return self.0.clone();
+        let (base, query) = match self.0.split_once('?') {
+            Some((base, query)) => (base, Some(query)),
+            None => (self.0.as_str(), None),
         };
-        let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        match authority.rsplit_once('@') {
-            Some((userinfo, host)) => match userinfo.split_once(':') {
-                Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-                None => self.0.clone(),
-            },
-            None => self.0.clone(),
+        let mut out = match base.split_once("://") {
+            Some((scheme, rest)) => {
+                let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+                match authority.rsplit_once('@') {
+                    Some((userinfo, host)) => {
+                        let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+                        let masked = if userinfo.contains(':') { ":***" } else { "" };
+                        format!("{scheme}://{user}{masked}@{host}{path}")
+                    }
+                    None => base.to_owned(),
+                }
+            }
+            None => base.to_owned(),
+        };
+        if let Some(query) = query {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|param| match param.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                    _ => param.to_owned(),
+                })
+                .collect();
+            out.push('?');
+            out.push_str(&params.join("&"));
         }
+        out
     }
 }
 

@@ -1,7 +1,9 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
+use orchestore_domain::PasswordHash;
 use orchestore_repo::{Backend, RepoError, RepoResult, Store, StoreHealth};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
@@ -9,6 +11,7 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde::Serialize;
+use tokio::sync::OnceCell;
 
 use crate::DbConfig;
 use crate::error::db_err;
@@ -18,6 +21,9 @@ use crate::error::db_err;
 pub struct SeaStore {
     db: DatabaseConnection,
     backend: Backend,
+    /// The bcrypt cost of the decoy hash that unknown emails are checked against at login.
+    password_cost: u32,
+    decoy: Arc<OnceCell<PasswordHash>>,
 }
 
 /// One migration and whether the database has applied it.
@@ -78,8 +84,7 @@ impl SeaStore {
         Self::from_connection(db)
     }
 
-    /// Wraps an open SeaORM connection (SQLite or PostgreSQL).
-    pub fn from_connection(db: DatabaseConnection) -> RepoResult<Self> {
+    fn from_connection(db: DatabaseConnection) -> RepoResult<Self> {
         let backend = match db.get_database_backend() {
             DbBackend::Sqlite => Backend::Sqlite,
             DbBackend::Postgres => Backend::Postgres,
@@ -90,12 +95,43 @@ impl SeaStore {
                 )));
             }
         };
-        Ok(Self { db, backend })
+        Ok(Self {
+            db,
+            backend,
+            password_cost: PasswordHash::DEFAULT_COST,
+            decoy: Arc::new(OnceCell::new()),
+        })
     }
 
-    /// The underlying connection, for migrations and tests.
-    pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
+    /// Sets the bcrypt cost the passwords of this store are hashed with (the default is
+    /// [`PasswordHash::DEFAULT_COST`]), so that a login with an unknown email costs as much as
+    /// one with a known email.
+    pub fn with_password_cost(mut self, cost: u32) -> Self {
+        self.password_cost = cost;
+        self.decoy = Arc::new(OnceCell::new());
+        self
+    }
+
+    /// The decoy hash, computed once on a blocking thread.
+    pub(crate) async fn decoy(&self) -> RepoResult<PasswordHash> {
+        let cost = self.password_cost;
+        self.decoy
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || PasswordHash::decoy(cost))
+                    .await
+                    .map_err(|e| RepoError::Internal(format!("hashing the decoy: {e}")))?
+                    .map_err(RepoError::Invalid)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Whether the database has a table of this name (for migration tests and diagnostics).
+    pub async fn has_table(&self, name: &str) -> RepoResult<bool> {
+        sea_orm_migration::SchemaManager::new(&self.db)
+            .has_table(name)
+            .await
+            .map_err(db_err)
     }
 
     /// Applies every pending migration, each in its own transaction.

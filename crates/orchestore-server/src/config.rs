@@ -170,7 +170,9 @@ impl Settings {
                 config::Environment::with_prefix(Self::ENV_PREFIX)
                     .prefix_separator("__")
                     .separator("__")
-                    .try_parsing(true)
+                    // Values stay strings until a typed field asks for a number or a bool, so
+                    // a password such as `0123` or a slug such as `007` arrives as written.
+                    .try_parsing(false)
                     .source(Some(env)),
             )
             .set_override_option("database.url", database_url)?

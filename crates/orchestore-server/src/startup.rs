@@ -56,7 +56,9 @@ impl Application {
     /// [`Application::with_store`] does.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         check_settings(&settings)?;
-        let store = SeaStore::connect(&settings.database).await?;
+        let store = SeaStore::connect(&settings.database)
+            .await?
+            .with_password_cost(settings.auth.bcrypt_cost);
         if settings.database.auto_migrate {
             store.migrate().await?;
         }
@@ -208,10 +210,17 @@ async fn bootstrap(
         .await
     {
         Ok(_) => {}
-        // Another replica bootstrapped at the same moment, and won.
+        // Another replica bootstrapped at the same moment and won, or the organization exists
+        // without users: the first is fine, the second would leave nobody able to log in.
         Err(RepoError::Conflict(reason)) => {
-            tracing::warn!(%reason, "another instance bootstrapped first; not creating an owner");
-            return Ok(());
+            if store.count_users().await? > 0 {
+                tracing::warn!(%reason, "another instance bootstrapped first; not creating an owner");
+                return Ok(());
+            }
+            return Err(StartupError::Bootstrap(format!(
+                "the database has no user, and the bootstrap organization cannot be created \
+                 ({reason}): set ORCHESTORE__BOOTSTRAP__ORGANIZATION to a new slug"
+            )));
         }
         Err(err) => return Err(err.into()),
     }

@@ -8,8 +8,8 @@
 use chrono::{Duration, Utc};
 use orchestore_domain::{
     Capabilities, Description, Email, Metadata, Name, NewOrganization, NewTask, NewUser,
-    OrganizationId, Password, PasswordHash, Permission, Priority, ProjectId, ProjectPatch, Slug,
-    SystemRole, TaskId, TaskPatch, TaskStatus, Title,
+    OrganizationId, Password, PasswordHash, Payload, Permission, Priority, ProjectId, ProjectPatch,
+    Slug, SystemRole, TaskId, TaskPatch, TaskStatus, Title,
 };
 use orchestore_repo::{
     Actor, Backend, Ctx, Limit, PageRequest, RepoError, SortOrder, Store, TaskFilter,
@@ -28,7 +28,7 @@ macro_rules! contract_suite {
             organization_is_created_once_per_slug,
             organization_and_owner_are_created_together,
             users_have_unique_emails_and_role_permissions,
-            login_record_checks_the_password,
+            login_checks_the_password,
             sessions_rotate_and_revoke,
             instance_setting_keeps_the_first_value,
             project_crud_is_scoped_to_the_organization,
@@ -221,24 +221,26 @@ pub async fn users_have_unique_emails_and_role_permissions<S: Store + ?Sized>(st
     );
 }
 
-pub async fn login_record_checks_the_password<S: Store + ?Sized>(store: &S) {
+pub async fn login_checks_the_password<S: Store + ?Sized>(store: &S) {
     let fixture = Fixture::create(store, "acme", PASSWORD).await;
+    let right = Password::offered(PASSWORD);
+    let wrong = Password::offered("wrong password");
 
-    let record = store
-        .find_login(&fixture.owner.email)
+    let user = store
+        .verify_login(&fixture.owner.email, &right)
         .await
-        .expect("find login")
-        .expect("owner exists");
-    assert_eq!(record.user, fixture.owner);
-    assert!(record.password_hash.verify(&Password::offered(PASSWORD)));
-    assert!(
-        !record
-            .password_hash
-            .verify(&Password::offered("wrong password"))
-    );
-
+        .expect("verify login");
+    assert_eq!(user, Some(fixture.owner.clone()));
+    let refused = store
+        .verify_login(&fixture.owner.email, &wrong)
+        .await
+        .expect("verify login");
+    assert_eq!(refused, None);
     let unknown = Email::parse("nobody@acme.test").expect("email");
-    assert!(store.find_login(&unknown).await.expect("find").is_none());
+    assert_eq!(
+        store.verify_login(&unknown, &right).await.expect("verify"),
+        None
+    );
     assert_eq!(store.count_users().await.expect("count"), 1);
 }
 
@@ -413,7 +415,8 @@ pub async fn task_crud_and_filters<S: Store + ?Sized>(store: &S) {
         title: title("Write the flight plan"),
         description: Description::parse("description", "all of it").expect("desc"),
         priority: Priority::parse(7).expect("priority"),
-        payload: json!({"steps": [1, 2, 3], "nested": {"ok": true}}),
+        payload: Payload::parse(json!({"steps": [1, 2, 3], "nested": {"ok": true}}))
+            .expect("payload"),
         required_capabilities: Capabilities::parse(&["rust", "planning"]).expect("caps"),
         metadata: Metadata::parse("metadata", json!({"source": "test"})).expect("metadata"),
     };
@@ -478,7 +481,7 @@ pub async fn task_crud_and_filters<S: Store + ?Sized>(store: &S) {
             TaskPatch {
                 title: Some(title("Write the final flight plan")),
                 priority: Some(Priority::parse(-3).expect("priority")),
-                payload: Some(json!(null)),
+                payload: Some(Payload::default()),
                 ..TaskPatch::default()
             },
         )
@@ -634,6 +637,20 @@ pub async fn deleting_a_project_deletes_its_tasks<S: Store + ?Sized>(store: &S) 
         .await
         .expect("delete project");
     assert_not_found(store.get_task(&fixture.ctx, created.id).await, "task");
+
+    let log = store
+        .list_audit(
+            &fixture.ctx,
+            PageRequest {
+                order: SortOrder::NewestFirst,
+                ..PageRequest::default()
+            },
+        )
+        .await
+        .expect("audit");
+    let deletion = &log.items[0];
+    assert_eq!(deletion.action, "project.delete");
+    assert_eq!(deletion.changes["deleted_tasks"], json!([created.id]));
 }
 
 pub async fn mutations_write_audit_rows_in_their_transaction<S: Store + ?Sized>(store: &S) {

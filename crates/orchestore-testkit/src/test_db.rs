@@ -1,4 +1,8 @@
+use std::io::Write as _;
+
 use orchestore_sea::{DbConfig, SeaStore};
+
+use crate::TEST_BCRYPT_COST;
 use sea_orm::{ConnectionTrait, Database};
 use uuid::Uuid;
 
@@ -62,7 +66,11 @@ impl TestDb {
                 std::env::var_os("CI").is_none(),
                 "{PG_URL_VAR} is not set, and under CI the PostgreSQL tests must run"
             );
-            eprintln!("skipped: {PG_URL_VAR} is not set, so the PostgreSQL test did not run");
+            // Straight to stderr: the test harness captures `eprintln!`.
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "skipped: {PG_URL_VAR} is not set, so this PostgreSQL test did not run"
+            );
             return None;
         };
         let name = format!("orchestore_test_{}", Uuid::new_v4().simple());
@@ -81,7 +89,8 @@ impl TestDb {
             ..DbConfig::new(&url)
         })
         .await
-        .unwrap_or_else(|e| panic!("connecting to {name}: {e}"));
+        .unwrap_or_else(|e| panic!("connecting to {name}: {e}"))
+        .with_password_cost(TEST_BCRYPT_COST);
         Some(Self {
             store,
             url,
@@ -94,7 +103,8 @@ impl TestDb {
         let url = "sqlite::memory:".to_owned();
         let store = SeaStore::connect(&DbConfig::new(&url))
             .await
-            .unwrap_or_else(|e| panic!("opening {url}: {e}"));
+            .unwrap_or_else(|e| panic!("opening {url}: {e}"))
+            .with_password_cost(TEST_BCRYPT_COST);
         Self {
             store,
             url,
@@ -115,7 +125,8 @@ impl TestDb {
 async fn connect_and_migrate(url: &str) -> SeaStore {
     let store = SeaStore::connect(&DbConfig::new(url))
         .await
-        .unwrap_or_else(|e| panic!("opening {url}: {e}"));
+        .unwrap_or_else(|e| panic!("opening {url}: {e}"))
+        .with_password_cost(TEST_BCRYPT_COST);
     store
         .migrate()
         .await

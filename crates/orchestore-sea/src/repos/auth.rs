@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
-use orchestore_domain::{Email, PasswordHash, SessionId, UserId};
-use orchestore_repo::{AuthRepo, Ctx, LoginRecord, RepoError, RepoResult, SessionGrant};
+use orchestore_domain::{Email, Password, PasswordHash, SessionId, User, UserId};
+use orchestore_repo::{AuthRepo, Ctx, RepoError, RepoResult, SessionGrant};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -23,22 +23,26 @@ impl AuthRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn find_login(&self, email: &Email) -> RepoResult<Option<LoginRecord>> {
-        let Some(row) = users::Entity::find()
+    async fn verify_login(&self, email: &Email, password: &Password) -> RepoResult<Option<User>> {
+        let row = users::Entity::find()
             .filter(users::Column::Email.eq(email.as_str()))
             .filter(users::Column::Active.eq(true))
             .one(self.db())
             .await
-            .map_err(db_err)?
-        else {
-            return Ok(None);
+            .map_err(db_err)?;
+        let hash = match &row {
+            Some(row) => PasswordHash::from_stored(row.password_hash.clone())
+                .map_err(|e| corrupt("user", e))?,
+            None => self.decoy().await?,
         };
-        let password_hash =
-            PasswordHash::from_stored(row.password_hash.clone()).map_err(|e| corrupt("user", e))?;
-        Ok(Some(LoginRecord {
-            user: to_user(row)?,
-            password_hash,
-        }))
+        let offered = password.clone();
+        let matches = tokio::task::spawn_blocking(move || hash.verify(&offered))
+            .await
+            .map_err(|e| RepoError::Internal(format!("checking a password: {e}")))?;
+        match row {
+            Some(row) if matches => to_user(row).map(Some),
+            _ => Ok(None),
+        }
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %user))]

@@ -2,12 +2,14 @@ use orchestore_domain::{
     Description, Metadata, Name, NewProject, OrganizationId, Project, ProjectId, ProjectPatch, Tags,
 };
 use orchestore_repo::{Ctx, Page, PageRequest, ProjectRepo, RepoError, RepoResult};
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
+};
 
 use super::{Lock, keyset, scoped, string_array};
 use crate::SeaStore;
 use crate::audit;
-use crate::entities::projects;
+use crate::entities::{projects, tasks};
 use crate::error::{corrupt, db_err, is_unique_violation};
 use crate::store::{commit, now};
 
@@ -156,21 +158,24 @@ impl ProjectRepo for SeaStore {
             .find_scoped::<projects::Entity>(&txn, ctx, id, Lock::ForUpdate)
             .await?;
         let project = to_project(row)?;
-        // Tasks go with their project (ON DELETE CASCADE).
+        // Its tasks go with it (ON DELETE CASCADE); the audit row names them.
+        let deleted_tasks: Vec<uuid::Uuid> = scoped::<tasks::Entity>(ctx)
+            .filter(tasks::Column::ProjectId.eq(id.as_uuid()))
+            .select_only()
+            .column(tasks::Column::Id)
+            .into_tuple()
+            .all(&txn)
+            .await
+            .map_err(db_err)?;
         projects::Entity::delete_by_id(id.as_uuid())
             .exec(&txn)
             .await
             .map_err(db_err)?;
-        audit::record(
-            &txn,
-            ctx,
-            "project.delete",
-            "project",
-            id,
-            audit::snapshot(&project),
-            at,
-        )
-        .await?;
+        let mut changes = audit::snapshot(&project);
+        if let Some(object) = changes.as_object_mut() {
+            object.insert("deleted_tasks".into(), serde_json::json!(deleted_tasks));
+        }
+        audit::record(&txn, ctx, "project.delete", "project", id, changes, at).await?;
         commit(txn).await
     }
 }

@@ -1,6 +1,6 @@
 use orchestore_domain::{
-    Capabilities, Description, Metadata, NewTask, OrganizationId, Priority, ProjectId, Task,
-    TaskId, TaskPatch, TaskStatus, Title,
+    Capabilities, Description, Metadata, NewTask, OrganizationId, Payload, Priority, ProjectId,
+    Task, TaskId, TaskPatch, TaskStatus, Title,
 };
 use orchestore_repo::{Ctx, Page, PageRequest, RepoError, RepoResult, TaskFilter, TaskRepo};
 use sea_orm::{
@@ -30,7 +30,7 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
             .parse()
             .map_err(|e: orchestore_domain::DomainError| bad(e.to_string()))?,
         priority: Priority::parse(i64::from(row.priority)).map_err(|e| bad(e.to_string()))?,
-        payload: row.payload,
+        payload: Payload::parse(row.payload).map_err(|e| bad(e.to_string()))?,
         required_capabilities: Capabilities::parse(&capabilities)
             .map_err(|e| bad(e.to_string()))?,
         metadata: Metadata::parse("metadata", row.metadata).map_err(|e| bad(e.to_string()))?,
@@ -65,7 +65,7 @@ impl TaskRepo for SeaStore {
             description: Set(new.description.into_string()),
             status: Set(TaskStatus::Queued.as_str().to_owned()),
             priority: Set(new.priority.get()),
-            payload: Set(new.payload),
+            payload: Set(new.payload.into_value()),
             required_capabilities: Set(serde_json::json!(new.required_capabilities.to_strings())),
             metadata: Set(new.metadata.to_value()),
             created_at: Set(at),
@@ -147,7 +147,7 @@ impl TaskRepo for SeaStore {
             update.priority = Set(priority.get());
         }
         if let Some(payload) = patch.payload {
-            update.payload = Set(payload);
+            update.payload = Set(payload.into_value());
         }
         if let Some(capabilities) = patch.required_capabilities {
             update.required_capabilities = Set(serde_json::json!(capabilities.to_strings()));

@@ -2,7 +2,7 @@
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, web};
-use orchestore_domain::{Email, Password, PasswordHash, User};
+use orchestore_domain::{Email, Password, User};
 use orchestore_repo::{Actor, Ctx, RepoError};
 use serde::{Deserialize, Serialize};
 
@@ -35,28 +35,23 @@ struct TokenResponse {
 }
 
 /// `POST /api/v1/auth/login`. A wrong password, an unknown email and a deactivated account
-/// all get the same 401, after the same bcrypt work.
+/// all get the same 401, after the same bcrypt work (done by the store, which keeps the hash).
 #[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
 pub(crate) async fn login(
     state: web::Data<AppState>,
     request_id: RequestId,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
-    // A malformed email has no account: treat it like an unknown one.
-    let record = match Email::parse(&body.email) {
-        Ok(email) => state.store.find_login(&email).await?,
+    // A malformed email has no account: it gets the same answer as an unknown one.
+    let verified = match Email::parse(&body.email) {
+        Ok(email) => {
+            let password = Password::offered(&body.password);
+            state.store.verify_login(&email, &password).await?
+        }
         Err(_) => None,
     };
-    let hash = record
-        .as_ref()
-        .map_or_else(PasswordHash::decoy, |record| record.password_hash.clone());
-    let password = Password::offered(&body.password);
-    let matches = tokio::task::spawn_blocking(move || hash.verify(&password))
-        .await
-        .map_err(ApiError::internal)?;
-    let user = match record {
-        Some(record) if matches && record.user.active => record.user,
-        _ => return Err(ApiError::Unauthenticated(AuthFailure::BadCredentials)),
+    let Some(user) = verified else {
+        return Err(ApiError::Unauthenticated(AuthFailure::BadCredentials));
     };
     tracing::Span::current().record("user_id", tracing::field::display(user.id));
     let ctx = user_ctx(&user, &request_id);
@@ -97,14 +92,10 @@ pub(crate) async fn refresh(
             }
             other => other.into(),
         })?;
+    // `rotate_session` refuses a deactivated user's session.
     let user = grant.user;
     tracing::Span::current().record("user_id", tracing::field::display(user.id));
     let ctx = user_ctx(&user, &request_id);
-    if !user.active {
-        // Deactivated since login: end the session rather than extend it.
-        state.store.revoke_session(&ctx, &new_hash).await?;
-        return Err(ApiError::Unauthenticated(AuthFailure::InvalidRefreshToken));
-    }
     token_response(&state, &ctx, &user, refresh_token).await
 }
 

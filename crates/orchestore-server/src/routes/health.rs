@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, HttpResponseBuilder, web};
+use orchestore_repo::RepoError;
 use serde_json::json;
 
 use crate::state::AppState;
@@ -35,14 +36,18 @@ pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
             })),
         Ok(Ok(health)) => unavailable().json(json!({
             "status": "migrations_pending",
+            "reason": "the database lacks migrations this build needs: run `orchestore migrate up`",
             "pending": health.pending_migrations,
         })),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check failed");
-            unavailable().json(json!({
-                "status": "unavailable",
-                "reason": "the database cannot be reached",
-            }))
+            let reason = match err {
+                RepoError::Unavailable(_) => "the database cannot be reached",
+                // E.g. the database has a migration this build does not know (a newer version
+                // migrated it).
+                _ => "the database's migration state cannot be read by this build",
+            };
+            unavailable().json(json!({ "status": "unavailable", "reason": reason }))
         }
         Err(_) => {
             tracing::warn!(timeout = ?READY_TIMEOUT, "readiness check timed out");

@@ -3,7 +3,7 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    Capabilities, Description, Metadata, NewTask, Permission, Priority, ProjectId, TaskId,
+    Capabilities, Description, Metadata, NewTask, Payload, Permission, Priority, ProjectId, TaskId,
     TaskPatch, TaskStatus, Title,
 };
 use orchestore_repo::{PageRequest, TaskFilter};
@@ -46,16 +46,21 @@ impl CreateTaskBody {
             self.metadata
                 .map_or(Ok(Metadata::default()), |m| Metadata::parse("metadata", m)),
         );
+        let payload = errors.check(Payload::parse(
+            self.payload.unwrap_or(serde_json::Value::Null),
+        ));
         let (
             Some(title),
             Some(description),
             Some(priority),
+            Some(payload),
             Some(required_capabilities),
             Some(metadata),
         ) = (
             title,
             description,
             priority,
+            payload,
             required_capabilities,
             metadata,
         )
@@ -67,7 +72,7 @@ impl CreateTaskBody {
             title,
             description,
             priority,
-            payload: self.payload.unwrap_or(serde_json::Value::Null),
+            payload,
             required_capabilities,
             metadata,
         })
@@ -108,7 +113,7 @@ impl PatchTaskBody {
                 .parse_required("status", |s| s.parse::<TaskStatus>()),
         );
         let priority = errors.check(self.priority.parse_required("priority", Priority::parse));
-        let payload = errors.check(self.payload.parse_nullable(Ok));
+        let payload = errors.check(self.payload.parse_nullable(Payload::parse));
         let required_capabilities = errors.check(
             self.required_capabilities
                 .parse_required("required_capabilities", |c| Capabilities::parse(&c)),
@@ -143,7 +148,7 @@ impl PatchTaskBody {
             status,
             priority,
             // `null` is a payload like any other.
-            payload: payload.map(|value| value.unwrap_or(serde_json::Value::Null)),
+            payload: payload.map(Option::unwrap_or_default),
             required_capabilities,
             metadata,
         })
