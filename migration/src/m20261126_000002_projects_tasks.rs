@@ -106,6 +106,18 @@ impl MigrationTrait for Migration {
             }
             manager.create_index(index).await?;
         }
+        // `sort=-priority`: highest priority first, then oldest.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_tasks_organization_priority_id")
+                    .table(Tasks::Table)
+                    .col(Tasks::OrganizationId)
+                    .col((Tasks::Priority, IndexOrder::Desc))
+                    .col(Tasks::Id)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 

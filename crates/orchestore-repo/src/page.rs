@@ -36,24 +36,61 @@ impl Default for Limit {
     }
 }
 
-/// An opaque position in a list: the id of the last row returned. Ids are UUIDv7 and unique,
-/// so a keyset page after it neither skips nor repeats rows when others are inserted.
+/// An opaque position in a list: the id of the last row returned, and its priority when the
+/// list is sorted by priority. Ids are UUIDv7 and unique, so a keyset page after it neither
+/// skips nor repeats rows when others are inserted.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Cursor(Uuid);
+pub struct Cursor {
+    id: Uuid,
+    priority: Option<i32>,
+}
 
 impl Cursor {
+    /// After the row `id`, in creation order.
     pub fn after(id: impl Into<Uuid>) -> Self {
-        Self(id.into())
+        Self {
+            id: id.into(),
+            priority: None,
+        }
+    }
+
+    /// After the row `id` of priority `priority`, in priority order.
+    pub fn after_priority(priority: i32, id: impl Into<Uuid>) -> Self {
+        Self {
+            id: id.into(),
+            priority: Some(priority),
+        }
     }
 
     pub fn id(&self) -> Uuid {
-        self.0
+        self.id
+    }
+
+    pub fn priority(&self) -> Option<i32> {
+        self.priority
+    }
+
+    /// Checks that the cursor was made for `order`: a cursor from one sort means nothing in
+    /// another.
+    pub fn check_order(&self, order: SortOrder) -> Result<(), DomainError> {
+        match (order, self.priority) {
+            (SortOrder::PriorityFirst, Some(_))
+            | (SortOrder::OldestFirst | SortOrder::NewestFirst, None) => Ok(()),
+            _ => Err(DomainError::invalid(
+                "cursor",
+                "belongs to another sort order: pass the same sort as for the first page",
+            )),
+        }
     }
 }
 
 impl fmt::Display for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&URL_SAFE_NO_PAD.encode(self.0.as_bytes()))
+        let mut bytes = self.id.as_bytes().to_vec();
+        if let Some(priority) = self.priority {
+            bytes.extend_from_slice(&priority.to_be_bytes());
+        }
+        f.write_str(&URL_SAFE_NO_PAD.encode(bytes))
     }
 }
 
@@ -67,12 +104,16 @@ impl FromStr for Cursor {
     type Err = DomainError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        URL_SAFE_NO_PAD
-            .decode(s)
-            .ok()
-            .and_then(|bytes| Uuid::from_slice(&bytes).ok())
-            .map(Self)
-            .ok_or_else(|| DomainError::invalid("cursor", "is not a cursor this API returned"))
+        let invalid = || DomainError::invalid("cursor", "is not a cursor this API returned");
+        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| invalid())?;
+        let (id, rest) = bytes.split_at_checked(16).ok_or_else(invalid)?;
+        let id = Uuid::from_slice(id).map_err(|_| invalid())?;
+        let priority = match rest {
+            [] => None,
+            [a, b, c, d] => Some(i32::from_be_bytes([*a, *b, *c, *d])),
+            _ => return Err(invalid()),
+        };
+        Ok(Self { id, priority })
     }
 }
 
@@ -82,12 +123,16 @@ impl Serialize for Cursor {
     }
 }
 
-/// Creation order of a list.
+/// The order of a list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SortOrder {
+    /// Creation order (`created_at`).
     #[default]
     OldestFirst,
+    /// Reverse creation order (`-created_at`).
     NewestFirst,
+    /// Highest priority first, then oldest (`-priority`); for tasks.
+    PriorityFirst,
 }
 
 impl FromStr for SortOrder {
@@ -95,11 +140,13 @@ impl FromStr for SortOrder {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
-            "created_at" | "asc" => Ok(Self::OldestFirst),
-            "-created_at" | "desc" => Ok(Self::NewestFirst),
+            "created_at" => Ok(Self::OldestFirst),
+            "-created_at" => Ok(Self::NewestFirst),
+            "-priority" => Ok(Self::PriorityFirst),
             _ => Err(DomainError::invalid(
                 "sort",
-                "must be created_at (oldest first) or -created_at (newest first)",
+                "must be created_at (oldest first), -created_at (newest first) or -priority \
+                 (highest priority first, tasks only)",
             )),
         }
     }
@@ -137,11 +184,11 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows: the extra row only tells that more follow.
-    pub fn from_rows(mut rows: Vec<T>, limit: Limit, id_of: impl Fn(&T) -> Uuid) -> Self {
+    pub fn from_rows(mut rows: Vec<T>, limit: Limit, cursor_of: impl Fn(&T) -> Cursor) -> Self {
         let more = rows.len() > limit.get() as usize;
         rows.truncate(limit.get() as usize);
         let next_cursor = if more {
-            rows.last().map(|row| Cursor(id_of(row)))
+            rows.last().map(cursor_of)
         } else {
             None
         };
@@ -167,6 +214,11 @@ mod tests {
     fn cursor_round_trips_and_rejects_garbage() {
         let cursor = Cursor::after(Uuid::now_v7());
         assert_eq!(cursor.to_string().parse::<Cursor>(), Ok(cursor));
+        let by_priority = Cursor::after_priority(-7, Uuid::now_v7());
+        assert_eq!(by_priority.to_string().parse::<Cursor>(), Ok(by_priority));
+        assert!(by_priority.check_order(SortOrder::PriorityFirst).is_ok());
+        assert!(by_priority.check_order(SortOrder::OldestFirst).is_err());
+        assert!(cursor.check_order(SortOrder::PriorityFirst).is_err());
         assert!("not-a-cursor!".parse::<Cursor>().is_err());
         assert!("AAAA".parse::<Cursor>().is_err());
     }

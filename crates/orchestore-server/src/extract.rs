@@ -42,7 +42,14 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        // `?status=&limit=` means "not given", as most clients send it.
+        let given = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                form_urlencoded::parse(req.query_string().as_bytes())
+                    .filter(|(_, value)| !value.is_empty()),
+            )
+            .finish();
+        let pairs = form_urlencoded::parse(given.as_bytes());
         let result = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
             .map(ApiQuery)
             .map_err(|err| deserialize_error("query string", err).into());

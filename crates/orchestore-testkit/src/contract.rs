@@ -36,6 +36,7 @@ macro_rules! contract_suite {
             task_crud_and_filters,
             task_status_follows_the_state_machine,
             task_pages_are_stable_under_inserts,
+            tasks_sort_by_priority_highest_first,
             task_needs_a_project_of_the_same_organization,
             deleting_a_project_deletes_its_tasks,
             mutations_write_audit_rows_in_their_transaction,
@@ -586,6 +587,69 @@ pub async fn task_pages_are_stable_under_inserts<S: Store + ?Sized>(store: &S) {
     assert_eq!(
         newest,
         expected.iter().rev().take(2).copied().collect::<Vec<_>>()
+    );
+}
+
+pub async fn tasks_sort_by_priority_highest_first<S: Store + ?Sized>(store: &S) {
+    let fixture = Fixture::create(store, "acme", PASSWORD).await;
+    let project = fixture.project(store, "Apollo").await;
+    let mut by_name = std::collections::HashMap::new();
+    for (name, priority) in [("5a", 5), ("10a", 10), ("5b", 5), ("low", -1), ("10b", 10)] {
+        let new = NewTask {
+            priority: Priority::parse(priority).expect("priority"),
+            ..task(project.id, name)
+        };
+        let created = store.create_task(&fixture.ctx, new).await.expect("create");
+        by_name.insert(created.id, name.to_owned());
+    }
+
+    let first = PageRequest {
+        order: SortOrder::PriorityFirst,
+        ..PageRequest::first(Limit::parse(2).expect("limit"))
+    };
+    let mut request = first;
+    let mut seen = Vec::new();
+    loop {
+        let page = store
+            .list_tasks(&fixture.ctx, TaskFilter::default(), request)
+            .await
+            .expect("page");
+        seen.extend(page.items.iter().map(|t| by_name[&t.id].clone()));
+        if seen.len() == 2 {
+            // Inserted below the cursor's priority: it shows on a later page, once.
+            let new = NewTask {
+                priority: Priority::parse(7).expect("priority"),
+                ..task(project.id, "7")
+            };
+            let created = store.create_task(&fixture.ctx, new).await.expect("create");
+            by_name.insert(created.id, "7".to_owned());
+        }
+        match page.next_cursor {
+            Some(cursor) => request = request.next(Some(cursor)),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec!["10a", "10b", "7", "5a", "5b", "low"]);
+
+    // A cursor of one sort order is refused by another.
+    let page = store
+        .list_tasks(&fixture.ctx, TaskFilter::default(), first)
+        .await
+        .expect("page");
+    let in_creation_order = PageRequest::first(Limit::parse(2).expect("limit"));
+    let mixed = store
+        .list_tasks(
+            &fixture.ctx,
+            TaskFilter::default(),
+            in_creation_order.next(page.next_cursor),
+        )
+        .await;
+    assert!(matches!(mixed, Err(RepoError::Invalid(_))), "{mixed:?}");
+    // Projects have no priority.
+    let projects = store.list_projects(&fixture.ctx, first).await;
+    assert!(
+        matches!(projects, Err(RepoError::Invalid(_))),
+        "{projects:?}"
     );
 }
 

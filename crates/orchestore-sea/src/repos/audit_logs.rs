@@ -1,5 +1,5 @@
 use orchestore_domain::{AuditLogId, OrganizationId};
-use orchestore_repo::{AuditEntry, AuditRepo, Ctx, Page, PageRequest, RepoResult};
+use orchestore_repo::{AuditEntry, AuditRepo, Ctx, Cursor, Page, PageRequest, RepoResult};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::keyset;
@@ -27,11 +27,13 @@ impl AuditRepo for SeaStore {
     async fn list_audit(&self, ctx: &Ctx, page: PageRequest) -> RepoResult<Page<AuditEntry>> {
         let query = audit_logs::Entity::find()
             .filter(audit_logs::Column::OrganizationId.eq(ctx.org().as_uuid()));
-        let rows = keyset(query, audit_logs::Column::Id, page)
+        let rows = keyset(query, audit_logs::Column::Id, page)?
             .all(self.db())
             .await
             .map_err(db_err)?;
         let entries = rows.into_iter().map(to_entry).collect();
-        Ok(Page::from_rows(entries, page.limit, |e| e.id.as_uuid()))
+        Ok(Page::from_rows(entries, page.limit, |e| {
+            Cursor::after(e.id)
+        }))
     }
 }

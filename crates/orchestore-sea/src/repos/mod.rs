@@ -8,6 +8,7 @@ mod projects;
 mod tasks;
 mod users;
 
+use orchestore_domain::DomainError;
 use orchestore_repo::{Ctx, PageRequest, RepoError, RepoResult, SortOrder};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -76,22 +77,35 @@ impl SeaStore {
     }
 }
 
-/// Applies keyset pagination on a UUIDv7 id column: rows after the cursor in the requested
-/// order, one more than the limit so that the page knows whether another follows.
-fn keyset<E: EntityTrait>(query: Select<E>, id: E::Column, page: PageRequest) -> Select<E>
+/// Applies keyset pagination in creation order on a UUIDv7 id column: rows after the cursor,
+/// one more than the limit so that the page knows whether another follows.
+fn keyset<E: EntityTrait>(
+    query: Select<E>,
+    id: E::Column,
+    page: PageRequest,
+) -> RepoResult<Select<E>>
 where
     E::Column: ColumnTrait,
 {
+    if let Some(cursor) = page.after {
+        cursor.check_order(page.order)?;
+    }
     let query = match (page.order, page.after) {
         (SortOrder::OldestFirst, Some(cursor)) => query.filter(id.gt(cursor.id())),
         (SortOrder::NewestFirst, Some(cursor)) => query.filter(id.lt(cursor.id())),
+        (SortOrder::PriorityFirst, _) => {
+            return Err(RepoError::Invalid(DomainError::invalid(
+                "sort",
+                "only tasks can be sorted by priority",
+            )));
+        }
         (_, None) => query,
     };
     let query = match page.order {
-        SortOrder::OldestFirst => query.order_by_asc(id),
         SortOrder::NewestFirst => query.order_by_desc(id),
+        _ => query.order_by_asc(id),
     };
-    query.limit(u64::from(page.limit.get()) + 1)
+    Ok(query.limit(u64::from(page.limit.get()) + 1))
 }
 
 /// Decodes a JSON array of strings stored by this crate.

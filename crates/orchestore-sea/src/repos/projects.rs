@@ -1,7 +1,7 @@
 use orchestore_domain::{
     Description, Metadata, Name, NewProject, OrganizationId, Project, ProjectId, ProjectPatch, Tags,
 };
-use orchestore_repo::{Ctx, Page, PageRequest, ProjectRepo, RepoError, RepoResult};
+use orchestore_repo::{Ctx, Cursor, Page, PageRequest, ProjectRepo, RepoError, RepoResult};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
 };
@@ -85,7 +85,7 @@ impl ProjectRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
     async fn list_projects(&self, ctx: &Ctx, page: PageRequest) -> RepoResult<Page<Project>> {
-        let rows = keyset(scoped::<projects::Entity>(ctx), projects::Column::Id, page)
+        let rows = keyset(scoped::<projects::Entity>(ctx), projects::Column::Id, page)?
             .all(self.db())
             .await
             .map_err(db_err)?;
@@ -93,7 +93,9 @@ impl ProjectRepo for SeaStore {
             .into_iter()
             .map(to_project)
             .collect::<RepoResult<Vec<_>>>()?;
-        Ok(Page::from_rows(projects, page.limit, |p| p.id.as_uuid()))
+        Ok(Page::from_rows(projects, page.limit, |p| {
+            Cursor::after(p.id)
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %id))]

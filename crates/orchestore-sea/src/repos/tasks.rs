@@ -2,9 +2,12 @@ use orchestore_domain::{
     Capabilities, Description, Metadata, NewTask, OrganizationId, Payload, Priority, ProjectId,
     Task, TaskId, TaskPatch, TaskStatus, Title,
 };
-use orchestore_repo::{Ctx, Page, PageRequest, RepoError, RepoResult, TaskFilter, TaskRepo};
+use orchestore_repo::{
+    Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, SortOrder, TaskFilter, TaskRepo,
+};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Select, Set,
 };
 
 use super::{Lock, keyset, scoped, string_array};
@@ -37,6 +40,33 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
+}
+
+/// Keyset pagination by priority, highest first, then oldest: rows after the cursor's
+/// `(priority, id)`.
+fn by_priority(
+    query: Select<tasks::Entity>,
+    page: PageRequest,
+) -> RepoResult<Select<tasks::Entity>> {
+    use tasks::Column::{Id, Priority as Prio};
+    let query = match page.after {
+        Some(cursor) => {
+            cursor.check_order(page.order)?;
+            let priority = cursor.priority().unwrap_or_default();
+            query.filter(
+                Condition::any().add(Prio.lt(priority)).add(
+                    Condition::all()
+                        .add(Prio.eq(priority))
+                        .add(Id.gt(cursor.id())),
+                ),
+            )
+        }
+        None => query,
+    };
+    Ok(query
+        .order_by_desc(Prio)
+        .order_by_asc(Id)
+        .limit(u64::from(page.limit.get()) + 1))
 }
 
 #[async_trait::async_trait]
@@ -110,15 +140,20 @@ impl TaskRepo for SeaStore {
         if let Some(status) = filter.status {
             query = query.filter(tasks::Column::Status.eq(status.as_str()));
         }
-        let rows = keyset(query, tasks::Column::Id, page)
-            .all(self.db())
-            .await
-            .map_err(db_err)?;
+        let (query, cursor_of): (_, fn(&Task) -> Cursor) = match page.order {
+            SortOrder::PriorityFirst => (by_priority(query, page)?, |t| {
+                Cursor::after_priority(t.priority.get(), t.id)
+            }),
+            _ => (keyset(query, tasks::Column::Id, page)?, |t| {
+                Cursor::after(t.id)
+            }),
+        };
+        let rows = query.all(self.db()).await.map_err(db_err)?;
         let tasks = rows
             .into_iter()
             .map(to_task)
             .collect::<RepoResult<Vec<_>>>()?;
-        Ok(Page::from_rows(tasks, page.limit, |t| t.id.as_uuid()))
+        Ok(Page::from_rows(tasks, page.limit, cursor_of))
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
