@@ -216,6 +216,27 @@ mod tests {
     }
 
     #[test]
+    fn environment_values_stay_as_written() {
+        let settings = Settings::load(
+            None,
+            env(&[
+                ("ORCHESTORE__BOOTSTRAP__ORGANIZATION", "007"),
+                ("ORCHESTORE__BOOTSTRAP__ADMIN_PASSWORD", "0123456789"),
+                ("ORCHESTORE__AUTH__JWT_SECRET", "TRUE"),
+                ("ORCHESTORE__SERVER__PORT", "9001"),
+                ("ORCHESTORE__DATABASE__SQLITE_WAL", "false"),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(settings.bootstrap.organization, "007");
+        let password = settings.bootstrap.admin_password.expect("password");
+        assert_eq!(password.expose(), "0123456789");
+        assert_eq!(settings.auth.jwt_secret.expect("secret").expose(), "TRUE");
+        assert_eq!(settings.server.port, 9001);
+        assert!(!settings.database.sqlite_wal);
+    }
+
+    #[test]
     fn later_layers_win() {
         let file = toml_file(
             r#"

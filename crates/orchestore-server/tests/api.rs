@@ -186,7 +186,7 @@ impl TestApp {
         reply.body
     }
 
-    /// Every task id of a list, following `next_cursor` with pages of `limit`.
+    /// The task ids of the first page of a list.
     async fn task_ids(&self, token: &str, query: &str) -> Vec<String> {
         let reply = self.get(token, &format!("/api/v1/tasks?{query}")).await;
         assert_eq!(reply.status, StatusCode::OK, "list: {}", reply.body);
@@ -248,7 +248,77 @@ on_every_backend!(
     health_reports_and_recovers,
     request_ids_are_echoed,
     replicas_share_the_generated_jwt_key,
+    nul_characters_are_refused_on_every_backend,
+    tasks_list_by_priority_and_empty_parameters_are_absent,
 );
+
+/// PostgreSQL cannot store U+0000; both backends refuse it alike, with a 422 naming the field.
+async fn nul_characters_are_refused_on_every_backend(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Nul").await;
+    for (field, value) in [
+        ("description", json!("a\u{0}b")),
+        ("payload", json!({ "k": ["\u{0}"] })),
+        ("metadata", json!({ "k\u{0}": 1 })),
+    ] {
+        let mut body = json!({ "project_id": project["id"], "title": "nul" });
+        body[field] = value;
+        let reply = app.post(&token, "/api/v1/tasks", body).await;
+        assert_eq!(
+            reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+            Some(field)
+        );
+    }
+    let reply = app
+        .post(
+            &token,
+            "/api/v1/projects",
+            json!({ "name": "Nul 2", "settings": { "k": "\u{0}" } }),
+        )
+        .await;
+    assert_eq!(
+        reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("settings")
+    );
+    assert!(
+        app.task_ids(&token, "").await.is_empty(),
+        "nothing was written"
+    );
+}
+
+async fn tasks_list_by_priority_and_empty_parameters_are_absent(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Priorities").await;
+    let mut expected = Vec::new();
+    for (title, priority) in [("low", 1), ("high", 9), ("mid", 5)] {
+        let reply = app
+            .post(
+                &token,
+                "/api/v1/tasks",
+                json!({ "project_id": project["id"], "title": title, "priority": priority }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED);
+        expected.push((priority, reply.body["id"].as_str().expect("id").to_owned()));
+    }
+    expected.sort_by(|a, b| b.0.cmp(&a.0));
+    let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+
+    assert_eq!(
+        app.task_ids(&token, "sort=-priority&limit=3").await,
+        expected
+    );
+    assert_eq!(
+        app.task_ids(&token, "sort=-priority&status=&cursor=&project_id=")
+            .await,
+        expected
+    );
+    let projects = app.get(&token, "/api/v1/projects?sort=-priority").await;
+    assert_eq!(
+        projects.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("sort")
+    );
+}
 
 async fn login_issues_tokens_and_refuses_bad_credentials_alike(app: &TestApp) {
     let ok = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
