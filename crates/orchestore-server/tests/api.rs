@@ -301,7 +301,7 @@ async fn tasks_list_by_priority_and_empty_parameters_are_absent(app: &TestApp) {
         assert_eq!(reply.status, StatusCode::CREATED);
         expected.push((priority, reply.body["id"].as_str().expect("id").to_owned()));
     }
-    expected.sort_by(|a, b| b.0.cmp(&a.0));
+    expected.sort_by_key(|entry| std::cmp::Reverse(entry.0));
     let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
 
     assert_eq!(
