@@ -57,7 +57,14 @@ async fn concurrent_writers(store: SeaStore) {
         .await
         .expect("audit");
     assert_eq!(audit.items.len(), 3 + 2 * WRITERS);
-    assert!(store.health().await.expect("health").pending_migrations.is_empty());
+    assert!(
+        store
+            .health()
+            .await
+            .expect("health")
+            .pending_migrations
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -5,7 +5,7 @@ use std::fmt::Display;
 use chrono::{DateTime, Utc};
 use orchestore_repo::Ctx;
 use orchestore_repo::RepoResult;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -21,7 +21,7 @@ pub(crate) async fn record(
     changes: Value,
     at: DateTime<Utc>,
 ) -> RepoResult<()> {
-    audit_logs::ActiveModel {
+    let row = audit_logs::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(ctx.org().as_uuid()),
         actor: Set(ctx.actor().to_string()),
@@ -31,11 +31,12 @@ pub(crate) async fn record(
         changes: Set(changes),
         request_id: Set(ctx.request_id().map(str::to_owned)),
         created_at: Set(at),
-    }
-    .insert(db)
-    .await
-    .map(|_| ())
-    .map_err(crate::error::db_err)
+    };
+    audit_logs::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+        .map_err(crate::error::db_err)
 }
 
 /// The fields that differ between two serializations of an entity, as

@@ -50,3 +50,11 @@ pub(crate) fn corrupt(entity: &'static str, err: impl std::fmt::Display) -> Repo
 pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
+
+/// Whether the statement broke a foreign key: a row it refers to does not exist.
+pub(crate) fn is_foreign_key_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(SqlErr::ForeignKeyConstraintViolation(_))
+    )
+}

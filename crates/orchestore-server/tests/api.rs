@@ -1143,6 +1143,29 @@ async fn postgres_readiness_follows_an_outage() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert!(recovered, "readiness came back with the database");
+
+    // Every pooled connection works again: no request meets one that died in the outage.
+    let login = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .expect("login answers");
+    let login = Reply::from(login).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let token = login.body["access_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    for _ in 0..10 {
+        let response = http
+            .get(format!("{base}/api/v1/organization"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
 }
 
 /// The address of the server in a `postgres://user@host:port/db` URL.

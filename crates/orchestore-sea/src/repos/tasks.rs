@@ -13,8 +13,8 @@ use sea_orm::{
 use super::{Lock, keyset, scoped, string_array};
 use crate::SeaStore;
 use crate::audit;
-use crate::entities::{projects, tasks};
-use crate::error::{corrupt, db_err};
+use crate::entities::tasks;
+use crate::error::{corrupt, db_err, is_foreign_key_violation};
 use crate::store::{commit, now};
 
 pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
@@ -75,18 +75,6 @@ impl TaskRepo for SeaStore {
     async fn create_task(&self, ctx: &Ctx, new: NewTask) -> RepoResult<Task> {
         let at = now();
         let txn = self.write().await?;
-        // The project must be this organization's; another tenant's project is not found.
-        let project = scoped::<projects::Entity>(ctx)
-            .filter(projects::Column::Id.eq(new.project_id.as_uuid()))
-            .select_only()
-            .column(projects::Column::Id)
-            .into_tuple::<uuid::Uuid>()
-            .one(&txn)
-            .await
-            .map_err(db_err)?;
-        if project.is_none() {
-            return Err(RepoError::not_found("project", new.project_id));
-        }
         let row = tasks::ActiveModel {
             id: Set(TaskId::new().as_uuid()),
             organization_id: Set(ctx.org().as_uuid()),
@@ -103,7 +91,15 @@ impl TaskRepo for SeaStore {
         }
         .insert(&txn)
         .await
-        .map_err(db_err)?;
+        .map_err(|e| {
+            // The foreign key (organization_id, project_id) → projects holds the project to
+            // this organization: another tenant's project is as missing as no project.
+            if is_foreign_key_violation(&e) {
+                RepoError::not_found("project", new.project_id)
+            } else {
+                db_err(e)
+            }
+        })?;
         let task = to_task(row)?;
         audit::record(
             &txn,
