@@ -100,7 +100,8 @@ pub struct LogSettings {
 impl Default for LogSettings {
     fn default() -> Self {
         Self {
-            level: "info".to_owned(),
+            // PostgreSQL's notices ("relation … already exists, skipping") are not news.
+            level: "info,sqlx::postgres::notice=warn".to_owned(),
             format: LogFormat::Text,
         }
     }
