@@ -36,29 +36,32 @@ impl Default for Limit {
     }
 }
 
-/// An opaque position in a list: the id of the last row returned, and its priority when the
-/// list is sorted by priority. Ids are UUIDv7 and unique, so a keyset page after it neither
-/// skips nor repeats rows when others are inserted.
+/// An opaque position in a list: the sort order it was made for, the id of the last row
+/// returned, and that row's priority when the list is sorted by priority. Ids are UUIDv7 and
+/// unique, so a keyset page after it neither skips nor repeats rows when others are inserted.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
+    order: SortOrder,
     id: Uuid,
-    priority: Option<i32>,
+    priority: i32,
 }
 
 impl Cursor {
-    /// After the row `id`, in creation order.
-    pub fn after(id: impl Into<Uuid>) -> Self {
+    /// After the row `id`, in creation order (`OldestFirst` or `NewestFirst`).
+    pub fn after(order: SortOrder, id: impl Into<Uuid>) -> Self {
         Self {
+            order,
             id: id.into(),
-            priority: None,
+            priority: 0,
         }
     }
 
     /// After the row `id` of priority `priority`, in priority order.
     pub fn after_priority(priority: i32, id: impl Into<Uuid>) -> Self {
         Self {
+            order: SortOrder::PriorityFirst,
             id: id.into(),
-            priority: Some(priority),
+            priority,
         }
     }
 
@@ -66,29 +69,39 @@ impl Cursor {
         self.id
     }
 
-    pub fn priority(&self) -> Option<i32> {
+    /// The priority of the last row, for a cursor in priority order.
+    pub fn priority(&self) -> i32 {
         self.priority
     }
 
     /// Checks that the cursor was made for `order`: a cursor from one sort means nothing in
     /// another.
     pub fn check_order(&self, order: SortOrder) -> Result<(), DomainError> {
-        match (order, self.priority) {
-            (SortOrder::PriorityFirst, Some(_))
-            | (SortOrder::OldestFirst | SortOrder::NewestFirst, None) => Ok(()),
-            _ => Err(DomainError::invalid(
+        if self.order == order {
+            Ok(())
+        } else {
+            Err(DomainError::invalid(
                 "cursor",
                 "belongs to another sort order: pass the same sort as for the first page",
-            )),
+            ))
+        }
+    }
+
+    const fn tag(order: SortOrder) -> u8 {
+        match order {
+            SortOrder::OldestFirst => 0,
+            SortOrder::NewestFirst => 1,
+            SortOrder::PriorityFirst => 2,
         }
     }
 }
 
 impl fmt::Display for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut bytes = self.id.as_bytes().to_vec();
-        if let Some(priority) = self.priority {
-            bytes.extend_from_slice(&priority.to_be_bytes());
+        let mut bytes = vec![Self::tag(self.order)];
+        bytes.extend_from_slice(self.id.as_bytes());
+        if self.order == SortOrder::PriorityFirst {
+            bytes.extend_from_slice(&self.priority.to_be_bytes());
         }
         f.write_str(&URL_SAFE_NO_PAD.encode(bytes))
     }
@@ -106,14 +119,18 @@ impl FromStr for Cursor {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let invalid = || DomainError::invalid("cursor", "is not a cursor this API returned");
         let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| invalid())?;
-        let (id, rest) = bytes.split_at_checked(16).ok_or_else(invalid)?;
+        let (tag, rest) = bytes.split_first().ok_or_else(invalid)?;
+        let (id, rest) = rest.split_at_checked(16).ok_or_else(invalid)?;
         let id = Uuid::from_slice(id).map_err(|_| invalid())?;
-        let priority = match rest {
-            [] => None,
-            [a, b, c, d] => Some(i32::from_be_bytes([*a, *b, *c, *d])),
-            _ => return Err(invalid()),
-        };
-        Ok(Self { id, priority })
+        match (tag, rest) {
+            (0, []) => Ok(Self::after(SortOrder::OldestFirst, id)),
+            (1, []) => Ok(Self::after(SortOrder::NewestFirst, id)),
+            (2, [a, b, c, d]) => Ok(Self::after_priority(
+                i32::from_be_bytes([*a, *b, *c, *d]),
+                id,
+            )),
+            _ => Err(invalid()),
+        }
     }
 }
 
@@ -212,8 +229,11 @@ mod tests {
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
-        let cursor = Cursor::after(Uuid::now_v7());
+        let cursor = Cursor::after(SortOrder::OldestFirst, Uuid::now_v7());
         assert_eq!(cursor.to_string().parse::<Cursor>(), Ok(cursor));
+        let newest = Cursor::after(SortOrder::NewestFirst, Uuid::now_v7());
+        assert_eq!(newest.to_string().parse::<Cursor>(), Ok(newest));
+        assert!(newest.check_order(SortOrder::OldestFirst).is_err());
         let by_priority = Cursor::after_priority(-7, Uuid::now_v7());
         assert_eq!(by_priority.to_string().parse::<Cursor>(), Ok(by_priority));
         assert!(by_priority.check_order(SortOrder::PriorityFirst).is_ok());

@@ -44,15 +44,17 @@ impl DatabaseUrl {
             None => base.to_owned(),
         };
         if let Some(query) = query {
-            let params: Vec<String> = query
-                .split('&')
-                .map(|param| match param.split_once('=') {
-                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-                    _ => param.to_owned(),
-                })
-                .collect();
+            // Keys are compared decoded, as the driver reads them (`pass%77ord` is `password`).
+            let mut masked = form_urlencoded::Serializer::new(String::new());
+            for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+                if key.eq_ignore_ascii_case("password") {
+                    masked.append_pair(&key, "***");
+                } else {
+                    masked.append_pair(&key, &value);
+                }
+            }
             out.push('?');
-            out.push_str(&params.join("&"));
+            out.push_str(&masked.finish());
         }
         out
     }

@@ -16,9 +16,6 @@ use tokio::sync::OnceCell;
 use crate::DbConfig;
 use crate::error::db_err;
 
-/// How long a pooled connection may idle before it is pinged on its next use.
-const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
-
 /// The SeaORM store: every repository trait over one connection pool. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct SeaStore {
@@ -45,10 +42,10 @@ impl SeaStore {
         options
             .connect_timeout(config.connect_timeout)
             .acquire_timeout(config.acquire_timeout)
-            // Ping a pooled connection only when it has idled a while, not before every query:
-            // a round trip saved on the hot path. A connection that died meanwhile fails its
-            // query and is dropped from the pool.
-            .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
+            // A pooled connection is pinged before each use (sqlx's default): one round trip
+            // more per query, but a connection that died while idle (a restart, a failover)
+            // is replaced instead of failing a request.
+            .test_before_acquire(true)
             .sqlx_logging(true)
             .sqlx_logging_level(log::LevelFilter::Debug)
             .sqlx_slow_statements_logging_settings(

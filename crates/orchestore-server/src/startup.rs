@@ -66,7 +66,9 @@ impl Application {
     }
 
     /// Serves `store` (already migrated): bootstraps the first organization and owner when
-    /// there is no user, resolves the JWT key, and binds `settings.server`.
+    /// there is no user, resolves the JWT key, and binds `settings.server`. Give a `SeaStore`
+    /// the same bcrypt cost as `settings.auth.bcrypt_cost` (`SeaStore::with_password_cost`), so
+    /// that a login with an unknown email takes as long as one with a known email.
     pub async fn with_store(
         store: Arc<dyn Store>,
         settings: Settings,

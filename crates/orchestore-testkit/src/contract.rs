@@ -715,6 +715,7 @@ pub async fn deleting_a_project_deletes_its_tasks<S: Store + ?Sized>(store: &S) 
     let deletion = &log.items[0];
     assert_eq!(deletion.action, "project.delete");
     assert_eq!(deletion.changes["deleted_tasks"], json!([created.id]));
+    assert_eq!(deletion.changes["deleted_task_count"], json!(1));
 }
 
 pub async fn mutations_write_audit_rows_in_their_transaction<S: Store + ?Sized>(store: &S) {

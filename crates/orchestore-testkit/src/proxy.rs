@@ -8,7 +8,15 @@ use tokio::sync::watch;
 /// refuses new ones.
 pub struct TcpProxy {
     addr: SocketAddr,
-    up: watch::Sender<bool>,
+    state: watch::Sender<State>,
+}
+
+/// Whether the proxy forwards, and how many times it has gone down: a connection opened before
+/// an outage is cut even when the proxy is already up again when its task looks.
+#[derive(Clone, Copy)]
+struct State {
+    up: bool,
+    outages: u64,
 }
 
 impl TcpProxy {
@@ -16,16 +24,20 @@ impl TcpProxy {
     pub async fn start(upstream: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let (up, watcher) = watch::channel(true);
+        let (state, watcher) = watch::channel(State {
+            up: true,
+            outages: 0,
+        });
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                if !*watcher.borrow() {
+                let now = *watcher.borrow();
+                if !now.up {
                     continue; // dropped: the client sees the connection closed
                 }
-                tokio::spawn(forward(client, upstream, watcher.clone()));
+                tokio::spawn(forward(client, upstream, watcher.clone(), now.outages));
             }
         });
-        Ok(Self { addr, up })
+        Ok(Self { addr, state })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -34,7 +46,12 @@ impl TcpProxy {
 
     /// Takes the database "down" (cutting open connections) or brings it back.
     pub fn set_up(&self, up: bool) {
-        self.up.send_replace(up);
+        self.state.send_modify(|state| {
+            if state.up && !up {
+                state.outages += 1;
+            }
+            state.up = up;
+        });
     }
 
     /// `url` (`scheme://user:pass@host:port/db?query`) pointed at this proxy instead.
@@ -52,13 +69,18 @@ impl TcpProxy {
     }
 }
 
-async fn forward(mut client: TcpStream, upstream: SocketAddr, mut up: watch::Receiver<bool>) {
+async fn forward(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    mut state: watch::Receiver<State>,
+    outages_at_open: u64,
+) {
     let Ok(mut server) = TcpStream::connect(upstream).await else {
         return;
     };
     tokio::select! {
         _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-        _ = up.wait_for(|up| !*up) => {}
+        _ = state.wait_for(|now| now.outages != outages_at_open) => {}
     }
 }
 

@@ -33,7 +33,7 @@ impl AuditRepo for SeaStore {
             .map_err(db_err)?;
         let entries = rows.into_iter().map(to_entry).collect();
         Ok(Page::from_rows(entries, page.limit, |e| {
-            Cursor::after(e.id)
+            Cursor::after(page.order, e.id)
         }))
     }
 }

@@ -3,7 +3,8 @@ use orchestore_domain::{
 };
 use orchestore_repo::{Ctx, Cursor, Page, PageRequest, ProjectRepo, RepoError, RepoResult};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::{Lock, keyset, scoped, string_array};
@@ -30,6 +31,9 @@ pub(crate) fn to_project(row: projects::Model) -> RepoResult<Project> {
         updated_at: row.updated_at,
     })
 }
+
+/// How many of a deleted project's task ids its audit row lists.
+const AUDITED_TASK_IDS: u64 = 1000;
 
 fn name_taken(name: &Name) -> RepoError {
     RepoError::Conflict(format!("a project named {name:?} already exists"))
@@ -94,7 +98,7 @@ impl ProjectRepo for SeaStore {
             .map(to_project)
             .collect::<RepoResult<Vec<_>>>()?;
         Ok(Page::from_rows(projects, page.limit, |p| {
-            Cursor::after(p.id)
+            Cursor::after(page.order, p.id)
         }))
     }
 
@@ -160,11 +164,19 @@ impl ProjectRepo for SeaStore {
             .find_scoped::<projects::Entity>(&txn, ctx, id, Lock::ForUpdate)
             .await?;
         let project = to_project(row)?;
-        // Its tasks go with it (ON DELETE CASCADE); the audit row names them.
+        // Its tasks go with it (ON DELETE CASCADE); the audit row counts them and names the
+        // first ones, so that a huge project does not make a huge row.
+        let deleted_task_count = scoped::<tasks::Entity>(ctx)
+            .filter(tasks::Column::ProjectId.eq(id.as_uuid()))
+            .count(&txn)
+            .await
+            .map_err(db_err)?;
         let deleted_tasks: Vec<uuid::Uuid> = scoped::<tasks::Entity>(ctx)
             .filter(tasks::Column::ProjectId.eq(id.as_uuid()))
             .select_only()
             .column(tasks::Column::Id)
+            .order_by_asc(tasks::Column::Id)
+            .limit(AUDITED_TASK_IDS)
             .into_tuple()
             .all(&txn)
             .await
@@ -175,6 +187,7 @@ impl ProjectRepo for SeaStore {
             .map_err(db_err)?;
         let mut changes = audit::snapshot(&project);
         if let Some(object) = changes.as_object_mut() {
+            object.insert("deleted_task_count".into(), deleted_task_count.into());
             object.insert("deleted_tasks".into(), serde_json::json!(deleted_tasks));
         }
         audit::record(&txn, ctx, "project.delete", "project", id, changes, at).await?;

@@ -52,8 +52,10 @@ fn by_priority(
     let query = match page.after {
         Some(cursor) => {
             cursor.check_order(page.order)?;
-            let priority = cursor.priority().unwrap_or_default();
-            query.filter(
+            let priority = cursor.priority();
+            // `priority <= p` lets the (organization, priority desc, id) index start at the
+            // cursor instead of at the top.
+            query.filter(Prio.lte(priority)).filter(
                 Condition::any().add(Prio.lt(priority)).add(
                     Condition::all()
                         .add(Prio.eq(priority))
@@ -136,20 +138,20 @@ impl TaskRepo for SeaStore {
         if let Some(status) = filter.status {
             query = query.filter(tasks::Column::Status.eq(status.as_str()));
         }
-        let (query, cursor_of): (_, fn(&Task) -> Cursor) = match page.order {
-            SortOrder::PriorityFirst => (by_priority(query, page)?, |t| {
-                Cursor::after_priority(t.priority.get(), t.id)
-            }),
-            _ => (keyset(query, tasks::Column::Id, page)?, |t| {
-                Cursor::after(t.id)
-            }),
+        let order = page.order;
+        let query = match order {
+            SortOrder::PriorityFirst => by_priority(query, page)?,
+            _ => keyset(query, tasks::Column::Id, page)?,
         };
         let rows = query.all(self.db()).await.map_err(db_err)?;
         let tasks = rows
             .into_iter()
             .map(to_task)
             .collect::<RepoResult<Vec<_>>>()?;
-        Ok(Page::from_rows(tasks, page.limit, cursor_of))
+        Ok(Page::from_rows(tasks, page.limit, |t| match order {
+            SortOrder::PriorityFirst => Cursor::after_priority(t.priority.get(), t.id),
+            _ => Cursor::after(order, t.id),
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
