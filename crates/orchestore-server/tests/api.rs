@@ -783,41 +783,42 @@ async fn invalid_fields_are_all_reported_and_nothing_is_written(app: &TestApp) {
 
 async fn list_parameters_are_checked(app: &TestApp) {
     let token = app.admin_token().await;
-    let over = app.get(&token, "/api/v1/tasks?limit=201").await;
-    assert_eq!(
-        over.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
-        Some("limit")
-    );
-    let zero = app.get(&token, "/api/v1/projects?limit=0").await;
-    assert_eq!(
-        zero.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
-        Some("limit")
-    );
-    let not_a_number = app.get(&token, "/api/v1/tasks?limit=abc").await;
-    assert_eq!(
-        not_a_number.assert_problem(StatusCode::BAD_REQUEST),
-        Some("limit")
-    );
-    let cursor = app.get(&token, "/api/v1/tasks?cursor=garbage").await;
-    assert_eq!(
-        cursor.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
-        Some("cursor")
-    );
-    let sort = app.get(&token, "/api/v1/tasks?sort=title").await;
-    assert_eq!(
-        sort.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
-        Some("sort")
-    );
-    let status = app.get(&token, "/api/v1/tasks?status=done").await;
-    assert_eq!(
-        status.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
-        Some("status")
-    );
-    let unknown = app.get(&token, "/api/v1/tasks?colour=red").await;
-    assert_eq!(
-        unknown.assert_problem(StatusCode::BAD_REQUEST),
-        Some("colour")
-    );
+    for (path, status, field) in [
+        (
+            "/api/v1/tasks?limit=201",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "limit",
+        ),
+        (
+            "/api/v1/projects?limit=0",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "limit",
+        ),
+        ("/api/v1/tasks?limit=abc", StatusCode::BAD_REQUEST, "limit"),
+        (
+            "/api/v1/tasks?cursor=garbage",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "cursor",
+        ),
+        (
+            "/api/v1/tasks?sort=title",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "sort",
+        ),
+        (
+            "/api/v1/tasks?status=done",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "status",
+        ),
+        (
+            "/api/v1/tasks?colour=red",
+            StatusCode::BAD_REQUEST,
+            "colour",
+        ),
+    ] {
+        let reply = app.get(&token, path).await;
+        assert_eq!(reply.assert_problem(status), Some(field), "{path}");
+    }
     let ok = app.get(&token, "/api/v1/tasks?limit=200").await;
     assert_eq!(ok.status, StatusCode::OK);
 }
