@@ -670,47 +670,32 @@ async fn malformed_requests_are_problems(app: &TestApp) {
         .await
         .assert_problem(StatusCode::PAYLOAD_TOO_LARGE);
 
-    let unknown = app
-        .post(
-            &token,
+    let project = app.create_project(&token, "Shapes").await;
+    for (path, body, field) in [
+        (
             "/api/v1/projects",
             json!({ "name": "x", "colour": "red" }),
-        )
-        .await;
-    assert_eq!(
-        unknown.assert_problem(StatusCode::BAD_REQUEST),
-        Some("colour")
-    );
-    let missing = app
-        .post(&token, "/api/v1/projects", json!({ "description": "x" }))
-        .await;
-    assert_eq!(
-        missing.assert_problem(StatusCode::BAD_REQUEST),
-        Some("name")
-    );
-    let project = app.create_project(&token, "Shapes").await;
-    let wrong_field_type = app
-        .post(
-            &token,
+            "colour",
+        ),
+        ("/api/v1/projects", json!({ "description": "x" }), "name"),
+        (
             "/api/v1/tasks",
             json!({ "project_id": project["id"], "title": "t", "priority": "high" }),
-        )
-        .await;
-    assert_eq!(
-        wrong_field_type.assert_problem(StatusCode::BAD_REQUEST),
-        Some("priority")
-    );
-    let bad_project_id = app
-        .post(
-            &token,
+            "priority",
+        ),
+        (
             "/api/v1/tasks",
             json!({ "project_id": "nope", "title": "t" }),
-        )
-        .await;
-    assert_eq!(
-        bad_project_id.assert_problem(StatusCode::BAD_REQUEST),
-        Some("project_id")
-    );
+            "project_id",
+        ),
+    ] {
+        let reply = app.post(&token, path, body).await;
+        assert_eq!(
+            reply.assert_problem(StatusCode::BAD_REQUEST),
+            Some(field),
+            "{path}"
+        );
+    }
 
     let bad_path = app.get(&token, "/api/v1/tasks/not-a-uuid").await;
     assert_eq!(bad_path.assert_problem(StatusCode::BAD_REQUEST), Some("id"));
