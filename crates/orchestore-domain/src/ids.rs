@@ -75,3 +75,7 @@ id_type!(ProjectId);
 id_type!(TaskId);
 id_type!(SessionId);
 id_type!(AuditLogId);
+id_type!(
+    /// An agent: an AI model, a person or a bot that takes tasks.
+    AgentId
+);

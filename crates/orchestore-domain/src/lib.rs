@@ -24,3 +24,10 @@ pub use values::{
     Capabilities, Capability, Description, Email, Metadata, Name, Payload, Priority, Slug, Tags,
     Title,
 };
+
+mod agents;
+pub use agents::{
+    Agent, AgentKind, AgentPatch, AgentStats, AgentStatus, ModelName, NewAgent, ProviderName,
+    agent_capabilities,
+};
+pub use ids::AgentId;
