@@ -79,3 +79,8 @@ id_type!(
     /// An agent: an AI model, a person or a bot that takes tasks.
     AgentId
 );
+id_type!(MessageId);
+id_type!(
+    /// A conversation: messages that share it are read together.
+    ThreadId
+);

@@ -31,3 +31,7 @@ pub use agents::{
     agent_capabilities,
 };
 pub use ids::AgentId;
+
+mod messaging;
+pub use ids::{MessageId, ThreadId};
+pub use messaging::{Message, MessageContent, NewMessage, Participant, ParticipantKind};
