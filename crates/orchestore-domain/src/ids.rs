@@ -84,3 +84,6 @@ id_type!(
     /// A conversation: messages that share it are read together.
     ThreadId
 );
+id_type!(WorkflowId);
+id_type!(WorkflowVersionId);
+id_type!(WorkflowExecutionId);

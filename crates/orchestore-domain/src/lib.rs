@@ -35,3 +35,10 @@ pub use ids::AgentId;
 mod messaging;
 pub use ids::{MessageId, ThreadId};
 pub use messaging::{Message, MessageContent, NewMessage, Participant, ParticipantKind};
+
+mod workflows;
+pub use ids::{WorkflowExecutionId, WorkflowId, WorkflowVersionId};
+pub use workflows::{
+    ExecutionStatus, NewWorkflow, NewWorkflowExecution, StepName, Workflow, WorkflowDefinition,
+    WorkflowExecution, WorkflowPatch, WorkflowStep, WorkflowVersion,
+};

@@ -1,0 +1,14 @@
+//! Workflows: named, versioned DAGs of steps, and their executions.
+//!
+//! A workflow holds only a name and a description; its steps live in numbered versions that
+//! never change once written, so an execution always knows exactly what it ran. Each step of an
+//! execution runs as a task; the definition is checked to be acyclic up front because a cycle
+//! would leave its steps waiting forever.
+
+mod definition;
+mod execution;
+mod workflow;
+
+pub use definition::{StepName, WorkflowDefinition, WorkflowStep};
+pub use execution::{ExecutionStatus, NewWorkflowExecution, WorkflowExecution};
+pub use workflow::{NewWorkflow, Workflow, WorkflowPatch, WorkflowVersion};
