@@ -87,3 +87,5 @@ id_type!(
 id_type!(WorkflowId);
 id_type!(WorkflowVersionId);
 id_type!(WorkflowExecutionId);
+id_type!(TemplateId);
+id_type!(TemplateUsageId);

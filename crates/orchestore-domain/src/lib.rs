@@ -42,3 +42,10 @@ pub use workflows::{
     ExecutionStatus, NewWorkflow, NewWorkflowExecution, StepName, Workflow, WorkflowDefinition,
     WorkflowExecution, WorkflowPatch, WorkflowStep, WorkflowVersion,
 };
+
+mod templates;
+pub use ids::{TemplateId, TemplateUsageId};
+pub use templates::{
+    Instantiated, NewTemplate, ParameterName, TaskSpec, Template, TemplateBody, TemplateKind,
+    TemplateParameter, TemplateParameters, TemplatePatch, TemplateUsage,
+};

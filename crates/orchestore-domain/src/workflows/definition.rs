@@ -111,7 +111,8 @@ pub struct WorkflowDefinition {
     order: Vec<usize>,
 }
 
-const STEP_KEYS: [&str; 6] = [
+/// The keys a step may have.
+pub(crate) const STEP_KEYS: [&str; 6] = [
     "name",
     "title",
     "required_capabilities",

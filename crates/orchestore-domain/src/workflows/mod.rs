@@ -9,6 +9,7 @@ mod definition;
 mod execution;
 mod workflow;
 
+pub(crate) use definition::{STEP_KEYS, json_within};
 pub use definition::{StepName, WorkflowDefinition, WorkflowStep};
 pub use execution::{ExecutionStatus, NewWorkflowExecution, WorkflowExecution};
 pub use workflow::{NewWorkflow, Workflow, WorkflowPatch, WorkflowVersion};
