@@ -6,21 +6,19 @@
 
 mod error;
 mod ids;
-mod organization;
-mod password;
-mod project;
-mod task;
-mod user;
+mod tenancy;
 mod values;
+mod work;
 
 pub use error::DomainError;
 pub use ids::{AuditLogId, OrganizationId, ProjectId, SessionId, TaskId, UserId};
-pub use organization::{NewOrganization, Organization};
-pub use password::{Password, PasswordHash};
-pub use project::{NewProject, Project, ProjectPatch, parse_repository_url};
-pub use task::{NewTask, Task, TaskPatch, TaskStatus};
-pub use user::{NewUser, Permission, SystemRole, User};
+pub use tenancy::{
+    NewOrganization, NewUser, Organization, Password, PasswordHash, Permission, SystemRole, User,
+};
 pub use values::{
     Capabilities, Capability, Description, Email, Metadata, Name, Payload, Priority, Slug, Tags,
     Title,
+};
+pub use work::{
+    NewProject, NewTask, Project, ProjectPatch, Task, TaskPatch, TaskStatus, parse_repository_url,
 };
