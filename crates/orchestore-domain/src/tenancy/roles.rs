@@ -29,4 +29,28 @@ impl SystemRole {
             Self::Agent => "agent",
         }
     }
+
+    /// The role with this code (`owner`, `admin`, …); `None` for a role that is not a system
+    /// role.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|role| role.code() == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for role in SystemRole::ALL {
+            assert_eq!(SystemRole::from_code(role.code()), Some(role));
+            assert_eq!(
+                serde_json::to_value(role).expect("serialize"),
+                serde_json::json!(role.code())
+            );
+        }
+        assert_eq!(SystemRole::from_code("Owner"), None);
+        assert_eq!(SystemRole::from_code("superuser"), None);
+    }
 }
