@@ -46,18 +46,50 @@ impl TaskStatus {
         }
     }
 
-    /// Checks a transition against the state machine. A failed task may be queued again (a
-    /// manual retry); succeeded and cancelled are final.
+    /// Every allowed status change, and nothing else: `X → X` is not a transition, and
+    /// `succeeded` and `cancelled` have no way out.
+    ///
+    /// | from      | to        | how |
+    /// |-----------|-----------|-----|
+    /// | blocked   | queued    | its last open dependency succeeded |
+    /// | blocked   | cancelled | cancelled, or a dependency failed or was cancelled |
+    /// | queued    | running   | an agent claimed it (never a PATCH) |
+    /// | queued    | blocked   | a dependency was added (never a PATCH) |
+    /// | queued    | cancelled | cancelled |
+    /// | running   | queued    | the lease expired, or a failed attempt has attempts left |
+    /// | running   | succeeded | the agent completed it |
+    /// | running   | failed    | the attempts are exhausted (the dead letter) |
+    /// | running   | cancelled | cancelled |
+    /// | failed    | queued    | a manual retry |
+    pub const TRANSITIONS: &'static [(TaskStatus, TaskStatus)] = &[
+        (Self::Blocked, Self::Queued),
+        (Self::Blocked, Self::Cancelled),
+        (Self::Queued, Self::Running),
+        (Self::Queued, Self::Blocked),
+        (Self::Queued, Self::Cancelled),
+        (Self::Running, Self::Queued),
+        (Self::Running, Self::Succeeded),
+        (Self::Running, Self::Failed),
+        (Self::Running, Self::Cancelled),
+        (Self::Failed, Self::Queued),
+    ];
+
+    /// Whether [`TaskStatus::TRANSITIONS`] allows going from `self` to `to`. Never true for
+    /// `to == self`.
+    pub fn can_become(self, to: TaskStatus) -> bool {
+        Self::TRANSITIONS.contains(&(self, to))
+    }
+
+    /// Whether the task is over for good: succeeded or cancelled. A failed task is not: it may
+    /// be fixed and queued again.
+    pub const fn is_terminal(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Cancelled)
+    }
+
+    /// Checks a transition against [`TaskStatus::TRANSITIONS`]. Staying in the same status is
+    /// not a transition and is refused too: a caller with nothing to change should not ask.
     pub fn check_transition(self, to: TaskStatus) -> Result<(), DomainError> {
-        use TaskStatus::*;
-        let allowed = match self {
-            Blocked => matches!(to, Queued | Cancelled),
-            Queued => matches!(to, Running | Blocked | Cancelled),
-            Running => matches!(to, Queued | Succeeded | Failed | Cancelled),
-            Failed => matches!(to, Queued),
-            Succeeded | Cancelled => false,
-        };
-        if allowed || self == to {
+        if self.can_become(to) {
             Ok(())
         } else {
             Err(DomainError::InvalidTransition {
@@ -135,8 +167,12 @@ impl NewTask {
     }
 }
 
-/// The fields a PATCH may change; `None` leaves a field as it is. A status change is checked
-/// against [`TaskStatus::check_transition`]; `running` is reached only by claiming.
+/// The fields a PATCH may change; `None` leaves a field as it is.
+///
+/// Before writing it, the store calls [`TaskPatch::normalised`] with the task's current status:
+/// it drops a status equal to the current one (no change, so no audit row), refuses any change
+/// to a succeeded or cancelled task, refuses `blocked` (only open dependencies block a task) and
+/// `running` (only a claim sets it), and checks the rest against [`TaskStatus::TRANSITIONS`].
 #[derive(Debug, Clone, Default)]
 pub struct TaskPatch {
     pub title: Option<Title>,
@@ -159,16 +195,48 @@ impl TaskPatch {
             && self.metadata.is_none()
     }
 
-    /// Refuses a patch that asks for a transition the state machine forbids, or for `running`,
-    /// which only a claim may set.
+    /// The patch as it applies to a task in `current`: a status equal to `current` is dropped,
+    /// so that a patch that changes nothing [`is_empty`](Self::is_empty). Refused, with a
+    /// [`DomainError`] on `status`, when [`check_against`](Self::check_against) refuses it.
+    pub fn normalised(mut self, current: TaskStatus) -> Result<Self, DomainError> {
+        self.check_against(current)?;
+        if self.status == Some(current) {
+            self.status = None;
+        }
+        Ok(self)
+    }
+
+    /// Checks the patch against a task in `current`, treating a status equal to `current` as
+    /// no status change. Refuses any change to a succeeded or cancelled task, a status of
+    /// `blocked` or `running`, and a transition [`TaskStatus::TRANSITIONS`] does not list.
+    /// Prefer [`normalised`](Self::normalised), which also drops the same-status change.
     pub fn check_against(&self, current: TaskStatus) -> Result<(), DomainError> {
-        match self.status {
-            Some(TaskStatus::Running) if current != TaskStatus::Running => {
-                Err(DomainError::invalid(
-                    "status",
-                    "a task becomes running only when an agent claims it",
-                ))
-            }
+        let status = self.status.filter(|&to| to != current);
+        let changes_anything = status.is_some()
+            || self.title.is_some()
+            || self.description.is_some()
+            || self.priority.is_some()
+            || self.payload.is_some()
+            || self.required_capabilities.is_some()
+            || self.metadata.is_some();
+        if !changes_anything {
+            return Ok(());
+        }
+        if current.is_terminal() {
+            return Err(DomainError::invalid(
+                "status",
+                format!("the task is {current}: a {current} task can no longer change"),
+            ));
+        }
+        match status {
+            Some(TaskStatus::Blocked) => Err(DomainError::invalid(
+                "status",
+                "a task becomes blocked only through its open dependencies",
+            )),
+            Some(TaskStatus::Running) => Err(DomainError::invalid(
+                "status",
+                "a task becomes running only when an agent claims it",
+            )),
             Some(to) => current.check_transition(to),
             None => Ok(()),
         }
@@ -178,19 +246,169 @@ impl TaskPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use TaskStatus::*;
+
+    fn to(status: TaskStatus) -> TaskPatch {
+        TaskPatch {
+            status: Some(status),
+            ..TaskPatch::default()
+        }
+    }
+
+    fn retitled(title: &str) -> TaskPatch {
+        TaskPatch {
+            title: Some(Title::parse(title).expect("title")),
+            ..TaskPatch::default()
+        }
+    }
 
     #[test]
-    fn state_machine() {
-        use TaskStatus::*;
-        assert!(Queued.check_transition(Cancelled).is_ok());
-        assert!(Failed.check_transition(Queued).is_ok());
-        assert!(Succeeded.check_transition(Queued).is_err());
-        assert!(Cancelled.check_transition(Running).is_err());
-        let to_running = TaskPatch {
-            status: Some(Running),
-            ..TaskPatch::default()
-        };
-        assert!(to_running.check_against(Queued).is_err());
+    fn the_table_is_the_state_machine() {
+        let allowed = [
+            (Blocked, Queued),
+            (Blocked, Cancelled),
+            (Queued, Running),
+            (Queued, Blocked),
+            (Queued, Cancelled),
+            (Running, Queued),
+            (Running, Succeeded),
+            (Running, Failed),
+            (Running, Cancelled),
+            (Failed, Queued),
+        ];
+        for from in TaskStatus::ALL {
+            for to in TaskStatus::ALL {
+                let expected = allowed.contains(&(from, to));
+                assert_eq!(from.can_become(to), expected, "{from} -> {to}");
+                assert_eq!(
+                    from.check_transition(to).is_ok(),
+                    expected,
+                    "{from} -> {to}"
+                );
+            }
+        }
+        assert_eq!(TaskStatus::TRANSITIONS.len(), allowed.len());
+    }
+
+    #[test]
+    fn same_status_is_not_a_transition() {
+        for status in TaskStatus::ALL {
+            assert!(!status.can_become(status), "{status}");
+            assert_eq!(
+                status.check_transition(status),
+                Err(DomainError::InvalidTransition {
+                    from: status.as_str(),
+                    to: status.as_str()
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn terminal_states_have_no_way_out() {
+        let terminal: Vec<_> = TaskStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal())
+            .collect();
+        assert_eq!(terminal, vec![Succeeded, Cancelled]);
+        for from in terminal {
+            assert!(TaskStatus::ALL.into_iter().all(|to| !from.can_become(to)));
+        }
+        assert!(!Failed.is_terminal());
+    }
+
+    #[test]
+    fn a_patch_never_sets_blocked_or_running() {
+        let blocked = to(Blocked).normalised(Queued).unwrap_err();
+        assert_eq!(blocked.field(), Some("status"));
+        assert!(blocked.to_string().contains("dependencies"), "{blocked}");
+        let running = to(Running).normalised(Queued).unwrap_err();
+        assert_eq!(running.field(), Some("status"));
+        assert!(running.to_string().contains("claims"), "{running}");
+        for from in TaskStatus::ALL {
+            for target in [Blocked, Running] {
+                if from != target {
+                    assert!(to(target).normalised(from).is_err(), "{from} -> {target}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_same_status_patch_is_no_change() {
+        for status in [Blocked, Queued, Running, Failed, Succeeded, Cancelled] {
+            let patch = to(status).normalised(status).expect("no change");
+            assert!(patch.is_empty(), "{status}");
+            assert!(to(status).check_against(status).is_ok(), "{status}");
+        }
+        let patch = TaskPatch {
+            status: Some(Queued),
+            ..retitled("renamed")
+        }
+        .normalised(Queued)
+        .expect("title only");
+        assert_eq!(patch.status, None);
+        assert!(patch.title.is_some());
+    }
+
+    #[test]
+    fn a_finished_task_cannot_be_edited() {
+        let err = retitled("too late").normalised(Cancelled).unwrap_err();
+        assert_eq!(
+            err,
+            DomainError::invalid(
+                "status",
+                "the task is cancelled: a cancelled task can no longer change"
+            )
+        );
+        let err = to(Queued).normalised(Succeeded).unwrap_err();
+        assert_eq!(err.field(), Some("status"));
+        assert!(
+            err.to_string()
+                .contains("succeeded task can no longer change")
+        );
+        assert!(TaskPatch::default().normalised(Succeeded).is_ok());
+    }
+
+    #[test]
+    fn a_failed_task_may_be_fixed_and_retried() {
+        assert!(retitled("fixed").normalised(Failed).is_ok());
+        let retry = TaskPatch {
+            status: Some(Queued),
+            ..retitled("fixed")
+        }
+        .normalised(Failed)
+        .expect("retry");
+        assert_eq!(retry.status, Some(Queued));
+        assert_eq!(
+            to(Succeeded).normalised(Failed).unwrap_err(),
+            DomainError::InvalidTransition {
+                from: "failed",
+                to: "succeeded"
+            }
+        );
+    }
+
+    #[test]
+    fn a_patch_follows_the_table() {
+        for (from, target) in TaskStatus::TRANSITIONS.iter().copied() {
+            let result = to(target).normalised(from);
+            if matches!(target, Blocked | Running) {
+                assert!(result.is_err(), "{from} -> {target}");
+            } else {
+                assert_eq!(
+                    result.map(|p| p.status),
+                    Ok(Some(target)),
+                    "{from} -> {target}"
+                );
+            }
+        }
+        assert!(to(Succeeded).normalised(Blocked).is_err());
+        assert!(to(Queued).check_against(Running).is_ok());
+    }
+
+    #[test]
+    fn status_parses() {
         assert_eq!("queued".parse::<TaskStatus>(), Ok(Queued));
         assert!("done".parse::<TaskStatus>().is_err());
     }
