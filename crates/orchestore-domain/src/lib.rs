@@ -6,12 +6,14 @@
 
 mod error;
 mod ids;
+mod json;
 mod tenancy;
 mod values;
 mod work;
 
 pub use error::DomainError;
 pub use ids::{AuditLogId, OrganizationId, ProjectId, SessionId, TaskId, UserId};
+pub use json::canonical_json;
 pub use tenancy::{
     NewOrganization, NewUser, Organization, Password, PasswordHash, Permission, SystemRole, User,
 };
