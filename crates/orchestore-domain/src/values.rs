@@ -2,6 +2,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::DomainError;
 use crate::json::{NUL_REFUSED, canonical_json};
@@ -96,15 +97,30 @@ impl Title {
 }
 
 string_value!(
-    /// A display name (organization, project, user): trimmed, 1 to 200 characters.
+    /// A display name (organization, project, user): trimmed, 1 to 200 characters, kept in
+    /// Unicode NFC so that two spellings of the same text (`café` typed precomposed or as `e`
+    /// and a combining accent) are stored and displayed alike. Names compare by [`Name::key`].
     Name
 );
 
 impl Name {
     pub const MAX_CHARS: usize = 200;
 
+    /// Normalises `raw` to NFC, then trims it and checks its length (counted in NFC
+    /// characters) and that it holds no control characters.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        trimmed_within(field, raw, Self::MAX_CHARS).map(Self)
+        let nfc: String = raw.nfc().collect();
+        trimmed_within(field, &nfc, Self::MAX_CHARS).map(Self)
+    }
+
+    /// The form in which names are compared for uniqueness: NFKC, then lower-cased, so that
+    /// `DUP` and `dup`, or `café` in either spelling, are the same name.
+    ///
+    /// This exact definition, `self.as_str().nfkc().collect::<String>().to_lowercase()`, is also
+    /// written into the migration that fills the `name_key` column (unique per organization):
+    /// the two must never differ, so do not change one without a new migration for the other.
+    pub fn key(&self) -> String {
+        self.as_str().nfkc().collect::<String>().to_lowercase()
     }
 }
 
@@ -367,6 +383,29 @@ mod tests {
         assert!(Title::parse(&"x".repeat(500)).is_ok());
         let too_long = Title::parse(&"é".repeat(501)).unwrap_err();
         assert_eq!(too_long.field(), Some("title"));
+    }
+
+    #[test]
+    fn names_are_nfc_and_compare_by_key() {
+        let precomposed = Name::parse("name", "café").expect("name");
+        let combining = Name::parse("name", "cafe\u{301}").expect("name");
+        assert_eq!(precomposed.key(), combining.key());
+        assert_eq!(precomposed, combining);
+        assert_eq!(combining.as_str(), "caf\u{e9}");
+        let upper = Name::parse("name", "DUP").expect("name");
+        let lower = Name::parse("name", "dup").expect("name");
+        assert_ne!(upper, lower);
+        assert_eq!(upper.key(), lower.key());
+        assert_eq!(upper.key(), "dup");
+        // NFKC folds compatibility forms: the ligature and full-width letters.
+        let ligature = Name::parse("name", "\u{fb01}le").expect("name");
+        assert_eq!(ligature.as_str(), "\u{fb01}le");
+        assert_eq!(ligature.key(), "file");
+        assert_eq!(
+            Name::parse("name", "\u{ff21}cme").expect("name").key(),
+            "acme"
+        );
+        assert_eq!(Name::parse("name", "Straße").expect("name").key(), "straße");
     }
 
     #[test]
