@@ -2,8 +2,10 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::DomainError;
+use crate::json::{NUL_REFUSED, canonical_json};
 
 /// Declares a string newtype whose only constructor is `parse`.
 macro_rules! string_value {
@@ -43,38 +45,21 @@ macro_rules! string_value {
     };
 }
 
-/// PostgreSQL cannot store U+0000 in text or JSON, so no backend accepts it.
-const NUL_REFUSED: &str = "must not contain the NUL character (U+0000)";
-
-/// Whether a JSON document holds U+0000 in any key or string.
-fn json_has_nul(value: &serde_json::Value) -> bool {
-    match value {
-        serde_json::Value::String(text) => text.contains('\0'),
-        serde_json::Value::Array(items) => items.iter().any(json_has_nul),
-        serde_json::Value::Object(map) => map
-            .iter()
-            .any(|(key, item)| key.contains('\0') || json_has_nul(item)),
-        _ => false,
-    }
-}
-
-/// Checks a JSON document against a size limit and for U+0000.
+/// `raw` made canonical (see [`canonical_json`]) and checked against a size limit.
 fn checked_json(
     field: &'static str,
-    value: &serde_json::Value,
+    raw: serde_json::Value,
     max_bytes: usize,
-) -> Result<(), DomainError> {
-    if json_has_nul(value) {
-        return Err(DomainError::invalid(field, NUL_REFUSED));
-    }
-    let size = serde_json::to_vec(value).map_or(usize::MAX, |bytes| bytes.len());
+) -> Result<serde_json::Value, DomainError> {
+    let value = canonical_json(field, raw)?;
+    let size = serde_json::to_vec(&value).map_or(usize::MAX, |bytes| bytes.len());
     if size > max_bytes {
         return Err(DomainError::invalid(
             field,
             format!("must be at most {max_bytes} bytes of JSON"),
         ));
     }
-    Ok(())
+    Ok(value)
 }
 
 fn trimmed_within(field: &'static str, raw: &str, max_chars: usize) -> Result<String, DomainError> {
@@ -112,15 +97,30 @@ impl Title {
 }
 
 string_value!(
-    /// A display name (organization, project, user): trimmed, 1 to 200 characters.
+    /// A display name (organization, project, user): trimmed, 1 to 200 characters, kept in
+    /// Unicode NFC so that two spellings of the same text (`café` typed precomposed or as `e`
+    /// and a combining accent) are stored and displayed alike. Names compare by [`Name::key`].
     Name
 );
 
 impl Name {
     pub const MAX_CHARS: usize = 200;
 
+    /// Normalises `raw` to NFC, then trims it and checks its length (counted in NFC
+    /// characters) and that it holds no control characters.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        trimmed_within(field, raw, Self::MAX_CHARS).map(Self)
+        let nfc: String = raw.nfc().collect();
+        trimmed_within(field, &nfc, Self::MAX_CHARS).map(Self)
+    }
+
+    /// The form in which names are compared for uniqueness: NFKC, then lower-cased, so that
+    /// `DUP` and `dup`, or `café` in either spelling, are the same name.
+    ///
+    /// This exact definition, `self.as_str().nfkc().collect::<String>().to_lowercase()`, is also
+    /// written into the migration that fills the `name_key` column (unique per organization):
+    /// the two must never differ, so do not change one without a new migration for the other.
+    pub fn key(&self) -> String {
+        self.as_str().nfkc().collect::<String>().to_lowercase()
     }
 }
 
@@ -311,7 +311,8 @@ impl Priority {
     }
 }
 
-/// A JSON object of caller-defined keys, at most 64 KiB serialized.
+/// A JSON object of caller-defined keys, at most 64 KiB serialized, its numbers made canonical
+/// by [`canonical_json`] so that it reads back the same from either backend.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Metadata(serde_json::Map<String, serde_json::Value>);
@@ -320,8 +321,7 @@ impl Metadata {
     pub const MAX_BYTES: usize = 64 * 1024;
 
     pub fn parse(field: &'static str, raw: serde_json::Value) -> Result<Self, DomainError> {
-        checked_json(field, &raw, Self::MAX_BYTES)?;
-        let serde_json::Value::Object(map) = raw else {
+        let serde_json::Value::Object(map) = checked_json(field, raw, Self::MAX_BYTES)? else {
             return Err(DomainError::invalid(field, "must be a JSON object"));
         };
         Ok(Self(map))
@@ -332,7 +332,8 @@ impl Metadata {
     }
 }
 
-/// A task's input: any JSON document (`null` included), at most 1 MiB serialized.
+/// A task's input: any JSON document (`null` included), at most 1 MiB serialized, its numbers
+/// made canonical by [`canonical_json`] so that it reads back the same from either backend.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Payload(serde_json::Value);
@@ -341,8 +342,7 @@ impl Payload {
     pub const MAX_BYTES: usize = 1024 * 1024;
 
     pub fn parse(raw: serde_json::Value) -> Result<Self, DomainError> {
-        checked_json("payload", &raw, Self::MAX_BYTES)?;
-        Ok(Self(raw))
+        checked_json("payload", raw, Self::MAX_BYTES).map(Self)
     }
 
     pub fn as_value(&self) -> &serde_json::Value {
@@ -386,6 +386,29 @@ mod tests {
     }
 
     #[test]
+    fn names_are_nfc_and_compare_by_key() {
+        let precomposed = Name::parse("name", "café").expect("name");
+        let combining = Name::parse("name", "cafe\u{301}").expect("name");
+        assert_eq!(precomposed.key(), combining.key());
+        assert_eq!(precomposed, combining);
+        assert_eq!(combining.as_str(), "caf\u{e9}");
+        let upper = Name::parse("name", "DUP").expect("name");
+        let lower = Name::parse("name", "dup").expect("name");
+        assert_ne!(upper, lower);
+        assert_eq!(upper.key(), lower.key());
+        assert_eq!(upper.key(), "dup");
+        // NFKC folds compatibility forms: the ligature and full-width letters.
+        let ligature = Name::parse("name", "\u{fb01}le").expect("name");
+        assert_eq!(ligature.as_str(), "\u{fb01}le");
+        assert_eq!(ligature.key(), "file");
+        assert_eq!(
+            Name::parse("name", "\u{ff21}cme").expect("name").key(),
+            "acme"
+        );
+        assert_eq!(Name::parse("name", "Straße").expect("name").key(), "straße");
+    }
+
+    #[test]
     fn email_is_lowercased_and_checked() {
         assert_eq!(
             Email::parse(" Ada@Example.ORG ").map(Email::into_string),
@@ -422,6 +445,34 @@ mod tests {
         assert!(Slug::parse("slug", "Acme").is_err());
         assert!(Metadata::parse("metadata", serde_json::json!({"a": 1})).is_ok());
         assert!(Metadata::parse("metadata", serde_json::json!([1])).is_err());
+    }
+
+    #[test]
+    fn free_json_is_canonical() {
+        let payload = Payload::parse(serde_json::json!({
+            "n": [1e2, -0.0, 1.5, 1e-3, 42],
+            "deep": {"x": [{"y": 1e21}]},
+        }))
+        .expect("payload");
+        assert_eq!(
+            serde_json::to_string(&payload.into_value()).expect("serialize"),
+            r#"{"deep":{"x":[{"y":1000000000000000000000}]},"n":[100.0,0.0,1.5,0.001,42]}"#
+        );
+        let raw: serde_json::Value =
+            serde_json::from_str(r#"{"big": 123456789012345678901234567890, "s": 1.50e1}"#)
+                .expect("json");
+        let metadata = Metadata::parse("metadata", raw).expect("metadata");
+        assert_eq!(
+            serde_json::to_string(&metadata).expect("serialize"),
+            r#"{"big":123456789012345678901234567890,"s":15.0}"#
+        );
+        let huge: serde_json::Value = serde_json::from_str("[1e5000]").expect("json");
+        assert_eq!(Payload::parse(huge).unwrap_err().field(), Some("payload"));
+        let huge: serde_json::Value = serde_json::from_str(r#"{"a": -1e-5000}"#).expect("json");
+        assert_eq!(
+            Metadata::parse("settings", huge).unwrap_err().field(),
+            Some("settings")
+        );
     }
 
     #[test]

@@ -1,0 +1,160 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::DomainError;
+
+/// Declares every permission once: each line gives the variant, its doc comment and its code.
+/// From that one list come the enum, `ALL`, `code()`, `from_code()`, and `Display`, `FromStr`,
+/// `Serialize` and `Deserialize` as the code string.
+macro_rules! permissions {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, )+) => {
+        /// A permission code such as `tasks:write`. Routes name the one they need; roles grant
+        /// them. Serialized, displayed and parsed as its code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Permission {
+            $(
+                $(#[$doc])*
+                #[doc = concat!("\n\nCode: `", $code, "`.")]
+                $variant,
+            )+
+        }
+
+        /// How many permissions there are.
+        const COUNT: usize = [$($code),+].len();
+
+        impl Permission {
+            /// Every permission, in declaration order.
+            pub const ALL: [Permission; COUNT] = [$(Self::$variant),+];
+
+            /// The code stored in `role_permissions` and carried in tokens, e.g. `tasks:write`.
+            pub const fn code(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)+
+                }
+            }
+
+            /// The permission with this code; `None` for a code this build does not know.
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code {
+                    $($code => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+permissions! {
+    /// See the organization and its settings.
+    OrganizationsRead = "organizations:read",
+    /// Change the organization and its settings.
+    OrganizationsWrite = "organizations:write",
+    /// List and see users.
+    UsersRead = "users:read",
+    /// Create, change and deactivate users.
+    UsersWrite = "users:write",
+    /// List and see projects.
+    ProjectsRead = "projects:read",
+    /// Create, change and delete projects.
+    ProjectsWrite = "projects:write",
+    /// List and see tasks.
+    TasksRead = "tasks:read",
+    /// Create, change, claim and complete tasks.
+    TasksWrite = "tasks:write",
+    /// Read the audit log.
+    AuditRead = "audit:read",
+    /// List and see roles and what they grant.
+    RolesRead = "roles:read",
+    /// Create and change roles and grant them to users.
+    RolesWrite = "roles:write",
+    /// List and see agents.
+    AgentsRead = "agents:read",
+    /// Register, change and retire agents.
+    AgentsWrite = "agents:write",
+    /// Read messages.
+    MessagesRead = "messages:read",
+    /// Send messages and mark them read.
+    MessagesWrite = "messages:write",
+    /// List and see workflows, their versions and executions.
+    WorkflowsRead = "workflows:read",
+    /// Create workflows and versions, start and cancel executions.
+    WorkflowsWrite = "workflows:write",
+    /// List and see templates.
+    TemplatesRead = "templates:read",
+    /// Create, change and delete templates.
+    TemplatesWrite = "templates:write",
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Permission {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_code(s)
+            .ok_or_else(|| DomainError::invalid("permission", format!("{s:?} is not a permission")))
+    }
+}
+
+impl Serialize for Permission {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Permission {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        raw.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        assert_eq!(Permission::ALL.len(), 19);
+        let codes: BTreeSet<_> = Permission::ALL.iter().map(|p| p.code()).collect();
+        assert_eq!(codes.len(), Permission::ALL.len());
+        for permission in Permission::ALL {
+            let code = permission.code();
+            let (area, access) = code.split_once(':').expect("area:access");
+            assert!(
+                !area.is_empty() && matches!(access, "read" | "write"),
+                "{code}"
+            );
+            assert_eq!(Permission::from_code(code), Some(permission));
+            assert_eq!(code.parse::<Permission>(), Ok(permission));
+            assert_eq!(permission.to_string(), code);
+            let json = serde_json::to_value(permission).expect("serialize");
+            assert_eq!(json, serde_json::json!(code));
+            assert_eq!(
+                serde_json::from_value::<Permission>(json).ok(),
+                Some(permission)
+            );
+        }
+    }
+
+    #[test]
+    fn the_new_codes_exist() {
+        assert_eq!(Permission::AgentsRead.code(), "agents:read");
+        assert_eq!(
+            Permission::from_code("templates:write"),
+            Some(Permission::TemplatesWrite)
+        );
+        assert_eq!(Permission::from_code("tasks:delete"), None);
+        let err = "tasks:delete".parse::<Permission>().unwrap_err();
+        assert_eq!(err.field(), Some("permission"));
+        assert!(serde_json::from_value::<Permission>(serde_json::json!("TasksRead")).is_err());
+    }
+}

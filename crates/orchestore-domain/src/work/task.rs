@@ -1,0 +1,415 @@
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Capabilities, Description, DomainError, Metadata, OrganizationId, Payload, Priority, ProjectId,
+    TaskId, Title,
+};
+
+/// Where a task is in its life. See DESIGN §3 "Tasks and the queue".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Waiting on dependencies.
+    Blocked,
+    /// Claimable.
+    Queued,
+    /// Leased by one agent.
+    Running,
+    Succeeded,
+    /// Attempts exhausted: the dead letter.
+    Failed,
+    Cancelled,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 6] = [
+        Self::Blocked,
+        Self::Queued,
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Cancelled,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Blocked => "blocked",
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Every allowed status change, and nothing else: `X → X` is not a transition, and
+    /// `succeeded` and `cancelled` have no way out.
+    ///
+    /// | from      | to        | how |
+    /// |-----------|-----------|-----|
+    /// | blocked   | queued    | its last open dependency succeeded |
+    /// | blocked   | cancelled | cancelled, or a dependency failed or was cancelled |
+    /// | queued    | running   | an agent claimed it (never a PATCH) |
+    /// | queued    | blocked   | a dependency was added (never a PATCH) |
+    /// | queued    | cancelled | cancelled |
+    /// | running   | queued    | the lease expired, or a failed attempt has attempts left |
+    /// | running   | succeeded | the agent completed it |
+    /// | running   | failed    | the attempts are exhausted (the dead letter) |
+    /// | running   | cancelled | cancelled |
+    /// | failed    | queued    | a manual retry |
+    pub const TRANSITIONS: &'static [(TaskStatus, TaskStatus)] = &[
+        (Self::Blocked, Self::Queued),
+        (Self::Blocked, Self::Cancelled),
+        (Self::Queued, Self::Running),
+        (Self::Queued, Self::Blocked),
+        (Self::Queued, Self::Cancelled),
+        (Self::Running, Self::Queued),
+        (Self::Running, Self::Succeeded),
+        (Self::Running, Self::Failed),
+        (Self::Running, Self::Cancelled),
+        (Self::Failed, Self::Queued),
+    ];
+
+    /// Whether [`TaskStatus::TRANSITIONS`] allows going from `self` to `to`. Never true for
+    /// `to == self`.
+    pub fn can_become(self, to: TaskStatus) -> bool {
+        Self::TRANSITIONS.contains(&(self, to))
+    }
+
+    /// Whether the task is over for good: succeeded or cancelled. A failed task is not: it may
+    /// be fixed and queued again.
+    pub const fn is_terminal(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Cancelled)
+    }
+
+    /// Checks a transition against [`TaskStatus::TRANSITIONS`]. Staying in the same status is
+    /// not a transition and is refused too: a caller with nothing to change should not ask.
+    pub fn check_transition(self, to: TaskStatus) -> Result<(), DomainError> {
+        if self.can_become(to) {
+            Ok(())
+        } else {
+            Err(DomainError::InvalidTransition {
+                from: self.as_str(),
+                to: to.as_str(),
+            })
+        }
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TaskStatus {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "status",
+                    format!(
+                        "{s:?} is not one of blocked, queued, running, succeeded, failed, cancelled"
+                    ),
+                )
+            })
+    }
+}
+
+/// A unit of work in a project.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Task {
+    pub id: TaskId,
+    pub organization_id: OrganizationId,
+    pub project_id: ProjectId,
+    pub title: Title,
+    pub description: Description,
+    pub status: TaskStatus,
+    pub priority: Priority,
+    pub payload: Payload,
+    pub required_capabilities: Capabilities,
+    pub metadata: Metadata,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub project_id: ProjectId,
+    pub title: Title,
+    pub description: Description,
+    pub priority: Priority,
+    pub payload: Payload,
+    pub required_capabilities: Capabilities,
+    pub metadata: Metadata,
+}
+
+impl NewTask {
+    /// A task with only a title; the rest takes its defaults.
+    pub fn titled(project_id: ProjectId, title: Title) -> Self {
+        Self {
+            project_id,
+            title,
+            description: Description::empty(),
+            priority: Priority::default(),
+            payload: Payload::default(),
+            required_capabilities: Capabilities::default(),
+            metadata: Metadata::default(),
+        }
+    }
+}
+
+/// The fields a PATCH may change; `None` leaves a field as it is.
+///
+/// Before writing it, the store calls [`TaskPatch::normalised`] with the task's current status:
+/// it drops a status equal to the current one (no change, so no audit row), refuses any change
+/// to a succeeded or cancelled task, refuses `blocked` (only open dependencies block a task) and
+/// `running` (only a claim sets it), and checks the rest against [`TaskStatus::TRANSITIONS`].
+#[derive(Debug, Clone, Default)]
+pub struct TaskPatch {
+    pub title: Option<Title>,
+    pub description: Option<Description>,
+    pub status: Option<TaskStatus>,
+    pub priority: Option<Priority>,
+    pub payload: Option<Payload>,
+    pub required_capabilities: Option<Capabilities>,
+    pub metadata: Option<Metadata>,
+}
+
+impl TaskPatch {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.description.is_none()
+            && self.status.is_none()
+            && self.priority.is_none()
+            && self.payload.is_none()
+            && self.required_capabilities.is_none()
+            && self.metadata.is_none()
+    }
+
+    /// The patch as it applies to a task in `current`: a status equal to `current` is dropped,
+    /// so that a patch that changes nothing [`is_empty`](Self::is_empty). Refused, with a
+    /// [`DomainError`] on `status`, when [`check_against`](Self::check_against) refuses it.
+    pub fn normalised(mut self, current: TaskStatus) -> Result<Self, DomainError> {
+        self.check_against(current)?;
+        if self.status == Some(current) {
+            self.status = None;
+        }
+        Ok(self)
+    }
+
+    /// Checks the patch against a task in `current`, treating a status equal to `current` as
+    /// no status change. Refuses any change to a succeeded or cancelled task, a status of
+    /// `blocked` or `running`, and a transition [`TaskStatus::TRANSITIONS`] does not list.
+    /// Prefer [`normalised`](Self::normalised), which also drops the same-status change.
+    pub fn check_against(&self, current: TaskStatus) -> Result<(), DomainError> {
+        let status = self.status.filter(|&to| to != current);
+        let changes_anything = status.is_some()
+            || self.title.is_some()
+            || self.description.is_some()
+            || self.priority.is_some()
+            || self.payload.is_some()
+            || self.required_capabilities.is_some()
+            || self.metadata.is_some();
+        if !changes_anything {
+            return Ok(());
+        }
+        if current.is_terminal() {
+            return Err(DomainError::invalid(
+                "status",
+                format!("the task is {current}: a {current} task can no longer change"),
+            ));
+        }
+        match status {
+            Some(TaskStatus::Blocked) => Err(DomainError::invalid(
+                "status",
+                "a task becomes blocked only through its open dependencies",
+            )),
+            Some(TaskStatus::Running) => Err(DomainError::invalid(
+                "status",
+                "a task becomes running only when an agent claims it",
+            )),
+            Some(to) => current.check_transition(to),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use TaskStatus::*;
+
+    fn to(status: TaskStatus) -> TaskPatch {
+        TaskPatch {
+            status: Some(status),
+            ..TaskPatch::default()
+        }
+    }
+
+    fn retitled(title: &str) -> TaskPatch {
+        TaskPatch {
+            title: Some(Title::parse(title).expect("title")),
+            ..TaskPatch::default()
+        }
+    }
+
+    #[test]
+    fn the_table_is_the_state_machine() {
+        let allowed = [
+            (Blocked, Queued),
+            (Blocked, Cancelled),
+            (Queued, Running),
+            (Queued, Blocked),
+            (Queued, Cancelled),
+            (Running, Queued),
+            (Running, Succeeded),
+            (Running, Failed),
+            (Running, Cancelled),
+            (Failed, Queued),
+        ];
+        for from in TaskStatus::ALL {
+            for to in TaskStatus::ALL {
+                let expected = allowed.contains(&(from, to));
+                assert_eq!(from.can_become(to), expected, "{from} -> {to}");
+                assert_eq!(
+                    from.check_transition(to).is_ok(),
+                    expected,
+                    "{from} -> {to}"
+                );
+            }
+        }
+        assert_eq!(TaskStatus::TRANSITIONS.len(), allowed.len());
+    }
+
+    #[test]
+    fn same_status_is_not_a_transition() {
+        for status in TaskStatus::ALL {
+            assert!(!status.can_become(status), "{status}");
+            assert_eq!(
+                status.check_transition(status),
+                Err(DomainError::InvalidTransition {
+                    from: status.as_str(),
+                    to: status.as_str()
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn terminal_states_have_no_way_out() {
+        let terminal: Vec<_> = TaskStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal())
+            .collect();
+        assert_eq!(terminal, vec![Succeeded, Cancelled]);
+        for from in terminal {
+            assert!(TaskStatus::ALL.into_iter().all(|to| !from.can_become(to)));
+        }
+        assert!(!Failed.is_terminal());
+    }
+
+    #[test]
+    fn a_patch_never_sets_blocked_or_running() {
+        let blocked = to(Blocked).normalised(Queued).unwrap_err();
+        assert_eq!(blocked.field(), Some("status"));
+        assert!(blocked.to_string().contains("dependencies"), "{blocked}");
+        let running = to(Running).normalised(Queued).unwrap_err();
+        assert_eq!(running.field(), Some("status"));
+        assert!(running.to_string().contains("claims"), "{running}");
+        for from in TaskStatus::ALL {
+            for target in [Blocked, Running] {
+                if from != target {
+                    assert!(to(target).normalised(from).is_err(), "{from} -> {target}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_same_status_patch_is_no_change() {
+        for status in [Blocked, Queued, Running, Failed, Succeeded, Cancelled] {
+            let patch = to(status).normalised(status).expect("no change");
+            assert!(patch.is_empty(), "{status}");
+            assert!(to(status).check_against(status).is_ok(), "{status}");
+        }
+        let patch = TaskPatch {
+            status: Some(Queued),
+            ..retitled("renamed")
+        }
+        .normalised(Queued)
+        .expect("title only");
+        assert_eq!(patch.status, None);
+        assert!(patch.title.is_some());
+    }
+
+    #[test]
+    fn a_finished_task_cannot_be_edited() {
+        let err = retitled("too late").normalised(Cancelled).unwrap_err();
+        assert_eq!(
+            err,
+            DomainError::invalid(
+                "status",
+                "the task is cancelled: a cancelled task can no longer change"
+            )
+        );
+        let err = to(Queued).normalised(Succeeded).unwrap_err();
+        assert_eq!(err.field(), Some("status"));
+        assert!(
+            err.to_string()
+                .contains("succeeded task can no longer change")
+        );
+        assert!(TaskPatch::default().normalised(Succeeded).is_ok());
+    }
+
+    #[test]
+    fn a_failed_task_may_be_fixed_and_retried() {
+        assert!(retitled("fixed").normalised(Failed).is_ok());
+        let retry = TaskPatch {
+            status: Some(Queued),
+            ..retitled("fixed")
+        }
+        .normalised(Failed)
+        .expect("retry");
+        assert_eq!(retry.status, Some(Queued));
+        assert_eq!(
+            to(Succeeded).normalised(Failed).unwrap_err(),
+            DomainError::InvalidTransition {
+                from: "failed",
+                to: "succeeded"
+            }
+        );
+    }
+
+    #[test]
+    fn a_patch_follows_the_table() {
+        for (from, target) in TaskStatus::TRANSITIONS.iter().copied() {
+            let result = to(target).normalised(from);
+            if matches!(target, Blocked | Running) {
+                assert!(result.is_err(), "{from} -> {target}");
+            } else {
+                assert_eq!(
+                    result.map(|p| p.status),
+                    Ok(Some(target)),
+                    "{from} -> {target}"
+                );
+            }
+        }
+        assert!(to(Succeeded).normalised(Blocked).is_err());
+        assert!(to(Queued).check_against(Running).is_ok());
+    }
+
+    #[test]
+    fn status_parses() {
+        assert_eq!("queued".parse::<TaskStatus>(), Ok(Queued));
+        assert!("done".parse::<TaskStatus>().is_err());
+    }
+}
