@@ -5,6 +5,7 @@
 //! knows about a database, an async runtime or HTTP.
 
 mod error;
+mod graph;
 mod ids;
 mod json;
 mod tenancy;
@@ -12,6 +13,7 @@ mod values;
 mod work;
 
 pub use error::DomainError;
+pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{AuditLogId, OrganizationId, ProjectId, SessionId, TaskId, UserId};
 pub use json::canonical_json;
 pub use tenancy::{
