@@ -15,8 +15,8 @@ pub enum DomainError {
         to: &'static str,
     },
     /// An edge that would close a cycle in a graph that must stay acyclic (task dependencies,
-    /// workflow steps). `path` runs from the edge's target back to it: its first node is
-    /// repeated at the end.
+    /// workflow steps). `path` starts with the new edge, `from → to → … → from`: its first
+    /// node is repeated at the end.
     #[error("adding this edge makes a cycle: {}", .path.join(" → "))]
     Cycle {
         field: &'static str,
@@ -33,7 +33,7 @@ impl DomainError {
     }
 
     /// A [`DomainError::Cycle`] on `field` through `path` (first node repeated at the end), as
-    /// a cycle search returns it.
+    /// [`crate::would_close_cycle`] returns it.
     pub fn cycle<K: fmt::Display>(field: &'static str, path: &[K]) -> Self {
         Self::Cycle {
             field,

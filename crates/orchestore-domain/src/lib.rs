@@ -6,6 +6,7 @@
 
 mod agents;
 mod error;
+mod graph;
 mod ids;
 mod json;
 mod messaging;
@@ -20,6 +21,7 @@ pub use agents::{
     agent_capabilities,
 };
 pub use error::DomainError;
+pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
     AgentId, AuditLogId, MessageId, OrganizationId, ProjectId, SessionId, TaskId, TemplateId,
     TemplateUsageId, ThreadId, UserId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
