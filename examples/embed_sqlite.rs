@@ -11,7 +11,9 @@ use orchestore::domain::{
     Capabilities, Description, Metadata, Name, NewOrganization, NewProject, NewTask,
     OrganizationId, Payload, Priority, Slug, Tags, Title,
 };
-use orchestore::repo::{Ctx, OrganizationRepo, PageRequest, ProjectRepo, TaskFilter, TaskRepo};
+use orchestore::repo::{
+    Ctx, OrganizationRepo, PageRequest, ProjectRepo, TaskFilter, TaskRepo, TaskSort,
+};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -73,11 +75,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         project_id: Some(project.id),
         status: None,
     };
-    let mut tasks = store
-        .list_tasks(&ctx, filter, PageRequest::default())
-        .await?
-        .items;
-    tasks.sort_by_key(|task| std::cmp::Reverse(task.priority));
+    let highest_first = PageRequest::default().sorted(TaskSort::PriorityDesc);
+    let tasks = store.list_tasks(&ctx, filter, highest_first).await?.items;
 
     println!("organization {} ({})", org.name, org.id);
     println!("project {} ({})", project.name, project.id);

@@ -1,20 +1,32 @@
 //! Orchestore's repository layer: the traits every backend implements, the [`Store`] that
 //! bundles them, the [`Ctx`] each call runs in, pagination, and [`RepoError`].
 //!
-//! The traits name no ORM type; `orchestore-sea` implements them for SQLite and PostgreSQL.
-//! They work generically (`S: Store`) and as `Arc<dyn Store>`.
+//! One module per aggregate, named as in every other crate: [`tenancy`], [`work`],
+//! [`agents`], [`observability`]. The traits name no ORM type; `orchestore-sea` implements them for
+//! SQLite and PostgreSQL. They work generically (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
 
+pub mod agents;
 mod ctx;
 mod error;
+pub mod observability;
 mod page;
-mod traits;
+mod store;
+pub mod tenancy;
+pub mod work;
 
+pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use ctx::{Actor, Ctx};
-pub use error::{RepoError, RepoResult};
-pub use page::{Cursor, Limit, Page, PageRequest, SortOrder};
-pub use traits::{
-    AuditEntry, AuditRepo, AuthRepo, Backend, OrganizationRepo, ProjectRepo, SessionGrant, Store,
-    StoreHealth, TaskFilter, TaskRepo, UserRepo,
-};
+pub use error::{Cause, RepoError, RepoResult};
+pub use observability::{AuditEntry, AuditRepo, AuditSort};
+pub use page::{Cursor, Limit, ListSort, Page, PageRequest, SortKey};
+pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
+pub use tenancy::{AuthRepo, OrganizationRepo, SessionGrant, UserRepo};
+pub use work::{ProjectRepo, ProjectSort, TaskFilter, TaskRepo, TaskSort};
 
 pub use async_trait::async_trait;
+
+/// Not part of the API: what [`list_sort!`] expands to needs these paths.
+#[doc(hidden)]
+pub mod __private {
+    pub use orchestore_domain::DomainError;
+}

@@ -1,3 +1,9 @@
+//! Keyset pagination, typed per list.
+//!
+//! Each list declares its own sort enum with [`list_sort!`](crate::list_sort); its pages and
+//! cursors are typed by that enum, so a cursor of one list cannot be handed to another, nor
+//! to another sort of the same list. Nothing here knows any entity.
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -36,174 +42,293 @@ impl Default for Limit {
     }
 }
 
-/// An opaque position in a list: the sort order it was made for, the id of the last row
-/// returned, and that row's priority when the list is sorted by priority. Ids are UUIDv7 and
-/// unique, so a keyset page after it neither skips nor repeats rows when others are inserted.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    order: SortOrder,
-    id: Uuid,
-    priority: i32,
+/// The sort orders of one list. Implement it with [`list_sort!`](crate::list_sort).
+pub trait ListSort: Copy + Eq + Default + fmt::Debug + Send + Sync + 'static {
+    /// The list's name, written into its cursors.
+    const LIST: &'static str;
+    /// Every order, the default first.
+    const ALL: &'static [Self];
+    /// The query-string spelling, e.g. `-created_at`.
+    fn code(self) -> &'static str;
+
+    fn parse(code: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|sort| sort.code() == code)
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = Self::ALL.iter().map(|sort| sort.code()).collect();
+                DomainError::invalid("sort", format!("must be one of {}", allowed.join(", ")))
+            })
+    }
 }
 
-impl Cursor {
-    /// After the row `id`, in creation order (`OldestFirst` or `NewestFirst`).
-    pub fn after(order: SortOrder, id: impl Into<Uuid>) -> Self {
+/// Declares a list's sort enum: its variants with their query-string codes, the first being
+/// the default.
+///
+/// ```
+/// orchestore_repo::list_sort! {
+///     /// The orders of the widget list.
+///     pub enum WidgetSort for "widgets" {
+///         /// Oldest first.
+///         CreatedAt = "created_at",
+///         /// Newest first.
+///         CreatedAtDesc = "-created_at",
+///     }
+/// }
+/// assert_eq!("-created_at".parse::<WidgetSort>(), Ok(WidgetSort::CreatedAtDesc));
+/// ```
+#[macro_export]
+macro_rules! list_sort {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident for $list:literal {
+            $(#[$first_meta:meta])* $first:ident = $first_code:literal,
+            $($(#[$variant_meta:meta])* $variant:ident = $code:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub enum $name {
+            $(#[$first_meta])*
+            #[default]
+            $first,
+            $($(#[$variant_meta])* $variant,)*
+        }
+
+        impl $crate::ListSort for $name {
+            const LIST: &'static str = $list;
+            const ALL: &'static [Self] = &[Self::$first, $(Self::$variant,)*];
+
+            fn code(self) -> &'static str {
+                match self {
+                    Self::$first => $first_code,
+                    $(Self::$variant => $code,)*
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::__private::DomainError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                <Self as $crate::ListSort>::parse(s)
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str($crate::ListSort::code(*self))
+            }
+        }
+    };
+}
+
+/// The sort value of the last row of a page, besides its id, when a list is sorted by
+/// something other than creation order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum SortKey {
+    Int(i64),
+    Text(String),
+}
+
+/// An opaque position in one list: the sort it was made for, the id of the last row returned
+/// and, for sorts on another column, that row's value. Ids are UUIDv7 and unique, so a keyset
+/// page after it neither skips nor repeats rows when others are inserted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Cursor<S> {
+    sort: S,
+    id: Uuid,
+    key: Option<SortKey>,
+}
+
+impl<S: ListSort> Cursor<S> {
+    /// After the row `id` in a creation-ordered sort.
+    pub fn after(sort: S, id: impl Into<Uuid>) -> Self {
         Self {
-            order,
+            sort,
             id: id.into(),
-            priority: 0,
+            key: None,
         }
     }
 
-    /// After the row `id` of priority `priority`, in priority order.
-    pub fn after_priority(priority: i32, id: impl Into<Uuid>) -> Self {
+    /// After the row `id` whose sort column holds `key`.
+    pub fn after_key(sort: S, key: SortKey, id: impl Into<Uuid>) -> Self {
         Self {
-            order: SortOrder::PriorityFirst,
+            sort,
             id: id.into(),
-            priority,
+            key: Some(key),
         }
+    }
+
+    pub fn sort(&self) -> S {
+        self.sort
     }
 
     pub fn id(&self) -> Uuid {
         self.id
     }
 
-    /// The priority of the last row, for a cursor in priority order.
-    pub fn priority(&self) -> i32 {
-        self.priority
+    pub fn key(&self) -> Option<&SortKey> {
+        self.key.as_ref()
     }
 
-    /// Checks that the cursor was made for `order`: a cursor from one sort means nothing in
-    /// another.
-    pub fn check_order(&self, order: SortOrder) -> Result<(), DomainError> {
-        if self.order == order {
-            Ok(())
-        } else {
-            Err(DomainError::invalid(
-                "cursor",
-                "belongs to another sort order: pass the same sort as for the first page",
-            ))
-        }
-    }
-
-    const fn tag(order: SortOrder) -> u8 {
-        match order {
-            SortOrder::OldestFirst => 0,
-            SortOrder::NewestFirst => 1,
-            SortOrder::PriorityFirst => 2,
+    /// The integer sort value, for sorts on an integer column.
+    pub fn int_key(&self) -> Result<i64, DomainError> {
+        match self.key {
+            Some(SortKey::Int(value)) => Ok(value),
+            _ => Err(invalid_cursor()),
         }
     }
 }
 
-impl fmt::Display for Cursor {
+fn invalid_cursor() -> DomainError {
+    DomainError::invalid("cursor", "is not a cursor this list returned")
+}
+
+/// What a cursor encodes: `[list, sort, id, key?]`, as JSON in base64url.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Encoded<'a> {
+    #[serde(borrow)]
+    list: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    sort: std::borrow::Cow<'a, str>,
+    id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<SortKey>,
+}
+
+impl<S: ListSort> fmt::Display for Cursor<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut bytes = vec![Self::tag(self.order)];
-        bytes.extend_from_slice(self.id.as_bytes());
-        if self.order == SortOrder::PriorityFirst {
-            bytes.extend_from_slice(&self.priority.to_be_bytes());
-        }
-        f.write_str(&URL_SAFE_NO_PAD.encode(bytes))
+        let encoded = Encoded {
+            list: S::LIST.into(),
+            sort: self.sort.code().into(),
+            id: self.id,
+            key: self.key.clone(),
+        };
+        let json = serde_json::to_vec(&encoded).map_err(|_| fmt::Error)?;
+        f.write_str(&URL_SAFE_NO_PAD.encode(json))
     }
 }
 
-impl fmt::Debug for Cursor {
+impl<S: fmt::Debug> fmt::Debug for Cursor<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Cursor({self})")
+        write!(f, "Cursor({:?}, {}, {:?})", self.sort, self.id, self.key)
     }
 }
 
-impl FromStr for Cursor {
+impl<S: ListSort> FromStr for Cursor<S> {
     type Err = DomainError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let invalid = || DomainError::invalid("cursor", "is not a cursor this API returned");
-        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| invalid())?;
-        let (tag, rest) = bytes.split_first().ok_or_else(invalid)?;
-        let (id, rest) = rest.split_at_checked(16).ok_or_else(invalid)?;
-        let id = Uuid::from_slice(id).map_err(|_| invalid())?;
-        match (tag, rest) {
-            (0, []) => Ok(Self::after(SortOrder::OldestFirst, id)),
-            (1, []) => Ok(Self::after(SortOrder::NewestFirst, id)),
-            (2, [a, b, c, d]) => Ok(Self::after_priority(
-                i32::from_be_bytes([*a, *b, *c, *d]),
-                id,
-            )),
-            _ => Err(invalid()),
+        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| invalid_cursor())?;
+        let encoded: Encoded<'_> = serde_json::from_slice(&bytes).map_err(|_| invalid_cursor())?;
+        if encoded.list != S::LIST {
+            return Err(invalid_cursor());
         }
+        let sort = S::parse(&encoded.sort).map_err(|_| invalid_cursor())?;
+        Ok(Self {
+            sort,
+            id: encoded.id,
+            key: encoded.key,
+        })
     }
 }
 
-impl Serialize for Cursor {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl<S: ListSort> Serialize for Cursor<S> {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         serializer.collect_str(self)
     }
 }
 
-/// The order of a list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SortOrder {
-    /// Creation order (`created_at`).
-    #[default]
-    OldestFirst,
-    /// Reverse creation order (`-created_at`).
-    NewestFirst,
-    /// Highest priority first, then oldest (`-priority`); for tasks.
-    PriorityFirst,
+/// Which page of a list to read: its size, its sort, and where the previous page ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest<S> {
+    limit: Limit,
+    sort: S,
+    after: Option<Cursor<S>>,
 }
 
-impl FromStr for SortOrder {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "created_at" => Ok(Self::OldestFirst),
-            "-created_at" => Ok(Self::NewestFirst),
-            "-priority" => Ok(Self::PriorityFirst),
-            _ => Err(DomainError::invalid(
-                "sort",
-                "must be created_at (oldest first), -created_at (newest first) or -priority \
-                 (highest priority first, tasks only)",
-            )),
-        }
+impl<S: ListSort> Default for PageRequest<S> {
+    fn default() -> Self {
+        Self::first(Limit::default())
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PageRequest {
-    pub limit: Limit,
-    pub after: Option<Cursor>,
-    pub order: SortOrder,
-}
-
-impl PageRequest {
+impl<S: ListSort> PageRequest<S> {
+    /// The first page in the default order.
     pub fn first(limit: Limit) -> Self {
         Self {
             limit,
-            ..Self::default()
+            sort: S::default(),
+            after: None,
         }
     }
 
-    pub fn next(self, cursor: Option<Cursor>) -> Self {
+    /// A page in `sort`, after `after` when given. A cursor made for another sort is refused:
+    /// it means nothing in this one.
+    pub fn new(limit: Limit, sort: S, after: Option<Cursor<S>>) -> Result<Self, DomainError> {
+        if let Some(cursor) = &after
+            && cursor.sort != sort
+        {
+            return Err(DomainError::invalid(
+                "cursor",
+                "belongs to another sort order: pass the same sort as for the first page",
+            ));
+        }
+        Ok(Self { limit, sort, after })
+    }
+
+    /// The same request in another order, from the start.
+    pub fn sorted(self, sort: S) -> Self {
         Self {
+            sort,
+            after: None,
+            ..self
+        }
+    }
+
+    /// The page after `cursor` (the `next_cursor` of the previous page), in the cursor's sort.
+    pub fn next(self, cursor: Option<Cursor<S>>) -> Self {
+        Self {
+            sort: cursor.as_ref().map_or(self.sort, Cursor::sort),
             after: cursor,
             ..self
         }
+    }
+
+    pub fn limit(&self) -> Limit {
+        self.limit
+    }
+
+    pub fn sort(&self) -> S {
+        self.sort
+    }
+
+    pub fn after(&self) -> Option<&Cursor<S>> {
+        self.after.as_ref()
     }
 }
 
 /// One page of a list; `next_cursor` is `None` on the last page.
 #[derive(Debug, Clone, Serialize)]
-pub struct Page<T> {
+#[serde(bound(serialize = "T: Serialize, S: ListSort"))]
+pub struct Page<T, S> {
     pub items: Vec<T>,
-    pub next_cursor: Option<Cursor>,
+    pub next_cursor: Option<Cursor<S>>,
 }
 
-impl<T> Page<T> {
+impl<T, S: ListSort> Page<T, S> {
     /// Builds a page from up to `limit + 1` rows: the extra row only tells that more follow.
-    pub fn from_rows(mut rows: Vec<T>, limit: Limit, cursor_of: impl Fn(&T) -> Cursor) -> Self {
-        let more = rows.len() > limit.get() as usize;
-        rows.truncate(limit.get() as usize);
+    pub fn from_rows(
+        mut rows: Vec<T>,
+        request: &PageRequest<S>,
+        cursor_of: impl Fn(&T) -> Cursor<S>,
+    ) -> Self {
+        let limit = request.limit.get() as usize;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
         let next_cursor = if more {
             rows.last().map(cursor_of)
         } else {
@@ -215,7 +340,7 @@ impl<T> Page<T> {
         }
     }
 
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U, S> {
         Page {
             items: self.items.into_iter().map(f).collect(),
             next_cursor: self.next_cursor,
@@ -227,20 +352,50 @@ impl<T> Page<T> {
 mod tests {
     use super::*;
 
+    crate::list_sort! {
+        pub enum ThingSort for "things" {
+            CreatedAt = "created_at",
+            CreatedAtDesc = "-created_at",
+            RankDesc = "-rank",
+        }
+    }
+
+    crate::list_sort! {
+        pub enum OtherSort for "others" {
+            CreatedAt = "created_at",
+        }
+    }
+
     #[test]
-    fn cursor_round_trips_and_rejects_garbage() {
-        let cursor = Cursor::after(SortOrder::OldestFirst, Uuid::now_v7());
-        assert_eq!(cursor.to_string().parse::<Cursor>(), Ok(cursor));
-        let newest = Cursor::after(SortOrder::NewestFirst, Uuid::now_v7());
-        assert_eq!(newest.to_string().parse::<Cursor>(), Ok(newest));
-        assert!(newest.check_order(SortOrder::OldestFirst).is_err());
-        let by_priority = Cursor::after_priority(-7, Uuid::now_v7());
-        assert_eq!(by_priority.to_string().parse::<Cursor>(), Ok(by_priority));
-        assert!(by_priority.check_order(SortOrder::PriorityFirst).is_ok());
-        assert!(by_priority.check_order(SortOrder::OldestFirst).is_err());
-        assert!(cursor.check_order(SortOrder::PriorityFirst).is_err());
-        assert!("not-a-cursor!".parse::<Cursor>().is_err());
-        assert!("AAAA".parse::<Cursor>().is_err());
+    fn cursors_round_trip_and_belong_to_their_list() {
+        let cursor = Cursor::after(ThingSort::CreatedAtDesc, Uuid::now_v7());
+        assert_eq!(
+            cursor.to_string().parse::<Cursor<ThingSort>>(),
+            Ok(cursor.clone())
+        );
+        let ranked = Cursor::after_key(ThingSort::RankDesc, SortKey::Int(-7), Uuid::now_v7());
+        let back: Cursor<ThingSort> = ranked.to_string().parse().expect("parse");
+        assert_eq!(back.int_key(), Ok(-7));
+        assert!(cursor.to_string().parse::<Cursor<OtherSort>>().is_err());
+        assert!("not-a-cursor!".parse::<Cursor<ThingSort>>().is_err());
+        assert!("AAAA".parse::<Cursor<ThingSort>>().is_err());
+    }
+
+    #[test]
+    fn a_cursor_of_another_sort_is_refused() {
+        let cursor = Cursor::after(ThingSort::CreatedAtDesc, Uuid::now_v7());
+        assert!(
+            PageRequest::new(Limit::default(), ThingSort::CreatedAt, Some(cursor.clone())).is_err()
+        );
+        assert!(PageRequest::new(Limit::default(), ThingSort::CreatedAtDesc, Some(cursor)).is_ok());
+    }
+
+    #[test]
+    fn sorts_parse_their_codes() {
+        assert_eq!("-rank".parse::<ThingSort>(), Ok(ThingSort::RankDesc));
+        let err = "rank".parse::<ThingSort>().expect_err("unknown");
+        assert!(err.to_string().contains("created_at, -created_at, -rank"));
+        assert_eq!(ThingSort::default(), ThingSort::CreatedAt);
     }
 
     #[test]

@@ -7,23 +7,27 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr};
 pub(crate) fn db_err(err: DbErr) -> RepoError {
     if let Some(sql) = err.sql_err() {
         return match sql {
-            SqlErr::UniqueConstraintViolation(_) => {
-                RepoError::Conflict("a record with the same unique value already exists".into())
-            }
-            SqlErr::ForeignKeyConstraintViolation(_) => {
-                RepoError::Conflict("the record refers to, or is referred to by, another".into())
-            }
-            _ => RepoError::Internal(err.to_string()),
+            // The callers that can name the value or the row map these themselves; these
+            // are the fallbacks.
+            SqlErr::UniqueConstraintViolation(_) => RepoError::conflict(
+                "record",
+                "a record with the same unique value already exists",
+            ),
+            SqlErr::ForeignKeyConstraintViolation(_) => RepoError::conflict(
+                "record",
+                "the record refers to, or is referred to by, another",
+            ),
+            _ => RepoError::internal(err),
         };
     }
     match &err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => RepoError::Unavailable(err.to_string()),
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => RepoError::unavailable(err),
         DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx))
             if is_unavailable(sqlx) =>
         {
-            RepoError::Unavailable(err.to_string())
+            RepoError::unavailable(err)
         }
-        _ => RepoError::Internal(err.to_string()),
+        _ => RepoError::internal(err),
     }
 }
 
@@ -43,7 +47,7 @@ fn is_unavailable(err: &sea_orm::sqlx::Error) -> bool {
 
 /// A stored row that does not decode into its domain type: a bug or a corrupted database.
 pub(crate) fn corrupt(entity: &'static str, err: impl std::fmt::Display) -> RepoError {
-    RepoError::Internal(format!("stored {entity} does not decode: {err}"))
+    RepoError::internal(format!("stored {entity} does not decode: {err}"))
 }
 
 /// Whether the statement broke a unique constraint, so the caller can say which value is taken.

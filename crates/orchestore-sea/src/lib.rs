@@ -1,7 +1,10 @@
 //! Orchestore's SeaORM backend: one implementation of the repository traits that runs the
 //! same on SQLite (embedded) and PostgreSQL (production).
 //!
-//! ORM rows stay in this crate: every method returns domain types and [`RepoError`].
+//! One module per aggregate (`tenancy`, `work`, `agents`, `observability`), each with its tables in
+//! `entity/` (one file per table) and its trait implementations beside them. ORM rows stay in
+//! this crate: every method returns domain types and [`RepoError`]. Every write goes through
+//! one helper that commits the change with its audit row.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), orchestore_repo::RepoError> {
@@ -13,13 +16,16 @@
 //!
 //! [`RepoError`]: orchestore_repo::RepoError
 
-mod audit;
+mod agents;
 mod config;
-mod entities;
 mod error;
-mod repos;
+mod mutation;
+mod observability;
+mod scoped;
 pub mod serde_duration;
 mod store;
+mod tenancy;
+mod work;
 
 pub use config::{DatabaseUrl, DbConfig};
 pub use store::{MigrationState, SeaStore};

@@ -4,10 +4,10 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
 use orchestore_domain::PasswordHash;
-use orchestore_repo::{Backend, RepoError, RepoResult, Store, StoreHealth};
+use orchestore_repo::{Backend, RepoError, RepoResult, Store, StoreHealth, StoreTransaction};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    ConnectOptions, Database, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbBackend,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde::Serialize;
@@ -16,14 +16,26 @@ use tokio::sync::OnceCell;
 use crate::DbConfig;
 use crate::error::db_err;
 
-/// The SeaORM store: every repository trait over one connection pool. Cheap to clone.
+/// The SeaORM store: every repository trait over one connection pool, or inside one
+/// transaction (see [`Store::begin`]). Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct SeaStore {
-    db: DatabaseConnection,
+    conn: Conn,
+    /// The pool, also inside a transaction: health reads it.
+    pool: DatabaseConnection,
     backend: Backend,
     /// The bcrypt cost of the decoy hash that unknown emails are checked against at login.
     password_cost: u32,
     decoy: Arc<OnceCell<PasswordHash>>,
+}
+
+/// What the repository calls of a store run on.
+#[derive(Clone, Debug)]
+enum Conn {
+    Pool(DatabaseConnection),
+    /// Shared only between the store value and the calls borrowing it; the one
+    /// `Box<dyn StoreTransaction>` that owns the store commits or rolls back.
+    Transaction(Arc<DatabaseTransaction>),
 }
 
 /// One migration and whether the database has applied it.
@@ -88,7 +100,10 @@ impl SeaStore {
         Self::from_connection(db)
     }
 
-    fn from_connection(db: DatabaseConnection) -> RepoResult<Self> {
+    /// Wraps a connection the caller opened and configured: its pool settings are the
+    /// caller's. It does not migrate: call [`SeaStore::migrate`]. SQLite connections should
+    /// enable foreign keys (`PRAGMA foreign_keys = ON`, sqlx's default).
+    pub fn from_connection(db: DatabaseConnection) -> RepoResult<Self> {
         let backend = match db.get_database_backend() {
             DbBackend::Sqlite => Backend::Sqlite,
             DbBackend::Postgres => Backend::Postgres,
@@ -100,7 +115,8 @@ impl SeaStore {
             }
         };
         Ok(Self {
-            db,
+            conn: Conn::Pool(db.clone()),
+            pool: db,
             backend,
             password_cost: PasswordHash::DEFAULT_COST,
             decoy: Arc::new(OnceCell::new()),
@@ -123,7 +139,7 @@ impl SeaStore {
             .get_or_try_init(|| async move {
                 tokio::task::spawn_blocking(move || PasswordHash::decoy(cost))
                     .await
-                    .map_err(|e| RepoError::Internal(format!("hashing the decoy: {e}")))?
+                    .map_err(|e| RepoError::internal(format!("hashing the decoy: {e}")))?
                     .map_err(RepoError::Invalid)
             })
             .await
@@ -132,7 +148,7 @@ impl SeaStore {
 
     /// Whether the database has a table of this name (for migration tests and diagnostics).
     pub async fn has_table(&self, name: &str) -> RepoResult<bool> {
-        sea_orm_migration::SchemaManager::new(&self.db)
+        sea_orm_migration::SchemaManager::new(&self.pool)
             .has_table(name)
             .await
             .map_err(db_err)
@@ -140,12 +156,12 @@ impl SeaStore {
 
     /// Applies every pending migration, each in its own transaction.
     pub async fn migrate(&self) -> RepoResult<()> {
-        Migrator::up(&self.db, None).await.map_err(db_err)
+        Migrator::up(&self.pool, None).await.map_err(db_err)
     }
 
     /// Reverts the last `steps` migrations (all of them when `None`).
     pub async fn rollback(&self, steps: Option<u32>) -> RepoResult<()> {
-        Migrator::down(&self.db, steps).await.map_err(db_err)
+        Migrator::down(&self.pool, steps).await.map_err(db_err)
     }
 
     /// Reverts every applied migration (dropping Orchestore's tables and their data), then
@@ -157,7 +173,7 @@ impl SeaStore {
     }
 
     pub async fn migration_status(&self) -> RepoResult<Vec<MigrationState>> {
-        let migrations = Migrator::get_migration_with_status_read_only(&self.db)
+        let migrations = Migrator::get_migration_with_status_read_only(&self.pool)
             .await
             .map_err(db_err)?;
         Ok(migrations
@@ -170,9 +186,10 @@ impl SeaStore {
     }
 
     /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
-    /// IMMEDIATE`), so a read-then-write transaction cannot deadlock on the upgrade.
+    /// IMMEDIATE`), so a read-then-write transaction cannot deadlock on the upgrade. Inside a
+    /// store transaction it is a savepoint.
     pub(crate) async fn write(&self) -> RepoResult<DatabaseTransaction> {
-        self.db
+        self.db()
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..TransactionOptions::default()
@@ -181,8 +198,12 @@ impl SeaStore {
             .map_err(db_err)
     }
 
-    pub(crate) fn db(&self) -> &DatabaseConnection {
-        &self.db
+    /// What reads run on: the pool, or the open transaction.
+    pub(crate) fn db(&self) -> DatabaseExecutor<'_> {
+        match &self.conn {
+            Conn::Pool(pool) => DatabaseExecutor::Connection(pool),
+            Conn::Transaction(txn) => DatabaseExecutor::Transaction(txn),
+        }
     }
 
     pub(crate) fn is_postgres(&self) -> bool {
@@ -192,14 +213,14 @@ impl SeaStore {
     fn pool_state(&self) -> (u32, u32) {
         match self.backend {
             Backend::Sqlite => {
-                let pool = self.db.get_sqlite_connection_pool();
+                let pool = self.pool.get_sqlite_connection_pool();
                 (
                     pool.size(),
                     u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
                 )
             }
             Backend::Postgres => {
-                let pool = self.db.get_postgres_connection_pool();
+                let pool = self.pool.get_postgres_connection_pool();
                 (
                     pool.size(),
                     u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
@@ -222,7 +243,7 @@ impl Store for SeaStore {
     }
 
     async fn health(&self) -> RepoResult<StoreHealth> {
-        self.db.ping().await.map_err(db_err)?;
+        self.pool.ping().await.map_err(db_err)?;
         let pending_migrations = self
             .migration_status()
             .await?
@@ -238,9 +259,37 @@ impl Store for SeaStore {
             pool_idle,
         })
     }
+
+    async fn begin(&self) -> RepoResult<Box<dyn StoreTransaction>> {
+        let txn = self.write().await?;
+        Ok(Box::new(Self {
+            conn: Conn::Transaction(Arc::new(txn)),
+            ..self.clone()
+        }))
+    }
 }
 
-/// Commits, mapping the error.
-pub(crate) async fn commit(txn: DatabaseTransaction) -> RepoResult<()> {
-    txn.commit().await.map_err(db_err)
+#[async_trait::async_trait]
+impl StoreTransaction for SeaStore {
+    async fn commit(self: Box<Self>) -> RepoResult<()> {
+        self.into_transaction()?.commit().await.map_err(db_err)
+    }
+
+    async fn rollback(self: Box<Self>) -> RepoResult<()> {
+        self.into_transaction()?.rollback().await.map_err(db_err)
+    }
+}
+
+impl SeaStore {
+    /// The transaction this store runs in; only [`Store::begin`] makes such a store.
+    fn into_transaction(self) -> RepoResult<DatabaseTransaction> {
+        match self.conn {
+            Conn::Transaction(txn) => Arc::try_unwrap(txn).map_err(|_| {
+                RepoError::internal("the transaction is still borrowed by a running call")
+            }),
+            Conn::Pool(_) => Err(RepoError::internal(
+                "commit or rollback on a store that is not a transaction",
+            )),
+        }
+    }
 }

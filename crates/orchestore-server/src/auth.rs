@@ -1,127 +1,14 @@
-//! Tokens and the [`Authenticated`] extractor.
-//!
-//! Access tokens are short-lived HS256 JWTs carrying the user, the organization and the
-//! permission codes, so that a request needs no database read to be authorized. Refresh tokens
-//! are 32 random bytes; the database keeps only their SHA-256.
-
-use std::fmt;
-use std::time::Duration;
+//! The [`Authenticated`] extractor: who calls, checked from the bearer token.
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use orchestore_domain::{OrganizationId, Permission, User, UserId};
+use orchestore_domain::{Permission, UserId};
 use orchestore_repo::{Actor, Ctx};
-use rand::RngCore as _;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
-use crate::config::Secret;
 use crate::error::{ApiError, AuthFailure};
 use crate::request_id::RequestId;
 use crate::state::AppState;
-
-/// Clock skew tolerated between the replica that signed a token and the one checking it.
-const LEEWAY_SECONDS: u64 = 5;
-
-/// The claims of an access token.
-#[derive(Debug, Serialize, Deserialize)]
-struct Claims {
-    sub: UserId,
-    org: OrganizationId,
-    perms: Vec<String>,
-    iat: u64,
-    exp: u64,
-    jti: uuid::Uuid,
-}
-
-/// Signs and checks access tokens, and dates refresh tokens.
-pub(crate) struct TokenIssuer {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-    access_ttl: Duration,
-    refresh_ttl: Duration,
-}
-
-impl fmt::Debug for TokenIssuer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenIssuer")
-            .field("key", &"<redacted>")
-            .field("access_ttl", &self.access_ttl)
-            .field("refresh_ttl", &self.refresh_ttl)
-            .finish()
-    }
-}
-
-impl TokenIssuer {
-    pub(crate) fn new(secret: &Secret, access_ttl: Duration, refresh_ttl: Duration) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = LEEWAY_SECONDS;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        Self {
-            encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
-            decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
-            validation,
-            access_ttl,
-            refresh_ttl,
-        }
-    }
-
-    /// Signs an access token for `user` with `permissions`.
-    pub(crate) fn access_token(
-        &self,
-        user: &User,
-        permissions: &[Permission],
-    ) -> Result<String, ApiError> {
-        let now = jsonwebtoken::get_current_timestamp();
-        let claims = Claims {
-            sub: user.id,
-            org: user.organization_id,
-            perms: permissions.iter().map(|p| p.code().to_owned()).collect(),
-            iat: now,
-            exp: now.saturating_add(self.access_ttl.as_secs()),
-            jti: uuid::Uuid::now_v7(),
-        };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|err| ApiError::internal(format!("signing an access token: {err}")))
-    }
-
-    /// How long an access token lives, in seconds (the `expires_in` of a token response).
-    pub(crate) fn access_ttl_seconds(&self) -> u64 {
-        self.access_ttl.as_secs()
-    }
-
-    /// When a refresh token issued now expires.
-    pub(crate) fn refresh_expires_at(&self) -> Result<DateTime<Utc>, ApiError> {
-        chrono::Duration::from_std(self.refresh_ttl)
-            .ok()
-            .and_then(|ttl| Utc::now().checked_add_signed(ttl))
-            .ok_or_else(|| ApiError::internal("auth.refresh_token_ttl is out of range"))
-    }
-
-    fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|_| ApiError::Unauthenticated(AuthFailure::InvalidToken))
-    }
-}
-
-/// A new refresh token: 32 random bytes, base64url. `ThreadRng` is a CSPRNG seeded from the OS.
-pub(crate) fn new_refresh_token() -> String {
-    let mut bytes = [0_u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// What the database keeps of a refresh token: its SHA-256, in hex.
-pub(crate) fn refresh_token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
 
 /// The caller of an authenticated route: the context its repository calls run in and the
 /// permissions its token grants.
@@ -198,76 +85,5 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
         Ok(token)
     } else {
         Err(ApiError::Unauthenticated(AuthFailure::InvalidToken))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn user() -> User {
-        let now = Utc::now();
-        User {
-            id: UserId::new(),
-            organization_id: OrganizationId::new(),
-            email: orchestore_domain::Email::parse("ada@example.org").expect("email"),
-            display_name: orchestore_domain::Name::parse("display_name", "Ada").expect("name"),
-            active: true,
-            created_at: now,
-            updated_at: now,
-        }
-    }
-
-    fn issuer(secret: &str, access_ttl: Duration) -> TokenIssuer {
-        TokenIssuer::new(&Secret::new(secret), access_ttl, Duration::from_secs(60))
-    }
-
-    #[test]
-    fn tokens_round_trip_with_their_claims() {
-        let issuer = issuer(&"k".repeat(64), Duration::from_secs(900));
-        let user = user();
-        let token = issuer
-            .access_token(&user, &[Permission::TasksRead, Permission::TasksWrite])
-            .expect("sign");
-        let claims = issuer.verify(&token).expect("verify");
-        assert_eq!(claims.sub, user.id);
-        assert_eq!(claims.org, user.organization_id);
-        assert_eq!(claims.perms, vec!["tasks:read", "tasks:write"]);
-        assert_eq!(claims.exp - claims.iat, 900);
-    }
-
-    #[test]
-    fn foreign_and_expired_tokens_are_refused() {
-        let user = user();
-        let ours = issuer(&"a".repeat(64), Duration::from_secs(900));
-        let theirs = issuer(&"b".repeat(64), Duration::from_secs(900));
-        let token = theirs.access_token(&user, &[]).expect("sign");
-        assert!(ours.verify(&token).is_err());
-        let now = jsonwebtoken::get_current_timestamp();
-        let expired = Claims {
-            sub: user.id,
-            org: user.organization_id,
-            perms: Vec::new(),
-            iat: now - 3600,
-            exp: now - 60,
-            jti: uuid::Uuid::now_v7(),
-        };
-        let expired =
-            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &expired, &ours.encoding)
-                .expect("sign");
-        assert!(ours.verify(&expired).is_err());
-        assert!(ours.verify("not.a.jwt").is_err());
-    }
-
-    #[test]
-    fn refresh_tokens_are_random_and_hashed() {
-        let first = new_refresh_token();
-        let second = new_refresh_token();
-        assert_ne!(first, second);
-        assert_eq!(URL_SAFE_NO_PAD.decode(&first).map(|b| b.len()), Ok(32));
-        let hash = refresh_token_hash(&first);
-        assert_eq!(hash.len(), 64);
-        assert_eq!(hash, refresh_token_hash(&first));
-        assert!(!hash.contains(&first));
     }
 }

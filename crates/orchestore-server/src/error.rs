@@ -31,7 +31,7 @@ impl From<DomainError> for FieldError {
     fn from(err: DomainError) -> Self {
         let message = match &err {
             DomainError::Invalid { reason, .. } => reason.clone(),
-            DomainError::InvalidTransition { .. } => err.to_string(),
+            _ => err.to_string(),
         };
         Self::new(err.field().unwrap_or_default(), message)
     }
@@ -52,7 +52,7 @@ impl AuthFailure {
         match self {
             Self::MissingToken => "this request needs an `Authorization: Bearer <token>` header",
             Self::InvalidToken => "the access token is invalid or has expired",
-            Self::BadCredentials => "the email or password is wrong",
+            Self::BadCredentials => "the organization, email or password is wrong",
             Self::InvalidRefreshToken => "the refresh token is invalid, revoked or expired",
         }
     }
@@ -75,8 +75,12 @@ pub enum ApiError {
     NotFound(String),
     #[error("method not allowed")]
     MethodNotAllowed { allow: &'static str },
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// A unique value is taken, the row is referred to by others, or a lease token is stale.
+    #[error("conflict: {detail}")]
+    Conflict {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("payload too large")]
@@ -104,7 +108,7 @@ impl ApiError {
             Self::Forbidden(_) => ("forbidden", "Permission denied"),
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
-            Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::Conflict { .. } => ("conflict", "Conflict"),
             Self::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             Self::PayloadTooLarge => ("payload-too-large", "Payload too large"),
             Self::Invalid(_) => ("validation", "Invalid input"),
@@ -120,7 +124,7 @@ impl ApiError {
             Self::Forbidden(permission) => {
                 format!("this action needs the {} permission", permission.code())
             }
-            Self::NotFound(detail) | Self::Conflict(detail) => detail.clone(),
+            Self::NotFound(detail) | Self::Conflict { detail, .. } => detail.clone(),
             Self::MethodNotAllowed { allow } => format!("this resource allows {allow}"),
             Self::UnsupportedMediaType => {
                 "the body must be JSON (Content-Type: application/json)".to_owned()
@@ -137,7 +141,9 @@ impl ApiError {
 
     fn field_errors(&self) -> &[FieldError] {
         match self {
-            Self::BadRequest { errors, .. } | Self::Invalid(errors) => errors,
+            Self::BadRequest { errors, .. }
+            | Self::Invalid(errors)
+            | Self::Conflict { errors, .. } => errors,
             _ => &[],
         }
     }
@@ -149,12 +155,41 @@ impl From<RepoError> for ApiError {
             RepoError::NotFound { entity, id } => {
                 Self::NotFound(format!("{entity} {id} not found"))
             }
-            RepoError::Conflict(detail) => Self::Conflict(detail),
+            RepoError::Conflict { field, reason, .. } => Self::Conflict {
+                errors: field
+                    .map(|field| vec![FieldError::new(field, reason.clone())])
+                    .unwrap_or_default(),
+                detail: reason,
+            },
+            RepoError::Reference { field, entity, id } => Self::Invalid(vec![FieldError::new(
+                field,
+                format!("{entity} {id} does not exist"),
+            )]),
+            RepoError::Stale { entity, id, reason } => Self::Conflict {
+                detail: format!("{entity} {id}: {reason}"),
+                errors: Vec::new(),
+            },
             RepoError::Invalid(domain) => Self::Invalid(vec![domain.into()]),
-            RepoError::Unavailable(cause) => Self::Unavailable(cause),
-            RepoError::Internal(cause) => Self::Internal(cause),
+            RepoError::Unavailable(cause) => Self::Unavailable(error_chain(cause.as_ref())),
+            // A variant added later is a server fault until it is mapped here.
+            other => Self::Internal(error_chain(&other)),
         }
     }
+}
+
+/// An error and its sources, for the log.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 impl From<DomainError> for ApiError {
@@ -182,7 +217,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -334,7 +369,7 @@ mod tests {
 
     #[test]
     fn internal_errors_say_nothing_internal() {
-        let err = ApiError::from(RepoError::Internal("relation tasks has no column x".into()));
+        let err = ApiError::from(RepoError::internal("relation tasks has no column x"));
         let response = err.error_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!err.detail().contains("column"));

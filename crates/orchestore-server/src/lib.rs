@@ -21,6 +21,7 @@ mod routes;
 mod startup;
 mod state;
 mod telemetry;
+mod tokens;
 
 pub use config::{
     AuthSettings, BootstrapSettings, LogFormat, LogSettings, Secret, ServerSettings, Settings,

@@ -14,12 +14,12 @@ use orchestore_repo::{Ctx, RepoError, Store};
 use orchestore_sea::SeaStore;
 use rand::{Rng as _, RngCore as _};
 
-use crate::auth::TokenIssuer;
 use crate::config::{BootstrapSettings, Secret, Settings};
 use crate::error::{json_config, path_config};
 use crate::request_id::assign_request_id;
 use crate::routes;
 use crate::state::AppState;
+use crate::tokens::TokenIssuer;
 
 /// The instance setting that keeps a generated JWT key.
 const JWT_SECRET_SETTING: &str = "auth.jwt_secret";
@@ -214,7 +214,7 @@ async fn bootstrap(
         Ok(_) => {}
         // Another replica bootstrapped at the same moment and won, or the organization exists
         // without users: the first is fine, the second would leave nobody able to log in.
-        Err(RepoError::Conflict(reason)) => {
+        Err(RepoError::Conflict { reason, .. }) => {
             if store.count_users().await? > 0 {
                 tracing::warn!(%reason, "another instance bootstrapped first; not creating an owner");
                 return Ok(());

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use orchestore_repo::Store;
 
-use crate::auth::TokenIssuer;
+use crate::tokens::TokenIssuer;
 
 /// What every handler shares: the store and the token issuer.
 pub(crate) struct AppState {

@@ -73,6 +73,8 @@ permissions! {
     AgentsRead = "agents:read",
     /// Register, change and retire agents.
     AgentsWrite = "agents:write",
+    /// Report an agent alive (what an agent's own credentials need).
+    AgentsHeartbeat = "agents:heartbeat",
     /// Read messages.
     MessagesRead = "messages:read",
     /// Send messages and mark them read.
@@ -123,7 +125,7 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_round_trip() {
-        assert_eq!(Permission::ALL.len(), 19);
+        assert_eq!(Permission::ALL.len(), 20);
         let codes: BTreeSet<_> = Permission::ALL.iter().map(|p| p.code()).collect();
         assert_eq!(codes.len(), Permission::ALL.len());
         for permission in Permission::ALL {

@@ -2,20 +2,29 @@
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, web};
-use orchestore_domain::{Email, Password, User};
+use orchestore_domain::{Email, Password, Slug, User};
 use orchestore_repo::{Actor, Ctx, RepoError};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Authenticated, new_refresh_token, refresh_token_hash};
+use crate::auth::Authenticated;
 use crate::error::{ApiError, AuthFailure};
 use crate::extract::ApiJson;
 use crate::request_id::RequestId;
 use crate::state::AppState;
+use crate::tokens::{new_refresh_token, refresh_token_hash};
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/auth/login", "POST").route(web::post().to(login)))
+        .service(super::resource("/auth/refresh", "POST").route(web::post().to(refresh)))
+        .service(super::resource("/auth/logout", "POST").route(web::post().to(logout)));
+}
 
 // No `Debug`: it holds a password.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginBody {
+    /// The organization's slug: an e-mail address is unique only within one organization.
+    organization: String,
     email: String,
     password: String,
 }
@@ -42,13 +51,19 @@ pub(crate) async fn login(
     request_id: RequestId,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
-    // A malformed email has no account: it gets the same answer as an unknown one.
-    let verified = match Email::parse(&body.email) {
-        Ok(email) => {
-            let password = Password::offered(&body.password);
-            state.store.verify_login(&email, &password).await?
+    // A malformed slug or e-mail has no account: it gets the same answer as an unknown one.
+    let password = Password::offered(&body.password);
+    let verified = match (
+        Slug::parse("organization", &body.organization),
+        Email::parse(&body.email),
+    ) {
+        (Ok(organization), Ok(email)) => {
+            state
+                .store
+                .verify_login(&organization, &email, &password)
+                .await?
         }
-        Err(_) => None,
+        _ => None,
     };
     let Some(user) = verified else {
         return Err(ApiError::Unauthenticated(AuthFailure::BadCredentials));

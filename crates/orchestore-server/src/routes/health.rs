@@ -17,6 +17,11 @@ fn uncached(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
     builder
 }
 
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/live", "GET").route(web::get().to(live)))
+        .service(super::resource("/ready", "GET").route(web::get().to(ready)));
+}
+
 pub(crate) async fn live() -> HttpResponse {
     uncached(HttpResponse::Ok()).json(json!({ "status": "ok" }))
 }

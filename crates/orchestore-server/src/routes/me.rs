@@ -8,6 +8,11 @@ use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/me", "GET").route(web::get().to(me)))
+        .service(super::resource("/organization", "GET").route(web::get().to(organization)));
+}
+
 #[derive(Serialize)]
 struct MeResponse {
     user: User,

@@ -1,6 +1,8 @@
-//! The route table. Handlers are thin: parse the request into domain values, call the store,
-//! map the result.
+//! The route table: one module per resource, each registering its own routes in
+//! `configure`. Handlers are thin: parse the request into domain values, call the store, map
+//! the result.
 
+mod agents;
 mod auth;
 mod health;
 mod me;
@@ -8,46 +10,20 @@ mod projects;
 mod tasks;
 
 use actix_web::{HttpResponse, Resource, web};
-use orchestore_repo::{Cursor, Limit, PageRequest, SortOrder};
+use orchestore_repo::{Cursor, Limit, ListSort, PageRequest};
 
 use crate::error::{ApiError, FieldErrors};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/health")
-            .service(resource("/live", "GET").route(web::get().to(health::live)))
-            .service(resource("/ready", "GET").route(web::get().to(health::ready))),
-    )
-    .service(
-        web::scope("/api/v1")
-            .service(resource("/auth/login", "POST").route(web::post().to(auth::login)))
-            .service(resource("/auth/refresh", "POST").route(web::post().to(auth::refresh)))
-            .service(resource("/auth/logout", "POST").route(web::post().to(auth::logout)))
-            .service(resource("/me", "GET").route(web::get().to(me::me)))
-            .service(resource("/organization", "GET").route(web::get().to(me::organization)))
-            .service(
-                resource("/projects", "GET, POST")
-                    .route(web::get().to(projects::list))
-                    .route(web::post().to(projects::create)),
-            )
-            .service(
-                resource("/projects/{id}", "GET, PATCH, DELETE")
-                    .route(web::get().to(projects::get))
-                    .route(web::patch().to(projects::update))
-                    .route(web::delete().to(projects::delete)),
-            )
-            .service(
-                resource("/tasks", "GET, POST")
-                    .route(web::get().to(tasks::list))
-                    .route(web::post().to(tasks::create)),
-            )
-            .service(
-                resource("/tasks/{id}", "GET, PATCH, DELETE")
-                    .route(web::get().to(tasks::get))
-                    .route(web::patch().to(tasks::update))
-                    .route(web::delete().to(tasks::delete)),
-            ),
-    );
+    cfg.service(web::scope("/health").configure(health::configure))
+        .service(
+            web::scope("/api/v1")
+                .configure(auth::configure)
+                .configure(me::configure)
+                .configure(projects::configure)
+                .configure(tasks::configure)
+                .configure(agents::configure),
+        );
 }
 
 /// A resource that answers other methods with a 405 problem naming the allowed ones.
@@ -65,24 +41,20 @@ pub(crate) async fn not_found(req: actix_web::HttpRequest) -> Result<HttpRespons
     )))
 }
 
-/// The pagination parameters every list takes, checked into a [`PageRequest`]; each bad one is
-/// recorded in `errors`.
-fn page_request(
+/// The pagination parameters every list takes, checked into a [`PageRequest`] of the list's
+/// own sort; each bad one is recorded in `errors`.
+fn page_request<S: ListSort>(
     errors: &mut FieldErrors,
     limit: Option<u64>,
     cursor: Option<&str>,
     sort: Option<&str>,
-) -> Option<PageRequest> {
+) -> Option<PageRequest<S>> {
     let limit = errors.check(limit.map_or(Ok(Limit::default()), Limit::parse));
-    let after = errors.check(cursor.map(str::parse::<Cursor>).transpose());
-    let order = errors.check(
-        sort.map(str::parse::<SortOrder>)
+    let after = errors.check(cursor.map(str::parse::<Cursor<S>>).transpose());
+    let sort = errors.check(
+        sort.map(S::parse)
             .transpose()
             .map(Option::unwrap_or_default),
     );
-    Some(PageRequest {
-        limit: limit?,
-        after: after?,
-        order: order?,
-    })
+    errors.check(PageRequest::new(limit?, sort?, after?))
 }

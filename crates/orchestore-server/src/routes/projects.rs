@@ -6,13 +6,27 @@ use orchestore_domain::{
     Description, Metadata, Name, NewProject, Permission, ProjectId, ProjectPatch, Tags,
     parse_repository_url,
 };
-use orchestore_repo::PageRequest;
+use orchestore_repo::{PageRequest, ProjectSort};
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        super::resource("/projects", "GET, POST")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        super::resource("/projects/{id}", "GET, PATCH, DELETE")
+            .route(web::get().to(get))
+            .route(web::patch().to(update))
+            .route(web::delete().to(delete)),
+    );
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,7 +130,7 @@ pub(crate) struct ListProjectsQuery {
 }
 
 impl ListProjectsQuery {
-    fn into_page_request(self) -> Result<PageRequest, ApiError> {
+    fn into_page_request(self) -> Result<PageRequest<ProjectSort>, ApiError> {
         let mut errors = FieldErrors::default();
         super::page_request(
             &mut errors,

@@ -6,13 +6,27 @@ use orchestore_domain::{
     Capabilities, Description, Metadata, NewTask, Payload, Permission, Priority, ProjectId, TaskId,
     TaskPatch, TaskStatus, Title,
 };
-use orchestore_repo::{PageRequest, TaskFilter};
+use orchestore_repo::{PageRequest, TaskFilter, TaskSort};
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        super::resource("/tasks", "GET, POST")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        super::resource("/tasks/{id}", "GET, PATCH, DELETE")
+            .route(web::get().to(get))
+            .route(web::patch().to(update))
+            .route(web::delete().to(delete)),
+    );
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -166,7 +180,7 @@ pub(crate) struct ListTasksQuery {
 }
 
 impl ListTasksQuery {
-    fn into_filter_and_page(self) -> Result<(TaskFilter, PageRequest), ApiError> {
+    fn into_filter_and_page(self) -> Result<(TaskFilter, PageRequest<TaskSort>), ApiError> {
         let mut errors = FieldErrors::default();
         let status = errors.check(self.status.map(|s| s.parse::<TaskStatus>()).transpose());
         let page = super::page_request(

@@ -1,14 +1,12 @@
-use chrono::{DateTime, Utc};
 use orchestore_domain::{Name, NewOrganization, NewUser, Organization, OrganizationId, Slug, User};
 use orchestore_repo::{Ctx, OrganizationRepo, RepoError, RepoResult};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
+use super::entity::organizations;
 use super::users::insert_user;
 use crate::SeaStore;
-use crate::audit;
-use crate::entities::organizations;
 use crate::error::{corrupt, db_err, is_unique_violation};
-use crate::store::{commit, now};
+use crate::mutation::{Mutation, Verb, snapshot};
 
 pub(crate) fn to_organization(row: organizations::Model) -> RepoResult<Organization> {
     Ok(Organization {
@@ -20,41 +18,32 @@ pub(crate) fn to_organization(row: organizations::Model) -> RepoResult<Organizat
     })
 }
 
-/// Inserts organization `ctx.org()` and its audit row inside `txn`.
-async fn insert_organization(
-    txn: &DatabaseTransaction,
-    ctx: &Ctx,
-    new: NewOrganization,
-    at: DateTime<Utc>,
-) -> RepoResult<Organization> {
+/// Inserts organization `ctx.org()` and its audit row.
+async fn insert_organization(m: &Mutation<'_>, new: NewOrganization) -> RepoResult<Organization> {
     let row = organizations::ActiveModel {
-        id: Set(ctx.org().as_uuid()),
+        id: Set(m.ctx().org().as_uuid()),
         slug: Set(new.slug.as_str().to_owned()),
         name: Set(new.name.as_str().to_owned()),
         settings: Set(serde_json::json!({})),
-        created_at: Set(at),
-        updated_at: Set(at),
+        created_at: Set(m.at()),
+        updated_at: Set(m.at()),
     }
-    .insert(txn)
+    .insert(m.txn())
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            RepoError::Conflict(format!("organization slug {} is taken", new.slug))
+            RepoError::taken(
+                "organization",
+                "slug",
+                format!("organization slug {} is taken", new.slug),
+            )
         } else {
             db_err(e)
         }
     })?;
     let organization = to_organization(row)?;
-    audit::record(
-        txn,
-        ctx,
-        "organization.create",
-        "organization",
-        organization.id,
-        audit::snapshot(&organization),
-        at,
-    )
-    .await?;
+    m.audit::<organizations::Entity>(Verb::Create, organization.id, snapshot(&organization))
+        .await?;
     Ok(organization)
 }
 
@@ -66,10 +55,8 @@ impl OrganizationRepo for SeaStore {
         ctx: &Ctx,
         new: NewOrganization,
     ) -> RepoResult<Organization> {
-        let txn = self.write().await?;
-        let organization = insert_organization(&txn, ctx, new, now()).await?;
-        commit(txn).await?;
-        Ok(organization)
+        self.mutate(ctx, async |m| insert_organization(m, new).await)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
@@ -79,18 +66,18 @@ impl OrganizationRepo for SeaStore {
         new: NewOrganization,
         owner: NewUser,
     ) -> RepoResult<(Organization, User)> {
-        let at = now();
-        let txn = self.write().await?;
-        let organization = insert_organization(&txn, ctx, new, at).await?;
-        let owner = insert_user(&txn, ctx, owner, at).await?;
-        commit(txn).await?;
-        Ok((organization, owner))
+        self.mutate(ctx, async |m| {
+            let organization = insert_organization(m, new).await?;
+            let owner = insert_user(m, owner).await?;
+            Ok((organization, owner))
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
     async fn get_organization(&self, ctx: &Ctx) -> RepoResult<Organization> {
         organizations::Entity::find_by_id(ctx.org().as_uuid())
-            .one(self.db())
+            .one(&self.db())
             .await
             .map_err(db_err)?
             .ok_or_else(|| RepoError::not_found("organization", ctx.org()))

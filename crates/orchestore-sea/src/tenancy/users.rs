@@ -1,16 +1,12 @@
-use chrono::{DateTime, Utc};
 use orchestore_domain::{Email, Name, NewUser, OrganizationId, Permission, User, UserId};
 use orchestore_repo::{Ctx, RepoError, RepoResult, UserRepo};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
-use super::Lock;
+use super::entity::{role_permissions, roles, user_roles, users};
 use crate::SeaStore;
-use crate::audit;
-use crate::entities::{role_permissions, roles, user_roles, users};
 use crate::error::{corrupt, db_err, is_unique_violation};
-use crate::store::{commit, now};
+use crate::mutation::{Mutation, Verb, snapshot};
+use crate::scoped::Lock;
 
 pub(crate) fn to_user(row: users::Model) -> RepoResult<User> {
     Ok(User {
@@ -25,28 +21,28 @@ pub(crate) fn to_user(row: users::Model) -> RepoResult<User> {
     })
 }
 
-/// Inserts a user of `ctx.org()` with its system roles and its audit row inside `txn`.
-pub(crate) async fn insert_user(
-    txn: &DatabaseTransaction,
-    ctx: &Ctx,
-    new: NewUser,
-    at: DateTime<Utc>,
-) -> RepoResult<User> {
+/// Inserts a user of the mutation's organization with its system roles and its audit row.
+pub(crate) async fn insert_user(m: &Mutation<'_>, new: NewUser) -> RepoResult<User> {
+    let org = m.ctx().org().as_uuid();
     let row = users::ActiveModel {
         id: Set(UserId::new().as_uuid()),
-        organization_id: Set(ctx.org().as_uuid()),
+        organization_id: Set(org),
         email: Set(new.email.as_str().to_owned()),
         display_name: Set(new.display_name.as_str().to_owned()),
         password_hash: Set(new.password_hash.as_str().to_owned()),
         active: Set(true),
-        created_at: Set(at),
-        updated_at: Set(at),
+        created_at: Set(m.at()),
+        updated_at: Set(m.at()),
     }
-    .insert(txn)
+    .insert(m.txn())
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            RepoError::Conflict(format!("a user with email {} already exists", new.email))
+            RepoError::taken(
+                "user",
+                "email",
+                format!("a user with email {} already exists", new.email),
+            )
         } else {
             db_err(e)
         }
@@ -62,32 +58,33 @@ pub(crate) async fn insert_user(
         .filter(roles::Column::IsSystem.eq(true))
         .filter(roles::Column::Code.is_in(codes.iter().copied()))
         .into_tuple()
-        .all(txn)
+        .all(m.txn())
         .await
         .map_err(db_err)?;
     if role_ids.len() != codes.len() {
-        return Err(RepoError::Internal(
-            "the system roles are missing: is the database migrated?".into(),
+        return Err(RepoError::internal(
+            "the system roles are missing: is the database migrated?",
         ));
     }
     if !role_ids.is_empty() {
         user_roles::Entity::insert_many(role_ids.into_iter().map(|role_id| {
             user_roles::ActiveModel {
-                organization_id: Set(ctx.org().as_uuid()),
+                organization_id: Set(org),
                 user_id: Set(user.id.as_uuid()),
                 role_id: Set(role_id),
-                created_at: Set(at),
+                created_at: Set(m.at()),
             }
         }))
-        .exec_without_returning(txn)
+        .exec_without_returning(m.txn())
         .await
         .map_err(db_err)?;
     }
-    let mut changes = audit::snapshot(&user);
+    let mut changes = snapshot(&user);
     if let Some(object) = changes.as_object_mut() {
         object.insert("roles".into(), serde_json::json!(codes));
     }
-    audit::record(txn, ctx, "user.create", "user", user.id, changes, at).await?;
+    m.audit::<users::Entity>(Verb::Create, user.id, changes)
+        .await?;
     Ok(user)
 }
 
@@ -95,28 +92,26 @@ pub(crate) async fn insert_user(
 impl UserRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
     async fn create_user(&self, ctx: &Ctx, new: NewUser) -> RepoResult<User> {
-        let txn = self.write().await?;
-        let user = insert_user(&txn, ctx, new, now()).await?;
-        commit(txn).await?;
-        Ok(user)
+        self.mutate(ctx, async |m| insert_user(m, new).await).await
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
     async fn get_user(&self, ctx: &Ctx, id: UserId) -> RepoResult<User> {
-        self.find_scoped::<users::Entity>(self.db(), ctx, id, Lock::None)
+        self.find_scoped::<users::Entity>(&self.db(), ctx, id, Lock::None)
             .await
             .and_then(to_user)
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
     async fn user_permissions(&self, ctx: &Ctx, id: UserId) -> RepoResult<Vec<Permission>> {
+        let db = self.db();
         let role_ids: Vec<uuid::Uuid> = user_roles::Entity::find()
             .select_only()
             .column(user_roles::Column::RoleId)
             .filter(user_roles::Column::OrganizationId.eq(ctx.org().as_uuid()))
             .filter(user_roles::Column::UserId.eq(id.as_uuid()))
             .into_tuple()
-            .all(self.db())
+            .all(&db)
             .await
             .map_err(db_err)?;
         if role_ids.is_empty() {
@@ -127,7 +122,7 @@ impl UserRepo for SeaStore {
             .column(role_permissions::Column::PermissionCode)
             .filter(role_permissions::Column::RoleId.is_in(role_ids))
             .into_tuple()
-            .all(self.db())
+            .all(&db)
             .await
             .map_err(db_err)?;
         // A code this build does not know (granted by a newer version) is skipped, not fatal.

@@ -1,0 +1,3 @@
+//! The tables of the agents aggregate.
+
+pub(crate) mod agents;

@@ -1,0 +1,9 @@
+//! Agents.
+
+mod agents;
+pub(crate) mod entity;
+
+crate::scoped::entities! {
+    tenanted: entity::agents::Entity => "agent";
+    audited:
+}

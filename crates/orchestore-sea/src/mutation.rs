@@ -1,0 +1,145 @@
+//! The one way a repository call writes: [`SeaStore::mutate`] opens the write transaction,
+//! runs the change, which records its typed audit action through [`Mutation::audit`], and
+//! commits — so the audit row lands with the change or not at all.
+
+use std::fmt::{self, Display};
+
+use chrono::{DateTime, Utc};
+use orchestore_repo::{Ctx, RepoResult};
+use sea_orm::{DatabaseTransaction, EntityTrait, Set};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::SeaStore;
+use crate::error::db_err;
+use crate::observability::entity::audit_logs;
+use crate::store::now;
+
+/// An entity whose changes are audited, under this name (`task`, `project`, …).
+pub(crate) trait Audited: EntityTrait {
+    const NAME: &'static str;
+}
+
+/// What a mutation did to its entity; the audit action is `<entity>.<verb>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verb {
+    Create,
+    Update,
+    Delete,
+    /// A status change: `<entity>.status.<to>`.
+    Status(&'static str),
+    /// Any other named operation, e.g. `rotate` or `revoke`.
+    Named(&'static str),
+}
+
+impl Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Create => f.write_str("create"),
+            Self::Update => f.write_str("update"),
+            Self::Delete => f.write_str("delete"),
+            Self::Status(to) => write!(f, "status.{to}"),
+            Self::Named(name) => f.write_str(name),
+        }
+    }
+}
+
+/// A write in progress: its transaction, who acts, and the one timestamp the change and its
+/// audit rows share.
+pub(crate) struct Mutation<'a> {
+    txn: DatabaseTransaction,
+    ctx: &'a Ctx,
+    at: DateTime<Utc>,
+}
+
+impl Mutation<'_> {
+    pub(crate) fn txn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    pub(crate) fn ctx(&self) -> &Ctx {
+        self.ctx
+    }
+
+    pub(crate) fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+
+    /// Appends the audit row of `verb` on entity `E` row `id`, in this transaction.
+    pub(crate) async fn audit<E: Audited>(
+        &self,
+        verb: Verb,
+        id: impl Display,
+        changes: Value,
+    ) -> RepoResult<()> {
+        self.audit_in(self.ctx, E::NAME, verb, id, changes).await
+    }
+
+    async fn audit_in(
+        &self,
+        ctx: &Ctx,
+        entity: &'static str,
+        verb: Verb,
+        id: impl Display,
+        changes: Value,
+    ) -> RepoResult<()> {
+        let row = audit_logs::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(ctx.org().as_uuid()),
+            actor: Set(ctx.actor().to_string()),
+            action: Set(format!("{entity}.{verb}")),
+            entity: Set(entity.to_owned()),
+            entity_id: Set(id.to_string()),
+            changes: Set(changes),
+            request_id: Set(ctx.request_id().map(str::to_owned)),
+            created_at: Set(self.at),
+        };
+        audit_logs::Entity::insert(row)
+            .exec_without_returning(&self.txn)
+            .await
+            .map(|_| ())
+            .map_err(db_err)
+    }
+}
+
+impl SeaStore {
+    /// Runs `change` in a write transaction and commits when it returns `Ok`; an `Err`
+    /// rolls everything back, audit rows included.
+    pub(crate) async fn mutate<T>(
+        &self,
+        ctx: &Ctx,
+        change: impl for<'m> AsyncFnOnce(&'m Mutation<'_>) -> RepoResult<T>,
+    ) -> RepoResult<T> {
+        let mutation = Mutation {
+            txn: self.write().await?,
+            ctx,
+            at: now(),
+        };
+        let value = change(&mutation).await?;
+        mutation.txn.commit().await.map_err(db_err)?;
+        Ok(value)
+    }
+}
+
+/// The fields that differ between two serializations of an entity, as
+/// `{"field": {"from": old, "to": new}}`; `updated_at` is left out.
+pub(crate) fn diff(before: &impl Serialize, after: &impl Serialize) -> Value {
+    let (Value::Object(before), Value::Object(after)) = (snapshot(before), snapshot(after)) else {
+        return Value::Object(Map::new());
+    };
+    let changed: Map<String, Value> = after
+        .into_iter()
+        .filter(|(key, new)| key != "updated_at" && before.get(key) != Some(new))
+        .map(|(key, new)| {
+            let old = before.get(&key).cloned().unwrap_or(Value::Null);
+            (key, json!({ "from": old, "to": new }))
+        })
+        .collect();
+    Value::Object(changed)
+}
+
+/// A snapshot of an entity for a `create` or `delete` row.
+pub(crate) fn snapshot(entity: &impl Serialize) -> Value {
+    serde_json::to_value(entity).unwrap_or(Value::Null)
+}

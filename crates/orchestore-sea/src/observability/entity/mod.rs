@@ -1,0 +1,3 @@
+//! The tables of the observability aggregate.
+
+pub(crate) mod audit_logs;

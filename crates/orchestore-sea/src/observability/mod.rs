@@ -1,0 +1,4 @@
+//! The audit log.
+
+mod audit_logs;
+pub(crate) mod entity;

@@ -1,0 +1,159 @@
+//! Tenant-scoped reads and deletes, and keyset pages: written once for every entity.
+
+use orchestore_repo::{Ctx, ListSort, PageRequest, RepoError, RepoResult};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use crate::SeaStore;
+use crate::error::db_err;
+use crate::mutation::Audited;
+
+/// An entity whose rows belong to one organization, found by a UUID id.
+pub(crate) trait Tenanted: Audited {
+    fn id_column() -> Self::Column;
+    fn organization_column() -> Self::Column;
+}
+
+/// Declares entities as audited under a name and, when they have `organization_id` and `id`
+/// columns, as tenanted.
+macro_rules! entities {
+    (tenanted: $($tenanted:path => $tname:literal),* $(,)?; audited: $($audited:path => $aname:literal),* $(,)?) => {
+        $(
+            impl $crate::mutation::Audited for $tenanted {
+                const NAME: &'static str = $tname;
+            }
+            impl $crate::scoped::Tenanted for $tenanted {
+                fn id_column() -> <Self as ::sea_orm::EntityTrait>::Column {
+                    <Self as ::sea_orm::EntityTrait>::Column::Id
+                }
+                fn organization_column() -> <Self as ::sea_orm::EntityTrait>::Column {
+                    <Self as ::sea_orm::EntityTrait>::Column::OrganizationId
+                }
+            }
+        )*
+        $(
+            impl $crate::mutation::Audited for $audited {
+                const NAME: &'static str = $aname;
+            }
+        )*
+    };
+}
+pub(crate) use entities;
+
+/// The rows of the context's organization: the start of every tenant query.
+pub(crate) fn scoped<E: Tenanted>(ctx: &Ctx) -> Select<E> {
+    E::find().filter(E::organization_column().eq(ctx.org().as_uuid()))
+}
+
+/// Whether a read inside a write transaction locks the row (PostgreSQL `FOR UPDATE`; SQLite's
+/// immediate transaction already holds the write lock).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lock {
+    None,
+    ForUpdate,
+}
+
+impl SeaStore {
+    /// Row `id` of the context's organization; another tenant's row is `NotFound` too.
+    pub(crate) async fn find_scoped<E: Tenanted>(
+        &self,
+        db: &impl ConnectionTrait,
+        ctx: &Ctx,
+        id: impl Into<Uuid> + std::fmt::Display + Copy,
+        lock: Lock,
+    ) -> RepoResult<E::Model> {
+        let mut query = scoped::<E>(ctx).filter(E::id_column().eq(id.into()));
+        if lock == Lock::ForUpdate && self.is_postgres() {
+            query = query.lock_exclusive();
+        }
+        query
+            .one(db)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| RepoError::not_found(E::NAME, id))
+    }
+}
+
+/// Deletes row `id` of the context's organization; `NotFound` when there is none.
+pub(crate) async fn delete_scoped<E: Tenanted>(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    id: impl Into<Uuid> + std::fmt::Display + Copy,
+) -> RepoResult<()> {
+    let result = E::delete_many()
+        .filter(E::organization_column().eq(ctx.org().as_uuid()))
+        .filter(E::id_column().eq(id.into()))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    if result.rows_affected == 0 {
+        return Err(RepoError::not_found(E::NAME, id));
+    }
+    Ok(())
+}
+
+/// How a list's sort maps onto columns: creation order is id order (UUIDv7), or a column
+/// ranked highest first with the id breaking ties, oldest first.
+pub(crate) enum Keyset<C> {
+    OldestFirst,
+    NewestFirst,
+    /// The integer column, highest first.
+    IntDesc(C),
+}
+
+/// Reads one page of `query` (already scoped and filtered) in `keyset` order: rows after
+/// the request's cursor, one more than the limit so that the page knows whether another
+/// follows.
+pub(crate) fn keyset_page<E: Tenanted, S: ListSort>(
+    query: Select<E>,
+    page: &PageRequest<S>,
+    keyset: Keyset<E::Column>,
+) -> RepoResult<Select<E>> {
+    let id = E::id_column();
+    let query = match (keyset, page.after()) {
+        (Keyset::OldestFirst, after) => {
+            let query = match after {
+                Some(cursor) => query.filter(id.gt(cursor.id())),
+                None => query,
+            };
+            query.order_by_asc(id)
+        }
+        (Keyset::NewestFirst, after) => {
+            let query = match after {
+                Some(cursor) => query.filter(id.lt(cursor.id())),
+                None => query,
+            };
+            query.order_by_desc(id)
+        }
+        (Keyset::IntDesc(column), after) => {
+            let query = match after {
+                Some(cursor) => {
+                    let rank = cursor.int_key()?;
+                    // `column <= rank` lets an (organization, column desc, id) index start at
+                    // the cursor instead of at the top.
+                    query.filter(column.lte(rank)).filter(
+                        Condition::any().add(column.lt(rank)).add(
+                            Condition::all()
+                                .add(column.eq(rank))
+                                .add(id.gt(cursor.id())),
+                        ),
+                    )
+                }
+                None => query,
+            };
+            query.order_by_desc(column).order_by_asc(id)
+        }
+    };
+    Ok(query.limit(u64::from(page.limit().get()) + 1))
+}
+
+/// Decodes a JSON array of strings stored by this crate.
+pub(crate) fn string_array(value: &serde_json::Value) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|item| item.as_str().map(str::to_owned))
+        .collect()
+}

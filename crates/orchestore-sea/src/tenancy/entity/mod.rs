@@ -1,0 +1,9 @@
+//! The tables of the tenancy aggregate.
+
+pub(crate) mod instance_settings;
+pub(crate) mod organizations;
+pub(crate) mod role_permissions;
+pub(crate) mod roles;
+pub(crate) mod sessions;
+pub(crate) mod user_roles;
+pub(crate) mod users;

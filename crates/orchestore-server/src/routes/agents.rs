@@ -1,0 +1,300 @@
+//! `/api/v1/agents`.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use orchestore_domain::{
+    AgentId, AgentKind, AgentPatch, AgentStatus, Capabilities, Metadata, ModelName, Name, NewAgent,
+    Permission, ProviderName, agent_capabilities,
+};
+use orchestore_repo::{AgentFilter, AgentSort, PageRequest};
+use serde::Deserialize;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        super::resource("/agents", "GET, POST")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        super::resource("/agents/{id}", "GET, PATCH, DELETE")
+            .route(web::get().to(get))
+            .route(web::patch().to(update))
+            .route(web::delete().to(delete)),
+    )
+    .service(super::resource("/agents/{id}/heartbeat", "POST").route(web::post().to(heartbeat)))
+    .service(super::resource("/agents/{id}/stats", "GET").route(web::get().to(stats)));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateAgentBody {
+    name: String,
+    /// `ai`, `human` or `bot`.
+    kind: String,
+    capabilities: Option<Vec<String>>,
+    /// `active` (the default), `inactive`, `busy` or `offline`.
+    status: Option<String>,
+    config: Option<serde_json::Value>,
+    model: Option<String>,
+    provider: Option<String>,
+}
+
+impl CreateAgentBody {
+    fn into_new_agent(self) -> Result<NewAgent, ApiError> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check(Name::parse("name", &self.name));
+        let kind = errors.check(self.kind.parse::<AgentKind>());
+        let capabilities = errors.check(
+            self.capabilities
+                .map_or(Ok(Capabilities::default()), |c| agent_capabilities(&c)),
+        );
+        let status = errors.check(
+            self.status
+                .map_or(Ok(AgentStatus::Active), |s| s.parse::<AgentStatus>()),
+        );
+        let config = errors.check(
+            self.config
+                .map_or(Ok(Metadata::default()), |c| Metadata::parse("config", c)),
+        );
+        let model = errors.check(self.model.as_deref().map(ModelName::parse).transpose());
+        let provider = errors.check(
+            self.provider
+                .as_deref()
+                .map(ProviderName::parse)
+                .transpose(),
+        );
+        let (
+            Some(name),
+            Some(kind),
+            Some(capabilities),
+            Some(status),
+            Some(config),
+            Some(model),
+            Some(provider),
+        ) = (name, kind, capabilities, status, config, model, provider)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok(NewAgent {
+            name,
+            kind,
+            capabilities,
+            status,
+            config,
+            model,
+            provider,
+        })
+    }
+}
+
+/// Absent fields stay as they are; `model: null` and `provider: null` clear them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PatchAgentBody {
+    #[serde(default)]
+    name: PatchField<String>,
+    #[serde(default)]
+    kind: PatchField<String>,
+    #[serde(default)]
+    capabilities: PatchField<Vec<String>>,
+    #[serde(default)]
+    status: PatchField<String>,
+    #[serde(default)]
+    config: PatchField<serde_json::Value>,
+    #[serde(default)]
+    model: PatchField<String>,
+    #[serde(default)]
+    provider: PatchField<String>,
+}
+
+impl PatchAgentBody {
+    fn into_patch(self) -> Result<AgentPatch, ApiError> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check(
+            self.name
+                .parse_required("name", |n| Name::parse("name", &n)),
+        );
+        let kind = errors.check(self.kind.parse_required("kind", |k| k.parse::<AgentKind>()));
+        let capabilities = errors.check(
+            self.capabilities
+                .parse_required("capabilities", |c| agent_capabilities(&c)),
+        );
+        let status = errors.check(
+            self.status
+                .parse_required("status", |s| s.parse::<AgentStatus>()),
+        );
+        let config = errors.check(
+            self.config
+                .parse_required("config", |c| Metadata::parse("config", c)),
+        );
+        let model = errors.check(self.model.parse_nullable(|m| ModelName::parse(&m)));
+        let provider = errors.check(self.provider.parse_nullable(|p| ProviderName::parse(&p)));
+        let (
+            Some(name),
+            Some(kind),
+            Some(capabilities),
+            Some(status),
+            Some(config),
+            Some(model),
+            Some(provider),
+        ) = (name, kind, capabilities, status, config, model, provider)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok(AgentPatch {
+            name,
+            kind,
+            capabilities,
+            status,
+            config,
+            model,
+            provider,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListAgentsQuery {
+    status: Option<String>,
+    kind: Option<String>,
+    /// Comma-separated: agents having every one of them.
+    capabilities: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+impl ListAgentsQuery {
+    fn into_filter_and_page(self) -> Result<(AgentFilter, PageRequest<AgentSort>), ApiError> {
+        let mut errors = FieldErrors::default();
+        let status = errors.check(self.status.map(|s| s.parse::<AgentStatus>()).transpose());
+        let kind = errors.check(self.kind.map(|k| k.parse::<AgentKind>()).transpose());
+        let capabilities = errors.check(self.capabilities.map_or(
+            Ok(Capabilities::default()),
+            |list| {
+                let names: Vec<&str> = list.split(',').map(str::trim).collect();
+                agent_capabilities(&names)
+            },
+        ));
+        let page = super::page_request(
+            &mut errors,
+            self.limit,
+            self.cursor.as_deref(),
+            self.sort.as_deref(),
+        );
+        let (Some(status), Some(kind), Some(capabilities), Some(page)) =
+            (status, kind, capabilities, page)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok((
+            AgentFilter {
+                status,
+                kind,
+                capabilities,
+            },
+            page,
+        ))
+    }
+}
+
+/// `POST /api/v1/agents` → 201 with `Location`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<CreateAgentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::AgentsWrite)?;
+    let agent = state
+        .store
+        .create_agent(ctx, body.into_new_agent()?)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/agents/{}", agent.id)))
+        .json(agent))
+}
+
+/// `GET /api/v1/agents?status=&kind=&capabilities=&limit=&cursor=&sort=`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<ListAgentsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::AgentsRead)?;
+    let (filter, page) = query.into_filter_and_page()?;
+    Ok(HttpResponse::Ok().json(state.store.list_agents(ctx, filter, page).await?))
+}
+
+/// `GET /api/v1/agents/{id}`.
+#[tracing::instrument(skip_all, fields(agent_id = %id))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<AgentId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::AgentsRead)?;
+    Ok(HttpResponse::Ok().json(state.store.get_agent(ctx, id.into_inner()).await?))
+}
+
+/// `PATCH /api/v1/agents/{id}`. An empty patch returns the agent unchanged.
+#[tracing::instrument(skip_all, fields(agent_id = %id))]
+pub(crate) async fn update(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<AgentId>,
+    ApiJson(body): ApiJson<PatchAgentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::AgentsWrite)?;
+    let patch = body.into_patch()?;
+    let agent = if patch.is_empty() {
+        state.store.get_agent(ctx, id.into_inner()).await?
+    } else {
+        state
+            .store
+            .update_agent(ctx, id.into_inner(), patch)
+            .await?
+    };
+    Ok(HttpResponse::Ok().json(agent))
+}
+
+/// `DELETE /api/v1/agents/{id}` → 204.
+#[tracing::instrument(skip_all, fields(agent_id = %id))]
+pub(crate) async fn delete(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<AgentId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::AgentsWrite)?;
+    state.store.delete_agent(ctx, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/v1/agents/{id}/heartbeat` → the agent, with `last_heartbeat_at` now.
+#[tracing::instrument(skip_all, fields(agent_id = %id))]
+pub(crate) async fn heartbeat(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<AgentId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::AgentsHeartbeat)?;
+    Ok(HttpResponse::Ok().json(state.store.record_heartbeat(ctx, id.into_inner()).await?))
+}
+
+/// `GET /api/v1/agents/{id}/stats`: counters, mean task time and success rate.
+#[tracing::instrument(skip_all, fields(agent_id = %id))]
+pub(crate) async fn stats(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<AgentId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::AgentsRead)?;
+    Ok(HttpResponse::Ok().json(state.store.agent_stats(ctx, id.into_inner()).await?))
+}

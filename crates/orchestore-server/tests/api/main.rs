@@ -1,0 +1,79 @@
+//! The HTTP API, tested as a client uses it: a server on port 0 over a database each test
+//! owns, on SQLite and on PostgreSQL. One file per resource; `helpers` has what they share.
+
+mod agents;
+mod auth;
+mod health;
+mod helpers;
+mod problems;
+mod projects;
+mod tasks;
+
+/// Runs each case once per backend: `sqlite::<resource>::<case>` and
+/// `postgres::<resource>::<case>`.
+macro_rules! on_every_backend {
+    ($($resource:ident { $($case:ident),* $(,)? })*) => {
+        mod sqlite {
+            $(mod $resource {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        let db = orchestore_testkit::TestDb::sqlite().await;
+                        let app = crate::helpers::spawn(db).await;
+                        crate::$resource::$case(&app).await;
+                    }
+                )*
+            })*
+        }
+
+        mod postgres {
+            $(mod $resource {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        let Some(db) = orchestore_testkit::TestDb::postgres().await else {
+                            return;
+                        };
+                        let app = crate::helpers::spawn(db).await;
+                        crate::$resource::$case(&app).await;
+                    }
+                )*
+            })*
+        }
+    };
+}
+
+on_every_backend! {
+    auth {
+        login_issues_tokens_and_refuses_bad_credentials_alike,
+        routes_need_a_valid_bearer_token,
+        refresh_rotates_and_logout_revokes,
+        missing_permission_is_forbidden,
+        replicas_share_the_generated_jwt_key,
+    }
+    projects {
+        project_crud,
+        duplicate_project_name_conflicts,
+        another_organization_is_not_found,
+    }
+    tasks {
+        nul_characters_are_refused_on_every_backend,
+        tasks_list_by_priority_and_empty_parameters_are_absent,
+        task_pages_neither_skip_nor_repeat,
+        tasks_filter_by_status_and_project,
+        task_patch_follows_the_state_machine,
+    }
+    agents {
+        agent_lifecycle,
+        agent_input_is_checked,
+    }
+    problems {
+        malformed_requests_are_problems,
+        invalid_fields_are_all_reported_and_nothing_is_written,
+        list_parameters_are_checked,
+    }
+    health {
+        health_reports_and_recovers,
+        request_ids_are_echoed,
+    }
+}

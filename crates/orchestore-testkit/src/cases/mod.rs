@@ -1,0 +1,151 @@
+//! The contract suite: what every [`Store`] must do, as plain generic async functions, one
+//! module per aggregate.
+//!
+//! Each case takes a freshly migrated store that it owns. [`contract_suite!`] expands every
+//! case into `sqlite::<aggregate>::<case>`, `postgres::<aggregate>::<case>` and
+//! `dyn_store::<aggregate>::<case>` tests.
+//!
+//! [`contract_suite!`]: crate::contract_suite
+
+pub mod agents;
+pub mod observability;
+pub mod store;
+pub mod tenancy;
+pub mod work;
+
+use orchestore_domain::{
+    Email, Name, NewTask, NewUser, Password, PasswordHash, ProjectId, SystemRole, Title,
+};
+use orchestore_repo::RepoError;
+
+use crate::TEST_BCRYPT_COST;
+
+/// Expands the contract cases into tests for SQLite, PostgreSQL and `Arc<dyn Store>`. A new
+/// case is a `pub async fn` in its aggregate's module, named in this list.
+#[macro_export]
+macro_rules! contract_suite {
+    () => {
+        $crate::contract_suite!(@cases
+            tenancy {
+                organization_is_created_once_per_slug,
+                organization_and_owner_are_created_together,
+                users_have_unique_emails_and_role_permissions,
+                emails_are_unique_per_organization_and_private,
+                login_checks_the_password,
+                sessions_rotate_and_revoke,
+                instance_setting_keeps_the_first_value,
+            }
+            work {
+                project_crud_is_scoped_to_the_organization,
+                project_names_are_unique_per_organization,
+                task_crud_and_filters,
+                task_status_follows_the_state_machine,
+                task_pages_are_stable_under_inserts,
+                tasks_sort_by_priority_highest_first,
+                task_needs_a_project_of_the_same_organization,
+                deleting_a_project_deletes_its_tasks,
+            }
+            agents {
+                agent_crud_is_scoped_to_the_organization,
+                agent_names_are_unique_per_organization,
+                agents_are_found_by_capability_status_and_kind,
+                heartbeats_bring_an_agent_back_and_stats_follow,
+            }
+            observability {
+                mutations_write_audit_rows_in_their_transaction,
+            }
+            store {
+                health_reports_backend_and_migrations,
+                transactions_commit_or_roll_back_everything,
+                a_refused_call_leaves_the_transaction_usable,
+            }
+        );
+    };
+    (@cases $($aggregate:ident { $($case:ident),* $(,)? })*) => {
+        mod sqlite {
+            $(mod $aggregate {
+                $(
+                    #[tokio::test]
+                    async fn $case() {
+                        let db = $crate::TestDb::sqlite().await;
+                        $crate::cases::$aggregate::$case(db.store()).await;
+                    }
+                )*
+            })*
+        }
+
+        mod postgres {
+            $(mod $aggregate {
+                $(
+                    #[tokio::test]
+                    async fn $case() {
+                        let Some(db) = $crate::TestDb::postgres().await else {
+                            return;
+                        };
+                        $crate::cases::$aggregate::$case(db.store()).await;
+                    }
+                )*
+            })*
+        }
+
+        mod dyn_store {
+            $(mod $aggregate {
+                $(
+                    #[tokio::test]
+                    async fn $case() {
+                        let db = $crate::TestDb::sqlite().await;
+                        let store: ::std::sync::Arc<dyn ::orchestore_repo::Store> =
+                            ::std::sync::Arc::new(db.store().clone());
+                        $crate::cases::$aggregate::$case(store.as_ref()).await;
+                    }
+                )*
+            })*
+        }
+    };
+}
+
+pub(crate) const PASSWORD: &str = "correct horse battery";
+
+pub(crate) fn title(text: &str) -> Title {
+    Title::parse(text).expect("test title")
+}
+
+pub(crate) fn task(project: ProjectId, text: &str) -> NewTask {
+    NewTask::titled(project, title(text))
+}
+
+pub(crate) fn new_user(email: &str, roles: Vec<SystemRole>) -> NewUser {
+    let password = Password::parse(PASSWORD).expect("test password");
+    NewUser {
+        email: Email::parse(email).expect("test email"),
+        display_name: Name::parse("display_name", "Someone").expect("test name"),
+        password_hash: PasswordHash::hash(&password, TEST_BCRYPT_COST).expect("hash"),
+        roles,
+    }
+}
+
+pub(crate) fn assert_not_found<T: std::fmt::Debug>(result: Result<T, RepoError>, entity: &str) {
+    match result {
+        Err(RepoError::NotFound { entity: found, .. }) => assert_eq!(found, entity),
+        other => panic!("expected {entity} not found, got {other:?}"),
+    }
+}
+
+/// Asserts a conflict on `field` (a taken unique value), or on the row itself when `None`.
+pub(crate) fn assert_conflict<T: std::fmt::Debug>(
+    result: Result<T, RepoError>,
+    field: Option<&str>,
+) {
+    match result {
+        Err(RepoError::Conflict { field: found, .. }) => assert_eq!(found, field),
+        other => panic!("expected a conflict on {field:?}, got {other:?}"),
+    }
+}
+
+/// Asserts a reference error: input `field` names a row this organization does not have.
+pub(crate) fn assert_reference<T: std::fmt::Debug>(result: Result<T, RepoError>, field: &str) {
+    match result {
+        Err(RepoError::Reference { field: found, .. }) => assert_eq!(found, field),
+        other => panic!("expected a reference error on {field}, got {other:?}"),
+    }
+}
