@@ -2,13 +2,15 @@
 //!
 //! Migrations are append-only and self-contained (no entity imports), each reversible and
 //! portable across SQLite and PostgreSQL. Every tenant-owned table carries `organization_id`
-//! and its hot indexes lead with it.
+//! first in its primary key, in each of its unique keys and in each foreign key to another
+//! tenant-owned table, and its hot indexes lead with it.
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_tenancy;
 mod m20261126_000002_projects_tasks;
 mod m20261126_000003_audit_logs;
+mod m20261127_000004_tenant_keys;
 
 pub struct Migrator;
 
@@ -19,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_tenancy::Migration),
             Box::new(m20261126_000002_projects_tasks::Migration),
             Box::new(m20261126_000003_audit_logs::Migration),
+            Box::new(m20261127_000004_tenant_keys::Migration),
         ]
     }
 }

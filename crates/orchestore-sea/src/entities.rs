@@ -141,6 +141,8 @@ pub(crate) mod projects {
         pub id: Uuid,
         pub organization_id: Uuid,
         pub name: String,
+        /// The name as it is unique in its organization (see `repos::projects::name_key`).
+        pub name_key: String,
         #[sea_orm(column_type = "Text")]
         pub description: String,
         pub repository_url: Option<String>,

@@ -35,6 +35,14 @@ pub(crate) fn to_project(row: projects::Model) -> RepoResult<Project> {
 /// How many of a deleted project's task ids its audit row lists.
 const AUDITED_TASK_IDS: u64 = 1000;
 
+/// The key under which a project name is unique in its organization: NFKC, then lowercase,
+/// exactly as the tenant-keys migration backfilled it. Stand-in until the domain crate has
+/// `Name::key()`, which computes the same.
+fn name_key(name: &Name) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.as_str().nfkc().collect::<String>().to_lowercase()
+}
+
 fn name_taken(name: &Name) -> RepoError {
     RepoError::Conflict(format!("a project named {name:?} already exists"))
 }
@@ -49,6 +57,7 @@ impl ProjectRepo for SeaStore {
             id: Set(ProjectId::new().as_uuid()),
             organization_id: Set(ctx.org().as_uuid()),
             name: Set(new.name.as_str().to_owned()),
+            name_key: Set(name_key(&new.name)),
             description: Set(new.description.as_str().to_owned()),
             repository_url: Set(new.repository_url.clone()),
             tags: Set(serde_json::json!(new.tags.to_strings())),
@@ -121,6 +130,7 @@ impl ProjectRepo for SeaStore {
         let mut update = row.into_active_model();
         if let Some(name) = &patch.name {
             update.name = Set(name.as_str().to_owned());
+            update.name_key = Set(name_key(name));
         }
         if let Some(description) = patch.description {
             update.description = Set(description.into_string());
