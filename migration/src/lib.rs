@@ -3,9 +3,11 @@
 //! Migrations are append-only and self-contained (no entity imports), each reversible and
 //! portable across SQLite and PostgreSQL. Every tenant-owned table carries `organization_id`
 //! first in its primary key, in each of its unique keys and in each foreign key to another
-//! tenant-owned table, and its hot indexes lead with it.
+//! tenant-owned table, and its hot indexes lead with it (see [`distribution`]).
 
 pub use sea_orm_migration::prelude::*;
+
+pub mod distribution;
 
 mod m20261126_000001_tenancy;
 mod m20261126_000002_projects_tasks;
