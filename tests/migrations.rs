@@ -1,15 +1,22 @@
 //! Migration round trip on every backend: up → down (one step at a time) → up, and every
-//! entity decodes on the freshly migrated database.
+//! entity decodes on the freshly migrated database. Then the tenant-keys migration: rows
+//! survive it both ways, and `down` restores exactly the earlier schema.
 
 use chrono::{Duration, Utc};
-use orchestore_domain::{NewTask, Title};
+use migration::Migrator;
+use orchestore_domain::{NewTask, OrganizationId, ProjectId, Title, UserId};
 use orchestore_repo::{
-    AuditRepo, AuthRepo, OrganizationRepo, PageRequest, ProjectRepo, Store, TaskFilter, TaskRepo,
-    UserRepo,
+    Actor, AuditRepo, AuthRepo, Ctx, OrganizationRepo, PageRequest, ProjectRepo, Store, TaskFilter,
+    TaskRepo, UserRepo,
 };
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TestDb};
-use sea_orm_migration::MigratorTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, Value};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+};
+use sea_orm_migration::{MigratorTrait, SchemaManager};
+use uuid::Uuid;
 
 const TABLES: [&str; 11] = [
     "organizations",
@@ -173,4 +180,529 @@ async fn postgres_round_trip() {
         return;
     };
     round_trip(db.store()).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenant keys (m20261127_000004): rows survive the rebuild both ways, `down` restores exactly
+// the earlier schema, and refuses rows the earlier global keys would not hold.
+
+/// The number of migrations before the tenant keys.
+const BEFORE_TENANT_KEYS: u32 = 3;
+
+/// A project name whose key differs from it by composition (e + combining acute, U + combining
+/// diaeresis) and by case.
+const DECOMPOSED_NAME: &str = "Cafe\u{301} U\u{308}ni\u{308}code";
+const DECOMPOSED_KEY: &str = "café ünïcode";
+/// Fullwidth letters, which NFKC folds to ASCII.
+const FULLWIDTH_NAME: &str = "\u{FF21}\u{FF30}\u{FF2F}\u{FF2C}\u{FF2C}\u{FF2F}";
+const FULLWIDTH_KEY: &str = "apollo";
+
+/// One database owned by a test, opened directly (no store) so that it can be migrated step
+/// by step. The `TestDb` (PostgreSQL) or temporary directory (SQLite) keeps it alive.
+struct Raw {
+    db: DatabaseConnection,
+    url: String,
+    _keep: Keep,
+}
+
+#[allow(dead_code)]
+enum Keep {
+    Dir(tempfile::TempDir),
+    Pg(TestDb),
+}
+
+async fn sqlite_raw() -> Raw {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("tenant-keys.db").display()
+    );
+    let mut options = ConnectOptions::new(&url);
+    options
+        .max_connections(1)
+        .map_sqlx_sqlite_opts(|opts| opts.foreign_keys(true));
+    let db = Database::connect(options).await.expect("open sqlite");
+    Raw {
+        db,
+        url,
+        _keep: Keep::Dir(dir),
+    }
+}
+
+async fn postgres_raw() -> Option<Raw> {
+    let test_db = TestDb::postgres_unmigrated().await?;
+    let url = test_db.url().to_owned();
+    let db = Database::connect(&url).await.expect("open postgres");
+    Some(Raw {
+        db,
+        url,
+        _keep: Keep::Pg(test_db),
+    })
+}
+
+async fn insert(db: &DatabaseConnection, table: &str, row: Vec<(&str, Value)>) {
+    let (columns, values): (Vec<_>, Vec<_>) = row.into_iter().unzip();
+    let statement = Query::insert()
+        .into_table(Alias::new(table))
+        .columns(columns.into_iter().map(Alias::new))
+        .values_panic(values.into_iter().map(Into::into))
+        .to_owned();
+    db.execute(&statement)
+        .await
+        .unwrap_or_else(|e| panic!("insert into {table}: {e}"));
+}
+
+async fn count(db: &DatabaseConnection, table: &str) -> i64 {
+    let statement = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from(Alias::new(table))
+        .to_owned();
+    db.query_one(&statement)
+        .await
+        .expect("count")
+        .expect("a row")
+        .try_get("", "n")
+        .expect("n")
+}
+
+async fn owner_role(db: &DatabaseConnection) -> Uuid {
+    let statement = Query::select()
+        .column(Alias::new("id"))
+        .from(Alias::new("roles"))
+        .and_where(Expr::col(Alias::new("code")).eq("owner"))
+        .to_owned();
+    db.query_one(&statement)
+        .await
+        .expect("owner role")
+        .expect("a row")
+        .try_get("", "id")
+        .expect("id")
+}
+
+/// What the test wrote at the earlier schema, to find again.
+struct Written {
+    org: Uuid,
+    user: Uuid,
+    role: Uuid,
+    session: Uuid,
+    decomposed: Uuid,
+    fullwidth: Uuid,
+    task: Uuid,
+    audit: Uuid,
+}
+
+async fn write_rows_before_tenant_keys(db: &DatabaseConnection) -> Written {
+    let now = Utc::now();
+    let json = |v: serde_json::Value| Value::from(v);
+    let org = Uuid::now_v7();
+    let written = Written {
+        org,
+        user: Uuid::now_v7(),
+        role: owner_role(db).await,
+        session: Uuid::now_v7(),
+        decomposed: Uuid::now_v7(),
+        fullwidth: Uuid::now_v7(),
+        task: Uuid::now_v7(),
+        audit: Uuid::now_v7(),
+    };
+    insert(
+        db,
+        "organizations",
+        vec![
+            ("id", org.into()),
+            ("slug", "acme".into()),
+            ("name", "Acme".into()),
+            ("settings", json(serde_json::json!({}))),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "users",
+        vec![
+            ("id", written.user.into()),
+            ("organization_id", org.into()),
+            ("email", "owner@acme.test".into()),
+            ("display_name", "Owner".into()),
+            ("password_hash", "x".repeat(60).into()),
+            ("active", true.into()),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "user_roles",
+        vec![
+            ("organization_id", org.into()),
+            ("user_id", written.user.into()),
+            ("role_id", written.role.into()),
+            ("created_at", now.into()),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "sessions",
+        vec![
+            ("id", written.session.into()),
+            ("organization_id", org.into()),
+            ("user_id", written.user.into()),
+            ("refresh_token_hash", "hash-1".into()),
+            ("expires_at", (now + Duration::days(1)).into()),
+            ("revoked_at", Option::<chrono::DateTime<Utc>>::None.into()),
+            ("created_at", now.into()),
+        ],
+    )
+    .await;
+    for (id, name) in [
+        (written.decomposed, DECOMPOSED_NAME),
+        (written.fullwidth, FULLWIDTH_NAME),
+    ] {
+        insert(
+            db,
+            "projects",
+            vec![
+                ("id", id.into()),
+                ("organization_id", org.into()),
+                ("name", name.into()),
+                ("description", "".into()),
+                ("repository_url", Option::<String>::None.into()),
+                ("tags", json(serde_json::json!(["x"]))),
+                ("settings", json(serde_json::json!({}))),
+                ("created_at", now.into()),
+                ("updated_at", now.into()),
+            ],
+        )
+        .await;
+    }
+    insert(
+        db,
+        "tasks",
+        vec![
+            ("id", written.task.into()),
+            ("organization_id", org.into()),
+            ("project_id", written.decomposed.into()),
+            ("title", "survive the migration".into()),
+            ("description", "".into()),
+            ("status", "queued".into()),
+            ("priority", 3.into()),
+            ("payload", json(serde_json::json!({"k": 1}))),
+            ("required_capabilities", json(serde_json::json!([]))),
+            ("metadata", json(serde_json::json!({}))),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "audit_logs",
+        vec![
+            ("id", written.audit.into()),
+            ("organization_id", org.into()),
+            ("actor", format!("user:{}", written.user).into()),
+            ("action", "project.create".into()),
+            ("entity", "project".into()),
+            ("entity_id", written.decomposed.to_string().into()),
+            ("changes", json(serde_json::json!({}))),
+            ("request_id", Option::<String>::None.into()),
+            ("created_at", now.into()),
+        ],
+    )
+    .await;
+    written
+}
+
+/// The ids each table holds, sorted.
+async fn ids(db: &DatabaseConnection, table: &str, column: &str) -> Vec<Uuid> {
+    let statement = Query::select()
+        .column(Alias::new(column))
+        .from(Alias::new(table))
+        .to_owned();
+    let mut ids: Vec<Uuid> = db
+        .query_all(&statement)
+        .await
+        .expect("select ids")
+        .iter()
+        .map(|row| row.try_get("", column).expect("uuid"))
+        .collect();
+    ids.sort();
+    ids
+}
+
+async fn assert_rows_are_there(db: &DatabaseConnection, written: &Written) {
+    assert_eq!(ids(db, "organizations", "id").await, vec![written.org]);
+    assert_eq!(ids(db, "users", "id").await, vec![written.user]);
+    assert_eq!(ids(db, "user_roles", "role_id").await, vec![written.role]);
+    assert_eq!(ids(db, "user_roles", "user_id").await, vec![written.user]);
+    assert_eq!(ids(db, "sessions", "id").await, vec![written.session]);
+    let mut projects = vec![written.decomposed, written.fullwidth];
+    projects.sort();
+    assert_eq!(ids(db, "projects", "id").await, projects);
+    assert_eq!(ids(db, "tasks", "id").await, vec![written.task]);
+    assert_eq!(ids(db, "audit_logs", "id").await, vec![written.audit]);
+    // Every user row's organization is still its own.
+    assert_eq!(
+        ids(db, "sessions", "organization_id").await,
+        vec![written.org]
+    );
+    assert_eq!(
+        ids(db, "tasks", "project_id").await,
+        vec![written.decomposed]
+    );
+}
+
+async fn name_keys(db: &DatabaseConnection) -> Vec<(String, String)> {
+    let statement: SelectStatement = Query::select()
+        .columns([Alias::new("name"), Alias::new("name_key")])
+        .from(Alias::new("projects"))
+        .order_by(Alias::new("name_key"), sea_orm::Order::Asc)
+        .to_owned();
+    db.query_all(&statement)
+        .await
+        .expect("name keys")
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("", "name").expect("name"),
+                row.try_get("", "name_key").expect("name_key"),
+            )
+        })
+        .collect()
+}
+
+async fn rows_survive_the_tenant_keys(raw: Raw) {
+    let db = &raw.db;
+    Migrator::up(db, Some(BEFORE_TENANT_KEYS))
+        .await
+        .expect("up to 3");
+    let written = write_rows_before_tenant_keys(db).await;
+
+    Migrator::up(db, None).await.expect("up");
+    assert_rows_are_there(db, &written).await;
+    assert_eq!(
+        name_keys(db).await,
+        vec![
+            (FULLWIDTH_NAME.to_owned(), FULLWIDTH_KEY.to_owned()),
+            (DECOMPOSED_NAME.to_owned(), DECOMPOSED_KEY.to_owned()),
+        ]
+    );
+    // The store reads the copied rows (ids, JSON, timestamps decode).
+    let store = SeaStore::connect(&orchestore_sea::DbConfig::new(&raw.url))
+        .await
+        .expect("store");
+    let ctx = Ctx::new(
+        OrganizationId::from_uuid(written.org),
+        Actor::User(UserId::from_uuid(written.user)),
+    );
+    let user = store
+        .get_user(&ctx, UserId::from_uuid(written.user))
+        .await
+        .expect("user");
+    assert_eq!(user.email.as_str(), "owner@acme.test");
+    let project = store
+        .get_project(&ctx, ProjectId::from_uuid(written.decomposed))
+        .await
+        .expect("project");
+    assert_eq!(project.name.as_str(), DECOMPOSED_NAME);
+    let tasks = store
+        .list_tasks(&ctx, TaskFilter::default(), PageRequest::default())
+        .await
+        .expect("tasks");
+    assert_eq!(tasks.items.len(), 1);
+    assert!(
+        !store
+            .user_permissions(&ctx, UserId::from_uuid(written.user))
+            .await
+            .expect("permissions")
+            .is_empty()
+    );
+    let grant = store
+        .rotate_session("hash-1", "hash-2", Utc::now() + Duration::days(1))
+        .await
+        .expect("rotate the copied session");
+    assert_eq!(grant.user, user);
+    drop(store);
+
+    Migrator::down(db, Some(1)).await.expect("down one step");
+    assert!(
+        !SchemaManager::new(db)
+            .has_column("projects", "name_key")
+            .await
+            .expect("has_column")
+    );
+    assert_eq!(count(db, "sessions").await, 2, "the rotated session too");
+    assert_eq!(
+        count(db, "audit_logs").await,
+        2,
+        "the rotation's audit row too"
+    );
+    assert_eq!(count(db, "projects").await, 2);
+    assert_eq!(ids(db, "users", "id").await, vec![written.user]);
+    assert_eq!(ids(db, "tasks", "id").await, vec![written.task]);
+    assert_eq!(ids(db, "user_roles", "role_id").await, vec![written.role]);
+    raw.db.close().await.ok();
+}
+
+/// A description of the schema, one line per column, constraint and index, in a stable order.
+async fn schema(db: &DatabaseConnection) -> Vec<String> {
+    let queries: &[&str] = match db.get_database_backend() {
+        DbBackend::Sqlite => &[
+            r#"SELECT m.name || ' column ' || p.cid || ' ' || p.name || ' ' || p.type || ' notnull='
+                 || p."notnull" || ' default=' || coalesce(p.dflt_value, '-') || ' pk=' || p.pk AS line
+               FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table'"#,
+            // Automatic index names number the constraints: compare their columns instead.
+            r#"SELECT m.name || ' index '
+                 || CASE WHEN l.name LIKE 'sqlite_autoindex_%' THEN '(auto)' ELSE l.name END
+                 || ' unique=' || l."unique" || ' origin=' || l.origin || ' partial=' || l.partial
+                 || ' (' || (SELECT group_concat(x.name || CASE WHEN x."desc" THEN ' desc' ELSE '' END,
+                                                 ', ' ORDER BY x.seqno)
+                            FROM pragma_index_xinfo(l.name) x WHERE x.key = 1) || ')' AS line
+               FROM sqlite_master m, pragma_index_list(m.name) l WHERE m.type = 'table'"#,
+            r#"SELECT m.name || ' foreign key (' || group_concat(f."from", ', ' ORDER BY f.seq)
+                 || ') -> ' || f."table" || ' (' || group_concat(f."to", ', ' ORDER BY f.seq)
+                 || ') on delete ' || f.on_delete || ' on update ' || f.on_update AS line
+               FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table'
+               GROUP BY m.name, f.id"#,
+        ],
+        _ => &[
+            r#"SELECT concat_ws(' ', table_name, 'column', ordinal_position, column_name, data_type,
+                 character_maximum_length, is_nullable, column_default) AS line
+               FROM information_schema.columns WHERE table_schema = current_schema()"#,
+            r#"SELECT concat_ws(' ', c.relname, 'constraint', con.conname, pg_get_constraintdef(con.oid)) AS line
+               FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"#,
+            r#"SELECT concat_ws(' ', tablename, 'index', indexname, indexdef) AS line
+               FROM pg_indexes WHERE schemaname = current_schema()"#,
+        ],
+    };
+    let backend = db.get_database_backend();
+    let mut lines = Vec::new();
+    for sql in queries {
+        for row in db
+            .query_all_raw(Statement::from_string(backend, *sql))
+            .await
+            .expect("describe the schema")
+        {
+            lines.push(row.try_get::<String>("", "line").expect("line"));
+        }
+    }
+    lines.sort();
+    lines
+}
+
+async fn down_restores_the_earlier_schema(raw: Raw) {
+    let db = &raw.db;
+    Migrator::up(db, Some(BEFORE_TENANT_KEYS))
+        .await
+        .expect("up to 3");
+    let earlier = schema(db).await;
+    Migrator::up(db, None).await.expect("up");
+    let tenant = schema(db).await;
+    assert_ne!(earlier, tenant);
+    assert!(
+        !tenant.iter().any(|line| line.contains("_new")),
+        "a name of the staging tables is left: {tenant:#?}"
+    );
+
+    Migrator::down(db, Some(1)).await.expect("down");
+    assert_eq!(schema(db).await, earlier);
+    Migrator::up(db, None).await.expect("up again");
+    assert_eq!(schema(db).await, tenant);
+    raw.db.close().await.ok();
+}
+
+async fn down_refuses_an_email_in_two_organizations(raw: Raw) {
+    let db = &raw.db;
+    Migrator::up(db, None).await.expect("up");
+    let now = Utc::now();
+    for slug in ["acme", "beta"] {
+        let org = Uuid::now_v7();
+        insert(
+            db,
+            "organizations",
+            vec![
+                ("id", org.into()),
+                ("slug", slug.into()),
+                ("name", slug.into()),
+                ("settings", Value::from(serde_json::json!({}))),
+                ("created_at", now.into()),
+                ("updated_at", now.into()),
+            ],
+        )
+        .await;
+        insert(
+            db,
+            "users",
+            vec![
+                ("id", Uuid::now_v7().into()),
+                ("organization_id", org.into()),
+                ("email", "same@example.test".into()),
+                ("display_name", "Same".into()),
+                ("password_hash", "x".repeat(60).into()),
+                ("active", true.into()),
+                ("created_at", now.into()),
+                ("updated_at", now.into()),
+            ],
+        )
+        .await;
+    }
+    let before = schema(db).await;
+
+    let refused = Migrator::down(db, Some(1))
+        .await
+        .expect_err("the earlier schema holds one user per email");
+    let message = refused.to_string();
+    assert!(
+        message.contains("users(email)") && message.contains("more than once"),
+        "{message}"
+    );
+    assert_eq!(schema(db).await, before, "nothing changed");
+    assert_eq!(count(db, "users").await, 2);
+    let applied = Migrator::get_applied_migrations(db).await.expect("applied");
+    assert_eq!(applied.len(), Migrator::migrations().len());
+    raw.db.close().await.ok();
+}
+
+#[tokio::test]
+async fn sqlite_rows_survive_the_tenant_keys() {
+    rows_survive_the_tenant_keys(sqlite_raw().await).await;
+}
+
+#[tokio::test]
+async fn postgres_rows_survive_the_tenant_keys() {
+    let Some(raw) = postgres_raw().await else {
+        return;
+    };
+    rows_survive_the_tenant_keys(raw).await;
+}
+
+#[tokio::test]
+async fn sqlite_down_restores_the_earlier_schema() {
+    down_restores_the_earlier_schema(sqlite_raw().await).await;
+}
+
+#[tokio::test]
+async fn postgres_down_restores_the_earlier_schema() {
+    let Some(raw) = postgres_raw().await else {
+        return;
+    };
+    down_restores_the_earlier_schema(raw).await;
+}
+
+#[tokio::test]
+async fn sqlite_down_refuses_an_email_in_two_organizations() {
+    down_refuses_an_email_in_two_organizations(sqlite_raw().await).await;
+}
+
+#[tokio::test]
+async fn postgres_down_refuses_an_email_in_two_organizations() {
+    let Some(raw) = postgres_raw().await else {
+        return;
+    };
+    down_refuses_an_email_in_two_organizations(raw).await;
 }

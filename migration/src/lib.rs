@@ -2,13 +2,17 @@
 //!
 //! Migrations are append-only and self-contained (no entity imports), each reversible and
 //! portable across SQLite and PostgreSQL. Every tenant-owned table carries `organization_id`
-//! and its hot indexes lead with it.
+//! first in its primary key, in each of its unique keys and in each foreign key to another
+//! tenant-owned table, and its hot indexes lead with it (see [`distribution`]).
 
 pub use sea_orm_migration::prelude::*;
+
+pub mod distribution;
 
 mod m20261126_000001_tenancy;
 mod m20261126_000002_projects_tasks;
 mod m20261126_000003_audit_logs;
+mod m20261127_000004_tenant_keys;
 
 pub struct Migrator;
 
@@ -19,53 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_tenancy::Migration),
             Box::new(m20261126_000002_projects_tasks::Migration),
             Box::new(m20261126_000003_audit_logs::Migration),
+            Box::new(m20261127_000004_tenant_keys::Migration),
         ]
     }
 }
-
-/// The system roles and the permission codes each is granted, as seeded by the first
-/// migration. Kept here, not in the domain crate, so that the migration stays self-contained.
-pub const SYSTEM_ROLE_PERMISSIONS: [(&str, &[&str]); 5] = [
-    (
-        "owner",
-        &[
-            "organizations:read",
-            "organizations:write",
-            "users:read",
-            "users:write",
-            "projects:read",
-            "projects:write",
-            "tasks:read",
-            "tasks:write",
-            "audit:read",
-        ],
-    ),
-    (
-        "admin",
-        &[
-            "organizations:read",
-            "users:read",
-            "users:write",
-            "projects:read",
-            "projects:write",
-            "tasks:read",
-            "tasks:write",
-            "audit:read",
-        ],
-    ),
-    (
-        "developer",
-        &[
-            "organizations:read",
-            "projects:read",
-            "projects:write",
-            "tasks:read",
-            "tasks:write",
-        ],
-    ),
-    (
-        "viewer",
-        &["organizations:read", "projects:read", "tasks:read"],
-    ),
-    ("agent", &["projects:read", "tasks:read", "tasks:write"]),
-];

@@ -1,0 +1,53 @@
+//! How the schema distributes on Citus by `organization_id`: which tables are reference tables
+//! (small, copied to every node) and which are distributed (sharded by organization, all
+//! colocated). `docs/distribution.md` shows [`citus_sql`]'s output, and the `tenant_keys` test
+//! checks the live schema against these lists, so a new table cannot be forgotten.
+//!
+//! No migration reads this module: it describes the current schema, not a shipped one.
+
+/// The tables every node holds whole, in the order they are declared. `roles` is one because
+/// the system roles (with no organization) are shared by every organization.
+pub const REFERENCE_TABLES: [&str; 6] = [
+    "organizations",
+    "permissions",
+    "roles",
+    "role_permissions",
+    "instance_settings",
+    "seaql_migrations",
+];
+
+/// The tables sharded by `organization_id`, parents before children, all colocated with the
+/// first.
+pub const DISTRIBUTED_TABLES: [&str; 6] = [
+    "users",
+    "user_roles",
+    "sessions",
+    "projects",
+    "tasks",
+    "audit_logs",
+];
+
+/// The distribution column of every distributed table.
+pub const DISTRIBUTION_COLUMN: &str = "organization_id";
+
+/// The statements that distribute a freshly migrated database on Citus: reference tables
+/// first, then the distributed tables, parents before children.
+pub fn citus_sql() -> String {
+    let mut sql = String::new();
+    for table in REFERENCE_TABLES {
+        sql.push_str(&format!("SELECT create_reference_table('{table}');\n"));
+    }
+    let (first, rest) = DISTRIBUTED_TABLES
+        .split_first()
+        .expect("a distributed table");
+    sql.push_str(&format!(
+        "SELECT create_distributed_table('{first}', '{DISTRIBUTION_COLUMN}');\n"
+    ));
+    for table in rest {
+        sql.push_str(&format!(
+            "SELECT create_distributed_table('{table}', '{DISTRIBUTION_COLUMN}', \
+             colocate_with => '{first}');\n"
+        ));
+    }
+    sql
+}
