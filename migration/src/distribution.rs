@@ -18,12 +18,13 @@ pub const REFERENCE_TABLES: [&str; 6] = [
 
 /// The tables sharded by `organization_id`, parents before children, all colocated with the
 /// first.
-pub const DISTRIBUTED_TABLES: [&str; 6] = [
+pub const DISTRIBUTED_TABLES: [&str; 7] = [
     "users",
     "user_roles",
     "sessions",
     "projects",
     "tasks",
+    "agents",
     "audit_logs",
 ];
 

@@ -8,11 +8,14 @@
 pub use sea_orm_migration::prelude::*;
 
 pub mod distribution;
+mod grants;
 
 mod m20261126_000001_tenancy;
 mod m20261126_000002_projects_tasks;
 mod m20261126_000003_audit_logs;
 mod m20261127_000004_tenant_keys;
+mod m20261127_000005_core_permissions;
+mod m20261127_000006_agents;
 
 pub struct Migrator;
 
@@ -24,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_projects_tasks::Migration),
             Box::new(m20261126_000003_audit_logs::Migration),
             Box::new(m20261127_000004_tenant_keys::Migration),
+            Box::new(m20261127_000005_core_permissions::Migration),
+            Box::new(m20261127_000006_agents::Migration),
         ]
     }
 }

@@ -129,4 +129,3 @@ enum Organizations {
     Table,
     Id,
 }
-

@@ -132,7 +132,7 @@ mod tests {
             let code = permission.code();
             let (area, access) = code.split_once(':').expect("area:access");
             assert!(
-                !area.is_empty() && matches!(access, "read" | "write"),
+                !area.is_empty() && matches!(access, "read" | "write" | "heartbeat"),
                 "{code}"
             );
             assert_eq!(Permission::from_code(code), Some(permission));

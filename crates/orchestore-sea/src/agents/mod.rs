@@ -1,6 +1,6 @@
 //! Agents.
 
-mod agents;
+mod repo;
 pub(crate) mod entity;
 
 crate::scoped::entities! {

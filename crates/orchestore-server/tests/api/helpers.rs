@@ -148,9 +148,14 @@ impl TestApp {
             .await
     }
 
-    /// An access token for `email`.
+    /// An access token for `email` in the bootstrapped organization.
     pub async fn token(&self, email: &str, password: &str) -> String {
-        let reply = self.login(email, password).await;
+        self.token_in(ORGANIZATION, email, password).await
+    }
+
+    /// An access token for `email` in `organization`.
+    pub async fn token_in(&self, organization: &str, email: &str, password: &str) -> String {
+        let reply = self.login_to(organization, email, password).await;
         assert_eq!(reply.status, StatusCode::OK, "login: {}", reply.body);
         reply.body["access_token"]
             .as_str()

@@ -89,7 +89,9 @@ pub async fn another_organization_is_not_found(app: &TestApp) {
     let task = app.create_task(&admin, &ours, "ours").await;
 
     Fixture::create(app.store.as_ref(), "other", "password123").await;
-    let other = app.token("owner@other.test", "password123").await;
+    let other = app
+        .token_in("other", "owner@other.test", "password123")
+        .await;
     let project_path = format!("/api/v1/projects/{}", ours["id"].as_str().expect("id"));
     let task_path = format!("/api/v1/tasks/{}", task["id"].as_str().expect("id"));
     app.get(&other, &project_path)
@@ -111,7 +113,9 @@ pub async fn another_organization_is_not_found(app: &TestApp) {
             json!({ "project_id": ours["id"], "title": "sneaky" }),
         )
         .await;
-    foreign_task.assert_problem(StatusCode::NOT_FOUND);
+    // Another organization's project is as missing as no project: a 422 naming the field.
+    foreign_task.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(foreign_task.body["errors"][0]["field"], "project_id");
     let listed = app.get(&other, "/api/v1/projects").await;
     assert_eq!(listed.body["items"], json!([]));
     assert!(app.task_ids(&other, "").await.is_empty());

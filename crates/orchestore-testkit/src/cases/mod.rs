@@ -34,6 +34,7 @@ macro_rules! contract_suite {
                 login_checks_the_password,
                 sessions_rotate_and_revoke,
                 instance_setting_keeps_the_first_value,
+                seeded_grants_cover_every_permission,
             }
             work {
                 project_crud_is_scoped_to_the_organization,

@@ -266,3 +266,39 @@ pub async fn instance_setting_keeps_the_first_value<S: Store + ?Sized>(store: &S
         .expect("read");
     assert_eq!((first.as_str(), second.as_str()), ("first", "first"));
 }
+
+/// Every permission this build knows is seeded by a migration and granted to a system role;
+/// the owner holds them all.
+pub async fn seeded_grants_cover_every_permission<S: Store + ?Sized>(store: &S) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let owner = store
+        .user_permissions(&acme.ctx, acme.owner.id)
+        .await
+        .expect("owner permissions");
+    assert_eq!(owner, sorted(Permission::ALL.to_vec()));
+
+    let mut granted = Vec::new();
+    for role in SystemRole::ALL {
+        let user = store
+            .create_user(
+                &acme.ctx,
+                new_user(&format!("role-{}@acme.test", role.code()), vec![role]),
+            )
+            .await
+            .expect("create user");
+        let permissions = store
+            .user_permissions(&acme.ctx, user.id)
+            .await
+            .expect("permissions");
+        assert!(!permissions.is_empty(), "{role:?} grants nothing");
+        granted.extend(permissions);
+    }
+    granted.sort_by_key(|p| p.code());
+    granted.dedup();
+    assert_eq!(granted, sorted(Permission::ALL.to_vec()));
+}
+
+fn sorted(mut permissions: Vec<Permission>) -> Vec<Permission> {
+    permissions.sort_by_key(|p| p.code());
+    permissions
+}
