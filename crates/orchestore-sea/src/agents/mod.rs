@@ -1,7 +1,7 @@
 //! Agents.
 
-mod repo;
 pub(crate) mod entity;
+mod repo;
 
 crate::scoped::entities! {
     tenanted: entity::agents::Entity => "agent";
