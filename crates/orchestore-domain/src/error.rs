@@ -22,6 +22,12 @@ pub enum DomainError {
         field: &'static str,
         path: Vec<String>,
     },
+    /// A change to a system role (see [`crate::Role::ensure_changeable`]): the system roles
+    /// are shared by every organization, so no organization may change or delete them.
+    #[error(
+        "role {code} is a system role, shared by every organization: it cannot be changed or deleted"
+    )]
+    SystemRole { code: String },
 }
 
 impl DomainError {
@@ -46,6 +52,7 @@ impl DomainError {
         match self {
             Self::Invalid { field, .. } | Self::Cycle { field, .. } => Some(field),
             Self::InvalidTransition { .. } => Some("status"),
+            Self::SystemRole { .. } => None,
         }
     }
 }

@@ -71,6 +71,10 @@ id_type!(
     OrganizationId
 );
 id_type!(UserId);
+id_type!(
+    /// A role: a system role every organization shares, or a custom role of one organization.
+    RoleId
+);
 id_type!(ProjectId);
 id_type!(TaskId);
 id_type!(SessionId);

@@ -23,8 +23,9 @@ pub use agents::{
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
-    AgentId, AuditLogId, MessageId, OrganizationId, ProjectId, SessionId, TaskId, TemplateId,
-    TemplateUsageId, ThreadId, UserId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
+    AgentId, AuditLogId, MessageId, OrganizationId, ProjectId, RoleId, SessionId, TaskId,
+    TemplateId, TemplateUsageId, ThreadId, UserId, WorkflowExecutionId, WorkflowId,
+    WorkflowVersionId,
 };
 pub use json::canonical_json;
 pub use messaging::{Message, MessageContent, NewMessage, Participant, ParticipantKind};
@@ -33,7 +34,8 @@ pub use templates::{
     TemplateParameter, TemplateParameters, TemplatePatch, TemplateUsage,
 };
 pub use tenancy::{
-    NewOrganization, NewUser, Organization, Password, PasswordHash, Permission, SystemRole, User,
+    NewOrganization, NewRole, NewUser, Organization, Password, PasswordHash, Permission, Role,
+    RoleCode, RolePatch, SystemRole, User, UserPatch, Username,
 };
 pub use values::{
     Capabilities, Capability, Description, Email, Metadata, Name, Payload, Priority, Slug, Tags,

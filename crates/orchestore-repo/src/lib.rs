@@ -20,7 +20,9 @@ pub use error::{Cause, RepoError, RepoResult};
 pub use observability::{AuditEntry, AuditRepo, AuditSort};
 pub use page::{Cursor, Limit, ListSort, Page, PageRequest, SortKey};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
-pub use tenancy::{AuthRepo, OrganizationRepo, SessionGrant, UserRepo};
+pub use tenancy::{
+    AuthRepo, OrganizationRepo, RoleRepo, RoleSort, SessionGrant, UserFilter, UserRepo, UserSort,
+};
 pub use work::{ProjectRepo, ProjectSort, TaskFilter, TaskRepo, TaskSort};
 
 pub use async_trait::async_trait;

@@ -181,6 +181,14 @@ impl<S: ListSort> Cursor<S> {
             _ => Err(invalid_cursor()),
         }
     }
+
+    /// The text sort value, for sorts on a text column.
+    pub fn text_key(&self) -> Result<&str, DomainError> {
+        match &self.key {
+            Some(SortKey::Text(value)) => Ok(value),
+            _ => Err(invalid_cursor()),
+        }
+    }
 }
 
 fn invalid_cursor() -> DomainError {
@@ -376,6 +384,15 @@ mod tests {
         let ranked = Cursor::after_key(ThingSort::RankDesc, SortKey::Int(-7), Uuid::now_v7());
         let back: Cursor<ThingSort> = ranked.to_string().parse().expect("parse");
         assert_eq!(back.int_key(), Ok(-7));
+        assert!(back.text_key().is_err());
+        let named = Cursor::after_key(
+            ThingSort::RankDesc,
+            SortKey::Text("a@b".into()),
+            Uuid::now_v7(),
+        );
+        let back: Cursor<ThingSort> = named.to_string().parse().expect("parse");
+        assert_eq!(back.text_key(), Ok("a@b"));
+        assert!(back.int_key().is_err());
         assert!(cursor.to_string().parse::<Cursor<OtherSort>>().is_err());
         assert!("not-a-cursor!".parse::<Cursor<ThingSort>>().is_err());
         assert!("AAAA".parse::<Cursor<ThingSort>>().is_err());

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::RepoResult;
 use crate::agents::AgentRepo;
 use crate::observability::AuditRepo;
-use crate::tenancy::{AuthRepo, OrganizationRepo, UserRepo};
+use crate::tenancy::{AuthRepo, OrganizationRepo, RoleRepo, UserRepo};
 use crate::work::{ProjectRepo, TaskRepo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -33,6 +33,7 @@ pub struct StoreHealth {
 pub trait Store:
     OrganizationRepo
     + UserRepo
+    + RoleRepo
     + AuthRepo
     + ProjectRepo
     + TaskRepo

@@ -1,8 +1,10 @@
 //! Tenant-scoped reads and deletes, and keyset pages: written once for every entity.
 
 use orchestore_repo::{Ctx, ListSort, PageRequest, RepoError, RepoResult};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use uuid::Uuid;
 
@@ -10,9 +12,13 @@ use crate::SeaStore;
 use crate::error::db_err;
 use crate::mutation::Audited;
 
-/// An entity whose rows belong to one organization, found by a UUID id.
-pub(crate) trait Tenanted: Audited {
+/// An entity whose rows have a UUIDv7 id, so that id order is creation order.
+pub(crate) trait Keyed: EntityTrait {
     fn id_column() -> Self::Column;
+}
+
+/// An entity whose rows belong to one organization, found by a UUID id.
+pub(crate) trait Tenanted: Audited + Keyed {
     fn organization_column() -> Self::Column;
 }
 
@@ -24,10 +30,12 @@ macro_rules! entities {
             impl $crate::mutation::Audited for $tenanted {
                 const NAME: &'static str = $tname;
             }
-            impl $crate::scoped::Tenanted for $tenanted {
+            impl $crate::scoped::Keyed for $tenanted {
                 fn id_column() -> <Self as ::sea_orm::EntityTrait>::Column {
                     <Self as ::sea_orm::EntityTrait>::Column::Id
                 }
+            }
+            impl $crate::scoped::Tenanted for $tenanted {
                 fn organization_column() -> <Self as ::sea_orm::EntityTrait>::Column {
                     <Self as ::sea_orm::EntityTrait>::Column::OrganizationId
                 }
@@ -95,18 +103,25 @@ pub(crate) async fn delete_scoped<E: Tenanted>(
 }
 
 /// How a list's sort maps onto columns: creation order is id order (UUIDv7), or a column
-/// ranked highest first with the id breaking ties, oldest first.
+/// ranked with the id breaking ties, oldest first.
 pub(crate) enum Keyset<C> {
     OldestFirst,
     NewestFirst,
     /// The integer column, highest first.
     IntDesc(C),
+    /// The text column, A to Z in byte order on both backends: SQLite compares bytes, and on
+    /// PostgreSQL (`postgres`) the comparisons name the `C` collation, since the database's
+    /// own depends on its locale (`en_US` ignores `.` and `-`, say).
+    TextAsc {
+        column: C,
+        postgres: bool,
+    },
 }
 
 /// Reads one page of `query` (already scoped and filtered) in `keyset` order: rows after
 /// the request's cursor, one more than the limit so that the page knows whether another
 /// follows.
-pub(crate) fn keyset_page<E: Tenanted, S: ListSort>(
+pub(crate) fn keyset_page<E: Keyed, S: ListSort>(
     query: Select<E>,
     page: &PageRequest<S>,
     keyset: Keyset<E::Column>,
@@ -144,6 +159,28 @@ pub(crate) fn keyset_page<E: Tenanted, S: ListSort>(
                 None => query,
             };
             query.order_by_desc(column).order_by_asc(id)
+        }
+        (Keyset::TextAsc { column, postgres }, after) => {
+            let text = if postgres {
+                Expr::cust_with_expr(r#"$1 COLLATE "C""#, column.into_expr())
+            } else {
+                column.into_expr()
+            };
+            let query = match after {
+                Some(cursor) => {
+                    let key = cursor.text_key()?.to_owned();
+                    // `text >= key` lets an (organization, column) index start at the cursor.
+                    query.filter(text.clone().gte(key.clone())).filter(
+                        Condition::any().add(text.clone().gt(key.clone())).add(
+                            Condition::all()
+                                .add(text.clone().eq(key))
+                                .add(id.gt(cursor.id())),
+                        ),
+                    )
+                }
+                None => query,
+            };
+            query.order_by_asc(text).order_by_asc(id)
         }
     };
     Ok(query.limit(u64::from(page.limit().get()) + 1))

@@ -87,6 +87,7 @@ impl Application {
         let secret = jwt_secret(store.as_ref(), settings.auth.jwt_secret.as_ref()).await?;
         let state = web::Data::new(AppState {
             store,
+            password_cost: settings.auth.bcrypt_cost,
             tokens: TokenIssuer::new(
                 &secret,
                 settings.auth.access_token_ttl,
@@ -201,9 +202,10 @@ async fn bootstrap(
         .map_err(|e| StartupError::Bootstrap(e.to_string()))?;
     let owner = NewUser {
         email: email.clone(),
+        username: None,
         display_name,
         password_hash,
-        roles: vec![SystemRole::Owner],
+        roles: vec![SystemRole::Owner.into()],
     };
     // One transaction: a crash in between cannot leave an organization without its owner.
     let ctx = Ctx::system(OrganizationId::new());

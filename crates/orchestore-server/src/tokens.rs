@@ -125,6 +125,7 @@ mod tests {
             id: UserId::new(),
             organization_id: OrganizationId::new(),
             email: orchestore_domain::Email::parse("ada@example.org").expect("email"),
+            username: None,
             display_name: orchestore_domain::Name::parse("display_name", "Ada").expect("name"),
             active: true,
             created_at: now,

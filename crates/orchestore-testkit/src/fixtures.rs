@@ -35,9 +35,10 @@ impl Fixture {
                 &system,
                 NewUser {
                     email: Email::parse(&format!("owner@{slug}.test")).expect("fixture email"),
+                    username: None,
                     display_name: Name::parse("display_name", "Owner").expect("fixture name"),
                     password_hash: PasswordHash::hash(&password, TEST_BCRYPT_COST).expect("hash"),
-                    roles: vec![SystemRole::Owner],
+                    roles: vec![SystemRole::Owner.into()],
                 },
             )
             .await

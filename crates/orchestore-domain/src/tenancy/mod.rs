@@ -9,5 +9,5 @@ mod user;
 pub use organization::{NewOrganization, Organization};
 pub use password::{Password, PasswordHash};
 pub use permissions::Permission;
-pub use roles::SystemRole;
-pub use user::{NewUser, User};
+pub use roles::{NewRole, Role, RoleCode, RolePatch, SystemRole};
+pub use user::{NewUser, User, UserPatch, Username};

@@ -89,6 +89,17 @@ permissions! {
     TemplatesWrite = "templates:write",
 }
 
+impl Permission {
+    /// `permissions` as a set: sorted by code, each once. Roles store and report their
+    /// permissions this way.
+    pub fn sorted_set(permissions: impl IntoIterator<Item = Permission>) -> Vec<Permission> {
+        let mut set: Vec<Permission> = permissions.into_iter().collect();
+        set.sort_by_key(|p| p.code());
+        set.dedup();
+        set
+    }
+}
+
 impl fmt::Display for Permission {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -158,5 +169,15 @@ mod tests {
         let err = "tasks:delete".parse::<Permission>().unwrap_err();
         assert_eq!(err.field(), Some("permission"));
         assert!(serde_json::from_value::<Permission>(serde_json::json!("TasksRead")).is_err());
+    }
+
+    #[test]
+    fn sorted_sets_order_by_code_without_repeats() {
+        let set = Permission::sorted_set([
+            Permission::UsersRead,
+            Permission::AgentsRead,
+            Permission::UsersRead,
+        ]);
+        assert_eq!(set, vec![Permission::AgentsRead, Permission::UsersRead]);
     }
 }

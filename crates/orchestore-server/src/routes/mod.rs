@@ -7,7 +7,9 @@ mod auth;
 mod health;
 mod me;
 mod projects;
+mod roles;
 mod tasks;
+mod users;
 
 use actix_web::{HttpResponse, Resource, web};
 use orchestore_repo::{Cursor, Limit, ListSort, PageRequest};
@@ -20,6 +22,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .configure(auth::configure)
                 .configure(me::configure)
+                .configure(users::configure)
+                .configure(roles::configure)
                 .configure(projects::configure)
                 .configure(tasks::configure)
                 .configure(agents::configure),

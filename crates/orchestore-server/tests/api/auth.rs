@@ -173,9 +173,10 @@ pub async fn missing_permission_is_forbidden(app: &TestApp) {
             &Ctx::system(org_id),
             NewUser {
                 email: Email::parse("viewer@example.test").expect("email"),
+                username: None,
                 display_name: Name::parse("display_name", "Viewer").expect("name"),
                 password_hash: PasswordHash::hash(&password, TEST_BCRYPT_COST).expect("hash"),
-                roles: vec![SystemRole::Viewer],
+                roles: vec![SystemRole::Viewer.into()],
             },
         )
         .await

@@ -35,6 +35,15 @@ macro_rules! contract_suite {
                 sessions_rotate_and_revoke,
                 instance_setting_keeps_the_first_value,
                 seeded_grants_cover_every_permission,
+                users_are_found_by_email_and_username,
+                users_list_by_filter_and_sort,
+                users_are_updated_and_audited,
+                deactivation_keeps_an_active_owner,
+                roles_are_assigned_and_removed,
+                users_are_created_with_custom_roles,
+                custom_roles_are_scoped_to_the_organization,
+                system_roles_cannot_change,
+                deleting_a_held_role_conflicts,
             }
             work {
                 project_crud_is_scoped_to_the_organization,
@@ -119,9 +128,10 @@ pub(crate) fn new_user(email: &str, roles: Vec<SystemRole>) -> NewUser {
     let password = Password::parse(PASSWORD).expect("test password");
     NewUser {
         email: Email::parse(email).expect("test email"),
+        username: None,
         display_name: Name::parse("display_name", "Someone").expect("test name"),
         password_hash: PasswordHash::hash(&password, TEST_BCRYPT_COST).expect("hash"),
-        roles,
+        roles: roles.into_iter().map(Into::into).collect(),
     }
 }
 

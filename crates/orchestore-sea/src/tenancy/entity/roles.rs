@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 
 /// A bundle of permissions: a system role every organization shares (`organization_id` is
-/// NULL) or a custom role of one organization.
+/// NULL, `is_system`) or a custom role of one organization. `(organization_id, code)` is
+/// unique; that a custom code differs from every system code is checked by the repository.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "roles")]
 pub struct Model {
@@ -10,6 +11,9 @@ pub struct Model {
     pub organization_id: Option<Uuid>,
     pub code: String,
     pub is_system: bool,
+    #[sea_orm(column_type = "Text")]
+    pub description: String,
+    pub created_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// A person of one organization; the e-mail is unique within it.
+/// A person of one organization; the e-mail, and the username when there is one, is unique
+/// within it.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -9,6 +10,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub email: String,
+    pub username: Option<String>,
     pub display_name: String,
     pub password_hash: String,
     pub active: bool,

@@ -1,0 +1,330 @@
+//! `/api/v1/users` and the roles each user holds.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use orchestore_domain::{
+    DomainError, Email, Name, NewUser, Password, PasswordHash, Permission, Role, RoleCode, RoleId,
+    UserId, UserPatch, Username,
+};
+use orchestore_repo::{Ctx, RepoError, UserFilter, UserSort};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        super::resource("/users", "GET, POST")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        super::resource("/users/{id}", "GET, PATCH")
+            .route(web::get().to(get))
+            .route(web::patch().to(update)),
+    )
+    .service(
+        super::resource("/users/{id}/roles", "GET, POST")
+            .route(web::get().to(roles))
+            .route(web::post().to(assign_role)),
+    )
+    .service(
+        super::resource("/users/{id}/roles/{role_id}", "DELETE")
+            .route(web::delete().to(remove_role)),
+    );
+}
+
+/// The id of the role `code` names in the caller's organization; an unknown code is a 422 on
+/// `field`.
+async fn role_named(
+    state: &AppState,
+    ctx: &Ctx,
+    field: &'static str,
+    code: RoleCode,
+) -> Result<RoleId, ApiError> {
+    match state.store.find_role_by_code(ctx, &code).await? {
+        Some(role) => Ok(role.id),
+        None => Err(RepoError::reference(field, "role", code).into()),
+    }
+}
+
+// No `Debug`: it holds a password.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateUserBody {
+    email: String,
+    display_name: String,
+    username: Option<String>,
+    password: String,
+    /// Role codes: system roles (`developer`, …) or the organization's own.
+    roles: Option<Vec<String>>,
+}
+
+/// A valid new user whose password is not hashed yet.
+struct UserToCreate {
+    email: Email,
+    username: Option<Username>,
+    display_name: Name,
+    password: Password,
+    roles: Vec<RoleCode>,
+}
+
+impl CreateUserBody {
+    fn parse(self) -> Result<UserToCreate, ApiError> {
+        let mut errors = FieldErrors::default();
+        let email = errors.check(Email::parse(&self.email));
+        let display_name = errors.check(Name::parse("display_name", &self.display_name));
+        let username = errors.check(self.username.as_deref().map(Username::parse).transpose());
+        let password = errors.check(Password::parse(&self.password));
+        let roles = errors.check(
+            self.roles
+                .unwrap_or_default()
+                .iter()
+                .map(|code| RoleCode::parse("roles", code))
+                .collect::<Result<Vec<_>, _>>(),
+        );
+        let (Some(email), Some(display_name), Some(username), Some(password), Some(roles)) =
+            (email, display_name, username, password, roles)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok(UserToCreate {
+            email,
+            username,
+            display_name,
+            password,
+            roles,
+        })
+    }
+}
+
+/// Absent fields stay as they are; `username: null` clears it; `active: false` deactivates.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PatchUserBody {
+    #[serde(default)]
+    display_name: PatchField<String>,
+    #[serde(default)]
+    username: PatchField<String>,
+    #[serde(default)]
+    active: PatchField<bool>,
+}
+
+impl PatchUserBody {
+    fn into_patch(self) -> Result<(UserPatch, Option<bool>), ApiError> {
+        let mut errors = FieldErrors::default();
+        let display_name = errors.check(
+            self.display_name
+                .parse_required("display_name", |n| Name::parse("display_name", &n)),
+        );
+        let username = errors.check(self.username.parse_nullable(|u| Username::parse(&u)));
+        let active = errors.check(self.active.parse_required("active", Ok));
+        let (Some(display_name), Some(username), Some(active)) = (display_name, username, active)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok((
+            UserPatch {
+                display_name,
+                username,
+            },
+            active,
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListUsersQuery {
+    active: Option<bool>,
+    /// A role's id or code: the users who hold it.
+    role: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+/// A role named in a query string: by id or by code.
+enum RoleRef {
+    Id(RoleId),
+    Code(RoleCode),
+}
+
+impl RoleRef {
+    fn parse(raw: &str) -> Result<Self, DomainError> {
+        match raw.parse::<RoleId>() {
+            Ok(id) => Ok(Self::Id(id)),
+            Err(_) => RoleCode::parse("role", raw).map(Self::Code),
+        }
+    }
+}
+
+/// A role to grant: by id or by code, not both.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AssignRoleBody {
+    role_id: Option<RoleId>,
+    role: Option<String>,
+}
+
+/// The roles a user holds.
+#[derive(Serialize)]
+struct RoleList {
+    items: Vec<Role>,
+}
+
+/// `POST /api/v1/users` → 201 with `Location`. Granting roles at creation needs
+/// `roles:write` too, as granting them later does.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<CreateUserBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::UsersWrite)?;
+    let user = body.parse()?;
+    if !user.roles.is_empty() {
+        auth.require(Permission::RolesWrite)?;
+    }
+    let cost = state.password_cost;
+    let password = user.password;
+    let password_hash = tokio::task::spawn_blocking(move || PasswordHash::hash(&password, cost))
+        .await
+        .map_err(|e| ApiError::internal(format!("hashing a password: {e}")))??;
+    let new = NewUser {
+        email: user.email,
+        username: user.username,
+        display_name: user.display_name,
+        password_hash,
+        roles: user.roles,
+    };
+    let user = state.store.create_user(ctx, new).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/users/{}", user.id)))
+        .json(user))
+}
+
+/// `GET /api/v1/users?active=&role=&limit=&cursor=&sort=`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<ListUsersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::UsersRead)?;
+    let mut errors = FieldErrors::default();
+    let role = errors.check(query.role.as_deref().map(RoleRef::parse).transpose());
+    let page = super::page_request::<UserSort>(
+        &mut errors,
+        query.limit,
+        query.cursor.as_deref(),
+        query.sort.as_deref(),
+    );
+    let (Some(role), Some(page)) = (role, page) else {
+        return Err(errors.into_error());
+    };
+    let role = match role {
+        None => None,
+        Some(RoleRef::Id(id)) => Some(id),
+        Some(RoleRef::Code(code)) => Some(role_named(&state, ctx, "role", code).await?),
+    };
+    let filter = UserFilter {
+        active: query.active,
+        role,
+    };
+    Ok(HttpResponse::Ok().json(state.store.list_users(ctx, filter, page).await?))
+}
+
+/// `GET /api/v1/users/{id}`.
+#[tracing::instrument(skip_all, fields(target_user_id = %id))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<UserId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::UsersRead)?;
+    Ok(HttpResponse::Ok().json(state.store.get_user(ctx, id.into_inner()).await?))
+}
+
+/// `PATCH /api/v1/users/{id}`: the fields and the activation change in one transaction, so a
+/// refused deactivation leaves the other fields as they were.
+#[tracing::instrument(skip_all, fields(target_user_id = %id))]
+pub(crate) async fn update(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<UserId>,
+    ApiJson(body): ApiJson<PatchUserBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::UsersWrite)?;
+    let (patch, active) = body.into_patch()?;
+    let id = id.into_inner();
+    let user = orchestore_repo::transaction(state.store.as_ref(), async |tx| {
+        let mut user = if patch.is_empty() {
+            tx.get_user(ctx, id).await?
+        } else {
+            tx.update_user(ctx, id, patch).await?
+        };
+        if let Some(active) = active {
+            user = tx.set_user_active(ctx, id, active).await?;
+        }
+        Ok(user)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// `GET /api/v1/users/{id}/roles` → `{"items": [role, …]}`, sorted by code.
+#[tracing::instrument(skip_all, fields(target_user_id = %id))]
+pub(crate) async fn roles(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<UserId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::UsersRead)?;
+    let items = state.store.user_roles(ctx, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(RoleList { items }))
+}
+
+/// `POST /api/v1/users/{id}/roles` `{"role_id": …}` or `{"role": "developer"}` → 200 with the
+/// roles the user holds now. Granting a role held already changes nothing.
+#[tracing::instrument(skip_all, fields(target_user_id = %id))]
+pub(crate) async fn assign_role(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<UserId>,
+    ApiJson(body): ApiJson<AssignRoleBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::RolesWrite)?;
+    let mut errors = FieldErrors::default();
+    let role = match (body.role_id, body.role) {
+        (Some(id), None) => id,
+        (None, Some(code)) => match errors.check(RoleCode::parse("role", &code)) {
+            Some(code) => role_named(&state, ctx, "role", code).await?,
+            None => return Err(errors.into_error()),
+        },
+        _ => {
+            return Err(DomainError::invalid(
+                "role",
+                "give either role_id or role (a role code), not both",
+            )
+            .into());
+        }
+    };
+    let items = state.store.assign_role(ctx, id.into_inner(), role).await?;
+    Ok(HttpResponse::Ok().json(RoleList { items }))
+}
+
+/// `DELETE /api/v1/users/{id}/roles/{role_id}` → 204.
+#[tracing::instrument(skip_all, fields(target_user_id = %path.0, role_id = %path.1))]
+pub(crate) async fn remove_role(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(UserId, RoleId)>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::RolesWrite)?;
+    let (user, role) = path.into_inner();
+    state.store.remove_role(ctx, user, role).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
