@@ -14,6 +14,8 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery";
 /// The organization the server bootstraps, which the admin logs in to.
 pub const ORGANIZATION: &str = "default";
 pub const PROBLEM_JSON: &str = "application/problem+json";
+/// The password of the users the tests create through the API.
+pub const USER_PASSWORD: &str = "users own password";
 
 /// A running server and the database behind it.
 pub struct TestApp {
@@ -192,6 +194,24 @@ impl TestApp {
         reply.body
     }
 
+    /// A user of the caller's organization with `roles` (codes) and [`USER_PASSWORD`].
+    pub async fn create_user(&self, token: &str, email: &str, roles: &[&str]) -> Value {
+        let body = json!({
+            "email": email,
+            "display_name": "Someone",
+            "password": USER_PASSWORD,
+            "roles": roles,
+        });
+        let reply = self.post(token, "/api/v1/users", body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "create user: {}",
+            reply.body
+        );
+        reply.body
+    }
+
     /// The task ids of the first page of a list.
     pub async fn task_ids(&self, token: &str, query: &str) -> Vec<String> {
         let reply = self.get(token, &format!("/api/v1/tasks?{query}")).await;
@@ -207,6 +227,18 @@ pub fn ids(items: &Value) -> Vec<String> {
         .iter()
         .map(|item| item["id"].as_str().expect("an id").to_owned())
         .collect()
+}
+
+/// The field of each entry of a problem's `errors`, sorted.
+pub fn error_fields(problem: &Value) -> Vec<String> {
+    let mut fields: Vec<String> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field").to_owned())
+        .collect();
+    fields.sort_unstable();
+    fields
 }
 
 pub fn uuid_like(value: &str) -> bool {

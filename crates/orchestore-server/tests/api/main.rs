@@ -7,7 +7,9 @@ mod health;
 mod helpers;
 mod problems;
 mod projects;
+mod roles;
 mod tasks;
+mod users;
 
 /// Runs each case once per backend: `sqlite::<resource>::<case>` and
 /// `postgres::<resource>::<case>`.
@@ -66,6 +68,17 @@ on_every_backend! {
     agents {
         agent_lifecycle,
         agent_input_is_checked,
+    }
+    users {
+        user_lifecycle,
+        user_input_is_checked,
+        the_last_owner_stays,
+        user_routes_need_their_permissions,
+        another_organization_sees_no_users,
+    }
+    roles {
+        role_lifecycle,
+        role_input_is_checked,
     }
     problems {
         malformed_requests_are_problems,
