@@ -1,12 +1,18 @@
 //! Many writers at once through one pool: on a SQLite file (several connections, WAL, immediate
-//! write transactions) and on PostgreSQL, every write lands once, with its audit row.
+//! write transactions) and on PostgreSQL, every write lands once, with its audit row, and the
+//! checks that span rows (an organization keeps an active owner) hold.
 
 use std::sync::Arc;
 
-use orchestore_domain::{NewTask, Priority, TaskPatch, Title};
-use orchestore_repo::{AuditRepo, Limit, PageRequest, Store, TaskFilter, TaskRepo};
+use orchestore_domain::{
+    Email, Name, NewTask, NewUser, Password, PasswordHash, Priority, SystemRole, TaskPatch, Title,
+};
+use orchestore_repo::{
+    AuditRepo, Limit, PageRequest, RepoError, RoleRepo, Store, TaskFilter, TaskRepo, UserFilter,
+    UserRepo,
+};
 use orchestore_sea::SeaStore;
-use orchestore_testkit::{Fixture, TestDb};
+use orchestore_testkit::{Fixture, TEST_BCRYPT_COST, TestDb};
 use tokio::task::JoinSet;
 
 const WRITERS: usize = 32;
@@ -80,4 +86,89 @@ async fn postgres_concurrent_writers() {
         return;
     };
     concurrent_writers(db.store().clone()).await;
+}
+
+const OWNERS: usize = 8;
+
+/// Every owner steps down at once, half by deactivation and half by giving up the owner role:
+/// each change checks that another active owner remains, and the checks are serialized, so
+/// exactly one owner is left whatever the interleaving.
+async fn owners_step_down_one_at_a_time(store: SeaStore) {
+    let store = Arc::new(store);
+    let fixture = Fixture::create(store.as_ref(), "acme", "correct horse battery").await;
+    let ctx = Arc::new(fixture.ctx.clone());
+    let password = Password::parse("correct horse battery").expect("password");
+    let mut owners = vec![fixture.owner.id];
+    for n in 1..OWNERS {
+        let user = store
+            .create_user(
+                &ctx,
+                NewUser {
+                    email: Email::parse(&format!("owner{n}@acme.test")).expect("email"),
+                    username: None,
+                    display_name: Name::parse("display_name", "Owner").expect("name"),
+                    password_hash: PasswordHash::hash(&password, TEST_BCRYPT_COST).expect("hash"),
+                    roles: vec![SystemRole::Owner.into()],
+                },
+            )
+            .await
+            .expect("owner");
+        owners.push(user.id);
+    }
+    let owner_role = store
+        .find_role_by_code(&ctx, &SystemRole::Owner.into())
+        .await
+        .expect("find")
+        .expect("the owner role");
+
+    let mut steps = JoinSet::new();
+    for (n, owner) in owners.into_iter().enumerate() {
+        let (store, ctx) = (Arc::clone(&store), Arc::clone(&ctx));
+        steps.spawn(async move {
+            if n % 2 == 0 {
+                store.set_user_active(&ctx, owner, false).await.map(|_| ())
+            } else {
+                store.remove_role(&ctx, owner, owner_role.id).await
+            }
+        });
+    }
+    let (mut done, mut refused) = (0, 0);
+    while let Some(joined) = steps.join_next().await {
+        match joined.expect("step task") {
+            Ok(()) => done += 1,
+            Err(RepoError::Conflict { reason, .. }) => {
+                assert!(reason.contains("last active owner"), "{reason}");
+                refused += 1;
+            }
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!((done, refused), (OWNERS - 1, 1));
+    let left = store
+        .list_users(
+            &ctx,
+            UserFilter {
+                active: Some(true),
+                role: Some(owner_role.id),
+            },
+            PageRequest::default(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(left.items.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file_owners_step_down_one_at_a_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite_file(dir.path()).await;
+    owners_step_down_one_at_a_time(db.store().clone()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_owners_step_down_one_at_a_time() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    owners_step_down_one_at_a_time(db.store().clone()).await;
 }

@@ -574,7 +574,7 @@ pub async fn users_list_by_filter_and_sort<S: Store + ?Sized>(store: &S) {
     .await;
     assert_eq!(active_developers.items, vec![alice]);
 
-    // Beta's own custom role filters nothing in and nothing of acme's out to beta.
+    // Filtering by another organization's role matches nobody; beta lists only its own.
     let beta_role = store
         .create_role(&beta.ctx, new_role("qa", &[]))
         .await
