@@ -4,10 +4,10 @@
 
 use chrono::{Duration, Utc};
 use migration::Migrator;
-use orchestore_domain::{NewTask, OrganizationId, ProjectId, Title, UserId};
+use orchestore_domain::{AgentKind, NewAgent, NewTask, OrganizationId, ProjectId, Title, UserId};
 use orchestore_repo::{
-    Actor, AuditRepo, AuthRepo, Ctx, OrganizationRepo, PageRequest, ProjectRepo, Store, TaskFilter,
-    TaskRepo, UserRepo,
+    Actor, AgentRepo, AuditRepo, AuthRepo, Ctx, OrganizationRepo, PageRequest, ProjectRepo, Store,
+    TaskFilter, TaskRepo, UserRepo,
 };
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TestDb};
@@ -111,6 +111,16 @@ async fn every_entity_decodes(store: &SeaStore) {
         .instance_setting_or_insert("probe", "value")
         .await
         .expect("setting");
+    let agent = store
+        .create_agent(
+            &fixture.ctx,
+            NewAgent::named(
+                orchestore_domain::Name::parse("name", "decoder").expect("name"),
+                AgentKind::Ai,
+            ),
+        )
+        .await
+        .expect("agent");
 
     assert_eq!(
         store.get_organization(&fixture.ctx).await.expect("org"),
@@ -142,11 +152,18 @@ async fn every_entity_decodes(store: &SeaStore) {
         .await
         .expect("tasks");
     assert_eq!(tasks.items, vec![task]);
+    assert_eq!(
+        store
+            .get_agent(&fixture.ctx, agent.id)
+            .await
+            .expect("agent"),
+        agent
+    );
     let audit = store
         .list_audit(&fixture.ctx, PageRequest::default())
         .await
         .expect("audit");
-    assert_eq!(audit.items.len(), 5);
+    assert_eq!(audit.items.len(), 6);
     assert!(
         store
             .health()
@@ -533,7 +550,7 @@ async fn rows_survive_the_tenant_keys(raw: Raw) {
             .is_empty()
     );
     let grant = store
-        .rotate_session("hash-1", "hash-2", Utc::now() + Duration::days(1))
+        .rotate_session("hash-1", "hash-2", Utc::now() + Duration::days(1), None)
         .await
         .expect("rotate the copied session");
     assert_eq!(grant.user, user);

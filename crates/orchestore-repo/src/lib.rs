@@ -18,7 +18,7 @@ pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use ctx::{Actor, Ctx};
 pub use error::{Cause, RepoError, RepoResult};
 pub use observability::{AuditEntry, AuditRepo, AuditSort};
-pub use page::{Cursor, Limit, ListSort, Page, PageRequest, SortKey};
+pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
 pub use tenancy::{AuthRepo, OrganizationRepo, SessionGrant, UserRepo};
 pub use work::{ProjectRepo, ProjectSort, TaskFilter, TaskRepo, TaskSort};

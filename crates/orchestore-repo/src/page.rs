@@ -124,23 +124,14 @@ macro_rules! list_sort {
     };
 }
 
-/// The sort value of the last row of a page, besides its id, when a list is sorted by
-/// something other than creation order.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-pub enum SortKey {
-    Int(i64),
-    Text(String),
-}
-
 /// An opaque position in one list: the sort it was made for, the id of the last row returned
-/// and, for sorts on another column, that row's value. Ids are UUIDv7 and unique, so a keyset
+/// and, for sorts on an integer column (such as a priority), that row's value. Ids are UUIDv7 and unique, so a keyset
 /// page after it neither skips nor repeats rows when others are inserted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Cursor<S> {
     sort: S,
     id: Uuid,
-    key: Option<SortKey>,
+    key: Option<i64>,
 }
 
 impl<S: ListSort> Cursor<S> {
@@ -153,8 +144,8 @@ impl<S: ListSort> Cursor<S> {
         }
     }
 
-    /// After the row `id` whose sort column holds `key`.
-    pub fn after_key(sort: S, key: SortKey, id: impl Into<Uuid>) -> Self {
+    /// After the row `id` whose integer sort column holds `key`.
+    pub fn after_key(sort: S, key: i64, id: impl Into<Uuid>) -> Self {
         Self {
             sort,
             id: id.into(),
@@ -170,16 +161,9 @@ impl<S: ListSort> Cursor<S> {
         self.id
     }
 
-    pub fn key(&self) -> Option<&SortKey> {
-        self.key.as_ref()
-    }
-
-    /// The integer sort value, for sorts on an integer column.
+    /// The sort value, for sorts on an integer column.
     pub fn int_key(&self) -> Result<i64, DomainError> {
-        match self.key {
-            Some(SortKey::Int(value)) => Ok(value),
-            _ => Err(invalid_cursor()),
-        }
+        self.key.ok_or_else(invalid_cursor)
     }
 }
 
@@ -196,7 +180,7 @@ struct Encoded<'a> {
     sort: std::borrow::Cow<'a, str>,
     id: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    key: Option<SortKey>,
+    key: Option<i64>,
 }
 
 impl<S: ListSort> fmt::Display for Cursor<S> {
@@ -205,7 +189,7 @@ impl<S: ListSort> fmt::Display for Cursor<S> {
             list: S::LIST.into(),
             sort: self.sort.code().into(),
             id: self.id,
-            key: self.key.clone(),
+            key: self.key,
         };
         let json = serde_json::to_vec(&encoded).map_err(|_| fmt::Error)?;
         f.write_str(&URL_SAFE_NO_PAD.encode(json))
@@ -373,7 +357,7 @@ mod tests {
             cursor.to_string().parse::<Cursor<ThingSort>>(),
             Ok(cursor.clone())
         );
-        let ranked = Cursor::after_key(ThingSort::RankDesc, SortKey::Int(-7), Uuid::now_v7());
+        let ranked = Cursor::after_key(ThingSort::RankDesc, -7, Uuid::now_v7());
         let back: Cursor<ThingSort> = ranked.to_string().parse().expect("parse");
         assert_eq!(back.int_key(), Ok(-7));
         assert!(cursor.to_string().parse::<Cursor<OtherSort>>().is_err());

@@ -18,6 +18,7 @@
 
 mod agents;
 mod config;
+mod conn;
 mod error;
 mod mutation;
 mod observability;

@@ -40,6 +40,7 @@ impl From<DomainError> for FieldError {
 /// Why a request was not authenticated. Each variant tells the client what to do next, and
 /// nothing more: a wrong password and an unknown email are the same `BadCredentials`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthFailure {
     MissingToken,
     InvalidToken,
@@ -59,6 +60,7 @@ impl AuthFailure {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ApiError {
     /// The request is not shaped like the API expects: malformed JSON, a wrong type, an
     /// unknown or missing field, a path id that is not a UUID.

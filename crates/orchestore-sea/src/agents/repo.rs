@@ -110,7 +110,7 @@ impl AgentRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), agent = %id))]
     async fn get_agent(&self, ctx: &Ctx, id: AgentId) -> RepoResult<Agent> {
-        self.find_scoped::<agents::Entity>(&self.db(), ctx, id, Lock::None)
+        self.find_scoped::<agents::Entity>(&self.db().await, ctx, id, Lock::None)
             .await
             .and_then(to_agent)
     }
@@ -148,7 +148,7 @@ impl AgentRepo for SeaStore {
             AgentSort::CreatedAtDesc => Keyset::NewestFirst,
         };
         let rows = keyset_page(query, &page, keyset)?
-            .all(&self.db())
+            .all(&self.db().await)
             .await
             .map_err(db_err)?;
         let agents = rows

@@ -97,14 +97,14 @@ impl UserRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
     async fn get_user(&self, ctx: &Ctx, id: UserId) -> RepoResult<User> {
-        self.find_scoped::<users::Entity>(&self.db(), ctx, id, Lock::None)
+        self.find_scoped::<users::Entity>(&self.db().await, ctx, id, Lock::None)
             .await
             .and_then(to_user)
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
     async fn user_permissions(&self, ctx: &Ctx, id: UserId) -> RepoResult<Vec<Permission>> {
-        let db = self.db();
+        let db = self.db().await;
         let role_ids: Vec<uuid::Uuid> = user_roles::Entity::find()
             .select_only()
             .column(user_roles::Column::RoleId)

@@ -80,7 +80,7 @@ impl ProjectRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %id))]
     async fn get_project(&self, ctx: &Ctx, id: ProjectId) -> RepoResult<Project> {
-        self.find_scoped::<projects::Entity>(&self.db(), ctx, id, Lock::None)
+        self.find_scoped::<projects::Entity>(&self.db().await, ctx, id, Lock::None)
             .await
             .and_then(to_project)
     }
@@ -96,7 +96,7 @@ impl ProjectRepo for SeaStore {
             ProjectSort::CreatedAtDesc => Keyset::NewestFirst,
         };
         let rows = keyset_page(scoped::<projects::Entity>(ctx), &page, keyset)?
-            .all(&self.db())
+            .all(&self.db().await)
             .await
             .map_err(db_err)?;
         let projects = rows

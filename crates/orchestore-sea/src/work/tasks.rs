@@ -3,7 +3,7 @@ use orchestore_domain::{
     Task, TaskId, TaskPatch, TaskStatus, Title,
 };
 use orchestore_repo::{
-    Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, SortKey, TaskFilter, TaskRepo, TaskSort,
+    Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, TaskFilter, TaskRepo, TaskSort,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
 
@@ -81,7 +81,7 @@ impl TaskRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
     async fn get_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<Task> {
-        self.find_scoped::<tasks::Entity>(&self.db(), ctx, id, Lock::None)
+        self.find_scoped::<tasks::Entity>(&self.db().await, ctx, id, Lock::None)
             .await
             .and_then(to_task)
     }
@@ -107,7 +107,7 @@ impl TaskRepo for SeaStore {
             TaskSort::PriorityDesc => Keyset::IntDesc(tasks::Column::Priority),
         };
         let rows = keyset_page(query, &page, keyset)?
-            .all(&self.db())
+            .all(&self.db().await)
             .await
             .map_err(db_err)?;
         let tasks = rows
@@ -115,9 +115,7 @@ impl TaskRepo for SeaStore {
             .map(to_task)
             .collect::<RepoResult<Vec<_>>>()?;
         Ok(Page::from_rows(tasks, &page, |t| match sort {
-            TaskSort::PriorityDesc => {
-                Cursor::after_key(sort, SortKey::Int(i64::from(t.priority.get())), t.id)
-            }
+            TaskSort::PriorityDesc => Cursor::after_key(sort, i64::from(t.priority.get()), t.id),
             _ => Cursor::after(sort, t.id),
         }))
     }

@@ -6,6 +6,7 @@ mod agents;
 mod auth;
 mod health;
 mod me;
+mod organizations;
 mod projects;
 mod tasks;
 
@@ -20,6 +21,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .configure(auth::configure)
                 .configure(me::configure)
+                .configure(organizations::configure)
                 .configure(projects::configure)
                 .configure(tasks::configure)
                 .configure(agents::configure),
@@ -51,10 +53,11 @@ fn page_request<S: ListSort>(
 ) -> Option<PageRequest<S>> {
     let limit = errors.check(limit.map_or(Ok(Limit::default()), Limit::parse));
     let after = errors.check(cursor.map(str::parse::<Cursor<S>>).transpose());
-    let sort = errors.check(
-        sort.map(S::parse)
-            .transpose()
-            .map(Option::unwrap_or_default),
-    );
-    errors.check(PageRequest::new(limit?, sort?, after?))
+    let sort = errors.check(sort.map(S::parse).transpose());
+    let (limit, sort, after) = (limit?, sort?, after?);
+    // A cursor knows its sort: `sort` may be left out on the next pages.
+    let sort = sort
+        .or_else(|| after.as_ref().map(Cursor::sort))
+        .unwrap_or_default();
+    errors.check(PageRequest::new(limit, sort, after))
 }

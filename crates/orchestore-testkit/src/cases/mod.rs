@@ -59,6 +59,7 @@ macro_rules! contract_suite {
                 health_reports_backend_and_migrations,
                 transactions_commit_or_roll_back_everything,
                 a_refused_call_leaves_the_transaction_usable,
+                one_transaction_takes_concurrent_calls_in_turn,
             }
         );
     };

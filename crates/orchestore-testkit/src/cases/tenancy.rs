@@ -212,13 +212,15 @@ pub async fn sessions_rotate_and_revoke<S: Store + ?Sized>(store: &S) {
         .await
         .expect("create session");
     let grant = store
-        .rotate_session("hash-1", "hash-2", in_a_day)
+        .rotate_session("hash-1", "hash-2", in_a_day, None)
         .await
         .expect("rotate");
     assert_eq!(grant.user, fixture.owner);
     // The rotated token is spent; the new one works once.
     assert_not_found(
-        store.rotate_session("hash-1", "hash-3", in_a_day).await,
+        store
+            .rotate_session("hash-1", "hash-3", in_a_day, None)
+            .await,
         "session",
     );
     store
@@ -226,7 +228,9 @@ pub async fn sessions_rotate_and_revoke<S: Store + ?Sized>(store: &S) {
         .await
         .expect("revoke");
     assert_not_found(
-        store.rotate_session("hash-2", "hash-4", in_a_day).await,
+        store
+            .rotate_session("hash-2", "hash-4", in_a_day, None)
+            .await,
         "session",
     );
 
@@ -241,7 +245,9 @@ pub async fn sessions_rotate_and_revoke<S: Store + ?Sized>(store: &S) {
         .await
         .expect("create expired session");
     assert_not_found(
-        store.rotate_session("hash-old", "hash-5", in_a_day).await,
+        store
+            .rotate_session("hash-old", "hash-5", in_a_day, None)
+            .await,
         "session",
     );
 
