@@ -6,6 +6,7 @@ mod agents;
 mod auth;
 mod health;
 mod me;
+mod messages;
 mod projects;
 mod tasks;
 
@@ -22,7 +23,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(me::configure)
                 .configure(projects::configure)
                 .configure(tasks::configure)
-                .configure(agents::configure),
+                .configure(agents::configure)
+                .configure(messages::configure),
         );
 }
 
