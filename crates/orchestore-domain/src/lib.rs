@@ -27,7 +27,9 @@ pub use ids::{
     TemplateUsageId, ThreadId, UserId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
 };
 pub use json::canonical_json;
-pub use messaging::{Message, MessageContent, NewMessage, Participant, ParticipantKind};
+pub use messaging::{
+    Message, MessageContent, MessageIds, NewMessage, Participant, ParticipantKind,
+};
 pub use templates::{
     Instantiated, NewTemplate, ParameterName, TaskSpec, Template, TemplateBody, TemplateKind,
     TemplateParameter, TemplateParameters, TemplatePatch, TemplateUsage,

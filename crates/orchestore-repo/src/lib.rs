@@ -2,12 +2,14 @@
 //! bundles them, the [`Ctx`] each call runs in, pagination, and [`RepoError`].
 //!
 //! One module per aggregate, named as in every other crate: [`tenancy`], [`work`],
-//! [`agents`], [`observability`]. The traits name no ORM type; `orchestore-sea` implements them for
-//! SQLite and PostgreSQL. They work generically (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
+//! [`agents`], [`messaging`], [`observability`]. The traits name no ORM type;
+//! `orchestore-sea` implements them for SQLite and PostgreSQL. They work generically
+//! (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
 
 pub mod agents;
 mod ctx;
 mod error;
+pub mod messaging;
 pub mod observability;
 mod page;
 mod store;
@@ -17,6 +19,7 @@ pub mod work;
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use ctx::{Actor, Ctx};
 pub use error::{Cause, RepoError, RepoResult};
+pub use messaging::{MarkRead, MessageFilter, MessageRepo, MessageSort};
 pub use observability::{AuditEntry, AuditRepo, AuditSort};
 pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};

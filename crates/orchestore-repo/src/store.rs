@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::RepoResult;
 use crate::agents::AgentRepo;
+use crate::messaging::MessageRepo;
 use crate::observability::AuditRepo;
 use crate::tenancy::{AuthRepo, OrganizationRepo, UserRepo};
 use crate::work::{ProjectRepo, TaskRepo};
@@ -37,6 +38,7 @@ pub trait Store:
     + ProjectRepo
     + TaskRepo
     + AgentRepo
+    + MessageRepo
     + AuditRepo
     + Send
     + Sync

@@ -1,8 +1,8 @@
 //! Orchestore's SeaORM backend: one implementation of the repository traits that runs the
 //! same on SQLite (embedded) and PostgreSQL (production).
 //!
-//! One module per aggregate (`tenancy`, `work`, `agents`, `observability`), each with its tables in
-//! `entity/` (one file per table) and its trait implementations beside them. ORM rows stay in
+//! One module per aggregate (`tenancy`, `work`, `agents`, `messaging`, `observability`), each
+//! with its tables in `entity/` (one file per table) and its trait implementations beside them. ORM rows stay in
 //! this crate: every method returns domain types and [`RepoError`]. Every write goes through
 //! one helper that commits the change with its audit row.
 //!
@@ -20,6 +20,7 @@ mod agents;
 mod config;
 mod conn;
 mod error;
+mod messaging;
 mod mutation;
 mod observability;
 mod scoped;

@@ -73,6 +73,10 @@ pub enum ApiError {
     Unauthenticated(AuthFailure),
     #[error("missing permission {}", .0.code())]
     Forbidden(Permission),
+    /// The caller holds the permission but may not act this way (`detail` says why), e.g.
+    /// send a message as another user.
+    #[error("not allowed: {0}")]
+    NotAllowed(String),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("method not allowed")]
@@ -107,7 +111,7 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => ("bad-request", "Malformed request"),
             Self::Unauthenticated(_) => ("unauthenticated", "Authentication required"),
-            Self::Forbidden(_) => ("forbidden", "Permission denied"),
+            Self::Forbidden(_) | Self::NotAllowed(_) => ("forbidden", "Permission denied"),
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Self::Conflict { .. } => ("conflict", "Conflict"),
@@ -126,7 +130,9 @@ impl ApiError {
             Self::Forbidden(permission) => {
                 format!("this action needs the {} permission", permission.code())
             }
-            Self::NotFound(detail) | Self::Conflict { detail, .. } => detail.clone(),
+            Self::NotFound(detail) | Self::NotAllowed(detail) | Self::Conflict { detail, .. } => {
+                detail.clone()
+            }
             Self::MethodNotAllowed { allow } => format!("this resource allows {allow}"),
             Self::UnsupportedMediaType => {
                 "the body must be JSON (Content-Type: application/json)".to_owned()
@@ -216,7 +222,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::NotAllowed(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,

@@ -10,6 +10,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
 use super::entity::tasks;
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_foreign_key_violation};
+use crate::messaging::{about_task, count_messages};
 use crate::mutation::{Verb, diff, snapshot};
 use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
 
@@ -176,9 +177,14 @@ impl TaskRepo for SeaStore {
                 self.find_scoped::<tasks::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                     .await?,
             )?;
+            // The messages about it go with it (ON DELETE CASCADE); the audit row counts them.
+            let deleted_message_count = count_messages(m.txn(), ctx, about_task(id)).await?;
             delete_scoped::<tasks::Entity>(m.txn(), ctx, id).await?;
-            m.audit::<tasks::Entity>(Verb::Delete, id, snapshot(&task))
-                .await
+            let mut changes = snapshot(&task);
+            if let Some(object) = changes.as_object_mut() {
+                object.insert("deleted_message_count".into(), deleted_message_count.into());
+            }
+            m.audit::<tasks::Entity>(Verb::Delete, id, changes).await
         })
         .await
     }

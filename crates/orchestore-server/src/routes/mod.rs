@@ -6,6 +6,7 @@ mod agents;
 mod auth;
 mod health;
 mod me;
+mod messages;
 mod organizations;
 mod projects;
 mod tasks;
@@ -24,7 +25,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(organizations::configure)
                 .configure(projects::configure)
                 .configure(tasks::configure)
-                .configure(agents::configure),
+                .configure(agents::configure)
+                .configure(messages::configure),
         );
 }
 

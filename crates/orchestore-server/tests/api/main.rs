@@ -5,6 +5,7 @@ mod agents;
 mod auth;
 mod health;
 mod helpers;
+mod messages;
 mod problems;
 mod projects;
 mod tasks;
@@ -66,6 +67,10 @@ on_every_backend! {
     agents {
         agent_lifecycle,
         agent_input_is_checked,
+    }
+    messages {
+        message_lifecycle,
+        message_input_is_checked,
     }
     problems {
         malformed_requests_are_problems,

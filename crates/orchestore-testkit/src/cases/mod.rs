@@ -8,6 +8,7 @@
 //! [`contract_suite!`]: crate::contract_suite
 
 pub mod agents;
+pub mod messaging;
 pub mod observability;
 pub mod store;
 pub mod tenancy;
@@ -51,6 +52,13 @@ macro_rules! contract_suite {
                 agent_names_are_unique_per_organization,
                 agents_are_found_by_capability_status_and_kind,
                 heartbeats_bring_an_agent_back_and_stats_follow,
+            }
+            messaging {
+                messages_are_sent_counted_and_scoped_to_the_organization,
+                sending_needs_participants_and_a_task_of_the_organization,
+                conversations_list_by_thread_task_and_participant,
+                mark_read_is_idempotent_and_unread_counts_follow,
+                deleting_an_agent_or_a_task_deletes_its_messages,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,
