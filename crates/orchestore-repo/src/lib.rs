@@ -2,7 +2,7 @@
 //! bundles them, the [`Ctx`] each call runs in, pagination, and [`RepoError`].
 //!
 //! One module per aggregate, named as in every other crate: [`tenancy`], [`work`],
-//! [`agents`], [`observability`]. The traits name no ORM type; `orchestore-sea` implements them for
+//! [`agents`], [`workflows`], [`observability`]. The traits name no ORM type; `orchestore-sea` implements them for
 //! SQLite and PostgreSQL. They work generically (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
 
 pub mod agents;
@@ -13,6 +13,7 @@ mod page;
 mod store;
 pub mod tenancy;
 pub mod work;
+pub mod workflows;
 
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use ctx::{Actor, Ctx};
@@ -22,6 +23,9 @@ pub use page::{Cursor, Limit, ListSort, Page, PageRequest, SortKey};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
 pub use tenancy::{AuthRepo, OrganizationRepo, SessionGrant, UserRepo};
 pub use work::{ProjectRepo, ProjectSort, TaskFilter, TaskRepo, TaskSort};
+pub use workflows::{
+    ExecutionFilter, ExecutionSort, WorkflowRepo, WorkflowSort, WorkflowVersionSort,
+};
 
 pub use async_trait::async_trait;
 

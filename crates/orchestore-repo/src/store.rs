@@ -7,6 +7,7 @@ use crate::agents::AgentRepo;
 use crate::observability::AuditRepo;
 use crate::tenancy::{AuthRepo, OrganizationRepo, UserRepo};
 use crate::work::{ProjectRepo, TaskRepo};
+use crate::workflows::WorkflowRepo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,6 +38,7 @@ pub trait Store:
     + ProjectRepo
     + TaskRepo
     + AgentRepo
+    + WorkflowRepo
     + AuditRepo
     + Send
     + Sync

@@ -138,11 +138,14 @@ pub struct ExecutionUpdate {
 }
 
 impl ExecutionUpdate {
+    /// A JSON `null` output or error is none.
     pub fn new(
         status: ExecutionStatus,
         output: Option<Payload>,
         error: Option<Payload>,
     ) -> Result<Self, DomainError> {
+        let output = output.filter(|payload| !payload.as_value().is_null());
+        let error = error.filter(|payload| !payload.as_value().is_null());
         if !status.is_final() {
             let given = [("output", output.is_some()), ("error", error.is_some())];
             if let Some((field, _)) = given.into_iter().find(|(_, given)| *given) {
@@ -279,6 +282,8 @@ mod tests {
         assert_eq!(done.status(), Failed);
         assert_eq!(done.error(), Some(&payload(serde_json::json!("boom"))));
         assert_eq!(done.output(), None);
+        let null = ExecutionUpdate::new(Running, Some(payload(serde_json::Value::Null)), None);
+        assert_eq!(null.map(|u| u.output().cloned()), Ok(None));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod observability;
 pub mod store;
 pub mod tenancy;
 pub mod work;
+pub mod workflows;
 
 use orchestore_domain::{
     Email, Name, NewTask, NewUser, Password, PasswordHash, ProjectId, SystemRole, Title,
@@ -51,6 +52,15 @@ macro_rules! contract_suite {
                 agent_names_are_unique_per_organization,
                 agents_are_found_by_capability_status_and_kind,
                 heartbeats_bring_an_agent_back_and_stats_follow,
+            }
+            workflows {
+                workflow_crud_is_scoped_to_the_organization,
+                workflow_names_are_unique_per_organization,
+                versions_are_numbered_from_one_and_read_back,
+                executions_run_the_latest_or_a_named_version,
+                execution_status_follows_the_state_machine,
+                executions_filter_by_workflow_and_status,
+                deleting_a_workflow_takes_its_versions_unless_it_has_executions,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,
