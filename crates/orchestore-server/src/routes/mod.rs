@@ -8,6 +8,7 @@ mod health;
 mod me;
 mod projects;
 mod tasks;
+mod workflows;
 
 use actix_web::{HttpResponse, Resource, web};
 use orchestore_repo::{Cursor, Limit, ListSort, PageRequest};
@@ -22,7 +23,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(me::configure)
                 .configure(projects::configure)
                 .configure(tasks::configure)
-                .configure(agents::configure),
+                .configure(agents::configure)
+                .configure(workflows::configure),
         );
 }
 

@@ -8,6 +8,7 @@ mod helpers;
 mod problems;
 mod projects;
 mod tasks;
+mod workflows;
 
 /// Runs each case once per backend: `sqlite::<resource>::<case>` and
 /// `postgres::<resource>::<case>`.
@@ -66,6 +67,12 @@ on_every_backend! {
     agents {
         agent_lifecycle,
         agent_input_is_checked,
+    }
+    workflows {
+        workflow_lifecycle,
+        bad_definitions_name_the_steps,
+        executions_and_paths_are_checked,
+        workflows_need_their_permissions,
     }
     problems {
         malformed_requests_are_problems,
