@@ -302,7 +302,7 @@ impl WorkflowRepo for SeaStore {
         .await
     }
 
-    #[tracing::instrument(skip_all, fields(org = %ctx.org(), workflow = %workflow, version))]
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), workflow = %workflow, version = version))]
     async fn get_version(
         &self,
         ctx: &Ctx,
