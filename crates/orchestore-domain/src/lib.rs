@@ -45,6 +45,6 @@ pub use work::{
     NewProject, NewTask, Project, ProjectPatch, Task, TaskPatch, TaskStatus, parse_repository_url,
 };
 pub use workflows::{
-    ExecutionStatus, NewWorkflow, NewWorkflowExecution, StepName, Workflow, WorkflowDefinition,
-    WorkflowExecution, WorkflowPatch, WorkflowStep, WorkflowVersion,
+    ExecutionStatus, ExecutionUpdate, NewWorkflow, NewWorkflowExecution, StepName, Workflow,
+    WorkflowDefinition, WorkflowExecution, WorkflowPatch, WorkflowStep, WorkflowVersion,
 };

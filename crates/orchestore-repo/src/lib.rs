@@ -2,7 +2,7 @@
 //! bundles them, the [`Ctx`] each call runs in, pagination, and [`RepoError`].
 //!
 //! One module per aggregate, named as in every other crate: [`tenancy`], [`work`],
-//! [`agents`], [`messaging`], [`observability`]. The traits name no ORM type;
+//! [`agents`], [`messaging`], [`workflows`], [`observability`]. The traits name no ORM type;
 //! `orchestore-sea` implements them for SQLite and PostgreSQL. They work generically
 //! (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
 
@@ -15,6 +15,7 @@ mod page;
 mod store;
 pub mod tenancy;
 pub mod work;
+pub mod workflows;
 
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use ctx::{Actor, Ctx};
@@ -25,6 +26,9 @@ pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
 pub use tenancy::{AuthRepo, OrganizationRepo, SessionGrant, UserRepo};
 pub use work::{ProjectRepo, ProjectSort, TaskFilter, TaskRepo, TaskSort};
+pub use workflows::{
+    ExecutionFilter, ExecutionSort, WorkflowRepo, WorkflowSort, WorkflowVersionSort,
+};
 
 pub use async_trait::async_trait;
 

@@ -8,6 +8,7 @@ use crate::messaging::MessageRepo;
 use crate::observability::AuditRepo;
 use crate::tenancy::{AuthRepo, OrganizationRepo, UserRepo};
 use crate::work::{ProjectRepo, TaskRepo};
+use crate::workflows::WorkflowRepo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,6 +40,7 @@ pub trait Store:
     + TaskRepo
     + AgentRepo
     + MessageRepo
+    + WorkflowRepo
     + AuditRepo
     + Send
     + Sync

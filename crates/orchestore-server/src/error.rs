@@ -295,12 +295,14 @@ fn json_payload_error(err: JsonPayloadError) -> ApiError {
     }
 }
 
-/// Path parameters are all ids in this API: name each one that is not a UUID.
+/// Path parameters named `id` or `…_id` are UUIDs: name each one that is not. (Other
+/// parameters, such as a version number, are parsed by their handler.)
 pub(crate) fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_err, req: &HttpRequest| {
         let errors: Vec<FieldError> = req
             .match_info()
             .iter()
+            .filter(|(name, _)| *name == "id" || name.ends_with("_id"))
             .filter(|(_, value)| uuid::Uuid::parse_str(value).is_err())
             .map(|(name, _)| FieldError::new(name, "must be a UUID"))
             .collect();

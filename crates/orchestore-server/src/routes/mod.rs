@@ -10,6 +10,7 @@ mod messages;
 mod organizations;
 mod projects;
 mod tasks;
+mod workflows;
 
 use actix_web::{HttpResponse, Resource, web};
 use orchestore_repo::{Cursor, Limit, ListSort, PageRequest};
@@ -26,7 +27,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(projects::configure)
                 .configure(tasks::configure)
                 .configure(agents::configure)
-                .configure(messages::configure),
+                .configure(messages::configure)
+                .configure(workflows::configure),
         );
 }
 

@@ -9,6 +9,7 @@ mod messages;
 mod problems;
 mod projects;
 mod tasks;
+mod workflows;
 
 /// Runs each case once per backend: `sqlite::<resource>::<case>` and
 /// `postgres::<resource>::<case>`.
@@ -71,6 +72,12 @@ on_every_backend! {
     messages {
         message_lifecycle,
         message_input_is_checked,
+    }
+    workflows {
+        workflow_lifecycle,
+        bad_definitions_name_the_steps,
+        executions_and_paths_are_checked,
+        workflows_need_their_permissions,
     }
     problems {
         malformed_requests_are_problems,
