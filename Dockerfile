@@ -2,7 +2,8 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --workspace --locked --bin orchestore
+# Only the server: the migration crate's own command line stays out of the image.
+RUN cargo build --release --locked -p orchestore-server --bin orchestore
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \

@@ -1,15 +1,17 @@
 //! Many writers at once through one pool: on a SQLite file (several connections, WAL, immediate
-//! write transactions) and on PostgreSQL, every write lands once, with its audit row, and the
-//! checks that span rows (an organization keeps an active owner) hold.
+//! write transactions) and on PostgreSQL, every write lands once, with its audit row,
+//! concurrent versions of one workflow get consecutive numbers, and the checks that span rows
+//! (an organization keeps an active owner) hold.
 
 use std::sync::Arc;
 
 use orchestore_domain::{
-    Email, Name, NewTask, NewUser, Password, PasswordHash, Priority, SystemRole, TaskPatch, Title,
+    Description, Email, Name, NewTask, NewUser, NewWorkflow, Password, PasswordHash, Priority,
+    SystemRole, TaskPatch, Title, WorkflowDefinition,
 };
 use orchestore_repo::{
     AuditRepo, Limit, PageRequest, RepoError, RoleRepo, Store, TaskFilter, TaskRepo, UserFilter,
-    UserRepo,
+    UserRepo, WorkflowRepo, WorkflowVersionSort,
 };
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TEST_BCRYPT_COST, TestDb};
@@ -171,4 +173,70 @@ async fn postgres_owners_step_down_one_at_a_time() {
         return;
     };
     owners_step_down_one_at_a_time(db.store().clone()).await;
+}
+
+/// Writers that all add a version to the same workflow at once: each gets its own number, the
+/// numbers run 1..=n with no gap and no duplicate, and the workflow's latest is the highest.
+async fn concurrent_versions(store: SeaStore) {
+    let store = Arc::new(store);
+    let fixture = Fixture::create(store.as_ref(), "acme", "correct horse battery").await;
+    let ctx = Arc::new(fixture.ctx.clone());
+    let workflow = store
+        .create_workflow(
+            &ctx,
+            NewWorkflow {
+                name: Name::parse("name", "Release").expect("name"),
+                description: Description::empty(),
+            },
+        )
+        .await
+        .expect("workflow");
+
+    let mut writers = JoinSet::new();
+    for n in 0..WRITERS {
+        let (store, ctx) = (Arc::clone(&store), Arc::clone(&ctx));
+        writers.spawn(async move {
+            let steps = serde_json::json!({"steps": [{"name": format!("step-{n}")}]});
+            let definition = WorkflowDefinition::parse(steps).expect("definition");
+            store.create_version(&ctx, workflow.id, definition).await
+        });
+    }
+    let mut numbers = Vec::new();
+    while let Some(joined) = writers.join_next().await {
+        numbers.push(joined.expect("writer task").expect("version").version);
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=WRITERS as u32).collect::<Vec<_>>());
+
+    let latest = store
+        .get_workflow(&ctx, workflow.id)
+        .await
+        .expect("workflow");
+    assert_eq!(latest.latest_version, Some(WRITERS as u32));
+    let stored = store
+        .list_versions(
+            &ctx,
+            workflow.id,
+            PageRequest::first(Limit::parse(200).expect("limit"))
+                .sorted(WorkflowVersionSort::VersionDesc),
+        )
+        .await
+        .expect("versions");
+    assert_eq!(stored.items.len(), WRITERS);
+    assert_eq!(stored.items[0].version, WRITERS as u32);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file_concurrent_versions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite_file(dir.path()).await;
+    concurrent_versions(db.store().clone()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_versions() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    concurrent_versions(db.store().clone()).await;
 }

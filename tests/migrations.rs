@@ -4,10 +4,13 @@
 
 use chrono::{Duration, Utc};
 use migration::Migrator;
-use orchestore_domain::{NewTask, OrganizationId, ProjectId, Title, UserId};
+use orchestore_domain::{
+    AgentKind, Description, Name, NewAgent, NewTask, NewWorkflow, NewWorkflowExecution,
+    OrganizationId, Payload, ProjectId, Title, UserId, WorkflowDefinition,
+};
 use orchestore_repo::{
-    Actor, AuditRepo, AuthRepo, Ctx, OrganizationRepo, PageRequest, ProjectRepo, Store, TaskFilter,
-    TaskRepo, UserRepo,
+    Actor, AgentRepo, AuditRepo, AuthRepo, Ctx, ExecutionFilter, OrganizationRepo, PageRequest,
+    ProjectRepo, Store, TaskFilter, TaskRepo, UserRepo, WorkflowRepo,
 };
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TestDb};
@@ -18,7 +21,7 @@ use sea_orm::{
 use sea_orm_migration::{MigratorTrait, SchemaManager};
 use uuid::Uuid;
 
-const TABLES: [&str; 12] = [
+const TABLES: &[&str] = &[
     "organizations",
     "users",
     "roles",
@@ -31,11 +34,15 @@ const TABLES: [&str; 12] = [
     "tasks",
     "audit_logs",
     "agents",
+    "messages",
+    "workflows",
+    "workflow_versions",
+    "workflow_executions",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {
     let mut present = Vec::new();
-    for table in TABLES {
+    for &table in TABLES {
         if store.has_table(table).await.expect("has_table") {
             present.push(table);
         }
@@ -111,6 +118,13 @@ async fn every_entity_decodes(store: &SeaStore) {
         .instance_setting_or_insert("probe", "value")
         .await
         .expect("setting");
+    let agent = store
+        .create_agent(
+            &fixture.ctx,
+            NewAgent::named(Name::parse("name", "decoder").expect("name"), AgentKind::Ai),
+        )
+        .await
+        .expect("agent");
 
     assert_eq!(
         store.get_organization(&fixture.ctx).await.expect("org"),
@@ -142,11 +156,42 @@ async fn every_entity_decodes(store: &SeaStore) {
         .await
         .expect("tasks");
     assert_eq!(tasks.items, vec![task]);
+    assert_eq!(
+        store
+            .get_agent(&fixture.ctx, agent.id)
+            .await
+            .expect("agent"),
+        agent
+    );
+    let (workflow, version, execution) = workflow_with_a_run(store, &fixture.ctx).await;
+    assert_eq!(
+        store
+            .get_workflow(&fixture.ctx, workflow.id)
+            .await
+            .expect("workflow"),
+        workflow
+    );
+    assert_eq!(
+        store
+            .get_version(&fixture.ctx, workflow.id, 1)
+            .await
+            .expect("version"),
+        version
+    );
+    let executions = store
+        .list_executions(
+            &fixture.ctx,
+            ExecutionFilter::default(),
+            PageRequest::default(),
+        )
+        .await
+        .expect("executions");
+    assert_eq!(executions.items, vec![execution]);
     let audit = store
         .list_audit(&fixture.ctx, PageRequest::default())
         .await
         .expect("audit");
-    assert_eq!(audit.items.len(), 5);
+    assert_eq!(audit.items.len(), 9);
     assert!(
         store
             .health()
@@ -155,6 +200,52 @@ async fn every_entity_decodes(store: &SeaStore) {
             .pending_migrations
             .is_empty()
     );
+}
+
+/// A workflow (read back after its first version) with that version and one execution of it.
+async fn workflow_with_a_run(
+    store: &SeaStore,
+    ctx: &Ctx,
+) -> (
+    orchestore_domain::Workflow,
+    orchestore_domain::WorkflowVersion,
+    orchestore_domain::WorkflowExecution,
+) {
+    let workflow = store
+        .create_workflow(
+            ctx,
+            NewWorkflow {
+                name: Name::parse("name", "Release").expect("name"),
+                description: Description::empty(),
+            },
+        )
+        .await
+        .expect("workflow");
+    let definition = WorkflowDefinition::parse(serde_json::json!({"steps": [
+        {"name": "build", "payload": {"opt": 3}},
+        {"name": "ship", "depends_on": ["build"]},
+    ]}))
+    .expect("definition");
+    let version = store
+        .create_version(ctx, workflow.id, definition)
+        .await
+        .expect("version");
+    let execution = store
+        .create_execution(
+            ctx,
+            NewWorkflowExecution {
+                workflow_id: workflow.id,
+                version: None,
+                input: Payload::parse(serde_json::json!({"tag": "v1"})).expect("input"),
+            },
+        )
+        .await
+        .expect("execution");
+    let workflow = store
+        .get_workflow(ctx, workflow.id)
+        .await
+        .expect("workflow");
+    (workflow, version, execution)
 }
 
 #[tokio::test]
@@ -535,7 +626,7 @@ async fn rows_survive_the_tenant_keys(raw: Raw) {
             .is_empty()
     );
     let grant = store
-        .rotate_session("hash-1", "hash-2", Utc::now() + Duration::days(1))
+        .rotate_session("hash-1", "hash-2", Utc::now() + Duration::days(1), None)
         .await
         .expect("rotate the copied session");
     assert_eq!(grant.user, user);
@@ -864,4 +955,184 @@ async fn postgres_usernames_are_checked_and_down_restores() {
         return;
     };
     usernames_are_checked_and_down_restores(raw).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages (m20261127_000009): the schema refuses what the domain refuses.
+
+/// Inserts a message row with these ends; the database's answer.
+async fn insert_message(
+    db: &DatabaseConnection,
+    org: Uuid,
+    sender: (Option<Uuid>, Option<Uuid>),
+    recipient: (Option<Uuid>, Option<Uuid>),
+) -> Result<(), sea_orm::DbErr> {
+    let now = Utc::now();
+    let statement = Query::insert()
+        .into_table(Alias::new("messages"))
+        .columns(
+            [
+                "organization_id",
+                "id",
+                "sender_agent_id",
+                "sender_user_id",
+                "recipient_agent_id",
+                "recipient_user_id",
+                "content",
+                "metadata",
+                "created_at",
+            ]
+            .map(Alias::new),
+        )
+        .values_panic([
+            org.into(),
+            Uuid::now_v7().into(),
+            sender.0.into(),
+            sender.1.into(),
+            recipient.0.into(),
+            recipient.1.into(),
+            "hello".into(),
+            Value::from(serde_json::json!({})).into(),
+            now.into(),
+        ])
+        .to_owned();
+    db.execute(&statement).await.map(|_| ())
+}
+
+async fn messages_hold_one_sender_and_one_recipient(raw: Raw) {
+    Migrator::up(&raw.db, None).await.expect("up");
+    let store = SeaStore::connect(&orchestore_sea::DbConfig::new(raw.url.clone()))
+        .await
+        .expect("store");
+    let acme = Fixture::create(&store, "acme", "correct horse battery").await;
+    let other = Fixture::create(&store, "other", "correct horse battery").await;
+    let new_agent = |name: &str| {
+        orchestore_domain::NewAgent::named(
+            orchestore_domain::Name::parse("name", name).expect("name"),
+            orchestore_domain::AgentKind::Ai,
+        )
+    };
+    let agent = store
+        .create_agent(&acme.ctx, new_agent("a"))
+        .await
+        .expect("agent")
+        .id
+        .as_uuid();
+    let foreign = store
+        .create_agent(&other.ctx, new_agent("b"))
+        .await
+        .expect("agent")
+        .id
+        .as_uuid();
+    let (org, user) = (acme.org.id.as_uuid(), acme.owner.id.as_uuid());
+    let db = &raw.db;
+
+    insert_message(db, org, (None, Some(user)), (Some(agent), None))
+        .await
+        .expect("one sender, one recipient");
+    for (sender, recipient, what) in [
+        (
+            (Some(agent), Some(user)),
+            (Some(agent), None),
+            "two senders",
+        ),
+        ((None, None), (Some(agent), None), "no sender"),
+        (
+            (None, Some(user)),
+            (Some(agent), Some(user)),
+            "two recipients",
+        ),
+        ((None, Some(user)), (None, None), "no recipient"),
+        ((Some(agent), None), (Some(agent), None), "to itself"),
+        ((None, Some(user)), (None, Some(user)), "to oneself"),
+        (
+            (None, Some(user)),
+            (Some(foreign), None),
+            "another organization's agent",
+        ),
+    ] {
+        assert!(
+            insert_message(db, org, sender, recipient).await.is_err(),
+            "{what} must be refused"
+        );
+    }
+    assert_eq!(count(db, "messages").await, 1);
+    raw.db.close().await.ok();
+}
+
+#[tokio::test]
+async fn sqlite_messages_hold_one_sender_and_one_recipient() {
+    messages_hold_one_sender_and_one_recipient(sqlite_raw().await).await;
+}
+
+#[tokio::test]
+async fn postgres_messages_hold_one_sender_and_one_recipient() {
+    let Some(raw) = postgres_raw().await else {
+        return;
+    };
+    messages_hold_one_sender_and_one_recipient(raw).await;
+}
+
+// Workflows (m20261127_000010): the schema itself keeps versions immutable, and deleting an
+// organization still takes its workflows, versions and executions (the executions' foreign
+// keys are checked at the end of the statement, after the cascades).
+
+async fn versions_are_immutable_in_the_schema(test_db: TestDb) {
+    let store = test_db.store();
+    let fixture = Fixture::create(store, "acme", "correct horse battery").await;
+    let (workflow, version, execution) = workflow_with_a_run(store, &fixture.ctx).await;
+    let raw = Database::connect(test_db.url()).await.expect("open raw");
+
+    for sql in [
+        "UPDATE workflow_versions SET version = 7",
+        "UPDATE workflow_versions SET definition = definition",
+        "UPDATE workflow_versions SET created_at = created_at",
+    ] {
+        let error = raw.execute_unprepared(sql).await.expect_err(sql);
+        assert!(
+            error
+                .to_string()
+                .contains("workflow versions are immutable"),
+            "{sql}: {error}"
+        );
+    }
+    assert_eq!(
+        store
+            .get_version(&fixture.ctx, workflow.id, 1)
+            .await
+            .expect("version"),
+        version
+    );
+
+    let organization = Query::delete()
+        .from_table(Alias::new("organizations"))
+        .and_where(Expr::col(Alias::new("id")).eq(fixture.org.id.as_uuid()))
+        .to_owned();
+    raw.execute(&organization)
+        .await
+        .expect("delete the organization");
+    for table in ["workflow_executions", "workflow_versions", "workflows"] {
+        assert_eq!(count(&raw, table).await, 0, "{table}");
+    }
+    assert!(
+        store
+            .get_execution(&fixture.ctx, execution.id)
+            .await
+            .is_err()
+    );
+    raw.close().await.ok();
+}
+
+#[tokio::test]
+async fn sqlite_versions_are_immutable_in_the_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    versions_are_immutable_in_the_schema(TestDb::sqlite_file(dir.path()).await).await;
+}
+
+#[tokio::test]
+async fn postgres_versions_are_immutable_in_the_schema() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    versions_are_immutable_in_the_schema(db).await;
 }

@@ -7,7 +7,7 @@
 
 /// The tables every node holds whole, in the order they are declared. `roles` is one because
 /// the system roles (with no organization) are shared by every organization.
-pub const REFERENCE_TABLES: [&str; 6] = [
+pub const REFERENCE_TABLES: &[&str] = &[
     "organizations",
     "permissions",
     "roles",
@@ -18,13 +18,17 @@ pub const REFERENCE_TABLES: [&str; 6] = [
 
 /// The tables sharded by `organization_id`, parents before children, all colocated with the
 /// first.
-pub const DISTRIBUTED_TABLES: [&str; 7] = [
+pub const DISTRIBUTED_TABLES: &[&str] = &[
     "users",
     "user_roles",
     "sessions",
     "projects",
     "tasks",
     "agents",
+    "messages",
+    "workflows",
+    "workflow_versions",
+    "workflow_executions",
     "audit_logs",
 ];
 
@@ -33,11 +37,16 @@ pub const DISTRIBUTION_COLUMN: &str = "organization_id";
 
 /// The statements that distribute a freshly migrated database on Citus: reference tables
 /// first, then the distributed tables, parents before children.
+///
+/// Citus distributes a table that has a trigger only with `citus.enable_unsafe_triggers` on;
+/// `workflow_versions` has one (it refuses every UPDATE and reads no other table, so it acts
+/// on its own shard alone).
 pub fn citus_sql() -> String {
     let mut sql = String::new();
     for table in REFERENCE_TABLES {
         sql.push_str(&format!("SELECT create_reference_table('{table}');\n"));
     }
+    sql.push_str("SET citus.enable_unsafe_triggers TO on;\n");
     let (first, rest) = DISTRIBUTED_TABLES
         .split_first()
         .expect("a distributed table");

@@ -17,6 +17,8 @@ mod m20261127_000004_tenant_keys;
 mod m20261127_000005_core_permissions;
 mod m20261127_000006_agents;
 mod m20261127_000007_users_roles;
+mod m20261127_000009_messages;
+mod m20261127_000010_workflows;
 
 pub struct Migrator;
 
@@ -31,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_core_permissions::Migration),
             Box::new(m20261127_000006_agents::Migration),
             Box::new(m20261127_000007_users_roles::Migration),
+            Box::new(m20261127_000009_messages::Migration),
+            Box::new(m20261127_000010_workflows::Migration),
         ]
     }
 }

@@ -28,7 +28,9 @@ pub use ids::{
     WorkflowVersionId,
 };
 pub use json::canonical_json;
-pub use messaging::{Message, MessageContent, NewMessage, Participant, ParticipantKind};
+pub use messaging::{
+    Message, MessageContent, MessageIds, NewMessage, Participant, ParticipantKind,
+};
 pub use templates::{
     Instantiated, NewTemplate, ParameterName, TaskSpec, Template, TemplateBody, TemplateKind,
     TemplateParameter, TemplateParameters, TemplatePatch, TemplateUsage,
@@ -45,6 +47,6 @@ pub use work::{
     NewProject, NewTask, Project, ProjectPatch, Task, TaskPatch, TaskStatus, parse_repository_url,
 };
 pub use workflows::{
-    ExecutionStatus, NewWorkflow, NewWorkflowExecution, StepName, Workflow, WorkflowDefinition,
-    WorkflowExecution, WorkflowPatch, WorkflowStep, WorkflowVersion,
+    ExecutionStatus, ExecutionUpdate, NewWorkflow, NewWorkflowExecution, StepName, Workflow,
+    WorkflowDefinition, WorkflowExecution, WorkflowPatch, WorkflowStep, WorkflowVersion,
 };

@@ -38,8 +38,8 @@ pub trait AgentRepo: Send + Sync {
         page: PageRequest<AgentSort>,
     ) -> RepoResult<Page<Agent, AgentSort>>;
     async fn update_agent(&self, ctx: &Ctx, id: AgentId, patch: AgentPatch) -> RepoResult<Agent>;
-    /// Deletes the agent. Its counters and heartbeats go with it; the audit log keeps the
-    /// snapshot.
+    /// Deletes the agent. Its counters and heartbeats go with it, and so do the messages it
+    /// sent or received; the audit log keeps the snapshot and counts the messages.
     async fn delete_agent(&self, ctx: &Ctx, id: AgentId) -> RepoResult<()>;
     /// Records that the agent is alive now. An `offline` agent becomes `active` again (an
     /// audited status change); the heartbeat itself is telemetry and is not audited.

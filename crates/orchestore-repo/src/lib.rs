@@ -2,28 +2,35 @@
 //! bundles them, the [`Ctx`] each call runs in, pagination, and [`RepoError`].
 //!
 //! One module per aggregate, named as in every other crate: [`tenancy`], [`work`],
-//! [`agents`], [`observability`]. The traits name no ORM type; `orchestore-sea` implements them for
-//! SQLite and PostgreSQL. They work generically (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
+//! [`agents`], [`messaging`], [`workflows`], [`observability`]. The traits name no ORM type;
+//! `orchestore-sea` implements them for SQLite and PostgreSQL. They work generically
+//! (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
 
 pub mod agents;
 mod ctx;
 mod error;
+pub mod messaging;
 pub mod observability;
 mod page;
 mod store;
 pub mod tenancy;
 pub mod work;
+pub mod workflows;
 
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use ctx::{Actor, Ctx};
 pub use error::{Cause, RepoError, RepoResult};
+pub use messaging::{MarkRead, MessageFilter, MessageRepo, MessageSort};
 pub use observability::{AuditEntry, AuditRepo, AuditSort};
-pub use page::{Cursor, Limit, ListSort, Page, PageRequest, SortKey};
+pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
 pub use tenancy::{
     AuthRepo, OrganizationRepo, RoleRepo, RoleSort, SessionGrant, UserFilter, UserRepo, UserSort,
 };
 pub use work::{ProjectRepo, ProjectSort, TaskFilter, TaskRepo, TaskSort};
+pub use workflows::{
+    ExecutionFilter, ExecutionSort, WorkflowRepo, WorkflowSort, WorkflowVersionSort,
+};
 
 pub use async_trait::async_trait;
 

@@ -124,18 +124,19 @@ macro_rules! list_sort {
     };
 }
 
-/// The sort value of the last row of a page, besides its id, when a list is sorted by
-/// something other than creation order.
+/// The sort value of a cursor's row, for a list sorted on a column other than the id: an
+/// integer (a priority, a version number) or a text (an e-mail, a code).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
-pub enum SortKey {
+enum SortKey {
     Int(i64),
     Text(String),
 }
 
 /// An opaque position in one list: the sort it was made for, the id of the last row returned
-/// and, for sorts on another column, that row's value. Ids are UUIDv7 and unique, so a keyset
-/// page after it neither skips nor repeats rows when others are inserted.
+/// and, for sorts on another column (a priority, an e-mail), that row's value. Ids are UUIDv7
+/// and unique, so a keyset page after it neither skips nor repeats rows when others are
+/// inserted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Cursor<S> {
     sort: S,
@@ -153,12 +154,21 @@ impl<S: ListSort> Cursor<S> {
         }
     }
 
-    /// After the row `id` whose sort column holds `key`.
-    pub fn after_key(sort: S, key: SortKey, id: impl Into<Uuid>) -> Self {
+    /// After the row `id` whose integer sort column holds `key`.
+    pub fn after_key(sort: S, key: i64, id: impl Into<Uuid>) -> Self {
         Self {
             sort,
             id: id.into(),
-            key: Some(key),
+            key: Some(SortKey::Int(key)),
+        }
+    }
+
+    /// After the row `id` whose text sort column holds `key`.
+    pub fn after_text(sort: S, key: impl Into<String>, id: impl Into<Uuid>) -> Self {
+        Self {
+            sort,
+            id: id.into(),
+            key: Some(SortKey::Text(key.into())),
         }
     }
 
@@ -170,11 +180,7 @@ impl<S: ListSort> Cursor<S> {
         self.id
     }
 
-    pub fn key(&self) -> Option<&SortKey> {
-        self.key.as_ref()
-    }
-
-    /// The integer sort value, for sorts on an integer column.
+    /// The sort value, for sorts on an integer column.
     pub fn int_key(&self) -> Result<i64, DomainError> {
         match self.key {
             Some(SortKey::Int(value)) => Ok(value),
@@ -381,17 +387,13 @@ mod tests {
             cursor.to_string().parse::<Cursor<ThingSort>>(),
             Ok(cursor.clone())
         );
-        let ranked = Cursor::after_key(ThingSort::RankDesc, SortKey::Int(-7), Uuid::now_v7());
+        let ranked = Cursor::after_key(ThingSort::RankDesc, -7, Uuid::now_v7());
         let back: Cursor<ThingSort> = ranked.to_string().parse().expect("parse");
         assert_eq!(back.int_key(), Ok(-7));
         assert!(back.text_key().is_err());
-        let named = Cursor::after_key(
-            ThingSort::RankDesc,
-            SortKey::Text("a@b".into()),
-            Uuid::now_v7(),
-        );
+        let named = Cursor::after_text(ThingSort::RankDesc, "12", Uuid::now_v7());
         let back: Cursor<ThingSort> = named.to_string().parse().expect("parse");
-        assert_eq!(back.text_key(), Ok("a@b"));
+        assert_eq!(back.text_key(), Ok("12"));
         assert!(back.int_key().is_err());
         assert!(cursor.to_string().parse::<Cursor<OtherSort>>().is_err());
         assert!("not-a-cursor!".parse::<Cursor<ThingSort>>().is_err());

@@ -4,9 +4,11 @@ use serde::Serialize;
 
 use crate::RepoResult;
 use crate::agents::AgentRepo;
+use crate::messaging::MessageRepo;
 use crate::observability::AuditRepo;
 use crate::tenancy::{AuthRepo, OrganizationRepo, RoleRepo, UserRepo};
 use crate::work::{ProjectRepo, TaskRepo};
+use crate::workflows::WorkflowRepo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,6 +40,8 @@ pub trait Store:
     + ProjectRepo
     + TaskRepo
     + AgentRepo
+    + MessageRepo
+    + WorkflowRepo
     + AuditRepo
     + Send
     + Sync

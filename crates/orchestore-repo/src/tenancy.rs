@@ -159,13 +159,14 @@ pub trait AuthRepo: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> RepoResult<SessionId>;
     /// Revokes the live session whose token hashes to `old_hash` and opens a new one in the
-    /// same transaction. An unknown, revoked or expired token, or a deactivated user's, is
-    /// `NotFound`.
+    /// same transaction; the audit row carries `request_id`. An unknown, revoked or expired
+    /// token, or a deactivated user's, is `NotFound`.
     async fn rotate_session(
         &self,
         old_hash: &str,
         new_hash: &str,
         new_expires_at: DateTime<Utc>,
+        request_id: Option<&str>,
     ) -> RepoResult<SessionGrant>;
     /// Revokes the session whose token hashes to `refresh_token_hash`, if it belongs to the
     /// context's user.

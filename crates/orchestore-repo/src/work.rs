@@ -33,7 +33,8 @@ pub trait ProjectRepo: Send + Sync {
         id: ProjectId,
         patch: ProjectPatch,
     ) -> RepoResult<Project>;
-    /// Deletes the project and, with it, its tasks (the audit row counts them).
+    /// Deletes the project and, with it, its tasks and their messages (the audit row counts
+    /// them).
     async fn delete_project(&self, ctx: &Ctx, id: ProjectId) -> RepoResult<()>;
 }
 
@@ -70,5 +71,6 @@ pub trait TaskRepo: Send + Sync {
         page: PageRequest<TaskSort>,
     ) -> RepoResult<Page<Task, TaskSort>>;
     async fn update_task(&self, ctx: &Ctx, id: TaskId, patch: TaskPatch) -> RepoResult<Task>;
+    /// Deletes the task and the messages about it (the audit row counts them).
     async fn delete_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<()>;
 }

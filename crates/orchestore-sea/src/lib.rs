@@ -1,8 +1,9 @@
 //! Orchestore's SeaORM backend: one implementation of the repository traits that runs the
 //! same on SQLite (embedded) and PostgreSQL (production).
 //!
-//! One module per aggregate (`tenancy`, `work`, `agents`, `observability`), each with its tables in
-//! `entity/` (one file per table) and its trait implementations beside them. ORM rows stay in
+//! One module per aggregate (`tenancy`, `work`, `agents`, `messaging`, `workflows`,
+//! `observability`), each with its tables in `entity/` (one file per table) and its trait
+//! implementations beside them. ORM rows stay in
 //! this crate: every method returns domain types and [`RepoError`]. Every write goes through
 //! one helper that commits the change with its audit row.
 //!
@@ -18,7 +19,9 @@
 
 mod agents;
 mod config;
+mod conn;
 mod error;
+mod messaging;
 mod mutation;
 mod observability;
 mod scoped;
@@ -26,6 +29,7 @@ pub mod serde_duration;
 mod store;
 mod tenancy;
 mod work;
+mod workflows;
 
 pub use config::{DatabaseUrl, DbConfig};
 pub use store::{MigrationState, SeaStore};

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::SeaStore;
+use crate::conn::Held;
 use crate::error::db_err;
 use crate::observability::entity::audit_logs;
 use crate::store::now;
@@ -48,9 +49,11 @@ impl Display for Verb {
 /// A write in progress: its transaction, who acts, and the one timestamp the change and its
 /// audit rows share.
 pub(crate) struct Mutation<'a> {
+    // Declared before `_held` so that it ends before the connection's turn is given back.
     txn: DatabaseTransaction,
     ctx: &'a Ctx,
     at: DateTime<Utc>,
+    _held: Held<'a>,
 }
 
 impl Mutation<'_> {
@@ -73,17 +76,7 @@ impl Mutation<'_> {
         id: impl Display,
         changes: Value,
     ) -> RepoResult<()> {
-        self.audit_in(self.ctx, E::NAME, verb, id, changes).await
-    }
-
-    async fn audit_in(
-        &self,
-        ctx: &Ctx,
-        entity: &'static str,
-        verb: Verb,
-        id: impl Display,
-        changes: Value,
-    ) -> RepoResult<()> {
+        let (ctx, entity) = (self.ctx, E::NAME);
         let row = audit_logs::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(ctx.org().as_uuid()),
@@ -111,14 +104,27 @@ impl SeaStore {
         ctx: &Ctx,
         change: impl for<'m> AsyncFnOnce(&'m Mutation<'_>) -> RepoResult<T>,
     ) -> RepoResult<T> {
+        let held = self.db().await;
+        let txn = held.begin_write().await.map_err(db_err)?;
         let mutation = Mutation {
-            txn: self.write().await?,
+            txn,
             ctx,
             at: now(),
+            _held: held,
         };
-        let value = change(&mutation).await?;
-        mutation.txn.commit().await.map_err(db_err)?;
-        Ok(value)
+        match change(&mutation).await {
+            Ok(value) => {
+                mutation.txn.commit().await.map_err(db_err)?;
+                Ok(value)
+            }
+            Err(err) => {
+                // Rolled back now rather than on drop, which only queues the rollback.
+                if let Err(rollback) = mutation.txn.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back a refused mutation");
+                }
+                Err(err)
+            }
+        }
     }
 }
 

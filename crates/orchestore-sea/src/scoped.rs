@@ -102,11 +102,13 @@ pub(crate) async fn delete_scoped<E: Tenanted>(
     Ok(())
 }
 
-/// How a list's sort maps onto columns: creation order is id order (UUIDv7), or a column
-/// ranked with the id breaking ties, oldest first.
+/// How a list's sort maps onto columns: creation order is id order (UUIDv7), or an integer or
+/// text column, ranked, with the id breaking ties, oldest first.
 pub(crate) enum Keyset<C> {
     OldestFirst,
     NewestFirst,
+    /// The integer column, lowest first.
+    IntAsc(C),
     /// The integer column, highest first.
     IntDesc(C),
     /// The text column, A to Z in byte order on both backends: SQLite compares bytes, and on
@@ -141,6 +143,23 @@ pub(crate) fn keyset_page<E: Keyed, S: ListSort>(
                 None => query,
             };
             query.order_by_desc(id)
+        }
+        (Keyset::IntAsc(column), after) => {
+            let query = match after {
+                Some(cursor) => {
+                    let rank = cursor.int_key()?;
+                    // `column >= rank`: as for `IntDesc`, lets the index start at the cursor.
+                    query.filter(column.gte(rank)).filter(
+                        Condition::any().add(column.gt(rank)).add(
+                            Condition::all()
+                                .add(column.eq(rank))
+                                .add(id.gt(cursor.id())),
+                        ),
+                    )
+                }
+                None => query,
+            };
+            query.order_by_asc(column).order_by_asc(id)
         }
         (Keyset::IntDesc(column), after) => {
             let query = match after {

@@ -6,14 +6,12 @@ use migration::{Migrator, MigratorTrait};
 use orchestore_domain::PasswordHash;
 use orchestore_repo::{Backend, RepoError, RepoResult, Store, StoreHealth, StoreTransaction};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
-use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbBackend,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 use serde::Serialize;
 use tokio::sync::OnceCell;
 
 use crate::DbConfig;
+use crate::conn::{Conn, Ending, Held};
 use crate::error::db_err;
 
 /// The SeaORM store: every repository trait over one connection pool, or inside one
@@ -27,15 +25,6 @@ pub struct SeaStore {
     /// The bcrypt cost of the decoy hash that unknown emails are checked against at login.
     password_cost: u32,
     decoy: Arc<OnceCell<PasswordHash>>,
-}
-
-/// What the repository calls of a store run on.
-#[derive(Clone, Debug)]
-enum Conn {
-    Pool(DatabaseConnection),
-    /// Shared only between the store value and the calls borrowing it; the one
-    /// `Box<dyn StoreTransaction>` that owns the store commits or rolls back.
-    Transaction(Arc<DatabaseTransaction>),
 }
 
 /// One migration and whether the database has applied it.
@@ -185,25 +174,10 @@ impl SeaStore {
             .collect())
     }
 
-    /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
-    /// IMMEDIATE`), so a read-then-write transaction cannot deadlock on the upgrade. Inside a
-    /// store transaction it is a savepoint.
-    pub(crate) async fn write(&self) -> RepoResult<DatabaseTransaction> {
-        self.db()
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..TransactionOptions::default()
-            })
-            .await
-            .map_err(db_err)
-    }
-
-    /// What reads run on: the pool, or the open transaction.
-    pub(crate) fn db(&self) -> DatabaseExecutor<'_> {
-        match &self.conn {
-            Conn::Pool(pool) => DatabaseExecutor::Connection(pool),
-            Conn::Transaction(txn) => DatabaseExecutor::Transaction(txn),
-        }
+    /// What a call runs on, held for it: the pool, or the open transaction's turn. Inside
+    /// [`SeaStore::mutate`], use the mutation's transaction instead: the turn is taken.
+    pub(crate) async fn db(&self) -> Held<'_> {
+        self.conn.hold().await
     }
 
     pub(crate) fn is_postgres(&self) -> bool {
@@ -261,9 +235,9 @@ impl Store for SeaStore {
     }
 
     async fn begin(&self) -> RepoResult<Box<dyn StoreTransaction>> {
-        let txn = self.write().await?;
+        let conn = self.conn.begin().await.map_err(db_err)?;
         Ok(Box::new(Self {
-            conn: Conn::Transaction(Arc::new(txn)),
+            conn,
             ..self.clone()
         }))
     }
@@ -272,24 +246,26 @@ impl Store for SeaStore {
 #[async_trait::async_trait]
 impl StoreTransaction for SeaStore {
     async fn commit(self: Box<Self>) -> RepoResult<()> {
-        self.into_transaction()?.commit().await.map_err(db_err)
+        let ending = self.ending()?;
+        let committed = ending.txn.commit().await.map_err(db_err);
+        drop(ending.parent);
+        committed
     }
 
     async fn rollback(self: Box<Self>) -> RepoResult<()> {
-        self.into_transaction()?.rollback().await.map_err(db_err)
+        let ending = self.ending()?;
+        let rolled_back = ending.txn.rollback().await.map_err(db_err);
+        drop(ending.parent);
+        rolled_back
     }
 }
 
 impl SeaStore {
-    /// The transaction this store runs in; only [`Store::begin`] makes such a store.
-    fn into_transaction(self) -> RepoResult<DatabaseTransaction> {
-        match self.conn {
-            Conn::Transaction(txn) => Arc::try_unwrap(txn).map_err(|_| {
-                RepoError::internal("the transaction is still borrowed by a running call")
-            }),
-            Conn::Pool(_) => Err(RepoError::internal(
-                "commit or rollback on a store that is not a transaction",
-            )),
-        }
+    /// The transaction this store runs in; only [`Store::begin`] makes such a store, and the
+    /// box that owns it is its only holder once its calls have returned.
+    fn ending(self) -> RepoResult<Ending> {
+        self.conn.into_transaction().ok_or_else(|| {
+            RepoError::internal("commit or rollback on a store that is not an open transaction")
+        })
     }
 }

@@ -40,6 +40,7 @@ impl From<DomainError> for FieldError {
 /// Why a request was not authenticated. Each variant tells the client what to do next, and
 /// nothing more: a wrong password and an unknown email are the same `BadCredentials`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthFailure {
     MissingToken,
     InvalidToken,
@@ -59,6 +60,7 @@ impl AuthFailure {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ApiError {
     /// The request is not shaped like the API expects: malformed JSON, a wrong type, an
     /// unknown or missing field, a path id that is not a UUID.
@@ -71,6 +73,10 @@ pub enum ApiError {
     Unauthenticated(AuthFailure),
     #[error("missing permission {}", .0.code())]
     Forbidden(Permission),
+    /// The caller holds the permission but may not act this way (`detail` says why), e.g.
+    /// send a message as another user.
+    #[error("not allowed: {0}")]
+    NotAllowed(String),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("method not allowed")]
@@ -105,7 +111,7 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => ("bad-request", "Malformed request"),
             Self::Unauthenticated(_) => ("unauthenticated", "Authentication required"),
-            Self::Forbidden(_) => ("forbidden", "Permission denied"),
+            Self::Forbidden(_) | Self::NotAllowed(_) => ("forbidden", "Permission denied"),
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Self::Conflict { .. } => ("conflict", "Conflict"),
@@ -124,7 +130,9 @@ impl ApiError {
             Self::Forbidden(permission) => {
                 format!("this action needs the {} permission", permission.code())
             }
-            Self::NotFound(detail) | Self::Conflict { detail, .. } => detail.clone(),
+            Self::NotFound(detail) | Self::NotAllowed(detail) | Self::Conflict { detail, .. } => {
+                detail.clone()
+            }
             Self::MethodNotAllowed { allow } => format!("this resource allows {allow}"),
             Self::UnsupportedMediaType => {
                 "the body must be JSON (Content-Type: application/json)".to_owned()
@@ -214,7 +222,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::NotAllowed(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -287,12 +295,14 @@ fn json_payload_error(err: JsonPayloadError) -> ApiError {
     }
 }
 
-/// Path parameters are all ids in this API: name each one that is not a UUID.
+/// Path parameters named `id` or `…_id` are UUIDs: name each one that is not. (Other
+/// parameters, such as a version number, are parsed by their handler.)
 pub(crate) fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_err, req: &HttpRequest| {
         let errors: Vec<FieldError> = req
             .match_info()
             .iter()
+            .filter(|(name, _)| *name == "id" || name.ends_with("_id"))
             .filter(|(_, value)| uuid::Uuid::parse_str(value).is_err())
             .map(|(name, _)| FieldError::new(name, "must be a UUID"))
             .collect();

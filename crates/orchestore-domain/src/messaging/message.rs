@@ -169,6 +169,46 @@ impl NewMessage {
     }
 }
 
+/// The messages one call marks read: 1 to [`MessageIds::MAX`] ids, each once (duplicates are
+/// dropped), in id order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageIds(Vec<MessageId>);
+
+impl MessageIds {
+    pub const MAX: usize = 200;
+
+    pub fn parse(ids: impl IntoIterator<Item = MessageId>) -> Result<Self, DomainError> {
+        let mut ids: Vec<MessageId> = ids.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Err(DomainError::invalid(
+                "ids",
+                "must name at least one message",
+            ));
+        }
+        if ids.len() > Self::MAX {
+            return Err(DomainError::invalid(
+                "ids",
+                format!(
+                    "must name at most {} messages, got {}",
+                    Self::MAX,
+                    ids.len()
+                ),
+            ));
+        }
+        Ok(Self(ids))
+    }
+
+    pub fn one(id: MessageId) -> Self {
+        Self(vec![id])
+    }
+
+    pub fn as_slice(&self) -> &[MessageId] {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +247,22 @@ mod tests {
         assert_eq!(message.task_id(), Some(task));
         assert_eq!(message.content().as_str(), "please review");
         assert_eq!(message.metadata(), &Metadata::default());
+    }
+
+    #[test]
+    fn message_ids_are_bounded_and_deduplicated() {
+        let (a, b) = (MessageId::new(), MessageId::new());
+        let ids = MessageIds::parse([b, a, b]).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(ids.as_slice(), &[a, b]);
+        assert_eq!(MessageIds::one(a).as_slice(), &[a]);
+        assert_eq!(MessageIds::parse([]).unwrap_err().field(), Some("ids"));
+        let too_many = (0..=MessageIds::MAX).map(|_| MessageId::new());
+        assert_eq!(
+            MessageIds::parse(too_many).unwrap_err().field(),
+            Some("ids")
+        );
+        // Duplicates do not count against the bound.
+        assert!(MessageIds::parse(std::iter::repeat_n(a, MessageIds::MAX + 1)).is_ok());
     }
 
     #[test]

@@ -7,5 +7,5 @@
 mod message;
 mod participant;
 
-pub use message::{Message, MessageContent, NewMessage};
+pub use message::{Message, MessageContent, MessageIds, NewMessage};
 pub use participant::{Participant, ParticipantKind};

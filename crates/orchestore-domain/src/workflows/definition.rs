@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{Capabilities, DomainError, Payload, Title};
+use crate::{Capabilities, DomainError, Payload, Title, find_cycle};
 
 /// The field every error about the steps names; the reason says which step and what.
 const STEPS: &str = "definition.steps";
@@ -303,7 +303,8 @@ fn error_reason(error: DomainError) -> String {
     }
 }
 
-/// Checks names and edges, then orders the steps or reports a cycle.
+/// Checks names and edges, reports a cycle through the shared search ([`find_cycle`]), then
+/// orders the steps.
 fn checked_order(steps: &[WorkflowStep]) -> Result<Vec<usize>, DomainError> {
     let mut index_of: HashMap<&str, usize> = HashMap::with_capacity(steps.len());
     for (index, step) in steps.iter().enumerate() {
@@ -317,7 +318,7 @@ fn checked_order(steps: &[WorkflowStep]) -> Result<Vec<usize>, DomainError> {
             ));
         }
     }
-    let mut edges = Vec::with_capacity(steps.len());
+    let mut depends_on = Vec::with_capacity(steps.len());
     for step in steps {
         let mut on = Vec::with_capacity(step.depends_on.len());
         for dependency in &step.depends_on {
@@ -339,22 +340,31 @@ fn checked_order(steps: &[WorkflowStep]) -> Result<Vec<usize>, DomainError> {
             };
             on.push(index);
         }
-        edges.push(on);
+        depends_on.push(on);
     }
-    order_or_cycle(&edges).map_err(|cycle| {
+    // Nodes are the steps' indices, so the search starts from the step written first.
+    let edges = depends_on
+        .iter()
+        .enumerate()
+        .flat_map(|(step, on)| on.iter().map(move |&dependency| (step, dependency)));
+    if let Some(cycle) = find_cycle(0..steps.len(), edges) {
         let path: Vec<&str> = cycle
             .iter()
             .filter_map(|&index| steps.get(index))
             .map(|step| step.name.as_str())
             .collect();
-        DomainError::invalid(STEPS, format!("steps form a cycle: {}", path.join(" → ")))
-    })
+        return Err(DomainError::invalid(
+            STEPS,
+            format!("steps form a cycle: {}", path.join(" → ")),
+        ));
+    }
+    Ok(dependencies_first(&depends_on))
 }
 
-/// Orders a graph given as, for each node, the distinct nodes it depends on (Kahn's algorithm,
-/// lowest index first among ready nodes). On a cycle, returns one cycle as a path that ends
-/// where it starts. No recursion, so chains of any length are safe.
-fn order_or_cycle(depends_on: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
+/// Orders an acyclic graph given as, for each node, the distinct nodes it depends on (Kahn's
+/// algorithm, lowest index first among ready nodes). The graph is checked for cycles before:
+/// the nodes of a cycle would be left out. No recursion, so chains of any length are safe.
+fn dependencies_first(depends_on: &[Vec<usize>]) -> Vec<usize> {
     let count = depends_on.len();
     let mut waiting: Vec<usize> = depends_on.iter().map(Vec::len).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); count];
@@ -379,25 +389,7 @@ fn order_or_cycle(depends_on: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
             }
         }
     }
-    let Some(start) = (0..count).find(|&node| waiting[node] > 0) else {
-        return Ok(order);
-    };
-    // Every node left still waits on another node left, so following such edges must come
-    // back to a node already on the path: that tail of the path is a cycle.
-    let mut position = vec![usize::MAX; count];
-    let mut path = Vec::new();
-    let mut node = start;
-    while position[node] == usize::MAX {
-        position[node] = path.len();
-        path.push(node);
-        match depends_on[node].iter().find(|&&d| waiting[d] > 0) {
-            Some(&next) => node = next,
-            None => return Err(path),
-        }
-    }
-    let mut cycle = path.split_off(position[node]);
-    cycle.push(node);
-    Err(cycle)
+    order
 }
 
 /// Whether `value` serialises to at most `max_bytes`, without building the text.
@@ -622,19 +614,40 @@ mod tests {
     #[test]
     fn long_chains_do_not_recurse() {
         const LENGTH: usize = 10_000;
-        // Node i depends on node i + 1: the last node runs first.
-        let mut chain: Vec<Vec<usize>> = (0..LENGTH).map(|i| vec![i + 1]).collect();
-        chain[LENGTH - 1].clear();
-        let order = order_or_cycle(&chain).unwrap_or_default();
+        // More steps than a definition may hold, so built here and checked directly: step i
+        // depends on step i + 1, so the last one runs first.
+        let step = |i: usize| WorkflowStep {
+            name: StepName::parse(&format!("s{i}")).unwrap_or_else(|e| panic!("{e}")),
+            title: Title::parse(&format!("s{i}")).unwrap_or_else(|e| panic!("{e}")),
+            required_capabilities: Capabilities::default(),
+            payload: Payload::default(),
+            depends_on: Vec::new(),
+            max_attempts: WorkflowDefinition::DEFAULT_MAX_ATTEMPTS,
+        };
+        let mut chain: Vec<WorkflowStep> = (0..LENGTH).map(step).collect();
+        for i in 0..LENGTH - 1 {
+            let next = chain[i + 1].name.clone();
+            chain[i].depends_on.push(next);
+        }
+        let order = checked_order(&chain).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(order.len(), LENGTH);
         assert_eq!(order.first(), Some(&(LENGTH - 1)));
         assert_eq!(order.last(), Some(&0));
 
-        // Close the chain into one cycle through every node.
-        chain[LENGTH - 1].push(0);
-        let cycle = order_or_cycle(&chain).err().unwrap_or_default();
-        assert_eq!(cycle.len(), LENGTH + 1);
-        assert_eq!(cycle.first(), cycle.last());
+        // Close the chain into one cycle through every step.
+        let first = chain[0].name.clone();
+        chain[LENGTH - 1].depends_on.push(first);
+        let error = checked_order(&chain).expect_err("a cycle");
+        assert_eq!(error.field(), Some(STEPS));
+        let message = error.to_string();
+        let path = message
+            .split_once("steps form a cycle: ")
+            .map(|(_, path)| path.split(" → ").collect::<Vec<_>>())
+            .unwrap_or_default();
+        assert_eq!(path.len(), LENGTH + 1);
+        assert_eq!(path.first(), Some(&"s0"));
+        assert_eq!(path.last(), Some(&"s0"));
+        assert_eq!(path.get(1), Some(&"s1"));
     }
 
     #[test]

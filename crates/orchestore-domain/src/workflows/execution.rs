@@ -47,18 +47,26 @@ impl ExecutionStatus {
         matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
     }
 
-    /// Checks a transition: pending → running | cancelled, running → succeeded | failed |
-    /// cancelled. Staying in the same status is allowed (a repeated request changes nothing).
-    /// There is no retry of a whole execution: a new execution is started instead, so the old
-    /// one keeps its record.
+    /// The allowed changes, `(from, to)`: pending → running | cancelled, running → succeeded |
+    /// failed | cancelled. There is no retry of a whole execution: a new execution is started
+    /// instead, so the old one keeps its record.
+    pub const TRANSITIONS: &'static [(ExecutionStatus, ExecutionStatus)] = &[
+        (Self::Pending, Self::Running),
+        (Self::Pending, Self::Cancelled),
+        (Self::Running, Self::Succeeded),
+        (Self::Running, Self::Failed),
+        (Self::Running, Self::Cancelled),
+    ];
+
+    /// Whether [`ExecutionStatus::TRANSITIONS`] allows going from `self` to `to`.
+    pub fn can_become(self, to: ExecutionStatus) -> bool {
+        Self::TRANSITIONS.contains(&(self, to))
+    }
+
+    /// Checks a transition against [`ExecutionStatus::TRANSITIONS`]. Staying in the same
+    /// status is allowed (a repeated request changes nothing).
     pub fn check_transition(self, to: ExecutionStatus) -> Result<(), DomainError> {
-        use ExecutionStatus::*;
-        let allowed = match self {
-            Pending => matches!(to, Running | Cancelled),
-            Running => matches!(to, Succeeded | Failed | Cancelled),
-            Succeeded | Failed | Cancelled => false,
-        };
-        if allowed || self == to {
+        if self == to || self.can_become(to) {
             Ok(())
         } else {
             Err(DomainError::InvalidTransition {
@@ -108,6 +116,7 @@ pub struct WorkflowExecution {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A request to run a workflow. `version: None` runs the latest version; a number names one
@@ -117,6 +126,91 @@ pub struct NewWorkflowExecution {
     pub workflow_id: WorkflowId,
     pub version: Option<u32>,
     pub input: Payload,
+}
+
+/// A change of an execution's status, with what the execution produced. `output` and `error`
+/// are recorded when it ends, so they come only with a final status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionUpdate {
+    status: ExecutionStatus,
+    output: Option<Payload>,
+    error: Option<Payload>,
+}
+
+impl ExecutionUpdate {
+    /// A JSON `null` output or error is none.
+    pub fn new(
+        status: ExecutionStatus,
+        output: Option<Payload>,
+        error: Option<Payload>,
+    ) -> Result<Self, DomainError> {
+        let output = output.filter(|payload| !payload.as_value().is_null());
+        let error = error.filter(|payload| !payload.as_value().is_null());
+        if !status.is_final() {
+            let given = [("output", output.is_some()), ("error", error.is_some())];
+            if let Some((field, _)) = given.into_iter().find(|(_, given)| *given) {
+                return Err(DomainError::invalid(
+                    field,
+                    format!(
+                        "is recorded when the execution ends: give it with succeeded, failed \
+                         or cancelled, not {status}"
+                    ),
+                ));
+            }
+        }
+        Ok(Self {
+            status,
+            output,
+            error,
+        })
+    }
+
+    /// A status change alone.
+    pub fn status_only(status: ExecutionStatus) -> Self {
+        Self {
+            status,
+            output: None,
+            error: None,
+        }
+    }
+
+    pub fn status(&self) -> ExecutionStatus {
+        self.status
+    }
+
+    pub fn output(&self) -> Option<&Payload> {
+        self.output.as_ref()
+    }
+
+    pub fn error(&self) -> Option<&Payload> {
+        self.error.as_ref()
+    }
+
+    /// Whether this update changes `execution`: `false` when it repeats the execution's
+    /// status (and its output and error, when given), an error when the status cannot change
+    /// so or when it would rewrite the output or error of an execution already ended.
+    pub fn changes(&self, execution: &WorkflowExecution) -> Result<bool, DomainError> {
+        execution.status.check_transition(self.status)?;
+        if execution.status != self.status {
+            return Ok(true);
+        }
+        let recorded = [
+            ("output", &self.output, &execution.output),
+            ("error", &self.error, &execution.error),
+        ];
+        for (field, given, stored) in recorded {
+            if given.is_some() && given != stored {
+                return Err(DomainError::invalid(
+                    field,
+                    format!(
+                        "the execution is already {}: what it recorded does not change",
+                        self.status
+                    ),
+                ));
+            }
+        }
+        Ok(false)
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +241,89 @@ mod tests {
             })
         );
         assert!(Failed.is_final() && !Running.is_final());
+        assert!(
+            ExecutionStatus::TRANSITIONS
+                .iter()
+                .all(|(from, _)| !from.is_final())
+        );
+    }
+
+    fn execution(status: ExecutionStatus, output: Option<Payload>) -> WorkflowExecution {
+        WorkflowExecution {
+            id: WorkflowExecutionId::new(),
+            organization_id: OrganizationId::new(),
+            workflow_id: WorkflowId::new(),
+            version_id: WorkflowVersionId::new(),
+            version: 1,
+            status,
+            input: Payload::default(),
+            output,
+            error: None,
+            started_at: None,
+            finished_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn payload(value: serde_json::Value) -> Payload {
+        Payload::parse(value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn outcomes_come_with_a_final_status() {
+        use ExecutionStatus::*;
+        let early = ExecutionUpdate::new(Running, Some(payload(serde_json::json!(1))), None);
+        assert_eq!(early.map_err(|e| e.field()), Err(Some("output")));
+        let early = ExecutionUpdate::new(Pending, None, Some(payload(serde_json::json!("x"))));
+        assert_eq!(early.map_err(|e| e.field()), Err(Some("error")));
+        let done = ExecutionUpdate::new(Failed, None, Some(payload(serde_json::json!("boom"))))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(done.status(), Failed);
+        assert_eq!(done.error(), Some(&payload(serde_json::json!("boom"))));
+        assert_eq!(done.output(), None);
+        let null = ExecutionUpdate::new(Running, Some(payload(serde_json::Value::Null)), None);
+        assert_eq!(null.map(|u| u.output().cloned()), Ok(None));
+    }
+
+    #[test]
+    fn an_update_changes_or_repeats() {
+        use ExecutionStatus::*;
+        let pending = execution(Pending, None);
+        assert_eq!(
+            ExecutionUpdate::status_only(Running).changes(&pending),
+            Ok(true)
+        );
+        assert_eq!(
+            ExecutionUpdate::status_only(Pending).changes(&pending),
+            Ok(false)
+        );
+        assert!(
+            ExecutionUpdate::status_only(Succeeded)
+                .changes(&pending)
+                .is_err()
+        );
+
+        let output = payload(serde_json::json!({"ok": true}));
+        let done = execution(Succeeded, Some(output.clone()));
+        let again =
+            ExecutionUpdate::new(Succeeded, Some(output), None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again.changes(&done), Ok(false));
+        assert_eq!(
+            ExecutionUpdate::status_only(Succeeded).changes(&done),
+            Ok(false)
+        );
+        let rewrite = ExecutionUpdate::new(Succeeded, Some(payload(serde_json::json!(2))), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            rewrite.changes(&done).map_err(|e| e.field()),
+            Err(Some("output"))
+        );
+        assert!(
+            ExecutionUpdate::status_only(Cancelled)
+                .changes(&done)
+                .is_err()
+        );
     }
 
     #[test]

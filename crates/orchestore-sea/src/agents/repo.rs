@@ -1,6 +1,6 @@
 use orchestore_domain::{
     Agent, AgentId, AgentPatch, AgentStats, AgentStatus, Capabilities, Metadata, ModelName, Name,
-    NewAgent, OrganizationId, ProviderName,
+    NewAgent, OrganizationId, Participant, ProviderName,
 };
 use orchestore_repo::{
     AgentFilter, AgentRepo, AgentSort, Ctx, Cursor, Page, PageRequest, RepoError, RepoResult,
@@ -11,6 +11,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
 use super::entity::agents;
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_unique_violation};
+use crate::messaging::{count_messages, involving};
 use crate::mutation::{Verb, diff, snapshot};
 use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
 
@@ -110,7 +111,7 @@ impl AgentRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), agent = %id))]
     async fn get_agent(&self, ctx: &Ctx, id: AgentId) -> RepoResult<Agent> {
-        self.find_scoped::<agents::Entity>(&self.db(), ctx, id, Lock::None)
+        self.find_scoped::<agents::Entity>(&self.db().await, ctx, id, Lock::None)
             .await
             .and_then(to_agent)
     }
@@ -148,7 +149,7 @@ impl AgentRepo for SeaStore {
             AgentSort::CreatedAtDesc => Keyset::NewestFirst,
         };
         let rows = keyset_page(query, &page, keyset)?
-            .all(&self.db())
+            .all(&self.db().await)
             .await
             .map_err(db_err)?;
         let agents = rows
@@ -220,9 +221,16 @@ impl AgentRepo for SeaStore {
                 self.find_scoped::<agents::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                     .await?,
             )?;
+            // The messages it sent or received go with it (ON DELETE CASCADE); the audit row
+            // counts them.
+            let deleted_message_count =
+                count_messages(m.txn(), ctx, involving(Participant::Agent(id))).await?;
             delete_scoped::<agents::Entity>(m.txn(), ctx, id).await?;
-            m.audit::<agents::Entity>(Verb::Delete, id, snapshot(&agent))
-                .await
+            let mut changes = snapshot(&agent);
+            if let Some(object) = changes.as_object_mut() {
+                object.insert("deleted_message_count".into(), deleted_message_count.into());
+            }
+            m.audit::<agents::Entity>(Verb::Delete, id, changes).await
         })
         .await
     }

@@ -41,7 +41,7 @@ impl AuditRepo for SeaStore {
             AuditSort::CreatedAtDesc => Keyset::NewestFirst,
         };
         let rows = keyset_page(query, &page, keyset)?
-            .all(&self.db())
+            .all(&self.db().await)
             .await
             .map_err(db_err)?;
         let entries = rows.into_iter().map(to_entry).collect();

@@ -26,7 +26,7 @@ impl AuthRepo for SeaStore {
     #[tracing::instrument(skip_all)]
     async fn count_users(&self) -> RepoResult<u64> {
         users::Entity::find()
-            .count(&self.db())
+            .count(&self.db().await)
             .await
             .map_err(db_err)
     }
@@ -43,7 +43,7 @@ impl AuthRepo for SeaStore {
             .filter(organizations::Column::Slug.eq(organization.as_str()))
             .filter(users::Column::Email.eq(email.as_str()))
             .filter(users::Column::Active.eq(true))
-            .one(&self.db())
+            .one(&self.db().await)
             .await
             .map_err(db_err)?;
         let hash = match &row {
@@ -99,6 +99,7 @@ impl AuthRepo for SeaStore {
         old_hash: &str,
         new_hash: &str,
         new_expires_at: DateTime<Utc>,
+        request_id: Option<&str>,
     ) -> RepoResult<SessionGrant> {
         // The token names no tenant: find its session's organization first (the only lookup
         // across organizations), then rotate inside that organization, re-reading the session
@@ -109,14 +110,17 @@ impl AuthRepo for SeaStore {
             .column(sessions::Column::UserId)
             .filter(sessions::Column::RefreshTokenHash.eq(old_hash))
             .into_tuple()
-            .one(&self.db())
+            .one(&self.db().await)
             .await
             .map_err(db_err)?
             .ok_or_else(unknown_refresh_token)?;
-        let ctx = Ctx::new(
+        let mut ctx = Ctx::new(
             OrganizationId::from_uuid(org),
             Actor::User(UserId::from_uuid(user)),
         );
+        if let Some(request_id) = request_id {
+            ctx = ctx.with_request_id(request_id);
+        }
         self.mutate(&ctx, async |m| {
             let mut query = scoped::<sessions::Entity>(&ctx)
                 .filter(sessions::Column::RefreshTokenHash.eq(old_hash))
@@ -171,10 +175,16 @@ impl AuthRepo for SeaStore {
             return Err(unknown_refresh_token());
         };
         self.mutate(ctx, async |m| {
-            let session = scoped::<sessions::Entity>(ctx)
+            let mut query = scoped::<sessions::Entity>(ctx)
                 .filter(sessions::Column::UserId.eq(user.as_uuid()))
                 .filter(sessions::Column::RefreshTokenHash.eq(refresh_token_hash))
-                .filter(sessions::Column::RevokedAt.is_null())
+                .filter(sessions::Column::RevokedAt.is_null());
+            if self.is_postgres() {
+                // A refresh racing with this logout: one of them wins, the other finds the
+                // session revoked.
+                query = query.lock_exclusive();
+            }
+            let session = query
                 .one(m.txn())
                 .await
                 .map_err(db_err)?
@@ -191,7 +201,7 @@ impl AuthRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(key))]
     async fn instance_setting_or_insert(&self, key: &str, generated: &str) -> RepoResult<String> {
-        let db = self.db();
+        let db = self.db().await;
         instance_settings::Entity::insert(instance_settings::ActiveModel {
             key: Set(key.to_owned()),
             value: Set(generated.to_owned()),

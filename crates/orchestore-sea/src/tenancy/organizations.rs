@@ -77,7 +77,7 @@ impl OrganizationRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
     async fn get_organization(&self, ctx: &Ctx) -> RepoResult<Organization> {
         organizations::Entity::find_by_id(ctx.org().as_uuid())
-            .one(&self.db())
+            .one(&self.db().await)
             .await
             .map_err(db_err)?
             .ok_or_else(|| RepoError::not_found("organization", ctx.org()))

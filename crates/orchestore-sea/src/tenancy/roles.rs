@@ -3,9 +3,7 @@ use std::collections::HashMap;
 use orchestore_domain::{
     Description, NewRole, OrganizationId, Permission, Role, RoleCode, RoleId, RolePatch,
 };
-use orchestore_repo::{
-    Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, RoleRepo, RoleSort, SortKey,
-};
+use orchestore_repo::{Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, RoleRepo, RoleSort};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QuerySelect, Select, Set,
@@ -195,14 +193,14 @@ impl RoleRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), role = %id))]
     async fn get_role(&self, ctx: &Ctx, id: RoleId) -> RepoResult<Role> {
-        let db = self.db();
+        let db = self.db().await;
         let row = find_visible(self, &db, ctx, id, Lock::None).await?;
         to_one_role(&db, row).await
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
     async fn find_role_by_code(&self, ctx: &Ctx, code: &RoleCode) -> RepoResult<Option<Role>> {
-        let db = self.db();
+        let db = self.db().await;
         match visible(ctx)
             .filter(roles::Column::Code.eq(code.as_str()))
             .one(&db)
@@ -227,18 +225,14 @@ impl RoleRepo for SeaStore {
             },
             RoleSort::CreatedAt => Keyset::OldestFirst,
         };
-        let db = self.db();
+        let db = self.db().await;
         let rows = keyset_page(visible(ctx), &page, keyset)?
             .all(&db)
             .await
             .map_err(db_err)?;
         let roles = to_roles(&db, rows).await?;
         Ok(Page::from_rows(roles, &page, |role| match page.sort() {
-            RoleSort::Code => Cursor::after_key(
-                page.sort(),
-                SortKey::Text(role.code.as_str().to_owned()),
-                role.id,
-            ),
+            RoleSort::Code => Cursor::after_text(page.sort(), role.code.as_str(), role.id),
             RoleSort::CreatedAt => Cursor::after(page.sort(), role.id),
         }))
     }

@@ -3,7 +3,7 @@ use orchestore_domain::{
     UserPatch, Username,
 };
 use orchestore_repo::{
-    Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, SortKey, UserFilter, UserRepo, UserSort,
+    Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, UserFilter, UserRepo, UserSort,
 };
 use sea_orm::sea_query::{LockType, Query};
 use sea_orm::{
@@ -276,7 +276,7 @@ impl UserRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
     async fn get_user(&self, ctx: &Ctx, id: UserId) -> RepoResult<User> {
-        self.find_scoped::<users::Entity>(&self.db(), ctx, id, Lock::None)
+        self.find_scoped::<users::Entity>(&self.db().await, ctx, id, Lock::None)
             .await
             .and_then(to_user)
     }
@@ -285,7 +285,7 @@ impl UserRepo for SeaStore {
     async fn find_user_by_email(&self, ctx: &Ctx, email: &Email) -> RepoResult<Option<User>> {
         scoped::<users::Entity>(ctx)
             .filter(users::Column::Email.eq(email.as_str()))
-            .one(&self.db())
+            .one(&self.db().await)
             .await
             .map_err(db_err)?
             .map(to_user)
@@ -300,7 +300,7 @@ impl UserRepo for SeaStore {
     ) -> RepoResult<Option<User>> {
         scoped::<users::Entity>(ctx)
             .filter(users::Column::Username.eq(username.as_str()))
-            .one(&self.db())
+            .one(&self.db().await)
             .await
             .map_err(db_err)?
             .map(to_user)
@@ -330,7 +330,7 @@ impl UserRepo for SeaStore {
             },
         };
         let rows = keyset_page(query, &page, keyset)?
-            .all(&self.db())
+            .all(&self.db().await)
             .await
             .map_err(db_err)?;
         let users = rows
@@ -338,11 +338,7 @@ impl UserRepo for SeaStore {
             .map(to_user)
             .collect::<RepoResult<Vec<_>>>()?;
         Ok(Page::from_rows(users, &page, |user| match page.sort() {
-            UserSort::Email => Cursor::after_key(
-                page.sort(),
-                SortKey::Text(user.email.as_str().to_owned()),
-                user.id,
-            ),
+            UserSort::Email => Cursor::after_text(page.sort(), user.email.as_str(), user.id),
             UserSort::CreatedAt | UserSort::CreatedAtDesc => Cursor::after(page.sort(), user.id),
         }))
     }
@@ -410,7 +406,7 @@ impl UserRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
     async fn user_roles(&self, ctx: &Ctx, id: UserId) -> RepoResult<Vec<Role>> {
-        let db = self.db();
+        let db = self.db().await;
         self.find_scoped::<users::Entity>(&db, ctx, id, Lock::None)
             .await?;
         roles_of(&db, ctx, id).await
@@ -499,7 +495,7 @@ impl UserRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
     async fn user_permissions(&self, ctx: &Ctx, id: UserId) -> RepoResult<Vec<Permission>> {
-        let db = self.db();
+        let db = self.db().await;
         let role_ids: Vec<Uuid> = user_roles::Entity::find()
             .select_only()
             .column(user_roles::Column::RoleId)

@@ -5,13 +5,15 @@ use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, ProjectRepo, ProjectSort, RepoError, RepoResult,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
 use super::entity::{projects, tasks};
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_unique_violation};
+use crate::messaging::count_messages;
+use crate::messaging::entity::messages;
 use crate::mutation::{Verb, diff, snapshot};
 use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
 
@@ -80,7 +82,7 @@ impl ProjectRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %id))]
     async fn get_project(&self, ctx: &Ctx, id: ProjectId) -> RepoResult<Project> {
-        self.find_scoped::<projects::Entity>(&self.db(), ctx, id, Lock::None)
+        self.find_scoped::<projects::Entity>(&self.db().await, ctx, id, Lock::None)
             .await
             .and_then(to_project)
     }
@@ -96,7 +98,7 @@ impl ProjectRepo for SeaStore {
             ProjectSort::CreatedAtDesc => Keyset::NewestFirst,
         };
         let rows = keyset_page(scoped::<projects::Entity>(ctx), &page, keyset)?
-            .all(&self.db())
+            .all(&self.db().await)
             .await
             .map_err(db_err)?;
         let projects = rows
@@ -176,11 +178,26 @@ impl ProjectRepo for SeaStore {
                 .all(m.txn())
                 .await
                 .map_err(db_err)?;
+            // So do the messages about those tasks.
+            let deleted_message_count = count_messages(
+                m.txn(),
+                ctx,
+                Condition::all().add(
+                    messages::Column::TaskId.in_subquery(
+                        tasks_of_project()
+                            .select_only()
+                            .column(tasks::Column::Id)
+                            .into_query(),
+                    ),
+                ),
+            )
+            .await?;
             delete_scoped::<projects::Entity>(m.txn(), ctx, id).await?;
             let mut changes = snapshot(&project);
             if let Some(object) = changes.as_object_mut() {
                 object.insert("deleted_task_count".into(), deleted_task_count.into());
                 object.insert("deleted_tasks".into(), serde_json::json!(deleted_tasks));
+                object.insert("deleted_message_count".into(), deleted_message_count.into());
             }
             m.audit::<projects::Entity>(Verb::Delete, id, changes).await
         })

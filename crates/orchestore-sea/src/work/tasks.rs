@@ -3,13 +3,14 @@ use orchestore_domain::{
     Task, TaskId, TaskPatch, TaskStatus, Title,
 };
 use orchestore_repo::{
-    Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, SortKey, TaskFilter, TaskRepo, TaskSort,
+    Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, TaskFilter, TaskRepo, TaskSort,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
 
 use super::entity::tasks;
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_foreign_key_violation};
+use crate::messaging::{about_task, count_messages};
 use crate::mutation::{Verb, diff, snapshot};
 use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
 
@@ -81,7 +82,7 @@ impl TaskRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
     async fn get_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<Task> {
-        self.find_scoped::<tasks::Entity>(&self.db(), ctx, id, Lock::None)
+        self.find_scoped::<tasks::Entity>(&self.db().await, ctx, id, Lock::None)
             .await
             .and_then(to_task)
     }
@@ -107,7 +108,7 @@ impl TaskRepo for SeaStore {
             TaskSort::PriorityDesc => Keyset::IntDesc(tasks::Column::Priority),
         };
         let rows = keyset_page(query, &page, keyset)?
-            .all(&self.db())
+            .all(&self.db().await)
             .await
             .map_err(db_err)?;
         let tasks = rows
@@ -115,9 +116,7 @@ impl TaskRepo for SeaStore {
             .map(to_task)
             .collect::<RepoResult<Vec<_>>>()?;
         Ok(Page::from_rows(tasks, &page, |t| match sort {
-            TaskSort::PriorityDesc => {
-                Cursor::after_key(sort, SortKey::Int(i64::from(t.priority.get())), t.id)
-            }
+            TaskSort::PriorityDesc => Cursor::after_key(sort, i64::from(t.priority.get()), t.id),
             _ => Cursor::after(sort, t.id),
         }))
     }
@@ -178,9 +177,14 @@ impl TaskRepo for SeaStore {
                 self.find_scoped::<tasks::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                     .await?,
             )?;
+            // The messages about it go with it (ON DELETE CASCADE); the audit row counts them.
+            let deleted_message_count = count_messages(m.txn(), ctx, about_task(id)).await?;
             delete_scoped::<tasks::Entity>(m.txn(), ctx, id).await?;
-            m.audit::<tasks::Entity>(Verb::Delete, id, snapshot(&task))
-                .await
+            let mut changes = snapshot(&task);
+            if let Some(object) = changes.as_object_mut() {
+                object.insert("deleted_message_count".into(), deleted_message_count.into());
+            }
+            m.audit::<tasks::Entity>(Verb::Delete, id, changes).await
         })
         .await
     }

@@ -99,6 +99,7 @@ pub(crate) async fn refresh(
             &refresh_token_hash(&body.refresh_token),
             &new_hash,
             state.tokens.refresh_expires_at()?,
+            Some(request_id.as_str()),
         )
         .await
         .map_err(|err| match err {

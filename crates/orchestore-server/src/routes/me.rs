@@ -1,4 +1,4 @@
-//! The caller and its organization.
+//! The caller.
 
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{Permission, User};
@@ -9,8 +9,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::resource("/me", "GET").route(web::get().to(me)))
-        .service(super::resource("/organization", "GET").route(web::get().to(organization)));
+    cfg.service(super::resource("/me", "GET").route(web::get().to(me)));
 }
 
 #[derive(Serialize)]
@@ -35,14 +34,4 @@ pub(crate) async fn me(
         user,
         permissions: permissions.into_iter().map(Permission::code).collect(),
     }))
-}
-
-/// `GET /api/v1/organization`: the caller's organization.
-#[tracing::instrument(skip_all, fields(user_id = %auth.user_id()))]
-pub(crate) async fn organization(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = auth.require(Permission::OrganizationsRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_organization(ctx).await?))
 }

@@ -6,10 +6,13 @@ mod agents;
 mod auth;
 mod health;
 mod me;
+mod messages;
+mod organizations;
 mod projects;
 mod roles;
 mod tasks;
 mod users;
+mod workflows;
 
 use actix_web::{HttpResponse, Resource, web};
 use orchestore_repo::{Cursor, Limit, ListSort, PageRequest};
@@ -22,11 +25,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .configure(auth::configure)
                 .configure(me::configure)
+                .configure(organizations::configure)
                 .configure(users::configure)
                 .configure(roles::configure)
                 .configure(projects::configure)
                 .configure(tasks::configure)
-                .configure(agents::configure),
+                .configure(agents::configure)
+                .configure(messages::configure)
+                .configure(workflows::configure),
         );
 }
 
@@ -55,10 +61,11 @@ fn page_request<S: ListSort>(
 ) -> Option<PageRequest<S>> {
     let limit = errors.check(limit.map_or(Ok(Limit::default()), Limit::parse));
     let after = errors.check(cursor.map(str::parse::<Cursor<S>>).transpose());
-    let sort = errors.check(
-        sort.map(S::parse)
-            .transpose()
-            .map(Option::unwrap_or_default),
-    );
-    errors.check(PageRequest::new(limit?, sort?, after?))
+    let sort = errors.check(sort.map(S::parse).transpose());
+    let (limit, sort, after) = (limit?, sort?, after?);
+    // A cursor knows its sort: `sort` may be left out on the next pages.
+    let sort = sort
+        .or_else(|| after.as_ref().map(Cursor::sort))
+        .unwrap_or_default();
+    errors.check(PageRequest::new(limit, sort, after))
 }

@@ -200,7 +200,8 @@ impl ListTasksQuery {
     }
 }
 
-/// `POST /api/v1/tasks` → 201 with `Location`. A project of another organization is 404.
+/// `POST /api/v1/tasks` → 201 with `Location`. A project this organization does not have
+/// (missing, or another organization's) is a 422 naming `project_id`.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,

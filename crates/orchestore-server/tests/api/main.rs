@@ -5,11 +5,13 @@ mod agents;
 mod auth;
 mod health;
 mod helpers;
+mod messages;
 mod problems;
 mod projects;
 mod roles;
 mod tasks;
 mod users;
+mod workflows;
 
 /// Runs each case once per backend: `sqlite::<resource>::<case>` and
 /// `postgres::<resource>::<case>`.
@@ -79,6 +81,16 @@ on_every_backend! {
     roles {
         role_lifecycle,
         role_input_is_checked,
+    }
+    messages {
+        message_lifecycle,
+        message_input_is_checked,
+    }
+    workflows {
+        workflow_lifecycle,
+        bad_definitions_name_the_steps,
+        executions_and_paths_are_checked,
+        workflows_need_their_permissions,
     }
     problems {
         malformed_requests_are_problems,

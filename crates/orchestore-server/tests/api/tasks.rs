@@ -68,6 +68,21 @@ pub async fn tasks_list_by_priority_and_empty_parameters_are_absent(app: &TestAp
             .await,
         expected
     );
+    // Page by page over HTTP: the cursor carries the priority it stopped at.
+    let first = app
+        .get(&token, "/api/v1/tasks?sort=-priority&limit=2")
+        .await;
+    assert_eq!(ids(&first.body["items"]), expected[..2]);
+    let cursor = first.body["next_cursor"].as_str().expect("a second page");
+    let second = app
+        .get(
+            &token,
+            &format!("/api/v1/tasks?sort=-priority&limit=2&cursor={cursor}"),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_eq!(ids(&second.body["items"]), expected[2..]);
+    assert_eq!(second.body["next_cursor"], json!(null));
     let projects = app.get(&token, "/api/v1/projects?sort=-priority").await;
     assert_eq!(
         projects.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),

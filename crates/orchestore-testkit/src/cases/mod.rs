@@ -8,10 +8,12 @@
 //! [`contract_suite!`]: crate::contract_suite
 
 pub mod agents;
+pub mod messaging;
 pub mod observability;
 pub mod store;
 pub mod tenancy;
 pub mod work;
+pub mod workflows;
 
 use orchestore_domain::{
     Email, Name, NewTask, NewUser, Password, PasswordHash, ProjectId, SystemRole, Title,
@@ -61,6 +63,22 @@ macro_rules! contract_suite {
                 agents_are_found_by_capability_status_and_kind,
                 heartbeats_bring_an_agent_back_and_stats_follow,
             }
+            messaging {
+                messages_are_sent_counted_and_scoped_to_the_organization,
+                sending_needs_participants_and_a_task_of_the_organization,
+                conversations_list_by_thread_task_and_participant,
+                mark_read_is_idempotent_and_unread_counts_follow,
+                deleting_an_agent_or_a_task_deletes_its_messages,
+            }
+            workflows {
+                workflow_crud_is_scoped_to_the_organization,
+                workflow_names_are_unique_per_organization,
+                versions_are_numbered_from_one_and_read_back,
+                executions_run_the_latest_or_a_named_version,
+                execution_status_follows_the_state_machine,
+                executions_filter_by_workflow_and_status,
+                deleting_a_workflow_takes_its_versions_unless_it_has_executions,
+            }
             observability {
                 mutations_write_audit_rows_in_their_transaction,
             }
@@ -68,6 +86,7 @@ macro_rules! contract_suite {
                 health_reports_backend_and_migrations,
                 transactions_commit_or_roll_back_everything,
                 a_refused_call_leaves_the_transaction_usable,
+                one_transaction_takes_concurrent_calls_in_turn,
             }
         );
     };

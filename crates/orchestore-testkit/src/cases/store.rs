@@ -132,3 +132,38 @@ pub async fn a_refused_call_leaves_the_transaction_usable<S: Store + ?Sized>(sto
         gemini
     );
 }
+
+/// Calls on one transaction may run at once (it is `Sync`): they take turns, so each keeps its
+/// own savepoint and all of them land; a nested transaction keeps its parent's turn until it
+/// ends.
+pub async fn one_transaction_takes_concurrent_calls_in_turn<S: Store + ?Sized>(store: &S) {
+    let fixture = Fixture::create(store, "acme", PASSWORD).await;
+    let ctx = &fixture.ctx;
+    let tx = store.begin().await.expect("begin");
+    let (apollo, gemini, refused) = tokio::join!(
+        tx.create_project(ctx, project_named("Apollo")),
+        tx.create_project(ctx, project_named("Gemini")),
+        tx.create_project(ctx, project_named("APOLLO")),
+    );
+    let (apollo, gemini) = (apollo.expect("apollo"), gemini.expect("gemini"));
+    assert!(
+        matches!(refused, Err(RepoError::Conflict { .. })),
+        "{refused:?}"
+    );
+
+    let nested = tx.begin().await.expect("nested");
+    let mercury = nested
+        .create_project(ctx, project_named("Mercury"))
+        .await
+        .expect("mercury");
+    nested.rollback().await.expect("roll back the nested one");
+    tx.commit().await.expect("commit");
+
+    for project in [&apollo, &gemini] {
+        assert_eq!(
+            &store.get_project(ctx, project.id).await.expect("get"),
+            project
+        );
+    }
+    assert_not_found(store.get_project(ctx, mercury.id).await, "project");
+}

@@ -216,13 +216,15 @@ pub async fn sessions_rotate_and_revoke<S: Store + ?Sized>(store: &S) {
         .await
         .expect("create session");
     let grant = store
-        .rotate_session("hash-1", "hash-2", in_a_day)
+        .rotate_session("hash-1", "hash-2", in_a_day, None)
         .await
         .expect("rotate");
     assert_eq!(grant.user, fixture.owner);
     // The rotated token is spent; the new one works once.
     assert_not_found(
-        store.rotate_session("hash-1", "hash-3", in_a_day).await,
+        store
+            .rotate_session("hash-1", "hash-3", in_a_day, None)
+            .await,
         "session",
     );
     store
@@ -230,7 +232,9 @@ pub async fn sessions_rotate_and_revoke<S: Store + ?Sized>(store: &S) {
         .await
         .expect("revoke");
     assert_not_found(
-        store.rotate_session("hash-2", "hash-4", in_a_day).await,
+        store
+            .rotate_session("hash-2", "hash-4", in_a_day, None)
+            .await,
         "session",
     );
 
@@ -245,7 +249,9 @@ pub async fn sessions_rotate_and_revoke<S: Store + ?Sized>(store: &S) {
         .await
         .expect("create expired session");
     assert_not_found(
-        store.rotate_session("hash-old", "hash-5", in_a_day).await,
+        store
+            .rotate_session("hash-old", "hash-5", in_a_day, None)
+            .await,
         "session",
     );
 
@@ -770,7 +776,7 @@ pub async fn deactivation_keeps_an_active_owner<S: Store + ?Sized>(store: &S) {
     );
     assert_not_found(
         store
-            .rotate_session("owner-hash", "owner-hash-2", in_a_day)
+            .rotate_session("owner-hash", "owner-hash-2", in_a_day, None)
             .await,
         "user",
     );
@@ -792,7 +798,7 @@ pub async fn deactivation_keeps_an_active_owner<S: Store + ?Sized>(store: &S) {
         Some(back.clone())
     );
     let grant = store
-        .rotate_session("owner-hash", "owner-hash-2", in_a_day)
+        .rotate_session("owner-hash", "owner-hash-2", in_a_day, None)
         .await
         .expect("the refused rotation changed nothing");
     assert_eq!(grant.user, back);

@@ -1,0 +1,3 @@
+//! The tables of the messaging aggregate.
+
+pub(crate) mod messages;

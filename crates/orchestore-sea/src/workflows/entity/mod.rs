@@ -1,0 +1,5 @@
+//! The tables of the workflows aggregate.
+
+pub(crate) mod workflow_executions;
+pub(crate) mod workflow_versions;
+pub(crate) mod workflows;

@@ -1,0 +1,501 @@
+use orchestore_domain::{
+    Description, ExecutionStatus, ExecutionUpdate, Name, NewWorkflow, NewWorkflowExecution,
+    OrganizationId, Payload, Workflow, WorkflowDefinition, WorkflowExecution, WorkflowExecutionId,
+    WorkflowId, WorkflowPatch, WorkflowVersion, WorkflowVersionId,
+};
+use orchestore_repo::{
+    Ctx, Cursor, ExecutionFilter, ExecutionSort, Page, PageRequest, RepoError, RepoResult,
+    WorkflowRepo, WorkflowSort, WorkflowVersionSort,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    Set,
+};
+use serde_json::json;
+
+use super::entity::{workflow_executions, workflow_versions, workflows};
+use crate::SeaStore;
+use crate::error::{corrupt, db_err, is_foreign_key_violation, is_unique_violation};
+use crate::mutation::{Verb, diff, snapshot};
+use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped};
+
+/// A stored version number: 1 or more.
+fn version_number(value: i32) -> Result<u32, String> {
+    u32::try_from(value)
+        .ok()
+        .filter(|number| *number >= 1)
+        .ok_or_else(|| format!("version {value} is not a positive number"))
+}
+
+fn to_workflow(row: workflows::Model) -> RepoResult<Workflow> {
+    let bad = |e: String| corrupt("workflow", e);
+    Ok(Workflow {
+        id: WorkflowId::from_uuid(row.id),
+        organization_id: OrganizationId::from_uuid(row.organization_id),
+        name: Name::parse("name", &row.name).map_err(|e| bad(e.to_string()))?,
+        description: Description::parse("description", &row.description)
+            .map_err(|e| bad(e.to_string()))?,
+        latest_version: row
+            .latest_version
+            .map(version_number)
+            .transpose()
+            .map_err(bad)?,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn to_version(row: workflow_versions::Model) -> RepoResult<WorkflowVersion> {
+    let bad = |e: String| corrupt("workflow_version", e);
+    Ok(WorkflowVersion {
+        id: WorkflowVersionId::from_uuid(row.id),
+        organization_id: OrganizationId::from_uuid(row.organization_id),
+        workflow_id: WorkflowId::from_uuid(row.workflow_id),
+        version: version_number(row.version).map_err(bad)?,
+        definition: WorkflowDefinition::parse(row.definition).map_err(|e| bad(e.to_string()))?,
+        created_at: row.created_at,
+    })
+}
+
+fn to_execution(row: workflow_executions::Model) -> RepoResult<WorkflowExecution> {
+    let bad = |e: String| corrupt("workflow_execution", e);
+    let payload = |value: serde_json::Value| Payload::parse(value).map_err(|e| bad(e.to_string()));
+    Ok(WorkflowExecution {
+        id: WorkflowExecutionId::from_uuid(row.id),
+        organization_id: OrganizationId::from_uuid(row.organization_id),
+        workflow_id: WorkflowId::from_uuid(row.workflow_id),
+        version_id: WorkflowVersionId::from_uuid(row.version_id),
+        version: version_number(row.version).map_err(bad)?,
+        status: row
+            .status
+            .parse()
+            .map_err(|e: orchestore_domain::DomainError| bad(e.to_string()))?,
+        input: payload(row.input)?,
+        output: row.output.map(payload).transpose()?,
+        error: row.error.map(payload).transpose()?,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn name_taken(name: &Name) -> RepoError {
+    RepoError::taken(
+        "workflow",
+        "name",
+        format!("a workflow named {name:?} already exists (names compare ignoring case)"),
+    )
+}
+
+/// The versions of `workflow` in the context's organization.
+fn versions_of(ctx: &Ctx, workflow: WorkflowId) -> sea_orm::Select<workflow_versions::Entity> {
+    scoped::<workflow_versions::Entity>(ctx)
+        .filter(workflow_versions::Column::WorkflowId.eq(workflow.as_uuid()))
+}
+
+impl SeaStore {
+    /// Version number `version` of `workflow`, or `None`.
+    async fn find_version(
+        &self,
+        db: &impl ConnectionTrait,
+        ctx: &Ctx,
+        workflow: WorkflowId,
+        version: u32,
+    ) -> RepoResult<Option<workflow_versions::Model>> {
+        // A number beyond what the column holds names no version.
+        let Ok(stored) = i32::try_from(version) else {
+            return Ok(None);
+        };
+        versions_of(ctx, workflow)
+            .filter(workflow_versions::Column::Version.eq(stored))
+            .one(db)
+            .await
+            .map_err(db_err)
+    }
+}
+
+#[async_trait::async_trait]
+impl WorkflowRepo for SeaStore {
+    #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
+    async fn create_workflow(&self, ctx: &Ctx, new: NewWorkflow) -> RepoResult<Workflow> {
+        self.mutate(ctx, async |m| {
+            let row = workflows::ActiveModel {
+                organization_id: Set(ctx.org().as_uuid()),
+                id: Set(WorkflowId::new().as_uuid()),
+                name: Set(new.name.as_str().to_owned()),
+                name_key: Set(new.name.key()),
+                description: Set(new.description.as_str().to_owned()),
+                latest_version: Set(None),
+                created_at: Set(m.at()),
+                updated_at: Set(m.at()),
+            }
+            .insert(m.txn())
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    name_taken(&new.name)
+                } else {
+                    db_err(e)
+                }
+            })?;
+            let workflow = to_workflow(row)?;
+            m.audit::<workflows::Entity>(Verb::Create, workflow.id, snapshot(&workflow))
+                .await?;
+            Ok(workflow)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), workflow = %id))]
+    async fn get_workflow(&self, ctx: &Ctx, id: WorkflowId) -> RepoResult<Workflow> {
+        self.find_scoped::<workflows::Entity>(&self.db().await, ctx, id, Lock::None)
+            .await
+            .and_then(to_workflow)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
+    async fn list_workflows(
+        &self,
+        ctx: &Ctx,
+        page: PageRequest<WorkflowSort>,
+    ) -> RepoResult<Page<Workflow, WorkflowSort>> {
+        let keyset = match page.sort() {
+            WorkflowSort::CreatedAt => Keyset::OldestFirst,
+            WorkflowSort::CreatedAtDesc => Keyset::NewestFirst,
+        };
+        let rows = keyset_page(scoped::<workflows::Entity>(ctx), &page, keyset)?
+            .all(&self.db().await)
+            .await
+            .map_err(db_err)?;
+        let workflows = rows
+            .into_iter()
+            .map(to_workflow)
+            .collect::<RepoResult<Vec<_>>>()?;
+        Ok(Page::from_rows(workflows, &page, |w| {
+            Cursor::after(page.sort(), w.id)
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), workflow = %id))]
+    async fn update_workflow(
+        &self,
+        ctx: &Ctx,
+        id: WorkflowId,
+        patch: WorkflowPatch,
+    ) -> RepoResult<Workflow> {
+        self.mutate(ctx, async |m| {
+            let row = self
+                .find_scoped::<workflows::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
+                .await?;
+            let before = to_workflow(row.clone())?;
+            if patch.is_empty() {
+                return Ok(before);
+            }
+            let mut update = row.into_active_model();
+            if let Some(name) = &patch.name {
+                update.name = Set(name.as_str().to_owned());
+                update.name_key = Set(name.key());
+            }
+            if let Some(description) = &patch.description {
+                update.description = Set(description.as_str().to_owned());
+            }
+            update.updated_at = Set(m.at());
+            let row = update.update(m.txn()).await.map_err(|e| {
+                match (&patch.name, is_unique_violation(&e)) {
+                    (Some(name), true) => name_taken(name),
+                    _ => db_err(e),
+                }
+            })?;
+            let after = to_workflow(row)?;
+            m.audit::<workflows::Entity>(Verb::Update, id, diff(&before, &after))
+                .await?;
+            Ok(after)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), workflow = %id))]
+    async fn delete_workflow(&self, ctx: &Ctx, id: WorkflowId) -> RepoResult<()> {
+        self.mutate(ctx, async |m| {
+            // Locked, so that no execution starts between the count and the delete.
+            let workflow = to_workflow(
+                self.find_scoped::<workflows::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
+                    .await?,
+            )?;
+            let executions = scoped::<workflow_executions::Entity>(ctx)
+                .filter(workflow_executions::Column::WorkflowId.eq(id.as_uuid()))
+                .count(m.txn())
+                .await
+                .map_err(db_err)?;
+            if executions > 0 {
+                return Err(RepoError::conflict(
+                    "workflow",
+                    format!(
+                        "workflow {:?} has {executions} execution(s), which record what ran: \
+                         it cannot be deleted while they exist",
+                        workflow.name.as_str()
+                    ),
+                ));
+            }
+            // Its versions go with it (ON DELETE CASCADE); the audit row counts them.
+            let deleted_version_count =
+                versions_of(ctx, id).count(m.txn()).await.map_err(db_err)?;
+            delete_scoped::<workflows::Entity>(m.txn(), ctx, id).await?;
+            let mut changes = snapshot(&workflow);
+            if let Some(object) = changes.as_object_mut() {
+                object.insert("deleted_version_count".into(), deleted_version_count.into());
+            }
+            m.audit::<workflows::Entity>(Verb::Delete, id, changes)
+                .await
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), workflow = %workflow))]
+    async fn create_version(
+        &self,
+        ctx: &Ctx,
+        workflow: WorkflowId,
+        definition: WorkflowDefinition,
+    ) -> RepoResult<WorkflowVersion> {
+        self.mutate(ctx, async |m| {
+            // The lock (PostgreSQL `FOR UPDATE`; SQLite's write transaction) makes concurrent
+            // calls take their numbers one after the other.
+            let row = self
+                .find_scoped::<workflows::Entity>(m.txn(), ctx, workflow, Lock::ForUpdate)
+                .await?;
+            let number = to_workflow(row.clone())?.next_version();
+            let stored = i32::try_from(number).map_err(|_| {
+                RepoError::conflict("workflow", "the workflow has no version number left")
+            })?;
+            let version = to_version(
+                workflow_versions::ActiveModel {
+                    organization_id: Set(ctx.org().as_uuid()),
+                    id: Set(WorkflowVersionId::new().as_uuid()),
+                    workflow_id: Set(workflow.as_uuid()),
+                    version: Set(stored),
+                    definition: Set(definition.to_value()),
+                    created_at: Set(m.at()),
+                }
+                .insert(m.txn())
+                .await
+                .map_err(db_err)?,
+            )?;
+            let mut update = row.into_active_model();
+            update.latest_version = Set(Some(stored));
+            update.updated_at = Set(m.at());
+            update.update(m.txn()).await.map_err(db_err)?;
+            // The definition stays in its immutable row; the audit row says which it is.
+            m.audit::<workflow_versions::Entity>(
+                Verb::Create,
+                version.id,
+                json!({
+                    "workflow_id": workflow,
+                    "version": number,
+                    "step_count": version.definition.steps().len(),
+                }),
+            )
+            .await?;
+            Ok(version)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), workflow = %workflow, version = version))]
+    async fn get_version(
+        &self,
+        ctx: &Ctx,
+        workflow: WorkflowId,
+        version: u32,
+    ) -> RepoResult<WorkflowVersion> {
+        let db = self.db().await;
+        match self.find_version(&db, ctx, workflow, version).await? {
+            Some(row) => to_version(row),
+            None => {
+                // Say which is missing: the workflow, or only this version of it.
+                self.find_scoped::<workflows::Entity>(&db, ctx, workflow, Lock::None)
+                    .await?;
+                Err(RepoError::not_found(
+                    "workflow_version",
+                    format!("{version} of workflow {workflow}"),
+                ))
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), workflow = %workflow))]
+    async fn list_versions(
+        &self,
+        ctx: &Ctx,
+        workflow: WorkflowId,
+        page: PageRequest<WorkflowVersionSort>,
+    ) -> RepoResult<Page<WorkflowVersion, WorkflowVersionSort>> {
+        let db = self.db().await;
+        self.find_scoped::<workflows::Entity>(&db, ctx, workflow, Lock::None)
+            .await?;
+        let column = workflow_versions::Column::Version;
+        let keyset = match page.sort() {
+            WorkflowVersionSort::Version => Keyset::IntAsc(column),
+            WorkflowVersionSort::VersionDesc => Keyset::IntDesc(column),
+        };
+        let rows = keyset_page(versions_of(ctx, workflow), &page, keyset)?
+            .all(&db)
+            .await
+            .map_err(db_err)?;
+        let versions = rows
+            .into_iter()
+            .map(to_version)
+            .collect::<RepoResult<Vec<_>>>()?;
+        Ok(Page::from_rows(versions, &page, |v| {
+            Cursor::after_key(page.sort(), i64::from(v.version), v.id)
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), workflow = %new.workflow_id))]
+    async fn create_execution(
+        &self,
+        ctx: &Ctx,
+        new: NewWorkflowExecution,
+    ) -> RepoResult<WorkflowExecution> {
+        self.mutate(ctx, async |m| {
+            let workflow_id = new.workflow_id;
+            let workflow = to_workflow(
+                self.find_scoped::<workflows::Entity>(m.txn(), ctx, workflow_id, Lock::None)
+                    .await?,
+            )?;
+            let number = match (new.version, workflow.latest_version) {
+                (Some(number), _) | (None, Some(number)) => number,
+                (None, None) => {
+                    return Err(RepoError::conflict(
+                        "workflow",
+                        format!(
+                            "workflow {:?} has no version yet: write its steps as a version \
+                             before running it",
+                            workflow.name.as_str()
+                        ),
+                    ));
+                }
+            };
+            let version = self
+                .find_version(m.txn(), ctx, workflow_id, number)
+                .await?
+                .ok_or_else(|| RepoError::reference("version", "workflow_version", number))?;
+            let row = workflow_executions::ActiveModel {
+                organization_id: Set(ctx.org().as_uuid()),
+                id: Set(WorkflowExecutionId::new().as_uuid()),
+                workflow_id: Set(workflow_id.as_uuid()),
+                version_id: Set(version.id),
+                version: Set(version.version),
+                status: Set(ExecutionStatus::Pending.as_str().to_owned()),
+                input: Set(new.input.into_value()),
+                output: Set(None),
+                error: Set(None),
+                started_at: Set(None),
+                finished_at: Set(None),
+                created_at: Set(m.at()),
+                updated_at: Set(m.at()),
+            }
+            .insert(m.txn())
+            .await
+            .map_err(|e| {
+                // The workflow was deleted since it was read (its row is not locked here).
+                if is_foreign_key_violation(&e) {
+                    RepoError::not_found("workflow", workflow_id)
+                } else {
+                    db_err(e)
+                }
+            })?;
+            let execution = to_execution(row)?;
+            m.audit::<workflow_executions::Entity>(
+                Verb::Create,
+                execution.id,
+                snapshot(&execution),
+            )
+            .await?;
+            Ok(execution)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), execution = %id))]
+    async fn get_execution(
+        &self,
+        ctx: &Ctx,
+        id: WorkflowExecutionId,
+    ) -> RepoResult<WorkflowExecution> {
+        self.find_scoped::<workflow_executions::Entity>(&self.db().await, ctx, id, Lock::None)
+            .await
+            .and_then(to_execution)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
+    async fn list_executions(
+        &self,
+        ctx: &Ctx,
+        filter: ExecutionFilter,
+        page: PageRequest<ExecutionSort>,
+    ) -> RepoResult<Page<WorkflowExecution, ExecutionSort>> {
+        let mut query = scoped::<workflow_executions::Entity>(ctx);
+        if let Some(workflow) = filter.workflow_id {
+            query = query.filter(workflow_executions::Column::WorkflowId.eq(workflow.as_uuid()));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(workflow_executions::Column::Status.eq(status.as_str()));
+        }
+        let keyset = match page.sort() {
+            ExecutionSort::CreatedAt => Keyset::OldestFirst,
+            ExecutionSort::CreatedAtDesc => Keyset::NewestFirst,
+        };
+        let rows = keyset_page(query, &page, keyset)?
+            .all(&self.db().await)
+            .await
+            .map_err(db_err)?;
+        let executions = rows
+            .into_iter()
+            .map(to_execution)
+            .collect::<RepoResult<Vec<_>>>()?;
+        Ok(Page::from_rows(executions, &page, |e| {
+            Cursor::after(page.sort(), e.id)
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), execution = %id))]
+    async fn update_execution(
+        &self,
+        ctx: &Ctx,
+        id: WorkflowExecutionId,
+        update: ExecutionUpdate,
+    ) -> RepoResult<WorkflowExecution> {
+        self.mutate(ctx, async |m| {
+            let row = self
+                .find_scoped::<workflow_executions::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
+                .await?;
+            let before = to_execution(row.clone())?;
+            if !update.changes(&before)? {
+                return Ok(before);
+            }
+            let status = update.status();
+            let mut change = row.into_active_model();
+            change.status = Set(status.as_str().to_owned());
+            if status == ExecutionStatus::Running {
+                change.started_at = Set(Some(m.at()));
+            }
+            if status.is_final() {
+                change.finished_at = Set(Some(m.at()));
+                change.output = Set(update.output().map(|p| p.as_value().clone()));
+                change.error = Set(update.error().map(|p| p.as_value().clone()));
+            }
+            change.updated_at = Set(m.at());
+            let after = to_execution(change.update(m.txn()).await.map_err(db_err)?)?;
+            m.audit::<workflow_executions::Entity>(
+                Verb::Status(status.as_str()),
+                id,
+                diff(&before, &after),
+            )
+            .await?;
+            Ok(after)
+        })
+        .await
+    }
+}

@@ -1,0 +1,311 @@
+//! `/api/v1/messages`.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use orchestore_domain::{
+    DomainError, MessageContent, MessageId, MessageIds, Metadata, NewMessage, Participant,
+    ParticipantKind, Permission, TaskId, ThreadId, UserId,
+};
+use orchestore_repo::{MarkRead, MessageFilter, MessageSort, PageRequest};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    // The fixed paths first: `/messages/{id}` would otherwise take them.
+    cfg.service(super::resource("/messages/read", "POST").route(web::post().to(mark_read)))
+        .service(
+            super::resource("/messages/unread-count", "GET").route(web::get().to(unread_count)),
+        )
+        .service(
+            super::resource("/messages", "GET, POST")
+                .route(web::get().to(list))
+                .route(web::post().to(send)),
+        )
+        .service(super::resource("/messages/{id}", "GET").route(web::get().to(get)))
+        .service(super::resource("/messages/{id}/read", "POST").route(web::post().to(read_one)));
+}
+
+/// One end of a message: `{"kind": "agent" | "user", "id": "…"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ParticipantBody {
+    kind: String,
+    id: Uuid,
+}
+
+impl ParticipantBody {
+    /// The participant; a bad kind is named `kind_field`.
+    fn parse(self, kind_field: &'static str) -> Result<Participant, DomainError> {
+        let kind = self.kind.parse::<ParticipantKind>().map_err(|_| {
+            DomainError::invalid(
+                kind_field,
+                format!("{:?} is not one of agent, user", self.kind),
+            )
+        })?;
+        Ok(Participant::from_parts(kind, self.id))
+    }
+}
+
+/// A participant given in a query string as `<prefix>_kind` and `<prefix>_id`, both or
+/// neither.
+fn participant_param(
+    kind_field: &'static str,
+    id_field: &'static str,
+    kind: Option<String>,
+    id: Option<Uuid>,
+) -> Result<Option<Participant>, DomainError> {
+    match (kind, id) {
+        (None, None) => Ok(None),
+        (Some(kind), Some(id)) => ParticipantBody { kind, id }.parse(kind_field).map(Some),
+        (Some(_), None) => Err(DomainError::invalid(
+            id_field,
+            format!("must be given with {kind_field}"),
+        )),
+        (None, Some(_)) => Err(DomainError::invalid(
+            kind_field,
+            format!("must be given with {id_field}"),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SendMessageBody {
+    /// The caller when left out.
+    sender: Option<ParticipantBody>,
+    recipient: ParticipantBody,
+    content: String,
+    task_id: Option<TaskId>,
+    thread_id: Option<ThreadId>,
+    metadata: Option<serde_json::Value>,
+}
+
+impl SendMessageBody {
+    fn into_new_message(self, caller: UserId) -> Result<NewMessage, ApiError> {
+        let mut errors = FieldErrors::default();
+        let sender = errors.check(
+            self.sender
+                .map_or(Ok(Participant::User(caller)), |s| s.parse("sender.kind")),
+        );
+        let recipient = errors.check(self.recipient.parse("recipient.kind"));
+        let content = errors.check(MessageContent::parse(&self.content));
+        let metadata = errors.check(
+            self.metadata
+                .map_or(Ok(Metadata::default()), |m| Metadata::parse("metadata", m)),
+        );
+        let (Some(sender), Some(recipient), Some(content), Some(metadata)) =
+            (sender, recipient, content, metadata)
+        else {
+            return Err(errors.into_error());
+        };
+        // A user token speaks for its user and for the organization's agents, never for
+        // another user.
+        if let Participant::User(user) = sender
+            && user != caller
+        {
+            return Err(ApiError::NotAllowed(
+                "a user may send messages only as itself or as an agent of its organization"
+                    .to_owned(),
+            ));
+        }
+        Ok(NewMessage::new(sender, recipient, content)?
+            .with_task(self.task_id)
+            .with_thread(self.thread_id)
+            .with_metadata(metadata))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListMessagesQuery {
+    thread_id: Option<ThreadId>,
+    task_id: Option<TaskId>,
+    /// Messages this participant sent or received.
+    participant_kind: Option<String>,
+    participant_id: Option<Uuid>,
+    /// Messages to this participant.
+    recipient_kind: Option<String>,
+    recipient_id: Option<Uuid>,
+    /// `true`: only messages not read yet.
+    unread: Option<bool>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+impl ListMessagesQuery {
+    fn into_filter_and_page(self) -> Result<(MessageFilter, PageRequest<MessageSort>), ApiError> {
+        let mut errors = FieldErrors::default();
+        let participant = errors.check(participant_param(
+            "participant_kind",
+            "participant_id",
+            self.participant_kind,
+            self.participant_id,
+        ));
+        let recipient = errors.check(participant_param(
+            "recipient_kind",
+            "recipient_id",
+            self.recipient_kind,
+            self.recipient_id,
+        ));
+        let page = super::page_request(
+            &mut errors,
+            self.limit,
+            self.cursor.as_deref(),
+            self.sort.as_deref(),
+        );
+        let (Some(participant), Some(recipient), Some(page)) = (participant, recipient, page)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok((
+            MessageFilter {
+                thread_id: self.thread_id,
+                task_id: self.task_id,
+                participant,
+                recipient,
+                unread_only: self.unread.unwrap_or(false),
+            },
+            page,
+        ))
+    }
+}
+
+/// Either `{ids}` or `{recipient, thread_id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MarkReadBody {
+    ids: Option<Vec<MessageId>>,
+    recipient: Option<ParticipantBody>,
+    thread_id: Option<ThreadId>,
+}
+
+impl MarkReadBody {
+    fn into_mark_read(self) -> Result<MarkRead, ApiError> {
+        let mut errors = FieldErrors::default();
+        let which = match (self.ids, self.recipient, self.thread_id) {
+            (Some(ids), None, None) => errors.check(MessageIds::parse(ids).map(MarkRead::Messages)),
+            (None, Some(recipient), Some(thread_id)) => errors.check(
+                recipient
+                    .parse("recipient.kind")
+                    .map(|recipient| MarkRead::Thread {
+                        recipient,
+                        thread_id,
+                    }),
+            ),
+            (None, Some(_), None) => errors.check(Err(DomainError::invalid(
+                "thread_id",
+                "must be given with recipient",
+            ))),
+            (None, None, Some(_)) => errors.check(Err(DomainError::invalid(
+                "recipient",
+                "must be given with thread_id",
+            ))),
+            (None, None, None) | (Some(_), _, _) => errors.check(Err(DomainError::invalid(
+                "ids",
+                "give either ids, or recipient and thread_id",
+            ))),
+        };
+        which.ok_or_else(|| errors.into_error())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UnreadCountQuery {
+    recipient_kind: Option<String>,
+    recipient_id: Option<Uuid>,
+}
+
+/// `POST /api/v1/messages` → 201 with `Location`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn send(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<SendMessageBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::MessagesWrite)?;
+    let new = body.into_new_message(auth.user_id())?;
+    let message = state.store.send_message(ctx, new).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/messages/{}", message.id)))
+        .json(message))
+}
+
+/// `GET /api/v1/messages?thread_id=&task_id=&participant_kind=&participant_id=&recipient_kind=
+/// &recipient_id=&unread=&limit=&cursor=&sort=`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<ListMessagesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::MessagesRead)?;
+    let (filter, page) = query.into_filter_and_page()?;
+    Ok(HttpResponse::Ok().json(state.store.list_messages(ctx, filter, page).await?))
+}
+
+/// `GET /api/v1/messages/{id}`.
+#[tracing::instrument(skip_all, fields(message_id = %id))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<MessageId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::MessagesRead)?;
+    Ok(HttpResponse::Ok().json(state.store.get_message(ctx, id.into_inner()).await?))
+}
+
+/// `POST /api/v1/messages/{id}/read` → the message, read (at its first `read_at`).
+#[tracing::instrument(skip_all, fields(message_id = %id))]
+pub(crate) async fn read_one(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<MessageId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::MessagesWrite)?;
+    let id = id.into_inner();
+    state
+        .store
+        .mark_read(ctx, MarkRead::Messages(MessageIds::one(id)))
+        .await?;
+    Ok(HttpResponse::Ok().json(state.store.get_message(ctx, id).await?))
+}
+
+/// `POST /api/v1/messages/read` with `{ids}` or `{recipient, thread_id}` → `{"marked": n}`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn mark_read(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<MarkReadBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::MessagesWrite)?;
+    let marked = state.store.mark_read(ctx, body.into_mark_read()?).await?;
+    Ok(HttpResponse::Ok().json(json!({ "marked": marked })))
+}
+
+/// `GET /api/v1/messages/unread-count?recipient_kind=&recipient_id=` (the caller when left
+/// out) → `{"recipient": {kind, id}, "unread": n}`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn unread_count(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<UnreadCountQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::MessagesRead)?;
+    let recipient = participant_param(
+        "recipient_kind",
+        "recipient_id",
+        query.recipient_kind,
+        query.recipient_id,
+    )?
+    .unwrap_or(Participant::User(auth.user_id()));
+    let unread = state.store.unread_count(ctx, recipient).await?;
+    Ok(HttpResponse::Ok().json(json!({ "recipient": recipient, "unread": unread })))
+}

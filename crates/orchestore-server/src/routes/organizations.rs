@@ -1,0 +1,22 @@
+//! `/api/v1/organization`: the caller's organization.
+
+use actix_web::{HttpResponse, web};
+use orchestore_domain::Permission;
+
+use crate::auth::Authenticated;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/organization", "GET").route(web::get().to(organization)));
+}
+
+/// `GET /api/v1/organization`: the caller's organization.
+#[tracing::instrument(skip_all, fields(user_id = %auth.user_id()))]
+pub(crate) async fn organization(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::OrganizationsRead)?;
+    Ok(HttpResponse::Ok().json(state.store.get_organization(ctx).await?))
+}

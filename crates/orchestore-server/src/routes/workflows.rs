@@ -1,0 +1,428 @@
+//! `/api/v1/workflows`, with each workflow's versions and executions beneath it.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use orchestore_domain::{
+    Description, DomainError, ExecutionStatus, ExecutionUpdate, Name, NewWorkflow,
+    NewWorkflowExecution, Payload, Permission, WorkflowDefinition, WorkflowExecution,
+    WorkflowExecutionId, WorkflowId, WorkflowPatch,
+};
+use orchestore_repo::{
+    Ctx, ExecutionFilter, ExecutionSort, PageRequest, RepoError, WorkflowSort, WorkflowVersionSort,
+};
+use serde::Deserialize;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, FieldError, FieldErrors};
+use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        super::resource("/workflows", "GET, POST")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        super::resource("/workflows/{id}", "GET, PATCH, DELETE")
+            .route(web::get().to(get))
+            .route(web::patch().to(update))
+            .route(web::delete().to(delete)),
+    )
+    .service(
+        super::resource("/workflows/{id}/versions", "GET, POST")
+            .route(web::get().to(list_versions))
+            .route(web::post().to(create_version)),
+    )
+    .service(
+        super::resource("/workflows/{id}/versions/{version}", "GET")
+            .route(web::get().to(get_version)),
+    )
+    .service(
+        super::resource("/workflows/{id}/executions", "GET, POST")
+            .route(web::get().to(list_executions))
+            .route(web::post().to(create_execution)),
+    )
+    .service(
+        super::resource("/workflows/{id}/executions/{execution_id}", "GET, PATCH")
+            .route(web::get().to(get_execution))
+            .route(web::patch().to(update_execution)),
+    );
+}
+
+/// Any JSON document, reported under `field` when it is refused.
+fn payload(field: &'static str, value: serde_json::Value) -> Result<Payload, DomainError> {
+    Payload::parse(value).map_err(|error| match error {
+        DomainError::Invalid { reason, .. } => DomainError::invalid(field, reason),
+        other => other,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateWorkflowBody {
+    name: String,
+    description: Option<String>,
+}
+
+impl CreateWorkflowBody {
+    fn into_new_workflow(self) -> Result<NewWorkflow, ApiError> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check(Name::parse("name", &self.name));
+        let description = errors.check(
+            self.description
+                .as_deref()
+                .map_or(Ok(Description::empty()), |d| {
+                    Description::parse("description", d)
+                }),
+        );
+        let (Some(name), Some(description)) = (name, description) else {
+            return Err(errors.into_error());
+        };
+        Ok(NewWorkflow { name, description })
+    }
+}
+
+/// Absent fields stay as they are. Steps change by a new version, not here.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PatchWorkflowBody {
+    #[serde(default)]
+    name: PatchField<String>,
+    #[serde(default)]
+    description: PatchField<String>,
+}
+
+impl PatchWorkflowBody {
+    fn into_patch(self) -> Result<WorkflowPatch, ApiError> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check(
+            self.name
+                .parse_required("name", |n| Name::parse("name", &n)),
+        );
+        let description = errors.check(
+            self.description
+                .parse_required("description", |d| Description::parse("description", &d)),
+        );
+        let (Some(name), Some(description)) = (name, description) else {
+            return Err(errors.into_error());
+        };
+        Ok(WorkflowPatch { name, description })
+    }
+}
+
+/// `limit`, `cursor` and `sort` of a list with no filter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery {
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+impl PageQuery {
+    fn into_page<S: orchestore_repo::ListSort>(self) -> Result<PageRequest<S>, ApiError> {
+        let mut errors = FieldErrors::default();
+        super::page_request(
+            &mut errors,
+            self.limit,
+            self.cursor.as_deref(),
+            self.sort.as_deref(),
+        )
+        .ok_or_else(|| errors.into_error())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateVersionBody {
+    /// `{"steps": [...]}`, checked to be a DAG.
+    definition: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateExecutionBody {
+    /// The version to run; the latest when absent.
+    version: Option<u32>,
+    input: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListExecutionsQuery {
+    status: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+impl ListExecutionsQuery {
+    fn into_filter_and_page(
+        self,
+        workflow: WorkflowId,
+    ) -> Result<(ExecutionFilter, PageRequest<ExecutionSort>), ApiError> {
+        let mut errors = FieldErrors::default();
+        let status = errors.check(
+            self.status
+                .map(|s| s.parse::<ExecutionStatus>())
+                .transpose(),
+        );
+        let page = super::page_request(
+            &mut errors,
+            self.limit,
+            self.cursor.as_deref(),
+            self.sort.as_deref(),
+        );
+        let (Some(status), Some(page)) = (status, page) else {
+            return Err(errors.into_error());
+        };
+        let filter = ExecutionFilter {
+            workflow_id: Some(workflow),
+            status,
+        };
+        Ok((filter, page))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PatchExecutionBody {
+    status: String,
+    /// What the execution produced; only with a final status.
+    output: Option<serde_json::Value>,
+    /// Why it failed or was cancelled; only with a final status.
+    error: Option<serde_json::Value>,
+}
+
+impl PatchExecutionBody {
+    fn into_update(self) -> Result<ExecutionUpdate, ApiError> {
+        let mut errors = FieldErrors::default();
+        let status = errors.check(self.status.parse::<ExecutionStatus>());
+        let output = errors.check(self.output.map(|v| payload("output", v)).transpose());
+        let error = errors.check(self.error.map(|v| payload("error", v)).transpose());
+        let (Some(status), Some(output), Some(error)) = (status, output, error) else {
+            return Err(errors.into_error());
+        };
+        Ok(ExecutionUpdate::new(status, output, error)?)
+    }
+}
+
+/// `POST /api/v1/workflows` → 201 with `Location`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<CreateWorkflowBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsWrite)?;
+    let workflow = state
+        .store
+        .create_workflow(ctx, body.into_new_workflow()?)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/workflows/{}", workflow.id)))
+        .json(workflow))
+}
+
+/// `GET /api/v1/workflows?limit=&cursor=&sort=`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsRead)?;
+    let page = query.into_page::<WorkflowSort>()?;
+    Ok(HttpResponse::Ok().json(state.store.list_workflows(ctx, page).await?))
+}
+
+/// `GET /api/v1/workflows/{id}`.
+#[tracing::instrument(skip_all, fields(workflow_id = %id))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<WorkflowId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsRead)?;
+    Ok(HttpResponse::Ok().json(state.store.get_workflow(ctx, id.into_inner()).await?))
+}
+
+/// `PATCH /api/v1/workflows/{id}`: name and description. An empty patch returns the workflow
+/// unchanged.
+#[tracing::instrument(skip_all, fields(workflow_id = %id))]
+pub(crate) async fn update(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<WorkflowId>,
+    ApiJson(body): ApiJson<PatchWorkflowBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsWrite)?;
+    let patch = body.into_patch()?;
+    let workflow = if patch.is_empty() {
+        state.store.get_workflow(ctx, id.into_inner()).await?
+    } else {
+        state
+            .store
+            .update_workflow(ctx, id.into_inner(), patch)
+            .await?
+    };
+    Ok(HttpResponse::Ok().json(workflow))
+}
+
+/// `DELETE /api/v1/workflows/{id}` → 204, with its versions; 409 while it has executions.
+#[tracing::instrument(skip_all, fields(workflow_id = %id))]
+pub(crate) async fn delete(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<WorkflowId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsWrite)?;
+    state.store.delete_workflow(ctx, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/v1/workflows/{id}/versions` `{definition}` → 201, the next version.
+#[tracing::instrument(skip_all, fields(workflow_id = %id))]
+pub(crate) async fn create_version(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<WorkflowId>,
+    ApiJson(body): ApiJson<CreateVersionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsWrite)?;
+    let definition = WorkflowDefinition::parse(body.definition)?;
+    let version = state
+        .store
+        .create_version(ctx, id.into_inner(), definition)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            LOCATION,
+            format!(
+                "/api/v1/workflows/{}/versions/{}",
+                version.workflow_id, version.version
+            ),
+        ))
+        .json(version))
+}
+
+/// `GET /api/v1/workflows/{id}/versions?limit=&cursor=&sort=` (`version` or `-version`).
+#[tracing::instrument(skip_all, fields(workflow_id = %id))]
+pub(crate) async fn list_versions(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<WorkflowId>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsRead)?;
+    let page = query.into_page::<WorkflowVersionSort>()?;
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .list_versions(ctx, id.into_inner(), page)
+            .await?,
+    ))
+}
+
+/// `GET /api/v1/workflows/{id}/versions/{version}`.
+#[tracing::instrument(skip_all, fields(workflow_id = %path.0, version = %path.1))]
+pub(crate) async fn get_version(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(WorkflowId, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsRead)?;
+    let (workflow, version) = path.into_inner();
+    let version = version.parse::<u32>().map_err(|_| ApiError::BadRequest {
+        detail: "a path parameter is not a valid version number".to_owned(),
+        errors: vec![FieldError::new("version", "must be a whole number from 1")],
+    })?;
+    Ok(HttpResponse::Ok().json(state.store.get_version(ctx, workflow, version).await?))
+}
+
+/// `POST /api/v1/workflows/{id}/executions` `{version?, input}` → 201, a pending execution.
+#[tracing::instrument(skip_all, fields(workflow_id = %id))]
+pub(crate) async fn create_execution(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<WorkflowId>,
+    ApiJson(body): ApiJson<CreateExecutionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsWrite)?;
+    let new = NewWorkflowExecution {
+        workflow_id: id.into_inner(),
+        version: body.version,
+        input: payload("input", body.input)?,
+    };
+    let execution = state.store.create_execution(ctx, new).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            LOCATION,
+            format!(
+                "/api/v1/workflows/{}/executions/{}",
+                execution.workflow_id, execution.id
+            ),
+        ))
+        .json(execution))
+}
+
+/// `GET /api/v1/workflows/{id}/executions?status=&limit=&cursor=&sort=`.
+#[tracing::instrument(skip_all, fields(workflow_id = %id))]
+pub(crate) async fn list_executions(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<WorkflowId>,
+    ApiQuery(query): ApiQuery<ListExecutionsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsRead)?;
+    let workflow = id.into_inner();
+    let (filter, page) = query.into_filter_and_page(workflow)?;
+    // An unknown workflow is a 404, not an empty list.
+    state.store.get_workflow(ctx, workflow).await?;
+    Ok(HttpResponse::Ok().json(state.store.list_executions(ctx, filter, page).await?))
+}
+
+/// The execution, when it belongs to `workflow`: another workflow's is not found here.
+async fn execution_of(
+    state: &AppState,
+    ctx: &Ctx,
+    workflow: WorkflowId,
+    id: WorkflowExecutionId,
+) -> Result<WorkflowExecution, ApiError> {
+    let execution = state.store.get_execution(ctx, id).await?;
+    if execution.workflow_id != workflow {
+        return Err(RepoError::not_found("workflow_execution", id).into());
+    }
+    Ok(execution)
+}
+
+/// `GET /api/v1/workflows/{id}/executions/{execution_id}`.
+#[tracing::instrument(skip_all, fields(workflow_id = %path.0, execution_id = %path.1))]
+pub(crate) async fn get_execution(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(WorkflowId, WorkflowExecutionId)>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsRead)?;
+    let (workflow, id) = path.into_inner();
+    Ok(HttpResponse::Ok().json(execution_of(&state, ctx, workflow, id).await?))
+}
+
+/// `PATCH /api/v1/workflows/{id}/executions/{execution_id}` `{status, output?, error?}`: a
+/// status change following the execution state machine; `output` and `error` come with a
+/// final status.
+#[tracing::instrument(skip_all, fields(workflow_id = %path.0, execution_id = %path.1))]
+pub(crate) async fn update_execution(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(WorkflowId, WorkflowExecutionId)>,
+    ApiJson(body): ApiJson<PatchExecutionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsWrite)?;
+    let (workflow, id) = path.into_inner();
+    let update = body.into_update()?;
+    // An execution never changes workflow, so checking it first is enough.
+    execution_of(&state, ctx, workflow, id).await?;
+    Ok(HttpResponse::Ok().json(state.store.update_execution(ctx, id, update).await?))
+}

@@ -1,0 +1,475 @@
+//! `/api/v1/workflows`, its versions and its executions.
+
+use orchestore_domain::{Email, Name, NewUser, OrganizationId, Password, PasswordHash, SystemRole};
+use orchestore_repo::Ctx;
+use orchestore_testkit::TEST_BCRYPT_COST;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn create_workflow(app: &TestApp, token: &str, name: &str) -> String {
+    let reply = app
+        .post(token, "/api/v1/workflows", json!({ "name": name }))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.body["id"].as_str().expect("id").to_owned()
+}
+
+fn steps(names: &[&str]) -> Value {
+    let steps: Vec<Value> = names.iter().map(|name| json!({ "name": name })).collect();
+    json!({ "definition": { "steps": steps } })
+}
+
+/// The fields named by a problem's errors, sorted.
+fn fields(reply: &Reply) -> Vec<String> {
+    let mut fields: Vec<String> = reply.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field").to_owned())
+        .collect();
+    fields.sort_unstable();
+    fields
+}
+
+pub async fn workflow_lifecycle(app: &TestApp) {
+    let token = app.admin_token().await;
+    let created = app
+        .post(
+            &token,
+            "/api/v1/workflows",
+            json!({"name": "Release", "description": "tag, build, ship"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        created.header("location"),
+        format!("/api/v1/workflows/{id}")
+    );
+    assert_eq!(created.body["latest_version"], json!(null));
+    let path = format!("/api/v1/workflows/{id}");
+    let read = app.get(&token, &path).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.body, created.body);
+
+    let patched = app
+        .patch(&token, &path, json!({"name": "Release train"}))
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(patched.body["name"], "Release train");
+    assert_eq!(patched.body["description"], "tag, build, ship");
+
+    // Versions: numbered from 1, each with its own address.
+    let definition = json!({"steps": [
+        {"name": "build", "payload": {"target": "x86_64"}, "required_capabilities": ["rust"]},
+        {"name": "ship", "depends_on": ["build"], "max_attempts": 5},
+    ]});
+    let v1 = app
+        .post(
+            &token,
+            &format!("{path}/versions"),
+            json!({ "definition": definition }),
+        )
+        .await;
+    assert_eq!(v1.status, StatusCode::CREATED, "{}", v1.body);
+    assert_eq!(v1.header("location"), format!("{path}/versions/1"));
+    assert_eq!(v1.body["version"], 1);
+    assert_eq!(
+        v1.body["definition"]["steps"][1]["depends_on"],
+        json!(["build"])
+    );
+    assert_eq!(v1.body["definition"]["steps"][0]["max_attempts"], 3);
+    let v2 = app
+        .post(&token, &format!("{path}/versions"), steps(&["only"]))
+        .await;
+    assert_eq!(v2.status, StatusCode::CREATED, "{}", v2.body);
+    assert_eq!(v2.body["version"], 2);
+    assert_eq!(app.get(&token, &path).await.body["latest_version"], 2);
+    let got = app.get(&token, &format!("{path}/versions/1")).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body, v1.body);
+    let newest = app
+        .get(&token, &format!("{path}/versions?sort=-version&limit=1"))
+        .await;
+    assert_eq!(newest.status, StatusCode::OK, "{}", newest.body);
+    assert_eq!(ids(&newest.body["items"]), ids(&json!([v2.body])));
+    let cursor = newest.body["next_cursor"].as_str().expect("a cursor");
+    let older = app
+        .get(
+            &token,
+            &format!("{path}/versions?sort=-version&limit=1&cursor={cursor}"),
+        )
+        .await;
+    assert_eq!(ids(&older.body["items"]), ids(&json!([v1.body])));
+    assert_eq!(older.body["next_cursor"], json!(null));
+
+    // Executions: pending, then through their states.
+    let started = app
+        .post(
+            &token,
+            &format!("{path}/executions"),
+            json!({"input": {"tag": "v1.0.0"}}),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let execution = started.body["id"].as_str().expect("id").to_owned();
+    let execution_path = format!("{path}/executions/{execution}");
+    assert_eq!(started.header("location"), execution_path);
+    assert_eq!(started.body["status"], "pending");
+    assert_eq!(started.body["version"], 2);
+    assert_eq!(started.body["input"], json!({"tag": "v1.0.0"}));
+    let pinned = app
+        .post(
+            &token,
+            &format!("{path}/executions"),
+            json!({"version": 1, "input": null}),
+        )
+        .await;
+    assert_eq!(pinned.status, StatusCode::CREATED, "{}", pinned.body);
+    assert_eq!(pinned.body["version"], 1);
+    assert_eq!(pinned.body["version_id"], v1.body["id"]);
+
+    let running = app
+        .patch(&token, &execution_path, json!({"status": "running"}))
+        .await;
+    assert_eq!(running.status, StatusCode::OK, "{}", running.body);
+    assert!(running.body["started_at"].is_string());
+    assert_eq!(running.body["finished_at"], json!(null));
+    let listed = app
+        .get(&token, &format!("{path}/executions?status=running"))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert_eq!(ids(&listed.body["items"]), vec![execution.clone()]);
+    let all = app
+        .get(&token, &format!("{path}/executions?sort=-created_at"))
+        .await;
+    assert_eq!(
+        ids(&all.body["items"]),
+        vec![
+            pinned.body["id"].as_str().expect("id").to_owned(),
+            execution.clone()
+        ]
+    );
+    let done = app
+        .patch(
+            &token,
+            &execution_path,
+            json!({"status": "succeeded", "output": {"artifact": "release.tar.gz"}}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.body["output"], json!({"artifact": "release.tar.gz"}));
+    assert!(done.body["finished_at"].is_string());
+    assert_eq!(app.get(&token, &execution_path).await.body, done.body);
+
+    // It has run, so it stays; a workflow that never ran goes with its versions.
+    let refused = app.delete(&token, &path).await;
+    refused.assert_problem(StatusCode::CONFLICT);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("2 execution")),
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.get(&token, &path).await.status, StatusCode::OK);
+    let draft = create_workflow(app, &token, "Draft").await;
+    let draft_path = format!("/api/v1/workflows/{draft}");
+    app.post(&token, &format!("{draft_path}/versions"), steps(&["a"]))
+        .await;
+    assert_eq!(
+        app.delete(&token, &draft_path).await.status,
+        StatusCode::NO_CONTENT
+    );
+    app.get(&token, &draft_path)
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
+    app.get(&token, &format!("{draft_path}/versions/1"))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
+
+    let list = app.get(&token, "/api/v1/workflows").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(ids(&list.body["items"]), vec![id]);
+}
+
+pub async fn bad_definitions_name_the_steps(app: &TestApp) {
+    let token = app.admin_token().await;
+    let id = create_workflow(app, &token, "Looping").await;
+    let versions = format!("/api/v1/workflows/{id}/versions");
+
+    let cycle = app
+        .post(
+            &token,
+            &versions,
+            json!({"definition": {"steps": [
+                {"name": "a", "depends_on": ["b"]},
+                {"name": "b", "depends_on": ["a"]},
+            ]}}),
+        )
+        .await;
+    assert_eq!(
+        cycle.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("definition.steps")
+    );
+    assert!(
+        cycle.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("steps form a cycle: a → b → a")),
+        "{}",
+        cycle.body
+    );
+    let unknown = app
+        .post(
+            &token,
+            &versions,
+            json!({"definition": {"steps": [{"name": "a", "depends_on": ["ghost"]}]}}),
+        )
+        .await;
+    assert_eq!(
+        unknown.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("definition.steps")
+    );
+    assert!(
+        unknown.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("unknown step \"ghost\"")),
+        "{}",
+        unknown.body
+    );
+    let not_an_object = app
+        .post(&token, &versions, json!({"definition": [1, 2]}))
+        .await;
+    assert_eq!(
+        not_an_object.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("definition")
+    );
+    let missing = app.post(&token, &versions, json!({})).await;
+    assert_eq!(
+        missing.assert_problem(StatusCode::BAD_REQUEST),
+        Some("definition")
+    );
+
+    // Nothing was written.
+    let workflow = app.get(&token, &format!("/api/v1/workflows/{id}")).await;
+    assert_eq!(workflow.body["latest_version"], json!(null));
+    let listed = app.get(&token, &versions).await;
+    assert!(ids(&listed.body["items"]).is_empty());
+}
+
+pub async fn executions_and_paths_are_checked(app: &TestApp) {
+    let token = app.admin_token().await;
+    let id = create_workflow(app, &token, "Deploy").await;
+    let path = format!("/api/v1/workflows/{id}");
+
+    let no_version = app
+        .post(&token, &format!("{path}/executions"), json!({"input": {}}))
+        .await;
+    no_version.assert_problem(StatusCode::CONFLICT);
+    assert!(
+        no_version.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no version yet")),
+        "{}",
+        no_version.body
+    );
+    app.post(&token, &format!("{path}/versions"), steps(&["a"]))
+        .await;
+    let missing_version = app
+        .post(
+            &token,
+            &format!("{path}/executions"),
+            json!({"version": 9, "input": {}}),
+        )
+        .await;
+    assert_eq!(
+        missing_version.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("version")
+    );
+    app.post(&token, &format!("{path}/executions"), json!({}))
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST);
+    let bad_input = app
+        .post(
+            &token,
+            &format!("{path}/executions"),
+            json!({"input": "nul \u{0} inside"}),
+        )
+        .await;
+    assert_eq!(
+        bad_input.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("input")
+    );
+    app.post(
+        &token,
+        &format!("/api/v1/workflows/{}/executions", uuid::Uuid::now_v7()),
+        json!({"input": {}}),
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND);
+
+    let started = app
+        .post(&token, &format!("{path}/executions"), json!({"input": 1}))
+        .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let execution = format!(
+        "{path}/executions/{}",
+        started.body["id"].as_str().expect("id")
+    );
+    let bad = app
+        .patch(
+            &token,
+            &execution,
+            json!({"status": "done", "output": "x\u{0}"}),
+        )
+        .await;
+    bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&bad), vec!["output", "status"]);
+    let early_output = app
+        .patch(
+            &token,
+            &execution,
+            json!({"status": "running", "output": {"too": "soon"}}),
+        )
+        .await;
+    assert_eq!(
+        early_output.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("output")
+    );
+    let skipped = app
+        .patch(&token, &execution, json!({"status": "succeeded"}))
+        .await;
+    assert_eq!(
+        skipped.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("status")
+    );
+    app.patch(&token, &execution, json!({"output": 1}))
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST);
+    assert_eq!(app.get(&token, &execution).await.body, started.body);
+
+    // An execution is found under its own workflow only.
+    let other = create_workflow(app, &token, "Other").await;
+    let elsewhere = execution.replace(&id, &other);
+    app.get(&token, &elsewhere)
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
+    app.patch(&token, &elsewhere, json!({"status": "cancelled"}))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
+    let none = app
+        .get(&token, &format!("/api/v1/workflows/{other}/executions"))
+        .await;
+    assert!(ids(&none.body["items"]).is_empty());
+    app.get(
+        &token,
+        &format!("/api/v1/workflows/{}/executions", uuid::Uuid::now_v7()),
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND);
+
+    // Path and query parameters.
+    let not_a_number = app.get(&token, &format!("{path}/versions/latest")).await;
+    assert_eq!(
+        not_a_number.assert_problem(StatusCode::BAD_REQUEST),
+        Some("version")
+    );
+    app.get(&token, &format!("{path}/versions/0"))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
+    let not_an_id = app.get(&token, "/api/v1/workflows/nope/versions/1").await;
+    assert_eq!(
+        not_an_id.assert_problem(StatusCode::BAD_REQUEST),
+        Some("id")
+    );
+    assert_eq!(fields(&not_an_id), vec!["id"]);
+    let bad_execution_id = app.get(&token, &format!("{path}/executions/nope")).await;
+    assert_eq!(
+        bad_execution_id.assert_problem(StatusCode::BAD_REQUEST),
+        Some("execution_id")
+    );
+    let bad_filter = app
+        .get(
+            &token,
+            &format!("{path}/executions?status=done&sort=-version"),
+        )
+        .await;
+    bad_filter.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&bad_filter), vec!["sort", "status"]);
+    app.get(&token, &format!("{path}/versions?sort=-created_at"))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    app.post(&token, "/api/v1/workflows", json!({"name": "Deploy"}))
+        .await
+        .assert_problem(StatusCode::CONFLICT);
+    // Steps come as versions, never with the workflow.
+    let with_steps = app
+        .post(
+            &token,
+            "/api/v1/workflows",
+            json!({"name": "X", "steps": []}),
+        )
+        .await;
+    assert_eq!(
+        with_steps.assert_problem(StatusCode::BAD_REQUEST),
+        Some("steps")
+    );
+}
+
+pub async fn workflows_need_their_permissions(app: &TestApp) {
+    let admin = app.admin_token().await;
+    let id = create_workflow(app, &admin, "Guarded").await;
+    let org = app.get(&admin, "/api/v1/organization").await;
+    let org_id: OrganizationId = org.body["id"]
+        .as_str()
+        .expect("org id")
+        .parse()
+        .expect("a uuid");
+    let password = Password::parse("viewer-password").expect("password");
+    app.store
+        .create_user(
+            &Ctx::system(org_id),
+            NewUser {
+                email: Email::parse("viewer@example.test").expect("email"),
+                username: None,
+                display_name: Name::parse("display_name", "Viewer").expect("name"),
+                password_hash: PasswordHash::hash(&password, TEST_BCRYPT_COST).expect("hash"),
+                roles: vec![SystemRole::Viewer.into()],
+            },
+        )
+        .await
+        .expect("create viewer");
+    let viewer = app.token("viewer@example.test", "viewer-password").await;
+
+    let read = app.get(&viewer, &format!("/api/v1/workflows/{id}")).await;
+    assert_eq!(read.status, StatusCode::OK, "viewers read workflows");
+    let writes = [
+        app.post(&viewer, "/api/v1/workflows", json!({"name": "no"}))
+            .await,
+        app.post(
+            &viewer,
+            &format!("/api/v1/workflows/{id}/versions"),
+            steps(&["a"]),
+        )
+        .await,
+        app.delete(&viewer, &format!("/api/v1/workflows/{id}"))
+            .await,
+    ];
+    for write in writes {
+        write.assert_problem(StatusCode::FORBIDDEN);
+        assert!(
+            write.body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("workflows:write"))
+        );
+    }
+    assert_eq!(
+        app.get(&admin, &format!("/api/v1/workflows/{id}"))
+            .await
+            .body["latest_version"],
+        json!(null),
+        "nothing was written"
+    );
+}
