@@ -18,7 +18,7 @@ use sea_orm::{
 use sea_orm_migration::{MigratorTrait, SchemaManager};
 use uuid::Uuid;
 
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 14] = [
     "organizations",
     "users",
     "roles",
@@ -31,6 +31,8 @@ const TABLES: [&str; 12] = [
     "tasks",
     "audit_logs",
     "agents",
+    "templates",
+    "template_usages",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

@@ -2,7 +2,7 @@
 //! bundles them, the [`Ctx`] each call runs in, pagination, and [`RepoError`].
 //!
 //! One module per aggregate, named as in every other crate: [`tenancy`], [`work`],
-//! [`agents`], [`observability`]. The traits name no ORM type; `orchestore-sea` implements them for
+//! [`agents`], [`templates`], [`observability`]. The traits name no ORM type; `orchestore-sea` implements them for
 //! SQLite and PostgreSQL. They work generically (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
 
 pub mod agents;
@@ -11,6 +11,7 @@ mod error;
 pub mod observability;
 mod page;
 mod store;
+pub mod templates;
 pub mod tenancy;
 pub mod work;
 
@@ -20,6 +21,7 @@ pub use error::{Cause, RepoError, RepoResult};
 pub use observability::{AuditEntry, AuditRepo, AuditSort};
 pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
+pub use templates::{TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSort};
 pub use tenancy::{AuthRepo, OrganizationRepo, SessionGrant, UserRepo};
 pub use work::{ProjectRepo, ProjectSort, TaskFilter, TaskRepo, TaskSort};
 

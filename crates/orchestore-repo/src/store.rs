@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::RepoResult;
 use crate::agents::AgentRepo;
 use crate::observability::AuditRepo;
+use crate::templates::TemplateRepo;
 use crate::tenancy::{AuthRepo, OrganizationRepo, UserRepo};
 use crate::work::{ProjectRepo, TaskRepo};
 
@@ -37,6 +38,7 @@ pub trait Store:
     + ProjectRepo
     + TaskRepo
     + AgentRepo
+    + TemplateRepo
     + AuditRepo
     + Send
     + Sync

@@ -1,7 +1,7 @@
 //! Orchestore's SeaORM backend: one implementation of the repository traits that runs the
 //! same on SQLite (embedded) and PostgreSQL (production).
 //!
-//! One module per aggregate (`tenancy`, `work`, `agents`, `observability`), each with its tables in
+//! One module per aggregate (`tenancy`, `work`, `agents`, `templates`, `observability`), each with its tables in
 //! `entity/` (one file per table) and its trait implementations beside them. ORM rows stay in
 //! this crate: every method returns domain types and [`RepoError`]. Every write goes through
 //! one helper that commits the change with its audit row.
@@ -25,6 +25,7 @@ mod observability;
 mod scoped;
 pub mod serde_duration;
 mod store;
+mod templates;
 mod tenancy;
 mod work;
 

@@ -9,6 +9,7 @@ mod me;
 mod organizations;
 mod projects;
 mod tasks;
+mod templates;
 
 use actix_web::{HttpResponse, Resource, web};
 use orchestore_repo::{Cursor, Limit, ListSort, PageRequest};
@@ -24,7 +25,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(organizations::configure)
                 .configure(projects::configure)
                 .configure(tasks::configure)
-                .configure(agents::configure),
+                .configure(agents::configure)
+                .configure(templates::configure),
         );
 }
 

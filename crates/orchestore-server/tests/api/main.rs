@@ -8,6 +8,7 @@ mod helpers;
 mod problems;
 mod projects;
 mod tasks;
+mod templates;
 
 /// Runs each case once per backend: `sqlite::<resource>::<case>` and
 /// `postgres::<resource>::<case>`.
@@ -66,6 +67,10 @@ on_every_backend! {
     agents {
         agent_lifecycle,
         agent_input_is_checked,
+    }
+    templates {
+        template_lifecycle,
+        template_input_is_checked,
     }
     problems {
         malformed_requests_are_problems,

@@ -10,6 +10,7 @@
 pub mod agents;
 pub mod observability;
 pub mod store;
+pub mod templates;
 pub mod tenancy;
 pub mod work;
 
@@ -51,6 +52,10 @@ macro_rules! contract_suite {
                 agent_names_are_unique_per_organization,
                 agents_are_found_by_capability_status_and_kind,
                 heartbeats_bring_an_agent_back_and_stats_follow,
+            }
+            templates {
+                template_crud_is_scoped_to_the_organization,
+                instantiating_a_task_template_creates_its_tasks,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,
