@@ -18,6 +18,7 @@ mod m20261127_000005_core_permissions;
 mod m20261127_000006_agents;
 mod m20261127_000009_messages;
 mod m20261127_000010_workflows;
+mod m20261127_000011_templates;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_agents::Migration),
             Box::new(m20261127_000009_messages::Migration),
             Box::new(m20261127_000010_workflows::Migration),
+            Box::new(m20261127_000011_templates::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod messages;
 mod organizations;
 mod projects;
 mod tasks;
+mod templates;
 mod workflows;
 
 use actix_web::{HttpResponse, Resource, web};
@@ -28,7 +29,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(tasks::configure)
                 .configure(agents::configure)
                 .configure(messages::configure)
-                .configure(workflows::configure),
+                .configure(workflows::configure)
+                .configure(templates::configure),
         );
 }
 

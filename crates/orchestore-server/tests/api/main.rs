@@ -9,6 +9,7 @@ mod messages;
 mod problems;
 mod projects;
 mod tasks;
+mod templates;
 mod workflows;
 
 /// Runs each case once per backend: `sqlite::<resource>::<case>` and
@@ -78,6 +79,10 @@ on_every_backend! {
         bad_definitions_name_the_steps,
         executions_and_paths_are_checked,
         workflows_need_their_permissions,
+    }
+    templates {
+        template_lifecycle,
+        template_input_is_checked,
     }
     problems {
         malformed_requests_are_problems,
