@@ -38,6 +38,8 @@ const TABLES: &[&str] = &[
     "workflows",
     "workflow_versions",
     "workflow_executions",
+    "templates",
+    "template_usages",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

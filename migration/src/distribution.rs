@@ -29,6 +29,8 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "workflows",
     "workflow_versions",
     "workflow_executions",
+    "templates",
+    "template_usages",
     "audit_logs",
 ];
 

@@ -19,6 +19,7 @@ mod m20261127_000006_agents;
 mod m20261127_000007_users_roles;
 mod m20261127_000009_messages;
 mod m20261127_000010_workflows;
+mod m20261127_000011_templates;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_users_roles::Migration),
             Box::new(m20261127_000009_messages::Migration),
             Box::new(m20261127_000010_workflows::Migration),
+            Box::new(m20261127_000011_templates::Migration),
         ]
     }
 }

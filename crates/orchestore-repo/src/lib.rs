@@ -2,9 +2,9 @@
 //! bundles them, the [`Ctx`] each call runs in, pagination, and [`RepoError`].
 //!
 //! One module per aggregate, named as in every other crate: [`tenancy`], [`work`],
-//! [`agents`], [`messaging`], [`workflows`], [`observability`]. The traits name no ORM type;
-//! `orchestore-sea` implements them for SQLite and PostgreSQL. They work generically
-//! (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
+//! [`agents`], [`messaging`], [`workflows`], [`templates`], [`observability`]. The traits name
+//! no ORM type; `orchestore-sea` implements them for SQLite and PostgreSQL. They work
+//! generically (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
 
 pub mod agents;
 mod ctx;
@@ -13,6 +13,7 @@ pub mod messaging;
 pub mod observability;
 mod page;
 mod store;
+pub mod templates;
 pub mod tenancy;
 pub mod work;
 pub mod workflows;
@@ -24,6 +25,7 @@ pub use messaging::{MarkRead, MessageFilter, MessageRepo, MessageSort};
 pub use observability::{AuditEntry, AuditRepo, AuditSort};
 pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
+pub use templates::{TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSort};
 pub use tenancy::{
     AuthRepo, OrganizationRepo, RoleRepo, RoleSort, SessionGrant, UserFilter, UserRepo, UserSort,
 };

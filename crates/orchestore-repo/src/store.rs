@@ -6,6 +6,7 @@ use crate::RepoResult;
 use crate::agents::AgentRepo;
 use crate::messaging::MessageRepo;
 use crate::observability::AuditRepo;
+use crate::templates::TemplateRepo;
 use crate::tenancy::{AuthRepo, OrganizationRepo, RoleRepo, UserRepo};
 use crate::work::{ProjectRepo, TaskRepo};
 use crate::workflows::WorkflowRepo;
@@ -42,6 +43,7 @@ pub trait Store:
     + AgentRepo
     + MessageRepo
     + WorkflowRepo
+    + TemplateRepo
     + AuditRepo
     + Send
     + Sync

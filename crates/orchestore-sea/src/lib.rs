@@ -2,8 +2,8 @@
 //! same on SQLite (embedded) and PostgreSQL (production).
 //!
 //! One module per aggregate (`tenancy`, `work`, `agents`, `messaging`, `workflows`,
-//! `observability`), each with its tables in `entity/` (one file per table) and its trait
-//! implementations beside them. ORM rows stay in
+//! `templates`, `observability`), each with its tables in `entity/` (one file per table) and its
+//! trait implementations beside them. ORM rows stay in
 //! this crate: every method returns domain types and [`RepoError`]. Every write goes through
 //! one helper that commits the change with its audit row.
 //!
@@ -27,6 +27,7 @@ mod observability;
 mod scoped;
 pub mod serde_duration;
 mod store;
+mod templates;
 mod tenancy;
 mod work;
 mod workflows;

@@ -235,11 +235,7 @@ impl Store for SeaStore {
     }
 
     async fn begin(&self) -> RepoResult<Box<dyn StoreTransaction>> {
-        let conn = self.conn.begin().await.map_err(db_err)?;
-        Ok(Box::new(Self {
-            conn,
-            ..self.clone()
-        }))
+        Ok(Box::new(self.begin_store().await?))
     }
 }
 
@@ -261,6 +257,16 @@ impl StoreTransaction for SeaStore {
 }
 
 impl SeaStore {
+    /// This store inside a new transaction (a savepoint when it already is in one): what
+    /// [`Store::begin`] boxes, for the calls of this crate that span several repositories.
+    pub(crate) async fn begin_store(&self) -> RepoResult<Self> {
+        let conn = self.conn.begin().await.map_err(db_err)?;
+        Ok(Self {
+            conn,
+            ..self.clone()
+        })
+    }
+
     /// The transaction this store runs in; only [`Store::begin`] makes such a store, and the
     /// box that owns it is its only holder once its calls have returned.
     fn ending(self) -> RepoResult<Ending> {

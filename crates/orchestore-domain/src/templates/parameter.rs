@@ -119,6 +119,56 @@ impl TemplateParameters {
         Ok(Self(raw))
     }
 
+    /// Parses the JSON form, as the API receives it and the store keeps it: an array of
+    /// `{"name", "description"?, "required"?, "default"?}` objects; other keys are refused.
+    pub fn from_json(raw: Value) -> Result<Self, DomainError> {
+        let invalid = |reason: String| DomainError::invalid("parameters", reason);
+        let Value::Array(items) = raw else {
+            return Err(invalid("must be an array of parameters".into()));
+        };
+        let mut parameters = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            let Value::Object(mut fields) = item else {
+                return Err(invalid(format!("[{index}] must be an object")));
+            };
+            if let Some(unknown) = fields.keys().find(|key| {
+                !matches!(
+                    key.as_str(),
+                    "name" | "description" | "required" | "default"
+                )
+            }) {
+                return Err(invalid(format!("[{index}] has an unknown key {unknown:?}")));
+            }
+            let name = match fields.remove("name") {
+                Some(Value::String(name)) => ParameterName::parse(&name)
+                    .map_err(|e| invalid(format!("[{index}].name: {}", super::reason(e))))?,
+                _ => return Err(invalid(format!("[{index}].name must be a string"))),
+            };
+            let description = match fields.remove("description") {
+                None | Some(Value::Null) => crate::Description::empty(),
+                Some(Value::String(text)) => crate::Description::parse("parameters", &text)?,
+                Some(_) => return Err(invalid(format!("[{index}].description must be a string"))),
+            };
+            let required = match fields.remove("required") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(required)) => required,
+                Some(_) => return Err(invalid(format!("[{index}].required must be a boolean"))),
+            };
+            // `null` is no default, as the stored form writes an absent one.
+            let default = match fields.remove("default") {
+                None | Some(Value::Null) => None,
+                Some(value) => Some(crate::canonical_json("parameters", value)?),
+            };
+            parameters.push(TemplateParameter {
+                name,
+                description,
+                required,
+                default,
+            });
+        }
+        Self::parse(parameters)
+    }
+
     pub fn as_slice(&self) -> &[TemplateParameter] {
         &self.0
     }
@@ -153,6 +203,30 @@ mod tests {
             description: Description::empty(),
             required: false,
             default,
+        }
+    }
+
+    #[test]
+    fn the_json_form_round_trips() {
+        let raw = serde_json::json!([
+            {"name": "repo", "description": "which repository", "required": true},
+            {"name": "count", "default": 3}
+        ]);
+        let parameters = TemplateParameters::from_json(raw.clone()).expect("parameters");
+        assert_eq!(parameters.as_slice().len(), 2);
+        let back = serde_json::to_value(&parameters).expect("serialize");
+        assert_eq!(
+            TemplateParameters::from_json(back).expect("parse again"),
+            parameters
+        );
+        for bad in [
+            serde_json::json!({"name": "x"}),
+            serde_json::json!([{"name": "x", "colour": "red"}]),
+            serde_json::json!([{"name": "Not Valid"}]),
+            serde_json::json!([{"required": true}]),
+        ] {
+            let error = TemplateParameters::from_json(bad).expect_err("refused");
+            assert_eq!(error.field(), Some("parameters"));
         }
     }
 

@@ -11,6 +11,7 @@ mod organizations;
 mod projects;
 mod roles;
 mod tasks;
+mod templates;
 mod users;
 mod workflows;
 
@@ -32,7 +33,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(tasks::configure)
                 .configure(agents::configure)
                 .configure(messages::configure)
-                .configure(workflows::configure),
+                .configure(workflows::configure)
+                .configure(templates::configure),
         );
 }
 

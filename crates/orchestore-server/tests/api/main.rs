@@ -10,6 +10,7 @@ mod problems;
 mod projects;
 mod roles;
 mod tasks;
+mod templates;
 mod users;
 mod workflows;
 
@@ -91,6 +92,10 @@ on_every_backend! {
         bad_definitions_name_the_steps,
         executions_and_paths_are_checked,
         workflows_need_their_permissions,
+    }
+    templates {
+        template_lifecycle,
+        template_input_is_checked,
     }
     problems {
         malformed_requests_are_problems,

@@ -11,6 +11,7 @@ pub mod agents;
 pub mod messaging;
 pub mod observability;
 pub mod store;
+pub mod templates;
 pub mod tenancy;
 pub mod work;
 pub mod workflows;
@@ -78,6 +79,10 @@ macro_rules! contract_suite {
                 execution_status_follows_the_state_machine,
                 executions_filter_by_workflow_and_status,
                 deleting_a_workflow_takes_its_versions_unless_it_has_executions,
+            }
+            templates {
+                template_crud_is_scoped_to_the_organization,
+                instantiating_a_task_template_creates_its_tasks,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,

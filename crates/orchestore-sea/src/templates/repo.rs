@@ -1,0 +1,334 @@
+use orchestore_domain::{
+    DomainError, Instantiated, Metadata, Name, NewTemplate, OrganizationId, ProjectId, Task,
+    Template, TemplateBody, TemplateId, TemplateKind, TemplateParameters, TemplatePatch,
+    TemplateUsage, TemplateUsageId,
+};
+use orchestore_repo::{
+    Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, StoreTransaction, TaskRepo,
+    TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSort,
+};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
+};
+use serde_json::{Map, Value};
+
+use super::entity::{template_usages, templates};
+use crate::SeaStore;
+use crate::error::{corrupt, db_err, is_unique_violation};
+use crate::mutation::{Verb, diff, snapshot};
+use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
+
+fn to_template(row: templates::Model) -> RepoResult<Template> {
+    let bad = |e: DomainError| corrupt("template", e);
+    let kind: TemplateKind = row.kind.parse().map_err(bad)?;
+    let parameters = TemplateParameters::from_json(row.parameters).map_err(bad)?;
+    let body = TemplateBody::parse(kind, &parameters, row.body).map_err(bad)?;
+    Ok(Template {
+        id: TemplateId::from_uuid(row.id),
+        organization_id: OrganizationId::from_uuid(row.organization_id),
+        name: Name::parse("name", &row.name).map_err(bad)?,
+        description: orchestore_domain::Description::parse("description", &row.description)
+            .map_err(bad)?,
+        kind,
+        parameters,
+        body,
+        usage_count: u64::try_from(row.usage_count).map_err(|e| corrupt("template", e))?,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn to_usage(row: template_usages::Model) -> RepoResult<TemplateUsage> {
+    let bad = |e: String| corrupt("template_usage", e);
+    Ok(TemplateUsage {
+        id: TemplateUsageId::from_uuid(row.id),
+        organization_id: OrganizationId::from_uuid(row.organization_id),
+        template_id: TemplateId::from_uuid(row.template_id),
+        arguments: Metadata::parse("arguments", row.arguments).map_err(|e| bad(e.to_string()))?,
+        created_by: row.created_by,
+        created_entities: string_array(&row.created_entities)
+            .ok_or_else(|| bad("created_entities is not an array of strings".into()))?,
+        created_at: row.created_at,
+    })
+}
+
+fn name_taken(name: &Name) -> RepoError {
+    RepoError::taken(
+        "template",
+        "name",
+        format!("a template named {name:?} already exists (names compare ignoring case)"),
+    )
+}
+
+fn parameters_value(parameters: &TemplateParameters) -> RepoResult<Value> {
+    serde_json::to_value(parameters).map_err(RepoError::internal)
+}
+
+#[async_trait::async_trait]
+impl TemplateRepo for SeaStore {
+    #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
+    async fn create_template(&self, ctx: &Ctx, new: NewTemplate) -> RepoResult<Template> {
+        let parameters = parameters_value(&new.parameters)?;
+        self.mutate(ctx, async |m| {
+            let row = templates::ActiveModel {
+                organization_id: Set(ctx.org().as_uuid()),
+                id: Set(TemplateId::new().as_uuid()),
+                name: Set(new.name.as_str().to_owned()),
+                name_key: Set(new.name.key()),
+                description: Set(new.description.as_str().to_owned()),
+                kind: Set(new.kind.as_str().to_owned()),
+                parameters: Set(parameters),
+                body: Set(new.body.as_value().clone()),
+                usage_count: Set(0),
+                created_at: Set(m.at()),
+                updated_at: Set(m.at()),
+            }
+            .insert(m.txn())
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    name_taken(&new.name)
+                } else {
+                    db_err(e)
+                }
+            })?;
+            let template = to_template(row)?;
+            m.audit::<templates::Entity>(Verb::Create, template.id, snapshot(&template))
+                .await?;
+            Ok(template)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), template = %id))]
+    async fn get_template(&self, ctx: &Ctx, id: TemplateId) -> RepoResult<Template> {
+        self.find_scoped::<templates::Entity>(&self.db().await, ctx, id, Lock::None)
+            .await
+            .and_then(to_template)
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
+    async fn list_templates(
+        &self,
+        ctx: &Ctx,
+        filter: TemplateFilter,
+        page: PageRequest<TemplateSort>,
+    ) -> RepoResult<Page<Template, TemplateSort>> {
+        let mut query = scoped::<templates::Entity>(ctx);
+        if let Some(kind) = filter.kind {
+            query = query.filter(templates::Column::Kind.eq(kind.as_str()));
+        }
+        let keyset = match page.sort() {
+            TemplateSort::CreatedAt => Keyset::OldestFirst,
+            TemplateSort::CreatedAtDesc => Keyset::NewestFirst,
+        };
+        let rows = keyset_page(query, &page, keyset)?
+            .all(&self.db().await)
+            .await
+            .map_err(db_err)?;
+        let templates = rows
+            .into_iter()
+            .map(to_template)
+            .collect::<RepoResult<Vec<_>>>()?;
+        Ok(Page::from_rows(templates, &page, |t| {
+            Cursor::after(page.sort(), t.id)
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), template = %id))]
+    async fn update_template(
+        &self,
+        ctx: &Ctx,
+        id: TemplateId,
+        patch: TemplatePatch,
+    ) -> RepoResult<Template> {
+        let parameters = patch
+            .parameters
+            .as_ref()
+            .map(parameters_value)
+            .transpose()?;
+        self.mutate(ctx, async |m| {
+            let row = self
+                .find_scoped::<templates::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
+                .await?;
+            let before = to_template(row.clone())?;
+            if patch.is_empty() {
+                return Ok(before);
+            }
+            // The body and the parameters must still agree after the patch.
+            patch.check_against(&before)?;
+            let mut update = row.into_active_model();
+            if let Some(name) = &patch.name {
+                update.name = Set(name.as_str().to_owned());
+                update.name_key = Set(name.key());
+            }
+            if let Some(description) = &patch.description {
+                update.description = Set(description.as_str().to_owned());
+            }
+            if let Some(parameters) = parameters {
+                update.parameters = Set(parameters);
+            }
+            if let Some(body) = &patch.body {
+                update.body = Set(body.as_value().clone());
+            }
+            update.updated_at = Set(m.at());
+            let row = update.update(m.txn()).await.map_err(|e| {
+                match (&patch.name, is_unique_violation(&e)) {
+                    (Some(name), true) => name_taken(name),
+                    _ => db_err(e),
+                }
+            })?;
+            let after = to_template(row)?;
+            m.audit::<templates::Entity>(Verb::Update, id, diff(&before, &after))
+                .await?;
+            Ok(after)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), template = %id))]
+    async fn delete_template(&self, ctx: &Ctx, id: TemplateId) -> RepoResult<()> {
+        self.mutate(ctx, async |m| {
+            let template = to_template(
+                self.find_scoped::<templates::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
+                    .await?,
+            )?;
+            // Its usage history goes with it (ON DELETE CASCADE); what it created stays.
+            let deleted_usages = scoped::<template_usages::Entity>(ctx)
+                .filter(template_usages::Column::TemplateId.eq(id.as_uuid()))
+                .count(m.txn())
+                .await
+                .map_err(db_err)?;
+            delete_scoped::<templates::Entity>(m.txn(), ctx, id).await?;
+            let mut changes = snapshot(&template);
+            if let Some(object) = changes.as_object_mut() {
+                object.insert("deleted_usage_count".into(), deleted_usages.into());
+            }
+            m.audit::<templates::Entity>(Verb::Delete, id, changes)
+                .await
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), template = %id, project = %project))]
+    async fn instantiate_task_template(
+        &self,
+        ctx: &Ctx,
+        id: TemplateId,
+        project: ProjectId,
+        arguments: Map<String, Value>,
+    ) -> RepoResult<(TemplateUsage, Vec<Task>)> {
+        // The tasks, the usage row and the count in one transaction: each task is created
+        // as any other (with its own audit row), then the usage is recorded.
+        let tx = self.begin_store().await?;
+        let outcome = async {
+            let template = tx.get_template(ctx, id).await?;
+            let specs = match template.instantiate(&arguments)? {
+                Instantiated::Tasks(specs) => specs,
+                Instantiated::Workflow(_) => {
+                    return Err(RepoError::Invalid(DomainError::invalid(
+                        "template",
+                        format!(
+                            "{} is a workflow template: it yields no tasks",
+                            template.name
+                        ),
+                    )));
+                }
+            };
+            let mut tasks = Vec::with_capacity(specs.len());
+            for spec in specs {
+                tasks.push(tx.create_task(ctx, spec.into_new_task(project)).await?);
+            }
+            let created: Vec<String> = tasks.iter().map(|task| task.id.to_string()).collect();
+            let usage = tx.record_usage(ctx, &template, arguments, created).await?;
+            Ok((usage, tasks))
+        }
+        .await;
+        let tx: Box<dyn StoreTransaction> = Box::new(tx);
+        match outcome {
+            Ok(value) => {
+                tx.commit().await?;
+                Ok(value)
+            }
+            Err(err) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back a refused instantiation");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), template = %id))]
+    async fn list_template_usages(
+        &self,
+        ctx: &Ctx,
+        id: TemplateId,
+        page: PageRequest<TemplateUsageSort>,
+    ) -> RepoResult<Page<TemplateUsage, TemplateUsageSort>> {
+        // A template of another organization is not found rather than an empty history.
+        self.find_scoped::<templates::Entity>(&self.db().await, ctx, id, Lock::None)
+            .await?;
+        let query = scoped::<template_usages::Entity>(ctx)
+            .filter(template_usages::Column::TemplateId.eq(id.as_uuid()));
+        let keyset = match page.sort() {
+            TemplateUsageSort::CreatedAt => Keyset::OldestFirst,
+            TemplateUsageSort::CreatedAtDesc => Keyset::NewestFirst,
+        };
+        let rows = keyset_page(query, &page, keyset)?
+            .all(&self.db().await)
+            .await
+            .map_err(db_err)?;
+        let usages = rows
+            .into_iter()
+            .map(to_usage)
+            .collect::<RepoResult<Vec<_>>>()?;
+        Ok(Page::from_rows(usages, &page, |u| {
+            Cursor::after(page.sort(), u.id)
+        }))
+    }
+}
+
+impl SeaStore {
+    /// Records one use of `template`: the usage row and the count, with an audit row naming
+    /// what was created.
+    async fn record_usage(
+        &self,
+        ctx: &Ctx,
+        template: &Template,
+        arguments: Map<String, Value>,
+        created: Vec<String>,
+    ) -> RepoResult<TemplateUsage> {
+        let arguments = Metadata::parse("arguments", Value::Object(arguments))?;
+        self.mutate(ctx, async |m| {
+            let row = template_usages::ActiveModel {
+                organization_id: Set(ctx.org().as_uuid()),
+                id: Set(TemplateUsageId::new().as_uuid()),
+                template_id: Set(template.id.as_uuid()),
+                arguments: Set(arguments.to_value()),
+                created_by: Set(ctx.actor().to_string()),
+                created_entities: Set(serde_json::json!(created)),
+                created_at: Set(m.at()),
+            }
+            .insert(m.txn())
+            .await
+            .map_err(db_err)?;
+            let usage = to_usage(row)?;
+            templates::Entity::update_many()
+                .col_expr(
+                    templates::Column::UsageCount,
+                    Expr::col(templates::Column::UsageCount).add(1),
+                )
+                .filter(templates::Column::OrganizationId.eq(ctx.org().as_uuid()))
+                .filter(templates::Column::Id.eq(template.id.as_uuid()))
+                .exec(m.txn())
+                .await
+                .map_err(db_err)?;
+            m.audit::<template_usages::Entity>(Verb::Create, usage.id, snapshot(&usage))
+                .await?;
+            Ok(usage)
+        })
+        .await
+    }
+}

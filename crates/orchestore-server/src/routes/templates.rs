@@ -1,0 +1,299 @@
+//! `/api/v1/templates`.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use orchestore_domain::{
+    Description, Name, NewTemplate, Permission, ProjectId, TemplateBody, TemplateId, TemplateKind,
+    TemplateParameters, TemplatePatch,
+};
+use orchestore_repo::{PageRequest, TemplateFilter, TemplateSort, TemplateUsageSort};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        super::resource("/templates", "GET, POST")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        super::resource("/templates/{id}", "GET, PATCH, DELETE")
+            .route(web::get().to(get))
+            .route(web::patch().to(update))
+            .route(web::delete().to(delete)),
+    )
+    .service(
+        super::resource("/templates/{id}/instantiate", "POST").route(web::post().to(instantiate)),
+    )
+    .service(super::resource("/templates/{id}/usages", "GET").route(web::get().to(usages)));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateTemplateBody {
+    name: String,
+    description: Option<String>,
+    /// `task` or `workflow`.
+    kind: String,
+    /// `[{"name", "description"?, "required"?, "default"?}]`.
+    parameters: Option<Value>,
+    /// `{"tasks": [...]}` for a task template, a workflow definition for a workflow template;
+    /// strings may hold `{{parameter}}` placeholders.
+    body: Value,
+}
+
+impl CreateTemplateBody {
+    fn into_new_template(self) -> Result<NewTemplate, ApiError> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check(Name::parse("name", &self.name));
+        let description = errors.check(self.description.map_or(Ok(Description::empty()), |d| {
+            Description::parse("description", &d)
+        }));
+        let kind = errors.check(self.kind.parse::<TemplateKind>());
+        let parameters = errors.check(self.parameters.map_or(
+            Ok(TemplateParameters::default()),
+            TemplateParameters::from_json,
+        ));
+        // The body is checked against the kind and the parameters, once both are known.
+        let body = match (kind, &parameters) {
+            (Some(kind), Some(parameters)) => {
+                errors.check(TemplateBody::parse(kind, parameters, self.body))
+            }
+            _ => None,
+        };
+        let (Some(name), Some(description), Some(kind), Some(parameters), Some(body)) =
+            (name, description, kind, parameters, body)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok(NewTemplate {
+            name,
+            description,
+            kind,
+            parameters,
+            body,
+        })
+    }
+}
+
+/// Absent fields stay as they are. The kind cannot change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PatchTemplateBody {
+    #[serde(default)]
+    name: PatchField<String>,
+    #[serde(default)]
+    description: PatchField<String>,
+    #[serde(default)]
+    parameters: PatchField<Value>,
+    #[serde(default)]
+    body: PatchField<Value>,
+}
+
+impl PatchTemplateBody {
+    /// The patch for a template of `kind` whose parameters are `current` until changed.
+    fn into_patch(
+        self,
+        kind: TemplateKind,
+        current: &TemplateParameters,
+    ) -> Result<TemplatePatch, ApiError> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check(
+            self.name
+                .parse_required("name", |n| Name::parse("name", &n)),
+        );
+        let description = errors.check(
+            self.description
+                .parse_required("description", |d| Description::parse("description", &d)),
+        );
+        let parameters = errors.check(
+            self.parameters
+                .parse_required("parameters", TemplateParameters::from_json),
+        );
+        let body = match &parameters {
+            Some(new) => errors.check(self.body.parse_required("body", |raw| {
+                TemplateBody::parse(kind, new.as_ref().unwrap_or(current), raw)
+            })),
+            None => None,
+        };
+        let (Some(name), Some(description), Some(parameters), Some(body)) =
+            (name, description, parameters, body)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok(TemplatePatch {
+            name,
+            description,
+            parameters,
+            body,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListTemplatesQuery {
+    kind: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery {
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InstantiateBody {
+    /// The project the template's tasks are created in.
+    project_id: ProjectId,
+    #[serde(default)]
+    arguments: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct Instantiation {
+    usage: orchestore_domain::TemplateUsage,
+    tasks: Vec<orchestore_domain::Task>,
+}
+
+/// `POST /api/v1/templates` → 201 with `Location`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<CreateTemplateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TemplatesWrite)?;
+    let template = state
+        .store
+        .create_template(ctx, body.into_new_template()?)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/templates/{}", template.id)))
+        .json(template))
+}
+
+/// `GET /api/v1/templates?kind=&limit=&cursor=&sort=`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<ListTemplatesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TemplatesRead)?;
+    let mut errors = FieldErrors::default();
+    let kind = errors.check(query.kind.map(|k| k.parse::<TemplateKind>()).transpose());
+    let page: Option<PageRequest<TemplateSort>> = super::page_request(
+        &mut errors,
+        query.limit,
+        query.cursor.as_deref(),
+        query.sort.as_deref(),
+    );
+    let (Some(kind), Some(page)) = (kind, page) else {
+        return Err(errors.into_error());
+    };
+    let templates = state
+        .store
+        .list_templates(ctx, TemplateFilter { kind }, page)
+        .await?;
+    Ok(HttpResponse::Ok().json(templates))
+}
+
+/// `GET /api/v1/templates/{id}`.
+#[tracing::instrument(skip_all, fields(template_id = %id))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TemplateId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TemplatesRead)?;
+    Ok(HttpResponse::Ok().json(state.store.get_template(ctx, id.into_inner()).await?))
+}
+
+/// `PATCH /api/v1/templates/{id}`. A new body is checked against the template's kind and its
+/// parameters as they will be; an empty patch returns the template unchanged.
+#[tracing::instrument(skip_all, fields(template_id = %id))]
+pub(crate) async fn update(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TemplateId>,
+    ApiJson(body): ApiJson<PatchTemplateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TemplatesWrite)?;
+    let id = id.into_inner();
+    let current = state.store.get_template(ctx, id).await?;
+    let patch = body.into_patch(current.kind, &current.parameters)?;
+    if patch.is_empty() {
+        return Ok(HttpResponse::Ok().json(current));
+    }
+    Ok(HttpResponse::Ok().json(state.store.update_template(ctx, id, patch).await?))
+}
+
+/// `DELETE /api/v1/templates/{id}` → 204; its usage history goes with it.
+#[tracing::instrument(skip_all, fields(template_id = %id))]
+pub(crate) async fn delete(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TemplateId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TemplatesWrite)?;
+    state.store.delete_template(ctx, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/v1/templates/{id}/instantiate` `{project_id, arguments}` → 201 with the usage and
+/// the tasks created, all in one transaction. Needs `tasks:write` as well.
+#[tracing::instrument(skip_all, fields(template_id = %id))]
+pub(crate) async fn instantiate(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TemplateId>,
+    ApiJson(body): ApiJson<InstantiateBody>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Permission::TasksWrite)?;
+    let ctx = auth.require(Permission::TemplatesWrite)?;
+    let id = id.into_inner();
+    let (usage, tasks) = state
+        .store
+        .instantiate_task_template(ctx, id, body.project_id, body.arguments)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/templates/{id}/usages")))
+        .json(Instantiation { usage, tasks }))
+}
+
+/// `GET /api/v1/templates/{id}/usages?limit=&cursor=&sort=`.
+#[tracing::instrument(skip_all, fields(template_id = %id))]
+pub(crate) async fn usages(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TemplateId>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TemplatesRead)?;
+    let mut errors = FieldErrors::default();
+    let page: PageRequest<TemplateUsageSort> = super::page_request(
+        &mut errors,
+        query.limit,
+        query.cursor.as_deref(),
+        query.sort.as_deref(),
+    )
+    .ok_or_else(|| errors.into_error())?;
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .list_template_usages(ctx, id.into_inner(), page)
+            .await?,
+    ))
+}
