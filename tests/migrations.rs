@@ -18,7 +18,7 @@ use sea_orm::{
 use sea_orm_migration::{MigratorTrait, SchemaManager};
 use uuid::Uuid;
 
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 14] = [
     "organizations",
     "users",
     "roles",
@@ -31,6 +31,8 @@ const TABLES: [&str; 12] = [
     "tasks",
     "audit_logs",
     "agents",
+    "task_dependencies",
+    "task_events",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

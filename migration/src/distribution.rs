@@ -18,13 +18,15 @@ pub const REFERENCE_TABLES: [&str; 6] = [
 
 /// The tables sharded by `organization_id`, parents before children, all colocated with the
 /// first.
-pub const DISTRIBUTED_TABLES: [&str; 7] = [
+pub const DISTRIBUTED_TABLES: [&str; 9] = [
     "users",
     "user_roles",
     "sessions",
     "projects",
-    "tasks",
     "agents",
+    "tasks",
+    "task_dependencies",
+    "task_events",
     "audit_logs",
 ];
 

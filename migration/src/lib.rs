@@ -16,6 +16,7 @@ mod m20261126_000003_audit_logs;
 mod m20261127_000004_tenant_keys;
 mod m20261127_000005_core_permissions;
 mod m20261127_000006_agents;
+mod m20261127_000008_task_graph;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_tenant_keys::Migration),
             Box::new(m20261127_000005_core_permissions::Migration),
             Box::new(m20261127_000006_agents::Migration),
+            Box::new(m20261127_000008_task_graph::Migration),
         ]
     }
 }
