@@ -21,7 +21,10 @@ pub use observability::{AuditEntry, AuditRepo, AuditSort};
 pub use page::{Cursor, Limit, ListSort, Page, PageRequest, SortKey};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
 pub use tenancy::{AuthRepo, OrganizationRepo, SessionGrant, UserRepo};
-pub use work::{ProjectRepo, ProjectSort, TaskFilter, TaskRepo, TaskSort};
+pub use work::{
+    DependencySort, DependentSort, ProjectRepo, ProjectSort, TaskEventSort, TaskFilter,
+    TaskGraphRepo, TaskRepo, TaskSort, TaskStatsScope,
+};
 
 pub use async_trait::async_trait;
 

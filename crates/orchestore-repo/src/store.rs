@@ -6,7 +6,7 @@ use crate::RepoResult;
 use crate::agents::AgentRepo;
 use crate::observability::AuditRepo;
 use crate::tenancy::{AuthRepo, OrganizationRepo, UserRepo};
-use crate::work::{ProjectRepo, TaskRepo};
+use crate::work::{ProjectRepo, TaskGraphRepo, TaskRepo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -36,6 +36,7 @@ pub trait Store:
     + AuthRepo
     + ProjectRepo
     + TaskRepo
+    + TaskGraphRepo
     + AgentRepo
     + AuditRepo
     + Send
