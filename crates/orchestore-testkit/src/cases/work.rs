@@ -1,4 +1,8 @@
-//! Projects and tasks.
+//! Projects and tasks; the task graph in [`graph`].
+
+mod graph;
+
+pub use graph::*;
 
 use orchestore_domain::{
     Capabilities, Description, Metadata, Name, NewTask, Payload, Priority, ProjectId, ProjectPatch,
