@@ -187,7 +187,8 @@ impl SeaStore {
             .filter(task_dependencies::Column::DependsOnId.eq(depends_on.as_uuid()))
     }
 
-    /// One page of the tasks at one end of `task`'s edges: `select` picks the other end.
+    /// One page of the tasks across `task`'s edges: those at `other_end` of the edges that
+    /// have `task` at `this_end`.
     async fn tasks_across<S: orchestore_repo::ListSort>(
         &self,
         ctx: &Ctx,

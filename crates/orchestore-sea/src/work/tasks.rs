@@ -368,10 +368,10 @@ impl TaskRepo for SeaStore {
                     .await
                     .map_err(db_err)?;
             }
-            let reason = if open.is_empty() {
-                "created".to_owned()
-            } else {
-                format!("created waiting for {} open dependencies", open.len())
+            let reason = match open.len() {
+                0 => "created".to_owned(),
+                1 => "created waiting for 1 open dependency".to_owned(),
+                n => format!("created waiting for {n} open dependencies"),
             };
             self.record_events(
                 m,

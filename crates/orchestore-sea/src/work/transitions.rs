@@ -97,8 +97,9 @@ fn join_task(select: &mut SelectStatement, end: task_dependencies::Column) {
     );
 }
 
-/// The dependents of the tasks listed by `ctx` and `ids`: `SELECT d.task_id, d.depends_on_id
-/// FROM task_dependencies d JOIN tasks t ON (t is the dependent) WHERE t.status = 'blocked'`.
+/// The organization's edges whose waiting task is blocked, for the caller to narrow:
+/// `SELECT d.task_id, d.depends_on_id FROM task_dependencies d JOIN tasks t ON t.id =
+/// d.task_id WHERE t.status = 'blocked'`.
 fn blocked_dependents(ctx: &Ctx) -> SelectStatement {
     let mut select = Query::select()
         .column((edges(), task_dependencies::Column::TaskId))

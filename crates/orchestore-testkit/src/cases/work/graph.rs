@@ -656,7 +656,7 @@ pub async fn a_task_created_with_dependencies_starts_blocked<S: Store + ?Sized>(
     assert_eq!(waiting.status, TaskStatus::Blocked);
     assert_eq!(
         reasons(store, ctx, waiting.id).await,
-        vec!["created waiting for 1 open dependencies".to_owned()]
+        vec!["created waiting for 1 open dependency".to_owned()]
     );
     let deps = store
         .list_dependencies(ctx, waiting.id, PageRequest::default())
