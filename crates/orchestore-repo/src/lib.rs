@@ -27,7 +27,10 @@ pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
 pub use templates::{TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSort};
 pub use tenancy::{AuthRepo, OrganizationRepo, SessionGrant, UserRepo};
-pub use work::{ProjectRepo, ProjectSort, TaskFilter, TaskRepo, TaskSort};
+pub use work::{
+    DependencySort, DependentSort, ProjectRepo, ProjectSort, TaskEventSort, TaskFilter,
+    TaskGraphRepo, TaskRepo, TaskSort, TaskStatsScope,
+};
 pub use workflows::{
     ExecutionFilter, ExecutionSort, WorkflowRepo, WorkflowSort, WorkflowVersionSort,
 };
