@@ -73,7 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let project = store.get_project(&ctx, created.id).await?;
     let filter = TaskFilter {
         project_id: Some(project.id),
-        status: None,
+        ..TaskFilter::default()
     };
     let highest_first = PageRequest::default().sorted(TaskSort::PriorityDesc);
     let tasks = store.list_tasks(&ctx, filter, highest_first).await?.items;

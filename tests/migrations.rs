@@ -6,11 +6,12 @@ use chrono::{Duration, Utc};
 use migration::Migrator;
 use orchestore_domain::{
     AgentKind, Description, Name, NewAgent, NewTask, NewWorkflow, NewWorkflowExecution,
-    OrganizationId, Payload, ProjectId, Title, UserId, WorkflowDefinition,
+    OrganizationId, Payload, ProjectId, TaskId, Title, UserId, WorkflowDefinition,
 };
 use orchestore_repo::{
     Actor, AgentRepo, AuditRepo, AuthRepo, Ctx, ExecutionFilter, OrganizationRepo, PageRequest,
-    ProjectRepo, Store, TaskFilter, TaskRepo, UserRepo, WorkflowRepo,
+    ProjectRepo, Store, TaskFilter, TaskGraphRepo, TaskRepo, TaskStatsScope, UserRepo,
+    WorkflowRepo,
 };
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TestDb};
@@ -40,6 +41,8 @@ const TABLES: &[&str] = &[
     "workflow_executions",
     "templates",
     "template_usages",
+    "task_dependencies",
+    "task_events",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {
@@ -153,11 +156,36 @@ async fn every_entity_decodes(store: &SeaStore) {
             .expect("project"),
         project
     );
+    let waiting = store
+        .create_task(
+            &fixture.ctx,
+            NewTask {
+                depends_on: [task.id].into_iter().collect(),
+                ..NewTask::titled(project.id, Title::parse("wait").expect("title"))
+            },
+        )
+        .await
+        .expect("waiting task");
     let tasks = store
         .list_tasks(&fixture.ctx, TaskFilter::default(), PageRequest::default())
         .await
         .expect("tasks");
-    assert_eq!(tasks.items, vec![task]);
+    assert_eq!(tasks.items, vec![task.clone(), waiting.clone()]);
+    let dependencies = store
+        .list_dependencies(&fixture.ctx, waiting.id, PageRequest::default())
+        .await
+        .expect("dependencies");
+    assert_eq!(dependencies.items, vec![task]);
+    let events = store
+        .list_task_events(&fixture.ctx, waiting.id, PageRequest::default())
+        .await
+        .expect("events");
+    assert_eq!(events.items.len(), 1);
+    let stats = store
+        .task_stats(&fixture.ctx, TaskStatsScope::Organization)
+        .await
+        .expect("stats");
+    assert_eq!(stats.total, 2);
     assert_eq!(
         store
             .get_agent(&fixture.ctx, agent.id)
@@ -193,7 +221,7 @@ async fn every_entity_decodes(store: &SeaStore) {
         .list_audit(&fixture.ctx, PageRequest::default())
         .await
         .expect("audit");
-    assert_eq!(audit.items.len(), 9);
+    assert_eq!(audit.items.len(), 10);
     assert!(
         store
             .health()
@@ -615,11 +643,7 @@ async fn rows_survive_the_tenant_keys(raw: Raw) {
         project.name,
         orchestore_domain::Name::parse("name", DECOMPOSED_NAME).expect("name")
     );
-    let tasks = store
-        .list_tasks(&ctx, TaskFilter::default(), PageRequest::default())
-        .await
-        .expect("tasks");
-    assert_eq!(tasks.items.len(), 1);
+    // Tasks gained columns since: the store reads them in the task graph's test below.
     assert!(
         !store
             .user_permissions(&ctx, UserId::from_uuid(written.user))
@@ -1062,6 +1086,209 @@ async fn messages_hold_one_sender_and_one_recipient(raw: Raw) {
     raw.db.close().await.ok();
 }
 
+// Task graph (m20261127_000008): the new columns take their defaults on the rows already there,
+// the checks refuse what the domain refuses, and `down` restores exactly the earlier schema with
+// the rows, on both backends (PostgreSQL alters the table in place, SQLite rebuilds it).
+
+const TASK_GRAPH: &str = "m20261127_000008_task_graph";
+
+/// How many migrations come before the task graph.
+fn before_task_graph() -> u32 {
+    let position = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == TASK_GRAPH)
+        .expect("the task graph migration is registered");
+    u32::try_from(position).expect("a few migrations")
+}
+
+/// An organization, a project and a task written at the schema before the task graph.
+async fn write_task_before_the_graph(db: &DatabaseConnection, status: &str) -> (Uuid, Uuid) {
+    let now = Utc::now();
+    let json = |v: serde_json::Value| Value::from(v);
+    let (org, project, task) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    insert(
+        db,
+        "organizations",
+        vec![
+            ("id", org.into()),
+            ("slug", "acme".into()),
+            ("name", "Acme".into()),
+            ("settings", json(serde_json::json!({}))),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "projects",
+        vec![
+            ("id", project.into()),
+            ("organization_id", org.into()),
+            ("name", "Apollo".into()),
+            ("name_key", "apollo".into()),
+            ("description", "".into()),
+            ("repository_url", Option::<String>::None.into()),
+            ("tags", json(serde_json::json!([]))),
+            ("settings", json(serde_json::json!({}))),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ],
+    )
+    .await;
+    insert(
+        db,
+        "tasks",
+        vec![
+            ("id", task.into()),
+            ("organization_id", org.into()),
+            ("project_id", project.into()),
+            ("title", "older than the graph".into()),
+            ("description", "".into()),
+            ("status", status.into()),
+            ("priority", 4.into()),
+            ("payload", json(serde_json::json!({"k": [1, 2]}))),
+            ("required_capabilities", json(serde_json::json!(["rust"]))),
+            ("metadata", json(serde_json::json!({}))),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ],
+    )
+    .await;
+    (org, task)
+}
+
+async fn rows_survive_the_task_graph(raw: Raw) {
+    let db = &raw.db;
+    Migrator::up(db, Some(before_task_graph()))
+        .await
+        .expect("up to the task graph");
+    let (org, old_task) = write_task_before_the_graph(db, "queued").await;
+
+    Migrator::up(db, Some(1)).await.expect("the task graph");
+    assert_eq!(ids(db, "tasks", "id").await, vec![old_task]);
+    let store = SeaStore::connect(&orchestore_sea::DbConfig::new(&raw.url))
+        .await
+        .expect("store");
+    let ctx = Ctx::system(OrganizationId::from_uuid(org));
+    let old = store
+        .get_task(&ctx, TaskId::from_uuid(old_task))
+        .await
+        .expect("the old task decodes");
+    assert_eq!(
+        (old.progress.get(), old.attempts, old.max_attempts.get()),
+        (0, 0, 3)
+    );
+    assert!(old.tags.to_strings().is_empty() && old.parent_id.is_none());
+    assert_eq!(old.required_capabilities.to_strings(), vec!["rust"]);
+    // The graph works on the old row: a subtask that waits for it.
+    let child = store
+        .create_task(
+            &ctx,
+            NewTask {
+                parent_id: Some(old.id),
+                depends_on: [old.id].into_iter().collect(),
+                ..NewTask::titled(old.project_id, Title::parse("newer").expect("title"))
+            },
+        )
+        .await
+        .expect("a subtask");
+    assert_eq!(count(db, "task_dependencies").await, 1);
+    assert_eq!(count(db, "task_events").await, 1);
+    // The checks hold what the domain holds.
+    for (column, value) in [
+        ("progress", 101),
+        ("max_attempts", 0),
+        ("attempts", -1),
+        ("estimated_minutes", 0),
+    ] {
+        let update = Query::update()
+            .table(Alias::new("tasks"))
+            .value(Alias::new(column), value)
+            .and_where(Expr::col(Alias::new("id")).eq(old_task))
+            .to_owned();
+        assert!(db.execute(&update).await.is_err(), "{column} = {value}");
+    }
+    let bad_status = Query::update()
+        .table(Alias::new("tasks"))
+        .value(Alias::new("status"), "done")
+        .and_where(Expr::col(Alias::new("id")).eq(old_task))
+        .to_owned();
+    assert!(db.execute(&bad_status).await.is_err());
+    drop(store);
+
+    Migrator::down(db, Some(1)).await.expect("down one step");
+    let mut both = vec![old_task, child.id.as_uuid()];
+    both.sort();
+    assert_eq!(ids(db, "tasks", "id").await, both, "rows kept");
+    let manager = SchemaManager::new(db);
+    for table in ["task_dependencies", "task_events"] {
+        assert!(
+            !manager.has_table(table).await.expect("has_table"),
+            "{table}"
+        );
+    }
+    assert!(
+        !manager
+            .has_column("tasks", "parent_id")
+            .await
+            .expect("has_column")
+    );
+    Migrator::up(db, Some(1)).await.expect("up again");
+    assert_eq!(count(db, "tasks").await, 2);
+    raw.db.close().await.ok();
+}
+
+async fn down_restores_the_schema_before_the_task_graph(raw: Raw) {
+    let db = &raw.db;
+    Migrator::up(db, Some(before_task_graph()))
+        .await
+        .expect("up to the task graph");
+    let earlier = schema(db).await;
+    Migrator::up(db, Some(1)).await.expect("the task graph");
+    let graph = schema(db).await;
+    assert_ne!(earlier, graph);
+    assert!(
+        !graph.iter().any(|line| line.contains("_new")),
+        "a name of the staging table is left: {graph:#?}"
+    );
+    // Every earlier index of tasks is still there, under its name.
+    for index in [
+        "idx_tasks_organization_id",
+        "idx_tasks_organization_project_id",
+        "idx_tasks_organization_status_id",
+        "idx_tasks_organization_priority_id",
+    ] {
+        assert!(
+            graph.iter().any(|line| line.contains(index)),
+            "{index} is missing"
+        );
+    }
+    Migrator::down(db, Some(1)).await.expect("down");
+    assert_eq!(schema(db).await, earlier);
+    raw.db.close().await.ok();
+}
+
+async fn the_task_graph_names_a_status_it_does_not_know(raw: Raw) {
+    let db = &raw.db;
+    Migrator::up(db, Some(before_task_graph()))
+        .await
+        .expect("up to the task graph");
+    write_task_before_the_graph(db, "done").await;
+    let before = schema(db).await;
+    let refused = Migrator::up(db, Some(1))
+        .await
+        .expect_err("the status check would refuse the row");
+    assert!(
+        refused
+            .to_string()
+            .contains("1 task(s) have a status other than"),
+        "{refused}"
+    );
+    assert_eq!(schema(db).await, before, "nothing changed");
+    raw.db.close().await.ok();
+}
+
 #[tokio::test]
 async fn sqlite_messages_hold_one_sender_and_one_recipient() {
     messages_hold_one_sender_and_one_recipient(sqlite_raw().await).await;
@@ -1137,4 +1364,43 @@ async fn postgres_versions_are_immutable_in_the_schema() {
         return;
     };
     versions_are_immutable_in_the_schema(db).await;
+}
+
+#[tokio::test]
+async fn sqlite_rows_survive_the_task_graph() {
+    rows_survive_the_task_graph(sqlite_raw().await).await;
+}
+
+#[tokio::test]
+async fn postgres_rows_survive_the_task_graph() {
+    let Some(raw) = postgres_raw().await else {
+        return;
+    };
+    rows_survive_the_task_graph(raw).await;
+}
+
+#[tokio::test]
+async fn sqlite_down_restores_the_schema_before_the_task_graph() {
+    down_restores_the_schema_before_the_task_graph(sqlite_raw().await).await;
+}
+
+#[tokio::test]
+async fn postgres_down_restores_the_schema_before_the_task_graph() {
+    let Some(raw) = postgres_raw().await else {
+        return;
+    };
+    down_restores_the_schema_before_the_task_graph(raw).await;
+}
+
+#[tokio::test]
+async fn sqlite_the_task_graph_names_a_status_it_does_not_know() {
+    the_task_graph_names_a_status_it_does_not_know(sqlite_raw().await).await;
+}
+
+#[tokio::test]
+async fn postgres_the_task_graph_names_a_status_it_does_not_know() {
+    let Some(raw) = postgres_raw().await else {
+        return;
+    };
+    the_task_graph_names_a_status_it_does_not_know(raw).await;
 }

@@ -17,6 +17,7 @@ mod m20261127_000004_tenant_keys;
 mod m20261127_000005_core_permissions;
 mod m20261127_000006_agents;
 mod m20261127_000007_users_roles;
+mod m20261127_000008_task_graph;
 mod m20261127_000009_messages;
 mod m20261127_000010_workflows;
 mod m20261127_000011_templates;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_core_permissions::Migration),
             Box::new(m20261127_000006_agents::Migration),
             Box::new(m20261127_000007_users_roles::Migration),
+            Box::new(m20261127_000008_task_graph::Migration),
             Box::new(m20261127_000009_messages::Migration),
             Box::new(m20261127_000010_workflows::Migration),
             Box::new(m20261127_000011_templates::Migration),

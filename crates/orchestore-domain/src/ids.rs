@@ -77,6 +77,10 @@ id_type!(
 );
 id_type!(ProjectId);
 id_type!(TaskId);
+id_type!(
+    /// One entry of a task's state history.
+    TaskEventId
+);
 id_type!(SessionId);
 id_type!(AuditLogId);
 id_type!(

@@ -23,8 +23,8 @@ pub use agents::{
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
-    AgentId, AuditLogId, MessageId, OrganizationId, ProjectId, RoleId, SessionId, TaskId,
-    TemplateId, TemplateUsageId, ThreadId, UserId, WorkflowExecutionId, WorkflowId,
+    AgentId, AuditLogId, MessageId, OrganizationId, ProjectId, RoleId, SessionId, TaskEventId,
+    TaskId, TemplateId, TemplateUsageId, ThreadId, UserId, WorkflowExecutionId, WorkflowId,
     WorkflowVersionId,
 };
 pub use json::canonical_json;
@@ -44,7 +44,9 @@ pub use values::{
     Title,
 };
 pub use work::{
-    NewProject, NewTask, Project, ProjectPatch, Task, TaskPatch, TaskStatus, parse_repository_url,
+    Effort, IdempotencyKey, MaxAttempts, NewProject, NewTask, PriorityCount, Progress, Project,
+    ProjectPatch, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus,
+    parse_repository_url,
 };
 pub use workflows::{
     ExecutionStatus, ExecutionUpdate, NewWorkflow, NewWorkflowExecution, StepName, Workflow,

@@ -264,7 +264,8 @@ impl Capabilities {
     }
 }
 
-/// Free-form tags on a project: each 1 to 64 characters, at most 64 of them, deduplicated.
+/// Free-form tags on a project or a task: each 1 to 64 characters, trimmed, at most 64 of them,
+/// deduplicated.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Tags(BTreeSet<String>);
@@ -279,6 +280,10 @@ impl Tags {
             return Err(DomainError::invalid("tags", "at most 64 tags"));
         }
         Ok(Self(set))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
     }
 
     pub fn to_strings(&self) -> Vec<String> {

@@ -39,7 +39,9 @@ pub trait AgentRepo: Send + Sync {
     ) -> RepoResult<Page<Agent, AgentSort>>;
     async fn update_agent(&self, ctx: &Ctx, id: AgentId, patch: AgentPatch) -> RepoResult<Agent>;
     /// Deletes the agent. Its counters and heartbeats go with it, and so do the messages it
-    /// sent or received; the audit log keeps the snapshot and counts the messages.
+    /// sent or received; the audit log keeps the snapshot and counts the messages. The tasks
+    /// assigned to it are unassigned in the same transaction (the audit row counts them and
+    /// lists the first ones), so that no task points at a missing agent.
     async fn delete_agent(&self, ctx: &Ctx, id: AgentId) -> RepoResult<()>;
     /// Records that the agent is alive now. An `offline` agent becomes `active` again (an
     /// audited status change); the heartbeat itself is telemetry and is not audited.

@@ -29,7 +29,10 @@ pub use templates::{TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSor
 pub use tenancy::{
     AuthRepo, OrganizationRepo, RoleRepo, RoleSort, SessionGrant, UserFilter, UserRepo, UserSort,
 };
-pub use work::{ProjectRepo, ProjectSort, TaskFilter, TaskRepo, TaskSort};
+pub use work::{
+    DependencySort, DependentSort, ProjectRepo, ProjectSort, TaskEventSort, TaskFilter,
+    TaskGraphRepo, TaskRepo, TaskSort, TaskStatsScope,
+};
 pub use workflows::{
     ExecutionFilter, ExecutionSort, WorkflowRepo, WorkflowSort, WorkflowVersionSort,
 };

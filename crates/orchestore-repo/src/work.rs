@@ -1,7 +1,8 @@
-//! Projects and their tasks.
+//! Projects, their tasks, and the tasks' graph: dependencies, history and statistics.
 
 use orchestore_domain::{
-    NewProject, NewTask, Project, ProjectId, ProjectPatch, Task, TaskId, TaskPatch, TaskStatus,
+    AgentId, NewProject, NewTask, Project, ProjectId, ProjectPatch, Tags, Task, TaskEvent, TaskId,
+    TaskPatch, TaskStats, TaskStatus,
 };
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
@@ -50,18 +51,28 @@ crate::list_sort! {
     }
 }
 
-/// Which tasks a list returns; `None` matches any.
+/// Which tasks a list returns; `None` (or no tag) matches any.
 #[derive(Debug, Clone, Default)]
 pub struct TaskFilter {
     pub project_id: Option<ProjectId>,
     pub status: Option<TaskStatus>,
+    pub assigned_agent_id: Option<AgentId>,
+    /// The subtasks of this task.
+    pub parent_id: Option<TaskId>,
+    /// Tasks having every one of these tags (and maybe more).
+    pub tags: Tags,
 }
 
-/// Tasks of the context's organization.
+/// Tasks of the context's organization. Every status change, the creation included, appends
+/// to the task's history ([`TaskGraphRepo::list_task_events`]) in the same transaction.
 #[async_trait::async_trait]
 pub trait TaskRepo: Send + Sync {
-    /// Creates a queued task. A project of another organization is a `Reference` error on
-    /// `project_id`.
+    /// Creates a task: `queued`, or `blocked` when one of `depends_on` has not succeeded. A
+    /// project, parent, agent or dependency this organization does not have is a `Reference`
+    /// error naming the field (`project_id`, `parent_id`, `assigned_agent_id`, `depends_on`);
+    /// a parent of another project is `Invalid`; a cancelled dependency, which can never
+    /// succeed, a `Conflict`; an `idempotency_key` already used in the organization is a
+    /// `Conflict` on that field.
     async fn create_task(&self, ctx: &Ctx, new: NewTask) -> RepoResult<Task>;
     async fn get_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<Task>;
     async fn list_tasks(
@@ -70,7 +81,110 @@ pub trait TaskRepo: Send + Sync {
         filter: TaskFilter,
         page: PageRequest<TaskSort>,
     ) -> RepoResult<Page<Task, TaskSort>>;
+    /// Changes the fields the patch sets (see [`TaskPatch`]). A parent that would make the
+    /// task its own ancestor is [`DomainError::Cycle`](orchestore_domain::DomainError) on
+    /// `parent_id`; queueing a blocked task whose dependencies have not all succeeded is a
+    /// `Conflict`. What a new status does to the tasks waiting for this one follows in the
+    /// same transaction: `succeeded` queues those whose dependencies have now all succeeded;
+    /// `failed` or `cancelled` cancels the blocked ones, and theirs, transitively.
     async fn update_task(&self, ctx: &Ctx, id: TaskId, patch: TaskPatch) -> RepoResult<Task>;
-    /// Deletes the task and the messages about it (the audit row counts them).
+    /// Starts a queued task on an agent (`agent`, else the task's assigned agent): it becomes
+    /// `running`, assigned to the agent, with one more attempt and `started_at` now. Refused
+    /// (`Conflict`) when the agent lacks a required capability, before `run_after`, or once
+    /// every attempt is used. Until the queue claims tasks itself, this is how a task runs.
+    async fn start_task(&self, ctx: &Ctx, id: TaskId, agent: Option<AgentId>) -> RepoResult<Task>;
+    /// Deletes the task with its dependency edges, its history and the messages about it (the
+    /// audit row lists and counts them). A
+    /// task with subtasks is a `Conflict` saying how many; the blocked tasks that waited only
+    /// for it are queued.
     async fn delete_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<()>;
+}
+
+crate::list_sort! {
+    /// The orders of a task's dependencies (the tasks it waits for).
+    pub enum DependencySort for "task_dependencies" {
+        /// Oldest task first.
+        CreatedAt = "created_at",
+        /// Newest task first.
+        CreatedAtDesc = "-created_at",
+    }
+}
+
+crate::list_sort! {
+    /// The orders of a task's dependents (the tasks waiting for it).
+    pub enum DependentSort for "task_dependents" {
+        /// Oldest task first.
+        CreatedAt = "created_at",
+        /// Newest task first.
+        CreatedAtDesc = "-created_at",
+    }
+}
+
+crate::list_sort! {
+    /// The orders of a task's history.
+    pub enum TaskEventSort for "task_events" {
+        /// Oldest first.
+        CreatedAt = "created_at",
+        /// Newest first.
+        CreatedAtDesc = "-created_at",
+    }
+}
+
+/// Which tasks [`TaskGraphRepo::task_stats`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskStatsScope {
+    Organization,
+    Project(ProjectId),
+}
+
+/// The graph of the context's organization's tasks: which task waits for which, each task's
+/// state history, and statistics.
+///
+/// Dependencies form a directed acyclic graph within one organization. A task whose
+/// dependencies have not all succeeded is `blocked`.
+#[async_trait::async_trait]
+pub trait TaskGraphRepo: Send + Sync {
+    /// Makes `task` wait for `depends_on` and returns `task` as it is then: a queued task
+    /// becomes `blocked` when `depends_on` has not succeeded. Only a blocked or queued task may
+    /// gain a dependency (`Conflict` otherwise), and not on a cancelled task (`Conflict`: it
+    /// would wait forever). A `depends_on` this organization does not have is a `Reference`
+    /// error on `depends_on`; an edge already there is a `Conflict` on `depends_on`; an edge
+    /// that closes a cycle is [`DomainError::Cycle`](orchestore_domain::DomainError) on
+    /// `depends_on`, naming the cycle. The check reads the edges reachable from `depends_on`
+    /// in one recursive query: its cost grows with that part of the graph only.
+    async fn add_dependency(&self, ctx: &Ctx, task: TaskId, depends_on: TaskId)
+    -> RepoResult<Task>;
+    /// Removes the edge and returns `task` as it is then: a blocked task whose remaining
+    /// dependencies have all succeeded is queued. No such edge is `NotFound`.
+    async fn remove_dependency(
+        &self,
+        ctx: &Ctx,
+        task: TaskId,
+        depends_on: TaskId,
+    ) -> RepoResult<Task>;
+    /// The tasks `task` waits for.
+    async fn list_dependencies(
+        &self,
+        ctx: &Ctx,
+        task: TaskId,
+        page: PageRequest<DependencySort>,
+    ) -> RepoResult<Page<Task, DependencySort>>;
+    /// The tasks waiting for `task`.
+    async fn list_dependents(
+        &self,
+        ctx: &Ctx,
+        task: TaskId,
+        page: PageRequest<DependentSort>,
+    ) -> RepoResult<Page<Task, DependentSort>>;
+    /// The task's status changes, its creation first.
+    async fn list_task_events(
+        &self,
+        ctx: &Ctx,
+        task: TaskId,
+        page: PageRequest<TaskEventSort>,
+    ) -> RepoResult<Page<TaskEvent, TaskEventSort>>;
+    /// Counts by status and by priority, and the run times of the most recently finished
+    /// tasks (see [`RunTimeStats`](orchestore_domain::RunTimeStats)). A project this
+    /// organization does not have is `NotFound`.
+    async fn task_stats(&self, ctx: &Ctx, scope: TaskStatsScope) -> RepoResult<TaskStats>;
 }

@@ -1,16 +1,18 @@
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::values::{Effort, IdempotencyKey, MaxAttempts, Progress};
 use crate::{
-    Capabilities, Description, DomainError, Metadata, OrganizationId, Payload, Priority, ProjectId,
-    TaskId, Title,
+    AgentId, Capabilities, Description, DomainError, Metadata, OrganizationId, Payload, Priority,
+    ProjectId, Tags, TaskId, Title,
 };
 
 /// Where a task is in its life. See DESIGN §3 "Tasks and the queue".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Waiting on dependencies.
@@ -86,6 +88,12 @@ impl TaskStatus {
         matches!(self, Self::Succeeded | Self::Cancelled)
     }
 
+    /// Whether a task in this status has ended its run, for good or not: `finished_at` is set
+    /// on becoming one of these.
+    pub const fn ends_a_run(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+
     /// Checks a transition against [`TaskStatus::TRANSITIONS`]. Staying in the same status is
     /// not a transition and is refused too: a caller with nothing to change should not ask.
     pub fn check_transition(self, to: TaskStatus) -> Result<(), DomainError> {
@@ -124,12 +132,15 @@ impl FromStr for TaskStatus {
     }
 }
 
-/// A unit of work in a project.
+/// A unit of work in a project, possibly a subtask of another (`parent_id`, same project) and
+/// possibly depending on others (stored apart, as edges: see the repository's task graph).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Task {
     pub id: TaskId,
     pub organization_id: OrganizationId,
     pub project_id: ProjectId,
+    /// The task this one is a subtask of, in the same project.
+    pub parent_id: Option<TaskId>,
     pub title: Title,
     pub description: Description,
     pub status: TaskStatus,
@@ -137,6 +148,26 @@ pub struct Task {
     pub payload: Payload,
     pub required_capabilities: Capabilities,
     pub metadata: Metadata,
+    /// The agent (of the same organization) the task is meant for, or that runs it.
+    pub assigned_agent_id: Option<AgentId>,
+    pub estimated_minutes: Option<Effort>,
+    pub progress: Progress,
+    pub tags: Tags,
+    /// How many times the task has started running; kept by the store.
+    pub attempts: u32,
+    pub max_attempts: MaxAttempts,
+    /// Not to be claimed before this time.
+    pub run_after: Option<DateTime<Utc>>,
+    /// The client's name for the creation, unique in the organization; set only at creation.
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// What the last run produced, and why it failed; written by whoever completes the run.
+    pub result: Option<Payload>,
+    pub error: Option<Payload>,
+    /// When the task last became running.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When its last run ended (succeeded, failed or cancelled); cleared when it is queued
+    /// again.
+    pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -150,9 +181,38 @@ pub struct NewTask {
     pub payload: Payload,
     pub required_capabilities: Capabilities,
     pub metadata: Metadata,
+    pub parent_id: Option<TaskId>,
+    pub assigned_agent_id: Option<AgentId>,
+    pub estimated_minutes: Option<Effort>,
+    pub progress: Progress,
+    pub tags: Tags,
+    pub max_attempts: MaxAttempts,
+    pub run_after: Option<DateTime<Utc>>,
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// Tasks of the same organization this one waits for: it starts `blocked` when any of them
+    /// has not succeeded yet, `queued` otherwise.
+    pub depends_on: BTreeSet<TaskId>,
 }
 
 impl NewTask {
+    /// The most dependencies a task may be created with.
+    pub const MAX_DEPENDS_ON: usize = 1000;
+
+    /// The set of tasks a new task depends on: duplicates collapse, at most
+    /// [`NewTask::MAX_DEPENDS_ON`] of them.
+    pub fn parse_depends_on(
+        ids: impl IntoIterator<Item = TaskId>,
+    ) -> Result<BTreeSet<TaskId>, DomainError> {
+        let set: BTreeSet<TaskId> = ids.into_iter().collect();
+        if set.len() > Self::MAX_DEPENDS_ON {
+            return Err(DomainError::invalid(
+                "depends_on",
+                format!("at most {} tasks", Self::MAX_DEPENDS_ON),
+            ));
+        }
+        Ok(set)
+    }
+
     /// A task with only a title; the rest takes its defaults.
     pub fn titled(project_id: ProjectId, title: Title) -> Self {
         Self {
@@ -163,11 +223,21 @@ impl NewTask {
             payload: Payload::default(),
             required_capabilities: Capabilities::default(),
             metadata: Metadata::default(),
+            parent_id: None,
+            assigned_agent_id: None,
+            estimated_minutes: None,
+            progress: Progress::default(),
+            tags: Tags::default(),
+            max_attempts: MaxAttempts::default(),
+            run_after: None,
+            idempotency_key: None,
+            depends_on: BTreeSet::new(),
         }
     }
 }
 
-/// The fields a PATCH may change; `None` leaves a field as it is.
+/// The fields a PATCH may change; `None` leaves a field as it is, and for the nullable ones
+/// `Some(None)` clears it. Attempts, run timing, result and error are the store's.
 ///
 /// Before writing it, the store calls [`TaskPatch::normalised`] with the task's current status:
 /// it drops a status equal to the current one (no change, so no audit row), refuses any change
@@ -182,17 +252,35 @@ pub struct TaskPatch {
     pub payload: Option<Payload>,
     pub required_capabilities: Option<Capabilities>,
     pub metadata: Option<Metadata>,
+    pub parent_id: Option<Option<TaskId>>,
+    pub assigned_agent_id: Option<Option<AgentId>>,
+    pub estimated_minutes: Option<Option<Effort>>,
+    pub progress: Option<Progress>,
+    pub tags: Option<Tags>,
+    pub max_attempts: Option<MaxAttempts>,
+    pub run_after: Option<Option<DateTime<Utc>>>,
 }
 
 impl TaskPatch {
     pub fn is_empty(&self) -> bool {
-        self.title.is_none()
-            && self.description.is_none()
-            && self.status.is_none()
-            && self.priority.is_none()
-            && self.payload.is_none()
-            && self.required_capabilities.is_none()
-            && self.metadata.is_none()
+        self.status.is_none() && !self.changes_a_field()
+    }
+
+    /// Whether the patch sets anything besides the status.
+    fn changes_a_field(&self) -> bool {
+        self.title.is_some()
+            || self.description.is_some()
+            || self.priority.is_some()
+            || self.payload.is_some()
+            || self.required_capabilities.is_some()
+            || self.metadata.is_some()
+            || self.parent_id.is_some()
+            || self.assigned_agent_id.is_some()
+            || self.estimated_minutes.is_some()
+            || self.progress.is_some()
+            || self.tags.is_some()
+            || self.max_attempts.is_some()
+            || self.run_after.is_some()
     }
 
     /// The patch as it applies to a task in `current`: a status equal to `current` is dropped,
@@ -212,14 +300,7 @@ impl TaskPatch {
     /// Prefer [`normalised`](Self::normalised), which also drops the same-status change.
     pub fn check_against(&self, current: TaskStatus) -> Result<(), DomainError> {
         let status = self.status.filter(|&to| to != current);
-        let changes_anything = status.is_some()
-            || self.title.is_some()
-            || self.description.is_some()
-            || self.priority.is_some()
-            || self.payload.is_some()
-            || self.required_capabilities.is_some()
-            || self.metadata.is_some();
-        if !changes_anything {
+        if status.is_none() && !self.changes_a_field() {
             return Ok(());
         }
         if current.is_terminal() {
@@ -368,6 +449,46 @@ mod tests {
                 .contains("succeeded task can no longer change")
         );
         assert!(TaskPatch::default().normalised(Succeeded).is_ok());
+    }
+
+    #[test]
+    fn the_graph_fields_are_patch_fields_too() {
+        let unassign = TaskPatch {
+            assigned_agent_id: Some(None),
+            ..TaskPatch::default()
+        };
+        assert!(!unassign.is_empty());
+        assert!(unassign.clone().normalised(Queued).is_ok());
+        let err = unassign.normalised(Succeeded).unwrap_err();
+        assert_eq!(err.field(), Some("status"));
+        let progress = TaskPatch {
+            progress: Some(Progress::parse(50).expect("progress")),
+            status: Some(Cancelled),
+            ..TaskPatch::default()
+        };
+        let kept = progress.normalised(Cancelled);
+        assert!(kept.is_err(), "a cancelled task keeps its progress");
+        for run_end in [Succeeded, Failed, Cancelled] {
+            assert!(run_end.ends_a_run());
+        }
+        assert!(!Running.ends_a_run() && !Queued.ends_a_run() && !Blocked.ends_a_run());
+    }
+
+    #[test]
+    fn a_titled_task_takes_the_defaults() {
+        let task = NewTask::titled(ProjectId::new(), Title::parse("t").expect("title"));
+        assert_eq!(task.max_attempts.get(), 3);
+        assert_eq!(task.progress.get(), 0);
+        assert!(task.depends_on.is_empty() && task.parent_id.is_none());
+        assert!(task.idempotency_key.is_none() && task.tags.to_strings().is_empty());
+        let one = TaskId::new();
+        assert_eq!(
+            NewTask::parse_depends_on([one, one]).map(|s| s.len()),
+            Ok(1)
+        );
+        let too_many =
+            NewTask::parse_depends_on((0..=NewTask::MAX_DEPENDS_ON).map(|_| TaskId::new()));
+        assert_eq!(too_many.unwrap_err().field(), Some("depends_on"));
     }
 
     #[test]

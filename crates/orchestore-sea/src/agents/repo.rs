@@ -6,7 +6,10 @@ use orchestore_repo::{
     AgentFilter, AgentRepo, AgentSort, Ctx, Cursor, Page, PageRequest, RepoError, RepoResult,
 };
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 
 use super::entity::agents;
 use crate::SeaStore;
@@ -14,6 +17,7 @@ use crate::error::{corrupt, db_err, is_unique_violation};
 use crate::messaging::{count_messages, involving};
 use crate::mutation::{Verb, diff, snapshot};
 use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
+use crate::work::entity::tasks;
 
 fn to_agent(row: agents::Model) -> RepoResult<Agent> {
     let bad = |e: String| corrupt("agent", e);
@@ -55,6 +59,9 @@ fn to_agent(row: agents::Model) -> RepoResult<Agent> {
         updated_at: row.updated_at,
     })
 }
+
+/// How many ids of a deleted agent's unassigned tasks its audit row lists.
+const AUDITED_TASK_IDS: u64 = 1000;
 
 fn name_taken(name: &Name) -> RepoError {
     RepoError::taken(
@@ -225,10 +232,38 @@ impl AgentRepo for SeaStore {
             // counts them.
             let deleted_message_count =
                 count_messages(m.txn(), ctx, involving(Participant::Agent(id))).await?;
+            // The key (organization_id, assigned_agent_id) cannot set only the agent to NULL
+            // on its own: unassign the agent's tasks here, counted and named in the audit row.
+            let assigned = || {
+                scoped::<tasks::Entity>(ctx).filter(tasks::Column::AssignedAgentId.eq(id.as_uuid()))
+            };
+            let unassigned_count = assigned().count(m.txn()).await.map_err(db_err)?;
+            let unassigned: Vec<uuid::Uuid> = assigned()
+                .select_only()
+                .column(tasks::Column::Id)
+                .order_by_asc(tasks::Column::Id)
+                .limit(AUDITED_TASK_IDS)
+                .into_tuple()
+                .all(m.txn())
+                .await
+                .map_err(db_err)?;
+            tasks::Entity::update_many()
+                .col_expr(
+                    tasks::Column::AssignedAgentId,
+                    Expr::value(Option::<uuid::Uuid>::None),
+                )
+                .col_expr(tasks::Column::UpdatedAt, Expr::value(m.at()))
+                .filter(tasks::Column::OrganizationId.eq(ctx.org().as_uuid()))
+                .filter(tasks::Column::AssignedAgentId.eq(id.as_uuid()))
+                .exec(m.txn())
+                .await
+                .map_err(db_err)?;
             delete_scoped::<agents::Entity>(m.txn(), ctx, id).await?;
             let mut changes = snapshot(&agent);
             if let Some(object) = changes.as_object_mut() {
                 object.insert("deleted_message_count".into(), deleted_message_count.into());
+                object.insert("unassigned_task_count".into(), unassigned_count.into());
+                object.insert("unassigned_tasks".into(), serde_json::json!(unassigned));
             }
             m.audit::<agents::Entity>(Verb::Delete, id, changes).await
         })

@@ -1,42 +1,292 @@
+use std::collections::BTreeSet;
+
+use chrono::SubsecRound;
+
 use orchestore_domain::{
-    Capabilities, Description, Metadata, NewTask, OrganizationId, Payload, Priority, ProjectId,
-    Task, TaskId, TaskPatch, TaskStatus, Title,
+    AgentId, Capabilities, Description, DomainError, Effort, IdempotencyKey, MaxAttempts, Metadata,
+    NewTask, OrganizationId, Payload, Priority, Progress, ProjectId, Tags, Task, TaskId, TaskPatch,
+    TaskStatus, Title, check_new_edge,
 };
 use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, TaskFilter, TaskRepo, TaskSort,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, Expr, ExprTrait, JoinType, Query, UnionType, WithClause,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+use uuid::Uuid;
 
-use super::entity::tasks;
+use super::entity::{task_dependencies, task_events, tasks};
+use super::transitions::{CHUNK, Moved};
 use crate::SeaStore;
-use crate::error::{corrupt, db_err, is_foreign_key_violation};
+use crate::agents::entity::agents;
+use crate::error::{corrupt, db_err, is_foreign_key_violation, is_unique_violation};
 use crate::messaging::{about_task, count_messages};
-use crate::mutation::{Verb, diff, snapshot};
+use crate::mutation::{Mutation, Verb, diff, snapshot};
 use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
+use crate::tenancy::entity::organizations;
+
+/// How many ids of a deleted task's edges its audit row lists.
+const AUDITED_IDS: u64 = 1000;
 
 pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
     let bad = |e: String| corrupt("task", e);
+    let domain = |e: DomainError| corrupt("task", e);
     let capabilities = string_array(&row.required_capabilities)
         .ok_or_else(|| bad("required_capabilities is not an array of strings".into()))?;
+    let tags =
+        string_array(&row.tags).ok_or_else(|| bad("tags is not an array of strings".into()))?;
     Ok(Task {
         id: TaskId::from_uuid(row.id),
         organization_id: OrganizationId::from_uuid(row.organization_id),
         project_id: ProjectId::from_uuid(row.project_id),
-        title: Title::parse(&row.title).map_err(|e| bad(e.to_string()))?,
-        description: Description::parse("description", &row.description)
-            .map_err(|e| bad(e.to_string()))?,
-        status: row
-            .status
-            .parse()
-            .map_err(|e: orchestore_domain::DomainError| bad(e.to_string()))?,
-        priority: Priority::parse(i64::from(row.priority)).map_err(|e| bad(e.to_string()))?,
-        payload: Payload::parse(row.payload).map_err(|e| bad(e.to_string()))?,
-        required_capabilities: Capabilities::parse(&capabilities)
-            .map_err(|e| bad(e.to_string()))?,
-        metadata: Metadata::parse("metadata", row.metadata).map_err(|e| bad(e.to_string()))?,
+        parent_id: row.parent_id.map(TaskId::from_uuid),
+        title: Title::parse(&row.title).map_err(domain)?,
+        description: Description::parse("description", &row.description).map_err(domain)?,
+        status: row.status.parse().map_err(domain)?,
+        priority: Priority::parse(i64::from(row.priority)).map_err(domain)?,
+        payload: Payload::parse(row.payload).map_err(domain)?,
+        required_capabilities: Capabilities::parse(&capabilities).map_err(domain)?,
+        metadata: Metadata::parse("metadata", row.metadata).map_err(domain)?,
+        assigned_agent_id: row.assigned_agent_id.map(AgentId::from_uuid),
+        estimated_minutes: row
+            .estimated_minutes
+            .map(|m| Effort::parse(i64::from(m)))
+            .transpose()
+            .map_err(domain)?,
+        progress: Progress::parse(i64::from(row.progress)).map_err(domain)?,
+        tags: Tags::parse(&tags).map_err(domain)?,
+        attempts: u32::try_from(row.attempts).map_err(|e| bad(e.to_string()))?,
+        max_attempts: MaxAttempts::parse(i64::from(row.max_attempts)).map_err(domain)?,
+        run_after: row.run_after,
+        idempotency_key: row
+            .idempotency_key
+            .as_deref()
+            .map(IdempotencyKey::parse)
+            .transpose()
+            .map_err(domain)?,
+        result: row.result.map(Payload::parse).transpose().map_err(domain)?,
+        error: row.error.map(Payload::parse).transpose().map_err(domain)?,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
+}
+
+fn tags_value(tags: &Tags) -> serde_json::Value {
+    json!(tags.to_strings())
+}
+
+fn key_taken(key: &IdempotencyKey, task: Option<Uuid>) -> RepoError {
+    let reason = match task {
+        Some(task) => format!("task {task} was created with idempotency key {key:?}"),
+        None => format!("a task was created with idempotency key {key:?}"),
+    };
+    RepoError::taken("task", "idempotency_key", reason)
+}
+
+impl SeaStore {
+    /// Serializes the changes of the organization's task graph that must see every edge to
+    /// stay acyclic: two edges added at once could each pass the check and close a cycle
+    /// together. PostgreSQL `FOR NO KEY UPDATE` on the organization's row, which foreign-key
+    /// checks do not wait for; SQLite's write transactions are serial already. Taken before
+    /// any task row, so that two graph changes cannot deadlock.
+    pub(crate) async fn lock_task_graph(&self, m: &Mutation<'_>) -> RepoResult<()> {
+        if self.is_postgres() {
+            organizations::Entity::find_by_id(m.ctx().org().as_uuid())
+                .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+                .one(m.txn())
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    /// The agent `id` of the organization, or a reference error on `field`.
+    pub(crate) async fn agent_for(
+        &self,
+        m: &Mutation<'_>,
+        field: &'static str,
+        id: AgentId,
+    ) -> RepoResult<agents::Model> {
+        self.find_scoped::<agents::Entity>(m.txn(), m.ctx(), id, Lock::None)
+            .await
+            .map_err(|e| match e {
+                RepoError::NotFound { .. } => RepoError::reference(field, "agent", id),
+                other => other,
+            })
+    }
+
+    /// Checks that `parent` is a task of the organization in `project`, and, for an existing
+    /// `task`, that it is not `task` itself or one of its subtasks (walking up from `parent` in
+    /// one recursive query; the caller holds the graph lock).
+    async fn check_parent(
+        &self,
+        m: &Mutation<'_>,
+        task: Option<TaskId>,
+        parent: TaskId,
+        project: ProjectId,
+    ) -> RepoResult<()> {
+        let row = self
+            .find_scoped::<tasks::Entity>(m.txn(), m.ctx(), parent, Lock::None)
+            .await
+            .map_err(|e| match e {
+                RepoError::NotFound { .. } => RepoError::reference("parent_id", "task", parent),
+                other => other,
+            })?;
+        if row.project_id != project.as_uuid() {
+            return Err(DomainError::invalid(
+                "parent_id",
+                format!(
+                    "task {parent} is in project {}: a subtask belongs to its parent's project",
+                    row.project_id
+                ),
+            )
+            .into());
+        }
+        let Some(task) = task else {
+            return Ok(());
+        };
+        // WITH RECURSIVE up(id, parent) AS (SELECT id, parent_id FROM tasks WHERE id = parent
+        // UNION SELECT t.id, t.parent_id FROM tasks t JOIN up ON t.id = up.parent) …
+        let (up, id, up_parent) = (Alias::new("up"), Alias::new("id"), Alias::new("parent"));
+        let org = m.ctx().org().as_uuid();
+        let mut base = Query::select()
+            .columns([tasks::Column::Id, tasks::Column::ParentId])
+            .from(tasks::Entity)
+            .and_where(tasks::Column::OrganizationId.eq(org))
+            .and_where(tasks::Column::Id.eq(parent.as_uuid()))
+            .to_owned();
+        let step = Query::select()
+            .columns([
+                (tasks::Entity, tasks::Column::Id),
+                (tasks::Entity, tasks::Column::ParentId),
+            ])
+            .from(tasks::Entity)
+            .join(
+                JoinType::InnerJoin,
+                up.clone(),
+                Expr::col((up.clone(), up_parent.clone()))
+                    .equals((tasks::Entity, tasks::Column::Id)),
+            )
+            .and_where(Expr::col((tasks::Entity, tasks::Column::OrganizationId)).eq(org))
+            .to_owned();
+        let cte = CommonTableExpression::new()
+            .query(base.union(UnionType::Distinct, step).to_owned())
+            .columns([id.clone(), up_parent.clone()])
+            .table_name(up.clone())
+            .to_owned();
+        let query = Query::select()
+            .columns([id, up_parent])
+            .from(up)
+            .to_owned()
+            .with(WithClause::new().recursive(true).cte(cte).to_owned());
+        let mut ancestry = Vec::new();
+        for row in m.txn().query_all(&query).await.map_err(db_err)? {
+            let child: Uuid = row.try_get("", "id").map_err(db_err)?;
+            let above: Option<Uuid> = row.try_get("", "parent").map_err(db_err)?;
+            if let Some(above) = above {
+                ancestry.push((TaskId::from_uuid(child), TaskId::from_uuid(above)));
+            }
+        }
+        check_new_edge("parent_id", ancestry, &task, &parent)?;
+        Ok(())
+    }
+
+    /// Checks that every one of `depends_on` is a task of the organization that may still
+    /// succeed (locked against a concurrent change on PostgreSQL), and returns those that have
+    /// not succeeded yet.
+    pub(crate) async fn open_among(
+        &self,
+        m: &Mutation<'_>,
+        depends_on: &BTreeSet<TaskId>,
+    ) -> RepoResult<Vec<TaskId>> {
+        let ids: Vec<Uuid> = depends_on.iter().map(TaskId::as_uuid).collect();
+        let mut found: Vec<(Uuid, String)> = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let mut query = scoped::<tasks::Entity>(m.ctx())
+                .select_only()
+                .columns([tasks::Column::Id, tasks::Column::Status])
+                .filter(tasks::Column::Id.is_in(chunk.iter().copied()))
+                .order_by_asc(tasks::Column::Id);
+            // Shared: a dependency cannot change its status until this transaction commits,
+            // so its success sees the new edge, or this transaction sees its success.
+            if self.is_postgres() {
+                query = query.lock_shared();
+            }
+            let rows: Vec<(Uuid, String)> =
+                query.into_tuple().all(m.txn()).await.map_err(db_err)?;
+            found.extend(rows);
+        }
+        let present: BTreeSet<Uuid> = found.iter().map(|(id, _)| *id).collect();
+        if let Some(missing) = ids.iter().find(|id| !present.contains(id)) {
+            return Err(RepoError::reference("depends_on", "task", missing));
+        }
+        let mut open = Vec::new();
+        for (id, status) in found {
+            let status: TaskStatus = status.parse().map_err(|e| corrupt("task", e))?;
+            match status {
+                TaskStatus::Succeeded => {}
+                TaskStatus::Cancelled => {
+                    return Err(RepoError::conflict(
+                        "task",
+                        format!("dependency {id} is cancelled: it will never succeed"),
+                    ));
+                }
+                _ => open.push(TaskId::from_uuid(id)),
+            }
+        }
+        Ok(open)
+    }
+
+    /// Counts a run of the agent that ended in `status` after `millis`.
+    async fn count_run(
+        &self,
+        m: &Mutation<'_>,
+        agent: AgentId,
+        status: TaskStatus,
+        millis: i64,
+    ) -> RepoResult<()> {
+        let counter = match status {
+            TaskStatus::Succeeded => agents::Column::TasksCompleted,
+            TaskStatus::Failed => agents::Column::TasksFailed,
+            _ => return Ok(()),
+        };
+        agents::Entity::update_many()
+            .col_expr(counter, Expr::col(counter).add(1))
+            .col_expr(
+                agents::Column::TotalTaskMillis,
+                Expr::col(agents::Column::TotalTaskMillis).add(Ord::max(millis, 0)),
+            )
+            .filter(agents::Column::OrganizationId.eq(m.ctx().org().as_uuid()))
+            .filter(agents::Column::Id.eq(agent.as_uuid()))
+            .exec(m.txn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// The task id using `key` in the organization, if any.
+    async fn task_with_key(
+        &self,
+        db: &impl ConnectionTrait,
+        ctx: &Ctx,
+        key: &IdempotencyKey,
+    ) -> RepoResult<Option<Uuid>> {
+        scoped::<tasks::Entity>(ctx)
+            .select_only()
+            .column(tasks::Column::Id)
+            .filter(tasks::Column::IdempotencyKey.eq(key.as_str()))
+            .into_tuple()
+            .one(db)
+            .await
+            .map_err(db_err)
+    }
 }
 
 #[async_trait::async_trait]
@@ -44,36 +294,103 @@ impl TaskRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %new.project_id))]
     async fn create_task(&self, ctx: &Ctx, new: NewTask) -> RepoResult<Task> {
         self.mutate(ctx, async |m| {
+            let id = TaskId::new();
+            if let Some(parent) = new.parent_id {
+                self.check_parent(m, None, parent, new.project_id).await?;
+            }
+            if let Some(agent) = new.assigned_agent_id {
+                self.agent_for(m, "assigned_agent_id", agent).await?;
+            }
+            if let Some(key) = &new.idempotency_key
+                && let Some(existing) = self.task_with_key(m.txn(), ctx, key).await?
+            {
+                return Err(key_taken(key, Some(existing)));
+            }
+            let open = self.open_among(m, &new.depends_on).await?;
+            let status = if open.is_empty() {
+                TaskStatus::Queued
+            } else {
+                TaskStatus::Blocked
+            };
             let project_id = new.project_id;
+            let key = new.idempotency_key.clone();
             let row = tasks::ActiveModel {
-                id: Set(TaskId::new().as_uuid()),
+                id: Set(id.as_uuid()),
                 organization_id: Set(ctx.org().as_uuid()),
                 project_id: Set(project_id.as_uuid()),
                 title: Set(new.title.into_string()),
                 description: Set(new.description.into_string()),
-                status: Set(TaskStatus::Queued.as_str().to_owned()),
+                status: Set(status.as_str().to_owned()),
                 priority: Set(new.priority.get()),
                 payload: Set(new.payload.into_value()),
-                required_capabilities: Set(serde_json::json!(
-                    new.required_capabilities.to_strings()
-                )),
+                required_capabilities: Set(json!(new.required_capabilities.to_strings())),
                 metadata: Set(new.metadata.to_value()),
                 created_at: Set(m.at()),
                 updated_at: Set(m.at()),
+                parent_id: Set(new.parent_id.map(|p| p.as_uuid())),
+                assigned_agent_id: Set(new.assigned_agent_id.map(|a| a.as_uuid())),
+                estimated_minutes: Set(new.estimated_minutes.map(|e| e.minutes() as i32)),
+                progress: Set(i16::from(new.progress.get())),
+                tags: Set(tags_value(&new.tags)),
+                attempts: Set(0),
+                max_attempts: Set(new.max_attempts.get() as i32),
+                run_after: Set(new.run_after.map(|t| t.trunc_subsecs(6))),
+                idempotency_key: Set(new.idempotency_key.map(|k| k.as_str().to_owned())),
+                result: Set(None),
+                error: Set(None),
+                started_at: Set(None),
+                finished_at: Set(None),
             }
             .insert(m.txn())
             .await
-            .map_err(|e| {
-                // The foreign key (organization_id, project_id) → projects holds the project
-                // to this organization: another tenant's project is as missing as no project.
-                if is_foreign_key_violation(&e) {
+            .map_err(|e| match &key {
+                Some(key) if is_unique_violation(&e) => key_taken(key, None),
+                // The parent and the agent were read above: the key that fails is the
+                // project's, which holds it to this organization (another tenant's project is
+                // as missing as no project).
+                _ if is_foreign_key_violation(&e) => {
                     RepoError::reference("project_id", "project", project_id)
-                } else {
-                    db_err(e)
                 }
+                _ => db_err(e),
             })?;
             let task = to_task(row)?;
-            m.audit::<tasks::Entity>(Verb::Create, task.id, snapshot(&task))
+            let edges = new
+                .depends_on
+                .iter()
+                .map(|dependency| task_dependencies::ActiveModel {
+                    organization_id: Set(ctx.org().as_uuid()),
+                    task_id: Set(id.as_uuid()),
+                    depends_on_id: Set(dependency.as_uuid()),
+                })
+                .collect::<Vec<_>>();
+            for chunk in edges.chunks(CHUNK) {
+                task_dependencies::Entity::insert_many(chunk.to_vec())
+                    .exec_without_returning(m.txn())
+                    .await
+                    .map_err(db_err)?;
+            }
+            let reason = match open.len() {
+                0 => "created".to_owned(),
+                1 => "created waiting for 1 open dependency".to_owned(),
+                n => format!("created waiting for {n} open dependencies"),
+            };
+            self.record_events(
+                m,
+                &[Moved {
+                    task: id.as_uuid(),
+                    from: None,
+                    to: status,
+                    reason,
+                }],
+            )
+            .await?;
+            let mut changes = snapshot(&task);
+            if let Some(object) = changes.as_object_mut()
+                && !new.depends_on.is_empty()
+            {
+                object.insert("depends_on".into(), json!(new.depends_on));
+            }
+            m.audit::<tasks::Entity>(Verb::Create, task.id, changes)
                 .await?;
             Ok(task)
         })
@@ -101,6 +418,23 @@ impl TaskRepo for SeaStore {
         if let Some(status) = filter.status {
             query = query.filter(tasks::Column::Status.eq(status.as_str()));
         }
+        if let Some(agent) = filter.assigned_agent_id {
+            query = query.filter(tasks::Column::AssignedAgentId.eq(agent.as_uuid()));
+        }
+        if let Some(parent) = filter.parent_id {
+            query = query.filter(tasks::Column::ParentId.eq(parent.as_uuid()));
+        }
+        for tag in filter.tags.iter() {
+            // The one place where the backends differ: JSON containment.
+            query = query.filter(if self.is_postgres() {
+                Expr::cust_with_values(r#""tasks"."tags" @> $1"#, [json!([tag])])
+            } else {
+                Expr::cust_with_values(
+                    r#"EXISTS (SELECT 1 FROM json_each("tasks"."tags") WHERE json_each.value = ?)"#,
+                    [tag],
+                )
+            });
+        }
         let sort = page.sort();
         let keyset = match sort {
             TaskSort::CreatedAt => Keyset::OldestFirst,
@@ -124,6 +458,10 @@ impl TaskRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
     async fn update_task(&self, ctx: &Ctx, id: TaskId, patch: TaskPatch) -> RepoResult<Task> {
         self.mutate(ctx, async |m| {
+            if let Some(Some(_)) = patch.parent_id {
+                // Before the task's row, as every change of the graph takes them.
+                self.lock_task_graph(m).await?;
+            }
             let row = self
                 .find_scoped::<tasks::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
@@ -134,6 +472,23 @@ impl TaskRepo for SeaStore {
             if patch.is_empty() {
                 return Ok(before);
             }
+            if let Some(Some(parent)) = patch.parent_id {
+                self.check_parent(m, Some(id), parent, before.project_id)
+                    .await?;
+            }
+            if let Some(Some(agent)) = patch.assigned_agent_id {
+                self.agent_for(m, "assigned_agent_id", agent).await?;
+            }
+            if before.status == TaskStatus::Blocked && patch.status == Some(TaskStatus::Queued) {
+                let waiting = self.still_waiting(m.txn(), ctx, &[id.as_uuid()]).await?;
+                if !waiting.is_empty() {
+                    return Err(RepoError::conflict(
+                        "task",
+                        "the task waits for dependencies that have not succeeded: it is \
+                         queued when they have",
+                    ));
+                }
+            }
             let mut update = row.into_active_model();
             if let Some(title) = patch.title {
                 update.title = Set(title.into_string());
@@ -143,6 +498,11 @@ impl TaskRepo for SeaStore {
             }
             if let Some(status) = patch.status {
                 update.status = Set(status.as_str().to_owned());
+                if status.ends_a_run() {
+                    update.finished_at = Set(Some(m.at()));
+                } else if status == TaskStatus::Queued {
+                    update.finished_at = Set(None);
+                }
             }
             if let Some(priority) = patch.priority {
                 update.priority = Set(priority.get());
@@ -151,20 +511,141 @@ impl TaskRepo for SeaStore {
                 update.payload = Set(payload.into_value());
             }
             if let Some(capabilities) = patch.required_capabilities {
-                update.required_capabilities = Set(serde_json::json!(capabilities.to_strings()));
+                update.required_capabilities = Set(json!(capabilities.to_strings()));
             }
             if let Some(metadata) = patch.metadata {
                 update.metadata = Set(metadata.to_value());
             }
+            if let Some(parent) = patch.parent_id {
+                update.parent_id = Set(parent.map(|p| p.as_uuid()));
+            }
+            if let Some(agent) = patch.assigned_agent_id {
+                update.assigned_agent_id = Set(agent.map(|a| a.as_uuid()));
+            }
+            if let Some(estimate) = patch.estimated_minutes {
+                update.estimated_minutes = Set(estimate.map(|e| e.minutes() as i32));
+            }
+            if let Some(progress) = patch.progress {
+                update.progress = Set(i16::from(progress.get()));
+            }
+            if let Some(tags) = &patch.tags {
+                update.tags = Set(tags_value(tags));
+            }
+            if let Some(max_attempts) = patch.max_attempts {
+                update.max_attempts = Set(max_attempts.get() as i32);
+            }
+            if let Some(run_after) = patch.run_after {
+                update.run_after = Set(run_after.map(|t| t.trunc_subsecs(6)));
+            }
             update.updated_at = Set(m.at());
             let after = to_task(update.update(m.txn()).await.map_err(db_err)?)?;
+            let mut changes = diff(&before, &after);
             let verb = if before.status == after.status {
                 Verb::Update
             } else {
+                self.record_events(
+                    m,
+                    &[Moved {
+                        task: id.as_uuid(),
+                        from: Some(before.status),
+                        to: after.status,
+                        reason: "updated".to_owned(),
+                    }],
+                )
+                .await?;
+                if before.status == TaskStatus::Running
+                    && let (Some(agent), Some(started)) =
+                        (before.assigned_agent_id, before.started_at)
+                {
+                    let millis = (m.at() - started).num_milliseconds();
+                    self.count_run(m, agent, after.status, millis).await?;
+                }
+                self.follow_status(m, id.as_uuid(), after.status)
+                    .await?
+                    .annotate(&mut changes);
                 Verb::Status(after.status.as_str())
             };
-            m.audit::<tasks::Entity>(verb, id, diff(&before, &after))
+            m.audit::<tasks::Entity>(verb, id, changes).await?;
+            Ok(after)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
+    async fn start_task(&self, ctx: &Ctx, id: TaskId, agent: Option<AgentId>) -> RepoResult<Task> {
+        self.mutate(ctx, async |m| {
+            let row = self
+                .find_scoped::<tasks::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            let before = to_task(row.clone())?;
+            before.status.check_transition(TaskStatus::Running)?;
+            let Some(agent_id) = agent.or(before.assigned_agent_id) else {
+                return Err(DomainError::invalid(
+                    "agent_id",
+                    "a task runs on an agent: name one, or assign the task to one first",
+                )
+                .into());
+            };
+            let agent_row = self.agent_for(m, "agent_id", agent_id).await?;
+            let offered = string_array(&agent_row.capabilities)
+                .ok_or_else(|| corrupt("agent", "capabilities is not an array of strings"))?;
+            let offered = Capabilities::parse(&offered).map_err(|e| corrupt("agent", e))?;
+            let missing: Vec<String> = before
+                .required_capabilities
+                .iter()
+                .filter(|c| !offered.iter().any(|o| o == *c))
+                .map(|c| c.as_str().to_owned())
+                .collect();
+            if !missing.is_empty() {
+                return Err(RepoError::conflict(
+                    "task",
+                    format!(
+                        "agent {agent_id} lacks the capabilities the task requires: {}",
+                        missing.join(", ")
+                    ),
+                ));
+            }
+            if let Some(run_after) = before.run_after
+                && run_after > m.at()
+            {
+                return Err(RepoError::conflict(
+                    "task",
+                    format!("the task is not to run before {}", run_after.to_rfc3339()),
+                ));
+            }
+            if before.attempts >= before.max_attempts.get() {
+                return Err(RepoError::conflict(
+                    "task",
+                    format!(
+                        "the task has used its {} attempts: raise max_attempts to run it again",
+                        before.attempts
+                    ),
+                ));
+            }
+            let mut update = row.into_active_model();
+            update.status = Set(TaskStatus::Running.as_str().to_owned());
+            update.assigned_agent_id = Set(Some(agent_id.as_uuid()));
+            update.attempts = Set(i32::try_from(before.attempts + 1).unwrap_or(i32::MAX));
+            update.started_at = Set(Some(m.at()));
+            update.finished_at = Set(None);
+            update.updated_at = Set(m.at());
+            let after = to_task(update.update(m.txn()).await.map_err(db_err)?)?;
+            self.record_events(
+                m,
+                &[Moved {
+                    task: id.as_uuid(),
+                    from: Some(before.status),
+                    to: after.status,
+                    reason: format!("started on agent {agent_id}"),
+                }],
+            )
+            .await?;
+            m.audit::<tasks::Entity>(
+                Verb::Status(TaskStatus::Running.as_str()),
+                id,
+                diff(&before, &after),
+            )
+            .await?;
             Ok(after)
         })
         .await
@@ -177,13 +658,67 @@ impl TaskRepo for SeaStore {
                 self.find_scoped::<tasks::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                     .await?,
             )?;
-            // The messages about it go with it (ON DELETE CASCADE); the audit row counts them.
+            let subtasks = scoped::<tasks::Entity>(ctx)
+                .filter(tasks::Column::ParentId.eq(id.as_uuid()))
+                .count(m.txn())
+                .await
+                .map_err(db_err)?;
+            if subtasks > 0 {
+                return Err(RepoError::conflict(
+                    "task",
+                    format!(
+                        "the task has {subtasks} subtask(s): delete them or give them another \
+                         parent first"
+                    ),
+                ));
+            }
+            let edges = |column: task_dependencies::Column| {
+                task_dependencies::Entity::find()
+                    .filter(task_dependencies::Column::OrganizationId.eq(ctx.org().as_uuid()))
+                    .filter(column.eq(id.as_uuid()))
+            };
+            let dependencies: Vec<Uuid> = edges(task_dependencies::Column::TaskId)
+                .select_only()
+                .column(task_dependencies::Column::DependsOnId)
+                .order_by_asc(task_dependencies::Column::DependsOnId)
+                .limit(AUDITED_IDS)
+                .into_tuple()
+                .all(m.txn())
+                .await
+                .map_err(db_err)?;
+            let dependents = self.dependents_of(m.txn(), ctx, id.as_uuid()).await?;
+            let events = scoped::<task_events::Entity>(ctx)
+                .filter(task_events::Column::TaskId.eq(id.as_uuid()))
+                .count(m.txn())
+                .await
+                .map_err(db_err)?;
+            // Its edges, history and messages go with it (ON DELETE CASCADE).
             let deleted_message_count = count_messages(m.txn(), ctx, about_task(id)).await?;
             delete_scoped::<tasks::Entity>(m.txn(), ctx, id).await?;
+            // A task that waited only for this one waits no more.
+            let released = self
+                .release_ready(m, &dependents, |_| format!("dependency {id} was deleted"))
+                .await?;
             let mut changes = snapshot(&task);
             if let Some(object) = changes.as_object_mut() {
+                object.insert("dependencies".into(), json!(dependencies));
+                object.insert(
+                    "dependents".into(),
+                    json!(
+                        dependents
+                            .iter()
+                            .take(AUDITED_IDS as usize)
+                            .collect::<Vec<_>>()
+                    ),
+                );
+                object.insert("deleted_event_count".into(), events.into());
                 object.insert("deleted_message_count".into(), deleted_message_count.into());
             }
+            super::transitions::Followed {
+                released,
+                cancelled: Vec::new(),
+            }
+            .annotate(&mut changes);
             m.audit::<tasks::Entity>(Verb::Delete, id, changes).await
         })
         .await

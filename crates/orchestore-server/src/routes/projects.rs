@@ -6,7 +6,7 @@ use orchestore_domain::{
     Description, Metadata, Name, NewProject, Permission, ProjectId, ProjectPatch, Tags,
     parse_repository_url,
 };
-use orchestore_repo::{PageRequest, ProjectSort};
+use orchestore_repo::{PageRequest, ProjectSort, TaskStatsScope};
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
@@ -25,7 +25,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(get))
             .route(web::patch().to(update))
             .route(web::delete().to(delete)),
-    );
+    )
+    .service(super::resource("/projects/{id}/stats", "GET").route(web::get().to(stats)));
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,4 +214,21 @@ pub(crate) async fn delete(
     let ctx = auth.require(Permission::ProjectsWrite)?;
     state.store.delete_project(ctx, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /api/v1/projects/{id}/stats`: the project's tasks by status and priority, and run
+/// times.
+#[tracing::instrument(skip_all, fields(project_id = %id))]
+pub(crate) async fn stats(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<ProjectId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksRead)?;
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .task_stats(ctx, TaskStatsScope::Project(id.into_inner()))
+            .await?,
+    ))
 }

@@ -2,11 +2,12 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    Capabilities, Description, Metadata, NewTask, Payload, Permission, Priority, ProjectId, TaskId,
-    TaskPatch, TaskStatus, Title,
+    AgentId, Capabilities, Description, Effort, IdempotencyKey, MaxAttempts, Metadata, NewTask,
+    Payload, Permission, Priority, Progress, ProjectId, Tags, TaskId, TaskPatch, TaskStatus, Title,
 };
-use orchestore_repo::{PageRequest, TaskFilter, TaskSort};
+use orchestore_repo::{ListSort, PageRequest, TaskFilter, TaskSort, TaskStatsScope};
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
@@ -20,12 +21,26 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list))
             .route(web::post().to(create)),
     )
+    // Before `/tasks/{id}`, which would take `stats` for an id.
+    .service(super::resource("/tasks/stats", "GET").route(web::get().to(stats)))
     .service(
         super::resource("/tasks/{id}", "GET, PATCH, DELETE")
             .route(web::get().to(get))
             .route(web::patch().to(update))
             .route(web::delete().to(delete)),
-    );
+    )
+    .service(super::resource("/tasks/{id}/start", "POST").route(web::post().to(start)))
+    .service(
+        super::resource("/tasks/{id}/dependencies", "GET, POST")
+            .route(web::get().to(list_dependencies))
+            .route(web::post().to(add_dependency)),
+    )
+    .service(
+        super::resource("/tasks/{id}/dependencies/{depends_on}", "DELETE")
+            .route(web::delete().to(remove_dependency)),
+    )
+    .service(super::resource("/tasks/{id}/dependents", "GET").route(web::get().to(list_dependents)))
+    .service(super::resource("/tasks/{id}/events", "GET").route(web::get().to(list_events)));
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +54,16 @@ pub(crate) struct CreateTaskBody {
     payload: Option<serde_json::Value>,
     required_capabilities: Option<Vec<String>>,
     metadata: Option<serde_json::Value>,
+    parent_id: Option<TaskId>,
+    assigned_agent_id: Option<AgentId>,
+    estimated_minutes: Option<i64>,
+    progress: Option<i64>,
+    tags: Option<Vec<String>>,
+    max_attempts: Option<i64>,
+    run_after: Option<DateTime<Utc>>,
+    idempotency_key: Option<String>,
+    /// Tasks this one waits for: it starts `blocked` while one of them has not succeeded.
+    depends_on: Option<Vec<TaskId>>,
 }
 
 impl CreateTaskBody {
@@ -63,20 +88,35 @@ impl CreateTaskBody {
         let payload = errors.check(Payload::parse(
             self.payload.unwrap_or(serde_json::Value::Null),
         ));
+        let estimated_minutes = errors.check(self.estimated_minutes.map(Effort::parse).transpose());
+        let progress = errors.check(
+            self.progress
+                .map_or(Ok(Progress::default()), Progress::parse),
+        );
+        let tags = errors.check(self.tags.map_or(Ok(Tags::default()), |t| Tags::parse(&t)));
+        let max_attempts = errors.check(
+            self.max_attempts
+                .map_or(Ok(MaxAttempts::default()), MaxAttempts::parse),
+        );
+        let idempotency_key = errors.check(
+            self.idempotency_key
+                .as_deref()
+                .map(IdempotencyKey::parse)
+                .transpose(),
+        );
+        let depends_on = errors.check(NewTask::parse_depends_on(
+            self.depends_on.unwrap_or_default(),
+        ));
         let (
-            Some(title),
-            Some(description),
-            Some(priority),
-            Some(payload),
-            Some(required_capabilities),
-            Some(metadata),
+            (Some(title), Some(description), Some(priority), Some(payload)),
+            (Some(required_capabilities), Some(metadata), Some(estimated_minutes)),
+            (Some(progress), Some(tags), Some(max_attempts), Some(idempotency_key)),
+            Some(depends_on),
         ) = (
-            title,
-            description,
-            priority,
-            payload,
-            required_capabilities,
-            metadata,
+            (title, description, priority, payload),
+            (required_capabilities, metadata, estimated_minutes),
+            (progress, tags, max_attempts, idempotency_key),
+            depends_on,
         )
         else {
             return Err(errors.into_error());
@@ -89,12 +129,23 @@ impl CreateTaskBody {
             payload,
             required_capabilities,
             metadata,
+            parent_id: self.parent_id,
+            assigned_agent_id: self.assigned_agent_id,
+            estimated_minutes,
+            progress,
+            tags,
+            max_attempts,
+            run_after: self.run_after,
+            idempotency_key,
+            depends_on,
         })
     }
 }
 
-/// Absent fields stay as they are; `payload` may be set to `null`. A status change must be a
-/// transition the task's state machine allows.
+/// Absent fields stay as they are; `payload` may be set to `null`, and `null` clears
+/// `parent_id`, `assigned_agent_id`, `estimated_minutes` and `run_after`. A status change must
+/// be a transition the task's state machine allows. Attempts, run timing, the result and the
+/// error are the store's, and the idempotency key is set once, at creation.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchTaskBody {
@@ -112,6 +163,20 @@ pub(crate) struct PatchTaskBody {
     required_capabilities: PatchField<Vec<String>>,
     #[serde(default)]
     metadata: PatchField<serde_json::Value>,
+    #[serde(default)]
+    parent_id: PatchField<TaskId>,
+    #[serde(default)]
+    assigned_agent_id: PatchField<AgentId>,
+    #[serde(default)]
+    estimated_minutes: PatchField<i64>,
+    #[serde(default)]
+    progress: PatchField<i64>,
+    #[serde(default)]
+    tags: PatchField<Vec<String>>,
+    #[serde(default)]
+    max_attempts: PatchField<i64>,
+    #[serde(default)]
+    run_after: PatchField<DateTime<Utc>>,
 }
 
 impl PatchTaskBody {
@@ -136,22 +201,26 @@ impl PatchTaskBody {
             self.metadata
                 .parse_required("metadata", |m| Metadata::parse("metadata", m)),
         );
+        let parent_id = errors.check(self.parent_id.parse_nullable(Ok));
+        let assigned_agent_id = errors.check(self.assigned_agent_id.parse_nullable(Ok));
+        let estimated_minutes = errors.check(self.estimated_minutes.parse_nullable(Effort::parse));
+        let progress = errors.check(self.progress.parse_required("progress", Progress::parse));
+        let tags = errors.check(self.tags.parse_required("tags", |t| Tags::parse(&t)));
+        let max_attempts = errors.check(
+            self.max_attempts
+                .parse_required("max_attempts", MaxAttempts::parse),
+        );
+        let run_after = errors.check(self.run_after.parse_nullable(Ok));
         let (
-            Some(title),
-            Some(description),
-            Some(status),
-            Some(priority),
-            Some(payload),
-            Some(required_capabilities),
-            Some(metadata),
+            (Some(title), Some(description), Some(status), Some(priority)),
+            (Some(payload), Some(required_capabilities), Some(metadata)),
+            (Some(parent_id), Some(assigned_agent_id), Some(estimated_minutes)),
+            (Some(progress), Some(tags), Some(max_attempts), Some(run_after)),
         ) = (
-            title,
-            description,
-            status,
-            priority,
-            payload,
-            required_capabilities,
-            metadata,
+            (title, description, status, priority),
+            (payload, required_capabilities, metadata),
+            (parent_id, assigned_agent_id, estimated_minutes),
+            (progress, tags, max_attempts, run_after),
         )
         else {
             return Err(errors.into_error());
@@ -165,6 +234,13 @@ impl PatchTaskBody {
             payload: payload.map(Option::unwrap_or_default),
             required_capabilities,
             metadata,
+            parent_id,
+            assigned_agent_id,
+            estimated_minutes,
+            progress,
+            tags,
+            max_attempts,
+            run_after,
         })
     }
 }
@@ -174,6 +250,11 @@ impl PatchTaskBody {
 pub(crate) struct ListTasksQuery {
     project_id: Option<ProjectId>,
     status: Option<String>,
+    assigned_agent_id: Option<AgentId>,
+    /// The subtasks of this task.
+    parent_id: Option<TaskId>,
+    /// One tag the tasks carry.
+    tag: Option<String>,
     limit: Option<u64>,
     cursor: Option<String>,
     sort: Option<String>,
@@ -183,25 +264,70 @@ impl ListTasksQuery {
     fn into_filter_and_page(self) -> Result<(TaskFilter, PageRequest<TaskSort>), ApiError> {
         let mut errors = FieldErrors::default();
         let status = errors.check(self.status.map(|s| s.parse::<TaskStatus>()).transpose());
+        let tags = errors.check(self.tag.map_or(Ok(Tags::default()), |t| Tags::parse(&[t])));
         let page = super::page_request(
             &mut errors,
             self.limit,
             self.cursor.as_deref(),
             self.sort.as_deref(),
         );
-        let (Some(status), Some(page)) = (status, page) else {
+        let (Some(status), Some(tags), Some(page)) = (status, tags, page) else {
             return Err(errors.into_error());
         };
         let filter = TaskFilter {
             project_id: self.project_id,
             status,
+            assigned_agent_id: self.assigned_agent_id,
+            parent_id: self.parent_id,
+            tags,
         };
         Ok((filter, page))
     }
 }
 
-/// `POST /api/v1/tasks` → 201 with `Location`. A project this organization does not have
-/// (missing, or another organization's) is a 422 naming `project_id`.
+/// `limit`, `cursor` and `sort` of a list that has no filter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery {
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+impl PageQuery {
+    fn into_page_request<S: ListSort>(self) -> Result<PageRequest<S>, ApiError> {
+        let mut errors = FieldErrors::default();
+        super::page_request(
+            &mut errors,
+            self.limit,
+            self.cursor.as_deref(),
+            self.sort.as_deref(),
+        )
+        .ok_or_else(|| errors.into_error())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StartTaskBody {
+    /// The agent that runs the task; the task's assigned agent when absent.
+    agent_id: Option<AgentId>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AddDependencyBody {
+    depends_on: TaskId,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DependencyPath {
+    id: TaskId,
+    depends_on: TaskId,
+}
+
+/// `POST /api/v1/tasks` → 201 with `Location`. A project, parent, agent or dependency of
+/// another organization is a 422 naming the field.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -215,7 +341,7 @@ pub(crate) async fn create(
         .json(task))
 }
 
-/// `GET /api/v1/tasks?project_id=&status=&limit=&cursor=&sort=`.
+/// `GET /api/v1/tasks?project_id=&status=&assigned_agent_id=&parent_id=&tag=&limit=&cursor=&sort=`.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -266,4 +392,125 @@ pub(crate) async fn delete(
     let ctx = auth.require(Permission::TasksWrite)?;
     state.store.delete_task(ctx, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/v1/tasks/{id}/start` `{"agent_id"?}`: a queued task runs on the agent.
+#[tracing::instrument(skip_all, fields(task_id = %id))]
+pub(crate) async fn start(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TaskId>,
+    ApiJson(body): ApiJson<StartTaskBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let task = state
+        .store
+        .start_task(ctx, id.into_inner(), body.agent_id)
+        .await?;
+    Ok(HttpResponse::Ok().json(task))
+}
+
+/// `GET /api/v1/tasks/{id}/dependencies?limit=&cursor=&sort=`: the tasks it waits for.
+#[tracing::instrument(skip_all, fields(task_id = %id))]
+pub(crate) async fn list_dependencies(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TaskId>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksRead)?;
+    let page = query.into_page_request()?;
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .list_dependencies(ctx, id.into_inner(), page)
+            .await?,
+    ))
+}
+
+/// `POST /api/v1/tasks/{id}/dependencies` `{"depends_on"}` → 201 with `Location` and the task,
+/// `blocked` when the dependency has not succeeded. An edge that closes a cycle is a 422 on
+/// `depends_on` showing the cycle.
+#[tracing::instrument(skip_all, fields(task_id = %id))]
+pub(crate) async fn add_dependency(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TaskId>,
+    ApiJson(body): ApiJson<AddDependencyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let id = id.into_inner();
+    let task = state.store.add_dependency(ctx, id, body.depends_on).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            LOCATION,
+            format!("/api/v1/tasks/{id}/dependencies/{}", body.depends_on),
+        ))
+        .json(task))
+}
+
+/// `DELETE /api/v1/tasks/{id}/dependencies/{depends_on}` → 204.
+#[tracing::instrument(skip_all, fields(task_id = %path.id))]
+pub(crate) async fn remove_dependency(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<DependencyPath>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    state
+        .store
+        .remove_dependency(ctx, path.id, path.depends_on)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /api/v1/tasks/{id}/dependents?limit=&cursor=&sort=`: the tasks waiting for it.
+#[tracing::instrument(skip_all, fields(task_id = %id))]
+pub(crate) async fn list_dependents(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TaskId>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksRead)?;
+    let page = query.into_page_request()?;
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .list_dependents(ctx, id.into_inner(), page)
+            .await?,
+    ))
+}
+
+/// `GET /api/v1/tasks/{id}/events?limit=&cursor=&sort=`: its status history, oldest first.
+#[tracing::instrument(skip_all, fields(task_id = %id))]
+pub(crate) async fn list_events(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TaskId>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksRead)?;
+    let page = query.into_page_request()?;
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .list_task_events(ctx, id.into_inner(), page)
+            .await?,
+    ))
+}
+
+/// `GET /api/v1/tasks/stats`: the organization's tasks by status and priority, and run times.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn stats(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksRead)?;
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .task_stats(ctx, TaskStatsScope::Organization)
+            .await?,
+    ))
 }

@@ -67,6 +67,9 @@ on_every_backend! {
         task_pages_neither_skip_nor_repeat,
         tasks_filter_by_status_and_project,
         task_patch_follows_the_state_machine,
+        task_graph_fields_are_written_read_and_filtered,
+        dependencies_block_release_and_refuse_cycles,
+        task_stats_for_the_organization_and_a_project,
     }
     agents {
         agent_lifecycle,

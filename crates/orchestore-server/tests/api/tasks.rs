@@ -259,3 +259,382 @@ pub async fn task_patch_follows_the_state_machine(app: &TestApp) {
         .await
         .assert_problem(StatusCode::NOT_FOUND);
 }
+
+/// The id of a JSON task.
+fn id_of(task: &Value) -> String {
+    task["id"].as_str().expect("id").to_owned()
+}
+
+pub async fn task_graph_fields_are_written_read_and_filtered(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Graph").await;
+    let agent = app
+        .post(
+            &token,
+            "/api/v1/agents",
+            json!({"name": "pilot", "kind": "ai"}),
+        )
+        .await;
+    assert_eq!(agent.status, StatusCode::CREATED, "{}", agent.body);
+    let parent = app.create_task(&token, &project, "parent").await;
+    let created = app
+        .post(
+            &token,
+            "/api/v1/tasks",
+            json!({
+                "project_id": project["id"],
+                "title": "child",
+                "parent_id": parent["id"],
+                "assigned_agent_id": agent.body["id"],
+                "estimated_minutes": 45,
+                "progress": 20,
+                "tags": ["ops", "night"],
+                "max_attempts": 4,
+                "run_after": "2031-01-02T03:04:05.123456Z",
+                "idempotency_key": "nightly-1",
+            }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let child = &created.body;
+    assert_eq!(child["parent_id"], parent["id"]);
+    assert_eq!(child["assigned_agent_id"], agent.body["id"]);
+    assert_eq!(child["tags"], json!(["night", "ops"]));
+    assert_eq!(child["attempts"], 0);
+    assert_eq!(child["max_attempts"], 4);
+    assert_eq!(child["run_after"], "2031-01-02T03:04:05.123456Z");
+    assert_eq!(child["result"], Value::Null);
+    assert_eq!(child["started_at"], Value::Null);
+    let path = format!("/api/v1/tasks/{}", id_of(child));
+
+    let agent_id = agent.body["id"].as_str().expect("id");
+    let parent_id = id_of(&parent);
+    assert_eq!(
+        app.task_ids(&token, &format!("assigned_agent_id={agent_id}"))
+            .await,
+        vec![id_of(child)]
+    );
+    assert_eq!(
+        app.task_ids(&token, &format!("parent_id={parent_id}"))
+            .await,
+        vec![id_of(child)]
+    );
+    assert_eq!(app.task_ids(&token, "tag=ops").await, vec![id_of(child)]);
+    assert!(app.task_ids(&token, "tag=day").await.is_empty());
+
+    let patched = app
+        .patch(
+            &token,
+            &path,
+            json!({"parent_id": null, "assigned_agent_id": null, "run_after": null,
+                   "estimated_minutes": null, "progress": 75, "tags": []}),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(patched.body["parent_id"], Value::Null);
+    assert_eq!(patched.body["assigned_agent_id"], Value::Null);
+    assert_eq!(patched.body["progress"], 75);
+    assert_eq!(patched.body["idempotency_key"], "nightly-1");
+
+    // The store's fields are not the client's.
+    for field in ["attempts", "idempotency_key", "started_at", "result"] {
+        let mut body = json!({});
+        body[field] = json!(1);
+        let refused = app.patch(&token, &path, body).await;
+        assert_eq!(
+            refused.assert_problem(StatusCode::BAD_REQUEST),
+            Some(field),
+            "{field}"
+        );
+    }
+    let bad = app
+        .patch(
+            &token,
+            &path,
+            json!({"progress": 101, "max_attempts": 0, "estimated_minutes": 0, "tags": [""]}),
+        )
+        .await;
+    bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    let mut fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        vec!["estimated_minutes", "max_attempts", "progress", "tags"]
+    );
+    let cycle = app
+        .patch(
+            &token,
+            &format!("/api/v1/tasks/{parent_id}"),
+            json!({"parent_id": parent_id}),
+        )
+        .await;
+    assert_eq!(
+        cycle.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("parent_id")
+    );
+    assert_eq!(
+        app.get(&token, &path).await.body,
+        patched.body,
+        "nothing changed"
+    );
+
+    let again = app
+        .post(
+            &token,
+            "/api/v1/tasks",
+            json!({"project_id": project["id"], "title": "again", "idempotency_key": "nightly-1"}),
+        )
+        .await;
+    assert_eq!(
+        again.assert_problem(StatusCode::CONFLICT),
+        Some("idempotency_key")
+    );
+    let elsewhere = app
+        .post(
+            &token,
+            "/api/v1/tasks",
+            json!({"project_id": project["id"], "title": "x", "parent_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(
+        elsewhere.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("parent_id")
+    );
+
+    // A parent with a subtask is not deleted: 409 says how many.
+    let reparent = app
+        .patch(&token, &path, json!({"parent_id": parent_id}))
+        .await;
+    assert_eq!(reparent.status, StatusCode::OK, "{}", reparent.body);
+    let refused = app
+        .delete(&token, &format!("/api/v1/tasks/{parent_id}"))
+        .await;
+    refused.assert_problem(StatusCode::CONFLICT);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("1 subtask")),
+        "{}",
+        refused.body
+    );
+}
+
+pub async fn dependencies_block_release_and_refuse_cycles(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Pipeline").await;
+    let agent = app
+        .post(
+            &token,
+            "/api/v1/agents",
+            json!({"name": "ci", "kind": "bot"}),
+        )
+        .await;
+    assert_eq!(agent.status, StatusCode::CREATED, "{}", agent.body);
+    let build = app.create_task(&token, &project, "build").await;
+    let test = app.create_task(&token, &project, "test").await;
+    let (build_id, test_id) = (id_of(&build), id_of(&test));
+
+    let added = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{test_id}/dependencies"),
+            json!({"depends_on": build_id}),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    assert_eq!(
+        added.header("location"),
+        format!("/api/v1/tasks/{test_id}/dependencies/{build_id}")
+    );
+    assert_eq!(added.body["status"], "blocked");
+    let deps = app
+        .get(&token, &format!("/api/v1/tasks/{test_id}/dependencies"))
+        .await;
+    assert_eq!(deps.status, StatusCode::OK, "{}", deps.body);
+    assert_eq!(ids(&deps.body["items"]), vec![build_id.clone()]);
+    let dependents = app
+        .get(&token, &format!("/api/v1/tasks/{build_id}/dependents"))
+        .await;
+    assert_eq!(ids(&dependents.body["items"]), vec![test_id.clone()]);
+
+    // The edge back would close a cycle: 422 on depends_on, showing it.
+    let cycle = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{build_id}/dependencies"),
+            json!({"depends_on": test_id}),
+        )
+        .await;
+    assert_eq!(
+        cycle.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("depends_on")
+    );
+    assert_eq!(
+        cycle.body["errors"][0]["message"],
+        format!("adding this edge makes a cycle: {build_id} → {test_id} → {build_id}")
+    );
+    let twice = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{test_id}/dependencies"),
+            json!({"depends_on": build_id}),
+        )
+        .await;
+    assert_eq!(
+        twice.assert_problem(StatusCode::CONFLICT),
+        Some("depends_on")
+    );
+    let unknown = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{test_id}/dependencies"),
+            json!({"depends_on": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(
+        unknown.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("depends_on")
+    );
+
+    // build runs and succeeds: test is queued, and its history says why.
+    let started = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{build_id}/start"),
+            json!({"agent_id": agent.body["id"]}),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    assert_eq!(started.body["status"], "running");
+    assert_eq!(started.body["attempts"], 1);
+    let done = app
+        .patch(
+            &token,
+            &format!("/api/v1/tasks/{build_id}"),
+            json!({"status": "succeeded"}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body["finished_at"].is_string());
+    let test_now = app.get(&token, &format!("/api/v1/tasks/{test_id}")).await;
+    assert_eq!(test_now.body["status"], "queued");
+    let events = app
+        .get(&token, &format!("/api/v1/tasks/{test_id}/events"))
+        .await;
+    assert_eq!(events.status, StatusCode::OK, "{}", events.body);
+    let steps: Vec<(Value, Value, Value)> = events.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| {
+            (
+                e["from_status"].clone(),
+                e["to_status"].clone(),
+                e["reason"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (Value::Null, json!("queued"), json!("created")),
+            (
+                json!("queued"),
+                json!("blocked"),
+                json!(format!("dependency {build_id} added"))
+            ),
+            (
+                json!("blocked"),
+                json!("queued"),
+                json!(format!("dependency {build_id} succeeded"))
+            ),
+        ]
+    );
+    let newest = app
+        .get(
+            &token,
+            &format!("/api/v1/tasks/{test_id}/events?sort=-created_at&limit=1"),
+        )
+        .await;
+    assert_eq!(newest.body["items"][0]["to_status"], "queued");
+    assert!(newest.body["next_cursor"].is_string());
+
+    let removed = app
+        .delete(
+            &token,
+            &format!("/api/v1/tasks/{test_id}/dependencies/{build_id}"),
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    app.delete(
+        &token,
+        &format!("/api/v1/tasks/{test_id}/dependencies/{build_id}"),
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND);
+    app.get(
+        &token,
+        &format!("/api/v1/tasks/{}/events", uuid::Uuid::now_v7()),
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND);
+    app.post(
+        &token,
+        &format!("/api/v1/tasks/{test_id}/dependencies"),
+        json!({"depends_on": "not-a-uuid"}),
+    )
+    .await
+    .assert_problem(StatusCode::BAD_REQUEST);
+}
+
+pub async fn task_stats_for_the_organization_and_a_project(app: &TestApp) {
+    let token = app.admin_token().await;
+    let alpha = app.create_project(&token, "Alpha").await;
+    let beta = app.create_project(&token, "Beta").await;
+    let a1 = app.create_task(&token, &alpha, "a1").await;
+    app.create_task(&token, &alpha, "a2").await;
+    app.create_task(&token, &beta, "b1").await;
+    let cancel = app
+        .patch(
+            &token,
+            &format!("/api/v1/tasks/{}", id_of(&a1)),
+            json!({"status": "cancelled"}),
+        )
+        .await;
+    assert_eq!(cancel.status, StatusCode::OK, "{}", cancel.body);
+
+    // `stats` is not taken for a task id.
+    let all = app.get(&token, "/api/v1/tasks/stats").await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert_eq!(all.body["total"], 3);
+    assert_eq!(
+        all.body["by_status"],
+        json!({"blocked": 0, "queued": 2, "running": 0, "succeeded": 0, "failed": 0,
+               "cancelled": 1})
+    );
+    assert_eq!(
+        all.body["by_priority"],
+        json!([{"priority": 0, "count": 3}])
+    );
+    assert_eq!(
+        all.body["run_time"],
+        json!({"window": 1000, "measured": 0, "mean_seconds": null, "p95_seconds": null})
+    );
+    let alpha_stats = app
+        .get(&token, &format!("/api/v1/projects/{}/stats", id_of(&alpha)))
+        .await;
+    assert_eq!(alpha_stats.status, StatusCode::OK, "{}", alpha_stats.body);
+    assert_eq!(alpha_stats.body["total"], 2);
+    assert_eq!(alpha_stats.body["by_status"]["cancelled"], 1);
+    app.get(
+        &token,
+        &format!("/api/v1/projects/{}/stats", uuid::Uuid::now_v7()),
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND);
+}

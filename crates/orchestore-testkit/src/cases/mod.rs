@@ -57,6 +57,17 @@ macro_rules! contract_suite {
                 tasks_sort_by_priority_highest_first,
                 task_needs_a_project_of_the_same_organization,
                 deleting_a_project_deletes_its_tasks,
+                tasks_carry_subtasks_agents_and_scheduling_fields,
+                idempotency_keys_are_unique_per_organization,
+                dependencies_block_and_release_tasks,
+                a_dependency_that_closes_a_cycle_is_refused,
+                a_failure_cancels_the_blocked_dependents_transitively,
+                a_task_created_with_dependencies_starts_blocked,
+                every_status_change_is_in_the_task_history,
+                starting_a_task_needs_an_agent_that_can_run_it,
+                task_stats_count_by_status_and_priority_and_time_runs,
+                a_task_with_subtasks_is_not_deleted,
+                deleting_an_agent_unassigns_its_tasks,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,
@@ -182,5 +193,27 @@ pub(crate) fn assert_reference<T: std::fmt::Debug>(result: Result<T, RepoError>,
     match result {
         Err(RepoError::Reference { field: found, .. }) => assert_eq!(found, field),
         other => panic!("expected a reference error on {field}, got {other:?}"),
+    }
+}
+
+/// Asserts a refused value: a [`DomainError`](orchestore_domain::DomainError) on `field`.
+pub(crate) fn assert_invalid<T: std::fmt::Debug>(result: Result<T, RepoError>, field: &str) {
+    match result {
+        Err(RepoError::Invalid(error)) => assert_eq!(error.field(), Some(field), "{error}"),
+        other => panic!("expected an invalid {field}, got {other:?}"),
+    }
+}
+
+/// Asserts a refused edge that closes a cycle on `field`; returns the cycle's path.
+pub(crate) fn assert_cycle<T: std::fmt::Debug>(
+    result: Result<T, RepoError>,
+    field: &str,
+) -> Vec<String> {
+    match result {
+        Err(RepoError::Invalid(orchestore_domain::DomainError::Cycle { field: found, path })) => {
+            assert_eq!(found, field);
+            path
+        }
+        other => panic!("expected a cycle on {field}, got {other:?}"),
     }
 }

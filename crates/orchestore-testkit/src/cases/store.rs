@@ -84,7 +84,7 @@ pub async fn transactions_commit_or_roll_back_everything<S: Store + ?Sized>(stor
             ctx,
             TaskFilter {
                 project_id: Some(project.id),
-                status: None,
+                ..TaskFilter::default()
             },
             PageRequest::default(),
         )

@@ -1,4 +1,8 @@
-//! Projects and tasks.
+//! Projects and tasks; the task graph in [`graph`].
+
+mod graph;
+
+pub use graph::*;
 
 use orchestore_domain::{
     Capabilities, Description, Metadata, Name, NewTask, Payload, Priority, ProjectId, ProjectPatch,
@@ -161,6 +165,7 @@ pub async fn task_crud_and_filters<S: Store + ?Sized>(store: &S) {
             .expect("payload"),
         required_capabilities: Capabilities::parse(&["rust", "planning"]).expect("caps"),
         metadata: Metadata::parse("metadata", json!({"source": "test"})).expect("metadata"),
+        ..task(apollo.id, "replaced")
     };
     let created = store.create_task(&fixture.ctx, full).await.expect("create");
     assert_eq!(created.status, TaskStatus::Queued);
@@ -196,7 +201,7 @@ pub async fn task_crud_and_filters<S: Store + ?Sized>(store: &S) {
             &fixture.ctx,
             TaskFilter {
                 project_id: Some(apollo.id),
-                status: None,
+                ..TaskFilter::default()
             },
             PageRequest::default(),
         )
@@ -207,8 +212,8 @@ pub async fn task_crud_and_filters<S: Store + ?Sized>(store: &S) {
         .list_tasks(
             &fixture.ctx,
             TaskFilter {
-                project_id: None,
                 status: Some(TaskStatus::Cancelled),
+                ..TaskFilter::default()
             },
             PageRequest::default(),
         )

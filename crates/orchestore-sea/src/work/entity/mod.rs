@@ -1,4 +1,6 @@
 //! The tables of the work aggregate.
 
 pub(crate) mod projects;
+pub(crate) mod task_dependencies;
+pub(crate) mod task_events;
 pub(crate) mod tasks;

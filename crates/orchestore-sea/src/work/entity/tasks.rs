@@ -1,6 +1,8 @@
 use sea_orm::entity::prelude::*;
 
-/// A task of one project; the composite foreign key keeps it in its project's organization.
+/// A task of one project. The composite foreign keys keep its project, its parent task and its
+/// assigned agent in its organization; the schema checks progress (0–100), attempts (≥ 0),
+/// max attempts (1–100), the estimate and the status.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "tasks")]
 pub struct Model {
@@ -22,6 +24,22 @@ pub struct Model {
     pub metadata: Json,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub parent_id: Option<Uuid>,
+    pub assigned_agent_id: Option<Uuid>,
+    pub estimated_minutes: Option<i32>,
+    pub progress: i16,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub tags: Json,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_after: Option<DateTimeUtc>,
+    pub idempotency_key: Option<String>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub result: Option<Json>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub error: Option<Json>,
+    pub started_at: Option<DateTimeUtc>,
+    pub finished_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -33,11 +51,31 @@ pub enum Relation {
         on_delete = "Cascade"
     )]
     Project,
+    #[sea_orm(
+        belongs_to = "crate::agents::entity::agents::Entity",
+        from = "(Column::OrganizationId, Column::AssignedAgentId)",
+        to = "(crate::agents::entity::agents::Column::OrganizationId, crate::agents::entity::agents::Column::Id)"
+    )]
+    AssignedAgent,
+    #[sea_orm(has_many = "super::task_events::Entity")]
+    Events,
 }
 
 impl Related<super::projects::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Project.def()
+    }
+}
+
+impl Related<crate::agents::entity::agents::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::AssignedAgent.def()
+    }
+}
+
+impl Related<super::task_events::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Events.def()
     }
 }
 

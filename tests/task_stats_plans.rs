@@ -1,0 +1,72 @@
+//! The task statistics read indexes, not the whole `tasks` table: on PostgreSQL, with thousands
+//! of tasks in two organizations, the plan of every statement `task_stats` runs is free of a
+//! sequential scan of `tasks`, for an organization and for a project.
+
+use orchestore_repo::{TaskGraphRepo, TaskStatsScope};
+use orchestore_testkit::{Fixture, TestDb};
+use sea_orm::{ConnectionTrait, Database};
+
+/// Tasks per organization: enough that the planner prefers an index to reading the table.
+const TASKS: [(usize, &str); 2] = [(2_500, "acme"), (2_500, "other")];
+
+#[tokio::test]
+async fn task_stats_use_indexes_on_postgres() {
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let store = test_db.store();
+    let db = Database::connect(test_db.url())
+        .await
+        .expect("connect to the test database");
+    let mut scopes = Vec::new();
+    for (count, slug) in TASKS {
+        let fixture = Fixture::create(store, slug, "correct horse battery").await;
+        let project = fixture.project(store, "Apollo").await;
+        // Every status, ten priorities, a run time for the finished ones.
+        db.execute_unprepared(&format!(
+            "INSERT INTO tasks (id, organization_id, project_id, title, description, status,
+                 priority, payload, required_capabilities, metadata, created_at, updated_at,
+                 started_at, finished_at)
+             SELECT gen_random_uuid(), '{org}', '{project}', 'seeded ' || i, '',
+                 (ARRAY['blocked','queued','running','succeeded','failed','cancelled'])[1 + i % 6],
+                 i % 10, 'null', '[]', '{{}}', now(), now(),
+                 CASE WHEN i % 6 >= 2 THEN now() - make_interval(secs => i % 100) END,
+                 CASE WHEN i % 6 >= 3 THEN now() END
+             FROM generate_series(1, {count}) AS i",
+            org = fixture.org.id,
+            project = project.id,
+        ))
+        .await
+        .expect("seed tasks");
+        scopes.push((fixture, project));
+    }
+    db.execute_unprepared("VACUUM ANALYZE tasks")
+        .await
+        .expect("analyze");
+
+    let (fixture, project) = &scopes[0];
+    let stats = store
+        .task_stats(&fixture.ctx, TaskStatsScope::Organization)
+        .await
+        .expect("stats");
+    assert_eq!(stats.total, 2_500);
+    assert_eq!(stats.run_time.measured, 1_000, "the window");
+    for scope in [
+        TaskStatsScope::Organization,
+        TaskStatsScope::Project(project.id),
+    ] {
+        let plans = store
+            .explain_task_stats(&fixture.ctx, scope)
+            .await
+            .expect("explain");
+        assert_eq!(plans.len(), 3);
+        for plan in &plans {
+            assert!(
+                !plan.contains("Seq Scan on tasks"),
+                "{scope:?} reads the whole table:\n{plan}"
+            );
+            assert!(plan.contains("idx_tasks_"), "{scope:?}:\n{plan}");
+        }
+    }
+    db.close().await.ok();
+}
