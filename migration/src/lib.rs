@@ -42,3 +42,53 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// The system roles and the permission codes each is granted, as migration 000001 seeds them
+/// (it reads this list from here, as it shipped).
+///
+/// Frozen: that migration has landed, so this list never changes. A permission or role added
+/// later is granted by a later migration (see `grants.rs`), never by editing this list.
+pub(crate) const SYSTEM_ROLE_PERMISSIONS: [(&str, &[&str]); 5] = [
+    (
+        "owner",
+        &[
+            "organizations:read",
+            "organizations:write",
+            "users:read",
+            "users:write",
+            "projects:read",
+            "projects:write",
+            "tasks:read",
+            "tasks:write",
+            "audit:read",
+        ],
+    ),
+    (
+        "admin",
+        &[
+            "organizations:read",
+            "users:read",
+            "users:write",
+            "projects:read",
+            "projects:write",
+            "tasks:read",
+            "tasks:write",
+            "audit:read",
+        ],
+    ),
+    (
+        "developer",
+        &[
+            "organizations:read",
+            "projects:read",
+            "projects:write",
+            "tasks:read",
+            "tasks:write",
+        ],
+    ),
+    (
+        "viewer",
+        &["organizations:read", "projects:read", "tasks:read"],
+    ),
+    ("agent", &["projects:read", "tasks:read", "tasks:write"]),
+];

@@ -2,57 +2,10 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 use uuid::Uuid;
 
+use crate::SYSTEM_ROLE_PERMISSIONS;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// The system roles and the permission codes each is granted, as this migration seeds them.
-///
-/// Frozen: this migration has shipped, so this list must never change. A permission or role
-/// added later is granted by a later migration, never by editing this list.
-const SYSTEM_ROLE_PERMISSIONS: [(&str, &[&str]); 5] = [
-    (
-        "owner",
-        &[
-            "organizations:read",
-            "organizations:write",
-            "users:read",
-            "users:write",
-            "projects:read",
-            "projects:write",
-            "tasks:read",
-            "tasks:write",
-            "audit:read",
-        ],
-    ),
-    (
-        "admin",
-        &[
-            "organizations:read",
-            "users:read",
-            "users:write",
-            "projects:read",
-            "projects:write",
-            "tasks:read",
-            "tasks:write",
-            "audit:read",
-        ],
-    ),
-    (
-        "developer",
-        &[
-            "organizations:read",
-            "projects:read",
-            "projects:write",
-            "tasks:read",
-            "tasks:write",
-        ],
-    ),
-    (
-        "viewer",
-        &["organizations:read", "projects:read", "tasks:read"],
-    ),
-    ("agent", &["projects:read", "tasks:read", "tasks:write"]),
-];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
