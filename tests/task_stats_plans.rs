@@ -26,12 +26,14 @@ async fn task_stats_use_indexes_on_postgres() {
         db.execute_unprepared(&format!(
             "INSERT INTO tasks (id, organization_id, project_id, title, description, status,
                  priority, payload, required_capabilities, metadata, created_at, updated_at,
-                 started_at, finished_at)
+                 started_at, finished_at, lease_token, lease_expires_at)
              SELECT gen_random_uuid(), '{org}', '{project}', 'seeded ' || i, '',
                  (ARRAY['blocked','queued','running','succeeded','failed','cancelled'])[1 + i % 6],
                  i % 10, 'null', '[]', '{{}}', now(), now(),
                  CASE WHEN i % 6 >= 2 THEN now() - make_interval(secs => i % 100) END,
-                 CASE WHEN i % 6 >= 3 THEN now() END
+                 CASE WHEN i % 6 >= 3 THEN now() END,
+                 CASE WHEN i % 6 = 2 THEN gen_random_uuid() END,
+                 CASE WHEN i % 6 = 2 THEN now() + interval '1 hour' END
              FROM generate_series(1, {count}) AS i",
             org = fixture.org.id,
             project = project.id,

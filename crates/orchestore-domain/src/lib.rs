@@ -44,7 +44,8 @@ pub use values::{
     Title,
 };
 pub use work::{
-    Effort, IdempotencyKey, MaxAttempts, NewProject, NewTask, PriorityCount, Progress, Project,
+    Backoff, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Effort, IdempotencyKey,
+    LeaseDuration, LeaseToken, MaxAttempts, NewProject, NewTask, PriorityCount, Progress, Project,
     ProjectPatch, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus,
     parse_repository_url,
 };

@@ -30,8 +30,8 @@ pub use tenancy::{
     AuthRepo, OrganizationRepo, RoleRepo, RoleSort, SessionGrant, UserFilter, UserRepo, UserSort,
 };
 pub use work::{
-    DependencySort, DependentSort, ProjectRepo, ProjectSort, TaskEventSort, TaskFilter,
-    TaskGraphRepo, TaskRepo, TaskSort, TaskStatsScope,
+    DependencySort, DependentSort, ExpiredLeases, ProjectRepo, ProjectSort, QueueRepo, Retry,
+    TaskEventSort, TaskFilter, TaskGraphRepo, TaskRepo, TaskSort, TaskStatsScope,
 };
 pub use workflows::{
     ExecutionFilter, ExecutionSort, WorkflowRepo, WorkflowSort, WorkflowVersionSort,

@@ -8,7 +8,7 @@ use crate::messaging::MessageRepo;
 use crate::observability::AuditRepo;
 use crate::templates::TemplateRepo;
 use crate::tenancy::{AuthRepo, OrganizationRepo, RoleRepo, UserRepo};
-use crate::work::{ProjectRepo, TaskGraphRepo, TaskRepo};
+use crate::work::{ProjectRepo, QueueRepo, TaskGraphRepo, TaskRepo};
 use crate::workflows::WorkflowRepo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -41,6 +41,7 @@ pub trait Store:
     + ProjectRepo
     + TaskRepo
     + TaskGraphRepo
+    + QueueRepo
     + AgentRepo
     + MessageRepo
     + WorkflowRepo

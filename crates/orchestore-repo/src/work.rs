@@ -1,4 +1,9 @@
-//! Projects, their tasks, and the tasks' graph: dependencies, history and statistics.
+//! Projects, their tasks, the queue that runs them, and the tasks' graph: dependencies, history
+//! and statistics.
+
+mod queue;
+
+pub use queue::{ExpiredLeases, QueueRepo, Retry};
 
 use orchestore_domain::{
     AgentId, NewProject, NewTask, Project, ProjectId, ProjectPatch, Tags, Task, TaskEvent, TaskId,
@@ -88,11 +93,6 @@ pub trait TaskRepo: Send + Sync {
     /// same transaction: `succeeded` queues those whose dependencies have now all succeeded;
     /// `failed` or `cancelled` cancels the blocked ones, and theirs, transitively.
     async fn update_task(&self, ctx: &Ctx, id: TaskId, patch: TaskPatch) -> RepoResult<Task>;
-    /// Starts a queued task on an agent (`agent`, else the task's assigned agent): it becomes
-    /// `running`, assigned to the agent, with one more attempt and `started_at` now. Refused
-    /// (`Conflict`) when the agent lacks a required capability, before `run_after`, or once
-    /// every attempt is used. Until the queue claims tasks itself, this is how a task runs.
-    async fn start_task(&self, ctx: &Ctx, id: TaskId, agent: Option<AgentId>) -> RepoResult<Task>;
     /// Deletes the task with its dependency edges, its history and the messages about it (the
     /// audit row lists and counts them). A
     /// task with subtasks is a `Conflict` saying how many; the blocked tasks that waited only

@@ -3,10 +3,11 @@
 //! commits — so the audit row lands with the change or not at all.
 
 use std::fmt::{self, Display};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use orchestore_repo::{Ctx, RepoResult};
-use sea_orm::{DatabaseTransaction, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Set, Statement};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -16,6 +17,7 @@ use crate::conn::Held;
 use crate::error::db_err;
 use crate::observability::entity::audit_logs;
 use crate::store::now;
+use crate::work::wakeups::CHANNEL;
 
 /// An entity whose changes are audited, under this name (`task`, `project`, …).
 pub(crate) trait Audited: EntityTrait {
@@ -53,6 +55,8 @@ pub(crate) struct Mutation<'a> {
     txn: DatabaseTransaction,
     ctx: &'a Ctx,
     at: DateTime<Utc>,
+    /// Whether the change made a task claimable: waiting claims are woken at commit.
+    queued: AtomicBool,
     _held: Held<'a>,
 }
 
@@ -67,6 +71,11 @@ impl Mutation<'_> {
 
     pub(crate) fn at(&self) -> DateTime<Utc> {
         self.at
+    }
+
+    /// Notes that the change queued a task, so that claims waiting for work wake at commit.
+    pub(crate) fn queued_work(&self) {
+        self.queued.store(true, Ordering::Relaxed);
     }
 
     /// Appends the audit row of `verb` on entity `E` row `id`, in this transaction.
@@ -110,11 +119,25 @@ impl SeaStore {
             txn,
             ctx,
             at: now(),
+            queued: AtomicBool::new(false),
             _held: held,
         };
         match change(&mutation).await {
             Ok(value) => {
+                let queued = mutation.queued.load(Ordering::Relaxed);
+                if queued && self.is_postgres() && self.wakeups.should_notify(ctx.org().as_uuid()) {
+                    // Delivered to listeners at commit, and only if it commits.
+                    let notify = Statement::from_sql_and_values(
+                        DbBackend::Postgres,
+                        "SELECT pg_notify($1, $2)",
+                        [CHANNEL.into(), ctx.org().to_string().into()],
+                    );
+                    mutation.txn.execute_raw(notify).await.map_err(db_err)?;
+                }
                 mutation.txn.commit().await.map_err(db_err)?;
+                if queued {
+                    self.wakeups.wake(ctx.org().as_uuid());
+                }
                 Ok(value)
             }
             Err(err) => {

@@ -13,18 +13,21 @@ use tokio::sync::OnceCell;
 use crate::DbConfig;
 use crate::conn::{Conn, Ending, Held};
 use crate::error::db_err;
+use crate::work::wakeups::Wakeups;
 
 /// The SeaORM store: every repository trait over one connection pool, or inside one
 /// transaction (see [`Store::begin`]). Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct SeaStore {
-    conn: Conn,
+    pub(crate) conn: Conn,
     /// The pool, also inside a transaction: health reads it.
-    pool: DatabaseConnection,
+    pub(crate) pool: DatabaseConnection,
     backend: Backend,
     /// The bcrypt cost of the decoy hash that unknown emails are checked against at login.
     password_cost: u32,
     decoy: Arc<OnceCell<PasswordHash>>,
+    /// Wakes claims waiting for work; shared by the store and its transactions.
+    pub(crate) wakeups: Arc<Wakeups>,
 }
 
 /// One migration and whether the database has applied it.
@@ -109,6 +112,7 @@ impl SeaStore {
             backend,
             password_cost: PasswordHash::DEFAULT_COST,
             decoy: Arc::new(OnceCell::new()),
+            wakeups: Arc::new(Wakeups::default()),
         })
     }
 

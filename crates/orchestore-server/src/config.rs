@@ -22,6 +22,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub bootstrap: BootstrapSettings,
     pub log: LogSettings,
+    pub queue: QueueSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,6 +85,23 @@ impl Default for BootstrapSettings {
             organization: "default".to_owned(),
             admin_email: None,
             admin_password: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueSettings {
+    /// How often the server returns expired leases to the queue (every organization's);
+    /// claims that find nothing do it too.
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub lease_sweep_interval: Duration,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self {
+            lease_sweep_interval: Duration::from_secs(5),
         }
     }
 }

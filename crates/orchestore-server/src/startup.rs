@@ -49,6 +49,50 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    sweeper: Sweeper,
+}
+
+/// The periodic sweep of expired leases; it stops when the application goes.
+struct Sweeper(tokio::task::JoinHandle<()>);
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The most organizations one sweep visits; the rest wait for the next.
+const SWEEP_ORGANIZATIONS: u32 = 100;
+
+/// Returns expired leases to the queue in every organization that has some, every `interval`.
+async fn sweep_expired_leases(store: Arc<dyn Store>, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let organizations = match store
+            .organizations_with_expired_leases(SWEEP_ORGANIZATIONS)
+            .await
+        {
+            Ok(organizations) => organizations,
+            Err(error) => {
+                tracing::warn!(%error, "lease sweep: listing organizations");
+                continue;
+            }
+        };
+        for org in organizations {
+            match store.expire_leases(&Ctx::system(org)).await {
+                Ok(expired) if !expired.is_empty() => tracing::info!(
+                    %org,
+                    requeued = expired.requeued.len(),
+                    failed = expired.failed.len(),
+                    "lease sweep: expired leases"
+                ),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%org, %error, "lease sweep"),
+            }
+        }
+    }
 }
 
 impl Application {
@@ -85,6 +129,10 @@ impl Application {
         )
         .await?;
         let secret = jwt_secret(store.as_ref(), settings.auth.jwt_secret.as_ref()).await?;
+        let sweeper = Sweeper(tokio::spawn(sweep_expired_leases(
+            store.clone(),
+            settings.queue.lease_sweep_interval,
+        )));
         let state = web::Data::new(AppState {
             store,
             password_cost: settings.auth.bcrypt_cost,
@@ -118,7 +166,11 @@ impl Application {
         .map_err(bind_error)?
         .run();
         tracing::info!(host, port, "listening");
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            sweeper,
+        })
     }
 
     /// The bound port (the one picked when the settings said 0).
@@ -128,7 +180,12 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Self {
+            server, sweeper, ..
+        } = self;
+        let stopped = server.await;
+        drop(sweeper);
+        stopped
     }
 }
 
@@ -140,6 +197,11 @@ fn check_settings(settings: &Settings) -> Result<(), StartupError> {
             "auth.bcrypt_cost must be between 4 and 31, got {}",
             auth.bcrypt_cost
         )));
+    }
+    if settings.queue.lease_sweep_interval.is_zero() {
+        return Err(StartupError::Config(
+            "queue.lease_sweep_interval must be more than 0".to_owned(),
+        ));
     }
     if auth.access_token_ttl.as_secs() == 0 || auth.refresh_token_ttl.as_secs() == 0 {
         return Err(StartupError::Config(

@@ -63,6 +63,7 @@ impl TaskStatus {
     /// | running   | failed    | the attempts are exhausted (the dead letter) |
     /// | running   | cancelled | cancelled |
     /// | failed    | queued    | a manual retry |
+    /// | failed    | cancelled | cancelled: it will not be retried |
     pub const TRANSITIONS: &'static [(TaskStatus, TaskStatus)] = &[
         (Self::Blocked, Self::Queued),
         (Self::Blocked, Self::Cancelled),
@@ -74,6 +75,7 @@ impl TaskStatus {
         (Self::Running, Self::Failed),
         (Self::Running, Self::Cancelled),
         (Self::Failed, Self::Queued),
+        (Self::Failed, Self::Cancelled),
     ];
 
     /// Whether [`TaskStatus::TRANSITIONS`] allows going from `self` to `to`. Never true for
@@ -163,6 +165,9 @@ pub struct Task {
     /// What the last run produced, and why it failed; written by whoever completes the run.
     pub result: Option<Payload>,
     pub error: Option<Payload>,
+    /// While running: when its lease ends unless its worker heartbeats. The lease's token
+    /// goes only to the worker that claimed it.
+    pub lease_expires_at: Option<DateTime<Utc>>,
     /// When the task last became running.
     pub started_at: Option<DateTime<Utc>>,
     /// When its last run ended (succeeded, failed or cancelled); cleared when it is queued
@@ -242,7 +247,9 @@ impl NewTask {
 /// Before writing it, the store calls [`TaskPatch::normalised`] with the task's current status:
 /// it drops a status equal to the current one (no change, so no audit row), refuses any change
 /// to a succeeded or cancelled task, refuses `blocked` (only open dependencies block a task) and
-/// `running` (only a claim sets it), and checks the rest against [`TaskStatus::TRANSITIONS`].
+/// `running` (only a claim sets it), refuses ending a run other than by cancelling it (the
+/// worker ends it with its lease token), and checks the rest against
+/// [`TaskStatus::TRANSITIONS`].
 #[derive(Debug, Clone, Default)]
 pub struct TaskPatch {
     pub title: Option<Title>,
@@ -309,6 +316,13 @@ impl TaskPatch {
                 format!("the task is {current}: a {current} task can no longer change"),
             ));
         }
+        if current == TaskStatus::Running && status.is_some_and(|to| to != TaskStatus::Cancelled) {
+            return Err(DomainError::invalid(
+                "status",
+                "a running task ends through its lease: its worker completes, fails or releases \
+                 it with the lease token; anyone may cancel it",
+            ));
+        }
         match status {
             Some(TaskStatus::Blocked) => Err(DomainError::invalid(
                 "status",
@@ -356,6 +370,7 @@ mod tests {
             (Running, Failed),
             (Running, Cancelled),
             (Failed, Queued),
+            (Failed, Cancelled),
         ];
         for from in TaskStatus::ALL {
             for to in TaskStatus::ALL {
@@ -514,7 +529,7 @@ mod tests {
     fn a_patch_follows_the_table() {
         for (from, target) in TaskStatus::TRANSITIONS.iter().copied() {
             let result = to(target).normalised(from);
-            if matches!(target, Blocked | Running) {
+            if matches!(target, Blocked | Running) || (from == Running && target != Cancelled) {
                 assert!(result.is_err(), "{from} -> {target}");
             } else {
                 assert_eq!(
@@ -525,7 +540,11 @@ mod tests {
             }
         }
         assert!(to(Succeeded).normalised(Blocked).is_err());
-        assert!(to(Queued).check_against(Running).is_ok());
+        for end in [Queued, Succeeded, Failed] {
+            let err = to(end).check_against(Running).unwrap_err();
+            assert!(err.to_string().contains("lease token"), "{err}");
+        }
+        assert!(to(Cancelled).check_against(Running).is_ok());
     }
 
     #[test]

@@ -1,10 +1,13 @@
-//! Projects, their tasks, and the tasks' graph (dependencies, history, statistics).
+//! Projects, their tasks, the queue that runs them, and the tasks' graph (dependencies,
+//! history, statistics).
 
 pub(crate) mod entity;
 mod projects;
+mod queue;
 mod task_graph;
 mod tasks;
 mod transitions;
+pub(crate) mod wakeups;
 
 crate::scoped::entities! {
     tenanted:

@@ -71,6 +71,7 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
             .map_err(domain)?,
         result: row.result.map(Payload::parse).transpose().map_err(domain)?,
         error: row.error.map(Payload::parse).transpose().map_err(domain)?,
+        lease_expires_at: row.lease_expires_at,
         started_at: row.started_at,
         finished_at: row.finished_at,
         created_at: row.created_at,
@@ -245,7 +246,7 @@ impl SeaStore {
     }
 
     /// Counts a run of the agent that ended in `status` after `millis`.
-    async fn count_run(
+    pub(crate) async fn count_run(
         &self,
         m: &Mutation<'_>,
         agent: AgentId,
@@ -308,6 +309,7 @@ impl TaskRepo for SeaStore {
             }
             let open = self.open_among(m, &new.depends_on).await?;
             let status = if open.is_empty() {
+                m.queued_work();
                 TaskStatus::Queued
             } else {
                 TaskStatus::Blocked
@@ -340,6 +342,9 @@ impl TaskRepo for SeaStore {
                 error: Set(None),
                 started_at: Set(None),
                 finished_at: Set(None),
+                claim_assigned: Set(false),
+                lease_token: Set(None),
+                lease_expires_at: Set(None),
             }
             .insert(m.txn())
             .await
@@ -489,6 +494,7 @@ impl TaskRepo for SeaStore {
                     ));
                 }
             }
+            let row_claim_assigned = row.claim_assigned;
             let mut update = row.into_active_model();
             if let Some(title) = patch.title {
                 update.title = Set(title.into_string());
@@ -498,10 +504,25 @@ impl TaskRepo for SeaStore {
             }
             if let Some(status) = patch.status {
                 update.status = Set(status.as_str().to_owned());
+                if before.status == TaskStatus::Running {
+                    // Its worker's token stops working: the run is over.
+                    update.lease_token = Set(None);
+                    update.lease_expires_at = Set(None);
+                }
+                if before.status == TaskStatus::Failed && status == TaskStatus::Queued {
+                    // A retry by hand starts a fresh series of attempts; the history keeps
+                    // the earlier ones.
+                    update.attempts = Set(0);
+                    if row_claim_assigned {
+                        update.assigned_agent_id = Set(None);
+                        update.claim_assigned = Set(false);
+                    }
+                }
                 if status.ends_a_run() {
                     update.finished_at = Set(Some(m.at()));
                 } else if status == TaskStatus::Queued {
                     update.finished_at = Set(None);
+                    m.queued_work();
                 }
             }
             if let Some(priority) = patch.priority {
@@ -521,6 +542,7 @@ impl TaskRepo for SeaStore {
             }
             if let Some(agent) = patch.assigned_agent_id {
                 update.assigned_agent_id = Set(agent.map(|a| a.as_uuid()));
+                update.claim_assigned = Set(false);
             }
             if let Some(estimate) = patch.estimated_minutes {
                 update.estimated_minutes = Set(estimate.map(|e| e.minutes() as i32));
@@ -566,86 +588,6 @@ impl TaskRepo for SeaStore {
                 Verb::Status(after.status.as_str())
             };
             m.audit::<tasks::Entity>(verb, id, changes).await?;
-            Ok(after)
-        })
-        .await
-    }
-
-    #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
-    async fn start_task(&self, ctx: &Ctx, id: TaskId, agent: Option<AgentId>) -> RepoResult<Task> {
-        self.mutate(ctx, async |m| {
-            let row = self
-                .find_scoped::<tasks::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
-                .await?;
-            let before = to_task(row.clone())?;
-            before.status.check_transition(TaskStatus::Running)?;
-            let Some(agent_id) = agent.or(before.assigned_agent_id) else {
-                return Err(DomainError::invalid(
-                    "agent_id",
-                    "a task runs on an agent: name one, or assign the task to one first",
-                )
-                .into());
-            };
-            let agent_row = self.agent_for(m, "agent_id", agent_id).await?;
-            let offered = string_array(&agent_row.capabilities)
-                .ok_or_else(|| corrupt("agent", "capabilities is not an array of strings"))?;
-            let offered = Capabilities::parse(&offered).map_err(|e| corrupt("agent", e))?;
-            let missing: Vec<String> = before
-                .required_capabilities
-                .iter()
-                .filter(|c| !offered.iter().any(|o| o == *c))
-                .map(|c| c.as_str().to_owned())
-                .collect();
-            if !missing.is_empty() {
-                return Err(RepoError::conflict(
-                    "task",
-                    format!(
-                        "agent {agent_id} lacks the capabilities the task requires: {}",
-                        missing.join(", ")
-                    ),
-                ));
-            }
-            if let Some(run_after) = before.run_after
-                && run_after > m.at()
-            {
-                return Err(RepoError::conflict(
-                    "task",
-                    format!("the task is not to run before {}", run_after.to_rfc3339()),
-                ));
-            }
-            if before.attempts >= before.max_attempts.get() {
-                return Err(RepoError::conflict(
-                    "task",
-                    format!(
-                        "the task has used its {} attempts: raise max_attempts to run it again",
-                        before.attempts
-                    ),
-                ));
-            }
-            let mut update = row.into_active_model();
-            update.status = Set(TaskStatus::Running.as_str().to_owned());
-            update.assigned_agent_id = Set(Some(agent_id.as_uuid()));
-            update.attempts = Set(i32::try_from(before.attempts + 1).unwrap_or(i32::MAX));
-            update.started_at = Set(Some(m.at()));
-            update.finished_at = Set(None);
-            update.updated_at = Set(m.at());
-            let after = to_task(update.update(m.txn()).await.map_err(db_err)?)?;
-            self.record_events(
-                m,
-                &[Moved {
-                    task: id.as_uuid(),
-                    from: Some(before.status),
-                    to: after.status,
-                    reason: format!("started on agent {agent_id}"),
-                }],
-            )
-            .await?;
-            m.audit::<tasks::Entity>(
-                Verb::Status(TaskStatus::Running.as_str()),
-                id,
-                diff(&before, &after),
-            )
-            .await?;
             Ok(after)
         })
         .await

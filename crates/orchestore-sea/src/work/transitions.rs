@@ -179,6 +179,9 @@ impl SeaStore {
         reasons: Vec<(Uuid, String)>,
     ) -> RepoResult<()> {
         let ids: Vec<Uuid> = reasons.iter().map(|(id, _)| *id).collect();
+        if to == TaskStatus::Queued && !ids.is_empty() {
+            m.queued_work();
+        }
         for chunk in ids.chunks(CHUNK) {
             let mut update = tasks::Entity::update_many()
                 .col_expr(tasks::Column::Status, Expr::value(to.as_str()))

@@ -9,6 +9,7 @@ mod me;
 mod messages;
 mod organizations;
 mod projects;
+mod queue;
 mod roles;
 mod tasks;
 mod templates;
@@ -31,6 +32,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(roles::configure)
                 .configure(projects::configure)
                 .configure(tasks::configure)
+                .configure(queue::configure)
                 .configure(agents::configure)
                 .configure(messages::configure)
                 .configure(workflows::configure)

@@ -29,7 +29,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(update))
             .route(web::delete().to(delete)),
     )
-    .service(super::resource("/tasks/{id}/start", "POST").route(web::post().to(start)))
     .service(
         super::resource("/tasks/{id}/dependencies", "GET, POST")
             .route(web::get().to(list_dependencies))
@@ -309,13 +308,6 @@ impl PageQuery {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct StartTaskBody {
-    /// The agent that runs the task; the task's assigned agent when absent.
-    agent_id: Option<AgentId>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct AddDependencyBody {
     depends_on: TaskId,
 }
@@ -392,22 +384,6 @@ pub(crate) async fn delete(
     let ctx = auth.require(Permission::TasksWrite)?;
     state.store.delete_task(ctx, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// `POST /api/v1/tasks/{id}/start` `{"agent_id"?}`: a queued task runs on the agent.
-#[tracing::instrument(skip_all, fields(task_id = %id))]
-pub(crate) async fn start(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    id: web::Path<TaskId>,
-    ApiJson(body): ApiJson<StartTaskBody>,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = auth.require(Permission::TasksWrite)?;
-    let task = state
-        .store
-        .start_task(ctx, id.into_inner(), body.agent_id)
-        .await?;
-    Ok(HttpResponse::Ok().json(task))
 }
 
 /// `GET /api/v1/tasks/{id}/dependencies?limit=&cursor=&sort=`: the tasks it waits for.

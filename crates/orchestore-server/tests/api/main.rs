@@ -8,6 +8,7 @@ mod helpers;
 mod messages;
 mod problems;
 mod projects;
+mod queue;
 mod roles;
 mod tasks;
 mod templates;
@@ -55,6 +56,12 @@ on_every_backend! {
         refresh_rotates_and_logout_revokes,
         missing_permission_is_forbidden,
         replicas_share_the_generated_jwt_key,
+    }
+    queue {
+        workers_claim_heartbeat_and_complete,
+        failures_retry_then_dead_letter_and_cancel,
+        claims_check_their_input,
+        a_waiting_claim_answers_when_work_arrives,
     }
     projects {
         project_crud,

@@ -505,7 +505,7 @@ pub async fn dependencies_block_release_and_refuse_cycles(app: &TestApp) {
     let started = app
         .post(
             &token,
-            &format!("/api/v1/tasks/{build_id}/start"),
+            &format!("/api/v1/tasks/{build_id}/claim"),
             json!({"agent_id": agent.body["id"]}),
         )
         .await;
@@ -513,10 +513,10 @@ pub async fn dependencies_block_release_and_refuse_cycles(app: &TestApp) {
     assert_eq!(started.body["status"], "running");
     assert_eq!(started.body["attempts"], 1);
     let done = app
-        .patch(
+        .post(
             &token,
-            &format!("/api/v1/tasks/{build_id}"),
-            json!({"status": "succeeded"}),
+            &format!("/api/v1/tasks/{build_id}/complete"),
+            json!({"lease_token": started.body["lease_token"]}),
         )
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);

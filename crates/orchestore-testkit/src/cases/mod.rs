@@ -64,10 +64,17 @@ macro_rules! contract_suite {
                 a_failure_cancels_the_blocked_dependents_transitively,
                 a_task_created_with_dependencies_starts_blocked,
                 every_status_change_is_in_the_task_history,
-                starting_a_task_needs_an_agent_that_can_run_it,
+                claiming_a_task_needs_an_agent_that_can_run_it,
                 task_stats_count_by_status_and_priority_and_time_runs,
                 a_task_with_subtasks_is_not_deleted,
                 deleting_an_agent_unassigns_its_tasks,
+                claims_take_the_highest_priority_oldest_tasks_the_agent_can_run,
+                only_the_current_lease_token_ends_a_run,
+                failures_back_off_then_land_in_the_dead_letter,
+                a_cancelled_run_is_told_at_its_next_heartbeat,
+                expired_leases_return_to_the_queue_or_fail,
+                a_waiting_claim_wakes_when_work_is_queued,
+                concurrent_claims_never_share_a_task,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,

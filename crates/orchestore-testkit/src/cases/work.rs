@@ -1,8 +1,10 @@
-//! Projects and tasks; the task graph in [`graph`].
+//! Projects and tasks; the task graph in [`graph`], the queue in [`queue`].
 
 mod graph;
+mod queue;
 
 pub use graph::*;
+pub use queue::*;
 
 use orchestore_domain::{
     Capabilities, Description, Metadata, Name, NewTask, Payload, Priority, ProjectId, ProjectPatch,

@@ -2,7 +2,8 @@ use sea_orm::entity::prelude::*;
 
 /// A task of one project. The composite foreign keys keep its project, its parent task and its
 /// assigned agent in its organization; the schema checks progress (0–100), attempts (≥ 0),
-/// max attempts (1–100), the estimate and the status.
+/// max attempts (1–100), the estimate and the status, and that a task holds a lease (token and
+/// expiry) exactly while it is running.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "tasks")]
 pub struct Model {
@@ -40,6 +41,11 @@ pub struct Model {
     pub error: Option<Json>,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
+    /// Whether the current assignment came from a claim, not from a person: undone when the
+    /// run goes back to the queue.
+    pub claim_assigned: bool,
+    pub lease_token: Option<Uuid>,
+    pub lease_expires_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,11 +2,11 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 use orchestore_domain::{
-    Agent, AgentKind, Capabilities, Effort, IdempotencyKey, MaxAttempts, Name, NewAgent, NewTask,
-    Priority, Progress, Tags, Task, TaskId, TaskPatch, TaskStatus,
+    Agent, AgentId, AgentKind, Capabilities, Effort, IdempotencyKey, LeaseDuration, MaxAttempts,
+    Name, NewAgent, NewTask, Priority, Progress, Tags, Task, TaskId, TaskPatch, TaskStatus,
 };
 use orchestore_repo::{
-    AuditSort, Ctx, DependencySort, DependentSort, Limit, PageRequest, RepoError, Store,
+    AuditSort, Ctx, DependencySort, DependentSort, Limit, PageRequest, RepoError, Retry, Store,
     TaskEventSort, TaskFilter, TaskStatsScope,
 };
 use serde_json::json;
@@ -17,7 +17,7 @@ use crate::cases::{
     task,
 };
 
-async fn worker<S: Store + ?Sized>(
+pub(crate) async fn worker<S: Store + ?Sized>(
     store: &S,
     ctx: &Ctx,
     name: &str,
@@ -43,12 +43,34 @@ async fn set_status<S: Store + ?Sized>(
     store.update_task(ctx, id, patch).await
 }
 
+/// Claims `id` for `agent` and ends the run as its worker would: `Succeeded`, or `Failed` for
+/// good.
+pub(crate) async fn run_to<S: Store + ?Sized>(
+    store: &S,
+    ctx: &Ctx,
+    id: TaskId,
+    agent: AgentId,
+    end: TaskStatus,
+) -> Task {
+    let claimed = store
+        .claim_task(ctx, id, agent, LeaseDuration::default())
+        .await
+        .expect("claim");
+    let token = claimed.lease_token;
+    match end {
+        TaskStatus::Succeeded => store.complete_task(ctx, id, token, None).await,
+        TaskStatus::Failed => store.fail_task(ctx, id, token, None, Retry::Never).await,
+        other => panic!("a run ends succeeded or failed, not {other}"),
+    }
+    .expect("end the run")
+}
+
 async fn status_of<S: Store + ?Sized>(store: &S, ctx: &Ctx, id: TaskId) -> TaskStatus {
     store.get_task(ctx, id).await.expect("get task").status
 }
 
 /// The reasons of a task's history, oldest first.
-async fn reasons<S: Store + ?Sized>(store: &S, ctx: &Ctx, id: TaskId) -> Vec<String> {
+pub(crate) async fn reasons<S: Store + ?Sized>(store: &S, ctx: &Ctx, id: TaskId) -> Vec<String> {
     store
         .list_task_events(
             ctx,
@@ -421,15 +443,16 @@ pub async fn dependencies_block_and_release_tasks<S: Store + ?Sized>(store: &S) 
     assert_eq!(audit_actions(store, &acme.ctx).await, before);
 
     // build runs and succeeds: test is released; ship still waits for test.
-    store
-        .start_task(&acme.ctx, build.id, Some(agent.id))
+    let claimed = store
+        .claim_task(&acme.ctx, build.id, agent.id, LeaseDuration::default())
         .await
-        .expect("start build");
+        .expect("claim build");
     assert_conflict(
         store.add_dependency(&acme.ctx, build.id, ship.id).await,
         None,
     );
-    set_status(store, &acme.ctx, build.id, TaskStatus::Succeeded)
+    store
+        .complete_task(&acme.ctx, build.id, claimed.lease_token, None)
         .await
         .expect("build succeeded");
     assert_eq!(
@@ -575,13 +598,7 @@ pub async fn a_failure_cancels_the_blocked_dependents_transitively<S: Store + ?S
         .await
         .expect("edge");
 
-    store
-        .start_task(ctx, root.id, Some(agent.id))
-        .await
-        .expect("start");
-    set_status(store, ctx, root.id, TaskStatus::Failed)
-        .await
-        .expect("fail");
+    run_to(store, ctx, root.id, agent.id, TaskStatus::Failed).await;
     for (id, reason) in [
         (child.id, format!("dependency {} failed", root.id)),
         (
@@ -600,16 +617,14 @@ pub async fn a_failure_cancels_the_blocked_dependents_transitively<S: Store + ?S
         TaskStatus::Queued
     );
 
-    let log = store
-        .list_audit(ctx, PageRequest::default().sorted(AuditSort::CreatedAtDesc))
-        .await
-        .expect("audit");
-    let failure = &log.items[0];
-    assert_eq!(failure.action, "task.status.failed");
-    assert_eq!(failure.changes["cancelled_tasks_count"], json!(3));
-    let mut cancelled = vec![child.id, grandchild.id, both.id];
-    cancelled.sort();
-    assert_eq!(failure.changes["cancelled_tasks"], json!(cancelled));
+    // The worker's failure is in the failed task's history, like every queue transition.
+    assert_eq!(
+        reasons(store, ctx, root.id)
+            .await
+            .last()
+            .map(String::as_str),
+        Some("attempt 1 failed and is not to be retried")
+    );
 
     // Cancelling a queued task cancels what waits for it too.
     let later = new("later").await.expect("later");
@@ -637,13 +652,7 @@ pub async fn a_task_created_with_dependencies_starts_blocked<S: Store + ?Sized>(
         .create_task(ctx, task(project.id, "done"))
         .await
         .expect("done");
-    store
-        .start_task(ctx, done.id, Some(agent.id))
-        .await
-        .expect("start");
-    set_status(store, ctx, done.id, TaskStatus::Succeeded)
-        .await
-        .expect("succeed");
+    run_to(store, ctx, done.id, agent.id, TaskStatus::Succeeded).await;
     let after = |depends_on: &[TaskId], title| NewTask {
         depends_on: depends_on.iter().copied().collect(),
         ..task(project.id, title)
@@ -699,13 +708,7 @@ pub async fn a_task_created_with_dependencies_starts_blocked<S: Store + ?Sized>(
     assert_eq!(audit_actions(store, ctx).await, before_cancelled);
 
     // Its dependency succeeding releases it.
-    store
-        .start_task(ctx, open.id, Some(agent.id))
-        .await
-        .expect("start");
-    set_status(store, ctx, open.id, TaskStatus::Succeeded)
-        .await
-        .expect("succeed");
+    run_to(store, ctx, open.id, agent.id, TaskStatus::Succeeded).await;
     assert_eq!(status_of(store, ctx, waiting.id).await, TaskStatus::Queued);
 }
 
@@ -731,14 +734,16 @@ pub async fn every_status_change_is_in_the_task_history<S: Store + ?Sized>(store
         )
         .await
         .expect("reprioritise");
-    let started = store
-        .start_task(ctx, created.id, Some(agent.id))
+    let claimed = store
+        .claim_task(ctx, created.id, agent.id, LeaseDuration::default())
         .await
-        .expect("start");
+        .expect("claim");
+    let started = &claimed.task;
     assert_eq!(started.attempts, 1);
     assert_eq!(started.assigned_agent_id, Some(agent.id));
     assert!(started.started_at.is_some() && started.finished_at.is_none());
-    let finished = set_status(store, ctx, created.id, TaskStatus::Succeeded)
+    let finished = store
+        .complete_task(ctx, created.id, claimed.lease_token, None)
         .await
         .expect("succeed");
     assert!(finished.finished_at >= finished.started_at);
@@ -760,7 +765,7 @@ pub async fn every_status_change_is_in_the_task_history<S: Store + ?Sized>(store
             (Some(TaskStatus::Running), TaskStatus::Succeeded),
         ]
     );
-    assert_eq!(events[1].reason, format!("started on agent {}", agent.id));
+    assert_eq!(events[1].reason, format!("claimed by agent {}", agent.id));
     assert!(
         events
             .iter()
@@ -801,7 +806,7 @@ pub async fn every_status_change_is_in_the_task_history<S: Store + ?Sized>(store
     );
 }
 
-pub async fn starting_a_task_needs_an_agent_that_can_run_it<S: Store + ?Sized>(store: &S) {
+pub async fn claiming_a_task_needs_an_agent_that_can_run_it<S: Store + ?Sized>(store: &S) {
     let acme = Fixture::create(store, "acme", PASSWORD).await;
     let other = Fixture::create(store, "other", PASSWORD).await;
     let project = acme.project(store, "Apollo").await;
@@ -815,20 +820,19 @@ pub async fn starting_a_task_needs_an_agent_that_can_run_it<S: Store + ?Sized>(s
         ..task(project.id, "needs rust")
     };
     let created = store.create_task(ctx, needs_rust).await.expect("create");
+    let lease = LeaseDuration::default();
 
-    let before = audit_actions(store, ctx).await;
-    assert_invalid(store.start_task(ctx, created.id, None).await, "agent_id");
     assert_reference(
-        store.start_task(ctx, created.id, Some(foreign.id)).await,
+        store.claim_task(ctx, created.id, foreign.id, lease).await,
         "agent_id",
     );
     assert_conflict(
-        store.start_task(ctx, created.id, Some(novice.id)).await,
+        store.claim_task(ctx, created.id, novice.id, lease).await,
         None,
     );
     assert_not_found(
         store
-            .start_task(&other.ctx, created.id, Some(foreign.id))
+            .claim_task(&other.ctx, created.id, foreign.id, lease)
             .await,
         "task",
     );
@@ -837,16 +841,20 @@ pub async fn starting_a_task_needs_an_agent_that_can_run_it<S: Store + ?Sized>(s
         ..task(project.id, "later")
     };
     let later = store.create_task(ctx, later).await.expect("later");
-    let before_later = audit_actions(store, ctx).await;
-    assert_eq!(before_later.len(), before.len() + 1);
-    assert_conflict(store.start_task(ctx, later.id, Some(novice.id)).await, None);
-    assert_eq!(
-        audit_actions(store, ctx).await,
-        before_later,
-        "nothing written"
+    assert_conflict(
+        store.claim_task(ctx, later.id, novice.id, lease).await,
+        None,
     );
+    for id in [created.id, later.id] {
+        let untouched = store.get_task(ctx, id).await.expect("get");
+        assert_eq!(
+            (untouched.status, untouched.attempts),
+            (TaskStatus::Queued, 0)
+        );
+    }
 
-    // The assigned agent runs it when none is named; a failure counts on the agent.
+    // Assigned to one agent, it is claimed by that agent only.
+    let helper = worker(store, ctx, "helper", &["rust"]).await;
     store
         .update_task(
             ctx,
@@ -858,52 +866,47 @@ pub async fn starting_a_task_needs_an_agent_that_can_run_it<S: Store + ?Sized>(s
         )
         .await
         .expect("assign");
+    assert_conflict(
+        store.claim_task(ctx, created.id, helper.id, lease).await,
+        None,
+    );
     let running = store
-        .start_task(ctx, created.id, None)
+        .claim_task(ctx, created.id, rustacean.id, lease)
         .await
-        .expect("start");
-    assert_eq!(running.status, TaskStatus::Running);
-    assert_invalid(store.start_task(ctx, created.id, None).await, "status");
-    set_status(store, ctx, created.id, TaskStatus::Failed)
-        .await
-        .expect("fail");
-    let retried = set_status(store, ctx, created.id, TaskStatus::Queued)
-        .await
-        .expect("retry");
-    assert!(retried.finished_at.is_none());
-    // Its one attempt is used.
-    assert_conflict(store.start_task(ctx, created.id, None).await, None);
-    store
-        .update_task(
+        .expect("claim");
+    assert_eq!(running.task.status, TaskStatus::Running);
+    assert_conflict(
+        store.claim_task(ctx, created.id, rustacean.id, lease).await,
+        None,
+    );
+    // Its one attempt fails: the dead letter; a retry by hand starts a fresh series.
+    let failed = store
+        .fail_task(
             ctx,
             created.id,
-            TaskPatch {
-                max_attempts: Some(MaxAttempts::parse(2).expect("max attempts")),
-                ..TaskPatch::default()
-            },
+            running.lease_token,
+            None,
+            Retry::IfAttemptsLeft,
         )
         .await
-        .expect("one more");
-    let second = store
-        .start_task(ctx, created.id, None)
-        .await
-        .expect("second attempt");
-    assert_eq!(second.attempts, 2);
-    set_status(store, ctx, created.id, TaskStatus::Succeeded)
-        .await
-        .expect("succeed");
+        .expect("fail");
+    assert_eq!(failed.status, TaskStatus::Failed);
+    let retried = store.retry_task(ctx, created.id).await.expect("retry");
+    assert_eq!((retried.status, retried.attempts), (TaskStatus::Queued, 0));
+    assert!(retried.finished_at.is_none());
+    run_to(store, ctx, created.id, rustacean.id, TaskStatus::Succeeded).await;
     let counted = store.get_agent(ctx, rustacean.id).await.expect("agent");
     assert_eq!((counted.tasks_completed, counted.tasks_failed), (1, 1));
 
-    // A blocked task cannot start.
+    // A blocked task cannot be claimed.
     let blocked = NewTask {
         depends_on: [later.id].into_iter().collect(),
         ..task(project.id, "blocked")
     };
     let blocked = store.create_task(ctx, blocked).await.expect("blocked");
-    assert_invalid(
-        store.start_task(ctx, blocked.id, Some(rustacean.id)).await,
-        "status",
+    assert_conflict(
+        store.claim_task(ctx, blocked.id, rustacean.id, lease).await,
+        None,
     );
 }
 
@@ -933,18 +936,8 @@ pub async fn task_stats_count_by_status_and_priority_and_time_runs<S: Store + ?S
     set_status(store, ctx, cancelled.id, TaskStatus::Cancelled)
         .await
         .expect("cancel");
-    for id in &ran[..2] {
-        store
-            .start_task(ctx, *id, Some(agent.id))
-            .await
-            .expect("start");
-    }
-    set_status(store, ctx, ran[0], TaskStatus::Succeeded)
-        .await
-        .expect("succeed");
-    set_status(store, ctx, ran[1], TaskStatus::Failed)
-        .await
-        .expect("fail");
+    run_to(store, ctx, ran[0], agent.id, TaskStatus::Succeeded).await;
+    run_to(store, ctx, ran[1], agent.id, TaskStatus::Failed).await;
     let their_project = other.project(store, "Theirs").await;
     store
         .create_task(&other.ctx, task(their_project.id, "theirs"))
@@ -1132,9 +1125,9 @@ pub async fn deleting_an_agent_unassigns_its_tasks<S: Store + ?Sized>(store: &S)
         .await
         .expect("running");
     store
-        .start_task(ctx, running.id, None)
+        .claim_task(ctx, running.id, agent.id, LeaseDuration::default())
         .await
-        .expect("start");
+        .expect("claim");
     let theirs = store
         .create_task(ctx, assigned(staying.id, "theirs"))
         .await

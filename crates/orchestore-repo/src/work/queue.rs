@@ -1,0 +1,127 @@
+//! The queue: agents claim tasks under a lease and end each run with the lease's token.
+
+use orchestore_domain::{
+    AgentId, ClaimRequest, ClaimedTask, LeaseDuration, LeaseToken, OrganizationId, Payload,
+    Progress, Task, TaskId,
+};
+
+use crate::{Ctx, RepoResult};
+
+/// How a failed run ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Retry {
+    /// Queued again after a backoff while attempts are left, else `failed`.
+    #[default]
+    IfAttemptsLeft,
+    /// `failed` at once, whatever attempts are left (an error retrying cannot fix).
+    Never,
+}
+
+/// What a sweep of expired leases did in one organization.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpiredLeases {
+    /// Queued again: their attempts were not used up.
+    pub requeued: Vec<TaskId>,
+    /// Failed for good: that was their last attempt.
+    pub failed: Vec<TaskId>,
+}
+
+impl ExpiredLeases {
+    pub fn is_empty(&self) -> bool {
+        self.requeued.is_empty() && self.failed.is_empty()
+    }
+}
+
+/// The queue of the context's organization: claims hand out `queued` tasks under a lease, and
+/// only the current lease's token ends a run. Every status change appends to the task's history
+/// (actor and reason) in the same transaction; a run's end updates its agent's counters.
+///
+/// A token that is not the task's current one — the lease expired and another worker claimed
+/// the task, the task was cancelled, or the run already ended — is [`RepoError::Stale`]
+/// (`409` over HTTP) and changes nothing.
+///
+/// [`RepoError::Stale`]: crate::RepoError::Stale
+#[async_trait::async_trait]
+pub trait QueueRepo: Send + Sync {
+    /// Claims up to `request.limit` tasks for `request.agent`: `queued`, `run_after` passed,
+    /// every required capability among the agent's, not assigned to another agent; highest
+    /// priority first, then oldest. Each becomes `running` on the agent with one more attempt,
+    /// a lease of `request.lease` and a fresh token. Concurrent claims never take the same task
+    /// (PostgreSQL: one statement, `FOR UPDATE SKIP LOCKED`; SQLite: one write transaction).
+    ///
+    /// With nothing to claim, it returns expired leases to the queue and looks again; then,
+    /// with a `request.wait`, it waits for work to be queued (woken at once by a commit in
+    /// this process and, on PostgreSQL, by `NOTIFY` from any process) and returns empty when
+    /// the wait ends. An agent this organization does not have is a `Reference` error on
+    /// `agent_id`.
+    async fn claim_tasks(&self, ctx: &Ctx, request: ClaimRequest) -> RepoResult<Vec<ClaimedTask>>;
+
+    /// Claims one given queued task for `agent`, as [`claim_tasks`](Self::claim_tasks) would:
+    /// refused (`Conflict`) when it is not queued, before its `run_after`, assigned to another
+    /// agent, or the agent lacks a required capability.
+    async fn claim_task(
+        &self,
+        ctx: &Ctx,
+        id: TaskId,
+        agent: AgentId,
+        lease: LeaseDuration,
+    ) -> RepoResult<ClaimedTask>;
+
+    /// Extends the lease of a running task to `lease` from now, optionally recording its
+    /// progress. A cancelled task answers `Stale` saying so: that is how its worker learns.
+    async fn heartbeat_task(
+        &self,
+        ctx: &Ctx,
+        id: TaskId,
+        token: LeaseToken,
+        lease: LeaseDuration,
+        progress: Option<Progress>,
+    ) -> RepoResult<Task>;
+
+    /// Ends the run in success with its `result`: the task is `succeeded`, and the blocked
+    /// tasks for which it was the last open dependency are queued, in the same transaction.
+    async fn complete_task(
+        &self,
+        ctx: &Ctx,
+        id: TaskId,
+        token: LeaseToken,
+        result: Option<Payload>,
+    ) -> RepoResult<Task>;
+
+    /// Ends the run in failure with its `error`. With attempts left (and `retry` allowing it)
+    /// the task is queued again after an exponential, jittered, capped backoff (`run_after`);
+    /// otherwise it is `failed` — the dead letter — and the tasks waiting for it are cancelled.
+    async fn fail_task(
+        &self,
+        ctx: &Ctx,
+        id: TaskId,
+        token: LeaseToken,
+        error: Option<Payload>,
+        retry: Retry,
+    ) -> RepoResult<Task>;
+
+    /// Gives the task back without using an attempt (a worker shutting down): it is queued
+    /// again at once.
+    async fn release_task(&self, ctx: &Ctx, id: TaskId, token: LeaseToken) -> RepoResult<Task>;
+
+    /// Cancels a task that has not ended — blocked, queued, running or failed — with `reason`
+    /// in its history; the tasks waiting for it are cancelled too. A running task's lease ends:
+    /// its worker learns it at its next heartbeat. A succeeded or cancelled task is `Invalid`.
+    async fn cancel_task(&self, ctx: &Ctx, id: TaskId, reason: Option<String>) -> RepoResult<Task>;
+
+    /// Queues a `failed` task again by hand, with a fresh series of attempts (the history
+    /// keeps the earlier ones). Any other status is `Invalid`.
+    async fn retry_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<Task>;
+
+    /// Returns the organization's running tasks whose lease has expired to the queue, or fails
+    /// those that used their last attempt (cancelling the tasks waiting for them). At most
+    /// `1000` tasks per call; the history names the expired lease.
+    async fn expire_leases(&self, ctx: &Ctx) -> RepoResult<ExpiredLeases>;
+
+    /// Instance-wide, for the server's periodic sweep: organizations that have running tasks
+    /// whose lease has expired, at most `limit` of them.
+    async fn organizations_with_expired_leases(
+        &self,
+        limit: u32,
+    ) -> RepoResult<Vec<OrganizationId>>;
+}

@@ -1,0 +1,262 @@
+//! The queue over HTTP: `POST /api/v1/queue/claim`, and the ends of a run under
+//! `/api/v1/tasks/{id}/…`, each carrying the lease token the claim handed out.
+
+use actix_web::{HttpResponse, web};
+use orchestore_domain::{
+    AgentId, ClaimLimit, ClaimRequest, ClaimWait, LeaseDuration, LeaseToken, Payload, Permission,
+    Progress, TaskId,
+};
+use orchestore_repo::Retry;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/queue/claim", "POST").route(web::post().to(claim)))
+        .service(super::resource("/tasks/{id}/claim", "POST").route(web::post().to(claim_one)))
+        .service(super::resource("/tasks/{id}/heartbeat", "POST").route(web::post().to(heartbeat)))
+        .service(super::resource("/tasks/{id}/complete", "POST").route(web::post().to(complete)))
+        .service(super::resource("/tasks/{id}/fail", "POST").route(web::post().to(fail)))
+        .service(super::resource("/tasks/{id}/release", "POST").route(web::post().to(release)))
+        .service(super::resource("/tasks/{id}/cancel", "POST").route(web::post().to(cancel)))
+        .service(super::resource("/tasks/{id}/retry", "POST").route(web::post().to(retry)));
+}
+
+fn lease(errors: &mut FieldErrors, seconds: Option<i64>) -> Option<LeaseDuration> {
+    errors.check(seconds.map_or(Ok(LeaseDuration::default()), LeaseDuration::parse_seconds))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClaimBody {
+    /// The agent the tasks run on; its capabilities decide which tasks it may take.
+    agent_id: AgentId,
+    /// At most this many tasks (1–1000, default 1).
+    limit: Option<i64>,
+    /// The lease of each task (1 s – 24 h, default 300 s).
+    lease_seconds: Option<i64>,
+    /// With nothing to claim, wait up to this long for work (0–60 s, default 0).
+    wait_seconds: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+struct Claimed<T> {
+    items: Vec<T>,
+}
+
+/// `POST /api/v1/queue/claim` → 200 `{items: [task + lease_token]}`, empty when there was
+/// nothing to claim before the wait ended.
+#[tracing::instrument(skip_all, fields(agent_id = %body.agent_id))]
+pub(crate) async fn claim(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<ClaimBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let mut errors = FieldErrors::default();
+    let limit = errors.check(body.limit.map_or(Ok(ClaimLimit::one()), ClaimLimit::parse));
+    let lease = lease(&mut errors, body.lease_seconds);
+    let wait = errors.check(
+        body.wait_seconds
+            .map_or(Ok(ClaimWait::default()), ClaimWait::parse_seconds),
+    );
+    let (Some(limit), Some(lease), Some(wait)) = (limit, lease, wait) else {
+        return Err(errors.into_error());
+    };
+    let request = ClaimRequest {
+        agent: body.agent_id,
+        limit,
+        lease,
+        wait,
+    };
+    let items = state.store.claim_tasks(ctx, request).await?;
+    Ok(HttpResponse::Ok().json(Claimed { items }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClaimOneBody {
+    agent_id: AgentId,
+    lease_seconds: Option<i64>,
+}
+
+/// `POST /api/v1/tasks/{id}/claim` `{agent_id, lease_seconds?}` → 200 with the task and its
+/// lease token; 409 saying why when the task cannot be claimed.
+#[tracing::instrument(skip_all, fields(task_id = %id))]
+pub(crate) async fn claim_one(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TaskId>,
+    ApiJson(body): ApiJson<ClaimOneBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let mut errors = FieldErrors::default();
+    let Some(lease) = lease(&mut errors, body.lease_seconds) else {
+        return Err(errors.into_error());
+    };
+    let claimed = state
+        .store
+        .claim_task(ctx, id.into_inner(), body.agent_id, lease)
+        .await?;
+    Ok(HttpResponse::Ok().json(claimed))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HeartbeatBody {
+    lease_token: LeaseToken,
+    /// The new lease from now (default 300 s).
+    lease_seconds: Option<i64>,
+    progress: Option<i64>,
+}
+
+/// `POST /api/v1/tasks/{id}/heartbeat` → 200 with the task and its new `lease_expires_at`;
+/// 409 when the lease is no longer the task's (expired and claimed again, cancelled, ended).
+#[tracing::instrument(skip_all, fields(task_id = %id))]
+pub(crate) async fn heartbeat(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TaskId>,
+    ApiJson(body): ApiJson<HeartbeatBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let mut errors = FieldErrors::default();
+    let lease = lease(&mut errors, body.lease_seconds);
+    let progress = errors.check(body.progress.map(Progress::parse).transpose());
+    let (Some(lease), Some(progress)) = (lease, progress) else {
+        return Err(errors.into_error());
+    };
+    let task = state
+        .store
+        .heartbeat_task(ctx, id.into_inner(), body.lease_token, lease, progress)
+        .await?;
+    Ok(HttpResponse::Ok().json(task))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CompleteBody {
+    lease_token: LeaseToken,
+    result: Option<serde_json::Value>,
+}
+
+/// `POST /api/v1/tasks/{id}/complete` `{lease_token, result?}` → 200 with the succeeded task.
+#[tracing::instrument(skip_all, fields(task_id = %id))]
+pub(crate) async fn complete(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TaskId>,
+    ApiJson(body): ApiJson<CompleteBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let mut errors = FieldErrors::default();
+    let Some(result) = errors.check(body.result.map(Payload::parse).transpose()) else {
+        return Err(errors.into_error());
+    };
+    let task = state
+        .store
+        .complete_task(ctx, id.into_inner(), body.lease_token, result)
+        .await?;
+    Ok(HttpResponse::Ok().json(task))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FailBody {
+    lease_token: LeaseToken,
+    error: Option<serde_json::Value>,
+    /// `false`: fail for good now, whatever attempts are left (default `true`).
+    retry: Option<bool>,
+}
+
+/// `POST /api/v1/tasks/{id}/fail` `{lease_token, error?, retry?}` → 200 with the task: queued
+/// again after a backoff while attempts are left, else `failed`.
+#[tracing::instrument(skip_all, fields(task_id = %id))]
+pub(crate) async fn fail(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TaskId>,
+    ApiJson(body): ApiJson<FailBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let mut errors = FieldErrors::default();
+    let Some(error) = errors.check(body.error.map(Payload::parse).transpose()) else {
+        return Err(errors.into_error());
+    };
+    let retry = if body.retry == Some(false) {
+        Retry::Never
+    } else {
+        Retry::IfAttemptsLeft
+    };
+    let task = state
+        .store
+        .fail_task(ctx, id.into_inner(), body.lease_token, error, retry)
+        .await?;
+    Ok(HttpResponse::Ok().json(task))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReleaseBody {
+    lease_token: LeaseToken,
+}
+
+/// `POST /api/v1/tasks/{id}/release` `{lease_token}` → 200 with the task queued again, the
+/// attempt not counted.
+#[tracing::instrument(skip_all, fields(task_id = %id))]
+pub(crate) async fn release(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TaskId>,
+    ApiJson(body): ApiJson<ReleaseBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let task = state
+        .store
+        .release_task(ctx, id.into_inner(), body.lease_token)
+        .await?;
+    Ok(HttpResponse::Ok().json(task))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CancelBody {
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/tasks/{id}/cancel` `{reason?}` → 200 with the cancelled task.
+#[tracing::instrument(skip_all, fields(task_id = %id))]
+pub(crate) async fn cancel(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TaskId>,
+    body: Option<ApiJson<CancelBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let reason = body.and_then(|ApiJson(body)| body.reason);
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+        return Err(ApiError::Invalid(vec![
+            orchestore_domain::DomainError::invalid("reason", "at most 1000 characters").into(),
+        ]));
+    }
+    let task = state
+        .store
+        .cancel_task(ctx, id.into_inner(), reason)
+        .await?;
+    Ok(HttpResponse::Ok().json(task))
+}
+
+/// `POST /api/v1/tasks/{id}/retry` → 200 with the failed task queued again.
+#[tracing::instrument(skip_all, fields(task_id = %id))]
+pub(crate) async fn retry(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<TaskId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let task = state.store.retry_task(ctx, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(task))
+}

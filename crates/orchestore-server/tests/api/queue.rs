@@ -1,0 +1,292 @@
+//! `/api/v1/queue/claim` and the ends of a run under `/api/v1/tasks/{id}/…`.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn agent(app: &TestApp, token: &str, name: &str, capabilities: &[&str]) -> String {
+    let created = app
+        .post(
+            token,
+            "/api/v1/agents",
+            json!({"name": name, "kind": "ai", "capabilities": capabilities}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    created.body["id"].as_str().expect("id").to_owned()
+}
+
+fn claimed_ids(reply: &Value) -> Vec<String> {
+    ids(&reply["items"])
+}
+
+pub async fn workers_claim_heartbeat_and_complete(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Queue").await;
+    let worker = agent(app, &token, "worker", &["rust"]).await;
+    let low = app.create_task(&token, &project, "low").await;
+    let high = app
+        .post(
+            &token,
+            "/api/v1/tasks",
+            json!({"project_id": project["id"], "title": "high", "priority": 9,
+                   "required_capabilities": ["rust"]}),
+        )
+        .await;
+    assert_eq!(high.status, StatusCode::CREATED, "{}", high.body);
+
+    let claimed = app
+        .post(
+            &token,
+            "/api/v1/queue/claim",
+            json!({"agent_id": worker, "limit": 5, "lease_seconds": 60}),
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    assert_eq!(
+        claimed_ids(&claimed.body),
+        vec![
+            high.body["id"].as_str().expect("id").to_owned(),
+            low["id"].as_str().expect("id").to_owned()
+        ]
+    );
+    let first = &claimed.body["items"][0];
+    assert_eq!(first["status"], "running");
+    assert_eq!(first["attempts"], 1);
+    assert!(uuid_like(first["lease_token"].as_str().expect("token")));
+    let id = first["id"].as_str().expect("id");
+    // The token goes only to the claimer.
+    let read = app.get(&token, &format!("/api/v1/tasks/{id}")).await;
+    assert!(read.body.get("lease_token").is_none(), "{}", read.body);
+    assert!(read.body["lease_expires_at"].is_string());
+
+    let beat = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{id}/heartbeat"),
+            json!({"lease_token": first["lease_token"], "progress": 50}),
+        )
+        .await;
+    assert_eq!(beat.status, StatusCode::OK, "{}", beat.body);
+    assert_eq!(beat.body["progress"], 50);
+
+    let wrong = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{id}/complete"),
+            json!({"lease_token": uuid::Uuid::new_v4()}),
+        )
+        .await;
+    wrong.assert_problem(StatusCode::CONFLICT);
+    let unchanged = app.get(&token, &format!("/api/v1/tasks/{id}")).await;
+    assert_eq!(unchanged.body["status"], "running");
+
+    let done = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{id}/complete"),
+            json!({"lease_token": first["lease_token"], "result": {"answer": 42}}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.body["status"], "succeeded");
+    assert_eq!(done.body["result"], json!({"answer": 42}));
+    let again = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{id}/complete"),
+            json!({"lease_token": first["lease_token"]}),
+        )
+        .await;
+    again.assert_problem(StatusCode::CONFLICT);
+    assert!(
+        again.body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("succeeded"),
+        "{}",
+        again.body
+    );
+
+    // A PATCH does not end a run: the worker does, with its token.
+    let other = &claimed.body["items"][1];
+    let other_id = other["id"].as_str().expect("id");
+    let patched = app
+        .patch(
+            &token,
+            &format!("/api/v1/tasks/{other_id}"),
+            json!({"status": "succeeded"}),
+        )
+        .await;
+    assert_eq!(
+        patched.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("status")
+    );
+    let released = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{other_id}/release"),
+            json!({"lease_token": other["lease_token"]}),
+        )
+        .await;
+    assert_eq!(released.status, StatusCode::OK, "{}", released.body);
+    assert_eq!(
+        (
+            released.body["status"].clone(),
+            released.body["attempts"].clone()
+        ),
+        (json!("queued"), json!(0))
+    );
+}
+
+pub async fn failures_retry_then_dead_letter_and_cancel(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Queue").await;
+    let worker = agent(app, &token, "worker", &[]).await;
+    let created = app
+        .post(
+            &token,
+            "/api/v1/tasks",
+            json!({"project_id": project["id"], "title": "flaky", "max_attempts": 1}),
+        )
+        .await;
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let claimed = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{id}/claim"),
+            json!({"agent_id": worker}),
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    let failed = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{id}/fail"),
+            json!({"lease_token": claimed.body["lease_token"], "error": {"message": "boom"}}),
+        )
+        .await;
+    assert_eq!(failed.status, StatusCode::OK, "{}", failed.body);
+    assert_eq!(failed.body["status"], "failed");
+    assert_eq!(
+        app.task_ids(&token, "status=failed").await,
+        vec![id.clone()]
+    );
+    let retried = app
+        .post(&token, &format!("/api/v1/tasks/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(retried.status, StatusCode::OK, "{}", retried.body);
+    assert_eq!(retried.body["status"], "queued");
+    let retry_again = app
+        .post(&token, &format!("/api/v1/tasks/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(
+        retry_again.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("status")
+    );
+
+    let claimed = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{id}/claim"),
+            json!({"agent_id": worker}),
+        )
+        .await;
+    let cancelled = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{id}/cancel"),
+            json!({"reason": "superseded"}),
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    let told = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{id}/heartbeat"),
+            json!({"lease_token": claimed.body["lease_token"]}),
+        )
+        .await;
+    told.assert_problem(StatusCode::CONFLICT);
+    assert!(
+        told.body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("cancelled")
+    );
+}
+
+pub async fn claims_check_their_input(app: &TestApp) {
+    let token = app.admin_token().await;
+    let worker = agent(app, &token, "worker", &[]).await;
+    let bad = app
+        .post(
+            &token,
+            "/api/v1/queue/claim",
+            json!({"agent_id": worker, "limit": 0, "lease_seconds": 0, "wait_seconds": 61}),
+        )
+        .await;
+    bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    let mut fields = error_fields(&bad.body);
+    fields.sort();
+    assert_eq!(fields, ["lease_seconds", "limit", "wait_seconds"]);
+    let unknown = app
+        .post(
+            &token,
+            "/api/v1/queue/claim",
+            json!({"agent_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(
+        unknown.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("agent_id")
+    );
+    let no_token = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{}/complete", uuid::Uuid::now_v7()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        no_token.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        no_token.body
+    );
+}
+
+pub async fn a_waiting_claim_answers_when_work_arrives(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Queue").await;
+    let worker = agent(app, &token, "worker", &[]).await;
+    let started = Instant::now();
+    let (claimed, created) = tokio::join!(
+        app.post(
+            &token,
+            "/api/v1/queue/claim",
+            json!({"agent_id": worker, "wait_seconds": 30}),
+        ),
+        async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            app.create_task(&token, &project, "arrives").await
+        }
+    );
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    assert_eq!(claimed_ids(&claimed.body), ids(&json!([created])));
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let empty = app
+        .post(
+            &token,
+            "/api/v1/queue/claim",
+            json!({"agent_id": worker, "wait_seconds": 1}),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert_eq!(empty.body["items"], json!([]));
+}
