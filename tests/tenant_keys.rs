@@ -1,12 +1,15 @@
 //! The schema is ready to distribute by organization: on a freshly migrated PostgreSQL
 //! database, every table with an `organization_id` (but the declared reference tables) has it
 //! in its primary key, in each of its unique keys and in each foreign key to another such
-//! table; and the declared table lists (`migration::distribution`) match the schema, so that
+//! table, and refers to a reference table that holds organizations' rows (`roles`) by its
+//! scope; and the declared table lists (`migration::distribution`) match the schema, so that
 //! a new table cannot be forgotten. PostgreSQL only: it reads `pg_catalog`.
 
 use std::collections::BTreeSet;
 
-use migration::distribution::{DISTRIBUTED_TABLES, DISTRIBUTION_COLUMN, REFERENCE_TABLES};
+use migration::distribution::{
+    DISTRIBUTED_TABLES, DISTRIBUTION_COLUMN, REFERENCE_TABLES, SCOPE_COLUMN,
+};
 use orchestore_testkit::TestDb;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 
@@ -61,11 +64,10 @@ fn key_columns(key: &str, relation: &str) -> String {
 /// Every breach of the tenant-key rule among the tables that have an `organization_id` and
 /// are not declared reference tables, each naming its table and constraint or index.
 async fn tenant_key_violations(db: &DatabaseConnection) -> Vec<String> {
-    let tenant: BTreeSet<String> = tables_with_organization(db)
+    let (shared, tenant): (BTreeSet<String>, BTreeSet<String>) = tables_with_organization(db)
         .await
         .into_iter()
-        .filter(|table| !REFERENCE_TABLES.contains(&table.as_str()))
-        .collect();
+        .partition(|table| REFERENCE_TABLES.contains(&table.as_str()));
     let has_organization = |columns: &str| columns.split(',').any(|c| c == DISTRIBUTION_COLUMN);
     let mut violations = Vec::new();
 
@@ -118,7 +120,20 @@ async fn tenant_key_violations(db: &DatabaseConnection) -> Vec<String> {
     for line in &foreign {
         let (table, name, parent, columns, parent_columns) =
             (&line[0], &line[1], &line[2], &line[3], &line[4]);
-        if !(tenant.contains(table) && tenant.contains(parent)) {
+        if !tenant.contains(table) {
+            continue;
+        }
+        // A reference table holding organizations' rows: only its scope says whose a row is.
+        if shared.contains(parent) {
+            if !parent_columns.split(',').any(|c| c == SCOPE_COLUMN) {
+                violations.push(format!(
+                    "{table}: foreign key {name} ({columns}) -> {parent} ({parent_columns}) does \
+                     not refer to {parent}.{SCOPE_COLUMN}"
+                ));
+            }
+            continue;
+        }
+        if !tenant.contains(parent) {
             continue;
         }
         // organization_id must meet organization_id: the same position on both sides.
@@ -205,6 +220,7 @@ async fn a_table_without_tenant_keys_is_named() {
              email text NOT NULL UNIQUE);
          CREATE TABLE canary_children (organization_id uuid NOT NULL, id uuid NOT NULL,
              parent_id uuid NOT NULL REFERENCES canary_parents (id),
+             role_id uuid REFERENCES roles (id),
              PRIMARY KEY (organization_id, id));
          CREATE UNIQUE INDEX idx_canary_children_parent ON canary_children (parent_id, id);",
     )
@@ -217,6 +233,8 @@ async fn a_table_without_tenant_keys_is_named() {
         vec![
             "canary_children: foreign key canary_children_parent_id_fkey (parent_id) -> \
              canary_parents (id) does not match organization_id with organization_id",
+            "canary_children: foreign key canary_children_role_id_fkey (role_id) -> roles (id) \
+             does not refer to roles.scope",
             "canary_children: unique index idx_canary_children_parent (parent_id,id) lacks \
              organization_id",
             "canary_parents: primary key canary_parents_pkey (id) lacks organization_id",

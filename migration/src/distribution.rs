@@ -6,7 +6,8 @@
 //! No migration reads this module: it describes the current schema, not a shipped one.
 
 /// The tables every node holds whole, in the order they are declared. `roles` is one because
-/// the system roles (with no organization) are shared by every organization.
+/// the system roles (with no organization) are shared by every organization; its custom roles
+/// carry their organization in [`SCOPE_COLUMN`].
 pub const REFERENCE_TABLES: &[&str] = &[
     "organizations",
     "permissions",
@@ -38,6 +39,12 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
 
 /// The distribution column of every distributed table.
 pub const DISTRIBUTION_COLUMN: &str = "organization_id";
+
+/// The column of a reference table that holds organizations' rows beside shared ones (`roles`):
+/// a row's organization, or the nil UUID for a shared row. A distributed table refers to such a
+/// table by `(scope, id)`, with a check that keeps its own side to its organization or the nil
+/// UUID, so that none of its rows can name another organization's row.
+pub const SCOPE_COLUMN: &str = "scope";
 
 /// The statements that distribute a freshly migrated database on Citus: reference tables
 /// first, then the distributed tables, parents before children.

@@ -3,7 +3,8 @@
 //! Migrations are append-only and self-contained (no entity imports), each reversible and
 //! portable across SQLite and PostgreSQL. Every tenant-owned table carries `organization_id`
 //! first in its primary key, in each of its unique keys and in each foreign key to another
-//! tenant-owned table, and its hot indexes lead with it (see [`distribution`]).
+//! tenant-owned table, and its hot indexes lead with it; it refers to a role by the role's
+//! scope, so that it cannot name another organization's custom role (see [`distribution`]).
 
 pub use sea_orm_migration::prelude::*;
 
@@ -21,6 +22,7 @@ mod m20261127_000008_task_graph;
 mod m20261127_000009_messages;
 mod m20261127_000010_workflows;
 mod m20261127_000011_templates;
+mod m20261127_000012_tenant_role_keys;
 mod m20261127_000013_task_queue;
 
 pub struct Migrator;
@@ -40,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_messages::Migration),
             Box::new(m20261127_000010_workflows::Migration),
             Box::new(m20261127_000011_templates::Migration),
+            Box::new(m20261127_000012_tenant_role_keys::Migration),
             Box::new(m20261127_000013_task_queue::Migration),
         ]
     }

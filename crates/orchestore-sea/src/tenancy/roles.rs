@@ -163,6 +163,7 @@ impl RoleRepo for SeaStore {
                 is_system: Set(false),
                 description: Set(new.description.as_str().to_owned()),
                 created_at: Set(m.at()),
+                scope: Set(ctx.org().as_uuid()),
             }
             .insert(m.txn())
             .await

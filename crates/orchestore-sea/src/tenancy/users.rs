@@ -110,10 +110,11 @@ pub(crate) async fn insert_user(m: &Mutation<'_>, new: NewUser) -> RepoResult<Us
     let mut codes: Vec<&str> = new.roles.iter().map(|code| code.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
-    let role_rows: Vec<(Uuid, String)> = visible(ctx)
+    let role_rows: Vec<(Uuid, String, Uuid)> = visible(ctx)
         .select_only()
         .column(roles::Column::Id)
         .column(roles::Column::Code)
+        .column(roles::Column::Scope)
         .filter(roles::Column::Code.is_in(codes.iter().copied()))
         .into_tuple()
         .all(m.txn())
@@ -121,7 +122,7 @@ pub(crate) async fn insert_user(m: &Mutation<'_>, new: NewUser) -> RepoResult<Us
         .map_err(db_err)?;
     if let Some(missing) = codes
         .iter()
-        .find(|code| !role_rows.iter().any(|(_, found)| found == *code))
+        .find(|code| !role_rows.iter().any(|(_, found, _)| found == *code))
     {
         return Err(RepoError::reference("roles", "role", missing));
     }
@@ -146,12 +147,13 @@ pub(crate) async fn insert_user(m: &Mutation<'_>, new: NewUser) -> RepoResult<Us
     let user = to_user(row)?;
 
     if !role_rows.is_empty() {
-        user_roles::Entity::insert_many(role_rows.iter().map(|(role_id, _)| {
+        user_roles::Entity::insert_many(role_rows.iter().map(|(role_id, _, role_scope)| {
             user_roles::ActiveModel {
                 organization_id: Set(org),
                 user_id: Set(user.id.as_uuid()),
                 role_id: Set(*role_id),
                 created_at: Set(m.at()),
+                role_scope: Set(*role_scope),
             }
         }))
         .exec_without_returning(m.txn())
@@ -437,6 +439,7 @@ impl UserRepo for SeaStore {
                     user_id: Set(user.as_uuid()),
                     role_id: Set(role.as_uuid()),
                     created_at: Set(m.at()),
+                    role_scope: Set(granted.scope),
                 }
                 .insert(m.txn())
                 .await

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// A role held by a user.
+/// A role held by a user. `role_scope` is the role's scope (`roles.scope`): the user's
+/// organization for a custom role, the nil UUID for a system role; a check allows no other.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "user_roles")]
 pub struct Model {
@@ -11,6 +12,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub role_id: Uuid,
     pub created_at: DateTimeUtc,
+    pub role_scope: Uuid,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -23,8 +25,8 @@ pub enum Relation {
     User,
     #[sea_orm(
         belongs_to = "super::roles::Entity",
-        from = "Column::RoleId",
-        to = "super::roles::Column::Id"
+        from = "(Column::RoleScope, Column::RoleId)",
+        to = "(super::roles::Column::Scope, super::roles::Column::Id)"
     )]
     Role,
 }
