@@ -21,6 +21,7 @@ mod m20261127_000008_task_graph;
 mod m20261127_000009_messages;
 mod m20261127_000010_workflows;
 mod m20261127_000011_templates;
+mod m20261127_000014_template_usage_versions;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_messages::Migration),
             Box::new(m20261127_000010_workflows::Migration),
             Box::new(m20261127_000011_templates::Migration),
+            Box::new(m20261127_000014_template_usage_versions::Migration),
         ]
     }
 }
