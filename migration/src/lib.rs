@@ -24,6 +24,7 @@ mod m20261127_000010_workflows;
 mod m20261127_000011_templates;
 mod m20261127_000012_tenant_role_keys;
 mod m20261127_000013_task_queue;
+mod m20261127_000014_template_usage_versions;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000011_templates::Migration),
             Box::new(m20261127_000012_tenant_role_keys::Migration),
             Box::new(m20261127_000013_task_queue::Migration),
+            Box::new(m20261127_000014_template_usage_versions::Migration),
         ]
     }
 }

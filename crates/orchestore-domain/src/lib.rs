@@ -52,4 +52,5 @@ pub use work::{
 pub use workflows::{
     ExecutionStatus, ExecutionUpdate, NewWorkflow, NewWorkflowExecution, StepName, Workflow,
     WorkflowDefinition, WorkflowExecution, WorkflowPatch, WorkflowStep, WorkflowVersion,
+    WorkflowVersionRef,
 };

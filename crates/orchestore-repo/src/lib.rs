@@ -25,7 +25,9 @@ pub use messaging::{MarkRead, MessageFilter, MessageRepo, MessageSort};
 pub use observability::{AuditEntry, AuditRepo, AuditSort};
 pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
-pub use templates::{TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSort};
+pub use templates::{
+    TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSort, WorkflowTarget,
+};
 pub use tenancy::{
     AuthRepo, OrganizationRepo, RoleRepo, RoleSort, SessionGrant, UserFilter, UserRepo, UserSort,
 };

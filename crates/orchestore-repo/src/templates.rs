@@ -1,7 +1,8 @@
 //! Templates: reusable task or workflow definitions with parameters, and their usage history.
 
 use orchestore_domain::{
-    NewTemplate, ProjectId, Task, Template, TemplateId, TemplateKind, TemplatePatch, TemplateUsage,
+    NewTemplate, NewWorkflow, ProjectId, Task, Template, TemplateId, TemplateKind, TemplatePatch,
+    TemplateUsage, WorkflowId, WorkflowVersion,
 };
 use serde_json::{Map, Value};
 
@@ -31,6 +32,17 @@ crate::list_sort! {
 #[derive(Debug, Clone, Default)]
 pub struct TemplateFilter {
     pub kind: Option<TemplateKind>,
+}
+
+/// Where a workflow template writes its version.
+#[derive(Debug, Clone)]
+pub enum WorkflowTarget {
+    /// The workflow's next version. A workflow this organization does not have is a
+    /// `Reference` error on `workflow_id`.
+    Existing(WorkflowId),
+    /// Version 1 of a workflow created by the same call, so that a refused instantiation
+    /// leaves no empty workflow behind. A taken name is a `Conflict` on `workflow.name`.
+    New(NewWorkflow),
 }
 
 /// Templates of the context's organization. Names are unique per organization, compared
@@ -64,6 +76,20 @@ pub trait TemplateRepo: Send + Sync {
         project: ProjectId,
         arguments: Map<String, Value>,
     ) -> RepoResult<(TemplateUsage, Vec<Task>)>;
+    /// Instantiates a `workflow` template with `arguments` as a new version of `target`: the
+    /// filled-in body is checked as any workflow definition (unique step names, edges to known
+    /// steps, no cycle), the version written (numbered as by
+    /// [`WorkflowRepo::create_version`](crate::WorkflowRepo::create_version)), the usage
+    /// recorded with the version it wrote and the usage count raised, in one transaction.
+    /// A task template, a bad argument, a definition that does not check, a missing workflow or
+    /// a taken name changes nothing.
+    async fn instantiate_workflow_template(
+        &self,
+        ctx: &Ctx,
+        id: TemplateId,
+        target: WorkflowTarget,
+        arguments: Map<String, Value>,
+    ) -> RepoResult<(TemplateUsage, WorkflowVersion)>;
     async fn list_template_usages(
         &self,
         ctx: &Ctx,

@@ -271,6 +271,31 @@ impl SeaStore {
         })
     }
 
+    /// Runs `work` on this store inside a new transaction ([`SeaStore::begin_store`]):
+    /// committed when it returns `Ok`, rolled back when it returns `Err`. For the calls of this
+    /// crate that span several repositories and also use this crate's own helpers, which
+    /// [`orchestore_repo::transaction`]'s `dyn StoreTransaction` does not reach.
+    pub(crate) async fn in_transaction<T>(
+        &self,
+        work: impl for<'t> AsyncFnOnce(&'t SeaStore) -> RepoResult<T>,
+    ) -> RepoResult<T> {
+        let tx = self.begin_store().await?;
+        let outcome = work(&tx).await;
+        let tx: Box<dyn StoreTransaction> = Box::new(tx);
+        match outcome {
+            Ok(value) => {
+                tx.commit().await?;
+                Ok(value)
+            }
+            Err(err) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back a refused transaction");
+                }
+                Err(err)
+            }
+        }
+    }
+
     /// The transaction this store runs in; only [`Store::begin`] makes such a store, and the
     /// box that owns it is its only holder once its calls have returned.
     fn ending(self) -> RepoResult<Ending> {

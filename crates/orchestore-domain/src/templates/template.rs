@@ -8,7 +8,7 @@ use super::body::{self, none_if_empty};
 use super::placeholder::{self, Fill};
 use crate::{
     Description, DomainError, Metadata, Name, OrganizationId, TaskSpec, TemplateBody, TemplateId,
-    TemplateKind, TemplateParameters, TemplateUsageId, WorkflowDefinition,
+    TemplateKind, TemplateParameters, TemplateUsageId, WorkflowDefinition, WorkflowVersionRef,
 };
 
 /// A stored template. Names are unique within an organization. `usage_count` counts the
@@ -138,6 +138,9 @@ impl TemplatePatch {
 
 /// One use of a template: the arguments given, who gave them and the ids of what was created
 /// (tasks, or a workflow version), kept as text since the kinds differ.
+///
+/// It is history: it stays when what it created is deleted, so it points at what it created
+/// without holding it (no foreign key).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TemplateUsage {
     pub id: TemplateUsageId,
@@ -146,7 +149,12 @@ pub struct TemplateUsage {
     pub arguments: Metadata,
     /// The actor, as the audit log spells it.
     pub created_by: String,
+    /// In the order created: the tasks; or the workflow when the usage created one, then the
+    /// version.
     pub created_entities: Vec<String>,
+    /// The version a workflow template wrote, named as the API reads it (a version's id alone
+    /// has no route); `None` for a task template.
+    pub workflow_version: Option<WorkflowVersionRef>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -12,4 +12,4 @@ mod workflow;
 pub(crate) use definition::{STEP_KEYS, json_within};
 pub use definition::{StepName, WorkflowDefinition, WorkflowStep};
 pub use execution::{ExecutionStatus, ExecutionUpdate, NewWorkflowExecution, WorkflowExecution};
-pub use workflow::{NewWorkflow, Workflow, WorkflowPatch, WorkflowVersion};
+pub use workflow::{NewWorkflow, Workflow, WorkflowPatch, WorkflowVersion, WorkflowVersionRef};

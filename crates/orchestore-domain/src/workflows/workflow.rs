@@ -56,6 +56,23 @@ pub struct WorkflowVersion {
     pub created_at: DateTime<Utc>,
 }
 
+impl WorkflowVersion {
+    pub fn reference(&self) -> WorkflowVersionRef {
+        WorkflowVersionRef {
+            workflow_id: self.workflow_id,
+            version: self.version,
+        }
+    }
+}
+
+/// A version named as the API's paths name it, `/workflows/{workflow_id}/versions/{version}`:
+/// what a record that outlives the version (a template usage) keeps to point at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WorkflowVersionRef {
+    pub workflow_id: WorkflowId,
+    pub version: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +110,9 @@ mod tests {
         let value = serde_json::to_value(&version).unwrap_or_default();
         assert_eq!(value["definition"], definition.to_value());
         assert_eq!(value["version"], 1);
+        assert_eq!(
+            serde_json::to_value(version.reference()).unwrap_or_default(),
+            serde_json::json!({"workflow_id": version.workflow_id, "version": 1})
+        );
     }
 }

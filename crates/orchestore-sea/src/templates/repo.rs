@@ -1,11 +1,11 @@
 use orchestore_domain::{
     DomainError, Instantiated, Metadata, Name, NewTemplate, OrganizationId, ProjectId, Task,
     Template, TemplateBody, TemplateId, TemplateKind, TemplateParameters, TemplatePatch,
-    TemplateUsage, TemplateUsageId,
+    TemplateUsage, TemplateUsageId, WorkflowId, WorkflowVersion, WorkflowVersionRef,
 };
 use orchestore_repo::{
-    Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, StoreTransaction, TaskRepo,
-    TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSort,
+    Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, TaskRepo, TemplateFilter, TemplateRepo,
+    TemplateSort, TemplateUsageSort, WorkflowRepo, WorkflowTarget,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -15,9 +15,10 @@ use serde_json::{Map, Value};
 
 use super::entity::{template_usages, templates};
 use crate::SeaStore;
-use crate::error::{corrupt, db_err, is_unique_violation};
+use crate::error::{corrupt, db_err, is_foreign_key_violation, is_unique_violation};
 use crate::mutation::{Verb, diff, snapshot};
 use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
+use crate::workflows::version_number;
 
 fn to_template(row: templates::Model) -> RepoResult<Template> {
     let bad = |e: DomainError| corrupt("template", e);
@@ -49,8 +50,47 @@ fn to_usage(row: template_usages::Model) -> RepoResult<TemplateUsage> {
         created_by: row.created_by,
         created_entities: string_array(&row.created_entities)
             .ok_or_else(|| bad("created_entities is not an array of strings".into()))?,
+        workflow_version: match (row.workflow_id, row.workflow_version) {
+            (None, None) => None,
+            (Some(workflow), Some(number)) => Some(WorkflowVersionRef {
+                workflow_id: WorkflowId::from_uuid(workflow),
+                version: version_number(number).map_err(bad)?,
+            }),
+            _ => {
+                return Err(bad(
+                    "workflow_id and workflow_version are not set together".into()
+                ));
+            }
+        },
         created_at: row.created_at,
     })
+}
+
+/// `template` filled in with `arguments`, once it is known to be of `kind`: the arguments of
+/// a template of the other kind are not worth checking.
+fn fill_in(
+    template: &Template,
+    kind: TemplateKind,
+    arguments: &Map<String, Value>,
+) -> RepoResult<Instantiated> {
+    if template.kind != kind {
+        return Err(wrong_kind(template));
+    }
+    Ok(template.instantiate(arguments)?)
+}
+
+fn wrong_kind(template: &Template) -> RepoError {
+    let yields = match template.kind {
+        TemplateKind::Task => "workflow version",
+        TemplateKind::Workflow => "tasks",
+    };
+    RepoError::Invalid(DomainError::invalid(
+        "template",
+        format!(
+            "{} is a {} template: it yields no {yields}",
+            template.name, template.kind
+        ),
+    ))
 }
 
 fn name_taken(name: &Name) -> RepoError {
@@ -221,43 +261,87 @@ impl TemplateRepo for SeaStore {
     ) -> RepoResult<(TemplateUsage, Vec<Task>)> {
         // The tasks, the usage row and the count in one transaction: each task is created
         // as any other (with its own audit row), then the usage is recorded.
-        let tx = self.begin_store().await?;
-        let outcome = async {
+        self.in_transaction(async move |tx| {
             let template = tx.get_template(ctx, id).await?;
-            let specs = match template.instantiate(&arguments)? {
-                Instantiated::Tasks(specs) => specs,
-                Instantiated::Workflow(_) => {
-                    return Err(RepoError::Invalid(DomainError::invalid(
-                        "template",
-                        format!(
-                            "{} is a workflow template: it yields no tasks",
-                            template.name
-                        ),
-                    )));
-                }
+            let Instantiated::Tasks(specs) = fill_in(&template, TemplateKind::Task, &arguments)?
+            else {
+                return Err(wrong_kind(&template));
             };
             let mut tasks = Vec::with_capacity(specs.len());
             for spec in specs {
                 tasks.push(tx.create_task(ctx, spec.into_new_task(project)).await?);
             }
             let created: Vec<String> = tasks.iter().map(|task| task.id.to_string()).collect();
-            let usage = tx.record_usage(ctx, &template, arguments, created).await?;
+            let usage = tx
+                .record_usage(ctx, &template, arguments, created, None)
+                .await?;
             Ok((usage, tasks))
-        }
-        .await;
-        let tx: Box<dyn StoreTransaction> = Box::new(tx);
-        match outcome {
-            Ok(value) => {
-                tx.commit().await?;
-                Ok(value)
-            }
-            Err(err) => {
-                if let Err(rollback) = tx.rollback().await {
-                    tracing::warn!(error = %rollback, "rolling back a refused instantiation");
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), template = %id))]
+    async fn instantiate_workflow_template(
+        &self,
+        ctx: &Ctx,
+        id: TemplateId,
+        target: WorkflowTarget,
+        arguments: Map<String, Value>,
+    ) -> RepoResult<(TemplateUsage, WorkflowVersion)> {
+        // The workflow (when the target is new), the version, the usage row and the count in
+        // one transaction, each written as any other (with its own audit row).
+        self.in_transaction(async move |tx| {
+            let template = tx.get_template(ctx, id).await?;
+            let Instantiated::Workflow(definition) =
+                fill_in(&template, TemplateKind::Workflow, &arguments)?
+            else {
+                return Err(wrong_kind(&template));
+            };
+            let mut created = Vec::with_capacity(2);
+            let workflow = match target {
+                WorkflowTarget::Existing(workflow) => workflow,
+                WorkflowTarget::New(new) => {
+                    // The name is a field of the target here, not of a workflow body.
+                    let workflow = tx.create_workflow(ctx, new).await.map_err(|e| match e {
+                        RepoError::Conflict {
+                            entity,
+                            field: Some("name"),
+                            reason,
+                        } => RepoError::Conflict {
+                            entity,
+                            field: Some("workflow.name"),
+                            reason,
+                        },
+                        other => other,
+                    })?;
+                    created.push(workflow.id.to_string());
+                    workflow.id
                 }
-                Err(err)
-            }
-        }
+            };
+            // The workflow is an input, so a missing one is a bad reference, not a missing
+            // resource: the template was found.
+            let version =
+                tx.create_version(ctx, workflow, definition)
+                    .await
+                    .map_err(|e| match e {
+                        RepoError::NotFound {
+                            entity: "workflow", ..
+                        } => RepoError::reference("workflow_id", "workflow", workflow),
+                        other => other,
+                    })?;
+            created.push(version.id.to_string());
+            let usage = tx
+                .record_usage(
+                    ctx,
+                    &template,
+                    arguments,
+                    created,
+                    Some(version.reference()),
+                )
+                .await?;
+            Ok((usage, version))
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), template = %id))]
@@ -292,15 +376,20 @@ impl TemplateRepo for SeaStore {
 
 impl SeaStore {
     /// Records one use of `template`: the usage row and the count, with an audit row naming
-    /// what was created.
+    /// what was created (`version`: the workflow version it wrote, for a workflow template).
     async fn record_usage(
         &self,
         ctx: &Ctx,
         template: &Template,
         arguments: Map<String, Value>,
         created: Vec<String>,
+        version: Option<WorkflowVersionRef>,
     ) -> RepoResult<TemplateUsage> {
         let arguments = Metadata::parse("arguments", Value::Object(arguments))?;
+        let number = version
+            .map(|version| i32::try_from(version.version))
+            .transpose()
+            .map_err(RepoError::internal)?;
         self.mutate(ctx, async |m| {
             let row = template_usages::ActiveModel {
                 organization_id: Set(ctx.org().as_uuid()),
@@ -309,11 +398,20 @@ impl SeaStore {
                 arguments: Set(arguments.to_value()),
                 created_by: Set(ctx.actor().to_string()),
                 created_entities: Set(serde_json::json!(created)),
+                workflow_id: Set(version.map(|version| version.workflow_id.as_uuid())),
+                workflow_version: Set(number),
                 created_at: Set(m.at()),
             }
             .insert(m.txn())
             .await
-            .map_err(db_err)?;
+            .map_err(|e| {
+                // The template was deleted since it was read (its row is not locked).
+                if is_foreign_key_violation(&e) {
+                    RepoError::not_found("template", template.id)
+                } else {
+                    db_err(e)
+                }
+            })?;
             let usage = to_usage(row)?;
             templates::Entity::update_many()
                 .col_expr(

@@ -450,7 +450,7 @@ impl SeaStore {
     }
 
     /// Whether calls run inside a store transaction, where a claim must not wait.
-    fn in_transaction(&self) -> bool {
+    fn inside_store_transaction(&self) -> bool {
         matches!(self.conn, Conn::Transaction(_))
     }
 }
@@ -459,7 +459,7 @@ impl SeaStore {
 impl QueueRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), agent = %request.agent))]
     async fn claim_tasks(&self, ctx: &Ctx, request: ClaimRequest) -> RepoResult<Vec<ClaimedTask>> {
-        let wait = if self.in_transaction() {
+        let wait = if self.inside_store_transaction() {
             Duration::ZERO
         } else {
             request.wait.get()

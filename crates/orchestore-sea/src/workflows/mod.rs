@@ -3,6 +3,8 @@
 pub(crate) mod entity;
 mod repo;
 
+pub(crate) use repo::version_number;
+
 crate::scoped::entities! {
     tenanted:
         entity::workflows::Entity => "workflow",

@@ -20,7 +20,7 @@ use crate::mutation::{Verb, diff, snapshot};
 use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped};
 
 /// A stored version number: 1 or more.
-fn version_number(value: i32) -> Result<u32, String> {
+pub(crate) fn version_number(value: i32) -> Result<u32, String> {
     u32::try_from(value)
         .ok()
         .filter(|number| *number >= 1)

@@ -4,14 +4,17 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
     Description, Name, NewTemplate, Permission, ProjectId, TemplateBody, TemplateId, TemplateKind,
-    TemplateParameters, TemplatePatch,
+    TemplateParameters, TemplatePatch, WorkflowId,
 };
-use orchestore_repo::{PageRequest, TemplateFilter, TemplateSort, TemplateUsageSort};
+use orchestore_repo::{
+    PageRequest, TemplateFilter, TemplateSort, TemplateUsageSort, WorkflowTarget,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::workflows::CreateWorkflowBody;
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
@@ -152,19 +155,80 @@ pub(crate) struct PageQuery {
     sort: Option<String>,
 }
 
+/// Exactly one target: `project_id` for a task template, `workflow_id` or `workflow` for a
+/// workflow template.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InstantiateBody {
     /// The project the template's tasks are created in.
-    project_id: ProjectId,
+    project_id: Option<ProjectId>,
+    /// The workflow that gets the next version.
+    workflow_id: Option<WorkflowId>,
+    /// A workflow to create with the version as its first, `{name, description?}`.
+    workflow: Option<CreateWorkflowBody>,
     #[serde(default)]
     arguments: Map<String, Value>,
+}
+
+/// Where an instantiation goes, as the body names it. It picks the repository call; the
+/// repository refuses a template of the other kind.
+enum Target {
+    Project(ProjectId),
+    Workflow(WorkflowId),
+    /// Not parsed yet: the permission is checked first.
+    NewWorkflow(CreateWorkflowBody),
+}
+
+impl InstantiateBody {
+    const TARGETS: [&str; 3] = ["project_id", "workflow_id", "workflow"];
+
+    fn into_target(self) -> Result<(Target, Map<String, Value>), ApiError> {
+        let target = match (self.project_id, self.workflow_id, self.workflow) {
+            (Some(project), None, None) => Target::Project(project),
+            (None, Some(workflow), None) => Target::Workflow(workflow),
+            (None, None, Some(new)) => Target::NewWorkflow(new),
+            (project, workflow_id, workflow) => {
+                let given = [project.is_some(), workflow_id.is_some(), workflow.is_some()];
+                let named: Vec<&str> = Self::TARGETS
+                    .into_iter()
+                    .zip(given)
+                    .filter(|(_, given)| *given)
+                    .map(|(field, _)| field)
+                    .collect();
+                let (fields, message) = if named.is_empty() {
+                    (
+                        Self::TARGETS.to_vec(),
+                        "one of project_id, workflow_id, workflow is required",
+                    )
+                } else {
+                    (named, "give only one of project_id, workflow_id, workflow")
+                };
+                return Err(ApiError::BadRequest {
+                    detail: format!(
+                        "{message}: project_id for a task template, workflow_id (its next \
+                         version) or workflow (a new workflow) for a workflow template"
+                    ),
+                    errors: fields
+                        .into_iter()
+                        .map(|field| FieldError::new(field, message))
+                        .collect(),
+                });
+            }
+        };
+        Ok((target, self.arguments))
+    }
 }
 
 #[derive(Serialize)]
 struct Instantiation {
     usage: orchestore_domain::TemplateUsage,
     tasks: Vec<orchestore_domain::Task>,
+}
+
+#[derive(Serialize)]
+struct WorkflowInstantiation {
+    usage: orchestore_domain::TemplateUsage,
+    version: orchestore_domain::WorkflowVersion,
 }
 
 /// `POST /api/v1/templates` → 201 with `Location`.
@@ -252,8 +316,11 @@ pub(crate) async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /api/v1/templates/{id}/instantiate` `{project_id, arguments}` → 201 with the usage and
-/// the tasks created, all in one transaction. Needs `tasks:write` as well.
+/// `POST /api/v1/templates/{id}/instantiate` → 201, all in one transaction:
+/// - a task template, `{project_id, arguments}`: the usage and the tasks created (`tasks:write`
+///   as well);
+/// - a workflow template, `{workflow_id | workflow: {name, description?}, arguments}`: the usage
+///   and the version written, with `Location` at the version (`workflows:write` as well).
 #[tracing::instrument(skip_all, fields(template_id = %id))]
 pub(crate) async fn instantiate(
     state: web::Data<AppState>,
@@ -261,16 +328,41 @@ pub(crate) async fn instantiate(
     id: web::Path<TemplateId>,
     ApiJson(body): ApiJson<InstantiateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Permission::TasksWrite)?;
+    let (target, arguments) = body.into_target()?;
+    auth.require(match target {
+        Target::Project(_) => Permission::TasksWrite,
+        Target::Workflow(_) | Target::NewWorkflow(_) => Permission::WorkflowsWrite,
+    })?;
     let ctx = auth.require(Permission::TemplatesWrite)?;
     let id = id.into_inner();
-    let (usage, tasks) = state
+    let target = match target {
+        Target::Project(project) => {
+            let (usage, tasks) = state
+                .store
+                .instantiate_task_template(ctx, id, project, arguments)
+                .await?;
+            return Ok(HttpResponse::Created()
+                .insert_header((LOCATION, format!("/api/v1/templates/{id}/usages")))
+                .json(Instantiation { usage, tasks }));
+        }
+        Target::Workflow(workflow) => WorkflowTarget::Existing(workflow),
+        Target::NewWorkflow(new) => {
+            WorkflowTarget::New(new.into_new_workflow_at("workflow.name", "workflow.description")?)
+        }
+    };
+    let (usage, version) = state
         .store
-        .instantiate_task_template(ctx, id, body.project_id, body.arguments)
+        .instantiate_workflow_template(ctx, id, target, arguments)
         .await?;
     Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/templates/{id}/usages")))
-        .json(Instantiation { usage, tasks }))
+        .insert_header((
+            LOCATION,
+            format!(
+                "/api/v1/workflows/{}/versions/{}",
+                version.workflow_id, version.version
+            ),
+        ))
+        .json(WorkflowInstantiation { usage, version }))
 }
 
 /// `GET /api/v1/templates/{id}/usages?limit=&cursor=&sort=`.

@@ -67,13 +67,23 @@ pub(crate) struct CreateWorkflowBody {
 
 impl CreateWorkflowBody {
     fn into_new_workflow(self) -> Result<NewWorkflow, ApiError> {
+        self.into_new_workflow_at("name", "description")
+    }
+
+    /// The new workflow, errors naming its fields as given: nested in another body, they are
+    /// e.g. `workflow.name`.
+    pub(crate) fn into_new_workflow_at(
+        self,
+        name_field: &'static str,
+        description_field: &'static str,
+    ) -> Result<NewWorkflow, ApiError> {
         let mut errors = FieldErrors::default();
-        let name = errors.check(Name::parse("name", &self.name));
+        let name = errors.check(Name::parse(name_field, &self.name));
         let description = errors.check(
             self.description
                 .as_deref()
                 .map_or(Ok(Description::empty()), |d| {
-                    Description::parse("description", d)
+                    Description::parse(description_field, d)
                 }),
         );
         let (Some(name), Some(description)) = (name, description) else {

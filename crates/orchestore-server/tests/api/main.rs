@@ -106,6 +106,8 @@ on_every_backend! {
     templates {
         template_lifecycle,
         template_input_is_checked,
+        workflow_template_lifecycle,
+        workflow_instantiation_input_is_checked,
     }
     problems {
         malformed_requests_are_problems,

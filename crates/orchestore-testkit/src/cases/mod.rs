@@ -101,6 +101,8 @@ macro_rules! contract_suite {
             templates {
                 template_crud_is_scoped_to_the_organization,
                 instantiating_a_task_template_creates_its_tasks,
+                instantiating_a_workflow_template_writes_a_version,
+                a_refused_workflow_instantiation_writes_nothing,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,

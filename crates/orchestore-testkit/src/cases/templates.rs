@@ -1,14 +1,16 @@
 //! Templates and their usage.
 
 use orchestore_domain::{
-    Description, Name, NewTemplate, TemplateBody, TemplateKind, TemplateParameters, TemplatePatch,
+    AuditLogId, Description, Name, NewTemplate, NewWorkflow, TemplateBody, TemplateKind,
+    TemplateParameters, TemplatePatch, Workflow, WorkflowDefinition, WorkflowId,
 };
 use orchestore_repo::{
     AuditSort, PageRequest, RepoError, Store, TaskFilter, TemplateFilter, TemplateUsageSort,
+    WorkflowTarget,
 };
 use serde_json::{Map, Value, json};
 
-use super::{PASSWORD, assert_conflict, assert_not_found, assert_reference};
+use super::{PASSWORD, assert_conflict, assert_invalid, assert_not_found, assert_reference};
 use crate::Fixture;
 
 fn review_template(name: &str) -> NewTemplate {
@@ -181,6 +183,7 @@ pub async fn instantiating_a_task_template_creates_its_tasks<S: Store + ?Sized>(
     );
     assert_eq!(usage.arguments.to_value(), json!({"repo": "orchestore"}));
     assert_eq!(usage.created_by, acme.ctx.actor().to_string());
+    assert_eq!(usage.workflow_version, None);
     let listed = store
         .list_tasks(&acme.ctx, TaskFilter::default(), PageRequest::default())
         .await
@@ -288,4 +291,303 @@ pub async fn instantiating_a_task_template_creates_its_tasks<S: Store + ?Sized>(
         .expect("audit");
     assert_eq!(log.items[0].action, "template.delete");
     assert_eq!(log.items[0].changes["deleted_usage_count"], json!(1));
+}
+
+/// A workflow template whose placeholders reach a step name, an edge, a number and text.
+fn release_template() -> NewTemplate {
+    let parameters = TemplateParameters::from_json(json!([
+        {"name": "first", "required": true},
+        {"name": "attempts", "default": 2},
+        {"name": "env"}
+    ]))
+    .expect("parameters");
+    let body = TemplateBody::parse(
+        TemplateKind::Workflow,
+        &parameters,
+        json!({"steps": [
+            {"name": "{{first}}", "max_attempts": "{{attempts}}", "payload": {"env": "{{env}}"}},
+            {"name": "deploy", "title": "Deploy after {{first}}", "depends_on": ["{{first}}"]}
+        ]}),
+    )
+    .expect("body");
+    NewTemplate {
+        name: Name::parse("name", "Release").expect("name"),
+        description: Description::empty(),
+        kind: TemplateKind::Workflow,
+        parameters,
+        body,
+    }
+}
+
+fn new_workflow(name: &str) -> NewWorkflow {
+    NewWorkflow {
+        name: Name::parse("name", name).expect("name"),
+        description: Description::empty(),
+    }
+}
+
+/// A workflow template writes the next version of a workflow, or version 1 of a new one, with
+/// the arguments filled in; the usage names the version and the count follows.
+pub async fn instantiating_a_workflow_template_writes_a_version<S: Store + ?Sized>(store: &S) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let template = store
+        .create_template(&acme.ctx, release_template())
+        .await
+        .expect("template");
+    let pipeline = store
+        .create_workflow(&acme.ctx, new_workflow("Pipeline"))
+        .await
+        .expect("workflow");
+    let first = WorkflowDefinition::parse(json!({"steps": [{"name": "draft"}]})).expect("steps");
+    store
+        .create_version(&acme.ctx, pipeline.id, first)
+        .await
+        .expect("version 1");
+
+    let (usage, version) = store
+        .instantiate_workflow_template(
+            &acme.ctx,
+            template.id,
+            WorkflowTarget::Existing(pipeline.id),
+            arguments(json!({"first": "build", "env": "prod"})),
+        )
+        .await
+        .expect("instantiate");
+    let expected = WorkflowDefinition::parse(json!({"steps": [
+        {"name": "build", "max_attempts": 2, "payload": {"env": "prod"}},
+        {"name": "deploy", "title": "Deploy after build", "depends_on": ["build"]}
+    ]}))
+    .expect("the filled-in definition");
+    assert_eq!((version.workflow_id, version.version), (pipeline.id, 2));
+    assert_eq!(version.definition, expected);
+    assert_eq!(
+        store
+            .get_version(&acme.ctx, pipeline.id, 2)
+            .await
+            .expect("read back"),
+        version
+    );
+    assert_eq!(
+        store
+            .get_workflow(&acme.ctx, pipeline.id)
+            .await
+            .expect("workflow")
+            .latest_version,
+        Some(2)
+    );
+    assert_eq!(usage.template_id, template.id);
+    assert_eq!(usage.workflow_version, Some(version.reference()));
+    assert_eq!(usage.created_entities, vec![version.id.to_string()]);
+    assert_eq!(
+        usage.arguments.to_value(),
+        json!({"first": "build", "env": "prod"})
+    );
+    assert_eq!(usage.created_by, acme.ctx.actor().to_string());
+
+    // A new workflow gets version 1, created with it.
+    let (second_usage, created) = store
+        .instantiate_workflow_template(
+            &acme.ctx,
+            template.id,
+            WorkflowTarget::New(new_workflow("Nightly")),
+            arguments(json!({"first": "fetch"})),
+        )
+        .await
+        .expect("instantiate into a new workflow");
+    assert_eq!(created.version, 1);
+    assert_eq!(
+        created.definition.steps()[1].depends_on[0].as_str(),
+        "fetch"
+    );
+    let nightly = store
+        .get_workflow(&acme.ctx, created.workflow_id)
+        .await
+        .expect("the new workflow");
+    assert_eq!(
+        (nightly.name.as_str(), nightly.latest_version),
+        ("Nightly", Some(1))
+    );
+    assert_eq!(
+        second_usage.created_entities,
+        vec![nightly.id.to_string(), created.id.to_string()]
+    );
+    assert_eq!(second_usage.workflow_version, Some(created.reference()));
+
+    assert_eq!(
+        store
+            .get_template(&acme.ctx, template.id)
+            .await
+            .expect("template")
+            .usage_count,
+        2
+    );
+    let history = store
+        .list_template_usages(&acme.ctx, template.id, PageRequest::default())
+        .await
+        .expect("usages");
+    assert_eq!(history.items, vec![usage, second_usage.clone()]);
+    // Each row is written as any other, with its audit row, the usage last.
+    let log = store
+        .list_audit(
+            &acme.ctx,
+            PageRequest::default().sorted(AuditSort::CreatedAtDesc),
+        )
+        .await
+        .expect("audit");
+    let actions: Vec<&str> = log.items[..3].iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "template_usage.create",
+            "workflow_version.create",
+            "workflow.create"
+        ]
+    );
+    assert_eq!(log.items[0].entity_id, second_usage.id.to_string());
+}
+
+/// What one organization has written so far: its workflows and the newest audit row.
+async fn written<S: Store + ?Sized>(store: &S, fixture: &Fixture) -> (Vec<Workflow>, AuditLogId) {
+    let workflows = store
+        .list_workflows(&fixture.ctx, PageRequest::default())
+        .await
+        .expect("workflows")
+        .items;
+    let log = store
+        .list_audit(
+            &fixture.ctx,
+            PageRequest::default().sorted(AuditSort::CreatedAtDesc),
+        )
+        .await
+        .expect("audit");
+    (workflows, log.items[0].id)
+}
+
+/// Every refusal is typed and names its field, and writes nothing: no workflow, no version,
+/// no usage, no count, no audit row.
+pub async fn a_refused_workflow_instantiation_writes_nothing<S: Store + ?Sized>(store: &S) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let other = Fixture::create(store, "other", PASSWORD).await;
+    let template = store
+        .create_template(&acme.ctx, release_template())
+        .await
+        .expect("template");
+    let tasks = store
+        .create_template(&acme.ctx, review_template("Code review"))
+        .await
+        .expect("task template");
+    let pipeline = store
+        .create_workflow(&acme.ctx, new_workflow("Pipeline"))
+        .await
+        .expect("workflow");
+    let theirs = store
+        .create_workflow(&other.ctx, new_workflow("Theirs"))
+        .await
+        .expect("their workflow");
+    let before = written(store, &acme).await;
+    let into = |workflow: WorkflowId| WorkflowTarget::Existing(workflow);
+    let good = || arguments(json!({"first": "build"}));
+
+    for (args, why) in [
+        (json!({}), "missing required parameter \"first\""),
+        (
+            json!({"first": "build", "colour": "red"}),
+            "unknown parameter \"colour\"",
+        ),
+        (
+            json!({"first": "deploy"}),
+            "step name \"deploy\" is used by",
+        ),
+        (json!({"first": "Build Step"}), "is not a step name"),
+        (json!({"first": "build", "attempts": 0}), "max_attempts"),
+    ] {
+        let refused = store
+            .instantiate_workflow_template(
+                &acme.ctx,
+                template.id,
+                into(pipeline.id),
+                arguments(args),
+            )
+            .await;
+        match &refused {
+            Err(RepoError::Invalid(error)) if error.field() == Some("arguments") => {
+                assert!(error.to_string().contains(why), "{why}: {error}");
+            }
+            other => panic!("expected invalid arguments ({why}), got {other:?}"),
+        }
+    }
+    // Even into a new workflow: the workflow is not left behind.
+    assert_invalid(
+        store
+            .instantiate_workflow_template(
+                &acme.ctx,
+                template.id,
+                WorkflowTarget::New(new_workflow("Left behind")),
+                arguments(json!({"first": "deploy"})),
+            )
+            .await,
+        "arguments",
+    );
+    assert_invalid(
+        store
+            .instantiate_workflow_template(&acme.ctx, tasks.id, into(pipeline.id), good())
+            .await,
+        "template",
+    );
+    for workflow in [theirs.id, WorkflowId::new()] {
+        assert_reference(
+            store
+                .instantiate_workflow_template(&acme.ctx, template.id, into(workflow), good())
+                .await,
+            "workflow_id",
+        );
+    }
+    assert_conflict(
+        store
+            .instantiate_workflow_template(
+                &acme.ctx,
+                template.id,
+                WorkflowTarget::New(new_workflow("PIPELINE")),
+                good(),
+            )
+            .await,
+        Some("workflow.name"),
+    );
+    assert_not_found(
+        store
+            .instantiate_workflow_template(&other.ctx, template.id, into(theirs.id), good())
+            .await,
+        "template",
+    );
+
+    assert_eq!(written(store, &acme).await, before);
+    assert_eq!(
+        store
+            .get_workflow(&acme.ctx, pipeline.id)
+            .await
+            .expect("workflow")
+            .latest_version,
+        None
+    );
+    let template = store
+        .get_template(&acme.ctx, template.id)
+        .await
+        .expect("template");
+    assert_eq!(template.usage_count, 0);
+    assert!(
+        store
+            .list_template_usages(&acme.ctx, template.id, PageRequest::default())
+            .await
+            .expect("usages")
+            .items
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .list_workflows(&other.ctx, PageRequest::default())
+            .await
+            .expect("their workflows")
+            .items,
+        vec![theirs]
+    );
 }

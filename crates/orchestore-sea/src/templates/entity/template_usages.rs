@@ -14,6 +14,10 @@ pub struct Model {
     pub created_by: String,
     #[sea_orm(column_type = "JsonBinary")]
     pub created_entities: Json,
+    /// The version a workflow template wrote, by workflow and number; both NULL otherwise
+    /// (a check keeps them together). No foreign key: the usage outlives the version.
+    pub workflow_id: Option<Uuid>,
+    pub workflow_version: Option<i32>,
     pub created_at: DateTimeUtc,
 }
 
