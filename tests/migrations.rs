@@ -43,6 +43,7 @@ const TABLES: &[&str] = &[
     "template_usages",
     "task_dependencies",
     "task_events",
+    "agent_api_keys",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

@@ -25,6 +25,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "sessions",
     "projects",
     "agents",
+    "agent_api_keys",
     "tasks",
     "task_dependencies",
     "task_events",

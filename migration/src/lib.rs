@@ -25,6 +25,7 @@ mod m20261127_000011_templates;
 mod m20261127_000012_tenant_role_keys;
 mod m20261127_000013_task_queue;
 mod m20261127_000014_template_usage_versions;
+mod m20261127_000015_agent_api_keys;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000012_tenant_role_keys::Migration),
             Box::new(m20261127_000013_task_queue::Migration),
             Box::new(m20261127_000014_template_usage_versions::Migration),
+            Box::new(m20261127_000015_agent_api_keys::Migration),
         ]
     }
 }

@@ -87,6 +87,10 @@ id_type!(
     /// An agent: an AI model, a person or a bot that takes tasks.
     AgentId
 );
+id_type!(
+    /// An agent's API key (the key itself is an [`ApiKeySecret`](crate::ApiKeySecret)).
+    ApiKeyId
+);
 id_type!(MessageId);
 id_type!(
     /// A conversation: messages that share it are read together.

@@ -17,15 +17,15 @@ mod work;
 mod workflows;
 
 pub use agents::{
-    Agent, AgentKind, AgentPatch, AgentStats, AgentStatus, ModelName, NewAgent, ProviderName,
-    agent_capabilities,
+    Agent, AgentApiKey, AgentKind, AgentPatch, AgentStats, AgentStatus, ApiKeySecret, IssuedApiKey,
+    ModelName, NewAgent, ProviderName, agent_capabilities,
 };
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
-    AgentId, AuditLogId, MessageId, OrganizationId, ProjectId, RoleId, SessionId, TaskEventId,
-    TaskId, TemplateId, TemplateUsageId, ThreadId, UserId, WorkflowExecutionId, WorkflowId,
-    WorkflowVersionId,
+    AgentId, ApiKeyId, AuditLogId, MessageId, OrganizationId, ProjectId, RoleId, SessionId,
+    TaskEventId, TaskId, TemplateId, TemplateUsageId, ThreadId, UserId, WorkflowExecutionId,
+    WorkflowId, WorkflowVersionId,
 };
 pub use json::canonical_json;
 pub use messaging::{

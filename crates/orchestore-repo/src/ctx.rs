@@ -1,12 +1,14 @@
 use std::fmt;
 
-use orchestore_domain::{OrganizationId, UserId};
+use orchestore_domain::{AgentId, OrganizationId, UserId};
 
 /// Who performs an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
     /// A logged-in user.
     User(UserId),
+    /// An agent, authenticated by one of its API keys.
+    Agent(AgentId),
     /// The system itself: bootstrap, migrations, maintenance jobs.
     System,
 }
@@ -15,6 +17,7 @@ impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::User(id) => write!(f, "user:{id}"),
+            Self::Agent(id) => write!(f, "agent:{id}"),
             Self::System => f.write_str("system"),
         }
     }

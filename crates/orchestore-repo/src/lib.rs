@@ -18,7 +18,7 @@ pub mod tenancy;
 pub mod work;
 pub mod workflows;
 
-pub use agents::{AgentFilter, AgentRepo, AgentSort};
+pub use agents::{AgentFilter, AgentKeyGrant, AgentKeyRepo, AgentRepo, AgentSort, ApiKeySort};
 pub use ctx::{Actor, Ctx};
 pub use error::{Cause, RepoError, RepoResult};
 pub use messaging::{MarkRead, MessageFilter, MessageRepo, MessageSort};

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::RepoResult;
-use crate::agents::AgentRepo;
+use crate::agents::{AgentKeyRepo, AgentRepo};
 use crate::messaging::MessageRepo;
 use crate::observability::AuditRepo;
 use crate::templates::TemplateRepo;
@@ -43,6 +43,7 @@ pub trait Store:
     + TaskGraphRepo
     + QueueRepo
     + AgentRepo
+    + AgentKeyRepo
     + MessageRepo
     + WorkflowRepo
     + TemplateRepo

@@ -1,10 +1,16 @@
-//! The [`Authenticated`] extractor: who calls, checked from the bearer token.
+//! The [`Authenticated`] extractor: who calls, checked from the bearer token — a user's access
+//! token (a JWT, checked without the database) or an agent's API key (`osk_…`, looked up by its
+//! hash).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
-use orchestore_domain::{Permission, UserId};
-use orchestore_repo::{Actor, Ctx};
+use orchestore_domain::{AgentId, ApiKeySecret, Permission, UserId};
+use orchestore_repo::{Actor, Ctx, RepoError};
 
 use crate::error::{ApiError, AuthFailure};
 use crate::request_id::RequestId;
@@ -15,8 +21,24 @@ use crate::state::AppState;
 #[derive(Debug)]
 pub(crate) struct Authenticated {
     ctx: Ctx,
-    user_id: UserId,
+    principal: Principal,
     permissions: Vec<Permission>,
+}
+
+/// Who authenticated: a user by their access token, or an agent by one of its API keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Principal {
+    User(UserId),
+    Agent(AgentId),
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::User(id) => write!(f, "user:{id}"),
+            Self::Agent(id) => write!(f, "agent:{id}"),
+        }
+    }
 }
 
 impl Authenticated {
@@ -34,38 +56,93 @@ impl Authenticated {
         &self.ctx
     }
 
-    pub(crate) fn user_id(&self) -> UserId {
-        self.user_id
+    pub(crate) fn principal(&self) -> Principal {
+        self.principal
+    }
+
+    /// The calling user; an agent's key is refused (403) on routes that act as a person.
+    pub(crate) fn user_id(&self) -> Result<UserId, ApiError> {
+        match self.principal {
+            Principal::User(id) => Ok(id),
+            Principal::Agent(_) => Err(ApiError::NotAllowed(
+                "this route acts as a user: an agent's API key cannot call it".to_owned(),
+            )),
+        }
+    }
+
+    /// The agent a queue call acts for: an agent's key acts for its own agent only (403 for
+    /// another); a user names one (422 on `agent_id` when absent).
+    pub(crate) fn acting_agent(&self, named: Option<AgentId>) -> Result<AgentId, ApiError> {
+        match (self.principal, named) {
+            (Principal::Agent(own), None) => Ok(own),
+            (Principal::Agent(own), Some(named)) if named == own => Ok(own),
+            (Principal::Agent(_), Some(_)) => Err(ApiError::NotAllowed(
+                "an agent's API key acts for its own agent only".to_owned(),
+            )),
+            (Principal::User(_), Some(named)) => Ok(named),
+            (Principal::User(_), None) => Err(ApiError::Invalid(vec![
+                orchestore_domain::DomainError::invalid(
+                    "agent_id",
+                    "name the agent the tasks run on",
+                )
+                .into(),
+            ])),
+        }
     }
 }
 
 impl FromRequest for Authenticated {
     type Error = actix_web::Error;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        std::future::ready(authenticate(req).map_err(Into::into))
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await.map_err(Into::into) })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
+async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("the application state is not registered"))?;
-    let claims = state.tokens.verify(bearer_token(req)?)?;
-    let mut ctx = Ctx::new(claims.org, Actor::User(claims.sub));
-    if let Some(request_id) = RequestId::of(req) {
-        ctx = ctx.with_request_id(request_id.as_str());
-    }
+    let token = bearer_token(req)?;
+    let (ctx, principal, permissions) = if ApiKeySecret::is_key(token) {
+        let key = ApiKeySecret::parse(token)
+            .ok_or(ApiError::Unauthenticated(AuthFailure::InvalidToken))?;
+        let grant = state
+            .store
+            .authenticate_agent_api_key(&key)
+            .await
+            .map_err(|e| match e {
+                RepoError::NotFound { .. } => ApiError::Unauthenticated(AuthFailure::InvalidToken),
+                other => other.into(),
+            })?;
+        (
+            Ctx::new(grant.organization_id, Actor::Agent(grant.agent_id)),
+            Principal::Agent(grant.agent_id),
+            grant.permissions,
+        )
+    } else {
+        let claims = state.tokens.verify(token)?;
+        (
+            Ctx::new(claims.org, Actor::User(claims.sub)),
+            Principal::User(claims.sub),
+            // A code this build does not know grants nothing.
+            claims
+                .perms
+                .iter()
+                .filter_map(|code| Permission::from_code(code))
+                .collect(),
+        )
+    };
+    let ctx = match RequestId::of(req) {
+        Some(request_id) => ctx.with_request_id(request_id.as_str()),
+        None => ctx,
+    };
     Ok(Authenticated {
         ctx,
-        user_id: claims.sub,
-        // A code this build does not know grants nothing.
-        permissions: claims
-            .perms
-            .iter()
-            .filter_map(|code| Permission::from_code(code))
-            .collect(),
+        principal,
+        permissions,
     })
 }
 

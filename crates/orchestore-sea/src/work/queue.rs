@@ -31,6 +31,7 @@ use super::entity::tasks;
 use super::tasks::to_task;
 use super::transitions::{CHUNK, Moved};
 use crate::SeaStore;
+use crate::agents::entity::agents;
 use crate::conn::Conn;
 use crate::error::{corrupt, db_err};
 use crate::mutation::{Mutation, Verb, diff};
@@ -40,10 +41,27 @@ use crate::work::wakeups::Wakeups;
 /// The most expired leases one sweep of an organization handles.
 const EXPIRE_BATCH: u64 = 1000;
 
+/// A claim counts as its agent's heartbeat; `last_heartbeat_at` is written at most this often
+/// (seconds), so that busy workers do not queue on their agent's row.
+const HEARTBEAT_GRANULARITY: i64 = 5;
+
+/// An inactive agent claims nothing: a `Conflict` saying so.
+fn refuse_inactive(agent: &agents::Model) -> RepoResult<()> {
+    if agent.status == orchestore_domain::AgentStatus::Inactive.as_str() {
+        return Err(RepoError::conflict(
+            "agent",
+            format!("agent {} is inactive: it claims no task", agent.id),
+        ));
+    }
+    Ok(())
+}
+
 /// The claim on PostgreSQL. `$1` organization, `$2` now, `$3` agent, `$4` limit, `$5` lease
 /// end, `$6` actor, `$7` reason, `$8` one task id or NULL for any, `$9` the history events' ids
-/// (a JSON array of `$4` time-ordered UUIDs, so that the history lists in order). An agent the
-/// organization does not have has no capabilities row: `<@ NULL` matches nothing.
+/// (a JSON array of `$4` time-ordered UUIDs, so that the history lists in order), `$10` the time
+/// before which the agent's last heartbeat is refreshed (a claim counts as one). An agent the
+/// organization does not have, or an inactive one, has no capabilities row: `<@ NULL` matches
+/// nothing.
 const CLAIM_POSTGRES: &str = "\
 WITH picked AS (
     SELECT t.organization_id, t.id FROM tasks t
@@ -52,7 +70,8 @@ WITH picked AS (
       AND (t.run_after IS NULL OR t.run_after <= $2)
       AND (t.assigned_agent_id IS NULL OR t.assigned_agent_id = $3)
       AND t.required_capabilities <@ (
-          SELECT a.capabilities FROM agents a WHERE a.organization_id = $1 AND a.id = $3)
+          SELECT a.capabilities FROM agents a
+          WHERE a.organization_id = $1 AND a.id = $3 AND a.status <> 'inactive')
     ORDER BY t.priority DESC, t.created_at, t.id
     LIMIT $4
     FOR NO KEY UPDATE SKIP LOCKED
@@ -69,6 +88,10 @@ WITH picked AS (
     SELECT c.organization_id, e.id::uuid, c.id, 'queued', 'running', $6, $7, $2
     FROM (SELECT organization_id, id, row_number() OVER () AS n FROM claimed) c
     JOIN jsonb_array_elements_text($9::jsonb) WITH ORDINALITY AS e(id, n) ON e.n = c.n
+), seen AS (
+    UPDATE agents SET last_heartbeat_at = $2
+    WHERE organization_id = $1 AND id = $3 AND status <> 'inactive'
+      AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $10)
 )
 SELECT * FROM claimed ORDER BY priority DESC, created_at, id";
 
@@ -172,6 +195,7 @@ impl SeaStore {
             format!("claimed by agent {agent}").into(),
             only.map(|id| id.as_uuid()).into(),
             event_ids(request.limit.get()).into(),
+            (at - chrono::Duration::seconds(HEARTBEAT_GRANULARITY)).into(),
         ];
         let statement = Statement::from_sql_and_values(DbBackend::Postgres, CLAIM_POSTGRES, values);
         let rows = self
@@ -187,14 +211,11 @@ impl SeaStore {
             .collect::<RepoResult<Vec<_>>>()?;
         if claimed.is_empty() {
             // No capabilities row matches nothing: say so if the agent is what is missing.
-            self.find_scoped::<crate::agents::entity::agents::Entity>(
-                &self.db().await,
-                ctx,
-                agent,
-                Lock::None,
-            )
-            .await
-            .map_err(|_| RepoError::reference("agent_id", "agent", agent))?;
+            let agent_row = self
+                .find_scoped::<agents::Entity>(&self.db().await, ctx, agent, Lock::None)
+                .await
+                .map_err(|_| RepoError::reference("agent_id", "agent", agent))?;
+            refuse_inactive(&agent_row)?;
         }
         Ok(claimed)
     }
@@ -208,6 +229,19 @@ impl SeaStore {
         let agent = request.agent;
         self.mutate(ctx, async |m| {
             let agent_row = self.agent_for(m, "agent_id", agent).await?;
+            refuse_inactive(&agent_row)?;
+            let stale_heartbeat = agent_row
+                .last_heartbeat_at
+                .is_none_or(|at| m.at() - at >= chrono::Duration::seconds(HEARTBEAT_GRANULARITY));
+            if stale_heartbeat {
+                agents::Entity::update_many()
+                    .col_expr(agents::Column::LastHeartbeatAt, Expr::value(m.at()))
+                    .filter(agents::Column::OrganizationId.eq(ctx.org().as_uuid()))
+                    .filter(agents::Column::Id.eq(agent.as_uuid()))
+                    .exec(m.txn())
+                    .await
+                    .map_err(db_err)?;
+            }
             let values: Vec<Value> = vec![
                 ctx.org().as_uuid().into(),
                 m.at().into(),
@@ -257,12 +291,15 @@ impl SeaStore {
             Err(e) => return e,
         };
         let agent_row = match self
-            .find_scoped::<crate::agents::entity::agents::Entity>(&db, ctx, agent, Lock::None)
+            .find_scoped::<agents::Entity>(&db, ctx, agent, Lock::None)
             .await
         {
             Ok(row) => row,
             Err(_) => return RepoError::reference("agent_id", "agent", agent),
         };
+        if let Err(inactive) = refuse_inactive(&agent_row) {
+            return inactive;
+        }
         let conflict = |reason: String| RepoError::conflict("task", reason);
         if row.status != TaskStatus::Queued.as_str() {
             return conflict(format!(

@@ -3,10 +3,10 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    AgentId, AgentKind, AgentPatch, AgentStatus, Capabilities, Metadata, ModelName, Name, NewAgent,
-    Permission, ProviderName, agent_capabilities,
+    AgentId, AgentKind, AgentPatch, AgentStatus, ApiKeyId, Capabilities, Metadata, ModelName, Name,
+    NewAgent, Permission, ProviderName, agent_capabilities,
 };
-use orchestore_repo::{AgentFilter, AgentSort, PageRequest};
+use orchestore_repo::{AgentFilter, AgentSort, ApiKeySort, PageRequest};
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
@@ -27,7 +27,16 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(delete)),
     )
     .service(super::resource("/agents/{id}/heartbeat", "POST").route(web::post().to(heartbeat)))
-    .service(super::resource("/agents/{id}/stats", "GET").route(web::get().to(stats)));
+    .service(super::resource("/agents/{id}/stats", "GET").route(web::get().to(stats)))
+    .service(
+        super::resource("/agents/{id}/api-keys", "GET, POST")
+            .route(web::get().to(list_api_keys))
+            .route(web::post().to(create_api_key)),
+    )
+    .service(
+        super::resource("/agents/{id}/api-keys/{key_id}", "DELETE")
+            .route(web::delete().to(revoke_api_key)),
+    );
 }
 
 #[derive(Debug, Deserialize)]
@@ -297,4 +306,71 @@ pub(crate) async fn stats(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AgentsRead)?;
     Ok(HttpResponse::Ok().json(state.store.agent_stats(ctx, id.into_inner()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateApiKeyBody {
+    /// What the key is for, e.g. the host its worker runs on.
+    name: String,
+}
+
+/// `POST /api/v1/agents/{id}/api-keys` `{name}` → 201 with the key and its `secret` (`osk_…`),
+/// shown this once; a worker sends it as `Authorization: Bearer osk_…` and acts as the agent.
+#[tracing::instrument(skip_all, fields(agent_id = %id))]
+pub(crate) async fn create_api_key(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<AgentId>,
+    ApiJson(body): ApiJson<CreateApiKeyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::AgentsWrite)?;
+    let name = Name::parse("name", &body.name).map_err(|e| ApiError::Invalid(vec![e.into()]))?;
+    let agent = id.into_inner();
+    let issued = state.store.create_agent_api_key(ctx, agent, name).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            LOCATION,
+            format!("/api/v1/agents/{agent}/api-keys/{}", issued.key.id),
+        ))
+        .json(issued))
+}
+
+/// `GET /api/v1/agents/{id}/api-keys?limit=&cursor=&sort=`: the agent's keys, without secrets.
+#[tracing::instrument(skip_all, fields(agent_id = %id))]
+pub(crate) async fn list_api_keys(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<AgentId>,
+    ApiQuery(query): ApiQuery<super::PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::AgentsRead)?;
+    let page: PageRequest<ApiKeySort> = query.into_page_request()?;
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .list_agent_api_keys(ctx, id.into_inner(), page)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ApiKeyPath {
+    id: AgentId,
+    key_id: ApiKeyId,
+}
+
+/// `DELETE /api/v1/agents/{id}/api-keys/{key_id}` → 204: the key stops working at once.
+#[tracing::instrument(skip_all, fields(agent_id = %path.id, key_id = %path.key_id))]
+pub(crate) async fn revoke_api_key(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<ApiKeyPath>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::AgentsWrite)?;
+    state
+        .store
+        .revoke_agent_api_key(ctx, path.id, path.key_id)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -117,7 +117,7 @@ pub(crate) async fn refresh(
 
 /// `POST /api/v1/auth/logout`: revokes the refresh token. Revoking one that is already gone is
 /// not an error.
-#[tracing::instrument(skip_all, fields(user_id = %auth.user_id()))]
+#[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn logout(
     state: web::Data<AppState>,
     auth: Authenticated,

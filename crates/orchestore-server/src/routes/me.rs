@@ -20,15 +20,15 @@ struct MeResponse {
 }
 
 /// `GET /api/v1/me`.
-#[tracing::instrument(skip_all, fields(user_id = %auth.user_id()))]
+#[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn me(
     state: web::Data<AppState>,
     auth: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state.store.get_user(auth.ctx(), auth.user_id()).await?;
+    let user = state.store.get_user(auth.ctx(), auth.user_id()?).await?;
     let permissions = state
         .store
-        .user_permissions(auth.ctx(), auth.user_id())
+        .user_permissions(auth.ctx(), auth.user_id()?)
         .await?;
     Ok(HttpResponse::Ok().json(MeResponse {
         user,

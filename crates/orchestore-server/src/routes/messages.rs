@@ -4,14 +4,14 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
     DomainError, MessageContent, MessageId, MessageIds, Metadata, NewMessage, Participant,
-    ParticipantKind, Permission, TaskId, ThreadId, UserId,
+    ParticipantKind, Permission, TaskId, ThreadId,
 };
 use orchestore_repo::{MarkRead, MessageFilter, MessageSort, PageRequest};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, Principal};
 use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
@@ -87,12 +87,13 @@ pub(crate) struct SendMessageBody {
 }
 
 impl SendMessageBody {
-    fn into_new_message(self, caller: UserId) -> Result<NewMessage, ApiError> {
+    fn into_new_message(self, caller: Principal) -> Result<NewMessage, ApiError> {
         let mut errors = FieldErrors::default();
-        let sender = errors.check(
-            self.sender
-                .map_or(Ok(Participant::User(caller)), |s| s.parse("sender.kind")),
-        );
+        let own = match caller {
+            Principal::User(user) => Participant::User(user),
+            Principal::Agent(agent) => Participant::Agent(agent),
+        };
+        let sender = errors.check(self.sender.map_or(Ok(own), |s| s.parse("sender.kind")));
         let recipient = errors.check(self.recipient.parse("recipient.kind"));
         let content = errors.check(MessageContent::parse(&self.content));
         let metadata = errors.check(
@@ -105,14 +106,20 @@ impl SendMessageBody {
             return Err(errors.into_error());
         };
         // A user token speaks for its user and for the organization's agents, never for
-        // another user.
-        if let Participant::User(user) = sender
-            && user != caller
-        {
-            return Err(ApiError::NotAllowed(
-                "a user may send messages only as itself or as an agent of its organization"
-                    .to_owned(),
-            ));
+        // another user; an agent's key speaks for its agent only.
+        match (caller, sender) {
+            (Principal::User(user), Participant::User(as_user)) if as_user != user => {
+                return Err(ApiError::NotAllowed(
+                    "a user may send messages only as itself or as an agent of its organization"
+                        .to_owned(),
+                ));
+            }
+            (Principal::Agent(agent), sender) if sender != Participant::Agent(agent) => {
+                return Err(ApiError::NotAllowed(
+                    "an agent's API key sends messages as its agent only".to_owned(),
+                ));
+            }
+            _ => {}
         }
         Ok(NewMessage::new(sender, recipient, content)?
             .with_task(self.task_id)
@@ -231,7 +238,7 @@ pub(crate) async fn send(
     ApiJson(body): ApiJson<SendMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::MessagesWrite)?;
-    let new = body.into_new_message(auth.user_id())?;
+    let new = body.into_new_message(auth.principal())?;
     let message = state.store.send_message(ctx, new).await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/messages/{}", message.id)))
@@ -305,7 +312,10 @@ pub(crate) async fn unread_count(
         query.recipient_kind,
         query.recipient_id,
     )?
-    .unwrap_or(Participant::User(auth.user_id()));
+    .unwrap_or(match auth.principal() {
+        Principal::User(user) => Participant::User(user),
+        Principal::Agent(agent) => Participant::Agent(agent),
+    });
     let unread = state.store.unread_count(ctx, recipient).await?;
     Ok(HttpResponse::Ok().json(json!({ "recipient": recipient, "unread": unread })))
 }

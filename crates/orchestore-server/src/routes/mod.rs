@@ -55,6 +55,28 @@ pub(crate) async fn not_found(req: actix_web::HttpRequest) -> Result<HttpRespons
     )))
 }
 
+/// `limit`, `cursor` and `sort` of a list that has no filter.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery {
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+impl PageQuery {
+    pub(crate) fn into_page_request<S: ListSort>(self) -> Result<PageRequest<S>, ApiError> {
+        let mut errors = FieldErrors::default();
+        page_request(
+            &mut errors,
+            self.limit,
+            self.cursor.as_deref(),
+            self.sort.as_deref(),
+        )
+        .ok_or_else(|| errors.into_error())
+    }
+}
+
 /// The pagination parameters every list takes, checked into a [`PageRequest`] of the list's
 /// own sort; each bad one is recorded in `errors`.
 fn page_request<S: ListSort>(

@@ -12,7 +12,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `GET /api/v1/organization`: the caller's organization.
-#[tracing::instrument(skip_all, fields(user_id = %auth.user_id()))]
+#[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn organization(
     state: web::Data<AppState>,
     auth: Authenticated,

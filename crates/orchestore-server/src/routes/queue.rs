@@ -32,8 +32,9 @@ fn lease(errors: &mut FieldErrors, seconds: Option<i64>) -> Option<LeaseDuration
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ClaimBody {
-    /// The agent the tasks run on; its capabilities decide which tasks it may take.
-    agent_id: AgentId,
+    /// The agent the tasks run on; its capabilities decide which tasks it may take. An agent's
+    /// API key implies its own agent.
+    agent_id: Option<AgentId>,
     /// At most this many tasks (1–1000, default 1).
     limit: Option<i64>,
     /// The lease of each task (1 s – 24 h, default 300 s).
@@ -48,14 +49,15 @@ struct Claimed<T> {
 }
 
 /// `POST /api/v1/queue/claim` → 200 `{items: [task + lease_token]}`, empty when there was
-/// nothing to claim before the wait ended.
-#[tracing::instrument(skip_all, fields(agent_id = %body.agent_id))]
+/// nothing to claim before the wait ended. With an agent's API key, `agent_id` may be left out.
+#[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn claim(
     state: web::Data<AppState>,
     auth: Authenticated,
     ApiJson(body): ApiJson<ClaimBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
+    let agent = auth.acting_agent(body.agent_id)?;
     let mut errors = FieldErrors::default();
     let limit = errors.check(body.limit.map_or(Ok(ClaimLimit::one()), ClaimLimit::parse));
     let lease = lease(&mut errors, body.lease_seconds);
@@ -67,7 +69,7 @@ pub(crate) async fn claim(
         return Err(errors.into_error());
     };
     let request = ClaimRequest {
-        agent: body.agent_id,
+        agent,
         limit,
         lease,
         wait,
@@ -79,7 +81,7 @@ pub(crate) async fn claim(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ClaimOneBody {
-    agent_id: AgentId,
+    agent_id: Option<AgentId>,
     lease_seconds: Option<i64>,
 }
 
@@ -93,13 +95,14 @@ pub(crate) async fn claim_one(
     ApiJson(body): ApiJson<ClaimOneBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
+    let agent = auth.acting_agent(body.agent_id)?;
     let mut errors = FieldErrors::default();
     let Some(lease) = lease(&mut errors, body.lease_seconds) else {
         return Err(errors.into_error());
     };
     let claimed = state
         .store
-        .claim_task(ctx, id.into_inner(), body.agent_id, lease)
+        .claim_task(ctx, id.into_inner(), agent, lease)
         .await?;
     Ok(HttpResponse::Ok().json(claimed))
 }

@@ -7,13 +7,15 @@ use orchestore_domain::{
     AgentId, Capabilities, Description, Effort, IdempotencyKey, MaxAttempts, Metadata, NewTask,
     Payload, Permission, Priority, Progress, ProjectId, Tags, TaskId, TaskPatch, TaskStatus, Title,
 };
-use orchestore_repo::{ListSort, PageRequest, TaskFilter, TaskSort, TaskStatsScope};
+use orchestore_repo::{PageRequest, TaskFilter, TaskSort, TaskStatsScope};
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
+
+use super::PageQuery;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -281,28 +283,6 @@ impl ListTasksQuery {
             tags,
         };
         Ok((filter, page))
-    }
-}
-
-/// `limit`, `cursor` and `sort` of a list that has no filter.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PageQuery {
-    limit: Option<u64>,
-    cursor: Option<String>,
-    sort: Option<String>,
-}
-
-impl PageQuery {
-    fn into_page_request<S: ListSort>(self) -> Result<PageRequest<S>, ApiError> {
-        let mut errors = FieldErrors::default();
-        super::page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        )
-        .ok_or_else(|| errors.into_error())
     }
 }
 

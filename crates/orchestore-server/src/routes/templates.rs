@@ -18,6 +18,8 @@ use crate::error::{ApiError, FieldError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
+use super::PageQuery;
+
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         super::resource("/templates", "GET, POST")
@@ -142,14 +144,6 @@ impl PatchTemplateBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListTemplatesQuery {
     kind: Option<String>,
-    limit: Option<u64>,
-    cursor: Option<String>,
-    sort: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PageQuery {
     limit: Option<u64>,
     cursor: Option<String>,
     sort: Option<String>,
@@ -374,14 +368,7 @@ pub(crate) async fn usages(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TemplatesRead)?;
-    let mut errors = FieldErrors::default();
-    let page: PageRequest<TemplateUsageSort> = super::page_request(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    )
-    .ok_or_else(|| errors.into_error())?;
+    let page: PageRequest<TemplateUsageSort> = query.into_page_request()?;
     Ok(HttpResponse::Ok().json(
         state
             .store

@@ -17,6 +17,8 @@ use crate::error::{ApiError, FieldError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
+use super::PageQuery;
+
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         super::resource("/workflows", "GET, POST")
@@ -121,28 +123,6 @@ impl PatchWorkflowBody {
     }
 }
 
-/// `limit`, `cursor` and `sort` of a list with no filter.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PageQuery {
-    limit: Option<u64>,
-    cursor: Option<String>,
-    sort: Option<String>,
-}
-
-impl PageQuery {
-    fn into_page<S: orchestore_repo::ListSort>(self) -> Result<PageRequest<S>, ApiError> {
-        let mut errors = FieldErrors::default();
-        super::page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        )
-        .ok_or_else(|| errors.into_error())
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateVersionBody {
@@ -243,7 +223,7 @@ pub(crate) async fn list(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::WorkflowsRead)?;
-    let page = query.into_page::<WorkflowSort>()?;
+    let page = query.into_page_request::<WorkflowSort>()?;
     Ok(HttpResponse::Ok().json(state.store.list_workflows(ctx, page).await?))
 }
 
@@ -326,7 +306,7 @@ pub(crate) async fn list_versions(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::WorkflowsRead)?;
-    let page = query.into_page::<WorkflowVersionSort>()?;
+    let page = query.into_page_request::<WorkflowVersionSort>()?;
     Ok(HttpResponse::Ok().json(
         state
             .store

@@ -290,3 +290,97 @@ pub async fn a_waiting_claim_answers_when_work_arrives(app: &TestApp) {
     assert_eq!(empty.status, StatusCode::OK);
     assert_eq!(empty.body["items"], json!([]));
 }
+
+pub async fn a_worker_authenticates_with_its_agents_api_key(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Queue").await;
+    let worker = agent(app, &token, "worker", &[]).await;
+    let other = agent(app, &token, "other", &[]).await;
+    let issued = app
+        .post(
+            &token,
+            &format!("/api/v1/agents/{worker}/api-keys"),
+            json!({"name": "host-1"}),
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+    let key = issued.body["secret"].as_str().expect("secret").to_owned();
+    let key_id = issued.body["id"].as_str().expect("id").to_owned();
+    assert!(key.starts_with("osk_"));
+    let listed = app
+        .get(&token, &format!("/api/v1/agents/{worker}/api-keys"))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert!(
+        listed.body["items"][0].get("secret").is_none(),
+        "shown once"
+    );
+
+    let created = app.create_task(&token, &project, "for the worker").await;
+    let claimed = app
+        .post(&key, "/api/v1/queue/claim", json!({"limit": 1}))
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    let task = &claimed.body["items"][0];
+    assert_eq!(task["id"], created["id"]);
+    assert_eq!(task["assigned_agent_id"], json!(worker));
+    let id = task["id"].as_str().expect("id");
+    let done = app
+        .post(
+            &key,
+            &format!("/api/v1/tasks/{id}/complete"),
+            json!({"lease_token": task["lease_token"]}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let events = app.get(&token, &format!("/api/v1/tasks/{id}/events")).await;
+    assert_eq!(
+        events.body["items"][2]["actor"],
+        json!(format!("agent:{worker}")),
+        "{}",
+        events.body
+    );
+    let counted = app.get(&token, &format!("/api/v1/agents/{worker}")).await;
+    assert_eq!(counted.body["tasks_completed"], 1);
+    assert!(counted.body["last_heartbeat_at"].is_string());
+
+    // The key acts for its agent only, and not as a person.
+    let as_other = app
+        .post(&key, "/api/v1/queue/claim", json!({"agent_id": other}))
+        .await;
+    as_other.assert_problem(StatusCode::FORBIDDEN);
+    let me = app.get(&key, "/api/v1/me").await;
+    me.assert_problem(StatusCode::FORBIDDEN);
+    let users = app.get(&key, "/api/v1/users").await;
+    users.assert_problem(StatusCode::FORBIDDEN);
+    let sent = app
+        .post(
+            &key,
+            "/api/v1/messages",
+            json!({"recipient": {"kind": "agent", "id": other}, "content": "done"}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    assert_eq!(sent.body["sender"], json!({"kind": "agent", "id": worker}));
+
+    // A user must name the agent.
+    let unnamed = app.post(&token, "/api/v1/queue/claim", json!({})).await;
+    assert_eq!(
+        unnamed.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("agent_id")
+    );
+
+    let revoked = app
+        .delete(
+            &token,
+            &format!("/api/v1/agents/{worker}/api-keys/{key_id}"),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let refused = app.post(&key, "/api/v1/queue/claim", json!({})).await;
+    refused.assert_problem(StatusCode::UNAUTHORIZED);
+    let garbage = app
+        .post("osk_nonsense", "/api/v1/queue/claim", json!({}))
+        .await;
+    garbage.assert_problem(StatusCode::UNAUTHORIZED);
+}

@@ -1,7 +1,8 @@
 //! Agents.
 
 use orchestore_domain::{
-    AgentKind, AgentPatch, AgentStatus, Capabilities, Metadata, ModelName, Name, NewAgent,
+    AgentKind, AgentPatch, AgentStatus, ApiKeySecret, Capabilities, Metadata, ModelName, Name,
+    NewAgent, Permission,
 };
 use orchestore_repo::{AgentFilter, AgentSort, AuditSort, Limit, PageRequest, Store};
 use serde_json::json;
@@ -259,4 +260,136 @@ pub async fn heartbeats_bring_an_agent_back_and_stats_follow<S: Store + ?Sized>(
     assert_eq!(stats.tasks_completed, 0);
     assert_eq!(stats.mean_task_seconds, None);
     assert_eq!(stats.success_rate, None);
+}
+
+pub async fn api_keys_authenticate_their_agent_until_revoked<S: Store + ?Sized>(store: &S) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let other = Fixture::create(store, "other", PASSWORD).await;
+    let ctx = &acme.ctx;
+    let worker = store
+        .create_agent(ctx, agent("worker", AgentKind::Bot, &[]))
+        .await
+        .expect("agent");
+    let theirs = store
+        .create_agent(&other.ctx, agent("theirs", AgentKind::Bot, &[]))
+        .await
+        .expect("agent");
+    let name = |text: &str| Name::parse("name", text).expect("name");
+
+    match store.create_agent_api_key(ctx, theirs.id, name("x")).await {
+        Err(orchestore_repo::RepoError::Reference { field, .. }) => assert_eq!(field, "agent_id"),
+        other => panic!("expected a reference error, got {other:?}"),
+    }
+    let issued = store
+        .create_agent_api_key(ctx, worker.id, name("host-1"))
+        .await
+        .expect("create key");
+    assert_eq!(issued.key.agent_id, worker.id);
+    assert!(issued.secret.expose().starts_with("osk_"));
+
+    let grant = store
+        .authenticate_agent_api_key(&issued.secret)
+        .await
+        .expect("authenticate");
+    assert_eq!(
+        (grant.organization_id, grant.agent_id, grant.key_id),
+        (acme.org.id, worker.id, issued.key.id)
+    );
+    for needed in [
+        Permission::TasksRead,
+        Permission::TasksWrite,
+        Permission::AgentsHeartbeat,
+        Permission::MessagesWrite,
+    ] {
+        assert!(grant.permissions.contains(&needed), "{needed:?}");
+    }
+    assert!(!grant.permissions.contains(&Permission::UsersWrite));
+    let listed = store
+        .list_agent_api_keys(ctx, worker.id, PageRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(listed.items.len(), 1);
+    assert!(listed.items[0].last_used_at.is_some(), "use is recorded");
+    assert_not_found(
+        store
+            .list_agent_api_keys(&other.ctx, worker.id, PageRequest::default())
+            .await,
+        "agent",
+    );
+
+    // A forged key with the right id but other random bytes is unknown.
+    let forged = ApiKeySecret::new(acme.org.id, issued.key.id, [9; 32]);
+    assert!(store.authenticate_agent_api_key(&forged).await.is_err());
+
+    // An inactive agent's key stops working, and works again when it is back.
+    let inactive = AgentPatch {
+        status: Some(AgentStatus::Inactive),
+        ..AgentPatch::default()
+    };
+    store
+        .update_agent(ctx, worker.id, inactive)
+        .await
+        .expect("deactivate");
+    assert_not_found(
+        store.authenticate_agent_api_key(&issued.secret).await,
+        "agent_api_key",
+    );
+    let active = AgentPatch {
+        status: Some(AgentStatus::Active),
+        ..AgentPatch::default()
+    };
+    store
+        .update_agent(ctx, worker.id, active)
+        .await
+        .expect("reactivate");
+
+    assert_not_found(
+        store
+            .revoke_agent_api_key(&other.ctx, worker.id, issued.key.id)
+            .await,
+        "agent_api_key",
+    );
+    let revoked = store
+        .revoke_agent_api_key(ctx, worker.id, issued.key.id)
+        .await
+        .expect("revoke");
+    assert!(revoked.revoked_at.is_some());
+    assert_not_found(
+        store.authenticate_agent_api_key(&issued.secret).await,
+        "agent_api_key",
+    );
+    let again = store
+        .revoke_agent_api_key(ctx, worker.id, issued.key.id)
+        .await
+        .expect("revoke again");
+    assert_eq!(again.revoked_at, revoked.revoked_at);
+
+    let audit = store
+        .list_audit(ctx, PageRequest::default().sorted(AuditSort::CreatedAt))
+        .await
+        .expect("audit");
+    let actions: Vec<&str> = audit
+        .items
+        .iter()
+        .map(|e| e.action.as_str())
+        .filter(|a| a.starts_with("agent_api_key"))
+        .collect();
+    assert_eq!(actions, ["agent_api_key.create", "agent_api_key.revoke"]);
+    let secret_part = &issued.secret.expose()[4..];
+    assert!(
+        audit
+            .items
+            .iter()
+            .all(|e| !e.changes.to_string().contains(secret_part)),
+        "no audit row holds the key"
+    );
+
+    // Keys go with their agent.
+    store.delete_agent(ctx, worker.id).await.expect("delete");
+    assert!(
+        store
+            .authenticate_agent_api_key(&issued.secret)
+            .await
+            .is_err()
+    );
 }

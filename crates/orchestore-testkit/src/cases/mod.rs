@@ -75,12 +75,14 @@ macro_rules! contract_suite {
                 expired_leases_return_to_the_queue_or_fail,
                 a_waiting_claim_wakes_when_work_is_queued,
                 concurrent_claims_never_share_a_task,
+                a_claim_is_a_heartbeat_and_an_inactive_agent_claims_nothing,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,
                 agent_names_are_unique_per_organization,
                 agents_are_found_by_capability_status_and_kind,
                 heartbeats_bring_an_agent_back_and_stats_follow,
+                api_keys_authenticate_their_agent_until_revoked,
             }
             messaging {
                 messages_are_sent_counted_and_scoped_to_the_organization,

@@ -610,3 +610,62 @@ pub async fn concurrent_claims_never_share_a_task<S: Store + ?Sized>(store: &S) 
     ids.dedup();
     assert_eq!(ids.len(), 28, "no task claimed twice");
 }
+
+pub async fn a_claim_is_a_heartbeat_and_an_inactive_agent_claims_nothing<S: Store + ?Sized>(
+    store: &S,
+) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let ctx = &acme.ctx;
+    let project = acme.project(store, "Apollo").await;
+    let agent = worker(store, ctx, "agent", &[]).await;
+    assert_eq!(agent.last_heartbeat_at, None);
+    let created = store
+        .create_task(ctx, task(project.id, "t"))
+        .await
+        .expect("create");
+    assert!(
+        store
+            .claim_tasks(ctx, request(agent.id, 1))
+            .await
+            .expect("claim")
+            .len()
+            == 1
+    );
+    let seen = store.get_agent(ctx, agent.id).await.expect("agent");
+    assert!(
+        seen.last_heartbeat_at.is_some(),
+        "a claim counts as a heartbeat"
+    );
+
+    let inactive = orchestore_domain::AgentPatch {
+        status: Some(orchestore_domain::AgentStatus::Inactive),
+        ..orchestore_domain::AgentPatch::default()
+    };
+    store
+        .update_agent(ctx, agent.id, inactive)
+        .await
+        .expect("deactivate");
+    let more = store
+        .create_task(ctx, task(project.id, "more"))
+        .await
+        .expect("create");
+    match store.claim_tasks(ctx, request(agent.id, 1)).await {
+        Err(RepoError::Conflict { reason, .. }) => assert!(reason.contains("inactive"), "{reason}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    match store
+        .claim_task(ctx, more.id, agent.id, LeaseDuration::default())
+        .await
+    {
+        Err(RepoError::Conflict { reason, .. }) => assert!(reason.contains("inactive"), "{reason}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(
+        store.get_task(ctx, more.id).await.expect("get").status,
+        TaskStatus::Queued
+    );
+    assert_eq!(
+        store.get_task(ctx, created.id).await.expect("get").status,
+        TaskStatus::Running
+    );
+}
