@@ -1,6 +1,7 @@
-//! The task statistics read indexes, not the whole `tasks` table: on PostgreSQL, with thousands
-//! of tasks in two organizations, the plan of every statement `task_stats` runs is free of a
-//! sequential scan of `tasks`, for an organization and for a project.
+//! The task and queue statistics read indexes, not the whole `tasks` table: on PostgreSQL, with
+//! thousands of tasks in two organizations, the plan of every statement `task_stats` (for an
+//! organization and for a project) and `queue_stats` run is free of a sequential scan of
+//! `tasks`.
 
 use orchestore_repo::{TaskGraphRepo, TaskStatsScope};
 use orchestore_testkit::{Fixture, TestDb};
@@ -69,6 +70,17 @@ async fn task_stats_use_indexes_on_postgres() {
             );
             assert!(plan.contains("idx_tasks_"), "{scope:?}:\n{plan}");
         }
+    }
+    let plans = store
+        .explain_queue_stats(&fixture.ctx)
+        .await
+        .expect("explain the queue statistics");
+    assert_eq!(plans.len(), 6);
+    for plan in &plans {
+        assert!(
+            !plan.contains("Seq Scan on tasks"),
+            "the queue statistics read the whole table:\n{plan}"
+        );
     }
     db.close().await.ok();
 }

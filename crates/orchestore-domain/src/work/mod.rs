@@ -11,7 +11,8 @@ mod values;
 pub use event::TaskEvent;
 pub use project::{NewProject, Project, ProjectPatch, parse_repository_url};
 pub use queue::{
-    Backoff, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, LeaseDuration, LeaseToken,
+    Backoff, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, LeaseDuration,
+    LeaseToken, QueueStats, Throughput,
 };
 pub use stats::{PriorityCount, RunTimeStats, TaskStats};
 pub use task::{NewTask, Task, TaskPatch, TaskStatus};

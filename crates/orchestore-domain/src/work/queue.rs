@@ -241,6 +241,48 @@ impl Default for Backoff {
     }
 }
 
+/// The queue of an organization right now: what waits, what runs, and how fast runs end. Read
+/// from the tasks that are not finished and the runs that ended in the last minute, so that it
+/// costs the same however many finished tasks the organization keeps.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueStats {
+    /// Waiting on dependencies.
+    pub blocked: u64,
+    /// Claimable now.
+    pub queued: u64,
+    /// Queued with a `run_after` still ahead (scheduled, or backing off after a failure).
+    pub scheduled: u64,
+    pub running: u64,
+    /// Running with a lease that has expired: about to go back to the queue.
+    pub expired_leases: u64,
+    /// The claimable tasks by the capabilities they require, most first (at most
+    /// [`QueueStats::CAPABILITY_GROUPS`] groups).
+    pub by_capabilities: Vec<CapabilityDepth>,
+    /// When the longest-waiting claimable task was created.
+    pub oldest_queued_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Runs that ended in the last minute.
+    pub last_minute: Throughput,
+}
+
+impl QueueStats {
+    pub const CAPABILITY_GROUPS: u64 = 50;
+}
+
+/// How many claimable tasks require exactly these capabilities.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CapabilityDepth {
+    pub required_capabilities: crate::Capabilities,
+    pub queued: u64,
+}
+
+/// Runs that ended in a time window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Throughput {
+    pub succeeded: u64,
+    /// Failed for good (the dead letter); attempts that will be retried are not counted.
+    pub failed: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

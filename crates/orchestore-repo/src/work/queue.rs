@@ -2,7 +2,7 @@
 
 use orchestore_domain::{
     AgentId, ClaimRequest, ClaimedTask, LeaseDuration, LeaseToken, OrganizationId, Payload,
-    Progress, Task, TaskId,
+    Progress, QueueStats, Task, TaskId,
 };
 
 use crate::{Ctx, RepoResult};
@@ -124,4 +124,10 @@ pub trait QueueRepo: Send + Sync {
         &self,
         limit: u32,
     ) -> RepoResult<Vec<OrganizationId>>;
+
+    /// The queue right now: depth by state and by required capabilities, the oldest claimable
+    /// task, and the runs that ended in the last minute. It reads the unfinished tasks (through
+    /// indexes on status) and the last minute's ends (through the index on `finished_at`),
+    /// never the whole table.
+    async fn queue_stats(&self, ctx: &Ctx) -> RepoResult<QueueStats>;
 }

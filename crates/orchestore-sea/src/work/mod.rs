@@ -4,6 +4,7 @@
 pub(crate) mod entity;
 mod projects;
 mod queue;
+mod queue_stats;
 mod task_graph;
 mod tasks;
 mod transitions;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     AgentId, Backoff, ClaimRequest, ClaimedTask, DomainError, LeaseDuration, LeaseToken,
-    OrganizationId, Payload, Progress, Task, TaskId, TaskStatus,
+    OrganizationId, Payload, Progress, QueueStats, Task, TaskId, TaskStatus,
 };
 use orchestore_repo::{Ctx, ExpiredLeases, QueueRepo, RepoError, RepoResult, Retry};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
@@ -801,6 +801,11 @@ impl QueueRepo for SeaStore {
             })
         })
         .await
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
+    async fn queue_stats(&self, ctx: &Ctx) -> RepoResult<QueueStats> {
+        self.read_queue_stats(ctx).await
     }
 
     async fn organizations_with_expired_leases(

@@ -94,6 +94,15 @@ impl SeaStore {
         ctx: &Ctx,
         scope: TaskStatsScope,
     ) -> RepoResult<Vec<String>> {
+        self.explain(stats_statements(ctx, scope)).await
+    }
+
+    /// The plans of `statements`, one text each (PostgreSQL `EXPLAIN`, SQLite `EXPLAIN QUERY
+    /// PLAN`).
+    pub(crate) async fn explain(
+        &self,
+        statements: impl IntoIterator<Item = SelectStatement>,
+    ) -> RepoResult<Vec<String>> {
         let db = self.db().await;
         let backend = db.get_database_backend();
         let (prefix, column) = if self.is_postgres() {
@@ -102,7 +111,7 @@ impl SeaStore {
             ("EXPLAIN QUERY PLAN ", "detail")
         };
         let mut plans = Vec::new();
-        for select in stats_statements(ctx, scope) {
+        for select in statements {
             let statement = backend.build(&select);
             let explain = Statement {
                 sql: format!("{prefix}{}", statement.sql),

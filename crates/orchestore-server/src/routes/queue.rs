@@ -16,6 +16,7 @@ use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(super::resource("/queue/claim", "POST").route(web::post().to(claim)))
+        .service(super::resource("/queue/stats", "GET").route(web::get().to(stats)))
         .service(super::resource("/tasks/{id}/claim", "POST").route(web::post().to(claim_one)))
         .service(super::resource("/tasks/{id}/heartbeat", "POST").route(web::post().to(heartbeat)))
         .service(super::resource("/tasks/{id}/complete", "POST").route(web::post().to(complete)))
@@ -262,4 +263,16 @@ pub(crate) async fn retry(
     let ctx = auth.require(Permission::TasksWrite)?;
     let task = state.store.retry_task(ctx, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(task))
+}
+
+/// `GET /api/v1/queue/stats` → the queue right now: `blocked`, `queued` (claimable),
+/// `scheduled`, `running`, `expired_leases`, `by_capabilities`, `oldest_queued_at`, and
+/// `last_minute` (`succeeded`, `failed`).
+#[tracing::instrument(skip_all)]
+pub(crate) async fn stats(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksRead)?;
+    Ok(HttpResponse::Ok().json(state.store.queue_stats(ctx).await?))
 }

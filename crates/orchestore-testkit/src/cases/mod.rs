@@ -76,6 +76,7 @@ macro_rules! contract_suite {
                 a_waiting_claim_wakes_when_work_is_queued,
                 concurrent_claims_never_share_a_task,
                 a_claim_is_a_heartbeat_and_an_inactive_agent_claims_nothing,
+                queue_stats_count_what_waits_and_what_ran,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,

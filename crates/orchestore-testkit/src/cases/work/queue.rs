@@ -669,3 +669,87 @@ pub async fn a_claim_is_a_heartbeat_and_an_inactive_agent_claims_nothing<S: Stor
         TaskStatus::Running
     );
 }
+
+pub async fn queue_stats_count_what_waits_and_what_ran<S: Store + ?Sized>(store: &S) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let other = Fixture::create(store, "other", PASSWORD).await;
+    let ctx = &acme.ctx;
+    let project = acme.project(store, "Apollo").await;
+    let agent = worker(store, ctx, "agent", &["rust"]).await;
+    let empty = store.queue_stats(ctx).await.expect("stats");
+    assert_eq!(
+        (empty.queued, empty.running, empty.oldest_queued_at),
+        (0, 0, None)
+    );
+
+    let plain = store
+        .create_task(ctx, task(project.id, "plain"))
+        .await
+        .expect("create");
+    let rusty = orchestore_domain::NewTask {
+        required_capabilities: Capabilities::parse(&["rust"]).expect("capabilities"),
+        ..task(project.id, "rusty")
+    };
+    store.create_task(ctx, rusty.clone()).await.expect("create");
+    store.create_task(ctx, rusty).await.expect("create");
+    let later = orchestore_domain::NewTask {
+        run_after: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+        ..task(project.id, "later")
+    };
+    store.create_task(ctx, later).await.expect("later");
+    let blocked = orchestore_domain::NewTask {
+        depends_on: [plain.id].into_iter().collect(),
+        ..task(project.id, "blocked")
+    };
+    store.create_task(ctx, blocked).await.expect("blocked");
+    for title in ["done", "dead", "stalled"] {
+        let created = store
+            .create_task(
+                ctx,
+                orchestore_domain::NewTask {
+                    priority: Priority::parse(9).expect("priority"),
+                    ..task(project.id, title)
+                },
+            )
+            .await
+            .expect("create");
+        match title {
+            "done" => {
+                run_to(store, ctx, created.id, agent.id, TaskStatus::Succeeded).await;
+            }
+            "dead" => {
+                run_to(store, ctx, created.id, agent.id, TaskStatus::Failed).await;
+            }
+            _ => {
+                store
+                    .claim_task(ctx, created.id, agent.id, short_lease())
+                    .await
+                    .expect("claim");
+            }
+        }
+    }
+    let theirs = other.project(store, "Theirs").await;
+    store
+        .create_task(&other.ctx, task(theirs.id, "theirs"))
+        .await
+        .expect("theirs");
+    tokio::time::sleep(StdDuration::from_millis(1100)).await;
+
+    let stats = store.queue_stats(ctx).await.expect("stats");
+    assert_eq!(
+        (stats.blocked, stats.queued, stats.scheduled, stats.running),
+        (1, 3, 1, 1)
+    );
+    assert_eq!(stats.expired_leases, 1);
+    assert_eq!(stats.oldest_queued_at, Some(plain.created_at));
+    let groups: Vec<(Vec<String>, u64)> = stats
+        .by_capabilities
+        .iter()
+        .map(|g| (g.required_capabilities.to_strings(), g.queued))
+        .collect();
+    assert_eq!(groups, vec![(vec!["rust".to_owned()], 2), (Vec::new(), 1)]);
+    assert_eq!(
+        (stats.last_minute.succeeded, stats.last_minute.failed),
+        (1, 1)
+    );
+}
