@@ -44,10 +44,10 @@ pub use values::{
     Title,
 };
 pub use work::{
-    Backoff, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Effort, IdempotencyKey,
-    LeaseDuration, LeaseToken, MaxAttempts, NewProject, NewTask, PriorityCount, Progress, Project,
-    ProjectPatch, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus,
-    parse_repository_url,
+    Backoff, BatchFault, BatchTask, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Effort,
+    Enqueued, IdempotencyKey, LeaseDuration, LeaseToken, MaxAttempts, NewProject, NewTask,
+    PriorityCount, Progress, Project, ProjectPatch, RunTimeStats, Task, TaskEvent, TaskPatch,
+    TaskStats, TaskStatus, parse_repository_url,
 };
 pub use workflows::{
     ExecutionStatus, ExecutionUpdate, NewWorkflow, NewWorkflowExecution, StepName, Workflow,

@@ -75,6 +75,11 @@ macro_rules! contract_suite {
                 expired_leases_return_to_the_queue_or_fail,
                 a_waiting_claim_wakes_when_work_is_queued,
                 concurrent_claims_never_share_a_task,
+                a_batch_of_thousands_is_enqueued_in_one_call,
+                re_enqueueing_answers_the_first_tasks_and_writes_nothing,
+                a_fault_in_a_batch_writes_nothing,
+                a_batch_waits_for_tasks_in_it_and_outside_it,
+                concurrent_enqueues_of_one_key_create_one_task,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,
