@@ -44,10 +44,10 @@ pub use values::{
     Title,
 };
 pub use work::{
-    Backoff, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Effort,
-    IdempotencyKey, LeaseDuration, LeaseToken, MaxAttempts, NewProject, NewTask, PriorityCount,
-    Progress, Project, ProjectPatch, QueueStats, RunTimeStats, Task, TaskEvent, TaskPatch,
-    TaskStats, TaskStatus, Throughput, parse_repository_url,
+    Backoff, BatchFault, BatchTask, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait,
+    ClaimedTask, Effort, Enqueued, IdempotencyKey, LeaseDuration, LeaseToken, MaxAttempts,
+    NewProject, NewTask, PriorityCount, Progress, Project, ProjectPatch, QueueStats, RunTimeStats,
+    Task, TaskEvent, TaskPatch, TaskStats, TaskStatus, Throughput, parse_repository_url,
 };
 pub use workflows::{
     ExecutionStatus, ExecutionUpdate, NewWorkflow, NewWorkflowExecution, StepName, Workflow,

@@ -1,4 +1,4 @@
-use orchestore_domain::DomainError;
+use orchestore_domain::{BatchFault, DomainError};
 use thiserror::Error;
 
 /// The cause an [`RepoError::Internal`] or [`RepoError::Unavailable`] carries.
@@ -35,6 +35,10 @@ pub enum RepoError {
     },
     #[error(transparent)]
     Invalid(#[from] DomainError),
+    /// The task at `index` (counted from 0) of a batch was refused for `error`, and with it
+    /// the whole batch: nothing was written. `error` names the field of that task.
+    #[error("task {index} of the batch: {error}")]
+    InBatch { index: usize, error: Box<RepoError> },
     /// The database cannot be reached or timed out; worth retrying.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] Cause),
@@ -78,12 +82,31 @@ impl RepoError {
         }
     }
 
+    /// The task at `index` of a batch was refused for `error`.
+    pub fn in_batch(index: usize, error: RepoError) -> Self {
+        Self::InBatch {
+            index,
+            error: Box::new(error),
+        }
+    }
+
     pub fn internal(cause: impl Into<Cause>) -> Self {
         Self::Internal(cause.into())
     }
 
     pub fn unavailable(cause: impl Into<Cause>) -> Self {
         Self::Unavailable(cause.into())
+    }
+}
+
+/// A fault of one task of a batch is [`RepoError::InBatch`] on it; a fault of the batch as a
+/// whole is [`RepoError::Invalid`].
+impl From<BatchFault> for RepoError {
+    fn from(fault: BatchFault) -> Self {
+        match fault.index {
+            Some(index) => Self::in_batch(index, Self::Invalid(fault.error)),
+            None => Self::Invalid(fault.error),
+        }
     }
 }
 

@@ -77,7 +77,9 @@ pub trait TaskRepo: Send + Sync {
     /// error naming the field (`project_id`, `parent_id`, `assigned_agent_id`, `depends_on`);
     /// a parent of another project is `Invalid`; a cancelled dependency, which can never
     /// succeed, a `Conflict`; an `idempotency_key` already used in the organization is a
-    /// `Conflict` on that field.
+    /// `Conflict` on that field naming the first task. To have the first task back instead,
+    /// enqueue it ([`QueueRepo::enqueue_task`]), which this call is made of: the same checks,
+    /// the same rows.
     async fn create_task(&self, ctx: &Ctx, new: NewTask) -> RepoResult<Task>;
     async fn get_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<Task>;
     async fn list_tasks(

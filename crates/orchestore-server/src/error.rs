@@ -11,6 +11,9 @@ use serde::Serialize;
 /// The largest request body accepted.
 pub(crate) const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
+/// The largest body of a route that takes a batch (`POST /api/v1/tasks/batch`).
+pub(crate) const BATCH_BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;
+
 /// One input at fault, as listed in a problem's `errors`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -90,7 +93,7 @@ pub enum ApiError {
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("payload too large")]
-    PayloadTooLarge,
+    PayloadTooLarge { limit: usize },
     /// Well-formed, but a value breaks a rule: one entry per field at fault.
     #[error("invalid input: {0:?}")]
     Invalid(Vec<FieldError>),
@@ -116,7 +119,7 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Self::Conflict { .. } => ("conflict", "Conflict"),
             Self::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
-            Self::PayloadTooLarge => ("payload-too-large", "Payload too large"),
+            Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             Self::Invalid(_) => ("validation", "Invalid input"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
@@ -137,13 +140,43 @@ impl ApiError {
             Self::UnsupportedMediaType => {
                 "the body must be JSON (Content-Type: application/json)".to_owned()
             }
-            Self::PayloadTooLarge => format!("the body must be at most {BODY_LIMIT_BYTES} bytes"),
+            Self::PayloadTooLarge { limit } => format!("the body must be at most {limit} bytes"),
             Self::Invalid(errors) => match errors.as_slice() {
                 [one] => format!("{}: {}", one.field, one.message),
                 _ => format!("{} fields are invalid", errors.len()),
             },
             Self::Unavailable(_) => "the database is unavailable; retry later".to_owned(),
             Self::Internal(_) => "an internal error occurred; it has been logged".to_owned(),
+        }
+    }
+
+    /// The same error about element `prefix` of a list in the request (`tasks[3]`): each field
+    /// it names becomes `prefix.field`, a conflict that names none is on `prefix`, and the
+    /// detail says which element.
+    pub(crate) fn within(self, prefix: &str) -> Self {
+        let inside = |error: FieldError| {
+            let field = if error.field.is_empty() {
+                prefix.to_owned()
+            } else {
+                format!("{prefix}.{}", error.field)
+            };
+            FieldError::new(field, error.message)
+        };
+        match self {
+            Self::Invalid(errors) => Self::Invalid(errors.into_iter().map(inside).collect()),
+            Self::Conflict { detail, errors } => Self::Conflict {
+                errors: if errors.is_empty() {
+                    vec![FieldError::new(prefix, detail.clone())]
+                } else {
+                    errors.into_iter().map(inside).collect()
+                },
+                detail: format!("{prefix}: {detail}"),
+            },
+            Self::BadRequest { detail, errors } => Self::BadRequest {
+                detail: format!("{prefix}: {detail}"),
+                errors: errors.into_iter().map(inside).collect(),
+            },
+            other => other,
         }
     }
 
@@ -178,6 +211,10 @@ impl From<RepoError> for ApiError {
                 errors: Vec::new(),
             },
             RepoError::Invalid(domain) => Self::Invalid(vec![domain.into()]),
+            // The one batch is of tasks, under `tasks` in its body.
+            RepoError::InBatch { index, error } => {
+                Self::from(*error).within(&format!("tasks[{index}]"))
+            }
             RepoError::Unavailable(cause) => Self::Unavailable(error_chain(cause.as_ref())),
             // A variant added later is a server fault until it is mapped here.
             other => Self::Internal(error_chain(&other)),
@@ -227,7 +264,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -273,16 +310,22 @@ impl ResponseError for ApiError {
 
 /// The transport-level failures of a JSON body: content type, size, syntax.
 pub(crate) fn json_config() -> web::JsonConfig {
+    json_config_up_to(BODY_LIMIT_BYTES)
+}
+
+/// [`json_config`] with another size limit, for a route that takes a larger body.
+pub(crate) fn json_config_up_to(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(BODY_LIMIT_BYTES)
+        .limit(limit)
         .error_handler(|err, _req| json_payload_error(err).into())
 }
 
 fn json_payload_error(err: JsonPayloadError) -> ApiError {
     match err {
         JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
-        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            ApiError::PayloadTooLarge
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            ApiError::PayloadTooLarge { limit }
         }
         JsonPayloadError::Deserialize(err) => ApiError::BadRequest {
             detail: format!("the body is not valid JSON: {err}"),
@@ -355,6 +398,22 @@ impl FieldErrors {
     /// The value when `result` is valid; otherwise records the error and gives `None`.
     pub(crate) fn check<T>(&mut self, result: Result<T, DomainError>) -> Option<T> {
         result.map_err(|err| self.0.push(err.into())).ok()
+    }
+
+    /// Records `error` (a [`DomainError`] in the form of a [`FieldError`]).
+    pub(crate) fn push(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
+    /// Records the errors of element `prefix` of a list (`tasks[3]`), each field under it.
+    pub(crate) fn extend_within(&mut self, prefix: &str, errors: FieldErrors) {
+        if let ApiError::Invalid(errors) = errors.into_error().within(prefix) {
+            self.0.extend(errors);
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// The 422 listing every recorded error.

@@ -1,6 +1,7 @@
 //! Work: projects, the tasks in them, the queue that runs them, the tasks' history and
 //! statistics.
 
+mod batch;
 mod event;
 mod project;
 mod queue;
@@ -8,6 +9,7 @@ mod stats;
 mod task;
 mod values;
 
+pub use batch::{BatchFault, BatchTask, Enqueued};
 pub use event::TaskEvent;
 pub use project::{NewProject, Project, ProjectPatch, parse_repository_url};
 pub use queue::{

@@ -1,8 +1,8 @@
 //! The queue: agents claim tasks under a lease and end each run with the lease's token.
 
 use orchestore_domain::{
-    AgentId, ClaimRequest, ClaimedTask, LeaseDuration, LeaseToken, OrganizationId, Payload,
-    Progress, QueueStats, Task, TaskId,
+    AgentId, BatchTask, ClaimRequest, ClaimedTask, Enqueued, LeaseDuration, LeaseToken, NewTask,
+    OrganizationId, Payload, Progress, QueueStats, Task, TaskId,
 };
 
 use crate::{Ctx, RepoResult};
@@ -43,6 +43,39 @@ impl ExpiredLeases {
 /// [`RepoError::Stale`]: crate::RepoError::Stale
 #[async_trait::async_trait]
 pub trait QueueRepo: Send + Sync {
+    /// Enqueues one task, idempotently: as [`TaskRepo::create_task`] creates it (with the same
+    /// checks, its first history event and a `task.create` audit row), except that an
+    /// `idempotency_key` the organization has used already is no error: the call answers the
+    /// first task with that key as it is now, `created: false`, and writes nothing. Two calls
+    /// racing with one key create one task; the other answers it.
+    ///
+    /// [`TaskRepo::create_task`]: crate::TaskRepo::create_task
+    async fn enqueue_task(&self, ctx: &Ctx, task: NewTask) -> RepoResult<Enqueued>;
+
+    /// Enqueues a batch of 1 to [`BatchTask::MAX_TASKS`] tasks in one transaction, all or
+    /// nothing, and answers each in the order given: created, or (`created: false`) the first
+    /// task with its `idempotency_key`, as [`enqueue_task`](Self::enqueue_task) does. A task
+    /// may wait for existing tasks (`depends_on`) and for tasks listed before it in the batch
+    /// (`depends_on_batch`, positions); it is `blocked` while one of them has not succeeded,
+    /// else `queued`.
+    ///
+    /// The new tasks are written in multi-row statements (as many rows as the backend's limit
+    /// on bound values allows per statement), with their history events, their dependency
+    /// edges and one `task.enqueue` audit row for the batch (its count and the first ids,
+    /// under the first created task's id); the references are checked by a few queries for
+    /// the whole batch. A call that creates nothing writes nothing, the audit row included.
+    ///
+    /// A fault of one task is [`RepoError::InBatch`] with its position and the error
+    /// [`create_task`](crate::TaskRepo::create_task) would give (`Reference` on `project_id`,
+    /// `parent_id`, `assigned_agent_id` or `depends_on`; `Invalid` on `parent_id`; a
+    /// `Conflict` for a cancelled dependency), or `Invalid` on `depends_on_batch` (not an
+    /// earlier task) or on `idempotency_key` (an earlier task of the batch has it too); a
+    /// fault of the whole batch (no task, too many tasks or dependencies) is `Invalid` on
+    /// `tasks`. See [`BatchTask::check_batch`].
+    ///
+    /// [`RepoError::InBatch`]: crate::RepoError::InBatch
+    async fn enqueue_tasks(&self, ctx: &Ctx, tasks: Vec<BatchTask>) -> RepoResult<Vec<Enqueued>>;
+
     /// Claims up to `request.limit` tasks for `request.agent`: `queued`, `run_after` passed,
     /// every required capability among the agent's, not assigned to another agent; highest
     /// priority first, then oldest. Each becomes `running` on the agent with one more attempt,

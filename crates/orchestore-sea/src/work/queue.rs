@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    AgentId, Backoff, ClaimRequest, ClaimedTask, DomainError, LeaseDuration, LeaseToken,
-    OrganizationId, Payload, Progress, QueueStats, Task, TaskId, TaskStatus,
+    AgentId, Backoff, BatchTask, ClaimRequest, ClaimedTask, DomainError, Enqueued, LeaseDuration,
+    LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueStats, Task, TaskId, TaskStatus,
 };
 use orchestore_repo::{Ctx, ExpiredLeases, QueueRepo, RepoError, RepoResult, Retry};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
@@ -27,6 +27,7 @@ use serde_json::json;
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use super::enqueue::Recorded;
 use super::entity::tasks;
 use super::tasks::to_task;
 use super::transitions::{CHUNK, Moved};
@@ -494,6 +495,26 @@ impl SeaStore {
 
 #[async_trait::async_trait]
 impl QueueRepo for SeaStore {
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %task.project_id))]
+    async fn enqueue_task(&self, ctx: &Ctx, task: NewTask) -> RepoResult<Enqueued> {
+        let mut answer = self
+            .enqueue(ctx, vec![task.into()], Recorded::Create)
+            .await
+            .map_err(|err| match err {
+                // One task: its errors are the call's own.
+                RepoError::InBatch { error, .. } => *error,
+                other => other,
+            })?;
+        answer
+            .pop()
+            .ok_or_else(|| RepoError::internal("an enqueue of one task answered none"))
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), count = tasks.len()))]
+    async fn enqueue_tasks(&self, ctx: &Ctx, tasks: Vec<BatchTask>) -> RepoResult<Vec<Enqueued>> {
+        self.enqueue(ctx, tasks, Recorded::Batch).await
+    }
+
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), agent = %request.agent))]
     async fn claim_tasks(&self, ctx: &Ctx, request: ClaimRequest) -> RepoResult<Vec<ClaimedTask>> {
         let wait = if self.inside_store_transaction() {

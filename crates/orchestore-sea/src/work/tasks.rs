@@ -8,7 +8,8 @@ use orchestore_domain::{
     TaskStatus, Title, check_new_edge,
 };
 use orchestore_repo::{
-    Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, TaskFilter, TaskRepo, TaskSort,
+    Ctx, Cursor, Page, PageRequest, QueueRepo, RepoError, RepoResult, TaskFilter, TaskRepo,
+    TaskSort,
 };
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, JoinType, Query, UnionType, WithClause,
@@ -24,7 +25,7 @@ use super::entity::{task_dependencies, task_events, tasks};
 use super::transitions::{CHUNK, Moved};
 use crate::SeaStore;
 use crate::agents::entity::agents;
-use crate::error::{corrupt, db_err, is_foreign_key_violation, is_unique_violation};
+use crate::error::{corrupt, db_err};
 use crate::messaging::{about_task, count_messages};
 use crate::mutation::{Mutation, Verb, diff, snapshot};
 use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
@@ -79,16 +80,16 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
     })
 }
 
-fn tags_value(tags: &Tags) -> serde_json::Value {
+pub(crate) fn tags_value(tags: &Tags) -> serde_json::Value {
     json!(tags.to_strings())
 }
 
-fn key_taken(key: &IdempotencyKey, task: Option<Uuid>) -> RepoError {
-    let reason = match task {
-        Some(task) => format!("task {task} was created with idempotency key {key:?}"),
-        None => format!("a task was created with idempotency key {key:?}"),
-    };
-    RepoError::taken("task", "idempotency_key", reason)
+fn key_taken(key: &IdempotencyKey, task: TaskId) -> RepoError {
+    RepoError::taken(
+        "task",
+        "idempotency_key",
+        format!("task {task} was created with idempotency key {key:?}"),
+    )
 }
 
 impl SeaStore {
@@ -123,13 +124,13 @@ impl SeaStore {
             })
     }
 
-    /// Checks that `parent` is a task of the organization in `project`, and, for an existing
-    /// `task`, that it is not `task` itself or one of its subtasks (walking up from `parent` in
-    /// one recursive query; the caller holds the graph lock).
+    /// Checks that `parent` is a task of the organization in `project`, and that it is not
+    /// `task` itself or one of its subtasks (walking up from `parent` in one recursive query;
+    /// the caller holds the graph lock). A new task's parent is checked by its enqueue.
     async fn check_parent(
         &self,
         m: &Mutation<'_>,
-        task: Option<TaskId>,
+        task: TaskId,
         parent: TaskId,
         project: ProjectId,
     ) -> RepoResult<()> {
@@ -150,9 +151,6 @@ impl SeaStore {
             )
             .into());
         }
-        let Some(task) = task else {
-            return Ok(());
-        };
         // WITH RECURSIVE up(id, parent) AS (SELECT id, parent_id FROM tasks WHERE id = parent
         // UNION SELECT t.id, t.parent_id FROM tasks t JOIN up ON t.id = up.parent) …
         let (up, id, up_parent) = (Alias::new("up"), Alias::new("id"), Alias::new("parent"));
@@ -271,135 +269,19 @@ impl SeaStore {
             .map_err(db_err)?;
         Ok(())
     }
-
-    /// The task id using `key` in the organization, if any.
-    async fn task_with_key(
-        &self,
-        db: &impl ConnectionTrait,
-        ctx: &Ctx,
-        key: &IdempotencyKey,
-    ) -> RepoResult<Option<Uuid>> {
-        scoped::<tasks::Entity>(ctx)
-            .select_only()
-            .column(tasks::Column::Id)
-            .filter(tasks::Column::IdempotencyKey.eq(key.as_str()))
-            .into_tuple()
-            .one(db)
-            .await
-            .map_err(db_err)
-    }
 }
 
 #[async_trait::async_trait]
 impl TaskRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %new.project_id))]
     async fn create_task(&self, ctx: &Ctx, new: NewTask) -> RepoResult<Task> {
-        self.mutate(ctx, async |m| {
-            let id = TaskId::new();
-            if let Some(parent) = new.parent_id {
-                self.check_parent(m, None, parent, new.project_id).await?;
-            }
-            if let Some(agent) = new.assigned_agent_id {
-                self.agent_for(m, "assigned_agent_id", agent).await?;
-            }
-            if let Some(key) = &new.idempotency_key
-                && let Some(existing) = self.task_with_key(m.txn(), ctx, key).await?
-            {
-                return Err(key_taken(key, Some(existing)));
-            }
-            let open = self.open_among(m, &new.depends_on).await?;
-            let status = if open.is_empty() {
-                m.queued_work();
-                TaskStatus::Queued
-            } else {
-                TaskStatus::Blocked
-            };
-            let project_id = new.project_id;
-            let key = new.idempotency_key.clone();
-            let row = tasks::ActiveModel {
-                id: Set(id.as_uuid()),
-                organization_id: Set(ctx.org().as_uuid()),
-                project_id: Set(project_id.as_uuid()),
-                title: Set(new.title.into_string()),
-                description: Set(new.description.into_string()),
-                status: Set(status.as_str().to_owned()),
-                priority: Set(new.priority.get()),
-                payload: Set(new.payload.into_value()),
-                required_capabilities: Set(json!(new.required_capabilities.to_strings())),
-                metadata: Set(new.metadata.to_value()),
-                created_at: Set(m.at()),
-                updated_at: Set(m.at()),
-                parent_id: Set(new.parent_id.map(|p| p.as_uuid())),
-                assigned_agent_id: Set(new.assigned_agent_id.map(|a| a.as_uuid())),
-                estimated_minutes: Set(new.estimated_minutes.map(|e| e.minutes() as i32)),
-                progress: Set(i16::from(new.progress.get())),
-                tags: Set(tags_value(&new.tags)),
-                attempts: Set(0),
-                max_attempts: Set(new.max_attempts.get() as i32),
-                run_after: Set(new.run_after.map(|t| t.trunc_subsecs(6))),
-                idempotency_key: Set(new.idempotency_key.map(|k| k.as_str().to_owned())),
-                result: Set(None),
-                error: Set(None),
-                started_at: Set(None),
-                finished_at: Set(None),
-                claim_assigned: Set(false),
-                lease_token: Set(None),
-                lease_expires_at: Set(None),
-            }
-            .insert(m.txn())
-            .await
-            .map_err(|e| match &key {
-                Some(key) if is_unique_violation(&e) => key_taken(key, None),
-                // The parent and the agent were read above: the key that fails is the
-                // project's, which holds it to this organization (another tenant's project is
-                // as missing as no project).
-                _ if is_foreign_key_violation(&e) => {
-                    RepoError::reference("project_id", "project", project_id)
-                }
-                _ => db_err(e),
-            })?;
-            let task = to_task(row)?;
-            let edges = new
-                .depends_on
-                .iter()
-                .map(|dependency| task_dependencies::ActiveModel {
-                    organization_id: Set(ctx.org().as_uuid()),
-                    task_id: Set(id.as_uuid()),
-                    depends_on_id: Set(dependency.as_uuid()),
-                })
-                .collect::<Vec<_>>();
-            for chunk in edges.chunks(CHUNK) {
-                task_dependencies::Entity::insert_many(chunk.to_vec())
-                    .exec_without_returning(m.txn())
-                    .await
-                    .map_err(db_err)?;
-            }
-            let reason = match open.len() {
-                0 => "created".to_owned(),
-                1 => "created waiting for 1 open dependency".to_owned(),
-                n => format!("created waiting for {n} open dependencies"),
-            };
-            self.record_events(
-                m,
-                &[Moved {
-                    task: id.as_uuid(),
-                    from: None,
-                    to: status,
-                    reason,
-                }],
-            )
-            .await?;
-            let mut changes = snapshot(&task);
-            if let Some(object) = changes.as_object_mut()
-                && !new.depends_on.is_empty()
-            {
-                object.insert("depends_on".into(), json!(new.depends_on));
-            }
-            m.audit::<tasks::Entity>(Verb::Create, task.id, changes)
-                .await?;
-            Ok(task)
-        })
-        .await
+        // An enqueue of one task, which answers the first task with the key instead.
+        let key = new.idempotency_key.clone();
+        let enqueued = self.enqueue_task(ctx, new).await?;
+        match key {
+            Some(key) if !enqueued.created => Err(key_taken(&key, enqueued.task.id)),
+            _ => Ok(enqueued.task),
+        }
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
@@ -478,8 +360,7 @@ impl TaskRepo for SeaStore {
                 return Ok(before);
             }
             if let Some(Some(parent)) = patch.parent_id {
-                self.check_parent(m, Some(id), parent, before.project_id)
-                    .await?;
+                self.check_parent(m, id, parent, before.project_id).await?;
             }
             if let Some(Some(agent)) = patch.assigned_agent_id {
                 self.agent_for(m, "assigned_agent_id", agent).await?;

@@ -20,7 +20,7 @@ use sea_orm::sea_query::{
     UnionType, WithClause,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, Iterable, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -125,7 +125,11 @@ impl SeaStore {
     /// Appends the events of `moves`, at the mutation's time, by its actor.
     pub(crate) async fn record_events(&self, m: &Mutation<'_>, moves: &[Moved]) -> RepoResult<()> {
         let actor = m.ctx().actor().to_string();
-        for chunk in moves.chunks(CHUNK) {
+        let per_statement = super::enqueue::rows_per_statement(
+            self.is_postgres(),
+            task_events::Column::iter().count(),
+        );
+        for chunk in moves.chunks(per_statement) {
             let rows = chunk.iter().map(|moved| task_events::ActiveModel {
                 organization_id: Set(m.ctx().org().as_uuid()),
                 id: Set(orchestore_domain::TaskEventId::new().as_uuid()),

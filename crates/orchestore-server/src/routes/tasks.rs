@@ -4,14 +4,15 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    AgentId, Capabilities, Description, Effort, IdempotencyKey, MaxAttempts, Metadata, NewTask,
-    Payload, Permission, Priority, Progress, ProjectId, Tags, TaskId, TaskPatch, TaskStatus, Title,
+    AgentId, BatchTask, Capabilities, Description, Effort, Enqueued, IdempotencyKey, MaxAttempts,
+    Metadata, NewTask, Payload, Permission, Priority, Progress, ProjectId, Tags, TaskId, TaskPatch,
+    TaskStatus, Title,
 };
 use orchestore_repo::{PageRequest, TaskFilter, TaskSort, TaskStatsScope};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldError, FieldErrors, json_config_up_to};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
@@ -23,8 +24,13 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list))
             .route(web::post().to(create)),
     )
-    // Before `/tasks/{id}`, which would take `stats` for an id.
+    // Before `/tasks/{id}`, which would take `stats` or `batch` for an id.
     .service(super::resource("/tasks/stats", "GET").route(web::get().to(stats)))
+    .service(
+        super::resource("/tasks/batch", "POST")
+            .app_data(json_config_up_to(BATCH_BODY_LIMIT_BYTES))
+            .route(web::post().to(create_batch)),
+    )
     .service(
         super::resource("/tasks/{id}", "GET, PATCH, DELETE")
             .route(web::get().to(get))
@@ -65,10 +71,26 @@ pub(crate) struct CreateTaskBody {
     idempotency_key: Option<String>,
     /// Tasks this one waits for: it starts `blocked` while one of them has not succeeded.
     depends_on: Option<Vec<TaskId>>,
+    /// In a batch only: positions of earlier tasks of the batch this one waits for.
+    depends_on_batch: Option<Vec<usize>>,
 }
 
 impl CreateTaskBody {
+    /// The task of `POST /api/v1/tasks`, where there is no batch to wait for.
     fn into_new_task(self) -> Result<NewTask, ApiError> {
+        if self.depends_on_batch.is_some() {
+            return Err(ApiError::Invalid(vec![FieldError::new(
+                "depends_on_batch",
+                "names tasks of a batch: send it to POST /api/v1/tasks/batch",
+            )]));
+        }
+        self.into_batch_task()
+            .map(|item| item.task)
+            .map_err(FieldErrors::into_error)
+    }
+
+    /// A task of a batch, every bad field recorded.
+    fn into_batch_task(self) -> Result<BatchTask, FieldErrors> {
         let mut errors = FieldErrors::default();
         let title = errors.check(Title::parse(&self.title));
         let description = errors.check(self.description.map_or(Ok(Description::empty()), |d| {
@@ -120,9 +142,9 @@ impl CreateTaskBody {
             depends_on,
         )
         else {
-            return Err(errors.into_error());
+            return Err(errors);
         };
-        Ok(NewTask {
+        let task = NewTask {
             project_id: self.project_id,
             title,
             description,
@@ -139,8 +161,66 @@ impl CreateTaskBody {
             run_after: self.run_after,
             idempotency_key,
             depends_on,
+        };
+        Ok(BatchTask {
+            task,
+            depends_on_batch: self
+                .depends_on_batch
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
         })
     }
+}
+
+/// `{"tasks": [...]}`: the tasks of a batch, each as `POST /api/v1/tasks` takes it, with
+/// `depends_on_batch` besides.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BatchBody {
+    tasks: Vec<CreateTaskBody>,
+}
+
+impl BatchBody {
+    /// The batch, or a 422 listing every bad field of every task (`tasks[3].title`), then the
+    /// faults between the tasks (`tasks[5].depends_on_batch`, `tasks[7].idempotency_key`).
+    fn into_batch(self) -> Result<Vec<BatchTask>, ApiError> {
+        BatchTask::check_count(self.tasks.len())?;
+        let mut errors = FieldErrors::default();
+        let mut batch = Vec::with_capacity(self.tasks.len());
+        for (index, body) in self.tasks.into_iter().enumerate() {
+            match body.into_batch_task() {
+                Ok(item) => batch.push(item),
+                Err(bad) => errors.extend_within(&format!("tasks[{index}]"), bad),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors.into_error());
+        }
+        for fault in BatchTask::check_batch(&batch) {
+            let error = FieldError::from(fault.error);
+            match fault.index {
+                Some(index) => {
+                    let mut one = FieldErrors::default();
+                    one.push(error);
+                    errors.extend_within(&format!("tasks[{index}]"), one);
+                }
+                None => errors.push(error),
+            }
+        }
+        if errors.is_empty() {
+            Ok(batch)
+        } else {
+            Err(errors.into_error())
+        }
+    }
+}
+
+/// What `POST /api/v1/tasks/batch` answers.
+#[derive(Debug, Serialize)]
+struct EnqueuedBatch {
+    /// One per task sent, in the same order.
+    items: Vec<Enqueued>,
 }
 
 /// Absent fields stay as they are; `payload` may be set to `null`, and `null` clears
@@ -298,8 +378,10 @@ pub(crate) struct DependencyPath {
     depends_on: TaskId,
 }
 
-/// `POST /api/v1/tasks` → 201 with `Location`. A project, parent, agent or dependency of
-/// another organization is a 422 naming the field.
+/// `POST /api/v1/tasks` → 201 with `Location` and the task; with an `idempotency_key` the
+/// organization has used already, 200 with the first task with that key, as it is now, and
+/// nothing written. A project, parent, agent or dependency of another organization is a 422
+/// naming the field.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -307,10 +389,34 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<CreateTaskBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
-    let task = state.store.create_task(ctx, body.into_new_task()?).await?;
+    let enqueued = state.store.enqueue_task(ctx, body.into_new_task()?).await?;
+    if !enqueued.created {
+        return Ok(HttpResponse::Ok().json(enqueued.task));
+    }
     Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/tasks/{}", task.id)))
-        .json(task))
+        .insert_header((LOCATION, format!("/api/v1/tasks/{}", enqueued.task.id)))
+        .json(enqueued.task))
+}
+
+/// `POST /api/v1/tasks/batch` `{"tasks": [...]}` → `{"items": [task + created]}` in the order
+/// sent: 201 when the call created a task, 200 when every task existed already (by its
+/// idempotency key). All or nothing: a task at fault is a problem naming it (`tasks[3].title`)
+/// and nothing is written.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn create_batch(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<BatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let batch = body.into_batch()?;
+    let items = state.store.enqueue_tasks(ctx, batch).await?;
+    let mut response = if items.iter().any(|item| item.created) {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(EnqueuedBatch { items }))
 }
 
 /// `GET /api/v1/tasks?project_id=&status=&assigned_agent_id=&parent_id=&tag=&limit=&cursor=&sort=`.

@@ -11,6 +11,7 @@ mod projects;
 mod queue;
 mod roles;
 mod tasks;
+mod tasks_batch;
 mod templates;
 mod users;
 mod workflows;
@@ -78,6 +79,11 @@ on_every_backend! {
         task_graph_fields_are_written_read_and_filtered,
         dependencies_block_release_and_refuse_cycles,
         task_stats_for_the_organization_and_a_project,
+    }
+    tasks_batch {
+        a_batch_is_enqueued_and_answered_in_order,
+        batch_errors_name_the_task_and_write_nothing,
+        large_batches_fit_and_need_the_permission,
     }
     agents {
         agent_lifecycle,

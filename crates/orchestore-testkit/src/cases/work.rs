@@ -1,8 +1,11 @@
-//! Projects and tasks; the task graph in [`graph`], the queue in [`queue`].
+//! Projects and tasks; the task graph in [`graph`], the queue in [`queue`], enqueueing by the
+//! batch in [`enqueue`].
 
+mod enqueue;
 mod graph;
 mod queue;
 
+pub use enqueue::*;
 pub use graph::*;
 pub use queue::*;
 

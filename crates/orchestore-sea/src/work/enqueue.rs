@@ -1,0 +1,573 @@
+//! Enqueueing: the one way tasks are created, one at a time or by the thousand.
+//!
+//! A call runs in one mutation, in a fixed number of statements whatever the batch holds:
+//!
+//! 1. the tasks already created with the batch's idempotency keys (one lookup per
+//!    [`LOOKUP`] keys) — those are answered as they are, and nothing is written for them;
+//! 2. the references of the new tasks, each kind for the whole batch at once: projects,
+//!    parents, assigned agents (`FOR KEY SHARE` on PostgreSQL, so none goes before the
+//!    commit), and the dependencies with their status (`FOR SHARE`: a dependency cannot
+//!    change its status until the commit, so its success sees the new edges, or this
+//!    transaction sees its success). The first task at fault, in batch order, fails the call;
+//! 3. the new tasks, in multi-row `INSERT … RETURNING` statements of as many rows as the
+//!    backend's limit on bound values allows ([`rows_per_statement`]: 2,340 tasks a statement
+//!    on PostgreSQL, 1,170 on SQLite); their dependency edges and their history events the same
+//!    way; one audit row.
+//!
+//! Two calls racing with one idempotency key (PostgreSQL; SQLite's writers take turns): the
+//! second one's insert waits for the first at the unique index
+//! `idx_tasks_organization_idempotency_key` and fails when the first commits; the mutation rolls
+//! back and the call starts over (up to [`KEY_RACES`] times), finding the first task in step 1.
+//! Keyed rows are inserted in key order, so that two such calls never wait for each other in a
+//! cycle.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::SubsecRound;
+use orchestore_domain::{BatchTask, DomainError, Enqueued, TaskId, TaskStatus};
+use orchestore_repo::{RepoError, RepoResult};
+use sea_orm::sea_query::LockType;
+use sea_orm::{ColumnTrait, EntityTrait, Iterable, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::entity::{projects, task_dependencies, tasks};
+use super::tasks::{tags_value, to_task};
+use super::transitions::Moved;
+use crate::SeaStore;
+use crate::agents::entity::agents;
+use crate::error::{corrupt, db_err, is_unique_violation};
+use crate::mutation::{Mutation, Verb, snapshot};
+use crate::scoped::{Tenanted, scoped};
+
+/// The most values in the `IN` list of one lookup, under both backends' limits on bound values.
+const LOOKUP: usize = 5_000;
+
+/// How many times a call tries, losing the race for an idempotency key to another call each
+/// time but the last: a call loses at most once to each call running beside it.
+const KEY_RACES: usize = 8;
+
+/// How many ids of the created tasks a batch's audit row lists.
+const AUDITED_IDS: usize = 1000;
+
+/// The most bound values in one statement: PostgreSQL's protocol counts them in 16 bits, and
+/// SQLite's `SQLITE_MAX_VARIABLE_NUMBER` is 32,766 (since 3.32).
+const fn max_bound_values(postgres: bool) -> usize {
+    if postgres { 65_535 } else { 32_766 }
+}
+
+/// How many rows of `columns` bound values each fit in one statement.
+pub(crate) fn rows_per_statement(postgres: bool, columns: usize) -> usize {
+    (max_bound_values(postgres) / columns.max(1)).max(1)
+}
+
+/// How the call records itself in the audit log.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recorded {
+    /// One task, as a creation: `task.create` with the task's snapshot.
+    Create,
+    /// A batch: one `task.enqueue` row counting the tasks and naming the first.
+    Batch,
+}
+
+/// A task of the batch: found by its idempotency key, or to be created with this id.
+enum Slot {
+    Existing(Box<tasks::Model>),
+    New(TaskId),
+}
+
+impl Slot {
+    fn id(&self) -> Uuid {
+        match self {
+            Self::Existing(row) => row.id,
+            Self::New(id) => id.as_uuid(),
+        }
+    }
+}
+
+/// What the checks of a new task decided.
+struct Checked {
+    status: TaskStatus,
+    /// How many of its dependencies have not succeeded.
+    open: usize,
+    /// Every task it waits for, in the batch or not.
+    depends_on: BTreeSet<Uuid>,
+}
+
+/// Whether a call failed because another one created a task with one of its idempotency keys
+/// between its lookup and its insert.
+fn lost_key_race(err: &RepoError) -> bool {
+    matches!(
+        err,
+        RepoError::Conflict {
+            entity: "task",
+            field: Some("idempotency_key"),
+            ..
+        }
+    )
+}
+
+fn creation_reason(open: usize) -> String {
+    match open {
+        0 => "created".to_owned(),
+        1 => "created waiting for 1 open dependency".to_owned(),
+        n => format!("created waiting for {n} open dependencies"),
+    }
+}
+
+impl SeaStore {
+    /// Enqueues `batch` (see [`orchestore_repo::QueueRepo::enqueue_tasks`]), recording it as
+    /// `recorded` says; starts over when it loses the race for an idempotency key.
+    pub(crate) async fn enqueue(
+        &self,
+        ctx: &orchestore_repo::Ctx,
+        batch: Vec<BatchTask>,
+        recorded: Recorded,
+    ) -> RepoResult<Vec<Enqueued>> {
+        if let Some(fault) = BatchTask::check_batch(&batch).into_iter().next() {
+            return Err(fault.into());
+        }
+        let mut attempt = 1;
+        loop {
+            let result = self
+                .mutate(ctx, async |m| self.enqueue_in(m, &batch, recorded).await)
+                .await;
+            match result {
+                Err(err) if attempt < KEY_RACES && lost_key_race(&err) => {
+                    tracing::debug!(
+                        attempt,
+                        "another call took an idempotency key: starting over"
+                    );
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn enqueue_in(
+        &self,
+        m: &Mutation<'_>,
+        batch: &[BatchTask],
+        recorded: Recorded,
+    ) -> RepoResult<Vec<Enqueued>> {
+        let slots = self.find_keyed(m, batch).await?;
+        let new: Vec<usize> = (0..batch.len())
+            .filter(|&i| matches!(slots[i], Slot::New(_)))
+            .collect();
+        if new.is_empty() {
+            return slots
+                .into_iter()
+                .map(|slot| match slot {
+                    Slot::Existing(row) => Ok(Enqueued {
+                        task: to_task(*row)?,
+                        created: false,
+                    }),
+                    Slot::New(_) => unreachable!("no new task"),
+                })
+                .collect();
+        }
+        let checked = self.check_new(m, batch, &slots, &new).await?;
+
+        // The tasks, their ids time-ordered in batch order. The keyed rows go in in key order:
+        // two calls inserting some of the same keys then wait for each other key after key in
+        // one order, never in a cycle (a deadlock on PostgreSQL).
+        let mut keyed: Vec<(Option<&str>, tasks::ActiveModel)> = new
+            .iter()
+            .zip(&checked)
+            .map(|(&i, checked)| {
+                let key = batch[i].task.idempotency_key.as_ref().map(|k| k.as_str());
+                (key, new_row(m, &batch[i], slots[i].id(), checked.status))
+            })
+            .collect();
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        let rows: Vec<tasks::ActiveModel> = keyed.into_iter().map(|(_, row)| row).collect();
+        let per_statement = rows_per_statement(self.is_postgres(), tasks::Column::iter().count());
+        let mut inserted: HashMap<Uuid, tasks::Model> = HashMap::with_capacity(rows.len());
+        for chunk in rows.chunks(per_statement) {
+            let returned = tasks::Entity::insert_many(chunk.to_vec())
+                .exec_with_returning(m.txn())
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        // The one unique key a new task can break: see `lost_key_race`.
+                        RepoError::taken(
+                            "task",
+                            "idempotency_key",
+                            "a task was created with the same idempotency key meanwhile",
+                        )
+                    } else {
+                        db_err(e)
+                    }
+                })?;
+            inserted.extend(returned.into_iter().map(|row| (row.id, row)));
+        }
+
+        // Their dependency edges.
+        let org = m.ctx().org().as_uuid();
+        let edges: Vec<task_dependencies::ActiveModel> =
+            new.iter()
+                .zip(&checked)
+                .flat_map(|(&i, checked)| {
+                    let task = slots[i].id();
+                    checked.depends_on.iter().map(move |&dependency| {
+                        task_dependencies::ActiveModel {
+                            organization_id: Set(org),
+                            task_id: Set(task),
+                            depends_on_id: Set(dependency),
+                        }
+                    })
+                })
+                .collect();
+        let per_statement = rows_per_statement(
+            self.is_postgres(),
+            task_dependencies::Column::iter().count(),
+        );
+        for chunk in edges.chunks(per_statement) {
+            task_dependencies::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(m.txn())
+                .await
+                .map_err(db_err)?;
+        }
+
+        // Their history.
+        let moves: Vec<Moved> = new
+            .iter()
+            .zip(&checked)
+            .map(|(&i, checked)| Moved {
+                task: slots[i].id(),
+                from: None,
+                to: checked.status,
+                reason: creation_reason(checked.open),
+            })
+            .collect();
+        self.record_events(m, &moves).await?;
+        if checked.iter().any(|c| c.status == TaskStatus::Queued) {
+            m.queued_work();
+        }
+
+        // The answer, in batch order.
+        let mut answer = Vec::with_capacity(batch.len());
+        for slot in slots {
+            answer.push(match slot {
+                Slot::Existing(row) => Enqueued {
+                    task: to_task(*row)?,
+                    created: false,
+                },
+                Slot::New(id) => Enqueued {
+                    task: to_task(
+                        inserted
+                            .remove(&id.as_uuid())
+                            .ok_or_else(|| corrupt("task", format!("{id} was not returned")))?,
+                    )?,
+                    created: true,
+                },
+            });
+        }
+
+        // One audit row.
+        let created: Vec<&Enqueued> = answer.iter().filter(|e| e.created).collect();
+        match recorded {
+            Recorded::Create => {
+                for (&i, enqueued) in new.iter().zip(&created) {
+                    let mut changes = snapshot(&enqueued.task);
+                    let depends_on = &batch[i].task.depends_on;
+                    if let Some(object) = changes.as_object_mut()
+                        && !depends_on.is_empty()
+                    {
+                        object.insert("depends_on".into(), json!(depends_on));
+                    }
+                    m.audit::<tasks::Entity>(Verb::Create, enqueued.task.id, changes)
+                        .await?;
+                }
+            }
+            Recorded::Batch => {
+                let count = |status| created.iter().filter(|e| e.task.status == status).count();
+                let changes = json!({
+                    "created_count": created.len(),
+                    "existing_count": answer.len() - created.len(),
+                    "queued_count": count(TaskStatus::Queued),
+                    "blocked_count": count(TaskStatus::Blocked),
+                    "task_ids": created
+                        .iter()
+                        .take(AUDITED_IDS)
+                        .map(|e| e.task.id)
+                        .collect::<Vec<_>>(),
+                });
+                m.audit::<tasks::Entity>(Verb::Named("enqueue"), created[0].task.id, changes)
+                    .await?;
+            }
+        }
+        Ok(answer)
+    }
+
+    /// A slot per task of `batch`: the task the organization has with its idempotency key, or
+    /// a new id.
+    async fn find_keyed(&self, m: &Mutation<'_>, batch: &[BatchTask]) -> RepoResult<Vec<Slot>> {
+        let keys: Vec<&str> = batch
+            .iter()
+            .filter_map(|item| item.task.idempotency_key.as_ref())
+            .map(|key| key.as_str())
+            .collect();
+        let mut found: HashMap<String, tasks::Model> = HashMap::new();
+        for chunk in keys.chunks(LOOKUP) {
+            let rows = scoped::<tasks::Entity>(m.ctx())
+                .filter(tasks::Column::IdempotencyKey.is_in(chunk.iter().copied()))
+                .all(m.txn())
+                .await
+                .map_err(db_err)?;
+            for row in rows {
+                if let Some(key) = row.idempotency_key.clone() {
+                    found.insert(key, row);
+                }
+            }
+        }
+        // The batch's keys are distinct (checked before): each row goes to one task.
+        Ok(batch
+            .iter()
+            .map(|item| {
+                match item
+                    .task
+                    .idempotency_key
+                    .as_ref()
+                    .and_then(|key| found.remove(key.as_str()))
+                {
+                    Some(row) => Slot::Existing(Box::new(row)),
+                    None => Slot::New(TaskId::new()),
+                }
+            })
+            .collect())
+    }
+
+    /// Checks the references of the new tasks (`new`, positions in `batch`), a query per kind
+    /// for the whole batch, and decides each one's status; the first task at fault, in batch
+    /// order, is the error.
+    async fn check_new(
+        &self,
+        m: &Mutation<'_>,
+        batch: &[BatchTask],
+        slots: &[Slot],
+        new: &[usize],
+    ) -> RepoResult<Vec<Checked>> {
+        // Each kind of reference, collected first: an iterator's closures held across an
+        // `await` would not be `Send` for every lifetime.
+        let project_ids: BTreeSet<Uuid> = new
+            .iter()
+            .map(|&i| batch[i].task.project_id.as_uuid())
+            .collect();
+        let parent_ids: BTreeSet<Uuid> = new
+            .iter()
+            .filter_map(|&i| batch[i].task.parent_id)
+            .map(|p| p.as_uuid())
+            .collect();
+        let agent_ids: BTreeSet<Uuid> = new
+            .iter()
+            .filter_map(|&i| batch[i].task.assigned_agent_id)
+            .map(|a| a.as_uuid())
+            .collect();
+        // The existing tasks the new ones wait for: named, or in the batch by their key.
+        let mut dependency_ids = BTreeSet::new();
+        for &i in new {
+            let item = &batch[i];
+            dependency_ids.extend(item.task.depends_on.iter().map(TaskId::as_uuid));
+            for &j in &item.depends_on_batch {
+                if let Slot::Existing(row) = &slots[j] {
+                    dependency_ids.insert(row.id);
+                }
+            }
+        }
+        let projects = self.present::<projects::Entity>(m, &project_ids).await?;
+        let parents = self.task_projects(m, &parent_ids).await?;
+        let agents = self.present::<agents::Entity>(m, &agent_ids).await?;
+        let statuses = self.dependency_statuses(m, &dependency_ids).await?;
+
+        let mut checked = Vec::with_capacity(new.len());
+        for &i in new {
+            let task = &batch[i].task;
+            let at = |error: RepoError| RepoError::in_batch(i, error);
+            if !projects.contains(&task.project_id.as_uuid()) {
+                return Err(at(RepoError::reference(
+                    "project_id",
+                    "project",
+                    task.project_id,
+                )));
+            }
+            if let Some(parent) = task.parent_id {
+                match parents.get(&parent.as_uuid()) {
+                    None => return Err(at(RepoError::reference("parent_id", "task", parent))),
+                    Some(&project) if project != task.project_id.as_uuid() => {
+                        return Err(at(DomainError::invalid(
+                            "parent_id",
+                            format!(
+                                "task {parent} is in project {project}: a subtask belongs to its \
+                                 parent's project"
+                            ),
+                        )
+                        .into()));
+                    }
+                    Some(_) => {}
+                }
+            }
+            if let Some(agent) = task.assigned_agent_id
+                && !agents.contains(&agent.as_uuid())
+            {
+                return Err(at(RepoError::reference(
+                    "assigned_agent_id",
+                    "agent",
+                    agent,
+                )));
+            }
+            let mut open = 0;
+            let mut depends_on = BTreeSet::new();
+            let named = task
+                .depends_on
+                .iter()
+                .map(|d| ("depends_on", d.as_uuid(), false));
+            let listed = batch[i].depends_on_batch.iter().map(|&j| {
+                let is_new = matches!(slots[j], Slot::New(_));
+                ("depends_on_batch", slots[j].id(), is_new)
+            });
+            for (field, dependency, is_new) in named.chain(listed) {
+                if !depends_on.insert(dependency) {
+                    continue;
+                }
+                if is_new {
+                    // Created by this call: not succeeded yet.
+                    open += 1;
+                    continue;
+                }
+                match statuses.get(&dependency) {
+                    None => return Err(at(RepoError::reference(field, "task", dependency))),
+                    Some(TaskStatus::Succeeded) => {}
+                    Some(TaskStatus::Cancelled) => {
+                        return Err(at(RepoError::conflict(
+                            "task",
+                            format!("dependency {dependency} is cancelled: it will never succeed"),
+                        )));
+                    }
+                    Some(_) => open += 1,
+                }
+            }
+            checked.push(Checked {
+                status: if open == 0 {
+                    TaskStatus::Queued
+                } else {
+                    TaskStatus::Blocked
+                },
+                open,
+                depends_on,
+            });
+        }
+        Ok(checked)
+    }
+
+    /// Those of `ids` that are rows of `E` in the organization; on PostgreSQL, held against
+    /// deletion until the commit (`FOR KEY SHARE`, as a foreign key check holds them).
+    async fn present<E: Tenanted>(
+        &self,
+        m: &Mutation<'_>,
+        ids: &BTreeSet<Uuid>,
+    ) -> RepoResult<HashSet<Uuid>> {
+        let ids: Vec<Uuid> = ids.iter().copied().collect();
+        let mut found = HashSet::with_capacity(ids.len());
+        for chunk in ids.chunks(LOOKUP) {
+            let mut query = scoped::<E>(m.ctx())
+                .select_only()
+                .column(E::id_column())
+                .filter(E::id_column().is_in(chunk.iter().copied()))
+                .order_by_asc(E::id_column());
+            if self.is_postgres() {
+                query = query.lock(LockType::KeyShare);
+            }
+            let rows: Vec<Uuid> = query.into_tuple().all(m.txn()).await.map_err(db_err)?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    /// The project of each of the tasks `ids` the organization has, held as
+    /// [`present`](Self::present) holds its rows.
+    async fn task_projects(
+        &self,
+        m: &Mutation<'_>,
+        ids: &BTreeSet<Uuid>,
+    ) -> RepoResult<HashMap<Uuid, Uuid>> {
+        let ids: Vec<Uuid> = ids.iter().copied().collect();
+        let mut found = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(LOOKUP) {
+            let mut query = scoped::<tasks::Entity>(m.ctx())
+                .select_only()
+                .columns([tasks::Column::Id, tasks::Column::ProjectId])
+                .filter(tasks::Column::Id.is_in(chunk.iter().copied()))
+                .order_by_asc(tasks::Column::Id);
+            if self.is_postgres() {
+                query = query.lock(LockType::KeyShare);
+            }
+            let rows: Vec<(Uuid, Uuid)> = query.into_tuple().all(m.txn()).await.map_err(db_err)?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    /// The status of each of the tasks `ids` the organization has; on PostgreSQL locked
+    /// (`FOR SHARE`, in id order) so that none changes its status before the commit.
+    async fn dependency_statuses(
+        &self,
+        m: &Mutation<'_>,
+        ids: &BTreeSet<Uuid>,
+    ) -> RepoResult<HashMap<Uuid, TaskStatus>> {
+        let ids: Vec<Uuid> = ids.iter().copied().collect();
+        let mut found = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(LOOKUP) {
+            let mut query = scoped::<tasks::Entity>(m.ctx())
+                .select_only()
+                .columns([tasks::Column::Id, tasks::Column::Status])
+                .filter(tasks::Column::Id.is_in(chunk.iter().copied()))
+                .order_by_asc(tasks::Column::Id);
+            if self.is_postgres() {
+                query = query.lock_shared();
+            }
+            let rows: Vec<(Uuid, String)> =
+                query.into_tuple().all(m.txn()).await.map_err(db_err)?;
+            for (id, status) in rows {
+                found.insert(id, status.parse().map_err(|e| corrupt("task", e))?);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The row of a new task.
+fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> tasks::ActiveModel {
+    let new = &item.task;
+    tasks::ActiveModel {
+        id: Set(id),
+        organization_id: Set(m.ctx().org().as_uuid()),
+        project_id: Set(new.project_id.as_uuid()),
+        title: Set(new.title.as_str().to_owned()),
+        description: Set(new.description.as_str().to_owned()),
+        status: Set(status.as_str().to_owned()),
+        priority: Set(new.priority.get()),
+        payload: Set(new.payload.clone().into_value()),
+        required_capabilities: Set(json!(new.required_capabilities.to_strings())),
+        metadata: Set(new.metadata.to_value()),
+        created_at: Set(m.at()),
+        updated_at: Set(m.at()),
+        parent_id: Set(new.parent_id.map(|p| p.as_uuid())),
+        assigned_agent_id: Set(new.assigned_agent_id.map(|a| a.as_uuid())),
+        estimated_minutes: Set(new.estimated_minutes.map(|e| e.minutes() as i32)),
+        progress: Set(i16::from(new.progress.get())),
+        tags: Set(tags_value(&new.tags)),
+        attempts: Set(0),
+        max_attempts: Set(new.max_attempts.get() as i32),
+        run_after: Set(new.run_after.map(|t| t.trunc_subsecs(6))),
+        idempotency_key: Set(new.idempotency_key.as_ref().map(|k| k.as_str().to_owned())),
+        result: Set(None),
+        error: Set(None),
+        started_at: Set(None),
+        finished_at: Set(None),
+        claim_assigned: Set(false),
+        lease_token: Set(None),
+        lease_expires_at: Set(None),
+    }
+}
