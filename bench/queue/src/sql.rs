@@ -1,0 +1,482 @@
+//! Raw SQL around the measurements: clearing the queue between modes, seeding tasks with
+//! `generate_series`, the claim statement for EXPLAIN, and the pgbench scripts of the plain-SQL
+//! ceiling.
+//!
+//! The claim statement is not copied: it is read at compile time from the source of
+//! orchestore-sea (`CLAIM_POSTGRES` in `crates/orchestore-sea/src/work/queue.rs`), so EXPLAIN
+//! and the ceiling always run the statement this checkout's queue runs.
+
+use orchestore::domain::AgentId;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
+use uuid::Uuid;
+
+use crate::Fixture;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const QUEUE_SOURCE: &str = include_str!("../../../crates/orchestore-sea/src/work/queue.rs");
+
+/// The claim statement of the PostgreSQL backend, as its source has it.
+pub fn claim_statement() -> &'static str {
+    const START: &str = "const CLAIM_POSTGRES: &str = \"\\\n";
+    let start = QUEUE_SOURCE
+        .find(START)
+        .map(|at| at + START.len())
+        .expect("CLAIM_POSTGRES is no longer a `\"\\` string in orchestore-sea's work/queue.rs");
+    let len = QUEUE_SOURCE[start..]
+        .find("\";")
+        .expect("CLAIM_POSTGRES has no end");
+    &QUEUE_SOURCE[start..start + len]
+}
+
+/// The last line of the claim: what it returns.
+const CLAIM_RETURNS: &str = "SELECT * FROM claimed ORDER BY priority DESC, created_at, id";
+
+pub async fn exec(db: &DatabaseConnection, sql: &str) -> Result<()> {
+    db.execute_unprepared(sql).await?;
+    Ok(())
+}
+
+pub async fn exec_with(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<u64> {
+    let result = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// A single `bigint` (a count).
+pub async fn count(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<i64> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?
+        .ok_or("no row")?;
+    Ok(row.try_get_by_index::<i64>(0)?)
+}
+
+/// The server's WAL position in bytes: the difference over a mode is the WAL it wrote (the
+/// whole server's, so the machine should have no other database work).
+pub async fn wal_position(db: &DatabaseConnection) -> Result<i64> {
+    count(
+        db,
+        "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint",
+        Vec::new(),
+    )
+    .await
+}
+
+/// Empties the queue's tables (tasks, their history and edges, the audit log) so that each mode
+/// starts from an empty queue; organizations, projects and agents stay.
+pub async fn reset(db: &DatabaseConnection) -> Result<()> {
+    exec(
+        db,
+        "TRUNCATE tasks, task_events, task_dependencies, audit_logs CASCADE",
+    )
+    .await
+}
+
+/// Fresh statistics and a checkpoint, so that the measurement neither plans on stale
+/// statistics nor writes the seeding's dirty pages.
+pub async fn settle(db: &DatabaseConnection) -> Result<()> {
+    exec(
+        db,
+        "VACUUM ANALYZE tasks, task_events, audit_logs, agents, task_dependencies",
+    )
+    .await?;
+    exec(db, "CHECKPOINT").await
+}
+
+/// A time-ordered (version 7 layout) UUID for the timestamp `ts`, as Orchestore's ids are.
+const UUID_V7_OF_TS: &str = "(lpad(to_hex((extract(epoch FROM ts) * 1000)::bigint), 12, '0') \
+    || '7' || substr(md5(random()::text), 1, 3) || to_hex(8 + floor(random() * 4)::int) \
+    || substr(md5(random()::text), 1, 15))::uuid";
+
+/// Inserts `n` queued tasks as `create_task` writes them (`{"i": i}` payload, default priority,
+/// 3 attempts), each with its `created` history event, created one microsecond apart after
+/// every task already there.
+pub async fn seed_queued(db: &DatabaseConnection, fx: &Fixture, n: u64) -> Result<()> {
+    if n == 0 {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority,
+             payload, required_capabilities, metadata, created_at, updated_at, progress, tags,
+             attempts, max_attempts, claim_assigned)
+         SELECT $1, {UUID_V7_OF_TS}, $2, 'job ' || i, '', 'queued', 0, jsonb_build_object('i', i),
+             '[]', '{{}}', ts, ts, 0, '[]', 0, 3, false
+         FROM (SELECT i, now() + i * interval '1 microsecond' AS ts
+               FROM generate_series(1::bigint, $3) AS i) s"
+    );
+    exec_with(
+        db,
+        &sql,
+        vec![
+            fx.org_uuid().into(),
+            fx.project_uuid().into(),
+            (n as i64).into(),
+        ],
+    )
+    .await?;
+    exec_with(
+        db,
+        "INSERT INTO task_events (organization_id, id, task_id, from_status, to_status, actor,
+             reason, created_at)
+         SELECT organization_id, gen_random_uuid(), id, NULL, 'queued', 'system', 'created',
+             created_at
+         FROM tasks WHERE organization_id = $1 AND status = 'queued'",
+        vec![fx.org_uuid().into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts `n` succeeded tasks, finished a day ago, run once by the first agent (no history:
+/// the claim reads the tasks' index, and appends to the history without reading it).
+pub async fn seed_finished(db: &DatabaseConnection, fx: &Fixture, n: u64) -> Result<()> {
+    if n == 0 {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority,
+             payload, required_capabilities, metadata, created_at, updated_at, progress, tags,
+             attempts, max_attempts, claim_assigned, assigned_agent_id, started_at, finished_at,
+             result)
+         SELECT $1, {UUID_V7_OF_TS}, $2, 'done ' || i, '', 'succeeded', 0,
+             jsonb_build_object('i', i), '[]', '{{}}', ts, ts + interval '2 seconds', 100, '[]',
+             1, 3, true, $4, ts + interval '1 second', ts + interval '2 seconds', NULL
+         FROM (SELECT i, now() - interval '2 days' + i * interval '1 millisecond' AS ts
+               FROM generate_series(1::bigint, $3) AS i) s"
+    );
+    exec_with(
+        db,
+        &sql,
+        vec![
+            fx.org_uuid().into(),
+            fx.project_uuid().into(),
+            (n as i64).into(),
+            fx.agents[0].as_uuid().into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The claim's parameters, as `claim_postgres` binds them.
+fn claim_values(fx: &Fixture, agent: AgentId, limit: u32) -> Vec<Value> {
+    let at = chrono::Utc::now();
+    let ids: Vec<String> = (0..limit).map(|_| Uuid::now_v7().to_string()).collect();
+    vec![
+        fx.org_uuid().into(),
+        at.into(),
+        agent.as_uuid().into(),
+        i64::from(limit).into(),
+        (at + chrono::Duration::seconds(300)).into(),
+        "system".into(),
+        format!("claimed by agent {agent}").into(),
+        None::<Uuid>.into(),
+        serde_json::json!(ids).to_string().into(),
+    ]
+}
+
+/// `EXPLAIN (ANALYZE, BUFFERS)` of one claim of `limit` tasks, rolled back: the plan, and the
+/// planning and execution times PostgreSQL reports (ms).
+pub async fn explain_claim(
+    db: &DatabaseConnection,
+    fx: &Fixture,
+    limit: u32,
+) -> Result<(String, f64, f64)> {
+    let txn = db.begin().await?;
+    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", claim_statement());
+    let rows = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            claim_values(fx, fx.agents[0], limit),
+        ))
+        .await?;
+    txn.rollback().await?;
+    let mut plan = String::new();
+    for row in rows {
+        plan.push_str(&row.try_get_by_index::<String>(0)?);
+        plan.push('\n');
+    }
+    let time = |label: &str| {
+        plan.lines()
+            .find_map(|line| line.strip_prefix(label))
+            .and_then(|rest| rest.trim().trim_end_matches(" ms").parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let (planning, execution) = (time("Planning Time:"), time("Execution Time:"));
+    Ok((plan, planning, execution))
+}
+
+/// How long single-row autocommitted inserts take right now (ms each): the disk's commit
+/// latency, which every claim and completion pays on top of its work. The disk's speed drifts.
+pub async fn commit_floor(db: &DatabaseConnection, n: u32) -> Result<Vec<f64>> {
+    exec(
+        db,
+        "CREATE TABLE IF NOT EXISTS qbench_commit_probe (id bigserial PRIMARY KEY, v int)",
+    )
+    .await?;
+    let mut times = Vec::new();
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        exec(db, "INSERT INTO qbench_commit_probe (v) VALUES (1)").await?;
+        times.push(crate::stats::ms(t.elapsed()));
+    }
+    exec(db, "DROP TABLE qbench_commit_probe").await?;
+    Ok(times)
+}
+
+/// A server setting, as `SHOW` prints it.
+pub async fn setting(db: &DatabaseConnection, name: &str) -> Result<String> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SHOW {name}"),
+        ))
+        .await?
+        .ok_or("no row")?;
+    Ok(row.try_get_by_index::<String>(0)?)
+}
+
+/// The agent id pgbench client `k` claims as: agents are given these ids for the ceiling.
+pub fn ceiling_agent(k: u32) -> Uuid {
+    Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0000 | u128::from(k))
+}
+
+/// The same id, computed by PostgreSQL from pgbench's `:client_id`.
+const CEILING_AGENT_SQL: &str =
+    "('00000000-0000-4000-8000-' || lpad(to_hex(:client_id::int), 12, '0'))::uuid";
+
+/// Gives the fixture's agents the ids pgbench's clients compute (they have no tasks yet).
+pub async fn rekey_agents(db: &DatabaseConnection, fx: &mut Fixture) -> Result<()> {
+    let org = fx.org_uuid();
+    for (k, agent) in fx.agents.iter_mut().enumerate() {
+        let id = ceiling_agent(k as u32);
+        exec_with(
+            db,
+            "UPDATE agents SET id = $3 WHERE organization_id = $1 AND id = $2",
+            vec![org.into(), agent.as_uuid().into(), id.into()],
+        )
+        .await?;
+        *agent = AgentId::from_uuid(id);
+    }
+    Ok(())
+}
+
+/// What the pgbench ceiling of a mode runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CeilingKind {
+    /// One statement: the task, its `created` event and its audit row (what `create_task`
+    /// writes), C clients.
+    EnqueueOne,
+    /// One statement inserting BULK tasks with their events and audit rows, one client.
+    EnqueueBulk,
+    /// The claim (limit 1), then one statement completing the task (task, event, agent
+    /// counters), C clients.
+    DrainOne,
+    /// The claim (limit BATCH), then BATCH completion statements, each its own transaction.
+    DrainBatch,
+    /// The claim (limit BATCH), then the BATCH completion statements in one transaction.
+    DrainBatchTx,
+    /// The claim (limit BATCH), then one statement completing the whole batch.
+    DrainBatchSet,
+}
+
+/// A pgbench script and how to run it.
+pub struct Ceiling {
+    pub script: String,
+    pub clients: u32,
+    pub transactions_per_client: u32,
+    pub jobs_per_transaction: u32,
+}
+
+/// The claim with pgbench variables for its parameters: the organization, `now()`, the
+/// client's agent, `limit`, a 300 s lease, the `system` actor, NULL for "any task", and
+/// `limit` fresh event ids.
+fn pgbench_claim(fx: &Fixture, limit: u32) -> String {
+    let org = format!("'{}'::uuid", fx.org_uuid());
+    // Replaced from $9 down, so that $1 never matches the start of another parameter.
+    let values = [
+        (
+            9,
+            format!("(SELECT jsonb_agg(gen_random_uuid()) FROM generate_series(1, {limit}))"),
+        ),
+        (8, "NULL".to_owned()),
+        (7, "'claimed by agent'".to_owned()),
+        (6, "'system'".to_owned()),
+        (5, "(now() + interval '300 seconds')".to_owned()),
+        (4, limit.to_string()),
+        (3, CEILING_AGENT_SQL.to_owned()),
+        (2, "now()".to_owned()),
+        (1, org),
+    ];
+    let mut sql = claim_statement().to_owned();
+    for (n, value) in values {
+        sql = sql.replace(&format!("${n}"), &value);
+    }
+    sql
+}
+
+/// Completes the running tasks `which` selects (a condition on `t`) as `complete_task` does:
+/// the task succeeded with its lease cleared, a `succeeded` event, the agent's counters.
+fn pgbench_complete(fx: &Fixture, which: &str) -> String {
+    let org = fx.org_uuid();
+    format!(
+        "WITH done AS (
+    UPDATE tasks t SET status = 'succeeded', lease_token = NULL, lease_expires_at = NULL,
+        finished_at = now(), updated_at = now(), result = NULL, error = NULL, progress = 100
+    WHERE t.organization_id = '{org}'::uuid AND t.status = 'running' AND {which}
+    RETURNING t.organization_id, t.id, t.assigned_agent_id, t.started_at
+), history AS (
+    INSERT INTO task_events
+        (organization_id, id, task_id, from_status, to_status, actor, reason, created_at)
+    SELECT organization_id, gen_random_uuid(), id, 'running', 'succeeded', 'system',
+        'completed by agent ' || assigned_agent_id, now()
+    FROM done
+), counted AS (
+    UPDATE agents a SET tasks_completed = a.tasks_completed + d.n,
+        total_task_millis = a.total_task_millis + d.millis
+    FROM (SELECT assigned_agent_id, count(*) AS n,
+              coalesce(sum((extract(epoch FROM now() - started_at) * 1000)::bigint), 0) AS millis
+          FROM done GROUP BY assigned_agent_id) d
+    WHERE a.organization_id = '{org}'::uuid AND a.id = d.assigned_agent_id
+)
+SELECT count(*) AS completed FROM done;
+"
+    )
+}
+
+/// Inserts `rows` tasks as `create_task` writes them: the task, its `created` event and its
+/// audit row (the task's snapshot).
+fn pgbench_enqueue(fx: &Fixture, rows: u32) -> String {
+    let (org, project) = (fx.org_uuid(), fx.project_uuid());
+    format!(
+        "WITH t AS (
+    INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority,
+        payload, required_capabilities, metadata, created_at, updated_at, progress, tags,
+        attempts, max_attempts, claim_assigned)
+    SELECT '{org}'::uuid, gen_random_uuid(), '{project}'::uuid, 'job ' || g, '', 'queued', 0,
+        jsonb_build_object('i', g), '[]', '{{}}', now(), now(), 0, '[]', 0, 3, false
+    FROM generate_series(1, {rows}) AS g
+    RETURNING *
+), history AS (
+    INSERT INTO task_events
+        (organization_id, id, task_id, from_status, to_status, actor, reason, created_at)
+    SELECT organization_id, gen_random_uuid(), id, NULL, 'queued', 'system', 'created', now()
+    FROM t
+)
+INSERT INTO audit_logs
+    (id, organization_id, actor, action, entity, entity_id, changes, request_id, created_at)
+SELECT gen_random_uuid(), organization_id, 'system', 'task.create', 'task', id::text,
+    to_jsonb(t), NULL, now()
+FROM t;
+"
+    )
+}
+
+pub fn ceiling(kind: CeilingKind, fx: &Fixture, n: u32, c: u32, batch: u32, bulk: u32) -> Ceiling {
+    let per_client = |jobs_per_transaction: u32| (n / (c * jobs_per_transaction)).max(1);
+    match kind {
+        CeilingKind::EnqueueOne => Ceiling {
+            script: pgbench_enqueue(fx, 1),
+            clients: c,
+            transactions_per_client: per_client(1),
+            jobs_per_transaction: 1,
+        },
+        CeilingKind::EnqueueBulk => Ceiling {
+            script: pgbench_enqueue(fx, bulk),
+            clients: 1,
+            transactions_per_client: (n / bulk).max(1),
+            jobs_per_transaction: bulk,
+        },
+        CeilingKind::DrainOne => Ceiling {
+            script: format!(
+                "-- the claim of orchestore-sea's CLAIM_POSTGRES, limit 1\n{}\n\\gset\n{}",
+                pgbench_claim(fx, 1),
+                pgbench_complete(
+                    fx,
+                    "t.id = :id::uuid AND t.lease_token = :lease_token::uuid"
+                )
+            ),
+            clients: c,
+            transactions_per_client: per_client(1),
+            jobs_per_transaction: 1,
+        },
+        CeilingKind::DrainBatch | CeilingKind::DrainBatchTx | CeilingKind::DrainBatchSet => {
+            let claim = pgbench_claim(fx, batch);
+            assert!(
+                claim.ends_with(CLAIM_RETURNS),
+                "the claim no longer ends with `{CLAIM_RETURNS}`"
+            );
+            // The claim's rows, as two arrays pgbench can keep in variables.
+            let claim = format!(
+                "{}SELECT array_agg(id ORDER BY priority DESC, created_at, id)::text AS ids,
+    array_agg(lease_token ORDER BY priority DESC, created_at, id)::text AS tokens FROM claimed",
+                &claim[..claim.len() - CLAIM_RETURNS.len()]
+            );
+            let mut script = format!(
+                "-- the claim of orchestore-sea's CLAIM_POSTGRES, limit {batch}, its rows as arrays\n{claim}\n\\gset\n"
+            );
+            match kind {
+                CeilingKind::DrainBatchSet => script.push_str(&pgbench_complete(
+                    fx,
+                    "(t.id, t.lease_token) IN (SELECT * FROM unnest(:ids::uuid[], :tokens::uuid[]))",
+                )),
+                _ => {
+                    let tx = kind == CeilingKind::DrainBatchTx;
+                    if tx {
+                        script.push_str("BEGIN;\n");
+                    }
+                    for k in 1..=batch {
+                        script.push_str(&pgbench_complete(
+                            fx,
+                            &format!(
+                                "t.id = (:ids::uuid[])[{k}] AND t.lease_token = (:tokens::uuid[])[{k}]"
+                            ),
+                        ));
+                    }
+                    if tx {
+                        script.push_str("COMMIT;\n");
+                    }
+                }
+            }
+            Ceiling {
+                script,
+                clients: c,
+                transactions_per_client: per_client(batch),
+                jobs_per_transaction: batch,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_claim_is_read_from_the_queue_source() {
+        let claim = claim_statement();
+        assert!(claim.starts_with("WITH picked AS ("));
+        assert!(claim.contains("FOR NO KEY UPDATE SKIP LOCKED"));
+        assert!(claim.contains("$9"));
+        assert!(claim.ends_with(CLAIM_RETURNS));
+    }
+
+    #[test]
+    fn ceiling_agents_match_their_sql() {
+        assert_eq!(
+            ceiling_agent(11).to_string(),
+            "00000000-0000-4000-8000-00000000000b"
+        );
+    }
+}
