@@ -21,13 +21,12 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use orchestore::domain::{
-    AgentId, AgentKind, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Description,
+    AgentId, AgentKind, BatchTask, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Description,
     LeaseDuration, Metadata, Name, NewAgent, NewOrganization, NewProject, NewTask, OrganizationId,
     Payload, ProjectId, Slug, Tags, TaskId, Title,
 };
 use orchestore::repo::{
     AgentRepo, Ctx, OrganizationRepo, ProjectRepo, QueueRepo, RepoResult, Store, TaskRepo,
-    transaction,
 };
 use orchestore::{DbConfig, SeaStore};
 use sea_orm::{Database, DatabaseConnection};
@@ -180,18 +179,12 @@ fn new_task(project: ProjectId, i: u32) -> NewTask {
 }
 
 /// What the bulk enqueue calls, named in its JSON line.
-const BULK_CALL: &str = "orchestore_repo::transaction of create_task";
+const BULK_CALL: &str = "QueueRepo::enqueue_tasks";
 
-/// Enqueues `batch` in one call. `QueueRepo::enqueue_tasks` is on its way: when it lands, this
-/// becomes `store.enqueue_tasks(ctx, batch).await.map(drop)` (and `BULK_CALL` its name).
+/// Enqueues `batch` in one call: one transaction of multi-row inserts.
 async fn enqueue_bulk(store: &SeaStore, ctx: &Ctx, batch: Vec<NewTask>) -> RepoResult<()> {
-    transaction(store, async move |tx| {
-        for new in batch {
-            tx.create_task(ctx, new).await?;
-        }
-        Ok(())
-    })
-    .await
+    let batch = batch.into_iter().map(BatchTask::from).collect();
+    store.enqueue_tasks(ctx, batch).await.map(drop)
 }
 
 /// Completes `claimed` in one store transaction (each call a savepoint in it), as
