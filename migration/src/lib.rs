@@ -26,6 +26,7 @@ mod m20261127_000012_tenant_role_keys;
 mod m20261127_000013_task_queue;
 mod m20261127_000014_template_usage_versions;
 mod m20261127_000015_agent_api_keys;
+mod m20261127_000016_drop_duplicate_task_index;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000013_task_queue::Migration),
             Box::new(m20261127_000014_template_usage_versions::Migration),
             Box::new(m20261127_000015_agent_api_keys::Migration),
+            Box::new(m20261127_000016_drop_duplicate_task_index::Migration),
         ]
     }
 }

@@ -394,10 +394,11 @@ impl SeaStore {
         if to == TaskStatus::Queued {
             m.queued_work();
         }
+        self.follow_status(m, id, to).await?;
+        // Last, so that workers of one agent hold its row for as short a time as possible.
         if let Some(agent) = agent {
             self.count_run(m, agent, to, millis).await?;
         }
-        self.follow_status(m, id, to).await?;
         Ok(after)
     }
 
