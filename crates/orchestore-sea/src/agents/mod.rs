@@ -1,6 +1,6 @@
 //! Agents.
 
-mod api_keys;
+mod agent_api_keys;
 pub(crate) mod entity;
 mod repo;
 
