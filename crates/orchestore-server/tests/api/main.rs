@@ -62,6 +62,7 @@ on_every_backend! {
         failures_retry_then_dead_letter_and_cancel,
         claims_check_their_input,
         a_waiting_claim_answers_when_work_arrives,
+        a_dead_workers_late_completion_is_refused,
     }
     projects {
         project_crud,
