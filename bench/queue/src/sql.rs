@@ -16,17 +16,88 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>
 
 const QUEUE_SOURCE: &str = include_str!("../../../crates/orchestore-sea/src/work/queue.rs");
 
-/// The claim statement of the PostgreSQL backend, as its source has it.
-pub fn claim_statement() -> &'static str {
-    const START: &str = "const CLAIM_POSTGRES: &str = \"\\\n";
+/// A statement constant of orchestore-sea's `work/queue.rs` (`const NAME: &str = "\` …), as its
+/// source has it.
+fn source_statement(name: &str) -> &'static str {
+    let marker = format!("const {name}: &str = \"\\\n");
     let start = QUEUE_SOURCE
-        .find(START)
-        .map(|at| at + START.len())
-        .expect("CLAIM_POSTGRES is no longer a `\"\\` string in orchestore-sea's work/queue.rs");
+        .find(&marker)
+        .map(|at| at + marker.len())
+        .unwrap_or_else(|| {
+            panic!("{name} is no longer a `\"\\` string in orchestore-sea's work/queue.rs")
+        });
     let len = QUEUE_SOURCE[start..]
         .find("\";")
-        .expect("CLAIM_POSTGRES has no end");
+        .unwrap_or_else(|| panic!("{name} has no end"));
     &QUEUE_SOURCE[start..start + len]
+}
+
+/// The two statements of a claim on PostgreSQL, as the source has them: the pick that locks the
+/// tasks, then the claim that starts their runs.
+pub fn claim_statement() -> String {
+    format!(
+        "{};\n{}",
+        source_statement("PICK_POSTGRES"),
+        source_statement("CLAIM_POSTGRES")
+    )
+}
+
+/// Replaces `$n` by the SQL text of each value, highest `n` first, so that `$1` never matches
+/// the start of `$10`.
+fn substitute(sql: &str, values: &[(u32, String)]) -> String {
+    let mut values = values.to_vec();
+    values.sort_by_key(|value| std::cmp::Reverse(value.0));
+    let mut sql = sql.to_owned();
+    for (n, value) in values {
+        sql = sql.replace(&format!("${n}"), &value);
+    }
+    sql
+}
+
+/// The SQL text of each value a claim takes.
+struct ClaimSql {
+    org: String,
+    now: String,
+    agent: String,
+    limit: u32,
+    lease_end: String,
+    actor: String,
+    reason: String,
+    event_ids: String,
+    heartbeat_before: String,
+}
+
+/// The claim as one statement with its values written in: the pick (`PICK_POSTGRES`) nested
+/// where the claim (`CLAIM_POSTGRES`) takes the picked ids. The backend runs the two in one
+/// transaction; nested, they lock and update the same rows in one statement.
+fn claim_sql(v: &ClaimSql) -> String {
+    let pick = substitute(
+        source_statement("PICK_POSTGRES"),
+        &[
+            (1, v.org.clone()),
+            (2, v.now.clone()),
+            (3, v.agent.clone()),
+            (4, v.limit.to_string()),
+            (5, "NULL".to_owned()),
+        ],
+    );
+    substitute(
+        source_statement("CLAIM_POSTGRES"),
+        &[
+            (1, v.org.clone()),
+            (2, v.now.clone()),
+            (3, v.agent.clone()),
+            (4, v.lease_end.clone()),
+            (5, v.actor.clone()),
+            (6, v.reason.clone()),
+            (
+                7,
+                format!("(SELECT jsonb_agg(picked.id) FROM ({pick}) picked)"),
+            ),
+            (8, v.event_ids.clone()),
+            (9, v.heartbeat_before.clone()),
+        ],
+    )
 }
 
 /// The last line of the claim: what it returns.
@@ -169,20 +240,19 @@ pub async fn seed_finished(db: &DatabaseConnection, fx: &Fixture, n: u64) -> Res
 }
 
 /// The claim's parameters, as `claim_postgres` binds them.
-fn claim_values(fx: &Fixture, agent: AgentId, limit: u32) -> Vec<Value> {
-    let at = chrono::Utc::now();
+fn explained_claim(fx: &Fixture, agent: AgentId, limit: u32) -> String {
     let ids: Vec<String> = (0..limit).map(|_| Uuid::now_v7().to_string()).collect();
-    vec![
-        fx.org_uuid().into(),
-        at.into(),
-        agent.as_uuid().into(),
-        i64::from(limit).into(),
-        (at + chrono::Duration::seconds(300)).into(),
-        "system".into(),
-        format!("claimed by agent {agent}").into(),
-        None::<Uuid>.into(),
-        serde_json::json!(ids).to_string().into(),
-    ]
+    claim_sql(&ClaimSql {
+        org: format!("'{}'::uuid", fx.org_uuid()),
+        now: "now()".to_owned(),
+        agent: format!("'{agent}'::uuid"),
+        limit,
+        lease_end: "(now() + interval '300 seconds')".to_owned(),
+        actor: "'system'".to_owned(),
+        reason: format!("'claimed by agent {agent}'"),
+        event_ids: format!("'{}'", serde_json::json!(ids)),
+        heartbeat_before: "(now() - interval '5 seconds')".to_owned(),
+    })
 }
 
 /// `EXPLAIN (ANALYZE, BUFFERS)` of one claim of `limit` tasks, rolled back: the plan, and the
@@ -193,13 +263,12 @@ pub async fn explain_claim(
     limit: u32,
 ) -> Result<(String, f64, f64)> {
     let txn = db.begin().await?;
-    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", claim_statement());
+    let sql = format!(
+        "EXPLAIN (ANALYZE, BUFFERS) {}",
+        explained_claim(fx, fx.agents[0], limit)
+    );
     let rows = txn
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            claim_values(fx, fx.agents[0], limit),
-        ))
+        .query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
         .await?;
     txn.rollback().await?;
     let mut plan = String::new();
@@ -299,31 +368,22 @@ pub struct Ceiling {
     pub jobs_per_transaction: u32,
 }
 
-/// The claim with pgbench variables for its parameters: the organization, `now()`, the
-/// client's agent, `limit`, a 300 s lease, the `system` actor, NULL for "any task", and
-/// `limit` fresh event ids.
+/// The claim with pgbench's values: the organization, `now()`, the client's agent, `limit`, a
+/// 300 s lease, the `system` actor, and `limit` fresh event ids.
 fn pgbench_claim(fx: &Fixture, limit: u32) -> String {
-    let org = format!("'{}'::uuid", fx.org_uuid());
-    // Replaced from $9 down, so that $1 never matches the start of another parameter.
-    let values = [
-        (
-            9,
-            format!("(SELECT jsonb_agg(gen_random_uuid()) FROM generate_series(1, {limit}))"),
+    claim_sql(&ClaimSql {
+        org: format!("'{}'::uuid", fx.org_uuid()),
+        now: "now()".to_owned(),
+        agent: CEILING_AGENT_SQL.to_owned(),
+        limit,
+        lease_end: "(now() + interval '300 seconds')".to_owned(),
+        actor: "'system'".to_owned(),
+        reason: "'claimed by agent'".to_owned(),
+        event_ids: format!(
+            "(SELECT jsonb_agg(gen_random_uuid()) FROM generate_series(1, {limit}))"
         ),
-        (8, "NULL".to_owned()),
-        (7, "'claimed by agent'".to_owned()),
-        (6, "'system'".to_owned()),
-        (5, "(now() + interval '300 seconds')".to_owned()),
-        (4, limit.to_string()),
-        (3, CEILING_AGENT_SQL.to_owned()),
-        (2, "now()".to_owned()),
-        (1, org),
-    ];
-    let mut sql = claim_statement().to_owned();
-    for (n, value) in values {
-        sql = sql.replace(&format!("${n}"), &value);
-    }
-    sql
+        heartbeat_before: "(now() - interval '5 seconds')".to_owned(),
+    })
 }
 
 /// Completes the running tasks `which` selects (a condition on `t`) as `complete_task` does:
@@ -466,10 +526,28 @@ mod tests {
     #[test]
     fn the_claim_is_read_from_the_queue_source() {
         let claim = claim_statement();
-        assert!(claim.starts_with("WITH picked AS ("));
+        assert!(claim.starts_with("SELECT t.id FROM tasks t"));
         assert!(claim.contains("FOR NO KEY UPDATE SKIP LOCKED"));
         assert!(claim.contains("$9"));
         assert!(claim.ends_with(CLAIM_RETURNS));
+        let agent = AgentId::from_uuid(Uuid::nil());
+        let written = claim_sql(&ClaimSql {
+            org: "'o'".into(),
+            now: "now()".into(),
+            agent: format!("'{agent}'"),
+            limit: 3,
+            lease_end: "now()".into(),
+            actor: "'a'".into(),
+            reason: "'r'".into(),
+            event_ids: "'[]'".into(),
+            heartbeat_before: "now()".into(),
+        });
+        assert!(
+            !written.contains('$'),
+            "every parameter is written in: {written}"
+        );
+        assert!(written.contains("FOR NO KEY UPDATE SKIP LOCKED"));
+        assert!(written.ends_with(CLAIM_RETURNS));
     }
 
     #[test]

@@ -80,7 +80,9 @@ pub trait QueueRepo: Send + Sync {
     /// every required capability among the agent's, not assigned to another agent; highest
     /// priority first, then oldest. Each becomes `running` on the agent with one more attempt,
     /// a lease of `request.lease` and a fresh token. Concurrent claims never take the same task
-    /// (PostgreSQL: one statement, `FOR UPDATE SKIP LOCKED`; SQLite: one write transaction).
+    /// (PostgreSQL: `FOR NO KEY UPDATE SKIP LOCKED`; SQLite: one write transaction). A run
+    /// starts when the claim holds its task, not when the claim was asked for: its lease runs
+    /// from then, and its history comes after whatever the task went through before.
     ///
     /// With nothing to claim, it returns expired leases to the queue and looks again; then,
     /// with a `request.wait`, it waits for work to be queued (woken at once by a commit in

@@ -1,9 +1,13 @@
 //! The queue: claims under a lease, and the ends of a run fenced by the lease's token.
 //!
-//! A claim on PostgreSQL is one statement — pick the head of the claimable index with
-//! `FOR NO KEY UPDATE SKIP LOCKED`, make those rows running with a fresh token, and append their
-//! history — so concurrent claimers skip each other's rows instead of waiting, and a claim costs
-//! one round trip. SQLite runs the same steps in one immediate write transaction.
+//! A claim on PostgreSQL is one transaction of two statements: the first locks the head of the
+//! claimable index with `FOR NO KEY UPDATE SKIP LOCKED`, so concurrent claimers skip each
+//! other's rows instead of waiting; the second makes those rows running with a fresh token and
+//! appends their history. The claim reads the clock and makes its history's ids between the
+//! two, once it holds the rows: whatever it follows (a release, an expired lease, a creation)
+//! has committed by then, so the run starts after it, its lease runs from then (not from before
+//! a wait for a pooled connection), and the history lists the claim after it. SQLite runs the
+//! same steps in one immediate write transaction, whose time is read once it holds the lock.
 //!
 //! Queue transitions write the task's history (`task_events`: actor, reason, time), not an
 //! audit row: the history is the append-only record of every run, and an audit row per claim
@@ -57,42 +61,53 @@ fn refuse_inactive(agent: &agents::Model) -> RepoResult<()> {
     Ok(())
 }
 
-/// The claim on PostgreSQL. `$1` organization, `$2` now, `$3` agent, `$4` limit, `$5` lease
-/// end, `$6` actor, `$7` reason, `$8` one task id or NULL for any, `$9` the history events' ids
-/// (a JSON array of `$4` time-ordered UUIDs, so that the history lists in order), `$10` the time
-/// before which the agent's last heartbeat is refreshed (a claim counts as one). An agent the
-/// organization does not have, or an inactive one, has no capabilities row: `<@ NULL` matches
-/// nothing.
+/// The first statement of a claim on PostgreSQL: locks the tasks to claim, in claim order.
+/// `$1` organization, `$2` now, `$3` agent, `$4` limit, `$5` one task id or NULL for any. An
+/// agent the organization does not have, or an inactive one, matches nothing.
+///
+/// A task that requires nothing is tested apart (`= '[]'`, which the statistics estimate
+/// well) rather than by `<@` alone, which the planner guesses matches a small share of the
+/// rows: then it reads the claimable index in claim order and stops at the limit, instead of
+/// sorting every queued task of the organization at each claim.
+const PICK_POSTGRES: &str = "\
+SELECT t.id FROM tasks t
+WHERE t.organization_id = $1 AND t.status = 'queued'
+  AND ($5::uuid IS NULL OR t.id = $5::uuid)
+  AND (t.run_after IS NULL OR t.run_after <= $2)
+  AND (t.assigned_agent_id IS NULL OR t.assigned_agent_id = $3)
+  AND EXISTS (SELECT 1 FROM agents a
+      WHERE a.organization_id = $1 AND a.id = $3 AND a.status <> 'inactive')
+  AND (t.required_capabilities = '[]'::jsonb OR t.required_capabilities <@ (
+      SELECT a.capabilities FROM agents a WHERE a.organization_id = $1 AND a.id = $3))
+ORDER BY t.priority DESC, t.created_at, t.id
+LIMIT $4
+FOR NO KEY UPDATE SKIP LOCKED";
+
+/// The second statement of a claim on PostgreSQL: the locked tasks become running and their
+/// history is appended. `$1` organization, `$2` now, `$3` agent, `$4` lease end, `$5` actor,
+/// `$6` reason, `$7` the tasks' ids (a JSON array), `$8` the history events' ids (a JSON array
+/// of as many time-ordered UUIDs, so that the history lists in order), `$9` the time before
+/// which the agent's last heartbeat is refreshed (a claim that takes work counts as one).
 const CLAIM_POSTGRES: &str = "\
-WITH picked AS (
-    SELECT t.organization_id, t.id FROM tasks t
-    WHERE t.organization_id = $1 AND t.status = 'queued'
-      AND ($8::uuid IS NULL OR t.id = $8::uuid)
-      AND (t.run_after IS NULL OR t.run_after <= $2)
-      AND (t.assigned_agent_id IS NULL OR t.assigned_agent_id = $3)
-      AND t.required_capabilities <@ (
-          SELECT a.capabilities FROM agents a
-          WHERE a.organization_id = $1 AND a.id = $3 AND a.status <> 'inactive')
-    ORDER BY t.priority DESC, t.created_at, t.id
-    LIMIT $4
-    FOR NO KEY UPDATE SKIP LOCKED
-), claimed AS (
+WITH claimed AS (
     UPDATE tasks t SET status = 'running', claim_assigned = (t.assigned_agent_id IS NULL),
         assigned_agent_id = $3, attempts = t.attempts + 1,
-        lease_token = gen_random_uuid(), lease_expires_at = $5, started_at = $2,
+        lease_token = gen_random_uuid(), lease_expires_at = $4, started_at = $2,
         finished_at = NULL, updated_at = $2
-    FROM picked WHERE t.organization_id = picked.organization_id AND t.id = picked.id
+    WHERE t.organization_id = $1
+      AND t.id = ANY (ARRAY(SELECT p.id::uuid FROM jsonb_array_elements_text($7::jsonb) p(id)))
+      AND t.status = 'queued'
     RETURNING t.*
 ), history AS (
     INSERT INTO task_events
         (organization_id, id, task_id, from_status, to_status, actor, reason, created_at)
-    SELECT c.organization_id, e.id::uuid, c.id, 'queued', 'running', $6, $7, $2
+    SELECT c.organization_id, e.id::uuid, c.id, 'queued', 'running', $5, $6, $2
     FROM (SELECT organization_id, id, row_number() OVER () AS n FROM claimed) c
-    JOIN jsonb_array_elements_text($9::jsonb) WITH ORDINALITY AS e(id, n) ON e.n = c.n
+    JOIN jsonb_array_elements_text($8::jsonb) WITH ORDINALITY AS e(id, n) ON e.n = c.n
 ), seen AS (
     UPDATE agents SET last_heartbeat_at = $2
-    WHERE organization_id = $1 AND id = $3 AND status <> 'inactive'
-      AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $10)
+    WHERE organization_id = $1 AND id = $3
+      AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $9)
 )
 SELECT * FROM claimed ORDER BY priority DESC, created_at, id";
 
@@ -184,41 +199,58 @@ impl SeaStore {
         request: ClaimRequest,
         only: Option<TaskId>,
     ) -> RepoResult<Vec<ClaimedTask>> {
-        let at = crate::store::now();
         let agent = request.agent;
-        let values: Vec<Value> = vec![
-            ctx.org().as_uuid().into(),
-            at.into(),
-            agent.as_uuid().into(),
-            i64::from(request.limit.get()).into(),
-            expires(at, request.lease).into(),
-            ctx.actor().to_string().into(),
-            format!("claimed by agent {agent}").into(),
-            only.map(|id| id.as_uuid()).into(),
-            event_ids(request.limit.get()).into(),
-            (at - chrono::Duration::seconds(HEARTBEAT_GRANULARITY)).into(),
-        ];
-        let statement = Statement::from_sql_and_values(DbBackend::Postgres, CLAIM_POSTGRES, values);
-        let rows = self
-            .db()
-            .await
-            .query_all_raw(statement)
-            .await
-            .map_err(db_err)?;
-        let claimed = rows
-            .iter()
-            .map(|row| tasks::Model::from_query_result(row, "").map_err(db_err))
-            .map(|row| row.and_then(claimed_task))
-            .collect::<RepoResult<Vec<_>>>()?;
-        if claimed.is_empty() {
-            // No capabilities row matches nothing: say so if the agent is what is missing.
-            let agent_row = self
-                .find_scoped::<agents::Entity>(&self.db().await, ctx, agent, Lock::None)
+        self.mutate(ctx, async |m| {
+            let pick = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                PICK_POSTGRES,
+                [
+                    ctx.org().as_uuid().into(),
+                    m.at().into(),
+                    agent.as_uuid().into(),
+                    i64::from(request.limit.get()).into(),
+                    only.map(|id| id.as_uuid()).into(),
+                ],
+            );
+            let picked = m
+                .txn()
+                .query_all_raw(pick)
                 .await
-                .map_err(|_| RepoError::reference("agent_id", "agent", agent))?;
-            refuse_inactive(&agent_row)?;
-        }
-        Ok(claimed)
+                .map_err(db_err)?
+                .iter()
+                .map(|row| row.try_get_by_index::<Uuid>(0).map_err(db_err))
+                .collect::<RepoResult<Vec<Uuid>>>()?;
+            if picked.is_empty() {
+                // Say so if the agent is what is missing or inactive.
+                let agent_row = self.agent_for(m, "agent_id", agent).await?;
+                refuse_inactive(&agent_row)?;
+                return Ok(Vec::new());
+            }
+            // Read once the tasks are held: see the module's documentation.
+            let at = crate::store::now();
+            let count = u32::try_from(picked.len()).unwrap_or(u32::MAX);
+            let values: Vec<Value> = vec![
+                ctx.org().as_uuid().into(),
+                at.into(),
+                agent.as_uuid().into(),
+                expires(at, request.lease).into(),
+                ctx.actor().to_string().into(),
+                format!("claimed by agent {agent}").into(),
+                json!(picked).to_string().into(),
+                event_ids(count).into(),
+                (at - chrono::Duration::seconds(HEARTBEAT_GRANULARITY)).into(),
+            ];
+            let claim = Statement::from_sql_and_values(DbBackend::Postgres, CLAIM_POSTGRES, values);
+            m.txn()
+                .query_all_raw(claim)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(|row| tasks::Model::from_query_result(row, "").map_err(db_err))
+                .map(|row| row.and_then(claimed_task))
+                .collect::<RepoResult<Vec<_>>>()
+        })
+        .await
     }
 
     async fn claim_sqlite(

@@ -64,6 +64,7 @@ on_every_backend! {
         claims_check_their_input,
         a_waiting_claim_answers_when_work_arrives,
         a_worker_authenticates_with_its_agents_api_key,
+        a_dead_workers_late_completion_is_refused,
     }
     projects {
         project_crud,

@@ -384,3 +384,81 @@ pub async fn a_worker_authenticates_with_its_agents_api_key(app: &TestApp) {
         .await;
     garbage.assert_problem(StatusCode::UNAUTHORIZED);
 }
+
+/// A worker that claims under a 1-second lease and dies: once the lease has run out, another
+/// agent's claim takes the task as attempt 2, and the dead worker's late completion is a 409
+/// that changes nothing; the new holder completes it.
+pub async fn a_dead_workers_late_completion_is_refused(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Queue").await;
+    let dead = agent(app, &token, "dead", &[]).await;
+    let heir = agent(app, &token, "heir", &[]).await;
+    let created = app.create_task(&token, &project, "orphaned").await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let claim = |agent: &str| json!({"agent_id": agent, "lease_seconds": 1, "wait_seconds": 1});
+    let first = app.post(&token, "/api/v1/queue/claim", claim(&dead)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(claimed_ids(&first.body), std::slice::from_ref(&id));
+    let late_token = first.body["items"][0]["lease_token"].clone();
+
+    // The dead worker sends nothing more; the heir's claims find the task once the lease ran
+    // out (a claim that finds nothing sweeps expired leases).
+    let started = Instant::now();
+    let taken = loop {
+        let reply = app.post(&token, "/api/v1/queue/claim", claim(&heir)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        if !claimed_ids(&reply.body).is_empty() {
+            break reply.body["items"][0].clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "hang: never taken"
+        );
+    };
+    assert_eq!(taken["id"], json!(id));
+    assert_eq!(taken["attempts"], 2);
+    assert_eq!(taken["assigned_agent_id"], json!(heir));
+
+    let before = app.get(&token, &format!("/api/v1/tasks/{id}")).await;
+    let events_before = app.get(&token, &format!("/api/v1/tasks/{id}/events")).await;
+    let late = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{id}/complete"),
+            json!({"lease_token": late_token, "result": {"by": "dead"}}),
+        )
+        .await;
+    late.assert_problem(StatusCode::CONFLICT);
+    assert!(
+        late.body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("claimed again"),
+        "{}",
+        late.body
+    );
+    let after = app.get(&token, &format!("/api/v1/tasks/{id}")).await;
+    assert_eq!(
+        after.body, before.body,
+        "the late completion changed nothing"
+    );
+    let events_after = app.get(&token, &format!("/api/v1/tasks/{id}/events")).await;
+    assert_eq!(events_after.body, events_before.body);
+
+    let done = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{id}/complete"),
+            json!({"lease_token": taken["lease_token"], "result": {"by": "heir"}}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(
+        (
+            &done.body["status"],
+            &done.body["attempts"],
+            &done.body["result"]
+        ),
+        (&json!("succeeded"), &json!(2), &json!({"by": "heir"}))
+    );
+}
