@@ -130,11 +130,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(UserRoles::UserId))
                     .col(uuid(UserRoles::RoleId))
                     .col(timestamp_with_time_zone(UserRoles::CreatedAt))
-                    .primary_key(
-                        Index::create()
-                            .col(UserRoles::UserId)
-                            .col(UserRoles::RoleId),
-                    )
+                    .primary_key(Index::create().col(UserRoles::UserId).col(UserRoles::RoleId))
                     .foreign_key(
                         ForeignKey::create()
                             .from(UserRoles::Table, UserRoles::OrganizationId)
@@ -249,12 +245,7 @@ async fn seed_roles(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             .exec_stmt(
                 Query::insert()
                     .into_table(Roles::Table)
-                    .columns([
-                        Roles::Id,
-                        Roles::OrganizationId,
-                        Roles::Code,
-                        Roles::IsSystem,
-                    ])
+                    .columns([Roles::Id, Roles::OrganizationId, Roles::Code, Roles::IsSystem])
                     .values_panic([
                         role_id.into(),
                         Option::<Uuid>::None.into(),
