@@ -3,7 +3,7 @@
 //! ceiling.
 //!
 //! The claim statement is not copied: it is read at compile time from the source of
-//! orchestore-sea (`CLAIM_POSTGRES` in `crates/orchestore-sea/src/work/queue.rs`), so EXPLAIN
+//! orchestore-sea (`PICK_POSTGRES` and `CLAIM_POSTGRES` in `crates/orchestore-sea/src/work/claim.rs`), so EXPLAIN
 //! and the ceiling always run the statement this checkout's queue runs.
 
 use orchestore::domain::AgentId;
@@ -14,9 +14,9 @@ use crate::Fixture;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const QUEUE_SOURCE: &str = include_str!("../../../crates/orchestore-sea/src/work/queue.rs");
+const QUEUE_SOURCE: &str = include_str!("../../../crates/orchestore-sea/src/work/claim.rs");
 
-/// A statement constant of orchestore-sea's `work/queue.rs` (`const NAME: &str = "\` …), as its
+/// A statement constant of orchestore-sea's `work/claim.rs` (`const NAME: &str = "\` …), as its
 /// source has it.
 fn source_statement(name: &str) -> &'static str {
     let marker = format!("const {name}: &str = \"\\\n");
@@ -24,7 +24,7 @@ fn source_statement(name: &str) -> &'static str {
         .find(&marker)
         .map(|at| at + marker.len())
         .unwrap_or_else(|| {
-            panic!("{name} is no longer a `\"\\` string in orchestore-sea's work/queue.rs")
+            panic!("{name} is no longer a `\"\\` string in orchestore-sea's work/claim.rs")
         });
     let len = QUEUE_SOURCE[start..]
         .find("\";")

@@ -1,6 +1,7 @@
 //! Projects, their tasks, the queue that runs them, and the tasks' graph (dependencies,
 //! history, statistics).
 
+mod claim;
 mod enqueue;
 pub(crate) mod entity;
 mod projects;
