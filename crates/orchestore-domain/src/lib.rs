@@ -45,9 +45,10 @@ pub use values::{
 };
 pub use work::{
     Backoff, BatchFault, BatchTask, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait,
-    ClaimedTask, Effort, Enqueued, IdempotencyKey, LeaseDuration, LeaseToken, MaxAttempts,
-    NewProject, NewTask, PriorityCount, Progress, Project, ProjectPatch, QueueStats, RunTimeStats,
-    Task, TaskEvent, TaskPatch, TaskStats, TaskStatus, Throughput, parse_repository_url,
+    ClaimedTask, Completion, Completions, Effort, Enqueued, IdempotencyKey, LeaseDuration,
+    LeaseToken, MaxAttempts, NewProject, NewTask, PriorityCount, Progress, Project, ProjectPatch,
+    QueueStats, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus, Throughput,
+    parse_repository_url,
 };
 pub use workflows::{
     ExecutionStatus, ExecutionUpdate, NewWorkflow, NewWorkflowExecution, StepName, Workflow,

@@ -13,8 +13,8 @@ pub use batch::{BatchFault, BatchTask, Enqueued};
 pub use event::TaskEvent;
 pub use project::{NewProject, Project, ProjectPatch, parse_repository_url};
 pub use queue::{
-    Backoff, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, LeaseDuration,
-    LeaseToken, QueueStats, Throughput,
+    Backoff, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion,
+    Completions, LeaseDuration, LeaseToken, QueueStats, Throughput,
 };
 pub use stats::{PriorityCount, RunTimeStats, TaskStats};
 pub use task::{NewTask, Task, TaskPatch, TaskStatus};

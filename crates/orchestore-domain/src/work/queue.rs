@@ -183,6 +183,61 @@ pub struct ClaimedTask {
     pub lease_token: LeaseToken,
 }
 
+/// One run to end in success: the task, the token of its lease, and what it produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub task: crate::TaskId,
+    pub lease_token: LeaseToken,
+    pub result: Option<crate::Payload>,
+}
+
+/// The runs one call completes: 1 to [`Completions::MAX`], each task once — a worker ends what
+/// one claim handed it in one call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completions(Vec<Completion>);
+
+impl Completions {
+    /// As many as one claim hands out.
+    pub const MAX: usize = ClaimLimit::MAX as usize;
+
+    pub fn parse(completions: Vec<Completion>) -> Result<Self, DomainError> {
+        if completions.is_empty() || completions.len() > Self::MAX {
+            return Err(DomainError::invalid(
+                "completions",
+                format!(
+                    "1 to {} completions in one call, got {}",
+                    Self::MAX,
+                    completions.len()
+                ),
+            ));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(completions.len());
+        if let Some(twice) = completions.iter().find(|c| !seen.insert(c.task)) {
+            return Err(DomainError::invalid(
+                "completions",
+                format!("task {} is listed twice: a run ends once", twice.task),
+            ));
+        }
+        Ok(Self(completions))
+    }
+
+    pub fn as_slice(&self) -> &[Completion] {
+        &self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_vec(self) -> Vec<Completion> {
+        self.0
+    }
+}
+
 /// The wait before a failed attempt runs again: exponential in the attempts used, capped, and
 /// jittered so that tasks that failed together do not all come back together.
 ///
@@ -320,6 +375,24 @@ mod tests {
         assert_eq!(backoff.delay(u32::MAX, 0.0), Duration::from_secs(30));
         assert_eq!(backoff.delay(1, f64::NAN), Duration::from_secs(1));
         assert!(Backoff::new(Duration::from_secs(2), Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn completions_are_one_to_a_claim_each_task_once() {
+        let one = |task: crate::TaskId| Completion {
+            task,
+            lease_token: LeaseToken::new(),
+            result: None,
+        };
+        let task = crate::TaskId::new();
+        assert_eq!(Completions::parse(vec![one(task)]).map(|c| c.len()), Ok(1));
+        let empty = Completions::parse(Vec::new()).unwrap_err();
+        assert_eq!(empty.field(), Some("completions"));
+        assert!(Completions::parse(vec![one(task), one(task)]).is_err());
+        let too_many = (0..=Completions::MAX)
+            .map(|_| one(crate::TaskId::new()))
+            .collect();
+        assert!(Completions::parse(too_many).is_err());
     }
 
     #[test]

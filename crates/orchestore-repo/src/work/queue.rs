@@ -1,8 +1,8 @@
 //! The queue: agents claim tasks under a lease and end each run with the lease's token.
 
 use orchestore_domain::{
-    AgentId, BatchTask, ClaimRequest, ClaimedTask, Enqueued, LeaseDuration, LeaseToken, NewTask,
-    OrganizationId, Payload, Progress, QueueStats, Task, TaskId,
+    AgentId, BatchTask, ClaimRequest, ClaimedTask, Completions, Enqueued, LeaseDuration,
+    LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueStats, Task, TaskId,
 };
 
 use crate::{Ctx, RepoResult};
@@ -122,6 +122,21 @@ pub trait QueueRepo: Send + Sync {
         token: LeaseToken,
         result: Option<Payload>,
     ) -> RepoResult<Task>;
+
+    /// Ends several runs in success — what one claim handed a worker — as
+    /// [`complete_task`](Self::complete_task) ends each, and answers each in the order given:
+    /// the succeeded task, or why that run could not end (`Stale`, `NotFound`). One refused
+    /// completion does not hold up the others; an error of the whole call (the database) is
+    /// the outer error, and then no run ended.
+    ///
+    /// On PostgreSQL the runs of tasks that no task depends on end in one statement (the
+    /// tasks, their history and their agents' counters), the others in one transaction after
+    /// it; on SQLite all in one transaction.
+    async fn complete_tasks(
+        &self,
+        ctx: &Ctx,
+        completions: Completions,
+    ) -> RepoResult<Vec<RepoResult<Task>>>;
 
     /// Ends the run in failure with its `error`. With attempts left (and `retry` allowing it)
     /// the task is queued again after an exponential, jittered, capped backoff (`run_after`);

@@ -26,7 +26,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::SubsecRound;
 use orchestore_domain::{BatchTask, DomainError, Enqueued, TaskId, TaskStatus};
 use orchestore_repo::{RepoError, RepoResult};
-use sea_orm::sea_query::LockType;
+use sea_orm::sea_query::{Expr, LockType, Order, Query};
 use sea_orm::{ColumnTrait, EntityTrait, Iterable, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::json;
 use uuid::Uuid;
@@ -172,12 +172,19 @@ impl SeaStore {
         // The tasks, their ids time-ordered in batch order. The keyed rows go in in key order:
         // two calls inserting some of the same keys then wait for each other key after key in
         // one order, never in a cycle (a deadlock on PostgreSQL).
+        let depended_on: HashSet<Uuid> = checked
+            .iter()
+            .flat_map(|c| c.depends_on.iter().copied())
+            .collect();
         let mut keyed: Vec<(Option<&str>, tasks::ActiveModel)> = new
             .iter()
             .zip(&checked)
             .map(|(&i, checked)| {
                 let key = batch[i].task.idempotency_key.as_ref().map(|k| k.as_str());
-                (key, new_row(m, &batch[i], slots[i].id(), checked.status))
+                let id = slots[i].id();
+                let mut row = new_row(m, &batch[i], id, checked.status);
+                row.has_dependents = Set(depended_on.contains(&id));
+                (key, row)
             })
             .collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
@@ -379,7 +386,7 @@ impl SeaStore {
         let projects = self.present::<projects::Entity>(m, &project_ids).await?;
         let parents = self.task_projects(m, &parent_ids).await?;
         let agents = self.present::<agents::Entity>(m, &agent_ids).await?;
-        let statuses = self.dependency_statuses(m, &dependency_ids).await?;
+        let statuses = self.mark_depended_on(m, &dependency_ids).await?;
 
         let mut checked = Vec::with_capacity(new.len());
         for &i in new {
@@ -509,28 +516,39 @@ impl SeaStore {
         Ok(found)
     }
 
-    /// The status of each of the tasks `ids` the organization has; on PostgreSQL locked
-    /// (`FOR SHARE`, in id order) so that none changes its status before the commit.
-    async fn dependency_statuses(
+    /// Marks the tasks `ids` the organization has as depended on (`has_dependents`) and
+    /// answers each one's status. On PostgreSQL each is locked first, in id order, and its row
+    /// rewritten: it cannot change its status before the commit, so its success sees the new
+    /// edge or this transaction sees its success, and a completion that read the row before
+    /// (the one-statement path of `work::complete`) finds it changed and takes the full path.
+    pub(crate) async fn mark_depended_on(
         &self,
         m: &Mutation<'_>,
         ids: &BTreeSet<Uuid>,
     ) -> RepoResult<HashMap<Uuid, TaskStatus>> {
         let ids: Vec<Uuid> = ids.iter().copied().collect();
+        let org = m.ctx().org().as_uuid();
         let mut found = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(LOOKUP) {
-            let mut query = scoped::<tasks::Entity>(m.ctx())
-                .select_only()
-                .columns([tasks::Column::Id, tasks::Column::Status])
-                .filter(tasks::Column::Id.is_in(chunk.iter().copied()))
-                .order_by_asc(tasks::Column::Id);
+            let mut held = Query::select()
+                .column(tasks::Column::Id)
+                .from(tasks::Entity)
+                .and_where(tasks::Column::OrganizationId.eq(org))
+                .and_where(tasks::Column::Id.is_in(chunk.iter().copied()))
+                .order_by(tasks::Column::Id, Order::Asc)
+                .to_owned();
             if self.is_postgres() {
-                query = query.lock_shared();
+                held.lock(LockType::NoKeyUpdate);
             }
-            let rows: Vec<(Uuid, String)> =
-                query.into_tuple().all(m.txn()).await.map_err(db_err)?;
-            for (id, status) in rows {
-                found.insert(id, status.parse().map_err(|e| corrupt("task", e))?);
+            let rows = tasks::Entity::update_many()
+                .col_expr(tasks::Column::HasDependents, Expr::value(true))
+                .filter(tasks::Column::OrganizationId.eq(org))
+                .filter(tasks::Column::Id.in_subquery(held))
+                .exec_with_returning(m.txn())
+                .await
+                .map_err(db_err)?;
+            for row in rows {
+                found.insert(row.id, row.status.parse().map_err(|e| corrupt("task", e))?);
             }
         }
         Ok(found)
@@ -569,5 +587,6 @@ fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> 
         claim_assigned: Set(false),
         lease_token: Set(None),
         lease_expires_at: Set(None),
+        has_dependents: Set(false),
     }
 }

@@ -2,6 +2,7 @@
 //! history, statistics).
 
 mod claim;
+mod complete;
 mod enqueue;
 pub(crate) mod entity;
 mod projects;

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    AgentId, Backoff, BatchTask, ClaimRequest, ClaimedTask, DomainError, Enqueued, LeaseDuration,
-    LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueStats, Task, TaskId, TaskStatus,
+    AgentId, Backoff, BatchTask, ClaimRequest, ClaimedTask, Completion, Completions, DomainError,
+    Enqueued, LeaseDuration, LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueStats,
+    Task, TaskId, TaskStatus,
 };
 use orchestore_repo::{Ctx, ExpiredLeases, QueueRepo, RepoError, RepoResult, Retry};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
@@ -65,7 +66,7 @@ fn run_millis(row: &tasks::Model, at: DateTime<Utc>) -> i64 {
 impl SeaStore {
     /// The running task `id` whose lease is `token`, locked for the rest of the mutation; a
     /// `Stale` error when the lease is not the task's current one.
-    async fn leased(
+    pub(super) async fn leased(
         &self,
         m: &Mutation<'_>,
         id: TaskId,
@@ -82,7 +83,7 @@ impl SeaStore {
 
     /// Ends the run of `row` (locked, running) in `to`: clears the lease, writes `set`,
     /// appends the event, counts the run for its agent and carries the tasks waiting for it.
-    async fn end_run(
+    pub(super) async fn end_run(
         &self,
         m: &Mutation<'_>,
         row: tasks::Model,
@@ -352,21 +353,24 @@ impl QueueRepo for SeaStore {
         token: LeaseToken,
         result: Option<Payload>,
     ) -> RepoResult<Task> {
-        self.mutate(ctx, async |m| {
-            use sea_orm::Set;
-            let row = self.leased(m, id, token).await?;
-            let reason = match row.assigned_agent_id {
-                Some(agent) => format!("completed by agent {agent}"),
-                None => "completed".to_owned(),
-            };
-            self.end_run(m, row, TaskStatus::Succeeded, reason, |update| {
-                update.result = Set(result.map(Payload::into_value));
-                update.error = Set(None);
-                update.progress = Set(i16::from(Progress::MAX));
-            })
-            .await
-        })
-        .await
+        let completion = Completion {
+            task: id,
+            lease_token: token,
+            result,
+        };
+        self.complete(ctx, Completions::parse(vec![completion])?)
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(RepoError::internal("a completion was answered by nothing")))
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), count = completions.len()))]
+    async fn complete_tasks(
+        &self,
+        ctx: &Ctx,
+        completions: Completions,
+    ) -> RepoResult<Vec<RepoResult<Task>>> {
+        self.complete(ctx, completions).await
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]

@@ -22,7 +22,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::entity::{task_dependencies, task_events, tasks};
-use super::transitions::{CHUNK, Moved};
+use super::transitions::Moved;
 use crate::SeaStore;
 use crate::agents::entity::agents;
 use crate::error::{corrupt, db_err};
@@ -198,40 +198,23 @@ impl SeaStore {
     }
 
     /// Checks that every one of `depends_on` is a task of the organization that may still
-    /// succeed (locked against a concurrent change on PostgreSQL), and returns those that have
-    /// not succeeded yet.
+    /// succeed (marked as depended on, see [`SeaStore::mark_depended_on`]), and returns those
+    /// that have not succeeded yet.
     pub(crate) async fn open_among(
         &self,
         m: &Mutation<'_>,
         depends_on: &BTreeSet<TaskId>,
     ) -> RepoResult<Vec<TaskId>> {
-        let ids: Vec<Uuid> = depends_on.iter().map(TaskId::as_uuid).collect();
-        let mut found: Vec<(Uuid, String)> = Vec::new();
-        for chunk in ids.chunks(CHUNK) {
-            let mut query = scoped::<tasks::Entity>(m.ctx())
-                .select_only()
-                .columns([tasks::Column::Id, tasks::Column::Status])
-                .filter(tasks::Column::Id.is_in(chunk.iter().copied()))
-                .order_by_asc(tasks::Column::Id);
-            // Shared: a dependency cannot change its status until this transaction commits,
-            // so its success sees the new edge, or this transaction sees its success.
-            if self.is_postgres() {
-                query = query.lock_shared();
-            }
-            let rows: Vec<(Uuid, String)> =
-                query.into_tuple().all(m.txn()).await.map_err(db_err)?;
-            found.extend(rows);
-        }
-        let present: BTreeSet<Uuid> = found.iter().map(|(id, _)| *id).collect();
-        if let Some(missing) = ids.iter().find(|id| !present.contains(id)) {
+        let ids: BTreeSet<Uuid> = depends_on.iter().map(TaskId::as_uuid).collect();
+        let found = self.mark_depended_on(m, &ids).await?;
+        if let Some(missing) = ids.iter().find(|id| !found.contains_key(id)) {
             return Err(RepoError::reference("depends_on", "task", missing));
         }
         let mut open = Vec::new();
-        for (id, status) in found {
-            let status: TaskStatus = status.parse().map_err(|e| corrupt("task", e))?;
-            match status {
-                TaskStatus::Succeeded => {}
-                TaskStatus::Cancelled => {
+        for id in ids {
+            match found.get(&id) {
+                Some(TaskStatus::Succeeded) => {}
+                Some(TaskStatus::Cancelled) => {
                     return Err(RepoError::conflict(
                         "task",
                         format!("dependency {id} is cancelled: it will never succeed"),

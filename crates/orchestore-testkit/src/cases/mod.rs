@@ -82,6 +82,8 @@ macro_rules! contract_suite {
                 a_fault_in_a_batch_writes_nothing,
                 a_batch_waits_for_tasks_in_it_and_outside_it,
                 concurrent_enqueues_of_one_key_create_one_task,
+                a_batch_of_completions_ends_each_run_or_says_why_not,
+                a_task_that_gains_a_dependent_while_running_queues_it_on_success,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,

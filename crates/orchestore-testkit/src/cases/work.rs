@@ -1,10 +1,12 @@
 //! Projects and tasks; the task graph in [`graph`], the queue in [`queue`], enqueueing by the
-//! batch in [`enqueue`].
+//! batch in [`enqueue`], completions by the batch in [`complete`].
 
+mod complete;
 mod enqueue;
 mod graph;
 mod queue;
 
+pub use complete::*;
 pub use enqueue::*;
 pub use graph::*;
 pub use queue::*;

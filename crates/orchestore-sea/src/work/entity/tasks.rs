@@ -46,6 +46,9 @@ pub struct Model {
     pub claim_assigned: bool,
     pub lease_token: Option<Uuid>,
     pub lease_expires_at: Option<DateTimeUtc>,
+    /// Whether a task was ever made to depend on this one: a completion of a task without
+    /// dependents is one statement on PostgreSQL (see `work::complete`).
+    pub has_dependents: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

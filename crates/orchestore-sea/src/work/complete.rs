@@ -1,0 +1,182 @@
+//! Completions: the end of a run in success, one at a time or for everything one claim handed
+//! out.
+//!
+//! On PostgreSQL a completion whose task no task depends on (`has_dependents` false) changes
+//! nothing beyond the task, its history and its agent's counters, so the runs of all such tasks
+//! of a call end in one statement, outside any transaction: one round trip instead of a
+//! transaction of six. The statement's conditions hold on the row it updates — running, this
+//! lease's token, no dependents — so a concurrent change to the row (a cancel, an expiry, a
+//! new dependent, see [`SeaStore::mark_depended_on`]) makes it leave the task alone. What it
+//! leaves, and every completion on SQLite, goes down the full path: one transaction that locks
+//! each task, checks its lease and carries its dependents.
+
+use std::collections::HashMap;
+
+use orchestore_domain::{Completion, Completions, Payload, Progress, Task, TaskEventId};
+use orchestore_repo::{Ctx, RepoError, RepoResult};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use serde_json::{Map, json};
+use uuid::Uuid;
+
+use super::entity::tasks;
+use super::tasks::to_task;
+use crate::SeaStore;
+use crate::error::db_err;
+use crate::mutation::Mutation;
+
+/// The one-statement completion on PostgreSQL. `$1` organization, `$2` the completions (a JSON
+/// array of `{id, token, event, result?}`: the task, its lease's token, the id of its history
+/// event, and what it produced boxed as `{"v": …}`, so that a JSON `null` result stays one),
+/// `$3` now, `$4` actor. Answers the tasks it completed.
+const COMPLETE_POSTGRES: &str = "\
+WITH input AS (
+    SELECT * FROM jsonb_to_recordset($2::jsonb) AS i(id uuid, token uuid, event uuid, result jsonb)
+), done AS (
+    UPDATE tasks t SET status = 'succeeded', lease_token = NULL, lease_expires_at = NULL,
+        result = i.result -> 'v', error = NULL, progress = 100, finished_at = $3, updated_at = $3
+    FROM input i
+    WHERE t.organization_id = $1 AND t.id = i.id AND t.status = 'running'
+      AND t.lease_token = i.token AND NOT t.has_dependents
+    RETURNING t.*, i.event
+), history AS (
+    INSERT INTO task_events
+        (organization_id, id, task_id, from_status, to_status, actor, reason, created_at)
+    SELECT organization_id, event, id, 'running', 'succeeded', $4,
+        CASE WHEN assigned_agent_id IS NULL THEN 'completed'
+             ELSE 'completed by agent ' || assigned_agent_id END, $3
+    FROM done
+), counted AS (
+    UPDATE agents a SET tasks_completed = a.tasks_completed + d.runs,
+        total_task_millis = a.total_task_millis + d.millis
+    FROM (SELECT assigned_agent_id, count(*) AS runs,
+              sum(greatest(0, floor(extract(epoch FROM $3 - started_at) * 1000)))::bigint
+                  AS millis
+          FROM done WHERE assigned_agent_id IS NOT NULL GROUP BY assigned_agent_id) d
+    WHERE a.organization_id = $1 AND a.id = d.assigned_agent_id
+)
+SELECT * FROM done";
+
+/// Whether `err` refuses one completion (its task is not there, or its run is over) rather
+/// than failing the call.
+fn refuses_one(err: &RepoError) -> bool {
+    matches!(err, RepoError::NotFound { .. } | RepoError::Stale { .. })
+}
+
+fn completion_reason(row: &tasks::Model) -> String {
+    match row.assigned_agent_id {
+        Some(agent) => format!("completed by agent {agent}"),
+        None => "completed".to_owned(),
+    }
+}
+
+impl SeaStore {
+    /// Ends the runs of `completions` as [`orchestore_repo::QueueRepo::complete_tasks`]
+    /// describes.
+    pub(super) async fn complete(
+        &self,
+        ctx: &Ctx,
+        completions: Completions,
+    ) -> RepoResult<Vec<RepoResult<Task>>> {
+        let mut ended = if self.is_postgres() {
+            self.complete_in_one_statement(ctx, completions.as_slice())
+                .await?
+        } else {
+            HashMap::new()
+        };
+        let rest: Vec<&Completion> = completions
+            .as_slice()
+            .iter()
+            .filter(|c| !ended.contains_key(&c.task.as_uuid()))
+            .collect();
+        if !rest.is_empty() {
+            let outcomes = self
+                .mutate(ctx, async |m| {
+                    let mut outcomes = Vec::with_capacity(rest.len());
+                    for completion in &rest {
+                        match self.complete_in(m, completion).await {
+                            Err(err) if !refuses_one(&err) => return Err(err),
+                            outcome => outcomes.push(outcome),
+                        }
+                    }
+                    Ok(outcomes)
+                })
+                .await?;
+            for (completion, outcome) in rest.iter().zip(outcomes) {
+                ended.insert(completion.task.as_uuid(), outcome);
+            }
+        }
+        completions
+            .into_vec()
+            .into_iter()
+            .map(|c| {
+                ended
+                    .remove(&c.task.as_uuid())
+                    .ok_or_else(|| RepoError::internal("a completion was answered by nothing"))
+            })
+            .collect()
+    }
+
+    /// The one-statement path (PostgreSQL): the tasks it completed, by id.
+    async fn complete_in_one_statement(
+        &self,
+        ctx: &Ctx,
+        completions: &[Completion],
+    ) -> RepoResult<HashMap<Uuid, RepoResult<Task>>> {
+        let input: Vec<serde_json::Value> = completions
+            .iter()
+            .map(|c| {
+                let mut item = Map::new();
+                item.insert("id".into(), json!(c.task));
+                item.insert("token".into(), json!(c.lease_token));
+                item.insert("event".into(), json!(TaskEventId::new()));
+                if let Some(result) = &c.result {
+                    item.insert("result".into(), json!({ "v": result.as_value() }));
+                }
+                serde_json::Value::Object(item)
+            })
+            .collect();
+        let values: Vec<Value> = vec![
+            ctx.org().as_uuid().into(),
+            serde_json::Value::Array(input).into(),
+            crate::store::now().into(),
+            ctx.actor().to_string().into(),
+        ];
+        let statement =
+            Statement::from_sql_and_values(DbBackend::Postgres, COMPLETE_POSTGRES, values);
+        let rows = self
+            .db()
+            .await
+            .query_all_raw(statement)
+            .await
+            .map_err(db_err)?;
+        let mut ended = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let row = tasks::Model::from_query_result(&row, "").map_err(db_err)?;
+            ended.insert(row.id, Ok(to_task(row)?));
+        }
+        Ok(ended)
+    }
+
+    /// The full path for one completion, inside `m`: locks the task, checks the lease, ends the
+    /// run and carries the tasks waiting for it.
+    async fn complete_in(&self, m: &Mutation<'_>, completion: &Completion) -> RepoResult<Task> {
+        use sea_orm::Set;
+        let row = self
+            .leased(m, completion.task, completion.lease_token)
+            .await?;
+        let reason = completion_reason(&row);
+        let result = completion.result.clone().map(Payload::into_value);
+        self.end_run(
+            m,
+            row,
+            orchestore_domain::TaskStatus::Succeeded,
+            reason,
+            |update| {
+                update.result = Set(result);
+                update.error = Set(None);
+                update.progress = Set(i16::from(Progress::MAX));
+            },
+        )
+        .await
+    }
+}
