@@ -180,6 +180,19 @@ impl ApiError {
         }
     }
 
+    /// The problem document of this error: the body of its response, or the answer for one
+    /// item of a call that answers each item (`POST /api/v1/queue/complete`).
+    pub(crate) fn problem(&self) -> Problem<'_> {
+        let (kind, title) = self.kind();
+        Problem {
+            kind: format!("urn:orchestore:problem:{kind}"),
+            title,
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            errors: self.field_errors(),
+        }
+    }
+
     fn field_errors(&self) -> &[FieldError] {
         match self {
             Self::BadRequest { errors, .. }
@@ -245,7 +258,7 @@ impl From<DomainError> for ApiError {
 
 /// The `application/problem+json` document (RFC 9457).
 #[derive(Serialize)]
-struct Problem<'a> {
+pub(crate) struct Problem<'a> {
     #[serde(rename = "type")]
     kind: String,
     title: &'static str,
@@ -279,14 +292,7 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let status = self.status_code();
-        let (kind, title) = self.kind();
-        let problem = Problem {
-            kind: format!("urn:orchestore:problem:{kind}"),
-            title,
-            status: status.as_u16(),
-            detail: self.detail(),
-            errors: self.field_errors(),
-        };
+        let problem = self.problem();
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
         match self {

@@ -1,22 +1,28 @@
 //! The queue over HTTP: `POST /api/v1/queue/claim`, and the ends of a run under
 //! `/api/v1/tasks/{id}/…`, each carrying the lease token the claim handed out.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
 use orchestore_domain::{
-    AgentId, ClaimLimit, ClaimRequest, ClaimWait, LeaseDuration, LeaseToken, Payload, Permission,
-    Progress, TaskId,
+    AgentId, ClaimLimit, ClaimRequest, ClaimWait, Completion, Completions, LeaseDuration,
+    LeaseToken, Payload, Permission, Progress, Task, TaskId,
 };
 use orchestore_repo::Retry;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, Problem, json_config_up_to};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(super::resource("/queue/claim", "POST").route(web::post().to(claim)))
         .service(super::resource("/queue/stats", "GET").route(web::get().to(stats)))
+        .service(
+            super::resource("/queue/complete", "POST")
+                .app_data(json_config_up_to(BATCH_BODY_LIMIT_BYTES))
+                .route(web::post().to(complete_many)),
+        )
         .service(super::resource("/tasks/{id}/claim", "POST").route(web::post().to(claim_one)))
         .service(super::resource("/tasks/{id}/heartbeat", "POST").route(web::post().to(heartbeat)))
         .service(super::resource("/tasks/{id}/complete", "POST").route(web::post().to(complete)))
@@ -165,6 +171,90 @@ pub(crate) async fn complete(
         .complete_task(ctx, id.into_inner(), body.lease_token, result)
         .await?;
     Ok(HttpResponse::Ok().json(task))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CompletionBody {
+    task_id: TaskId,
+    lease_token: LeaseToken,
+    result: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CompleteManyBody {
+    /// The runs to end in success: 1 to 1000, each task once.
+    completions: Vec<CompletionBody>,
+}
+
+/// One run's answer: the succeeded task, or the problem that kept it from ending.
+#[derive(Serialize)]
+struct CompletionOutcome<'a> {
+    task_id: TaskId,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task: Option<&'a Task>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<Problem<'a>>,
+}
+
+/// `POST /api/v1/queue/complete` `{completions: [{task_id, lease_token, result?}]}` → 200
+/// `{items: [{task_id, status, task | problem}]}`, one per completion in the order given:
+/// `status` 200 with the succeeded task, or 409 (the lease is no longer the task's) or 404
+/// with the problem document. One refused completion does not hold up the others; a body at
+/// fault is 422 and ends nothing.
+#[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
+pub(crate) async fn complete_many(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<CompleteManyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let mut errors = FieldErrors::default();
+    let mut completions = Vec::with_capacity(body.completions.len());
+    for (index, item) in body.completions.into_iter().enumerate() {
+        let mut one = FieldErrors::default();
+        if let Some(result) = one.check(item.result.map(Payload::parse).transpose()) {
+            completions.push(Completion {
+                task: item.task_id,
+                lease_token: item.lease_token,
+                result,
+            });
+        }
+        errors.extend_within(&format!("completions[{index}]"), one);
+    }
+    let completions = errors.check(Completions::parse(completions));
+    let Some(completions) = completions.filter(|_| errors.is_empty()) else {
+        return Err(errors.into_error());
+    };
+    let ids: Vec<TaskId> = completions.as_slice().iter().map(|c| c.task).collect();
+    let outcomes: Vec<Result<Task, ApiError>> = state
+        .store
+        .complete_tasks(ctx, completions)
+        .await?
+        .into_iter()
+        .map(|outcome| outcome.map_err(ApiError::from))
+        .collect();
+    let items: Vec<CompletionOutcome<'_>> = ids
+        .into_iter()
+        .zip(&outcomes)
+        .map(|(task_id, outcome)| match outcome {
+            Ok(task) => CompletionOutcome {
+                task_id,
+                status: StatusCode::OK.as_u16(),
+                task: Some(task),
+                problem: None,
+            },
+            Err(error) => CompletionOutcome {
+                task_id,
+                status: error.status_code().as_u16(),
+                task: None,
+                problem: Some(error.problem()),
+            },
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Claimed { items }))
 }
 
 #[derive(Debug, Deserialize)]

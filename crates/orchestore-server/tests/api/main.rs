@@ -65,6 +65,7 @@ on_every_backend! {
         a_waiting_claim_answers_when_work_arrives,
         a_worker_authenticates_with_its_agents_api_key,
         a_dead_workers_late_completion_is_refused,
+        a_worker_completes_what_it_claimed_in_one_call,
     }
     projects {
         project_crud,

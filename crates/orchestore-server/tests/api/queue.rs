@@ -462,3 +462,78 @@ pub async fn a_dead_workers_late_completion_is_refused(app: &TestApp) {
         (&json!("succeeded"), &json!(2), &json!({"by": "heir"}))
     );
 }
+
+pub async fn a_worker_completes_what_it_claimed_in_one_call(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Queue").await;
+    let worker = agent(app, &token, "worker", &[]).await;
+    for title in ["one", "two", "three"] {
+        app.create_task(&token, &project, title).await;
+    }
+    let claimed = app
+        .post(
+            &token,
+            "/api/v1/queue/claim",
+            json!({"agent_id": worker, "limit": 3}),
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    let items = claimed.body["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 3);
+    let cancelled = items[1]["id"].as_str().expect("id");
+    let cancel = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{cancelled}/cancel"),
+            json!({"reason": "not needed"}),
+        )
+        .await;
+    assert_eq!(cancel.status, StatusCode::OK, "{}", cancel.body);
+
+    // A body at fault ends nothing.
+    let completions: Vec<Value> = items
+        .iter()
+        .map(|c| json!({"task_id": c["id"], "lease_token": c["lease_token"], "result": {"ok": true}}))
+        .collect();
+    let twice = app
+        .post(
+            &token,
+            "/api/v1/queue/complete",
+            json!({"completions": [completions[0], completions[0]]}),
+        )
+        .await;
+    assert_eq!(
+        twice.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("completions")
+    );
+    let empty = app
+        .post(&token, "/api/v1/queue/complete", json!({"completions": []}))
+        .await;
+    empty.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    let first = items[0]["id"].as_str().expect("id");
+    let still = app.get(&token, &format!("/api/v1/tasks/{first}")).await;
+    assert_eq!(still.body["status"], "running");
+
+    let done = app
+        .post(
+            &token,
+            "/api/v1/queue/complete",
+            json!({"completions": completions}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let answers = done.body["items"].as_array().expect("items");
+    assert_eq!(answers.len(), 3, "{}", done.body);
+    for (answer, claimed) in answers.iter().zip(&items) {
+        assert_eq!(answer["task_id"], claimed["id"], "in the order given");
+    }
+    assert_eq!(answers[0]["status"], 200);
+    assert_eq!(answers[0]["task"]["status"], "succeeded");
+    assert_eq!(answers[0]["task"]["result"], json!({"ok": true}));
+    assert_eq!(answers[1]["status"], 409, "{}", done.body);
+    assert_eq!(answers[1]["problem"]["status"], 409);
+    assert!(answers[1].get("task").is_none());
+    assert_eq!(answers[2]["status"], 200);
+    let read = app.get(&token, &format!("/api/v1/tasks/{first}")).await;
+    assert_eq!(read.body["status"], "succeeded");
+}
