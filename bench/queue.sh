@@ -137,11 +137,11 @@ for mode in enqueue-one enqueue-bulk drain-one drain-batch; do
   for run in $(seq 1 "$RUNS"); do
     echo "==> $mode, run $run of $RUNS (N=$N C=$C BATCH=$BATCH BULK=$BULK)" | tee -a "$LOG"
     orchestore "$mode"
-    if [ "$mode" = drain-batch ]; then orchestore drain-batch-tx; fi
+    if [ "$mode" = drain-batch ]; then orchestore drain-batch-each; fi
     graphile "$mode"
     pgboss "$mode"
     ceiling "$mode"
-    if [ "$mode" = drain-batch ]; then ceiling drain-batch-tx; ceiling drain-batch-set; fi
+    if [ "$mode" = drain-batch ]; then ceiling drain-batch-each; fi
   done
 done
 for run in $(seq 1 "$RUNS"); do

@@ -93,15 +93,13 @@ for mode, label, peer_mode in [
     ("enqueue-one", f"enqueue one by one, {c} in flight", "enqueue-one"),
     ("enqueue-bulk", f"enqueue in bulk, calls of {bulk}", "enqueue-bulk"),
     ("drain-one", "drain, claim 1 at a time", "drain-one"),
-    ("drain-batch", f"drain, claim {batch}, complete each", "drain-batch"),
-    ("drain-batch-tx", f"drain, claim {batch}, complete in 1 txn", "drain-batch"),
+    ("drain-batch", f"drain, claim {batch}, complete the batch in 1 call", "drain-batch"),
+    ("drain-batch-each", f"drain, claim {batch}, complete each in its own call", "drain-batch"),
 ]:
     o, g, b, k = rate(orch, mode), rate(gw, peer_mode), rate(boss, peer_mode), rate(ceil, mode)
     target = "–" if not (o and g) else ("met" if o >= 2 * g else "short")
     rows.append([label, fmt(o) + runs(orch, mode), fmt(g) + runs(gw, peer_mode), fmt(b) + runs(boss, peer_mode),
                  ratio(o, g), target, fmt(k) + runs(ceil, mode), ratio(o, k)])
-if "drain-batch-set" in ceil:
-    rows.append([f"(ceiling: claim {batch}, complete as a set)", "", "", "", "", "", fmt(rate(ceil, "drain-batch-set")) + runs(ceil, "drain-batch-set"), ""])
 table(["mode", "orchestore", "graphile-worker", "pg-boss", "orch/graphile", "2x target",
        "plain-SQL ceiling", "orch/ceiling"], rows)
 print("(peers in drain-batch: graphile-worker local queue of BATCH with batched completions;"
@@ -111,11 +109,9 @@ print()
 print("WAL written per job (bytes, median; the whole server's WAL over the timed section)")
 rows = []
 for mode, peer_mode in [("enqueue-one", "enqueue-one"), ("enqueue-bulk", "enqueue-bulk"), ("drain-one", "drain-one"),
-                        ("drain-batch", "drain-batch"), ("drain-batch-tx", "drain-batch")]:
+                        ("drain-batch", "drain-batch"), ("drain-batch-each", "drain-batch")]:
     w = lambda rows_, m: (rows_.get(m) or {}).get("wal_bytes_per_job")
     rows.append([mode, fmt(w(orch, mode)), fmt(w(gw, peer_mode)), fmt(w(boss, peer_mode)), fmt(w(ceil, mode))])
-if "drain-batch-set" in ceil:
-    rows.append(["drain-batch-set", "", "", "", fmt(w(ceil, "drain-batch-set"))])
 table(["mode", "orchestore", "graphile-worker", "pg-boss", "plain-SQL ceiling"], rows)
 print()
 
@@ -138,7 +134,7 @@ print()
 
 print("Peak memory of the process while draining (MiB; target for Orchestore < 64 MiB)")
 rows = []
-for mode in ("drain-one", "drain-batch", "drain-batch-tx"):
+for mode in ("drain-one", "drain-batch", "drain-batch-each"):
     mib = lambda rows_: (rows_.get(mode) or {}).get("peak_rss_kib")
     vals = [mib(orch), mib(gw), mib(boss)]
     rows.append([mode] + [fmt(v / 1024 if v else None) for v in vals]

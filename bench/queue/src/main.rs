@@ -21,12 +21,12 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use orchestore::domain::{
-    AgentId, AgentKind, BatchTask, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Description,
-    LeaseDuration, Metadata, Name, NewAgent, NewOrganization, NewProject, NewTask, OrganizationId,
-    Payload, ProjectId, Slug, Tags, TaskId, Title,
+    AgentId, AgentKind, BatchTask, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion,
+    Completions, Description, LeaseDuration, Metadata, Name, NewAgent, NewOrganization, NewProject,
+    NewTask, OrganizationId, Payload, ProjectId, Slug, Tags, TaskId, Title,
 };
 use orchestore::repo::{
-    AgentRepo, Ctx, OrganizationRepo, ProjectRepo, QueueRepo, RepoResult, Store, TaskRepo,
+    AgentRepo, Ctx, OrganizationRepo, ProjectRepo, QueueRepo, RepoResult, TaskRepo,
 };
 use orchestore::{DbConfig, SeaStore};
 use sea_orm::{Database, DatabaseConnection};
@@ -46,12 +46,10 @@ enum Mode {
     EnqueueBulk,
     /// C workers: `claim_tasks` limit 1, then `complete_task`, until the queue is empty.
     DrainOne,
-    /// C workers: `claim_tasks` limit BATCH, then `complete_task` for each, each its own
-    /// transaction.
+    /// C workers: `claim_tasks` limit BATCH, then `complete_tasks` for the batch in one call.
     DrainBatch,
-    /// C workers: `claim_tasks` limit BATCH, then the BATCH `complete_task` calls in one store
-    /// transaction (`Store::begin`, a savepoint each, one commit).
-    DrainBatchTx,
+    /// C workers: `claim_tasks` limit BATCH, then `complete_task` for each, each its own call.
+    DrainBatchEach,
     /// TRICKLE_N tasks enqueued at TRICKLE_RATE per second; C workers wait in `claim_tasks`
     /// (`ClaimRequest.wait`). Producer and workers share the store: a commit wakes the claims
     /// in the process directly.
@@ -187,19 +185,28 @@ async fn enqueue_bulk(store: &SeaStore, ctx: &Ctx, batch: Vec<NewTask>) -> RepoR
     store.enqueue_tasks(ctx, batch).await.map(drop)
 }
 
-/// Completes `claimed` in one store transaction (each call a savepoint in it), as
-/// `orchestore_repo::transaction` runs it; written out because that function's async closure
-/// cannot be proven `Send` inside a spawned worker.
-async fn complete_in_one_transaction(
+/// Completes `claimed` in one `complete_tasks` call; a refused completion is an error here
+/// (no lease can go stale in a drain).
+async fn complete_in_one_call(
     store: &SeaStore,
     ctx: &Ctx,
     claimed: Vec<ClaimedTask>,
 ) -> RepoResult<()> {
-    let tx = store.begin().await?;
-    for ClaimedTask { task, lease_token } in claimed {
-        tx.complete_task(ctx, task.id, lease_token, None).await?;
+    let completions = claimed
+        .into_iter()
+        .map(|ClaimedTask { task, lease_token }| Completion {
+            task: task.id,
+            lease_token,
+            result: None,
+        })
+        .collect();
+    for outcome in store
+        .complete_tasks(ctx, Completions::parse(completions)?)
+        .await?
+    {
+        outcome?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 fn claim_request(agent: AgentId, limit: u32, wait: Duration) -> Result<ClaimRequest> {
@@ -350,7 +357,7 @@ impl Bench {
         } else {
             self.args.batch
         };
-        let in_one_transaction = mode == Mode::DrainBatchTx;
+        let in_one_call = mode == Mode::DrainBatch;
         let store = self.store(c + 2).await?;
         sql::reset(&self.db).await?;
         let fx = Fixture::create(&store, c).await?;
@@ -363,10 +370,10 @@ impl Bench {
             .to_owned();
         eprintln!(
             "orchestore {name}: {n} queued tasks, {c} workers claiming {limit} at a time, completing {}",
-            if in_one_transaction {
-                "the batch in one transaction"
+            if in_one_call {
+                "the batch in one call (complete_tasks)"
             } else {
-                "each in its own transaction"
+                "each in its own call (complete_task)"
             }
         );
         let wal = sql::wal_position(&self.db).await?;
@@ -386,8 +393,8 @@ impl Bench {
                     claims.push(ms(t.elapsed()));
                     done += claimed.len() as u32;
                     let t = Instant::now();
-                    if in_one_transaction {
-                        complete_in_one_transaction(&store, &ctx, claimed).await?;
+                    if in_one_call {
+                        complete_in_one_call(&store, &ctx, claimed).await?;
                     } else {
                         for ClaimedTask { task, lease_token } in claimed {
                             store
@@ -416,7 +423,7 @@ impl Bench {
         fields.insert("claim_limit".into(), json!(limit));
         fields.extend(latency_fields("claim_", &claims));
         fields.extend(latency_fields(
-            if in_one_transaction {
+            if in_one_call {
                 "complete_batch_"
             } else if limit == 1 {
                 "complete_"
@@ -771,7 +778,7 @@ async fn main() -> Result<()> {
     match mode {
         Mode::EnqueueOne => bench.enqueue_one().await,
         Mode::EnqueueBulk => bench.enqueue_bulk().await,
-        Mode::DrainOne | Mode::DrainBatch | Mode::DrainBatchTx => bench.drain(mode).await,
+        Mode::DrainOne | Mode::DrainBatch | Mode::DrainBatchEach => bench.drain(mode).await,
         Mode::Latency => bench.latency(false).await,
         Mode::LatencyNotify => bench.latency(true).await,
         Mode::Scale => bench.scale().await,

@@ -2,9 +2,10 @@
 //! `generate_series`, the claim statement for EXPLAIN, and the pgbench scripts of the plain-SQL
 //! ceiling.
 //!
-//! The claim statement is not copied: it is read at compile time from the source of
-//! orchestore-sea (`PICK_POSTGRES` and `CLAIM_POSTGRES` in `crates/orchestore-sea/src/work/claim.rs`), so EXPLAIN
-//! and the ceiling always run the statement this checkout's queue runs.
+//! The claim and completion statements are not copied: they are read at compile time from the
+//! source of orchestore-sea (`PICK_POSTGRES` and `CLAIM_POSTGRES` in
+//! `crates/orchestore-sea/src/work/claim.rs`, `COMPLETE_POSTGRES` in `work/complete.rs`), so
+//! EXPLAIN and the ceiling always run the statements this checkout's queue runs.
 
 use orchestore::domain::AgentId;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
@@ -14,22 +15,23 @@ use crate::Fixture;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const QUEUE_SOURCE: &str = include_str!("../../../crates/orchestore-sea/src/work/claim.rs");
+const CLAIM_SOURCE: &str = include_str!("../../../crates/orchestore-sea/src/work/claim.rs");
+const COMPLETE_SOURCE: &str = include_str!("../../../crates/orchestore-sea/src/work/complete.rs");
 
-/// A statement constant of orchestore-sea's `work/claim.rs` (`const NAME: &str = "\` …), as its
-/// source has it.
+/// A statement constant of orchestore-sea's `work/claim.rs` or `work/complete.rs`
+/// (`const NAME: &str = "\` …), as its source has it.
 fn source_statement(name: &str) -> &'static str {
     let marker = format!("const {name}: &str = \"\\\n");
-    let start = QUEUE_SOURCE
-        .find(&marker)
-        .map(|at| at + marker.len())
+    let (source, start) = [CLAIM_SOURCE, COMPLETE_SOURCE]
+        .into_iter()
+        .find_map(|source| source.find(&marker).map(|at| (source, at + marker.len())))
         .unwrap_or_else(|| {
-            panic!("{name} is no longer a `\"\\` string in orchestore-sea's work/claim.rs")
+            panic!("{name} is no longer a `\"\\` string in orchestore-sea's work/claim.rs or work/complete.rs")
         });
-    let len = QUEUE_SOURCE[start..]
+    let len = source[start..]
         .find("\";")
         .unwrap_or_else(|| panic!("{name} has no end"));
-    &QUEUE_SOURCE[start..start + len]
+    &source[start..start + len]
 }
 
 /// The two statements of a claim on PostgreSQL, as the source has them: the pick that locks the
@@ -349,15 +351,13 @@ pub enum CeilingKind {
     EnqueueOne,
     /// One statement inserting BULK tasks with their events and audit rows, one client.
     EnqueueBulk,
-    /// The claim (limit 1), then one statement completing the task (task, event, agent
-    /// counters), C clients.
+    /// The claim (limit 1), then the completion statement (task, event, agent counters), C
+    /// clients.
     DrainOne,
-    /// The claim (limit BATCH), then BATCH completion statements, each its own transaction.
+    /// The claim (limit BATCH), then one completion statement for the whole batch.
     DrainBatch,
-    /// The claim (limit BATCH), then the BATCH completion statements in one transaction.
-    DrainBatchTx,
-    /// The claim (limit BATCH), then one statement completing the whole batch.
-    DrainBatchSet,
+    /// The claim (limit BATCH), then BATCH completion statements, each its own transaction.
+    DrainBatchEach,
 }
 
 /// A pgbench script and how to run it.
@@ -386,33 +386,24 @@ fn pgbench_claim(fx: &Fixture, limit: u32) -> String {
     })
 }
 
-/// Completes the running tasks `which` selects (a condition on `t`) as `complete_task` does:
-/// the task succeeded with its lease cleared, a `succeeded` event, the agent's counters.
-fn pgbench_complete(fx: &Fixture, which: &str) -> String {
-    let org = fx.org_uuid();
-    format!(
-        "WITH done AS (
-    UPDATE tasks t SET status = 'succeeded', lease_token = NULL, lease_expires_at = NULL,
-        finished_at = now(), updated_at = now(), result = NULL, error = NULL, progress = 100
-    WHERE t.organization_id = '{org}'::uuid AND t.status = 'running' AND {which}
-    RETURNING t.organization_id, t.id, t.assigned_agent_id, t.started_at
-), history AS (
-    INSERT INTO task_events
-        (organization_id, id, task_id, from_status, to_status, actor, reason, created_at)
-    SELECT organization_id, gen_random_uuid(), id, 'running', 'succeeded', 'system',
-        'completed by agent ' || assigned_agent_id, now()
-    FROM done
-), counted AS (
-    UPDATE agents a SET tasks_completed = a.tasks_completed + d.n,
-        total_task_millis = a.total_task_millis + d.millis
-    FROM (SELECT assigned_agent_id, count(*) AS n,
-              coalesce(sum((extract(epoch FROM now() - started_at) * 1000)::bigint), 0) AS millis
-          FROM done GROUP BY assigned_agent_id) d
-    WHERE a.organization_id = '{org}'::uuid AND a.id = d.assigned_agent_id
-)
-SELECT count(*) AS completed FROM done;
-"
-    )
+/// Completes the running tasks `ids` (an SQL `uuid[]`) under the leases `tokens` with the
+/// statement `complete_tasks` runs (`COMPLETE_POSTGRES`): the tasks succeeded with their
+/// leases cleared, their `succeeded` events, their agents' counters.
+fn pgbench_complete(fx: &Fixture, ids: &str, tokens: &str) -> String {
+    let input = format!(
+        "(SELECT jsonb_agg(jsonb_build_object('id', u.id, 'token', u.token, 'event', \
+         gen_random_uuid())) FROM unnest({ids}, {tokens}) AS u(id, token))"
+    );
+    let statement = substitute(
+        source_statement("COMPLETE_POSTGRES"),
+        &[
+            (1, format!("'{}'::uuid", fx.org_uuid())),
+            (2, input),
+            (3, "now()".to_owned()),
+            (4, "'system'".to_owned()),
+        ],
+    );
+    format!("{statement};\n")
 }
 
 /// Inserts `rows` tasks as `create_task` writes them: the task, its `created` event and its
@@ -462,16 +453,13 @@ pub fn ceiling(kind: CeilingKind, fx: &Fixture, n: u32, c: u32, batch: u32, bulk
             script: format!(
                 "-- the claim of orchestore-sea's CLAIM_POSTGRES, limit 1\n{}\n\\gset\n{}",
                 pgbench_claim(fx, 1),
-                pgbench_complete(
-                    fx,
-                    "t.id = :id::uuid AND t.lease_token = :lease_token::uuid"
-                )
+                pgbench_complete(fx, "ARRAY[:id::uuid]", "ARRAY[:lease_token::uuid]")
             ),
             clients: c,
             transactions_per_client: per_client(1),
             jobs_per_transaction: 1,
         },
-        CeilingKind::DrainBatch | CeilingKind::DrainBatchTx | CeilingKind::DrainBatchSet => {
+        CeilingKind::DrainBatch | CeilingKind::DrainBatchEach => {
             let claim = pgbench_claim(fx, batch);
             assert!(
                 claim.ends_with(CLAIM_RETURNS),
@@ -486,27 +474,15 @@ pub fn ceiling(kind: CeilingKind, fx: &Fixture, n: u32, c: u32, batch: u32, bulk
             let mut script = format!(
                 "-- the claim of orchestore-sea's CLAIM_POSTGRES, limit {batch}, its rows as arrays\n{claim}\n\\gset\n"
             );
-            match kind {
-                CeilingKind::DrainBatchSet => script.push_str(&pgbench_complete(
-                    fx,
-                    "(t.id, t.lease_token) IN (SELECT * FROM unnest(:ids::uuid[], :tokens::uuid[]))",
-                )),
-                _ => {
-                    let tx = kind == CeilingKind::DrainBatchTx;
-                    if tx {
-                        script.push_str("BEGIN;\n");
-                    }
-                    for k in 1..=batch {
-                        script.push_str(&pgbench_complete(
-                            fx,
-                            &format!(
-                                "t.id = (:ids::uuid[])[{k}] AND t.lease_token = (:tokens::uuid[])[{k}]"
-                            ),
-                        ));
-                    }
-                    if tx {
-                        script.push_str("COMMIT;\n");
-                    }
+            if kind == CeilingKind::DrainBatch {
+                script.push_str(&pgbench_complete(fx, ":ids::uuid[]", ":tokens::uuid[]"));
+            } else {
+                for k in 1..=batch {
+                    script.push_str(&pgbench_complete(
+                        fx,
+                        &format!("ARRAY[(:ids::uuid[])[{k}]]"),
+                        &format!("ARRAY[(:tokens::uuid[])[{k}]]"),
+                    ));
                 }
             }
             Ceiling {
