@@ -27,7 +27,10 @@ use chrono::SubsecRound;
 use orchestore_domain::{BatchTask, DomainError, Enqueued, TaskId, TaskStatus};
 use orchestore_repo::{RepoError, RepoResult};
 use sea_orm::sea_query::{Expr, LockType, Order, Query};
-use sea_orm::{ColumnTrait, EntityTrait, Iterable, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    IntoActiveModel, Iterable, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -60,6 +63,28 @@ const fn max_bound_values(postgres: bool) -> usize {
 pub(crate) fn rows_per_statement(postgres: bool, columns: usize) -> usize {
     (max_bound_values(postgres) / columns.max(1)).max(1)
 }
+
+/// How many new tasks one `INSERT` takes on PostgreSQL (one JSON parameter).
+const RECORDSET_ROWS: usize = 5_000;
+
+/// Inserts new tasks on PostgreSQL from `$1`, a JSON array of [`recordset_row`]s, in order,
+/// and returns them as stored.
+const INSERT_TASKS_POSTGRES: &str = "\
+INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority, payload,
+    required_capabilities, metadata, created_at, updated_at, parent_id, assigned_agent_id,
+    estimated_minutes, progress, tags, attempts, max_attempts, run_after, idempotency_key,
+    claim_assigned, has_dependents)
+SELECT r.organization_id, r.id, r.project_id, r.title, r.description, r.status, r.priority,
+    r.payload -> 'v', r.required_capabilities, r.metadata, r.created_at, r.updated_at,
+    r.parent_id, r.assigned_agent_id, r.estimated_minutes, r.progress, r.tags, r.attempts,
+    r.max_attempts, r.run_after, r.idempotency_key, r.claim_assigned, r.has_dependents
+FROM jsonb_to_recordset($1::jsonb) AS r(organization_id uuid, id uuid, project_id uuid,
+    title text, description text, status text, priority integer, payload jsonb,
+    required_capabilities jsonb, metadata jsonb, created_at timestamptz, updated_at timestamptz,
+    parent_id uuid, assigned_agent_id uuid, estimated_minutes integer, progress smallint,
+    tags jsonb, attempts integer, max_attempts integer, run_after timestamptz,
+    idempotency_key text, claim_assigned boolean, has_dependents boolean)
+RETURNING *";
 
 /// How the call records itself in the audit log.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -176,38 +201,22 @@ impl SeaStore {
             .iter()
             .flat_map(|c| c.depends_on.iter().copied())
             .collect();
-        let mut keyed: Vec<(Option<&str>, tasks::ActiveModel)> = new
+        let mut keyed: Vec<(Option<&str>, tasks::Model)> = new
             .iter()
             .zip(&checked)
             .map(|(&i, checked)| {
                 let key = batch[i].task.idempotency_key.as_ref().map(|k| k.as_str());
                 let id = slots[i].id();
                 let mut row = new_row(m, &batch[i], id, checked.status);
-                row.has_dependents = Set(depended_on.contains(&id));
+                row.has_dependents = depended_on.contains(&id);
                 (key, row)
             })
             .collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        let rows: Vec<tasks::ActiveModel> = keyed.into_iter().map(|(_, row)| row).collect();
-        let per_statement = rows_per_statement(self.is_postgres(), tasks::Column::iter().count());
+        let rows: Vec<tasks::Model> = keyed.into_iter().map(|(_, row)| row).collect();
         let mut inserted: HashMap<Uuid, tasks::Model> = HashMap::with_capacity(rows.len());
-        for chunk in rows.chunks(per_statement) {
-            let returned = tasks::Entity::insert_many(chunk.to_vec())
-                .exec_with_returning(m.txn())
-                .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        // The one unique key a new task can break: see `lost_key_race`.
-                        RepoError::taken(
-                            "task",
-                            "idempotency_key",
-                            "a task was created with the same idempotency key meanwhile",
-                        )
-                    } else {
-                        db_err(e)
-                    }
-                })?;
-            inserted.extend(returned.into_iter().map(|row| (row.id, row)));
+        for returned in self.insert_tasks(m, rows).await? {
+            inserted.insert(returned.id, returned);
         }
 
         // Their dependency edges.
@@ -516,6 +525,56 @@ impl SeaStore {
         Ok(found)
     }
 
+    /// Inserts `rows` in order and answers them as stored. PostgreSQL takes them as one JSON
+    /// parameter unpacked by `jsonb_to_recordset`, [`RECORDSET_ROWS`] a statement: a statement
+    /// of thousands of rows then costs the server one value to parse and bind instead of tens
+    /// of thousands. SQLite takes multi-row `INSERT`s sized to its limit on bound values.
+    async fn insert_tasks(
+        &self,
+        m: &Mutation<'_>,
+        rows: Vec<tasks::Model>,
+    ) -> RepoResult<Vec<tasks::Model>> {
+        let key_taken = |e: sea_orm::DbErr| {
+            if is_unique_violation(&e) {
+                // The one unique key a new task can break: see `lost_key_race`.
+                RepoError::taken(
+                    "task",
+                    "idempotency_key",
+                    "a task was created with the same idempotency key meanwhile",
+                )
+            } else {
+                db_err(e)
+            }
+        };
+        let mut inserted = Vec::with_capacity(rows.len());
+        if self.is_postgres() {
+            for chunk in rows.chunks(RECORDSET_ROWS) {
+                let input: Vec<serde_json::Value> = chunk.iter().map(recordset_row).collect();
+                let statement = Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    INSERT_TASKS_POSTGRES,
+                    [serde_json::Value::Array(input).into()],
+                );
+                for row in m.txn().query_all_raw(statement).await.map_err(key_taken)? {
+                    inserted.push(tasks::Model::from_query_result(&row, "").map_err(db_err)?);
+                }
+            }
+        } else {
+            let per_statement = rows_per_statement(false, tasks::Column::iter().count());
+            for chunk in rows.chunks(per_statement) {
+                let models = chunk
+                    .iter()
+                    .map(|row| row.clone().into_active_model().reset_all());
+                let returned = tasks::Entity::insert_many(models)
+                    .exec_with_returning(m.txn())
+                    .await
+                    .map_err(key_taken)?;
+                inserted.extend(returned);
+            }
+        }
+        Ok(inserted)
+    }
+
     /// Marks the tasks `ids` the organization has as depended on (`has_dependents`) and
     /// answers each one's status. On PostgreSQL each is locked first, in id order, and its row
     /// rewritten: it cannot change its status before the commit, so its success sees the new
@@ -556,37 +615,68 @@ impl SeaStore {
 }
 
 /// The row of a new task.
-fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> tasks::ActiveModel {
+fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> tasks::Model {
     let new = &item.task;
-    tasks::ActiveModel {
-        id: Set(id),
-        organization_id: Set(m.ctx().org().as_uuid()),
-        project_id: Set(new.project_id.as_uuid()),
-        title: Set(new.title.as_str().to_owned()),
-        description: Set(new.description.as_str().to_owned()),
-        status: Set(status.as_str().to_owned()),
-        priority: Set(new.priority.get()),
-        payload: Set(new.payload.clone().into_value()),
-        required_capabilities: Set(json!(new.required_capabilities.to_strings())),
-        metadata: Set(new.metadata.to_value()),
-        created_at: Set(m.at()),
-        updated_at: Set(m.at()),
-        parent_id: Set(new.parent_id.map(|p| p.as_uuid())),
-        assigned_agent_id: Set(new.assigned_agent_id.map(|a| a.as_uuid())),
-        estimated_minutes: Set(new.estimated_minutes.map(|e| e.minutes() as i32)),
-        progress: Set(i16::from(new.progress.get())),
-        tags: Set(tags_value(&new.tags)),
-        attempts: Set(0),
-        max_attempts: Set(new.max_attempts.get() as i32),
-        run_after: Set(new.run_after.map(|t| t.trunc_subsecs(6))),
-        idempotency_key: Set(new.idempotency_key.as_ref().map(|k| k.as_str().to_owned())),
-        result: Set(None),
-        error: Set(None),
-        started_at: Set(None),
-        finished_at: Set(None),
-        claim_assigned: Set(false),
-        lease_token: Set(None),
-        lease_expires_at: Set(None),
-        has_dependents: Set(false),
+    tasks::Model {
+        id,
+        organization_id: m.ctx().org().as_uuid(),
+        project_id: new.project_id.as_uuid(),
+        title: new.title.as_str().to_owned(),
+        description: new.description.as_str().to_owned(),
+        status: status.as_str().to_owned(),
+        priority: new.priority.get(),
+        payload: new.payload.clone().into_value(),
+        required_capabilities: json!(new.required_capabilities.to_strings()),
+        metadata: new.metadata.to_value(),
+        created_at: m.at(),
+        updated_at: m.at(),
+        parent_id: new.parent_id.map(|p| p.as_uuid()),
+        assigned_agent_id: new.assigned_agent_id.map(|a| a.as_uuid()),
+        estimated_minutes: new.estimated_minutes.map(|e| e.minutes() as i32),
+        progress: i16::from(new.progress.get()),
+        tags: tags_value(&new.tags),
+        attempts: 0,
+        max_attempts: new.max_attempts.get() as i32,
+        run_after: new.run_after.map(|t| t.trunc_subsecs(6)),
+        idempotency_key: new.idempotency_key.as_ref().map(|k| k.as_str().to_owned()),
+        result: None,
+        error: None,
+        started_at: None,
+        finished_at: None,
+        claim_assigned: false,
+        lease_token: None,
+        lease_expires_at: None,
+        has_dependents: false,
     }
+}
+
+/// A new task as one record of [`INSERT_TASKS_POSTGRES`]. The payload is boxed (`{"v": …}`)
+/// so that a JSON `null` payload stays one rather than becoming SQL `NULL`; the columns a new
+/// task leaves `NULL` (result, error, run times, lease) are left out.
+fn recordset_row(row: &tasks::Model) -> serde_json::Value {
+    json!({
+        "organization_id": row.organization_id,
+        "id": row.id,
+        "project_id": row.project_id,
+        "title": row.title,
+        "description": row.description,
+        "status": row.status,
+        "priority": row.priority,
+        "payload": { "v": row.payload },
+        "required_capabilities": row.required_capabilities,
+        "metadata": row.metadata,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "parent_id": row.parent_id,
+        "assigned_agent_id": row.assigned_agent_id,
+        "estimated_minutes": row.estimated_minutes,
+        "progress": row.progress,
+        "tags": row.tags,
+        "attempts": row.attempts,
+        "max_attempts": row.max_attempts,
+        "run_after": row.run_after,
+        "idempotency_key": row.idempotency_key,
+        "claim_assigned": row.claim_assigned,
+        "has_dependents": row.has_dependents,
+    })
 }

@@ -20,7 +20,8 @@ use sea_orm::sea_query::{
     UnionType, WithClause,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Iterable, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+    Iterable, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -35,6 +36,18 @@ pub(crate) const CHUNK: usize = 500;
 
 /// How many ids of the tasks a change carried along its audit row lists.
 const AUDITED_IDS: usize = 1000;
+
+/// How many history events one `INSERT` takes on PostgreSQL.
+const EVENT_RECORDS: usize = 10_000;
+
+/// Appends history events on PostgreSQL: `$1` organization, `$2` actor, `$3` time, `$4` a JSON
+/// array of `{id, task_id, from_status, to_status, reason}`.
+const INSERT_EVENTS_POSTGRES: &str = "\
+INSERT INTO task_events
+    (organization_id, id, task_id, from_status, to_status, actor, reason, created_at)
+SELECT $1, r.id, r.task_id, r.from_status, r.to_status, $2, r.reason, $3
+FROM jsonb_to_recordset($4::jsonb)
+    AS r(id uuid, task_id uuid, from_status text, to_status text, reason text)";
 
 /// A status change to append to a task's history.
 pub(crate) struct Moved {
@@ -122,24 +135,55 @@ fn uuid_at(row: &sea_orm::QueryResult, column: &str) -> RepoResult<Uuid> {
 }
 
 impl SeaStore {
-    /// Appends the events of `moves`, at the mutation's time, by its actor.
+    /// Appends the events of `moves`, at the mutation's time, by its actor. PostgreSQL takes
+    /// them as one JSON parameter (see `INSERT_EVENTS_POSTGRES`), SQLite as multi-row inserts.
     pub(crate) async fn record_events(&self, m: &Mutation<'_>, moves: &[Moved]) -> RepoResult<()> {
         let actor = m.ctx().actor().to_string();
-        let per_statement = super::enqueue::rows_per_statement(
-            self.is_postgres(),
-            task_events::Column::iter().count(),
-        );
+        let event = |moved: &Moved| task_events::Model {
+            organization_id: m.ctx().org().as_uuid(),
+            id: orchestore_domain::TaskEventId::new().as_uuid(),
+            task_id: moved.task,
+            from_status: moved.from.map(|s| s.as_str().to_owned()),
+            to_status: moved.to.as_str().to_owned(),
+            actor: actor.clone(),
+            reason: moved.reason.clone(),
+            created_at: m.at(),
+        };
+        if self.is_postgres() {
+            for chunk in moves.chunks(EVENT_RECORDS) {
+                let input: Vec<Value> = chunk
+                    .iter()
+                    .map(|moved| {
+                        let e = event(moved);
+                        json!({
+                            "id": e.id,
+                            "task_id": e.task_id,
+                            "from_status": e.from_status,
+                            "to_status": e.to_status,
+                            "reason": e.reason,
+                        })
+                    })
+                    .collect();
+                let statement = Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    INSERT_EVENTS_POSTGRES,
+                    [
+                        m.ctx().org().as_uuid().into(),
+                        actor.clone().into(),
+                        m.at().into(),
+                        Value::Array(input).into(),
+                    ],
+                );
+                m.txn().execute_raw(statement).await.map_err(db_err)?;
+            }
+            return Ok(());
+        }
+        let per_statement =
+            super::enqueue::rows_per_statement(false, task_events::Column::iter().count());
         for chunk in moves.chunks(per_statement) {
-            let rows = chunk.iter().map(|moved| task_events::ActiveModel {
-                organization_id: Set(m.ctx().org().as_uuid()),
-                id: Set(orchestore_domain::TaskEventId::new().as_uuid()),
-                task_id: Set(moved.task),
-                from_status: Set(moved.from.map(|s| s.as_str().to_owned())),
-                to_status: Set(moved.to.as_str().to_owned()),
-                actor: Set(actor.clone()),
-                reason: Set(moved.reason.clone()),
-                created_at: Set(m.at()),
-            });
+            let rows = chunk
+                .iter()
+                .map(|moved| event(moved).into_active_model().reset_all());
             task_events::Entity::insert_many(rows)
                 .exec_without_returning(m.txn())
                 .await
