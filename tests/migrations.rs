@@ -44,6 +44,7 @@ const TABLES: &[&str] = &[
     "task_dependencies",
     "task_events",
     "agent_api_keys",
+    "workflow_execution_tasks",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {
