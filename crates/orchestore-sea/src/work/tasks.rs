@@ -463,7 +463,7 @@ impl TaskRepo for SeaStore {
                     let millis = (m.at() - started).num_milliseconds();
                     self.count_run(m, agent, after.status, millis).await?;
                 }
-                self.follow_status(m, id.as_uuid(), after.status)
+                self.follow(m, &[(id.as_uuid(), after.status)])
                     .await?
                     .annotate(&mut changes);
                 Verb::Status(after.status.as_str())

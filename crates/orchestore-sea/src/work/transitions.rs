@@ -290,8 +290,24 @@ impl SeaStore {
         Ok(rows.into_iter().collect())
     }
 
-    /// What `task` becoming `to` does to the tasks waiting for it (see the module).
-    pub(crate) async fn follow_status(
+    /// What the tasks of `changes` (each locked, and the status it became) do to the tasks
+    /// waiting for them (see the module).
+    pub(crate) async fn follow(
+        &self,
+        m: &Mutation<'_>,
+        changes: &[(Uuid, TaskStatus)],
+    ) -> RepoResult<Followed> {
+        let mut followed = Followed::default();
+        for &(task, to) in changes {
+            let one = self.follow_status(m, task, to).await?;
+            followed.released.extend(one.released);
+            followed.cancelled.extend(one.cancelled);
+        }
+        Ok(followed)
+    }
+
+    /// What `task` becoming `to` does to the tasks waiting for it.
+    async fn follow_status(
         &self,
         m: &Mutation<'_>,
         task: Uuid,
