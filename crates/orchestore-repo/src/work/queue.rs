@@ -34,7 +34,9 @@ impl ExpiredLeases {
 
 /// The queue of the context's organization: claims hand out `queued` tasks under a lease, and
 /// only the current lease's token ends a run. Every status change appends to the task's history
-/// (actor and reason) in the same transaction; a run's end updates its agent's counters.
+/// (actor and reason) in the same transaction; a run's end updates its agent's counters, and the
+/// workflow execution the task is a step of follows it (see
+/// [`WorkflowRepo::create_execution`](crate::WorkflowRepo::create_execution)).
 ///
 /// A token that is not the task's current one — the lease expired and another worker claimed
 /// the task, the task was cancelled, or the run already ended — is [`RepoError::Stale`]

@@ -491,6 +491,7 @@ impl QueueRepo for SeaStore {
                 )
                 .into());
             }
+            self.refuse_rerunning_a_step(m, id).await?;
             let claim_assigned = row.claim_assigned;
             let mut update = row.into_active_model();
             update.status = Set(TaskStatus::Queued.as_str().to_owned());

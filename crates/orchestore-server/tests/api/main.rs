@@ -110,6 +110,7 @@ on_every_backend! {
         bad_definitions_name_the_steps,
         executions_and_paths_are_checked,
         workflows_need_their_permissions,
+        executions_follow_their_tasks,
     }
     templates {
         template_lifecycle,
