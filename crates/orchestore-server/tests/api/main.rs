@@ -117,6 +117,7 @@ on_every_backend! {
         template_input_is_checked,
         workflow_template_lifecycle,
         workflow_instantiation_input_is_checked,
+        a_workflow_template_is_run_in_one_call,
     }
     problems {
         malformed_requests_are_problems,

@@ -119,6 +119,7 @@ macro_rules! contract_suite {
                 instantiating_a_task_template_creates_its_tasks,
                 instantiating_a_workflow_template_writes_a_version,
                 a_refused_workflow_instantiation_writes_nothing,
+                a_workflow_template_runs_in_one_transaction,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,
