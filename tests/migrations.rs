@@ -6,7 +6,8 @@ use chrono::{Duration, Utc};
 use migration::Migrator;
 use orchestore_domain::{
     AgentKind, Description, Name, NewAgent, NewTask, NewWorkflow, NewWorkflowExecution,
-    OrganizationId, Payload, ProjectId, TaskId, TemplateId, Title, UserId, WorkflowDefinition,
+    OrganizationId, Payload, Priority, ProjectId, TaskId, TemplateId, Title, UserId,
+    WorkflowDefinition,
 };
 use orchestore_repo::{
     Actor, AgentRepo, AuditRepo, AuthRepo, Ctx, ExecutionFilter, OrganizationRepo, PageRequest,
@@ -44,6 +45,7 @@ const TABLES: &[&str] = &[
     "task_dependencies",
     "task_events",
     "agent_api_keys",
+    "workflow_execution_tasks",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {
@@ -194,7 +196,7 @@ async fn every_entity_decodes(store: &SeaStore) {
             .expect("agent"),
         agent
     );
-    let (workflow, version, execution) = workflow_with_a_run(store, &fixture.ctx).await;
+    let (workflow, version, execution) = workflow_with_a_run(store, &fixture.ctx, project.id).await;
     assert_eq!(
         store
             .get_workflow(&fixture.ctx, workflow.id)
@@ -217,12 +219,18 @@ async fn every_entity_decodes(store: &SeaStore) {
         )
         .await
         .expect("executions");
-    assert_eq!(executions.items, vec![execution]);
+    assert_eq!(executions.items, vec![execution.clone()]);
+    let steps = store
+        .list_execution_tasks(&fixture.ctx, execution.id, PageRequest::default())
+        .await
+        .expect("execution tasks");
+    let names: Vec<&str> = steps.items.iter().map(|s| s.step_name.as_str()).collect();
+    assert_eq!(names, ["build", "ship"]);
     let audit = store
         .list_audit(&fixture.ctx, PageRequest::default())
         .await
         .expect("audit");
-    assert_eq!(audit.items.len(), 10);
+    assert_eq!(audit.items.len(), 11);
     assert!(
         store
             .health()
@@ -237,6 +245,7 @@ async fn every_entity_decodes(store: &SeaStore) {
 async fn workflow_with_a_run(
     store: &SeaStore,
     ctx: &Ctx,
+    project: ProjectId,
 ) -> (
     orchestore_domain::Workflow,
     orchestore_domain::WorkflowVersion,
@@ -267,7 +276,9 @@ async fn workflow_with_a_run(
             NewWorkflowExecution {
                 workflow_id: workflow.id,
                 version: None,
+                project_id: project,
                 input: Payload::parse(serde_json::json!({"tag": "v1"})).expect("input"),
+                priority: Priority::default(),
             },
         )
         .await
@@ -1317,12 +1328,14 @@ async fn postgres_messages_hold_one_sender_and_one_recipient() {
 
 // Workflows (m20261127_000010): the schema itself keeps versions immutable, and deleting an
 // organization still takes its workflows, versions and executions (the executions' foreign
-// keys are checked at the end of the statement, after the cascades).
+// keys are checked at the end of the statement, after the cascades), and with them the tasks
+// of the executions' steps (m20261127_000017).
 
 async fn versions_are_immutable_in_the_schema(test_db: TestDb) {
     let store = test_db.store();
     let fixture = Fixture::create(store, "acme", "correct horse battery").await;
-    let (workflow, version, execution) = workflow_with_a_run(store, &fixture.ctx).await;
+    let project = fixture.project(store, "Apollo").await;
+    let (workflow, version, execution) = workflow_with_a_run(store, &fixture.ctx, project.id).await;
     let raw = Database::connect(test_db.url()).await.expect("open raw");
 
     for sql in [
@@ -1353,7 +1366,13 @@ async fn versions_are_immutable_in_the_schema(test_db: TestDb) {
     raw.execute(&organization)
         .await
         .expect("delete the organization");
-    for table in ["workflow_executions", "workflow_versions", "workflows"] {
+    for table in [
+        "workflow_execution_tasks",
+        "workflow_executions",
+        "workflow_versions",
+        "workflows",
+        "tasks",
+    ] {
         assert_eq!(count(&raw, table).await, 0, "{table}");
     }
     assert!(

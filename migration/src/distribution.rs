@@ -33,6 +33,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "workflows",
     "workflow_versions",
     "workflow_executions",
+    "workflow_execution_tasks",
     "templates",
     "template_usages",
     "audit_logs",

@@ -29,6 +29,7 @@ mod m20261127_000013_task_queue;
 mod m20261127_000014_template_usage_versions;
 mod m20261127_000015_agent_api_keys;
 mod m20261127_000016_drop_duplicate_task_index;
+mod m20261127_000017_workflow_execution_tasks;
 mod m20261127_000018_task_has_dependents;
 
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000014_template_usage_versions::Migration),
             Box::new(m20261127_000015_agent_api_keys::Migration),
             Box::new(m20261127_000016_drop_duplicate_task_index::Migration),
+            Box::new(m20261127_000017_workflow_execution_tasks::Migration),
             Box::new(m20261127_000018_task_has_dependents::Migration),
         ]
     }

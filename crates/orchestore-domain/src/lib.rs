@@ -51,7 +51,7 @@ pub use work::{
     parse_repository_url,
 };
 pub use workflows::{
-    ExecutionStatus, ExecutionUpdate, NewWorkflow, NewWorkflowExecution, StepName, Workflow,
-    WorkflowDefinition, WorkflowExecution, WorkflowPatch, WorkflowStep, WorkflowVersion,
+    ExecutionStatus, ExecutionTask, NewWorkflow, NewWorkflowExecution, StepName, StepTasks,
+    Workflow, WorkflowDefinition, WorkflowExecution, WorkflowPatch, WorkflowStep, WorkflowVersion,
     WorkflowVersionRef,
 };

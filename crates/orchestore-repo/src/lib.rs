@@ -36,7 +36,8 @@ pub use work::{
     TaskEventSort, TaskFilter, TaskGraphRepo, TaskRepo, TaskSort, TaskStatsScope,
 };
 pub use workflows::{
-    ExecutionFilter, ExecutionSort, WorkflowRepo, WorkflowSort, WorkflowVersionSort,
+    ExecutionFilter, ExecutionSort, ExecutionTaskSort, WorkflowRepo, WorkflowSort,
+    WorkflowVersionSort,
 };
 
 pub use async_trait::async_trait;

@@ -40,7 +40,8 @@ pub trait ProjectRepo: Send + Sync {
         patch: ProjectPatch,
     ) -> RepoResult<Project>;
     /// Deletes the project and, with it, its tasks and their messages (the audit row counts
-    /// them).
+    /// them). A project with a task of a running workflow execution is a `Conflict` naming
+    /// the execution.
     async fn delete_project(&self, ctx: &Ctx, id: ProjectId) -> RepoResult<()>;
 }
 
@@ -93,12 +94,16 @@ pub trait TaskRepo: Send + Sync {
     /// `parent_id`; queueing a blocked task whose dependencies have not all succeeded is a
     /// `Conflict`. What a new status does to the tasks waiting for this one follows in the
     /// same transaction: `succeeded` queues those whose dependencies have now all succeeded;
-    /// `failed` or `cancelled` cancels the blocked ones, and theirs, transitively.
+    /// `failed` or `cancelled` cancels the blocked ones, and theirs, transitively; the
+    /// workflow execution the task is a step of follows as
+    /// [`WorkflowRepo::create_execution`](crate::WorkflowRepo::create_execution) says, and
+    /// queueing the failed task of a step again is a `Conflict`, as
+    /// [`QueueRepo::retry_task`](crate::QueueRepo::retry_task) says.
     async fn update_task(&self, ctx: &Ctx, id: TaskId, patch: TaskPatch) -> RepoResult<Task>;
     /// Deletes the task with its dependency edges, its history and the messages about it (the
     /// audit row lists and counts them). A
-    /// task with subtasks is a `Conflict` saying how many; the blocked tasks that waited only
-    /// for it are queued.
+    /// task with subtasks is a `Conflict` saying how many, and so is the task of a step of a
+    /// running workflow execution; the blocked tasks that waited only for it are queued.
     async fn delete_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<()>;
 }
 

@@ -1,11 +1,11 @@
 //! Workflows, their immutable numbered versions, and their executions.
 //!
-//! Executions are records here: created `pending` and moved through their states by
-//! [`WorkflowRepo::update_execution`]. Running an execution's steps as tasks comes with the task
-//! queue.
+//! An execution runs its version's steps as tasks, one per step, waiting for each other as the
+//! steps depend on each other; its status follows its tasks (see
+//! [`WorkflowRepo::create_execution`]).
 
 use orchestore_domain::{
-    ExecutionStatus, ExecutionUpdate, NewWorkflow, NewWorkflowExecution, Workflow,
+    ExecutionStatus, ExecutionTask, NewWorkflow, NewWorkflowExecution, Workflow,
     WorkflowDefinition, WorkflowExecution, WorkflowExecutionId, WorkflowId, WorkflowPatch,
     WorkflowVersion,
 };
@@ -38,6 +38,16 @@ crate::list_sort! {
         /// Oldest first.
         CreatedAt = "created_at",
         /// Newest first.
+        CreatedAtDesc = "-created_at",
+    }
+}
+
+crate::list_sort! {
+    /// The orders of an execution's tasks.
+    pub enum ExecutionTaskSort for "workflow_execution_tasks" {
+        /// As created: every step after the steps it depends on.
+        CreatedAt = "created_at",
+        /// The reverse.
         CreatedAtDesc = "-created_at",
     }
 }
@@ -98,9 +108,26 @@ pub trait WorkflowRepo: Send + Sync {
         page: PageRequest<WorkflowVersionSort>,
     ) -> RepoResult<Page<WorkflowVersion, WorkflowVersionSort>>;
 
-    /// Records a `pending` execution of the version named (the latest when `None`). A
-    /// missing workflow is `NotFound`; a missing version number is a `Reference` error on
-    /// `version`; a workflow with no version yet is a `Conflict` that says so.
+    /// Starts an execution of the version named (the latest when `None`), in one transaction
+    /// with its audit rows: the execution, `running`, and one task per step in
+    /// `new.project_id` (as [`NewWorkflowExecution::step_tasks`] makes them, enqueued as one
+    /// batch), each waiting for the tasks of the steps it depends on, so the steps that depend
+    /// on none are queued and the others blocked.
+    ///
+    /// From then on the execution follows its tasks, in the transaction of each task's
+    /// change: `succeeded` when the last of them succeeds, its `output` each step's result by
+    /// step name (`null` when together they are over 1 MiB); `failed` when one fails for good
+    /// (the dead letter, not a failed attempt that will be retried), its `error` naming the
+    /// step and the task's error; `cancelled` when one is cancelled. The task of a step of an
+    /// execution that ended is not retried ([`QueueRepo::retry_task`] is a `Conflict`: start a
+    /// new execution), and the tasks of a running execution are not deleted.
+    ///
+    /// A missing workflow is `NotFound`; a missing version number is a `Reference` error on
+    /// `version`, a project the organization does not have one on `project_id`; a workflow
+    /// with no version yet is a `Conflict` that says so; an input too large to copy into every
+    /// task is `Invalid` on `input`. A refused call writes nothing.
+    ///
+    /// [`QueueRepo::retry_task`]: crate::QueueRepo::retry_task
     async fn create_execution(
         &self,
         ctx: &Ctx,
@@ -117,14 +144,23 @@ pub trait WorkflowRepo: Send + Sync {
         filter: ExecutionFilter,
         page: PageRequest<ExecutionSort>,
     ) -> RepoResult<Page<WorkflowExecution, ExecutionSort>>;
-    /// Moves the execution to the update's status, following
-    /// [`ExecutionStatus::TRANSITIONS`], with its output or error when it ends. Entering
-    /// `running` sets `started_at`; a final status sets `finished_at`. An update that repeats
-    /// the execution's state writes nothing.
-    async fn update_execution(
+    /// The execution's steps with their tasks as they are now; `NotFound` when the execution
+    /// does not exist. A task deleted after its execution ended is no longer listed.
+    async fn list_execution_tasks(
         &self,
         ctx: &Ctx,
         id: WorkflowExecutionId,
-        update: ExecutionUpdate,
+        page: PageRequest<ExecutionTaskSort>,
+    ) -> RepoResult<Page<ExecutionTask, ExecutionTaskSort>>;
+    /// Cancels the execution and, in the same transaction, every task of it that has not
+    /// ended (blocked, queued, running or failed; a running task's worker learns it at its next
+    /// heartbeat), and the tasks waiting for those; `error` records `reason`. Cancelling a
+    /// cancelled execution changes nothing; a succeeded or failed one is an `Invalid`
+    /// transition ([`ExecutionStatus::TRANSITIONS`]).
+    async fn cancel_execution(
+        &self,
+        ctx: &Ctx,
+        id: WorkflowExecutionId,
+        reason: Option<String>,
     ) -> RepoResult<WorkflowExecution>;
 }

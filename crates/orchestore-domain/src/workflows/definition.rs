@@ -296,7 +296,7 @@ fn strings(field: &'static str, value: Value) -> Result<Vec<String>, DomainError
         .collect()
 }
 
-fn error_reason(error: DomainError) -> String {
+pub(super) fn error_reason(error: DomainError) -> String {
     match error {
         DomainError::Invalid { reason, .. } => reason,
         other => other.to_string(),

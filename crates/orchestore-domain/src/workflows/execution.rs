@@ -1,25 +1,33 @@
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use super::definition::error_reason;
+use super::{StepName, WorkflowDefinition};
 use crate::{
-    DomainError, OrganizationId, Payload, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
+    BatchTask, DomainError, MaxAttempts, NewTask, OrganizationId, Payload, Priority, ProjectId,
+    Task, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
 };
 
 /// Where a workflow execution is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExecutionStatus {
-    /// Created; no step has started.
+    /// Recorded without its steps: an execution recorded before executions ran their steps as
+    /// tasks (migration 000017). A new execution is running from the start.
     Pending,
-    /// At least one step has started.
+    /// Its steps run as tasks: from its creation, which queues the steps that wait for no
+    /// other, until one of them fails or is cancelled or all of them succeed.
     Running,
     /// Every step succeeded.
     Succeeded,
     /// A step failed with no attempts left.
     Failed,
+    /// Cancelled by request, or because the task of one of its steps was cancelled.
     Cancelled,
 }
 
@@ -47,11 +55,10 @@ impl ExecutionStatus {
         matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
     }
 
-    /// The allowed changes, `(from, to)`: pending → running | cancelled, running → succeeded |
-    /// failed | cancelled. There is no retry of a whole execution: a new execution is started
-    /// instead, so the old one keeps its record.
+    /// The allowed changes, `(from, to)`: pending → cancelled, running → succeeded | failed |
+    /// cancelled. There is no retry of a whole execution, nor of a step of one that ended: a
+    /// new execution is started instead, so the old one keeps its record.
     pub const TRANSITIONS: &'static [(ExecutionStatus, ExecutionStatus)] = &[
-        (Self::Pending, Self::Running),
         (Self::Pending, Self::Cancelled),
         (Self::Running, Self::Succeeded),
         (Self::Running, Self::Failed),
@@ -100,8 +107,9 @@ impl FromStr for ExecutionStatus {
 }
 
 /// One run of one workflow version. `version` repeats the version's number so that listings
-/// need no join. `started_at` is set on entering `running` and `finished_at` on reaching a
-/// final status; both are `None` before.
+/// need no join. `started_at` is set when it starts running and `finished_at` when it reaches
+/// a final status; both are `None` before. `output` is what its steps produced once all
+/// succeeded, `error` why it failed or was cancelled.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorkflowExecution {
     pub id: WorkflowExecutionId,
@@ -119,98 +127,122 @@ pub struct WorkflowExecution {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A request to run a workflow. `version: None` runs the latest version; a number names one
-/// (there is no version 0, so `Some(0)` finds nothing).
+/// A request to run a workflow: which version (the latest when `None`; there is no version 0,
+/// so `Some(0)` finds nothing), the project its step tasks are created in, the input every
+/// step is given, and the priority of its tasks.
 #[derive(Debug, Clone)]
 pub struct NewWorkflowExecution {
     pub workflow_id: WorkflowId,
     pub version: Option<u32>,
+    pub project_id: ProjectId,
     pub input: Payload,
+    pub priority: Priority,
 }
 
-/// A change of an execution's status, with what the execution produced. `output` and `error`
-/// are recorded when it ends, so they come only with a final status.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExecutionUpdate {
-    status: ExecutionStatus,
-    output: Option<Payload>,
-    error: Option<Payload>,
+/// The tasks an execution runs its steps as, in the order they are created: every step after
+/// the steps it depends on. `names[i]` is the step `tasks[i]` runs.
+#[derive(Debug, Clone)]
+pub struct StepTasks {
+    pub names: Vec<StepName>,
+    pub tasks: Vec<BatchTask>,
 }
 
-impl ExecutionUpdate {
-    /// A JSON `null` output or error is none.
-    pub fn new(
-        status: ExecutionStatus,
-        output: Option<Payload>,
-        error: Option<Payload>,
-    ) -> Result<Self, DomainError> {
-        let output = output.filter(|payload| !payload.as_value().is_null());
-        let error = error.filter(|payload| !payload.as_value().is_null());
-        if !status.is_final() {
-            let given = [("output", output.is_some()), ("error", error.is_some())];
-            if let Some((field, _)) = given.into_iter().find(|(_, given)| *given) {
-                return Err(DomainError::invalid(
-                    field,
+impl NewWorkflowExecution {
+    /// The most bytes of JSON the payloads of one execution's tasks hold together: the input
+    /// is copied into each of them, so a large input times many steps is refused rather than
+    /// multiplied without end.
+    pub const MAX_TASK_PAYLOAD_BYTES: usize = 16 * 1024 * 1024;
+
+    /// The tasks execution `execution` runs the steps of `definition` as, one per step,
+    /// dependencies first: each waits for the tasks of the steps it depends on, so the steps
+    /// that depend on none start queued and the others blocked. A task has its step's title,
+    /// required capabilities and max attempts, this request's project and priority, and the
+    /// payload `{"workflow_execution_id", "step", "input", "payload"}`: the execution's input
+    /// and the step's own payload.
+    ///
+    /// Refused on `input` when a task's payload would be over [`Payload::MAX_BYTES`] or all of
+    /// them over [`Self::MAX_TASK_PAYLOAD_BYTES`], and on `version` when its steps have more
+    /// dependencies than one batch of tasks takes ([`BatchTask::MAX_DEPENDENCIES`]).
+    pub fn step_tasks(
+        &self,
+        execution: WorkflowExecutionId,
+        definition: &WorkflowDefinition,
+    ) -> Result<StepTasks, DomainError> {
+        let order = definition.execution_order();
+        let position: HashMap<&str, usize> = order
+            .iter()
+            .enumerate()
+            .map(|(index, step)| (step.name.as_str(), index))
+            .collect();
+        let mut budget = Self::MAX_TASK_PAYLOAD_BYTES;
+        let mut names = Vec::with_capacity(order.len());
+        let mut tasks = Vec::with_capacity(order.len());
+        for step in &order {
+            let payload = Payload::parse(json!({
+                "workflow_execution_id": execution,
+                "step": step.name.as_str(),
+                "input": self.input.as_value(),
+                "payload": step.payload.as_value(),
+            }))
+            .map_err(|error| {
+                DomainError::invalid(
+                    "input",
                     format!(
-                        "is recorded when the execution ends: give it with succeeded, failed \
-                         or cancelled, not {status}"
+                        "with the payload of step {:?}, the payload of its task {}",
+                        step.name.as_str(),
+                        error_reason(error)
                     ),
-                ));
-            }
-        }
-        Ok(Self {
-            status,
-            output,
-            error,
-        })
-    }
-
-    /// A status change alone.
-    pub fn status_only(status: ExecutionStatus) -> Self {
-        Self {
-            status,
-            output: None,
-            error: None,
-        }
-    }
-
-    pub fn status(&self) -> ExecutionStatus {
-        self.status
-    }
-
-    pub fn output(&self) -> Option<&Payload> {
-        self.output.as_ref()
-    }
-
-    pub fn error(&self) -> Option<&Payload> {
-        self.error.as_ref()
-    }
-
-    /// Whether this update changes `execution`: `false` when it repeats the execution's
-    /// status (and its output and error, when given), an error when the status cannot change
-    /// so or when it would rewrite the output or error of an execution already ended.
-    pub fn changes(&self, execution: &WorkflowExecution) -> Result<bool, DomainError> {
-        execution.status.check_transition(self.status)?;
-        if execution.status != self.status {
-            return Ok(true);
-        }
-        let recorded = [
-            ("output", &self.output, &execution.output),
-            ("error", &self.error, &execution.error),
-        ];
-        for (field, given, stored) in recorded {
-            if given.is_some() && given != stored {
-                return Err(DomainError::invalid(
-                    field,
+                )
+            })?;
+            let size = serde_json::to_vec(payload.as_value()).map_or(usize::MAX, |b| b.len());
+            budget = budget.checked_sub(size).ok_or_else(|| {
+                DomainError::invalid(
+                    "input",
                     format!(
-                        "the execution is already {}: what it recorded does not change",
-                        self.status
+                        "copied into the tasks of the {} steps with their payloads, it makes \
+                         more than {} bytes of JSON",
+                        order.len(),
+                        Self::MAX_TASK_PAYLOAD_BYTES
                     ),
-                ));
-            }
+                )
+            })?;
+            let task = NewTask {
+                priority: self.priority,
+                payload,
+                required_capabilities: step.required_capabilities.clone(),
+                max_attempts: MaxAttempts::parse(i64::from(step.max_attempts))?,
+                ..NewTask::titled(self.project_id, step.title.clone())
+            };
+            // A parsed definition's edges name its own steps, each earlier in this order.
+            let depends_on_batch = step
+                .depends_on
+                .iter()
+                .filter_map(|name| position.get(name.as_str()).copied())
+                .collect();
+            names.push(step.name.clone());
+            tasks.push(BatchTask {
+                task,
+                depends_on_batch,
+            });
         }
-        Ok(false)
+        // At most 1000 steps, each with fewer dependencies: only the batch's total of
+        // dependencies can be over its bound.
+        if let Some(fault) = BatchTask::check_batch(&tasks).into_iter().next() {
+            return Err(DomainError::invalid(
+                "version",
+                format!("its steps cannot run as one batch of tasks: {fault}"),
+            ));
+        }
+        Ok(StepTasks { names, tasks })
     }
+}
+
+/// A step of an execution and the task it runs as.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExecutionTask {
+    pub step_name: StepName,
+    #[serde(flatten)]
+    pub task: Task,
 }
 
 #[cfg(test)]
@@ -221,7 +253,6 @@ mod tests {
     fn state_machine() {
         use ExecutionStatus::*;
         let allowed = [
-            (Pending, Running),
             (Pending, Cancelled),
             (Running, Succeeded),
             (Running, Failed),
@@ -248,82 +279,76 @@ mod tests {
         );
     }
 
-    fn execution(status: ExecutionStatus, output: Option<Payload>) -> WorkflowExecution {
-        WorkflowExecution {
-            id: WorkflowExecutionId::new(),
-            organization_id: OrganizationId::new(),
+    fn definition(steps: serde_json::Value) -> WorkflowDefinition {
+        WorkflowDefinition::parse(json!({ "steps": steps })).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn run(input: serde_json::Value) -> NewWorkflowExecution {
+        NewWorkflowExecution {
             workflow_id: WorkflowId::new(),
-            version_id: WorkflowVersionId::new(),
-            version: 1,
-            status,
-            input: Payload::default(),
-            output,
-            error: None,
-            started_at: None,
-            finished_at: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
+            version: None,
+            project_id: ProjectId::new(),
+            input: Payload::parse(input).unwrap_or_else(|e| panic!("{e}")),
+            priority: Priority::parse(7).unwrap_or_else(|e| panic!("{e}")),
         }
     }
 
-    fn payload(value: serde_json::Value) -> Payload {
-        Payload::parse(value).unwrap_or_else(|e| panic!("{e}"))
+    #[test]
+    fn each_step_becomes_a_task_after_the_steps_it_depends_on() {
+        let steps = definition(json!([
+            {"name": "report", "depends_on": ["test", "lint"], "title": "Write the report"},
+            {"name": "test", "depends_on": ["build"], "required_capabilities": ["rust"],
+             "max_attempts": 5, "payload": {"suite": "all"}},
+            {"name": "lint"},
+            {"name": "build"},
+        ]));
+        let new = run(json!({"tag": "v1"}));
+        let execution = WorkflowExecutionId::new();
+        let planned = new
+            .step_tasks(execution, &steps)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<&str> = planned.names.iter().map(StepName::as_str).collect();
+        assert_eq!(names, ["lint", "build", "test", "report"]);
+        let waits: Vec<Vec<usize>> = planned
+            .tasks
+            .iter()
+            .map(|t| t.depends_on_batch.iter().copied().collect())
+            .collect();
+        assert_eq!(waits, [vec![], vec![], vec![1], vec![0, 2]]);
+        let test = &planned.tasks[2].task;
+        assert_eq!(test.title.as_str(), "test");
+        assert_eq!(test.project_id, new.project_id);
+        assert_eq!(test.priority.get(), 7);
+        assert_eq!(test.max_attempts.get(), 5);
+        assert_eq!(test.required_capabilities.to_strings(), ["rust"]);
+        assert!(test.depends_on.is_empty() && test.idempotency_key.is_none());
+        assert_eq!(
+            test.payload.as_value(),
+            &json!({"workflow_execution_id": execution, "step": "test",
+                    "input": {"tag": "v1"}, "payload": {"suite": "all"}})
+        );
+        assert_eq!(planned.tasks[3].task.title.as_str(), "Write the report");
+        assert_eq!(planned.tasks[0].task.max_attempts.get(), 3);
     }
 
     #[test]
-    fn outcomes_come_with_a_final_status() {
-        use ExecutionStatus::*;
-        let early = ExecutionUpdate::new(Running, Some(payload(serde_json::json!(1))), None);
-        assert_eq!(early.map_err(|e| e.field()), Err(Some("output")));
-        let early = ExecutionUpdate::new(Pending, None, Some(payload(serde_json::json!("x"))));
-        assert_eq!(early.map_err(|e| e.field()), Err(Some("error")));
-        let done = ExecutionUpdate::new(Failed, None, Some(payload(serde_json::json!("boom"))))
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(done.status(), Failed);
-        assert_eq!(done.error(), Some(&payload(serde_json::json!("boom"))));
-        assert_eq!(done.output(), None);
-        let null = ExecutionUpdate::new(Running, Some(payload(serde_json::Value::Null)), None);
-        assert_eq!(null.map(|u| u.output().cloned()), Ok(None));
-    }
+    fn the_input_copied_into_every_task_is_bounded() {
+        let half = "x".repeat(Payload::MAX_BYTES / 2);
+        let one = definition(json!([{"name": "a", "payload": half.clone()}]));
+        let error = run(json!(half.clone()))
+            .step_tasks(WorkflowExecutionId::new(), &one)
+            .unwrap_err();
+        assert_eq!(error.field(), Some("input"));
+        assert!(error.to_string().contains("step \"a\""), "{error}");
 
-    #[test]
-    fn an_update_changes_or_repeats() {
-        use ExecutionStatus::*;
-        let pending = execution(Pending, None);
-        assert_eq!(
-            ExecutionUpdate::status_only(Running).changes(&pending),
-            Ok(true)
-        );
-        assert_eq!(
-            ExecutionUpdate::status_only(Pending).changes(&pending),
-            Ok(false)
-        );
-        assert!(
-            ExecutionUpdate::status_only(Succeeded)
-                .changes(&pending)
-                .is_err()
-        );
-
-        let output = payload(serde_json::json!({"ok": true}));
-        let done = execution(Succeeded, Some(output.clone()));
-        let again =
-            ExecutionUpdate::new(Succeeded, Some(output), None).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(again.changes(&done), Ok(false));
-        assert_eq!(
-            ExecutionUpdate::status_only(Succeeded).changes(&done),
-            Ok(false)
-        );
-        let rewrite = ExecutionUpdate::new(Succeeded, Some(payload(serde_json::json!(2))), None)
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            rewrite.changes(&done).map_err(|e| e.field()),
-            Err(Some("output"))
-        );
-        assert!(
-            ExecutionUpdate::status_only(Cancelled)
-                .changes(&done)
-                .is_err()
-        );
+        let quarter = "x".repeat(Payload::MAX_BYTES / 4);
+        let many: Vec<serde_json::Value> =
+            (0..70).map(|i| json!({"name": format!("s{i}")})).collect();
+        let error = run(json!(quarter))
+            .step_tasks(WorkflowExecutionId::new(), &definition(json!(many)))
+            .unwrap_err();
+        assert_eq!(error.field(), Some("input"));
+        assert!(error.to_string().contains("70 steps"), "{error}");
     }
 
     #[test]

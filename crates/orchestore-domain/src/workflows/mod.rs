@@ -2,7 +2,8 @@
 //!
 //! A workflow holds only a name and a description; its steps live in numbered versions that
 //! never change once written, so an execution always knows exactly what it ran. Each step of an
-//! execution runs as a task; the definition is checked to be acyclic up front because a cycle
+//! execution runs as a task ([`NewWorkflowExecution::step_tasks`]) that waits for the tasks of
+//! the steps it depends on; the definition is checked to be acyclic up front because a cycle
 //! would leave its steps waiting forever.
 
 mod definition;
@@ -11,5 +12,7 @@ mod workflow;
 
 pub(crate) use definition::{STEP_KEYS, json_within};
 pub use definition::{StepName, WorkflowDefinition, WorkflowStep};
-pub use execution::{ExecutionStatus, ExecutionUpdate, NewWorkflowExecution, WorkflowExecution};
+pub use execution::{
+    ExecutionStatus, ExecutionTask, NewWorkflowExecution, StepTasks, WorkflowExecution,
+};
 pub use workflow::{NewWorkflow, Workflow, WorkflowPatch, WorkflowVersion, WorkflowVersionRef};

@@ -34,7 +34,9 @@ impl ExpiredLeases {
 
 /// The queue of the context's organization: claims hand out `queued` tasks under a lease, and
 /// only the current lease's token ends a run. Every status change appends to the task's history
-/// (actor and reason) in the same transaction; a run's end updates its agent's counters.
+/// (actor and reason) in the same transaction; a run's end updates its agent's counters, and the
+/// workflow execution the task is a step of follows it (see
+/// [`WorkflowRepo::create_execution`](crate::WorkflowRepo::create_execution)).
 ///
 /// A token that is not the task's current one — the lease expired and another worker claimed
 /// the task, the task was cancelled, or the run already ended — is [`RepoError::Stale`]
@@ -127,11 +129,12 @@ pub trait QueueRepo: Send + Sync {
     /// [`complete_task`](Self::complete_task) ends each, and answers each in the order given:
     /// the succeeded task, or why that run could not end (`Stale`, `NotFound`). One refused
     /// completion does not hold up the others; an error of the whole call (the database) is
-    /// the outer error, and then no run ended.
+    /// the outer error.
     ///
-    /// On PostgreSQL the runs of tasks that no task depends on end in one statement (the
-    /// tasks, their history and their agents' counters), the others in one transaction after
-    /// it; on SQLite all in one transaction.
+    /// On PostgreSQL the runs of tasks that no task depends on and that run no workflow step
+    /// end in one statement (the tasks, their history and their agents' counters), the others
+    /// in one transaction after it — so after an outer error some runs may have ended, and
+    /// completing them again answers `Stale`; on SQLite all in one transaction.
     async fn complete_tasks(
         &self,
         ctx: &Ctx,

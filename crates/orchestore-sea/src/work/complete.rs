@@ -1,14 +1,16 @@
 //! Completions: the end of a run in success, one at a time or for everything one claim handed
 //! out.
 //!
-//! On PostgreSQL a completion whose task no task depends on (`has_dependents` false) changes
-//! nothing beyond the task, its history and its agent's counters, so the runs of all such tasks
-//! of a call end in one statement, outside any transaction: one round trip instead of a
-//! transaction of six. The statement's conditions hold on the row it updates — running, this
-//! lease's token, no dependents — so a concurrent change to the row (a cancel, an expiry, a
-//! new dependent, see [`SeaStore::mark_depended_on`]) makes it leave the task alone. What it
-//! leaves, and every completion on SQLite, goes down the full path: one transaction that locks
-//! each task, checks its lease and carries its dependents.
+//! On PostgreSQL a completion whose task no task depends on (`has_dependents` false) and that
+//! runs no workflow step changes nothing beyond the task, its history and its agent's counters,
+//! so the runs of all such tasks of a call end in one statement, outside any transaction: one
+//! round trip instead of a transaction of six. The statement's conditions on the row it updates
+//! — running, this lease's token, no dependents — are checked again on the row's latest version
+//! when a concurrent change (a cancel, an expiry, a new dependent, see
+//! [`SeaStore::mark_depended_on`]) commits first, and then it leaves the task alone; a task's
+//! workflow step is written with the task and never added later. What it leaves, and every
+//! completion on SQLite, goes down the full path: one transaction that locks each task, checks
+//! its lease and carries what follows from its end (dependents, the workflow execution).
 
 use std::collections::HashMap;
 
@@ -37,6 +39,8 @@ WITH input AS (
     FROM input i
     WHERE t.organization_id = $1 AND t.id = i.id AND t.status = 'running'
       AND t.lease_token = i.token AND NOT t.has_dependents
+      AND NOT EXISTS (SELECT 1 FROM workflow_execution_tasks w
+          WHERE w.organization_id = $1 AND w.task_id = t.id)
     RETURNING t.*, i.event
 ), history AS (
     INSERT INTO task_events

@@ -170,7 +170,9 @@ impl SeaStore {
         }
     }
 
-    async fn enqueue_in(
+    /// The work of [`enqueue`](Self::enqueue) inside mutation `m`, for a batch that passed
+    /// [`BatchTask::check_batch`].
+    pub(crate) async fn enqueue_in(
         &self,
         m: &Mutation<'_>,
         batch: &[BatchTask],

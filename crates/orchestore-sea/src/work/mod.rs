@@ -13,6 +13,10 @@ mod tasks;
 mod transitions;
 pub(crate) mod wakeups;
 
+pub(crate) use enqueue::{Recorded, rows_per_statement};
+pub(crate) use tasks::to_task;
+pub(crate) use transitions::{CHUNK, Followed};
+
 crate::scoped::entities! {
     tenanted:
         entity::projects::Entity => "project",

@@ -164,6 +164,12 @@ impl ProjectRepo for SeaStore {
                 .find_scoped::<projects::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
             let project = to_project(row)?;
+            self.refuse_deleting_running_steps(
+                m,
+                "project",
+                Condition::all().add(tasks::Column::ProjectId.eq(id.as_uuid())),
+            )
+            .await?;
             // Its tasks go with it (ON DELETE CASCADE); the audit row counts them and names
             // the first ones, so that a huge project does not make a huge row.
             let tasks_of_project =

@@ -122,7 +122,7 @@ impl SeaStore {
         if to == TaskStatus::Queued {
             m.queued_work();
         }
-        self.follow_status(m, id, to).await?;
+        self.follow(m, &[(id, to)]).await?;
         // Last, so that workers of one agent hold its row for as short a time as possible.
         if let Some(agent) = agent {
             self.count_run(m, agent, to, millis).await?;
@@ -206,12 +206,14 @@ impl SeaStore {
         if to == TaskStatus::Queued {
             m.queued_work();
         }
+        let changes: Vec<(Uuid, TaskStatus)> = rows.iter().map(|row| (row.id, to)).collect();
+        self.follow(m, &changes).await?;
+        // Last, as `end_run` does: its agent's row is held for as short a time as possible.
         for row in rows {
             if let Some(agent) = row.assigned_agent_id {
                 self.count_run(m, AgentId::from_uuid(agent), to, run_millis(row, m.at()))
                     .await?;
             }
-            self.follow_status(m, row.id, to).await?;
         }
         Ok(())
     }
@@ -465,7 +467,7 @@ impl QueueRepo for SeaStore {
             if let Some(object) = changes.as_object_mut() {
                 object.insert("reason".to_owned(), json!(reason));
             }
-            self.follow_status(m, id.as_uuid(), TaskStatus::Cancelled)
+            self.follow(m, &[(id.as_uuid(), TaskStatus::Cancelled)])
                 .await?
                 .annotate(&mut changes);
             m.audit::<tasks::Entity>(Verb::Status(TaskStatus::Cancelled.as_str()), id, changes)
@@ -493,6 +495,7 @@ impl QueueRepo for SeaStore {
                 )
                 .into());
             }
+            self.refuse_rerunning_a_step(m, id).await?;
             let claim_assigned = row.claim_assigned;
             let mut update = row.into_active_model();
             update.status = Set(TaskStatus::Queued.as_str().to_owned());

@@ -15,8 +15,8 @@ use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, JoinType, Query, UnionType, WithClause,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -348,6 +348,9 @@ impl TaskRepo for SeaStore {
             if let Some(Some(agent)) = patch.assigned_agent_id {
                 self.agent_for(m, "assigned_agent_id", agent).await?;
             }
+            if before.status == TaskStatus::Failed && patch.status == Some(TaskStatus::Queued) {
+                self.refuse_rerunning_a_step(m, id).await?;
+            }
             if before.status == TaskStatus::Blocked && patch.status == Some(TaskStatus::Queued) {
                 let waiting = self.still_waiting(m.txn(), ctx, &[id.as_uuid()]).await?;
                 if !waiting.is_empty() {
@@ -446,7 +449,7 @@ impl TaskRepo for SeaStore {
                     let millis = (m.at() - started).num_milliseconds();
                     self.count_run(m, agent, after.status, millis).await?;
                 }
-                self.follow_status(m, id.as_uuid(), after.status)
+                self.follow(m, &[(id.as_uuid(), after.status)])
                     .await?
                     .annotate(&mut changes);
                 Verb::Status(after.status.as_str())
@@ -478,6 +481,12 @@ impl TaskRepo for SeaStore {
                     ),
                 ));
             }
+            self.refuse_deleting_running_steps(
+                m,
+                "task",
+                Condition::all().add(tasks::Column::Id.eq(id.as_uuid())),
+            )
+            .await?;
             let edges = |column: task_dependencies::Column| {
                 task_dependencies::Entity::find()
                     .filter(task_dependencies::Column::OrganizationId.eq(ctx.org().as_uuid()))

@@ -1,6 +1,7 @@
 //! Status changes and what follows from them, inside a mutation: each change appends its
 //! event; a task that succeeds queues the blocked tasks it was the last open dependency of; one
-//! that fails or is cancelled cancels the blocked tasks waiting for it, and theirs.
+//! that fails or is cancelled cancels the blocked tasks waiting for it, and theirs; and the
+//! workflow executions whose steps these tasks run follow them (`crate::workflows`).
 //!
 //! Rows are changed in sets (`IN` lists of at most [`CHUNK`] ids), so a task with thousands of
 //! dependents costs a handful of statements, and a chain of any length is walked by one
@@ -58,7 +59,7 @@ pub(crate) struct Moved {
 }
 
 /// The tasks a change carried along: queued because their last open dependency succeeded (or
-/// went), or cancelled because a dependency failed or was cancelled.
+/// went), or cancelled because a dependency failed or was cancelled (or their execution was).
 #[derive(Default)]
 pub(crate) struct Followed {
     pub(crate) released: Vec<Uuid>,
@@ -218,7 +219,7 @@ impl SeaStore {
     }
 
     /// Moves the tasks of `reasons` (locked, each in `from`) to `to`, with the run timing
-    /// `to` implies, and appends their events.
+    /// `to` implies (a run that ends loses its lease), and appends their events.
     pub(crate) async fn move_tasks(
         &self,
         m: &Mutation<'_>,
@@ -236,6 +237,15 @@ impl SeaStore {
                 .col_expr(tasks::Column::UpdatedAt, Expr::value(m.at()));
             if to.ends_a_run() {
                 update = update.col_expr(tasks::Column::FinishedAt, Expr::value(Some(m.at())));
+            }
+            if from == TaskStatus::Running {
+                // Its worker's token stops working: the run is over.
+                update = update
+                    .col_expr(tasks::Column::LeaseToken, Expr::value(None::<Uuid>))
+                    .col_expr(
+                        tasks::Column::LeaseExpiresAt,
+                        Expr::value(None::<chrono::DateTime<chrono::Utc>>),
+                    );
             }
             update
                 .filter(tasks::Column::OrganizationId.eq(m.ctx().org().as_uuid()))
@@ -334,8 +344,33 @@ impl SeaStore {
         Ok(rows.into_iter().collect())
     }
 
-    /// What `task` becoming `to` does to the tasks waiting for it (see the module).
-    pub(crate) async fn follow_status(
+    /// What the tasks of `changes` (each locked, and the status it became) do to the tasks
+    /// waiting for them and then to the workflow executions whose steps they and the tasks they
+    /// cancelled run (see the module).
+    pub(crate) async fn follow(
+        &self,
+        m: &Mutation<'_>,
+        changes: &[(Uuid, TaskStatus)],
+    ) -> RepoResult<Followed> {
+        let mut followed = Followed::default();
+        for &(task, to) in changes {
+            let one = self.follow_status(m, task, to).await?;
+            followed.released.extend(one.released);
+            followed.cancelled.extend(one.cancelled);
+        }
+        let mut ended = changes.to_vec();
+        ended.extend(
+            followed
+                .cancelled
+                .iter()
+                .map(|&task| (task, TaskStatus::Cancelled)),
+        );
+        self.follow_executions(m, &ended).await?;
+        Ok(followed)
+    }
+
+    /// What `task` becoming `to` does to the tasks waiting for it.
+    async fn follow_status(
         &self,
         m: &Mutation<'_>,
         task: Uuid,
@@ -353,7 +388,7 @@ impl SeaStore {
                 })
             }
             TaskStatus::Failed | TaskStatus::Cancelled => {
-                let cancelled = self.cancel_dependents(m, task, to).await?;
+                let cancelled = self.cancel_dependents(m, &[task].into(), to).await?;
                 Ok(Followed {
                     released: Vec::new(),
                     cancelled,
@@ -363,20 +398,64 @@ impl SeaStore {
         }
     }
 
-    /// Cancels every blocked task that waits for `root`, directly or through other blocked
-    /// tasks, each with the dependency that doomed it as the reason.
-    async fn cancel_dependents(
+    /// Cancels every blocked task that waits for one of `roots` (which became `root_status`),
+    /// directly or through other blocked tasks, each with the dependency that doomed it as the
+    /// reason; returns them.
+    pub(crate) async fn cancel_dependents(
         &self,
         m: &Mutation<'_>,
-        root: Uuid,
+        roots: &BTreeSet<Uuid>,
         root_status: TaskStatus,
     ) -> RepoResult<Vec<Uuid>> {
-        // WITH RECURSIVE doomed(id, cause) AS (the blocked dependents of root UNION the
+        // A task doomed by several dependencies names a root if one is, else the first.
+        let mut causes: BTreeMap<Uuid, Uuid> = BTreeMap::new();
+        let listed: Vec<Uuid> = roots.iter().copied().collect();
+        for chunk in listed.chunks(CHUNK) {
+            for (task, by) in self.doomed_by(m, chunk).await? {
+                let entry = causes.entry(task).or_insert(by);
+                let better = match (roots.contains(&by), roots.contains(entry)) {
+                    (true, false) => true,
+                    (false, true) => false,
+                    _ => by < *entry,
+                };
+                if better {
+                    *entry = by;
+                }
+            }
+        }
+        let candidates: BTreeSet<Uuid> = causes.keys().copied().collect();
+        let locked = self
+            .lock_in_status(m, &candidates, TaskStatus::Blocked)
+            .await?;
+        let reasons = locked
+            .iter()
+            .map(|task| {
+                let by = causes.get(task).copied().unwrap_or_default();
+                let what = if roots.contains(&by) && root_status == TaskStatus::Failed {
+                    "failed"
+                } else {
+                    "was cancelled"
+                };
+                (*task, format!("dependency {by} {what}"))
+            })
+            .collect();
+        self.move_tasks(m, TaskStatus::Blocked, TaskStatus::Cancelled, reasons)
+            .await?;
+        Ok(locked)
+    }
+
+    /// Every blocked task that waits for one of `roots`, directly or through other blocked
+    /// tasks, with a dependency it waits for on that way (each pair once).
+    async fn doomed_by(&self, m: &Mutation<'_>, roots: &[Uuid]) -> RepoResult<Vec<(Uuid, Uuid)>> {
+        // WITH RECURSIVE doomed(id, cause) AS (the blocked dependents of the roots UNION the
         // blocked dependents of doomed) SELECT id, cause FROM doomed
         let doomed = Alias::new("doomed");
         let (id, cause) = (Alias::new("id"), Alias::new("cause"));
         let mut base = blocked_dependents(m.ctx())
-            .and_where(Expr::col((edges(), task_dependencies::Column::DependsOnId)).eq(root))
+            .and_where(
+                Expr::col((edges(), task_dependencies::Column::DependsOnId))
+                    .is_in(roots.iter().copied()),
+            )
             .to_owned();
         let step = blocked_dependents(m.ctx())
             .join(
@@ -396,34 +475,10 @@ impl SeaStore {
             .from(doomed)
             .to_owned()
             .with(WithClause::new().recursive(true).cte(cte).to_owned());
-
-        // A task doomed by several dependencies names the root if it is one, else the first.
-        let mut causes: BTreeMap<Uuid, Uuid> = BTreeMap::new();
+        let mut pairs = Vec::new();
         for row in m.txn().query_all(&query).await.map_err(db_err)? {
-            let (task, by) = (uuid_at(&row, "id")?, uuid_at(&row, "cause")?);
-            let entry = causes.entry(task).or_insert(by);
-            if by == root || (*entry != root && by < *entry) {
-                *entry = by;
-            }
+            pairs.push((uuid_at(&row, "id")?, uuid_at(&row, "cause")?));
         }
-        let candidates: BTreeSet<Uuid> = causes.keys().copied().collect();
-        let locked = self
-            .lock_in_status(m, &candidates, TaskStatus::Blocked)
-            .await?;
-        let reasons = locked
-            .iter()
-            .map(|task| {
-                let by = causes.get(task).copied().unwrap_or(root);
-                let what = if by == root && root_status == TaskStatus::Failed {
-                    "failed"
-                } else {
-                    "was cancelled"
-                };
-                (*task, format!("dependency {by} {what}"))
-            })
-            .collect();
-        self.move_tasks(m, TaskStatus::Blocked, TaskStatus::Cancelled, reasons)
-            .await?;
-        Ok(locked)
+        Ok(pairs)
     }
 }

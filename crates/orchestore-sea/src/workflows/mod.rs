@@ -1,6 +1,8 @@
-//! Workflows, their versions and their executions.
+//! Workflows, their versions and their executions, and the tasks executions run their steps
+//! as.
 
 pub(crate) mod entity;
+mod execution_tasks;
 mod repo;
 
 pub(crate) use repo::version_number;
@@ -11,4 +13,11 @@ crate::scoped::entities! {
         entity::workflow_versions::Entity => "workflow_version",
         entity::workflow_executions::Entity => "workflow_execution";
     audited:
+}
+
+/// An execution's tasks page by their task's id: UUIDv7, made in the order the steps run.
+impl crate::scoped::Keyed for entity::workflow_execution_tasks::Entity {
+    fn id_column() -> entity::workflow_execution_tasks::Column {
+        entity::workflow_execution_tasks::Column::TaskId
+    }
 }

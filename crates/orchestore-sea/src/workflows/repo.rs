@@ -1,23 +1,26 @@
 use orchestore_domain::{
-    Description, ExecutionStatus, ExecutionUpdate, Name, NewWorkflow, NewWorkflowExecution,
-    OrganizationId, Payload, Workflow, WorkflowDefinition, WorkflowExecution, WorkflowExecutionId,
-    WorkflowId, WorkflowPatch, WorkflowVersion, WorkflowVersionId,
+    Description, DomainError, ExecutionStatus, ExecutionTask, Name, NewWorkflow,
+    NewWorkflowExecution, OrganizationId, Payload, StepName, TaskStatus, Workflow,
+    WorkflowDefinition, WorkflowExecution, WorkflowExecutionId, WorkflowId, WorkflowPatch,
+    WorkflowVersion, WorkflowVersionId,
 };
 use orchestore_repo::{
-    Ctx, Cursor, ExecutionFilter, ExecutionSort, Page, PageRequest, RepoError, RepoResult,
-    WorkflowRepo, WorkflowSort, WorkflowVersionSort,
+    Ctx, Cursor, ExecutionFilter, ExecutionSort, ExecutionTaskSort, Page, PageRequest, RepoError,
+    RepoResult, WorkflowRepo, WorkflowSort, WorkflowVersionSort,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, Set,
 };
 use serde_json::json;
 
-use super::entity::{workflow_executions, workflow_versions, workflows};
+use super::entity::{workflow_execution_tasks, workflow_executions, workflow_versions, workflows};
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_foreign_key_violation, is_unique_violation};
 use crate::mutation::{Verb, diff, snapshot};
 use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped};
+use crate::work::entity::tasks;
+use crate::work::to_task;
 
 /// A stored version number: 1 or more.
 pub(crate) fn version_number(value: i32) -> Result<u32, String> {
@@ -57,7 +60,7 @@ fn to_version(row: workflow_versions::Model) -> RepoResult<WorkflowVersion> {
     })
 }
 
-fn to_execution(row: workflow_executions::Model) -> RepoResult<WorkflowExecution> {
+pub(super) fn to_execution(row: workflow_executions::Model) -> RepoResult<WorkflowExecution> {
     let bad = |e: String| corrupt("workflow_execution", e);
     let payload = |value: serde_json::Value| Payload::parse(value).map_err(|e| bad(e.to_string()));
     Ok(WorkflowExecution {
@@ -69,7 +72,7 @@ fn to_execution(row: workflow_executions::Model) -> RepoResult<WorkflowExecution
         status: row
             .status
             .parse()
-            .map_err(|e: orchestore_domain::DomainError| bad(e.to_string()))?,
+            .map_err(|e: DomainError| bad(e.to_string()))?,
         input: payload(row.input)?,
         output: row.output.map(payload).transpose()?,
         error: row.error.map(payload).transpose()?,
@@ -377,21 +380,25 @@ impl WorkflowRepo for SeaStore {
                     ));
                 }
             };
-            let version = self
-                .find_version(m.txn(), ctx, workflow_id, number)
-                .await?
-                .ok_or_else(|| RepoError::reference("version", "workflow_version", number))?;
+            let version = to_version(
+                self.find_version(m.txn(), ctx, workflow_id, number)
+                    .await?
+                    .ok_or_else(|| RepoError::reference("version", "workflow_version", number))?,
+            )?;
+            let id = WorkflowExecutionId::new();
+            let planned = new.step_tasks(id, &version.definition)?;
+            // Running from the start: its first steps are queued with it.
             let row = workflow_executions::ActiveModel {
                 organization_id: Set(ctx.org().as_uuid()),
-                id: Set(WorkflowExecutionId::new().as_uuid()),
+                id: Set(id.as_uuid()),
                 workflow_id: Set(workflow_id.as_uuid()),
-                version_id: Set(version.id),
-                version: Set(version.version),
-                status: Set(ExecutionStatus::Pending.as_str().to_owned()),
+                version_id: Set(version.id.as_uuid()),
+                version: Set(i32::try_from(version.version).map_err(RepoError::internal)?),
+                status: Set(ExecutionStatus::Running.as_str().to_owned()),
                 input: Set(new.input.into_value()),
                 output: Set(None),
                 error: Set(None),
-                started_at: Set(None),
+                started_at: Set(Some(m.at())),
                 finished_at: Set(None),
                 created_at: Set(m.at()),
                 updated_at: Set(m.at()),
@@ -407,12 +414,14 @@ impl WorkflowRepo for SeaStore {
                 }
             })?;
             let execution = to_execution(row)?;
-            m.audit::<workflow_executions::Entity>(
-                Verb::Create,
-                execution.id,
-                snapshot(&execution),
-            )
-            .await?;
+            let step_tasks = self.start_steps(m, id.as_uuid(), planned).await?;
+            let mut changes = snapshot(&execution);
+            if let Some(object) = changes.as_object_mut() {
+                object.insert("project_id".into(), json!(new.project_id));
+                object.insert("tasks".into(), step_tasks.into());
+            }
+            m.audit::<workflow_executions::Entity>(Verb::Create, execution.id, changes)
+                .await?;
             Ok(execution)
         })
         .await
@@ -461,39 +470,93 @@ impl WorkflowRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), execution = %id))]
-    async fn update_execution(
+    async fn list_execution_tasks(
         &self,
         ctx: &Ctx,
         id: WorkflowExecutionId,
-        update: ExecutionUpdate,
+        page: PageRequest<ExecutionTaskSort>,
+    ) -> RepoResult<Page<ExecutionTask, ExecutionTaskSort>> {
+        let db = self.db().await;
+        self.find_scoped::<workflow_executions::Entity>(&db, ctx, id, Lock::None)
+            .await?;
+        let query = workflow_execution_tasks::Entity::find()
+            .filter(workflow_execution_tasks::Column::OrganizationId.eq(ctx.org().as_uuid()))
+            .filter(workflow_execution_tasks::Column::ExecutionId.eq(id.as_uuid()));
+        let keyset = match page.sort() {
+            ExecutionTaskSort::CreatedAt => Keyset::OldestFirst,
+            ExecutionTaskSort::CreatedAtDesc => Keyset::NewestFirst,
+        };
+        let rows = keyset_page(query, &page, keyset)?
+            .find_also_related(tasks::Entity)
+            .all(&db)
+            .await
+            .map_err(db_err)?;
+        let items = rows
+            .into_iter()
+            .map(|(step, task)| {
+                let task = task.ok_or_else(|| {
+                    corrupt(
+                        "workflow_execution_task",
+                        format!("{} has no task", step.task_id),
+                    )
+                })?;
+                Ok(ExecutionTask {
+                    step_name: StepName::parse(&step.step_name)
+                        .map_err(|e| corrupt("workflow_execution_task", e))?,
+                    task: to_task(task)?,
+                })
+            })
+            .collect::<RepoResult<Vec<_>>>()?;
+        Ok(Page::from_rows(items, &page, |item| {
+            Cursor::after(page.sort(), item.task.id)
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), execution = %id))]
+    async fn cancel_execution(
+        &self,
+        ctx: &Ctx,
+        id: WorkflowExecutionId,
+        reason: Option<String>,
     ) -> RepoResult<WorkflowExecution> {
         self.mutate(ctx, async |m| {
+            // Its tasks before the execution, as a change of one of them takes them.
+            let open = self.lock_open_steps(m, id.as_uuid()).await?;
             let row = self
                 .find_scoped::<workflow_executions::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
-            let before = to_execution(row.clone())?;
-            if !update.changes(&before)? {
-                return Ok(before);
+            let status = row
+                .status
+                .parse::<ExecutionStatus>()
+                .map_err(|e| corrupt("workflow_execution", e))?;
+            if status == ExecutionStatus::Cancelled {
+                return to_execution(row);
             }
-            let status = update.status();
-            let mut change = row.into_active_model();
-            change.status = Set(status.as_str().to_owned());
-            if status == ExecutionStatus::Running {
-                change.started_at = Set(Some(m.at()));
-            }
-            if status.is_final() {
-                change.finished_at = Set(Some(m.at()));
-                change.output = Set(update.output().map(|p| p.as_value().clone()));
-                change.error = Set(update.error().map(|p| p.as_value().clone()));
-            }
-            change.updated_at = Set(m.at());
-            let after = to_execution(change.update(m.txn()).await.map_err(db_err)?)?;
-            m.audit::<workflow_executions::Entity>(
-                Verb::Status(status.as_str()),
-                id,
-                diff(&before, &after),
-            )
-            .await?;
+            status.check_transition(ExecutionStatus::Cancelled)?;
+            let error = Payload::parse(json!({
+                "message": "the execution was cancelled",
+                "reason": reason,
+            }))
+            .map_err(|error| match error {
+                DomainError::Invalid { reason, .. } => DomainError::invalid("reason", reason),
+                other => other,
+            })?;
+            let why = match &reason {
+                Some(reason) => format!("workflow execution {id} was cancelled: {reason}"),
+                None => format!("workflow execution {id} was cancelled"),
+            };
+            let (followed, beyond) = self.cancel_steps(m, open, &why).await?;
+            let mut note = json!({ "reason": reason });
+            followed.annotate(&mut note);
+            let after = self
+                .end_execution(m, row, ExecutionStatus::Cancelled, None, Some(error), note)
+                .await?;
+            // Tasks of other executions that waited for its steps.
+            let cancelled: Vec<_> = beyond
+                .into_iter()
+                .map(|task| (task, TaskStatus::Cancelled))
+                .collect();
+            self.follow_executions(m, &cancelled).await?;
             Ok(after)
         })
         .await

@@ -321,6 +321,23 @@ pub(crate) struct CancelBody {
     reason: Option<String>,
 }
 
+impl CancelBody {
+    /// The reason of an optional cancel body.
+    pub(crate) fn reason_of(body: Option<ApiJson<Self>>) -> Result<Option<String>, ApiError> {
+        cancel_reason(body.and_then(|ApiJson(body)| body.reason))
+    }
+}
+
+/// Why something is cancelled, for its history: at most 1000 characters.
+pub(crate) fn cancel_reason(reason: Option<String>) -> Result<Option<String>, ApiError> {
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+        return Err(ApiError::Invalid(vec![
+            orchestore_domain::DomainError::invalid("reason", "at most 1000 characters").into(),
+        ]));
+    }
+    Ok(reason)
+}
+
 /// `POST /api/v1/tasks/{id}/cancel` `{reason?}` → 200 with the cancelled task.
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn cancel(
@@ -330,12 +347,7 @@ pub(crate) async fn cancel(
     body: Option<ApiJson<CancelBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
-    let reason = body.and_then(|ApiJson(body)| body.reason);
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
-        return Err(ApiError::Invalid(vec![
-            orchestore_domain::DomainError::invalid("reason", "at most 1000 characters").into(),
-        ]));
-    }
+    let reason = CancelBody::reason_of(body)?;
     let task = state
         .store
         .cancel_task(ctx, id.into_inner(), reason)

@@ -1,5 +1,7 @@
 //! `/api/v1/templates`.
 
+use std::cell::Cell;
+
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
@@ -12,7 +14,7 @@ use orchestore_repo::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::workflows::CreateWorkflowBody;
+use super::workflows::{CreateWorkflowBody, RunBody};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
@@ -162,6 +164,16 @@ pub(crate) struct InstantiateBody {
     workflow: Option<CreateWorkflowBody>,
     #[serde(default)]
     arguments: Map<String, Value>,
+    /// With a workflow target: start an execution of the version written, in the same
+    /// transaction, `{project_id, input, priority?}`.
+    run: Option<RunBody>,
+}
+
+/// An instantiation as the body asks for it.
+struct Asked {
+    target: Target,
+    arguments: Map<String, Value>,
+    run: Option<RunBody>,
 }
 
 /// Where an instantiation goes, as the body names it. It picks the repository call; the
@@ -176,7 +188,15 @@ enum Target {
 impl InstantiateBody {
     const TARGETS: [&str; 3] = ["project_id", "workflow_id", "workflow"];
 
-    fn into_target(self) -> Result<(Target, Map<String, Value>), ApiError> {
+    fn into_asked(self) -> Result<Asked, ApiError> {
+        if self.project_id.is_some() && self.run.is_some() {
+            let message = "a task template's tasks are queued as they are created: run goes \
+                           with workflow_id or workflow";
+            return Err(ApiError::BadRequest {
+                detail: message.to_owned(),
+                errors: vec![FieldError::new("run", message)],
+            });
+        }
         let target = match (self.project_id, self.workflow_id, self.workflow) {
             (Some(project), None, None) => Target::Project(project),
             (None, Some(workflow), None) => Target::Workflow(workflow),
@@ -209,7 +229,11 @@ impl InstantiateBody {
                 });
             }
         };
-        Ok((target, self.arguments))
+        Ok(Asked {
+            target,
+            arguments: self.arguments,
+            run: self.run,
+        })
     }
 }
 
@@ -223,6 +247,9 @@ struct Instantiation {
 struct WorkflowInstantiation {
     usage: orchestore_domain::TemplateUsage,
     version: orchestore_domain::WorkflowVersion,
+    /// The execution started with `run`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    execution: Option<orchestore_domain::WorkflowExecution>,
 }
 
 /// `POST /api/v1/templates` → 201 with `Location`.
@@ -314,7 +341,10 @@ pub(crate) async fn delete(
 /// - a task template, `{project_id, arguments}`: the usage and the tasks created (`tasks:write`
 ///   as well);
 /// - a workflow template, `{workflow_id | workflow: {name, description?}, arguments}`: the usage
-///   and the version written, with `Location` at the version (`workflows:write` as well).
+///   and the version written, with `Location` at the version (`workflows:write` as well);
+///   with `run: {project_id, input, priority?}`, also an execution of that version, started as
+///   `POST /workflows/{id}/executions` starts one, with `Location` at the execution
+///   (`tasks:write` as well).
 #[tracing::instrument(skip_all, fields(template_id = %id))]
 pub(crate) async fn instantiate(
     state: web::Data<AppState>,
@@ -322,11 +352,18 @@ pub(crate) async fn instantiate(
     id: web::Path<TemplateId>,
     ApiJson(body): ApiJson<InstantiateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (target, arguments) = body.into_target()?;
+    let Asked {
+        target,
+        arguments,
+        run,
+    } = body.into_asked()?;
     auth.require(match target {
         Target::Project(_) => Permission::TasksWrite,
         Target::Workflow(_) | Target::NewWorkflow(_) => Permission::WorkflowsWrite,
     })?;
+    if run.is_some() {
+        auth.require(Permission::TasksWrite)?;
+    }
     let ctx = auth.require(Permission::TemplatesWrite)?;
     let id = id.into_inner();
     let target = match target {
@@ -344,19 +381,54 @@ pub(crate) async fn instantiate(
             WorkflowTarget::New(new.into_new_workflow_at("workflow.name", "workflow.description")?)
         }
     };
-    let (usage, version) = state
-        .store
-        .instantiate_workflow_template(ctx, id, target, arguments)
-        .await?;
+    let Some(run) = run else {
+        let (usage, version) = state
+            .store
+            .instantiate_workflow_template(ctx, id, target, arguments)
+            .await?;
+        return Ok(HttpResponse::Created()
+            .insert_header((
+                LOCATION,
+                format!(
+                    "/api/v1/workflows/{}/versions/{}",
+                    version.workflow_id, version.version
+                ),
+            ))
+            .json(WorkflowInstantiation {
+                usage,
+                version,
+                execution: None,
+            }));
+    };
+    let run = run.parse().map_err(|error| error.within("run"))?;
+    // Whether a refusal came from starting the execution, whose fields are under `run`.
+    let starting = Cell::new(false);
+    let (usage, version, execution) =
+        orchestore_repo::transaction(state.store.as_ref(), async |tx| {
+            let (usage, version) = tx
+                .instantiate_workflow_template(ctx, id, target, arguments)
+                .await?;
+            starting.set(true);
+            let new = run.of(version.workflow_id, Some(version.version));
+            let execution = tx.create_execution(ctx, new).await?;
+            Ok((usage, version, execution))
+        })
+        .await
+        .map_err(|error| {
+            let error = ApiError::from(error);
+            if starting.get() {
+                error.within("run")
+            } else {
+                error
+            }
+        })?;
     Ok(HttpResponse::Created()
-        .insert_header((
-            LOCATION,
-            format!(
-                "/api/v1/workflows/{}/versions/{}",
-                version.workflow_id, version.version
-            ),
-        ))
-        .json(WorkflowInstantiation { usage, version }))
+        .insert_header((LOCATION, super::workflows::execution_location(&execution)))
+        .json(WorkflowInstantiation {
+            usage,
+            version,
+            execution: Some(execution),
+        }))
 }
 
 /// `GET /api/v1/templates/{id}/usages?limit=&cursor=&sort=`.

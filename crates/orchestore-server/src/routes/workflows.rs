@@ -3,15 +3,17 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    Description, DomainError, ExecutionStatus, ExecutionUpdate, Name, NewWorkflow,
-    NewWorkflowExecution, Payload, Permission, WorkflowDefinition, WorkflowExecution,
-    WorkflowExecutionId, WorkflowId, WorkflowPatch,
+    Description, DomainError, ExecutionStatus, Name, NewWorkflow, NewWorkflowExecution, Payload,
+    Permission, Priority, ProjectId, WorkflowDefinition, WorkflowExecution, WorkflowExecutionId,
+    WorkflowId, WorkflowPatch,
 };
 use orchestore_repo::{
-    Ctx, ExecutionFilter, ExecutionSort, PageRequest, RepoError, WorkflowSort, WorkflowVersionSort,
+    Ctx, ExecutionFilter, ExecutionSort, ExecutionTaskSort, PageRequest, RepoError, WorkflowSort,
+    WorkflowVersionSort,
 };
 use serde::Deserialize;
 
+use super::queue::{CancelBody, cancel_reason};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
@@ -49,6 +51,14 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         super::resource("/workflows/{id}/executions/{execution_id}", "GET, PATCH")
             .route(web::get().to(get_execution))
             .route(web::patch().to(update_execution)),
+    )
+    .service(
+        super::resource("/workflows/{id}/executions/{execution_id}/cancel", "POST")
+            .route(web::post().to(cancel_execution)),
+    )
+    .service(
+        super::resource("/workflows/{id}/executions/{execution_id}/tasks", "GET")
+            .route(web::get().to(list_execution_tasks)),
     );
 }
 
@@ -135,7 +145,60 @@ pub(crate) struct CreateVersionBody {
 pub(crate) struct CreateExecutionBody {
     /// The version to run; the latest when absent.
     version: Option<u32>,
+    project_id: ProjectId,
     input: serde_json::Value,
+    priority: Option<i64>,
+}
+
+/// What an execution runs with: the project its step tasks are created in, the input every
+/// step is given, the priority of its tasks (0 when absent).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RunBody {
+    project_id: ProjectId,
+    input: serde_json::Value,
+    priority: Option<i64>,
+}
+
+impl RunBody {
+    /// The run, every bad field reported.
+    pub(crate) fn parse(self) -> Result<Run, ApiError> {
+        let mut errors = FieldErrors::default();
+        let input = errors.check(payload("input", self.input));
+        let priority = errors.check(
+            self.priority
+                .map_or(Ok(Priority::default()), Priority::parse),
+        );
+        let (Some(input), Some(priority)) = (input, priority) else {
+            return Err(errors.into_error());
+        };
+        Ok(Run {
+            project_id: self.project_id,
+            input,
+            priority,
+        })
+    }
+}
+
+/// A [`RunBody`] parsed, before the version it runs is known (a template's run learns it
+/// once the version is written).
+pub(crate) struct Run {
+    project_id: ProjectId,
+    input: Payload,
+    priority: Priority,
+}
+
+impl Run {
+    /// The execution of `version` (the latest when `None`) of `workflow`.
+    pub(crate) fn of(self, workflow: WorkflowId, version: Option<u32>) -> NewWorkflowExecution {
+        NewWorkflowExecution {
+            workflow_id: workflow,
+            version,
+            project_id: self.project_id,
+            input: self.input,
+            priority: self.priority,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,26 +238,27 @@ impl ListExecutionsQuery {
     }
 }
 
+/// A change of an execution asked by a client: its status follows its tasks, so the one change
+/// is `cancelled`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchExecutionBody {
     status: String,
-    /// What the execution produced; only with a final status.
-    output: Option<serde_json::Value>,
-    /// Why it failed or was cancelled; only with a final status.
-    error: Option<serde_json::Value>,
+    /// Why it is cancelled.
+    reason: Option<String>,
 }
 
 impl PatchExecutionBody {
-    fn into_update(self) -> Result<ExecutionUpdate, ApiError> {
-        let mut errors = FieldErrors::default();
-        let status = errors.check(self.status.parse::<ExecutionStatus>());
-        let output = errors.check(self.output.map(|v| payload("output", v)).transpose());
-        let error = errors.check(self.error.map(|v| payload("error", v)).transpose());
-        let (Some(status), Some(output), Some(error)) = (status, output, error) else {
-            return Err(errors.into_error());
-        };
-        Ok(ExecutionUpdate::new(status, output, error)?)
+    fn into_reason(self) -> Result<Option<String>, ApiError> {
+        match self.status.parse::<ExecutionStatus>() {
+            Ok(ExecutionStatus::Cancelled) => cancel_reason(self.reason),
+            Ok(_) => Err(DomainError::invalid(
+                "status",
+                "an execution's status follows its tasks: the one status to ask for is cancelled",
+            )
+            .into()),
+            Err(error) => Err(error.into()),
+        }
     }
 }
 
@@ -331,7 +395,8 @@ pub(crate) async fn get_version(
     Ok(HttpResponse::Ok().json(state.store.get_version(ctx, workflow, version).await?))
 }
 
-/// `POST /api/v1/workflows/{id}/executions` `{version?, input}` → 201, a pending execution.
+/// `POST /api/v1/workflows/{id}/executions` `{version?, project_id, input, priority?}` → 201,
+/// the execution running with a task per step (`tasks:write` as well).
 #[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn create_execution(
     state: web::Data<AppState>,
@@ -339,22 +404,27 @@ pub(crate) async fn create_execution(
     id: web::Path<WorkflowId>,
     ApiJson(body): ApiJson<CreateExecutionBody>,
 ) -> Result<HttpResponse, ApiError> {
+    auth.require(Permission::TasksWrite)?;
     let ctx = auth.require(Permission::WorkflowsWrite)?;
-    let new = NewWorkflowExecution {
-        workflow_id: id.into_inner(),
-        version: body.version,
-        input: payload("input", body.input)?,
-    };
+    let run = RunBody {
+        project_id: body.project_id,
+        input: body.input,
+        priority: body.priority,
+    }
+    .parse()?;
+    let new = run.of(id.into_inner(), body.version);
     let execution = state.store.create_execution(ctx, new).await?;
     Ok(HttpResponse::Created()
-        .insert_header((
-            LOCATION,
-            format!(
-                "/api/v1/workflows/{}/executions/{}",
-                execution.workflow_id, execution.id
-            ),
-        ))
+        .insert_header((LOCATION, execution_location(&execution)))
         .json(execution))
+}
+
+/// Where an execution is read.
+pub(crate) fn execution_location(execution: &WorkflowExecution) -> String {
+    format!(
+        "/api/v1/workflows/{}/executions/{}",
+        execution.workflow_id, execution.id
+    )
 }
 
 /// `GET /api/v1/workflows/{id}/executions?status=&limit=&cursor=&sort=`.
@@ -399,9 +469,9 @@ pub(crate) async fn get_execution(
     Ok(HttpResponse::Ok().json(execution_of(&state, ctx, workflow, id).await?))
 }
 
-/// `PATCH /api/v1/workflows/{id}/executions/{execution_id}` `{status, output?, error?}`: a
-/// status change following the execution state machine; `output` and `error` come with a
-/// final status.
+/// `PATCH /api/v1/workflows/{id}/executions/{execution_id}` `{status: "cancelled", reason?}`:
+/// as `POST …/cancel`; any other status is a 422, since an execution's status follows its
+/// tasks.
 #[tracing::instrument(skip_all, fields(workflow_id = %path.0, execution_id = %path.1))]
 pub(crate) async fn update_execution(
     state: web::Data<AppState>,
@@ -409,10 +479,51 @@ pub(crate) async fn update_execution(
     path: web::Path<(WorkflowId, WorkflowExecutionId)>,
     ApiJson(body): ApiJson<PatchExecutionBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let reason = body.into_reason()?;
+    cancel(&state, &auth, path.into_inner(), reason).await
+}
+
+/// `POST /api/v1/workflows/{id}/executions/{execution_id}/cancel` `{reason?}` → 200 with the
+/// cancelled execution; its tasks that had not ended are cancelled with it (`tasks:write` as
+/// well). A cancelled execution is answered as it is; a succeeded or failed one is a 422.
+#[tracing::instrument(skip_all, fields(workflow_id = %path.0, execution_id = %path.1))]
+pub(crate) async fn cancel_execution(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(WorkflowId, WorkflowExecutionId)>,
+    body: Option<ApiJson<CancelBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = CancelBody::reason_of(body)?;
+    cancel(&state, &auth, path.into_inner(), reason).await
+}
+
+async fn cancel(
+    state: &AppState,
+    auth: &Authenticated,
+    (workflow, id): (WorkflowId, WorkflowExecutionId),
+    reason: Option<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Permission::TasksWrite)?;
     let ctx = auth.require(Permission::WorkflowsWrite)?;
-    let (workflow, id) = path.into_inner();
-    let update = body.into_update()?;
     // An execution never changes workflow, so checking it first is enough.
+    execution_of(state, ctx, workflow, id).await?;
+    Ok(HttpResponse::Ok().json(state.store.cancel_execution(ctx, id, reason).await?))
+}
+
+/// `GET /api/v1/workflows/{id}/executions/{execution_id}/tasks?limit=&cursor=&sort=` → the
+/// steps with their tasks (`step_name` and the task's fields), in the order they were created:
+/// each step after those it depends on (`sort=-created_at` reverses it). `tasks:read` as well.
+#[tracing::instrument(skip_all, fields(workflow_id = %path.0, execution_id = %path.1))]
+pub(crate) async fn list_execution_tasks(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(WorkflowId, WorkflowExecutionId)>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Permission::TasksRead)?;
+    let ctx = auth.require(Permission::WorkflowsRead)?;
+    let (workflow, id) = path.into_inner();
+    let page = query.into_page_request::<ExecutionTaskSort>()?;
     execution_of(&state, ctx, workflow, id).await?;
-    Ok(HttpResponse::Ok().json(state.store.update_execution(ctx, id, update).await?))
+    Ok(HttpResponse::Ok().json(state.store.list_execution_tasks(ctx, id, page).await?))
 }

@@ -111,12 +111,14 @@ on_every_backend! {
         bad_definitions_name_the_steps,
         executions_and_paths_are_checked,
         workflows_need_their_permissions,
+        executions_follow_their_tasks,
     }
     templates {
         template_lifecycle,
         template_input_is_checked,
         workflow_template_lifecycle,
         workflow_instantiation_input_is_checked,
+        a_workflow_template_is_run_in_one_call,
     }
     problems {
         malformed_requests_are_problems,

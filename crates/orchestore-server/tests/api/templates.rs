@@ -481,3 +481,96 @@ pub async fn workflow_instantiation_input_is_checked(app: &TestApp) {
         "nothing was written"
     );
 }
+
+pub async fn a_workflow_template_is_run_in_one_call(app: &TestApp) {
+    let token = app.admin_token().await;
+    let template = create_release_template(app, &token).await;
+    let project = app.create_project(&token, "Deliveries").await;
+    let instantiate = format!("/api/v1/templates/{template}/instantiate");
+
+    let ran = app
+        .post(
+            &token,
+            &instantiate,
+            json!({"workflow": {"name": "Nightly"}, "arguments": {"first": "build"},
+                   "run": {"project_id": project["id"], "input": {"night": 1}, "priority": 3}}),
+        )
+        .await;
+    assert_eq!(ran.status, StatusCode::CREATED, "{}", ran.body);
+    let execution = &ran.body["execution"];
+    let workflow = ran.body["version"]["workflow_id"].as_str().expect("id");
+    let location = format!(
+        "/api/v1/workflows/{workflow}/executions/{}",
+        execution["id"].as_str().expect("id")
+    );
+    assert_eq!(ran.header("location"), location);
+    assert_eq!(execution["status"], "running");
+    assert_eq!(execution["version_id"], ran.body["version"]["id"]);
+    assert_eq!(
+        ran.body["usage"]["workflow_version"],
+        json!({"workflow_id": workflow, "version": 1})
+    );
+    let steps = app.get(&token, &format!("{location}/tasks")).await;
+    assert_eq!(steps.status, StatusCode::OK, "{}", steps.body);
+    let names: Vec<&str> = steps.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|step| step["step_name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["build", "deploy"]);
+    assert_eq!(steps.body["items"][0]["priority"], 3);
+    assert_eq!(
+        steps.body["items"][0]["payload"]["input"],
+        json!({"night": 1})
+    );
+
+    // A run that is refused leaves nothing behind, the version and the usage included.
+    let before = snapshot(app, &token, &template).await;
+    let refused = app
+        .post(
+            &token,
+            &instantiate,
+            json!({"workflow": {"name": "Refused"}, "arguments": {"first": "build"},
+                   "run": {"project_id": uuid::Uuid::now_v7(), "input": null}}),
+        )
+        .await;
+    assert_eq!(
+        refused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("run.project_id")
+    );
+    let bad_input = app
+        .post(
+            &token,
+            &instantiate,
+            json!({"workflow_id": workflow, "arguments": {"first": "build"},
+                   "run": {"project_id": project["id"], "input": "nul \u{0}", "priority": 0.5}}),
+        )
+        .await;
+    bad_input.assert_problem(StatusCode::BAD_REQUEST);
+    let bad_input = app
+        .post(
+            &token,
+            &instantiate,
+            json!({"workflow_id": workflow, "arguments": {"first": "build"},
+                   "run": {"project_id": project["id"], "input": "nul \u{0}"}}),
+        )
+        .await;
+    assert_eq!(
+        bad_input.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("run.input")
+    );
+    let with_tasks = app
+        .post(
+            &token,
+            &instantiate,
+            json!({"project_id": project["id"], "arguments": {"first": "build"},
+                   "run": {"project_id": project["id"], "input": null}}),
+        )
+        .await;
+    assert_eq!(
+        with_tasks.assert_problem(StatusCode::BAD_REQUEST),
+        Some("run")
+    );
+    assert_eq!(snapshot(app, &token, &template).await, before);
+}

@@ -105,43 +105,38 @@ pub async fn workflow_lifecycle(app: &TestApp) {
     assert_eq!(ids(&older.body["items"]), ids(&json!([v1.body])));
     assert_eq!(older.body["next_cursor"], json!(null));
 
-    // Executions: pending, then through their states.
+    // Executions: each step a task, the execution following them.
+    let project = app.create_project(&token, "Releases").await;
     let started = app
         .post(
             &token,
             &format!("{path}/executions"),
-            json!({"input": {"tag": "v1.0.0"}}),
+            json!({"project_id": project["id"], "input": {"tag": "v1.0.0"}}),
         )
         .await;
     assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
     let execution = started.body["id"].as_str().expect("id").to_owned();
     let execution_path = format!("{path}/executions/{execution}");
     assert_eq!(started.header("location"), execution_path);
-    assert_eq!(started.body["status"], "pending");
+    assert_eq!(started.body["status"], "running");
+    assert!(started.body["started_at"].is_string());
     assert_eq!(started.body["version"], 2);
     assert_eq!(started.body["input"], json!({"tag": "v1.0.0"}));
     let pinned = app
         .post(
             &token,
             &format!("{path}/executions"),
-            json!({"version": 1, "input": null}),
+            json!({"version": 1, "project_id": project["id"], "input": null}),
         )
         .await;
     assert_eq!(pinned.status, StatusCode::CREATED, "{}", pinned.body);
     assert_eq!(pinned.body["version"], 1);
     assert_eq!(pinned.body["version_id"], v1.body["id"]);
-
-    let running = app
-        .patch(&token, &execution_path, json!({"status": "running"}))
-        .await;
-    assert_eq!(running.status, StatusCode::OK, "{}", running.body);
-    assert!(running.body["started_at"].is_string());
-    assert_eq!(running.body["finished_at"], json!(null));
     let listed = app
         .get(&token, &format!("{path}/executions?status=running"))
         .await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
-    assert_eq!(ids(&listed.body["items"]), vec![execution.clone()]);
+    assert_eq!(ids(&listed.body["items"]).len(), 2);
     let all = app
         .get(&token, &format!("{path}/executions?sort=-created_at"))
         .await;
@@ -152,17 +147,53 @@ pub async fn workflow_lifecycle(app: &TestApp) {
             execution.clone()
         ]
     );
-    let done = app
-        .patch(
+
+    // Version 2's one step runs as a task; its result is the execution's output.
+    let step_tasks = app.get(&token, &format!("{execution_path}/tasks")).await;
+    assert_eq!(step_tasks.status, StatusCode::OK, "{}", step_tasks.body);
+    assert_eq!(step_tasks.body["items"][0]["step_name"], "only");
+    assert_eq!(step_tasks.body["items"][0]["status"], "queued");
+    assert_eq!(step_tasks.body["items"][0]["project_id"], project["id"]);
+    assert_eq!(
+        step_tasks.body["items"][0]["payload"]["input"],
+        json!({"tag": "v1.0.0"})
+    );
+    let agent = app
+        .post(
             &token,
-            &execution_path,
-            json!({"status": "succeeded", "output": {"artifact": "release.tar.gz"}}),
+            "/api/v1/agents",
+            json!({"name": "releaser", "kind": "bot"}),
         )
         .await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    assert_eq!(done.body["output"], json!({"artifact": "release.tar.gz"}));
+    let claimed = app
+        .post(
+            &token,
+            "/api/v1/queue/claim",
+            json!({"agent_id": agent.body["id"]}),
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    let task = &claimed.body["items"][0];
+    assert_eq!(task["id"], step_tasks.body["items"][0]["id"]);
+    let completed = app
+        .post(
+            &token,
+            &format!(
+                "/api/v1/tasks/{}/complete",
+                task["id"].as_str().expect("id")
+            ),
+            json!({"lease_token": task["lease_token"], "result": {"artifact": "release.tar.gz"}}),
+        )
+        .await;
+    assert_eq!(completed.status, StatusCode::OK, "{}", completed.body);
+    let done = app.get(&token, &execution_path).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert_eq!(done.body["status"], "succeeded");
+    assert_eq!(
+        done.body["output"],
+        json!({"only": {"artifact": "release.tar.gz"}})
+    );
     assert!(done.body["finished_at"].is_string());
-    assert_eq!(app.get(&token, &execution_path).await.body, done.body);
 
     // It has run, so it stays; a workflow that never ran goes with its versions.
     let refused = app.delete(&token, &path).await;
@@ -263,9 +294,17 @@ pub async fn executions_and_paths_are_checked(app: &TestApp) {
     let token = app.admin_token().await;
     let id = create_workflow(app, &token, "Deploy").await;
     let path = format!("/api/v1/workflows/{id}");
+    let project = app.create_project(&token, "Deployments").await;
+    let run = |more: Value| {
+        let mut body = json!({"project_id": project["id"], "input": {}});
+        if let (Some(body), Value::Object(more)) = (body.as_object_mut(), more) {
+            body.extend(more);
+        }
+        body
+    };
 
     let no_version = app
-        .post(&token, &format!("{path}/executions"), json!({"input": {}}))
+        .post(&token, &format!("{path}/executions"), run(json!({})))
         .await;
     no_version.assert_problem(StatusCode::CONFLICT);
     assert!(
@@ -281,74 +320,103 @@ pub async fn executions_and_paths_are_checked(app: &TestApp) {
         .post(
             &token,
             &format!("{path}/executions"),
-            json!({"version": 9, "input": {}}),
+            run(json!({"version": 9})),
         )
         .await;
     assert_eq!(
         missing_version.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
         Some("version")
     );
-    app.post(&token, &format!("{path}/executions"), json!({}))
-        .await
-        .assert_problem(StatusCode::BAD_REQUEST);
-    let bad_input = app
+    let no_project = app
+        .post(&token, &format!("{path}/executions"), json!({"input": {}}))
+        .await;
+    assert_eq!(
+        no_project.assert_problem(StatusCode::BAD_REQUEST),
+        Some("project_id")
+    );
+    let bad = app
         .post(
             &token,
             &format!("{path}/executions"),
-            json!({"input": "nul \u{0} inside"}),
+            run(json!({"input": "nul \u{0} inside", "priority": 10_000_000})),
+        )
+        .await;
+    bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&bad), vec!["input", "priority"]);
+    let unknown_project = app
+        .post(
+            &token,
+            &format!("{path}/executions"),
+            run(json!({"project_id": uuid::Uuid::now_v7()})),
         )
         .await;
     assert_eq!(
-        bad_input.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
-        Some("input")
+        unknown_project.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("project_id")
     );
     app.post(
         &token,
         &format!("/api/v1/workflows/{}/executions", uuid::Uuid::now_v7()),
-        json!({"input": {}}),
+        run(json!({})),
     )
     .await
     .assert_problem(StatusCode::NOT_FOUND);
+    // Nothing was written by the refusals.
+    assert!(app.task_ids(&token, "").await.is_empty());
+    let none = app.get(&token, &format!("{path}/executions")).await;
+    assert!(ids(&none.body["items"]).is_empty());
 
     let started = app
-        .post(&token, &format!("{path}/executions"), json!({"input": 1}))
+        .post(
+            &token,
+            &format!("{path}/executions"),
+            run(json!({"input": 1, "priority": 7})),
+        )
         .await;
     assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
     let execution = format!(
         "{path}/executions/{}",
         started.body["id"].as_str().expect("id")
     );
-    let bad = app
-        .patch(
+    let tasks = app.get(&token, &format!("{execution}/tasks")).await;
+    assert_eq!(tasks.body["items"][0]["priority"], 7);
+    // Its status follows its tasks: the one status to ask for is cancelled.
+    for status in ["done", "running", "succeeded", "pending"] {
+        let refused = app
+            .patch(&token, &execution, json!({ "status": status }))
+            .await;
+        assert_eq!(
+            refused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+            Some("status"),
+            "{status}"
+        );
+    }
+    app.patch(
+        &token,
+        &execution,
+        json!({"status": "cancelled", "output": 1}),
+    )
+    .await
+    .assert_problem(StatusCode::BAD_REQUEST);
+    let long = app
+        .post(
             &token,
-            &execution,
-            json!({"status": "done", "output": "x\u{0}"}),
-        )
-        .await;
-    bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(fields(&bad), vec!["output", "status"]);
-    let early_output = app
-        .patch(
-            &token,
-            &execution,
-            json!({"status": "running", "output": {"too": "soon"}}),
+            &format!("{execution}/cancel"),
+            json!({"reason": "x".repeat(1001)}),
         )
         .await;
     assert_eq!(
-        early_output.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
-        Some("output")
+        long.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("reason")
     );
-    let skipped = app
-        .patch(&token, &execution, json!({"status": "succeeded"}))
-        .await;
-    assert_eq!(
-        skipped.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
-        Some("status")
-    );
-    app.patch(&token, &execution, json!({"output": 1}))
-        .await
-        .assert_problem(StatusCode::BAD_REQUEST);
     assert_eq!(app.get(&token, &execution).await.body, started.body);
+    let bad_sort = app
+        .get(&token, &format!("{execution}/tasks?sort=-version"))
+        .await;
+    assert_eq!(
+        bad_sort.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("sort")
+    );
 
     // An execution is found under its own workflow only.
     let other = create_workflow(app, &token, "Other").await;
@@ -359,6 +427,13 @@ pub async fn executions_and_paths_are_checked(app: &TestApp) {
     app.patch(&token, &elsewhere, json!({"status": "cancelled"}))
         .await
         .assert_problem(StatusCode::NOT_FOUND);
+    app.post(&token, &format!("{elsewhere}/cancel"), json!({}))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
+    app.get(&token, &format!("{elsewhere}/tasks"))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&token, &execution).await.body["status"], "running");
     let none = app
         .get(&token, &format!("/api/v1/workflows/{other}/executions"))
         .await;
@@ -472,4 +547,189 @@ pub async fn workflows_need_their_permissions(app: &TestApp) {
         json!(null),
         "nothing was written"
     );
+
+    // Running one writes tasks too; reading its tasks needs tasks:read, which viewers have.
+    let project = app.create_project(&admin, "Guarded runs").await;
+    app.post(
+        &admin,
+        &format!("/api/v1/workflows/{id}/versions"),
+        steps(&["a"]),
+    )
+    .await;
+    let executions = format!("/api/v1/workflows/{id}/executions");
+    let started = app
+        .post(
+            &admin,
+            &executions,
+            json!({"project_id": project["id"], "input": null}),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let execution = format!("{executions}/{}", started.body["id"].as_str().expect("id"));
+    let read = app.get(&viewer, &format!("{execution}/tasks")).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body["items"][0]["step_name"], "a");
+    app.post(
+        &viewer,
+        &executions,
+        json!({"project_id": project["id"], "input": null}),
+    )
+    .await
+    .assert_problem(StatusCode::FORBIDDEN);
+    app.post(&viewer, &format!("{execution}/cancel"), json!({}))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN);
+    app.patch(&viewer, &execution, json!({"status": "cancelled"}))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&admin, &execution).await.body["status"], "running");
+}
+
+pub async fn executions_follow_their_tasks(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Pipelines").await;
+    let id = create_workflow(app, &token, "Build and test").await;
+    let path = format!("/api/v1/workflows/{id}");
+    let definition = json!({"definition": {"steps": [
+        {"name": "build"},
+        {"name": "test", "depends_on": ["build"]},
+    ]}});
+    app.post(&token, &format!("{path}/versions"), definition)
+        .await;
+    let agent = app
+        .post(
+            &token,
+            "/api/v1/agents",
+            json!({"name": "ci", "kind": "bot"}),
+        )
+        .await;
+    let start = async || {
+        let started = app
+            .post(
+                &token,
+                &format!("{path}/executions"),
+                json!({"project_id": project["id"], "input": {"ref": "main"}}),
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+        let execution = started.header("location").to_owned();
+        let steps = app.get(&token, &format!("{execution}/tasks")).await;
+        assert_eq!(steps.status, StatusCode::OK, "{}", steps.body);
+        (execution, steps.body["items"].clone())
+    };
+
+    // A step that fails for good fails the execution, and the steps after it are cancelled.
+    let (failing, steps) = start().await;
+    assert_eq!(steps[0]["step_name"], "build");
+    assert_eq!(steps[0]["status"], "queued");
+    assert_eq!(steps[1]["step_name"], "test");
+    assert_eq!(steps[1]["status"], "blocked");
+    let build = steps[0]["id"].as_str().expect("id").to_owned();
+    let claimed = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{build}/claim"),
+            json!({"agent_id": agent.body["id"]}),
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    let failed = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{build}/fail"),
+            json!({"lease_token": claimed.body["lease_token"], "error": {"code": 2},
+                   "retry": false}),
+        )
+        .await;
+    assert_eq!(failed.status, StatusCode::OK, "{}", failed.body);
+    let execution = app.get(&token, &failing).await;
+    assert_eq!(execution.body["status"], "failed");
+    assert_eq!(execution.body["error"]["step"], "build");
+    assert_eq!(execution.body["error"]["task_id"], json!(build));
+    assert_eq!(execution.body["error"]["error"], json!({"code": 2}));
+    let steps = app.get(&token, &format!("{failing}/tasks")).await;
+    assert_eq!(steps.body["items"][1]["status"], "cancelled");
+    let retry = app
+        .post(&token, &format!("/api/v1/tasks/{build}/retry"), json!({}))
+        .await;
+    retry.assert_problem(StatusCode::CONFLICT);
+    assert!(
+        retry.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("start a new one")),
+        "{}",
+        retry.body
+    );
+    let too_late = app
+        .post(&token, &format!("{failing}/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        too_late.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("status")
+    );
+
+    // A running execution keeps its tasks, and its project.
+    let (running, steps) = start().await;
+    let step_task = format!("/api/v1/tasks/{}", steps[0]["id"].as_str().expect("id"));
+    app.delete(&token, &step_task)
+        .await
+        .assert_problem(StatusCode::CONFLICT);
+    let project_path = format!("/api/v1/projects/{}", project["id"].as_str().expect("id"));
+    app.delete(&token, &project_path)
+        .await
+        .assert_problem(StatusCode::CONFLICT);
+
+    // Cancelled with its tasks, by POST …/cancel; again, it answers the same.
+    let cancelled = app
+        .post(
+            &token,
+            &format!("{running}/cancel"),
+            json!({"reason": "superseded"}),
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!(cancelled.body["error"]["reason"], "superseded");
+    let steps = app.get(&token, &format!("{running}/tasks")).await;
+    for step in steps.body["items"].as_array().expect("items") {
+        assert_eq!(step["status"], "cancelled", "{step}");
+    }
+    let again = app
+        .post(&token, &format!("{running}/cancel"), json!({}))
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body, cancelled.body);
+    assert_eq!(
+        app.patch(&token, &running, json!({"status": "cancelled"}))
+            .await
+            .body,
+        cancelled.body
+    );
+
+    // Or by PATCH.
+    let (patched, _) = start().await;
+    let by_patch = app
+        .patch(
+            &token,
+            &patched,
+            json!({"status": "cancelled", "reason": "by hand"}),
+        )
+        .await;
+    assert_eq!(by_patch.status, StatusCode::OK, "{}", by_patch.body);
+    assert_eq!(by_patch.body["status"], "cancelled");
+    assert_eq!(by_patch.body["error"]["reason"], "by hand");
+
+    // Ended, its tasks and its project may go.
+    assert_eq!(
+        app.delete(&token, &step_task).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.delete(&token, &project_path).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let kept = app.get(&token, &running).await;
+    assert_eq!(kept.body["status"], "cancelled");
+    let steps = app.get(&token, &format!("{running}/tasks")).await;
+    assert!(ids(&steps.body["items"]).is_empty());
 }

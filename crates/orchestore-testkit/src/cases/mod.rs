@@ -104,15 +104,24 @@ macro_rules! contract_suite {
                 workflow_names_are_unique_per_organization,
                 versions_are_numbered_from_one_and_read_back,
                 executions_run_the_latest_or_a_named_version,
-                execution_status_follows_the_state_machine,
                 executions_filter_by_workflow_and_status,
                 deleting_a_workflow_takes_its_versions_unless_it_has_executions,
+                an_execution_runs_each_step_as_a_task_after_its_dependencies,
+                an_execution_succeeds_with_the_results_of_its_steps,
+                a_step_that_fails_for_good_fails_its_execution,
+                an_expired_last_attempt_fails_its_execution,
+                cancelling_a_step_task_cancels_its_execution,
+                cancelling_an_execution_cancels_its_unfinished_tasks,
+                a_refused_execution_writes_nothing,
+                the_tasks_of_a_running_execution_stay,
+                steps_that_end_at_once_are_all_counted,
             }
             templates {
                 template_crud_is_scoped_to_the_organization,
                 instantiating_a_task_template_creates_its_tasks,
                 instantiating_a_workflow_template_writes_a_version,
                 a_refused_workflow_instantiation_writes_nothing,
+                a_workflow_template_runs_in_one_transaction,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,

@@ -1,12 +1,14 @@
 //! Templates and their usage.
 
 use orchestore_domain::{
-    AuditLogId, Description, Name, NewTemplate, NewWorkflow, TemplateBody, TemplateKind,
-    TemplateParameters, TemplatePatch, Workflow, WorkflowDefinition, WorkflowId,
+    AuditLogId, Description, ExecutionStatus, Name, NewTemplate, NewWorkflow, NewWorkflowExecution,
+    Payload, Priority, ProjectId, TemplateBody, TemplateId, TemplateKind, TemplateParameters,
+    TemplatePatch, TemplateUsage, Workflow, WorkflowDefinition, WorkflowExecution, WorkflowId,
+    WorkflowVersion,
 };
 use orchestore_repo::{
-    AuditSort, PageRequest, RepoError, Store, TaskFilter, TemplateFilter, TemplateUsageSort,
-    WorkflowTarget,
+    AuditSort, Ctx, PageRequest, RepoError, RepoResult, Store, TaskFilter, TemplateFilter,
+    TemplateUsageSort, WorkflowTarget,
 };
 use serde_json::{Map, Value, json};
 
@@ -590,4 +592,84 @@ pub async fn a_refused_workflow_instantiation_writes_nothing<S: Store + ?Sized>(
             .items,
         vec![theirs]
     );
+}
+
+/// Writes version 1 of a new workflow `name` from `template` and starts an execution of it in
+/// `project`, in one transaction.
+async fn instantiate_and_run<S: Store + ?Sized>(
+    store: &S,
+    ctx: &Ctx,
+    template: TemplateId,
+    name: &str,
+    project: ProjectId,
+) -> RepoResult<(TemplateUsage, WorkflowVersion, WorkflowExecution)> {
+    orchestore_repo::transaction(store, async |tx| {
+        let (usage, version) = tx
+            .instantiate_workflow_template(
+                ctx,
+                template,
+                WorkflowTarget::New(new_workflow(name)),
+                arguments(json!({"first": "build"})),
+            )
+            .await?;
+        let run = NewWorkflowExecution {
+            workflow_id: version.workflow_id,
+            version: Some(version.version),
+            project_id: project,
+            input: Payload::default(),
+            priority: Priority::default(),
+        };
+        let execution = tx.create_execution(ctx, run).await?;
+        Ok((usage, version, execution))
+    })
+    .await
+}
+
+/// A workflow template is run as any workflow: instantiated, then its version executed, in one
+/// transaction; a run that is refused leaves no version and no usage behind.
+pub async fn a_workflow_template_runs_in_one_transaction<S: Store + ?Sized>(store: &S) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let other = Fixture::create(store, "other", PASSWORD).await;
+    let project = acme.project(store, "Apollo").await;
+    let template = store
+        .create_template(&acme.ctx, release_template())
+        .await
+        .expect("template");
+
+    let (usage, version, execution) =
+        instantiate_and_run(store, &acme.ctx, template.id, "Nightly", project.id)
+            .await
+            .expect("instantiate and run");
+    assert_eq!(usage.workflow_version, Some(version.reference()));
+    assert_eq!(
+        (execution.version_id, execution.status),
+        (version.id, ExecutionStatus::Running)
+    );
+    let steps = store
+        .list_execution_tasks(&acme.ctx, execution.id, PageRequest::default())
+        .await
+        .expect("steps");
+    let names: Vec<&str> = steps.items.iter().map(|s| s.step_name.as_str()).collect();
+    assert_eq!(names, ["build", "deploy"]);
+    assert_eq!(steps.items[0].task.max_attempts.get(), 2);
+
+    let theirs = other.project(store, "Theirs").await;
+    assert_reference(
+        instantiate_and_run(store, &acme.ctx, template.id, "Refused", theirs.id).await,
+        "project_id",
+    );
+    let workflows: Vec<String> = store
+        .list_workflows(&acme.ctx, PageRequest::default())
+        .await
+        .expect("workflows")
+        .items
+        .into_iter()
+        .map(|w| w.name.as_str().to_owned())
+        .collect();
+    assert_eq!(workflows, ["Nightly"]);
+    let read = store
+        .get_template(&acme.ctx, template.id)
+        .await
+        .expect("template");
+    assert_eq!(read.usage_count, 1);
 }

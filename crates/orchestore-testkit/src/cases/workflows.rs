@@ -1,9 +1,13 @@
-//! Workflows, their versions and their executions.
+//! Workflows, their versions and their executions; executions running their steps as tasks
+//! in [`runs`].
+
+mod runs;
+
+pub use runs::*;
 
 use orchestore_domain::{
-    Description, DomainError, ExecutionStatus, ExecutionUpdate, Name, NewWorkflow,
-    NewWorkflowExecution, Payload, Workflow, WorkflowDefinition, WorkflowExecutionId, WorkflowId,
-    WorkflowPatch,
+    Description, ExecutionStatus, Name, NewWorkflow, NewWorkflowExecution, Payload, Priority,
+    ProjectId, Workflow, WorkflowDefinition, WorkflowExecutionId, WorkflowId, WorkflowPatch,
 };
 use orchestore_repo::{
     AuditEntry, AuditSort, ExecutionFilter, ExecutionSort, Limit, PageRequest, RepoError, Store,
@@ -29,16 +33,19 @@ fn payload(value: Value) -> Payload {
     Payload::parse(value).expect("payload")
 }
 
-fn run(workflow: WorkflowId, version: Option<u32>, input: Value) -> NewWorkflowExecution {
+fn run(
+    workflow: WorkflowId,
+    version: Option<u32>,
+    project: ProjectId,
+    input: Value,
+) -> NewWorkflowExecution {
     NewWorkflowExecution {
         workflow_id: workflow,
         version,
+        project_id: project,
         input: payload(input),
+        priority: Priority::default(),
     }
-}
-
-fn update(status: ExecutionStatus, output: Option<Value>, error: Option<Value>) -> ExecutionUpdate {
-    ExecutionUpdate::new(status, output.map(payload), error.map(payload)).expect("update")
 }
 
 async fn workflow<S: Store + ?Sized>(store: &S, fixture: &Fixture, name: &str) -> Workflow {
@@ -338,10 +345,11 @@ pub async fn executions_run_the_latest_or_a_named_version<S: Store + ?Sized>(sto
     let acme = Fixture::create(store, "acme", PASSWORD).await;
     let other = Fixture::create(store, "other", PASSWORD).await;
     let release = workflow(store, &acme, "Release").await;
+    let project = acme.project(store, "Apollo").await.id;
 
     // Nothing to run yet: the refusal says why and writes nothing.
     match store
-        .create_execution(&acme.ctx, run(release.id, None, json!({})))
+        .create_execution(&acme.ctx, run(release.id, None, project, json!({})))
         .await
     {
         Err(RepoError::Conflict {
@@ -353,7 +361,7 @@ pub async fn executions_run_the_latest_or_a_named_version<S: Store + ?Sized>(sto
     }
     assert_not_found(
         store
-            .create_execution(&acme.ctx, run(WorkflowId::new(), None, json!({})))
+            .create_execution(&acme.ctx, run(WorkflowId::new(), None, project, json!({})))
             .await,
         "workflow",
     );
@@ -368,41 +376,37 @@ pub async fn executions_run_the_latest_or_a_named_version<S: Store + ?Sized>(sto
         .expect("v2");
     let input = json!({"tag": "v1.2.0", "dry_run": false, "n": 1.5});
     let latest = store
-        .create_execution(&acme.ctx, run(release.id, None, input.clone()))
+        .create_execution(&acme.ctx, run(release.id, None, project, input.clone()))
         .await
         .expect("run the latest");
     assert_eq!((latest.version, latest.version_id), (2, v2.id));
-    assert_eq!(latest.status, ExecutionStatus::Pending);
+    assert_eq!(latest.status, ExecutionStatus::Running);
     assert_eq!(latest.input.as_value(), &input);
+    assert_eq!(latest.started_at, Some(latest.created_at));
     assert_eq!(
-        (
-            &latest.output,
-            &latest.error,
-            latest.started_at,
-            latest.finished_at
-        ),
-        (&None, &None, None, None)
+        (&latest.output, &latest.error, latest.finished_at),
+        (&None, &None, None)
     );
     let pinned = store
-        .create_execution(&acme.ctx, run(release.id, Some(1), Value::Null))
+        .create_execution(&acme.ctx, run(release.id, Some(1), project, Value::Null))
         .await
         .expect("run version 1");
     assert_eq!((pinned.version, pinned.version_id), (1, v1.id));
     assert_reference(
         store
-            .create_execution(&acme.ctx, run(release.id, Some(7), Value::Null))
+            .create_execution(&acme.ctx, run(release.id, Some(7), project, Value::Null))
             .await,
         "version",
     );
     assert_reference(
         store
-            .create_execution(&acme.ctx, run(release.id, Some(0), Value::Null))
+            .create_execution(&acme.ctx, run(release.id, Some(0), project, Value::Null))
             .await,
         "version",
     );
     assert_not_found(
         store
-            .create_execution(&other.ctx, run(release.id, None, Value::Null))
+            .create_execution(&other.ctx, run(release.id, None, project, Value::Null))
             .await,
         "workflow",
     );
@@ -430,154 +434,15 @@ pub async fn executions_run_the_latest_or_a_named_version<S: Store + ?Sized>(sto
         actions(&log),
         vec!["workflow_execution.create", "workflow_execution.create"]
     );
-    assert_eq!(log[1].changes["status"], "pending");
+    assert_eq!(log[1].changes["status"], "running");
     assert_eq!(log[1].changes["input"], input);
-}
-
-pub async fn execution_status_follows_the_state_machine<S: Store + ?Sized>(store: &S) {
-    use ExecutionStatus::*;
-    let acme = Fixture::create(store, "acme", PASSWORD).await;
-    let other = Fixture::create(store, "other", PASSWORD).await;
-    let release = workflow(store, &acme, "Release").await;
-    store
-        .create_version(&acme.ctx, release.id, definition(json!([{"name": "a"}])))
-        .await
-        .expect("version");
-    let start = async || {
-        store
-            .create_execution(&acme.ctx, run(release.id, None, json!({})))
-            .await
-            .expect("execution")
-    };
-
-    let execution = start().await;
-    assert_not_found(
-        store
-            .update_execution(&other.ctx, execution.id, update(Running, None, None))
-            .await,
-        "workflow_execution",
-    );
-    // Straight to a final status is not a transition.
-    match store
-        .update_execution(&acme.ctx, execution.id, update(Succeeded, None, None))
-        .await
-    {
-        Err(RepoError::Invalid(DomainError::InvalidTransition { from, to })) => {
-            assert_eq!((from, to), ("pending", "succeeded"));
-        }
-        other => panic!("expected an invalid transition, got {other:?}"),
-    }
-
-    let running = store
-        .update_execution(&acme.ctx, execution.id, update(Running, None, None))
-        .await
-        .expect("running");
-    assert_eq!(running.status, Running);
-    let started = running.started_at.expect("started_at");
-    assert_eq!(running.finished_at, None);
-    // A repeat changes nothing and writes nothing.
-    assert_eq!(
-        store
-            .update_execution(&acme.ctx, execution.id, update(Running, None, None))
-            .await
-            .expect("repeat"),
-        running
-    );
-
-    let output = json!({"artifact": "release.tar.gz", "size": 1024});
-    let done = store
-        .update_execution(
-            &acme.ctx,
-            execution.id,
-            update(Succeeded, Some(output.clone()), None),
-        )
-        .await
-        .expect("succeeded");
-    assert_eq!(done.status, Succeeded);
-    assert_eq!(done.started_at, Some(started));
-    assert!(done.finished_at.expect("finished_at") >= started);
-    assert_eq!(done.output.as_ref().map(Payload::as_value), Some(&output));
-    assert_eq!(done.error, None);
-    assert_eq!(
-        store
-            .get_execution(&acme.ctx, execution.id)
-            .await
-            .expect("get"),
-        done
-    );
-    assert_eq!(
-        store
-            .update_execution(
-                &acme.ctx,
-                execution.id,
-                update(Succeeded, Some(output), None)
-            )
-            .await
-            .expect("the same outcome again"),
-        done
-    );
-
-    // An ended execution keeps its record.
-    let refused = [
-        update(Running, None, None),
-        update(Failed, None, Some(json!("late"))),
-        update(Succeeded, Some(json!("another output")), None),
-    ];
-    for change in refused {
-        assert!(
-            matches!(
-                store
-                    .update_execution(&acme.ctx, execution.id, change)
-                    .await,
-                Err(RepoError::Invalid(_))
-            ),
-            "an ended execution changed"
-        );
-    }
-    assert_eq!(
-        store
-            .get_execution(&acme.ctx, execution.id)
-            .await
-            .expect("get"),
-        done
-    );
-
-    // Cancelled before it started: finished, never started.
-    let cancelled = store
-        .update_execution(
-            &acme.ctx,
-            start().await.id,
-            update(Cancelled, None, Some(json!({"reason": "superseded"}))),
-        )
-        .await
-        .expect("cancelled");
-    assert_eq!((cancelled.status, cancelled.started_at), (Cancelled, None));
-    assert!(cancelled.finished_at.is_some());
-    assert_eq!(
-        cancelled.error.as_ref().map(Payload::as_value),
-        Some(&json!({"reason": "superseded"}))
-    );
-
-    let log = audit_of(store, &acme, "workflow_execution").await;
-    assert_eq!(
-        actions(&log),
-        vec![
-            "workflow_execution.status.cancelled",
-            "workflow_execution.create",
-            "workflow_execution.status.succeeded",
-            "workflow_execution.status.running",
-            "workflow_execution.create",
-        ]
-    );
-    assert_eq!(
-        log[2].changes["status"],
-        json!({"from": "running", "to": "succeeded"})
-    );
+    assert_eq!(log[1].changes["project_id"], json!(project));
 }
 
 pub async fn executions_filter_by_workflow_and_status<S: Store + ?Sized>(store: &S) {
     let acme = Fixture::create(store, "acme", PASSWORD).await;
     let other = Fixture::create(store, "other", PASSWORD).await;
+    let project = acme.project(store, "Apollo").await.id;
     let mut executions = Vec::new();
     let mut workflows = Vec::new();
     for name in ["Release", "Nightly"] {
@@ -589,29 +454,19 @@ pub async fn executions_filter_by_workflow_and_status<S: Store + ?Sized>(store: 
         for n in 0..2 {
             executions.push(
                 store
-                    .create_execution(&acme.ctx, run(flow.id, None, json!(n)))
+                    .create_execution(&acme.ctx, run(flow.id, None, project, json!(n)))
                     .await
                     .expect("execution"),
             );
         }
         workflows.push(flow);
     }
-    store
-        .update_execution(
-            &acme.ctx,
-            executions[1].id,
-            update(ExecutionStatus::Running, None, None),
-        )
-        .await
-        .expect("running");
-    store
-        .update_execution(
-            &acme.ctx,
-            executions[3].id,
-            update(ExecutionStatus::Running, None, None),
-        )
-        .await
-        .expect("running");
+    for cancelled in [0, 2] {
+        store
+            .cancel_execution(&acme.ctx, executions[cancelled].id, None)
+            .await
+            .expect("cancel");
+    }
 
     let find = async |filter: ExecutionFilter, page: PageRequest<ExecutionSort>| {
         let page = store
@@ -644,6 +499,14 @@ pub async fn executions_filter_by_workflow_and_status<S: Store + ?Sized>(store: 
     assert_eq!(
         find(running.clone(), PageRequest::default()).await.0,
         ids(&[1, 3])
+    );
+    let cancelled = ExecutionFilter {
+        status: Some(ExecutionStatus::Cancelled),
+        ..ExecutionFilter::default()
+    };
+    assert_eq!(
+        find(cancelled, PageRequest::default()).await.0,
+        ids(&[0, 2])
     );
     let release_running = ExecutionFilter {
         status: Some(ExecutionStatus::Running),
@@ -680,6 +543,7 @@ pub async fn deleting_a_workflow_takes_its_versions_unless_it_has_executions<S: 
     store: &S,
 ) {
     let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let project = acme.project(store, "Apollo").await.id;
     let draft = workflow(store, &acme, "Draft").await;
     for step in ["a", "b"] {
         store
@@ -704,7 +568,7 @@ pub async fn deleting_a_workflow_takes_its_versions_unless_it_has_executions<S: 
         .await
         .expect("version");
     let execution = store
-        .create_execution(&acme.ctx, run(used.id, None, Value::Null))
+        .create_execution(&acme.ctx, run(used.id, None, project, Value::Null))
         .await
         .expect("execution");
     let audit_before = audit_of(store, &acme, "workflow").await.len();

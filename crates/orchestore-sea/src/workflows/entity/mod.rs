@@ -1,5 +1,6 @@
 //! The tables of the workflows aggregate.
 
+pub(crate) mod workflow_execution_tasks;
 pub(crate) mod workflow_executions;
 pub(crate) mod workflow_versions;
 pub(crate) mod workflows;
