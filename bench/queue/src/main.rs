@@ -283,7 +283,7 @@ impl Bench {
         let store = self.store(c + 2).await?;
         sql::reset(&self.db).await?;
         let fx = Fixture::create(&store, 1).await?;
-        sql::checkpoint(&self.db).await?;
+        sql::settle(&self.db).await?;
         eprintln!("orchestore enqueue-one: {n} create_task calls, {c} in flight");
         let next = Arc::new(AtomicU32::new(0));
         let wal = sql::wal_position(&self.db).await?;
@@ -324,7 +324,7 @@ impl Bench {
         let store = self.store(self.args.c + 2).await?;
         sql::reset(&self.db).await?;
         let fx = Fixture::create(&store, 1).await?;
-        sql::checkpoint(&self.db).await?;
+        sql::settle(&self.db).await?;
         eprintln!("orchestore enqueue-bulk: {n} tasks in calls of {bulk} ({BULK_CALL})");
         let wal = sql::wal_position(&self.db).await?;
         let start = Instant::now();
@@ -447,7 +447,7 @@ impl Bench {
         };
         sql::reset(&self.db).await?;
         let fx = Fixture::create(&workers_store, c).await?;
-        sql::checkpoint(&self.db).await?;
+        sql::settle(&self.db).await?;
         let mode = if through_notify {
             "latency-notify"
         } else {
@@ -736,10 +736,8 @@ impl Bench {
         let ceiling = sql::ceiling(kind, &fx, a.n, a.c, a.batch.max(1), a.bulk.max(1));
         if !matches!(kind, CeilingKind::EnqueueOne | CeilingKind::EnqueueBulk) {
             sql::seed_queued(&self.db, &fx, u64::from(a.n)).await?;
-            sql::settle(&self.db).await?;
-        } else {
-            sql::checkpoint(&self.db).await?;
         }
+        sql::settle(&self.db).await?;
         std::fs::create_dir_all(&a.out)?;
         let name = kind
             .to_possible_value()

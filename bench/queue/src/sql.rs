@@ -155,18 +155,8 @@ pub async fn reset(db: &DatabaseConnection) -> Result<()> {
     .await
 }
 
-/// A checkpoint before a mode whose tables start empty. They are not analyzed: statistics
-/// saying "no rows" would have PostgreSQL plan the foreign-key checks of the inserts that follow
-/// for an empty table and keep those plans for the rest of the connection, each check then
-/// reading more of the table as it fills (the first run of this harness measured that: bulk
-/// enqueue at a tenth of its speed). A table that starts empty in production is analyzed by
-/// autovacuum as it fills, which plans those checks again.
-pub async fn checkpoint(db: &DatabaseConnection) -> Result<()> {
-    exec(db, "CHECKPOINT").await
-}
-
-/// Fresh statistics and a checkpoint, after seeding, so that the measurement neither plans on
-/// stale statistics nor writes the seeding's dirty pages.
+/// Fresh statistics and a checkpoint, so that the measurement neither plans on stale
+/// statistics nor writes the seeding's dirty pages.
 pub async fn settle(db: &DatabaseConnection) -> Result<()> {
     exec(
         db,
