@@ -1,15 +1,20 @@
-//! Projects and tasks; the task graph in [`graph`], the queue in [`queue`], enqueueing by the
-//! batch in [`enqueue`], completions by the batch in [`complete`].
+//! Projects and tasks; tasks' own fields in [`tasks`], the task graph in [`graph`], history and
+//! statistics in [`history`], the queue in [`queue`], enqueueing by the batch in [`enqueue`],
+//! completions by the batch in [`complete`].
 
 mod complete;
 mod enqueue;
 mod graph;
+mod history;
 mod queue;
+mod tasks;
 
 pub use complete::*;
 pub use enqueue::*;
 pub use graph::*;
+pub use history::*;
 pub use queue::*;
+pub use tasks::*;
 
 use orchestore_domain::{
     Capabilities, Description, Metadata, Name, NewTask, Payload, Priority, ProjectId, ProjectPatch,
