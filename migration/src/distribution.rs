@@ -23,6 +23,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "users",
     "user_roles",
     "sessions",
+    "session_retired_tokens",
     "projects",
     "agents",
     "agent_api_keys",

@@ -7,13 +7,13 @@
 use chrono::{Duration, Utc};
 use migration::Migrator;
 use orchestore_domain::{
-    AgentKind, Description, Name, NewAgent, NewTask, NewWorkflow, NewWorkflowExecution,
+    AgentKind, ClientInfo, Description, Name, NewAgent, NewTask, NewWorkflow, NewWorkflowExecution,
     OrganizationId, Payload, Priority, ProjectId, TaskId, TemplateId, Title, UserId,
     WorkflowDefinition,
 };
 use orchestore_repo::{
-    Actor, AgentRepo, AuditRepo, AuthRepo, Ctx, ExecutionFilter, OrganizationRepo, PageRequest,
-    ProjectRepo, RoleRepo, Store, TaskFilter, TaskGraphRepo, TaskRepo, TaskStatsScope,
+    Actor, AgentRepo, AuditRepo, AuthRepo, Ctx, ExecutionFilter, NewSession, OrganizationRepo,
+    PageRequest, ProjectRepo, RoleRepo, Store, TaskFilter, TaskGraphRepo, TaskRepo, TaskStatsScope,
     TemplateRepo, UserRepo, WorkflowRepo,
 };
 use orchestore_sea::SeaStore;
@@ -57,6 +57,7 @@ const TABLES: &[&str] = &[
     "task_events",
     "agent_api_keys",
     "workflow_execution_tasks",
+    "session_retired_tokens",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {
@@ -128,8 +129,11 @@ async fn every_entity_decodes(store: &SeaStore) {
         .create_session(
             &fixture.ctx,
             fixture.owner.id,
-            "hash",
-            Utc::now() + Duration::hours(1),
+            NewSession {
+                refresh_token_hash: "hash".to_owned(),
+                expires_at: Utc::now() + Duration::hours(1),
+                client: ClientInfo::default(),
+            },
         )
         .await
         .expect("session");

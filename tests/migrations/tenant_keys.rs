@@ -248,7 +248,13 @@ async fn rows_survive_the_tenant_keys(raw: Raw) {
             .is_empty()
     );
     let grant = store
-        .rotate_session("hash-1", "hash-2", Utc::now() + Duration::days(1), None)
+        .rotate_session(
+            "hash-1",
+            "hash-2",
+            Utc::now() + Duration::days(1),
+            &ClientInfo::default(),
+            None,
+        )
         .await
         .expect("rotate the copied session");
     assert_eq!(grant.user, user);
@@ -264,7 +270,11 @@ async fn rows_survive_the_tenant_keys(raw: Raw) {
             .await
             .expect("has_column")
     );
-    assert_eq!(count(db, "sessions").await, 2, "the rotated session too");
+    assert_eq!(
+        count(db, "sessions").await,
+        1,
+        "the session, its token rotated in place"
+    );
     assert_eq!(
         count(db, "audit_logs").await,
         2,

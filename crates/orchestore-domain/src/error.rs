@@ -55,6 +55,16 @@ impl DomainError {
             Self::SystemRole { .. } => None,
         }
     }
+
+    /// The same error on another input field: a value parsed by a type that names its own
+    /// field (a `password`) arriving under another name (`new_password`).
+    pub fn for_field(self, field: &'static str) -> Self {
+        match self {
+            Self::Invalid { reason, .. } => Self::Invalid { field, reason },
+            Self::Cycle { path, .. } => Self::Cycle { field, path },
+            other => other,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -65,6 +75,10 @@ mod tests {
     fn each_error_names_its_field() {
         let invalid = DomainError::invalid("title", "must not be empty");
         assert_eq!(invalid.field(), Some("title"));
+        assert_eq!(
+            invalid.clone().for_field("name").to_string(),
+            "name: must not be empty"
+        );
         assert_eq!(invalid.to_string(), "title: must not be empty");
         let transition = DomainError::InvalidTransition {
             from: "succeeded",

@@ -36,8 +36,9 @@ pub use templates::{
     TemplateParameter, TemplateParameters, TemplatePatch, TemplateUsage,
 };
 pub use tenancy::{
-    NewOrganization, NewRole, NewUser, Organization, Password, PasswordHash, Permission, Role,
-    RoleCode, RolePatch, SystemRole, User, UserPatch, Username,
+    ClientInfo, NewOrganization, NewRole, NewUser, Organization, Password, PasswordHash,
+    Permission, Role, RoleCode, RolePatch, Session, SystemRole, User, UserAgent, UserPatch,
+    Username,
 };
 pub use values::{
     Capabilities, Capability, Description, Email, Metadata, Name, Payload, Priority, Slug, Tags,

@@ -29,7 +29,8 @@ pub use templates::{
     TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSort, WorkflowTarget,
 };
 pub use tenancy::{
-    AuthRepo, OrganizationRepo, RoleRepo, RoleSort, SessionGrant, UserFilter, UserRepo, UserSort,
+    AuthRepo, NewSession, OrganizationRepo, RoleRepo, RoleSort, SessionGrant, SessionStanding,
+    UserFilter, UserRepo, UserSort,
 };
 pub use work::{
     DependencySort, DependentSort, ExpiredLeases, ProjectRepo, ProjectSort, QueueRepo, Retry,

@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    Email, NewOrganization, NewRole, NewUser, Organization, Password, Permission, Role, RoleCode,
-    RoleId, RolePatch, SessionId, Slug, User, UserId, UserPatch, Username,
+    ClientInfo, Email, NewOrganization, NewRole, NewUser, Organization, Password, PasswordHash,
+    Permission, Role, RoleCode, RoleId, RolePatch, Session, SessionId, Slug, User, UserId,
+    UserPatch, Username,
 };
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
@@ -73,8 +74,8 @@ pub trait UserRepo: Send + Sync {
         page: PageRequest<UserSort>,
     ) -> RepoResult<Page<User, UserSort>>;
     async fn update_user(&self, ctx: &Ctx, id: UserId, patch: UserPatch) -> RepoResult<User>;
-    /// Deactivates (`false`) or reactivates (`true`) the user. A deactivated user cannot log
-    /// in or refresh a session; the access tokens already issued work until they expire.
+    /// Deactivates (`false`) or reactivates (`true`) the user. Deactivation revokes all their
+    /// sessions and raises their access version, so their access tokens stop working too.
     /// Deactivating the organization's last active owner is `Conflict`.
     async fn set_user_active(&self, ctx: &Ctx, id: UserId, active: bool) -> RepoResult<User>;
     /// The roles the user holds, sorted by code.
@@ -83,11 +84,23 @@ pub trait UserRepo: Send + Sync {
     /// roles they hold now. Granting a role they hold already changes nothing. Another
     /// organization's custom role (or no role at all) is `Reference` on `role_id`.
     async fn assign_role(&self, ctx: &Ctx, user: UserId, role: RoleId) -> RepoResult<Vec<Role>>;
-    /// Takes a role from the user: `NotFound` when they do not hold it, `Conflict` when it is
-    /// the owner role of the organization's last active owner.
+    /// Takes a role from the user and raises their access version (their tokens carry the
+    /// role's permissions): `NotFound` when they do not hold it, `Conflict` when it is the
+    /// owner role of the organization's last active owner.
     async fn remove_role(&self, ctx: &Ctx, user: UserId, role: RoleId) -> RepoResult<()>;
     /// The union of the permissions of the user's roles, sorted by code.
     async fn user_permissions(&self, ctx: &Ctx, id: UserId) -> RepoResult<Vec<Permission>>;
+    /// Replaces the user's password when `current` is their password now (bcrypt work off the
+    /// async threads), and revokes all their sessions but `keep` (the one asking, if any).
+    /// A wrong `current` is `Invalid` on `current_password` and changes nothing.
+    async fn change_password(
+        &self,
+        ctx: &Ctx,
+        id: UserId,
+        current: &Password,
+        new: PasswordHash,
+        keep: Option<SessionId>,
+    ) -> RepoResult<()>;
 }
 
 crate::list_sort! {
@@ -126,16 +139,44 @@ pub trait RoleRepo: Send + Sync {
     async fn delete_role(&self, ctx: &Ctx, id: RoleId) -> RepoResult<()>;
 }
 
-/// What a refresh grants: a new session for this user.
+/// A session about to open: the hash of its first refresh token, when that expires, and where
+/// the login came from.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub refresh_token_hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub client: ClientInfo,
+}
+
+/// What a refresh grants: the session, still the same one, for this user, whose access tokens
+/// must carry `access_version`.
 #[derive(Debug, Clone)]
 pub struct SessionGrant {
     pub user: User,
     pub session_id: SessionId,
+    pub access_version: i64,
+}
+
+/// Whether an access token of a session still stands: its session is live (not revoked, not
+/// expired, its user active), and its user's access version, which the token must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionStanding {
+    pub user_id: UserId,
+    pub live: bool,
+    pub access_version: i64,
 }
 
 /// Authentication. These are the calls that come before a [`Ctx`] exists (a login knows only
-/// an organization and an e-mail, a refresh only a token) and produce one; every other method
-/// is tenant-scoped.
+/// an organization and an e-mail, a refresh only a token) and produce one, and the calls on
+/// the sessions a login opens.
+///
+/// A session is one login. Each refresh replaces its token (the old one is kept, hashed, as
+/// retired): a retired token offered again means two parties hold the session's tokens, so
+/// the whole session is revoked. An access token names its session and carries its user's
+/// access version, which rises when what the user may do shrinks; the server checks both
+/// through [`AuthRepo::session_standing`], cached for a short bound, and
+/// [`AuthRepo::standing_epoch`] tells it when a change made through this store has made
+/// its cache stale.
 #[async_trait::async_trait]
 pub trait AuthRepo: Send + Sync {
     /// How many users exist across all organizations: zero means the server must bootstrap.
@@ -150,27 +191,43 @@ pub trait AuthRepo: Send + Sync {
         email: &Email,
         password: &Password,
     ) -> RepoResult<Option<User>>;
-    /// Records a session whose refresh token hashes to `refresh_token_hash`.
+    /// Opens a session for `user`, and returns it with the access version its tokens carry.
     async fn create_session(
         &self,
         ctx: &Ctx,
         user: UserId,
-        refresh_token_hash: &str,
-        expires_at: DateTime<Utc>,
-    ) -> RepoResult<SessionId>;
-    /// Revokes the live session whose token hashes to `old_hash` and opens a new one in the
-    /// same transaction; the audit row carries `request_id`. An unknown, revoked or expired
-    /// token, or a deactivated user's, is `NotFound`.
+        new: NewSession,
+    ) -> RepoResult<SessionGrant>;
+    /// Replaces the session's token that hashes to `old_hash` by `new_hash`, in one
+    /// transaction with its audit row (which carries `request_id`). An unknown, revoked or
+    /// expired token, or a deactivated user's, is `NotFound`; so is a retired token, after it
+    /// has revoked its session for good.
     async fn rotate_session(
         &self,
         old_hash: &str,
         new_hash: &str,
         new_expires_at: DateTime<Utc>,
+        client: &ClientInfo,
         request_id: Option<&str>,
     ) -> RepoResult<SessionGrant>;
-    /// Revokes the session whose token hashes to `refresh_token_hash`, if it belongs to the
-    /// context's user.
-    async fn revoke_session(&self, ctx: &Ctx, refresh_token_hash: &str) -> RepoResult<()>;
+    /// Whether the session's access tokens stand. Another organization's session, or none, is
+    /// `NotFound`.
+    async fn session_standing(&self, ctx: &Ctx, session: SessionId) -> RepoResult<SessionStanding>;
+    /// A number that rises after every change made through this store that can make a
+    /// session's standing fall (a revocation, a deactivation, a permission taken away): a
+    /// cache of standings filled at a lower number is stale.
+    fn standing_epoch(&self) -> u64;
+    /// The user's live sessions, newest first.
+    async fn list_sessions(&self, ctx: &Ctx, user: UserId) -> RepoResult<Vec<Session>>;
+    /// Revokes one live session of `user`: `NotFound` when it is not theirs or not live.
+    async fn revoke_session(&self, ctx: &Ctx, user: UserId, session: SessionId) -> RepoResult<()>;
+    /// Revokes every live session of `user` but `keep`, and returns how many.
+    async fn revoke_user_sessions(
+        &self,
+        ctx: &Ctx,
+        user: UserId,
+        keep: Option<SessionId>,
+    ) -> RepoResult<u64>;
     /// The instance-wide setting `key`, storing `generated` first when it is unset. Concurrent
     /// callers all get the value that was stored first.
     async fn instance_setting_or_insert(&self, key: &str, generated: &str) -> RepoResult<String>;

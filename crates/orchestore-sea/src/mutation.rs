@@ -57,6 +57,9 @@ pub(crate) struct Mutation<'a> {
     at: DateTime<Utc>,
     /// Whether the change made a task claimable: waiting claims are woken at commit.
     queued: AtomicBool,
+    /// Whether the change can make a session's standing fall: the standing epoch rises at
+    /// commit.
+    standing_fell: AtomicBool,
     _held: Held<'a>,
 }
 
@@ -76,6 +79,12 @@ impl Mutation<'_> {
     /// Notes that the change queued a task, so that claims waiting for work wake at commit.
     pub(crate) fn queued_work(&self) {
         self.queued.store(true, Ordering::Relaxed);
+    }
+
+    /// Notes that the change revoked a session or took something from a user's access tokens,
+    /// so that cached standings are dropped at commit.
+    pub(crate) fn standing_fell(&self) {
+        self.standing_fell.store(true, Ordering::Relaxed);
     }
 
     /// Appends the audit row of `verb` on entity `E` row `id`, in this transaction.
@@ -120,6 +129,7 @@ impl SeaStore {
             ctx,
             at: now(),
             queued: AtomicBool::new(false),
+            standing_fell: AtomicBool::new(false),
             _held: held,
         };
         match change(&mutation).await {
@@ -135,6 +145,9 @@ impl SeaStore {
                     mutation.txn.execute_raw(notify).await.map_err(db_err)?;
                 }
                 mutation.txn.commit().await.map_err(db_err)?;
+                if mutation.standing_fell.load(Ordering::Relaxed) {
+                    self.standing_epoch.fetch_add(1, Ordering::SeqCst);
+                }
                 if queued {
                     self.wakeups.wake(ctx.org().as_uuid());
                 }

@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -28,6 +29,10 @@ pub struct SeaStore {
     decoy: Arc<OnceCell<PasswordHash>>,
     /// Wakes claims waiting for work; shared by the store and its transactions.
     pub(crate) wakeups: Arc<Wakeups>,
+    /// Raised after each change that can make a session's standing fall
+    /// ([`orchestore_repo::AuthRepo::standing_epoch`]); shared by the store and its
+    /// transactions.
+    pub(crate) standing_epoch: Arc<AtomicU64>,
 }
 
 /// One migration and whether the database has applied it.
@@ -113,6 +118,7 @@ impl SeaStore {
             password_cost: PasswordHash::DEFAULT_COST,
             decoy: Arc::new(OnceCell::new()),
             wakeups: Arc::new(Wakeups::default()),
+            standing_epoch: Arc::new(AtomicU64::new(0)),
         })
     }
 

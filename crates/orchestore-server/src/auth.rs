@@ -1,15 +1,16 @@
 //! The [`Authenticated`] extractor: who calls, checked from the bearer token — a user's access
-//! token (a JWT, checked without the database) or an agent's API key (`osk_…`, looked up by its
-//! hash).
+//! token (a JWT, whose session's standing is checked against a short-lived cache, see
+//! [`crate::standing`]) or an agent's API key (`osk_…`, looked up by its hash).
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
-use orchestore_domain::{AgentId, ApiKeySecret, Permission, UserId};
+use orchestore_domain::{AgentId, ApiKeySecret, Permission, SessionId, UserId};
 use orchestore_repo::{Actor, Ctx, RepoError};
 
 use crate::error::{ApiError, AuthFailure};
@@ -22,6 +23,8 @@ use crate::state::AppState;
 pub(crate) struct Authenticated {
     ctx: Ctx,
     principal: Principal,
+    /// The session of a user's access token.
+    session: Option<SessionId>,
     permissions: Vec<Permission>,
 }
 
@@ -58,6 +61,15 @@ impl Authenticated {
 
     pub(crate) fn principal(&self) -> Principal {
         self.principal
+    }
+
+    /// The calling user and the session their access token belongs to; an agent's key is
+    /// refused (403), as by [`Authenticated::user_id`].
+    pub(crate) fn user_session(&self) -> Result<(UserId, SessionId), ApiError> {
+        let user = self.user_id()?;
+        self.session
+            .map(|session| (user, session))
+            .ok_or_else(|| ApiError::internal("a user's access token without its session"))
     }
 
     /// The calling user; an agent's key is refused (403) on routes that act as a person.
@@ -104,15 +116,15 @@ impl FromRequest for Authenticated {
 async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("the application state is not registered"))?;
+        .ok_or_else(|| ApiError::internal("the application state is not registered"))?
+        .clone();
     let token = bearer_token(req)?;
-    let (ctx, principal, permissions) = if ApiKeySecret::is_key(token) {
+    let (ctx, principal, session, permissions) = if ApiKeySecret::is_key(token) {
         let key = ApiKeySecret::parse(token)
             .ok_or(ApiError::Unauthenticated(AuthFailure::InvalidToken))?;
-        let grant = state
-            .store
-            .authenticate_agent_api_key(&key)
-            .await
+        let store = Arc::clone(&state.store);
+        let grant = detached(async move { store.authenticate_agent_api_key(&key).await })
+            .await?
             .map_err(|e| match e {
                 RepoError::NotFound { .. } => ApiError::Unauthenticated(AuthFailure::InvalidToken),
                 other => other.into(),
@@ -120,13 +132,33 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
         (
             Ctx::new(grant.organization_id, Actor::Agent(grant.agent_id)),
             Principal::Agent(grant.agent_id),
+            None,
             grant.permissions,
         )
     } else {
         let claims = state.tokens.verify(token)?;
+        let ctx = Ctx::new(claims.org, Actor::User(claims.sub));
+        let revoked = ApiError::Unauthenticated(AuthFailure::RevokedToken);
+        let (checking, asking, session) = (state.clone(), ctx.clone(), claims.sid);
+        let standing = detached(async move {
+            checking
+                .standings
+                .of(checking.store.as_ref(), &asking, session)
+                .await
+        })
+        .await?
+        .map_err(|e| match e {
+            RepoError::NotFound { .. } => revoked,
+            other => other.into(),
+        })?;
+        if !standing.live || standing.user_id != claims.sub || standing.access_version != claims.ver
+        {
+            return Err(ApiError::Unauthenticated(AuthFailure::RevokedToken));
+        }
         (
-            Ctx::new(claims.org, Actor::User(claims.sub)),
+            ctx,
             Principal::User(claims.sub),
+            Some(claims.sid),
             // A code this build does not know grants nothing.
             claims
                 .perms
@@ -142,8 +174,20 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
     Ok(Authenticated {
         ctx,
         principal,
+        session,
         permissions,
     })
+}
+
+/// Runs a store call of the extractor on a task of its own. actix drops an extractor's future
+/// when another extractor of the same handler fails first (a body too large, say), and a query
+/// dropped halfway can cost its connection — with an in-memory SQLite database, the database.
+async fn detached<T: Send + 'static>(
+    call: impl Future<Output = T> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::spawn(call)
+        .await
+        .map_err(|e| ApiError::internal(format!("authenticating: {e}")))
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {

@@ -5,6 +5,7 @@
 //! never falls back to a default silently.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -31,6 +32,34 @@ pub struct ServerSettings {
     pub host: String,
     /// 0 picks a free port (see `Application::port`).
     pub port: u16,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (for sessions, login
+    /// limits and the audit log); from anyone else the header is ignored. A TOML list, or a
+    /// comma-separated string (`ORCHESTORE__SERVER__TRUSTED_PROXIES=10.0.0.1,10.0.0.2`).
+    #[serde(deserialize_with = "addresses")]
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// A list of IP addresses, or one string of them separated by commas (environment variables
+/// arrive as strings).
+fn addresses<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Addresses {
+        List(Vec<IpAddr>),
+        Joined(String),
+    }
+    match Addresses::deserialize(d)? {
+        Addresses::List(list) => Ok(list),
+        Addresses::Joined(joined) => joined
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                part.parse()
+                    .map_err(|_| serde::de::Error::custom(format!("{part:?} is not an IP address")))
+            })
+            .collect(),
+    }
 }
 
 impl Default for ServerSettings {
@@ -38,6 +67,7 @@ impl Default for ServerSettings {
         Self {
             host: "127.0.0.1".to_owned(),
             port: 8080,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -54,6 +84,11 @@ pub struct AuthSettings {
     pub refresh_token_ttl: Duration,
     /// bcrypt cost for the passwords this server hashes (4 to 31).
     pub bcrypt_cost: u32,
+    /// How long this server trusts the standing of a session it has read (not revoked, its
+    /// user active, its permissions not cut) before it reads it again. A change made through
+    /// this server takes effect at once; one made through another replica, within this bound.
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub session_check_interval: Duration,
 }
 
 impl Default for AuthSettings {
@@ -63,6 +98,7 @@ impl Default for AuthSettings {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             bcrypt_cost: PasswordHash::DEFAULT_COST,
+            session_check_interval: Duration::from_secs(5),
         }
     }
 }
@@ -232,6 +268,27 @@ mod tests {
         assert_eq!(settings.bootstrap.organization, "default");
         assert_eq!(settings.database.url.expose(), DbConfig::DEFAULT_URL);
         assert_eq!(settings.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_comma_separated_list() {
+        let settings = Settings::load(
+            None,
+            env(&[("ORCHESTORE__SERVER__TRUSTED_PROXIES", "10.0.0.1,::1")]),
+        )
+        .expect("load");
+        assert_eq!(
+            settings.server.trusted_proxies,
+            vec![
+                "10.0.0.1".parse::<IpAddr>().expect("ip"),
+                "::1".parse().expect("ip")
+            ]
+        );
+        let wrong = Settings::load(
+            None,
+            env(&[("ORCHESTORE__SERVER__TRUSTED_PROXIES", "not-an-address")]),
+        );
+        assert!(wrong.is_err());
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub enum AuthFailure {
     InvalidToken,
     BadCredentials,
     InvalidRefreshToken,
+    /// A well-signed access token whose session was revoked, whose user was deactivated, or
+    /// whose permissions were cut since it was issued.
+    RevokedToken,
 }
 
 impl AuthFailure {
@@ -58,6 +61,10 @@ impl AuthFailure {
             Self::InvalidToken => "the access token is invalid or has expired",
             Self::BadCredentials => "the organization, email or password is wrong",
             Self::InvalidRefreshToken => "the refresh token is invalid, revoked or expired",
+            Self::RevokedToken => {
+                "the access token no longer stands: its session was revoked or what it grants \
+                 has changed; refresh it or log in again"
+            }
         }
     }
 }
@@ -298,7 +305,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Unauthenticated(failure) => {
                 let challenge = match failure {
-                    AuthFailure::InvalidToken => {
+                    AuthFailure::InvalidToken | AuthFailure::RevokedToken => {
                         r#"Bearer realm="orchestore", error="invalid_token""#
                     }
                     _ => r#"Bearer realm="orchestore""#,

@@ -13,11 +13,13 @@
 //! Errors are `application/problem+json` documents; see [`ApiError`] for the statuses.
 
 mod auth;
+mod client;
 mod config;
 mod error;
 mod extract;
 mod request_id;
 mod routes;
+mod standing;
 mod startup;
 mod state;
 mod telemetry;

@@ -18,6 +18,7 @@ use crate::config::{BootstrapSettings, Secret, Settings};
 use crate::error::{json_config, path_config};
 use crate::request_id::assign_request_id;
 use crate::routes;
+use crate::standing::Standings;
 use crate::state::AppState;
 use crate::tokens::TokenIssuer;
 
@@ -141,6 +142,8 @@ impl Application {
                 settings.auth.access_token_ttl,
                 settings.auth.refresh_token_ttl,
             ),
+            standings: Standings::new(settings.auth.session_check_interval),
+            trusted_proxies: settings.server.trusted_proxies.clone(),
         });
 
         let address = format!("{}:{}", settings.server.host, settings.server.port);

@@ -2,12 +2,16 @@ use std::sync::Arc;
 
 use orchestore_repo::Store;
 
+use crate::standing::Standings;
 use crate::tokens::TokenIssuer;
 
-/// What every handler shares: the store, the bcrypt cost of new passwords and the token
-/// issuer.
+/// What every handler shares: the store, the bcrypt cost of new passwords, the token issuer
+/// and the cached standings of sessions.
 pub(crate) struct AppState {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) password_cost: u32,
     pub(crate) tokens: TokenIssuer,
+    pub(crate) standings: Standings,
+    /// `server.trusted_proxies`.
+    pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
 }

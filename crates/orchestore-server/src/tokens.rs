@@ -1,6 +1,7 @@
-//! Access tokens (short-lived HS256 JWTs carrying the user, the organization and the
-//! permission codes, so that a request needs no database read to be authorized) and refresh
-//! tokens (32 random bytes; the database keeps only their SHA-256).
+//! Access tokens (short-lived HS256 JWTs carrying the user, the organization, the session, the
+//! user's access version and the permission codes, so that a request is authorized without a
+//! database read beyond the cached standing of its session) and refresh tokens (32 random
+//! bytes; the database keeps only their SHA-256).
 
 use std::fmt;
 use std::time::Duration;
@@ -9,7 +10,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use orchestore_domain::{OrganizationId, Permission, User, UserId};
+use orchestore_domain::{OrganizationId, Permission, SessionId, UserId};
+use orchestore_repo::SessionGrant;
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -25,6 +27,10 @@ const LEEWAY_SECONDS: u64 = 5;
 pub(crate) struct Claims {
     pub(crate) sub: UserId,
     pub(crate) org: OrganizationId,
+    /// The session the token was issued to: revoking it stops the token.
+    pub(crate) sid: SessionId,
+    /// The user's access version at issue: raising it stops the token.
+    pub(crate) ver: i64,
     pub(crate) perms: Vec<String>,
     iat: u64,
     exp: u64,
@@ -64,16 +70,18 @@ impl TokenIssuer {
         }
     }
 
-    /// Signs an access token for `user` with `permissions`.
+    /// Signs an access token for the session `grant` opened or renewed, with `permissions`.
     pub(crate) fn access_token(
         &self,
-        user: &User,
+        grant: &SessionGrant,
         permissions: &[Permission],
     ) -> Result<String, ApiError> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
-            sub: user.id,
-            org: user.organization_id,
+            sub: grant.user.id,
+            org: grant.user.organization_id,
+            sid: grant.session_id,
+            ver: grant.access_version,
             perms: permissions.iter().map(|p| p.code().to_owned()).collect(),
             iat: now,
             exp: now.saturating_add(self.access_ttl.as_secs()),
@@ -119,9 +127,9 @@ pub(crate) fn refresh_token_hash(token: &str) -> String {
 mod tests {
     use super::*;
 
-    fn user() -> User {
+    fn grant() -> SessionGrant {
         let now = Utc::now();
-        User {
+        let user = orchestore_domain::User {
             id: UserId::new(),
             organization_id: OrganizationId::new(),
             email: orchestore_domain::Email::parse("ada@example.org").expect("email"),
@@ -130,6 +138,11 @@ mod tests {
             active: true,
             created_at: now,
             updated_at: now,
+        };
+        SessionGrant {
+            user,
+            session_id: SessionId::new(),
+            access_version: 3,
         }
     }
 
@@ -140,28 +153,32 @@ mod tests {
     #[test]
     fn tokens_round_trip_with_their_claims() {
         let issuer = issuer(&"k".repeat(64), Duration::from_secs(900));
-        let user = user();
+        let grant = grant();
         let token = issuer
-            .access_token(&user, &[Permission::TasksRead, Permission::TasksWrite])
+            .access_token(&grant, &[Permission::TasksRead, Permission::TasksWrite])
             .expect("sign");
         let claims = issuer.verify(&token).expect("verify");
-        assert_eq!(claims.sub, user.id);
-        assert_eq!(claims.org, user.organization_id);
+        assert_eq!(claims.sub, grant.user.id);
+        assert_eq!(claims.org, grant.user.organization_id);
+        assert_eq!(claims.sid, grant.session_id);
+        assert_eq!(claims.ver, 3);
         assert_eq!(claims.perms, vec!["tasks:read", "tasks:write"]);
         assert_eq!(claims.exp - claims.iat, 900);
     }
 
     #[test]
     fn foreign_and_expired_tokens_are_refused() {
-        let user = user();
+        let grant = grant();
         let ours = issuer(&"a".repeat(64), Duration::from_secs(900));
         let theirs = issuer(&"b".repeat(64), Duration::from_secs(900));
-        let token = theirs.access_token(&user, &[]).expect("sign");
+        let token = theirs.access_token(&grant, &[]).expect("sign");
         assert!(ours.verify(&token).is_err());
         let now = jsonwebtoken::get_current_timestamp();
         let expired = Claims {
-            sub: user.id,
-            org: user.organization_id,
+            sub: grant.user.id,
+            org: grant.user.organization_id,
+            sid: grant.session_id,
+            ver: grant.access_version,
             perms: Vec::new(),
             iat: now - 3600,
             exp: now - 60,

@@ -1,13 +1,15 @@
-//! Tenancy and people: organizations, users, passwords, roles and permissions.
+//! Tenancy and people: organizations, users, passwords, roles, permissions and sessions.
 
 mod organization;
 mod password;
 mod permissions;
 mod roles;
+mod session;
 mod user;
 
 pub use organization::{NewOrganization, Organization};
 pub use password::{Password, PasswordHash};
 pub use permissions::Permission;
 pub use roles::{NewRole, Role, RoleCode, RolePatch, SystemRole};
+pub use session::{ClientInfo, Session, UserAgent};
 pub use user::{NewUser, User, UserPatch, Username};

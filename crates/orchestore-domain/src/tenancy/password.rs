@@ -2,6 +2,9 @@ use std::fmt;
 
 use crate::DomainError;
 
+/// Passwords too common to accept, whatever their length: one per line, lower-cased.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
 /// A plain-text password on its way to being hashed or checked. Its `Debug` is redacted and it
 /// is never serialized.
 #[derive(Clone)]
@@ -9,10 +12,12 @@ pub struct Password(String);
 
 impl Password {
     pub const MIN_CHARS: usize = 8;
-    /// bcrypt reads at most 72 bytes; a longer password would be silently truncated.
+    /// bcrypt reads at most 72 bytes; a longer password would be silently truncated, so it is
+    /// refused when set and never matches when offered.
     pub const MAX_BYTES: usize = 72;
 
-    /// A password for a new account: 8 characters to 72 bytes.
+    /// A new password that meets the policy: 8 characters to 72 bytes, and not one of the
+    /// common passwords shipped with the binary (compared ignoring case).
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         if raw.chars().count() < Self::MIN_CHARS {
             return Err(DomainError::invalid(
@@ -26,7 +31,29 @@ impl Password {
                 format!("must be at most {} bytes", Self::MAX_BYTES),
             ));
         }
+        if is_common(raw) {
+            return Err(DomainError::invalid(
+                "password",
+                "is one of the most common passwords: choose another",
+            ));
+        }
         Ok(Self(raw.to_owned()))
+    }
+
+    /// A new password for the account with this e-mail address: the policy of
+    /// [`Password::parse`], and neither the address nor its local part.
+    pub fn for_account(raw: &str, email: &crate::Email) -> Result<Self, DomainError> {
+        let password = Self::parse(raw)?;
+        let lowered = raw.trim().to_lowercase();
+        let address = email.as_str().to_lowercase();
+        let local_part = address.split('@').next().unwrap_or_default();
+        if lowered == address || lowered == local_part {
+            return Err(DomainError::invalid(
+                "password",
+                "must not be the e-mail address",
+            ));
+        }
+        Ok(password)
     }
 
     /// A password offered at login: not checked against the rules for new ones, so that a
@@ -38,6 +65,14 @@ impl Password {
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+fn is_common(raw: &str) -> bool {
+    let lowered = raw.to_lowercase();
+    COMMON_PASSWORDS
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .any(|common| common == lowered)
 }
 
 impl fmt::Debug for Password {
@@ -75,8 +110,12 @@ impl PasswordHash {
         Self::hash(&Password::offered("orchestore decoy password"), cost)
     }
 
+    /// Whether `password` is the one hashed. A password longer than bcrypt reads never matches
+    /// (otherwise any suffix after the 72nd byte of the right one would log in); it still costs
+    /// the same work, so its length tells nothing either.
     pub fn verify(&self, password: &Password) -> bool {
-        bcrypt::verify(password.expose(), &self.0).unwrap_or(false)
+        let matches = bcrypt::verify(password.expose(), &self.0).unwrap_or(false);
+        matches && password.expose().len() <= Password::MAX_BYTES
     }
 
     pub fn as_str(&self) -> &str {
@@ -107,5 +146,36 @@ mod tests {
         );
         assert!(Password::parse("short").is_err());
         assert!(Password::parse(&"x".repeat(73)).is_err());
+    }
+
+    #[test]
+    fn bytes_past_the_72nd_do_not_log_in() {
+        let exact = "a".repeat(Password::MAX_BYTES);
+        let password = Password::parse(&exact).expect("72 bytes");
+        let hash = PasswordHash::hash(&password, 4).expect("hash");
+        assert!(hash.verify(&Password::offered(&exact)));
+        assert!(!hash.verify(&Password::offered(&format!("{exact}anything"))));
+        assert!(!hash.verify(&Password::offered(&format!("{exact}a"))));
+    }
+
+    #[test]
+    fn the_policy_refuses_common_passwords_and_the_email() {
+        let email = crate::Email::parse("Ada.Lovelace@example.org").expect("email");
+        for common in ["password123", "QWERTYUIOP", "Summer2026", "iloveyou1"] {
+            let err = Password::parse(common).expect_err(common);
+            assert!(err.to_string().contains("common"), "{common}: {err}");
+        }
+        for own in ["ada.lovelace@example.org", "ADA.LOVELACE", " ada.lovelace "] {
+            assert!(Password::for_account(own, &email).is_err(), "{own}");
+        }
+        assert!(Password::for_account("lovelace analytical engine", &email).is_ok());
+        // The list holds nothing shorter than the minimum, which length refuses anyway.
+        assert!(
+            COMMON_PASSWORDS
+                .lines()
+                .filter(|line| !line.starts_with('#'))
+                .all(|line| line.chars().count() >= Password::MIN_CHARS
+                    && line == line.to_lowercase())
+        );
     }
 }

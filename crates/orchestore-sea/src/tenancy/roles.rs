@@ -11,6 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entity::{role_permissions, roles, user_roles};
+use super::users::{Whose, raise_access_version};
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_unique_violation};
 use crate::mutation::{Mutation, Verb, diff, snapshot};
@@ -262,6 +263,14 @@ impl RoleRepo for SeaStore {
                 grant(m, id, &Permission::sorted_set(permissions)).await?;
             }
             let after = to_one_role(m.txn(), row).await?;
+            if before
+                .permissions
+                .iter()
+                .any(|p| !after.permissions.contains(p))
+            {
+                // Its holders' access tokens carry a permission it no longer grants.
+                raise_access_version(m, Whose::HoldersOf(id)).await?;
+            }
             m.audit::<roles::Entity>(Verb::Update, id, diff(&before, &after))
                 .await?;
             Ok(after)

@@ -1,17 +1,18 @@
 use orchestore_domain::{
-    Email, Name, NewUser, OrganizationId, Permission, Role, RoleId, SystemRole, User, UserId,
-    UserPatch, Username,
+    Email, Name, NewUser, OrganizationId, Password, PasswordHash, Permission, Role, RoleId,
+    SessionId, SystemRole, User, UserId, UserPatch, Username,
 };
 use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, UserFilter, UserRepo, UserSort,
 };
-use sea_orm::sea_query::{LockType, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
+use super::auth::{Revocation, revoke_sessions_of};
 use super::entity::{organizations, role_permissions, roles, user_roles, users};
 use super::roles::{find_visible, to_roles, visible};
 use crate::SeaStore;
@@ -36,6 +37,41 @@ pub(crate) fn to_user(row: users::Model) -> RepoResult<User> {
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
+}
+
+/// Whose access tokens a change cuts down.
+pub(crate) enum Whose {
+    User(UserId),
+    HoldersOf(RoleId),
+}
+
+/// Raises the access version of the users `whose` names in the mutation's organization: what
+/// their access tokens grant has shrunk, so the tokens signed before stop working.
+pub(crate) async fn raise_access_version(m: &Mutation<'_>, whose: Whose) -> RepoResult<()> {
+    let org = m.ctx().org().as_uuid();
+    let update = users::Entity::update_many()
+        .col_expr(
+            users::Column::AccessVersion,
+            Expr::col(users::Column::AccessVersion).add(1),
+        )
+        .filter(users::Column::OrganizationId.eq(org));
+    let update = match whose {
+        Whose::User(id) => update.filter(users::Column::Id.eq(id.as_uuid())),
+        Whose::HoldersOf(role) => update.filter(
+            users::Column::Id.in_subquery(
+                Query::select()
+                    .column(user_roles::Column::UserId)
+                    .from(user_roles::Entity)
+                    .and_where(user_roles::Column::OrganizationId.eq(org))
+                    .and_where(user_roles::Column::RoleId.eq(role.as_uuid()))
+                    .to_owned(),
+            ),
+        ),
+    };
+    if update.exec(m.txn()).await.map_err(db_err)?.rows_affected > 0 {
+        m.standing_fell();
+    }
+    Ok(())
 }
 
 /// Inserts or updates a user row inside a savepoint, so that after a unique violation the
@@ -135,6 +171,7 @@ pub(crate) async fn insert_user(m: &Mutation<'_>, new: NewUser) -> RepoResult<Us
         display_name: Set(new.display_name.as_str().to_owned()),
         password_hash: Set(new.password_hash.as_str().to_owned()),
         active: Set(true),
+        access_version: Set(0),
         created_at: Set(m.at()),
         updated_at: Set(m.at()),
     };
@@ -399,7 +436,14 @@ impl UserRepo for SeaStore {
             update.updated_at = Set(m.at());
             let after = to_user(update.update(m.txn()).await.map_err(db_err)?)?;
             let verb = if active { "reactivate" } else { "deactivate" };
-            m.audit::<users::Entity>(Verb::Named(verb), id, diff(&before, &after))
+            let mut changes = diff(&before, &after);
+            if !active {
+                // Their access tokens stop with their sessions, at once.
+                raise_access_version(m, Whose::User(id)).await?;
+                let revoked = revoke_sessions_of(m, id, None, Revocation::UserDeactivated).await?;
+                changes["sessions_revoked"] = revoked.into();
+            }
+            m.audit::<users::Entity>(Verb::Named(verb), id, changes)
                 .await?;
             Ok(after)
         })
@@ -489,6 +533,7 @@ impl UserRepo for SeaStore {
             if deleted.rows_affected == 0 {
                 return Err(not_held());
             }
+            raise_access_version(m, Whose::User(user)).await?;
             let changes = serde_json::json!({ "role_id": role, "role": removed.code });
             m.audit::<users::Entity>(Verb::Named("remove_role"), user, changes)
                 .await
@@ -523,5 +568,45 @@ impl UserRepo for SeaStore {
         Ok(Permission::sorted_set(
             codes.iter().filter_map(|code| Permission::from_code(code)),
         ))
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
+    async fn change_password(
+        &self,
+        ctx: &Ctx,
+        id: UserId,
+        current: &Password,
+        new: PasswordHash,
+        keep: Option<SessionId>,
+    ) -> RepoResult<()> {
+        let stored = self
+            .find_scoped::<users::Entity>(&self.db().await, ctx, id, Lock::None)
+            .await?
+            .password_hash;
+        let hash = PasswordHash::from_stored(stored).map_err(|e| corrupt("user", e))?;
+        let offered = current.clone();
+        let matches = tokio::task::spawn_blocking(move || hash.verify(&offered))
+            .await
+            .map_err(|e| RepoError::internal(format!("checking a password: {e}")))?;
+        if !matches {
+            return Err(RepoError::Invalid(orchestore_domain::DomainError::invalid(
+                "current_password",
+                "is not the user's password",
+            )));
+        }
+        self.mutate(ctx, async |m| {
+            let row = self
+                .find_scoped::<users::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
+                .await?;
+            let mut update = row.into_active_model();
+            update.password_hash = Set(new.as_str().to_owned());
+            update.updated_at = Set(m.at());
+            update.update(m.txn()).await.map_err(db_err)?;
+            let revoked = revoke_sessions_of(m, id, keep, Revocation::PasswordChanged).await?;
+            let changes = serde_json::json!({ "sessions_revoked": revoked });
+            m.audit::<users::Entity>(Verb::Named("change_password"), id, changes)
+                .await
+        })
+        .await
     }
 }

@@ -1,12 +1,13 @@
 //! Login, refresh and logout.
 
 use actix_web::http::header::CACHE_CONTROL;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_domain::{Email, Password, Slug, User};
-use orchestore_repo::{Actor, Ctx, RepoError};
+use orchestore_repo::{Actor, Ctx, NewSession, RepoError, SessionGrant};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authenticated;
+use crate::client::client_info;
 use crate::error::{ApiError, AuthFailure};
 use crate::extract::ApiJson;
 use crate::request_id::RequestId;
@@ -48,6 +49,7 @@ struct TokenResponse {
 #[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
 pub(crate) async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     request_id: RequestId,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -71,23 +73,27 @@ pub(crate) async fn login(
     tracing::Span::current().record("user_id", tracing::field::display(user.id));
     let ctx = user_ctx(&user, &request_id);
     let refresh_token = new_refresh_token();
-    state
+    let grant = state
         .store
         .create_session(
             &ctx,
             user.id,
-            &refresh_token_hash(&refresh_token),
-            state.tokens.refresh_expires_at()?,
+            NewSession {
+                refresh_token_hash: refresh_token_hash(&refresh_token),
+                expires_at: state.tokens.refresh_expires_at()?,
+                client: client_info(&req, &state),
+            },
         )
         .await?;
-    token_response(&state, &ctx, &user, refresh_token).await
+    token_response(&state, &ctx, &grant, refresh_token).await
 }
 
 /// `POST /api/v1/auth/refresh`: trades a refresh token for a new pair; the old one stops
-/// working.
+/// working, and offered again it revokes the session.
 #[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
 pub(crate) async fn refresh(
     state: web::Data<AppState>,
+    req: HttpRequest,
     request_id: RequestId,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -99,6 +105,7 @@ pub(crate) async fn refresh(
             &refresh_token_hash(&body.refresh_token),
             &new_hash,
             state.tokens.refresh_expires_at()?,
+            &client_info(&req, &state),
             Some(request_id.as_str()),
         )
         .await
@@ -109,25 +116,20 @@ pub(crate) async fn refresh(
             other => other.into(),
         })?;
     // `rotate_session` refuses a deactivated user's session.
-    let user = grant.user;
-    tracing::Span::current().record("user_id", tracing::field::display(user.id));
-    let ctx = user_ctx(&user, &request_id);
-    token_response(&state, &ctx, &user, refresh_token).await
+    tracing::Span::current().record("user_id", tracing::field::display(grant.user.id));
+    let ctx = user_ctx(&grant.user, &request_id);
+    token_response(&state, &ctx, &grant, refresh_token).await
 }
 
-/// `POST /api/v1/auth/logout`: revokes the refresh token. Revoking one that is already gone is
-/// not an error.
+/// `POST /api/v1/auth/logout`: revokes the session of the access token, which stops it and
+/// its refresh token at once. Any body is ignored.
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn logout(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
-    match state
-        .store
-        .revoke_session(auth.ctx(), &refresh_token_hash(&body.refresh_token))
-        .await
-    {
+    let (user, session) = auth.user_session()?;
+    match state.store.revoke_session(auth.ctx(), user, session).await {
         Ok(()) | Err(RepoError::NotFound { .. }) => Ok(HttpResponse::NoContent().finish()),
         Err(err) => Err(err.into()),
     }
@@ -137,15 +139,16 @@ fn user_ctx(user: &User, request_id: &RequestId) -> Ctx {
     Ctx::new(user.organization_id, Actor::User(user.id)).with_request_id(request_id.as_str())
 }
 
-/// A fresh access token (with the user's current permissions) and the given refresh token.
+/// A fresh access token of the granted session (with the user's current permissions) and the
+/// given refresh token.
 async fn token_response(
     state: &AppState,
     ctx: &Ctx,
-    user: &User,
+    grant: &SessionGrant,
     refresh_token: String,
 ) -> Result<HttpResponse, ApiError> {
-    let permissions = state.store.user_permissions(ctx, user.id).await?;
-    let access_token = state.tokens.access_token(user, &permissions)?;
+    let permissions = state.store.user_permissions(ctx, grant.user.id).await?;
+    let access_token = state.tokens.access_token(grant, &permissions)?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(TokenResponse {

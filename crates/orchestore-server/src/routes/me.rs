@@ -1,15 +1,17 @@
 //! The caller.
 
 use actix_web::{HttpResponse, web};
-use orchestore_domain::{Permission, User};
-use serde::Serialize;
+use orchestore_domain::{Password, PasswordHash, Permission, User};
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Authenticated;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::ApiJson;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::resource("/me", "GET").route(web::get().to(me)));
+    cfg.service(super::resource("/me", "GET").route(web::get().to(me)))
+        .service(super::resource("/me/password", "POST").route(web::post().to(change_password)));
 }
 
 #[derive(Serialize)]
@@ -34,4 +36,48 @@ pub(crate) async fn me(
         user,
         permissions: permissions.into_iter().map(Permission::code).collect(),
     }))
+}
+
+// No `Debug`: it holds passwords.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChangePasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/v1/me/password`: the caller's new password, given the current one. Their other
+/// sessions are revoked; this one stays. A wrong current password, or a new one that breaks
+/// the policy, is 422 and changes nothing.
+#[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
+pub(crate) async fn change_password(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<ChangePasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (user_id, session) = auth.user_session()?;
+    let user = state.store.get_user(auth.ctx(), user_id).await?;
+    let mut errors = FieldErrors::default();
+    let new = errors.check(
+        Password::for_account(&body.new_password, &user.email)
+            .map_err(|e| e.for_field("new_password")),
+    );
+    let Some(new) = new else {
+        return Err(errors.into_error());
+    };
+    let cost = state.password_cost;
+    let new_hash = tokio::task::spawn_blocking(move || PasswordHash::hash(&new, cost))
+        .await
+        .map_err(|e| ApiError::internal(format!("hashing a password: {e}")))??;
+    state
+        .store
+        .change_password(
+            auth.ctx(),
+            user_id,
+            &Password::offered(&body.current_password),
+            new_hash,
+            Some(session),
+        )
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -11,6 +11,7 @@ mod organizations;
 mod projects;
 mod queue;
 mod roles;
+mod sessions;
 mod tasks;
 mod templates;
 mod users;
@@ -27,6 +28,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .configure(auth::configure)
                 .configure(me::configure)
+                .configure(sessions::configure)
                 .configure(organizations::configure)
                 .configure(users::configure)
                 .configure(roles::configure)

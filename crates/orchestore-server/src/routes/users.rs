@@ -77,7 +77,10 @@ impl CreateUserBody {
         let email = errors.check(Email::parse(&self.email));
         let display_name = errors.check(Name::parse("display_name", &self.display_name));
         let username = errors.check(self.username.as_deref().map(Username::parse).transpose());
-        let password = errors.check(Password::parse(&self.password));
+        let password = match &email {
+            Some(email) => errors.check(Password::for_account(&self.password, email)),
+            None => errors.check(Password::parse(&self.password)),
+        };
         let roles = errors.check(
             self.roles
                 .unwrap_or_default()

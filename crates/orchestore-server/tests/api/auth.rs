@@ -96,66 +96,6 @@ pub async fn routes_need_a_valid_bearer_token(app: &TestApp) {
     assert_eq!(org.body["id"], me.body["user"]["organization_id"]);
 }
 
-pub async fn refresh_rotates_and_logout_revokes(app: &TestApp) {
-    let login = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let first = login.body["refresh_token"]
-        .as_str()
-        .expect("refresh token")
-        .to_owned();
-    let refresh = |token: &str| {
-        app.send(
-            Method::POST,
-            "/api/v1/auth/refresh",
-            None,
-            Some(json!({ "refresh_token": token })),
-        )
-    };
-
-    let rotated = refresh(&first).await;
-    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
-    assert_eq!(rotated.body["token_type"], "Bearer");
-    let second = rotated.body["refresh_token"]
-        .as_str()
-        .expect("refresh token")
-        .to_owned();
-    assert_ne!(second, first);
-    let access = rotated.body["access_token"]
-        .as_str()
-        .expect("access token")
-        .to_owned();
-    assert_eq!(app.get(&access, "/api/v1/me").await.status, StatusCode::OK);
-
-    let replayed = refresh(&first).await;
-    replayed.assert_problem(StatusCode::UNAUTHORIZED);
-    refresh("made-up")
-        .await
-        .assert_problem(StatusCode::UNAUTHORIZED);
-
-    let logout_body = json!({ "refresh_token": second });
-    let unauthenticated = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/logout",
-            None,
-            Some(logout_body.clone()),
-        )
-        .await;
-    unauthenticated.assert_problem(StatusCode::UNAUTHORIZED);
-    let logout = app
-        .post(&access, "/api/v1/auth/logout", logout_body.clone())
-        .await;
-    assert_eq!(logout.status, StatusCode::NO_CONTENT);
-    refresh(&second)
-        .await
-        .assert_problem(StatusCode::UNAUTHORIZED);
-    let again = app.post(&access, "/api/v1/auth/logout", logout_body).await;
-    assert_eq!(
-        again.status,
-        StatusCode::NO_CONTENT,
-        "logging out twice is harmless"
-    );
-}
-
 pub async fn missing_permission_is_forbidden(app: &TestApp) {
     let admin = app.admin_token().await;
     let project = app.create_project(&admin, "Watched").await;

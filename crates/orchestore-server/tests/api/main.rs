@@ -10,6 +10,7 @@ mod problems;
 mod projects;
 mod queue;
 mod roles;
+mod sessions;
 mod tasks;
 mod tasks_batch;
 mod templates;
@@ -54,9 +55,18 @@ on_every_backend! {
     auth {
         login_issues_tokens_and_refuses_bad_credentials_alike,
         routes_need_a_valid_bearer_token,
-        refresh_rotates_and_logout_revokes,
         missing_permission_is_forbidden,
         replicas_share_the_generated_jwt_key,
+    }
+    sessions {
+        a_replayed_refresh_token_ends_the_session,
+        logout_stops_both_tokens_at_once,
+        sessions_are_listed_and_revoked,
+        deactivation_and_cut_permissions_stop_tokens_at_once,
+        another_replica_learns_of_a_revocation_within_the_interval,
+        passwords_change_with_the_current_one_and_the_policy,
+        bytes_past_the_72nd_never_log_in,
+        new_users_get_the_password_policy,
     }
     queue {
         workers_claim_heartbeat_and_complete,

@@ -337,9 +337,9 @@ pub async fn message_input_is_checked(app: &TestApp) {
         .assert_problem(StatusCode::FORBIDDEN);
 
     // Another organization sees none of it.
-    Fixture::create(app.store.as_ref(), "other", "password123").await;
+    Fixture::create(app.store.as_ref(), "other", "another organization password").await;
     let other = app
-        .token_in("other", "owner@other.test", "password123")
+        .token_in("other", "owner@other.test", "another organization password")
         .await;
     app.get(&other, &format!("/api/v1/messages/{id}"))
         .await

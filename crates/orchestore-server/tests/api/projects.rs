@@ -88,9 +88,9 @@ pub async fn another_organization_is_not_found(app: &TestApp) {
     let ours = app.create_project(&admin, "Ours").await;
     let task = app.create_task(&admin, &ours, "ours").await;
 
-    Fixture::create(app.store.as_ref(), "other", "password123").await;
+    Fixture::create(app.store.as_ref(), "other", "another organization password").await;
     let other = app
-        .token_in("other", "owner@other.test", "password123")
+        .token_in("other", "owner@other.test", "another organization password")
         .await;
     let project_path = format!("/api/v1/projects/{}", ours["id"].as_str().expect("id"));
     let task_path = format!("/api/v1/tasks/{}", task["id"].as_str().expect("id"));

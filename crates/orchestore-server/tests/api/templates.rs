@@ -315,9 +315,9 @@ pub async fn workflow_instantiation_input_is_checked(app: &TestApp) {
         .await;
     assert_eq!(task_template.status, StatusCode::CREATED);
     let task_template = task_template.body["id"].as_str().expect("id").to_owned();
-    Fixture::create(app.store.as_ref(), "other", "password123").await;
+    Fixture::create(app.store.as_ref(), "other", "another organization password").await;
     let other = app
-        .token_in("other", "owner@other.test", "password123")
+        .token_in("other", "owner@other.test", "another organization password")
         .await;
     let theirs = create_workflow(app, &other, "Theirs").await;
     let instantiate = format!("/api/v1/templates/{template}/instantiate");

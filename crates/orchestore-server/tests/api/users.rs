@@ -383,9 +383,9 @@ pub async fn another_organization_sees_no_users(app: &TestApp) {
         .await;
     let path = format!("/api/v1/users/{}", ada["id"].as_str().expect("id"));
 
-    Fixture::create(app.store.as_ref(), "other", "password123").await;
+    Fixture::create(app.store.as_ref(), "other", "another organization password").await;
     let other = app
-        .token_in("other", "owner@other.test", "password123")
+        .token_in("other", "owner@other.test", "another organization password")
         .await;
     app.get(&other, &path)
         .await

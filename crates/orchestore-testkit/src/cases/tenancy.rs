@@ -1,13 +1,14 @@
 //! Organizations, users and roles, logins and sessions: organizations and logins here, users
-//! in [`users`], roles in [`roles`].
+//! in [`users`], roles in [`roles`], sessions in [`sessions`].
 
 mod roles;
+mod sessions;
 mod users;
 
 pub use roles::*;
+pub use sessions::*;
 pub use users::*;
 
-use chrono::{Duration, Utc};
 use orchestore_domain::{
     Description, Email, Name, NewOrganization, NewRole, OrganizationId, Password, Permission,
     RoleCode, Slug, SystemRole, Username,
@@ -209,64 +210,6 @@ pub async fn login_checks_the_password<S: Store + ?Sized>(store: &S) {
         None
     );
     assert_eq!(store.count_users().await.expect("count"), 2);
-}
-
-pub async fn sessions_rotate_and_revoke<S: Store + ?Sized>(store: &S) {
-    let fixture = Fixture::create(store, "acme", PASSWORD).await;
-    let in_a_day = Utc::now() + Duration::days(1);
-
-    store
-        .create_session(&fixture.ctx, fixture.owner.id, "hash-1", in_a_day)
-        .await
-        .expect("create session");
-    let grant = store
-        .rotate_session("hash-1", "hash-2", in_a_day, None)
-        .await
-        .expect("rotate");
-    assert_eq!(grant.user, fixture.owner);
-    // The rotated token is spent; the new one works once.
-    assert_not_found(
-        store
-            .rotate_session("hash-1", "hash-3", in_a_day, None)
-            .await,
-        "session",
-    );
-    store
-        .revoke_session(&fixture.ctx, "hash-2")
-        .await
-        .expect("revoke");
-    assert_not_found(
-        store
-            .rotate_session("hash-2", "hash-4", in_a_day, None)
-            .await,
-        "session",
-    );
-
-    // An expired session cannot be refreshed.
-    store
-        .create_session(
-            &fixture.ctx,
-            fixture.owner.id,
-            "hash-old",
-            Utc::now() - Duration::seconds(1),
-        )
-        .await
-        .expect("create expired session");
-    assert_not_found(
-        store
-            .rotate_session("hash-old", "hash-5", in_a_day, None)
-            .await,
-        "session",
-    );
-
-    // Another organization cannot open a session for this user.
-    let other = Fixture::create(store, "other", PASSWORD).await;
-    assert_not_found(
-        store
-            .create_session(&other.ctx, fixture.owner.id, "hash-x", in_a_day)
-            .await,
-        "user",
-    );
 }
 
 pub async fn instance_setting_keeps_the_first_value<S: Store + ?Sized>(store: &S) {

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// A login: the SHA-256 of its current refresh token, until it expires or is revoked.
+/// A login: the SHA-256 of its current refresh token, until it expires or is revoked. A
+/// refresh rewrites the hash in place and retires the old one (`session_retired_tokens`).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "sessions")]
 pub struct Model {
@@ -13,6 +14,10 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    pub refreshed_at: Option<DateTimeUtc>,
+    pub client_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub revoked_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

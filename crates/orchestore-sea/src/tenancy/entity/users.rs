@@ -14,6 +14,9 @@ pub struct Model {
     pub display_name: String,
     pub password_hash: String,
     pub active: bool,
+    /// Raised when what the user's access tokens grant shrinks: a token signed at a lower
+    /// version is refused.
+    pub access_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

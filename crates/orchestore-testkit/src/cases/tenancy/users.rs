@@ -1,8 +1,8 @@
 //! Users: found, listed, updated, deactivated.
 
 use chrono::{Duration, Utc};
-use orchestore_domain::{Email, Name, NewUser, Password, SystemRole, User, UserPatch};
-use orchestore_repo::{Limit, Page, PageRequest, Store, UserFilter, UserSort};
+use orchestore_domain::{ClientInfo, Email, Name, NewUser, Password, SystemRole, User, UserPatch};
+use orchestore_repo::{Limit, NewSession, Page, PageRequest, Store, UserFilter, UserSort};
 
 use super::{audit, code, conflict_reason, new_role, username};
 use crate::Fixture;
@@ -401,7 +401,15 @@ pub async fn deactivation_keeps_an_active_owner<S: Store + ?Sized>(store: &S) {
         .await
         .expect("a second owner");
     store
-        .create_session(&acme.ctx, acme.owner.id, "owner-hash", in_a_day)
+        .create_session(
+            &acme.ctx,
+            acme.owner.id,
+            NewSession {
+                refresh_token_hash: "owner-hash".to_owned(),
+                expires_at: in_a_day,
+                client: ClientInfo::default(),
+            },
+        )
         .await
         .expect("session");
     let inactive = store
@@ -432,9 +440,15 @@ pub async fn deactivation_keeps_an_active_owner<S: Store + ?Sized>(store: &S) {
     );
     assert_not_found(
         store
-            .rotate_session("owner-hash", "owner-hash-2", in_a_day, None)
+            .rotate_session(
+                "owner-hash",
+                "owner-hash-2",
+                in_a_day,
+                &ClientInfo::default(),
+                None,
+            )
             .await,
-        "user",
+        "session",
     );
     // An inactive owner does not count: the second is now the last.
     let reason = conflict_reason(store.set_user_active(&acme.ctx, second.id, false).await);
@@ -453,11 +467,19 @@ pub async fn deactivation_keeps_an_active_owner<S: Store + ?Sized>(store: &S) {
             .expect("login"),
         Some(back.clone())
     );
-    let grant = store
-        .rotate_session("owner-hash", "owner-hash-2", in_a_day, None)
-        .await
-        .expect("the refused rotation changed nothing");
-    assert_eq!(grant.user, back);
+    // Deactivation ended the session: reactivation does not revive it.
+    assert_not_found(
+        store
+            .rotate_session(
+                "owner-hash",
+                "owner-hash-2",
+                in_a_day,
+                &ClientInfo::default(),
+                None,
+            )
+            .await,
+        "session",
+    );
     store
         .set_user_active(&acme.ctx, second.id, false)
         .await

@@ -1,0 +1,96 @@
+//! `/api/v1/sessions`: the caller's own logins, and revoking them.
+
+use actix_web::{HttpResponse, web};
+use orchestore_domain::{Session, SessionId};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Authenticated;
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        super::resource("/sessions", "GET, DELETE")
+            .route(web::get().to(list))
+            .route(web::delete().to(revoke_all)),
+    )
+    .service(super::resource("/sessions/{id}", "DELETE").route(web::delete().to(revoke)));
+}
+
+#[derive(Serialize)]
+struct SessionItem {
+    #[serde(flatten)]
+    session: Session,
+    /// Whether this is the session of the access token that asks.
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct SessionList {
+    items: Vec<SessionItem>,
+}
+
+/// `GET /api/v1/sessions`: the caller's live sessions, newest first.
+#[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let (user, current) = auth.user_session()?;
+    let sessions = state.store.list_sessions(auth.ctx(), user).await?;
+    Ok(HttpResponse::Ok().json(SessionList {
+        items: sessions
+            .into_iter()
+            .map(|session| SessionItem {
+                current: session.id == current,
+                session,
+            })
+            .collect(),
+    }))
+}
+
+/// `DELETE /api/v1/sessions/{id}`: revokes one of the caller's sessions (another user's, or
+/// one already revoked, is 404). Its access and refresh tokens stop at once.
+#[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
+pub(crate) async fn revoke(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<SessionId>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, _) = auth.user_session()?;
+    state
+        .store
+        .revoke_session(auth.ctx(), user, id.into_inner())
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RevokeAllQuery {
+    /// Keep the session that asks (log out everywhere else).
+    #[serde(default)]
+    except_current: bool,
+}
+
+#[derive(Serialize)]
+struct Revoked {
+    revoked: u64,
+}
+
+/// `DELETE /api/v1/sessions[?except_current=true]`: logs the caller out everywhere.
+#[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
+pub(crate) async fn revoke_all(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<RevokeAllQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, current) = auth.user_session()?;
+    let keep = query.except_current.then_some(current);
+    let revoked = state
+        .store
+        .revoke_user_sessions(auth.ctx(), user, keep)
+        .await?;
+    Ok(HttpResponse::Ok().json(Revoked { revoked }))
+}
