@@ -89,6 +89,13 @@ pub struct AuthSettings {
     /// this server takes effect at once; one made through another replica, within this bound.
     #[serde(with = "orchestore_sea::serde_duration")]
     pub session_check_interval: Duration,
+    /// Failed logins allowed per organization and e-mail address within
+    /// `login_failure_window` (0: no limit); past them, logins are 429 until it closes.
+    pub login_failures_per_account: u32,
+    /// Failed logins allowed per client address within the window (0: no limit).
+    pub login_failures_per_address: u32,
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub login_failure_window: Duration,
 }
 
 impl Default for AuthSettings {
@@ -99,6 +106,9 @@ impl Default for AuthSettings {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             bcrypt_cost: PasswordHash::DEFAULT_COST,
             session_check_interval: Duration::from_secs(5),
+            login_failures_per_account: 10,
+            login_failures_per_address: 100,
+            login_failure_window: Duration::from_secs(15 * 60),
         }
     }
 }

@@ -104,6 +104,9 @@ pub enum ApiError {
     /// Well-formed, but a value breaks a rule: one entry per field at fault.
     #[error("invalid input: {0:?}")]
     Invalid(Vec<FieldError>),
+    /// Too many attempts (failed logins): try again after `retry_after_seconds`.
+    #[error("too many requests: retry after {retry_after_seconds} s")]
+    TooManyRequests { retry_after_seconds: u64 },
     #[error("database unavailable: {0}")]
     Unavailable(String),
     /// A bug or a corrupt row. The message goes to the log, never to the client.
@@ -128,6 +131,7 @@ impl ApiError {
             Self::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             Self::Invalid(_) => ("validation", "Invalid input"),
+            Self::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
@@ -152,6 +156,9 @@ impl ApiError {
                 [one] => format!("{}: {}", one.field, one.message),
                 _ => format!("{} fields are invalid", errors.len()),
             },
+            Self::TooManyRequests {
+                retry_after_seconds,
+            } => format!("too many failed attempts: try again in {retry_after_seconds} s"),
             Self::Unavailable(_) => "the database is unavailable; retry later".to_owned(),
             Self::Internal(_) => "an internal error occurred; it has been logged".to_owned(),
         }
@@ -286,6 +293,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -314,6 +322,11 @@ impl ResponseError for ApiError {
             }
             Self::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+            }
+            Self::TooManyRequests {
+                retry_after_seconds,
+            } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
             _ => {}
         }

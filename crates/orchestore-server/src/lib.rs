@@ -17,6 +17,7 @@ mod client;
 mod config;
 mod error;
 mod extract;
+mod login_limits;
 mod request_id;
 mod routes;
 mod standing;

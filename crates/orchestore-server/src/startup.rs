@@ -16,6 +16,7 @@ use rand::{Rng as _, RngCore as _};
 
 use crate::config::{BootstrapSettings, Secret, Settings};
 use crate::error::{json_config, path_config};
+use crate::login_limits::LoginLimits;
 use crate::request_id::assign_request_id;
 use crate::routes;
 use crate::standing::Standings;
@@ -143,6 +144,11 @@ impl Application {
                 settings.auth.refresh_token_ttl,
             ),
             standings: Standings::new(settings.auth.session_check_interval),
+            login_limits: LoginLimits::new(
+                settings.auth.login_failures_per_account,
+                settings.auth.login_failures_per_address,
+                settings.auth.login_failure_window,
+            ),
             trusted_proxies: settings.server.trusted_proxies.clone(),
         });
 

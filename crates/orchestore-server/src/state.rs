@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use orchestore_repo::Store;
 
+use crate::login_limits::LoginLimits;
 use crate::standing::Standings;
 use crate::tokens::TokenIssuer;
 
@@ -12,6 +13,7 @@ pub(crate) struct AppState {
     pub(crate) password_cost: u32,
     pub(crate) tokens: TokenIssuer,
     pub(crate) standings: Standings,
+    pub(crate) login_limits: LoginLimits,
     /// `server.trusted_proxies`.
     pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
 }

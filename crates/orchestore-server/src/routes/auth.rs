@@ -10,6 +10,7 @@ use crate::auth::Authenticated;
 use crate::client::client_info;
 use crate::error::{ApiError, AuthFailure};
 use crate::extract::ApiJson;
+use crate::login_limits::LoginAttempt;
 use crate::request_id::RequestId;
 use crate::state::AppState;
 use crate::tokens::{new_refresh_token, refresh_token_hash};
@@ -53,6 +54,15 @@ pub(crate) async fn login(
     request_id: RequestId,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let client = client_info(&req, &state);
+    let attempt = LoginAttempt::new(&body.organization, &body.email, client.address);
+    // Refused before any bcrypt work, whether the password is right or not.
+    if let Err(wait) = state.login_limits.admit(&attempt) {
+        tracing::warn!(client_address = ?client.address, "login refused: too many failures");
+        return Err(ApiError::TooManyRequests {
+            retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        });
+    }
     // A malformed slug or e-mail has no account: it gets the same answer as an unknown one.
     let password = Password::offered(&body.password);
     let verified = match (
@@ -70,6 +80,7 @@ pub(crate) async fn login(
     let Some(user) = verified else {
         return Err(ApiError::Unauthenticated(AuthFailure::BadCredentials));
     };
+    state.login_limits.succeeded(&attempt);
     tracing::Span::current().record("user_id", tracing::field::display(user.id));
     let ctx = user_ctx(&user, &request_id);
     let refresh_token = new_refresh_token();
@@ -81,7 +92,7 @@ pub(crate) async fn login(
             NewSession {
                 refresh_token_hash: refresh_token_hash(&refresh_token),
                 expires_at: state.tokens.refresh_expires_at()?,
-                client: client_info(&req, &state),
+                client,
             },
         )
         .await?;

@@ -180,3 +180,69 @@ pub async fn replicas_share_the_generated_jwt_key(app: &TestApp) {
         .await
         .assert_problem(StatusCode::UNAUTHORIZED);
 }
+
+pub async fn failed_logins_are_limited_per_account_and_address(app: &TestApp) {
+    let mut settings = test_settings();
+    settings.auth.login_failures_per_account = 3;
+    settings.auth.login_failures_per_address = 8;
+    let limited = serve(Arc::clone(&app.store), settings).await;
+    let login = async |email: &str, password: &str| {
+        let body = json!({ "organization": ORGANIZATION, "email": email, "password": password });
+        let sent = app
+            .http
+            .post(format!("{limited}/api/v1/auth/login"))
+            .json(&body)
+            .send()
+            .await
+            .expect("sent");
+        Reply::from(sent).await
+    };
+
+    // A success takes its attempt back: it never counts.
+    for _ in 0..5 {
+        assert_eq!(
+            login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status,
+            StatusCode::OK
+        );
+    }
+    for _ in 0..3 {
+        login(ADMIN_EMAIL, "wrong password")
+            .await
+            .assert_problem(StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password is refused, before any password check.
+    let refused = login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    refused.assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = refused
+        .header("retry-after")
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    // The account as written otherwise is the same account; an unknown one counts alike.
+    login(&ADMIN_EMAIL.to_uppercase(), ADMIN_PASSWORD)
+        .await
+        .assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    for _ in 0..3 {
+        login("nobody@example.test", "wrong password")
+            .await
+            .assert_problem(StatusCode::UNAUTHORIZED);
+    }
+    login("nobody@example.test", "wrong password")
+        .await
+        .assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    // The address has failed 6 times (and been refused, which does not count): two more
+    // failures on a third account, then the address itself is refused.
+    for _ in 0..2 {
+        login("third@example.test", "wrong password")
+            .await
+            .assert_problem(StatusCode::UNAUTHORIZED);
+    }
+    login("fourth@example.test", "wrong password")
+        .await
+        .assert_problem(StatusCode::TOO_MANY_REQUESTS);
+    // The other server counts its own: the account is not refused there.
+    assert_eq!(
+        app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status,
+        StatusCode::OK
+    );
+}

@@ -57,6 +57,7 @@ on_every_backend! {
         routes_need_a_valid_bearer_token,
         missing_permission_is_forbidden,
         replicas_share_the_generated_jwt_key,
+        failed_logins_are_limited_per_account_and_address,
     }
     sessions {
         a_replayed_refresh_token_ends_the_session,
