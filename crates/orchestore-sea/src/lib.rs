@@ -20,6 +20,7 @@
 mod agents;
 mod config;
 mod conn;
+mod connection_string;
 mod error;
 mod messaging;
 mod mutation;
