@@ -25,6 +25,7 @@ mod error;
 mod messaging;
 mod mutation;
 mod observability;
+mod pool;
 mod scoped;
 pub mod serde_duration;
 mod store;
@@ -34,4 +35,5 @@ mod work;
 mod workflows;
 
 pub use config::{DatabaseUrl, DbConfig};
+pub use pool::open_pool;
 pub use store::{MigrationState, SeaStore};
