@@ -3,7 +3,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-/// A database URL whose password is redacted in `Debug`, `Display` and serialized output.
+use crate::connection_string;
+
+/// Where the database is: a URL (`sqlite://orchestore.db?mode=rwc`,
+/// `postgres://app:pw@db/orchestore`) or a PostgreSQL key=value string
+/// (`host=db user=app password=pw dbname=orchestore`). `Debug`, `Display` and serialized output
+/// show it [redacted](DatabaseUrl::redacted).
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct DatabaseUrl(String);
@@ -13,7 +18,7 @@ impl DatabaseUrl {
         Self(url.into())
     }
 
-    /// The URL with its password, for the driver only.
+    /// The string with its secrets, for the driver only.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -22,41 +27,12 @@ impl DatabaseUrl {
         self.0.starts_with("sqlite:")
     }
 
-    /// The URL with every password replaced by `***`: the one in the user information and a
-    /// `password=` query parameter.
+    /// The string with every secret replaced by `***`: a URL's password, and the value of every
+    /// parameter (in a URL's query or a key=value string) whose name says it is a secret
+    /// (`password`, `sslpassword`, `…key`, `…token`, `…secret`). A string that cannot be read
+    /// shows only why.
     pub fn redacted(&self) -> String {
-        let (base, query) = match self.0.split_once('?') {
-            Some((base, query)) => (base, Some(query)),
-            None => (self.0.as_str(), None),
-        };
-        let mut out = match base.split_once("://") {
-            Some((scheme, rest)) => {
-                let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-                match authority.rsplit_once('@') {
-                    Some((userinfo, host)) => {
-                        let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-                        let masked = if userinfo.contains(':') { ":***" } else { "" };
-                        format!("{scheme}://{user}{masked}@{host}{path}")
-                    }
-                    None => base.to_owned(),
-                }
-            }
-            None => base.to_owned(),
-        };
-        if let Some(query) = query {
-            // Keys are compared decoded, as the driver reads them (`pass%77ord` is `password`).
-            let mut masked = form_urlencoded::Serializer::new(String::new());
-            for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-                if key.eq_ignore_ascii_case("password") {
-                    masked.append_pair(&key, "***");
-                } else {
-                    masked.append_pair(&key, &value);
-                }
-            }
-            out.push('?');
-            out.push_str(&masked.finish());
-        }
-        out
+        connection_string::redact(&self.0)
     }
 }
 
@@ -143,12 +119,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn url_password_is_redacted() {
-        let url = DatabaseUrl::new("postgres://app:s3cret@db:5432/orchestore");
-        assert_eq!(url.redacted(), "postgres://app:***@db:5432/orchestore");
-        assert!(!format!("{url:?}").contains("s3cret"));
+    fn debug_display_and_serialized_output_are_redacted() {
+        for (url, secret) in [
+            ("postgres://app:s3cret@db:5432/orchestore", "s3cret"),
+            (
+                "postgres://app@db/orchestore?sslpassword=k3y-pass",
+                "k3y-pass",
+            ),
+            (
+                "host=db user=app password='two s3cret words' dbname=orchestore",
+                "two s3cret words",
+            ),
+        ] {
+            let config = DbConfig::new(url);
+            let outputs = [
+                format!("{config:?}"),
+                format!("{:?}", config.url),
+                config.url.to_string(),
+                serde_json::to_string(&config).expect("json"),
+            ];
+            for output in outputs {
+                assert!(!output.contains(secret), "{secret} leaked in {output}");
+                assert!(output.contains("***"), "{output}");
+            }
+        }
         assert_eq!(
-            DatabaseUrl::new("sqlite::memory:").redacted(),
+            DatabaseUrl::new("sqlite::memory:").to_string(),
             "sqlite::memory:"
         );
     }

@@ -20,10 +20,12 @@
 mod agents;
 mod config;
 mod conn;
+mod connection_string;
 mod error;
 mod messaging;
 mod mutation;
 mod observability;
+mod pool;
 mod scoped;
 pub mod serde_duration;
 mod store;
@@ -33,4 +35,5 @@ mod work;
 mod workflows;
 
 pub use config::{DatabaseUrl, DbConfig};
+pub use pool::open_pool;
 pub use store::{MigrationState, SeaStore};

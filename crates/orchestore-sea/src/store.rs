@@ -1,13 +1,11 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
 use orchestore_domain::PasswordHash;
 use orchestore_repo::{Backend, RepoError, RepoResult, Store, StoreHealth, StoreTransaction};
-use sea_orm::sqlx::sqlite::SqliteJournalMode;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{DatabaseConnection, DbBackend};
 use serde::Serialize;
 use tokio::sync::OnceCell;
 
@@ -43,58 +41,11 @@ pub struct MigrationState {
 }
 
 impl SeaStore {
-    /// Opens a pool for `config.url` (`sqlite:` or `postgres:`). It does not migrate: call
+    /// Opens a pool for `config.url` (`sqlite:…`, `postgres://…` or a PostgreSQL key=value
+    /// string; see [`open_pool`](crate::open_pool)). It does not migrate: call
     /// [`SeaStore::migrate`].
     pub async fn connect(config: &DbConfig) -> RepoResult<Self> {
-        let url = config.url.expose();
-        let mut options = ConnectOptions::new(url);
-        options
-            .connect_timeout(config.connect_timeout)
-            .acquire_timeout(config.acquire_timeout)
-            // A pooled connection is pinged before each use (sqlx's default): one round trip
-            // more per query, but a connection that died while idle (a restart, a failover)
-            // is replaced instead of failing a request.
-            .test_before_acquire(true)
-            .sqlx_logging(true)
-            .sqlx_logging_level(log::LevelFilter::Debug)
-            .sqlx_slow_statements_logging_settings(
-                log::LevelFilter::Warn,
-                config.slow_statement_threshold,
-            );
-        if config.url.is_sqlite() {
-            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-            if in_memory {
-                // An in-memory database lives as long as its one connection: never close it.
-                options
-                    .max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None::<Duration>)
-                    .max_lifetime(None::<Duration>);
-            } else {
-                options
-                    .max_connections(config.max_connections.max(1))
-                    .min_connections(config.min_connections)
-                    .idle_timeout(config.idle_timeout);
-            }
-            let wal = config.sqlite_wal && !in_memory;
-            let busy_timeout = config.sqlite_busy_timeout;
-            options.map_sqlx_sqlite_opts(move |opts| {
-                let opts = opts.foreign_keys(true).busy_timeout(busy_timeout);
-                if wal {
-                    opts.journal_mode(SqliteJournalMode::Wal)
-                } else {
-                    opts
-                }
-            });
-        } else {
-            options
-                .max_connections(config.max_connections.max(1))
-                .min_connections(config.min_connections)
-                .idle_timeout(config.idle_timeout)
-                .statement_timeout(config.statement_timeout);
-        }
-        let db = Database::connect(options).await.map_err(db_err)?;
-        Self::from_connection(db)
+        Self::from_connection(crate::open_pool(config).await?)
     }
 
     /// Wraps a connection the caller opened and configured: its pool settings are the

@@ -209,6 +209,61 @@ impl Serialize for Secret {
     }
 }
 
+/// Why the settings cannot be loaded: the key and the source at fault, and what was expected.
+/// It quotes neither a string value (a secret put under the wrong key would be one) nor the
+/// line of a file that does not parse, as `config`'s own messages do.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(String);
+
+impl From<config::ConfigError> for SettingsError {
+    fn from(err: config::ConfigError) -> Self {
+        Self(describe(&err))
+    }
+}
+
+fn describe(err: &config::ConfigError) -> String {
+    use config::ConfigError;
+    let at = |key: &Option<String>, origin: &Option<String>| {
+        let key = key.as_ref().map(|key| format!(" for key `{key}`"));
+        let origin = origin.as_ref().map(|origin| format!(" in {origin}"));
+        format!("{}{}", key.unwrap_or_default(), origin.unwrap_or_default())
+    };
+    match err {
+        ConfigError::Type {
+            origin,
+            unexpected,
+            expected,
+            key,
+        } => {
+            // `string "…"`, `64-bit integer `…``: the kind, without the value.
+            let shown = unexpected.to_string();
+            let found = shown
+                .split_once(['"', '`'])
+                .map_or(shown.as_str(), |(kind, _)| kind)
+                .trim_end();
+            format!(
+                "invalid type: {found}, expected {expected}{}",
+                at(key, origin)
+            )
+        }
+        ConfigError::FileParse { uri, cause } => {
+            let file = uri.as_deref().unwrap_or("the configuration file");
+            match cause.downcast_ref::<toml::de::Error>() {
+                // The first line of toml's message is the position; the next ones quote the line.
+                Some(toml) => {
+                    let full = toml.to_string();
+                    let position = full.lines().next().unwrap_or("TOML parse error");
+                    format!("{file}: {position}: {}", toml.message().trim())
+                }
+                None => format!("{file} cannot be parsed"),
+            }
+        }
+        ConfigError::At { error, origin, key } => format!("{}{}", describe(error), at(key, origin)),
+        other => other.to_string(),
+    }
+}
+
 impl Settings {
     /// The prefix of the environment variables that override settings.
     pub const ENV_PREFIX: &'static str = "ORCHESTORE";
@@ -219,7 +274,7 @@ impl Settings {
     pub fn load(
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, config::ConfigError> {
+    ) -> Result<Self, SettingsError> {
         let env: config::Map<String, String> = env.into_iter().collect();
         let database_url = env.get("DATABASE_URL").cloned();
         let mut builder = config::Config::builder();
@@ -230,7 +285,7 @@ impl Settings {
                     .required(true),
             );
         }
-        builder
+        let settings = builder
             .add_source(
                 config::Environment::with_prefix(Self::ENV_PREFIX)
                     .prefix_separator("__")
@@ -242,7 +297,8 @@ impl Settings {
             )
             .set_override_option("database.url", database_url)?
             .build()?
-            .try_deserialize()
+            .try_deserialize()?;
+        Ok(settings)
     }
 }
 
@@ -375,6 +431,36 @@ mod tests {
     }
 
     #[test]
+    fn load_errors_quote_no_value() {
+        let cases = [
+            // A string where a number goes, and a line that does not parse.
+            "[database]\nmax_connections = \"postgres://app:s3cret@db/x\"\n",
+            "[database]\nurl = \"postgres://app:s3cret@db/x\n",
+            "[auth]\njwt_secret = \"s3cret\" trailing\n",
+        ];
+        for text in cases {
+            let file = toml_file(text);
+            let err = Settings::load(Some(file.path()), env(&[])).expect_err("refused");
+            let message = err.to_string();
+            assert!(!message.contains("s3cret"), "{message}");
+            assert!(message.contains(".toml"), "names the file: {message}");
+        }
+        let file = toml_file("[database]\nurl = \"postgres://app:s3cret@db/x\n");
+        let err = Settings::load(Some(file.path()), env(&[])).expect_err("refused");
+        assert!(err.to_string().contains("line 2"), "{err}");
+        let err = Settings::load(
+            None,
+            env(&[("ORCHESTORE__DATABASE__MIN_CONNECTIONS", "s3cret")]),
+        )
+        .expect_err("refused");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        assert!(
+            err.to_string().contains("database.min_connections"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_missing_file_is_an_error() {
         let missing = Path::new("/nonexistent/orchestore.toml");
         assert!(Settings::load(Some(missing), env(&[])).is_err());
@@ -386,7 +472,12 @@ mod tests {
         settings.auth.jwt_secret = Some(Secret::new("jwt-s3cret"));
         settings.bootstrap.admin_password = Some(Secret::new("admin-s3cret"));
         settings.database = DbConfig::new("postgres://app:db-s3cret@db/orchestore");
+        let mut key_value = settings.clone();
+        key_value.database = DbConfig::new("host=db user=app password='db-s3cret' dbname=x");
         let outputs = [
+            format!("{key_value:?}"),
+            serde_json::to_string(&key_value).expect("json"),
+            toml::to_string(&key_value).expect("toml"),
             format!("{settings:?}"),
             serde_json::to_string(&settings).expect("json"),
             toml::to_string(&settings).expect("toml"),

@@ -28,6 +28,7 @@ mod tokens;
 
 pub use config::{
     AuthSettings, BootstrapSettings, LogFormat, LogSettings, Secret, ServerSettings, Settings,
+    SettingsError,
 };
 pub use error::{ApiError, AuthFailure, FieldError};
 pub use startup::{Application, StartupError};

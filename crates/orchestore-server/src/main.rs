@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use orchestore_repo::RepoError;
 use orchestore_sea::{DbConfig, SeaStore};
-use orchestore_server::{Application, Settings, StartupError, init_tracing};
+use orchestore_server::{Application, Settings, SettingsError, StartupError, init_tracing};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -68,7 +68,7 @@ enum OutputFormat {
 #[derive(Debug, thiserror::Error)]
 enum CliError {
     #[error("configuration: {0}")]
-    Config(#[from] config::ConfigError),
+    Config(#[from] SettingsError),
     #[error("logging: {0}")]
     Logging(String),
     #[error(transparent)]
@@ -118,7 +118,6 @@ fn init_logging(settings: &Settings) -> Result<(), CliError> {
 async fn serve(settings: Settings, config_file: Option<&Path>) -> Result<(), CliError> {
     tracing::info!(
         config_file = ?config_file,
-        database = %settings.database.url,
         "starting orchestore {}",
         env!("CARGO_PKG_VERSION")
     );

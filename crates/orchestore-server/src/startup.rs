@@ -102,6 +102,8 @@ impl Application {
     /// [`Application::with_store`] does.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         check_settings(&settings)?;
+        // `Display` of the URL redacts its secrets.
+        tracing::info!(database = %settings.database.url, "connecting to the database");
         let store = SeaStore::connect(&settings.database)
             .await?
             .with_password_cost(settings.auth.bcrypt_cost);
@@ -380,6 +382,20 @@ mod tests {
         let mut no_ttl = Settings::default();
         no_ttl.auth.access_token_ttl = Duration::ZERO;
         assert!(check_settings(&no_ttl).is_err());
+    }
+
+    #[test]
+    fn the_token_issuer_does_not_show_its_key() {
+        let key = "an HS256 key of at least 32 bytes";
+        let issuer = TokenIssuer::new(
+            &Secret::new(key),
+            Duration::from_secs(60),
+            Duration::from_secs(3600),
+        );
+        for output in [format!("{issuer:?}"), format!("{issuer:#?}")] {
+            assert!(!output.contains(key), "{output}");
+            assert!(!output.contains(&hex::encode(key)), "{output}");
+        }
     }
 
     #[test]

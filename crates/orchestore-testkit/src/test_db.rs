@@ -1,9 +1,9 @@
 use std::io::Write as _;
 
-use orchestore_sea::{DbConfig, SeaStore};
+use orchestore_sea::{DatabaseUrl, DbConfig, SeaStore, open_pool};
 
 use crate::TEST_BCRYPT_COST;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 /// The variable that points the PostgreSQL half of the suite at a server, e.g.
@@ -55,7 +55,7 @@ impl TestDb {
         db.store
             .migrate()
             .await
-            .unwrap_or_else(|e| panic!("migrating {}: {e}", db.url));
+            .unwrap_or_else(|e| panic!("migrating {}: {e}", DatabaseUrl::new(&db.url)));
         Some(db)
     }
 
@@ -74,7 +74,7 @@ impl TestDb {
             return None;
         };
         let name = format!("orchestore_test_{}", Uuid::new_v4().simple());
-        let admin = Database::connect(&admin_url)
+        let admin = admin_connection(&admin_url)
             .await
             .unwrap_or_else(|e| panic!("connecting to {PG_URL_VAR}: {e}"));
         admin
@@ -134,6 +134,17 @@ async fn connect_and_migrate(url: &str) -> SeaStore {
     store
 }
 
+/// One connection to the server's admin database, opened as the store opens its pool, so that
+/// no log line shows the URL's password.
+async fn admin_connection(admin_url: &str) -> orchestore_repo::RepoResult<DatabaseConnection> {
+    open_pool(&DbConfig {
+        max_connections: 1,
+        min_connections: 1,
+        ..DbConfig::new(admin_url)
+    })
+    .await
+}
+
 fn pg_admin_url() -> Option<String> {
     std::env::var(PG_URL_VAR)
         .ok()
@@ -173,7 +184,7 @@ impl Drop for TestDb {
                 return;
             };
             runtime.block_on(async {
-                if let Ok(admin) = Database::connect(&pg.admin_url).await {
+                if let Ok(admin) = admin_connection(&pg.admin_url).await {
                     let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg.name);
                     if let Err(e) = admin.execute_unprepared(&drop).await {
                         eprintln!("could not drop test database {}: {e}", pg.name);
