@@ -12,8 +12,8 @@ use orchestore_domain::{
     WorkflowDefinition,
 };
 use orchestore_repo::{
-    Actor, AgentRepo, AuditRepo, AuthRepo, Ctx, ExecutionFilter, OrganizationRepo, PageRequest,
-    ProjectRepo, RoleRepo, Store, TaskFilter, TaskGraphRepo, TaskRepo, TaskStatsScope,
+    Actor, AgentRepo, AuditFilter, AuditRepo, AuthRepo, Ctx, ExecutionFilter, OrganizationRepo,
+    PageRequest, ProjectRepo, RoleRepo, Store, TaskFilter, TaskGraphRepo, TaskRepo, TaskStatsScope,
     TemplateRepo, UserRepo, WorkflowRepo,
 };
 use orchestore_sea::SeaStore;
@@ -57,6 +57,7 @@ const TABLES: &[&str] = &[
     "task_events",
     "agent_api_keys",
     "workflow_execution_tasks",
+    "audit_chain_heads",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {
@@ -238,7 +239,7 @@ async fn every_entity_decodes(store: &SeaStore) {
     let names: Vec<&str> = steps.items.iter().map(|s| s.step_name.as_str()).collect();
     assert_eq!(names, ["build", "ship"]);
     let audit = store
-        .list_audit(&fixture.ctx, PageRequest::default())
+        .list_audit(&fixture.ctx, AuditFilter::default(), PageRequest::default())
         .await
         .expect("audit");
     assert_eq!(audit.items.len(), 11);
