@@ -25,6 +25,7 @@ use sea_orm::{
 use sea_orm_migration::{MigratorTrait, SchemaManager};
 use uuid::Uuid;
 
+mod audit_chain;
 mod messages;
 mod task_graph;
 mod task_has_dependents;

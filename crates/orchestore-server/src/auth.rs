@@ -4,13 +4,14 @@
 
 use std::fmt;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use orchestore_domain::{AgentId, ApiKeySecret, Permission, UserId};
-use orchestore_repo::{Actor, Ctx, RepoError};
+use orchestore_repo::{Actor, Credential, Ctx, RepoError};
 
 use crate::error::{ApiError, AuthFailure};
 use crate::request_id::RequestId;
@@ -118,7 +119,8 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
                 other => other.into(),
             })?;
         (
-            Ctx::new(grant.organization_id, Actor::Agent(grant.agent_id)),
+            Ctx::new(grant.organization_id, Actor::Agent(grant.agent_id))
+                .with_credential(Credential::ApiKey(grant.key_id)),
             Principal::Agent(grant.agent_id),
             grant.permissions,
         )
@@ -139,11 +141,22 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
         Some(request_id) => ctx.with_request_id(request_id.as_str()),
         None => ctx,
     };
+    let ctx = match client_addr(req) {
+        Some(addr) => ctx.with_client_addr(addr),
+        None => ctx,
+    };
     Ok(Authenticated {
         ctx,
         principal,
         permissions,
     })
+}
+
+/// The address a request came from, for the audit log: the peer of its connection. Headers
+/// such as `X-Forwarded-For` are not read: any client can send them, so behind a proxy the
+/// proxy's address is recorded.
+pub(crate) fn client_addr(req: &HttpRequest) -> Option<IpAddr> {
+    req.peer_addr().map(|addr| addr.ip())
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {

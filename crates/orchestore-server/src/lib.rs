@@ -12,6 +12,7 @@
 //!
 //! Errors are `application/problem+json` documents; see [`ApiError`] for the statuses.
 
+pub mod audit;
 mod auth;
 mod config;
 mod error;
@@ -24,7 +25,8 @@ mod telemetry;
 mod tokens;
 
 pub use config::{
-    AuthSettings, BootstrapSettings, LogFormat, LogSettings, Secret, ServerSettings, Settings,
+    AuditSettings, AuthSettings, BootstrapSettings, LogFormat, LogSettings, Secret, ServerSettings,
+    Settings,
 };
 pub use error::{ApiError, AuthFailure, FieldError};
 pub use startup::{Application, StartupError};

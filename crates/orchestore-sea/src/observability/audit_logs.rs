@@ -94,13 +94,10 @@ fn log_id(row: &audit_logs::Model) -> AuditLogId {
     AuditLogId::from_uuid(row.id)
 }
 
-/// Whether `row` is sealed at its `seq` right after a row whose hash is `previous`.
-fn links_after(previous: &[u8; 32], row: &audit_logs::Model) -> bool {
-    let (Some(seq), Some(stored)) = (row.seq, row.hash.as_deref().and_then(chain::parse_hash))
-    else {
-        return false;
-    };
-    chain::link(previous, row, seq) == stored
+/// `row`'s hash, when it is sealed at its `seq` right after a row whose hash is `previous`.
+fn linked_after(previous: &[u8; 32], row: &audit_logs::Model) -> Option<[u8; 32]> {
+    let (seq, stored) = (row.seq?, chain::parse_hash(row.hash.as_deref()?)?);
+    (chain::link(previous, row, seq) == stored).then_some(stored)
 }
 
 async fn head_of(
@@ -236,38 +233,35 @@ impl SeaStore {
         let head = moved.update(txn).await.map_err(db_err)?;
         Ok((rows.len() as u64, Some(to_head(head)?)))
     }
+}
 
-    /// The first thing wrong at `row`, which does not link after the row before it: `Altered`
-    /// when the row after it still links after `row`'s stored hash (only `row` changed), else
-    /// `OutOfPlace`.
-    async fn classify(
-        &self,
-        db: &impl ConnectionTrait,
-        row: &audit_logs::Model,
-        next: Option<&audit_logs::Model>,
-        last: i64,
-    ) -> RepoResult<ChainBreak> {
-        let (id, seq) = (log_id(row), row.seq.map_or(0, place));
-        let Some(stored) = row.hash.as_deref().and_then(chain::parse_hash) else {
-            return Ok(ChainBreak::Altered { id, seq });
-        };
-        let Some(at) = row.seq else {
-            return Ok(ChainBreak::Altered { id, seq });
-        };
-        let next = match next {
-            Some(next) => Some(next.clone()),
-            None if at < last => sealed_rows(db, row.organization_id, at + 1, last, 1)
-                .await?
-                .pop(),
-            None => None,
-        };
-        Ok(match next {
-            Some(next) if next.seq != Some(at + 1) || !links_after(&stored, &next) => {
-                ChainBreak::OutOfPlace { id, seq }
-            }
-            _ => ChainBreak::Altered { id, seq },
-        })
-    }
+/// The first thing wrong at `row`, which does not link after the row before it: `Altered` when
+/// the row after it (`next`, or read up to `last`) still links after `row`'s stored hash (only
+/// `row` changed), else `OutOfPlace`.
+async fn classify(
+    db: &impl ConnectionTrait,
+    row: &audit_logs::Model,
+    next: Option<&audit_logs::Model>,
+    last: i64,
+) -> RepoResult<ChainBreak> {
+    let (id, seq) = (log_id(row), row.seq.map_or(0, place));
+    let (Some(at), Some(stored)) = (row.seq, row.hash.as_deref().and_then(chain::parse_hash))
+    else {
+        return Ok(ChainBreak::Altered { id, seq });
+    };
+    let next = match next {
+        Some(next) => Some(next.clone()),
+        None if at < last => sealed_rows(db, row.organization_id, at + 1, last, 1)
+            .await?
+            .pop(),
+        None => None,
+    };
+    Ok(match next {
+        Some(next) if next.seq != Some(at + 1) || linked_after(&stored, &next).is_none() => {
+            ChainBreak::OutOfPlace { id, seq }
+        }
+        _ => ChainBreak::Altered { id, seq },
+    })
 }
 
 #[async_trait::async_trait]
@@ -392,16 +386,11 @@ impl AuditRepo for SeaStore {
                     });
                     break 'walk;
                 }
-                if !links_after(&previous, row) {
-                    let next = page.get(at + 1);
-                    report.broken = Some(self.classify(&db, row, next, last).await?);
+                let Some(hash) = linked_after(&previous, row) else {
+                    report.broken = Some(classify(&db, row, page.get(at + 1), last).await?);
                     break 'walk;
-                }
-                previous = row
-                    .hash
-                    .as_deref()
-                    .and_then(chain::parse_hash)
-                    .unwrap_or(GENESIS);
+                };
+                previous = hash;
                 expected += 1;
                 report.verified += 1;
                 if first.is_none() {

@@ -716,7 +716,6 @@ fn row_of(entry: &AuditEntry) -> Expr {
     Expr::col(Alias::new("organization_id"))
         .eq(entry.organization_id.as_uuid())
         .and(Expr::col(Alias::new("id")).eq(entry.id.as_uuid()))
-        .into()
 }
 
 async fn update_row(db: &TestDb, entry: &AuditEntry, column: &str, value: sea_orm::Value) {
