@@ -184,10 +184,14 @@ async fn audit_chains(settings: &Settings, action: AuditAction) -> Result<(), Cl
     }
     match action {
         AuditAction::Seal { organization } => {
+            let sealed = audit::seal_chains(&store, organization).await?;
             let mut out = String::new();
-            for (org, outcome) in audit::seal_chains(&store, organization).await? {
-                out.push_str(&audit::seal_line(org, &outcome));
+            for (org, outcome) in &sealed {
+                out.push_str(&audit::seal_line(*org, outcome));
                 out.push('\n');
+            }
+            if sealed.is_empty() {
+                out.push_str("no organization has unsealed audit rows\n");
             }
             write_out(&out)
         }

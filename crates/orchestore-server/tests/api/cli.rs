@@ -90,6 +90,12 @@ async fn the_audit_commands_seal_verify_and_name_a_broken_chain(db: TestDb) {
             .starts_with(&format!("{other}  sealed 2"))
     );
 
+    let again = orchestore(db.url(), &["audit", "seal"]).await;
+    assert_eq!(
+        (again.status, again.stdout.as_str()),
+        (0, "no organization has unsealed audit rows\n")
+    );
+
     let verified = orchestore(db.url(), &["audit", "verify"]).await;
     assert_eq!(verified.status, 0, "{}", verified.stderr);
     assert_eq!(
