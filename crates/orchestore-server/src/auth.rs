@@ -11,8 +11,9 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use orchestore_domain::{AgentId, ApiKeySecret, Permission, SessionId, UserId};
-use orchestore_repo::{Actor, Ctx, RepoError};
+use orchestore_repo::{Actor, Credential, Ctx, RepoError};
 
+use crate::client::client_info;
 use crate::error::{ApiError, AuthFailure};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -130,14 +131,16 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
                 other => other.into(),
             })?;
         (
-            Ctx::new(grant.organization_id, Actor::Agent(grant.agent_id)),
+            Ctx::new(grant.organization_id, Actor::Agent(grant.agent_id))
+                .with_credential(Credential::ApiKey(grant.key_id)),
             Principal::Agent(grant.agent_id),
             None,
             grant.permissions,
         )
     } else {
         let claims = state.tokens.verify(token)?;
-        let ctx = Ctx::new(claims.org, Actor::User(claims.sub));
+        let ctx = Ctx::new(claims.org, Actor::User(claims.sub))
+            .with_credential(Credential::Session(claims.sid));
         let revoked = ApiError::Unauthenticated(AuthFailure::RevokedToken);
         let (checking, asking, session) = (state.clone(), ctx.clone(), claims.sid);
         let standing = detached(async move {
@@ -169,6 +172,10 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
     };
     let ctx = match RequestId::of(req) {
         Some(request_id) => ctx.with_request_id(request_id.as_str()),
+        None => ctx,
+    };
+    let ctx = match client_info(req, &state).address {
+        Some(addr) => ctx.with_client_addr(addr),
         None => ctx,
     };
     Ok(Authenticated {

@@ -3,6 +3,7 @@
 //! the result.
 
 mod agents;
+mod audit_logs;
 mod auth;
 mod health;
 mod me;
@@ -38,7 +39,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(agents::configure)
                 .configure(messages::configure)
                 .configure(workflows::configure)
-                .configure(templates::configure),
+                .configure(templates::configure)
+                .configure(audit_logs::configure),
         );
 }
 

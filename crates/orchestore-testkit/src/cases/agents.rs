@@ -4,7 +4,7 @@ use orchestore_domain::{
     AgentKind, AgentPatch, AgentStatus, ApiKeySecret, Capabilities, Metadata, ModelName, Name,
     NewAgent, Permission,
 };
-use orchestore_repo::{AgentFilter, AgentSort, AuditSort, Limit, PageRequest, Store};
+use orchestore_repo::{AgentFilter, AgentSort, AuditFilter, AuditSort, Limit, PageRequest, Store};
 use serde_json::json;
 
 use super::{PASSWORD, assert_conflict, assert_not_found};
@@ -75,6 +75,7 @@ pub async fn agent_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store: 
     let log = store
         .list_audit(
             &acme.ctx,
+            AuditFilter::default(),
             PageRequest::default().sorted(AuditSort::CreatedAtDesc),
         )
         .await
@@ -241,6 +242,7 @@ pub async fn heartbeats_bring_an_agent_back_and_stats_follow<S: Store + ?Sized>(
     let log = store
         .list_audit(
             &acme.ctx,
+            AuditFilter::default(),
             PageRequest::default().sorted(AuditSort::CreatedAtDesc),
         )
         .await
@@ -365,7 +367,11 @@ pub async fn api_keys_authenticate_their_agent_until_revoked<S: Store + ?Sized>(
     assert_eq!(again.revoked_at, revoked.revoked_at);
 
     let audit = store
-        .list_audit(ctx, PageRequest::default().sorted(AuditSort::CreatedAt))
+        .list_audit(
+            ctx,
+            AuditFilter::default(),
+            PageRequest::default().sorted(AuditSort::CreatedAt),
+        )
         .await
         .expect("audit");
     let actions: Vec<&str> = audit
