@@ -142,18 +142,23 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
         let ctx = Ctx::new(claims.org, Actor::User(claims.sub))
             .with_credential(Credential::Session(claims.sid));
         let revoked = ApiError::Unauthenticated(AuthFailure::RevokedToken);
-        let (checking, asking, session) = (state.clone(), ctx.clone(), claims.sid);
-        let standing = detached(async move {
-            checking
-                .standings
-                .of(checking.store.as_ref(), &asking, session)
-                .await
-        })
-        .await?
-        .map_err(|e| match e {
-            RepoError::NotFound { .. } => revoked,
-            other => other.into(),
-        })?;
+        let standing = match state.standings.cached(state.store.as_ref(), claims.sid) {
+            Some(standing) => standing,
+            None => {
+                let (checking, asking, session) = (state.clone(), ctx.clone(), claims.sid);
+                detached(async move {
+                    checking
+                        .standings
+                        .of(checking.store.as_ref(), &asking, session)
+                        .await
+                })
+                .await?
+                .map_err(|e| match e {
+                    RepoError::NotFound { .. } => revoked,
+                    other => other.into(),
+                })?
+            }
+        };
         if !standing.live || standing.user_id != claims.sub || standing.access_version != claims.ver
         {
             return Err(ApiError::Unauthenticated(AuthFailure::RevokedToken));
