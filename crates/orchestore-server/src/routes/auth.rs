@@ -146,13 +146,13 @@ pub(crate) async fn logout(
     }
 }
 
-fn user_ctx(user: &User, request_id: &RequestId) -> Ctx {
+pub(super) fn user_ctx(user: &User, request_id: &RequestId) -> Ctx {
     Ctx::new(user.organization_id, Actor::User(user.id)).with_request_id(request_id.as_str())
 }
 
 /// A fresh access token of the granted session (with the user's current permissions) and the
 /// given refresh token.
-async fn token_response(
+pub(super) async fn token_response(
     state: &AppState,
     ctx: &Ctx,
     grant: &SessionGrant,

@@ -5,6 +5,7 @@
 mod agents;
 mod auth;
 mod health;
+mod invitations;
 mod me;
 mod messages;
 mod organizations;
@@ -12,6 +13,7 @@ mod projects;
 mod queue;
 mod roles;
 mod sessions;
+mod signup;
 mod tasks;
 mod templates;
 mod users;
@@ -30,7 +32,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(me::configure)
                 .configure(sessions::configure)
                 .configure(organizations::configure)
+                .configure(signup::configure)
                 .configure(users::configure)
+                .configure(invitations::configure)
                 .configure(roles::configure)
                 .configure(projects::configure)
                 .configure(tasks::configure)
