@@ -24,6 +24,8 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "user_roles",
     "sessions",
     "session_retired_tokens",
+    "invitations",
+    "invitation_roles",
     "projects",
     "agents",
     "agent_api_keys",

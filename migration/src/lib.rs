@@ -33,6 +33,7 @@ mod m20261127_000017_workflow_execution_tasks;
 mod m20261127_000018_task_has_dependents;
 mod m20261128_000019_session_security;
 mod m20261128_000020_audit_chain;
+mod m20261128_000021_invitations;
 mod m20261128_000023_tasks_primary_key_last;
 
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000018_task_has_dependents::Migration),
             Box::new(m20261128_000019_session_security::Migration),
             Box::new(m20261128_000020_audit_chain::Migration),
+            Box::new(m20261128_000021_invitations::Migration),
             Box::new(m20261128_000023_tasks_primary_key_last::Migration),
         ]
     }

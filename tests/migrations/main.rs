@@ -7,14 +7,15 @@
 use chrono::{Duration, Utc};
 use migration::Migrator;
 use orchestore_domain::{
-    AgentKind, ClientInfo, Description, Name, NewAgent, NewTask, NewWorkflow, NewWorkflowExecution,
-    OrganizationId, Payload, Priority, ProjectId, TaskId, TemplateId, Title, UserId,
-    WorkflowDefinition,
+    AgentKind, ClientInfo, Description, Email, Name, NewAgent, NewTask, NewWorkflow,
+    NewWorkflowExecution, OrganizationId, Password, PasswordHash, Payload, Priority, ProjectId,
+    RoleCode, TaskId, TemplateId, Title, UserId, WorkflowDefinition,
 };
 use orchestore_repo::{
-    Actor, AgentRepo, AuditFilter, AuditRepo, AuthRepo, Ctx, ExecutionFilter, NewSession,
-    OrganizationRepo, PageRequest, ProjectRepo, RoleRepo, Store, TaskFilter, TaskGraphRepo,
-    TaskRepo, TaskStatsScope, TemplateRepo, UserRepo, WorkflowRepo,
+    Actor, AgentRepo, AuditFilter, AuditRepo, AuthRepo, Ctx, ExecutionFilter, InvitationAcceptance,
+    InvitationRepo, NewInvitation, NewSession, OrganizationRepo, PageRequest, ProjectRepo,
+    RoleRepo, Store, TaskFilter, TaskGraphRepo, TaskRepo, TaskStatsScope, TemplateRepo, UserRepo,
+    WorkflowRepo,
 };
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TestDb};
@@ -26,6 +27,7 @@ use sea_orm_migration::{MigratorTrait, SchemaManager};
 use uuid::Uuid;
 
 mod audit_chain;
+mod invitations;
 mod messages;
 mod task_graph;
 mod task_has_dependents;
@@ -60,6 +62,8 @@ const TABLES: &[&str] = &[
     "workflow_execution_tasks",
     "session_retired_tokens",
     "audit_chain_heads",
+    "invitations",
+    "invitation_roles",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {
@@ -150,6 +154,44 @@ async fn every_entity_decodes(store: &SeaStore) {
         )
         .await
         .expect("agent");
+    let invited = store
+        .create_invitation(
+            &fixture.ctx,
+            NewInvitation {
+                email: Email::parse("invited@acme.test").expect("email"),
+                roles: vec![RoleCode::parse("roles", "developer").expect("code")],
+                expires_at: Utc::now() + Duration::hours(1),
+            },
+        )
+        .await
+        .expect("invitation");
+    let pending = store
+        .list_invitations(&fixture.ctx, PageRequest::default())
+        .await
+        .expect("invitations");
+    assert_eq!(pending.items, vec![invited.invitation.clone()]);
+    let joined = store
+        .accept_invitation(
+            &invited.token,
+            InvitationAcceptance {
+                display_name: Name::parse("display_name", "Invited").expect("name"),
+                username: None,
+                password_hash: PasswordHash::hash(
+                    &Password::parse("correct horse battery").expect("password"),
+                    orchestore_testkit::TEST_BCRYPT_COST,
+                )
+                .expect("hash"),
+            },
+            None,
+        )
+        .await
+        .expect("accept");
+    let accepted = store
+        .get_invitation(&fixture.ctx, invited.invitation.id)
+        .await
+        .expect("accepted invitation");
+    assert_eq!(accepted.accepted_user_id, Some(joined.id));
+    assert_eq!(accepted.roles, invited.invitation.roles);
 
     assert_eq!(
         store.get_organization(&fixture.ctx).await.expect("org"),
@@ -247,7 +289,7 @@ async fn every_entity_decodes(store: &SeaStore) {
         .list_audit(&fixture.ctx, AuditFilter::default(), PageRequest::default())
         .await
         .expect("audit");
-    assert_eq!(audit.items.len(), 11);
+    assert_eq!(audit.items.len(), 14);
     assert!(
         store
             .health()

@@ -131,11 +131,11 @@ async fn uuid_pairs(
 }
 
 /// How the two backends word a refusal by a check and by a foreign key, lower-cased.
-const CHECK: &str = "check constraint";
-const FOREIGN_KEY: &str = "foreign key constraint";
+pub(super) const CHECK: &str = "check constraint";
+pub(super) const FOREIGN_KEY: &str = "foreign key constraint";
 
 /// Asserts that the database refused `what` for the reason `refused_by` says.
-fn assert_refused_by<T: std::fmt::Debug>(
+pub(super) fn assert_refused_by<T: std::fmt::Debug>(
     answer: Result<T, sea_orm::DbErr>,
     refused_by: &str,
     what: &str,
@@ -149,7 +149,7 @@ fn assert_refused_by<T: std::fmt::Debug>(
     }
 }
 
-fn role_code(raw: &str) -> orchestore_domain::RoleCode {
+pub(super) fn role_code(raw: &str) -> orchestore_domain::RoleCode {
     orchestore_domain::RoleCode::parse("code", raw).expect("role code")
 }
 

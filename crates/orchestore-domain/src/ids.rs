@@ -82,6 +82,11 @@ id_type!(
     TaskEventId
 );
 id_type!(SessionId);
+id_type!(
+    /// An invitation to join an organization (its token is an
+    /// [`InvitationToken`](crate::InvitationToken)).
+    InvitationId
+);
 id_type!(AuditLogId);
 id_type!(
     /// An agent: an AI model, a person or a bot that takes tasks.

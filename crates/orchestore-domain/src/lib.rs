@@ -23,9 +23,9 @@ pub use agents::{
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
-    AgentId, ApiKeyId, AuditLogId, MessageId, OrganizationId, ProjectId, RoleId, SessionId,
-    TaskEventId, TaskId, TemplateId, TemplateUsageId, ThreadId, UserId, WorkflowExecutionId,
-    WorkflowId, WorkflowVersionId,
+    AgentId, ApiKeyId, AuditLogId, InvitationId, MessageId, OrganizationId, ProjectId, RoleId,
+    SessionId, TaskEventId, TaskId, TemplateId, TemplateUsageId, ThreadId, UserId,
+    WorkflowExecutionId, WorkflowId, WorkflowVersionId,
 };
 pub use json::canonical_json;
 pub use messaging::{
@@ -36,9 +36,9 @@ pub use templates::{
     TemplateParameter, TemplateParameters, TemplatePatch, TemplateUsage,
 };
 pub use tenancy::{
-    ClientInfo, NewOrganization, NewRole, NewUser, Organization, Password, PasswordHash,
-    Permission, Role, RoleCode, RolePatch, Session, SystemRole, User, UserAgent, UserPatch,
-    Username,
+    ClientInfo, Invitation, InvitationToken, IssuedInvitation, NewOrganization, NewRole, NewUser,
+    Organization, Password, PasswordHash, Permission, Role, RoleCode, RolePatch, Session,
+    SystemRole, User, UserAgent, UserPatch, Username,
 };
 pub use values::{
     Capabilities, Capability, Description, Email, Metadata, Name, Payload, Priority, Slug, Tags,

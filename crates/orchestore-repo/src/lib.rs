@@ -31,8 +31,9 @@ pub use templates::{
     TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSort, WorkflowTarget,
 };
 pub use tenancy::{
-    AuthRepo, NewSession, OrganizationRepo, RoleRepo, RoleSort, SessionGrant, SessionStanding,
-    UserFilter, UserRepo, UserSort,
+    AuthRepo, InvitationAcceptance, InvitationRepo, InvitationSort, NewInvitation, NewSession,
+    OrganizationRepo, RoleRepo, RoleSort, SessionGrant, SessionStanding, UserFilter, UserRepo,
+    UserSort,
 };
 pub use work::{
     DependencySort, DependentSort, ExpiredLeases, ProjectRepo, ProjectSort, QueueRepo, Retry,

@@ -7,7 +7,7 @@ use crate::agents::{AgentKeyRepo, AgentRepo};
 use crate::messaging::MessageRepo;
 use crate::observability::AuditRepo;
 use crate::templates::TemplateRepo;
-use crate::tenancy::{AuthRepo, OrganizationRepo, RoleRepo, UserRepo};
+use crate::tenancy::{AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
 use crate::work::{ProjectRepo, QueueRepo, TaskGraphRepo, TaskRepo};
 use crate::workflows::WorkflowRepo;
 
@@ -38,6 +38,7 @@ pub trait Store:
     + UserRepo
     + RoleRepo
     + AuthRepo
+    + InvitationRepo
     + ProjectRepo
     + TaskRepo
     + TaskGraphRepo

@@ -1,10 +1,10 @@
-//! Organizations, users, roles and sessions.
+//! Organizations, users, roles, sessions and invitations.
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    ClientInfo, Email, NewOrganization, NewRole, NewUser, Organization, Password, PasswordHash,
-    Permission, Role, RoleCode, RoleId, RolePatch, Session, SessionId, Slug, User, UserId,
-    UserPatch, Username,
+    ClientInfo, Email, Invitation, InvitationId, InvitationToken, IssuedInvitation, Name,
+    NewOrganization, NewRole, NewUser, Organization, Password, PasswordHash, Permission, Role,
+    RoleCode, RoleId, RolePatch, Session, SessionId, Slug, User, UserId, UserPatch, Username,
 };
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
@@ -231,4 +231,78 @@ pub trait AuthRepo: Send + Sync {
     /// The instance-wide setting `key`, storing `generated` first when it is unset. Concurrent
     /// callers all get the value that was stored first.
     async fn instance_setting_or_insert(&self, key: &str, generated: &str) -> RepoResult<String>;
+}
+
+crate::list_sort! {
+    /// The orders of the invitation list.
+    pub enum InvitationSort for "invitations" {
+        /// Oldest first.
+        CreatedAt = "created_at",
+        /// Newest first.
+        CreatedAtDesc = "-created_at",
+    }
+}
+
+/// An invitation about to be issued: who may join, with which roles, until when.
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub email: Email,
+    /// The codes of the roles to grant: system roles, or custom roles of the organization.
+    pub roles: Vec<RoleCode>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What the invited person adds to the invitation to make their account.
+#[derive(Debug, Clone)]
+pub struct InvitationAcceptance {
+    pub display_name: Name,
+    pub username: Option<Username>,
+    pub password_hash: PasswordHash,
+}
+
+/// Invitations of the context's organization: a one-time token by which one person becomes a
+/// user with the e-mail address and the roles the inviter chose. The token is returned once,
+/// at issue; the store keeps its SHA-256 only.
+///
+/// An invitation is pending until it is accepted, revoked or expired. Accepting one is like a
+/// login: it comes before a [`Ctx`] exists (the token names no organization), so the two calls
+/// that take a token find the organization by the token's hash first.
+#[async_trait::async_trait]
+pub trait InvitationRepo: Send + Sync {
+    /// Issues an invitation, audited without its token. An address that a user of the
+    /// organization has is `Conflict` on `email`; an unknown role code (or another
+    /// organization's custom role) is `Reference` on `roles`. Inviting an address again issues
+    /// another token: the first accepted makes the user, and the others then conflict.
+    async fn create_invitation(
+        &self,
+        ctx: &Ctx,
+        new: NewInvitation,
+    ) -> RepoResult<IssuedInvitation>;
+    /// Any invitation of the organization, pending or not.
+    async fn get_invitation(&self, ctx: &Ctx, id: InvitationId) -> RepoResult<Invitation>;
+    /// The pending invitations.
+    async fn list_invitations(
+        &self,
+        ctx: &Ctx,
+        page: PageRequest<InvitationSort>,
+    ) -> RepoResult<Page<Invitation, InvitationSort>>;
+    /// Stops the token working; revoking again changes nothing. An accepted invitation is
+    /// `Conflict`: its user exists, deactivate them instead.
+    async fn revoke_invitation(&self, ctx: &Ctx, id: InvitationId) -> RepoResult<Invitation>;
+    /// Instance-wide: the pending invitation of this token. An unknown, accepted, revoked or
+    /// expired token is the same `NotFound`.
+    async fn find_pending_invitation(&self, token: &InvitationToken) -> RepoResult<Invitation>;
+    /// Instance-wide: creates the invited user (the invitation's e-mail address and roles,
+    /// with `acceptance`) and marks the invitation accepted, in one transaction with their
+    /// audit rows (which carry `request_id`). The invitation is read again under a lock, so
+    /// that of two acceptances racing with one token exactly one makes a user. A token that is
+    /// not pending is `NotFound`, as for [`InvitationRepo::find_pending_invitation`]; an
+    /// address that became a user's meanwhile is `Conflict` on `email`, a taken username
+    /// `Conflict` on `username`, and the invitation stays pending.
+    async fn accept_invitation(
+        &self,
+        token: &InvitationToken,
+        acceptance: InvitationAcceptance,
+        request_id: Option<&str>,
+    ) -> RepoResult<User>;
 }

@@ -97,6 +97,18 @@ pub struct AuthSettings {
     pub login_failures_per_address: u32,
     #[serde(with = "orchestore_sea::serde_duration")]
     pub login_failure_window: Duration,
+    /// Whether anyone may create an organization, and become its owner, with
+    /// `POST /api/v1/organizations/signup`. Off by default: organizations come from the
+    /// bootstrap and from embedders.
+    pub open_signup: bool,
+    /// Sign-ups one client address may attempt within `signup_window` (0: no limit), counted
+    /// when they pass the checks of their input, whether they then succeed or not.
+    pub signups_per_address: u32,
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub signup_window: Duration,
+    /// How long an invitation's token can be accepted.
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub invitation_ttl: Duration,
 }
 
 impl Default for AuthSettings {
@@ -110,6 +122,10 @@ impl Default for AuthSettings {
             login_failures_per_account: 10,
             login_failures_per_address: 100,
             login_failure_window: Duration::from_secs(15 * 60),
+            open_signup: false,
+            signups_per_address: 5,
+            signup_window: Duration::from_secs(3600),
+            invitation_ttl: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -353,6 +369,32 @@ mod tests {
         assert_eq!(settings.database.url.expose(), DbConfig::DEFAULT_URL);
         assert_eq!(settings.log.format, LogFormat::Text);
         assert_eq!(settings.audit.seal_interval, Duration::from_secs(5));
+        assert!(!settings.auth.open_signup);
+        assert_eq!(
+            settings.auth.invitation_ttl,
+            Duration::from_secs(7 * 24 * 3600)
+        );
+    }
+
+    #[test]
+    fn sign_up_and_invitations_are_set_from_the_environment() {
+        let settings = Settings::load(
+            None,
+            env(&[
+                ("ORCHESTORE__AUTH__OPEN_SIGNUP", "true"),
+                ("ORCHESTORE__AUTH__SIGNUPS_PER_ADDRESS", "2"),
+                ("ORCHESTORE__AUTH__SIGNUP_WINDOW", "10m"),
+                ("ORCHESTORE__AUTH__INVITATION_TTL", "2d"),
+            ]),
+        )
+        .expect("load");
+        assert!(settings.auth.open_signup);
+        assert_eq!(settings.auth.signups_per_address, 2);
+        assert_eq!(settings.auth.signup_window, Duration::from_secs(600));
+        assert_eq!(
+            settings.auth.invitation_ttl,
+            Duration::from_secs(2 * 24 * 3600)
+        );
     }
 
     #[test]

@@ -104,7 +104,7 @@ pub enum ApiError {
     /// Well-formed, but a value breaks a rule: one entry per field at fault.
     #[error("invalid input: {0:?}")]
     Invalid(Vec<FieldError>),
-    /// Too many attempts (failed logins): try again after `retry_after_seconds`.
+    /// Too many attempts (failed logins, sign-ups): try again after `retry_after_seconds`.
     #[error("too many requests: retry after {retry_after_seconds} s")]
     TooManyRequests { retry_after_seconds: u64 },
     #[error("database unavailable: {0}")]
@@ -117,6 +117,13 @@ pub enum ApiError {
 impl ApiError {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::Internal(cause.to_string())
+    }
+
+    /// A 429 whose `Retry-After` covers `wait`, rounded up to the second.
+    pub(crate) fn retry_after(wait: std::time::Duration) -> Self {
+        Self::TooManyRequests {
+            retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        }
     }
 
     /// `(type suffix, title)` of the problem document.
@@ -158,7 +165,7 @@ impl ApiError {
             },
             Self::TooManyRequests {
                 retry_after_seconds,
-            } => format!("too many failed attempts: try again in {retry_after_seconds} s"),
+            } => format!("too many attempts: try again in {retry_after_seconds} s"),
             Self::Unavailable(_) => "the database is unavailable; retry later".to_owned(),
             Self::Internal(_) => "an internal error occurred; it has been logged".to_owned(),
         }

@@ -21,6 +21,7 @@ mod extract;
 mod login_limits;
 mod request_id;
 mod routes;
+mod signup_limits;
 mod standing;
 mod startup;
 mod state;

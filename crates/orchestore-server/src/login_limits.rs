@@ -26,8 +26,9 @@ struct Failures {
     window_opened: Instant,
 }
 
-/// The failures of one kind of key within a window.
-struct FailureWindow<K> {
+/// The failures of one kind of key within a window (also the sign-ups per address: see
+/// `signup_limits`).
+pub(crate) struct FailureWindow<K> {
     /// 0: no limit.
     max: u32,
     window: Duration,
@@ -35,7 +36,7 @@ struct FailureWindow<K> {
 }
 
 impl<K: Eq + Hash + Clone> FailureWindow<K> {
-    fn new(max: u32, window: Duration) -> Self {
+    pub(crate) fn new(max: u32, window: Duration) -> Self {
         Self {
             max,
             window,
@@ -51,7 +52,7 @@ impl<K: Eq + Hash + Clone> FailureWindow<K> {
     }
 
     /// Counts an attempt for `key`, or says how long `key` stays refused.
-    fn admit(&self, key: &K, now: Instant) -> Result<(), Duration> {
+    pub(crate) fn admit(&self, key: &K, now: Instant) -> Result<(), Duration> {
         if self.max == 0 {
             return Ok(());
         }

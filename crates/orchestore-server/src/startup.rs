@@ -19,6 +19,7 @@ use crate::error::{json_config, path_config};
 use crate::login_limits::LoginLimits;
 use crate::request_id::assign_request_id;
 use crate::routes;
+use crate::signup_limits::SignupLimits;
 use crate::standing::Standings;
 use crate::state::AppState;
 use crate::tokens::TokenIssuer;
@@ -193,6 +194,12 @@ impl Application {
                 settings.auth.login_failures_per_address,
                 settings.auth.login_failure_window,
             ),
+            open_signup: settings.auth.open_signup,
+            signup_limits: SignupLimits::new(
+                settings.auth.signups_per_address,
+                settings.auth.signup_window,
+            ),
+            invitation_ttl: settings.auth.invitation_ttl,
             trusted_proxies: settings.server.trusted_proxies.clone(),
         });
 
@@ -268,6 +275,11 @@ fn check_settings(settings: &Settings) -> Result<(), StartupError> {
     if auth.access_token_ttl.as_secs() == 0 || auth.refresh_token_ttl.as_secs() == 0 {
         return Err(StartupError::Config(
             "auth.access_token_ttl and auth.refresh_token_ttl must be at least 1s".to_owned(),
+        ));
+    }
+    if auth.invitation_ttl.as_secs() == 0 {
+        return Err(StartupError::Config(
+            "auth.invitation_ttl must be at least 1s".to_owned(),
         ));
     }
     if auth

@@ -1,14 +1,19 @@
-//! Organizations, users, roles and sessions.
+//! Organizations, users, roles, sessions and invitations.
 
 mod auth;
 pub(crate) mod entity;
+mod invitations;
 mod organizations;
 mod roles;
 mod users;
 
-use entity::{organizations as orgs, roles as role_rows, sessions, users as user_rows};
+use entity::{
+    invitations as invitation_rows, organizations as orgs, roles as role_rows, sessions,
+    users as user_rows,
+};
 
 crate::scoped::entities! {
-    tenanted: user_rows::Entity => "user", sessions::Entity => "session";
+    tenanted: user_rows::Entity => "user", sessions::Entity => "session",
+        invitation_rows::Entity => "invitation";
     audited: orgs::Entity => "organization", role_rows::Entity => "role",
 }

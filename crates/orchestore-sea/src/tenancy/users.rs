@@ -1,6 +1,6 @@
 use orchestore_domain::{
-    Email, Name, NewUser, OrganizationId, Password, PasswordHash, Permission, Role, RoleId,
-    SessionId, SystemRole, User, UserId, UserPatch, Username,
+    Email, Name, NewUser, OrganizationId, Password, PasswordHash, Permission, Role, RoleCode,
+    RoleId, SessionId, SystemRole, User, UserId, UserPatch, Username,
 };
 use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, UserFilter, UserRepo, UserSort,
@@ -138,30 +138,48 @@ async fn user_write_error(
     }
 }
 
-/// Inserts a user of the mutation's organization with its roles and its audit row.
-pub(crate) async fn insert_user(m: &Mutation<'_>, new: NewUser) -> RepoResult<User> {
-    let ctx = m.ctx();
-    let org = ctx.org().as_uuid();
+/// A role to grant, as a row that refers to it keeps it: its id and its scope.
+pub(crate) struct GrantedRole {
+    pub(crate) id: Uuid,
+    pub(crate) scope: Uuid,
+}
 
-    let mut codes: Vec<&str> = new.roles.iter().map(|code| code.as_str()).collect();
+/// The roles `codes` name in the mutation's organization (system roles or its own), and the
+/// codes sorted, each once; a code that names none is `Reference` on `roles`.
+pub(crate) async fn roles_named(
+    m: &Mutation<'_>,
+    codes: &[RoleCode],
+) -> RepoResult<(Vec<GrantedRole>, Vec<RoleCode>)> {
+    let mut codes = codes.to_vec();
     codes.sort_unstable();
     codes.dedup();
-    let role_rows: Vec<(Uuid, String, Uuid)> = visible(ctx)
+    let rows: Vec<(Uuid, String, Uuid)> = visible(m.ctx())
         .select_only()
         .column(roles::Column::Id)
         .column(roles::Column::Code)
         .column(roles::Column::Scope)
-        .filter(roles::Column::Code.is_in(codes.iter().copied()))
+        .filter(roles::Column::Code.is_in(codes.iter().map(RoleCode::as_str)))
         .into_tuple()
         .all(m.txn())
         .await
         .map_err(db_err)?;
     if let Some(missing) = codes
         .iter()
-        .find(|code| !role_rows.iter().any(|(_, found, _)| found == *code))
+        .find(|code| !rows.iter().any(|(_, found, _)| found == code.as_str()))
     {
         return Err(RepoError::reference("roles", "role", missing));
     }
+    let granted = rows
+        .into_iter()
+        .map(|(id, _, scope)| GrantedRole { id, scope })
+        .collect();
+    Ok((granted, codes))
+}
+
+/// Inserts a user of the mutation's organization with its roles and its audit row.
+pub(crate) async fn insert_user(m: &Mutation<'_>, new: NewUser) -> RepoResult<User> {
+    let org = m.ctx().org().as_uuid();
+    let (role_rows, codes) = roles_named(m, &new.roles).await?;
 
     let row = users::ActiveModel {
         id: Set(UserId::new().as_uuid()),
@@ -184,14 +202,12 @@ pub(crate) async fn insert_user(m: &Mutation<'_>, new: NewUser) -> RepoResult<Us
     let user = to_user(row)?;
 
     if !role_rows.is_empty() {
-        user_roles::Entity::insert_many(role_rows.iter().map(|(role_id, _, role_scope)| {
-            user_roles::ActiveModel {
-                organization_id: Set(org),
-                user_id: Set(user.id.as_uuid()),
-                role_id: Set(*role_id),
-                created_at: Set(m.at()),
-                role_scope: Set(*role_scope),
-            }
+        user_roles::Entity::insert_many(role_rows.iter().map(|role| user_roles::ActiveModel {
+            organization_id: Set(org),
+            user_id: Set(user.id.as_uuid()),
+            role_id: Set(role.id),
+            created_at: Set(m.at()),
+            role_scope: Set(role.scope),
         }))
         .exec_without_returning(m.txn())
         .await

@@ -59,9 +59,7 @@ pub(crate) async fn login(
     // Refused before any bcrypt work, whether the password is right or not.
     if let Err(wait) = state.login_limits.admit(&attempt) {
         tracing::warn!(client_address = ?client.address, "login refused: too many failures");
-        return Err(ApiError::TooManyRequests {
-            retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-        });
+        return Err(ApiError::retry_after(wait));
     }
     // A malformed slug or e-mail has no account: it gets the same answer as an unknown one.
     let password = Password::offered(&body.password);
@@ -148,7 +146,7 @@ pub(crate) async fn logout(
 }
 
 /// The context of a login or refresh: the user, the request, where it came from.
-fn user_ctx(user: &User, request_id: &RequestId, client: &ClientInfo) -> Ctx {
+pub(super) fn user_ctx(user: &User, request_id: &RequestId, client: &ClientInfo) -> Ctx {
     let ctx =
         Ctx::new(user.organization_id, Actor::User(user.id)).with_request_id(request_id.as_str());
     match client.address {
@@ -159,7 +157,7 @@ fn user_ctx(user: &User, request_id: &RequestId, client: &ClientInfo) -> Ctx {
 
 /// A fresh access token of the granted session (with the user's current permissions) and the
 /// given refresh token.
-async fn token_response(
+pub(super) async fn token_response(
     state: &AppState,
     ctx: &Ctx,
     grant: &SessionGrant,

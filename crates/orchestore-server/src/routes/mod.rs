@@ -6,6 +6,7 @@ mod agents;
 mod audit_logs;
 mod auth;
 mod health;
+mod invitations;
 mod me;
 mod messages;
 mod organizations;
@@ -13,6 +14,7 @@ mod projects;
 mod queue;
 mod roles;
 mod sessions;
+mod signup;
 mod tasks;
 mod templates;
 mod users;
@@ -31,7 +33,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(me::configure)
                 .configure(sessions::configure)
                 .configure(organizations::configure)
+                .configure(signup::configure)
                 .configure(users::configure)
+                .configure(invitations::configure)
                 .configure(roles::configure)
                 .configure(projects::configure)
                 .configure(tasks::configure)

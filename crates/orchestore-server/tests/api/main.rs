@@ -7,12 +7,14 @@ mod auth;
 mod cli;
 mod health;
 mod helpers;
+mod invitations;
 mod messages;
 mod problems;
 mod projects;
 mod queue;
 mod roles;
 mod sessions;
+mod signup;
 mod tasks;
 mod tasks_batch;
 mod templates;
@@ -109,6 +111,18 @@ on_every_backend! {
     agents {
         agent_lifecycle,
         agent_input_is_checked,
+    }
+    signup {
+        sign_up_is_closed_by_default,
+        sign_up_creates_an_organization_and_logs_its_owner_in,
+        sign_up_input_is_checked,
+        sign_ups_are_limited_per_address,
+    }
+    invitations {
+        invitation_lifecycle,
+        revoked_expired_and_unknown_tokens_are_one_404,
+        invitation_input_is_checked,
+        another_organization_sees_no_invitations,
     }
     users {
         user_lifecycle,

@@ -1,6 +1,7 @@
 //! The server in this process, on a database whose connection string holds a password: log in,
-//! refresh, present bad tokens and keys, create and use an API key, make 4xx and 5xx requests;
-//! then look for every secret in the captured log and in every response.
+//! refresh, present bad tokens and keys, create and use an API key, issue and accept an
+//! invitation, sign up, make 4xx and 5xx requests; then look for every secret in the captured
+//! log and in every response.
 
 use orchestore_repo::AuthRepo as _;
 use orchestore_sea::{DbConfig, SeaStore, open_pool};
@@ -15,6 +16,7 @@ use crate::{Secrets, capture};
 const ORGANIZATION: &str = "default";
 const ADMIN_EMAIL: &str = "admin@example.test";
 const USER_EMAIL: &str = "user@example.test";
+const INVITED_EMAIL: &str = "invited@example.test";
 /// The password put in the connection string when `ORCHESTORE_TEST_PG_URL` has none: the
 /// local server trusts TCP connections and ignores it, but the application holds it.
 const DB_PASSWORD: &str = "some-db-password";
@@ -167,9 +169,12 @@ async fn shows_no_secret(database: String, db_password: Option<String>) {
     let captured = capture::install();
     let admin_password = format!("admin pw {}", uuid::Uuid::new_v4().simple());
     let user_password = format!("user pw {}", uuid::Uuid::new_v4().simple());
+    let invited_password = format!("invited pw {}", uuid::Uuid::new_v4().simple());
+    let owner_password = format!("owner pw {}", uuid::Uuid::new_v4().simple());
     let mut settings = Settings::default();
     settings.server.port = 0;
     settings.auth.bcrypt_cost = TEST_BCRYPT_COST;
+    settings.auth.open_signup = true;
     settings.bootstrap = BootstrapSettings {
         organization: ORGANIZATION.to_owned(),
         admin_email: Some(ADMIN_EMAIL.to_owned()),
@@ -299,6 +304,72 @@ async fn shows_no_secret(database: String, db_password: Option<String>) {
     );
     let user_login_reply = client.last();
 
+    // An invitation: issued (its token shown once), listed, accepted with a password of the
+    // invited person's own (their tokens shown once), then offered again.
+    let (status, invitation) = client
+        .send(
+            Method::POST,
+            "/api/v1/invitations",
+            Some(&access3),
+            Some(json!({ "email": INVITED_EMAIL, "roles": ["viewer"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{invitation}");
+    let invitation_token = text(&invitation["token"]);
+    let invitation_reply = client.last();
+    let (status, _) = client
+        .send(Method::GET, "/api/v1/invitations", Some(&access3), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let accept = json!({
+        "token": invitation_token,
+        "display_name": "Invited",
+        "password": invited_password,
+    });
+    let (status, invited_tokens) = client
+        .send(
+            Method::POST,
+            "/api/v1/invitations/accept",
+            None,
+            Some(accept.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{invited_tokens}");
+    let (invited_access, invited_refresh) = (
+        text(&invited_tokens["access_token"]),
+        text(&invited_tokens["refresh_token"]),
+    );
+    let accept_reply = client.last();
+    let (status, _) = client
+        .send(
+            Method::POST,
+            "/api/v1/invitations/accept",
+            None,
+            Some(accept),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A sign-up: a new organization and its owner, logged in.
+    let (status, owner_tokens) = client
+        .send(
+            Method::POST,
+            "/api/v1/organizations/signup",
+            None,
+            Some(json!({
+                "organization": "signed-up",
+                "email": "owner@signed-up.test",
+                "password": owner_password,
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{owner_tokens}");
+    let (owner_access, owner_refresh) = (
+        text(&owner_tokens["access_token"]),
+        text(&owner_tokens["refresh_token"]),
+    );
+    let signup_reply = client.last();
+
     // An agent's API key: issued, listed, used; then tampered with.
     let (status, agent) = client
         .send(
@@ -391,7 +462,7 @@ async fn shows_no_secret(database: String, db_password: Option<String>) {
         .iter()
         .map(|row| row.try_get::<String>("", "password_hash").expect("a hash"))
         .collect();
-    assert_eq!(hashes.len(), 2);
+    assert_eq!(hashes.len(), 4);
     assert!(
         hashes.iter().all(|hash| hash.starts_with("$2")),
         "{hashes:?}"
@@ -427,6 +498,13 @@ async fn shows_no_secret(database: String, db_password: Option<String>) {
     let mut secrets = Secrets::default();
     secrets.add("the admin's password", admin_password);
     secrets.add("the user's password", user_password);
+    secrets.add("the invited user's password", invited_password);
+    secrets.add("the signed-up owner's password", owner_password);
+    secrets.add("an invitation token", &invitation_token);
+    secrets.add("an access token", &invited_access);
+    secrets.add("an access token", &owner_access);
+    secrets.add("a refresh token", &invited_refresh);
+    secrets.add("a refresh token", &owner_refresh);
     for hash in hashes {
         secrets.add("a bcrypt hash", hash);
     }
@@ -469,6 +547,9 @@ async fn shows_no_secret(database: String, db_password: Option<String>) {
             i if i == relogin_reply => &[&access3, &refresh3],
             i if i == user_login_reply => &[&user_access, &user_refresh],
             i if i == key_reply => &[&key],
+            i if i == invitation_reply => &[&invitation_token],
+            i if i == accept_reply => &[&invited_access, &invited_refresh],
+            i if i == signup_reply => &[&owner_access, &owner_refresh],
             _ => &[],
         };
         for secret in shown {

@@ -2,8 +2,9 @@
 
 use chrono::Utc;
 use orchestore_domain::{
-    AgentApiKey, AgentId, ApiKeyId, ApiKeySecret, Email, IssuedApiKey, Name, NewUser,
-    OrganizationId, Password, PasswordHash, SystemRole,
+    AgentApiKey, AgentId, ApiKeyId, ApiKeySecret, Email, Invitation, InvitationId, InvitationToken,
+    IssuedApiKey, IssuedInvitation, Name, NewUser, OrganizationId, Password, PasswordHash,
+    SystemRole,
 };
 use orchestore_sea::{DatabaseUrl, DbConfig};
 use orchestore_server::{Secret, Settings};
@@ -75,6 +76,35 @@ fn debug_output_shows_no_secret() {
         secret: key.clone(),
     };
     shown.push(debug(&(&key, &issued)));
+
+    let token = InvitationToken::new([43; 32]);
+    secrets.add("an invitation token", token.expose());
+    secrets.add(
+        "an invitation token's end",
+        &token.expose()[token.expose().len() - 40..],
+    );
+    let now = Utc::now();
+    let invitation = IssuedInvitation {
+        invitation: Invitation {
+            id: InvitationId::new(),
+            organization_id: org,
+            email: Email::parse("invited@example.test").expect("an email"),
+            roles: vec![SystemRole::Viewer.into()],
+            invited_by: "user:someone".to_owned(),
+            created_at: now,
+            expires_at: now,
+            accepted_at: None,
+            accepted_user_id: None,
+            revoked_at: None,
+        },
+        token: token.clone(),
+    };
+    let acceptance = orchestore_repo::InvitationAcceptance {
+        display_name: Name::parse("display_name", "Invited").expect("a name"),
+        username: None,
+        password_hash: hash.clone(),
+    };
+    shown.push(debug(&(&token, &invitation, &acceptance)));
 
     for output in shown {
         secrets.assert_absent("a Debug output", &output);

@@ -53,6 +53,12 @@ macro_rules! contract_suite {
                 custom_roles_are_scoped_to_the_organization,
                 system_roles_cannot_change,
                 deleting_a_held_role_conflicts,
+                invitations_are_issued_and_accepted_once,
+                an_invitation_is_accepted_once_under_concurrency,
+                expired_and_revoked_invitations_are_spent,
+                invitations_check_the_address_and_the_roles,
+                invitations_of_another_organization_are_invisible,
+                pending_invitations_are_paged,
             }
             work {
                 project_crud_is_scoped_to_the_organization,

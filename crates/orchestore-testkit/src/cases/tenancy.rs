@@ -1,10 +1,12 @@
 //! Organizations, users and roles, logins and sessions: organizations and logins here, users
-//! in [`users`], roles in [`roles`], sessions in [`sessions`].
+//! in [`users`], roles in [`roles`], sessions in [`sessions`], invitations in [`invitations`].
 
+mod invitations;
 mod roles;
 mod sessions;
 mod users;
 
+pub use invitations::*;
 pub use roles::*;
 pub use sessions::*;
 pub use users::*;

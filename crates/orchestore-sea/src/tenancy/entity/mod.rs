@@ -1,6 +1,8 @@
 //! The tables of the tenancy aggregate.
 
 pub(crate) mod instance_settings;
+pub(crate) mod invitation_roles;
+pub(crate) mod invitations;
 pub(crate) mod organizations;
 pub(crate) mod role_permissions;
 pub(crate) mod roles;

@@ -1,0 +1,202 @@
+//! `/api/v1/invitations`: a one-time token by which one person joins the organization with the
+//! roles the inviter chose, and its acceptance, which logs the new user in.
+
+use actix_web::http::header::{CACHE_CONTROL, LOCATION};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use orchestore_domain::{
+    Email, InvitationId, InvitationToken, Name, Password, Permission, RoleCode, Username,
+};
+use orchestore_repo::{InvitationAcceptance, InvitationSort, NewInvitation, RepoError};
+use serde::Deserialize;
+
+use super::PageQuery;
+use super::signup::{hash_password, logged_in};
+use crate::auth::Authenticated;
+use crate::client::client_info;
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::request_id::RequestId;
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        super::resource("/invitations", "GET, POST")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    // Before `/invitations/{id}`, which would take `accept` for an id.
+    .service(super::resource("/invitations/accept", "POST").route(web::post().to(accept)))
+    .service(
+        super::resource("/invitations/{id}", "GET, DELETE")
+            .route(web::get().to(get))
+            .route(web::delete().to(revoke)),
+    );
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateInvitationBody {
+    email: String,
+    /// Role codes: system roles (`developer`, …) or the organization's own.
+    roles: Option<Vec<String>>,
+}
+
+// No `Debug`: it holds a password and a token.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AcceptBody {
+    token: String,
+    display_name: String,
+    password: String,
+    username: Option<String>,
+}
+
+/// The one answer for a token that cannot be accepted: unknown, used, revoked or expired
+/// alike. 404 rather than 410, which would say the token once existed.
+fn no_invitation() -> ApiError {
+    ApiError::NotFound("no pending invitation has this token".to_owned())
+}
+
+fn or_no_invitation(err: RepoError) -> ApiError {
+    match err {
+        RepoError::NotFound { .. } => no_invitation(),
+        other => other.into(),
+    }
+}
+
+/// `POST /api/v1/invitations` → 201 with the invitation and its `token`, shown this once (the
+/// link the client sends to the invited person carries it). Granting roles needs
+/// `roles:write` too, as creating a user with roles does.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<CreateInvitationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::UsersWrite)?;
+    let mut errors = FieldErrors::default();
+    let email = errors.check(Email::parse(&body.email));
+    let roles = errors.check(
+        body.roles
+            .unwrap_or_default()
+            .iter()
+            .map(|code| RoleCode::parse("roles", code))
+            .collect::<Result<Vec<_>, _>>(),
+    );
+    let (Some(email), Some(roles)) = (email, roles) else {
+        return Err(errors.into_error());
+    };
+    if !roles.is_empty() {
+        auth.require(Permission::RolesWrite)?;
+    }
+    let expires_at = chrono::Duration::from_std(state.invitation_ttl)
+        .ok()
+        .and_then(|ttl| Utc::now().checked_add_signed(ttl))
+        .ok_or_else(|| ApiError::internal("auth.invitation_ttl is out of range"))?;
+    let issued = state
+        .store
+        .create_invitation(
+            ctx,
+            NewInvitation {
+                email,
+                roles,
+                expires_at,
+            },
+        )
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            LOCATION,
+            format!("/api/v1/invitations/{}", issued.invitation.id),
+        ))
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(issued))
+}
+
+/// `GET /api/v1/invitations?limit=&cursor=&sort=`: the pending invitations, without tokens.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::UsersRead)?;
+    let page = query.into_page_request::<InvitationSort>()?;
+    Ok(HttpResponse::Ok().json(state.store.list_invitations(ctx, page).await?))
+}
+
+/// `GET /api/v1/invitations/{id}`: pending or not, without its token.
+#[tracing::instrument(skip_all, fields(invitation_id = %id))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<InvitationId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::UsersRead)?;
+    Ok(HttpResponse::Ok().json(state.store.get_invitation(ctx, id.into_inner()).await?))
+}
+
+/// `DELETE /api/v1/invitations/{id}` → 204: the token stops working; again, nothing changes.
+#[tracing::instrument(skip_all, fields(invitation_id = %id))]
+pub(crate) async fn revoke(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<InvitationId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::UsersWrite)?;
+    state.store.revoke_invitation(ctx, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/v1/invitations/accept` (no token needed but the invitation's) → 201 with a token
+/// pair, as a login answers, and the `Location` of the new user. The password policy applies
+/// against the invited address.
+#[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
+pub(crate) async fn accept(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    request_id: RequestId,
+    ApiJson(body): ApiJson<AcceptBody>,
+) -> Result<HttpResponse, ApiError> {
+    let token = InvitationToken::parse(&body.token).ok_or_else(no_invitation)?;
+    // Looked up first (no bcrypt work for a bad token), and for the address the password must
+    // not be.
+    let invitation = state
+        .store
+        .find_pending_invitation(&token)
+        .await
+        .map_err(or_no_invitation)?;
+    let mut errors = FieldErrors::default();
+    let display_name = errors.check(Name::parse("display_name", &body.display_name));
+    let username = errors.check(body.username.as_deref().map(Username::parse).transpose());
+    let password = errors.check(Password::for_account(&body.password, &invitation.email));
+    let (Some(display_name), Some(username), Some(password)) = (display_name, username, password)
+    else {
+        return Err(errors.into_error());
+    };
+    let password_hash = hash_password(&state, password).await?;
+    let user = state
+        .store
+        .accept_invitation(
+            &token,
+            InvitationAcceptance {
+                display_name,
+                username,
+                password_hash,
+            },
+            Some(request_id.as_str()),
+        )
+        .await
+        .map_err(or_no_invitation)?;
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    let location = format!("/api/v1/users/{}", user.id);
+    logged_in(
+        &state,
+        &user,
+        client_info(&req, &state),
+        &request_id,
+        &location,
+    )
+    .await
+}
