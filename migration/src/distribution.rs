@@ -26,7 +26,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "session_retired_tokens",
     "projects",
     "agents",
-    "agent_api_keys",
+    "api_keys",
     "tasks",
     "task_dependencies",
     "task_events",

@@ -32,6 +32,7 @@ mod m20261127_000016_drop_duplicate_task_index;
 mod m20261127_000017_workflow_execution_tasks;
 mod m20261127_000018_task_has_dependents;
 mod m20261128_000019_session_security;
+mod m20261128_000022_api_keys;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000017_workflow_execution_tasks::Migration),
             Box::new(m20261127_000018_task_has_dependents::Migration),
             Box::new(m20261128_000019_session_security::Migration),
+            Box::new(m20261128_000022_api_keys::Migration),
         ]
     }
 }

@@ -55,9 +55,9 @@ const TABLES: &[&str] = &[
     "template_usages",
     "task_dependencies",
     "task_events",
-    "agent_api_keys",
     "workflow_execution_tasks",
     "session_retired_tokens",
+    "api_keys",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

@@ -1,5 +1,7 @@
-//! Tenancy and people: organizations, users, passwords, roles, permissions and sessions.
+//! Tenancy and people: organizations, users, passwords, roles, permissions, sessions and API
+//! keys.
 
+mod api_key;
 mod organization;
 mod password;
 mod permissions;
@@ -7,6 +9,7 @@ mod roles;
 mod session;
 mod user;
 
+pub use api_key::{ApiKey, ApiKeySecret, IssuedApiKey, KeyExpiry, KeyOwner, KeyScopes, NewApiKey};
 pub use organization::{NewOrganization, Organization};
 pub use password::{Password, PasswordHash};
 pub use permissions::Permission;

@@ -1,14 +1,18 @@
-//! Organizations, users, roles and sessions.
+//! Organizations, users, roles, sessions and API keys.
 
+mod api_keys;
 mod auth;
 pub(crate) mod entity;
 mod organizations;
 mod roles;
 mod users;
 
-use entity::{organizations as orgs, roles as role_rows, sessions, users as user_rows};
+use entity::{
+    api_keys as key_rows, organizations as orgs, roles as role_rows, sessions, users as user_rows,
+};
 
 crate::scoped::entities! {
-    tenanted: user_rows::Entity => "user", sessions::Entity => "session";
+    tenanted: user_rows::Entity => "user", sessions::Entity => "session",
+        key_rows::Entity => "api_key";
     audited: orgs::Entity => "organization", role_rows::Entity => "role",
 }

@@ -1,10 +1,13 @@
-//! Organizations, users and roles, logins and sessions: organizations and logins here, users
-//! in [`users`], roles in [`roles`], sessions in [`sessions`].
+//! Organizations, users and roles, logins, sessions and API keys: organizations and logins
+//! here, users in [`users`], roles in [`roles`], sessions in [`sessions`], keys in
+//! [`api_keys`].
 
+mod api_keys;
 mod roles;
 mod sessions;
 mod users;
 
+pub use api_keys::*;
 pub use roles::*;
 pub use sessions::*;
 pub use users::*;

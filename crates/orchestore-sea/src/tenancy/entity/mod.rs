@@ -1,5 +1,6 @@
 //! The tables of the tenancy aggregate.
 
+pub(crate) mod api_keys;
 pub(crate) mod instance_settings;
 pub(crate) mod organizations;
 pub(crate) mod role_permissions;
