@@ -12,9 +12,9 @@ use orchestore_domain::{
     WorkflowDefinition,
 };
 use orchestore_repo::{
-    Actor, AgentRepo, AuditRepo, AuthRepo, Ctx, ExecutionFilter, NewSession, OrganizationRepo,
-    PageRequest, ProjectRepo, RoleRepo, Store, TaskFilter, TaskGraphRepo, TaskRepo, TaskStatsScope,
-    TemplateRepo, UserRepo, WorkflowRepo,
+    Actor, AgentRepo, ApiKeyRepo, AuditRepo, AuthRepo, Ctx, ExecutionFilter, NewSession,
+    OrganizationRepo, PageRequest, ProjectRepo, RoleRepo, Store, TaskFilter, TaskGraphRepo,
+    TaskRepo, TaskStatsScope, TemplateRepo, UserRepo, WorkflowRepo,
 };
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TestDb};
@@ -25,6 +25,7 @@ use sea_orm::{
 use sea_orm_migration::{MigratorTrait, SchemaManager};
 use uuid::Uuid;
 
+mod api_keys;
 mod messages;
 mod task_graph;
 mod task_has_dependents;
@@ -148,6 +149,18 @@ async fn every_entity_decodes(store: &SeaStore) {
         )
         .await
         .expect("agent");
+    let key = store
+        .create_api_key(
+            &fixture.ctx,
+            orchestore_domain::NewApiKey {
+                owner: orchestore_domain::KeyOwner::User(fixture.owner.id),
+                name: Name::parse("name", "decoder").expect("name"),
+                scopes: orchestore_domain::KeyScopes::parse(&["tasks:read"]).expect("scopes"),
+                expires_at: None,
+            },
+        )
+        .await
+        .expect("key");
 
     assert_eq!(
         store.get_organization(&fixture.ctx).await.expect("org"),
@@ -245,7 +258,16 @@ async fn every_entity_decodes(store: &SeaStore) {
         .list_audit(&fixture.ctx, PageRequest::default())
         .await
         .expect("audit");
-    assert_eq!(audit.items.len(), 11);
+    let keys = store
+        .list_api_keys(
+            &fixture.ctx,
+            orchestore_domain::KeyOwner::User(fixture.owner.id),
+            PageRequest::default(),
+        )
+        .await
+        .expect("keys");
+    assert_eq!(keys.items, vec![key.key]);
+    assert_eq!(audit.items.len(), 12);
     assert!(
         store
             .health()
@@ -500,4 +522,23 @@ fn migrations_before(name: &str) -> u32 {
         .position(|m| m.name() == name)
         .unwrap_or_else(|| panic!("{name} is registered"));
     u32::try_from(position).expect("a few migrations")
+}
+
+/// How the two backends word a refusal by a check and by a foreign key, lower-cased.
+const CHECK: &str = "check constraint";
+const FOREIGN_KEY: &str = "foreign key constraint";
+
+/// Asserts that the database refused `what` for the reason `refused_by` says.
+fn assert_refused_by<T: std::fmt::Debug>(
+    answer: Result<T, sea_orm::DbErr>,
+    refused_by: &str,
+    what: &str,
+) {
+    match answer {
+        Ok(accepted) => panic!("{what} must be refused, and was accepted: {accepted:?}"),
+        Err(err) => assert!(
+            err.to_string().to_lowercase().contains(refused_by),
+            "{what} must be refused by a {refused_by}: {err}"
+        ),
+    }
 }
