@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    ApiKey, ApiKeyId, ApiKeySecret, ClientInfo, Email, IssuedApiKey, KeyOwner, KeyScopes,
-    NewApiKey, NewOrganization, NewRole, NewUser, Organization, OrganizationId, Password,
-    PasswordHash, Permission, Role, RoleCode, RoleId, RolePatch, Session, SessionId, Slug, User,
-    UserId, UserPatch, Username,
+    ApiKey, ApiKeyId, ApiKeySecret, ClientInfo, Email, IssuedApiKey, KeyOwner, NewApiKey,
+    NewOrganization, NewRole, NewUser, Organization, OrganizationId, Password, PasswordHash,
+    Permission, Role, RoleCode, RoleId, RolePatch, Session, SessionId, Slug, User, UserId,
+    UserPatch, Username,
 };
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
@@ -252,8 +252,6 @@ pub struct ApiKeyGrant {
     pub organization_id: OrganizationId,
     pub owner: KeyOwner,
     pub key_id: ApiKeyId,
-    /// The key's own limits, which a key it creates must stay within.
-    pub scopes: KeyScopes,
     pub expires_at: Option<DateTime<Utc>>,
     pub permissions: Vec<Permission>,
 }

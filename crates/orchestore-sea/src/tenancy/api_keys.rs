@@ -276,7 +276,6 @@ impl ApiKeyRepo for SeaStore {
             owner: key.owner,
             key_id: key.id,
             permissions: key.scopes.effective(&held),
-            scopes: key.scopes,
             expires_at: key.expires_at,
         })
     }

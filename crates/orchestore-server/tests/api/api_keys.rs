@@ -188,6 +188,12 @@ pub async fn scopes_bound_what_a_key_may_do(app: &TestApp) {
         listed.body["items"][0]["scopes"],
         json!(["projects:read", "projects:write"])
     );
+    let me = app.get(&key, "/api/v1/me").await;
+    assert_eq!(
+        me.body["permissions"],
+        json!(["projects:read", "projects:write"]),
+        "what the key grants"
+    );
     assert_eq!(
         app.get(&key, "/api/v1/projects").await.status,
         StatusCode::OK
@@ -221,6 +227,8 @@ pub async fn scopes_bound_what_a_key_may_do(app: &TestApp) {
     app.post(&key, "/api/v1/projects", json!({"name": "Again"}))
         .await
         .assert_problem(StatusCode::FORBIDDEN);
+    let me = app.get(&key, "/api/v1/me").await;
+    assert_eq!(me.body["permissions"], json!(["projects:read"]));
     assert_eq!(
         app.get(&key, "/api/v1/projects").await.status,
         StatusCode::OK
