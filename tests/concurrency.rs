@@ -10,8 +10,8 @@ use orchestore_domain::{
     SystemRole, TaskPatch, Title, WorkflowDefinition,
 };
 use orchestore_repo::{
-    AuditRepo, Limit, PageRequest, RepoError, RoleRepo, Store, TaskFilter, TaskRepo, UserFilter,
-    UserRepo, WorkflowRepo, WorkflowVersionSort,
+    AuditFilter, AuditRepo, Limit, PageRequest, RepoError, RoleRepo, Store, TaskFilter, TaskRepo,
+    UserFilter, UserRepo, WorkflowRepo, WorkflowVersionSort,
 };
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TEST_BCRYPT_COST, TestDb};
@@ -61,7 +61,11 @@ async fn concurrent_writers(store: SeaStore) {
 
     // organization, owner, project, then a create and an update per writer.
     let audit = store
-        .list_audit(&ctx, PageRequest::first(Limit::parse(200).expect("limit")))
+        .list_audit(
+            &ctx,
+            AuditFilter::default(),
+            PageRequest::first(Limit::parse(200).expect("limit")),
+        )
         .await
         .expect("audit");
     assert_eq!(audit.items.len(), 3 + 2 * WRITERS);

@@ -38,6 +38,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "templates",
     "template_usages",
     "audit_logs",
+    "audit_chain_heads",
 ];
 
 /// The distribution column of every distributed table.

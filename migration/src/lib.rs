@@ -32,7 +32,9 @@ mod m20261127_000016_drop_duplicate_task_index;
 mod m20261127_000017_workflow_execution_tasks;
 mod m20261127_000018_task_has_dependents;
 mod m20261128_000019_session_security;
+mod m20261128_000020_audit_chain;
 mod m20261128_000022_api_keys;
+mod m20261128_000023_tasks_primary_key_last;
 
 pub struct Migrator;
 
@@ -59,6 +61,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000017_workflow_execution_tasks::Migration),
             Box::new(m20261127_000018_task_has_dependents::Migration),
             Box::new(m20261128_000019_session_security::Migration),
+            Box::new(m20261128_000020_audit_chain::Migration),
+            Box::new(m20261128_000023_tasks_primary_key_last::Migration),
             Box::new(m20261128_000022_api_keys::Migration),
         ]
     }

@@ -12,9 +12,9 @@ use orchestore_domain::{
     WorkflowDefinition,
 };
 use orchestore_repo::{
-    Actor, AgentRepo, ApiKeyRepo, AuditRepo, AuthRepo, Ctx, ExecutionFilter, NewSession,
-    OrganizationRepo, PageRequest, ProjectRepo, RoleRepo, Store, TaskFilter, TaskGraphRepo,
-    TaskRepo, TaskStatsScope, TemplateRepo, UserRepo, WorkflowRepo,
+    Actor, AgentRepo, ApiKeyRepo, AuditFilter, AuditRepo, AuthRepo, Ctx, ExecutionFilter,
+    NewSession, OrganizationRepo, PageRequest, ProjectRepo, RoleRepo, Store, TaskFilter,
+    TaskGraphRepo, TaskRepo, TaskStatsScope, TemplateRepo, UserRepo, WorkflowRepo,
 };
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TestDb};
@@ -26,6 +26,7 @@ use sea_orm_migration::{MigratorTrait, SchemaManager};
 use uuid::Uuid;
 
 mod api_keys;
+mod audit_chain;
 mod messages;
 mod task_graph;
 mod task_has_dependents;
@@ -58,6 +59,7 @@ const TABLES: &[&str] = &[
     "task_events",
     "workflow_execution_tasks",
     "session_retired_tokens",
+    "audit_chain_heads",
     "api_keys",
 ];
 
@@ -255,7 +257,7 @@ async fn every_entity_decodes(store: &SeaStore) {
     let names: Vec<&str> = steps.items.iter().map(|s| s.step_name.as_str()).collect();
     assert_eq!(names, ["build", "ship"]);
     let audit = store
-        .list_audit(&fixture.ctx, PageRequest::default())
+        .list_audit(&fixture.ctx, AuditFilter::default(), PageRequest::default())
         .await
         .expect("audit");
     let keys = store

@@ -19,10 +19,12 @@ pub mod work;
 pub mod workflows;
 
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
-pub use ctx::{Actor, Ctx};
+pub use ctx::{Actor, Credential, Ctx};
 pub use error::{Cause, RepoError, RepoResult};
 pub use messaging::{MarkRead, MessageFilter, MessageRepo, MessageSort};
-pub use observability::{AuditEntry, AuditRepo, AuditSort};
+pub use observability::{
+    AuditEntry, AuditFilter, AuditRepo, AuditSort, ChainBreak, ChainHead, ChainReport, SealOutcome,
+};
 pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
 pub use templates::{

@@ -16,6 +16,7 @@ use crate::SeaStore;
 use crate::conn::Held;
 use crate::error::db_err;
 use crate::observability::entity::audit_logs;
+use crate::observability::redact::redact;
 use crate::store::now;
 use crate::work::wakeups::CHANNEL;
 
@@ -87,14 +88,17 @@ impl Mutation<'_> {
         self.standing_fell.store(true, Ordering::Relaxed);
     }
 
-    /// Appends the audit row of `verb` on entity `E` row `id`, in this transaction.
+    /// Appends the audit row of `verb` on entity `E` row `id`, in this transaction: who acted,
+    /// with which credential, from where, and `changes` with any secret in them redacted. The
+    /// row is unsealed; the sealer chains it later (see `observability::audit_logs`).
     pub(crate) async fn audit<E: Audited>(
         &self,
         verb: Verb,
         id: impl Display,
-        changes: Value,
+        mut changes: Value,
     ) -> RepoResult<()> {
         let (ctx, entity) = (self.ctx, E::NAME);
+        redact(&mut changes);
         let row = audit_logs::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(ctx.org().as_uuid()),
@@ -105,6 +109,10 @@ impl Mutation<'_> {
             changes: Set(changes),
             request_id: Set(ctx.request_id().map(str::to_owned)),
             created_at: Set(self.at),
+            client_addr: Set(ctx.client_addr().map(|addr| addr.to_string())),
+            credential: Set(ctx.credential().map(|credential| credential.to_string())),
+            seq: Set(None),
+            hash: Set(None),
         };
         audit_logs::Entity::insert(row)
             .exec_without_returning(&self.txn)

@@ -96,6 +96,12 @@ impl SeaStore {
             .cloned()
     }
 
+    /// The connection pool, for statements of the embedding program's own (diagnostics,
+    /// tests). What is written through it bypasses the repositories: no check, no audit row.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.pool
+    }
+
     /// Whether the database has a table of this name (for migration tests and diagnostics).
     pub async fn has_table(&self, name: &str) -> RepoResult<bool> {
         sea_orm_migration::SchemaManager::new(&self.pool)

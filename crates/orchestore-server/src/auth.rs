@@ -14,8 +14,9 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{AgentId, ApiKeyId, ApiKeySecret, KeyOwner, Permission, SessionId, UserId};
-use orchestore_repo::{Actor, Ctx, RepoError};
+use orchestore_repo::{Actor, Credential, Ctx, RepoError};
 
+use crate::client::client_info;
 use crate::error::{ApiError, AuthFailure};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -164,7 +165,8 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
             KeyOwner::User(id) => (Actor::User(id), Principal::User(id)),
         };
         (
-            Ctx::new(grant.organization_id, actor),
+            Ctx::new(grant.organization_id, actor)
+                .with_credential(Credential::ApiKey(grant.key_id)),
             principal,
             None,
             Some(PresentedKey {
@@ -175,20 +177,26 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
         )
     } else {
         let claims = state.tokens.verify(token)?;
-        let ctx = Ctx::new(claims.org, Actor::User(claims.sub));
+        let ctx = Ctx::new(claims.org, Actor::User(claims.sub))
+            .with_credential(Credential::Session(claims.sid));
         let revoked = ApiError::Unauthenticated(AuthFailure::RevokedToken);
-        let (checking, asking, session) = (state.clone(), ctx.clone(), claims.sid);
-        let standing = detached(async move {
-            checking
-                .standings
-                .of(checking.store.as_ref(), &asking, session)
-                .await
-        })
-        .await?
-        .map_err(|e| match e {
-            RepoError::NotFound { .. } => revoked,
-            other => other.into(),
-        })?;
+        let standing = match state.standings.cached(state.store.as_ref(), claims.sid) {
+            Some(standing) => standing,
+            None => {
+                let (checking, asking, session) = (state.clone(), ctx.clone(), claims.sid);
+                detached(async move {
+                    checking
+                        .standings
+                        .of(checking.store.as_ref(), &asking, session)
+                        .await
+                })
+                .await?
+                .map_err(|e| match e {
+                    RepoError::NotFound { .. } => revoked,
+                    other => other.into(),
+                })?
+            }
+        };
         if !standing.live || standing.user_id != claims.sub || standing.access_version != claims.ver
         {
             return Err(ApiError::Unauthenticated(AuthFailure::RevokedToken));
@@ -208,6 +216,10 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
     };
     let ctx = match RequestId::of(req) {
         Some(request_id) => ctx.with_request_id(request_id.as_str()),
+        None => ctx,
+    };
+    let ctx = match client_info(req, &state).address {
+        Some(addr) => ctx.with_client_addr(addr),
         None => ctx,
     };
     Ok(Authenticated {

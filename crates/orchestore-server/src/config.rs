@@ -24,6 +24,7 @@ pub struct Settings {
     pub bootstrap: BootstrapSettings,
     pub log: LogSettings,
     pub queue: QueueSettings,
+    pub audit: AuditSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -148,6 +149,23 @@ impl Default for QueueSettings {
     fn default() -> Self {
         Self {
             lease_sweep_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// How often the server seals the audit rows written since into their organization's hash
+    /// chain. Until then a row is in the log but not yet covered by the chain.
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub seal_interval: Duration,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            seal_interval: Duration::from_secs(5),
         }
     }
 }
@@ -334,6 +352,7 @@ mod tests {
         assert_eq!(settings.bootstrap.organization, "default");
         assert_eq!(settings.database.url.expose(), DbConfig::DEFAULT_URL);
         assert_eq!(settings.log.format, LogFormat::Text);
+        assert_eq!(settings.audit.seal_interval, Duration::from_secs(5));
     }
 
     #[test]
@@ -387,6 +406,8 @@ mod tests {
             host = "0.0.0.0"
             [auth]
             access_token_ttl = "5m"
+            [audit]
+            seal_interval = "2s"
             [database]
             url = "sqlite://from-file.db"
             max_connections = 3
@@ -408,6 +429,7 @@ mod tests {
         assert_eq!(settings.server.port, 9100);
         assert_eq!(settings.server.host, "0.0.0.0");
         assert_eq!(settings.auth.access_token_ttl, Duration::from_secs(300));
+        assert_eq!(settings.audit.seal_interval, Duration::from_secs(2));
         assert_eq!(
             settings.auth.jwt_secret.as_ref().map(Secret::expose),
             Some("12345")

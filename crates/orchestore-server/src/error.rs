@@ -389,7 +389,7 @@ pub(crate) fn deserialize_error<E: std::fmt::Display>(
     what: &str,
     err: serde_path_to_error::Error<E>,
 ) -> ApiError {
-    let message = err.inner().to_string();
+    let message = without_value(&err.inner().to_string());
     let path = err.path().to_string();
     // serde_path_to_error's path ends at an unknown field; a missing one is named only in
     // the message.
@@ -403,6 +403,23 @@ pub(crate) fn deserialize_error<E: std::fmt::Display>(
         errors: field
             .map(|field| vec![FieldError::new(field, message)])
             .unwrap_or_default(),
+    }
+}
+
+/// serde's message without the value it quotes ("invalid type: integer `12345678`, expected a
+/// string" → "invalid type: integer, expected a string"): the value may be a secret sent in
+/// the wrong shape, such as a password as a number.
+fn without_value(message: &str) -> String {
+    let quotes_a_value =
+        message.starts_with("invalid type: ") || message.starts_with("invalid value: ");
+    match message.split_once(", expected") {
+        Some((found, expected)) if quotes_a_value => {
+            let kind = found
+                .find(['`', '"'])
+                .map_or(found, |quote| found[..quote].trim_end());
+            format!("{kind}, expected{expected}")
+        }
+        _ => message.to_owned(),
     }
 }
 
@@ -460,6 +477,26 @@ mod tests {
         );
         assert_eq!(field_in_message("missing field `title`"), Some("title"));
         assert_eq!(field_in_message("invalid type: string"), None);
+    }
+
+    #[test]
+    fn serde_messages_lose_the_values_they_quote() {
+        assert_eq!(
+            without_value("invalid type: integer `12345678`, expected a string"),
+            "invalid type: integer, expected a string"
+        );
+        assert_eq!(
+            without_value("invalid type: string \"hunter2, really\", expected u32"),
+            "invalid type: string, expected u32"
+        );
+        assert_eq!(
+            without_value("invalid value: integer `-1`, expected u64"),
+            "invalid value: integer, expected u64"
+        );
+        assert_eq!(
+            without_value("unknown field `colour`, expected one of `name`"),
+            "unknown field `colour`, expected one of `name`"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //!
 //! Errors are `application/problem+json` documents; see [`ApiError`] for the statuses.
 
+pub mod audit;
 mod auth;
 mod client;
 mod config;
@@ -27,8 +28,8 @@ mod telemetry;
 mod tokens;
 
 pub use config::{
-    AuthSettings, BootstrapSettings, LogFormat, LogSettings, Secret, ServerSettings, Settings,
-    SettingsError,
+    AuditSettings, AuthSettings, BootstrapSettings, LogFormat, LogSettings, Secret, ServerSettings,
+    Settings, SettingsError,
 };
 pub use error::{ApiError, AuthFailure, FieldError};
 pub use startup::{Application, StartupError};

@@ -5,9 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use orchestore_domain::OrganizationId;
 use orchestore_repo::RepoError;
 use orchestore_sea::{DbConfig, SeaStore};
-use orchestore_server::{Application, Settings, SettingsError, StartupError, init_tracing};
+use orchestore_server::{Application, Settings, SettingsError, StartupError, audit, init_tracing};
+
+/// The exit status of `audit verify` when a chain is broken (1 is any other failure, 2 a
+/// usage error).
+const BROKEN_CHAIN: u8 = 3;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,6 +37,11 @@ enum Command {
     Migrate {
         #[command(subcommand)]
         action: MigrateAction,
+    },
+    /// Seal or verify the audit log's hash chains.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
     },
     /// Print the resolved settings, secrets redacted.
     PrintConfig {
@@ -59,6 +69,24 @@ enum MigrateAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum AuditAction {
+    /// Seal the rows written since the last seal into their organization's chain (the server
+    /// does it every `audit.seal_interval`).
+    Seal {
+        /// Only this organization (its id); every organization with unsealed rows otherwise.
+        #[arg(long, value_name = "ID")]
+        organization: Option<OrganizationId>,
+    },
+    /// Walk each organization's chain and print its head, or the first row that does not fit;
+    /// exit with status 3 when a chain is broken.
+    Verify {
+        /// Only this organization (its id); every organization with audit rows otherwise.
+        #[arg(long, value_name = "ID")]
+        organization: Option<OrganizationId>,
+    },
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum OutputFormat {
     Toml,
@@ -81,6 +109,8 @@ enum CliError {
     Server(std::io::Error),
     #[error("writing output: {0}")]
     Output(String),
+    #[error("{0} audit chain(s) broken")]
+    BrokenChains(usize),
 }
 
 #[tokio::main]
@@ -90,7 +120,10 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("orchestore: {err}");
-            ExitCode::FAILURE
+            match err {
+                CliError::BrokenChains(_) => ExitCode::from(BROKEN_CHAIN),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -106,6 +139,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate { action } => {
             init_logging(&settings)?;
             migrate(&settings, action).await
+        }
+        Command::Audit { action } => {
+            init_logging(&settings)?;
+            audit_chains(&settings, action).await
         }
     }
 }
@@ -127,14 +164,54 @@ async fn serve(settings: Settings, config_file: Option<&Path>) -> Result<(), Cli
     Ok(())
 }
 
-async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), CliError> {
-    // A one-off command needs one connection, not a pool.
-    let store = SeaStore::connect(&DbConfig {
+/// A store for a one-off command, which needs one connection, not a pool.
+async fn one_connection(settings: &Settings) -> Result<SeaStore, CliError> {
+    Ok(SeaStore::connect(&DbConfig {
         max_connections: 1,
         min_connections: 1,
         ..settings.database.clone()
     })
-    .await?;
+    .await?)
+}
+
+async fn audit_chains(settings: &Settings, action: AuditAction) -> Result<(), CliError> {
+    let store = one_connection(settings).await?;
+    if pending(&store).await? > 0 {
+        return Err(CliError::Usage(
+            "the database has pending migrations: run `orchestore migrate up` first".to_owned(),
+        ));
+    }
+    match action {
+        AuditAction::Seal { organization } => {
+            let sealed = audit::seal_chains(&store, organization).await?;
+            let mut out = String::new();
+            for (org, outcome) in &sealed {
+                out.push_str(&audit::seal_line(*org, outcome));
+                out.push('\n');
+            }
+            if sealed.is_empty() {
+                out.push_str("no organization has unsealed audit rows\n");
+            }
+            write_out(&out)
+        }
+        AuditAction::Verify { organization } => {
+            let reports = audit::verify_chains(&store, organization).await?;
+            let mut out = String::new();
+            for report in &reports {
+                out.push_str(&audit::verify_line(report));
+                out.push('\n');
+            }
+            write_out(&out)?;
+            match reports.iter().filter(|report| !report.is_intact()).count() {
+                0 => Ok(()),
+                broken => Err(CliError::BrokenChains(broken)),
+            }
+        }
+    }
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), CliError> {
+    let store = one_connection(settings).await?;
     let pending_before = pending(&store).await?;
     match action {
         MigrateAction::Up => {

@@ -38,6 +38,12 @@ impl Standings {
         }
     }
 
+    /// The cached standing of `session`, when it was read less than the interval ago and no
+    /// revocation has gone through the store since.
+    pub(crate) fn cached(&self, store: &dyn Store, session: SessionId) -> Option<SessionStanding> {
+        self.fresh(session, store.standing_epoch())
+    }
+
     /// The standing of `session` in the context's organization: cached when read less than the
     /// interval ago and no revocation has gone through the store since, read otherwise.
     pub(crate) async fn of(

@@ -52,9 +52,11 @@ pub struct Application {
     port: u16,
     server: Server,
     sweeper: Sweeper,
+    sealer: Sweeper,
 }
 
-/// The periodic sweep of expired leases; it stops when the application goes.
+/// A periodic job (the sweep of expired leases, the audit sealer); it stops when the
+/// application goes.
 struct Sweeper(tokio::task::JoinHandle<()>);
 
 impl Drop for Sweeper {
@@ -92,6 +94,42 @@ async fn sweep_expired_leases(store: Arc<dyn Store>, interval: std::time::Durati
                 ),
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%org, %error, "lease sweep"),
+            }
+        }
+    }
+}
+
+/// The most organizations one round of sealing visits, and the most rows it seals in each;
+/// the rest wait for the next round.
+const SEAL_ORGANIZATIONS: u32 = 100;
+const SEAL_ROWS: u32 = 10_000;
+
+/// Seals the audit rows written since into their organizations' chains, every `interval`.
+/// Replicas may all run it: an organization's sealers take turns on its chain head.
+async fn seal_audit_chains(store: Arc<dyn Store>, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let organizations = match store
+            .organizations_with_unsealed_audit(SEAL_ORGANIZATIONS)
+            .await
+        {
+            Ok(organizations) => organizations,
+            Err(error) => {
+                tracing::warn!(%error, "audit sealer: listing organizations");
+                continue;
+            }
+        };
+        for org in organizations {
+            match store.seal_audit(&Ctx::system(org), SEAL_ROWS).await {
+                Ok(outcome) => tracing::debug!(
+                    %org,
+                    sealed = outcome.sealed,
+                    head = outcome.head.as_ref().map(|head| head.seq),
+                    "audit sealer: sealed"
+                ),
+                Err(error) => tracing::warn!(%org, %error, "audit sealer"),
             }
         }
     }
@@ -137,6 +175,10 @@ impl Application {
             store.clone(),
             settings.queue.lease_sweep_interval,
         )));
+        let sealer = Sweeper(tokio::spawn(seal_audit_chains(
+            store.clone(),
+            settings.audit.seal_interval,
+        )));
         let state = web::Data::new(AppState {
             store,
             password_cost: settings.auth.bcrypt_cost,
@@ -181,6 +223,7 @@ impl Application {
             port,
             server,
             sweeper,
+            sealer,
         })
     }
 
@@ -192,10 +235,13 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Self {
-            server, sweeper, ..
+            server,
+            sweeper,
+            sealer,
+            ..
         } = self;
         let stopped = server.await;
-        drop(sweeper);
+        drop((sweeper, sealer));
         stopped
     }
 }
@@ -212,6 +258,11 @@ fn check_settings(settings: &Settings) -> Result<(), StartupError> {
     if settings.queue.lease_sweep_interval.is_zero() {
         return Err(StartupError::Config(
             "queue.lease_sweep_interval must be more than 0".to_owned(),
+        ));
+    }
+    if settings.audit.seal_interval.is_zero() {
+        return Err(StartupError::Config(
+            "audit.seal_interval must be more than 0".to_owned(),
         ));
     }
     if auth.access_token_ttl.as_secs() == 0 || auth.refresh_token_ttl.as_secs() == 0 {
@@ -382,6 +433,9 @@ mod tests {
         let mut no_ttl = Settings::default();
         no_ttl.auth.access_token_ttl = Duration::ZERO;
         assert!(check_settings(&no_ttl).is_err());
+        let mut never_sealed = Settings::default();
+        never_sealed.audit.seal_interval = Duration::ZERO;
+        assert!(check_settings(&never_sealed).is_err());
     }
 
     #[test]

@@ -116,6 +116,12 @@ impl TestDb {
         &self.store
     }
 
+    /// The database itself, for cases that change it behind the store's back (as an attacker
+    /// with access to it would) and check that the store notices.
+    pub fn connection(&self) -> &sea_orm::DatabaseConnection {
+        self.store.connection()
+    }
+
     /// The database URL (with its password, for tests only).
     pub fn url(&self) -> &str {
         &self.url

@@ -1,20 +1,65 @@
+//! The audit log: listed by filter, sealed into a hash chain per organization, and verified.
+//!
+//! Mutations insert their rows unsealed, each in its own transaction, so that one
+//! organization's writers never queue on a shared row. Sealing comes after, in batches: under
+//! the organization's chain head, locked (`FOR UPDATE` on PostgreSQL; SQLite's write
+//! transaction already excludes every other writer), it numbers the unsealed rows in the order
+//! (`created_at`, `id`), links each to the one before ([`chain::link`]) and moves the head. A
+//! row that commits late, with an earlier `created_at`, is sealed by the next batch, after the
+//! rows sealed already: the chain's order is the order of sealing.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
 use orchestore_domain::{AuditLogId, OrganizationId};
 use orchestore_repo::{
-    AuditEntry, AuditRepo, AuditSort, Ctx, Cursor, Page, PageRequest, RepoResult,
+    AuditEntry, AuditFilter, AuditRepo, AuditSort, ChainBreak, ChainHead, ChainReport, Ctx, Cursor,
+    Page, PageRequest, RepoError, RepoResult, SealOutcome,
 };
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
 
-use super::entity::audit_logs;
+use super::chain::{self, GENESIS};
+use super::entity::{audit_chain_heads, audit_logs};
 use crate::SeaStore;
-use crate::error::db_err;
+use crate::error::{corrupt, db_err};
 use crate::scoped::{Keyset, keyset_page, scoped};
+use crate::store::now;
 
 crate::scoped::entities! {
     tenanted: audit_logs::Entity => "audit_log";
     audited:
 }
 
-fn to_entry(row: audit_logs::Model) -> AuditEntry {
-    AuditEntry {
+/// Rows sealed in one transaction: the head stays locked, and SQLite's writers wait, for as
+/// long as it takes.
+const SEAL_BATCH: u32 = 500;
+/// Rows read at a time while verifying.
+const VERIFY_PAGE: u64 = 1000;
+
+fn to_entry(row: audit_logs::Model) -> RepoResult<AuditEntry> {
+    let client_addr = row
+        .client_addr
+        .as_deref()
+        .map(str::parse::<IpAddr>)
+        .transpose()
+        .map_err(|e| corrupt("audit_log", e))?;
+    let credential = row
+        .credential
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| corrupt("audit_log", e))?;
+    let seq = row
+        .seq
+        .map(u64::try_from)
+        .transpose()
+        .map_err(|e| corrupt("audit_log", e))?;
+    Ok(AuditEntry {
         id: AuditLogId::from_uuid(row.id),
         organization_id: OrganizationId::from_uuid(row.organization_id),
         actor: row.actor,
@@ -23,8 +68,200 @@ fn to_entry(row: audit_logs::Model) -> AuditEntry {
         entity_id: row.entity_id,
         changes: row.changes,
         request_id: row.request_id,
+        client_addr,
+        credential,
+        seq,
+        hash: row.hash,
         created_at: row.created_at,
+    })
+}
+
+fn to_head(row: audit_chain_heads::Model) -> RepoResult<ChainHead> {
+    Ok(ChainHead {
+        seq: u64::try_from(row.seq).map_err(|e| corrupt("audit_chain_head", e))?,
+        hash: row.hash,
+        sealed_at: row.sealed_at,
+    })
+}
+
+/// A stored sequence number as the API counts it (the schema has no check: a tampered one may
+/// be anything).
+fn place(seq: i64) -> u64 {
+    u64::try_from(seq).unwrap_or(0)
+}
+
+fn log_id(row: &audit_logs::Model) -> AuditLogId {
+    AuditLogId::from_uuid(row.id)
+}
+
+/// `row`'s hash, when it is sealed at its `seq` right after a row whose hash is `previous`.
+fn linked_after(previous: &[u8; 32], row: &audit_logs::Model) -> Option<[u8; 32]> {
+    let (seq, stored) = (row.seq?, chain::parse_hash(row.hash.as_deref()?)?);
+    (chain::link(previous, row, seq) == stored).then_some(stored)
+}
+
+async fn head_of(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+) -> RepoResult<Option<audit_chain_heads::Model>> {
+    audit_chain_heads::Entity::find_by_id(org)
+        .one(db)
+        .await
+        .map_err(db_err)
+}
+
+/// The organization's sealed rows with `seq` in `from..=to`, in chain order, at most `limit`.
+async fn sealed_rows(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    from: i64,
+    to: i64,
+    limit: u64,
+) -> RepoResult<Vec<audit_logs::Model>> {
+    audit_logs::Entity::find()
+        .filter(audit_logs::Column::OrganizationId.eq(org))
+        .filter(audit_logs::Column::Seq.gte(from))
+        .filter(audit_logs::Column::Seq.lte(to))
+        .order_by_asc(audit_logs::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+        .map_err(db_err)
+}
+
+impl SeaStore {
+    /// Seals up to `limit` of the organization's unsealed rows in one transaction; returns how
+    /// many it sealed and the head after it.
+    async fn seal_batch(&self, org: Uuid, limit: u32) -> RepoResult<(u64, Option<ChainHead>)> {
+        let held = self.db().await;
+        let txn = held.begin_write().await.map_err(db_err)?;
+        let sealed = self.seal_in(&txn, org, limit).await;
+        match sealed {
+            Ok(outcome) => {
+                txn.commit().await.map_err(db_err)?;
+                Ok(outcome)
+            }
+            Err(err) => {
+                if let Err(rollback) = txn.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back a failed seal");
+                }
+                Err(err)
+            }
+        }
     }
+
+    async fn seal_in(
+        &self,
+        txn: &impl ConnectionTrait,
+        org: Uuid,
+        limit: u32,
+    ) -> RepoResult<(u64, Option<ChainHead>)> {
+        let unsealed = || {
+            audit_logs::Entity::find()
+                .filter(audit_logs::Column::OrganizationId.eq(org))
+                .filter(audit_logs::Column::Seq.is_null())
+        };
+        if unsealed().one(txn).await.map_err(db_err)?.is_none() {
+            let head = head_of(txn, org).await?.map(to_head).transpose()?;
+            return Ok((0, head));
+        }
+        // The head exists before it is locked: the first sealer of an organization creates it
+        // at the start of the chain (a sealer racing with it finds it there).
+        audit_chain_heads::Entity::insert(audit_chain_heads::ActiveModel {
+            organization_id: Set(org),
+            seq: Set(0),
+            hash: Set(chain::to_hex(&GENESIS)),
+            sealed_at: Set(now()),
+        })
+        .on_conflict(
+            OnConflict::column(audit_chain_heads::Column::OrganizationId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await
+        .map_err(db_err)?;
+        let mut locking = audit_chain_heads::Entity::find_by_id(org);
+        if self.is_postgres() {
+            locking = locking.lock_exclusive();
+        }
+        let head =
+            locking.one(txn).await.map_err(db_err)?.ok_or_else(|| {
+                RepoError::internal("the audit chain head vanished while sealing")
+            })?;
+        // Read under the lock: rows another sealer took before it was ours are sealed now.
+        let rows = unsealed()
+            .order_by_asc(audit_logs::Column::CreatedAt)
+            .order_by_asc(audit_logs::Column::Id)
+            .limit(u64::from(limit))
+            .all(txn)
+            .await
+            .map_err(db_err)?;
+        let mut previous = chain::parse_hash(&head.hash).ok_or_else(|| {
+            RepoError::internal(format!(
+                "the audit chain head of organization {org} holds no hash: verify the chain"
+            ))
+        })?;
+        let mut seq = head.seq;
+        for row in &rows {
+            seq += 1;
+            previous = chain::link(&previous, row, seq);
+            let updated = audit_logs::Entity::update_many()
+                .col_expr(audit_logs::Column::Seq, Expr::value(seq))
+                .col_expr(
+                    audit_logs::Column::Hash,
+                    Expr::value(chain::to_hex(&previous)),
+                )
+                .filter(audit_logs::Column::OrganizationId.eq(org))
+                .filter(audit_logs::Column::Id.eq(row.id))
+                .filter(audit_logs::Column::Seq.is_null())
+                .exec(txn)
+                .await
+                .map_err(db_err)?;
+            if updated.rows_affected != 1 {
+                return Err(RepoError::internal(format!(
+                    "audit row {} was sealed by another transaction while this one held the \
+                     chain head",
+                    row.id
+                )));
+            }
+        }
+        let mut moved: audit_chain_heads::ActiveModel = head.into();
+        moved.seq = Set(seq);
+        moved.hash = Set(chain::to_hex(&previous));
+        moved.sealed_at = Set(now());
+        let head = moved.update(txn).await.map_err(db_err)?;
+        Ok((rows.len() as u64, Some(to_head(head)?)))
+    }
+}
+
+/// The first thing wrong at `row`, which does not link after the row before it: `Altered` when
+/// the row after it (`next`, or read up to `last`) still links after `row`'s stored hash (only
+/// `row` changed), else `OutOfPlace`.
+async fn classify(
+    db: &impl ConnectionTrait,
+    row: &audit_logs::Model,
+    next: Option<&audit_logs::Model>,
+    last: i64,
+) -> RepoResult<ChainBreak> {
+    let (id, seq) = (log_id(row), row.seq.map_or(0, place));
+    let (Some(at), Some(stored)) = (row.seq, row.hash.as_deref().and_then(chain::parse_hash))
+    else {
+        return Ok(ChainBreak::Altered { id, seq });
+    };
+    let next = match next {
+        Some(next) => Some(next.clone()),
+        None if at < last => sealed_rows(db, row.organization_id, at + 1, last, 1)
+            .await?
+            .pop(),
+        None => None,
+    };
+    Ok(match next {
+        Some(next) if next.seq != Some(at + 1) || linked_after(&stored, &next).is_none() => {
+            ChainBreak::OutOfPlace { id, seq }
+        }
+        _ => ChainBreak::Altered { id, seq },
+    })
 }
 
 #[async_trait::async_trait]
@@ -33,9 +270,28 @@ impl AuditRepo for SeaStore {
     async fn list_audit(
         &self,
         ctx: &Ctx,
+        filter: AuditFilter,
         page: PageRequest<AuditSort>,
     ) -> RepoResult<Page<AuditEntry, AuditSort>> {
-        let query = scoped::<audit_logs::Entity>(ctx);
+        let mut query = scoped::<audit_logs::Entity>(ctx);
+        if let Some(actor) = filter.actor {
+            query = query.filter(audit_logs::Column::Actor.eq(actor.to_string()));
+        }
+        if let Some(entity) = filter.entity {
+            query = query.filter(audit_logs::Column::Entity.eq(entity));
+        }
+        if let Some(entity_id) = filter.entity_id {
+            query = query.filter(audit_logs::Column::EntityId.eq(entity_id));
+        }
+        if let Some(action) = filter.action {
+            query = query.filter(audit_logs::Column::Action.eq(action));
+        }
+        if let Some(since) = filter.since {
+            query = query.filter(audit_logs::Column::CreatedAt.gte(since));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(audit_logs::Column::CreatedAt.lt(until));
+        }
         let keyset = match page.sort() {
             AuditSort::CreatedAt => Keyset::OldestFirst,
             AuditSort::CreatedAtDesc => Keyset::NewestFirst,
@@ -44,9 +300,190 @@ impl AuditRepo for SeaStore {
             .all(&self.db().await)
             .await
             .map_err(db_err)?;
-        let entries = rows.into_iter().map(to_entry).collect();
+        let entries = rows
+            .into_iter()
+            .map(to_entry)
+            .collect::<RepoResult<Vec<_>>>()?;
         Ok(Page::from_rows(entries, &page, |e| {
             Cursor::after(page.sort(), e.id)
         }))
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), max_rows))]
+    async fn seal_audit(&self, ctx: &Ctx, max_rows: u32) -> RepoResult<SealOutcome> {
+        let org = ctx.org().as_uuid();
+        let mut outcome = SealOutcome {
+            sealed: 0,
+            more: false,
+            head: None,
+        };
+        let mut left = max_rows;
+        loop {
+            let batch = left.min(SEAL_BATCH);
+            if batch == 0 {
+                let db = self.db().await;
+                outcome.more = audit_logs::Entity::find()
+                    .filter(audit_logs::Column::OrganizationId.eq(org))
+                    .filter(audit_logs::Column::Seq.is_null())
+                    .one(&db)
+                    .await
+                    .map_err(db_err)?
+                    .is_some();
+                if outcome.head.is_none() {
+                    outcome.head = head_of(&db, org).await?.map(to_head).transpose()?;
+                }
+                return Ok(outcome);
+            }
+            let (sealed, head) = self.seal_batch(org, batch).await?;
+            outcome.sealed += sealed;
+            outcome.head = head;
+            if sealed < u64::from(batch) {
+                return Ok(outcome);
+            }
+            left -= batch;
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
+    async fn verify_audit(&self, ctx: &Ctx) -> RepoResult<ChainReport> {
+        let org = ctx.org().as_uuid();
+        let db = self.db().await;
+        // The head first: every row at or before it was committed with it.
+        let head_row = head_of(&db, org).await?;
+        let unsealed = audit_logs::Entity::find()
+            .filter(audit_logs::Column::OrganizationId.eq(org))
+            .filter(audit_logs::Column::Seq.is_null())
+            .count(&db)
+            .await
+            .map_err(db_err)?;
+        let mut report = ChainReport {
+            organization_id: ctx.org(),
+            head: head_row.clone().map(to_head).transpose()?,
+            verified: 0,
+            unsealed,
+            broken: None,
+        };
+        // Without a head, walk whatever is sealed: it should be nothing.
+        let last = head_row.as_ref().map_or(i64::MAX, |head| head.seq);
+
+        let mut expected: i64 = 1;
+        let mut previous = GENESIS;
+        let mut first: Option<audit_logs::Model> = None;
+        let mut tail: Option<audit_logs::Model> = None;
+        'walk: loop {
+            let page = sealed_rows(&db, org, expected, last, VERIFY_PAGE).await?;
+            if page.is_empty() {
+                break;
+            }
+            let full = page.len() as u64 == VERIFY_PAGE;
+            for (at, row) in page.iter().enumerate() {
+                let seq = row.seq.unwrap_or_default();
+                if seq > expected {
+                    report.broken = Some(ChainBreak::Missing {
+                        seq: place(expected),
+                        next_id: log_id(row),
+                        next_seq: place(seq),
+                    });
+                    break 'walk;
+                }
+                let Some(hash) = linked_after(&previous, row) else {
+                    report.broken = Some(classify(&db, row, page.get(at + 1), last).await?);
+                    break 'walk;
+                };
+                previous = hash;
+                expected += 1;
+                report.verified += 1;
+                if first.is_none() {
+                    first = Some(row.clone());
+                }
+                tail = Some(row.clone());
+            }
+            if !full {
+                break;
+            }
+        }
+        if report.broken.is_some() {
+            return Ok(report);
+        }
+        let Some(head) = head_row else {
+            report.broken = first.map(|row| ChainBreak::HeadMissing {
+                id: log_id(&row),
+                seq: row.seq.map_or(0, place),
+            });
+            return Ok(report);
+        };
+        let last_seq = expected - 1;
+        if last_seq < head.seq {
+            report.broken = Some(ChainBreak::Truncated {
+                head_seq: place(head.seq),
+                last_seq: place(last_seq),
+            });
+            return Ok(report);
+        }
+        if let Some(row) = &tail
+            && row.hash.as_deref() != Some(head.hash.as_str())
+        {
+            report.broken = Some(ChainBreak::HeadMismatch {
+                id: log_id(row),
+                seq: place(last_seq),
+            });
+            return Ok(report);
+        }
+        // A row sealed past the head is a sealer's that committed during the walk, or the sign
+        // of a head moved back.
+        if let Some(past) = sealed_rows(&db, org, head.seq + 1, i64::MAX, 1)
+            .await?
+            .pop()
+        {
+            let now_at = head_of(&db, org).await?.map_or(0, |head| head.seq);
+            if past.seq.is_some_and(|seq| seq > now_at) {
+                report.broken = Some(ChainBreak::PastHead {
+                    id: log_id(&past),
+                    seq: past.seq.map_or(0, place),
+                });
+            }
+        }
+        Ok(report)
+    }
+
+    async fn organizations_with_unsealed_audit(
+        &self,
+        limit: u32,
+    ) -> RepoResult<Vec<OrganizationId>> {
+        let organizations: Vec<Uuid> = audit_logs::Entity::find()
+            .select_only()
+            .column(audit_logs::Column::OrganizationId)
+            .filter(audit_logs::Column::Seq.is_null())
+            .distinct()
+            .limit(u64::from(limit))
+            .into_tuple()
+            .all(&self.db().await)
+            .await
+            .map_err(db_err)?;
+        Ok(organizations
+            .into_iter()
+            .map(OrganizationId::from_uuid)
+            .collect())
+    }
+
+    async fn audited_organizations(&self) -> RepoResult<Vec<OrganizationId>> {
+        let db = self.db().await;
+        let logged: Vec<Uuid> = audit_logs::Entity::find()
+            .select_only()
+            .column(audit_logs::Column::OrganizationId)
+            .distinct()
+            .into_tuple()
+            .all(&db)
+            .await
+            .map_err(db_err)?;
+        let chained: Vec<Uuid> = audit_chain_heads::Entity::find()
+            .select_only()
+            .column(audit_chain_heads::Column::OrganizationId)
+            .into_tuple()
+            .all(&db)
+            .await
+            .map_err(db_err)?;
+        let all: BTreeSet<Uuid> = logged.into_iter().chain(chained).collect();
+        Ok(all.into_iter().map(OrganizationId::from_uuid).collect())
     }
 }

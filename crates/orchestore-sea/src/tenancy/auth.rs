@@ -246,6 +246,9 @@ impl AuthRepo for SeaStore {
         if let Some(request_id) = request_id {
             ctx = ctx.with_request_id(request_id);
         }
+        if let Some(address) = client.address {
+            ctx = ctx.with_client_addr(address);
+        }
         let rotation = self
             .mutate(&ctx, async |m| {
                 let mut query = scoped::<sessions::Entity>(&ctx)

@@ -2,7 +2,7 @@
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpRequest, HttpResponse, web};
-use orchestore_domain::{Email, Password, Slug, User};
+use orchestore_domain::{ClientInfo, Email, Password, Slug, User};
 use orchestore_repo::{Actor, Ctx, NewSession, RepoError, SessionGrant};
 use serde::{Deserialize, Serialize};
 
@@ -82,7 +82,7 @@ pub(crate) async fn login(
     };
     state.login_limits.succeeded(&attempt);
     tracing::Span::current().record("user_id", tracing::field::display(user.id));
-    let ctx = user_ctx(&user, &request_id);
+    let ctx = user_ctx(&user, &request_id, &client);
     let refresh_token = new_refresh_token();
     let grant = state
         .store
@@ -108,6 +108,7 @@ pub(crate) async fn refresh(
     request_id: RequestId,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let client = client_info(&req, &state);
     let refresh_token = new_refresh_token();
     let new_hash = refresh_token_hash(&refresh_token);
     let grant = state
@@ -116,7 +117,7 @@ pub(crate) async fn refresh(
             &refresh_token_hash(&body.refresh_token),
             &new_hash,
             state.tokens.refresh_expires_at()?,
-            &client_info(&req, &state),
+            &client,
             Some(request_id.as_str()),
         )
         .await
@@ -128,7 +129,7 @@ pub(crate) async fn refresh(
         })?;
     // `rotate_session` refuses a deactivated user's session.
     tracing::Span::current().record("user_id", tracing::field::display(grant.user.id));
-    let ctx = user_ctx(&grant.user, &request_id);
+    let ctx = user_ctx(&grant.user, &request_id, &client);
     token_response(&state, &ctx, &grant, refresh_token).await
 }
 
@@ -146,8 +147,14 @@ pub(crate) async fn logout(
     }
 }
 
-fn user_ctx(user: &User, request_id: &RequestId) -> Ctx {
-    Ctx::new(user.organization_id, Actor::User(user.id)).with_request_id(request_id.as_str())
+/// The context of a login or refresh: the user, the request, where it came from.
+fn user_ctx(user: &User, request_id: &RequestId, client: &ClientInfo) -> Ctx {
+    let ctx =
+        Ctx::new(user.organization_id, Actor::User(user.id)).with_request_id(request_id.as_str());
+    match client.address {
+        Some(address) => ctx.with_client_addr(address),
+        None => ctx,
+    }
 }
 
 /// A fresh access token of the granted session (with the user's current permissions) and the

@@ -4,6 +4,7 @@
 
 mod agents;
 mod api_keys;
+mod audit_logs;
 mod auth;
 mod health;
 mod me;
@@ -40,7 +41,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(agents::configure)
                 .configure(messages::configure)
                 .configure(workflows::configure)
-                .configure(templates::configure),
+                .configure(templates::configure)
+                .configure(audit_logs::configure),
         );
 }
 

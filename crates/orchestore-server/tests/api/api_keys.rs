@@ -1,6 +1,6 @@
 use chrono::{Duration, Utc};
 use orchestore_domain::{KeyExpiry, KeyOwner, KeyScopes, Name, NewApiKey, OrganizationId, UserId};
-use orchestore_repo::{Actor, AuditEntry, AuditSort, Ctx, Limit, PageRequest};
+use orchestore_repo::{Actor, AuditEntry, AuditFilter, AuditSort, Ctx, Limit, PageRequest};
 use orchestore_testkit::Fixture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -43,6 +43,7 @@ async fn audit(app: &TestApp, org: OrganizationId) -> Vec<AuditEntry> {
     app.store
         .list_audit(
             &Ctx::system(org),
+            AuditFilter::default(),
             PageRequest::first(Limit::parse(200).expect("limit")).sorted(AuditSort::CreatedAt),
         )
         .await
@@ -95,6 +96,11 @@ pub async fn personal_keys_are_created_listed_and_revoked(app: &TestApp) {
         .find(|r| r.entity_id == text(&project["id"]))
         .expect("the project's audit row");
     assert_eq!(row.actor, format!("user:{}", text(&ada["id"])));
+    assert_eq!(
+        row.credential.map(|c| c.to_string()),
+        Some(format!("api_key:{id}")),
+        "the key, by its id"
+    );
 
     let listed = app.get(secret, MY_KEYS).await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);

@@ -3,7 +3,9 @@
 
 mod agents;
 mod api_keys;
+mod audit;
 mod auth;
+mod cli;
 mod health;
 mod helpers;
 mod messages;
@@ -106,6 +108,12 @@ on_every_backend! {
         a_batch_is_enqueued_and_answered_in_order,
         batch_errors_name_the_task_and_write_nothing,
         large_batches_fit_and_need_the_permission,
+    }
+    audit {
+        audit_logs_list_by_filter,
+        audit_logs_need_audit_read,
+        another_organization_sees_none_of_our_audit_rows,
+        the_server_seals_the_log,
     }
     agents {
         agent_lifecycle,

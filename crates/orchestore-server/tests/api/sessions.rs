@@ -339,6 +339,20 @@ pub async fn passwords_change_with_the_current_one_and_the_policy(app: &TestApp)
             refused.body
         );
     }
+    // A password in the wrong shape is a 400 that does not quote it back.
+    let shaped_wrong = app
+        .post(
+            &here.access,
+            "/api/v1/me/password",
+            json!({ "current_password": 31415926535_u64, "new_password": "a brand new passphrase" }),
+        )
+        .await;
+    shaped_wrong.assert_problem(StatusCode::BAD_REQUEST);
+    assert!(
+        !shaped_wrong.body.to_string().contains("31415926535"),
+        "{}",
+        shaped_wrong.body
+    );
     let too_long = "x".repeat(73);
     assert_eq!(
         change(USER_PASSWORD, &too_long)

@@ -3,7 +3,7 @@
 use orchestore_domain::{
     AgentKind, AgentPatch, AgentStatus, Capabilities, Metadata, ModelName, Name, NewAgent,
 };
-use orchestore_repo::{AgentFilter, AgentSort, AuditSort, Limit, PageRequest, Store};
+use orchestore_repo::{AgentFilter, AgentSort, AuditFilter, AuditSort, Limit, PageRequest, Store};
 use serde_json::json;
 
 use super::{PASSWORD, assert_conflict, assert_not_found};
@@ -74,6 +74,7 @@ pub async fn agent_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store: 
     let log = store
         .list_audit(
             &acme.ctx,
+            AuditFilter::default(),
             PageRequest::default().sorted(AuditSort::CreatedAtDesc),
         )
         .await
@@ -240,6 +241,7 @@ pub async fn heartbeats_bring_an_agent_back_and_stats_follow<S: Store + ?Sized>(
     let log = store
         .list_audit(
             &acme.ctx,
+            AuditFilter::default(),
             PageRequest::default().sorted(AuditSort::CreatedAtDesc),
         )
         .await

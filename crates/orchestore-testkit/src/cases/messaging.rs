@@ -5,7 +5,8 @@ use orchestore_domain::{
     NewMessage, Participant, TaskId, ThreadId, UserId,
 };
 use orchestore_repo::{
-    AuditEntry, AuditSort, Ctx, Limit, MarkRead, MessageFilter, MessageSort, PageRequest, Store,
+    AuditEntry, AuditFilter, AuditSort, Ctx, Limit, MarkRead, MessageFilter, MessageSort,
+    PageRequest, Store,
 };
 use serde_json::json;
 
@@ -36,6 +37,7 @@ async fn audit_of<S: Store + ?Sized>(store: &S, ctx: &Ctx, entity: &str) -> Vec<
     store
         .list_audit(
             ctx,
+            AuditFilter::default(),
             PageRequest::first(Limit::parse(200).expect("limit")).sorted(AuditSort::CreatedAtDesc),
         )
         .await

@@ -24,7 +24,9 @@ use orchestore_repo::RepoError;
 use crate::TEST_BCRYPT_COST;
 
 /// Expands the contract cases into tests for SQLite, PostgreSQL and `Arc<dyn Store>`. A new
-/// case is a `pub async fn` in its aggregate's module, named in this list.
+/// case is a `pub async fn` in its aggregate's module, named in this list. The cases after a
+/// `;` in an aggregate's list also take the [`TestDb`](crate::TestDb), to change the database
+/// behind the store's back.
 #[macro_export]
 macro_rules! contract_suite {
     () => {
@@ -133,6 +135,16 @@ macro_rules! contract_suite {
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,
+                secrets_never_reach_the_audit_log,
+                audit_rows_list_by_filter,
+                sealing_chains_the_rows_of_each_organization,
+                concurrent_mutations_are_each_sealed_once,
+                sealers_running_at_once_never_fork_the_chain;
+                an_edited_row_is_named,
+                a_removed_row_is_named,
+                swapped_rows_are_named,
+                a_removed_tail_is_named,
+                a_tampered_head_is_named,
             }
             store {
                 health_reports_backend_and_migrations,
@@ -142,7 +154,9 @@ macro_rules! contract_suite {
             }
         );
     };
-    (@cases $($aggregate:ident { $($case:ident),* $(,)? })*) => {
+    (@cases $($aggregate:ident {
+        $($case:ident),* $(,)? $(; $($db_case:ident),* $(,)?)?
+    })*) => {
         mod sqlite {
             $(mod $aggregate {
                 $(
@@ -152,6 +166,13 @@ macro_rules! contract_suite {
                         $crate::cases::$aggregate::$case(db.store()).await;
                     }
                 )*
+                $($(
+                    #[tokio::test]
+                    async fn $db_case() {
+                        let db = $crate::TestDb::sqlite().await;
+                        $crate::cases::$aggregate::$db_case(db.store(), &db).await;
+                    }
+                )*)?
             })*
         }
 
@@ -166,6 +187,15 @@ macro_rules! contract_suite {
                         $crate::cases::$aggregate::$case(db.store()).await;
                     }
                 )*
+                $($(
+                    #[tokio::test]
+                    async fn $db_case() {
+                        let Some(db) = $crate::TestDb::postgres().await else {
+                            return;
+                        };
+                        $crate::cases::$aggregate::$db_case(db.store(), &db).await;
+                    }
+                )*)?
             })*
         }
 
@@ -180,6 +210,15 @@ macro_rules! contract_suite {
                         $crate::cases::$aggregate::$case(store.as_ref()).await;
                     }
                 )*
+                $($(
+                    #[tokio::test]
+                    async fn $db_case() {
+                        let db = $crate::TestDb::sqlite().await;
+                        let store: ::std::sync::Arc<dyn ::orchestore_repo::Store> =
+                            ::std::sync::Arc::new(db.store().clone());
+                        $crate::cases::$aggregate::$db_case(store.as_ref(), &db).await;
+                    }
+                )*)?
             })*
         }
     };

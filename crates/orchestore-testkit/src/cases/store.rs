@@ -2,7 +2,8 @@
 
 use orchestore_domain::{Description, Metadata, Name, NewProject, Tags};
 use orchestore_repo::{
-    AuditSort, Backend, Limit, PageRequest, ProjectSort, RepoError, Store, TaskFilter, transaction,
+    AuditFilter, AuditSort, Backend, Limit, PageRequest, ProjectSort, RepoError, Store, TaskFilter,
+    transaction,
 };
 
 use super::{PASSWORD, assert_conflict, assert_not_found, task};
@@ -38,6 +39,7 @@ pub async fn transactions_commit_or_roll_back_everything<S: Store + ?Sized>(stor
         store
             .list_audit(
                 ctx,
+                AuditFilter::default(),
                 PageRequest::<AuditSort>::first(Limit::parse(200).expect("limit")),
             )
             .await

@@ -7,8 +7,8 @@ use orchestore_domain::{
     WorkflowVersion,
 };
 use orchestore_repo::{
-    AuditSort, Ctx, PageRequest, RepoError, RepoResult, Store, TaskFilter, TemplateFilter,
-    TemplateUsageSort, WorkflowTarget,
+    AuditFilter, AuditSort, Ctx, PageRequest, RepoError, RepoResult, Store, TaskFilter,
+    TemplateFilter, TemplateUsageSort, WorkflowTarget,
 };
 use serde_json::{Map, Value, json};
 
@@ -287,6 +287,7 @@ pub async fn instantiating_a_task_template_creates_its_tasks<S: Store + ?Sized>(
     let log = store
         .list_audit(
             &acme.ctx,
+            AuditFilter::default(),
             PageRequest::default().sorted(AuditSort::CreatedAtDesc),
         )
         .await
@@ -432,6 +433,7 @@ pub async fn instantiating_a_workflow_template_writes_a_version<S: Store + ?Size
     let log = store
         .list_audit(
             &acme.ctx,
+            AuditFilter::default(),
             PageRequest::default().sorted(AuditSort::CreatedAtDesc),
         )
         .await
@@ -458,6 +460,7 @@ async fn written<S: Store + ?Sized>(store: &S, fixture: &Fixture) -> (Vec<Workfl
     let log = store
         .list_audit(
             &fixture.ctx,
+            AuditFilter::default(),
             PageRequest::default().sorted(AuditSort::CreatedAtDesc),
         )
         .await

@@ -16,7 +16,9 @@ use orchestore_domain::{
     Description, Email, Name, NewOrganization, NewRole, OrganizationId, Password, Permission,
     RoleCode, Slug, SystemRole, Username,
 };
-use orchestore_repo::{AuditEntry, AuditSort, Ctx, Limit, PageRequest, RepoError, Store};
+use orchestore_repo::{
+    AuditEntry, AuditFilter, AuditSort, Ctx, Limit, PageRequest, RepoError, Store,
+};
 
 use super::{PASSWORD, assert_conflict, assert_not_found, new_user};
 use crate::Fixture;
@@ -288,6 +290,7 @@ pub(crate) async fn audit<S: Store + ?Sized>(store: &S, ctx: &Ctx) -> Vec<AuditE
     store
         .list_audit(
             ctx,
+            AuditFilter::default(),
             PageRequest::first(Limit::parse(200).expect("limit")).sorted(AuditSort::CreatedAtDesc),
         )
         .await

@@ -21,7 +21,7 @@ use orchestore_domain::{
     TaskId, TaskPatch, TaskStatus,
 };
 use orchestore_repo::{
-    AuditSort, Limit, PageRequest, ProjectSort, RepoError, Store, TaskFilter, TaskSort,
+    AuditFilter, AuditSort, Limit, PageRequest, ProjectSort, RepoError, Store, TaskFilter, TaskSort,
 };
 use serde_json::json;
 
@@ -292,6 +292,7 @@ pub async fn task_status_follows_the_state_machine<S: Store + ?Sized>(store: &S)
         store
             .list_audit(
                 &fixture.ctx,
+                AuditFilter::default(),
                 PageRequest::first(Limit::parse(200).expect("limit")),
             )
             .await
@@ -488,6 +489,7 @@ pub async fn deleting_a_project_deletes_its_tasks<S: Store + ?Sized>(store: &S) 
     let log = store
         .list_audit(
             &fixture.ctx,
+            AuditFilter::default(),
             PageRequest::default().sorted(AuditSort::CreatedAtDesc),
         )
         .await

@@ -10,8 +10,8 @@ use orchestore_domain::{
     ProjectId, Workflow, WorkflowDefinition, WorkflowExecutionId, WorkflowId, WorkflowPatch,
 };
 use orchestore_repo::{
-    AuditEntry, AuditSort, ExecutionFilter, ExecutionSort, Limit, PageRequest, RepoError, Store,
-    WorkflowSort, WorkflowVersionSort,
+    AuditEntry, AuditFilter, AuditSort, ExecutionFilter, ExecutionSort, Limit, PageRequest,
+    RepoError, Store, WorkflowSort, WorkflowVersionSort,
 };
 use serde_json::{Value, json};
 
@@ -64,6 +64,7 @@ async fn audit_of<S: Store + ?Sized>(
     store
         .list_audit(
             &fixture.ctx,
+            AuditFilter::default(),
             PageRequest::first(Limit::parse(200).expect("limit")).sorted(AuditSort::CreatedAtDesc),
         )
         .await

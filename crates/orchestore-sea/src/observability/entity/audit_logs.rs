@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 
 /// One row of the append-only audit log. No foreign key to organizations: the log outlives
-/// what it describes.
+/// what it describes. `seq` and `hash` are empty until the row is sealed into its
+/// organization's chain.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_logs")]
 pub struct Model {
@@ -17,6 +18,10 @@ pub struct Model {
     pub changes: Json,
     pub request_id: Option<String>,
     pub created_at: DateTimeUtc,
+    pub client_addr: Option<String>,
+    pub credential: Option<String>,
+    pub seq: Option<i64>,
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

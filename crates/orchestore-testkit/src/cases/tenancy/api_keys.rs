@@ -6,7 +6,7 @@ use orchestore_domain::{
     AgentKind, AgentPatch, AgentStatus, ApiKeySecret, IssuedApiKey, KeyExpiry, KeyOwner, KeyScopes,
     Name, NewAgent, NewApiKey, Permission, SystemRole, User,
 };
-use orchestore_repo::{ApiKeyGrant, AuditSort, Ctx, PageRequest, RepoError, Store};
+use orchestore_repo::{ApiKeyGrant, AuditFilter, AuditSort, Ctx, PageRequest, RepoError, Store};
 
 use super::audit;
 use crate::Fixture;
@@ -146,7 +146,11 @@ pub async fn agent_keys_authenticate_their_agent_until_revoked<S: Store + ?Sized
     assert_eq!(again.revoked_at, revoked.revoked_at);
 
     let audit = store
-        .list_audit(ctx, PageRequest::default().sorted(AuditSort::CreatedAt))
+        .list_audit(
+            ctx,
+            AuditFilter::default(),
+            PageRequest::default().sorted(AuditSort::CreatedAt),
+        )
         .await
         .expect("audit");
     let actions: Vec<&str> = audit

@@ -9,7 +9,7 @@ use orchestore_domain::{
     TaskStatus,
 };
 use orchestore_repo::{
-    AuditEntry, AuditSort, Ctx, Limit, PageRequest, RepoError, Store, TaskStatsScope,
+    AuditEntry, AuditFilter, AuditSort, Ctx, Limit, PageRequest, RepoError, Store, TaskStatsScope,
 };
 
 use super::graph::{reasons, run_to, worker};
@@ -68,7 +68,7 @@ async fn audit_since<S: Store + ?Sized>(
     )
     .expect("page");
     store
-        .list_audit(ctx, page)
+        .list_audit(ctx, AuditFilter::default(), page)
         .await
         .expect("audit")
         .items

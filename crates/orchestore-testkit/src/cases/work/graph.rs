@@ -6,7 +6,7 @@ use orchestore_domain::{
     TaskPatch, TaskStatus,
 };
 use orchestore_repo::{
-    Ctx, DependencySort, DependentSort, Limit, PageRequest, RepoError, Retry, Store,
+    AuditFilter, Ctx, DependencySort, DependentSort, Limit, PageRequest, RepoError, Retry, Store,
 };
 
 use crate::Fixture;
@@ -84,7 +84,11 @@ pub(crate) async fn reasons<S: Store + ?Sized>(store: &S, ctx: &Ctx, id: TaskId)
 
 pub(super) async fn audit_actions<S: Store + ?Sized>(store: &S, ctx: &Ctx) -> Vec<String> {
     store
-        .list_audit(ctx, PageRequest::first(Limit::parse(200).expect("limit")))
+        .list_audit(
+            ctx,
+            AuditFilter::default(),
+            PageRequest::first(Limit::parse(200).expect("limit")),
+        )
         .await
         .expect("audit")
         .items

@@ -7,7 +7,7 @@ use orchestore_domain::{
     Capabilities, ClaimLimit, ClaimRequest, ClaimWait, LeaseDuration, LeaseToken, MaxAttempts,
     Payload, Priority, Progress, TaskId, TaskStatus,
 };
-use orchestore_repo::{AuditSort, PageRequest, RepoError, Retry, Store, TaskFilter};
+use orchestore_repo::{AuditFilter, AuditSort, PageRequest, RepoError, Retry, Store, TaskFilter};
 use serde_json::json;
 
 use super::graph::{reasons, run_to, worker};
@@ -357,7 +357,11 @@ pub async fn failures_back_off_then_land_in_the_dead_letter<S: Store + ?Sized>(s
     assert_eq!((retried.status, retried.attempts), (TaskStatus::Queued, 0));
     assert_eq!(retried.run_after, None);
     let audit = store
-        .list_audit(ctx, PageRequest::default().sorted(AuditSort::CreatedAtDesc))
+        .list_audit(
+            ctx,
+            AuditFilter::default(),
+            PageRequest::default().sorted(AuditSort::CreatedAtDesc),
+        )
         .await
         .expect("audit");
     assert_eq!(audit.items[0].action, "task.retry");
@@ -434,7 +438,11 @@ pub async fn a_cancelled_run_is_told_at_its_next_heartbeat<S: Store + ?Sized>(st
         TaskStatus::Cancelled
     );
     let audit = store
-        .list_audit(ctx, PageRequest::default().sorted(AuditSort::CreatedAtDesc))
+        .list_audit(
+            ctx,
+            AuditFilter::default(),
+            PageRequest::default().sorted(AuditSort::CreatedAtDesc),
+        )
         .await
         .expect("audit");
     assert_eq!(audit.items[0].action, "task.status.cancelled");

@@ -6,7 +6,7 @@ use orchestore_domain::{
     Effort, IdempotencyKey, LeaseDuration, MaxAttempts, NewTask, Progress, Tags, TaskId, TaskPatch,
     TaskStatus,
 };
-use orchestore_repo::{AuditSort, PageRequest, RepoError, Store, TaskFilter};
+use orchestore_repo::{AuditFilter, AuditSort, PageRequest, RepoError, Store, TaskFilter};
 use serde_json::json;
 
 use super::graph::*;
@@ -343,7 +343,11 @@ pub async fn a_task_with_subtasks_is_not_deleted<S: Store + ?Sized>(store: &S) {
         "task",
     );
     let log = store
-        .list_audit(ctx, PageRequest::default().sorted(AuditSort::CreatedAtDesc))
+        .list_audit(
+            ctx,
+            AuditFilter::default(),
+            PageRequest::default().sorted(AuditSort::CreatedAtDesc),
+        )
         .await
         .expect("audit");
     let deletion = &log.items[0];
@@ -427,7 +431,11 @@ pub async fn deleting_an_agent_unassigns_its_tasks<S: Store + ?Sized>(store: &S)
         Some(staying.id)
     );
     let log = store
-        .list_audit(ctx, PageRequest::default().sorted(AuditSort::CreatedAtDesc))
+        .list_audit(
+            ctx,
+            AuditFilter::default(),
+            PageRequest::default().sorted(AuditSort::CreatedAtDesc),
+        )
         .await
         .expect("audit");
     let deletion = &log.items[0];

@@ -8,8 +8,8 @@ use orchestore_domain::{
     Payload, Priority, Task, TaskId, TaskPatch, TaskStatus, WorkflowExecution, WorkflowId,
 };
 use orchestore_repo::{
-    Ctx, ExecutionFilter, ExecutionTaskSort, Limit, PageRequest, RepoError, Retry, Store,
-    TaskFilter,
+    AuditFilter, Ctx, ExecutionFilter, ExecutionTaskSort, Limit, PageRequest, RepoError, Retry,
+    Store, TaskFilter,
 };
 use serde_json::{Value, json};
 
@@ -603,7 +603,7 @@ pub async fn a_refused_execution_writes_nothing<S: Store + ?Sized>(store: &S) {
     )
     .await;
     let audit_before = store
-        .list_audit(ctx, PageRequest::default())
+        .list_audit(ctx, AuditFilter::default(), PageRequest::default())
         .await
         .expect("audit")
         .items
@@ -656,7 +656,7 @@ pub async fn a_refused_execution_writes_nothing<S: Store + ?Sized>(store: &S) {
         assert!(tasks.items.is_empty());
     }
     let audit_after = store
-        .list_audit(ctx, PageRequest::default())
+        .list_audit(ctx, AuditFilter::default(), PageRequest::default())
         .await
         .expect("audit")
         .items

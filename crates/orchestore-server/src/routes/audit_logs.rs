@@ -1,0 +1,65 @@
+//! `/api/v1/audit-logs`: the organization's audit log, filtered and paged.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use orchestore_domain::Permission;
+use orchestore_repo::{Actor, AuditFilter, AuditSort};
+use serde::Deserialize;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/audit-logs", "GET").route(web::get().to(list)));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListAuditQuery {
+    /// `user:<id>`, `agent:<id>` or `system`.
+    actor: Option<String>,
+    entity: Option<String>,
+    entity_id: Option<String>,
+    action: Option<String>,
+    /// RFC 3339: rows created at or after it.
+    since: Option<DateTime<Utc>>,
+    /// RFC 3339: rows created before it.
+    until: Option<DateTime<Utc>>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+/// `GET /api/v1/audit-logs?actor=&entity=&entity_id=&action=&since=&until=&limit=&cursor=&sort=`:
+/// the rows of the caller's organization, oldest first unless `sort=-created_at`, each with
+/// the address and credential it was written with and, once sealed, its `seq` and `hash`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<ListAuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::AuditRead)?;
+    let mut errors = FieldErrors::default();
+    let actor = errors.check(query.actor.as_deref().map(str::parse::<Actor>).transpose());
+    let page = super::page_request::<AuditSort>(
+        &mut errors,
+        query.limit,
+        query.cursor.as_deref(),
+        query.sort.as_deref(),
+    );
+    let (Some(actor), Some(page)) = (actor, page) else {
+        return Err(errors.into_error());
+    };
+    let filter = AuditFilter {
+        actor,
+        entity: query.entity,
+        entity_id: query.entity_id,
+        action: query.action,
+        since: query.since,
+        until: query.until,
+    };
+    Ok(HttpResponse::Ok().json(state.store.list_audit(ctx, filter, page).await?))
+}

@@ -1,0 +1,169 @@
+//! `orchestore audit seal` and `orchestore audit verify`, run as an operator runs them: the
+//! built binary, on a database the test owns (a SQLite file, or PostgreSQL), another process
+//! than the one that wrote and then tampered with it.
+
+use orchestore_domain::{NewTask, Title};
+use orchestore_repo::{AuditFilter, AuditRepo, Ctx, PageRequest, TaskRepo};
+use orchestore_testkit::{Fixture, TestDb};
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+
+/// What one run of the binary gave: its exit status, standard output and standard error.
+struct Run {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The line of `stdout` about organization `org`.
+    fn line(&self, org: impl std::fmt::Display) -> &str {
+        let org = org.to_string();
+        self.stdout
+            .lines()
+            .find(|line| line.starts_with(&org))
+            .unwrap_or_else(|| panic!("no line for {org} in:\n{}", self.stdout))
+    }
+}
+
+async fn orchestore(url: &str, args: &[&str]) -> Run {
+    let (url, args) = (
+        url.to_owned(),
+        args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>(),
+    );
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_orchestore"))
+            .args(&args)
+            // Nothing of the test's environment (`ORCHESTORE_*`, `RUST_LOG`) reaches it.
+            .env_clear()
+            .env("DATABASE_URL", url)
+            .output()
+            .expect("orchestore runs")
+    })
+    .await
+    .expect("the run ends");
+    Run {
+        status: output.status.code().expect("an exit status"),
+        stdout: String::from_utf8(output.stdout).expect("utf-8"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8"),
+    }
+}
+
+async fn the_audit_commands_seal_verify_and_name_a_broken_chain(db: TestDb) {
+    let store = db.store();
+    let acme = Fixture::create(store, "acme", "correct horse battery").await;
+    let project = acme.project(store, "Apollo").await;
+    for title in ["one", "two"] {
+        store
+            .create_task(
+                &acme.ctx,
+                NewTask::titled(project.id, Title::parse(title).expect("title")),
+            )
+            .await
+            .expect("task");
+    }
+    let other = Fixture::create(store, "other", "correct horse battery").await;
+    let (acme, other) = (acme.org.id, other.org.id);
+
+    let unsealed = orchestore(db.url(), &["audit", "verify"]).await;
+    assert_eq!(unsealed.status, 0, "{}", unsealed.stderr);
+    assert_eq!(
+        unsealed.line(acme),
+        format!("{acme}  ok  nothing sealed yet  (5 unsealed)")
+    );
+
+    let sealed = orchestore(db.url(), &["audit", "seal"]).await;
+    assert_eq!(sealed.status, 0, "{}", sealed.stderr);
+    let head = store
+        .verify_audit(&Ctx::system(acme))
+        .await
+        .expect("verify")
+        .head
+        .expect("a head");
+    assert_eq!(
+        sealed.line(acme),
+        format!("{acme}  sealed 5  head seq 5 hash {}", head.hash)
+    );
+    assert!(
+        sealed
+            .line(other)
+            .starts_with(&format!("{other}  sealed 2"))
+    );
+
+    let again = orchestore(db.url(), &["audit", "seal"]).await;
+    assert_eq!(
+        (again.status, again.stdout.as_str()),
+        (0, "no organization has unsealed audit rows\n")
+    );
+
+    let verified = orchestore(db.url(), &["audit", "verify"]).await;
+    assert_eq!(verified.status, 0, "{}", verified.stderr);
+    assert_eq!(
+        verified.line(acme),
+        format!("{acme}  ok  head seq 5 hash {}", head.hash)
+    );
+    let one = orchestore(
+        db.url(),
+        &["audit", "verify", "--organization", &other.to_string()],
+    )
+    .await;
+    assert_eq!(one.status, 0, "{}", one.stderr);
+    assert_eq!(one.stdout.lines().count(), 1, "{}", one.stdout);
+    assert!(
+        one.line(other)
+            .starts_with(&format!("{other}  ok  head seq 2 "))
+    );
+
+    // The third row of acme's chain goes; the command names it and fails with status 3.
+    let rows = store
+        .list_audit(
+            &Ctx::system(acme),
+            AuditFilter::default(),
+            PageRequest::default(),
+        )
+        .await
+        .expect("rows")
+        .items;
+    let third = rows.iter().find(|e| e.seq == Some(3)).expect("seq 3");
+    let delete = Query::delete()
+        .from_table(Alias::new("audit_logs"))
+        .and_where(Expr::col(Alias::new("organization_id")).eq(acme.as_uuid()))
+        .and_where(Expr::col(Alias::new("id")).eq(third.id.as_uuid()))
+        .to_owned();
+    db.connection().execute(&delete).await.expect("tamper");
+    let fourth = rows.iter().find(|e| e.seq == Some(4)).expect("seq 4");
+    let broken = orchestore(db.url(), &["audit", "verify"]).await;
+    assert_eq!(broken.status, 3, "{}\n{}", broken.stdout, broken.stderr);
+    assert_eq!(
+        broken.line(acme),
+        format!(
+            "{acme}  BROKEN  seq 3 is missing (removed) before row {} at seq 4  (2 rows \
+             verified before it)",
+            fourth.id
+        )
+    );
+    assert!(broken.line(other).starts_with(&format!("{other}  ok  ")));
+    assert!(
+        broken.stderr.contains("1 audit chain(s) broken"),
+        "{}",
+        broken.stderr
+    );
+
+    let usage = orchestore(db.url(), &["audit", "verify", "--organization", "acme"]).await;
+    assert_eq!(usage.status, 2, "a usage error: {}", usage.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_the_audit_commands_seal_verify_and_name_a_broken_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite_file(dir.path()).await;
+    the_audit_commands_seal_verify_and_name_a_broken_chain(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_the_audit_commands_seal_verify_and_name_a_broken_chain() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    the_audit_commands_seal_verify_and_name_a_broken_chain(db).await;
+}
