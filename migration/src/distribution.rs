@@ -28,7 +28,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "invitation_roles",
     "projects",
     "agents",
-    "agent_api_keys",
+    "api_keys",
     "tasks",
     "task_dependencies",
     "task_events",

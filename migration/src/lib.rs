@@ -34,6 +34,7 @@ mod m20261127_000018_task_has_dependents;
 mod m20261128_000019_session_security;
 mod m20261128_000020_audit_chain;
 mod m20261128_000021_invitations;
+mod m20261128_000022_api_keys;
 mod m20261128_000023_tasks_primary_key_last;
 
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000020_audit_chain::Migration),
             Box::new(m20261128_000021_invitations::Migration),
             Box::new(m20261128_000023_tasks_primary_key_last::Migration),
+            Box::new(m20261128_000022_api_keys::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
-use super::tenant_role_keys::{CHECK, FOREIGN_KEY, assert_refused_by, role_code};
+use super::tenant_role_keys::role_code;
 use super::*;
+use super::{CHECK, FOREIGN_KEY, assert_refused_by};
 
 // Invitations (m20261128_000021): an invitation offers a system role or a custom role of its
 // own organization, and is accepted with the user it made or not at all, whatever writes it;

@@ -12,10 +12,10 @@ use orchestore_domain::{
     RoleCode, TaskId, TemplateId, Title, UserId, WorkflowDefinition,
 };
 use orchestore_repo::{
-    Actor, AgentRepo, AuditFilter, AuditRepo, AuthRepo, Ctx, ExecutionFilter, InvitationAcceptance,
-    InvitationRepo, NewInvitation, NewSession, OrganizationRepo, PageRequest, ProjectRepo,
-    RoleRepo, Store, TaskFilter, TaskGraphRepo, TaskRepo, TaskStatsScope, TemplateRepo, UserRepo,
-    WorkflowRepo,
+    Actor, AgentRepo, ApiKeyRepo, AuditFilter, AuditRepo, AuthRepo, Ctx, ExecutionFilter,
+    InvitationAcceptance, InvitationRepo, NewInvitation, NewSession, OrganizationRepo, PageRequest,
+    ProjectRepo, RoleRepo, Store, TaskFilter, TaskGraphRepo, TaskRepo, TaskStatsScope,
+    TemplateRepo, UserRepo, WorkflowRepo,
 };
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TestDb};
@@ -26,6 +26,7 @@ use sea_orm::{
 use sea_orm_migration::{MigratorTrait, SchemaManager};
 use uuid::Uuid;
 
+mod api_keys;
 mod audit_chain;
 mod invitations;
 mod messages;
@@ -58,12 +59,12 @@ const TABLES: &[&str] = &[
     "template_usages",
     "task_dependencies",
     "task_events",
-    "agent_api_keys",
     "workflow_execution_tasks",
     "session_retired_tokens",
     "audit_chain_heads",
     "invitations",
     "invitation_roles",
+    "api_keys",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {
@@ -192,6 +193,18 @@ async fn every_entity_decodes(store: &SeaStore) {
         .expect("accepted invitation");
     assert_eq!(accepted.accepted_user_id, Some(joined.id));
     assert_eq!(accepted.roles, invited.invitation.roles);
+    let key = store
+        .create_api_key(
+            &fixture.ctx,
+            orchestore_domain::NewApiKey {
+                owner: orchestore_domain::KeyOwner::User(fixture.owner.id),
+                name: Name::parse("name", "decoder").expect("name"),
+                scopes: orchestore_domain::KeyScopes::parse(&["tasks:read"]).expect("scopes"),
+                expires_at: None,
+            },
+        )
+        .await
+        .expect("key");
 
     assert_eq!(
         store.get_organization(&fixture.ctx).await.expect("org"),
@@ -289,7 +302,16 @@ async fn every_entity_decodes(store: &SeaStore) {
         .list_audit(&fixture.ctx, AuditFilter::default(), PageRequest::default())
         .await
         .expect("audit");
-    assert_eq!(audit.items.len(), 14);
+    let keys = store
+        .list_api_keys(
+            &fixture.ctx,
+            orchestore_domain::KeyOwner::User(fixture.owner.id),
+            PageRequest::default(),
+        )
+        .await
+        .expect("keys");
+    assert_eq!(keys.items, vec![key.key]);
+    assert_eq!(audit.items.len(), 15);
     assert!(
         store
             .health()
@@ -544,4 +566,23 @@ fn migrations_before(name: &str) -> u32 {
         .position(|m| m.name() == name)
         .unwrap_or_else(|| panic!("{name} is registered"));
     u32::try_from(position).expect("a few migrations")
+}
+
+/// How the two backends word a refusal by a check and by a foreign key, lower-cased.
+const CHECK: &str = "check constraint";
+const FOREIGN_KEY: &str = "foreign key constraint";
+
+/// Asserts that the database refused `what` for the reason `refused_by` says.
+fn assert_refused_by<T: std::fmt::Debug>(
+    answer: Result<T, sea_orm::DbErr>,
+    refused_by: &str,
+    what: &str,
+) {
+    match answer {
+        Ok(accepted) => panic!("{what} must be refused, and was accepted: {accepted:?}"),
+        Err(err) => assert!(
+            err.to_string().to_lowercase().contains(refused_by),
+            "{what} must be refused by a {refused_by}: {err}"
+        ),
+    }
 }

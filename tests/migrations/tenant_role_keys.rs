@@ -130,25 +130,6 @@ async fn uuid_pairs(
     pairs
 }
 
-/// How the two backends word a refusal by a check and by a foreign key, lower-cased.
-pub(super) const CHECK: &str = "check constraint";
-pub(super) const FOREIGN_KEY: &str = "foreign key constraint";
-
-/// Asserts that the database refused `what` for the reason `refused_by` says.
-pub(super) fn assert_refused_by<T: std::fmt::Debug>(
-    answer: Result<T, sea_orm::DbErr>,
-    refused_by: &str,
-    what: &str,
-) {
-    match answer {
-        Ok(accepted) => panic!("{what} must be refused, and was accepted: {accepted:?}"),
-        Err(err) => assert!(
-            err.to_string().to_lowercase().contains(refused_by),
-            "{what} must be refused by a {refused_by}: {err}"
-        ),
-    }
-}
-
 pub(super) fn role_code(raw: &str) -> orchestore_domain::RoleCode {
     orchestore_domain::RoleCode::parse("code", raw).expect("role code")
 }

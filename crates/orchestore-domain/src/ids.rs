@@ -93,7 +93,7 @@ id_type!(
     AgentId
 );
 id_type!(
-    /// An agent's API key (the key itself is an [`ApiKeySecret`](crate::ApiKeySecret)).
+    /// An API key of an agent or a user (the key itself is an [`ApiKeySecret`](crate::ApiKeySecret)).
     ApiKeyId
 );
 id_type!(MessageId);

@@ -17,8 +17,8 @@ mod work;
 mod workflows;
 
 pub use agents::{
-    Agent, AgentApiKey, AgentKind, AgentPatch, AgentStats, AgentStatus, ApiKeySecret, IssuedApiKey,
-    ModelName, NewAgent, ProviderName, agent_capabilities,
+    Agent, AgentKind, AgentPatch, AgentStats, AgentStatus, ModelName, NewAgent, ProviderName,
+    agent_capabilities,
 };
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
@@ -36,9 +36,10 @@ pub use templates::{
     TemplateParameter, TemplateParameters, TemplatePatch, TemplateUsage,
 };
 pub use tenancy::{
-    ClientInfo, Invitation, InvitationToken, IssuedInvitation, NewOrganization, NewRole, NewUser,
-    Organization, Password, PasswordHash, Permission, Role, RoleCode, RolePatch, Session,
-    SystemRole, User, UserAgent, UserPatch, Username,
+    ApiKey, ApiKeySecret, ClientInfo, Invitation, InvitationToken, IssuedApiKey, IssuedInvitation,
+    KeyExpiry, KeyOwner, KeyScopes, NewApiKey, NewOrganization, NewRole, NewUser, Organization,
+    Password, PasswordHash, Permission, Role, RoleCode, RolePatch, Session, SystemRole, User,
+    UserAgent, UserPatch, Username,
 };
 pub use values::{
     Capabilities, Capability, Description, Email, Metadata, Name, Payload, Priority, Slug, Tags,

@@ -1,8 +1,7 @@
 //! Agents: the AI, human and bot workers of an organization.
 
 use orchestore_domain::{
-    Agent, AgentApiKey, AgentId, AgentKind, AgentPatch, AgentStats, AgentStatus, ApiKeyId,
-    ApiKeySecret, Capabilities, IssuedApiKey, Name, NewAgent, OrganizationId, Permission,
+    Agent, AgentId, AgentKind, AgentPatch, AgentStats, AgentStatus, Capabilities, NewAgent,
 };
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
@@ -49,56 +48,4 @@ pub trait AgentRepo: Send + Sync {
     async fn record_heartbeat(&self, ctx: &Ctx, id: AgentId) -> RepoResult<Agent>;
     /// The agent's counters with its mean task time and success rate.
     async fn agent_stats(&self, ctx: &Ctx, id: AgentId) -> RepoResult<AgentStats>;
-}
-
-crate::list_sort! {
-    /// The orders of an agent's API keys.
-    pub enum ApiKeySort for "agent_api_keys" {
-        /// Oldest first.
-        CreatedAt = "created_at",
-        /// Newest first.
-        CreatedAtDesc = "-created_at",
-    }
-}
-
-/// What a valid API key lets its caller do: act as its agent, in its organization, with the
-/// permissions of the `agent` system role.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentKeyGrant {
-    pub organization_id: OrganizationId,
-    pub agent_id: AgentId,
-    pub key_id: ApiKeyId,
-    pub permissions: Vec<Permission>,
-}
-
-/// API keys of the context's organization's agents: a worker authenticates as its agent with
-/// one. The key is returned once, at creation; the store keeps its SHA-256 only.
-#[async_trait::async_trait]
-pub trait AgentKeyRepo: Send + Sync {
-    /// Creates a key for `agent` (a `Reference` error on `agent_id` when the organization has
-    /// no such agent), audited without the secret.
-    async fn create_agent_api_key(
-        &self,
-        ctx: &Ctx,
-        agent: AgentId,
-        name: Name,
-    ) -> RepoResult<IssuedApiKey>;
-    async fn list_agent_api_keys(
-        &self,
-        ctx: &Ctx,
-        agent: AgentId,
-        page: PageRequest<ApiKeySort>,
-    ) -> RepoResult<Page<AgentApiKey, ApiKeySort>>;
-    /// Stops the key working at once; revoking it again changes nothing. A key of another
-    /// agent is `NotFound`.
-    async fn revoke_agent_api_key(
-        &self,
-        ctx: &Ctx,
-        agent: AgentId,
-        id: ApiKeyId,
-    ) -> RepoResult<AgentApiKey>;
-    /// Instance-wide, like a login: the grant of a presented key, or `NotFound` for a key that
-    /// is unknown, revoked, or whose agent is `inactive`. Records when it was last used (at
-    /// most once a minute).
-    async fn authenticate_agent_api_key(&self, key: &ApiKeySecret) -> RepoResult<AgentKeyGrant>;
 }

@@ -45,7 +45,7 @@ impl FromStr for Actor {
 }
 
 /// What the caller proved who they are with: a user's session (the access token names it) or
-/// an agent's API key. Recorded in the audit log by id, never the secret.
+/// an API key (an agent's or a user's). Recorded in the audit log by id, never the secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
     Session(SessionId),

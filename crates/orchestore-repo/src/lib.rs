@@ -18,7 +18,7 @@ pub mod tenancy;
 pub mod work;
 pub mod workflows;
 
-pub use agents::{AgentFilter, AgentKeyGrant, AgentKeyRepo, AgentRepo, AgentSort, ApiKeySort};
+pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use ctx::{Actor, Credential, Ctx};
 pub use error::{Cause, RepoError, RepoResult};
 pub use messaging::{MarkRead, MessageFilter, MessageRepo, MessageSort};
@@ -31,9 +31,9 @@ pub use templates::{
     TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSort, WorkflowTarget,
 };
 pub use tenancy::{
-    AuthRepo, InvitationAcceptance, InvitationRepo, InvitationSort, NewInvitation, NewSession,
-    OrganizationRepo, RoleRepo, RoleSort, SessionGrant, SessionStanding, UserFilter, UserRepo,
-    UserSort,
+    ApiKeyGrant, ApiKeyRepo, ApiKeySort, AuthRepo, InvitationAcceptance, InvitationRepo,
+    InvitationSort, NewInvitation, NewSession, OrganizationRepo, RoleRepo, RoleSort, SessionGrant,
+    SessionStanding, UserFilter, UserRepo, UserSort,
 };
 pub use work::{
     DependencySort, DependentSort, ExpiredLeases, ProjectRepo, ProjectSort, QueueRepo, Retry,

@@ -3,11 +3,11 @@
 use serde::Serialize;
 
 use crate::RepoResult;
-use crate::agents::{AgentKeyRepo, AgentRepo};
+use crate::agents::AgentRepo;
 use crate::messaging::MessageRepo;
 use crate::observability::AuditRepo;
 use crate::templates::TemplateRepo;
-use crate::tenancy::{AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
+use crate::tenancy::{ApiKeyRepo, AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
 use crate::work::{ProjectRepo, QueueRepo, TaskGraphRepo, TaskRepo};
 use crate::workflows::WorkflowRepo;
 
@@ -39,12 +39,12 @@ pub trait Store:
     + RoleRepo
     + AuthRepo
     + InvitationRepo
+    + ApiKeyRepo
     + ProjectRepo
     + TaskRepo
     + TaskGraphRepo
     + QueueRepo
     + AgentRepo
-    + AgentKeyRepo
     + MessageRepo
     + WorkflowRepo
     + TemplateRepo

@@ -1,10 +1,11 @@
-//! Organizations, users, roles, sessions and invitations.
+//! Organizations, users, roles, sessions, API keys and invitations.
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    ClientInfo, Email, Invitation, InvitationId, InvitationToken, IssuedInvitation, Name,
-    NewOrganization, NewRole, NewUser, Organization, Password, PasswordHash, Permission, Role,
-    RoleCode, RoleId, RolePatch, Session, SessionId, Slug, User, UserId, UserPatch, Username,
+    ApiKey, ApiKeyId, ApiKeySecret, ClientInfo, Email, Invitation, InvitationId, InvitationToken,
+    IssuedApiKey, IssuedInvitation, KeyOwner, Name, NewApiKey, NewOrganization, NewRole, NewUser,
+    Organization, OrganizationId, Password, PasswordHash, Permission, Role, RoleCode, RoleId,
+    RolePatch, Session, SessionId, Slug, User, UserId, UserPatch, Username,
 };
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
@@ -243,6 +244,16 @@ crate::list_sort! {
     }
 }
 
+crate::list_sort! {
+    /// The orders of an owner's API keys.
+    pub enum ApiKeySort for "api_keys" {
+        /// Oldest first.
+        CreatedAt = "created_at",
+        /// Newest first.
+        CreatedAtDesc = "-created_at",
+    }
+}
+
 /// An invitation about to be issued: who may join, with which roles, until when.
 #[derive(Debug, Clone)]
 pub struct NewInvitation {
@@ -305,4 +316,43 @@ pub trait InvitationRepo: Send + Sync {
         acceptance: InvitationAcceptance,
         request_id: Option<&str>,
     ) -> RepoResult<User>;
+}
+
+/// What a presented API key lets its caller do now: act as its owner, in its organization,
+/// with [`ApiKeyGrant::permissions`] — the key's scopes that its owner holds at this moment
+/// (for an agent, what the `agent` system role grants).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyGrant {
+    pub organization_id: OrganizationId,
+    pub owner: KeyOwner,
+    pub key_id: ApiKeyId,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub permissions: Vec<Permission>,
+}
+
+/// API keys of the context's organization, each an agent's or a user's. The key is returned
+/// once, at creation; the store keeps its SHA-256 only.
+#[async_trait::async_trait]
+pub trait ApiKeyRepo: Send + Sync {
+    /// Creates a key for its owner, audited without the secret. An owner the organization does
+    /// not have is a `Reference` error on `agent_id` or `user_id`; a scope the owner does not
+    /// hold now (for an agent: that the `agent` system role does not grant) is `Invalid` on
+    /// `scopes`.
+    async fn create_api_key(&self, ctx: &Ctx, new: NewApiKey) -> RepoResult<IssuedApiKey>;
+    /// The owner's keys, revoked and expired ones included. An owner the organization does not
+    /// have is `NotFound` (`agent` or `user`).
+    async fn list_api_keys(
+        &self,
+        ctx: &Ctx,
+        owner: KeyOwner,
+        page: PageRequest<ApiKeySort>,
+    ) -> RepoResult<Page<ApiKey, ApiKeySort>>;
+    /// Stops the key working at once; revoking it again changes nothing. Another owner's key
+    /// is `NotFound`.
+    async fn revoke_api_key(&self, ctx: &Ctx, owner: KeyOwner, id: ApiKeyId) -> RepoResult<ApiKey>;
+    /// Instance-wide, like a login: the grant of a presented key, or `NotFound` for a key that
+    /// is unknown, revoked or expired, or whose owner is an `inactive` agent or a deactivated
+    /// user. Its owner's permissions are read now, so what the owner loses the key loses at
+    /// once. Records when the key was last used (at most once a minute).
+    async fn authenticate_api_key(&self, key: &ApiKeySecret) -> RepoResult<ApiKeyGrant>;
 }

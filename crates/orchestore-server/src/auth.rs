@@ -1,6 +1,8 @@
 //! The [`Authenticated`] extractor: who calls, checked from the bearer token — a user's access
 //! token (a JWT, whose session's standing is checked against a short-lived cache, see
-//! [`crate::standing`]) or an agent's API key (`osk_…`, looked up by its hash).
+//! [`crate::standing`]) or an API key (`osk_…`) of an agent or a user, looked up by its hash on
+//! every request, so that a revocation, an expiry or a permission its owner loses counts at the
+//! next one.
 
 use std::fmt;
 use std::future::Future;
@@ -10,7 +12,8 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
-use orchestore_domain::{AgentId, ApiKeySecret, Permission, SessionId, UserId};
+use chrono::{DateTime, Utc};
+use orchestore_domain::{AgentId, ApiKeyId, ApiKeySecret, KeyOwner, Permission, SessionId, UserId};
 use orchestore_repo::{Actor, Credential, Ctx, RepoError};
 
 use crate::client::client_info;
@@ -26,7 +29,17 @@ pub(crate) struct Authenticated {
     principal: Principal,
     /// The session of a user's access token.
     session: Option<SessionId>,
+    /// The API key the caller presented, when it did.
+    key: Option<PresentedKey>,
     permissions: Vec<Permission>,
+}
+
+/// The API key a request presented: which one, and when it expires (a key it creates must
+/// expire no later).
+#[derive(Debug, Clone)]
+pub(crate) struct PresentedKey {
+    pub(crate) id: ApiKeyId,
+    pub(crate) expires_at: Option<DateTime<Utc>>,
 }
 
 /// Who authenticated: a user by their access token, or an agent by one of its API keys.
@@ -64,13 +77,29 @@ impl Authenticated {
         self.principal
     }
 
-    /// The calling user and the session their access token belongs to; an agent's key is
-    /// refused (403), as by [`Authenticated::user_id`].
+    /// What the caller's token grants now (for a key: its scopes that its owner holds).
+    pub(crate) fn permissions(&self) -> &[Permission] {
+        &self.permissions
+    }
+
+    /// The API key the caller presented; `None` for an access token.
+    pub(crate) fn presented_key(&self) -> Option<&PresentedKey> {
+        self.key.as_ref()
+    }
+
+    /// The calling user and the session their access token belongs to. A key is refused (403)
+    /// on these routes (sessions, logout, the password): they are for a person who logged in.
     pub(crate) fn user_session(&self) -> Result<(UserId, SessionId), ApiError> {
         let user = self.user_id()?;
-        self.session
-            .map(|session| (user, session))
-            .ok_or_else(|| ApiError::internal("a user's access token without its session"))
+        match (self.session, &self.key) {
+            (Some(session), None) => Ok((user, session)),
+            (None, Some(_)) => Err(ApiError::NotAllowed(
+                "this route needs a login: an API key cannot call it".to_owned(),
+            )),
+            _ => Err(ApiError::internal(
+                "a user's access token without its session",
+            )),
+        }
     }
 
     /// The calling user; an agent's key is refused (403) on routes that act as a person.
@@ -120,21 +149,30 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
         .ok_or_else(|| ApiError::internal("the application state is not registered"))?
         .clone();
     let token = bearer_token(req)?;
-    let (ctx, principal, session, permissions) = if ApiKeySecret::is_key(token) {
+    let (ctx, principal, session, key, permissions) = if ApiKeySecret::is_key(token) {
         let key = ApiKeySecret::parse(token)
             .ok_or(ApiError::Unauthenticated(AuthFailure::InvalidToken))?;
         let store = Arc::clone(&state.store);
-        let grant = detached(async move { store.authenticate_agent_api_key(&key).await })
+        // Unknown, revoked, expired, or its owner deactivated: all one 401.
+        let grant = detached(async move { store.authenticate_api_key(&key).await })
             .await?
             .map_err(|e| match e {
                 RepoError::NotFound { .. } => ApiError::Unauthenticated(AuthFailure::InvalidToken),
                 other => other.into(),
             })?;
+        let (actor, principal) = match grant.owner {
+            KeyOwner::Agent(id) => (Actor::Agent(id), Principal::Agent(id)),
+            KeyOwner::User(id) => (Actor::User(id), Principal::User(id)),
+        };
         (
-            Ctx::new(grant.organization_id, Actor::Agent(grant.agent_id))
+            Ctx::new(grant.organization_id, actor)
                 .with_credential(Credential::ApiKey(grant.key_id)),
-            Principal::Agent(grant.agent_id),
+            principal,
             None,
+            Some(PresentedKey {
+                id: grant.key_id,
+                expires_at: grant.expires_at,
+            }),
             grant.permissions,
         )
     } else {
@@ -167,6 +205,7 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
             ctx,
             Principal::User(claims.sub),
             Some(claims.sid),
+            None,
             // A code this build does not know grants nothing.
             claims
                 .perms
@@ -187,6 +226,7 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
         ctx,
         principal,
         session,
+        key,
         permissions,
     })
 }

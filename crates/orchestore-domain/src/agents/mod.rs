@@ -6,11 +6,9 @@
 //! around; its counters feed statistics without scanning the task history.
 
 mod agent;
-mod api_key;
 mod kind;
 mod values;
 
 pub use agent::{Agent, AgentPatch, AgentStats, NewAgent, agent_capabilities};
-pub use api_key::{AgentApiKey, ApiKeySecret, IssuedApiKey};
 pub use kind::{AgentKind, AgentStatus};
 pub use values::{ModelName, ProviderName};

@@ -1,6 +1,7 @@
-//! Tenancy and people: organizations, users, passwords, roles, permissions, sessions and
-//! invitations.
+//! Tenancy and people: organizations, users, passwords, roles, permissions, sessions, API keys
+//! and invitations.
 
+mod api_key;
 mod invitation;
 mod organization;
 mod password;
@@ -9,6 +10,7 @@ mod roles;
 mod session;
 mod user;
 
+pub use api_key::{ApiKey, ApiKeySecret, IssuedApiKey, KeyExpiry, KeyOwner, KeyScopes, NewApiKey};
 pub use invitation::{Invitation, InvitationToken, IssuedInvitation};
 pub use organization::{NewOrganization, Organization};
 pub use password::{Password, PasswordHash};

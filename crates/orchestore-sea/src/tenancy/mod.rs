@@ -1,5 +1,6 @@
-//! Organizations, users, roles, sessions and invitations.
+//! Organizations, users, roles, sessions, API keys and invitations.
 
+mod api_keys;
 mod auth;
 pub(crate) mod entity;
 mod invitations;
@@ -8,12 +9,12 @@ mod roles;
 mod users;
 
 use entity::{
-    invitations as invitation_rows, organizations as orgs, roles as role_rows, sessions,
-    users as user_rows,
+    api_keys as key_rows, invitations as invitation_rows, organizations as orgs,
+    roles as role_rows, sessions, users as user_rows,
 };
 
 crate::scoped::entities! {
     tenanted: user_rows::Entity => "user", sessions::Entity => "session",
-        invitation_rows::Entity => "invitation";
+        invitation_rows::Entity => "invitation", key_rows::Entity => "api_key";
     audited: orgs::Entity => "organization", role_rows::Entity => "role",
 }

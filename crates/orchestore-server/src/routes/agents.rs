@@ -3,12 +3,13 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    AgentId, AgentKind, AgentPatch, AgentStatus, ApiKeyId, Capabilities, Metadata, ModelName, Name,
-    NewAgent, Permission, ProviderName, agent_capabilities,
+    AgentId, AgentKind, AgentPatch, AgentStatus, ApiKeyId, Capabilities, KeyOwner, Metadata,
+    ModelName, Name, NewAgent, Permission, ProviderName, agent_capabilities,
 };
 use orchestore_repo::{AgentFilter, AgentSort, ApiKeySort, PageRequest};
 use serde::Deserialize;
 
+use super::api_keys::CreateApiKeyBody;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
@@ -308,15 +309,10 @@ pub(crate) async fn stats(
     Ok(HttpResponse::Ok().json(state.store.agent_stats(ctx, id.into_inner()).await?))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateApiKeyBody {
-    /// What the key is for, e.g. the host its worker runs on.
-    name: String,
-}
-
-/// `POST /api/v1/agents/{id}/api-keys` `{name}` → 201 with the key and its `secret` (`osk_…`),
-/// shown this once; a worker sends it as `Authorization: Bearer osk_…` and acts as the agent.
+/// `POST /api/v1/agents/{id}/api-keys` `{name, scopes?, expires_at?}` → 201 with the key and
+/// its `secret` (`osk_…`), shown this once; a worker sends it as `Authorization: Bearer osk_…`
+/// and acts as the agent, with its scopes that the `agent` system role grants (all of them
+/// without scopes).
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn create_api_key(
     state: web::Data<AppState>,
@@ -325,9 +321,9 @@ pub(crate) async fn create_api_key(
     ApiJson(body): ApiJson<CreateApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AgentsWrite)?;
-    let name = Name::parse("name", &body.name).map_err(|e| ApiError::Invalid(vec![e.into()]))?;
     let agent = id.into_inner();
-    let issued = state.store.create_agent_api_key(ctx, agent, name).await?;
+    let new = body.into_new_key(KeyOwner::Agent(agent), &auth)?;
+    let issued = state.store.create_api_key(ctx, new).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             LOCATION,
@@ -349,7 +345,7 @@ pub(crate) async fn list_api_keys(
     Ok(HttpResponse::Ok().json(
         state
             .store
-            .list_agent_api_keys(ctx, id.into_inner(), page)
+            .list_api_keys(ctx, KeyOwner::Agent(id.into_inner()), page)
             .await?,
     ))
 }
@@ -370,7 +366,7 @@ pub(crate) async fn revoke_api_key(
     let ctx = auth.require(Permission::AgentsWrite)?;
     state
         .store
-        .revoke_agent_api_key(ctx, path.id, path.key_id)
+        .revoke_api_key(ctx, KeyOwner::Agent(path.id), path.key_id)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -17,7 +17,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Serialize)]
 struct MeResponse {
     user: User,
-    /// The permission codes the user's roles grant now (a token carries those of its issue).
+    /// The permission codes the user's roles grant now (a token carries those of its issue);
+    /// for an API key, what the key grants now.
     permissions: Vec<&'static str>,
 }
 
@@ -28,10 +29,15 @@ pub(crate) async fn me(
     auth: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let user = state.store.get_user(auth.ctx(), auth.user_id()?).await?;
-    let permissions = state
-        .store
-        .user_permissions(auth.ctx(), auth.user_id()?)
-        .await?;
+    let permissions = match auth.presented_key() {
+        Some(_) => auth.permissions().to_vec(),
+        None => {
+            state
+                .store
+                .user_permissions(auth.ctx(), auth.user_id()?)
+                .await?
+        }
+    };
     Ok(HttpResponse::Ok().json(MeResponse {
         user,
         permissions: permissions.into_iter().map(Permission::code).collect(),

@@ -3,6 +3,7 @@
 //! the result.
 
 mod agents;
+mod api_keys;
 mod audit_logs;
 mod auth;
 mod health;
@@ -31,6 +32,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .configure(auth::configure)
                 .configure(me::configure)
+                .configure(api_keys::configure)
                 .configure(sessions::configure)
                 .configure(organizations::configure)
                 .configure(signup::configure)

@@ -104,7 +104,7 @@ pub async fn audit_logs_list_by_filter(app: &TestApp) {
     assert_eq!(key_row["credential"], format!("api_key:{key_id}"));
     assert_eq!(key_row["client_addr"], "127.0.0.1");
     // The key's creation is recorded without the key.
-    let created_key = row("agent_api_key.create", &key_id);
+    let created_key = row("api_key.create", &key_id);
     assert!(!created_key.to_string().contains(&key), "{created_key}");
 
     // Each filter, and two together.

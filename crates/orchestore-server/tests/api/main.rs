@@ -2,6 +2,7 @@
 //! owns, on SQLite and on PostgreSQL. One file per resource; `helpers` has what they share.
 
 mod agents;
+mod api_keys;
 mod audit;
 mod auth;
 mod cli;
@@ -62,6 +63,14 @@ on_every_backend! {
         missing_permission_is_forbidden,
         replicas_share_the_generated_jwt_key,
         failed_logins_are_limited_per_account_and_address,
+    }
+    api_keys {
+        personal_keys_are_created_listed_and_revoked,
+        scopes_bound_what_a_key_may_do,
+        expired_revoked_and_malformed_keys_are_unauthenticated,
+        a_key_cannot_do_what_needs_a_login,
+        administrators_list_and_revoke_users_keys,
+        agent_keys_take_scopes_and_an_expiry,
     }
     sessions {
         a_replayed_refresh_token_ends_the_session,

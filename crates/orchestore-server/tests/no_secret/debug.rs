@@ -2,9 +2,9 @@
 
 use chrono::Utc;
 use orchestore_domain::{
-    AgentApiKey, AgentId, ApiKeyId, ApiKeySecret, Email, Invitation, InvitationId, InvitationToken,
-    IssuedApiKey, IssuedInvitation, Name, NewUser, OrganizationId, Password, PasswordHash,
-    SystemRole,
+    AgentId, ApiKey, ApiKeyId, ApiKeySecret, Email, Invitation, InvitationId, InvitationToken,
+    IssuedApiKey, IssuedInvitation, KeyOwner, KeyScopes, Name, NewUser, OrganizationId, Password,
+    PasswordHash, SystemRole,
 };
 use orchestore_sea::{DatabaseUrl, DbConfig};
 use orchestore_server::{Secret, Settings};
@@ -63,13 +63,15 @@ fn debug_output_shows_no_secret() {
     // No part of it either: the random bytes are its last characters.
     secrets.add("an API key's end", &key.expose()[key.expose().len() - 40..]);
     let issued = IssuedApiKey {
-        key: AgentApiKey {
+        key: ApiKey {
             id,
             organization_id: org,
-            agent_id: AgentId::new(),
+            owner: KeyOwner::Agent(AgentId::new()),
             name: Name::parse("name", "host-1").expect("a name"),
+            scopes: KeyScopes::owners(),
             created_by: "user:someone".to_owned(),
             created_at: Utc::now(),
+            expires_at: None,
             last_used_at: None,
             revoked_at: None,
         },

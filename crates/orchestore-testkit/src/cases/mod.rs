@@ -59,6 +59,11 @@ macro_rules! contract_suite {
                 invitations_check_the_address_and_the_roles,
                 invitations_of_another_organization_are_invisible,
                 pending_invitations_are_paged,
+                agent_keys_authenticate_their_agent_until_revoked,
+                user_keys_grant_their_scopes_that_the_owner_holds,
+                expired_and_revoked_keys_are_refused,
+                a_deactivated_users_keys_stop_at_once,
+                keys_of_another_organization_are_invisible,
             }
             work {
                 project_crud_is_scoped_to_the_organization,
@@ -102,7 +107,6 @@ macro_rules! contract_suite {
                 agent_names_are_unique_per_organization,
                 agents_are_found_by_capability_status_and_kind,
                 heartbeats_bring_an_agent_back_and_stats_follow,
-                api_keys_authenticate_their_agent_until_revoked,
             }
             messaging {
                 messages_are_sent_counted_and_scoped_to_the_organization,

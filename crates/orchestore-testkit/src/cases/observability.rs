@@ -128,12 +128,21 @@ pub async fn secrets_never_reach_the_audit_log<S: Store + ?Sized>(store: &S) {
         )
         .await
         .expect("update agent");
+    let owner = orchestore_domain::KeyOwner::Agent(agent.id);
     let issued = store
-        .create_agent_api_key(ctx, agent.id, Name::parse("name", "ci").expect("name"))
+        .create_api_key(
+            ctx,
+            orchestore_domain::NewApiKey {
+                owner,
+                name: Name::parse("name", "ci").expect("name"),
+                scopes: orchestore_domain::KeyScopes::owners(),
+                expires_at: None,
+            },
+        )
         .await
         .expect("key");
     store
-        .revoke_agent_api_key(ctx, agent.id, issued.key.id)
+        .revoke_api_key(ctx, owner, issued.key.id)
         .await
         .expect("revoke");
     store

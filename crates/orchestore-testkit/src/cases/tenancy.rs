@@ -1,11 +1,14 @@
-//! Organizations, users and roles, logins and sessions: organizations and logins here, users
-//! in [`users`], roles in [`roles`], sessions in [`sessions`], invitations in [`invitations`].
+//! Organizations, users and roles, logins, sessions, API keys and invitations: organizations
+//! and logins here, users in [`users`], roles in [`roles`], sessions in [`sessions`], keys in
+//! [`api_keys`], invitations in [`invitations`].
 
+mod api_keys;
 mod invitations;
 mod roles;
 mod sessions;
 mod users;
 
+pub use api_keys::*;
 pub use invitations::*;
 pub use roles::*;
 pub use sessions::*;

@@ -1,5 +1,6 @@
 //! The tables of the tenancy aggregate.
 
+pub(crate) mod api_keys;
 pub(crate) mod instance_settings;
 pub(crate) mod invitation_roles;
 pub(crate) mod invitations;
