@@ -6,7 +6,7 @@ use orchestore_domain::{
     AgentId, AgentKind, AgentPatch, AgentStatus, ApiKeyId, Capabilities, Metadata, ModelName, Name,
     NewAgent, Permission, ProviderName, agent_capabilities,
 };
-use orchestore_repo::{AgentFilter, AgentSort, ApiKeySort, PageRequest};
+use orchestore_repo::{AgentFilter, AgentSort, ApiKeySort, PageRequest, RepoError};
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
@@ -327,7 +327,16 @@ pub(crate) async fn create_api_key(
     let ctx = auth.require(Permission::AgentsWrite)?;
     let name = Name::parse("name", &body.name).map_err(|e| ApiError::Invalid(vec![e.into()]))?;
     let agent = id.into_inner();
-    let issued = state.store.create_agent_api_key(ctx, agent, name).await?;
+    let issued = state
+        .store
+        .create_agent_api_key(ctx, agent, name)
+        .await
+        .map_err(|error| match error {
+            // The agent is the path's, not a field of the body: a missing one is a 404, as on
+            // every other route under `/agents/{id}`.
+            RepoError::Reference { entity, id, .. } => RepoError::NotFound { entity, id },
+            other => other,
+        })?;
     Ok(HttpResponse::Created()
         .insert_header((
             LOCATION,
