@@ -76,14 +76,10 @@ pub async fn another_organization_reaches_nothing_through_any_method<S: Store + 
 
 async fn check_tenancy<S: Store + ?Sized>(store: &S, a: &Holdings, b: &Holdings, c: &mut Checks) {
     let ctx = &b.fixture.ctx;
-    c.unscoped(
-        "create_organization",
-        "creates the context's own organization",
-    );
-    c.unscoped(
-        "create_organization_with_owner",
-        "creates the context's own organization",
-    );
+    // Creates the context's own organization.
+    c.unscoped("create_organization");
+    // Creates the context's own organization.
+    c.unscoped("create_organization_with_owner");
     c.clean("get_organization", store.get_organization(ctx).await);
 
     let granted = store
@@ -180,7 +176,8 @@ async fn check_tenancy<S: Store + ?Sized>(store: &S, a: &Holdings, b: &Holdings,
     );
     c.not_found("delete_role", store.delete_role(ctx, a.role.id).await);
 
-    c.unscoped("count_users", "counts every organization's, to bootstrap");
+    // Counts every organization's, to bootstrap.
+    c.unscoped("count_users");
     // A's user is nobody in B's organization, with the right password too.
     let b_slug = b.fixture.org.slug.clone();
     c.nothing(
@@ -191,12 +188,14 @@ async fn check_tenancy<S: Store + ?Sized>(store: &S, a: &Holdings, b: &Holdings,
         "create_session",
         store.create_session(ctx, a.user.id, opening()).await,
     );
-    c.unscoped("rotate_session", "a refresh token names its own session");
+    // A refresh token names its own session.
+    c.unscoped("rotate_session");
     c.not_found(
         "session_standing",
         store.session_standing(ctx, a.session).await,
     );
-    c.unscoped("standing_epoch", "a counter of the store, of no row");
+    // A counter of the store, of no row.
+    c.unscoped("standing_epoch");
     c.not_found(
         "list_sessions",
         store.list_sessions(ctx, a.fixture.owner.id).await,
@@ -219,10 +218,8 @@ async fn check_tenancy<S: Store + ?Sized>(store: &S, a: &Holdings, b: &Holdings,
             .revoke_user_sessions(ctx, a.fixture.owner.id, None)
             .await,
     );
-    c.unscoped(
-        "instance_setting_or_insert",
-        "settings of the instance, of no organization",
-    );
+    // Settings of the instance, of no organization.
+    c.unscoped("instance_setting_or_insert");
 }
 
 async fn check_work<S: Store + ?Sized>(store: &S, a: &Holdings, b: &Holdings, c: &mut Checks) {
@@ -420,10 +417,8 @@ async fn check_queue<S: Store + ?Sized>(store: &S, a: &Holdings, b: &Holdings, c
     c.not_found("cancel_task", store.cancel_task(ctx, a.task.id, None).await);
     c.not_found("retry_task", store.retry_task(ctx, a.task.id).await);
     c.clean("expire_leases", store.expire_leases(ctx).await);
-    c.unscoped(
-        "organizations_with_expired_leases",
-        "names the organizations to sweep, for the server",
-    );
+    // Names the organizations to sweep, for the server.
+    c.unscoped("organizations_with_expired_leases");
     c.clean("queue_stats", store.queue_stats(ctx).await);
 }
 
@@ -480,10 +475,8 @@ async fn check_agents_and_messages<S: Store + ?Sized>(
             .revoke_agent_api_key(ctx, b.agent.id, a.key.key.id)
             .await,
     );
-    c.unscoped(
-        "authenticate_agent_api_key",
-        "a key names its own organization, as a login does",
-    );
+    // A key names its own organization, as a login does.
+    c.unscoped("authenticate_agent_api_key");
 
     let from_b = |to: Participant| {
         NewMessage::new(Participant::User(b.fixture.owner.id), to, content()).expect("a message")
@@ -714,24 +707,24 @@ async fn check_audit_and_store<S: Store + ?Sized>(
     // Sealing B's log seals none of A's rows (A's chain report is in its view).
     c.clean("seal_audit", store.seal_audit(ctx, 10_000).await);
     c.clean("verify_audit", store.verify_audit(ctx).await);
-    c.unscoped(
-        "organizations_with_unsealed_audit",
-        "names the organizations to seal, for the server",
-    );
-    c.unscoped(
-        "audited_organizations",
-        "names the organizations to verify, for the command line",
-    );
+    // Names the organizations to seal, for the server.
+    c.unscoped("organizations_with_unsealed_audit");
+    // Names the organizations to verify, for the command line.
+    c.unscoped("audited_organizations");
 
-    c.unscoped("backend", "says which database, of no row");
-    c.unscoped("health", "reports the database, of no row");
+    // Says which database, of no row.
+    c.unscoped("backend");
+    // Reports the database, of no row.
+    c.unscoped("health");
     // Calls in a transaction are scoped as calls outside it.
     let tx = store.begin().await.expect("begin");
     c.not_found("begin", tx.get_project(ctx, a.project.id).await);
     c.not_found("begin", tx.get_task(ctx, a.task.id).await);
     tx.rollback().await.expect("rollback");
-    c.unscoped("rollback", "ends the transaction the calls above ran in");
-    c.unscoped("commit", "ends a transaction, as rollback does");
+    // Ends the transaction the calls above ran in.
+    c.unscoped("rollback");
+    // Ends a transaction, as rollback does.
+    c.unscoped("commit");
 }
 
 /// The outcomes of the calls, and the methods they covered.
@@ -811,7 +804,7 @@ impl Checks {
     }
 
     /// A method no organization's context scopes, so no other organization's id goes in.
-    fn unscoped(&mut self, method: &'static str, _why: &str) {
+    fn unscoped(&mut self, method: &'static str) {
         self.covered.insert(method);
     }
 
