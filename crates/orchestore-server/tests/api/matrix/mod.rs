@@ -115,15 +115,15 @@ fn delete(route: &'static str, needs: Needs, across: Across) -> Row {
     Row::new(Method::DELETE, route, needs, across)
 }
 
-const OK: Across = Across::Clean(StatusCode::OK);
-const CREATED: Across = Across::Clean(StatusCode::CREATED);
-const NO_CONTENT: Across = Across::Clean(StatusCode::NO_CONTENT);
-const UNAUTHORIZED: Across = Across::Clean(StatusCode::UNAUTHORIZED);
-use Across::{EachNotFound, NotFound, Reference};
-use Needs::{All, Nothing, User};
-
 /// Every route, in the order of the server's route table.
 pub fn rows() -> Vec<Row> {
+    use Across::{Clean, EachNotFound, NotFound, Reference};
+    use Needs::{All, Nothing, User};
+    const OK: Across = Clean(StatusCode::OK);
+    const CREATED: Across = Clean(StatusCode::CREATED);
+    const NO_CONTENT: Across = Clean(StatusCode::NO_CONTENT);
+    const UNAUTHORIZED: Across = Clean(StatusCode::UNAUTHORIZED);
+    const UNPROCESSABLE: Across = Clean(StatusCode::UNPROCESSABLE_ENTITY);
     vec![
         get("/health/live", Nothing, OK),
         get("/health/ready", Nothing, OK),
@@ -136,7 +136,7 @@ pub fn rows() -> Vec<Row> {
             .body(|_| json!({"refresh_token": "not a refresh token"})),
         post("/api/v1/auth/logout", User, NO_CONTENT).ends_session(),
         get("/api/v1/me", User, OK),
-        post("/api/v1/me/password", User, Across::Clean(StatusCode::UNPROCESSABLE_ENTITY)).body(
+        post("/api/v1/me/password", User, UNPROCESSABLE).body(
             |_| json!({"current_password": "not the password", "new_password": "a new long password"}),
         ),
         get("/api/v1/sessions", User, OK),
