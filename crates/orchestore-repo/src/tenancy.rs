@@ -89,7 +89,8 @@ pub trait UserRepo: Send + Sync {
     /// role's permissions): `NotFound` when they do not hold it, `Conflict` when it is the
     /// owner role of the organization's last active owner.
     async fn remove_role(&self, ctx: &Ctx, user: UserId, role: RoleId) -> RepoResult<()>;
-    /// The union of the permissions of the user's roles, sorted by code.
+    /// The union of the permissions of the user's roles, sorted by code; `NotFound` for a user
+    /// this organization does not have.
     async fn user_permissions(&self, ctx: &Ctx, id: UserId) -> RepoResult<Vec<Permission>>;
     /// Replaces the user's password when `current` is their password now (bcrypt work off the
     /// async threads), and revokes all their sessions but `keep` (the one asking, if any).

@@ -33,5 +33,8 @@ pub use config::{
     Settings, SettingsError,
 };
 pub use error::{ApiError, AuthFailure, FieldError};
+/// Not part of the API: the route table, for the tests that check every route is covered.
+#[doc(hidden)]
+pub use routes::route_table;
 pub use startup::{Application, StartupError};
 pub use telemetry::init_tracing;

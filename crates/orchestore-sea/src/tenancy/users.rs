@@ -570,6 +570,10 @@ impl UserRepo for SeaStore {
             .await
             .map_err(db_err)?;
         if role_ids.is_empty() {
+            // A user without a role has no permission; a user this organization does not have
+            // is not found, as everywhere else.
+            self.find_scoped::<users::Entity>(&db, ctx, id, Lock::None)
+                .await?;
             return Ok(Vec::new());
         }
         let codes: Vec<String> = role_permissions::Entity::find()

@@ -6,7 +6,7 @@ use orchestore_domain::{
     AgentId, AgentKind, AgentPatch, AgentStatus, ApiKeyId, Capabilities, KeyOwner, Metadata,
     ModelName, Name, NewAgent, Permission, ProviderName, agent_capabilities,
 };
-use orchestore_repo::{AgentFilter, AgentSort, ApiKeySort, PageRequest};
+use orchestore_repo::{AgentFilter, AgentSort, ApiKeySort, PageRequest, RepoError};
 use serde::Deserialize;
 
 use super::api_keys::CreateApiKeyBody;
@@ -15,7 +15,7 @@ use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(
         super::resource("/agents", "GET, POST")
             .route(web::get().to(list))
@@ -323,7 +323,16 @@ pub(crate) async fn create_api_key(
     let ctx = auth.require(Permission::AgentsWrite)?;
     let agent = id.into_inner();
     let new = body.into_new_key(KeyOwner::Agent(agent), &auth)?;
-    let issued = state.store.create_api_key(ctx, new).await?;
+    let issued = state
+        .store
+        .create_api_key(ctx, new)
+        .await
+        .map_err(|error| match error {
+            // The agent is the path's, not a field of the body: a missing one is a 404, as on
+            // every other route under `/agents/{id}`.
+            RepoError::Reference { entity, id, .. } => RepoError::NotFound { entity, id },
+            other => other,
+        })?;
     Ok(HttpResponse::Created()
         .insert_header((
             LOCATION,

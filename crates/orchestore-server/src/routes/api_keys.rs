@@ -20,7 +20,7 @@ use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(
         super::resource("/me/api-keys", "GET, POST")
             .route(web::get().to(list_mine))

@@ -11,7 +11,7 @@ use crate::error::{ApiError, FieldErrors};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/audit-logs", "GET").route(web::get().to(list)));
 }
 

@@ -15,7 +15,7 @@ use crate::request_id::RequestId;
 use crate::state::AppState;
 use crate::tokens::{new_refresh_token, refresh_token_hash};
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/auth/login", "POST").route(web::post().to(login)))
         .service(super::resource("/auth/refresh", "POST").route(web::post().to(refresh)))
         .service(super::resource("/auth/logout", "POST").route(web::post().to(logout)));

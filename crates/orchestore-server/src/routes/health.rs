@@ -17,7 +17,7 @@ fn uncached(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
     builder
 }
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/live", "GET").route(web::get().to(live)))
         .service(super::resource("/ready", "GET").route(web::get().to(ready)));
 }

@@ -19,7 +19,7 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::request_id::RequestId;
 use crate::state::AppState;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(
         super::resource("/invitations", "GET, POST")
             .route(web::get().to(list))

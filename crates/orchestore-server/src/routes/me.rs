@@ -9,7 +9,7 @@ use crate::error::{ApiError, FieldErrors};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/me", "GET").route(web::get().to(me)))
         .service(super::resource("/me/password", "POST").route(web::post().to(change_password)));
 }

@@ -16,7 +16,7 @@ use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     // The fixed paths first: `/messages/{id}` would otherwise take them.
     cfg.service(super::resource("/messages/read", "POST").route(web::post().to(mark_read)))
         .service(

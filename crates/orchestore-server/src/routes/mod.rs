@@ -26,35 +26,115 @@ use orchestore_repo::{Cursor, Limit, ListSort, PageRequest};
 
 use crate::error::{ApiError, FieldErrors};
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/health").configure(health::configure))
-        .service(
-            web::scope("/api/v1")
-                .configure(auth::configure)
-                .configure(me::configure)
-                .configure(api_keys::configure)
-                .configure(sessions::configure)
-                .configure(organizations::configure)
-                .configure(signup::configure)
-                .configure(users::configure)
-                .configure(invitations::configure)
-                .configure(roles::configure)
-                .configure(projects::configure)
-                .configure(tasks::configure)
-                .configure(queue::configure)
-                .configure(agents::configure)
-                .configure(messages::configure)
-                .configure(workflows::configure)
-                .configure(templates::configure)
-                .configure(audit_logs::configure),
-        );
+/// The route table, in the order routes are matched: each scope and the resources each
+/// module registers in it. [`configure`] serves it and [`route_table`] lists it, so the two
+/// cannot differ.
+fn scopes() -> [Routes; 2] {
+    [
+        Routes::new("/health").configure(health::configure),
+        Routes::new("/api/v1")
+            .configure(auth::configure)
+            .configure(me::configure)
+            .configure(api_keys::configure)
+            .configure(sessions::configure)
+            .configure(organizations::configure)
+            .configure(signup::configure)
+            .configure(users::configure)
+            .configure(invitations::configure)
+            .configure(roles::configure)
+            .configure(projects::configure)
+            .configure(tasks::configure)
+            .configure(queue::configure)
+            .configure(agents::configure)
+            .configure(messages::configure)
+            .configure(workflows::configure)
+            .configure(templates::configure)
+            .configure(audit_logs::configure),
+    ]
 }
 
-/// A resource that answers other methods with a 405 problem naming the allowed ones.
-fn resource(path: &str, allow: &'static str) -> Resource {
-    web::resource(path).default_service(web::to(move || async move {
-        Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow })
-    }))
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    for routes in scopes() {
+        let scope = routes
+            .resources
+            .into_iter()
+            .fold(web::scope(routes.prefix), |scope, api| {
+                scope.service(api.resource)
+            });
+        cfg.service(scope);
+    }
+}
+
+/// Every route the server answers: `(method, path)` pairs as registered, such as
+/// `("GET", "/api/v1/tasks/{id}")`, in the order they are matched. The tests check that each
+/// has its rows in the tenancy and permission matrices.
+pub fn route_table() -> Vec<(&'static str, String)> {
+    scopes()
+        .into_iter()
+        .flat_map(|routes| {
+            routes.resources.into_iter().flat_map(move |api| {
+                api.allow
+                    .split(", ")
+                    .map(move |method| (method, format!("{}{}", routes.prefix, api.path)))
+            })
+        })
+        .collect()
+}
+
+/// The resources of one scope, each module adding its own in its `configure`.
+pub(crate) struct Routes {
+    prefix: &'static str,
+    resources: Vec<ApiResource>,
+}
+
+impl Routes {
+    fn new(prefix: &'static str) -> Self {
+        Self {
+            prefix,
+            resources: Vec::new(),
+        }
+    }
+
+    fn configure(mut self, module: fn(&mut Routes)) -> Self {
+        module(&mut self);
+        self
+    }
+
+    fn service(&mut self, api: ApiResource) -> &mut Self {
+        self.resources.push(api);
+        self
+    }
+}
+
+/// A resource with its path and the methods it answers, which the route table lists.
+pub(crate) struct ApiResource {
+    path: &'static str,
+    allow: &'static str,
+    resource: Resource,
+}
+
+impl ApiResource {
+    fn route(mut self, route: actix_web::Route) -> Self {
+        self.resource = self.resource.route(route);
+        self
+    }
+
+    fn app_data<U: 'static>(mut self, data: U) -> Self {
+        self.resource = self.resource.app_data(data);
+        self
+    }
+}
+
+/// A resource answering `allow` (its methods, as the `Allow` header lists them: `"GET, POST"`)
+/// and other methods with a 405 problem naming them.
+fn resource(path: &'static str, allow: &'static str) -> ApiResource {
+    ApiResource {
+        path,
+        allow,
+        resource: web::resource(path).default_service(web::to(move || async move {
+            Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow })
+        })),
+    }
 }
 
 /// The answer to a path no route matches.

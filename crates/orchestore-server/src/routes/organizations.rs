@@ -7,7 +7,7 @@ use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/organization", "GET").route(web::get().to(organization)));
 }
 

@@ -15,7 +15,7 @@ use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, Problem, json_
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/queue/claim", "POST").route(web::post().to(claim)))
         .service(super::resource("/queue/stats", "GET").route(web::get().to(stats)))
         .service(

@@ -13,7 +13,7 @@ use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(
         super::resource("/roles", "GET, POST")
             .route(web::get().to(list))

@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(
         super::resource("/sessions", "GET, DELETE")
             .route(web::get().to(list))

@@ -21,7 +21,7 @@ use crate::tokens::{new_refresh_token, refresh_token_hash};
 /// The owner's display name when the sign-up gives none.
 const DEFAULT_DISPLAY_NAME: &str = "Owner";
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/organizations/signup", "POST").route(web::post().to(signup)));
 }
 

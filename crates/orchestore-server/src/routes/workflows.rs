@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 use super::PageQuery;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(
         super::resource("/workflows", "GET, POST")
             .route(web::get().to(list))

@@ -82,6 +82,15 @@ impl Reply {
         }
     }
 
+    /// The body as text, cut to a length a failure message can show.
+    pub fn body_excerpt(&self) -> String {
+        let text = self.body.to_string();
+        match text.char_indices().nth(300) {
+            Some((end, _)) => format!("{}…", &text[..end]),
+            None => text,
+        }
+    }
+
     pub fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)

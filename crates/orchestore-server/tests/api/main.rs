@@ -9,6 +9,7 @@ mod cli;
 mod health;
 mod helpers;
 mod invitations;
+mod matrix;
 mod messages;
 mod problems;
 mod projects;
@@ -170,5 +171,10 @@ on_every_backend! {
     health {
         health_reports_and_recovers,
         request_ids_are_echoed,
+    }
+    matrix {
+        every_path_answers_only_its_methods,
+        each_role_gets_what_its_permissions_allow,
+        another_organization_reaches_none_of_our_data,
     }
 }

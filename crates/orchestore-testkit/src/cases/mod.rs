@@ -8,6 +8,7 @@
 //! [`contract_suite!`]: crate::contract_suite
 
 pub mod agents;
+pub mod isolation;
 pub mod messaging;
 pub mod observability;
 pub mod store;
@@ -151,6 +152,9 @@ macro_rules! contract_suite {
                 swapped_rows_are_named,
                 a_removed_tail_is_named,
                 a_tampered_head_is_named,
+            }
+            isolation {
+                another_organization_reaches_nothing_through_any_method,
             }
             store {
                 health_reports_backend_and_migrations,

@@ -1,0 +1,271 @@
+//! One of everything an organization holds, created through the API, and the ids the matrices
+//! put into paths and bodies.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// One of each row an organization can hold, all live and related as they are in use: a task
+/// `running` under a lease that depends on a `succeeded` one and has a `blocked` dependent; an
+/// agent with an API key; a message about the task in a thread; a workflow with a version and
+/// an execution; a task template used once and a workflow template; a custom role held by a
+/// user; and a session of the owner's besides the callers'.
+pub struct Everything {
+    pub organization_slug: String,
+    pub owner_email: String,
+    pub owner: String,
+    pub project: String,
+    pub project_name: String,
+    /// Succeeded; `task` depends on it.
+    pub dependency: String,
+    /// Running, claimed by `agent` under `lease_token`.
+    pub task: String,
+    pub lease_token: String,
+    /// Blocked on `task`.
+    pub dependent: String,
+    pub agent: String,
+    pub agent_name: String,
+    pub api_key: String,
+    /// The key's `osk_…` secret: an agent's credentials.
+    pub api_key_secret: String,
+    /// A key of the owner's.
+    pub user_key: String,
+    /// A pending invitation.
+    pub invitation: String,
+    pub message: String,
+    pub thread: String,
+    pub workflow: String,
+    pub workflow_name: String,
+    pub execution: String,
+    /// A task template, used once (`usage`).
+    pub template: String,
+    pub template_name: String,
+    pub usage: String,
+    pub workflow_template: String,
+    pub role: String,
+    pub role_code: String,
+    /// A user holding `role`.
+    pub user: String,
+    pub user_email: String,
+    /// A session of the owner's that no caller uses.
+    pub session: String,
+}
+
+impl Everything {
+    /// Creates it all in `organization` as its owner; `tag` keeps the names of several sets in
+    /// one organization apart.
+    pub async fn create(
+        app: &TestApp,
+        organization: &str,
+        owner_email: &str,
+        owner_password: &str,
+        tag: &str,
+    ) -> Self {
+        let token = &app
+            .token_in(organization, owner_email, owner_password)
+            .await;
+        let made = async |path: &str, body: Value| -> Value {
+            let reply = app.post(token, path, body).await;
+            assert!(
+                reply.status == StatusCode::CREATED || reply.status == StatusCode::OK,
+                "POST {path}: {} {}",
+                reply.status,
+                reply.body
+            );
+            reply.body
+        };
+        let id = |value: &Value| value["id"].as_str().expect("an id").to_owned();
+
+        let owner = id(&app.get(token, "/api/v1/me").await.body["user"]);
+        let project_name = format!("Project {tag}");
+        let project = id(&made("/api/v1/projects", json!({ "name": project_name })).await);
+        let agent_name = format!("Agent {tag}");
+        let agent = id(&made(
+            "/api/v1/agents",
+            json!({ "name": agent_name, "kind": "ai" }),
+        )
+        .await);
+        let key = made(
+            &format!("/api/v1/agents/{agent}/api-keys"),
+            json!({ "name": "worker host" }),
+        )
+        .await;
+        let user_key = id(&made("/api/v1/me/api-keys", json!({ "name": "ci service" })).await);
+        let invitation = id(&made(
+            "/api/v1/invitations",
+            json!({ "email": format!("invited-{tag}@{organization}.test") }),
+        )
+        .await);
+
+        let new_task = |title: &str, depends_on: &[&str]| json!({ "project_id": project, "title": title, "depends_on": depends_on });
+        let claim = async |task: &str| -> String {
+            let claimed = made(
+                &format!("/api/v1/tasks/{task}/claim"),
+                json!({ "agent_id": agent }),
+            )
+            .await;
+            claimed["lease_token"]
+                .as_str()
+                .expect("a lease token")
+                .to_owned()
+        };
+        let dependency = id(&made("/api/v1/tasks", new_task("first", &[])).await);
+        let dependency_lease = claim(&dependency).await;
+        made(
+            &format!("/api/v1/tasks/{dependency}/complete"),
+            json!({ "lease_token": dependency_lease }),
+        )
+        .await;
+        let task = id(&made("/api/v1/tasks", new_task("second", &[&dependency])).await);
+        let lease_token = claim(&task).await;
+        let dependent = id(&made("/api/v1/tasks", new_task("third", &[&task])).await);
+
+        let thread = uuid::Uuid::new_v4().to_string();
+        let message = id(&made(
+            "/api/v1/messages",
+            json!({
+                "recipient": { "kind": "agent", "id": agent },
+                "content": "please look at the second task",
+                "task_id": task,
+                "thread_id": thread,
+            }),
+        )
+        .await);
+
+        let workflow_name = format!("Workflow {tag}");
+        let workflow = id(&made("/api/v1/workflows", json!({ "name": workflow_name })).await);
+        made(
+            &format!("/api/v1/workflows/{workflow}/versions"),
+            json!({ "definition": { "steps": [{ "name": "build" }] } }),
+        )
+        .await;
+        let execution = id(&made(
+            &format!("/api/v1/workflows/{workflow}/executions"),
+            json!({ "project_id": project, "input": {} }),
+        )
+        .await);
+
+        let template_name = format!("Template {tag}");
+        let template = id(&made(
+            "/api/v1/templates",
+            json!({
+                "name": template_name,
+                "kind": "task",
+                "body": { "tasks": [{ "title": "from the template" }] },
+            }),
+        )
+        .await);
+        let used = made(
+            &format!("/api/v1/templates/{template}/instantiate"),
+            json!({ "project_id": project }),
+        )
+        .await;
+        let workflow_template = id(&made(
+            "/api/v1/templates",
+            json!({
+                "name": format!("Workflow template {tag}"),
+                "kind": "workflow",
+                "body": { "steps": [{ "name": "ship" }] },
+            }),
+        )
+        .await);
+
+        let role_code = format!("reviewer-{tag}");
+        let role = id(&made(
+            "/api/v1/roles",
+            json!({ "code": role_code, "permissions": ["tasks:read"] }),
+        )
+        .await);
+        let user_email = format!("user-{tag}@{organization}.test");
+        let user = id(&app.create_user(token, &user_email, &[&role_code]).await);
+
+        let other_login = app
+            .token_in(organization, owner_email, owner_password)
+            .await;
+        let sessions = app.get(&other_login, "/api/v1/sessions").await.body;
+        let session = sessions["items"]
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .find(|session| session["current"] == true)
+            .map(id)
+            .expect("the current session");
+
+        Self {
+            organization_slug: organization.to_owned(),
+            owner_email: owner_email.to_owned(),
+            owner,
+            project,
+            project_name,
+            dependency,
+            task,
+            lease_token,
+            dependent,
+            agent,
+            agent_name,
+            api_key: id(&key),
+            api_key_secret: key["secret"].as_str().expect("a secret").to_owned(),
+            user_key,
+            invitation,
+            message,
+            thread,
+            workflow,
+            workflow_name,
+            execution,
+            template,
+            template_name,
+            usage: id(&used["usage"]),
+            workflow_template,
+            role,
+            role_code,
+            user,
+            user_email,
+            session,
+        }
+    }
+
+    /// `route` with each `{parameter}` replaced by the id of this set that the segment before
+    /// it names: `/api/v1/tasks/{id}/dependencies/{depends_on}` is the running task and the
+    /// task it depends on.
+    pub fn fill(&self, route: &str) -> String {
+        let mut filled = Vec::new();
+        let segments: Vec<&str> = route.split('/').collect();
+        for (i, segment) in segments.iter().enumerate() {
+            if segment.starts_with('{') {
+                let collection = segments[i - 1];
+                // Under an agent, a key is the agent's; elsewhere a user's.
+                if collection == "api-keys" && !route.starts_with("/api/v1/agents/") {
+                    filled.push(self.user_key.as_str());
+                    continue;
+                }
+                filled.push(self.id_in(collection).unwrap_or_else(|| {
+                    panic!("{route}: no id for a parameter after /{collection}")
+                }));
+            } else {
+                filled.push(segment);
+            }
+        }
+        filled.join("/")
+    }
+
+    fn id_in(&self, collection: &str) -> Option<&str> {
+        Some(match collection {
+            "projects" => &self.project,
+            "tasks" => &self.task,
+            "dependencies" => &self.dependency,
+            "agents" => &self.agent,
+            "api-keys" => &self.api_key,
+            "messages" => &self.message,
+            "workflows" => &self.workflow,
+            "versions" => "1",
+            "executions" => &self.execution,
+            "templates" => &self.template,
+            "roles" => &self.role,
+            "users" => &self.user,
+            "sessions" => &self.session,
+            "invitations" => &self.invitation,
+            _ => return None,
+        })
+    }
+}

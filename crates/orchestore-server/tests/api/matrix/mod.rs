@@ -1,0 +1,393 @@
+//! The route matrix: one row per route and method, saying who may call it and what another
+//! organization gets when it calls it with our ids. [`permissions`] calls every row as each
+//! system role; [`tenancy`] calls every row as another organization's owner. A route the
+//! server serves without a row here fails [`every_route_has_one_row`].
+//!
+//! Adding a route: add its row to [`rows`], in the order of the server's route table.
+
+mod everything;
+mod permissions;
+mod tenancy;
+
+use std::collections::BTreeSet;
+
+use orchestore_domain::Permission::{self, *};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub use everything::Everything;
+pub use permissions::*;
+pub use tenancy::*;
+
+use crate::helpers::*;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy)]
+pub enum Needs {
+    /// Anyone, without a token.
+    Nothing,
+    /// A signed-in user, whatever their permissions; an agent's API key is refused (403).
+    User,
+    /// A token (a user's or an agent's key) granting all of these.
+    All(&'static [Permission]),
+}
+
+/// What organization B gets when it calls a route with organization A's ids.
+#[derive(Debug, Clone, Copy)]
+pub enum Across {
+    /// 404: A's row is not there for B.
+    NotFound,
+    /// 422 naming this field of the body or query: A's row is as missing as no row.
+    Reference(&'static str),
+    /// This status, and a body with none of A's ids: B's own data, or none.
+    Clean(StatusCode),
+    /// 200 with each item of a batch answered 404.
+    EachNotFound,
+}
+
+/// One route and method.
+pub struct Row {
+    pub method: Method,
+    /// As the server registers it, e.g. `/api/v1/tasks/{id}`.
+    pub route: &'static str,
+    pub needs: Needs,
+    pub across: Across,
+    /// Appended to the path, e.g. `except_current=true`.
+    pub query: &'static str,
+    /// A body that passes the route's checks of form, with the ids of the set it is given.
+    pub body: Option<fn(&Everything) -> Value>,
+    /// The call ends the caller's session: it is made with a token of its own.
+    pub ends_session: bool,
+    /// The route is off on the test server (sign-up): every caller gets the same 403, which
+    /// says nothing about its permissions.
+    pub off: bool,
+}
+
+impl Row {
+    fn new(method: Method, route: &'static str, needs: Needs, across: Across) -> Self {
+        Self {
+            method,
+            route,
+            needs,
+            across,
+            query: "",
+            body: None,
+            ends_session: false,
+            off: false,
+        }
+    }
+
+    fn off(mut self) -> Self {
+        self.off = true;
+        self
+    }
+
+    fn body(mut self, body: fn(&Everything) -> Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    fn query(mut self, query: &'static str) -> Self {
+        self.query = query;
+        self
+    }
+
+    fn ends_session(mut self) -> Self {
+        self.ends_session = true;
+        self
+    }
+
+    /// The path to call, with the ids of `ids`.
+    pub fn path(&self, ids: &Everything) -> String {
+        let path = ids.fill(self.route);
+        if self.query.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", self.query)
+        }
+    }
+}
+
+fn get(route: &'static str, needs: Needs, across: Across) -> Row {
+    Row::new(Method::GET, route, needs, across)
+}
+
+fn post(route: &'static str, needs: Needs, across: Across) -> Row {
+    Row::new(Method::POST, route, needs, across)
+}
+
+fn patch(route: &'static str, needs: Needs, across: Across) -> Row {
+    Row::new(Method::PATCH, route, needs, across)
+}
+
+fn delete(route: &'static str, needs: Needs, across: Across) -> Row {
+    Row::new(Method::DELETE, route, needs, across)
+}
+
+/// Every route, in the order of the server's route table.
+pub fn rows() -> Vec<Row> {
+    use Across::{Clean, EachNotFound, NotFound, Reference};
+    use Needs::{All, Nothing, User};
+    const OK: Across = Clean(StatusCode::OK);
+    const CREATED: Across = Clean(StatusCode::CREATED);
+    const NO_CONTENT: Across = Clean(StatusCode::NO_CONTENT);
+    const UNAUTHORIZED: Across = Clean(StatusCode::UNAUTHORIZED);
+    const UNPROCESSABLE: Across = Clean(StatusCode::UNPROCESSABLE_ENTITY);
+    vec![
+        get("/health/live", Nothing, OK),
+        get("/health/ready", Nothing, OK),
+        // B offers A's slug and owner with a password of its own.
+        post("/api/v1/auth/login", Nothing, UNAUTHORIZED).body(|e| {
+            json!({"organization": e.organization_slug, "email": e.owner_email,
+                   "password": "not the password"})
+        }),
+        post("/api/v1/auth/refresh", Nothing, UNAUTHORIZED)
+            .body(|_| json!({"refresh_token": "not a refresh token"})),
+        post("/api/v1/auth/logout", User, NO_CONTENT).ends_session(),
+        get("/api/v1/me", User, OK),
+        post("/api/v1/me/password", User, UNPROCESSABLE).body(
+            |_| json!({"current_password": "not the password", "new_password": "a new long password"}),
+        ),
+        get("/api/v1/me/api-keys", User, OK),
+        post("/api/v1/me/api-keys", User, CREATED).body(|_| json!({"name": "matrix"})),
+        delete("/api/v1/me/api-keys/{id}", User, NotFound),
+        get("/api/v1/users/{id}/api-keys", All(&[UsersWrite]), NotFound),
+        delete("/api/v1/users/{id}/api-keys/{key_id}", All(&[UsersWrite]), NotFound),
+        get("/api/v1/sessions", User, OK),
+        delete("/api/v1/sessions", User, OK).query("except_current=true"),
+        delete("/api/v1/sessions/{id}", User, NotFound),
+        get("/api/v1/organization", All(&[OrganizationsRead]), OK),
+        // Off unless `auth.open_signup`; B offers A's slug.
+        post("/api/v1/organizations/signup", Nothing, Clean(StatusCode::FORBIDDEN))
+            .body(|e| {
+                json!({"organization": e.organization_slug, "email": "new@example.test",
+                       "password": "a long new password"})
+            })
+            .off(),
+        get("/api/v1/users", All(&[UsersRead]), OK),
+        // The same e-mail address is another user in another organization.
+        post("/api/v1/users", All(&[UsersWrite]), CREATED).body(|e| {
+            json!({"email": e.user_email, "display_name": "Someone", "password": USER_PASSWORD})
+        }),
+        get("/api/v1/users/{id}", All(&[UsersRead]), NotFound),
+        patch("/api/v1/users/{id}", All(&[UsersWrite]), NotFound)
+            .body(|_| json!({"display_name": "Renamed"})),
+        get("/api/v1/users/{id}/roles", All(&[UsersRead]), NotFound),
+        post("/api/v1/users/{id}/roles", All(&[RolesWrite]), NotFound)
+            .body(|e| json!({"role_id": e.role})),
+        delete("/api/v1/users/{id}/roles/{role_id}", All(&[RolesWrite]), NotFound),
+        get("/api/v1/invitations", All(&[UsersRead]), OK),
+        post("/api/v1/invitations", All(&[UsersWrite]), CREATED)
+            .body(|e| json!({"email": e.user_email.replacen("user-", "invited-", 1)})),
+        // No token names a pending invitation: the same 404 for anyone.
+        post("/api/v1/invitations/accept", Nothing, NotFound).body(|_| {
+            json!({"token": "osi_not-a-token", "display_name": "Someone",
+                   "password": "a long new password"})
+        }),
+        get("/api/v1/invitations/{id}", All(&[UsersRead]), NotFound),
+        delete("/api/v1/invitations/{id}", All(&[UsersWrite]), NotFound),
+        get("/api/v1/roles", All(&[RolesRead]), OK),
+        post("/api/v1/roles", All(&[RolesWrite]), CREATED)
+            .body(|e| json!({"code": e.role_code, "permissions": ["tasks:read"]})),
+        get("/api/v1/roles/{id}", All(&[RolesRead]), NotFound),
+        patch("/api/v1/roles/{id}", All(&[RolesWrite]), NotFound)
+            .body(|_| json!({"description": "changed"})),
+        delete("/api/v1/roles/{id}", All(&[RolesWrite]), NotFound),
+        get("/api/v1/projects", All(&[ProjectsRead]), OK),
+        post("/api/v1/projects", All(&[ProjectsWrite]), CREATED)
+            .body(|e| json!({"name": e.project_name})),
+        get("/api/v1/projects/{id}", All(&[ProjectsRead]), NotFound),
+        patch("/api/v1/projects/{id}", All(&[ProjectsWrite]), NotFound)
+            .body(|_| json!({"description": "changed"})),
+        delete("/api/v1/projects/{id}", All(&[ProjectsWrite]), NotFound),
+        get("/api/v1/projects/{id}/stats", All(&[TasksRead]), NotFound),
+        get("/api/v1/tasks", All(&[TasksRead]), OK),
+        post("/api/v1/tasks", All(&[TasksWrite]), Reference("project_id"))
+            .body(|e| json!({"project_id": e.project, "title": "another"})),
+        get("/api/v1/tasks/stats", All(&[TasksRead]), OK),
+        post("/api/v1/tasks/batch", All(&[TasksWrite]), Reference("tasks[0].project_id"))
+            .body(|e| json!({"tasks": [{"project_id": e.project, "title": "another"}]})),
+        get("/api/v1/tasks/{id}", All(&[TasksRead]), NotFound),
+        patch("/api/v1/tasks/{id}", All(&[TasksWrite]), NotFound)
+            .body(|_| json!({"title": "renamed"})),
+        delete("/api/v1/tasks/{id}", All(&[TasksWrite]), NotFound),
+        get("/api/v1/tasks/{id}/dependencies", All(&[TasksRead]), NotFound),
+        post("/api/v1/tasks/{id}/dependencies", All(&[TasksWrite]), NotFound)
+            .body(|e| json!({"depends_on": e.dependency})),
+        delete("/api/v1/tasks/{id}/dependencies/{depends_on}", All(&[TasksWrite]), NotFound),
+        get("/api/v1/tasks/{id}/dependents", All(&[TasksRead]), NotFound),
+        get("/api/v1/tasks/{id}/events", All(&[TasksRead]), NotFound),
+        post("/api/v1/queue/claim", All(&[TasksWrite]), Reference("agent_id"))
+            .body(|e| json!({"agent_id": e.agent})),
+        get("/api/v1/queue/stats", All(&[TasksRead]), OK),
+        // With A's task and its live lease token.
+        post("/api/v1/queue/complete", All(&[TasksWrite]), EachNotFound).body(|e| {
+            json!({"completions": [{"task_id": e.task, "lease_token": e.lease_token}]})
+        }),
+        // The agent is checked first.
+        post("/api/v1/tasks/{id}/claim", All(&[TasksWrite]), Reference("agent_id"))
+            .body(|e| json!({"agent_id": e.agent})),
+        post("/api/v1/tasks/{id}/heartbeat", All(&[TasksWrite]), NotFound)
+            .body(|e| json!({"lease_token": e.lease_token})),
+        post("/api/v1/tasks/{id}/complete", All(&[TasksWrite]), NotFound)
+            .body(|e| json!({"lease_token": e.lease_token})),
+        post("/api/v1/tasks/{id}/fail", All(&[TasksWrite]), NotFound)
+            .body(|e| json!({"lease_token": e.lease_token})),
+        post("/api/v1/tasks/{id}/release", All(&[TasksWrite]), NotFound)
+            .body(|e| json!({"lease_token": e.lease_token})),
+        post("/api/v1/tasks/{id}/cancel", All(&[TasksWrite]), NotFound),
+        post("/api/v1/tasks/{id}/retry", All(&[TasksWrite]), NotFound),
+        get("/api/v1/agents", All(&[AgentsRead]), OK),
+        post("/api/v1/agents", All(&[AgentsWrite]), CREATED)
+            .body(|e| json!({"name": e.agent_name, "kind": "ai"})),
+        get("/api/v1/agents/{id}", All(&[AgentsRead]), NotFound),
+        patch("/api/v1/agents/{id}", All(&[AgentsWrite]), NotFound)
+            .body(|_| json!({"config": {"changed": true}})),
+        delete("/api/v1/agents/{id}", All(&[AgentsWrite]), NotFound),
+        post("/api/v1/agents/{id}/heartbeat", All(&[AgentsHeartbeat]), NotFound),
+        get("/api/v1/agents/{id}/stats", All(&[AgentsRead]), NotFound),
+        get("/api/v1/agents/{id}/api-keys", All(&[AgentsRead]), NotFound),
+        post("/api/v1/agents/{id}/api-keys", All(&[AgentsWrite]), NotFound)
+            .body(|_| json!({"name": "another host"})),
+        delete("/api/v1/agents/{id}/api-keys/{key_id}", All(&[AgentsWrite]), NotFound),
+        post("/api/v1/messages/read", All(&[MessagesWrite]), NotFound)
+            .body(|e| json!({"ids": [e.message]})),
+        get("/api/v1/messages/unread-count", All(&[MessagesRead]), OK),
+        get("/api/v1/messages", All(&[MessagesRead]), OK),
+        post("/api/v1/messages", All(&[MessagesWrite]), Reference("recipient")).body(|e| {
+            json!({"recipient": {"kind": "user", "id": e.owner}, "content": "hello",
+                   "task_id": e.task})
+        }),
+        get("/api/v1/messages/{id}", All(&[MessagesRead]), NotFound),
+        post("/api/v1/messages/{id}/read", All(&[MessagesWrite]), NotFound),
+        get("/api/v1/workflows", All(&[WorkflowsRead]), OK),
+        post("/api/v1/workflows", All(&[WorkflowsWrite]), CREATED)
+            .body(|e| json!({"name": e.workflow_name})),
+        get("/api/v1/workflows/{id}", All(&[WorkflowsRead]), NotFound),
+        patch("/api/v1/workflows/{id}", All(&[WorkflowsWrite]), NotFound)
+            .body(|_| json!({"description": "changed"})),
+        delete("/api/v1/workflows/{id}", All(&[WorkflowsWrite]), NotFound),
+        get("/api/v1/workflows/{id}/versions", All(&[WorkflowsRead]), NotFound),
+        post("/api/v1/workflows/{id}/versions", All(&[WorkflowsWrite]), NotFound)
+            .body(|_| json!({"definition": {"steps": [{"name": "again"}]}})),
+        get("/api/v1/workflows/{id}/versions/{version}", All(&[WorkflowsRead]), NotFound),
+        get("/api/v1/workflows/{id}/executions", All(&[WorkflowsRead]), NotFound),
+        post(
+            "/api/v1/workflows/{id}/executions",
+            All(&[TasksWrite, WorkflowsWrite]),
+            NotFound,
+        )
+        .body(|e| json!({"project_id": e.project, "input": {}})),
+        get(
+            "/api/v1/workflows/{id}/executions/{execution_id}",
+            All(&[WorkflowsRead]),
+            NotFound,
+        ),
+        patch(
+            "/api/v1/workflows/{id}/executions/{execution_id}",
+            All(&[TasksWrite, WorkflowsWrite]),
+            NotFound,
+        )
+        .body(|_| json!({"status": "cancelled"})),
+        post(
+            "/api/v1/workflows/{id}/executions/{execution_id}/cancel",
+            All(&[TasksWrite, WorkflowsWrite]),
+            NotFound,
+        ),
+        get(
+            "/api/v1/workflows/{id}/executions/{execution_id}/tasks",
+            All(&[TasksRead, WorkflowsRead]),
+            NotFound,
+        ),
+        get("/api/v1/templates", All(&[TemplatesRead]), OK),
+        post("/api/v1/templates", All(&[TemplatesWrite]), CREATED).body(|e| {
+            json!({"name": e.template_name, "kind": "task",
+                   "body": {"tasks": [{"title": "from the template"}]}})
+        }),
+        get("/api/v1/templates/{id}", All(&[TemplatesRead]), NotFound),
+        patch("/api/v1/templates/{id}", All(&[TemplatesWrite]), NotFound)
+            .body(|_| json!({"description": "changed"})),
+        delete("/api/v1/templates/{id}", All(&[TemplatesWrite]), NotFound),
+        // A task template into a project; a workflow template needs `workflows:write` instead
+        // of `tasks:write` (and `tasks:write` too with `run`).
+        post(
+            "/api/v1/templates/{id}/instantiate",
+            All(&[TasksWrite, TemplatesWrite]),
+            NotFound,
+        )
+        .body(|e| json!({"project_id": e.project})),
+        get("/api/v1/templates/{id}/usages", All(&[TemplatesRead]), NotFound),
+        get("/api/v1/audit-logs", All(&[AuditRead]), OK),
+    ]
+}
+
+/// Each route the server serves has exactly one row, and each row is a route it serves.
+#[test]
+fn every_route_has_one_row() {
+    let served: BTreeSet<(String, String)> = orchestore_server::route_table()
+        .into_iter()
+        .map(|(method, path)| (method.to_owned(), path))
+        .collect();
+    let rows = rows();
+    let mut listed = BTreeSet::new();
+    for row in &rows {
+        let key = (row.method.to_string(), row.route.to_owned());
+        assert!(listed.insert(key.clone()), "{key:?} has two rows");
+    }
+    let missing: Vec<_> = served.difference(&listed).collect();
+    let unknown: Vec<_> = listed.difference(&served).collect();
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "routes without a row in tests/api/matrix/mod.rs: {missing:?}; rows without a route: \
+         {unknown:?}"
+    );
+    assert_eq!(rows.len(), served.len());
+}
+
+/// The methods a route table entry lists are the ones its path answers: any other of the
+/// usual methods is a 405 naming them, so no method is served without being listed.
+pub async fn every_path_answers_only_its_methods(app: &TestApp) {
+    let token = app.admin_token().await;
+    let mut allowed: Vec<(String, Vec<&str>)> = Vec::new();
+    for (method, path) in orchestore_server::route_table() {
+        match allowed.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, methods)) => methods.push(method),
+            None => allowed.push((path, vec![method])),
+        }
+    }
+    for (route, methods) in &allowed {
+        // The 405 comes before any parameter is read: any id will do.
+        let path: Vec<&str> = route
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "0"
+                } else {
+                    segment
+                }
+            })
+            .collect();
+        let path = path.join("/");
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ] {
+            if methods.contains(&method.as_str()) {
+                continue;
+            }
+            let reply = app
+                .send(method.clone(), &path, Some(&token), Some(json!({})))
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {route}: {}",
+                reply.body
+            );
+            assert_eq!(reply.header("allow"), methods.join(", "), "{route}");
+        }
+    }
+}
