@@ -80,7 +80,18 @@ pub(crate) async fn login(
     };
     state.login_limits.succeeded(&attempt);
     tracing::Span::current().record("user_id", tracing::field::display(user.id));
-    let ctx = user_ctx(&user, &request_id, &client);
+    open_session(&state, &user, client, &request_id).await
+}
+
+/// Opens a session for `user` and answers with its tokens: a login, or a sign-up or an
+/// accepted invitation, which log their new user in.
+pub(super) async fn open_session(
+    state: &AppState,
+    user: &User,
+    client: ClientInfo,
+    request_id: &RequestId,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = user_ctx(user, request_id, &client);
     let refresh_token = new_refresh_token();
     let grant = state
         .store
@@ -94,7 +105,7 @@ pub(crate) async fn login(
             },
         )
         .await?;
-    token_response(&state, &ctx, &grant, refresh_token).await
+    token_response(state, &ctx, &grant, refresh_token).await
 }
 
 /// `POST /api/v1/auth/refresh`: trades a refresh token for a new pair; the old one stops

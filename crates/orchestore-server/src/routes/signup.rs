@@ -8,7 +8,7 @@ use orchestore_domain::{
     ClientInfo, Email, Name, NewOrganization, NewUser, OrganizationId, Password, PasswordHash,
     Slug, SystemRole, User,
 };
-use orchestore_repo::{Ctx, NewSession, RepoError};
+use orchestore_repo::{Ctx, RepoError};
 use serde::Deserialize;
 
 use crate::client::client_info;
@@ -16,7 +16,6 @@ use crate::error::{ApiError, FieldError, FieldErrors};
 use crate::extract::ApiJson;
 use crate::request_id::RequestId;
 use crate::state::AppState;
-use crate::tokens::{new_refresh_token, refresh_token_hash};
 
 /// The owner's display name when the sign-up gives none.
 const DEFAULT_DISPLAY_NAME: &str = "Owner";
@@ -156,21 +155,7 @@ pub(super) async fn logged_in(
     request_id: &RequestId,
     location: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = super::auth::user_ctx(user, request_id, &client);
-    let refresh_token = new_refresh_token();
-    let grant = state
-        .store
-        .create_session(
-            &ctx,
-            user.id,
-            NewSession {
-                refresh_token_hash: refresh_token_hash(&refresh_token),
-                expires_at: state.tokens.refresh_expires_at()?,
-                client,
-            },
-        )
-        .await?;
-    let mut response = super::auth::token_response(state, &ctx, &grant, refresh_token).await?;
+    let mut response = super::auth::open_session(state, user, client, request_id).await?;
     *response.status_mut() = StatusCode::CREATED;
     let location = HeaderValue::from_str(location).map_err(ApiError::internal)?;
     response.headers_mut().insert(LOCATION, location);
