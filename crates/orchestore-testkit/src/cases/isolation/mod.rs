@@ -215,7 +215,7 @@ impl Checks {
         let unknown: Vec<_> = self.covered.difference(&methods).collect();
         assert!(
             unchecked.is_empty() && unknown.is_empty(),
-            "repository methods without a cross-tenant check in cases/isolation.rs: \
+            "repository methods without a cross-tenant check in cases/isolation/: \
              {unchecked:?}; checks naming no method: {unknown:?}"
         );
     }
