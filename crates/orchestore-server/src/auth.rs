@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use orchestore_domain::{AgentId, ApiKeyId, ApiKeySecret, KeyOwner, Permission, SessionId, UserId};
 use orchestore_repo::{Actor, Credential, Ctx, RepoError};
 
-use crate::client::client_info;
+use crate::client::client_address;
 use crate::error::{ApiError, AuthFailure};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -218,7 +218,8 @@ async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
         Some(request_id) => ctx.with_request_id(request_id.as_str()),
         None => ctx,
     };
-    let ctx = match client_info(req, &state).address {
+    // The address only: every request passes here, the user agent matters to logins alone.
+    let ctx = match client_address(req, &state.trusted_proxies) {
         Some(addr) => ctx.with_client_addr(addr),
         None => ctx,
     };

@@ -22,7 +22,7 @@ pub(crate) fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
     }
 }
 
-fn client_address(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+pub(crate) fn client_address(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
     if !trusted.contains(&peer) {
         return Some(peer);
