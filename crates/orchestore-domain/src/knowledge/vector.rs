@@ -52,7 +52,7 @@ impl Embedding {
 
     /// Decodes stored bytes; `None` when they are not a valid embedding.
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        if bytes.is_empty() || bytes.len() % 4 != 0 {
+        if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
             return None;
         }
         let values: Vec<f64> = bytes

@@ -57,7 +57,7 @@ pub async fn entries_are_written_searched_and_highlighted(app: &TestApp) {
         .get(&token, "/api/v1/knowledge?tags=ops&source=wiki")
         .await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
-    assert_eq!(ids(&listed.body["items"]), [id.clone()]);
+    assert_eq!(ids(&listed.body["items"]), std::slice::from_ref(&id));
 
     let found = app
         .post(

@@ -49,7 +49,7 @@ pub async fn items_are_published_found_and_installed_elsewhere(app: &TestApp) {
     assert_eq!(found.status, StatusCode::OK, "{}", found.body);
     assert_eq!(found.body["items"][0]["item"]["id"], item.as_str());
     let browsed = app.get(&other, "/api/v1/marketplace?tag=ci").await;
-    assert_eq!(ids(&browsed.body["items"]), [item.clone()]);
+    assert_eq!(ids(&browsed.body["items"]), std::slice::from_ref(&item));
     assert_eq!(browsed.body["items"][0]["published_by_caller"], false);
 
     let installed = app

@@ -423,7 +423,7 @@ pub async fn vectors_need_their_collections_dimension<S: Store + ?Sized>(store: 
         .create_knowledge_entry(ctx, with_vector(entry("A", "a"), "small", &[1.0, 0.0, 0.0]))
         .await
         .expect("create");
-    assert_eq!(kept.embeddings, [small.name.clone()]);
+    assert_eq!(kept.embeddings, std::slice::from_ref(&small.name));
     assert_invalid(
         store
             .search_knowledge(ctx, nearest("small", &[1.0, 0.0]))
