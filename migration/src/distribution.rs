@@ -39,6 +39,11 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "workflow_execution_tasks",
     "templates",
     "template_usages",
+    "knowledge_collections",
+    "knowledge_entries",
+    "knowledge_embeddings",
+    "marketplace_items",
+    "marketplace_installs",
     "audit_logs",
     "audit_chain_heads",
 ];

@@ -37,6 +37,8 @@ mod m20261128_000021_invitations;
 mod m20261128_000022_api_keys;
 mod m20261128_000023_tasks_primary_key_last;
 mod m20261129_000024_task_history_unchecked;
+mod m20261129_000025_knowledge;
+mod m20261129_000026_marketplace;
 mod m20261129_000031_task_indexes_partial;
 
 pub struct Migrator;
@@ -67,9 +69,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000020_audit_chain::Migration),
             Box::new(m20261128_000021_invitations::Migration),
             Box::new(m20261128_000023_tasks_primary_key_last::Migration),
-            Box::new(m20261129_000024_task_history_unchecked::Migration),
-            Box::new(m20261129_000031_task_indexes_partial::Migration),
             Box::new(m20261128_000022_api_keys::Migration),
+            Box::new(m20261129_000024_task_history_unchecked::Migration),
+            Box::new(m20261129_000025_knowledge::Migration),
+            Box::new(m20261129_000026_marketplace::Migration),
+            Box::new(m20261129_000031_task_indexes_partial::Migration),
         ]
     }
 }

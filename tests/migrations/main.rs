@@ -66,6 +66,11 @@ const TABLES: &[&str] = &[
     "invitations",
     "invitation_roles",
     "api_keys",
+    "knowledge_collections",
+    "knowledge_entries",
+    "knowledge_embeddings",
+    "marketplace_items",
+    "marketplace_installs",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

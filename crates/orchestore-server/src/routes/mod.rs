@@ -8,6 +8,8 @@ mod audit_logs;
 mod auth;
 mod health;
 mod invitations;
+mod knowledge;
+mod marketplace;
 mod me;
 mod messages;
 mod organizations;
@@ -49,6 +51,8 @@ fn scopes() -> [Routes; 2] {
             .configure(messages::configure)
             .configure(workflows::configure)
             .configure(templates::configure)
+            .configure(knowledge::configure)
+            .configure(marketplace::configure)
             .configure(audit_logs::configure),
     ]
 }
