@@ -65,6 +65,8 @@ const TABLES: &[&str] = &[
     "invitations",
     "invitation_roles",
     "api_keys",
+    "execution_steps",
+    "learning_records",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

@@ -5,6 +5,7 @@
 //! knows about a database, an async runtime or HTTP.
 
 mod agents;
+mod analytics;
 mod error;
 mod graph;
 mod ids;
@@ -20,10 +21,14 @@ pub use agents::{
     Agent, AgentKind, AgentPatch, AgentStats, AgentStatus, ModelName, NewAgent, ProviderName,
     agent_capabilities,
 };
+pub use analytics::{
+    AnalyticsReport, AnalyticsWindow, DurationStats, Outcomes, TaskKindAnalytics,
+    TemplateAnalytics, WorkflowAnalytics, WorkflowDaily, WorkflowDay,
+};
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
-    AgentId, ApiKeyId, AuditLogId, InvitationId, MessageId, OrganizationId, ProjectId, RoleId,
+    AgentId, ApiKeyId, AuditLogId, ExecutionStepId, LearningRecordId, InvitationId, MessageId, OrganizationId, ProjectId, RoleId,
     SessionId, TaskEventId, TaskId, TemplateId, TemplateUsageId, ThreadId, UserId,
     WorkflowExecutionId, WorkflowId, WorkflowVersionId,
 };
@@ -53,7 +58,9 @@ pub use work::{
     parse_repository_url,
 };
 pub use workflows::{
-    ExecutionStatus, ExecutionTask, NewWorkflow, NewWorkflowExecution, StepName, StepTasks,
+    ByteCount, ContextFilter, ContextValue, ExecutionStatus, ExecutionStep, ExecutionTask,
+    LearningOutcome, LearningRecord, NewExecutionStep, NewLearningRecord, OperationName, Pattern,
+    PatternPrefix, PatternQuery, Score, StepOutcome, StepTiming, NewWorkflow, NewWorkflowExecution, StepName, StepTasks,
     Workflow, WorkflowDefinition, WorkflowExecution, WorkflowPatch, WorkflowStep, WorkflowVersion,
     WorkflowVersionRef,
 };

@@ -2,12 +2,14 @@
 //! bundles them, the [`Ctx`] each call runs in, pagination, and [`RepoError`].
 //!
 //! One module per aggregate, named as in every other crate: [`tenancy`], [`work`],
-//! [`agents`], [`messaging`], [`workflows`], [`templates`], [`observability`]. The traits name
+//! [`agents`], [`messaging`], [`workflows`], [`templates`], [`observability`], [`analytics`]. The traits name
 //! no ORM type; `orchestore-sea` implements them for SQLite and PostgreSQL. They work
 //! generically (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
 
 pub mod agents;
+pub mod analytics;
 mod ctx;
+mod database;
 mod error;
 pub mod messaging;
 pub mod observability;
@@ -19,7 +21,9 @@ pub mod work;
 pub mod workflows;
 
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
+pub use analytics::AnalyticsRepo;
 pub use ctx::{Actor, Credential, Ctx};
+pub use database::{DatabaseStatus, PoolStatus, StatementTiming, TableSize};
 pub use error::{Cause, RepoError, RepoResult};
 pub use messaging::{MarkRead, MessageFilter, MessageRepo, MessageSort};
 pub use observability::{
@@ -40,7 +44,8 @@ pub use work::{
     TaskEventSort, TaskFilter, TaskGraphRepo, TaskRepo, TaskSort, TaskStatsScope,
 };
 pub use workflows::{
-    ExecutionFilter, ExecutionSort, ExecutionTaskSort, WorkflowRepo, WorkflowSort,
+    ExecutionFilter, ExecutionSort, ExecutionStepFilter, ExecutionStepRepo, ExecutionStepSort,
+    ExecutionTaskSort, LearningFilter, LearningRepo, LearningSort, WorkflowRepo, WorkflowSort,
     WorkflowVersionSort,
 };
 

@@ -2,12 +2,16 @@
 //! `configure`. Handlers are thin: parse the request into domain values, call the store, map
 //! the result.
 
+mod admin;
 mod agents;
+mod analytics;
 mod api_keys;
 mod audit_logs;
 mod auth;
 mod health;
+mod execution_steps;
 mod invitations;
+mod learning;
 mod me;
 mod messages;
 mod organizations;
@@ -49,7 +53,10 @@ fn scopes() -> [Routes; 2] {
             .configure(messages::configure)
             .configure(workflows::configure)
             .configure(templates::configure)
-            .configure(audit_logs::configure),
+            .configure(learning::configure)
+            .configure(analytics::configure)
+            .configure(audit_logs::configure)
+            .configure(admin::configure),
     ]
 }
 
