@@ -38,6 +38,8 @@ pub struct Everything {
     pub workflow: String,
     pub workflow_name: String,
     pub execution: String,
+    /// A learning record, with `tag` in its pattern and context.
+    pub learning_record: String,
     /// A task template, used once (`usage`).
     pub template: String,
     pub template_name: String,
@@ -50,6 +52,13 @@ pub struct Everything {
     pub user_email: String,
     /// A session of the owner's that no caller uses.
     pub session: String,
+}
+
+/// An operation of the step `build` that every set's workflow has.
+pub fn step_body() -> Value {
+    json!({"step": "build", "operation": "cargo.build", "input_bytes": 10, "output_bytes": 20,
+           "outcome": "succeeded", "started_at": "2026-11-27T10:00:00Z",
+           "finished_at": "2026-11-27T10:00:01.5Z"})
 }
 
 impl Everything {
@@ -145,6 +154,17 @@ impl Everything {
             json!({ "project_id": project, "input": {} }),
         )
         .await);
+        made(
+            &format!("/api/v1/workflows/{workflow}/executions/{execution}/steps"),
+            step_body(),
+        )
+        .await;
+        let learning_record = id(&made(
+            "/api/v1/learning-records",
+            json!({"pattern": format!("pattern.{tag}"), "context": {"tag": tag},
+                   "outcome": "success", "score": 0.5}),
+        )
+        .await);
 
         let template_name = format!("Template {tag}");
         let template = id(&made(
@@ -213,6 +233,7 @@ impl Everything {
             workflow,
             workflow_name,
             execution,
+            learning_record,
             template,
             template_name,
             usage: id(&used["usage"]),
@@ -265,6 +286,7 @@ impl Everything {
             "users" => &self.user,
             "sessions" => &self.session,
             "invitations" => &self.invitation,
+            "learning-records" => &self.learning_record,
             _ => return None,
         })
     }
