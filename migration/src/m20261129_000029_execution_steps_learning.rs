@@ -102,8 +102,7 @@ async fn create_execution_steps(manager: &SchemaManager<'_>) -> Result<(), DbErr
                 ))
                 .check((
                     Alias::new("ck_execution_steps_timing"),
-                    Expr::col(ExecutionSteps::FinishedAt)
-                        .gte(Expr::col(ExecutionSteps::StartedAt)),
+                    Expr::col(ExecutionSteps::FinishedAt).gte(Expr::col(ExecutionSteps::StartedAt)),
                 ))
                 .primary_key(
                     Index::create()

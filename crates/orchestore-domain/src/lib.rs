@@ -28,9 +28,9 @@ pub use analytics::{
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
-    AgentId, ApiKeyId, AuditLogId, ExecutionStepId, LearningRecordId, InvitationId, MessageId, OrganizationId, ProjectId, RoleId,
-    SessionId, TaskEventId, TaskId, TemplateId, TemplateUsageId, ThreadId, UserId,
-    WorkflowExecutionId, WorkflowId, WorkflowVersionId,
+    AgentId, ApiKeyId, AuditLogId, ExecutionStepId, InvitationId, LearningRecordId, MessageId,
+    OrganizationId, ProjectId, RoleId, SessionId, TaskEventId, TaskId, TemplateId, TemplateUsageId,
+    ThreadId, UserId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
 };
 pub use json::canonical_json;
 pub use messaging::{
@@ -59,8 +59,8 @@ pub use work::{
 };
 pub use workflows::{
     ByteCount, ContextFilter, ContextValue, ExecutionStatus, ExecutionStep, ExecutionTask,
-    LearningOutcome, LearningRecord, NewExecutionStep, NewLearningRecord, OperationName, Pattern,
-    PatternPrefix, PatternQuery, Score, StepOutcome, StepTiming, NewWorkflow, NewWorkflowExecution, StepName, StepTasks,
-    Workflow, WorkflowDefinition, WorkflowExecution, WorkflowPatch, WorkflowStep, WorkflowVersion,
-    WorkflowVersionRef,
+    LearningOutcome, LearningRecord, NewExecutionStep, NewLearningRecord, NewWorkflow,
+    NewWorkflowExecution, OperationName, Pattern, PatternPrefix, PatternQuery, Score, StepName,
+    StepOutcome, StepTasks, StepTiming, Workflow, WorkflowDefinition, WorkflowExecution,
+    WorkflowPatch, WorkflowStep, WorkflowVersion, WorkflowVersionRef,
 };

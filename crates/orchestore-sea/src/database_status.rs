@@ -130,10 +130,18 @@ impl SeaStore {
     fn pool_status(&self) -> PoolStatus {
         let (max_connections, open, idle) = if self.is_postgres() {
             let pool = self.pool.get_postgres_connection_pool();
-            (pool.options().get_max_connections(), pool.size(), pool.num_idle())
+            (
+                pool.options().get_max_connections(),
+                pool.size(),
+                pool.num_idle(),
+            )
         } else {
             let pool = self.pool.get_sqlite_connection_pool();
-            (pool.options().get_max_connections(), pool.size(), pool.num_idle())
+            (
+                pool.options().get_max_connections(),
+                pool.size(),
+                pool.num_idle(),
+            )
         };
         let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(open);
         PoolStatus {

@@ -47,7 +47,10 @@ impl StatementLog {
     pub(crate) fn record(&self, sql: &str, elapsed: Duration, failed: bool) {
         let text = normalize(sql);
         // A poisoned lock only means a panic elsewhere while counting: the counts stay usable.
-        let mut runs = self.runs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut runs = self
+            .runs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if !runs.contains_key(&text) && runs.len() >= CAPACITY {
             let least = runs
                 .iter()
@@ -66,7 +69,10 @@ impl StatementLog {
 
     /// The `n` statements whose longest run took longest, slowest first.
     pub(crate) fn slowest(&self, n: usize) -> Vec<StatementTiming> {
-        let runs = self.runs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let runs = self
+            .runs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut slowest: Vec<(&String, &Runs)> = runs.iter().collect();
         slowest.sort_by(|a, b| b.1.max.cmp(&a.1.max).then_with(|| a.0.cmp(b.0)));
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;

@@ -93,7 +93,9 @@ impl DurationStats {
         Self {
             measured,
             mean_seconds: (measured > 0).then(|| seconds(total_millis as f64 / measured as f64)),
-            p95_seconds: p95_millis.filter(|_| measured > 0).map(|ms| seconds(ms as f64)),
+            p95_seconds: p95_millis
+                .filter(|_| measured > 0)
+                .map(|ms| seconds(ms as f64)),
         }
     }
 }
@@ -222,16 +224,19 @@ mod tests {
     #[test]
     fn durations_by_nearest_rank() {
         let none = DurationStats::from_millis([]);
-        assert_eq!((none.measured, none.mean_seconds, none.p95_seconds), (0, None, None));
+        assert_eq!(
+            (none.measured, none.mean_seconds, none.p95_seconds),
+            (0, None, None)
+        );
         let twenty = DurationStats::from_millis((1..=20).rev().map(|s| s * 1000));
         assert_eq!(twenty.measured, 20);
         assert_eq!(twenty.mean_seconds, Some(10.5));
         assert_eq!(twenty.p95_seconds, Some(19.0));
+        assert_eq!(DurationStats::from_parts(20, 210_000, Some(19_000)), twenty);
         assert_eq!(
-            DurationStats::from_parts(20, 210_000, Some(19_000)),
-            twenty
+            DurationStats::from_millis([-5, 1000]).mean_seconds,
+            Some(0.5)
         );
-        assert_eq!(DurationStats::from_millis([-5, 1000]).mean_seconds, Some(0.5));
     }
 
     #[test]

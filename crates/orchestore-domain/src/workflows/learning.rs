@@ -171,7 +171,9 @@ impl Score {
 
     /// A score stored as millionths; `None` outside 0 to [`Score::SCALE`].
     pub fn from_millionths(millionths: i64) -> Option<Self> {
-        (0..=Self::SCALE).contains(&millionths).then_some(Self(millionths))
+        (0..=Self::SCALE)
+            .contains(&millionths)
+            .then_some(Self(millionths))
     }
 
     pub fn millionths(self) -> i64 {
@@ -297,7 +299,9 @@ mod tests {
     #[test]
     fn patterns_are_kept_exactly() {
         assert_eq!(
-            Pattern::parse(" Deploy/Rollback").map(|p| p.to_string()).ok(),
+            Pattern::parse(" Deploy/Rollback")
+                .map(|p| p.to_string())
+                .ok(),
             Some(" Deploy/Rollback".to_owned())
         );
         for bad in ["", "a\nb", &"x".repeat(201)] {
@@ -324,7 +328,10 @@ mod tests {
         assert_eq!(bound("\u{10FFFF}"), None);
         let upper = bound("deploy.").unwrap_or_default();
         for pattern in ["deploy.", "deploy.rollback", "deploy.\u{10FFFF}x"] {
-            assert!(pattern >= "deploy." && pattern < upper.as_str(), "{pattern}");
+            assert!(
+                pattern >= "deploy." && pattern < upper.as_str(),
+                "{pattern}"
+            );
         }
         assert!("deploy/" >= upper.as_str() && "deplox" < "deploy.");
     }

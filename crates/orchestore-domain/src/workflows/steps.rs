@@ -220,7 +220,9 @@ mod tests {
         assert_eq!(backwards.field(), Some("finished_at"));
         assert!(ByteCount::parse("input_bytes", i64::MAX as u64).is_ok());
         assert_eq!(
-            ByteCount::parse("input_bytes", u64::MAX).unwrap_err().field(),
+            ByteCount::parse("input_bytes", u64::MAX)
+                .unwrap_err()
+                .field(),
             Some("input_bytes")
         );
     }

@@ -178,7 +178,8 @@ mod tests {
 
     #[test]
     fn milliseconds_are_floored_and_never_negative() {
-        let at = |micros: i64| Some(DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or_default());
+        let at =
+            |micros: i64| Some(DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or_default());
         assert_eq!(millis_between(at(0), at(1_999)), Some(1));
         assert_eq!(millis_between(at(5_000), at(0)), Some(0));
         assert_eq!(millis_between(None, at(0)), None);

@@ -41,8 +41,7 @@ fn sqlite_by_kind() -> String {
 }
 
 fn kind_of(text: &str) -> RepoResult<Vec<String>> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| corrupt("task", e))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| corrupt("task", e))?;
     let mut kind = string_array(&value)
         .ok_or_else(|| corrupt("task", "required_capabilities is not an array of strings"))?;
     kind.sort();

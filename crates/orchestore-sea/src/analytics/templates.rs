@@ -58,8 +58,7 @@ impl SeaStore {
         for row in self.analytics_rows(&sql, values).await? {
             let id: Uuid = row.try_get("", "template_id").map_err(db_err)?;
             let kind: String = row.try_get("", "kind").map_err(db_err)?;
-            let created: serde_json::Value =
-                row.try_get("", "created_entities").map_err(db_err)?;
+            let created: serde_json::Value = row.try_get("", "created_entities").map_err(db_err)?;
             let workflow: Option<Uuid> = row.try_get("", "workflow_id").map_err(db_err)?;
             let version: Option<i32> = row.try_get("", "workflow_version").map_err(db_err)?;
             let uses = match templates.entry(id) {
@@ -81,7 +80,8 @@ impl SeaStore {
                     let ids = string_array(&created)
                         .ok_or_else(|| corrupt("template_usage", "created_entities"))?;
                     for id in ids {
-                        uses.tasks.push(id.parse().map_err(|e| corrupt("template_usage", e))?);
+                        uses.tasks
+                            .push(id.parse().map_err(|e| corrupt("template_usage", e))?);
                     }
                 }
                 (TemplateKind::Workflow, _, _) => {}
@@ -152,20 +152,24 @@ impl SeaStore {
         ctx: &Ctx,
         templates: &BTreeMap<Uuid, Uses>,
     ) -> RepoResult<HashMap<(Uuid, i32), Vec<String>>> {
-        let mut versions: Vec<(Uuid, i32)> =
-            templates.values().flat_map(|u| u.versions.clone()).collect();
+        let mut versions: Vec<(Uuid, i32)> = templates
+            .values()
+            .flat_map(|u| u.versions.clone())
+            .collect();
         versions.sort_unstable();
         versions.dedup();
         let db = self.db().await;
         let mut statuses: HashMap<(Uuid, i32), Vec<String>> = HashMap::new();
         for chunk in versions.chunks(CHUNK) {
-            let any = chunk.iter().fold(Condition::any(), |any, (workflow, version)| {
-                any.add(
-                    Condition::all()
-                        .add(workflow_executions::Column::WorkflowId.eq(*workflow))
-                        .add(workflow_executions::Column::Version.eq(*version)),
-                )
-            });
+            let any = chunk
+                .iter()
+                .fold(Condition::any(), |any, (workflow, version)| {
+                    any.add(
+                        Condition::all()
+                            .add(workflow_executions::Column::WorkflowId.eq(*workflow))
+                            .add(workflow_executions::Column::Version.eq(*version)),
+                    )
+                });
             let rows: Vec<(Uuid, i32, String)> = scoped::<workflow_executions::Entity>(ctx)
                 .filter(any)
                 .select_only()
@@ -177,7 +181,10 @@ impl SeaStore {
                 .await
                 .map_err(db_err)?;
             for (workflow, version, status) in rows {
-                statuses.entry((workflow, version)).or_default().push(status);
+                statuses
+                    .entry((workflow, version))
+                    .or_default()
+                    .push(status);
             }
         }
         Ok(statuses)

@@ -66,7 +66,9 @@ impl ExecutionStepRepo for SeaStore {
             // The execution's steps are the rows naming their tasks: one primary-key lookup.
             let is_step = workflow_execution_tasks::Entity::find()
                 .filter(workflow_execution_tasks::Column::OrganizationId.eq(ctx.org().as_uuid()))
-                .filter(workflow_execution_tasks::Column::ExecutionId.eq(new.execution_id.as_uuid()))
+                .filter(
+                    workflow_execution_tasks::Column::ExecutionId.eq(new.execution_id.as_uuid()),
+                )
                 .filter(workflow_execution_tasks::Column::StepName.eq(new.step.as_str()))
                 .count(m.txn())
                 .await

@@ -39,7 +39,7 @@ impl SeaStore {
         if self.is_postgres() {
             Expr::cust_with_expr(r#"$1 COLLATE "C""#, column)
         } else {
-            column.into()
+            column
         }
     }
 
@@ -165,11 +165,13 @@ impl LearningRepo for SeaStore {
             .into_iter()
             .map(to_record)
             .collect::<RepoResult<Vec<_>>>()?;
-        Ok(Page::from_rows(records, &page, |record| match page.sort() {
-            LearningSort::ScoreDesc => {
-                Cursor::after_key(page.sort(), record.score.millionths(), record.id)
+        Ok(Page::from_rows(records, &page, |record| {
+            match page.sort() {
+                LearningSort::ScoreDesc => {
+                    Cursor::after_key(page.sort(), record.score.millionths(), record.id)
+                }
+                sort => Cursor::after(sort, record.id),
             }
-            sort => Cursor::after(sort, record.id),
         }))
     }
 }

@@ -27,8 +27,7 @@ pub(crate) async fn database(
     let organization = state.store.get_organization(ctx).await?;
     if organization.slug.as_str() != state.operating_organization {
         return Err(ApiError::NotAllowed(
-            "the database is shown only to the organization that operates the instance"
-                .to_owned(),
+            "the database is shown only to the organization that operates the instance".to_owned(),
         ));
     }
     Ok(HttpResponse::Ok().json(state.store.database_status().await?))

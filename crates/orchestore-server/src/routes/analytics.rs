@@ -11,14 +11,12 @@ use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
-    cfg.service(
-        super::resource("/analytics/workflows", "GET").route(web::get().to(workflows)),
-    )
-    .service(
-        super::resource("/analytics/workflows/{id}/daily", "GET").route(web::get().to(daily)),
-    )
-    .service(super::resource("/analytics/task-kinds", "GET").route(web::get().to(task_kinds)))
-    .service(super::resource("/analytics/templates", "GET").route(web::get().to(templates)));
+    cfg.service(super::resource("/analytics/workflows", "GET").route(web::get().to(workflows)))
+        .service(
+            super::resource("/analytics/workflows/{id}/daily", "GET").route(web::get().to(daily)),
+        )
+        .service(super::resource("/analytics/task-kinds", "GET").route(web::get().to(task_kinds)))
+        .service(super::resource("/analytics/templates", "GET").route(web::get().to(templates)));
 }
 
 /// `since` (included) and `until` (excluded), RFC 3339.

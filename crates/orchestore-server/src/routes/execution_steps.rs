@@ -29,7 +29,10 @@ pub(crate) struct RecordStepBody {
 }
 
 impl RecordStepBody {
-    fn into_new_step(self, execution_id: WorkflowExecutionId) -> Result<NewExecutionStep, ApiError> {
+    fn into_new_step(
+        self,
+        execution_id: WorkflowExecutionId,
+    ) -> Result<NewExecutionStep, ApiError> {
         let mut errors = FieldErrors::default();
         let step = errors.check(StepName::parse(&self.step).map_err(|e| e.for_field("step")));
         let operation = errors.check(OperationName::parse(&self.operation));

@@ -152,5 +152,10 @@ pub(crate) async fn get(
     id: web::Path<LearningRecordId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::LearningRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_learning_record(ctx, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .get_learning_record(ctx, id.into_inner())
+            .await?,
+    ))
 }

@@ -61,9 +61,12 @@ pub(super) fn configure(cfg: &mut super::Routes) {
             .route(web::get().to(list_execution_tasks)),
     )
     .service(
-        super::resource("/workflows/{id}/executions/{execution_id}/steps", "GET, POST")
-            .route(web::get().to(super::execution_steps::list))
-            .route(web::post().to(super::execution_steps::record)),
+        super::resource(
+            "/workflows/{id}/executions/{execution_id}/steps",
+            "GET, POST",
+        )
+        .route(web::get().to(super::execution_steps::list))
+        .route(web::post().to(super::execution_steps::record)),
     );
 }
 

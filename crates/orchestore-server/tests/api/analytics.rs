@@ -30,7 +30,10 @@ async fn running_execution(app: &TestApp, token: &str) -> (String, String) {
         )
         .await;
     assert_eq!(execution.status, StatusCode::CREATED, "{}", execution.body);
-    (workflow, execution.body["id"].as_str().expect("id").to_owned())
+    (
+        workflow,
+        execution.body["id"].as_str().expect("id").to_owned(),
+    )
 }
 
 pub async fn workers_record_the_steps_of_an_execution(app: &TestApp) {
@@ -99,7 +102,7 @@ pub async fn learning_records_are_searched_by_pattern_and_context(app: &TestApp)
             .await;
         assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
         let location = made.header("location");
-        assert_eq!(app.get(&token, &location).await.body, made.body);
+        assert_eq!(app.get(&token, location).await.body, made.body);
     }
     let patterns = |body: &serde_json::Value| -> Vec<String> {
         body["items"]
@@ -110,9 +113,15 @@ pub async fn learning_records_are_searched_by_pattern_and_context(app: &TestApp)
             .collect()
     };
     let by_prefix = app
-        .get(&token, "/api/v1/learning-records?pattern_prefix=deploy.&sort=-score")
+        .get(
+            &token,
+            "/api/v1/learning-records?pattern_prefix=deploy.&sort=-score",
+        )
         .await;
-    assert_eq!(patterns(&by_prefix.body), ["deploy.rollback", "deploy.canary"]);
+    assert_eq!(
+        patterns(&by_prefix.body),
+        ["deploy.rollback", "deploy.canary"]
+    );
     let by_context = app
         .get(
             &token,
@@ -131,7 +140,10 @@ pub async fn learning_records_are_searched_by_pattern_and_context(app: &TestApp)
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_fields(&refused.body), ["outcome", "pattern", "score"]);
     let bad_filter = app
-        .get(&token, "/api/v1/learning-records?context=%7B%22a%22%3A%5B1%5D%7D")
+        .get(
+            &token,
+            "/api/v1/learning-records?context=%7B%22a%22%3A%5B1%5D%7D",
+        )
         .await;
     assert_eq!(bad_filter.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_fields(&bad_filter.body), ["context"]);
@@ -146,11 +158,17 @@ pub async fn analytics_report_over_a_bounded_window(app: &TestApp) {
     assert_eq!(report.body["items"][0]["executions"]["total"], 1);
     assert_eq!(report.body["items"][0]["executions"]["unfinished"], 1);
     let daily = app
-        .get(&token, &format!("/api/v1/analytics/workflows/{workflow}/daily"))
+        .get(
+            &token,
+            &format!("/api/v1/analytics/workflows/{workflow}/daily"),
+        )
         .await;
     assert_eq!(daily.status, StatusCode::OK);
     assert_eq!(daily.body["days"].as_array().map(Vec::len), Some(31));
-    for path in ["/api/v1/analytics/task-kinds", "/api/v1/analytics/templates"] {
+    for path in [
+        "/api/v1/analytics/task-kinds",
+        "/api/v1/analytics/templates",
+    ] {
         assert_eq!(app.get(&token, path).await.status, StatusCode::OK, "{path}");
     }
     let too_long = app
@@ -169,7 +187,12 @@ pub async fn the_database_is_shown_to_the_operating_organization_only(app: &Test
     assert_eq!(status.status, StatusCode::OK, "{}", status.body);
     assert!(status.body["server_version"].is_string());
     assert!(status.body["pool"]["max_connections"].as_u64() >= Some(1));
-    assert!(!status.body["slowest_statements"].as_array().expect("statements").is_empty());
+    assert!(
+        !status.body["slowest_statements"]
+            .as_array()
+            .expect("statements")
+            .is_empty()
+    );
     assert!(status.body["tables"].as_array().expect("tables").len() > 20);
 
     // The owner of another organization holds `system:read` too, and is refused.

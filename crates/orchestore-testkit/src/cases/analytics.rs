@@ -131,7 +131,10 @@ pub async fn workflow_analytics_count_and_time_executions_of_the_window<S: Store
     execution_ran(db, cancelled, day_two, Some(("cancelled", 250))).await;
 
     let report = store
-        .workflow_analytics(&acme.ctx, window("2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z"))
+        .workflow_analytics(
+            &acme.ctx,
+            window("2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z"),
+        )
         .await
         .expect("analytics");
     let names: Vec<&str> = report.items.iter().map(|w| w.name.as_str()).collect();
@@ -152,14 +155,21 @@ pub async fn workflow_analytics_count_and_time_executions_of_the_window<S: Store
     assert_eq!(report.items[1].executions.success_rate, Some(0.0));
 
     let daily = store
-        .workflow_daily(&acme.ctx, alpha, window("2026-11-01T00:00:00Z", "2026-11-04T00:00:00Z"))
+        .workflow_daily(
+            &acme.ctx,
+            alpha,
+            window("2026-11-01T00:00:00Z", "2026-11-04T00:00:00Z"),
+        )
         .await
         .expect("daily");
     let days: Vec<String> = daily.days.iter().map(|d| d.day.to_string()).collect();
     assert_eq!(days, ["2026-11-01", "2026-11-02", "2026-11-03"]);
     assert_eq!(daily.days[0].executions, Outcomes::new(4, 2, 1, 0));
     // 1, 2 and 3 s: the ⌈2.85⌉ = 3rd smallest.
-    assert_eq!(daily.days[0].duration, DurationStats::from_millis([1000, 3000, 2000]));
+    assert_eq!(
+        daily.days[0].duration,
+        DurationStats::from_millis([1000, 3000, 2000])
+    );
     assert_eq!(daily.days[0].duration.p95_seconds, Some(3.0));
     assert_eq!(daily.days[1].executions, Outcomes::new(1, 1, 0, 0));
     assert_eq!(daily.days[1].duration.mean_seconds, Some(4.0));
@@ -169,13 +179,20 @@ pub async fn workflow_analytics_count_and_time_executions_of_the_window<S: Store
     // Another organization sees none of it, and not the workflow.
     let other = Fixture::create(store, "other", PASSWORD).await;
     let theirs = store
-        .workflow_analytics(&other.ctx, window("2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z"))
+        .workflow_analytics(
+            &other.ctx,
+            window("2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z"),
+        )
         .await
         .expect("analytics");
     assert!(theirs.items.is_empty());
     assert_not_found(
         store
-            .workflow_daily(&other.ctx, alpha, window("2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"))
+            .workflow_daily(
+                &other.ctx,
+                alpha,
+                window("2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"),
+            )
             .await,
         "workflow",
     );
@@ -224,7 +241,10 @@ pub async fn task_kinds_count_attempts_and_time_the_tasks_that_ended<S: Store + 
         .expect("task");
 
     let report = store
-        .task_kind_analytics(&acme.ctx, window("2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z"))
+        .task_kind_analytics(
+            &acme.ctx,
+            window("2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z"),
+        )
         .await
         .expect("analytics");
     let kinds: Vec<Vec<String>> = report
@@ -248,7 +268,10 @@ pub async fn task_kinds_count_attempts_and_time_the_tasks_that_ended<S: Store + 
 
     let other = Fixture::create(store, "other", PASSWORD).await;
     let theirs = store
-        .task_kind_analytics(&other.ctx, window("2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z"))
+        .task_kind_analytics(
+            &other.ctx,
+            window("2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z"),
+        )
         .await
         .expect("analytics");
     assert!(theirs.items.is_empty());
@@ -323,7 +346,12 @@ pub async fn template_analytics_follow_what_the_uses_produced<S: Store + ?Sized>
         .expect("agent");
     for (index, succeed) in [(0, true), (3, false)] {
         let run = store
-            .claim_task(&acme.ctx, produced[index].id, agent.id, LeaseDuration::default())
+            .claim_task(
+                &acme.ctx,
+                produced[index].id,
+                agent.id,
+                LeaseDuration::default(),
+            )
             .await
             .expect("claim");
         if succeed {
@@ -333,7 +361,13 @@ pub async fn template_analytics_follow_what_the_uses_produced<S: Store + ?Sized>
                 .expect("complete");
         } else {
             store
-                .fail_task(&acme.ctx, produced[index].id, run.lease_token, None, orchestore_repo::Retry::Never)
+                .fail_task(
+                    &acme.ctx,
+                    produced[index].id,
+                    run.lease_token,
+                    None,
+                    orchestore_repo::Retry::Never,
+                )
                 .await
                 .expect("fail");
         }
@@ -350,13 +384,31 @@ pub async fn template_analytics_follow_what_the_uses_produced<S: Store + ?Sized>
         )
         .await
         .expect("instantiate");
-    let first = execution(store, &acme, version.workflow_id, Some(version.version), project.id).await;
-    execution(store, &acme, version.workflow_id, Some(version.version), project.id).await;
+    let first = execution(
+        store,
+        &acme,
+        version.workflow_id,
+        Some(version.version),
+        project.id,
+    )
+    .await;
+    execution(
+        store,
+        &acme,
+        version.workflow_id,
+        Some(version.version),
+        project.id,
+    )
+    .await;
     execution_ran(db, first, Utc::now(), Some(("succeeded", 10))).await;
 
     let now = Utc::now();
-    let window = AnalyticsWindow::parse(Some(now - Duration::days(1)), Some(now + Duration::minutes(1)), now)
-        .expect("window");
+    let window = AnalyticsWindow::parse(
+        Some(now - Duration::days(1)),
+        Some(now + Duration::minutes(1)),
+        now,
+    )
+    .expect("window");
     let report = store
         .template_analytics(&acme.ctx, window)
         .await
@@ -364,17 +416,41 @@ pub async fn template_analytics_follow_what_the_uses_produced<S: Store + ?Sized>
     let names: Vec<&str> = report.items.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["Pipeline", "Review"]);
     let (pipeline_report, review_report) = (&report.items[0], &report.items[1]);
-    assert_eq!((pipeline_report.kind, pipeline_report.uses), (TemplateKind::Workflow, 1));
+    assert_eq!(
+        (pipeline_report.kind, pipeline_report.uses),
+        (TemplateKind::Workflow, 1)
+    );
     assert_eq!(pipeline_report.produced, Outcomes::new(2, 1, 0, 0));
     assert_eq!(pipeline_report.produced.success_rate, Some(1.0));
-    assert_eq!((review_report.template_id, review_report.uses), (review.id, 2));
+    assert_eq!(
+        (review_report.template_id, review_report.uses),
+        (review.id, 2)
+    );
     assert_eq!(review_report.produced, Outcomes::new(4, 1, 1, 0));
     assert_eq!(review_report.produced.success_rate, Some(0.5));
 
     // Uses before the window are not counted.
-    let earlier = AnalyticsWindow::parse(Some(now - Duration::days(3)), Some(now - Duration::days(1)), now)
-        .expect("window");
-    assert!(store.template_analytics(&acme.ctx, earlier).await.expect("analytics").items.is_empty());
+    let earlier = AnalyticsWindow::parse(
+        Some(now - Duration::days(3)),
+        Some(now - Duration::days(1)),
+        now,
+    )
+    .expect("window");
+    assert!(
+        store
+            .template_analytics(&acme.ctx, earlier)
+            .await
+            .expect("analytics")
+            .items
+            .is_empty()
+    );
     let other = Fixture::create(store, "other", PASSWORD).await;
-    assert!(store.template_analytics(&other.ctx, window).await.expect("analytics").items.is_empty());
+    assert!(
+        store
+            .template_analytics(&other.ctx, window)
+            .await
+            .expect("analytics")
+            .items
+            .is_empty()
+    );
 }

@@ -181,17 +181,26 @@ pub async fn the_database_reports_its_version_pool_statements_and_tables<S: Stor
     let status = store.database_status().await.expect("status");
     assert_eq!(status.backend, store.backend());
     match status.backend {
-        Backend::Postgres => assert!(status.server_version.starts_with("PostgreSQL"), "{status:?}"),
+        Backend::Postgres => assert!(
+            status.server_version.starts_with("PostgreSQL"),
+            "{status:?}"
+        ),
         Backend::Sqlite => assert!(status.server_version.starts_with('3'), "{status:?}"),
     }
     let pool = status.pool;
-    assert!(pool.max_connections >= 1 && pool.open <= pool.max_connections, "{pool:?}");
+    assert!(
+        pool.max_connections >= 1 && pool.open <= pool.max_connections,
+        "{pool:?}"
+    );
     assert_eq!(pool.in_use + pool.idle, pool.open);
 
     assert!(!status.slowest_statements.is_empty());
     assert!(status.slowest_statements.len() <= orchestore_repo::DatabaseStatus::SLOWEST);
     let maxima: Vec<f64> = status.slowest_statements.iter().map(|s| s.max_ms).collect();
-    assert!(maxima.windows(2).all(|pair| pair[0] >= pair[1]), "{maxima:?}");
+    assert!(
+        maxima.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{maxima:?}"
+    );
     for statement in &status.slowest_statements {
         assert!(!statement.statement.contains(secret_name), "{statement:?}");
         assert!(statement.count >= 1 && statement.mean_ms <= statement.max_ms);

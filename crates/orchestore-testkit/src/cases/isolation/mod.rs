@@ -27,9 +27,9 @@ use orchestore_domain::{
     Pattern, PatternQuery, Score, StepName, StepOutcome, StepTiming,
 };
 use orchestore_repo::{
-    AuditFilter, ExecutionFilter, ExecutionStepFilter, LearningFilter, Limit, ListSort, MarkRead, MessageFilter, NewInvitation,
-    NewSession, PageRequest, RepoError, RepoResult, Retry, Store, TaskFilter, TaskStatsScope,
-    UserFilter, WorkflowTarget,
+    AuditFilter, ExecutionFilter, ExecutionStepFilter, LearningFilter, Limit, ListSort, MarkRead,
+    MessageFilter, NewInvitation, NewSession, PageRequest, RepoError, RepoResult, Retry, Store,
+    TaskFilter, TaskStatsScope, UserFilter, WorkflowTarget,
 };
 use serde_json::{Map, json};
 

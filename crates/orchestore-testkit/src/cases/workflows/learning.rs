@@ -4,15 +4,18 @@ use orchestore_domain::{
     ContextFilter, LearningOutcome, LearningRecord, LearningRecordId, Metadata, NewLearningRecord,
     Pattern, PatternPrefix, PatternQuery, Score,
 };
-use orchestore_repo::{
-    LearningFilter, LearningSort, Limit, PageRequest, Store,
-};
+use orchestore_repo::{LearningFilter, LearningSort, Limit, PageRequest, Store};
 use serde_json::{Value, json};
 
 use super::{PASSWORD, assert_not_found};
 use crate::Fixture;
 
-pub(super) fn new_record(pattern: &str, context: Value, outcome: LearningOutcome, score: f64) -> NewLearningRecord {
+pub(super) fn new_record(
+    pattern: &str,
+    context: Value,
+    outcome: LearningOutcome,
+    score: f64,
+) -> NewLearningRecord {
     NewLearningRecord {
         pattern: Pattern::parse(pattern).expect("pattern"),
         context: Metadata::parse("context", context).expect("context"),
@@ -60,19 +63,32 @@ pub async fn learning_records_are_written_read_and_audited<S: Store + ?Sized>(st
     let record: LearningRecord = store
         .create_learning_record(
             &acme.ctx,
-            new_record("deploy.rollback", json!({"service": "api", "n": 1.50}), LearningOutcome::Success, 0.8765432),
+            new_record(
+                "deploy.rollback",
+                json!({"service": "api", "n": 1.50}),
+                LearningOutcome::Success,
+                0.8765432,
+            ),
         )
         .await
         .expect("create");
     assert_eq!(record.score.millionths(), 876_543);
     assert_eq!(record.created_by, acme.ctx.actor().to_string());
-    assert_eq!(record.context.to_value(), json!({"service": "api", "n": 1.50}));
     assert_eq!(
-        store.get_learning_record(&acme.ctx, record.id).await.expect("get"),
+        record.context.to_value(),
+        json!({"service": "api", "n": 1.50})
+    );
+    assert_eq!(
+        store
+            .get_learning_record(&acme.ctx, record.id)
+            .await
+            .expect("get"),
         record
     );
     assert_not_found(
-        store.get_learning_record(&acme.ctx, LearningRecordId::new()).await,
+        store
+            .get_learning_record(&acme.ctx, LearningRecordId::new())
+            .await,
         "learning_record",
     );
     let other = Fixture::create(store, "other", PASSWORD).await;
@@ -80,7 +96,16 @@ pub async fn learning_records_are_written_read_and_audited<S: Store + ?Sized>(st
         store.get_learning_record(&other.ctx, record.id).await,
         "learning_record",
     );
-    assert!(find(store, &other, LearningFilter::default(), LearningSort::default()).await.is_empty());
+    assert!(
+        find(
+            store,
+            &other,
+            LearningFilter::default(),
+            LearningSort::default()
+        )
+        .await
+        .is_empty()
+    );
     let audit = super::audit_of(store, &acme, "learning_record").await;
     assert_eq!(super::actions(&audit), ["learning_record.create"]);
     assert_eq!(audit[0].entity_id, record.id.to_string());
@@ -110,22 +135,63 @@ pub async fn learning_records_are_found_by_pattern_exactly_and_by_prefix<S: Stor
     let exact = |p: &str| PatternQuery::Exact(Pattern::parse(p).expect("pattern"));
     let prefix = |p: &str| PatternQuery::Prefix(PatternPrefix::parse(p).expect("prefix"));
     assert_eq!(
-        find(store, &acme, by_pattern(exact("deploy.rollback")), LearningSort::ScoreDesc).await,
+        find(
+            store,
+            &acme,
+            by_pattern(exact("deploy.rollback")),
+            LearningSort::ScoreDesc
+        )
+        .await,
         ["deploy.rollback 0.9"]
     );
     // By code point, case included: `Deploy…` and `deploy/…` are not under `deploy.`.
     assert_eq!(
-        find(store, &acme, by_pattern(prefix("deploy.")), LearningSort::ScoreDesc).await,
+        find(
+            store,
+            &acme,
+            by_pattern(prefix("deploy.")),
+            LearningSort::ScoreDesc
+        )
+        .await,
         ["deploy.rollback 0.9", "deploy.canary 0.5", "deploy.ß 0.4"]
     );
     assert_eq!(
-        find(store, &acme, by_pattern(prefix("deploy")), LearningSort::CreatedAt).await,
-        ["deploy.rollback 0.9", "deploy.canary 0.5", "deploy 0.1", "deploy/x 0.3", "deploy.ß 0.4"]
+        find(
+            store,
+            &acme,
+            by_pattern(prefix("deploy")),
+            LearningSort::CreatedAt
+        )
+        .await,
+        [
+            "deploy.rollback 0.9",
+            "deploy.canary 0.5",
+            "deploy 0.1",
+            "deploy/x 0.3",
+            "deploy.ß 0.4"
+        ]
     );
-    assert!(find(store, &acme, by_pattern(prefix("deploy.z")), LearningSort::CreatedAt).await.is_empty());
+    assert!(
+        find(
+            store,
+            &acme,
+            by_pattern(prefix("deploy.z")),
+            LearningSort::CreatedAt
+        )
+        .await
+        .is_empty()
+    );
     // Newest first by default.
     assert_eq!(
-        find(store, &acme, LearningFilter::default(), LearningSort::default()).await.first().map(String::as_str),
+        find(
+            store,
+            &acme,
+            LearningFilter::default(),
+            LearningSort::default()
+        )
+        .await
+        .first()
+        .map(String::as_str),
         Some("review.rust 0.7")
     );
 }
@@ -170,7 +236,11 @@ pub async fn learning_records_are_found_by_context_alike_on_both_backends<S: Sto
         outcome: Some(LearningOutcome::Failure),
         ..by_context(json!({"model": "m1"}))
     };
-    assert!(find(store, &acme, filter, LearningSort::CreatedAt).await.is_empty());
+    assert!(
+        find(store, &acme, filter, LearningSort::CreatedAt)
+            .await
+            .is_empty()
+    );
 }
 
 pub async fn learning_records_page_by_score<S: Store + ?Sized>(store: &S) {
@@ -185,7 +255,8 @@ pub async fn learning_records_page_by_score<S: Store + ?Sized>(store: &S) {
             .expect("create");
     }
     let mut seen = Vec::new();
-    let mut page = PageRequest::first(Limit::parse(2).expect("limit")).sorted(LearningSort::ScoreDesc);
+    let mut page =
+        PageRequest::first(Limit::parse(2).expect("limit")).sorted(LearningSort::ScoreDesc);
     loop {
         let got = store
             .list_learning_records(&acme.ctx, LearningFilter::default(), page.clone())

@@ -71,42 +71,87 @@ pub async fn execution_steps_are_logged_in_order_and_filtered<S: Store + ?Sized>
     let first = store
         .record_execution_step(
             &acme.ctx,
-            new_step(execution.id, "fetch", "git.clone", StepOutcome::Succeeded, 1500),
+            new_step(
+                execution.id,
+                "fetch",
+                "git.clone",
+                StepOutcome::Succeeded,
+                1500,
+            ),
         )
         .await
         .expect("record");
     assert_eq!(first.execution_id, execution.id);
     assert_eq!(first.step.as_str(), "fetch");
     assert_eq!(first.operation.as_str(), "git.clone");
-    assert_eq!((first.input_bytes.get(), first.output_bytes.get()), (100, 2048));
+    assert_eq!(
+        (first.input_bytes.get(), first.output_bytes.get()),
+        (100, 2048)
+    );
     assert_eq!(first.duration_ms, 1500);
-    assert_eq!(first.finished_at - first.started_at, Duration::milliseconds(1500));
+    assert_eq!(
+        first.finished_at - first.started_at,
+        Duration::milliseconds(1500)
+    );
     assert_eq!(first.recorded_by, acme.ctx.actor().to_string());
     let second = store
         .record_execution_step(
             &acme.ctx,
-            new_step(execution.id, "build", "cargo.build", StepOutcome::Failed, 20),
+            new_step(
+                execution.id,
+                "build",
+                "cargo.build",
+                StepOutcome::Failed,
+                20,
+            ),
         )
         .await
         .expect("record");
     let third = store
         .record_execution_step(
             &acme.ctx,
-            new_step(execution.id, "build", "cargo.build", StepOutcome::Succeeded, 30),
+            new_step(
+                execution.id,
+                "build",
+                "cargo.build",
+                StepOutcome::Succeeded,
+                30,
+            ),
         )
         .await
         .expect("record");
 
-    let all = log(store, &acme.ctx, execution.id, ExecutionStepFilter::default(), ExecutionStepSort::CreatedAt).await;
+    let all = log(
+        store,
+        &acme.ctx,
+        execution.id,
+        ExecutionStepFilter::default(),
+        ExecutionStepSort::CreatedAt,
+    )
+    .await;
     assert_eq!(all, vec![first.clone(), second.clone(), third.clone()]);
-    let latest = log(store, &acme.ctx, execution.id, ExecutionStepFilter::default(), ExecutionStepSort::CreatedAtDesc).await;
+    let latest = log(
+        store,
+        &acme.ctx,
+        execution.id,
+        ExecutionStepFilter::default(),
+        ExecutionStepSort::CreatedAtDesc,
+    )
+    .await;
     assert_eq!(latest.first(), Some(&third));
     let builds = ExecutionStepFilter {
         step: Some(StepName::parse("build").expect("step")),
         outcome: None,
     };
     assert_eq!(
-        log(store, &acme.ctx, execution.id, builds, ExecutionStepSort::CreatedAt).await,
+        log(
+            store,
+            &acme.ctx,
+            execution.id,
+            builds,
+            ExecutionStepSort::CreatedAt
+        )
+        .await,
         vec![second.clone(), third]
     );
     let failed = ExecutionStepFilter {
@@ -114,7 +159,14 @@ pub async fn execution_steps_are_logged_in_order_and_filtered<S: Store + ?Sized>
         outcome: Some(StepOutcome::Failed),
     };
     assert_eq!(
-        log(store, &acme.ctx, execution.id, failed, ExecutionStepSort::CreatedAt).await,
+        log(
+            store,
+            &acme.ctx,
+            execution.id,
+            failed,
+            ExecutionStepSort::CreatedAt
+        )
+        .await,
         vec![second]
     );
 }
@@ -145,7 +197,13 @@ pub async fn a_step_is_recorded_only_for_a_step_of_an_execution<S: Store + ?Size
         store
             .record_execution_step(
                 &acme.ctx,
-                new_step(WorkflowExecutionId::new(), "fetch", "git.clone", StepOutcome::Succeeded, 1),
+                new_step(
+                    WorkflowExecutionId::new(),
+                    "fetch",
+                    "git.clone",
+                    StepOutcome::Succeeded,
+                    1,
+                ),
             )
             .await,
         "workflow_execution",
@@ -162,7 +220,17 @@ pub async fn a_step_is_recorded_only_for_a_step_of_an_execution<S: Store + ?Size
         "workflow_execution",
     );
     // Nothing was written, and a step is not audited.
-    assert!(log(store, &acme.ctx, execution.id, ExecutionStepFilter::default(), ExecutionStepSort::CreatedAt).await.is_empty());
+    assert!(
+        log(
+            store,
+            &acme.ctx,
+            execution.id,
+            ExecutionStepFilter::default(),
+            ExecutionStepSort::CreatedAt
+        )
+        .await
+        .is_empty()
+    );
     store
         .record_execution_step(
             &acme.ctx,
@@ -170,7 +238,11 @@ pub async fn a_step_is_recorded_only_for_a_step_of_an_execution<S: Store + ?Size
         )
         .await
         .expect("record");
-    assert!(super::audit_of(store, &acme, "execution_step").await.is_empty());
+    assert!(
+        super::audit_of(store, &acme, "execution_step")
+            .await
+            .is_empty()
+    );
 
     // A late report, once the execution has ended, is kept too; the log goes with it.
     let cancelled = store
@@ -185,15 +257,32 @@ pub async fn a_step_is_recorded_only_for_a_step_of_an_execution<S: Store + ?Size
         .await
         .expect("late record");
     assert_eq!(
-        log(store, &acme.ctx, execution.id, ExecutionStepFilter::default(), ExecutionStepSort::CreatedAt).await.len(),
+        log(
+            store,
+            &acme.ctx,
+            execution.id,
+            ExecutionStepFilter::default(),
+            ExecutionStepSort::CreatedAt
+        )
+        .await
+        .len(),
         2
     );
     let other = Fixture::create(store, "other", PASSWORD).await;
     let refused = store
         .record_execution_step(
             &other.ctx,
-            new_step(execution.id, "fetch", "git.clone", StepOutcome::Succeeded, 1),
+            new_step(
+                execution.id,
+                "fetch",
+                "git.clone",
+                StepOutcome::Succeeded,
+                1,
+            ),
         )
         .await;
-    assert!(matches!(refused, Err(RepoError::NotFound { .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(RepoError::NotFound { .. })),
+        "{refused:?}"
+    );
 }
