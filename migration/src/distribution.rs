@@ -37,6 +37,8 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "workflow_versions",
     "workflow_executions",
     "workflow_execution_tasks",
+    "execution_steps",
+    "learning_records",
     "templates",
     "template_usages",
     "knowledge_collections",

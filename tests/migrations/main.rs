@@ -71,6 +71,8 @@ const TABLES: &[&str] = &[
     "knowledge_embeddings",
     "marketplace_items",
     "marketplace_installs",
+    "execution_steps",
+    "learning_records",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

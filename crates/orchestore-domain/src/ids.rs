@@ -104,6 +104,14 @@ id_type!(
 id_type!(WorkflowId);
 id_type!(WorkflowVersionId);
 id_type!(WorkflowExecutionId);
+id_type!(
+    /// One operation in an execution's step log.
+    ExecutionStepId
+);
+id_type!(
+    /// A learning record: a pattern an agent saw, in a context, and how it turned out.
+    LearningRecordId
+);
 id_type!(TemplateId);
 id_type!(TemplateUsageId);
 id_type!(

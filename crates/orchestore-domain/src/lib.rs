@@ -5,6 +5,7 @@
 //! knows about a database, an async runtime or HTTP.
 
 mod agents;
+mod analytics;
 mod error;
 mod graph;
 mod ids;
@@ -22,13 +23,17 @@ pub use agents::{
     Agent, AgentKind, AgentPatch, AgentStats, AgentStatus, ModelName, NewAgent, ProviderName,
     agent_capabilities,
 };
+pub use analytics::{
+    AnalyticsReport, AnalyticsWindow, DurationStats, Outcomes, TaskKindAnalytics,
+    TemplateAnalytics, WorkflowAnalytics, WorkflowDaily, WorkflowDay,
+};
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
-    AgentId, ApiKeyId, AuditLogId, InvitationId, KnowledgeCollectionId, KnowledgeEntryId,
-    MarketplaceInstallId, MarketplaceItemId, MessageId, OrganizationId, ProjectId, RoleId,
-    SessionId, TaskEventId, TaskId, TemplateId, TemplateUsageId, ThreadId, UserId,
-    WorkflowExecutionId, WorkflowId, WorkflowVersionId,
+    AgentId, ApiKeyId, AuditLogId, ExecutionStepId, InvitationId, KnowledgeCollectionId,
+    KnowledgeEntryId, LearningRecordId, MarketplaceInstallId, MarketplaceItemId, MessageId,
+    OrganizationId, ProjectId, RoleId, SessionId, TaskEventId, TaskId, TemplateId, TemplateUsageId,
+    ThreadId, UserId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
 };
 pub use json::canonical_json;
 pub use knowledge::{
@@ -66,7 +71,9 @@ pub use work::{
     parse_repository_url,
 };
 pub use workflows::{
-    ExecutionStatus, ExecutionTask, NewWorkflow, NewWorkflowExecution, StepName, StepTasks,
-    Workflow, WorkflowDefinition, WorkflowExecution, WorkflowPatch, WorkflowStep, WorkflowVersion,
-    WorkflowVersionRef,
+    ByteCount, ContextFilter, ContextValue, ExecutionStatus, ExecutionStep, ExecutionTask,
+    LearningOutcome, LearningRecord, NewExecutionStep, NewLearningRecord, NewWorkflow,
+    NewWorkflowExecution, OperationName, Pattern, PatternPrefix, PatternQuery, Score, StepName,
+    StepOutcome, StepTasks, StepTiming, Workflow, WorkflowDefinition, WorkflowExecution,
+    WorkflowPatch, WorkflowStep, WorkflowVersion, WorkflowVersionRef,
 };

@@ -2,12 +2,14 @@
 //! bundles them, the [`Ctx`] each call runs in, pagination, and [`RepoError`].
 //!
 //! One module per aggregate, named as in every other crate: [`tenancy`], [`work`],
-//! [`agents`], [`messaging`], [`knowledge`], [`marketplace`], [`workflows`], [`templates`], [`observability`]. The traits name
+//! [`agents`], [`messaging`], [`knowledge`], [`marketplace`], [`workflows`], [`templates`], [`observability`], [`analytics`]. The traits name
 //! no ORM type; `orchestore-sea` implements them for SQLite and PostgreSQL. They work
 //! generically (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
 
 pub mod agents;
+pub mod analytics;
 mod ctx;
+mod database;
 mod error;
 pub mod knowledge;
 pub mod marketplace;
@@ -21,7 +23,9 @@ pub mod work;
 pub mod workflows;
 
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
+pub use analytics::AnalyticsRepo;
 pub use ctx::{Actor, Credential, Ctx};
+pub use database::{DatabaseStatus, PoolStatus, StatementTiming, TableSize};
 pub use error::{Cause, RepoError, RepoResult};
 pub use knowledge::{
     Highlight, KnowledgeCollectionSort, KnowledgeEntrySort, KnowledgeFilter, KnowledgeHit,
@@ -50,7 +54,8 @@ pub use work::{
     TaskEventSort, TaskFilter, TaskGraphRepo, TaskRepo, TaskSort, TaskStatsScope,
 };
 pub use workflows::{
-    ExecutionFilter, ExecutionSort, ExecutionTaskSort, WorkflowRepo, WorkflowSort,
+    ExecutionFilter, ExecutionSort, ExecutionStepFilter, ExecutionStepRepo, ExecutionStepSort,
+    ExecutionTaskSort, LearningFilter, LearningRepo, LearningSort, WorkflowRepo, WorkflowSort,
     WorkflowVersionSort,
 };
 

@@ -4,6 +4,8 @@ use serde::Serialize;
 
 use crate::RepoResult;
 use crate::agents::AgentRepo;
+use crate::analytics::AnalyticsRepo;
+use crate::database::DatabaseStatus;
 use crate::knowledge::KnowledgeRepo;
 use crate::marketplace::MarketplaceRepo;
 use crate::messaging::MessageRepo;
@@ -11,7 +13,7 @@ use crate::observability::AuditRepo;
 use crate::templates::TemplateRepo;
 use crate::tenancy::{ApiKeyRepo, AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
 use crate::work::{ProjectRepo, QueueRepo, TaskGraphRepo, TaskRepo};
-use crate::workflows::WorkflowRepo;
+use crate::workflows::{ExecutionStepRepo, LearningRepo, WorkflowRepo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -49,6 +51,9 @@ pub trait Store:
     + AgentRepo
     + MessageRepo
     + WorkflowRepo
+    + ExecutionStepRepo
+    + LearningRepo
+    + AnalyticsRepo
     + TemplateRepo
     + KnowledgeRepo
     + MarketplaceRepo
@@ -59,6 +64,10 @@ pub trait Store:
     fn backend(&self) -> Backend;
     /// Reaches the database and reads the migration state.
     async fn health(&self) -> RepoResult<StoreHealth>;
+    /// The database as this process sees it: its server's version, the pool, the slowest
+    /// statements this process ran and the size of each table. Instance-wide: it names no
+    /// organization's rows, but is for the instance's operators.
+    async fn database_status(&self) -> RepoResult<DatabaseStatus>;
     /// Opens a transaction over every repository. Calls through it see each other's writes
     /// and become visible to others at [`StoreTransaction::commit`]; dropping it without a
     /// commit rolls everything back. Each call inside stays atomic on its own (a savepoint),

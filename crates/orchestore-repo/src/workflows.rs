@@ -12,6 +12,12 @@ use orchestore_domain::{
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
 
+mod learning;
+mod steps;
+
+pub use learning::{LearningFilter, LearningRepo, LearningSort};
+pub use steps::{ExecutionStepFilter, ExecutionStepRepo, ExecutionStepSort};
+
 crate::list_sort! {
     /// The orders of the workflow list.
     pub enum WorkflowSort for "workflows" {

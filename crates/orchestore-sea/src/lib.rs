@@ -18,9 +18,11 @@
 //! [`RepoError`]: orchestore_repo::RepoError
 
 mod agents;
+mod analytics;
 mod config;
 mod conn;
 mod connection_string;
+mod database_status;
 mod error;
 mod knowledge;
 mod marketplace;
@@ -30,6 +32,7 @@ mod observability;
 mod pool;
 mod scoped;
 pub mod serde_duration;
+mod statements;
 mod store;
 mod templates;
 mod tenancy;

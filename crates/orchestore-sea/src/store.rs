@@ -4,7 +4,9 @@ use std::sync::atomic::AtomicU64;
 use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
 use orchestore_domain::PasswordHash;
-use orchestore_repo::{Backend, RepoError, RepoResult, Store, StoreHealth, StoreTransaction};
+use orchestore_repo::{
+    Backend, DatabaseStatus, RepoError, RepoResult, Store, StoreHealth, StoreTransaction,
+};
 use sea_orm::{DatabaseConnection, DbBackend};
 use serde::Serialize;
 use tokio::sync::OnceCell;
@@ -12,6 +14,7 @@ use tokio::sync::OnceCell;
 use crate::DbConfig;
 use crate::conn::{Conn, Ending, Held};
 use crate::error::db_err;
+use crate::statements::StatementLog;
 use crate::work::wakeups::Wakeups;
 
 /// The SeaORM store: every repository trait over one connection pool, or inside one
@@ -31,6 +34,8 @@ pub struct SeaStore {
     /// ([`orchestore_repo::AuthRepo::standing_epoch`]); shared by the store and its
     /// transactions.
     pub(crate) standing_epoch: Arc<AtomicU64>,
+    /// The statements run through the pool and how long they took (see `statements.rs`).
+    pub(crate) statements: Arc<StatementLog>,
 }
 
 /// One migration and whether the database has applied it.
@@ -50,8 +55,10 @@ impl SeaStore {
 
     /// Wraps a connection the caller opened and configured: its pool settings are the
     /// caller's. It does not migrate: call [`SeaStore::migrate`]. SQLite connections should
-    /// enable foreign keys (`PRAGMA foreign_keys = ON`, sqlx's default).
-    pub fn from_connection(db: DatabaseConnection) -> RepoResult<Self> {
+    /// enable foreign keys (`PRAGMA foreign_keys = ON`, sqlx's default). The connection's
+    /// metric callback is set to record statement timings for
+    /// [`Store::database_status`] (replacing one the caller set).
+    pub fn from_connection(mut db: DatabaseConnection) -> RepoResult<Self> {
         let backend = match db.get_database_backend() {
             DbBackend::Sqlite => Backend::Sqlite,
             DbBackend::Postgres => Backend::Postgres,
@@ -62,6 +69,11 @@ impl SeaStore {
                 )));
             }
         };
+        let statements = Arc::new(StatementLog::new());
+        let log = Arc::clone(&statements);
+        db.set_metric_callback(move |info| {
+            log.record(&info.statement.sql, info.elapsed, info.failed);
+        });
         Ok(Self {
             conn: Conn::Pool(db.clone()),
             pool: db,
@@ -70,6 +82,7 @@ impl SeaStore {
             decoy: Arc::new(OnceCell::new()),
             wakeups: Arc::new(Wakeups::default()),
             standing_epoch: Arc::new(AtomicU64::new(0)),
+            statements,
         })
     }
 
@@ -199,6 +212,10 @@ impl Store for SeaStore {
             pool_connections,
             pool_idle,
         })
+    }
+
+    async fn database_status(&self) -> RepoResult<DatabaseStatus> {
+        self.read_database_status().await
     }
 
     async fn begin(&self) -> RepoResult<Box<dyn StoreTransaction>> {

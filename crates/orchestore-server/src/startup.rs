@@ -201,6 +201,7 @@ impl Application {
             ),
             invitation_ttl: settings.auth.invitation_ttl,
             trusted_proxies: settings.server.trusted_proxies.clone(),
+            operating_organization: settings.bootstrap.organization.clone(),
         });
 
         let address = format!("{}:{}", settings.server.host, settings.server.port);

@@ -23,4 +23,7 @@ pub(crate) struct AppState {
     pub(crate) invitation_ttl: std::time::Duration,
     /// `server.trusted_proxies`.
     pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
+    /// `bootstrap.organization`: the slug of the organization that operates the instance, the
+    /// only one whose callers see instance-wide information (`/admin/database`).
+    pub(crate) operating_organization: String,
 }

@@ -96,6 +96,19 @@ permissions! {
     /// Publish the organization's workflows and templates to every organization, and
     /// unpublish them.
     MarketplacePublish = "marketplace:publish",
+    /// Record operations in the step log of workflow executions (what a worker running a
+    /// step needs; reading the log needs `workflows:read`).
+    StepsWrite = "steps:write",
+    /// Read and search learning records.
+    LearningRead = "learning:read",
+    /// Write learning records.
+    LearningWrite = "learning:write",
+    /// Read the analytics of workflows, kinds of task and templates.
+    AnalyticsRead = "analytics:read",
+    /// See the database the instance runs on (backend, pool, slowest statements, table
+    /// sizes): instance-wide information, served only to the instance's operating
+    /// organization.
+    SystemRead = "system:read",
 }
 
 impl Permission {
@@ -145,7 +158,7 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_round_trip() {
-        assert_eq!(Permission::ALL.len(), 24);
+        assert_eq!(Permission::ALL.len(), 29);
         let codes: BTreeSet<_> = Permission::ALL.iter().map(|p| p.code()).collect();
         assert_eq!(codes.len(), Permission::ALL.len());
         for permission in Permission::ALL {

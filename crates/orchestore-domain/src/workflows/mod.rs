@@ -8,11 +8,20 @@
 
 mod definition;
 mod execution;
+mod learning;
+mod steps;
 mod workflow;
 
 pub(crate) use definition::{STEP_KEYS, json_within};
 pub use definition::{StepName, WorkflowDefinition, WorkflowStep};
 pub use execution::{
     ExecutionStatus, ExecutionTask, NewWorkflowExecution, StepTasks, WorkflowExecution,
+};
+pub use learning::{
+    ContextFilter, ContextValue, LearningOutcome, LearningRecord, NewLearningRecord, Pattern,
+    PatternPrefix, PatternQuery, Score,
+};
+pub use steps::{
+    ByteCount, ExecutionStep, NewExecutionStep, OperationName, StepOutcome, StepTiming,
 };
 pub use workflow::{NewWorkflow, Workflow, WorkflowPatch, WorkflowVersion, WorkflowVersionRef};

@@ -224,9 +224,12 @@ impl SeaStore {
             for value in values(at) {
                 query = bind(query, value)?;
             }
-            query
-                .fetch_all(&mut *conn)
-                .await
+            // Run past SeaORM, so counted here for the statement log as SeaORM counts its own.
+            let started = std::time::Instant::now();
+            let fetched = query.fetch_all(&mut *conn).await;
+            self.statements
+                .record(CLAIM_POSTGRES, started.elapsed(), fetched.is_err());
+            fetched
                 .map_err(|e| db_err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))))?
                 .into_iter()
                 .map(QueryResult::from)

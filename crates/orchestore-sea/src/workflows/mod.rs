@@ -1,8 +1,10 @@
-//! Workflows, their versions and their executions, and the tasks executions run their steps
-//! as.
+//! Workflows, their versions and their executions, the tasks executions run their steps as,
+//! their step logs (`execution_steps.rs`), and learning records (`learning_records.rs`).
 
 pub(crate) mod entity;
+mod execution_steps;
 mod execution_tasks;
+mod learning_records;
 mod repo;
 
 pub(crate) use repo::version_number;
@@ -11,7 +13,9 @@ crate::scoped::entities! {
     tenanted:
         entity::workflows::Entity => "workflow",
         entity::workflow_versions::Entity => "workflow_version",
-        entity::workflow_executions::Entity => "workflow_execution";
+        entity::workflow_executions::Entity => "workflow_execution",
+        entity::execution_steps::Entity => "execution_step",
+        entity::learning_records::Entity => "learning_record";
     audited:
 }
 

@@ -2,13 +2,17 @@
 //! `configure`. Handlers are thin: parse the request into domain values, call the store, map
 //! the result.
 
+mod admin;
 mod agents;
+mod analytics;
 mod api_keys;
 mod audit_logs;
 mod auth;
+mod execution_steps;
 mod health;
 mod invitations;
 mod knowledge;
+mod learning;
 mod marketplace;
 mod me;
 mod messages;
@@ -53,7 +57,10 @@ fn scopes() -> [Routes; 2] {
             .configure(templates::configure)
             .configure(knowledge::configure)
             .configure(marketplace::configure)
-            .configure(audit_logs::configure),
+            .configure(learning::configure)
+            .configure(analytics::configure)
+            .configure(audit_logs::configure)
+            .configure(admin::configure),
     ]
 }
 

@@ -59,6 +59,14 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(
         super::resource("/workflows/{id}/executions/{execution_id}/tasks", "GET")
             .route(web::get().to(list_execution_tasks)),
+    )
+    .service(
+        super::resource(
+            "/workflows/{id}/executions/{execution_id}/steps",
+            "GET, POST",
+        )
+        .route(web::get().to(super::execution_steps::list))
+        .route(web::post().to(super::execution_steps::record)),
     );
 }
 
@@ -444,7 +452,7 @@ pub(crate) async fn list_executions(
 }
 
 /// The execution, when it belongs to `workflow`: another workflow's is not found here.
-async fn execution_of(
+pub(super) async fn execution_of(
     state: &AppState,
     ctx: &Ctx,
     workflow: WorkflowId,

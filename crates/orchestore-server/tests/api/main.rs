@@ -2,6 +2,7 @@
 //! owns, on SQLite and on PostgreSQL. One file per resource; `helpers` has what they share.
 
 mod agents;
+mod analytics;
 mod api_keys;
 mod audit;
 mod auth;
@@ -60,6 +61,12 @@ macro_rules! on_every_backend {
 }
 
 on_every_backend! {
+    analytics {
+        workers_record_the_steps_of_an_execution,
+        learning_records_are_searched_by_pattern_and_context,
+        analytics_report_over_a_bounded_window,
+        the_database_is_shown_to_the_operating_organization_only,
+    }
     auth {
         login_issues_tokens_and_refuses_bad_credentials_alike,
         routes_need_a_valid_bearer_token,

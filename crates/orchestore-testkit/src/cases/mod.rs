@@ -8,6 +8,7 @@
 //! [`contract_suite!`]: crate::contract_suite
 
 pub mod agents;
+pub mod analytics;
 pub mod isolation;
 pub mod knowledge;
 pub mod marketplace;
@@ -134,6 +135,18 @@ macro_rules! contract_suite {
                 a_refused_execution_writes_nothing,
                 the_tasks_of_a_running_execution_stay,
                 steps_that_end_at_once_are_all_counted,
+                execution_steps_are_logged_in_order_and_filtered,
+                a_step_is_recorded_only_for_a_step_of_an_execution,
+                learning_records_are_written_read_and_audited,
+                learning_records_are_found_by_pattern_exactly_and_by_prefix,
+                learning_records_are_found_by_context_alike_on_both_backends,
+                learning_records_page_by_score,
+            }
+            analytics {
+                ;
+                workflow_analytics_count_and_time_executions_of_the_window,
+                task_kinds_count_attempts_and_time_the_tasks_that_ended,
+                template_analytics_follow_what_the_uses_produced,
             }
             templates {
                 template_crud_is_scoped_to_the_organization,
@@ -179,6 +192,7 @@ macro_rules! contract_suite {
                 transactions_commit_or_roll_back_everything,
                 a_refused_call_leaves_the_transaction_usable,
                 one_transaction_takes_concurrent_calls_in_turn,
+                the_database_reports_its_version_pool_statements_and_tables,
             }
         );
     };

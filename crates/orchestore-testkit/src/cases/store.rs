@@ -169,3 +169,55 @@ pub async fn one_transaction_takes_concurrent_calls_in_turn<S: Store + ?Sized>(s
     }
     assert_not_found(store.get_project(ctx, mercury.id).await, "project");
 }
+
+/// The database's figures: its version, a pool that adds up, the statements just run among the
+/// recorded ones with their placeholders and never their values, and a size for every table.
+pub async fn the_database_reports_its_version_pool_statements_and_tables<S: Store + ?Sized>(
+    store: &S,
+) {
+    let fixture = Fixture::create(store, "acme", PASSWORD).await;
+    let secret_name = "Project with a value only in a parameter";
+    fixture.project(store, secret_name).await;
+    let status = store.database_status().await.expect("status");
+    assert_eq!(status.backend, store.backend());
+    match status.backend {
+        Backend::Postgres => assert!(
+            status.server_version.starts_with("PostgreSQL"),
+            "{status:?}"
+        ),
+        Backend::Sqlite => assert!(status.server_version.starts_with('3'), "{status:?}"),
+    }
+    let pool = status.pool;
+    assert!(
+        pool.max_connections >= 1 && pool.open <= pool.max_connections,
+        "{pool:?}"
+    );
+    assert_eq!(pool.in_use + pool.idle, pool.open);
+
+    assert!(!status.slowest_statements.is_empty());
+    assert!(status.slowest_statements.len() <= orchestore_repo::DatabaseStatus::SLOWEST);
+    let maxima: Vec<f64> = status.slowest_statements.iter().map(|s| s.max_ms).collect();
+    assert!(
+        maxima.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{maxima:?}"
+    );
+    for statement in &status.slowest_statements {
+        assert!(!statement.statement.contains(secret_name), "{statement:?}");
+        assert!(statement.count >= 1 && statement.mean_ms <= statement.max_ms);
+        assert!(!statement.statement.contains("$1"), "{statement:?}");
+    }
+
+    let projects = status
+        .tables
+        .iter()
+        .find(|table| table.table == "projects")
+        .expect("projects");
+    match status.backend {
+        // An estimate, which the planner may not have made yet.
+        Backend::Postgres => assert!(projects.rows_estimated && projects.bytes.is_some()),
+        Backend::Sqlite => assert_eq!((projects.rows, projects.rows_estimated), (Some(1), false)),
+    }
+    for table in ["execution_steps", "learning_records", "tasks", "audit_logs"] {
+        assert!(status.tables.iter().any(|t| t.table == table), "{table}");
+    }
+}

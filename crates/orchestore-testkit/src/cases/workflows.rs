@@ -1,9 +1,13 @@
 //! Workflows, their versions and their executions; executions running their steps as tasks
 //! in [`runs`].
 
+mod learning;
 mod runs;
+mod steps;
 
+pub use learning::*;
 pub use runs::*;
+pub use steps::*;
 
 use orchestore_domain::{
     Description, ExecutionStatus, Name, NewWorkflow, NewWorkflowExecution, Payload, Priority,

@@ -38,6 +38,8 @@ pub struct Everything {
     pub workflow: String,
     pub workflow_name: String,
     pub execution: String,
+    /// A learning record, with `tag` in its pattern and context.
+    pub learning_record: String,
     /// A task template, used once (`usage`).
     pub template: String,
     pub template_name: String,
@@ -58,6 +60,13 @@ pub struct Everything {
     /// `workflow`'s version published, installed once as `Installed <tag>` and unpublished:
     /// no other organization sees it.
     pub marketplace_item: String,
+}
+
+/// An operation of the step `build` that every set's workflow has.
+pub fn step_body() -> Value {
+    json!({"step": "build", "operation": "cargo.build", "input_bytes": 10, "output_bytes": 20,
+           "outcome": "succeeded", "started_at": "2026-11-27T10:00:00Z",
+           "finished_at": "2026-11-27T10:00:01.5Z"})
 }
 
 impl Everything {
@@ -151,6 +160,17 @@ impl Everything {
         let execution = id(&made(
             &format!("/api/v1/workflows/{workflow}/executions"),
             json!({ "project_id": project, "input": {} }),
+        )
+        .await);
+        made(
+            &format!("/api/v1/workflows/{workflow}/executions/{execution}/steps"),
+            step_body(),
+        )
+        .await;
+        let learning_record = id(&made(
+            "/api/v1/learning-records",
+            json!({"pattern": format!("pattern.{tag}"), "context": {"tag": tag},
+                   "outcome": "success", "score": 0.5}),
         )
         .await);
 
@@ -252,6 +272,7 @@ impl Everything {
             workflow,
             workflow_name,
             execution,
+            learning_record,
             template,
             template_name,
             usage: id(&used["usage"]),
@@ -311,6 +332,7 @@ impl Everything {
             "collections" => &self.collection,
             "knowledge" => &self.knowledge_entry,
             "marketplace" => &self.marketplace_item,
+            "learning-records" => &self.learning_record,
             _ => return None,
         })
     }

@@ -299,6 +299,17 @@ pub fn rows() -> Vec<Row> {
             All(&[TasksRead, WorkflowsRead]),
             NotFound,
         ),
+        get(
+            "/api/v1/workflows/{id}/executions/{execution_id}/steps",
+            All(&[WorkflowsRead]),
+            NotFound,
+        ),
+        post(
+            "/api/v1/workflows/{id}/executions/{execution_id}/steps",
+            All(&[StepsWrite]),
+            NotFound,
+        )
+        .body(|_| everything::step_body()),
         get("/api/v1/templates", All(&[TemplatesRead]), OK),
         post("/api/v1/templates", All(&[TemplatesWrite]), CREATED).body(|e| {
             json!({"name": e.template_name, "kind": "task",
@@ -353,7 +364,18 @@ pub fn rows() -> Vec<Row> {
             NotFound,
         )
         .body(|_| json!({"name": "Installed by the matrix"})),
+        get("/api/v1/learning-records", All(&[LearningRead]), OK),
+        post("/api/v1/learning-records", All(&[LearningWrite]), CREATED).body(|_| {
+            json!({"pattern": "pattern.matrix", "outcome": "failure", "score": 0})
+        }),
+        get("/api/v1/learning-records/{id}", All(&[LearningRead]), NotFound),
+        get("/api/v1/analytics/workflows", All(&[AnalyticsRead]), OK),
+        get("/api/v1/analytics/workflows/{id}/daily", All(&[AnalyticsRead]), NotFound),
+        get("/api/v1/analytics/task-kinds", All(&[AnalyticsRead]), OK),
+        get("/api/v1/analytics/templates", All(&[AnalyticsRead]), OK),
         get("/api/v1/audit-logs", All(&[AuditRead]), OK),
+        // Instance-wide: only the operating organization's callers see it.
+        get("/api/v1/admin/database", All(&[SystemRead]), Clean(StatusCode::FORBIDDEN)),
     ]
 }
 

@@ -24,6 +24,9 @@ pub(super) struct Holdings {
     pub(super) thread: ThreadId,
     pub(super) workflow: Workflow,
     pub(super) execution: WorkflowExecution,
+    /// An operation in the execution's step log.
+    pub(super) step: ExecutionStep,
+    pub(super) learning: LearningRecord,
     pub(super) template: Template,
     pub(super) usage: TemplateUsage,
     pub(super) workflow_template: Template,
@@ -117,6 +120,14 @@ impl Holdings {
             .create_execution(ctx, execution(workflow.id, project.id))
             .await
             .expect("execution");
+        let step = store
+            .record_execution_step(ctx, new_step(execution.id))
+            .await
+            .expect("step");
+        let learning = store
+            .create_learning_record(ctx, new_learning(slug))
+            .await
+            .expect("learning record");
         let template = store
             .create_template(ctx, task_template(&format!("Template {slug}")))
             .await
@@ -170,6 +181,8 @@ impl Holdings {
             thread,
             workflow,
             execution,
+            step,
+            learning,
             template,
             usage,
             workflow_template,
@@ -285,6 +298,26 @@ pub(super) async fn view<S: Store + ?Sized>(store: &S, h: &Holdings) -> Vec<Stri
         ),
         format!(
             "{:?}",
+            store
+                .list_execution_steps(ctx, h.execution.id, Default::default(), all())
+                .await
+        ),
+        format!(
+            "{:?}",
+            store
+                .list_learning_records(ctx, Default::default(), all())
+                .await
+        ),
+        format!("{:?}", store.get_learning_record(ctx, h.learning.id).await),
+        format!("{:?}", store.workflow_analytics(ctx, today()).await),
+        format!(
+            "{:?}",
+            store.workflow_daily(ctx, h.workflow.id, today()).await
+        ),
+        format!("{:?}", store.task_kind_analytics(ctx, today()).await),
+        format!("{:?}", store.template_analytics(ctx, today()).await),
+        format!(
+            "{:?}",
             store.list_templates(ctx, Default::default(), all()).await
         ),
         format!("{:?}", store.get_template(ctx, h.template.id).await),
@@ -381,6 +414,43 @@ pub(super) fn new_workflow(text: &str) -> NewWorkflow {
     NewWorkflow {
         name: name(text),
         description: Description::empty(),
+    }
+}
+
+/// Yesterday to the end of tomorrow (UTC): the same window for every read of the case.
+pub(super) fn today() -> AnalyticsWindow {
+    let midnight = Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc();
+    AnalyticsWindow::parse(
+        Some(midnight - chrono::Duration::days(1)),
+        Some(midnight + chrono::Duration::days(2)),
+        Utc::now(),
+    )
+    .expect("window")
+}
+
+pub(super) fn new_step(execution: orchestore_domain::WorkflowExecutionId) -> NewExecutionStep {
+    let now = Utc::now();
+    NewExecutionStep {
+        execution_id: execution,
+        step: StepName::parse("build").expect("step"),
+        operation: OperationName::parse("compile").expect("operation"),
+        input_bytes: ByteCount::parse("input_bytes", 1).expect("bytes"),
+        output_bytes: ByteCount::parse("output_bytes", 2).expect("bytes"),
+        outcome: StepOutcome::Succeeded,
+        timing: StepTiming::new(now, now).expect("timing"),
+    }
+}
+
+pub(super) fn new_learning(slug: &str) -> NewLearningRecord {
+    NewLearningRecord {
+        pattern: Pattern::parse(&format!("pattern.{slug}")).expect("pattern"),
+        context: Metadata::parse("context", json!({"organization": slug})).expect("context"),
+        outcome: LearningOutcome::Success,
+        score: Score::parse(0.5).expect("score"),
     }
 }
 

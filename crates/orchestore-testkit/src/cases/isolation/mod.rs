@@ -21,11 +21,15 @@ use orchestore_domain::{
     Template, TemplateBody, TemplateKind, TemplateParameters, TemplatePatch, TemplateUsage,
     ThreadId, User, UserPatch, Workflow, WorkflowDefinition, WorkflowExecution, WorkflowPatch,
 };
-use orchestore_domain::{NewTask, NewTemplate, NewUser};
+use orchestore_domain::{
+    AnalyticsWindow, ByteCount, ContextFilter, ExecutionStep, LearningOutcome, LearningRecord,
+    Metadata, NewExecutionStep, NewLearningRecord, NewTask, NewTemplate, NewUser, OperationName,
+    Pattern, PatternQuery, Score, StepName, StepOutcome, StepTiming,
+};
 use orchestore_repo::{
-    AuditFilter, ExecutionFilter, Limit, ListSort, MarkRead, MessageFilter, NewInvitation,
-    NewSession, PageRequest, RepoError, RepoResult, Retry, Store, TaskFilter, TaskStatsScope,
-    UserFilter, WorkflowTarget,
+    AuditFilter, ExecutionFilter, ExecutionStepFilter, LearningFilter, Limit, ListSort, MarkRead,
+    MessageFilter, NewInvitation, NewSession, PageRequest, RepoError, RepoResult, Retry, Store,
+    TaskFilter, TaskStatsScope, UserFilter, WorkflowTarget,
 };
 use serde_json::{Map, json};
 
@@ -49,10 +53,11 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 11] = [
+const REPOSITORY_SOURCES: [&str; 14] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
+    include_str!("../../../../orchestore-repo/src/analytics.rs"),
     include_str!("../../../../orchestore-repo/src/messaging.rs"),
     include_str!("../../../../orchestore-repo/src/observability.rs"),
     include_str!("../../../../orchestore-repo/src/store.rs"),
@@ -61,6 +66,8 @@ const REPOSITORY_SOURCES: [&str; 11] = [
     include_str!("../../../../orchestore-repo/src/work.rs"),
     include_str!("../../../../orchestore-repo/src/work/queue.rs"),
     include_str!("../../../../orchestore-repo/src/workflows.rs"),
+    include_str!("../../../../orchestore-repo/src/workflows/learning.rs"),
+    include_str!("../../../../orchestore-repo/src/workflows/steps.rs"),
 ];
 
 /// A's run is claimed under this lease, which has expired by the time B's calls run: a sweep
@@ -121,6 +128,8 @@ async fn check_audit_and_store<S: Store + ?Sized>(
     c.unscoped("backend");
     // Reports the database, of no row.
     c.unscoped("health");
+    // Instance-wide figures of the database (sizes, timings), of no organization's row.
+    c.unscoped("database_status");
     // Calls in a transaction are scoped as calls outside it.
     let tx = store.begin().await.expect("begin");
     c.not_found("begin", tx.get_project(ctx, a.project.id).await);

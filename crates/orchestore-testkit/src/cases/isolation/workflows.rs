@@ -74,6 +74,68 @@ pub(super) async fn check_workflows_and_templates<S: Store + ?Sized>(
         "cancel_execution",
         store.cancel_execution(ctx, a.execution.id, None).await,
     );
+    c.not_found(
+        "record_execution_step",
+        store
+            .record_execution_step(ctx, new_step(a.execution.id))
+            .await,
+    );
+    c.not_found(
+        "list_execution_steps",
+        store
+            .list_execution_steps(ctx, a.execution.id, ExecutionStepFilter::default(), all())
+            .await,
+    );
+    // B's own log, for the step A's entry names.
+    c.clean(
+        "list_execution_steps",
+        store
+            .list_execution_steps(
+                ctx,
+                b.execution.id,
+                ExecutionStepFilter {
+                    step: Some(a.step.step.clone()),
+                    outcome: None,
+                },
+                all(),
+            )
+            .await,
+    );
+    c.clean(
+        "create_learning_record",
+        store
+            .create_learning_record(ctx, new_learning("acme"))
+            .await,
+    );
+    c.not_found(
+        "get_learning_record",
+        store.get_learning_record(ctx, a.learning.id).await,
+    );
+    let of_a = LearningFilter {
+        pattern: Some(PatternQuery::Exact(a.learning.pattern.clone())),
+        context: Some(ContextFilter::parse(json!({"organization": "acme"})).expect("filter")),
+        outcome: None,
+    };
+    c.clean(
+        "list_learning_records",
+        store.list_learning_records(ctx, of_a, all()).await,
+    );
+    c.clean(
+        "workflow_analytics",
+        store.workflow_analytics(ctx, today()).await,
+    );
+    c.not_found(
+        "workflow_daily",
+        store.workflow_daily(ctx, a.workflow.id, today()).await,
+    );
+    c.clean(
+        "task_kind_analytics",
+        store.task_kind_analytics(ctx, today()).await,
+    );
+    c.clean(
+        "template_analytics",
+        store.template_analytics(ctx, today()).await,
+    );
 
     c.clean(
         "create_template",

@@ -1,0 +1,161 @@
+//! `/api/v1/learning-records`.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use orchestore_domain::{
+    ContextFilter, DomainError, LearningOutcome, LearningRecordId, Metadata, NewLearningRecord,
+    Pattern, PatternPrefix, PatternQuery, Permission, Score,
+};
+use orchestore_repo::{LearningFilter, LearningSort, PageRequest};
+use serde::Deserialize;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut super::Routes) {
+    cfg.service(
+        super::resource("/learning-records", "GET, POST")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(super::resource("/learning-records/{id}", "GET").route(web::get().to(get)));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateRecordBody {
+    pattern: String,
+    context: Option<serde_json::Value>,
+    outcome: String,
+    score: f64,
+}
+
+impl CreateRecordBody {
+    fn into_new_record(self) -> Result<NewLearningRecord, ApiError> {
+        let mut errors = FieldErrors::default();
+        let pattern = errors.check(Pattern::parse(&self.pattern));
+        let context = errors.check(
+            self.context
+                .map_or(Ok(Metadata::default()), |c| Metadata::parse("context", c)),
+        );
+        let outcome = errors.check(self.outcome.parse::<LearningOutcome>());
+        let score = errors.check(Score::parse(self.score));
+        let (Some(pattern), Some(context), Some(outcome), Some(score)) =
+            (pattern, context, outcome, score)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok(NewLearningRecord {
+            pattern,
+            context,
+            outcome,
+            score,
+        })
+    }
+}
+
+/// `context` is a JSON object in the query string, e.g. `context={"model":"m1"}` (URL-encoded).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListRecordsQuery {
+    pattern: Option<String>,
+    pattern_prefix: Option<String>,
+    context: Option<String>,
+    outcome: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+impl ListRecordsQuery {
+    fn into_filter_and_page(self) -> Result<(LearningFilter, PageRequest<LearningSort>), ApiError> {
+        let mut errors = FieldErrors::default();
+        let pattern = errors.check(match (self.pattern, self.pattern_prefix) {
+            (None, None) => Ok(None),
+            (Some(exact), None) => Pattern::parse(&exact).map(|p| Some(PatternQuery::Exact(p))),
+            (None, Some(prefix)) => {
+                PatternPrefix::parse(&prefix).map(|p| Some(PatternQuery::Prefix(p)))
+            }
+            (Some(_), Some(_)) => Err(DomainError::invalid(
+                "pattern_prefix",
+                "give pattern or pattern_prefix, not both",
+            )),
+        });
+        let context = errors.check(
+            self.context
+                .map(|raw| {
+                    serde_json::from_str(&raw)
+                        .map_err(|_| DomainError::invalid("context", "must be a JSON object"))
+                        .and_then(ContextFilter::parse)
+                })
+                .transpose(),
+        );
+        let outcome = errors.check(self.outcome.as_deref().map(str::parse).transpose());
+        let page = super::page_request(
+            &mut errors,
+            self.limit,
+            self.cursor.as_deref(),
+            self.sort.as_deref(),
+        );
+        let (Some(pattern), Some(context), Some(outcome), Some(page)) =
+            (pattern, context, outcome, page)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok((
+            LearningFilter {
+                pattern,
+                context,
+                outcome,
+            },
+            page,
+        ))
+    }
+}
+
+/// `POST /api/v1/learning-records` → 201 with `Location`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<CreateRecordBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::LearningWrite)?;
+    let record = state
+        .store
+        .create_learning_record(ctx, body.into_new_record()?)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/learning-records/{}", record.id)))
+        .json(record))
+}
+
+/// `GET /api/v1/learning-records?pattern=&pattern_prefix=&context=&outcome=&limit=&cursor=&sort=`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<ListRecordsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::LearningRead)?;
+    let (filter, page) = query.into_filter_and_page()?;
+    Ok(HttpResponse::Ok().json(state.store.list_learning_records(ctx, filter, page).await?))
+}
+
+/// `GET /api/v1/learning-records/{id}`.
+#[tracing::instrument(skip_all, fields(record_id = %id))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<LearningRecordId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::LearningRead)?;
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .get_learning_record(ctx, id.into_inner())
+            .await?,
+    ))
+}
