@@ -62,7 +62,7 @@ impl Conn {
     /// until it ends.
     pub(crate) async fn begin(&self) -> Result<Conn, DbErr> {
         let (txn, parent) = match self {
-            Self::Pool(pool) => (pool.begin_with_options(write_options()).await?, None),
+            Self::Pool(pool) => (Held::Pool(pool).begin_write().await?, None),
             Self::Transaction(open) => {
                 let parent = Arc::clone(&open.txn).lock_owned().await;
                 (
@@ -95,6 +95,20 @@ pub(crate) struct Ending {
     pub(crate) parent: Option<OwnedMutexGuard<DatabaseTransaction>>,
 }
 
+/// `$attempt` (an expression yielding a `Result<_, DbErr>`), made again while it fails for a
+/// lost connection, `$tries` times at most (see [`tries_on`]).
+macro_rules! retried {
+    ($tries:expr, $attempt:expr) => {{
+        let mut tries: u32 = $tries;
+        loop {
+            match $attempt {
+                Err(err) if tries > 1 && connection_lost(&err) => tries -= 1,
+                outcome => break outcome,
+            }
+        }
+    }};
+}
+
 impl Held<'_> {
     fn executor(&self) -> DatabaseExecutor<'_> {
         match self {
@@ -105,7 +119,61 @@ impl Held<'_> {
 
     /// A write transaction (or savepoint) for one mutation, while this call holds the turn.
     pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.executor().begin_with_options(write_options()).await
+        let tries = match self {
+            Self::Pool(pool) => tries_on(pool),
+            Self::Transaction(_) => 1,
+        };
+        retried!(
+            tries,
+            self.executor().begin_with_options(write_options()).await
+        )
+    }
+
+    /// How many connections `stmt` may be tried on: see [`tries_on`].
+    fn tries_for(&self, stmt: &Statement) -> u32 {
+        match self {
+            Self::Pool(pool) if only_reads(stmt) => tries_on(pool),
+            _ => 1,
+        }
+    }
+}
+
+/// Pooled connections are pinged before use only after a second idle (see `pool.rs`), so one
+/// that died in the last second (a restart, a failover) may be handed out. What cannot have
+/// taken effect on the server — beginning a transaction, a statement that only reads — is then
+/// run again on the next connection, at most once per connection the pool holds (each dead one
+/// is closed by its failure); a statement that writes is not, as it may have committed before
+/// the connection broke. SQLite's connections do not die that way: one try.
+fn tries_on(pool: &DatabaseConnection) -> u32 {
+    match pool.get_database_backend() {
+        DbBackend::Postgres => pool.get_postgres_connection_pool().size() + 1,
+        _ => 1,
+    }
+}
+
+/// Whether `stmt` only reads (a plain `SELECT`).
+fn only_reads(stmt: &Statement) -> bool {
+    stmt.sql
+        .trim_start()
+        .get(..6)
+        .is_some_and(|head| head.eq_ignore_ascii_case("select"))
+}
+
+/// Whether `err` says the connection itself was gone: the socket closed, or the server ended
+/// the session (`admin_shutdown`, `crash_shutdown`, `cannot_connect_now`).
+fn connection_lost(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error;
+    let (DbErr::Conn(RuntimeErr::SqlxError(sqlx))
+    | DbErr::Exec(RuntimeErr::SqlxError(sqlx))
+    | DbErr::Query(RuntimeErr::SqlxError(sqlx))) = err
+    else {
+        return false;
+    };
+    match sqlx.as_ref() {
+        Error::Io(_) | Error::Protocol(_) | Error::WorkerCrashed => true,
+        Error::Database(db) => matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03")),
+        _ => false,
     }
 }
 
@@ -116,7 +184,10 @@ impl ConnectionTrait for Held<'_> {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.executor().execute_raw(stmt).await
+        retried!(
+            self.tries_for(&stmt),
+            self.executor().execute_raw(stmt.clone()).await
+        )
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
@@ -124,11 +195,17 @@ impl ConnectionTrait for Held<'_> {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.executor().query_one_raw(stmt).await
+        retried!(
+            self.tries_for(&stmt),
+            self.executor().query_one_raw(stmt.clone()).await
+        )
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.executor().query_all_raw(stmt).await
+        retried!(
+            self.tries_for(&stmt),
+            self.executor().query_all_raw(stmt.clone()).await
+        )
     }
 
     fn support_returning(&self) -> bool {

@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use orchestore_domain::DomainError;
 use orchestore_repo::{RepoError, RepoResult};
-use sea_orm::sqlx::pool::PoolOptions;
+use sea_orm::sqlx::pool::{PoolConnectionMetadata, PoolOptions};
 use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sea_orm::sqlx::{self, ConnectOptions as _};
+use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _};
 use sea_orm::{DatabaseConnection, DbErr, RuntimeErr};
 use url::Url;
 
@@ -84,11 +84,24 @@ fn pool_options<DB: sqlx::Database>(config: &DbConfig) -> PoolOptions<DB> {
         .min_connections(config.min_connections)
         .acquire_timeout(config.acquire_timeout)
         .idle_timeout(config.idle_timeout)
-        // A pooled connection is pinged before each use: one round trip more per query, but a
-        // connection that died while idle (a restart, a failover) is replaced instead of
-        // failing a request.
-        .test_before_acquire(true)
+        // A connection that died while idle (a restart, a failover) must not fail a request,
+        // but a ping before every use is one round trip more per query. As pgx's pool does,
+        // only a connection idle for `PING_AFTER_IDLE` or more is pinged; one that died within
+        // that second fails its first statement, which `conn.rs` runs again on another
+        // connection when it could not have taken effect (a `BEGIN`, a read).
+        .test_before_acquire(false)
+        .before_acquire(|conn: &mut DB::Connection, meta: PoolConnectionMetadata| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
+
+/// How long a pooled connection may sit idle before it is pinged on its next use.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// Statements at DEBUG (their SQL, never their bound values), slow ones at WARN.
 fn with_statement_logging<O: sqlx::ConnectOptions>(options: O, config: &DbConfig) -> O {

@@ -68,23 +68,33 @@ pub(crate) fn rows_per_statement(postgres: bool, columns: usize) -> usize {
 const RECORDSET_ROWS: usize = 5_000;
 
 /// Inserts new tasks on PostgreSQL from `$1`, a JSON array of [`recordset_row`]s, in order,
-/// and returns them as stored.
+/// with their creation events in their history (`$2` the actor), and returns them as stored.
 const INSERT_TASKS_POSTGRES: &str = "\
-INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority, payload,
-    required_capabilities, metadata, created_at, updated_at, parent_id, assigned_agent_id,
-    estimated_minutes, progress, tags, attempts, max_attempts, run_after, idempotency_key,
-    claim_assigned, has_dependents)
-SELECT r.organization_id, r.id, r.project_id, r.title, r.description, r.status, r.priority,
-    r.payload -> 'v', r.required_capabilities, r.metadata, r.created_at, r.updated_at,
-    r.parent_id, r.assigned_agent_id, r.estimated_minutes, r.progress, r.tags, r.attempts,
-    r.max_attempts, r.run_after, r.idempotency_key, r.claim_assigned, r.has_dependents
-FROM jsonb_to_recordset($1::jsonb) AS r(organization_id uuid, id uuid, project_id uuid,
-    title text, description text, status text, priority integer, payload jsonb,
-    required_capabilities jsonb, metadata jsonb, created_at timestamptz, updated_at timestamptz,
-    parent_id uuid, assigned_agent_id uuid, estimated_minutes integer, progress smallint,
-    tags jsonb, attempts integer, max_attempts integer, run_after timestamptz,
-    idempotency_key text, claim_assigned boolean, has_dependents boolean)
-RETURNING *";
+WITH r AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(organization_id uuid, id uuid,
+        project_id uuid, title text, description text, status text, priority integer,
+        payload jsonb, required_capabilities jsonb, metadata jsonb, created_at timestamptz,
+        updated_at timestamptz, parent_id uuid, assigned_agent_id uuid, estimated_minutes integer,
+        progress smallint, tags jsonb, attempts integer, max_attempts integer,
+        run_after timestamptz, idempotency_key text, claim_assigned boolean,
+        has_dependents boolean, event_id uuid, reason text)
+), inserted AS (
+    INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority,
+        payload, required_capabilities, metadata, created_at, updated_at, parent_id,
+        assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
+        idempotency_key, claim_assigned, has_dependents)
+    SELECT organization_id, id, project_id, title, description, status, priority,
+        payload -> 'v', required_capabilities, metadata, created_at, updated_at, parent_id,
+        assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
+        idempotency_key, claim_assigned, has_dependents
+    FROM r
+    RETURNING *
+), history AS (
+    INSERT INTO task_events
+        (organization_id, id, task_id, from_status, to_status, actor, reason, created_at)
+    SELECT organization_id, event_id, id, NULL, status, $2, reason, created_at FROM r
+)
+SELECT * FROM inserted";
 
 /// How the call records itself in the audit log.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -203,7 +213,7 @@ impl SeaStore {
             .iter()
             .flat_map(|c| c.depends_on.iter().copied())
             .collect();
-        let mut keyed: Vec<(Option<&str>, tasks::Model)> = new
+        let mut keyed: Vec<(Option<&str>, tasks::Model, String)> = new
             .iter()
             .zip(&checked)
             .map(|(&i, checked)| {
@@ -211,11 +221,14 @@ impl SeaStore {
                 let id = slots[i].id();
                 let mut row = new_row(m, &batch[i], id, checked.status);
                 row.has_dependents = depended_on.contains(&id);
-                (key, row)
+                (key, row, creation_reason(checked.open))
             })
             .collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        let rows: Vec<tasks::Model> = keyed.into_iter().map(|(_, row)| row).collect();
+        let rows: Vec<(tasks::Model, String)> = keyed
+            .into_iter()
+            .map(|(_, row, reason)| (row, reason))
+            .collect();
         let mut inserted: HashMap<Uuid, tasks::Model> = HashMap::with_capacity(rows.len());
         for returned in self.insert_tasks(m, rows).await? {
             inserted.insert(returned.id, returned);
@@ -248,18 +261,20 @@ impl SeaStore {
                 .map_err(db_err)?;
         }
 
-        // Their history.
-        let moves: Vec<Moved> = new
-            .iter()
-            .zip(&checked)
-            .map(|(&i, checked)| Moved {
-                task: slots[i].id(),
-                from: None,
-                to: checked.status,
-                reason: creation_reason(checked.open),
-            })
-            .collect();
-        self.record_events(m, &moves).await?;
+        // Their history: on PostgreSQL written with them.
+        if !self.is_postgres() {
+            let moves: Vec<Moved> = new
+                .iter()
+                .zip(&checked)
+                .map(|(&i, checked)| Moved {
+                    task: slots[i].id(),
+                    from: None,
+                    to: checked.status,
+                    reason: creation_reason(checked.open),
+                })
+                .collect();
+            self.record_events(m, &moves).await?;
+        }
         if checked.iter().any(|c| c.status == TaskStatus::Queued) {
             m.queued_work();
         }
@@ -534,7 +549,7 @@ impl SeaStore {
     async fn insert_tasks(
         &self,
         m: &Mutation<'_>,
-        rows: Vec<tasks::Model>,
+        rows: Vec<(tasks::Model, String)>,
     ) -> RepoResult<Vec<tasks::Model>> {
         let key_taken = |e: sea_orm::DbErr| {
             if is_unique_violation(&e) {
@@ -551,11 +566,17 @@ impl SeaStore {
         let mut inserted = Vec::with_capacity(rows.len());
         if self.is_postgres() {
             for chunk in rows.chunks(RECORDSET_ROWS) {
-                let input: Vec<serde_json::Value> = chunk.iter().map(recordset_row).collect();
+                let input: Vec<serde_json::Value> = chunk
+                    .iter()
+                    .map(|(row, reason)| recordset_row(row, reason))
+                    .collect();
                 let statement = Statement::from_sql_and_values(
                     DbBackend::Postgres,
                     INSERT_TASKS_POSTGRES,
-                    [serde_json::Value::Array(input).into()],
+                    [
+                        serde_json::Value::Array(input).into(),
+                        m.ctx().actor().to_string().into(),
+                    ],
                 );
                 for row in m.txn().query_all_raw(statement).await.map_err(key_taken)? {
                     inserted.push(tasks::Model::from_query_result(&row, "").map_err(db_err)?);
@@ -566,7 +587,7 @@ impl SeaStore {
             for chunk in rows.chunks(per_statement) {
                 let models = chunk
                     .iter()
-                    .map(|row| row.clone().into_active_model().reset_all());
+                    .map(|(row, _)| row.clone().into_active_model().reset_all());
                 let returned = tasks::Entity::insert_many(models)
                     .exec_with_returning(m.txn())
                     .await
@@ -652,11 +673,14 @@ fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> 
     }
 }
 
-/// A new task as one record of [`INSERT_TASKS_POSTGRES`]. The payload is boxed (`{"v": …}`)
-/// so that a JSON `null` payload stays one rather than becoming SQL `NULL`; the columns a new
-/// task leaves `NULL` (result, error, run times, lease) are left out.
-fn recordset_row(row: &tasks::Model) -> serde_json::Value {
+/// A new task as one record of [`INSERT_TASKS_POSTGRES`], with the id and reason of its
+/// creation event. The payload is boxed (`{"v": …}`) so that a JSON `null` payload stays one
+/// rather than becoming SQL `NULL`; the columns a new task leaves `NULL` (result, error, run
+/// times, lease) are left out.
+fn recordset_row(row: &tasks::Model, reason: &str) -> serde_json::Value {
     json!({
+        "event_id": orchestore_domain::TaskEventId::new(),
+        "reason": reason,
         "organization_id": row.organization_id,
         "id": row.id,
         "project_id": row.project_id,

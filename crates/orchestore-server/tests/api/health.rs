@@ -176,8 +176,24 @@ async fn postgres_readiness_follows_an_outage() {
     };
     all_answer().await;
 
-    // Connections that die while idle (a database restart between two requests) are replaced
-    // before use, so no request fails.
+    // Connections that die while idle (a database restart between two requests) fail no
+    // request: pinged before use after a second idle, and within that second a read or a
+    // `BEGIN` that meets a dead one runs again on the next connection.
+    proxy.set_up(false);
+    proxy.set_up(true);
+    all_answer().await;
+    proxy.set_up(false);
+    proxy.set_up(true);
+    let created = http
+        .post(format!("{base}/api/v1/projects"))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "After the restart" }))
+        .send()
+        .await
+        .expect("the server answers");
+    let created = Reply::from(created).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     proxy.set_up(false);
     proxy.set_up(true);
     all_answer().await;
