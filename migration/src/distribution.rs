@@ -41,6 +41,12 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "template_usages",
     "audit_logs",
     "audit_chain_heads",
+    "components",
+    "events",
+    "component_communications",
+    "component_health",
+    "metrics",
+    "alerts",
 ];
 
 /// The distribution column of every distributed table.

@@ -106,3 +106,24 @@ id_type!(WorkflowVersionId);
 id_type!(WorkflowExecutionId);
 id_type!(TemplateId);
 id_type!(TemplateUsageId);
+id_type!(
+    /// An event: something that happened, as its source reported it.
+    EventId
+);
+id_type!(
+    /// A component of the system in the registry.
+    ComponentId
+);
+id_type!(
+    /// One recorded message between two components.
+    CommunicationId
+);
+id_type!(
+    /// One health check of a component.
+    ComponentHealthId
+);
+id_type!(
+    /// One metric sample.
+    MetricSampleId
+);
+id_type!(AlertId);

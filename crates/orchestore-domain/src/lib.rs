@@ -10,6 +10,7 @@ mod graph;
 mod ids;
 mod json;
 mod messaging;
+mod observability;
 mod templates;
 mod tenancy;
 mod values;
@@ -23,13 +24,22 @@ pub use agents::{
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
-    AgentId, ApiKeyId, AuditLogId, InvitationId, MessageId, OrganizationId, ProjectId, RoleId,
-    SessionId, TaskEventId, TaskId, TemplateId, TemplateUsageId, ThreadId, UserId,
-    WorkflowExecutionId, WorkflowId, WorkflowVersionId,
+    AgentId, AlertId, ApiKeyId, AuditLogId, CommunicationId, ComponentHealthId, ComponentId,
+    EventId, InvitationId, MessageId, MetricSampleId, OrganizationId, ProjectId, RoleId, SessionId,
+    TaskEventId, TaskId, TemplateId, TemplateUsageId, ThreadId, UserId, WorkflowExecutionId,
+    WorkflowId, WorkflowVersionId,
 };
 pub use json::canonical_json;
 pub use messaging::{
     Message, MessageContent, MessageIds, NewMessage, Participant, ParticipantKind,
+};
+pub use observability::{
+    Alert, AlertMessage, AlertSeverity, AlertStatus, Bucket, Communication, CommunicationKind,
+    Component, ComponentHealth, ComponentKind, ComponentPatch, ComponentStatus, ComponentVersion,
+    CorrelationId, Endpoint, Event, EventKind, Fingerprint, HealthCheck, HealthStatus, Measure,
+    MetricBucket, MetricName, MetricQuery, MetricTags, MetricUnit, NewAlert, NewCommunication,
+    NewComponent, NewEvent, NewHealthCheck, NewMetricSample, Outcome, Raised, Records, ResourceUse,
+    SourceName, p95_between, p95_ranks, percentile_95,
 };
 pub use templates::{
     Instantiated, NewTemplate, ParameterName, TaskSpec, Template, TemplateBody, TemplateKind,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::RepoResult;
 use crate::agents::AgentRepo;
 use crate::messaging::MessageRepo;
-use crate::observability::AuditRepo;
+use crate::observability::{AlertRepo, AuditRepo, ComponentRepo, EventRepo, MetricRepo};
 use crate::templates::TemplateRepo;
 use crate::tenancy::{ApiKeyRepo, AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
 use crate::work::{ProjectRepo, QueueRepo, TaskGraphRepo, TaskRepo};
@@ -49,6 +49,10 @@ pub trait Store:
     + WorkflowRepo
     + TemplateRepo
     + AuditRepo
+    + EventRepo
+    + ComponentRepo
+    + MetricRepo
+    + AlertRepo
     + Send
     + Sync
 {

@@ -6,7 +6,8 @@ use super::*;
 /// One of each row an organization holds, live and related as in use: a run past its lease
 /// that depends on a succeeded task and has a blocked dependent; an agent with an API key; a
 /// message about the run in a thread; a workflow with an execution; a task template used once
-/// and a workflow template; a custom role held by a user with a username; a session.
+/// and a workflow template; a custom role held by a user with a username; a session; and one of
+/// each telemetry record ([`Telemetry`]).
 pub(super) struct Holdings {
     pub(super) fixture: Fixture,
     pub(super) project: Project,
@@ -29,6 +30,7 @@ pub(super) struct Holdings {
     pub(super) role: Role,
     pub(super) user: User,
     pub(super) session: SessionId,
+    pub(super) telemetry: Telemetry,
 }
 
 impl Holdings {
@@ -151,6 +153,7 @@ impl Holdings {
             .await
             .expect("session")
             .session_id;
+        let telemetry = Telemetry::create(store, ctx, &project, &run.task).await;
 
         Self {
             fixture,
@@ -173,6 +176,7 @@ impl Holdings {
             role,
             user,
             session,
+            telemetry,
         }
     }
 }
@@ -298,6 +302,9 @@ pub(super) async fn view<S: Store + ?Sized>(store: &S, h: &Holdings) -> Vec<Stri
         ),
         format!("{:?}", store.verify_audit(ctx).await),
     ]
+    .into_iter()
+    .chain(telemetry_view(store, ctx, &h.telemetry).await)
+    .collect()
 }
 
 pub(super) fn assert_same(before: &[String], after: &[String]) {
