@@ -3,13 +3,17 @@
 //! the result.
 
 mod agents;
+mod alerts;
 mod api_keys;
 mod audit_logs;
 mod auth;
+mod components;
+mod events;
 mod health;
 mod invitations;
 mod me;
 mod messages;
+mod metrics;
 mod organizations;
 mod projects;
 mod queue;
@@ -17,6 +21,7 @@ mod roles;
 mod sessions;
 mod signup;
 mod tasks;
+mod telemetry;
 mod templates;
 mod users;
 mod workflows;
@@ -49,7 +54,11 @@ fn scopes() -> [Routes; 2] {
             .configure(messages::configure)
             .configure(workflows::configure)
             .configure(templates::configure)
-            .configure(audit_logs::configure),
+            .configure(audit_logs::configure)
+            .configure(events::configure)
+            .configure(components::configure)
+            .configure(metrics::configure)
+            .configure(alerts::configure),
     ]
 }
 

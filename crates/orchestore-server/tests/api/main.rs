@@ -2,15 +2,19 @@
 //! owns, on SQLite and on PostgreSQL. One file per resource; `helpers` has what they share.
 
 mod agents;
+mod alerts;
 mod api_keys;
 mod audit;
 mod auth;
 mod cli;
+mod components;
+mod events;
 mod health;
 mod helpers;
 mod invitations;
 mod matrix;
 mod messages;
+mod metrics;
 mod problems;
 mod projects;
 mod queue;
@@ -58,6 +62,23 @@ macro_rules! on_every_backend {
 }
 
 on_every_backend! {
+    events {
+        events_are_recorded_one_or_by_the_batch_and_filtered,
+        event_input_is_checked,
+    }
+    components {
+        components_are_registered_and_changed,
+        health_is_reported_and_read_latest_first,
+        communications_are_recorded_and_queried,
+    }
+    metrics {
+        samples_are_recorded_and_read_in_buckets,
+        metric_input_and_ranges_are_checked,
+    }
+    alerts {
+        alert_lifecycle,
+        an_agents_key_reports_but_does_not_register,
+    }
     auth {
         login_issues_tokens_and_refuses_bad_credentials_alike,
         routes_need_a_valid_bearer_token,
