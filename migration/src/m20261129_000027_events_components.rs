@@ -154,7 +154,7 @@ fn organization_key(
 ) -> ForeignKeyCreateStatement {
     let table = table.into_iden();
     ForeignKey::create()
-        .name(format!("fk_{}_organization", table.to_string()))
+        .name(format!("fk_{table}_organization"))
         .from(table, from)
         .to(Organizations::Table, Organizations::Id)
         .on_delete(ForeignKeyAction::Cascade)

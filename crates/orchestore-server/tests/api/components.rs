@@ -69,7 +69,7 @@ pub async fn components_are_registered_and_changed(app: &TestApp) {
     let listed = app
         .get(&token, "/api/v1/components?status=maintenance")
         .await;
-    assert_eq!(ids(&listed.body["items"]), [id.clone()]);
+    assert_eq!(ids(&listed.body["items"]), std::slice::from_ref(&id));
     let by_name = app.get(&token, "/api/v1/components?sort=name").await;
     let names: Vec<&str> = by_name.body["items"]
         .as_array()
@@ -147,13 +147,13 @@ fn call(from: &str, to: &str, at: &str, outcome: &str) -> Value {
 }
 
 pub async fn communications_are_recorded_and_queried(app: &TestApp) {
-    let token = app.admin_token().await;
-    let api = create_component(app, &token, "api").await;
-    let worker = create_component(app, &token, "worker").await;
-    let db = create_component(app, &token, "db").await;
+    let token = &app.admin_token().await;
+    let api = create_component(app, token, "api").await;
+    let worker = create_component(app, token, "worker").await;
+    let db = create_component(app, token, "db").await;
     let one = app
         .post(
-            &token,
+            token,
             "/api/v1/component-communications",
             call(&api, &worker, "2020-01-01T10:01:00Z", "success"),
         )
@@ -162,7 +162,7 @@ pub async fn communications_are_recorded_and_queried(app: &TestApp) {
     assert_eq!(one.body["latency_ms"], 12.5);
     let batch = app
         .post(
-            &token,
+            token,
             "/api/v1/component-communications",
             json!({"communications": [
                 call(&worker, &db, "2020-01-01T10:02:00Z", "success"),
@@ -172,10 +172,9 @@ pub async fn communications_are_recorded_and_queried(app: &TestApp) {
         .await;
     assert_eq!(batch.status, StatusCode::CREATED, "{}", batch.body);
     assert_eq!(batch.body["recorded"], 2);
-    let token = &token;
     let listed = |query: String| async move {
         let reply = app
-            .get(&token, &format!("/api/v1/component-communications?{query}"))
+            .get(token, &format!("/api/v1/component-communications?{query}"))
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         reply.body["items"]
@@ -202,7 +201,7 @@ pub async fn communications_are_recorded_and_queried(app: &TestApp) {
     );
     let refused = app
         .post(
-            &token,
+            token,
             "/api/v1/component-communications",
             json!({"communications": [
                 call(&api, &db, "2020-01-01T10:05:00Z", "success"),
@@ -216,7 +215,7 @@ pub async fn communications_are_recorded_and_queried(app: &TestApp) {
     );
     let missing = app
         .post(
-            &token,
+            token,
             "/api/v1/component-communications",
             call(
                 &api,

@@ -6,11 +6,11 @@ use serde_json::json;
 use crate::helpers::*;
 
 pub async fn events_are_recorded_one_or_by_the_batch_and_filtered(app: &TestApp) {
-    let token = app.admin_token().await;
-    let project = app.create_project(&token, "Apollo").await;
+    let token = &app.admin_token().await;
+    let project = app.create_project(token, "Apollo").await;
     let one = app
         .post(
-            &token,
+            token,
             "/api/v1/events",
             json!({
                 "kind": "deploy.started",
@@ -30,7 +30,7 @@ pub async fn events_are_recorded_one_or_by_the_batch_and_filtered(app: &TestApp)
 
     let batch = app
         .post(
-            &token,
+            token,
             "/api/v1/events",
             json!({"events": [
                 {"kind": "deploy.finished", "source": "deployer", "correlation_id": "run-1",
@@ -51,9 +51,8 @@ pub async fn events_are_recorded_one_or_by_the_batch_and_filtered(app: &TestApp)
         .map(|id| id.as_str().expect("id").to_owned())
         .collect();
 
-    let token = &token;
     let listed = |query: &'static str| async move {
-        let reply = app.get(&token, &format!("/api/v1/events?{query}")).await;
+        let reply = app.get(token, &format!("/api/v1/events?{query}")).await;
         assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
         ids(&reply.body["items"])
     };
@@ -89,10 +88,10 @@ pub async fn events_are_recorded_one_or_by_the_batch_and_filtered(app: &TestApp)
             batch_ids[2].clone()
         ]
     );
-    let first = app.get(&token, "/api/v1/events?limit=2").await;
+    let first = app.get(token, "/api/v1/events?limit=2").await;
     let cursor = first.body["next_cursor"].as_str().expect("a next page");
     let second = app
-        .get(&token, &format!("/api/v1/events?limit=2&cursor={cursor}"))
+        .get(token, &format!("/api/v1/events?limit=2&cursor={cursor}"))
         .await;
     assert_eq!(
         ids(&second.body["items"]),
@@ -100,7 +99,7 @@ pub async fn events_are_recorded_one_or_by_the_batch_and_filtered(app: &TestApp)
     );
     assert!(second.body["next_cursor"].is_null());
 
-    let got = app.get(&token, &format!("/api/v1/events/{id}")).await;
+    let got = app.get(token, &format!("/api/v1/events/{id}")).await;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.body, one.body);
 }
