@@ -32,6 +32,7 @@ mod invitations;
 mod messages;
 mod task_graph;
 mod task_has_dependents;
+mod telemetry;
 mod template_usages;
 mod tenant_keys;
 mod tenant_role_keys;
