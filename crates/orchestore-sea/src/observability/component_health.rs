@@ -8,7 +8,7 @@ use orchestore_repo::{
     ComponentFilter, ComponentSort, Ctx, HealthFilter, HealthSort, Page, PageRequest, RepoResult,
 };
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryTrait, Set};
 use uuid::Uuid;
 
 use super::components::{component_cursor, component_page, to_component};
@@ -113,33 +113,7 @@ impl SeaStore {
         let ids: Vec<Uuid> = page_of.items.iter().map(|c| c.id.as_uuid()).collect();
         let mut latest: HashMap<Uuid, HealthCheck> = HashMap::new();
         if !ids.is_empty() {
-            let newest_of = Alias::new("newest_of");
-            let newest = Query::select()
-                .column((newest_of.clone(), health::Column::Id))
-                .from_as(health::Entity, newest_of.clone())
-                .and_where(
-                    Expr::col((newest_of.clone(), health::Column::OrganizationId))
-                        .equals((components::Entity, components::Column::OrganizationId)),
-                )
-                .and_where(
-                    Expr::col((newest_of.clone(), health::Column::ComponentId))
-                        .equals((components::Entity, components::Column::Id)),
-                )
-                .order_by((newest_of.clone(), health::Column::CheckedAt), Order::Desc)
-                .order_by((newest_of, health::Column::Id), Order::Desc)
-                .limit(1)
-                .to_owned();
-            let newest_ids = Query::select()
-                .expr(Expr::SubQuery(None, Box::new(newest.into())))
-                .from(components::Entity)
-                .and_where(components::Column::OrganizationId.eq(ctx.org().as_uuid()))
-                .and_where(components::Column::Id.is_in(ids.iter().copied()))
-                .to_owned();
-            let checks = scoped::<health::Entity>(ctx)
-                .filter(health::Column::Id.in_subquery(newest_ids))
-                .all(&db)
-                .await
-                .map_err(db_err)?;
+            let checks = newest_checks(ctx, &ids).all(&db).await.map_err(db_err)?;
             for row in checks {
                 let check = to_check(row)?;
                 latest.insert(check.component_id.as_uuid(), check);
@@ -158,4 +132,44 @@ impl SeaStore {
             next_cursor: page_of.next_cursor,
         })
     }
+
+    /// The plan of the statement that reads the newest check of each of `components`, for
+    /// tests and diagnostics.
+    pub async fn explain_latest_health(
+        &self,
+        ctx: &Ctx,
+        components: &[ComponentId],
+    ) -> RepoResult<String> {
+        let ids: Vec<Uuid> = components.iter().map(|id| id.as_uuid()).collect();
+        let select = newest_checks(ctx, &ids).into_query();
+        let statement = self.db().await.get_database_backend().build(&select);
+        self.explain_raw(statement).await
+    }
+}
+
+/// The newest check of each of the components `ids` of the organization.
+fn newest_checks(ctx: &Ctx, ids: &[Uuid]) -> sea_orm::Select<health::Entity> {
+    let newest_of = Alias::new("newest_of");
+    let newest = Query::select()
+        .column((newest_of.clone(), health::Column::Id))
+        .from_as(health::Entity, newest_of.clone())
+        .and_where(
+            Expr::col((newest_of.clone(), health::Column::OrganizationId))
+                .equals((components::Entity, components::Column::OrganizationId)),
+        )
+        .and_where(
+            Expr::col((newest_of.clone(), health::Column::ComponentId))
+                .equals((components::Entity, components::Column::Id)),
+        )
+        .order_by((newest_of.clone(), health::Column::CheckedAt), Order::Desc)
+        .order_by((newest_of, health::Column::Id), Order::Desc)
+        .limit(1)
+        .to_owned();
+    let newest_ids = Query::select()
+        .expr(Expr::SubQuery(None, Box::new(newest.into())))
+        .from(components::Entity)
+        .and_where(components::Column::OrganizationId.eq(ctx.org().as_uuid()))
+        .and_where(components::Column::Id.is_in(ids.iter().copied()))
+        .to_owned();
+    scoped::<health::Entity>(ctx).filter(health::Column::Id.in_subquery(newest_ids))
 }

@@ -122,29 +122,42 @@ impl MetricRepo for SeaStore {
         self.find_scoped::<components::Entity>(&db, ctx, query.component_id(), Lock::None)
             .await?;
         let postgres = self.is_postgres();
-        let (backend, sql) = if postgres {
-            (DbBackend::Postgres, QUERY_POSTGRES)
-        } else {
-            (DbBackend::Sqlite, QUERY_SQLITE)
-        };
-        // The width comes from a closed set of buckets, never from the caller's text.
-        let sql = sql.replace("{width}", &query.bucket().seconds().to_string());
-        let statement = Statement::from_sql_and_values(
-            backend,
-            sql,
-            [
-                ctx.org().as_uuid().into(),
-                query.component_id().as_uuid().into(),
-                query.name().as_str().into(),
-                query.since().into(),
-                query.until().into(),
-            ],
-        );
-        db.query_all_raw(statement)
+        db.query_all_raw(bucketed(postgres, ctx, &query))
             .await
             .map_err(db_err)?
             .iter()
             .map(|row| to_bucket(row, postgres))
             .collect()
+    }
+}
+
+/// The statement of `query` on the backend.
+fn bucketed(postgres: bool, ctx: &Ctx, query: &MetricQuery) -> Statement {
+    let (backend, sql) = if postgres {
+        (DbBackend::Postgres, QUERY_POSTGRES)
+    } else {
+        (DbBackend::Sqlite, QUERY_SQLITE)
+    };
+    // The width comes from a closed set of buckets, never from the caller's text.
+    let sql = sql.replace("{width}", &query.bucket().seconds().to_string());
+    Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            ctx.org().as_uuid().into(),
+            query.component_id().as_uuid().into(),
+            query.name().as_str().into(),
+            query.since().into(),
+            query.until().into(),
+        ],
+    )
+}
+
+impl SeaStore {
+    /// The plan of [`MetricRepo::query_metrics`]'s statement for `query` (PostgreSQL `EXPLAIN`,
+    /// SQLite `EXPLAIN QUERY PLAN`), for tests and diagnostics.
+    pub async fn explain_metric_query(&self, ctx: &Ctx, query: &MetricQuery) -> RepoResult<String> {
+        let statement = bucketed(self.is_postgres(), ctx, query);
+        self.explain_raw(statement).await
     }
 }

@@ -22,10 +22,11 @@ use chrono::{DateTime, SubsecRound, Utc};
 use orchestore_repo::{Ctx, Cursor, ListSort, PageRequest, RepoError, RepoResult};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Iterable, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    QueryOrder, QuerySelect, Select, Statement,
 };
 use uuid::Uuid;
 
+use crate::SeaStore;
 use crate::error::{corrupt, db_err};
 use crate::scoped::{Keyed, Tenanted, scoped};
 
@@ -197,4 +198,30 @@ pub(crate) fn code<T: std::str::FromStr<Err = orchestore_domain::DomainError>>(
 ) -> RepoResult<T> {
     raw.parse()
         .map_err(|e: orchestore_domain::DomainError| corrupt(entity, e))
+}
+
+impl SeaStore {
+    /// The plan of `statement` as one text (PostgreSQL `EXPLAIN`, SQLite `EXPLAIN QUERY PLAN`).
+    pub(crate) async fn explain_raw(&self, statement: Statement) -> RepoResult<String> {
+        let (prefix, column) = if self.is_postgres() {
+            ("EXPLAIN ", "QUERY PLAN")
+        } else {
+            ("EXPLAIN QUERY PLAN ", "detail")
+        };
+        let explain = Statement {
+            sql: format!("{prefix}{}", statement.sql),
+            ..statement
+        };
+        let mut lines = Vec::new();
+        for row in self
+            .db()
+            .await
+            .query_all_raw(explain)
+            .await
+            .map_err(db_err)?
+        {
+            lines.push(row.try_get::<String>("", column).map_err(db_err)?);
+        }
+        Ok(lines.join("\n"))
+    }
 }
