@@ -85,7 +85,7 @@ async fn task_stats_use_indexes_on_postgres() {
     db.close().await.ok();
 }
 
-/// The foreign-key check every history row, dependency and message makes against `tasks`
+/// The foreign-key check every dependency, message and workflow step makes against `tasks`
 /// (`organization_id = $1 AND id = $2`) is planned once per connection and kept; on a fresh
 /// database it is planned while `tasks` is empty and never analyzed, when every index leading
 /// with `organization_id` costs the same and PostgreSQL takes the newest. The primary key must

@@ -36,8 +36,12 @@ mod m20261128_000020_audit_chain;
 mod m20261128_000021_invitations;
 mod m20261128_000022_api_keys;
 mod m20261128_000023_tasks_primary_key_last;
+mod m20261129_000024_task_history_unchecked;
+mod m20261129_000025_knowledge;
+mod m20261129_000026_marketplace;
 mod m20261129_000027_events_components;
 mod m20261129_000028_metrics_alerts;
+mod m20261129_000031_task_indexes_partial;
 
 pub struct Migrator;
 
@@ -68,8 +72,12 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000021_invitations::Migration),
             Box::new(m20261128_000023_tasks_primary_key_last::Migration),
             Box::new(m20261128_000022_api_keys::Migration),
+            Box::new(m20261129_000024_task_history_unchecked::Migration),
+            Box::new(m20261129_000025_knowledge::Migration),
+            Box::new(m20261129_000026_marketplace::Migration),
             Box::new(m20261129_000027_events_components::Migration),
             Box::new(m20261129_000028_metrics_alerts::Migration),
+            Box::new(m20261129_000031_task_indexes_partial::Migration),
         ]
     }
 }

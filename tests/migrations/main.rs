@@ -32,6 +32,7 @@ mod invitations;
 mod messages;
 mod task_graph;
 mod task_has_dependents;
+mod task_history_unchecked;
 mod telemetry;
 mod template_usages;
 mod tenant_keys;
@@ -66,6 +67,11 @@ const TABLES: &[&str] = &[
     "invitations",
     "invitation_roles",
     "api_keys",
+    "knowledge_collections",
+    "knowledge_entries",
+    "knowledge_embeddings",
+    "marketplace_items",
+    "marketplace_installs",
     "components",
     "events",
     "component_communications",

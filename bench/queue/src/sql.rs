@@ -3,8 +3,8 @@
 //! ceiling.
 //!
 //! The claim and completion statements are not copied: they are read at compile time from the
-//! source of orchestore-sea (`PICK_POSTGRES` and `CLAIM_POSTGRES` in
-//! `crates/orchestore-sea/src/work/claim.rs`, `COMPLETE_POSTGRES` in `work/complete.rs`), so
+//! source of orchestore-sea (`CLAIM_POSTGRES` in `crates/orchestore-sea/src/work/claim.rs`,
+//! `COMPLETE_POSTGRES` in `work/complete.rs`), so
 //! EXPLAIN and the ceiling always run the statements this checkout's queue runs.
 
 use orchestore::domain::AgentId;
@@ -34,14 +34,9 @@ fn source_statement(name: &str) -> &'static str {
     &source[start..start + len]
 }
 
-/// The two statements of a claim on PostgreSQL, as the source has them: the pick that locks the
-/// tasks, then the claim that starts their runs.
-pub fn claim_statement() -> String {
-    format!(
-        "{};\n{}",
-        source_statement("PICK_POSTGRES"),
-        source_statement("CLAIM_POSTGRES")
-    )
+/// The claim on PostgreSQL, as the source has it.
+pub fn claim_statement() -> &'static str {
+    source_statement("CLAIM_POSTGRES")
 }
 
 /// Replaces `$n` by the SQL text of each value, highest `n` first, so that `$1` never matches
@@ -62,48 +57,34 @@ struct ClaimSql {
     now: String,
     agent: String,
     limit: u32,
-    lease_end: String,
+    lease_seconds: u32,
     actor: String,
     reason: String,
     event_ids: String,
     heartbeat_before: String,
 }
 
-/// The claim as one statement with its values written in: the pick (`PICK_POSTGRES`) nested
-/// where the claim (`CLAIM_POSTGRES`) takes the picked ids. The backend runs the two in one
-/// transaction; nested, they lock and update the same rows in one statement.
+/// The claim with its values written in.
 fn claim_sql(v: &ClaimSql) -> String {
-    let pick = substitute(
-        source_statement("PICK_POSTGRES"),
+    substitute(
+        claim_statement(),
         &[
             (1, v.org.clone()),
             (2, v.now.clone()),
             (3, v.agent.clone()),
             (4, v.limit.to_string()),
             (5, "NULL".to_owned()),
-        ],
-    );
-    substitute(
-        source_statement("CLAIM_POSTGRES"),
-        &[
-            (1, v.org.clone()),
-            (2, v.now.clone()),
-            (3, v.agent.clone()),
-            (4, v.lease_end.clone()),
-            (5, v.actor.clone()),
-            (6, v.reason.clone()),
-            (
-                7,
-                format!("(SELECT jsonb_agg(picked.id) FROM ({pick}) picked)"),
-            ),
-            (8, v.event_ids.clone()),
-            (9, v.heartbeat_before.clone()),
+            (6, v.lease_seconds.to_string()),
+            (7, v.actor.clone()),
+            (8, v.reason.clone()),
+            (9, v.event_ids.clone()),
+            (10, v.heartbeat_before.clone()),
         ],
     )
 }
 
 /// The last line of the claim: what it returns.
-const CLAIM_RETURNS: &str = "SELECT * FROM claimed ORDER BY priority DESC, created_at, id";
+const CLAIM_RETURNS: &str = "SELECT c.*, h.id AS claim_event_id FROM claimed c JOIN history h ON h.task_id = c.id\nORDER BY c.priority DESC, c.created_at, c.id";
 
 pub async fn exec(db: &DatabaseConnection, sql: &str) -> Result<()> {
     db.execute_unprepared(sql).await?;
@@ -249,7 +230,7 @@ fn explained_claim(fx: &Fixture, agent: AgentId, limit: u32) -> String {
         now: "now()".to_owned(),
         agent: format!("'{agent}'::uuid"),
         limit,
-        lease_end: "(now() + interval '300 seconds')".to_owned(),
+        lease_seconds: 300,
         actor: "'system'".to_owned(),
         reason: format!("'claimed by agent {agent}'"),
         event_ids: format!("'{}'", serde_json::json!(ids)),
@@ -376,7 +357,7 @@ fn pgbench_claim(fx: &Fixture, limit: u32) -> String {
         now: "now()".to_owned(),
         agent: CEILING_AGENT_SQL.to_owned(),
         limit,
-        lease_end: "(now() + interval '300 seconds')".to_owned(),
+        lease_seconds: 300,
         actor: "'system'".to_owned(),
         reason: "'claimed by agent'".to_owned(),
         event_ids: format!(
@@ -502,9 +483,9 @@ mod tests {
     #[test]
     fn the_claim_is_read_from_the_queue_source() {
         let claim = claim_statement();
-        assert!(claim.starts_with("SELECT t.id FROM tasks t"));
+        assert!(claim.starts_with("WITH picked AS MATERIALIZED"));
         assert!(claim.contains("FOR NO KEY UPDATE SKIP LOCKED"));
-        assert!(claim.contains("$9"));
+        assert!(claim.contains("$10"));
         assert!(claim.ends_with(CLAIM_RETURNS));
         let agent = AgentId::from_uuid(Uuid::nil());
         let written = claim_sql(&ClaimSql {
@@ -512,7 +493,7 @@ mod tests {
             now: "now()".into(),
             agent: format!("'{agent}'"),
             limit: 3,
-            lease_end: "now()".into(),
+            lease_seconds: 300,
             actor: "'a'".into(),
             reason: "'r'".into(),
             event_ids: "'[]'".into(),

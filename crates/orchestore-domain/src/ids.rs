@@ -107,6 +107,22 @@ id_type!(WorkflowExecutionId);
 id_type!(TemplateId);
 id_type!(TemplateUsageId);
 id_type!(
+    /// An entry of the knowledge base.
+    KnowledgeEntryId
+);
+id_type!(
+    /// A collection of vectors of one dimension (one embedding model's).
+    KnowledgeCollectionId
+);
+id_type!(
+    /// An item published to the marketplace (one version of it).
+    MarketplaceItemId
+);
+id_type!(
+    /// The record of one installation of a marketplace item.
+    MarketplaceInstallId
+);
+id_type!(
     /// An event: something that happened, as its source reported it.
     EventId
 );

@@ -9,6 +9,8 @@ mod error;
 mod graph;
 mod ids;
 mod json;
+mod knowledge;
+mod marketplace;
 mod messaging;
 mod observability;
 mod templates;
@@ -25,11 +27,22 @@ pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
     AgentId, AlertId, ApiKeyId, AuditLogId, CommunicationId, ComponentHealthId, ComponentId,
-    EventId, InvitationId, MessageId, MetricSampleId, OrganizationId, ProjectId, RoleId, SessionId,
+    EventId, InvitationId, KnowledgeCollectionId, KnowledgeEntryId, MarketplaceInstallId,
+    MarketplaceItemId, MessageId, MetricSampleId, OrganizationId, ProjectId, RoleId, SessionId,
     TaskEventId, TaskId, TemplateId, TemplateUsageId, ThreadId, UserId, WorkflowExecutionId,
     WorkflowId, WorkflowVersionId,
 };
 pub use json::canonical_json;
+pub use knowledge::{
+    CollectionName, Dimension, Embedding, EntryContent, EntrySource, EntryTitle, Fused,
+    HIGHLIGHT_END, HIGHLIGHT_START, KnowledgeCollection, KnowledgeEntry, KnowledgeEntryPatch,
+    MARK_CLOSE, MARK_OPEN, NewKnowledgeCollection, NewKnowledgeEntry, RRF_K, SearchLimit,
+    TextQuery, TopK, cosine_similarity, highlighted, reciprocal_rank_fusion,
+};
+pub use marketplace::{
+    InstalledCopy, MarketplaceContent, MarketplaceInstall, MarketplaceItem, MarketplaceKind,
+    MarketplaceSource, NewMarketplaceItem,
+};
 pub use messaging::{
     Message, MessageContent, MessageIds, NewMessage, Participant, ParticipantKind,
 };

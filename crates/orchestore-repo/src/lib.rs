@@ -2,13 +2,15 @@
 //! bundles them, the [`Ctx`] each call runs in, pagination, and [`RepoError`].
 //!
 //! One module per aggregate, named as in every other crate: [`tenancy`], [`work`],
-//! [`agents`], [`messaging`], [`workflows`], [`templates`], [`observability`]. The traits name
+//! [`agents`], [`messaging`], [`knowledge`], [`marketplace`], [`workflows`], [`templates`], [`observability`]. The traits name
 //! no ORM type; `orchestore-sea` implements them for SQLite and PostgreSQL. They work
 //! generically (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
 
 pub mod agents;
 mod ctx;
 mod error;
+pub mod knowledge;
+pub mod marketplace;
 pub mod messaging;
 pub mod observability;
 mod page;
@@ -21,6 +23,14 @@ pub mod workflows;
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use ctx::{Actor, Credential, Ctx};
 pub use error::{Cause, RepoError, RepoResult};
+pub use knowledge::{
+    Highlight, KnowledgeCollectionSort, KnowledgeEntrySort, KnowledgeFilter, KnowledgeHit,
+    KnowledgeRepo, KnowledgeSearch, SearchMode,
+};
+pub use marketplace::{
+    Installation, MarketplaceFilter, MarketplaceHit, MarketplaceInstallSort, MarketplaceItemSort,
+    MarketplaceRepo,
+};
 pub use messaging::{MarkRead, MessageFilter, MessageRepo, MessageSort};
 pub use observability::{
     AlertFilter, AlertRepo, AlertSort, AuditEntry, AuditFilter, AuditRepo, AuditSort, ChainBreak,

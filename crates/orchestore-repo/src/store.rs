@@ -4,6 +4,8 @@ use serde::Serialize;
 
 use crate::RepoResult;
 use crate::agents::AgentRepo;
+use crate::knowledge::KnowledgeRepo;
+use crate::marketplace::MarketplaceRepo;
 use crate::messaging::MessageRepo;
 use crate::observability::{AlertRepo, AuditRepo, ComponentRepo, EventRepo, MetricRepo};
 use crate::templates::TemplateRepo;
@@ -48,6 +50,8 @@ pub trait Store:
     + MessageRepo
     + WorkflowRepo
     + TemplateRepo
+    + KnowledgeRepo
+    + MarketplaceRepo
     + AuditRepo
     + EventRepo
     + ComponentRepo

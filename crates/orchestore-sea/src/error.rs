@@ -45,6 +45,18 @@ fn is_unavailable(err: &sea_orm::sqlx::Error) -> bool {
     }
 }
 
+/// A failure to take a connection from the pool, as SeaORM reports it.
+pub(crate) fn sqlx_acquire_err(err: sea_orm::sqlx::Error) -> DbErr {
+    use sea_orm::ConnAcquireErr;
+    match err {
+        sea_orm::sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        sea_orm::sqlx::Error::PoolClosed => {
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)
+        }
+        other => DbErr::Conn(RuntimeErr::SqlxError(std::sync::Arc::new(other))),
+    }
+}
+
 /// A stored row that does not decode into its domain type: a bug or a corrupted database.
 pub(crate) fn corrupt(entity: &'static str, err: impl std::fmt::Display) -> RepoError {
     RepoError::internal(format!("stored {entity} does not decode: {err}"))

@@ -22,6 +22,8 @@ mod config;
 mod conn;
 mod connection_string;
 mod error;
+mod knowledge;
+mod marketplace;
 mod messaging;
 mod mutation;
 mod observability;

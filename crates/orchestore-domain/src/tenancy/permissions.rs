@@ -87,6 +87,15 @@ permissions! {
     TemplatesRead = "templates:read",
     /// Create, change and delete templates.
     TemplatesWrite = "templates:write",
+    /// Read and search the knowledge base.
+    KnowledgeRead = "knowledge:read",
+    /// Write, change and delete knowledge entries and vector collections.
+    KnowledgeWrite = "knowledge:write",
+    /// Browse, search and read the marketplace's published items.
+    MarketplaceRead = "marketplace:read",
+    /// Publish the organization's workflows and templates to every organization, and
+    /// unpublish them.
+    MarketplacePublish = "marketplace:publish",
     /// List and see events.
     EventsRead = "events:read",
     /// Record events.
@@ -154,14 +163,18 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_round_trip() {
-        assert_eq!(Permission::ALL.len(), 29);
+        assert_eq!(Permission::ALL.len(), 33);
         let codes: BTreeSet<_> = Permission::ALL.iter().map(|p| p.code()).collect();
         assert_eq!(codes.len(), Permission::ALL.len());
         for permission in Permission::ALL {
             let code = permission.code();
             let (area, access) = code.split_once(':').expect("area:access");
             assert!(
-                !area.is_empty() && matches!(access, "read" | "write" | "heartbeat" | "report"),
+                !area.is_empty()
+                    && matches!(
+                        access,
+                        "read" | "write" | "heartbeat" | "publish" | "report"
+                    ),
                 "{code}"
             );
             assert_eq!(Permission::from_code(code), Some(permission));

@@ -1,20 +1,23 @@
 //! Claims: hand queued tasks out under a lease.
 //!
-//! On PostgreSQL a claim is one transaction of two statements: the first locks the head of the
-//! claimable index with `FOR NO KEY UPDATE SKIP LOCKED`, so concurrent claimers skip each
-//! other's rows instead of waiting; the second makes those rows running with a fresh token and
-//! appends their history. The claim reads the clock and makes its history's ids between the
-//! two, once it holds the rows: whatever it follows (a release, an expired lease, a creation)
-//! has committed by then, so the run starts after it, its lease runs from then (not from before
-//! a wait for a pooled connection), and the history lists the claim after it. SQLite runs the
-//! same steps in one immediate write transaction, whose time is read once it holds the lock.
+//! On PostgreSQL a claim is one statement outside any transaction (one round trip): it locks
+//! the head of the claimable index with `FOR NO KEY UPDATE SKIP LOCKED`, makes those rows
+//! running with a fresh token, appends their history and refreshes the agent's heartbeat. SQLite
+//! runs the same steps in one immediate write transaction, whose time is read once it holds the
+//! lock.
 
-use orchestore_domain::{AgentId, ClaimRequest, ClaimedTask, LeaseToken, TaskId, TaskStatus};
+use orchestore_domain::{
+    AgentId, ClaimRequest, ClaimedTask, LeaseToken, TaskEventId, TaskId, TaskStatus,
+};
 use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::sea_query::Expr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sqlx;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement,
-    Value,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryResult, RuntimeErr, Statement, Value,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -25,7 +28,7 @@ use super::tasks::to_task;
 use super::transitions::Moved;
 use crate::SeaStore;
 use crate::agents::entity::agents;
-use crate::error::{corrupt, db_err};
+use crate::error::{corrupt, db_err, sqlx_acquire_err};
 use crate::scoped::{Lock, string_array};
 
 /// A claim counts as its agent's heartbeat; `last_heartbeat_at` is written at most this often
@@ -43,55 +46,72 @@ fn refuse_inactive(agent: &agents::Model) -> RepoResult<()> {
     Ok(())
 }
 
-/// The first statement of a claim on PostgreSQL: locks the tasks to claim, in claim order.
-/// `$1` organization, `$2` now, `$3` agent, `$4` limit, `$5` one task id or NULL for any. An
-/// agent the organization does not have, or an inactive one, matches nothing.
+/// A claim on PostgreSQL: one statement, outside any transaction. `$1` organization, `$2` now,
+/// `$3` agent, `$4` limit, `$5` one task id or NULL for any, `$6` the lease in seconds, `$7`
+/// actor, `$8` reason, `$9` ids for the history events (a JSON array of `$4` time-ordered
+/// UUIDs), `$10` the time before which the agent's last heartbeat is refreshed (a claim that
+/// takes work counts as one). An agent the organization does not have, or an inactive one,
+/// matches nothing.
 ///
-/// A task that requires nothing is tested apart (`= '[]'`, which the statistics estimate
-/// well) rather than by `<@` alone, which the planner guesses matches a small share of the
-/// rows: then it reads the claimable index in claim order and stops at the limit, instead of
-/// sorting every queued task of the organization at each claim.
-const PICK_POSTGRES: &str = "\
-SELECT t.id FROM tasks t
-WHERE t.organization_id = $1 AND t.status = 'queued'
-  AND ($5::uuid IS NULL OR t.id = $5::uuid)
-  AND (t.run_after IS NULL OR t.run_after <= $2)
-  AND (t.assigned_agent_id IS NULL OR t.assigned_agent_id = $3)
-  AND EXISTS (SELECT 1 FROM agents a
-      WHERE a.organization_id = $1 AND a.id = $3 AND a.status <> 'inactive')
-  AND (t.required_capabilities = '[]'::jsonb OR t.required_capabilities <@ (
-      SELECT a.capabilities FROM agents a WHERE a.organization_id = $1 AND a.id = $3))
-ORDER BY t.priority DESC, t.created_at, t.id
-LIMIT $4
-FOR NO KEY UPDATE SKIP LOCKED";
-
-/// The second statement of a claim on PostgreSQL: the locked tasks become running and their
-/// history is appended. `$1` organization, `$2` now, `$3` agent, `$4` lease end, `$5` actor,
-/// `$6` reason, `$7` the tasks' ids (a JSON array), `$8` the history events' ids (a JSON array
-/// of as many time-ordered UUIDs, so that the history lists in order), `$9` the time before
-/// which the agent's last heartbeat is refreshed (a claim that takes work counts as one).
+/// `picked` locks the head of the claimable index with `FOR NO KEY UPDATE SKIP LOCKED`, so
+/// concurrent claimers skip each other's rows instead of waiting (materialized, so that it runs
+/// once); `claimed` finds them again by key (`= ANY` an array: a primary-key lookup whatever
+/// the statistics say, where a join may be planned as a scan of the organization's tasks). A task that requires nothing is tested apart (`= '[]'`, which the statistics estimate
+/// well) rather than by `<@` alone, which the planner guesses matches a small share of the rows:
+/// then it reads the claimable index in claim order and stops at the limit, instead of sorting
+/// every queued task of the organization.
+///
+/// A run starts at `$2`, or just after the task's last change if that is later: `$2` is read
+/// before the statement, and whatever made the task claimable (a release, an expired lease, a
+/// creation) may have committed after that read but before the statement's snapshot. The run
+/// and its history event's time then still follow it, and its lease runs from the run's start;
+/// the event's id, made with `$2`, is made again after the statement for such a task (see
+/// `claim_postgres`). Each row comes with its history event's id (`claim_event_id`).
 const CLAIM_POSTGRES: &str = "\
-WITH claimed AS (
+WITH picked AS MATERIALIZED (
+    SELECT t.id FROM tasks t
+    WHERE t.organization_id = $1 AND t.status = 'queued'
+      AND ($5::uuid IS NULL OR t.id = $5::uuid)
+      AND (t.run_after IS NULL OR t.run_after <= $2)
+      AND (t.assigned_agent_id IS NULL OR t.assigned_agent_id = $3)
+      AND EXISTS (SELECT 1 FROM agents a
+          WHERE a.organization_id = $1 AND a.id = $3 AND a.status <> 'inactive')
+      AND (t.required_capabilities = '[]'::jsonb OR t.required_capabilities <@ (
+          SELECT a.capabilities FROM agents a WHERE a.organization_id = $1 AND a.id = $3))
+    ORDER BY t.priority DESC, t.created_at, t.id
+    LIMIT $4
+    FOR NO KEY UPDATE SKIP LOCKED
+), claimed AS (
     UPDATE tasks t SET status = 'running', claim_assigned = (t.assigned_agent_id IS NULL),
-        assigned_agent_id = $3, attempts = t.attempts + 1,
-        lease_token = gen_random_uuid(), lease_expires_at = $4, started_at = $2,
-        finished_at = NULL, updated_at = $2
-    WHERE t.organization_id = $1
-      AND t.id = ANY (ARRAY(SELECT p.id::uuid FROM jsonb_array_elements_text($7::jsonb) p(id)))
-      AND t.status = 'queued'
+        assigned_agent_id = $3, attempts = t.attempts + 1, lease_token = gen_random_uuid(),
+        lease_expires_at = greatest($2, t.updated_at + interval '1 microsecond')
+            + make_interval(secs => $6),
+        started_at = greatest($2, t.updated_at + interval '1 microsecond'), finished_at = NULL,
+        updated_at = greatest($2, t.updated_at + interval '1 microsecond')
+    WHERE t.organization_id = $1 AND t.id = ANY (ARRAY(SELECT p.id FROM picked p))
     RETURNING t.*
 ), history AS (
     INSERT INTO task_events
         (organization_id, id, task_id, from_status, to_status, actor, reason, created_at)
-    SELECT c.organization_id, e.id::uuid, c.id, 'queued', 'running', $5, $6, $2
-    FROM (SELECT organization_id, id, row_number() OVER () AS n FROM claimed) c
-    JOIN jsonb_array_elements_text($8::jsonb) WITH ORDINALITY AS e(id, n) ON e.n = c.n
+    SELECT c.organization_id, e.id::uuid, c.id, 'queued', 'running', $7, $8, c.started_at
+    FROM (SELECT organization_id, id, started_at, row_number() OVER (ORDER BY id) AS n
+          FROM claimed) c
+    JOIN jsonb_array_elements_text($9::jsonb) WITH ORDINALITY AS e(id, n) ON e.n = c.n
+    RETURNING task_id, id
 ), seen AS (
     UPDATE agents SET last_heartbeat_at = $2
     WHERE organization_id = $1 AND id = $3
-      AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $9)
+      AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $10)
+      AND EXISTS (SELECT 1 FROM claimed)
 )
-SELECT * FROM claimed ORDER BY priority DESC, created_at, id";
+SELECT c.*, h.id AS claim_event_id FROM claimed c JOIN history h ON h.task_id = c.id
+ORDER BY c.priority DESC, c.created_at, c.id";
+
+/// Gives claim events new ids: `$1` organization, `$2` a JSON array of `[old id, new id]`.
+const RENUMBER_POSTGRES: &str = "\
+UPDATE task_events e SET id = (r.ids ->> 1)::uuid
+FROM jsonb_array_elements($2::jsonb) AS r(ids)
+WHERE e.organization_id = $1 AND e.id = (r.ids ->> 0)::uuid";
 
 /// The claim on SQLite, inside a write transaction. `?1` organization, `?2` now, `?3` agent,
 /// `?4` limit, `?5` lease end, `?6` the agent's capabilities (a JSON array), `?7` one task id
@@ -126,11 +146,27 @@ fn claimed_task(row: tasks::Model) -> RepoResult<ClaimedTask> {
 
 /// `n` new history event ids, in time order, as a JSON array.
 fn event_ids(n: u32) -> String {
-    let ids: Vec<String> = (0..n)
-        .map(|_| orchestore_domain::TaskEventId::new().to_string())
-        .collect();
+    let ids: Vec<String> = (0..n).map(|_| TaskEventId::new().to_string()).collect();
     json!(ids).to_string()
 }
+
+/// Binds one of the claim's values to a statement run by sqlx directly.
+fn bind(query: PgQuery<'_>, value: Value) -> RepoResult<PgQuery<'_>> {
+    Ok(match value {
+        Value::Uuid(v) => query.bind(v),
+        Value::ChronoDateTimeUtc(v) => query.bind(v),
+        Value::BigInt(v) => query.bind(v),
+        Value::Double(v) => query.bind(v),
+        Value::String(v) => query.bind(v),
+        other => {
+            return Err(RepoError::internal(format!(
+                "a claim binds no value of this kind: {other:?}"
+            )));
+        }
+    })
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 impl SeaStore {
     /// One attempt at claiming, without waiting.
@@ -154,57 +190,91 @@ impl SeaStore {
         only: Option<TaskId>,
     ) -> RepoResult<Vec<ClaimedTask>> {
         let agent = request.agent;
-        self.mutate(ctx, async |m| {
-            let pick = Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                PICK_POSTGRES,
-                [
-                    ctx.org().as_uuid().into(),
-                    m.at().into(),
-                    agent.as_uuid().into(),
-                    i64::from(request.limit.get()).into(),
-                    only.map(|id| id.as_uuid()).into(),
-                ],
-            );
-            let picked = m
-                .txn()
-                .query_all_raw(pick)
-                .await
-                .map_err(db_err)?
-                .iter()
-                .map(|row| row.try_get_by_index::<Uuid>(0).map_err(db_err))
-                .collect::<RepoResult<Vec<Uuid>>>()?;
-            if picked.is_empty() {
-                // Say so if the agent is what is missing or inactive.
-                let agent_row = self.agent_for(m, "agent_id", agent).await?;
-                refuse_inactive(&agent_row)?;
-                return Ok(Vec::new());
-            }
-            // Read once the tasks are held: see the module's documentation.
-            let at = crate::store::now();
-            let count = u32::try_from(picked.len()).unwrap_or(u32::MAX);
-            let values: Vec<Value> = vec![
+        let values = |at: DateTime<Utc>| {
+            vec![
                 ctx.org().as_uuid().into(),
                 at.into(),
                 agent.as_uuid().into(),
-                expires(at, request.lease).into(),
+                i64::from(request.limit.get()).into(),
+                only.map(|id| id.as_uuid()).into(),
+                request.lease.get().as_secs_f64().into(),
                 ctx.actor().to_string().into(),
                 format!("claimed by agent {agent}").into(),
-                json!(picked).to_string().into(),
-                event_ids(count).into(),
+                event_ids(request.limit.get()).into(),
                 (at - chrono::Duration::seconds(HEARTBEAT_GRANULARITY)).into(),
-            ];
-            let claim = Statement::from_sql_and_values(DbBackend::Postgres, CLAIM_POSTGRES, values);
-            m.txn()
-                .query_all_raw(claim)
+            ]
+        };
+        let at;
+        let rows = if self.inside_store_transaction() {
+            at = crate::store::now();
+            let claim =
+                Statement::from_sql_and_values(DbBackend::Postgres, CLAIM_POSTGRES, values(at));
+            self.db().await.query_all_raw(claim).await.map_err(db_err)?
+        } else {
+            // The clock is read once a connection is held: a run's lease starts when the claim
+            // runs, not before a wait for a pooled connection.
+            let mut conn = self
+                .pool
+                .get_postgres_connection_pool()
+                .acquire()
                 .await
-                .map_err(db_err)?
-                .iter()
-                .map(|row| tasks::Model::from_query_result(row, "").map_err(db_err))
-                .map(|row| row.and_then(claimed_task))
-                .collect::<RepoResult<Vec<_>>>()
-        })
-        .await
+                .map_err(|e| db_err(sqlx_acquire_err(e)))?;
+            at = crate::store::now();
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(CLAIM_POSTGRES));
+            for value in values(at) {
+                query = bind(query, value)?;
+            }
+            query
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| db_err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))))?
+                .into_iter()
+                .map(QueryResult::from)
+                .collect()
+        };
+        let claimed = rows
+            .iter()
+            .map(|row| tasks::Model::from_query_result(row, "").map_err(db_err))
+            .map(|row| row.and_then(claimed_task))
+            .collect::<RepoResult<Vec<_>>>()?;
+        // History lists in id order. A run that had to start after `at` follows a change that
+        // committed after the ids were made: its event gets an id made now, after that change.
+        let late: Vec<serde_json::Value> = rows
+            .iter()
+            .zip(&claimed)
+            .filter(|(_, c)| c.task.started_at.is_some_and(|started| started > at))
+            .map(|(row, _)| row.try_get::<Uuid>("", "claim_event_id").map_err(db_err))
+            .collect::<RepoResult<Vec<Uuid>>>()?
+            .into_iter()
+            .map(|id| json!([id, TaskEventId::new()]))
+            .collect();
+        if !late.is_empty() {
+            let renumber = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                RENUMBER_POSTGRES,
+                [
+                    ctx.org().as_uuid().into(),
+                    serde_json::Value::Array(late).into(),
+                ],
+            );
+            self.db()
+                .await
+                .execute_raw(renumber)
+                .await
+                .map_err(db_err)?;
+        }
+        if claimed.is_empty() {
+            // Say so if the agent is what is missing or inactive.
+            let agent_row = self
+                .find_scoped::<agents::Entity>(&self.db().await, ctx, agent, Lock::None)
+                .await
+                .map_err(|e| match e {
+                    RepoError::NotFound { .. } => RepoError::reference("agent_id", "agent", agent),
+                    other => other,
+                })?;
+            refuse_inactive(&agent_row)?;
+        }
+        Ok(claimed)
     }
 
     async fn claim_sqlite(

@@ -219,7 +219,7 @@ impl SeaStore {
     }
 
     /// Whether calls run inside a store transaction, where a claim must not wait.
-    fn inside_store_transaction(&self) -> bool {
+    pub(super) fn inside_store_transaction(&self) -> bool {
         matches!(self.conn, Conn::Transaction(_))
     }
 }

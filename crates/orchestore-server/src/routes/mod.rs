@@ -11,6 +11,8 @@ mod components;
 mod events;
 mod health;
 mod invitations;
+mod knowledge;
+mod marketplace;
 mod me;
 mod messages;
 mod metrics;
@@ -54,6 +56,8 @@ fn scopes() -> [Routes; 2] {
             .configure(messages::configure)
             .configure(workflows::configure)
             .configure(templates::configure)
+            .configure(knowledge::configure)
+            .configure(marketplace::configure)
             .configure(audit_logs::configure)
             .configure(events::configure)
             .configure(components::configure)

@@ -12,6 +12,8 @@ mod events;
 mod health;
 mod helpers;
 mod invitations;
+mod knowledge;
+mod marketplace;
 mod matrix;
 mod messages;
 mod metrics;
@@ -176,6 +178,13 @@ on_every_backend! {
         executions_and_paths_are_checked,
         workflows_need_their_permissions,
         executions_follow_their_tasks,
+    }
+    knowledge {
+        entries_are_written_searched_and_highlighted,
+        bad_searches_and_vectors_are_422,
+    }
+    marketplace {
+        items_are_published_found_and_installed_elsewhere,
     }
     templates {
         template_lifecycle,

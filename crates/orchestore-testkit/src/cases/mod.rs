@@ -9,6 +9,8 @@
 
 pub mod agents;
 pub mod isolation;
+pub mod knowledge;
+pub mod marketplace;
 pub mod messaging;
 pub mod observability;
 pub mod store;
@@ -139,6 +141,22 @@ macro_rules! contract_suite {
                 instantiating_a_workflow_template_writes_a_version,
                 a_refused_workflow_instantiation_writes_nothing,
                 a_workflow_template_runs_in_one_transaction,
+            }
+            knowledge {
+                entry_crud_is_scoped_to_the_organization,
+                text_search_ranks_by_relevance_and_highlights,
+                text_search_applies_filters_inside_the_query,
+                search_follows_updates_and_deletes,
+                vectors_need_their_collections_dimension,
+                vector_search_orders_by_cosine_similarity,
+                hybrid_search_fuses_the_ranks,
+                another_organizations_entries_never_appear_in_search,
+            }
+            marketplace {
+                published_items_are_browsed_and_searched_by_every_organization,
+                publishing_a_name_again_makes_its_next_version,
+                installing_copies_the_item_and_records_its_source,
+                unpublished_items_are_hidden_and_installs_keep_their_copies,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,

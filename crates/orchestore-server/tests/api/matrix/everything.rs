@@ -52,6 +52,14 @@ pub struct Everything {
     pub user_email: String,
     /// A session of the owner's that no caller uses.
     pub session: String,
+    /// A collection of vectors of dimension 2.
+    pub collection: String,
+    pub collection_name: String,
+    /// An entry of `project` with a vector in `collection`.
+    pub knowledge_entry: String,
+    /// `workflow`'s version published, installed once as `Installed <tag>` and unpublished:
+    /// no other organization sees it.
+    pub marketplace_item: String,
     pub component: String,
     pub component_name: String,
     pub event: String,
@@ -186,6 +194,37 @@ impl Everything {
         let user_email = format!("user-{tag}@{organization}.test");
         let user = id(&app.create_user(token, &user_email, &[&role_code]).await);
 
+        let collection_name = format!("model-{tag}");
+        let collection = id(&made(
+            "/api/v1/knowledge/collections",
+            json!({ "name": collection_name, "dimension": 2 }),
+        )
+        .await);
+        let knowledge_entry = id(&made(
+            "/api/v1/knowledge",
+            json!({
+                "title": format!("Rocket fuel {tag}"),
+                "content": "Keep the rocket fuel cold.",
+                "project_id": project,
+                "embeddings": { collection_name.clone(): [1.0, 0.0] },
+            }),
+        )
+        .await);
+        let marketplace_item = id(&made(
+            "/api/v1/marketplace",
+            json!({ "workflow_id": workflow, "readme": "rocket pipeline" }),
+        )
+        .await);
+        made(
+            &format!("/api/v1/marketplace/{marketplace_item}/install"),
+            json!({ "name": format!("Installed {tag}") }),
+        )
+        .await;
+        let unpublished = app
+            .delete(token, &format!("/api/v1/marketplace/{marketplace_item}"))
+            .await;
+        assert_eq!(unpublished.status, StatusCode::OK, "{}", unpublished.body);
+
         let other_login = app
             .token_in(organization, owner_email, owner_password)
             .await;
@@ -263,6 +302,10 @@ impl Everything {
             user,
             user_email,
             session,
+            collection,
+            collection_name,
+            knowledge_entry,
+            marketplace_item,
             component,
             component_name,
             event,
@@ -332,6 +375,9 @@ impl Everything {
             "users" => &self.user,
             "sessions" => &self.session,
             "invitations" => &self.invitation,
+            "collections" => &self.collection,
+            "knowledge" => &self.knowledge_entry,
+            "marketplace" => &self.marketplace_item,
             "components" => &self.component,
             "events" => &self.event,
             "alerts" => &self.alert,

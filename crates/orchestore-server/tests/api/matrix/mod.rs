@@ -318,6 +318,42 @@ pub fn rows() -> Vec<Row> {
         )
         .body(|e| json!({"project_id": e.project})),
         get("/api/v1/templates/{id}/usages", All(&[TemplatesRead]), NotFound),
+        // B searches A's words in A's project: B's own entries, none of A's.
+        post("/api/v1/knowledge/search", All(&[KnowledgeRead]), OK)
+            .body(|e| json!({"query": "rocket fuel", "project_id": e.project})),
+        get("/api/v1/knowledge/collections", All(&[KnowledgeRead]), OK),
+        // A collection of A's name: B's own, a new one.
+        post("/api/v1/knowledge/collections", All(&[KnowledgeWrite]), CREATED)
+            .body(|e| json!({"name": e.collection_name, "dimension": 2})),
+        get("/api/v1/knowledge/collections/{id}", All(&[KnowledgeRead]), NotFound),
+        delete("/api/v1/knowledge/collections/{id}", All(&[KnowledgeWrite]), NotFound),
+        get("/api/v1/knowledge", All(&[KnowledgeRead]), OK).query("tags=ops"),
+        post("/api/v1/knowledge", All(&[KnowledgeWrite]), Reference("project_id"))
+            .body(|e| json!({"title": "Notes", "content": "text", "project_id": e.project})),
+        get("/api/v1/knowledge/{id}", All(&[KnowledgeRead]), NotFound),
+        patch("/api/v1/knowledge/{id}", All(&[KnowledgeWrite]), NotFound)
+            .body(|_| json!({"title": "changed"})),
+        delete("/api/v1/knowledge/{id}", All(&[KnowledgeWrite]), NotFound),
+        // A's item is unpublished: it is in no other organization's search, list or reach.
+        post("/api/v1/marketplace/search", All(&[MarketplaceRead]), OK)
+            .body(|_| json!({"query": "rocket pipeline"})),
+        get("/api/v1/marketplace/installs", All(&[MarketplaceRead]), OK),
+        get("/api/v1/marketplace", All(&[MarketplaceRead]), OK),
+        post(
+            "/api/v1/marketplace",
+            All(&[MarketplacePublish]),
+            Reference("workflow_id"),
+        )
+        .body(|e| json!({"workflow_id": e.workflow})),
+        get("/api/v1/marketplace/{id}", All(&[MarketplaceRead]), NotFound),
+        delete("/api/v1/marketplace/{id}", All(&[MarketplacePublish]), NotFound),
+        // A workflow item; a template item needs `templates:write` instead.
+        post(
+            "/api/v1/marketplace/{id}/install",
+            All(&[MarketplaceRead, WorkflowsWrite]),
+            NotFound,
+        )
+        .body(|_| json!({"name": "Installed by the matrix"})),
         get("/api/v1/audit-logs", All(&[AuditRead]), OK),
         get("/api/v1/events", All(&[EventsRead]), OK),
         post("/api/v1/events", All(&[EventsWrite]), Reference("project_id"))

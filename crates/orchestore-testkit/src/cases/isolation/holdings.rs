@@ -6,7 +6,8 @@ use super::*;
 /// One of each row an organization holds, live and related as in use: a run past its lease
 /// that depends on a succeeded task and has a blocked dependent; an agent with an API key; a
 /// message about the run in a thread; a workflow with an execution; a task template used once
-/// and a workflow template; a custom role held by a user with a username; a session; and one of
+/// and a workflow template; a custom role held by a user with a username; a session; a
+/// knowledge entry with a vector, and a marketplace item installed and unpublished; and one of
 /// each telemetry record ([`Telemetry`]).
 pub(super) struct Holdings {
     pub(super) fixture: Fixture,
@@ -30,6 +31,7 @@ pub(super) struct Holdings {
     pub(super) role: Role,
     pub(super) user: User,
     pub(super) session: SessionId,
+    pub(super) knowledge: KnowledgeHoldings,
     pub(super) telemetry: Telemetry,
 }
 
@@ -153,6 +155,7 @@ impl Holdings {
             .await
             .expect("session")
             .session_id;
+        let knowledge = KnowledgeHoldings::create(store, &fixture, &project, &workflow).await;
         let telemetry = Telemetry::create(store, ctx, &project, &run.task).await;
 
         Self {
@@ -176,6 +179,7 @@ impl Holdings {
             role,
             user,
             session,
+            knowledge,
             telemetry,
         }
     }
@@ -303,6 +307,7 @@ pub(super) async fn view<S: Store + ?Sized>(store: &S, h: &Holdings) -> Vec<Stri
         format!("{:?}", store.verify_audit(ctx).await),
     ]
     .into_iter()
+    .chain(knowledge_view(store, h).await)
     .chain(telemetry_view(store, ctx, &h.telemetry).await)
     .collect()
 }

@@ -4,8 +4,8 @@
 //! The case names every method of every repository trait as it checks it, and fails when the
 //! traits (read from their sources) have a method it does not name: a new method needs its
 //! cross-tenant check here, in the module of its aggregate ([`tenancy`], [`work`], [`agents`],
-//! [`workflows`], [`observability`] for the telemetry; the audit log and the store's own calls
-//! below). [`holdings`] makes what each
+//! [`workflows`], [`knowledge`], [`observability`] for the telemetry; the audit log and the
+//! store's own calls below). [`holdings`] makes what each
 //! organization holds and reads it back.
 
 use std::collections::BTreeSet;
@@ -36,6 +36,7 @@ use crate::{Fixture, TEST_BCRYPT_COST};
 
 mod agents;
 mod holdings;
+mod knowledge;
 mod observability;
 mod tenancy;
 mod work;
@@ -43,6 +44,7 @@ mod workflows;
 
 use agents::*;
 use holdings::*;
+use knowledge::*;
 use observability::*;
 use tenancy::*;
 use work::*;
@@ -50,8 +52,10 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 13] = [
+const REPOSITORY_SOURCES: [&str; 15] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
+    include_str!("../../../../orchestore-repo/src/knowledge.rs"),
+    include_str!("../../../../orchestore-repo/src/marketplace.rs"),
     include_str!("../../../../orchestore-repo/src/messaging.rs"),
     include_str!("../../../../orchestore-repo/src/observability.rs"),
     include_str!("../../../../orchestore-repo/src/observability/alerts.rs"),
@@ -89,6 +93,7 @@ pub async fn another_organization_reaches_nothing_through_any_method<S: Store + 
     check_queue(store, &a, &b, &mut checks).await;
     check_agents_and_messages(store, &a, &b, &mut checks).await;
     check_workflows_and_templates(store, &a, &b, &mut checks).await;
+    check_knowledge_and_marketplace(store, &a, &b, &mut checks).await;
     check_telemetry(store, &a, &b, &mut checks).await;
     check_audit_and_store(store, &a, &b, &mut checks).await;
     checks.finish();
