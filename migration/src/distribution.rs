@@ -48,6 +48,12 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "marketplace_installs",
     "audit_logs",
     "audit_chain_heads",
+    "components",
+    "events",
+    "component_communications",
+    "component_health",
+    "metrics",
+    "alerts",
 ];
 
 /// The distribution column of every distributed table.

@@ -39,6 +39,8 @@ mod m20261128_000023_tasks_primary_key_last;
 mod m20261129_000024_task_history_unchecked;
 mod m20261129_000025_knowledge;
 mod m20261129_000026_marketplace;
+mod m20261129_000027_events_components;
+mod m20261129_000028_metrics_alerts;
 mod m20261129_000029_execution_steps_learning;
 mod m20261129_000030_analytics;
 mod m20261129_000031_task_indexes_partial;
@@ -75,6 +77,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000024_task_history_unchecked::Migration),
             Box::new(m20261129_000025_knowledge::Migration),
             Box::new(m20261129_000026_marketplace::Migration),
+            Box::new(m20261129_000027_events_components::Migration),
+            Box::new(m20261129_000028_metrics_alerts::Migration),
             Box::new(m20261129_000029_execution_steps_learning::Migration),
             Box::new(m20261129_000030_analytics::Migration),
             Box::new(m20261129_000031_task_indexes_partial::Migration),

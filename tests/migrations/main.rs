@@ -33,6 +33,7 @@ mod messages;
 mod task_graph;
 mod task_has_dependents;
 mod task_history_unchecked;
+mod telemetry;
 mod template_usages;
 mod tenant_keys;
 mod tenant_role_keys;
@@ -73,6 +74,12 @@ const TABLES: &[&str] = &[
     "marketplace_installs",
     "execution_steps",
     "learning_records",
+    "components",
+    "events",
+    "component_communications",
+    "component_health",
+    "metrics",
+    "alerts",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {
@@ -327,6 +334,129 @@ async fn every_entity_decodes(store: &SeaStore) {
             .expect("health")
             .pending_migrations
             .is_empty()
+    );
+    telemetry_decodes(store, &fixture.ctx).await;
+}
+
+/// Each telemetry record written and read back: a component, its health check, a
+/// communication, a metric sample in a bucket, an event and an alert.
+async fn telemetry_decodes(store: &SeaStore, ctx: &Ctx) {
+    use orchestore_domain::{
+        AlertMessage, AlertSeverity, Bucket, CommunicationKind, ComponentKind, EventKind,
+        HealthStatus, Measure, MetricName, MetricQuery, MetricTags, NewAlert, NewCommunication,
+        NewComponent, NewEvent, NewHealthCheck, NewMetricSample, Outcome, Records, SourceName,
+    };
+    use orchestore_repo::{
+        AlertRepo, CommunicationFilter, ComponentFilter, ComponentRepo, EventFilter, EventRepo,
+        HealthFilter, MetricRepo,
+    };
+
+    let component = store
+        .create_component(
+            ctx,
+            NewComponent::named(
+                Name::parse("name", "api").expect("name"),
+                ComponentKind::parse("api").expect("kind"),
+            ),
+        )
+        .await
+        .expect("component");
+    let check = store
+        .record_health(
+            ctx,
+            component.id,
+            NewHealthCheck::new(HealthStatus::Healthy),
+        )
+        .await
+        .expect("health");
+    let latest = store
+        .latest_health(ctx, ComponentFilter::default(), PageRequest::default())
+        .await
+        .expect("latest");
+    assert_eq!(latest.items[0].latest.as_ref(), Some(&check));
+    let history = store
+        .list_health(
+            ctx,
+            component.id,
+            HealthFilter::default(),
+            PageRequest::default(),
+        )
+        .await
+        .expect("history");
+    assert_eq!(history.items, vec![check]);
+    let call = NewCommunication {
+        from_component_id: component.id,
+        to_component_id: component.id,
+        kind: CommunicationKind::parse("loopback").expect("kind"),
+        payload_bytes: 1,
+        latency_ms: Measure::parse_non_negative("latency_ms", 0.5).expect("latency"),
+        outcome: Outcome::Success,
+        occurred_at: None,
+    };
+    let recorded = store
+        .record_communications(ctx, Records::one(call))
+        .await
+        .expect("communication");
+    let listed = store
+        .list_communications(ctx, CommunicationFilter::default(), PageRequest::default())
+        .await
+        .expect("communications");
+    assert_eq!(listed.items, recorded);
+    let at = Utc::now();
+    let sample = NewMetricSample {
+        component_id: component.id,
+        name: MetricName::parse("rps").expect("name"),
+        value: Measure::parse("value", 3.0).expect("value"),
+        unit: None,
+        tags: MetricTags::default(),
+        recorded_at: Some(at),
+    };
+    store
+        .record_metrics(ctx, Records::one(sample))
+        .await
+        .expect("sample");
+    let query = MetricQuery::new(
+        component.id,
+        MetricName::parse("rps").expect("name"),
+        at - Duration::hours(1),
+        at + Duration::hours(1),
+        Bucket::Hour,
+    )
+    .expect("query");
+    let buckets = store.query_metrics(ctx, query).await.expect("buckets");
+    assert_eq!(buckets.iter().map(|b| b.count).sum::<u64>(), 1);
+    let event = store
+        .record_events(
+            ctx,
+            Records::one(NewEvent::new(
+                EventKind::parse("probe").expect("kind"),
+                SourceName::parse("migrations").expect("source"),
+            )),
+        )
+        .await
+        .expect("event");
+    let events = store
+        .list_events(ctx, EventFilter::default(), PageRequest::default())
+        .await
+        .expect("events");
+    assert_eq!(events.items, event);
+    let raised = store
+        .raise_alert(
+            ctx,
+            NewAlert::new(
+                AlertSeverity::Info,
+                SourceName::parse("migrations").expect("source"),
+                AlertMessage::parse("decoded").expect("message"),
+            ),
+        )
+        .await
+        .expect("alert");
+    assert_eq!(
+        store
+            .get_alert(ctx, raised.alert.id)
+            .await
+            .expect("get alert"),
+        raised.alert
     );
 }
 

@@ -130,3 +130,24 @@ id_type!(
     /// The record of one installation of a marketplace item.
     MarketplaceInstallId
 );
+id_type!(
+    /// An event: something that happened, as its source reported it.
+    EventId
+);
+id_type!(
+    /// A component of the system in the registry.
+    ComponentId
+);
+id_type!(
+    /// One recorded message between two components.
+    CommunicationId
+);
+id_type!(
+    /// One health check of a component.
+    ComponentHealthId
+);
+id_type!(
+    /// One metric sample.
+    MetricSampleId
+);
+id_type!(AlertId);

@@ -13,6 +13,7 @@ mod json;
 mod knowledge;
 mod marketplace;
 mod messaging;
+mod observability;
 mod templates;
 mod tenancy;
 mod values;
@@ -30,8 +31,9 @@ pub use analytics::{
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
-    AgentId, ApiKeyId, AuditLogId, ExecutionStepId, InvitationId, KnowledgeCollectionId,
-    KnowledgeEntryId, LearningRecordId, MarketplaceInstallId, MarketplaceItemId, MessageId,
+    AgentId, AlertId, ApiKeyId, AuditLogId, CommunicationId, ComponentHealthId, ComponentId,
+    EventId, ExecutionStepId, InvitationId, KnowledgeCollectionId, KnowledgeEntryId,
+    LearningRecordId, MarketplaceInstallId, MarketplaceItemId, MessageId, MetricSampleId,
     OrganizationId, ProjectId, RoleId, SessionId, TaskEventId, TaskId, TemplateId, TemplateUsageId,
     ThreadId, UserId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
 };
@@ -48,6 +50,14 @@ pub use marketplace::{
 };
 pub use messaging::{
     Message, MessageContent, MessageIds, NewMessage, Participant, ParticipantKind,
+};
+pub use observability::{
+    Alert, AlertMessage, AlertSeverity, AlertStatus, Bucket, Communication, CommunicationKind,
+    Component, ComponentHealth, ComponentKind, ComponentPatch, ComponentStatus, ComponentVersion,
+    CorrelationId, Endpoint, Event, EventKind, Fingerprint, HealthCheck, HealthStatus, Measure,
+    MetricBucket, MetricName, MetricQuery, MetricTags, MetricUnit, NewAlert, NewCommunication,
+    NewComponent, NewEvent, NewHealthCheck, NewMetricSample, Outcome, Raised, Records, ResourceUse,
+    SourceName, p95_between, p95_ranks, percentile_95,
 };
 pub use templates::{
     Instantiated, NewTemplate, ParameterName, TaskSpec, Template, TemplateBody, TemplateKind,

@@ -37,7 +37,10 @@ pub use marketplace::{
 };
 pub use messaging::{MarkRead, MessageFilter, MessageRepo, MessageSort};
 pub use observability::{
-    AuditEntry, AuditFilter, AuditRepo, AuditSort, ChainBreak, ChainHead, ChainReport, SealOutcome,
+    AlertFilter, AlertRepo, AlertSort, AuditEntry, AuditFilter, AuditRepo, AuditSort, ChainBreak,
+    ChainHead, ChainReport, CommunicationFilter, CommunicationSort, ComponentFilter, ComponentRepo,
+    ComponentSort, EventFilter, EventRepo, EventSort, HealthFilter, HealthSort, MetricRepo,
+    SealOutcome,
 };
 pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};

@@ -5,6 +5,9 @@
 //! sequence numbers and chains them, each row's hash covering the hash of the row before it;
 //! the organization's chain head keeps the last link. [`AuditRepo::verify_audit`] walks the
 //! chain again and names the first row that does not fit.
+//!
+//! The telemetry of the system sits beside it, one file per record: [`events`],
+//! [`components`] (the registry, communications and health), [`metrics`] and [`alerts`].
 
 use std::fmt;
 use std::net::IpAddr;
@@ -14,6 +17,19 @@ use orchestore_domain::{AuditLogId, OrganizationId};
 use serde::Serialize;
 
 use crate::{Actor, Credential, Ctx, Page, PageRequest, RepoResult};
+
+pub mod alerts;
+pub mod components;
+pub mod events;
+pub mod metrics;
+
+pub use alerts::{AlertFilter, AlertRepo, AlertSort};
+pub use components::{
+    CommunicationFilter, CommunicationSort, ComponentFilter, ComponentRepo, ComponentSort,
+    HealthFilter, HealthSort,
+};
+pub use events::{EventFilter, EventRepo, EventSort};
+pub use metrics::MetricRepo;
 
 /// One row of the append-only audit log.
 #[derive(Debug, Clone, PartialEq, Serialize)]

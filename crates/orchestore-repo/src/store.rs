@@ -9,7 +9,7 @@ use crate::database::DatabaseStatus;
 use crate::knowledge::KnowledgeRepo;
 use crate::marketplace::MarketplaceRepo;
 use crate::messaging::MessageRepo;
-use crate::observability::AuditRepo;
+use crate::observability::{AlertRepo, AuditRepo, ComponentRepo, EventRepo, MetricRepo};
 use crate::templates::TemplateRepo;
 use crate::tenancy::{ApiKeyRepo, AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
 use crate::work::{ProjectRepo, QueueRepo, TaskGraphRepo, TaskRepo};
@@ -58,6 +58,10 @@ pub trait Store:
     + KnowledgeRepo
     + MarketplaceRepo
     + AuditRepo
+    + EventRepo
+    + ComponentRepo
+    + MetricRepo
+    + AlertRepo
     + Send
     + Sync
 {

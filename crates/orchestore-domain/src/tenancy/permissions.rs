@@ -109,6 +109,24 @@ permissions! {
     /// sizes): instance-wide information, served only to the instance's operating
     /// organization.
     SystemRead = "system:read",
+    /// List and see events.
+    EventsRead = "events:read",
+    /// Record events.
+    EventsWrite = "events:write",
+    /// Query metrics.
+    MetricsRead = "metrics:read",
+    /// Record metric samples.
+    MetricsWrite = "metrics:write",
+    /// See the component registry, the communications between components and their health.
+    ComponentsRead = "components:read",
+    /// Register components and change them.
+    ComponentsWrite = "components:write",
+    /// Record components' health checks and communications (what a reporting agent needs).
+    ComponentsReport = "components:report",
+    /// List and see alerts.
+    AlertsRead = "alerts:read",
+    /// Raise, acknowledge and resolve alerts.
+    AlertsWrite = "alerts:write",
 }
 
 impl Permission {
@@ -158,14 +176,18 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_round_trip() {
-        assert_eq!(Permission::ALL.len(), 29);
+        assert_eq!(Permission::ALL.len(), 38);
         let codes: BTreeSet<_> = Permission::ALL.iter().map(|p| p.code()).collect();
         assert_eq!(codes.len(), Permission::ALL.len());
         for permission in Permission::ALL {
             let code = permission.code();
             let (area, access) = code.split_once(':').expect("area:access");
             assert!(
-                !area.is_empty() && matches!(access, "read" | "write" | "heartbeat" | "publish"),
+                !area.is_empty()
+                    && matches!(
+                        access,
+                        "read" | "write" | "heartbeat" | "publish" | "report"
+                    ),
                 "{code}"
             );
             assert_eq!(Permission::from_code(code), Some(permission));

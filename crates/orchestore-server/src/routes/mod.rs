@@ -4,10 +4,13 @@
 
 mod admin;
 mod agents;
+mod alerts;
 mod analytics;
 mod api_keys;
 mod audit_logs;
 mod auth;
+mod components;
+mod events;
 mod execution_steps;
 mod health;
 mod invitations;
@@ -16,6 +19,7 @@ mod learning;
 mod marketplace;
 mod me;
 mod messages;
+mod metrics;
 mod organizations;
 mod projects;
 mod queue;
@@ -23,6 +27,7 @@ mod roles;
 mod sessions;
 mod signup;
 mod tasks;
+mod telemetry;
 mod templates;
 mod users;
 mod workflows;
@@ -60,7 +65,11 @@ fn scopes() -> [Routes; 2] {
             .configure(learning::configure)
             .configure(analytics::configure)
             .configure(audit_logs::configure)
-            .configure(admin::configure),
+            .configure(admin::configure)
+            .configure(events::configure)
+            .configure(components::configure)
+            .configure(metrics::configure)
+            .configure(alerts::configure),
     ]
 }
 

@@ -2,11 +2,14 @@
 //! owns, on SQLite and on PostgreSQL. One file per resource; `helpers` has what they share.
 
 mod agents;
+mod alerts;
 mod analytics;
 mod api_keys;
 mod audit;
 mod auth;
 mod cli;
+mod components;
+mod events;
 mod health;
 mod helpers;
 mod invitations;
@@ -14,6 +17,7 @@ mod knowledge;
 mod marketplace;
 mod matrix;
 mod messages;
+mod metrics;
 mod problems;
 mod projects;
 mod queue;
@@ -66,6 +70,23 @@ on_every_backend! {
         learning_records_are_searched_by_pattern_and_context,
         analytics_report_over_a_bounded_window,
         the_database_is_shown_to_the_operating_organization_only,
+    }
+    events {
+        events_are_recorded_one_or_by_the_batch_and_filtered,
+        event_input_is_checked,
+    }
+    components {
+        components_are_registered_and_changed,
+        health_is_reported_and_read_latest_first,
+        communications_are_recorded_and_queried,
+    }
+    metrics {
+        samples_are_recorded_and_read_in_buckets,
+        metric_input_and_ranges_are_checked,
+    }
+    alerts {
+        alert_lifecycle,
+        an_agents_key_reports_but_does_not_register,
     }
     auth {
         login_issues_tokens_and_refuses_bad_credentials_alike,

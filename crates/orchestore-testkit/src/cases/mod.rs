@@ -177,7 +177,17 @@ macro_rules! contract_suite {
                 audit_rows_list_by_filter,
                 sealing_chains_the_rows_of_each_organization,
                 concurrent_mutations_are_each_sealed_once,
-                sealers_running_at_once_never_fork_the_chain;
+                sealers_running_at_once_never_fork_the_chain,
+                events_are_recorded_and_filtered_newest_first,
+                events_name_only_rows_of_the_organization,
+                components_are_registered_listed_and_changed,
+                communications_are_queried_by_component_and_time_range,
+                health_keeps_its_history_and_the_latest_state,
+                metrics_are_bucketed_with_min_max_mean_count_and_p95,
+                a_batch_of_thousands_of_samples_is_recorded_in_one_call,
+                alerts_move_from_open_to_acknowledged_to_resolved,
+                a_raise_while_unresolved_is_counted_not_duplicated,
+                concurrent_raises_count_on_one_alert;
                 an_edited_row_is_named,
                 a_removed_row_is_named,
                 swapped_rows_are_named,

@@ -1,6 +1,19 @@
 //! The audit log: what each row records, the secrets kept out of it, its filters, and the hash
 //! chain — sealed once per row whatever runs at once, and broken, at the right row, by each
-//! way of changing the database behind the store's back.
+//! way of changing the database behind the store's back. The telemetry beside it: events in
+//! [`events`], components with their traffic and health in [`components`], metric samples in
+//! [`metrics`], alerts in [`alerts`].
+
+mod alerts;
+mod components;
+mod events;
+mod metrics;
+mod telemetry;
+
+pub use alerts::*;
+pub use components::*;
+pub use events::*;
+pub use metrics::*;
 
 use std::net::IpAddr;
 

@@ -10,7 +10,9 @@ use crate::helpers::*;
 /// `running` under a lease that depends on a `succeeded` one and has a `blocked` dependent; an
 /// agent with an API key; a message about the task in a thread; a workflow with a version and
 /// an execution; a task template used once and a workflow template; a custom role held by a
-/// user; and a session of the owner's besides the callers'.
+/// user; a session of the owner's besides the callers'; and telemetry: a component with a
+/// health check, a communication and a metric sample, an event about the project and an open
+/// alert.
 pub struct Everything {
     pub organization_slug: String,
     pub owner_email: String,
@@ -60,6 +62,10 @@ pub struct Everything {
     /// `workflow`'s version published, installed once as `Installed <tag>` and unpublished:
     /// no other organization sees it.
     pub marketplace_item: String,
+    pub component: String,
+    pub component_name: String,
+    pub event: String,
+    pub alert: String,
 }
 
 /// An operation of the step `build` that every set's workflow has.
@@ -251,6 +257,41 @@ impl Everything {
             .map(id)
             .expect("the current session");
 
+        let component_name = format!("Component {tag}");
+        let component = id(&made(
+            "/api/v1/components",
+            json!({ "name": component_name, "kind": "service" }),
+        )
+        .await);
+        made(
+            &format!("/api/v1/components/{component}/health"),
+            json!({ "status": "degraded" }),
+        )
+        .await;
+        made(
+            "/api/v1/component-communications",
+            json!({ "from_component_id": component, "to_component_id": component,
+                    "kind": "loopback", "payload_bytes": 1, "latency_ms": 0.5,
+                    "outcome": "success" }),
+        )
+        .await;
+        made(
+            "/api/v1/metrics",
+            json!({ "component_id": component, "name": "latency_ms", "value": 3 }),
+        )
+        .await;
+        let event = id(&made(
+            "/api/v1/events",
+            json!({ "kind": "task.claimed", "source": "scheduler", "project_id": project,
+                    "task_id": task }),
+        )
+        .await);
+        let alert = id(&made(
+            "/api/v1/alerts",
+            json!({ "severity": "warning", "source": "db", "message": format!("lag {tag}") }),
+        )
+        .await);
+
         Self {
             organization_slug: organization.to_owned(),
             owner_email: owner_email.to_owned(),
@@ -286,7 +327,33 @@ impl Everything {
             collection_name,
             knowledge_entry,
             marketplace_item,
+            component,
+            component_name,
+            event,
+            alert,
         }
+    }
+
+    /// A query string with each `{collection}` replaced by the id of this set that [`fill`]
+    /// puts after `/collection`: `component_id={components}` names this set's component.
+    ///
+    /// [`fill`]: Self::fill
+    pub fn fill_query(&self, query: &str) -> String {
+        let mut filled = String::new();
+        let mut rest = query;
+        while let Some((before, after)) = rest.split_once('{') {
+            let (collection, tail) = after
+                .split_once('}')
+                .unwrap_or_else(|| panic!("{query}: an unclosed parameter"));
+            filled.push_str(before);
+            filled.push_str(
+                self.id_in(collection)
+                    .unwrap_or_else(|| panic!("{query}: no id for {{{collection}}}")),
+            );
+            rest = tail;
+        }
+        filled.push_str(rest);
+        filled
     }
 
     /// `route` with each `{parameter}` replaced by the id of this set that the segment before
@@ -333,6 +400,9 @@ impl Everything {
             "knowledge" => &self.knowledge_entry,
             "marketplace" => &self.marketplace_item,
             "learning-records" => &self.learning_record,
+            "components" => &self.component,
+            "events" => &self.event,
+            "alerts" => &self.alert,
             _ => return None,
         })
     }

@@ -52,7 +52,8 @@ pub struct Row {
     pub route: &'static str,
     pub needs: Needs,
     pub across: Across,
-    /// Appended to the path, e.g. `except_current=true`.
+    /// Appended to the path, e.g. `except_current=true`; `{components}` in it is the set's
+    /// component id (see [`Everything::fill_query`]).
     pub query: &'static str,
     /// A body that passes the route's checks of form, with the ids of the set it is given.
     pub body: Option<fn(&Everything) -> Value>,
@@ -103,7 +104,7 @@ impl Row {
         if self.query.is_empty() {
             path
         } else {
-            format!("{path}?{}", self.query)
+            format!("{path}?{}", ids.fill_query(self.query))
         }
     }
 }
@@ -376,6 +377,44 @@ pub fn rows() -> Vec<Row> {
         get("/api/v1/audit-logs", All(&[AuditRead]), OK),
         // Instance-wide: only the operating organization's callers see it.
         get("/api/v1/admin/database", All(&[SystemRead]), Clean(StatusCode::FORBIDDEN)),
+        get("/api/v1/events", All(&[EventsRead]), OK),
+        post("/api/v1/events", All(&[EventsWrite]), Reference("project_id"))
+            .body(|e| json!({"kind": "task.claimed", "source": "scheduler", "project_id": e.project})),
+        get("/api/v1/events/{id}", All(&[EventsRead]), NotFound),
+        get("/api/v1/components/health", All(&[ComponentsRead]), OK),
+        get("/api/v1/components", All(&[ComponentsRead]), OK),
+        post("/api/v1/components", All(&[ComponentsWrite]), CREATED)
+            .body(|e| json!({"name": e.component_name, "kind": "service"})),
+        get("/api/v1/components/{id}", All(&[ComponentsRead]), NotFound),
+        patch("/api/v1/components/{id}", All(&[ComponentsWrite]), NotFound)
+            .body(|_| json!({"status": "maintenance"})),
+        get("/api/v1/components/{id}/health", All(&[ComponentsRead]), NotFound),
+        post("/api/v1/components/{id}/health", All(&[ComponentsReport]), NotFound)
+            .body(|_| json!({"status": "down"})),
+        get("/api/v1/component-communications", All(&[ComponentsRead]), OK)
+            .query("component_id={components}"),
+        post(
+            "/api/v1/component-communications",
+            All(&[ComponentsReport]),
+            Reference("from_component_id"),
+        )
+        .body(|e| {
+            json!({"from_component_id": e.component, "to_component_id": e.component,
+                   "kind": "loopback", "payload_bytes": 1, "latency_ms": 0.5,
+                   "outcome": "success"})
+        }),
+        post("/api/v1/metrics", All(&[MetricsWrite]), Reference("component_id"))
+            .body(|e| json!({"component_id": e.component, "name": "latency_ms", "value": 1})),
+        get("/api/v1/metrics/query", All(&[MetricsRead]), NotFound).query(
+            "component_id={components}&name=latency_ms&since=2020-01-01T00:00:00Z\
+             &until=2020-01-02T00:00:00Z&bucket=hour",
+        ),
+        get("/api/v1/alerts", All(&[AlertsRead]), OK),
+        post("/api/v1/alerts", All(&[AlertsWrite]), CREATED)
+            .body(|e| json!({"severity": "warning", "source": "db", "message": format!("lag of {}", e.component_name)})),
+        get("/api/v1/alerts/{id}", All(&[AlertsRead]), NotFound),
+        post("/api/v1/alerts/{id}/acknowledge", All(&[AlertsWrite]), NotFound),
+        post("/api/v1/alerts/{id}/resolve", All(&[AlertsWrite]), NotFound),
     ]
 }
 

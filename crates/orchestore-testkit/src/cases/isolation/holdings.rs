@@ -7,7 +7,8 @@ use super::*;
 /// that depends on a succeeded task and has a blocked dependent; an agent with an API key; a
 /// message about the run in a thread; a workflow with an execution; a task template used once
 /// and a workflow template; a custom role held by a user with a username; a session; a
-/// knowledge entry with a vector, and a marketplace item installed and unpublished.
+/// knowledge entry with a vector, and a marketplace item installed and unpublished; and one of
+/// each telemetry record ([`Telemetry`]).
 pub(super) struct Holdings {
     pub(super) fixture: Fixture,
     pub(super) project: Project,
@@ -34,6 +35,7 @@ pub(super) struct Holdings {
     pub(super) user: User,
     pub(super) session: SessionId,
     pub(super) knowledge: KnowledgeHoldings,
+    pub(super) telemetry: Telemetry,
 }
 
 impl Holdings {
@@ -165,6 +167,7 @@ impl Holdings {
             .expect("session")
             .session_id;
         let knowledge = KnowledgeHoldings::create(store, &fixture, &project, &workflow).await;
+        let telemetry = Telemetry::create(store, ctx, &project, &run.task).await;
 
         Self {
             fixture,
@@ -190,6 +193,7 @@ impl Holdings {
             user,
             session,
             knowledge,
+            telemetry,
         }
     }
 }
@@ -337,6 +341,7 @@ pub(super) async fn view<S: Store + ?Sized>(store: &S, h: &Holdings) -> Vec<Stri
     ]
     .into_iter()
     .chain(knowledge_view(store, h).await)
+    .chain(telemetry_view(store, ctx, &h.telemetry).await)
     .collect()
 }
 

@@ -4,7 +4,8 @@
 //! The case names every method of every repository trait as it checks it, and fails when the
 //! traits (read from their sources) have a method it does not name: a new method needs its
 //! cross-tenant check here, in the module of its aggregate ([`tenancy`], [`work`], [`agents`],
-//! [`workflows`], [`knowledge`]; the audit log and the store's own calls below). [`holdings`] makes what each
+//! [`workflows`], [`knowledge`], [`observability`] for the telemetry; the audit log and the
+//! store's own calls below). [`holdings`] makes what each
 //! organization holds and reads it back.
 
 use std::collections::BTreeSet;
@@ -40,6 +41,7 @@ use crate::{Fixture, TEST_BCRYPT_COST};
 mod agents;
 mod holdings;
 mod knowledge;
+mod observability;
 mod tenancy;
 mod work;
 mod workflows;
@@ -47,19 +49,24 @@ mod workflows;
 use agents::*;
 use holdings::*;
 use knowledge::*;
+use observability::*;
 use tenancy::*;
 use work::*;
 use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 14] = [
+const REPOSITORY_SOURCES: [&str; 18] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
     include_str!("../../../../orchestore-repo/src/analytics.rs"),
     include_str!("../../../../orchestore-repo/src/messaging.rs"),
     include_str!("../../../../orchestore-repo/src/observability.rs"),
+    include_str!("../../../../orchestore-repo/src/observability/alerts.rs"),
+    include_str!("../../../../orchestore-repo/src/observability/components.rs"),
+    include_str!("../../../../orchestore-repo/src/observability/events.rs"),
+    include_str!("../../../../orchestore-repo/src/observability/metrics.rs"),
     include_str!("../../../../orchestore-repo/src/store.rs"),
     include_str!("../../../../orchestore-repo/src/templates.rs"),
     include_str!("../../../../orchestore-repo/src/tenancy.rs"),
@@ -94,6 +101,7 @@ pub async fn another_organization_reaches_nothing_through_any_method<S: Store + 
     check_agents_and_messages(store, &a, &b, &mut checks).await;
     check_workflows_and_templates(store, &a, &b, &mut checks).await;
     check_knowledge_and_marketplace(store, &a, &b, &mut checks).await;
+    check_telemetry(store, &a, &b, &mut checks).await;
     check_audit_and_store(store, &a, &b, &mut checks).await;
     checks.finish();
 
