@@ -106,3 +106,11 @@ id_type!(WorkflowVersionId);
 id_type!(WorkflowExecutionId);
 id_type!(TemplateId);
 id_type!(TemplateUsageId);
+id_type!(
+    /// One entry of the points ledger.
+    PointAwardId
+);
+id_type!(
+    /// A rated match between agents.
+    MatchId
+);

@@ -5,6 +5,7 @@
 //! knows about a database, an async runtime or HTTP.
 
 mod agents;
+mod collaboration;
 mod error;
 mod graph;
 mod ids;
@@ -20,12 +21,18 @@ pub use agents::{
     Agent, AgentKind, AgentPatch, AgentStats, AgentStatus, ModelName, NewAgent, ProviderName,
     agent_capabilities,
 };
+pub use collaboration::{
+    Challenge, EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, Level,
+    LevelThreshold, LevelThresholds, Match, MatchStatus, MatchSubject, NewMatch, NewPointAward,
+    Placements, PointAmount, PointAward, PointReason, PointSource, RankSettings, RatingChange,
+    Standing, elo_changes, expected_score,
+};
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
-    AgentId, ApiKeyId, AuditLogId, InvitationId, MessageId, OrganizationId, ProjectId, RoleId,
-    SessionId, TaskEventId, TaskId, TemplateId, TemplateUsageId, ThreadId, UserId,
-    WorkflowExecutionId, WorkflowId, WorkflowVersionId,
+    AgentId, ApiKeyId, AuditLogId, InvitationId, MatchId, MessageId, OrganizationId, PointAwardId,
+    ProjectId, RoleId, SessionId, TaskEventId, TaskId, TemplateId, TemplateUsageId, ThreadId,
+    UserId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
 };
 pub use json::canonical_json;
 pub use messaging::{

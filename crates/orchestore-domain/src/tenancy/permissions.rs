@@ -87,6 +87,12 @@ permissions! {
     TemplatesRead = "templates:read",
     /// Create, change and delete templates.
     TemplatesWrite = "templates:write",
+    /// See points, levels, ratings, matches and leaderboards.
+    CollaborationRead = "collaboration:read",
+    /// Award points, start matches and record their results.
+    CollaborationWrite = "collaboration:write",
+    /// Change the organization's level ladder and K-factors.
+    CollaborationAdmin = "collaboration:admin",
 }
 
 impl Permission {
