@@ -36,6 +36,7 @@ mod m20261128_000020_audit_chain;
 mod m20261128_000021_invitations;
 mod m20261128_000022_api_keys;
 mod m20261128_000023_tasks_primary_key_last;
+mod m20261129_000034_collaboration_ranks;
 
 pub struct Migrator;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000021_invitations::Migration),
             Box::new(m20261128_000023_tasks_primary_key_last::Migration),
             Box::new(m20261128_000022_api_keys::Migration),
+            Box::new(m20261129_000034_collaboration_ranks::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@
 //! generically (`S: Store + ?Sized`) and as `Arc<dyn Store>`.
 
 pub mod agents;
+pub mod collaboration;
 mod ctx;
 mod error;
 pub mod messaging;
@@ -19,6 +20,10 @@ pub mod work;
 pub mod workflows;
 
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
+pub use collaboration::{
+    LeaderboardQuery, MatchRepo, PointAwardFilter, PointAwardSort, PointsRepo, RankRepo,
+    RatingHistorySort,
+};
 pub use ctx::{Actor, Credential, Ctx};
 pub use error::{Cause, RepoError, RepoResult};
 pub use messaging::{MarkRead, MessageFilter, MessageRepo, MessageSort};

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::RepoResult;
 use crate::agents::AgentRepo;
+use crate::collaboration::{MatchRepo, PointsRepo, RankRepo};
 use crate::messaging::MessageRepo;
 use crate::observability::AuditRepo;
 use crate::templates::TemplateRepo;
@@ -49,6 +50,9 @@ pub trait Store:
     + WorkflowRepo
     + TemplateRepo
     + AuditRepo
+    + PointsRepo
+    + MatchRepo
+    + RankRepo
     + Send
     + Sync
 {

@@ -18,6 +18,7 @@
 //! [`RepoError`]: orchestore_repo::RepoError
 
 mod agents;
+mod collaboration;
 mod config;
 mod conn;
 mod connection_string;

@@ -226,7 +226,8 @@ pub struct Standing {
     /// The ELO rating (agents only; a user keeps the initial rating).
     pub rating: i32,
     pub matches_played: i32,
-    pub updated_at: DateTime<Utc>,
+    /// When anything last changed it; `None` before the first award or match.
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

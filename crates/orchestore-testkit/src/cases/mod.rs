@@ -8,6 +8,7 @@
 //! [`contract_suite!`]: crate::contract_suite
 
 pub mod agents;
+pub mod collaboration;
 pub mod isolation;
 pub mod messaging;
 pub mod observability;
@@ -139,6 +140,16 @@ macro_rules! contract_suite {
                 instantiating_a_workflow_template_writes_a_version,
                 a_refused_workflow_instantiation_writes_nothing,
                 a_workflow_template_runs_in_one_transaction,
+            }
+            collaboration {
+                points_add_up_to_totals_experience_and_levels,
+                points_need_a_holder_of_the_organization,
+                concurrent_point_awards_never_lose_an_update,
+                match_results_move_ratings_by_elo,
+                newcomers_move_by_the_provisional_k,
+                a_finished_match_takes_no_second_result,
+                leaderboards_rank_by_points_and_rating,
+                rank_settings_are_kept_and_audited,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,

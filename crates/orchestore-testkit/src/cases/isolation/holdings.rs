@@ -29,6 +29,8 @@ pub(super) struct Holdings {
     pub(super) role: Role,
     pub(super) user: User,
     pub(super) session: SessionId,
+    /// Points of the agent, and an open match between it and a rival.
+    pub(super) points: CollaborationHoldings,
 }
 
 impl Holdings {
@@ -152,7 +154,10 @@ impl Holdings {
             .expect("session")
             .session_id;
 
+        let points =
+            collaboration::CollaborationHoldings::create(store, &fixture.ctx, &agent).await;
         Self {
+            points,
             fixture,
             project,
             dependency,
@@ -235,6 +240,7 @@ pub(super) async fn view<S: Store + ?Sized>(store: &S, h: &Holdings) -> Vec<Stri
             store.list_agents(ctx, Default::default(), all()).await
         ),
         format!("{:?}", store.get_agent(ctx, h.agent.id).await),
+        collaboration_view(store, h).await,
         format!("{:?}", store.agent_stats(ctx, h.agent.id).await),
         format!(
             "{:?}",

@@ -34,12 +34,14 @@ use super::{PASSWORD, new_user, task};
 use crate::{Fixture, TEST_BCRYPT_COST};
 
 mod agents;
+mod collaboration;
 mod holdings;
 mod tenancy;
 mod work;
 mod workflows;
 
 use agents::*;
+use collaboration::*;
 use holdings::*;
 use tenancy::*;
 use work::*;
@@ -47,8 +49,11 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 9] = [
+const REPOSITORY_SOURCES: [&str; 12] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/matches.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/points.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/ranks.rs"),
     include_str!("../../../../orchestore-repo/src/messaging.rs"),
     include_str!("../../../../orchestore-repo/src/observability.rs"),
     include_str!("../../../../orchestore-repo/src/store.rs"),
@@ -82,6 +87,7 @@ pub async fn another_organization_reaches_nothing_through_any_method<S: Store + 
     check_queue(store, &a, &b, &mut checks).await;
     check_agents_and_messages(store, &a, &b, &mut checks).await;
     check_workflows_and_templates(store, &a, &b, &mut checks).await;
+    check_collaboration(store, &a, &b, &mut checks).await;
     check_audit_and_store(store, &a, &b, &mut checks).await;
     checks.finish();
 

@@ -1,0 +1,7 @@
+//! The tables of points, levels and rated matches.
+
+pub(crate) mod collaboration_settings;
+pub(crate) mod match_players;
+pub(crate) mod matches;
+pub(crate) mod point_awards;
+pub(crate) mod standings;
