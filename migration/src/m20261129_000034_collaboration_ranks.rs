@@ -291,13 +291,14 @@ const CODES: [&str; 3] = [
 ];
 
 /// Which system role gets which code: owner and admin everything, developer read and write,
-/// viewer read, an agent's key read and write (it awards points and reports matches).
+/// viewer read, an agent's key read (an agent does not award itself points or report its own
+/// matches).
 const GRANTS: [(&str, &[&str]); 5] = [
     ("owner", &CODES),
     ("admin", &CODES),
     ("developer", &["collaboration:read", "collaboration:write"]),
     ("viewer", &["collaboration:read"]),
-    ("agent", &["collaboration:read", "collaboration:write"]),
+    ("agent", &["collaboration:read"]),
 ];
 
 /// Inserts each code and grant that is not there yet. The statements name only literals, so

@@ -8,9 +8,12 @@ mod audit_logs;
 mod auth;
 mod health;
 mod invitations;
+mod leaderboards;
+mod matches;
 mod me;
 mod messages;
 mod organizations;
+mod points;
 mod projects;
 mod queue;
 mod roles;
@@ -49,6 +52,9 @@ fn scopes() -> [Routes; 2] {
             .configure(messages::configure)
             .configure(workflows::configure)
             .configure(templates::configure)
+            .configure(points::configure)
+            .configure(matches::configure)
+            .configure(leaderboards::configure)
             .configure(audit_logs::configure),
     ]
 }

@@ -9,8 +9,11 @@ mod cli;
 mod health;
 mod helpers;
 mod invitations;
+mod leaderboards;
+mod matches;
 mod matrix;
 mod messages;
+mod points;
 mod problems;
 mod projects;
 mod queue;
@@ -58,6 +61,18 @@ macro_rules! on_every_backend {
 }
 
 on_every_backend! {
+    points {
+        points_are_awarded_listed_and_summed,
+        bad_awards_are_refused_and_nothing_is_written,
+    }
+    matches {
+        a_match_result_moves_ratings_once,
+        bad_matches_and_results_are_refused,
+    }
+    leaderboards {
+        leaderboards_rank_holders,
+        settings_are_read_and_replaced,
+    }
     auth {
         login_issues_tokens_and_refuses_bad_credentials_alike,
         routes_need_a_valid_bearer_token,

@@ -50,6 +50,11 @@ pub struct Everything {
     pub user_email: String,
     /// A session of the owner's that no caller uses.
     pub session: String,
+    /// A second agent, `agent`'s rival in `rated_match` (open).
+    pub rival: String,
+    pub rated_match: String,
+    /// Points awarded to `agent`.
+    pub point_award: String,
 }
 
 impl Everything {
@@ -129,6 +134,27 @@ impl Everything {
                 "content": "please look at the second task",
                 "task_id": task,
                 "thread_id": thread,
+            }),
+        )
+        .await);
+
+        let rival = id(&made(
+            "/api/v1/agents",
+            json!({ "name": format!("Rival {tag}"), "kind": "ai" }),
+        )
+        .await);
+        let rated_match = id(&made(
+            "/api/v1/matches",
+            json!({ "agents": [agent, rival], "challenge": "sorting" }),
+        )
+        .await);
+        let point_award = id(&made(
+            "/api/v1/points",
+            json!({
+                "holder": { "kind": "agent", "id": agent },
+                "points": 10,
+                "reason": "reviewed",
+                "source": "review",
             }),
         )
         .await);
@@ -222,6 +248,9 @@ impl Everything {
             user,
             user_email,
             session,
+            rival,
+            rated_match,
+            point_award,
         }
     }
 
@@ -265,6 +294,8 @@ impl Everything {
             "users" => &self.user,
             "sessions" => &self.session,
             "invitations" => &self.invitation,
+            "points" => &self.point_award,
+            "matches" => &self.rated_match,
             _ => return None,
         })
     }
