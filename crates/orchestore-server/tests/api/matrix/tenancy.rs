@@ -526,7 +526,10 @@ async fn view(app: &TestApp, token: &str, ids: &Everything) -> Vec<(String, Stat
                 .map(|stats| stats.remove("last_minute"));
         }
         if route.ends_with("/leaderboards") {
-            reply.body.as_object_mut().map(|board| board.remove("as_of"));
+            reply
+                .body
+                .as_object_mut()
+                .map(|board| board.remove("as_of"));
         }
         view.push((path, reply.status, reply.body));
     }
