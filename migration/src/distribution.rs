@@ -38,6 +38,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "standings",
     "matches",
     "match_players",
+    "reputation_events",
     "workflows",
     "workflow_versions",
     "workflow_executions",

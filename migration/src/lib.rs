@@ -37,6 +37,7 @@ mod m20261128_000021_invitations;
 mod m20261128_000022_api_keys;
 mod m20261128_000023_tasks_primary_key_last;
 mod m20261129_000034_collaboration_ranks;
+mod m20261129_000035_reputation_events;
 
 pub struct Migrator;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000023_tasks_primary_key_last::Migration),
             Box::new(m20261128_000022_api_keys::Migration),
             Box::new(m20261129_000034_collaboration_ranks::Migration),
+            Box::new(m20261129_000035_reputation_events::Migration),
         ]
     }
 }

@@ -57,6 +57,7 @@ const TABLES: &[&str] = &[
     "standings",
     "matches",
     "match_players",
+    "reputation_events",
     "workflows",
     "workflow_versions",
     "workflow_executions",

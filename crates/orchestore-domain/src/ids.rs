@@ -114,3 +114,7 @@ id_type!(
     /// A rated match between agents.
     MatchId
 );
+id_type!(
+    /// An event that moved an agent's reputation.
+    ReputationEventId
+);

@@ -27,12 +27,16 @@ pub use collaboration::{
     Placements, PointAmount, PointAward, PointReason, PointSource, RankSettings, RatingChange,
     Standing, elo_changes, expected_score,
 };
+pub use collaboration::{
+    HALF_LIFE_DAYS, NewReputationEvent, Reputation, ReputationDelta, ReputationDimension,
+    ReputationEvent, ReputationReason, decayed,
+};
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
     AgentId, ApiKeyId, AuditLogId, InvitationId, MatchId, MessageId, OrganizationId, PointAwardId,
-    ProjectId, RoleId, SessionId, TaskEventId, TaskId, TemplateId, TemplateUsageId, ThreadId,
-    UserId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
+    ProjectId, ReputationEventId, RoleId, SessionId, TaskEventId, TaskId, TemplateId,
+    TemplateUsageId, ThreadId, UserId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
 };
 pub use json::canonical_json;
 pub use messaging::{

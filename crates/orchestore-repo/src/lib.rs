@@ -22,7 +22,7 @@ pub mod workflows;
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use collaboration::{
     LeaderboardQuery, MatchRepo, PointAwardFilter, PointAwardSort, PointsRepo, RankRepo,
-    RatingHistorySort,
+    RatingHistorySort, ReputationEventSort, ReputationRepo,
 };
 pub use ctx::{Actor, Credential, Ctx};
 pub use error::{Cause, RepoError, RepoResult};

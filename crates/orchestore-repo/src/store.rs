@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::RepoResult;
 use crate::agents::AgentRepo;
-use crate::collaboration::{MatchRepo, PointsRepo, RankRepo};
+use crate::collaboration::{MatchRepo, PointsRepo, RankRepo, ReputationRepo};
 use crate::messaging::MessageRepo;
 use crate::observability::AuditRepo;
 use crate::templates::TemplateRepo;
@@ -53,6 +53,7 @@ pub trait Store:
     + PointsRepo
     + MatchRepo
     + RankRepo
+    + ReputationRepo
     + Send
     + Sync
 {

@@ -7,6 +7,7 @@
 mod matches;
 mod points;
 mod ranks;
+mod reputation;
 
 pub use matches::{
     Challenge, EloSettings, Match, MatchStatus, MatchSubject, NewMatch, Placements, RatingChange,
@@ -17,3 +18,7 @@ pub use points::{
     PointSource, Standing,
 };
 pub use ranks::{LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, RankSettings};
+pub use reputation::{
+    HALF_LIFE_DAYS, NewReputationEvent, Reputation, ReputationDelta, ReputationDimension,
+    ReputationEvent, ReputationReason, decayed,
+};

@@ -1,11 +1,8 @@
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{EloSettings, LevelThresholds};
-use crate::{DomainError, Participant};
+use crate::Participant;
 
 /// An organization's rules for ranks: the level ladder and how ratings move.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -26,7 +23,7 @@ impl Default for RankSettings {
 macro_rules! word_enum {
     ($(#[$doc:meta])* $name:ident, $field:literal { $($(#[$vdoc:meta])* $variant:ident = $code:literal),* $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vdoc])* $variant),*
@@ -42,14 +39,14 @@ macro_rules! word_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
-            type Err = DomainError;
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::DomainError;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 Self::ALL
@@ -58,12 +55,13 @@ macro_rules! word_enum {
                     .find(|v| v.as_str() == s)
                     .ok_or_else(|| {
                         let all: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                        DomainError::invalid($field, format!("{s:?} is not one of {}", all.join(", ")))
+                        $crate::DomainError::invalid($field, format!("{s:?} is not one of {}", all.join(", ")))
                     })
             }
         }
     };
 }
+pub(crate) use word_enum;
 
 word_enum!(
     /// What a leaderboard ranks by.

@@ -4,6 +4,7 @@ pub(crate) mod entity;
 mod matches;
 mod points;
 mod ranks;
+mod reputation_events;
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
@@ -22,7 +23,8 @@ use crate::tenancy::entity::users;
 use entity::{collaboration_settings, match_players, point_awards, standings};
 
 crate::scoped::entities! {
-    tenanted: point_awards::Entity => "point_award", entity::matches::Entity => "match";
+    tenanted: point_awards::Entity => "point_award", entity::matches::Entity => "match",
+        entity::reputation_events::Entity => "reputation_event";
     audited: standings::Entity => "standing", match_players::Entity => "match_player",
         collaboration_settings::Entity => "collaboration_settings"
 }

@@ -16,6 +16,7 @@ mod organizations;
 mod points;
 mod projects;
 mod queue;
+mod reputation;
 mod roles;
 mod sessions;
 mod signup;
@@ -54,6 +55,7 @@ fn scopes() -> [Routes; 2] {
             .configure(templates::configure)
             .configure(points::configure)
             .configure(matches::configure)
+            .configure(reputation::configure)
             .configure(leaderboards::configure)
             .configure(audit_logs::configure),
     ]

@@ -68,6 +68,7 @@ on_every_backend! {
     matches {
         a_match_result_moves_ratings_once,
         bad_matches_and_results_are_refused,
+        reputation_events_and_task_outcomes,
     }
     leaderboards {
         leaderboards_rank_holders,

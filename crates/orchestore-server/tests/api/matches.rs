@@ -96,3 +96,63 @@ pub async fn bad_matches_and_results_are_refused(app: &TestApp) {
     let still = app.get(&admin, &format!("/api/v1/matches/{id}")).await;
     assert_eq!(still.body["status"], "open");
 }
+
+pub async fn reputation_events_and_task_outcomes(app: &TestApp) {
+    let admin = app.admin_token().await;
+    let ada = create_agent(app, &admin, "ada").await;
+    let project = app.create_project(&admin, "work").await;
+    let task = app.create_task(&admin, &project, "ship it").await;
+    let event = app
+        .post(
+            &admin,
+            "/api/v1/reputation-events",
+            json!({"agent_id": ada, "dimension": "trust", "delta": 40, "reason": "kept its word"}),
+        )
+        .await;
+    assert_eq!(event.status, StatusCode::CREATED, "{}", event.body);
+    let at = event.body["occurred_at"]
+        .as_str()
+        .expect("occurred_at")
+        .to_owned();
+    let outcome = app
+        .post(
+            &admin,
+            &format!("/api/v1/agents/{ada}/task-outcomes"),
+            json!({"task_id": task["id"], "succeeded": false}),
+        )
+        .await;
+    assert_eq!(outcome.status, StatusCode::CREATED, "{}", outcome.body);
+    assert_eq!(outcome.body["dimension"], "reliability");
+    assert_eq!(outcome.body["delta"], -10);
+
+    // As of the first event: only it counts, in full.
+    let score = app
+        .get(
+            &admin,
+            &format!(
+                "/api/v1/agents/{ada}/reputation?as_of={}",
+                at.replace('+', "%2B")
+            ),
+        )
+        .await;
+    assert_eq!(score.status, StatusCode::OK, "{}", score.body);
+    assert_eq!(score.body["trust"], 40.0);
+    assert_eq!(score.body["reliability"], 0.0);
+    let history = app
+        .get(
+            &admin,
+            &format!("/api/v1/agents/{ada}/reputation-events?sort=occurred_at"),
+        )
+        .await;
+    assert_eq!(history.body["items"].as_array().map(Vec::len), Some(2));
+
+    let bad = app
+        .post(
+            &admin,
+            "/api/v1/reputation-events",
+            json!({"agent_id": ada, "dimension": "charm", "delta": 0, "reason": ""}),
+        )
+        .await;
+    bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&bad.body), ["dimension", "delta", "reason"]);
+}

@@ -3,10 +3,12 @@
 mod matches;
 mod points;
 mod ranks;
+mod reputation;
 
 pub use matches::*;
 pub use points::*;
 pub use ranks::*;
+pub use reputation::*;
 
 use std::future::Future;
 use std::pin::Pin;

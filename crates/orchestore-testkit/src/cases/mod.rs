@@ -150,6 +150,8 @@ macro_rules! contract_suite {
                 a_finished_match_takes_no_second_result,
                 leaderboards_rank_by_points_and_rating,
                 rank_settings_are_kept_and_audited,
+                reputation_decays_by_its_half_life,
+                task_outcomes_feed_reliability,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,

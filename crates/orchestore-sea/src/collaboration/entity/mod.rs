@@ -4,4 +4,5 @@ pub(crate) mod collaboration_settings;
 pub(crate) mod match_players;
 pub(crate) mod matches;
 pub(crate) mod point_awards;
+pub(crate) mod reputation_events;
 pub(crate) mod standings;

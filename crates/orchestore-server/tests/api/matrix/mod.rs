@@ -335,6 +335,17 @@ pub fn rows() -> Vec<Row> {
         post("/api/v1/matches/{id}/result", All(&[CollaborationWrite]), NotFound)
             .body(|e| json!({"placements": {e.agent.as_str(): 1, e.rival.as_str(): 2}})),
         get("/api/v1/agents/{id}/rating-history", All(&[CollaborationRead]), NotFound),
+        post("/api/v1/reputation-events", All(&[CollaborationWrite]), Reference("agent_id"))
+            .body(|e| {
+                json!({"agent_id": e.agent, "dimension": "trust", "delta": 5,
+                       "reason": "helpful"})
+            }),
+        get("/api/v1/agents/{id}/reputation", All(&[CollaborationRead]), NotFound)
+            .query("as_of=2026-11-27T00:00:00Z"),
+        get("/api/v1/agents/{id}/reputation-events", All(&[CollaborationRead]), NotFound),
+        // The agent is checked first.
+        post("/api/v1/agents/{id}/task-outcomes", All(&[CollaborationWrite]), Reference("agent_id"))
+            .body(|e| json!({"task_id": e.task, "succeeded": true})),
         // At a fixed instant, so that two reads answer alike.
         get("/api/v1/leaderboards", All(&[CollaborationRead]), OK)
             .query("period=month&as_of=2026-11-27T00:00:00Z"),

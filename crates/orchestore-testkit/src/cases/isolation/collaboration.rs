@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use orchestore_domain::{
-    LeaderboardKind, LeaderboardPeriod, Match, MatchSubject, NewMatch, NewPointAward, Placements,
-    PointAmount, PointAward, PointReason, PointSource, RankSettings,
+    LeaderboardKind, LeaderboardPeriod, Match, MatchSubject, NewMatch, NewPointAward,
+    NewReputationEvent, Placements, PointAmount, PointAward, PointReason, PointSource,
+    RankSettings, ReputationDelta, ReputationDimension, ReputationReason,
 };
 use orchestore_repo::{Ctx, LeaderboardQuery, PointAwardFilter};
 
@@ -79,6 +80,7 @@ pub(super) async fn collaboration_view<S: Store + ?Sized>(store: &S, h: &Holding
             store.get_match(ctx, h.points.open_match.id).await,
             store.rating_history(ctx, h.agent.id, all()).await,
             store.get_rank_settings(ctx).await,
+            store.list_reputation_events(ctx, h.agent.id, all()).await,
             store
                 .leaderboard(
                     ctx,
@@ -163,6 +165,40 @@ pub(super) async fn check_collaboration<S: Store + ?Sized>(
     c.not_found(
         "rating_history",
         store.rating_history(ctx, a.agent.id, all()).await,
+    );
+    let feedback = NewReputationEvent {
+        agent_id: a.agent.id,
+        dimension: ReputationDimension::Trust,
+        delta: ReputationDelta::parse(5).expect("delta"),
+        reason: ReputationReason::parse("helpful").expect("reason"),
+        task_id: None,
+    };
+    c.reference(
+        "record_reputation_event",
+        "agent_id",
+        store.record_reputation_event(ctx, feedback).await,
+    );
+    c.reference(
+        "record_task_outcome",
+        "task_id",
+        store
+            .record_task_outcome(ctx, b.agent.id, a.task.id, true)
+            .await,
+    );
+    c.reference(
+        "record_task_outcome",
+        "agent_id",
+        store
+            .record_task_outcome(ctx, a.agent.id, b.task.id, true)
+            .await,
+    );
+    c.not_found(
+        "get_reputation",
+        store.get_reputation(ctx, a.agent.id, Utc::now()).await,
+    );
+    c.not_found(
+        "list_reputation_events",
+        store.list_reputation_events(ctx, a.agent.id, all()).await,
     );
     c.clean("get_rank_settings", store.get_rank_settings(ctx).await);
     c.clean(

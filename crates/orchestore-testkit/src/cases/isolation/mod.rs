@@ -49,11 +49,12 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 12] = [
+const REPOSITORY_SOURCES: [&str; 13] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/matches.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/points.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/ranks.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/reputation.rs"),
     include_str!("../../../../orchestore-repo/src/messaging.rs"),
     include_str!("../../../../orchestore-repo/src/observability.rs"),
     include_str!("../../../../orchestore-repo/src/store.rs"),
