@@ -41,50 +41,50 @@ impl MigrationTrait for Migration {
 
         let mut awards = Table::create();
         awards
-            .table(Holder::PointAwards)
-            .col(uuid(Holder::OrganizationId))
-            .col(uuid(Holder::Id))
-            .col(uuid(Holder::HolderId))
-            .col(uuid_null(Holder::AgentId))
-            .col(uuid_null(Holder::UserId))
-            .col(big_integer(Holder::Points))
-            .col(text(Holder::Reason))
-            .col(string_len(Holder::Source, 100))
-            .col(timestamp_with_time_zone(Holder::AwardedAt))
+            .table(Ledger::PointAwards)
+            .col(uuid(Ledger::OrganizationId))
+            .col(uuid(Ledger::Id))
+            .col(uuid(Ledger::HolderId))
+            .col(uuid_null(Ledger::AgentId))
+            .col(uuid_null(Ledger::UserId))
+            .col(big_integer(Ledger::Points))
+            .col(text(Ledger::Reason))
+            .col(string_len(Ledger::Source, 100))
+            .col(timestamp_with_time_zone(Ledger::AwardedAt))
             .check((Alias::new("ck_point_awards_holder"), one_holder()))
             .check((
                 Alias::new("ck_point_awards_points"),
-                Expr::col(Holder::Points).ne(0),
+                Expr::col(Ledger::Points).ne(0),
             ))
             .primary_key(
                 Index::create()
                     .name("pk_point_awards")
-                    .col(Holder::OrganizationId)
-                    .col(Holder::Id),
+                    .col(Ledger::OrganizationId)
+                    .col(Ledger::Id),
             );
-        holder_keys(&mut awards, "point_awards", Holder::PointAwards);
+        holder_keys(&mut awards, "point_awards", Ledger::PointAwards);
         manager.create_table(awards.to_owned()).await?;
 
         let mut standings = Table::create();
         standings
-            .table(Holder::Standings)
-            .col(uuid(Holder::OrganizationId))
-            .col(uuid(Holder::HolderId))
-            .col(uuid_null(Holder::AgentId))
-            .col(uuid_null(Holder::UserId))
-            .col(big_integer(Holder::Points))
-            .col(big_integer(Holder::Experience))
-            .col(integer(Holder::Rating))
-            .col(integer(Holder::MatchesPlayed))
-            .col(timestamp_with_time_zone(Holder::UpdatedAt))
+            .table(Ledger::Standings)
+            .col(uuid(Ledger::OrganizationId))
+            .col(uuid(Ledger::HolderId))
+            .col(uuid_null(Ledger::AgentId))
+            .col(uuid_null(Ledger::UserId))
+            .col(big_integer(Ledger::Points))
+            .col(big_integer(Ledger::Experience))
+            .col(integer(Ledger::Rating))
+            .col(integer(Ledger::MatchesPlayed))
+            .col(timestamp_with_time_zone(Ledger::UpdatedAt))
             .check((Alias::new("ck_standings_holder"), one_holder()))
             .primary_key(
                 Index::create()
                     .name("pk_standings")
-                    .col(Holder::OrganizationId)
-                    .col(Holder::HolderId),
+                    .col(Ledger::OrganizationId)
+                    .col(Ledger::HolderId),
             );
-        holder_keys(&mut standings, "standings", Holder::Standings);
+        holder_keys(&mut standings, "standings", Ledger::Standings);
         manager.create_table(standings.to_owned()).await?;
 
         manager
@@ -186,47 +186,47 @@ impl MigrationTrait for Migration {
         for (name, table, columns) in [
             (
                 "idx_standings_points",
-                Holder::Standings,
-                [(Holder::Points, true), (Holder::HolderId, false)].as_slice(),
+                Ledger::Standings,
+                [(Ledger::Points, true), (Ledger::HolderId, false)].as_slice(),
             ),
             (
                 "idx_standings_rating",
-                Holder::Standings,
-                &[(Holder::Rating, true), (Holder::HolderId, false)],
+                Ledger::Standings,
+                &[(Ledger::Rating, true), (Ledger::HolderId, false)],
             ),
             (
                 "idx_standings_agent",
-                Holder::Standings,
-                &[(Holder::AgentId, false)],
+                Ledger::Standings,
+                &[(Ledger::AgentId, false)],
             ),
             (
                 "idx_standings_user",
-                Holder::Standings,
-                &[(Holder::UserId, false)],
+                Ledger::Standings,
+                &[(Ledger::UserId, false)],
             ),
             (
                 "idx_point_awards_awarded_at",
-                Holder::PointAwards,
-                &[(Holder::AwardedAt, false), (Holder::HolderId, false)],
+                Ledger::PointAwards,
+                &[(Ledger::AwardedAt, false), (Ledger::HolderId, false)],
             ),
             (
                 "idx_point_awards_holder",
-                Holder::PointAwards,
-                &[(Holder::HolderId, false), (Holder::Id, false)],
+                Ledger::PointAwards,
+                &[(Ledger::HolderId, false), (Ledger::Id, false)],
             ),
             (
                 "idx_point_awards_agent",
-                Holder::PointAwards,
-                &[(Holder::AgentId, false)],
+                Ledger::PointAwards,
+                &[(Ledger::AgentId, false)],
             ),
             (
                 "idx_point_awards_user",
-                Holder::PointAwards,
-                &[(Holder::UserId, false)],
+                Ledger::PointAwards,
+                &[(Ledger::UserId, false)],
             ),
         ] {
             let mut index = Index::create();
-            index.name(name).table(table).col(Holder::OrganizationId);
+            index.name(name).table(table).col(Ledger::OrganizationId);
             for (column, descending) in columns {
                 if *descending {
                     index.col((*column, IndexOrder::Desc));
@@ -272,8 +272,8 @@ impl MigrationTrait for Migration {
         for table in [
             MatchPlayers::Table.into_iden(),
             Matches::Table.into_iden(),
-            Holder::Standings.into_iden(),
-            Holder::PointAwards.into_iden(),
+            Ledger::Standings.into_iden(),
+            Ledger::PointAwards.into_iden(),
             Settings::Table.into_iden(),
         ] {
             manager
@@ -328,33 +328,33 @@ async fn grant_missing(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
 
 /// Exactly one of `agent_id` and `user_id` is set, and `holder_id` is that one.
 fn one_holder() -> SimpleExpr {
-    Expr::col(Holder::AgentId)
+    Expr::col(Ledger::AgentId)
         .is_not_null()
-        .and(Expr::col(Holder::UserId).is_null())
-        .and(Expr::col(Holder::HolderId).eq(Expr::col(Holder::AgentId)))
-        .or(Expr::col(Holder::UserId)
+        .and(Expr::col(Ledger::UserId).is_null())
+        .and(Expr::col(Ledger::HolderId).eq(Expr::col(Ledger::AgentId)))
+        .or(Expr::col(Ledger::UserId)
             .is_not_null()
-            .and(Expr::col(Holder::AgentId).is_null())
-            .and(Expr::col(Holder::HolderId).eq(Expr::col(Holder::UserId))))
+            .and(Expr::col(Ledger::AgentId).is_null())
+            .and(Expr::col(Ledger::HolderId).eq(Expr::col(Ledger::UserId))))
 }
 
 /// The organization key and the two holder keys of a holder table.
-fn holder_keys(table: &mut TableCreateStatement, name: &str, iden: Holder) {
+fn holder_keys(table: &mut TableCreateStatement, name: &str, iden: Ledger) {
     table.foreign_key(
         ForeignKey::create()
             .name(format!("fk_{name}_organization"))
-            .from(iden, Holder::OrganizationId)
+            .from(iden, Ledger::OrganizationId)
             .to(Parent::Organizations, Parent::Id)
             .on_delete(ForeignKeyAction::Cascade),
     );
     for (suffix, column, parent) in [
-        ("agent", Holder::AgentId, Parent::Agents),
-        ("user", Holder::UserId, Parent::Users),
+        ("agent", Ledger::AgentId, Parent::Agents),
+        ("user", Ledger::UserId, Parent::Users),
     ] {
         table.foreign_key(
             ForeignKey::create()
                 .name(format!("fk_{name}_{suffix}"))
-                .from(iden, (Holder::OrganizationId, column))
+                .from(iden, (Ledger::OrganizationId, column))
                 .to(parent, (Parent::OrganizationId, Parent::Id))
                 .on_delete(ForeignKeyAction::Cascade),
         );
@@ -375,7 +375,7 @@ enum Settings {
 
 /// The columns of the two holder tables (and the tables themselves).
 #[derive(DeriveIden, Clone, Copy)]
-enum Holder {
+enum Ledger {
     PointAwards,
     Standings,
     OrganizationId,

@@ -51,7 +51,7 @@ pub async fn leaderboards_rank_by_points_and_rating<S: Store + ?Sized>(store: &S
     // Equal scores share a rank; ties go by holder id.
     assert_eq!(rows, [(1, 75), (2, 50), (2, 50)]);
     assert_eq!(board[0].holder, Participant::Agent(bob.id));
-    let mut tied = vec![ada.id, cy.id];
+    let mut tied = [ada.id, cy.id];
     tied.sort();
     assert_eq!(board[1].holder, Participant::Agent(tied[0]));
 
