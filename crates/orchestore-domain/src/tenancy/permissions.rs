@@ -142,14 +142,14 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_round_trip() {
-        assert_eq!(Permission::ALL.len(), 20);
+        assert_eq!(Permission::ALL.len(), 23);
         let codes: BTreeSet<_> = Permission::ALL.iter().map(|p| p.code()).collect();
         assert_eq!(codes.len(), Permission::ALL.len());
         for permission in Permission::ALL {
             let code = permission.code();
             let (area, access) = code.split_once(':').expect("area:access");
             assert!(
-                !area.is_empty() && matches!(access, "read" | "write" | "heartbeat"),
+                !area.is_empty() && matches!(access, "read" | "write" | "heartbeat" | "admin"),
                 "{code}"
             );
             assert_eq!(Permission::from_code(code), Some(permission));
