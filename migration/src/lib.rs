@@ -44,6 +44,8 @@ mod m20261129_000028_metrics_alerts;
 mod m20261129_000029_execution_steps_learning;
 mod m20261129_000030_analytics;
 mod m20261129_000031_task_indexes_partial;
+mod m20261129_000034_collaboration_ranks;
+mod m20261129_000035_reputation_events;
 
 pub struct Migrator;
 
@@ -82,6 +84,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000029_execution_steps_learning::Migration),
             Box::new(m20261129_000030_analytics::Migration),
             Box::new(m20261129_000031_task_indexes_partial::Migration),
+            Box::new(m20261129_000034_collaboration_ranks::Migration),
+            Box::new(m20261129_000035_reputation_events::Migration),
         ]
     }
 }

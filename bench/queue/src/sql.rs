@@ -84,7 +84,12 @@ fn claim_sql(v: &ClaimSql) -> String {
 }
 
 /// The last line of the claim: what it returns.
-const CLAIM_RETURNS: &str = "SELECT c.*, h.id AS claim_event_id FROM claimed c JOIN history h ON h.task_id = c.id\nORDER BY c.priority DESC, c.created_at, c.id";
+const CLAIM_RETURNS: &str =
+    "SELECT c.*, h.id AS claim_event_id, EXISTS (SELECT 1 FROM task_events p
+    WHERE p.organization_id = c.organization_id AND p.task_id = c.id AND p.id > h.id)
+    AS claim_event_early
+FROM claimed c JOIN history h ON h.task_id = c.id
+ORDER BY c.priority DESC, c.created_at, c.id";
 
 pub async fn exec(db: &DatabaseConnection, sql: &str) -> Result<()> {
     db.execute_unprepared(sql).await?;

@@ -151,3 +151,15 @@ id_type!(
     MetricSampleId
 );
 id_type!(AlertId);
+id_type!(
+    /// One entry of the points ledger.
+    PointAwardId
+);
+id_type!(
+    /// A rated match between agents.
+    MatchId
+);
+id_type!(
+    /// An event that moved an agent's reputation.
+    ReputationEventId
+);

@@ -6,6 +6,7 @@
 
 mod agents;
 mod analytics;
+mod collaboration;
 mod error;
 mod graph;
 mod ids;
@@ -28,14 +29,25 @@ pub use analytics::{
     AnalyticsReport, AnalyticsWindow, DurationStats, Outcomes, TaskKindAnalytics,
     TemplateAnalytics, WorkflowAnalytics, WorkflowDaily, WorkflowDay,
 };
+pub use collaboration::{
+    Challenge, EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, Level,
+    LevelThreshold, LevelThresholds, Match, MatchStatus, MatchSubject, NewMatch, NewPointAward,
+    Placements, PointAmount, PointAward, PointReason, PointSource, RankSettings, RatingChange,
+    Standing, elo_changes, expected_score,
+};
+pub use collaboration::{
+    HALF_LIFE_DAYS, NewReputationEvent, Reputation, ReputationDelta, ReputationDimension,
+    ReputationEvent, ReputationReason, decayed,
+};
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::{
     AgentId, AlertId, ApiKeyId, AuditLogId, CommunicationId, ComponentHealthId, ComponentId,
     EventId, ExecutionStepId, InvitationId, KnowledgeCollectionId, KnowledgeEntryId,
-    LearningRecordId, MarketplaceInstallId, MarketplaceItemId, MessageId, MetricSampleId,
-    OrganizationId, ProjectId, RoleId, SessionId, TaskEventId, TaskId, TemplateId, TemplateUsageId,
-    ThreadId, UserId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
+    LearningRecordId, MarketplaceInstallId, MarketplaceItemId, MatchId, MessageId, MetricSampleId,
+    OrganizationId, PointAwardId, ProjectId, ReputationEventId, RoleId, SessionId, TaskEventId,
+    TaskId, TemplateId, TemplateUsageId, ThreadId, UserId, WorkflowExecutionId, WorkflowId,
+    WorkflowVersionId,
 };
 pub use json::canonical_json;
 pub use knowledge::{

@@ -8,6 +8,7 @@
 
 pub mod agents;
 pub mod analytics;
+pub mod collaboration;
 mod ctx;
 mod database;
 mod error;
@@ -24,6 +25,10 @@ pub mod workflows;
 
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use analytics::AnalyticsRepo;
+pub use collaboration::{
+    LeaderboardQuery, MatchRepo, PointAwardFilter, PointAwardSort, PointsRepo, RankRepo,
+    RatingHistorySort, ReputationEventSort, ReputationRepo,
+};
 pub use ctx::{Actor, Credential, Ctx};
 pub use database::{DatabaseStatus, PoolStatus, StatementTiming, TableSize};
 pub use error::{Cause, RepoError, RepoResult};

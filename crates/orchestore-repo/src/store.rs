@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::RepoResult;
 use crate::agents::AgentRepo;
 use crate::analytics::AnalyticsRepo;
+use crate::collaboration::{MatchRepo, PointsRepo, RankRepo, ReputationRepo};
 use crate::database::DatabaseStatus;
 use crate::knowledge::KnowledgeRepo;
 use crate::marketplace::MarketplaceRepo;
@@ -62,6 +63,10 @@ pub trait Store:
     + ComponentRepo
     + MetricRepo
     + AlertRepo
+    + PointsRepo
+    + MatchRepo
+    + RankRepo
+    + ReputationRepo
     + Send
     + Sync
 {

@@ -19,6 +19,7 @@
 
 mod agents;
 mod analytics;
+mod collaboration;
 mod config;
 mod conn;
 mod connection_string;

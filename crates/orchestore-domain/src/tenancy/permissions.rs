@@ -127,6 +127,12 @@ permissions! {
     AlertsRead = "alerts:read",
     /// Raise, acknowledge and resolve alerts.
     AlertsWrite = "alerts:write",
+    /// See points, levels, ratings, matches and leaderboards.
+    CollaborationRead = "collaboration:read",
+    /// Award points, start matches and record their results.
+    CollaborationWrite = "collaboration:write",
+    /// Change the organization's level ladder and K-factors.
+    CollaborationAdmin = "collaboration:admin",
 }
 
 impl Permission {
@@ -176,7 +182,7 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_round_trip() {
-        assert_eq!(Permission::ALL.len(), 38);
+        assert_eq!(Permission::ALL.len(), 41);
         let codes: BTreeSet<_> = Permission::ALL.iter().map(|p| p.code()).collect();
         assert_eq!(codes.len(), Permission::ALL.len());
         for permission in Permission::ALL {
@@ -186,7 +192,7 @@ mod tests {
                 !area.is_empty()
                     && matches!(
                         access,
-                        "read" | "write" | "heartbeat" | "publish" | "report"
+                        "read" | "write" | "heartbeat" | "publish" | "report" | "admin"
                     ),
                 "{code}"
             );

@@ -64,9 +64,11 @@ fn refuse_inactive(agent: &agents::Model) -> RepoResult<()> {
 /// A run starts at `$2`, or just after the task's last change if that is later: `$2` is read
 /// before the statement, and whatever made the task claimable (a release, an expired lease, a
 /// creation) may have committed after that read but before the statement's snapshot. The run
-/// and its history event's time then still follow it, and its lease runs from the run's start;
-/// the event's id, made with `$2`, is made again after the statement for such a task (see
-/// `claim_postgres`). Each row comes with its history event's id (`claim_event_id`).
+/// and its history event's time then still follow it, and its lease runs from the run's start.
+/// Each row comes with its history event's id (`claim_event_id`), and whether the task already
+/// had an event with a later id (`claim_event_early`: the id was made before the change that
+/// freed the task made its own), so that the claim can give it a new one (see
+/// `claim_postgres`).
 const CLAIM_POSTGRES: &str = "\
 WITH picked AS MATERIALIZED (
     SELECT t.id FROM tasks t
@@ -104,7 +106,10 @@ WITH picked AS MATERIALIZED (
       AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $10)
       AND EXISTS (SELECT 1 FROM claimed)
 )
-SELECT c.*, h.id AS claim_event_id FROM claimed c JOIN history h ON h.task_id = c.id
+SELECT c.*, h.id AS claim_event_id, EXISTS (SELECT 1 FROM task_events p
+    WHERE p.organization_id = c.organization_id AND p.task_id = c.id AND p.id > h.id)
+    AS claim_event_early
+FROM claimed c JOIN history h ON h.task_id = c.id
 ORDER BY c.priority DESC, c.created_at, c.id";
 
 /// Gives claim events new ids: `$1` organization, `$2` a JSON array of `[old id, new id]`.
@@ -204,11 +209,12 @@ impl SeaStore {
                 (at - chrono::Duration::seconds(HEARTBEAT_GRANULARITY)).into(),
             ]
         };
-        let at;
         let rows = if self.inside_store_transaction() {
-            at = crate::store::now();
-            let claim =
-                Statement::from_sql_and_values(DbBackend::Postgres, CLAIM_POSTGRES, values(at));
+            let claim = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                CLAIM_POSTGRES,
+                values(crate::store::now()),
+            );
             self.db().await.query_all_raw(claim).await.map_err(db_err)?
         } else {
             // The clock is read once a connection is held: a run's lease starts when the claim
@@ -219,9 +225,8 @@ impl SeaStore {
                 .acquire()
                 .await
                 .map_err(|e| db_err(sqlx_acquire_err(e)))?;
-            at = crate::store::now();
             let mut query = sqlx::query(sqlx::AssertSqlSafe(CLAIM_POSTGRES));
-            for value in values(at) {
+            for value in values(crate::store::now()) {
                 query = bind(query, value)?;
             }
             // Run past SeaORM, so counted here for the statement log as SeaORM counts its own.
@@ -240,24 +245,25 @@ impl SeaStore {
             .map(|row| tasks::Model::from_query_result(row, "").map_err(db_err))
             .map(|row| row.and_then(claimed_task))
             .collect::<RepoResult<Vec<_>>>()?;
-        // History lists in id order. A run that had to start after `at` follows a change that
-        // committed after the ids were made: its event gets an id made now, after that change.
-        let late: Vec<serde_json::Value> = rows
-            .iter()
-            .zip(&claimed)
-            .filter(|(_, c)| c.task.started_at.is_some_and(|started| started > at))
-            .map(|(row, _)| row.try_get::<Uuid>("", "claim_event_id").map_err(db_err))
-            .collect::<RepoResult<Vec<Uuid>>>()?
-            .into_iter()
-            .map(|id| json!([id, TaskEventId::new()]))
-            .collect();
-        if !late.is_empty() {
+        // History lists in id order. A claim of a task freed by a change that made its event's
+        // id after this claim made its ids gives its event an id made now, after that one.
+        let mut early = Vec::new();
+        for row in &rows {
+            if row
+                .try_get::<bool>("", "claim_event_early")
+                .map_err(db_err)?
+            {
+                let id: Uuid = row.try_get("", "claim_event_id").map_err(db_err)?;
+                early.push(json!([id, TaskEventId::new()]));
+            }
+        }
+        if !early.is_empty() {
             let renumber = Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 RENUMBER_POSTGRES,
                 [
                     ctx.org().as_uuid().into(),
-                    serde_json::Value::Array(late).into(),
+                    serde_json::Value::Array(early).into(),
                 ],
             );
             self.db()

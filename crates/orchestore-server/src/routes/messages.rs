@@ -41,7 +41,7 @@ pub(crate) struct ParticipantBody {
 
 impl ParticipantBody {
     /// The participant; a bad kind is named `kind_field`.
-    fn parse(self, kind_field: &'static str) -> Result<Participant, DomainError> {
+    pub(crate) fn parse(self, kind_field: &'static str) -> Result<Participant, DomainError> {
         let kind = self.kind.parse::<ParticipantKind>().map_err(|_| {
             DomainError::invalid(
                 kind_field,
@@ -54,7 +54,7 @@ impl ParticipantBody {
 
 /// A participant given in a query string as `<prefix>_kind` and `<prefix>_id`, both or
 /// neither.
-fn participant_param(
+pub(crate) fn participant_param(
     kind_field: &'static str,
     id_field: &'static str,
     kind: Option<String>,

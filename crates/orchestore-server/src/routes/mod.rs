@@ -15,14 +15,18 @@ mod execution_steps;
 mod health;
 mod invitations;
 mod knowledge;
+mod leaderboards;
 mod learning;
 mod marketplace;
+mod matches;
 mod me;
 mod messages;
 mod metrics;
 mod organizations;
+mod points;
 mod projects;
 mod queue;
+mod reputation;
 mod roles;
 mod sessions;
 mod signup;
@@ -69,7 +73,11 @@ fn scopes() -> [Routes; 2] {
             .configure(events::configure)
             .configure(components::configure)
             .configure(metrics::configure)
-            .configure(alerts::configure),
+            .configure(alerts::configure)
+            .configure(points::configure)
+            .configure(matches::configure)
+            .configure(reputation::configure)
+            .configure(leaderboards::configure),
     ]
 }
 

@@ -14,10 +14,13 @@ mod health;
 mod helpers;
 mod invitations;
 mod knowledge;
+mod leaderboards;
 mod marketplace;
+mod matches;
 mod matrix;
 mod messages;
 mod metrics;
+mod points;
 mod problems;
 mod projects;
 mod queue;
@@ -87,6 +90,19 @@ on_every_backend! {
     alerts {
         alert_lifecycle,
         an_agents_key_reports_but_does_not_register,
+    }
+    points {
+        points_are_awarded_listed_and_summed,
+        bad_awards_are_refused_and_nothing_is_written,
+    }
+    matches {
+        a_match_result_moves_ratings_once,
+        bad_matches_and_results_are_refused,
+        reputation_events_and_task_outcomes,
+    }
+    leaderboards {
+        leaderboards_rank_holders,
+        settings_are_read_and_replaced,
     }
     auth {
         login_issues_tokens_and_refuses_bad_credentials_alike,

@@ -9,6 +9,7 @@
 
 pub mod agents;
 pub mod analytics;
+pub mod collaboration;
 pub mod isolation;
 pub mod knowledge;
 pub mod marketplace;
@@ -170,6 +171,18 @@ macro_rules! contract_suite {
                 publishing_a_name_again_makes_its_next_version,
                 installing_copies_the_item_and_records_its_source,
                 unpublished_items_are_hidden_and_installs_keep_their_copies,
+            }
+            collaboration {
+                points_add_up_to_totals_experience_and_levels,
+                points_need_a_holder_of_the_organization,
+                concurrent_point_awards_never_lose_an_update,
+                match_results_move_ratings_by_elo,
+                newcomers_move_by_the_provisional_k,
+                a_finished_match_takes_no_second_result,
+                leaderboards_rank_by_points_and_rating,
+                rank_settings_are_kept_and_audited,
+                reputation_decays_by_its_half_life,
+                task_outcomes_feed_reliability,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,

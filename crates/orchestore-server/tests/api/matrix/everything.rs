@@ -66,6 +66,11 @@ pub struct Everything {
     pub component_name: String,
     pub event: String,
     pub alert: String,
+    /// A second agent, `agent`'s rival in `rated_match` (open).
+    pub rival: String,
+    pub rated_match: String,
+    /// Points awarded to `agent`.
+    pub point_award: String,
 }
 
 /// An operation of the step `build` that every set's workflow has.
@@ -152,6 +157,27 @@ impl Everything {
                 "content": "please look at the second task",
                 "task_id": task,
                 "thread_id": thread,
+            }),
+        )
+        .await);
+
+        let rival = id(&made(
+            "/api/v1/agents",
+            json!({ "name": format!("Rival {tag}"), "kind": "ai" }),
+        )
+        .await);
+        let rated_match = id(&made(
+            "/api/v1/matches",
+            json!({ "agents": [agent, rival], "challenge": "sorting" }),
+        )
+        .await);
+        let point_award = id(&made(
+            "/api/v1/points",
+            json!({
+                "holder": { "kind": "agent", "id": agent },
+                "points": 10,
+                "reason": "reviewed",
+                "source": "review",
             }),
         )
         .await);
@@ -331,6 +357,9 @@ impl Everything {
             component_name,
             event,
             alert,
+            rival,
+            rated_match,
+            point_award,
         }
     }
 
@@ -403,6 +432,8 @@ impl Everything {
             "components" => &self.component,
             "events" => &self.event,
             "alerts" => &self.alert,
+            "points" => &self.point_award,
+            "matches" => &self.rated_match,
             _ => return None,
         })
     }

@@ -121,6 +121,10 @@ fn patch(route: &'static str, needs: Needs, across: Across) -> Row {
     Row::new(Method::PATCH, route, needs, across)
 }
 
+fn put(route: &'static str, needs: Needs, across: Across) -> Row {
+    Row::new(Method::PUT, route, needs, across)
+}
+
 fn delete(route: &'static str, needs: Needs, across: Across) -> Row {
     Row::new(Method::DELETE, route, needs, across)
 }
@@ -374,6 +378,39 @@ pub fn rows() -> Vec<Row> {
         get("/api/v1/analytics/workflows/{id}/daily", All(&[AnalyticsRead]), NotFound),
         get("/api/v1/analytics/task-kinds", All(&[AnalyticsRead]), OK),
         get("/api/v1/analytics/templates", All(&[AnalyticsRead]), OK),
+        get("/api/v1/points", All(&[CollaborationRead]), OK),
+        post("/api/v1/points", All(&[CollaborationWrite]), Reference("holder")).body(|e| {
+            json!({"holder": {"kind": "agent", "id": e.agent}, "points": 5,
+                   "reason": "helped", "source": "review"})
+        }),
+        get("/api/v1/points/{id}", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/agents/{id}/standing", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/users/{id}/standing", All(&[CollaborationRead]), NotFound),
+        post("/api/v1/matches", All(&[CollaborationWrite]), Reference("agents"))
+            .body(|e| json!({"agents": [e.agent, e.rival], "challenge": "chess"})),
+        get("/api/v1/matches/{id}", All(&[CollaborationRead]), NotFound),
+        post("/api/v1/matches/{id}/result", All(&[CollaborationWrite]), NotFound)
+            .body(|e| json!({"placements": {e.agent.as_str(): 1, e.rival.as_str(): 2}})),
+        get("/api/v1/agents/{id}/rating-history", All(&[CollaborationRead]), NotFound),
+        post("/api/v1/reputation-events", All(&[CollaborationWrite]), Reference("agent_id"))
+            .body(|e| {
+                json!({"agent_id": e.agent, "dimension": "trust", "delta": 5,
+                       "reason": "helpful"})
+            }),
+        get("/api/v1/agents/{id}/reputation", All(&[CollaborationRead]), NotFound)
+            .query("as_of=2026-11-27T00:00:00Z"),
+        get("/api/v1/agents/{id}/reputation-events", All(&[CollaborationRead]), NotFound),
+        // The agent is checked first.
+        post("/api/v1/agents/{id}/task-outcomes", All(&[CollaborationWrite]), Reference("agent_id"))
+            .body(|e| json!({"task_id": e.task, "succeeded": true})),
+        // At a fixed instant, so that two reads answer alike.
+        get("/api/v1/leaderboards", All(&[CollaborationRead]), OK)
+            .query("period=month&as_of=2026-11-27T00:00:00Z"),
+        get("/api/v1/collaboration/settings", All(&[CollaborationRead]), OK),
+        put("/api/v1/collaboration/settings", All(&[CollaborationAdmin]), OK).body(|_| {
+            json!({"level_thresholds": [{"experience": 0, "tier": "bronze"}],
+                   "k_factor": 32, "provisional_k_factor": 64, "provisional_matches": 10})
+        }),
         get("/api/v1/audit-logs", All(&[AuditRead]), OK),
         // Instance-wide: only the operating organization's callers see it.
         get("/api/v1/admin/database", All(&[SystemRead]), Clean(StatusCode::FORBIDDEN)),

@@ -36,6 +36,8 @@ pub(super) struct Holdings {
     pub(super) session: SessionId,
     pub(super) knowledge: KnowledgeHoldings,
     pub(super) telemetry: Telemetry,
+    /// Points of the agent, and an open match between it and a rival.
+    pub(super) points: CollaborationHoldings,
 }
 
 impl Holdings {
@@ -169,7 +171,10 @@ impl Holdings {
         let knowledge = KnowledgeHoldings::create(store, &fixture, &project, &workflow).await;
         let telemetry = Telemetry::create(store, ctx, &project, &run.task).await;
 
+        let points =
+            collaboration::CollaborationHoldings::create(store, &fixture.ctx, &agent).await;
         Self {
+            points,
             fixture,
             project,
             dependency,
@@ -256,6 +261,7 @@ pub(super) async fn view<S: Store + ?Sized>(store: &S, h: &Holdings) -> Vec<Stri
             store.list_agents(ctx, Default::default(), all()).await
         ),
         format!("{:?}", store.get_agent(ctx, h.agent.id).await),
+        collaboration_view(store, h).await,
         format!("{:?}", store.agent_stats(ctx, h.agent.id).await),
         format!(
             "{:?}",

@@ -39,6 +39,7 @@ use super::{PASSWORD, new_user, task};
 use crate::{Fixture, TEST_BCRYPT_COST};
 
 mod agents;
+mod collaboration;
 mod holdings;
 mod knowledge;
 mod observability;
@@ -47,6 +48,7 @@ mod work;
 mod workflows;
 
 use agents::*;
+use collaboration::*;
 use holdings::*;
 use knowledge::*;
 use observability::*;
@@ -56,11 +58,15 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 18] = [
+const REPOSITORY_SOURCES: [&str; 22] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
     include_str!("../../../../orchestore-repo/src/analytics.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/matches.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/points.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/ranks.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/reputation.rs"),
     include_str!("../../../../orchestore-repo/src/messaging.rs"),
     include_str!("../../../../orchestore-repo/src/observability.rs"),
     include_str!("../../../../orchestore-repo/src/observability/alerts.rs"),
@@ -102,6 +108,7 @@ pub async fn another_organization_reaches_nothing_through_any_method<S: Store + 
     check_workflows_and_templates(store, &a, &b, &mut checks).await;
     check_knowledge_and_marketplace(store, &a, &b, &mut checks).await;
     check_telemetry(store, &a, &b, &mut checks).await;
+    check_collaboration(store, &a, &b, &mut checks).await;
     check_audit_and_store(store, &a, &b, &mut checks).await;
     checks.finish();
 

@@ -1,0 +1,8 @@
+//! The tables of points, levels and rated matches.
+
+pub(crate) mod collaboration_settings;
+pub(crate) mod match_players;
+pub(crate) mod matches;
+pub(crate) mod point_awards;
+pub(crate) mod reputation_events;
+pub(crate) mod standings;

@@ -1,0 +1,164 @@
+//! Points, levels, rated matches and leaderboards.
+
+pub(crate) mod entity;
+mod matches;
+mod points;
+mod ranks;
+mod reputation_events;
+
+use chrono::{DateTime, Utc};
+use orchestore_domain::{
+    AgentId, EloSettings, LevelThreshold, LevelThresholds, Participant, RankSettings, UserId,
+};
+use orchestore_repo::{Ctx, RepoError, RepoResult};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::agents::entity::agents;
+use crate::error::{corrupt, db_err};
+use crate::mutation::Audited;
+use crate::scoped::scoped;
+use crate::tenancy::entity::users;
+use entity::{collaboration_settings, match_players, point_awards, standings};
+
+crate::scoped::entities! {
+    tenanted: point_awards::Entity => "point_award", entity::matches::Entity => "match",
+        entity::reputation_events::Entity => "reputation_event";
+    audited: standings::Entity => "standing", match_players::Entity => "match_player",
+        collaboration_settings::Entity => "collaboration_settings"
+}
+
+/// A holder as its two columns: `(agent id, user id)`.
+fn holder_columns(holder: Participant) -> (Option<Uuid>, Option<Uuid>) {
+    match holder {
+        Participant::Agent(id) => (Some(id.as_uuid()), None),
+        Participant::User(id) => (None, Some(id.as_uuid())),
+    }
+}
+
+/// The holder a row's two columns name.
+fn holder_of(
+    entity: &'static str,
+    agent: Option<Uuid>,
+    user: Option<Uuid>,
+) -> RepoResult<Participant> {
+    match (agent, user) {
+        (Some(id), None) => Ok(Participant::Agent(AgentId::from_uuid(id))),
+        (None, Some(id)) => Ok(Participant::User(UserId::from_uuid(id))),
+        _ => Err(corrupt(
+            entity,
+            "the holder is not exactly one agent or one user",
+        )),
+    }
+}
+
+/// Whether `holder` exists in the context's organization.
+async fn holder_exists(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    holder: Participant,
+) -> RepoResult<bool> {
+    let found = match holder {
+        Participant::Agent(id) => {
+            scoped::<agents::Entity>(ctx)
+                .filter(agents::Column::Id.eq(id.as_uuid()))
+                .count(db)
+                .await
+        }
+        Participant::User(id) => {
+            scoped::<users::Entity>(ctx)
+                .filter(users::Column::Id.eq(id.as_uuid()))
+                .count(db)
+                .await
+        }
+    };
+    found.map(|n| n > 0).map_err(db_err)
+}
+
+/// The entity name a missing holder is reported under.
+fn holder_entity(holder: Participant) -> &'static str {
+    match holder {
+        Participant::Agent(_) => agents::Entity::NAME,
+        Participant::User(_) => users::Entity::NAME,
+    }
+}
+
+/// A standing row at zero for each holder that has none yet, so that every later change is an
+/// `UPDATE … SET x = x + n` of an existing row.
+async fn ensure_standings(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    holders: &[Participant],
+    at: DateTime<Utc>,
+) -> RepoResult<()> {
+    let rows = holders.iter().map(|holder| {
+        let (agent_id, user_id) = holder_columns(*holder);
+        standings::ActiveModel {
+            organization_id: Set(ctx.org().as_uuid()),
+            holder_id: Set(holder.id()),
+            agent_id: Set(agent_id),
+            user_id: Set(user_id),
+            points: Set(0),
+            experience: Set(0),
+            rating: Set(EloSettings::INITIAL_RATING),
+            matches_played: Set(0),
+            updated_at: Set(at),
+        }
+    });
+    standings::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                standings::Column::OrganizationId,
+                standings::Column::HolderId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// The organization's rules: its row, or the standard ones.
+async fn rank_settings(db: &impl ConnectionTrait, ctx: &Ctx) -> RepoResult<RankSettings> {
+    let Some(row) = collaboration_settings::Entity::find_by_id(ctx.org().as_uuid())
+        .one(db)
+        .await
+        .map_err(db_err)?
+    else {
+        return Ok(RankSettings::default());
+    };
+    let bad = |e: String| corrupt(collaboration_settings::Entity::NAME, e);
+    let steps: Vec<LevelThreshold> =
+        serde_json::from_value(row.level_thresholds).map_err(|e| bad(e.to_string()))?;
+    let unsigned = |value: i32| u32::try_from(value).map_err(|e| bad(e.to_string()));
+    Ok(RankSettings {
+        level_thresholds: LevelThresholds::parse(steps).map_err(|e| bad(e.to_string()))?,
+        elo: EloSettings::parse(
+            unsigned(row.k_factor)?,
+            unsigned(row.provisional_k_factor)?,
+            unsigned(row.provisional_matches)?,
+        )
+        .map_err(|e| bad(e.to_string()))?,
+    })
+}
+
+/// `Err(Reference)` on `field` unless `holder` exists.
+async fn require_holder(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    field: &'static str,
+    holder: Participant,
+) -> RepoResult<()> {
+    if holder_exists(db, ctx, holder).await? {
+        Ok(())
+    } else {
+        Err(RepoError::reference(
+            field,
+            holder_entity(holder),
+            holder.id(),
+        ))
+    }
+}

@@ -1,0 +1,146 @@
+//! `/api/v1/matches` and an agent's rating history.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use orchestore_domain::{
+    AgentId, DomainError, MatchId, MatchSubject, NewMatch, Permission, Placements, TaskId,
+};
+use orchestore_repo::{PageRequest, RatingHistorySort};
+use serde::Deserialize;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut super::Routes) {
+    cfg.service(super::resource("/matches", "POST").route(web::post().to(create)))
+        .service(super::resource("/matches/{id}", "GET").route(web::get().to(get)))
+        .service(
+            super::resource("/matches/{id}/result", "POST").route(web::post().to(record_result)),
+        )
+        .service(
+            super::resource("/agents/{id}/rating-history", "GET")
+                .route(web::get().to(rating_history)),
+        );
+}
+
+/// A match on a task (`task_id`) or a challenge (`challenge`), one of them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateMatchBody {
+    agents: Vec<AgentId>,
+    task_id: Option<TaskId>,
+    challenge: Option<String>,
+}
+
+impl CreateMatchBody {
+    fn into_new_match(self) -> Result<NewMatch, ApiError> {
+        let mut errors = FieldErrors::default();
+        let subject = errors.check(match (self.task_id, self.challenge) {
+            (Some(task), None) => Ok(MatchSubject::Task(task)),
+            (None, Some(challenge)) => MatchSubject::challenge(&challenge),
+            _ => Err(DomainError::invalid(
+                "task_id",
+                "give either task_id or challenge",
+            )),
+        });
+        let agents = self.agents;
+        let Some(subject) = subject else {
+            // The agents are checked too, so that one answer names every bad field.
+            errors.check(NewMatch::new(MatchSubject::Task(TaskId::new()), agents));
+            return Err(errors.into_error());
+        };
+        errors
+            .check(NewMatch::new(subject, agents))
+            .ok_or_else(|| errors.into_error())
+    }
+}
+
+/// `{"placements": {"<agent id>": place, …}}`, 1 the best, ties sharing a place.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResultBody {
+    placements: BTreeMap<AgentId, u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HistoryQuery {
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+/// `POST /api/v1/matches` with `{agents, task_id | challenge}` → 201, the open match.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<CreateMatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationWrite)?;
+    let created = state
+        .store
+        .create_match(ctx, body.into_new_match()?)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/matches/{}", created.id)))
+        .json(created))
+}
+
+/// `GET /api/v1/matches/{id}`.
+#[tracing::instrument(skip_all, fields(match_id = %id))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<MatchId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    Ok(HttpResponse::Ok().json(state.store.get_match(ctx, id.into_inner()).await?))
+}
+
+/// `POST /api/v1/matches/{id}/result` → the finished match with each rating change; 409
+/// when it is finished already.
+#[tracing::instrument(skip_all, fields(match_id = %id))]
+pub(crate) async fn record_result(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<MatchId>,
+    ApiJson(body): ApiJson<ResultBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationWrite)?;
+    let placements = Placements::parse(body.placements)?;
+    let finished = state
+        .store
+        .record_match_result(ctx, id.into_inner(), placements)
+        .await?;
+    Ok(HttpResponse::Ok().json(finished))
+}
+
+/// `GET /api/v1/agents/{id}/rating-history?limit=&cursor=&sort=` (`match_id` or `-match_id`).
+#[tracing::instrument(skip_all, fields(agent_id = %id))]
+pub(crate) async fn rating_history(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<AgentId>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    let mut errors = FieldErrors::default();
+    let page: Option<PageRequest<RatingHistorySort>> = super::page_request(
+        &mut errors,
+        query.limit,
+        query.cursor.as_deref(),
+        query.sort.as_deref(),
+    );
+    let page = page.ok_or_else(|| errors.into_error())?;
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .rating_history(ctx, id.into_inner(), page)
+            .await?,
+    ))
+}

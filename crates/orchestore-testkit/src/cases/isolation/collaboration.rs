@@ -1,0 +1,221 @@
+//! Points, matches and ranks.
+
+use std::collections::BTreeMap;
+
+use orchestore_domain::{
+    LeaderboardKind, LeaderboardPeriod, Match, MatchSubject, NewMatch, NewPointAward,
+    NewReputationEvent, Placements, PointAmount, PointAward, PointReason, PointSource,
+    RankSettings, ReputationDelta, ReputationDimension, ReputationReason,
+};
+use orchestore_repo::{Ctx, LeaderboardQuery, PointAwardFilter};
+
+use super::*;
+
+/// What the case's organization holds of this aggregate.
+pub(super) struct CollaborationHoldings {
+    award: PointAward,
+    rival: Agent,
+    open_match: Match,
+}
+
+fn award(holder: Participant) -> NewPointAward {
+    NewPointAward {
+        holder,
+        points: PointAmount::parse(10).expect("points"),
+        reason: PointReason::parse("helped").expect("reason"),
+        source: PointSource::parse("review").expect("source"),
+    }
+}
+
+fn challenge() -> MatchSubject {
+    MatchSubject::challenge("sorting").expect("challenge")
+}
+
+impl CollaborationHoldings {
+    pub(super) async fn create<S: Store + ?Sized>(store: &S, ctx: &Ctx, agent: &Agent) -> Self {
+        let award = store
+            .award_points(ctx, award(Participant::Agent(agent.id)))
+            .await
+            .expect("award");
+        let rival = store
+            .create_agent(
+                ctx,
+                NewAgent::named(Name::parse("name", "rival").expect("name"), AgentKind::Ai),
+            )
+            .await
+            .expect("rival");
+        let open_match = store
+            .create_match(
+                ctx,
+                NewMatch::new(challenge(), vec![agent.id, rival.id]).expect("match"),
+            )
+            .await
+            .expect("match");
+        Self {
+            award,
+            rival,
+            open_match,
+        }
+    }
+}
+
+/// What the organization reads of this aggregate.
+pub(super) async fn collaboration_view<S: Store + ?Sized>(store: &S, h: &Holdings) -> String {
+    let ctx = &h.fixture.ctx;
+    let board = |kind, period| LeaderboardQuery {
+        kind,
+        period,
+        as_of: Utc::now(),
+        limit: Limit::default(),
+    };
+    format!(
+        "{:?}",
+        (
+            store
+                .get_standing(ctx, Participant::Agent(h.agent.id))
+                .await,
+            store
+                .list_point_awards(ctx, PointAwardFilter::default(), all())
+                .await,
+            store.get_match(ctx, h.points.open_match.id).await,
+            store.rating_history(ctx, h.agent.id, all()).await,
+            store.get_rank_settings(ctx).await,
+            store.list_reputation_events(ctx, h.agent.id, all()).await,
+            store
+                .leaderboard(
+                    ctx,
+                    board(LeaderboardKind::Points, LeaderboardPeriod::AllTime)
+                )
+                .await,
+            store
+                .leaderboard(
+                    ctx,
+                    board(LeaderboardKind::Rating, LeaderboardPeriod::AllTime)
+                )
+                .await,
+        )
+    )
+}
+
+pub(super) async fn check_collaboration<S: Store + ?Sized>(
+    store: &S,
+    a: &Holdings,
+    b: &Holdings,
+    c: &mut Checks,
+) {
+    let ctx = &b.fixture.ctx;
+    c.reference(
+        "award_points",
+        "holder",
+        store
+            .award_points(ctx, award(Participant::Agent(a.agent.id)))
+            .await,
+    );
+    c.reference(
+        "award_points",
+        "holder",
+        store
+            .award_points(ctx, award(Participant::User(a.fixture.owner.id)))
+            .await,
+    );
+    c.not_found(
+        "get_point_award",
+        store.get_point_award(ctx, a.points.award.id).await,
+    );
+    c.clean(
+        "list_point_awards",
+        store
+            .list_point_awards(
+                ctx,
+                PointAwardFilter {
+                    holder: Some(Participant::Agent(a.agent.id)),
+                },
+                all(),
+            )
+            .await,
+    );
+    c.not_found(
+        "get_standing",
+        store
+            .get_standing(ctx, Participant::Agent(a.agent.id))
+            .await,
+    );
+    c.reference(
+        "create_match",
+        "agents",
+        store
+            .create_match(
+                ctx,
+                NewMatch::new(challenge(), vec![a.agent.id, b.agent.id]).expect("match"),
+            )
+            .await,
+    );
+    c.not_found(
+        "get_match",
+        store.get_match(ctx, a.points.open_match.id).await,
+    );
+    let places = Placements::parse(BTreeMap::from([(a.agent.id, 1), (a.points.rival.id, 2)]))
+        .expect("placements");
+    c.not_found(
+        "record_match_result",
+        store
+            .record_match_result(ctx, a.points.open_match.id, places)
+            .await,
+    );
+    c.not_found(
+        "rating_history",
+        store.rating_history(ctx, a.agent.id, all()).await,
+    );
+    let feedback = NewReputationEvent {
+        agent_id: a.agent.id,
+        dimension: ReputationDimension::Trust,
+        delta: ReputationDelta::parse(5).expect("delta"),
+        reason: ReputationReason::parse("helpful").expect("reason"),
+        task_id: None,
+    };
+    c.reference(
+        "record_reputation_event",
+        "agent_id",
+        store.record_reputation_event(ctx, feedback).await,
+    );
+    c.reference(
+        "record_task_outcome",
+        "task_id",
+        store
+            .record_task_outcome(ctx, b.agent.id, a.task.id, true)
+            .await,
+    );
+    c.reference(
+        "record_task_outcome",
+        "agent_id",
+        store
+            .record_task_outcome(ctx, a.agent.id, b.task.id, true)
+            .await,
+    );
+    c.not_found(
+        "get_reputation",
+        store.get_reputation(ctx, a.agent.id, Utc::now()).await,
+    );
+    c.not_found(
+        "list_reputation_events",
+        store.list_reputation_events(ctx, a.agent.id, all()).await,
+    );
+    c.clean("get_rank_settings", store.get_rank_settings(ctx).await);
+    c.clean(
+        "set_rank_settings",
+        store.set_rank_settings(ctx, RankSettings::default()).await,
+    );
+    for (kind, period) in [
+        (LeaderboardKind::Points, LeaderboardPeriod::AllTime),
+        (LeaderboardKind::Points, LeaderboardPeriod::Week),
+        (LeaderboardKind::Rating, LeaderboardPeriod::AllTime),
+    ] {
+        let query = LeaderboardQuery {
+            kind,
+            period,
+            as_of: Utc::now(),
+            limit: Limit::default(),
+        };
+        c.clean("leaderboard", store.leaderboard(ctx, query).await);
+    }
+}
