@@ -5,7 +5,7 @@
 
 use orchestore_repo::{TaskGraphRepo, TaskStatsScope};
 use orchestore_testkit::{Fixture, TestDb};
-use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, Database};
 
 /// Tasks per organization: enough that the planner prefers an index to reading the table.
 const TASKS: [(usize, &str); 2] = [(2_500, "acme"), (2_500, "other")];
@@ -96,32 +96,7 @@ async fn a_fresh_database_checks_task_references_by_the_primary_key() {
     let Some(test_db) = TestDb::postgres().await else {
         return;
     };
-    let db = Database::connect(test_db.url())
-        .await
-        .expect("connect to the test database");
-    // One connection for the three statements: a transaction holds it.
-    let txn = db.begin().await.expect("begin");
-    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
-        .await
-        .expect("generic plans");
-    txn.execute_unprepared(
-        "PREPARE reference_check(uuid, uuid) AS
-             SELECT 1 FROM ONLY tasks x WHERE organization_id = $1 AND id = $2
-             FOR KEY SHARE OF x",
-    )
-    .await
-    .expect("prepare");
-    let plan: Vec<String> = txn
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            "EXPLAIN EXECUTE reference_check(gen_random_uuid(), gen_random_uuid())",
-        ))
-        .await
-        .expect("explain")
-        .iter()
-        .map(|row| row.try_get_by_index::<String>(0).expect("a plan line"))
-        .collect();
-    let plan = plan.join("\n");
+    let plan = test_db.reference_check_plan("tasks").await;
     assert!(
         plan.contains("using pk_tasks") && plan.contains("(id = $2)"),
         "the reference check does not use the primary key:\n{plan}"

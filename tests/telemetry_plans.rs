@@ -11,7 +11,7 @@ use orchestore_domain::{
 use orchestore_repo::{Backend, ComponentRepo, MetricRepo, Store};
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TestDb};
-use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 /// Samples per component and checks per component: enough that the planner prefers an index.
 const SAMPLES: usize = 3_000;
@@ -153,31 +153,7 @@ async fn a_fresh_database_checks_component_references_by_the_primary_key() {
     let Some(test_db) = TestDb::postgres().await else {
         return;
     };
-    let db = Database::connect(test_db.url())
-        .await
-        .expect("connect to the test database");
-    let txn = db.begin().await.expect("begin");
-    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
-        .await
-        .expect("generic plans");
-    txn.execute_unprepared(
-        "PREPARE reference_check(uuid, uuid) AS
-             SELECT 1 FROM ONLY components x WHERE organization_id = $1 AND id = $2
-             FOR KEY SHARE OF x",
-    )
-    .await
-    .expect("prepare");
-    let plan: Vec<String> = txn
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            "EXPLAIN EXECUTE reference_check(gen_random_uuid(), gen_random_uuid())",
-        ))
-        .await
-        .expect("explain")
-        .iter()
-        .map(|row| row.try_get_by_index::<String>(0).expect("a plan line"))
-        .collect();
-    let plan = plan.join("\n");
+    let plan = test_db.reference_check_plan("components").await;
     assert!(
         plan.contains("using pk_components") && plan.contains("(id = $2)"),
         "the reference check does not use the primary key:\n{plan}"

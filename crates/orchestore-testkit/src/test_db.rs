@@ -24,6 +24,37 @@ struct PgDatabase {
 }
 
 impl TestDb {
+    /// PostgreSQL: the generic plan (the one a connection keeps) of the foreign-key check of a
+    /// row that names one of `table`'s rows by `(organization_id, id)`, as `EXPLAIN` prints it.
+    pub async fn reference_check_plan(&self, table: &str) -> String {
+        use sea_orm::{Database, DbBackend, Statement, TransactionTrait};
+        let db = Database::connect(self.url())
+            .await
+            .expect("connect to the test database");
+        // One connection for the three statements: a transaction holds it.
+        let txn = db.begin().await.expect("begin");
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
+            .await
+            .expect("generic plans");
+        txn.execute_unprepared(&format!(
+            "PREPARE reference_check(uuid, uuid) AS
+                 SELECT 1 FROM ONLY {table} x WHERE organization_id = $1 AND id = $2
+                 FOR KEY SHARE OF x"
+        ))
+        .await
+        .expect("prepare");
+        txn.query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "EXPLAIN EXECUTE reference_check(gen_random_uuid(), gen_random_uuid())",
+        ))
+        .await
+        .expect("explain")
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).expect("a plan line"))
+        .collect::<Vec<_>>()
+        .join("\n")
+    }
+
     /// A fresh, migrated in-memory SQLite database.
     pub async fn sqlite() -> Self {
         let url = "sqlite::memory:".to_owned();
