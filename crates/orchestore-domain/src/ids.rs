@@ -163,3 +163,23 @@ id_type!(
     /// An event that moved an agent's reputation.
     ReputationEventId
 );
+id_type!(
+    /// A reward allocated to an agent or a user.
+    RewardId
+);
+id_type!(
+    /// A permission granted for a while by a redeemed reward.
+    PermissionGrantId
+);
+id_type!(
+    /// A violation of a rule, reported against an agent or a user.
+    ViolationId
+);
+id_type!(
+    /// A penalty applied for a violation.
+    PenaltyId
+);
+id_type!(
+    /// An appeal of a penalty by the holder it was applied to.
+    AppealId
+);

@@ -30,6 +30,13 @@ pub use analytics::{
     TemplateAnalytics, WorkflowAnalytics, WorkflowDaily, WorkflowDay,
 };
 pub use collaboration::{
+    Appeal, AppealDecision, AppealOutcome, AppealStatus, BadgeName, EffectivePermissions, Evidence,
+    GrantStatus, HolderSanctions, NewAppeal, NewPenalty, NewReward, NewViolation, Penalty,
+    PenaltyAction, PenaltyKind, PenaltyStatus, PenaltyValue, PermissionGrant, PermissionPeriod,
+    Redemption, Reward, RewardKind, RewardStatus, RewardValue, RuleName, SanctionReason,
+    SanctionsSummary, Severity, Violation, counted,
+};
+pub use collaboration::{
     Challenge, EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, Level,
     LevelThreshold, LevelThresholds, Match, MatchStatus, MatchSubject, NewMatch, NewPointAward,
     Placements, PointAmount, PointAward, PointReason, PointSource, RankSettings, RatingChange,
@@ -49,6 +56,7 @@ pub use ids::{
     TaskId, TemplateId, TemplateUsageId, ThreadId, UserId, WorkflowExecutionId, WorkflowId,
     WorkflowVersionId,
 };
+pub use ids::{AppealId, PenaltyId, PermissionGrantId, RewardId, ViolationId};
 pub use json::canonical_json;
 pub use knowledge::{
     CollectionName, Dimension, Embedding, EntryContent, EntrySource, EntryTitle, Fused,

@@ -2,16 +2,25 @@
 //!
 //! Points go into an append-only ledger and add up per holder (an agent or a user) to totals,
 //! experience and a level; agents meet in rated matches whose outcome moves their ELO rating;
-//! leaderboards rank holders by points or rating over a period.
+//! leaderboards rank holders by points or rating over a period; rewards give points, badges or
+//! permissions for a while, and penalties for violations take points or suspend permissions
+//! until an appeal overturns them.
 
 mod matches;
+mod penalties;
 mod points;
 mod ranks;
 mod reputation;
+mod rewards;
 
 pub use matches::{
     Challenge, EloSettings, Match, MatchStatus, MatchSubject, NewMatch, Placements, RatingChange,
     elo_changes, expected_score,
+};
+pub use penalties::{
+    Appeal, AppealDecision, AppealOutcome, AppealStatus, Evidence, HolderSanctions, NewAppeal,
+    NewPenalty, NewViolation, Penalty, PenaltyAction, PenaltyKind, PenaltyStatus, PenaltyValue,
+    RuleName, SanctionsSummary, Severity, Violation, counted,
 };
 pub use points::{
     Level, LevelThreshold, LevelThresholds, NewPointAward, PointAmount, PointAward, PointReason,
@@ -21,4 +30,8 @@ pub use ranks::{LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, RankSettin
 pub use reputation::{
     HALF_LIFE_DAYS, NewReputationEvent, Reputation, ReputationDelta, ReputationDimension,
     ReputationEvent, ReputationReason, decayed,
+};
+pub use rewards::{
+    BadgeName, EffectivePermissions, GrantStatus, NewReward, PermissionGrant, PermissionPeriod,
+    Redemption, Reward, RewardKind, RewardStatus, RewardValue, SanctionReason,
 };
