@@ -60,6 +60,11 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "component_health",
     "metrics",
     "alerts",
+    "rewards",
+    "permission_grants",
+    "violations",
+    "penalties",
+    "appeals",
 ];
 
 /// The distribution column of every distributed table.

@@ -86,6 +86,11 @@ const TABLES: &[&str] = &[
     "component_health",
     "metrics",
     "alerts",
+    "rewards",
+    "permission_grants",
+    "violations",
+    "penalties",
+    "appeals",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

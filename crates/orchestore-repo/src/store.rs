@@ -5,7 +5,9 @@ use serde::Serialize;
 use crate::RepoResult;
 use crate::agents::AgentRepo;
 use crate::analytics::AnalyticsRepo;
-use crate::collaboration::{MatchRepo, PointsRepo, RankRepo, ReputationRepo};
+use crate::collaboration::{
+    MatchRepo, PenaltyRepo, PointsRepo, RankRepo, ReputationRepo, RewardRepo,
+};
 use crate::database::DatabaseStatus;
 use crate::knowledge::KnowledgeRepo;
 use crate::marketplace::MarketplaceRepo;
@@ -67,6 +69,8 @@ pub trait Store:
     + MatchRepo
     + RankRepo
     + ReputationRepo
+    + RewardRepo
+    + PenaltyRepo
     + Send
     + Sync
 {

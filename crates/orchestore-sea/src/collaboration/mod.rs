@@ -1,10 +1,14 @@
-//! Points, levels, rated matches and leaderboards.
+//! Points, levels, rated matches and leaderboards; rewards and penalties.
 
 pub(crate) mod entity;
 mod matches;
+mod penalties;
 mod points;
 mod ranks;
 mod reputation_events;
+mod rewards;
+
+pub(crate) use rewards::effective_permissions_of;
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
@@ -24,7 +28,10 @@ use entity::{collaboration_settings, match_players, point_awards, standings};
 
 crate::scoped::entities! {
     tenanted: point_awards::Entity => "point_award", entity::matches::Entity => "match",
-        entity::reputation_events::Entity => "reputation_event";
+        entity::reputation_events::Entity => "reputation_event",
+        entity::rewards::Entity => "reward", entity::permission_grants::Entity => "permission_grant",
+        entity::violations::Entity => "violation", entity::penalties::Entity => "penalty",
+        entity::appeals::Entity => "appeal";
     audited: standings::Entity => "standing", match_players::Entity => "match_player",
         collaboration_settings::Entity => "collaboration_settings"
 }

@@ -4,21 +4,22 @@
 use chrono::Duration;
 use orchestore_domain::{
     AgentId, AgentStatus, ApiKey, ApiKeyId, ApiKeySecret, IssuedApiKey, KeyOwner, KeyScopes, Name,
-    NewApiKey, OrganizationId, Permission, UserId,
+    NewApiKey, OrganizationId, Participant, Permission, UserId,
 };
 use orchestore_repo::{
     ApiKeyGrant, ApiKeyRepo, ApiKeySort, Ctx, Cursor, Page, PageRequest, RepoError, RepoResult,
 };
 use rand::RngCore as _;
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::json;
 
-use super::entity::{api_keys, role_permissions, roles, user_roles, users};
+use super::entity::{api_keys, users};
 use crate::SeaStore;
 use crate::agents::entity::agents;
+use crate::collaboration::effective_permissions_of;
 use crate::error::{corrupt, db_err};
 use crate::mutation::Verb;
 use crate::scoped::{Keyset, Lock, keyset_page, scoped};
@@ -65,36 +66,19 @@ fn of_owner(ctx: &Ctx, owner: KeyOwner) -> sea_orm::Select<api_keys::Entity> {
 }
 
 /// What `owner` holds now: a user, what their roles grant; an agent, what the `agent` system
-/// role grants. One query either way.
+/// role grants; either with its live grants and without its live suspensions. One query.
 async fn permissions_of(
     db: &impl ConnectionTrait,
     org: OrganizationId,
     owner: KeyOwner,
 ) -> RepoResult<Vec<Permission>> {
-    let codes = role_permissions::Entity::find()
-        .select_only()
-        .column(role_permissions::Column::PermissionCode);
-    let codes = match owner {
-        KeyOwner::User(user) => codes.filter(
-            role_permissions::Column::RoleId.in_subquery(
-                Query::select()
-                    .column(user_roles::Column::RoleId)
-                    .from(user_roles::Entity)
-                    .and_where(user_roles::Column::OrganizationId.eq(org.as_uuid()))
-                    .and_where(user_roles::Column::UserId.eq(user.as_uuid()))
-                    .to_owned(),
-            ),
-        ),
-        KeyOwner::Agent(_) => codes
-            .inner_join(roles::Entity)
-            .filter(roles::Column::IsSystem.eq(true))
-            .filter(roles::Column::Code.eq("agent")),
+    let holder = match owner {
+        KeyOwner::Agent(agent) => Participant::Agent(agent),
+        KeyOwner::User(user) => Participant::User(user),
     };
-    let codes: Vec<String> = codes.into_tuple().all(db).await.map_err(db_err)?;
-    // A code this build does not know grants nothing.
-    Ok(Permission::sorted_set(
-        codes.iter().filter_map(|code| Permission::from_code(code)),
-    ))
+    effective_permissions_of(db, org, holder, crate::store::now())
+        .await
+        .map(|effective| effective.permissions)
 }
 
 /// Who the owner is, for audit rows.

@@ -6,7 +6,7 @@ pub(crate) mod entity;
 mod invitations;
 mod organizations;
 mod roles;
-mod users;
+pub(crate) mod users;
 
 use entity::{
     api_keys as key_rows, invitations as invitation_rows, organizations as orgs,

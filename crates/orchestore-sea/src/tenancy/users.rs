@@ -1,6 +1,6 @@
 use orchestore_domain::{
-    Email, Name, NewUser, OrganizationId, Password, PasswordHash, Permission, Role, RoleCode,
-    RoleId, SessionId, SystemRole, User, UserId, UserPatch, Username,
+    Email, Name, NewUser, OrganizationId, Participant, Password, PasswordHash, Permission, Role,
+    RoleCode, RoleId, SessionId, SystemRole, User, UserId, UserPatch, Username,
 };
 use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, UserFilter, UserRepo, UserSort,
@@ -13,12 +13,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::auth::{Revocation, revoke_sessions_of};
-use super::entity::{organizations, role_permissions, roles, user_roles, users};
+use super::entity::{organizations, roles, user_roles, users};
 use super::roles::{find_visible, to_roles, visible};
 use crate::SeaStore;
+use crate::collaboration::effective_permissions_of;
 use crate::error::{corrupt, db_err, is_foreign_key_violation, is_unique_violation};
 use crate::mutation::{Mutation, Verb, diff, snapshot};
 use crate::scoped::{Keyset, Lock, keyset_page, scoped};
+use crate::store::now;
 
 pub(crate) fn to_user(row: users::Model) -> RepoResult<User> {
     Ok(User {
@@ -560,34 +562,15 @@ impl UserRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
     async fn user_permissions(&self, ctx: &Ctx, id: UserId) -> RepoResult<Vec<Permission>> {
         let db = self.db().await;
-        let role_ids: Vec<Uuid> = user_roles::Entity::find()
-            .select_only()
-            .column(user_roles::Column::RoleId)
-            .filter(user_roles::Column::OrganizationId.eq(ctx.org().as_uuid()))
-            .filter(user_roles::Column::UserId.eq(id.as_uuid()))
-            .into_tuple()
-            .all(&db)
-            .await
-            .map_err(db_err)?;
-        if role_ids.is_empty() {
+        let effective =
+            effective_permissions_of(&db, ctx.org(), Participant::User(id), now()).await?;
+        if effective.permissions.is_empty() {
             // A user without a role has no permission; a user this organization does not have
             // is not found, as everywhere else.
             self.find_scoped::<users::Entity>(&db, ctx, id, Lock::None)
                 .await?;
-            return Ok(Vec::new());
         }
-        let codes: Vec<String> = role_permissions::Entity::find()
-            .select_only()
-            .column(role_permissions::Column::PermissionCode)
-            .filter(role_permissions::Column::RoleId.is_in(role_ids))
-            .into_tuple()
-            .all(&db)
-            .await
-            .map_err(db_err)?;
-        // A code this build does not know (granted by a newer version) is skipped, not fatal.
-        Ok(Permission::sorted_set(
-            codes.iter().filter_map(|code| Permission::from_code(code)),
-        ))
+        Ok(effective.permissions)
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]

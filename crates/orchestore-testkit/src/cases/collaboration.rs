@@ -1,14 +1,16 @@
-//! Collaboration: points and levels, rated matches, leaderboards.
+//! Collaboration: points and levels, rated matches, leaderboards, rewards and penalties.
 
 mod matches;
 mod points;
 mod ranks;
 mod reputation;
+mod sanctions;
 
 pub use matches::*;
 pub use points::*;
 pub use ranks::*;
 pub use reputation::*;
+pub use sanctions::*;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -183,6 +183,11 @@ macro_rules! contract_suite {
                 rank_settings_are_kept_and_audited,
                 reputation_decays_by_its_half_life,
                 task_outcomes_feed_reliability,
+                a_reward_is_redeemed_once_by_its_recipient,
+                granted_permissions_count_until_they_expire,
+                an_overturned_appeal_restores_what_the_penalty_took,
+                suspensions_end_by_themselves_and_are_swept,
+                sanctions_are_counted_per_organization_and_holder,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,

@@ -3,11 +3,19 @@
 use std::collections::BTreeMap;
 
 use orchestore_domain::{
+    Appeal, AppealDecision, AppealOutcome, BadgeName, Evidence, NewAppeal, NewPenalty, NewReward,
+    NewViolation, Penalty, PenaltyAction, Reward, RewardValue, RuleName, SanctionReason, Severity,
+    Violation,
+};
+use orchestore_domain::{
     LeaderboardKind, LeaderboardPeriod, Match, MatchSubject, NewMatch, NewPointAward,
     NewReputationEvent, Placements, PointAmount, PointAward, PointReason, PointSource,
     RankSettings, ReputationDelta, ReputationDimension, ReputationReason,
 };
-use orchestore_repo::{Ctx, LeaderboardQuery, PointAwardFilter};
+use orchestore_repo::{
+    Actor, AppealFilter, Ctx, LeaderboardQuery, PenaltyFilter, PointAwardFilter, Redeemer,
+    RewardFilter, ViolationFilter,
+};
 
 use super::*;
 
@@ -16,6 +24,42 @@ pub(super) struct CollaborationHoldings {
     award: PointAward,
     rival: Agent,
     open_match: Match,
+    /// A badge allocated to the agent, a violation of the agent's with a points penalty, and
+    /// the agent's open appeal of it.
+    reward: Reward,
+    violation: Violation,
+    penalty: Penalty,
+    appeal: Appeal,
+}
+
+fn sanction_reason() -> SanctionReason {
+    SanctionReason::parse("reviewed").expect("reason")
+}
+
+fn badge(holder: Participant) -> NewReward {
+    NewReward {
+        recipient: holder,
+        value: RewardValue::badge(BadgeName::parse("helper").expect("badge")),
+        reason: sanction_reason(),
+        expires_at: None,
+    }
+}
+
+fn violation(holder: Participant) -> NewViolation {
+    NewViolation {
+        offender: holder,
+        rule: RuleName::parse("be kind").expect("rule"),
+        severity: Severity::Low,
+        evidence: Evidence::parse("a rude message").expect("evidence"),
+    }
+}
+
+fn penalty(violation: Violation) -> NewPenalty {
+    NewPenalty {
+        violation_id: violation.id,
+        action: PenaltyAction::points(PointAmount::parse(1).expect("points")).expect("points"),
+        reason: sanction_reason(),
+    }
 }
 
 fn award(holder: Participant) -> NewPointAward {
@@ -51,10 +95,36 @@ impl CollaborationHoldings {
             )
             .await
             .expect("match");
+        let reward = store
+            .allocate_reward(ctx, badge(Participant::Agent(agent.id)))
+            .await
+            .expect("reward");
+        let violation = store
+            .record_violation(ctx, violation(Participant::Agent(agent.id)))
+            .await
+            .expect("violation");
+        let penalty = store
+            .apply_penalty(ctx, penalty(violation.clone()))
+            .await
+            .expect("penalty");
+        let appeal = store
+            .file_appeal(
+                &Ctx::new(ctx.org(), Actor::Agent(agent.id)),
+                NewAppeal {
+                    penalty_id: penalty.id,
+                    reason: sanction_reason(),
+                },
+            )
+            .await
+            .expect("appeal");
         Self {
             award,
             rival,
             open_match,
+            reward,
+            violation,
+            penalty,
+            appeal,
         }
     }
 }
@@ -81,6 +151,31 @@ pub(super) async fn collaboration_view<S: Store + ?Sized>(store: &S, h: &Holding
             store.rating_history(ctx, h.agent.id, all()).await,
             store.get_rank_settings(ctx).await,
             store.list_reputation_events(ctx, h.agent.id, all()).await,
+            (
+                store.get_reward(ctx, h.points.reward.id).await,
+                store
+                    .list_rewards(ctx, RewardFilter::default(), all())
+                    .await,
+                store
+                    .effective_permissions(ctx, Participant::Agent(h.agent.id))
+                    .await,
+                store.get_violation(ctx, h.points.violation.id).await,
+                store
+                    .list_violations(ctx, ViolationFilter::default(), all())
+                    .await,
+                store.get_penalty(ctx, h.points.penalty.id).await,
+                store
+                    .list_penalties(ctx, PenaltyFilter::default(), all())
+                    .await,
+                store.get_appeal(ctx, h.points.appeal.id).await,
+                store
+                    .list_appeals(ctx, AppealFilter::default(), all())
+                    .await,
+                store.sanctions_summary(ctx).await,
+                store
+                    .holder_sanctions(ctx, Participant::Agent(h.agent.id))
+                    .await,
+            ),
             store
                 .leaderboard(
                     ctx,
@@ -199,6 +294,137 @@ pub(super) async fn check_collaboration<S: Store + ?Sized>(
     c.not_found(
         "list_reputation_events",
         store.list_reputation_events(ctx, a.agent.id, all()).await,
+    );
+    let a_agent = Participant::Agent(a.agent.id);
+    c.reference(
+        "allocate_reward",
+        "recipient",
+        store.allocate_reward(ctx, badge(a_agent)).await,
+    );
+    c.not_found(
+        "get_reward",
+        store.get_reward(ctx, a.points.reward.id).await,
+    );
+    c.clean(
+        "list_rewards",
+        store
+            .list_rewards(
+                ctx,
+                RewardFilter {
+                    recipient: Some(a_agent),
+                    status: None,
+                },
+                all(),
+            )
+            .await,
+    );
+    c.not_found(
+        "redeem_reward",
+        store
+            .redeem_reward(ctx, a.points.reward.id, Redeemer::Administrator)
+            .await,
+    );
+    c.not_found(
+        "effective_permissions",
+        store.effective_permissions(ctx, a_agent).await,
+    );
+    // B's sweep ends nothing of A's (A's rows are in its view).
+    c.clean("expire_sanctions", store.expire_sanctions(ctx).await);
+    // Names the organizations to sweep, for the server.
+    c.unscoped("organizations_with_ended_sanctions");
+    c.reference(
+        "record_violation",
+        "offender",
+        store.record_violation(ctx, violation(a_agent)).await,
+    );
+    c.not_found(
+        "get_violation",
+        store.get_violation(ctx, a.points.violation.id).await,
+    );
+    c.clean(
+        "list_violations",
+        store
+            .list_violations(
+                ctx,
+                ViolationFilter {
+                    offender: Some(a_agent),
+                    severity: None,
+                },
+                all(),
+            )
+            .await,
+    );
+    c.reference(
+        "apply_penalty",
+        "violation_id",
+        store
+            .apply_penalty(ctx, penalty(a.points.violation.clone()))
+            .await,
+    );
+    c.not_found(
+        "get_penalty",
+        store.get_penalty(ctx, a.points.penalty.id).await,
+    );
+    c.clean(
+        "list_penalties",
+        store
+            .list_penalties(
+                ctx,
+                PenaltyFilter {
+                    holder: Some(a_agent),
+                    violation_id: Some(a.points.violation.id),
+                },
+                all(),
+            )
+            .await,
+    );
+    c.reference(
+        "file_appeal",
+        "penalty_id",
+        store
+            .file_appeal(
+                ctx,
+                NewAppeal {
+                    penalty_id: a.points.penalty.id,
+                    reason: sanction_reason(),
+                },
+            )
+            .await,
+    );
+    c.not_found(
+        "get_appeal",
+        store.get_appeal(ctx, a.points.appeal.id).await,
+    );
+    c.clean(
+        "list_appeals",
+        store
+            .list_appeals(
+                ctx,
+                AppealFilter {
+                    penalty_id: Some(a.points.penalty.id),
+                    status: None,
+                },
+                all(),
+            )
+            .await,
+    );
+    c.not_found(
+        "decide_appeal",
+        store
+            .decide_appeal(
+                ctx,
+                a.points.appeal.id,
+                AppealDecision {
+                    outcome: AppealOutcome::Overturned,
+                    reason: sanction_reason(),
+                },
+            )
+            .await,
+    );
+    c.clean("sanctions_summary", store.sanctions_summary(ctx).await);
+    c.not_found(
+        "holder_sanctions",
+        store.holder_sanctions(ctx, a_agent).await,
     );
     c.clean("get_rank_settings", store.get_rank_settings(ctx).await);
     c.clean(
