@@ -25,6 +25,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub queue: QueueSettings,
     pub audit: AuditSettings,
+    pub collaboration: CollaborationSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -182,6 +183,24 @@ impl Default for AuditSettings {
     fn default() -> Self {
         Self {
             seal_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CollaborationSettings {
+    /// How often the server marks what ended in every organization: rewards not redeemed in
+    /// time, grants and suspensions past their end. The authorization does not wait for it
+    /// (it compares the instants itself); the sweep keeps the statuses and the lists true.
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub sanction_sweep_interval: Duration,
+}
+
+impl Default for CollaborationSettings {
+    fn default() -> Self {
+        Self {
+            sanction_sweep_interval: Duration::from_secs(30),
         }
     }
 }

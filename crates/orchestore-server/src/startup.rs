@@ -54,6 +54,7 @@ pub struct Application {
     server: Server,
     sweeper: Sweeper,
     sealer: Sweeper,
+    sanctions: Sweeper,
 }
 
 /// A periodic job (the sweep of expired leases, the audit sealer); it stops when the
@@ -136,6 +137,39 @@ async fn seal_audit_chains(store: Arc<dyn Store>, interval: std::time::Duration)
     }
 }
 
+/// Marks what ended (rewards not redeemed in time, grants and suspensions past their end) in
+/// every organization that has some, every `interval`.
+async fn sweep_ended_sanctions(store: Arc<dyn Store>, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let organizations = match store
+            .organizations_with_ended_sanctions(SWEEP_ORGANIZATIONS)
+            .await
+        {
+            Ok(organizations) => organizations,
+            Err(error) => {
+                tracing::warn!(%error, "sanction sweep: listing organizations");
+                continue;
+            }
+        };
+        for org in organizations {
+            match store.expire_sanctions(&Ctx::system(org)).await {
+                Ok(swept) if !swept.is_empty() => tracing::info!(
+                    %org,
+                    rewards = swept.rewards_expired,
+                    grants = swept.grants_expired,
+                    suspensions = swept.suspensions_ended,
+                    "sanction sweep: ended"
+                ),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%org, %error, "sanction sweep"),
+            }
+        }
+    }
+}
+
 impl Application {
     /// Connects to `settings.database`, migrates when `auto_migrate` is on, then does what
     /// [`Application::with_store`] does.
@@ -179,6 +213,10 @@ impl Application {
         let sealer = Sweeper(tokio::spawn(seal_audit_chains(
             store.clone(),
             settings.audit.seal_interval,
+        )));
+        let sanctions = Sweeper(tokio::spawn(sweep_ended_sanctions(
+            store.clone(),
+            settings.collaboration.sanction_sweep_interval,
         )));
         let state = web::Data::new(AppState {
             store,
@@ -232,6 +270,7 @@ impl Application {
             server,
             sweeper,
             sealer,
+            sanctions,
         })
     }
 
@@ -246,10 +285,11 @@ impl Application {
             server,
             sweeper,
             sealer,
+            sanctions,
             ..
         } = self;
         let stopped = server.await;
-        drop((sweeper, sealer));
+        drop((sweeper, sealer, sanctions));
         stopped
     }
 }
@@ -271,6 +311,11 @@ fn check_settings(settings: &Settings) -> Result<(), StartupError> {
     if settings.audit.seal_interval.is_zero() {
         return Err(StartupError::Config(
             "audit.seal_interval must be more than 0".to_owned(),
+        ));
+    }
+    if settings.collaboration.sanction_sweep_interval.is_zero() {
+        return Err(StartupError::Config(
+            "collaboration.sanction_sweep_interval must be more than 0".to_owned(),
         ));
     }
     if auth.access_token_ttl.as_secs() == 0 || auth.refresh_token_ttl.as_secs() == 0 {

@@ -70,13 +70,21 @@ impl TokenIssuer {
         }
     }
 
-    /// Signs an access token for the session `grant` opened or renewed, with `permissions`.
+    /// Signs an access token for the session `grant` opened or renewed, with `permissions`,
+    /// and gives its lifetime in seconds: the configured one, cut short at `until` when the
+    /// permissions change by themselves before then (a grant or a suspension ends), so that a
+    /// token never carries permissions its user no longer has, or lacks ones they have again.
     pub(crate) fn access_token(
         &self,
         grant: &SessionGrant,
         permissions: &[Permission],
-    ) -> Result<String, ApiError> {
+        until: Option<DateTime<Utc>>,
+    ) -> Result<(String, u64), ApiError> {
         let now = jsonwebtoken::get_current_timestamp();
+        let mut exp = now.saturating_add(self.access_ttl.as_secs());
+        if let Some(until) = until {
+            exp = exp.min(u64::try_from(until.timestamp()).unwrap_or(0).max(now));
+        }
         let claims = Claims {
             sub: grant.user.id,
             org: grant.user.organization_id,
@@ -84,16 +92,12 @@ impl TokenIssuer {
             ver: grant.access_version,
             perms: permissions.iter().map(|p| p.code().to_owned()).collect(),
             iat: now,
-            exp: now.saturating_add(self.access_ttl.as_secs()),
+            exp,
             jti: uuid::Uuid::now_v7(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map(|token| (token, exp - now))
             .map_err(|err| ApiError::internal(format!("signing an access token: {err}")))
-    }
-
-    /// How long an access token lives, in seconds (the `expires_in` of a token response).
-    pub(crate) fn access_ttl_seconds(&self) -> u64 {
-        self.access_ttl.as_secs()
     }
 
     /// When a refresh token issued now expires.
@@ -154,9 +158,14 @@ mod tests {
     fn tokens_round_trip_with_their_claims() {
         let issuer = issuer(&"k".repeat(64), Duration::from_secs(900));
         let grant = grant();
-        let token = issuer
-            .access_token(&grant, &[Permission::TasksRead, Permission::TasksWrite])
+        let (token, lifetime) = issuer
+            .access_token(
+                &grant,
+                &[Permission::TasksRead, Permission::TasksWrite],
+                None,
+            )
             .expect("sign");
+        assert_eq!(lifetime, 900);
         let claims = issuer.verify(&token).expect("verify");
         assert_eq!(claims.sub, grant.user.id);
         assert_eq!(claims.org, grant.user.organization_id);
@@ -167,11 +176,31 @@ mod tests {
     }
 
     #[test]
+    fn a_token_ends_when_its_permissions_change() {
+        let issuer = issuer(&"k".repeat(64), Duration::from_secs(900));
+        let until = Utc::now() + chrono::Duration::seconds(120);
+        let (token, lifetime) = issuer
+            .access_token(&grant(), &[Permission::TasksRead], Some(until))
+            .expect("sign");
+        assert!((119..=120).contains(&lifetime), "{lifetime}");
+        let claims = issuer.verify(&token).expect("verify");
+        assert_eq!(claims.exp, u64::try_from(until.timestamp()).unwrap_or(0));
+        let later = Utc::now() + chrono::Duration::hours(1);
+        let (_, lifetime) = issuer
+            .access_token(&grant(), &[], Some(later))
+            .expect("sign");
+        assert_eq!(
+            lifetime, 900,
+            "a later change leaves the configured lifetime"
+        );
+    }
+
+    #[test]
     fn foreign_and_expired_tokens_are_refused() {
         let grant = grant();
         let ours = issuer(&"a".repeat(64), Duration::from_secs(900));
         let theirs = issuer(&"b".repeat(64), Duration::from_secs(900));
-        let token = theirs.access_token(&grant, &[]).expect("sign");
+        let (token, _) = theirs.access_token(&grant, &[], None).expect("sign");
         assert!(ours.verify(&token).is_err());
         let now = jsonwebtoken::get_current_timestamp();
         let expired = Claims {

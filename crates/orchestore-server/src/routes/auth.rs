@@ -2,7 +2,7 @@
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpRequest, HttpResponse, web};
-use orchestore_domain::{ClientInfo, Email, Password, Slug, User};
+use orchestore_domain::{ClientInfo, Email, Participant, Password, Slug, User};
 use orchestore_repo::{Actor, Ctx, NewSession, RepoError, SessionGrant};
 use serde::{Deserialize, Serialize};
 
@@ -166,22 +166,29 @@ pub(super) fn user_ctx(user: &User, request_id: &RequestId, client: &ClientInfo)
     }
 }
 
-/// A fresh access token of the granted session (with the user's current permissions) and the
-/// given refresh token.
+/// A fresh access token of the granted session (with the user's current permissions, and no
+/// longer lived than they are: see [`crate::tokens::TokenIssuer::access_token`]) and the given
+/// refresh token.
 pub(super) async fn token_response(
     state: &AppState,
     ctx: &Ctx,
     grant: &SessionGrant,
     refresh_token: String,
 ) -> Result<HttpResponse, ApiError> {
-    let permissions = state.store.user_permissions(ctx, grant.user.id).await?;
-    let access_token = state.tokens.access_token(grant, &permissions)?;
+    let effective = state
+        .store
+        .effective_permissions(ctx, Participant::User(grant.user.id))
+        .await?;
+    let (access_token, expires_in) =
+        state
+            .tokens
+            .access_token(grant, &effective.permissions, effective.changes_at)?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(TokenResponse {
             access_token,
             token_type: "Bearer",
-            expires_in: state.tokens.access_ttl_seconds(),
+            expires_in,
             refresh_token,
         }))
 }

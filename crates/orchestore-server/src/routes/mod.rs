@@ -28,6 +28,7 @@ mod projects;
 mod queue;
 mod reputation;
 mod roles;
+mod sanctions;
 mod sessions;
 mod signup;
 mod tasks;
@@ -77,7 +78,8 @@ fn scopes() -> [Routes; 2] {
             .configure(points::configure)
             .configure(matches::configure)
             .configure(reputation::configure)
-            .configure(leaderboards::configure),
+            .configure(leaderboards::configure)
+            .configure(sanctions::configure),
     ]
 }
 

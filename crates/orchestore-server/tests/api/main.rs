@@ -25,6 +25,7 @@ mod problems;
 mod projects;
 mod queue;
 mod roles;
+mod sanctions;
 mod sessions;
 mod signup;
 mod tasks;
@@ -94,6 +95,10 @@ on_every_backend! {
     points {
         points_are_awarded_listed_and_summed,
         bad_awards_are_refused_and_nothing_is_written,
+    }
+    sanctions {
+        rewards_are_redeemed_once_and_appeals_restore_points,
+        suspensions_and_grants_rule_an_agents_key_and_a_users_token,
     }
     matches {
         a_match_result_moves_ratings_once,

@@ -71,6 +71,12 @@ pub struct Everything {
     pub rated_match: String,
     /// Points awarded to `agent`.
     pub point_award: String,
+    /// A badge allocated to `agent`, not redeemed.
+    pub reward: String,
+    /// A violation of the owner's, a points penalty for it, and the owner's open appeal.
+    pub violation: String,
+    pub penalty: String,
+    pub appeal: String,
 }
 
 /// An operation of the step `build` that every set's workflow has.
@@ -179,6 +185,30 @@ impl Everything {
                 "reason": "reviewed",
                 "source": "review",
             }),
+        )
+        .await);
+
+        let reward = id(&made(
+            "/api/v1/rewards",
+            json!({ "recipient": { "kind": "agent", "id": agent }, "kind": "badge",
+                    "badge": format!("helper {tag}"), "reason": "helped" }),
+        )
+        .await);
+        let violation = id(&made(
+            "/api/v1/violations",
+            json!({ "offender": { "kind": "user", "id": owner }, "rule": "be kind",
+                    "severity": "low", "evidence": format!("a rude message {tag}") }),
+        )
+        .await);
+        let penalty = id(&made(
+            "/api/v1/penalties",
+            json!({ "violation_id": violation, "kind": "points", "points": 1,
+                    "reason": "rude" }),
+        )
+        .await);
+        let appeal = id(&made(
+            "/api/v1/appeals",
+            json!({ "penalty_id": penalty, "reason": "it was a joke" }),
         )
         .await);
 
@@ -360,6 +390,10 @@ impl Everything {
             rival,
             rated_match,
             point_award,
+            reward,
+            violation,
+            penalty,
+            appeal,
         }
     }
 
@@ -434,6 +468,10 @@ impl Everything {
             "alerts" => &self.alert,
             "points" => &self.point_award,
             "matches" => &self.rated_match,
+            "rewards" => &self.reward,
+            "violations" => &self.violation,
+            "penalties" => &self.penalty,
+            "appeals" => &self.appeal,
             _ => return None,
         })
     }

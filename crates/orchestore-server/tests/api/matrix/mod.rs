@@ -452,6 +452,37 @@ pub fn rows() -> Vec<Row> {
         get("/api/v1/alerts/{id}", All(&[AlertsRead]), NotFound),
         post("/api/v1/alerts/{id}/acknowledge", All(&[AlertsWrite]), NotFound),
         post("/api/v1/alerts/{id}/resolve", All(&[AlertsWrite]), NotFound),
+        get("/api/v1/rewards", All(&[CollaborationRead]), OK),
+        post("/api/v1/rewards", All(&[CollaborationAdmin]), Reference("recipient")).body(|e| {
+            json!({"recipient": {"kind": "agent", "id": e.agent}, "kind": "badge",
+                   "badge": "helper", "reason": "helped"})
+        }),
+        get("/api/v1/rewards/{id}", All(&[CollaborationRead]), NotFound),
+        // An administrator redeems it for the agent; anyone else is not its recipient (422).
+        post("/api/v1/rewards/{id}/redeem", All(&[CollaborationWrite]), NotFound),
+        get("/api/v1/violations", All(&[CollaborationRead]), OK),
+        post("/api/v1/violations", All(&[CollaborationAdmin]), Reference("offender")).body(|e| {
+            json!({"offender": {"kind": "agent", "id": e.agent}, "rule": "be kind",
+                   "severity": "low", "evidence": "a rude message"})
+        }),
+        get("/api/v1/violations/{id}", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/penalties", All(&[CollaborationRead]), OK),
+        post("/api/v1/penalties", All(&[CollaborationAdmin]), Reference("violation_id")).body(
+            |e| json!({"violation_id": e.violation, "kind": "points", "points": 1, "reason": "rude"}),
+        ),
+        get("/api/v1/penalties/{id}", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/appeals", All(&[CollaborationRead]), OK),
+        // Only the owner's own penalty is theirs to appeal, and it has an open appeal (409);
+        // anyone else gets a 422.
+        post("/api/v1/appeals", All(&[CollaborationWrite]), Reference("penalty_id"))
+            .body(|e| json!({"penalty_id": e.penalty, "reason": "unfair"})),
+        get("/api/v1/appeals/{id}", All(&[CollaborationRead]), NotFound),
+        post("/api/v1/appeals/{id}/decision", All(&[CollaborationAdmin]), NotFound)
+            .body(|_| json!({"outcome": "upheld", "reason": "the message was rude"})),
+        get("/api/v1/sanctions/summary", All(&[CollaborationRead]), OK),
+        post("/api/v1/sanctions/sweep", All(&[CollaborationAdmin]), OK),
+        get("/api/v1/agents/{id}/sanctions", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/users/{id}/sanctions", All(&[CollaborationRead]), NotFound),
     ]
 }
 

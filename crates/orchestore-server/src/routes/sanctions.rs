@@ -1,0 +1,544 @@
+//! Rewards and penalties: `/api/v1/rewards`, `/api/v1/violations`, `/api/v1/penalties`,
+//! `/api/v1/appeals`, `/api/v1/sanctions/…` and each holder's `/sanctions`.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use orchestore_domain::{
+    AgentId, AppealDecision, AppealId, AppealOutcome, AppealStatus, BadgeName, DomainError,
+    Evidence, NewAppeal, NewPenalty, NewReward, NewViolation, Participant, PenaltyAction,
+    PenaltyId, PenaltyKind, Permission, PermissionPeriod, PointAmount, RewardId, RewardKind,
+    RewardStatus, RewardValue, RuleName, SanctionReason, Severity, UserId, ViolationId,
+};
+use orchestore_repo::{
+    AppealFilter, PenaltyFilter, Redeemer, RewardFilter, RewardSort, SanctionSort, ViolationFilter,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::messages::{ParticipantBody, participant_param};
+use crate::auth::Authenticated;
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut super::Routes) {
+    cfg.service(
+        super::resource("/rewards", "GET, POST")
+            .route(web::get().to(list_rewards))
+            .route(web::post().to(allocate)),
+    )
+    .service(super::resource("/rewards/{id}", "GET").route(web::get().to(get_reward)))
+    .service(super::resource("/rewards/{id}/redeem", "POST").route(web::post().to(redeem)))
+    .service(
+        super::resource("/violations", "GET, POST")
+            .route(web::get().to(list_violations))
+            .route(web::post().to(record_violation)),
+    )
+    .service(super::resource("/violations/{id}", "GET").route(web::get().to(get_violation)))
+    .service(
+        super::resource("/penalties", "GET, POST")
+            .route(web::get().to(list_penalties))
+            .route(web::post().to(apply_penalty)),
+    )
+    .service(super::resource("/penalties/{id}", "GET").route(web::get().to(get_penalty)))
+    .service(
+        super::resource("/appeals", "GET, POST")
+            .route(web::get().to(list_appeals))
+            .route(web::post().to(file_appeal)),
+    )
+    .service(super::resource("/appeals/{id}", "GET").route(web::get().to(get_appeal)))
+    .service(super::resource("/appeals/{id}/decision", "POST").route(web::post().to(decide)))
+    .service(super::resource("/sanctions/summary", "GET").route(web::get().to(summary)))
+    .service(super::resource("/sanctions/sweep", "POST").route(web::post().to(sweep)))
+    .service(super::resource("/agents/{id}/sanctions", "GET").route(web::get().to(of_agent)))
+    .service(super::resource("/users/{id}/sanctions", "GET").route(web::get().to(of_user)));
+}
+
+/// A permission for a while: the caller must hold it to give it (so that `collaboration:admin`
+/// gives no more than its holder has).
+fn granted_permission(auth: &Authenticated, code: Option<&str>) -> Result<Permission, DomainError> {
+    let code = code.ok_or_else(|| DomainError::invalid("permission", "is required"))?;
+    let permission: Permission = code.parse()?;
+    if auth.permissions().contains(&permission) {
+        Ok(permission)
+    } else {
+        Err(DomainError::invalid(
+            "permission",
+            format!(
+                "{permission} is not the caller's: only a permission the caller holds is given"
+            ),
+        ))
+    }
+}
+
+fn required<T>(field: &'static str, value: Option<T>) -> Result<T, DomainError> {
+    value.ok_or_else(|| DomainError::invalid(field, "is required"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RewardBody {
+    recipient: ParticipantBody,
+    kind: String,
+    points: Option<i64>,
+    badge: Option<String>,
+    permission: Option<String>,
+    duration_seconds: Option<i64>,
+    reason: String,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+impl RewardBody {
+    fn into_new_reward(self, auth: &Authenticated) -> Result<NewReward, ApiError> {
+        let mut errors = FieldErrors::default();
+        let recipient = errors.check(self.recipient.parse("recipient.kind"));
+        let reason = errors.check(SanctionReason::parse(&self.reason));
+        let value = match errors.check(self.kind.parse::<RewardKind>()) {
+            Some(RewardKind::Points) => errors.check(
+                required("points", self.points)
+                    .and_then(PointAmount::parse)
+                    .and_then(RewardValue::points),
+            ),
+            Some(RewardKind::Badge) => errors.check(
+                required("badge", self.badge.as_deref())
+                    .and_then(BadgeName::parse)
+                    .map(RewardValue::badge),
+            ),
+            Some(RewardKind::Permission) => {
+                let permission = errors.check(granted_permission(auth, self.permission.as_deref()));
+                let period = errors.check(
+                    required("duration_seconds", self.duration_seconds)
+                        .and_then(PermissionPeriod::parse_seconds),
+                );
+                permission
+                    .zip(period)
+                    .map(|(permission, period)| RewardValue::permission(permission, period))
+            }
+            None => None,
+        };
+        let (Some(recipient), Some(value), Some(reason)) = (recipient, value, reason) else {
+            return Err(errors.into_error());
+        };
+        Ok(NewReward {
+            recipient,
+            value,
+            reason,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
+/// A holder filter and a page, the query of every list here.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    recipient_kind: Option<String>,
+    recipient_id: Option<Uuid>,
+    offender_kind: Option<String>,
+    offender_id: Option<Uuid>,
+    holder_kind: Option<String>,
+    holder_id: Option<Uuid>,
+    status: Option<String>,
+    severity: Option<String>,
+    violation_id: Option<ViolationId>,
+    penalty_id: Option<PenaltyId>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+/// `POST /api/v1/rewards` with `{recipient: {kind, id}, kind, points | badge | permission +
+/// duration_seconds, reason, expires_at?}` → 201.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn allocate(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<RewardBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationAdmin)?;
+    let new = body.into_new_reward(&auth)?;
+    let reward = state.store.allocate_reward(ctx, new).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/rewards/{}", reward.id)))
+        .json(reward))
+}
+
+/// `GET /api/v1/rewards?recipient_kind=&recipient_id=&status=&limit=&cursor=&sort=`
+/// (`-allocated_at` or `allocated_at`).
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list_rewards(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    let mut errors = FieldErrors::default();
+    let recipient = errors.check(participant_param(
+        "recipient_kind",
+        "recipient_id",
+        query.recipient_kind,
+        query.recipient_id,
+    ));
+    let status = errors.check(query.status.map(|s| s.parse::<RewardStatus>()).transpose());
+    let page: Option<orchestore_repo::PageRequest<RewardSort>> = super::page_request(
+        &mut errors,
+        query.limit,
+        query.cursor.as_deref(),
+        query.sort.as_deref(),
+    );
+    let (Some(recipient), Some(status), Some(page)) = (recipient, status, page) else {
+        return Err(errors.into_error());
+    };
+    let filter = RewardFilter { recipient, status };
+    Ok(HttpResponse::Ok().json(state.store.list_rewards(ctx, filter, page).await?))
+}
+
+/// `GET /api/v1/rewards/{id}`.
+#[tracing::instrument(skip_all, fields(reward_id = %id))]
+pub(crate) async fn get_reward(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<RewardId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    Ok(HttpResponse::Ok().json(state.store.get_reward(ctx, id.into_inner()).await?))
+}
+
+/// `POST /api/v1/rewards/{id}/redeem` → `{reward, point_award, grant}`: by its recipient, or
+/// by a holder of `collaboration:admin` for it; once (409 the second time).
+#[tracing::instrument(skip_all, fields(reward_id = %id))]
+pub(crate) async fn redeem(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<RewardId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationWrite)?;
+    let by = if auth.permissions().contains(&Permission::CollaborationAdmin) {
+        Redeemer::Administrator
+    } else {
+        Redeemer::Recipient
+    };
+    Ok(HttpResponse::Ok().json(state.store.redeem_reward(ctx, id.into_inner(), by).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ViolationBody {
+    offender: ParticipantBody,
+    rule: String,
+    severity: String,
+    evidence: String,
+}
+
+/// `POST /api/v1/violations` with `{offender: {kind, id}, rule, severity, evidence}` → 201.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn record_violation(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<ViolationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationAdmin)?;
+    let mut errors = FieldErrors::default();
+    let offender = errors.check(body.offender.parse("offender.kind"));
+    let rule = errors.check(RuleName::parse(&body.rule));
+    let severity = errors.check(body.severity.parse::<Severity>());
+    let evidence = errors.check(Evidence::parse(&body.evidence));
+    let (Some(offender), Some(rule), Some(severity), Some(evidence)) =
+        (offender, rule, severity, evidence)
+    else {
+        return Err(errors.into_error());
+    };
+    let new = NewViolation {
+        offender,
+        rule,
+        severity,
+        evidence,
+    };
+    let violation = state.store.record_violation(ctx, new).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/violations/{}", violation.id)))
+        .json(violation))
+}
+
+/// `GET /api/v1/violations?offender_kind=&offender_id=&severity=&limit=&cursor=&sort=`
+/// (`-created_at` or `created_at`).
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list_violations(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    let mut errors = FieldErrors::default();
+    let offender = errors.check(participant_param(
+        "offender_kind",
+        "offender_id",
+        query.offender_kind,
+        query.offender_id,
+    ));
+    let severity = errors.check(query.severity.map(|s| s.parse::<Severity>()).transpose());
+    let page = super::page_request(
+        &mut errors,
+        query.limit,
+        query.cursor.as_deref(),
+        query.sort.as_deref(),
+    );
+    let (Some(offender), Some(severity), Some(page)) = (offender, severity, page) else {
+        return Err(errors.into_error());
+    };
+    let filter = ViolationFilter { offender, severity };
+    Ok(HttpResponse::Ok().json(state.store.list_violations(ctx, filter, page).await?))
+}
+
+/// `GET /api/v1/violations/{id}`.
+#[tracing::instrument(skip_all, fields(violation_id = %id))]
+pub(crate) async fn get_violation(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<ViolationId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    Ok(HttpResponse::Ok().json(state.store.get_violation(ctx, id.into_inner()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PenaltyBody {
+    violation_id: ViolationId,
+    kind: String,
+    points: Option<i64>,
+    permission: Option<String>,
+    duration_seconds: Option<i64>,
+    reason: String,
+}
+
+/// `POST /api/v1/penalties` with `{violation_id, kind, points | permission +
+/// duration_seconds, reason}` → 201.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn apply_penalty(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<PenaltyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationAdmin)?;
+    let mut errors = FieldErrors::default();
+    let reason = errors.check(SanctionReason::parse(&body.reason));
+    let action = match errors.check(body.kind.parse::<PenaltyKind>()) {
+        Some(PenaltyKind::Points) => errors.check(
+            required("points", body.points)
+                .and_then(PointAmount::parse)
+                .and_then(PenaltyAction::points),
+        ),
+        Some(PenaltyKind::Suspension) => {
+            let permission = errors.check(
+                required("permission", body.permission.as_deref())
+                    .and_then(|code| code.parse::<Permission>()),
+            );
+            let period = errors.check(
+                required("duration_seconds", body.duration_seconds)
+                    .and_then(PermissionPeriod::parse_seconds),
+            );
+            permission
+                .zip(period)
+                .map(|(permission, period)| PenaltyAction::Suspension { permission, period })
+        }
+        None => None,
+    };
+    let (Some(action), Some(reason)) = (action, reason) else {
+        return Err(errors.into_error());
+    };
+    let new = NewPenalty {
+        violation_id: body.violation_id,
+        action,
+        reason,
+    };
+    let penalty = state.store.apply_penalty(ctx, new).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/penalties/{}", penalty.id)))
+        .json(penalty))
+}
+
+/// `GET /api/v1/penalties?holder_kind=&holder_id=&violation_id=&limit=&cursor=&sort=`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list_penalties(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    let mut errors = FieldErrors::default();
+    let holder = errors.check(participant_param(
+        "holder_kind",
+        "holder_id",
+        query.holder_kind,
+        query.holder_id,
+    ));
+    let page = super::page_request(
+        &mut errors,
+        query.limit,
+        query.cursor.as_deref(),
+        query.sort.as_deref(),
+    );
+    let (Some(holder), Some(page)) = (holder, page) else {
+        return Err(errors.into_error());
+    };
+    let filter = PenaltyFilter {
+        holder,
+        violation_id: query.violation_id,
+    };
+    Ok(HttpResponse::Ok().json(state.store.list_penalties(ctx, filter, page).await?))
+}
+
+/// `GET /api/v1/penalties/{id}`.
+#[tracing::instrument(skip_all, fields(penalty_id = %id))]
+pub(crate) async fn get_penalty(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<PenaltyId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    Ok(HttpResponse::Ok().json(state.store.get_penalty(ctx, id.into_inner()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AppealBody {
+    penalty_id: PenaltyId,
+    reason: String,
+}
+
+/// `POST /api/v1/appeals` with `{penalty_id, reason}` → 201: by the penalty's holder.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn file_appeal(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<AppealBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationWrite)?;
+    let reason =
+        SanctionReason::parse(&body.reason).map_err(|e| ApiError::Invalid(vec![e.into()]))?;
+    let new = NewAppeal {
+        penalty_id: body.penalty_id,
+        reason,
+    };
+    let appeal = state.store.file_appeal(ctx, new).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/appeals/{}", appeal.id)))
+        .json(appeal))
+}
+
+/// `GET /api/v1/appeals?penalty_id=&status=&limit=&cursor=&sort=`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list_appeals(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    let mut errors = FieldErrors::default();
+    let status = errors.check(query.status.map(|s| s.parse::<AppealStatus>()).transpose());
+    let page: Option<orchestore_repo::PageRequest<SanctionSort>> = super::page_request(
+        &mut errors,
+        query.limit,
+        query.cursor.as_deref(),
+        query.sort.as_deref(),
+    );
+    let (Some(status), Some(page)) = (status, page) else {
+        return Err(errors.into_error());
+    };
+    let filter = AppealFilter {
+        penalty_id: query.penalty_id,
+        status,
+    };
+    Ok(HttpResponse::Ok().json(state.store.list_appeals(ctx, filter, page).await?))
+}
+
+/// `GET /api/v1/appeals/{id}`.
+#[tracing::instrument(skip_all, fields(appeal_id = %id))]
+pub(crate) async fn get_appeal(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<AppealId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    Ok(HttpResponse::Ok().json(state.store.get_appeal(ctx, id.into_inner()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DecisionBody {
+    outcome: String,
+    reason: String,
+}
+
+/// `POST /api/v1/appeals/{id}/decision` with `{outcome: upheld | overturned, reason}` → the
+/// decided appeal; 409 when it is decided already.
+#[tracing::instrument(skip_all, fields(appeal_id = %id))]
+pub(crate) async fn decide(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<AppealId>,
+    ApiJson(body): ApiJson<DecisionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationAdmin)?;
+    let mut errors = FieldErrors::default();
+    let outcome = errors.check(body.outcome.parse::<AppealOutcome>());
+    let reason = errors.check(SanctionReason::parse(&body.reason));
+    let (Some(outcome), Some(reason)) = (outcome, reason) else {
+        return Err(errors.into_error());
+    };
+    let decision = AppealDecision { outcome, reason };
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .decide_appeal(ctx, id.into_inner(), decision)
+            .await?,
+    ))
+}
+
+/// `GET /api/v1/sanctions/summary` → the organization's rewards, violations, penalties and
+/// appeals, counted.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn summary(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    Ok(HttpResponse::Ok().json(state.store.sanctions_summary(ctx).await?))
+}
+
+/// `POST /api/v1/sanctions/sweep` → what it ended now (the server also sweeps every
+/// `collaboration.sanction_sweep_interval`).
+#[tracing::instrument(skip_all)]
+pub(crate) async fn sweep(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationAdmin)?;
+    Ok(HttpResponse::Ok().json(state.store.expire_sanctions(ctx).await?))
+}
+
+/// `GET /api/v1/agents/{id}/sanctions`.
+#[tracing::instrument(skip_all, fields(agent_id = %id))]
+pub(crate) async fn of_agent(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<AgentId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    let holder = Participant::Agent(id.into_inner());
+    Ok(HttpResponse::Ok().json(state.store.holder_sanctions(ctx, holder).await?))
+}
+
+/// `GET /api/v1/users/{id}/sanctions`.
+#[tracing::instrument(skip_all, fields(user_id = %id))]
+pub(crate) async fn of_user(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<UserId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::CollaborationRead)?;
+    let holder = Participant::User(id.into_inner());
+    Ok(HttpResponse::Ok().json(state.store.holder_sanctions(ctx, holder).await?))
+}
