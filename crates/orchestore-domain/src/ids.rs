@@ -163,3 +163,19 @@ id_type!(
     /// An event that moved an agent's reputation.
     ReputationEventId
 );
+id_type!(
+    /// A brainstorming session.
+    BrainstormId
+);
+id_type!(
+    /// An idea put to a brainstorm.
+    BrainstormIdeaId
+);
+id_type!(
+    /// A pairing of a mentor and a mentee.
+    MentorshipId
+);
+id_type!(
+    /// A session held in a mentorship.
+    MentorshipSessionId
+);

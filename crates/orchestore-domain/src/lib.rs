@@ -30,6 +30,12 @@ pub use analytics::{
     TemplateAnalytics, WorkflowAnalytics, WorkflowDaily, WorkflowDay,
 };
 pub use collaboration::{
+    Brainstorm, BrainstormIdea, BrainstormStats, BrainstormStatus, BrainstormTopic, IdeaText,
+    MentorStats, Mentorship, MentorshipCounts, MentorshipGoal, MentorshipGoals, MentorshipProgress,
+    MentorshipSession, MentorshipStatus, NewBrainstorm, NewIdea, NewMentorship,
+    NewMentorshipSession, SessionMinutes,
+};
+pub use collaboration::{
     Challenge, EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, Level,
     LevelThreshold, LevelThresholds, Match, MatchStatus, MatchSubject, NewMatch, NewPointAward,
     Placements, PointAmount, PointAward, PointReason, PointSource, RankSettings, RatingChange,
@@ -49,6 +55,7 @@ pub use ids::{
     TaskId, TemplateId, TemplateUsageId, ThreadId, UserId, WorkflowExecutionId, WorkflowId,
     WorkflowVersionId,
 };
+pub use ids::{BrainstormId, BrainstormIdeaId, MentorshipId, MentorshipSessionId};
 pub use json::canonical_json;
 pub use knowledge::{
     CollectionName, Dimension, Embedding, EntryContent, EntrySource, EntryTitle, Fused,
