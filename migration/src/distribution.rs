@@ -60,6 +60,11 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "component_health",
     "metrics",
     "alerts",
+    "brainstorms",
+    "brainstorm_ideas",
+    "brainstorm_idea_votes",
+    "mentorships",
+    "mentorship_sessions",
 ];
 
 /// The distribution column of every distributed table.

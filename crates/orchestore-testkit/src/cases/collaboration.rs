@@ -1,11 +1,15 @@
-//! Collaboration: points and levels, rated matches, leaderboards.
+//! Collaboration: points and levels, rated matches, leaderboards; brainstorms and mentorships.
 
+mod brainstorms;
 mod matches;
+mod mentorships;
 mod points;
 mod ranks;
 mod reputation;
 
+pub use brainstorms::*;
 pub use matches::*;
+pub use mentorships::*;
 pub use points::*;
 pub use ranks::*;
 pub use reputation::*;

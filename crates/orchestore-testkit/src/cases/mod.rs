@@ -183,6 +183,13 @@ macro_rules! contract_suite {
                 rank_settings_are_kept_and_audited,
                 reputation_decays_by_its_half_life,
                 task_outcomes_feed_reliability,
+                brainstorms_gather_ideas_and_votes,
+                a_closed_brainstorm_takes_no_ideas_or_votes,
+                brainstorm_input_is_checked,
+                concurrent_votes_never_lose_an_update,
+                mentorships_move_through_their_lifecycle,
+                mentorship_rules_are_kept,
+                mentor_stats_count_sessions_and_latest_progress,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,
