@@ -9,6 +9,7 @@ mod analytics;
 mod api_keys;
 mod audit_logs;
 mod auth;
+mod brainstorms;
 mod components;
 mod events;
 mod execution_steps;
@@ -20,6 +21,7 @@ mod learning;
 mod marketplace;
 mod matches;
 mod me;
+mod mentorships;
 mod messages;
 mod metrics;
 mod organizations;
@@ -77,7 +79,9 @@ fn scopes() -> [Routes; 2] {
             .configure(points::configure)
             .configure(matches::configure)
             .configure(reputation::configure)
-            .configure(leaderboards::configure),
+            .configure(leaderboards::configure)
+            .configure(brainstorms::configure)
+            .configure(mentorships::configure),
     ]
 }
 

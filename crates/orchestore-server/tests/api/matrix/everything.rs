@@ -71,6 +71,12 @@ pub struct Everything {
     pub rated_match: String,
     /// Points awarded to `agent`.
     pub point_award: String,
+    /// An open brainstorm facilitated by the owner, with the owner's idea `idea`; neither
+    /// goes with a row another route deletes (`agent`, `project`).
+    pub brainstorm: String,
+    pub idea: String,
+    /// A proposed mentorship: the owner mentors `rival`.
+    pub mentorship: String,
 }
 
 /// An operation of the step `build` that every set's workflow has.
@@ -318,6 +324,23 @@ impl Everything {
         )
         .await);
 
+        let brainstorm = id(&made(
+            "/api/v1/brainstorms",
+            json!({ "topic": format!("Names {tag}") }),
+        )
+        .await);
+        let idea = id(&made(
+            &format!("/api/v1/brainstorms/{brainstorm}/ideas"),
+            json!({ "text": format!("Nova {tag}") }),
+        )
+        .await);
+        let mentorship = id(&made(
+            "/api/v1/mentorships",
+            json!({ "mentor": { "kind": "user", "id": owner },
+                    "mentee": { "kind": "agent", "id": rival }, "goals": ["ship"] }),
+        )
+        .await);
+
         Self {
             organization_slug: organization.to_owned(),
             owner_email: owner_email.to_owned(),
@@ -360,6 +383,9 @@ impl Everything {
             rival,
             rated_match,
             point_award,
+            brainstorm,
+            idea,
+            mentorship,
         }
     }
 
@@ -434,6 +460,9 @@ impl Everything {
             "alerts" => &self.alert,
             "points" => &self.point_award,
             "matches" => &self.rated_match,
+            "brainstorms" => &self.brainstorm,
+            "ideas" => &self.idea,
+            "mentorships" => &self.mentorship,
             _ => return None,
         })
     }
