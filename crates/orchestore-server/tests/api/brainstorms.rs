@@ -149,7 +149,7 @@ pub async fn brainstorms_take_ideas_and_votes_until_closed(app: &TestApp) {
             ),
         )
         .await;
-    assert_eq!(ids(&closed_list.body["items"]), [id.clone()]);
+    assert_eq!(ids(&closed_list.body["items"]), std::slice::from_ref(&id));
     assert_eq!(
         app.get(&admin, &format!("/api/v1/brainstorms/{id}"))
             .await
