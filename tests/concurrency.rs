@@ -244,3 +244,107 @@ async fn postgres_concurrent_versions() {
     };
     concurrent_versions(db.store().clone()).await;
 }
+
+/// 32 voters, each an agent, vote for one idea at once, each in its own task: every vote
+/// lands once, with its audit row, and the idea's kept count is 32 (added in the database in
+/// each vote's transaction, never read, incremented and written back).
+async fn concurrent_votes(store: SeaStore) {
+    use orchestore_domain::{
+        AgentKind, BrainstormTopic, IdeaText, NewAgent, NewBrainstorm, NewIdea, Participant,
+    };
+    use orchestore_repo::{AgentRepo, BrainstormRepo};
+
+    let store = Arc::new(store);
+    let fixture = Fixture::create(store.as_ref(), "acme", "correct horse battery").await;
+    let ctx = Arc::new(fixture.ctx.clone());
+    let mut voters = Vec::new();
+    for n in 0..WRITERS {
+        let name = Name::parse("name", &format!("voter {n}")).expect("name");
+        let agent = store
+            .create_agent(&ctx, NewAgent::named(name, AgentKind::Ai))
+            .await
+            .expect("agent");
+        voters.push(Participant::Agent(agent.id));
+    }
+    let brainstorm = store
+        .create_brainstorm(
+            &ctx,
+            NewBrainstorm {
+                topic: BrainstormTopic::parse("release names").expect("topic"),
+                description: Description::empty(),
+                facilitator: Participant::User(fixture.owner.id),
+                project_id: None,
+            },
+        )
+        .await
+        .expect("brainstorm");
+    let idea = store
+        .add_brainstorm_idea(
+            &ctx,
+            brainstorm.id,
+            NewIdea {
+                author: Participant::User(fixture.owner.id),
+                text: IdeaText::parse("Nova").expect("text"),
+            },
+        )
+        .await
+        .expect("idea");
+
+    let mut writers = JoinSet::new();
+    for voter in voters {
+        let (store, ctx) = (Arc::clone(&store), Arc::clone(&ctx));
+        writers.spawn(async move {
+            store
+                .vote_for_idea(&ctx, brainstorm.id, idea.id, voter)
+                .await
+        });
+    }
+    let mut counts = Vec::new();
+    while let Some(joined) = writers.join_next().await {
+        counts.push(joined.expect("voter task").expect("vote").votes);
+    }
+    // Each vote saw its own count: 1 to 32, each once.
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=WRITERS as i64).collect::<Vec<_>>());
+
+    let top = store
+        .top_brainstorm_ideas(&ctx, brainstorm.id, Limit::default())
+        .await
+        .expect("top ideas");
+    assert_eq!(top[0].votes, WRITERS as i64);
+    let stats = store
+        .brainstorm_stats(&ctx, brainstorm.id)
+        .await
+        .expect("stats");
+    assert_eq!(
+        (stats.ideas, stats.votes, stats.participants),
+        (1, WRITERS as i64, WRITERS as i64 + 1)
+    );
+    let audit = store
+        .list_audit(
+            &ctx,
+            AuditFilter {
+                action: Some("brainstorm_idea_vote.create".to_owned()),
+                ..AuditFilter::default()
+            },
+            PageRequest::first(Limit::parse(200).expect("limit")),
+        )
+        .await
+        .expect("audit");
+    assert_eq!(audit.items.len(), WRITERS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file_concurrent_votes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite_file(dir.path()).await;
+    concurrent_votes(db.store().clone()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_votes() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    concurrent_votes(db.store().clone()).await;
+}

@@ -65,6 +65,11 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "violations",
     "penalties",
     "appeals",
+    "brainstorms",
+    "brainstorm_ideas",
+    "brainstorm_idea_votes",
+    "mentorships",
+    "mentorship_sessions",
 ];
 
 /// The distribution column of every distributed table.

@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 mod api_keys;
 mod audit_chain;
+mod brainstorms;
 mod invitations;
 mod messages;
 mod task_graph;
@@ -91,6 +92,11 @@ const TABLES: &[&str] = &[
     "violations",
     "penalties",
     "appeals",
+    "brainstorms",
+    "brainstorm_ideas",
+    "brainstorm_idea_votes",
+    "mentorships",
+    "mentorship_sessions",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

@@ -183,3 +183,19 @@ id_type!(
     /// An appeal of a penalty by the holder it was applied to.
     AppealId
 );
+id_type!(
+    /// A brainstorming session.
+    BrainstormId
+);
+id_type!(
+    /// An idea put to a brainstorm.
+    BrainstormIdeaId
+);
+id_type!(
+    /// A pairing of a mentor and a mentee.
+    MentorshipId
+);
+id_type!(
+    /// A session held in a mentorship.
+    MentorshipSessionId
+);

@@ -30,11 +30,14 @@ pub use analytics::{
     TemplateAnalytics, WorkflowAnalytics, WorkflowDaily, WorkflowDay,
 };
 pub use collaboration::{
-    Appeal, AppealDecision, AppealOutcome, AppealStatus, BadgeName, EffectivePermissions, Evidence,
-    GrantStatus, HolderSanctions, NewAppeal, NewPenalty, NewReward, NewViolation, Penalty,
-    PenaltyAction, PenaltyKind, PenaltyStatus, PenaltyValue, PermissionGrant, PermissionPeriod,
-    Redemption, Reward, RewardKind, RewardStatus, RewardValue, RuleName, SanctionReason,
-    SanctionsSummary, Severity, Violation, counted,
+    Appeal, AppealDecision, AppealOutcome, AppealStatus, BadgeName, Brainstorm, BrainstormIdea,
+    BrainstormStats, BrainstormStatus, BrainstormTopic, EffectivePermissions, Evidence,
+    GrantStatus, HolderSanctions, IdeaText, MentorStats, Mentorship, MentorshipCounts,
+    MentorshipGoal, MentorshipGoals, MentorshipProgress, MentorshipSession, MentorshipStatus,
+    NewAppeal, NewBrainstorm, NewIdea, NewMentorship, NewMentorshipSession, NewPenalty, NewReward,
+    NewViolation, Penalty, PenaltyAction, PenaltyKind, PenaltyStatus, PenaltyValue,
+    PermissionGrant, PermissionPeriod, Redemption, Reward, RewardKind, RewardStatus, RewardValue,
+    RuleName, SanctionReason, SanctionsSummary, SessionMinutes, Severity, Violation, counted,
 };
 pub use collaboration::{
     Challenge, EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, Level,
@@ -57,6 +60,7 @@ pub use ids::{
     WorkflowVersionId,
 };
 pub use ids::{AppealId, PenaltyId, PermissionGrantId, RewardId, ViolationId};
+pub use ids::{BrainstormId, BrainstormIdeaId, MentorshipId, MentorshipSessionId};
 pub use json::canonical_json;
 pub use knowledge::{
     CollectionName, Dimension, Embedding, EntryContent, EntrySource, EntryTitle, Fused,

@@ -26,8 +26,10 @@ pub mod workflows;
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use analytics::AnalyticsRepo;
 pub use collaboration::{
-    AppealFilter, PenaltyFilter, PenaltyRepo, Redeemer, RewardFilter, RewardRepo, RewardSort,
-    SanctionSort, SweptSanctions, ViolationFilter,
+    AppealFilter, BrainstormFilter, BrainstormIdeaSort, BrainstormRepo, BrainstormSort,
+    MentorshipFilter, MentorshipRepo, MentorshipSessionSort, MentorshipSort, PenaltyFilter,
+    PenaltyRepo, Redeemer, RewardFilter, RewardRepo, RewardSort, SanctionSort, SweptSanctions,
+    ViolationFilter,
 };
 pub use collaboration::{
     LeaderboardQuery, MatchRepo, PointAwardFilter, PointAwardSort, PointsRepo, RankRepo,

@@ -6,7 +6,8 @@ use crate::RepoResult;
 use crate::agents::AgentRepo;
 use crate::analytics::AnalyticsRepo;
 use crate::collaboration::{
-    MatchRepo, PenaltyRepo, PointsRepo, RankRepo, ReputationRepo, RewardRepo,
+    BrainstormRepo, MatchRepo, MentorshipRepo, PenaltyRepo, PointsRepo, RankRepo, ReputationRepo,
+    RewardRepo,
 };
 use crate::database::DatabaseStatus;
 use crate::knowledge::KnowledgeRepo;
@@ -71,6 +72,8 @@ pub trait Store:
     + ReputationRepo
     + RewardRepo
     + PenaltyRepo
+    + BrainstormRepo
+    + MentorshipRepo
     + Send
     + Sync
 {

@@ -4,18 +4,29 @@
 //! experience and a level; agents meet in rated matches whose outcome moves their ELO rating;
 //! leaderboards rank holders by points or rating over a period; rewards give points, badges or
 //! permissions for a while, and penalties for violations take points or suspend permissions
-//! until an appeal overturns them.
+//! until an appeal overturns them. Agents and users brainstorm (ideas, and votes on them) and
+//! pair up as mentor and mentee, with sessions that track the mentee's progress.
 
+mod brainstorms;
 mod matches;
+mod mentorships;
 mod penalties;
 mod points;
 mod ranks;
 mod reputation;
 mod rewards;
 
+pub use brainstorms::{
+    Brainstorm, BrainstormIdea, BrainstormStats, BrainstormStatus, BrainstormTopic, IdeaText,
+    NewBrainstorm, NewIdea,
+};
 pub use matches::{
     Challenge, EloSettings, Match, MatchStatus, MatchSubject, NewMatch, Placements, RatingChange,
     elo_changes, expected_score,
+};
+pub use mentorships::{
+    MentorStats, Mentorship, MentorshipCounts, MentorshipGoal, MentorshipGoals, MentorshipProgress,
+    MentorshipSession, MentorshipStatus, NewMentorship, NewMentorshipSession, SessionMinutes,
 };
 pub use penalties::{
     Appeal, AppealDecision, AppealOutcome, AppealStatus, Evidence, HolderSanctions, NewAppeal,

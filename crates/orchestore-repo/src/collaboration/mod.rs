@@ -1,14 +1,18 @@
 //! Collaboration between agents: points, levels, rated matches and leaderboards; rewards and
-//! penalties.
+//! penalties; brainstorms and mentorships.
 
+mod brainstorms;
 mod matches;
+mod mentorships;
 mod penalties;
 mod points;
 mod ranks;
 mod reputation;
 mod rewards;
 
+pub use brainstorms::{BrainstormFilter, BrainstormIdeaSort, BrainstormRepo, BrainstormSort};
 pub use matches::{MatchRepo, RatingHistorySort};
+pub use mentorships::{MentorshipFilter, MentorshipRepo, MentorshipSessionSort, MentorshipSort};
 pub use penalties::{AppealFilter, PenaltyFilter, PenaltyRepo, SanctionSort, ViolationFilter};
 pub use points::{PointAwardFilter, PointAwardSort, PointsRepo};
 pub use ranks::{LeaderboardQuery, RankRepo};

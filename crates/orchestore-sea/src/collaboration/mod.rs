@@ -1,7 +1,10 @@
-//! Points, levels, rated matches and leaderboards; rewards and penalties.
+//! Points, levels, rated matches and leaderboards; rewards and penalties; brainstorms and
+//! mentorships.
 
+mod brainstorms;
 pub(crate) mod entity;
 mod matches;
+mod mentorships;
 mod penalties;
 mod points;
 mod ranks;
@@ -16,7 +19,9 @@ use orchestore_domain::{
 };
 use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use crate::agents::entity::agents;
@@ -34,6 +39,14 @@ crate::scoped::entities! {
         entity::appeals::Entity => "appeal";
     audited: standings::Entity => "standing", match_players::Entity => "match_player",
         collaboration_settings::Entity => "collaboration_settings"
+}
+
+crate::scoped::entities! {
+    tenanted: entity::brainstorms::Entity => "brainstorm",
+        entity::brainstorm_ideas::Entity => "brainstorm_idea",
+        entity::mentorships::Entity => "mentorship",
+        entity::mentorship_sessions::Entity => "mentorship_session";
+    audited: entity::brainstorm_idea_votes::Entity => "brainstorm_idea_vote"
 }
 
 /// A holder as its two columns: `(agent id, user id)`.
@@ -167,5 +180,35 @@ async fn require_holder(
             holder_entity(holder),
             holder.id(),
         ))
+    }
+}
+
+/// Row `id` of `E` in a write, share-locked on PostgreSQL (SQLite's write transaction holds
+/// the database already): writes that only need the row to stay as it is (an idea, a vote, a
+/// session) go on together, while a change of the row (a close, a completion) waits for them
+/// and they for it.
+async fn find_shared<E: crate::scoped::Tenanted>(
+    store: &crate::SeaStore,
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    id: impl Into<Uuid> + std::fmt::Display + Copy,
+) -> RepoResult<E::Model> {
+    let mut query = scoped::<E>(ctx).filter(E::id_column().eq(id.into()));
+    if store.is_postgres() {
+        query = query.lock_shared();
+    }
+    query
+        .one(db)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| RepoError::not_found(E::NAME, id))
+}
+
+/// The backend a raw statement is written for.
+fn sql_backend(store: &crate::SeaStore) -> sea_orm::DbBackend {
+    if store.is_postgres() {
+        sea_orm::DbBackend::Postgres
+    } else {
+        sea_orm::DbBackend::Sqlite
     }
 }

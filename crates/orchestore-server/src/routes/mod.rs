@@ -9,6 +9,7 @@ mod analytics;
 mod api_keys;
 mod audit_logs;
 mod auth;
+mod brainstorms;
 mod components;
 mod events;
 mod execution_steps;
@@ -20,6 +21,7 @@ mod learning;
 mod marketplace;
 mod matches;
 mod me;
+mod mentorships;
 mod messages;
 mod metrics;
 mod organizations;
@@ -79,7 +81,9 @@ fn scopes() -> [Routes; 2] {
             .configure(matches::configure)
             .configure(reputation::configure)
             .configure(leaderboards::configure)
-            .configure(sanctions::configure),
+            .configure(sanctions::configure)
+            .configure(brainstorms::configure)
+            .configure(mentorships::configure),
     ]
 }
 

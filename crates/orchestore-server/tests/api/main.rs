@@ -7,6 +7,7 @@ mod analytics;
 mod api_keys;
 mod audit;
 mod auth;
+mod brainstorms;
 mod cli;
 mod components;
 mod events;
@@ -234,5 +235,11 @@ on_every_backend! {
         every_path_answers_only_its_methods,
         each_role_gets_what_its_permissions_allow,
         another_organization_reaches_none_of_our_data,
+    }
+    brainstorms {
+        brainstorms_take_ideas_and_votes_until_closed,
+        brainstorm_input_and_callers_are_checked,
+        mentorships_pair_and_record_sessions,
+        mentorship_input_and_callers_are_checked,
     }
 }

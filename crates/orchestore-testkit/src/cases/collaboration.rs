@@ -1,12 +1,17 @@
-//! Collaboration: points and levels, rated matches, leaderboards, rewards and penalties.
+//! Collaboration: points and levels, rated matches, leaderboards, rewards and penalties;
+//! brainstorms and mentorships.
 
+mod brainstorms;
 mod matches;
+mod mentorships;
 mod points;
 mod ranks;
 mod reputation;
 mod sanctions;
 
+pub use brainstorms::*;
 pub use matches::*;
+pub use mentorships::*;
 pub use points::*;
 pub use ranks::*;
 pub use reputation::*;

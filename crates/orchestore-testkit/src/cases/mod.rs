@@ -188,6 +188,13 @@ macro_rules! contract_suite {
                 an_overturned_appeal_restores_what_the_penalty_took,
                 suspensions_end_by_themselves_and_are_swept,
                 sanctions_are_counted_per_organization_and_holder,
+                brainstorms_gather_ideas_and_votes,
+                a_closed_brainstorm_takes_no_ideas_or_votes,
+                brainstorm_input_is_checked,
+                concurrent_votes_never_lose_an_update,
+                mentorships_move_through_their_lifecycle,
+                mentorship_rules_are_kept,
+                mentor_stats_count_sessions_and_latest_progress,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,

@@ -1,9 +1,15 @@
-//! The tables of points, levels and rated matches, rewards and penalties.
+//! The tables of points, levels, rated matches, reputation, rewards and penalties, brainstorms
+//! and mentorships.
 
 pub(crate) mod appeals;
+pub(crate) mod brainstorm_idea_votes;
+pub(crate) mod brainstorm_ideas;
+pub(crate) mod brainstorms;
 pub(crate) mod collaboration_settings;
 pub(crate) mod match_players;
 pub(crate) mod matches;
+pub(crate) mod mentorship_sessions;
+pub(crate) mod mentorships;
 pub(crate) mod penalties;
 pub(crate) mod permission_grants;
 pub(crate) mod point_awards;

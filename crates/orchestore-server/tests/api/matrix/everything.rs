@@ -77,6 +77,12 @@ pub struct Everything {
     pub violation: String,
     pub penalty: String,
     pub appeal: String,
+    /// An open brainstorm facilitated by the owner, with the owner's idea `idea`; neither
+    /// goes with a row another route deletes (`agent`, `project`).
+    pub brainstorm: String,
+    pub idea: String,
+    /// A proposed mentorship: the owner mentors `rival`.
+    pub mentorship: String,
 }
 
 /// An operation of the step `build` that every set's workflow has.
@@ -348,6 +354,23 @@ impl Everything {
         )
         .await);
 
+        let brainstorm = id(&made(
+            "/api/v1/brainstorms",
+            json!({ "topic": format!("Names {tag}") }),
+        )
+        .await);
+        let idea = id(&made(
+            &format!("/api/v1/brainstorms/{brainstorm}/ideas"),
+            json!({ "text": format!("Nova {tag}") }),
+        )
+        .await);
+        let mentorship = id(&made(
+            "/api/v1/mentorships",
+            json!({ "mentor": { "kind": "user", "id": owner },
+                    "mentee": { "kind": "agent", "id": rival }, "goals": ["ship"] }),
+        )
+        .await);
+
         Self {
             organization_slug: organization.to_owned(),
             owner_email: owner_email.to_owned(),
@@ -394,6 +417,9 @@ impl Everything {
             violation,
             penalty,
             appeal,
+            brainstorm,
+            idea,
+            mentorship,
         }
     }
 
@@ -472,6 +498,9 @@ impl Everything {
             "violations" => &self.violation,
             "penalties" => &self.penalty,
             "appeals" => &self.appeal,
+            "brainstorms" => &self.brainstorm,
+            "ideas" => &self.idea,
+            "mentorships" => &self.mentorship,
             _ => return None,
         })
     }

@@ -483,6 +483,42 @@ pub fn rows() -> Vec<Row> {
         post("/api/v1/sanctions/sweep", All(&[CollaborationAdmin]), OK),
         get("/api/v1/agents/{id}/sanctions", All(&[CollaborationRead]), NotFound),
         get("/api/v1/users/{id}/sanctions", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/brainstorms", All(&[CollaborationRead]), OK),
+        post("/api/v1/brainstorms", All(&[CollaborationWrite]), Reference("project_id"))
+            .body(|e| json!({"topic": "Mascots", "project_id": e.project})),
+        get("/api/v1/brainstorms/{id}", All(&[CollaborationRead]), NotFound),
+        // The set's facilitator is its owner: any other caller needs collaboration:admin too.
+        post(
+            "/api/v1/brainstorms/{id}/close",
+            All(&[CollaborationWrite, CollaborationAdmin]),
+            NotFound,
+        ),
+        get("/api/v1/brainstorms/{id}/ideas", All(&[CollaborationRead]), NotFound),
+        post("/api/v1/brainstorms/{id}/ideas", All(&[CollaborationWrite]), NotFound)
+            .body(|_| json!({"text": "Orbit"})),
+        post("/api/v1/brainstorms/{id}/ideas/{idea_id}/votes", All(&[CollaborationWrite]), NotFound)
+            .body(|_| json!({})),
+        delete("/api/v1/brainstorms/{id}/ideas/{idea_id}/votes", All(&[CollaborationWrite]), NotFound),
+        get("/api/v1/brainstorms/{id}/top-ideas", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/brainstorms/{id}/stats", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/mentorships", All(&[CollaborationRead]), OK),
+        post("/api/v1/mentorships", All(&[CollaborationWrite]), Reference("mentor")).body(|e| {
+            json!({"mentor": {"kind": "agent", "id": e.agent},
+                   "mentee": {"kind": "user", "id": e.owner}, "goals": ["ship"]})
+        }),
+        get("/api/v1/mentorships/{id}", All(&[CollaborationRead]), NotFound),
+        // Neither the set's mentor nor its mentee: the caller needs collaboration:admin too.
+        post(
+            "/api/v1/mentorships/{id}/status",
+            All(&[CollaborationWrite, CollaborationAdmin]),
+            NotFound,
+        )
+        .body(|_| json!({"status": "active"})),
+        get("/api/v1/mentorships/{id}/sessions", All(&[CollaborationRead]), NotFound),
+        post("/api/v1/mentorships/{id}/sessions", All(&[CollaborationWrite]), NotFound)
+            .body(|_| json!({"duration_minutes": 30, "progress": 50})),
+        get("/api/v1/agents/{id}/mentor-stats", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/users/{id}/mentor-stats", All(&[CollaborationRead]), NotFound),
     ]
 }
 

@@ -38,6 +38,8 @@ pub(super) struct Holdings {
     pub(super) telemetry: Telemetry,
     /// Points of the agent, and an open match between it and a rival.
     pub(super) points: CollaborationHoldings,
+    /// A brainstorm with a voted idea, and an active mentorship with a session.
+    pub(super) brainstorms: BrainstormHoldings,
 }
 
 impl Holdings {
@@ -173,8 +175,11 @@ impl Holdings {
 
         let points =
             collaboration::CollaborationHoldings::create(store, &fixture.ctx, &agent).await;
+        let brainstorms =
+            BrainstormHoldings::create(store, &fixture.ctx, &fixture, &agent, &project).await;
         Self {
             points,
+            brainstorms,
             fixture,
             project,
             dependency,
@@ -348,6 +353,7 @@ pub(super) async fn view<S: Store + ?Sized>(store: &S, h: &Holdings) -> Vec<Stri
     .into_iter()
     .chain(knowledge_view(store, h).await)
     .chain(telemetry_view(store, ctx, &h.telemetry).await)
+    .chain([brainstorms_view(store, h).await])
     .collect()
 }
 

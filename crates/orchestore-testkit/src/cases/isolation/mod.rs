@@ -39,6 +39,7 @@ use super::{PASSWORD, new_user, task};
 use crate::{Fixture, TEST_BCRYPT_COST};
 
 mod agents;
+mod brainstorms;
 mod collaboration;
 mod holdings;
 mod knowledge;
@@ -48,6 +49,7 @@ mod work;
 mod workflows;
 
 use agents::*;
+use brainstorms::*;
 use collaboration::*;
 use holdings::*;
 use knowledge::*;
@@ -58,7 +60,7 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 24] = [
+const REPOSITORY_SOURCES: [&str; 26] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
@@ -83,6 +85,8 @@ const REPOSITORY_SOURCES: [&str; 24] = [
     include_str!("../../../../orchestore-repo/src/workflows/steps.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/rewards.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/penalties.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/brainstorms.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/mentorships.rs"),
 ];
 
 /// A's run is claimed under this lease, which has expired by the time B's calls run: a sweep
@@ -111,6 +115,7 @@ pub async fn another_organization_reaches_nothing_through_any_method<S: Store + 
     check_knowledge_and_marketplace(store, &a, &b, &mut checks).await;
     check_telemetry(store, &a, &b, &mut checks).await;
     check_collaboration(store, &a, &b, &mut checks).await;
+    check_brainstorms_and_mentorships(store, &a, &b, &mut checks).await;
     check_audit_and_store(store, &a, &b, &mut checks).await;
     checks.finish();
 
