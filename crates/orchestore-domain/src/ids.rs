@@ -163,3 +163,7 @@ id_type!(
     /// An event that moved an agent's reputation.
     ReputationEventId
 );
+id_type!(
+    /// A proposal put to a vote.
+    ProposalId
+);

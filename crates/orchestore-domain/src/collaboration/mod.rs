@@ -2,10 +2,12 @@
 //!
 //! Points go into an append-only ledger and add up per holder (an agent or a user) to totals,
 //! experience and a level; agents meet in rated matches whose outcome moves their ELO rating;
-//! leaderboards rank holders by points or rating over a period.
+//! leaderboards rank holders by points or rating over a period; proposals are put to the vote of
+//! eligible agents and users and decided once when they close.
 
 mod matches;
 mod points;
+mod proposals;
 mod ranks;
 mod reputation;
 
@@ -16,6 +18,11 @@ pub use matches::{
 pub use points::{
     Level, LevelThreshold, LevelThresholds, NewPointAward, PointAmount, PointAward, PointReason,
     PointSource, Standing,
+};
+pub use proposals::{
+    ClosedBy, Eligibility, NewProposal, OptionLabel, OptionTally, Proposal, ProposalBody,
+    ProposalChoices, ProposalKind, ProposalResult, ProposalSchedule, ProposalStatus, ProposalTitle,
+    Quorum, Threshold, Vote, decide,
 };
 pub use ranks::{LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, RankSettings};
 pub use reputation::{
