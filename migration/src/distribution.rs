@@ -60,6 +60,9 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "component_health",
     "metrics",
     "alerts",
+    "proposals",
+    "proposal_options",
+    "votes",
 ];
 
 /// The distribution column of every distributed table.

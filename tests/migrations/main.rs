@@ -86,6 +86,9 @@ const TABLES: &[&str] = &[
     "component_health",
     "metrics",
     "alerts",
+    "proposals",
+    "proposal_options",
+    "votes",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

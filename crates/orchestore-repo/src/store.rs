@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::RepoResult;
 use crate::agents::AgentRepo;
 use crate::analytics::AnalyticsRepo;
-use crate::collaboration::{MatchRepo, PointsRepo, RankRepo, ReputationRepo};
+use crate::collaboration::{MatchRepo, PointsRepo, ProposalRepo, RankRepo, ReputationRepo};
 use crate::database::DatabaseStatus;
 use crate::knowledge::KnowledgeRepo;
 use crate::marketplace::MarketplaceRepo;
@@ -67,6 +67,7 @@ pub trait Store:
     + MatchRepo
     + RankRepo
     + ReputationRepo
+    + ProposalRepo
     + Send
     + Sync
 {

@@ -1,8 +1,9 @@
-//! Points, levels, rated matches and leaderboards.
+//! Points, levels, rated matches, leaderboards and proposals.
 
 pub(crate) mod entity;
 mod matches;
 mod points;
+mod proposals;
 mod ranks;
 mod reputation_events;
 
@@ -24,9 +25,11 @@ use entity::{collaboration_settings, match_players, point_awards, standings};
 
 crate::scoped::entities! {
     tenanted: point_awards::Entity => "point_award", entity::matches::Entity => "match",
-        entity::reputation_events::Entity => "reputation_event";
+        entity::reputation_events::Entity => "reputation_event",
+        entity::proposals::Entity => "proposal";
     audited: standings::Entity => "standing", match_players::Entity => "match_player",
-        collaboration_settings::Entity => "collaboration_settings"
+        collaboration_settings::Entity => "collaboration_settings",
+        entity::proposal_options::Entity => "proposal_option", entity::votes::Entity => "vote"
 }
 
 /// A holder as its two columns: `(agent id, user id)`.

@@ -1,12 +1,14 @@
-//! Collaboration: points and levels, rated matches, leaderboards.
+//! Collaboration: points and levels, rated matches, leaderboards, proposals and votes.
 
 mod matches;
 mod points;
+mod proposals;
 mod ranks;
 mod reputation;
 
 pub use matches::*;
 pub use points::*;
+pub use proposals::*;
 pub use ranks::*;
 pub use reputation::*;
 

@@ -38,6 +38,8 @@ pub(super) struct Holdings {
     pub(super) telemetry: Telemetry,
     /// Points of the agent, and an open match between it and a rival.
     pub(super) points: CollaborationHoldings,
+    /// An open proposal the agent voted on.
+    pub(super) proposals: ProposalHoldings,
 }
 
 impl Holdings {
@@ -173,8 +175,10 @@ impl Holdings {
 
         let points =
             collaboration::CollaborationHoldings::create(store, &fixture.ctx, &agent).await;
+        let proposals = ProposalHoldings::create(store, &fixture.ctx, &agent).await;
         Self {
             points,
+            proposals,
             fixture,
             project,
             dependency,
@@ -348,6 +352,7 @@ pub(super) async fn view<S: Store + ?Sized>(store: &S, h: &Holdings) -> Vec<Stri
     .into_iter()
     .chain(knowledge_view(store, h).await)
     .chain(telemetry_view(store, ctx, &h.telemetry).await)
+    .chain(proposals_view(store, h).await)
     .collect()
 }
 

@@ -43,6 +43,7 @@ mod collaboration;
 mod holdings;
 mod knowledge;
 mod observability;
+mod proposals;
 mod tenancy;
 mod work;
 mod workflows;
@@ -52,13 +53,14 @@ use collaboration::*;
 use holdings::*;
 use knowledge::*;
 use observability::*;
+use proposals::*;
 use tenancy::*;
 use work::*;
 use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 22] = [
+const REPOSITORY_SOURCES: [&str; 23] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
@@ -81,6 +83,7 @@ const REPOSITORY_SOURCES: [&str; 22] = [
     include_str!("../../../../orchestore-repo/src/workflows.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/learning.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/steps.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/proposals.rs"),
 ];
 
 /// A's run is claimed under this lease, which has expired by the time B's calls run: a sweep
@@ -109,6 +112,7 @@ pub async fn another_organization_reaches_nothing_through_any_method<S: Store + 
     check_knowledge_and_marketplace(store, &a, &b, &mut checks).await;
     check_telemetry(store, &a, &b, &mut checks).await;
     check_collaboration(store, &a, &b, &mut checks).await;
+    check_proposals(store, &a, &b, &mut checks).await;
     check_audit_and_store(store, &a, &b, &mut checks).await;
     checks.finish();
 
