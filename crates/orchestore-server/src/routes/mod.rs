@@ -25,6 +25,7 @@ mod metrics;
 mod organizations;
 mod points;
 mod projects;
+mod proposals;
 mod queue;
 mod reputation;
 mod roles;
@@ -77,7 +78,8 @@ fn scopes() -> [Routes; 2] {
             .configure(points::configure)
             .configure(matches::configure)
             .configure(reputation::configure)
-            .configure(leaderboards::configure),
+            .configure(leaderboards::configure)
+            .configure(proposals::configure),
     ]
 }
 

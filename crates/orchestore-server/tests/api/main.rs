@@ -23,6 +23,7 @@ mod metrics;
 mod points;
 mod problems;
 mod projects;
+mod proposals;
 mod queue;
 mod roles;
 mod sessions;
@@ -229,5 +230,9 @@ on_every_backend! {
         every_path_answers_only_its_methods,
         each_role_gets_what_its_permissions_allow,
         another_organization_reaches_none_of_our_data,
+    }
+    proposals {
+        a_proposal_is_voted_on_and_closed_once,
+        bad_proposals_and_votes_are_refused,
     }
 }

@@ -71,6 +71,8 @@ pub struct Everything {
     pub rated_match: String,
     /// Points awarded to `agent`.
     pub point_award: String,
+    /// An open yes/no proposal, open to everyone, that `agent` voted on.
+    pub proposal: String,
 }
 
 /// An operation of the step `build` that every set's workflow has.
@@ -181,6 +183,24 @@ impl Everything {
             }),
         )
         .await);
+
+        let proposal = id(&made(
+            "/api/v1/proposals",
+            json!({
+                "title": format!("Proposal {tag}"),
+                "closes_at": "2999-01-01T00:00:00Z",
+                "threshold": 0.5,
+            }),
+        )
+        .await);
+        let voted = app
+            .post(
+                token,
+                &format!("/api/v1/proposals/{proposal}/votes"),
+                json!({ "option": "yes", "voter": { "kind": "agent", "id": agent } }),
+            )
+            .await;
+        assert_eq!(voted.status, StatusCode::OK, "vote: {}", voted.body);
 
         let workflow_name = format!("Workflow {tag}");
         let workflow = id(&made("/api/v1/workflows", json!({ "name": workflow_name })).await);
@@ -360,6 +380,7 @@ impl Everything {
             rival,
             rated_match,
             point_award,
+            proposal,
         }
     }
 
@@ -434,6 +455,7 @@ impl Everything {
             "alerts" => &self.alert,
             "points" => &self.point_award,
             "matches" => &self.rated_match,
+            "proposals" => &self.proposal,
             _ => return None,
         })
     }
