@@ -487,8 +487,9 @@ mod tests {
             decide(choice, quorum, share, &[3, 3, 1]),
             (ProposalResult::Rejected, None)
         );
+        // A sole leader short of the share: 4 of 13.
         assert_eq!(
-            decide(choice, quorum, share, &[3, 3, 4]),
+            decide(choice, quorum, share, &[3, 3, 4, 3]),
             (ProposalResult::Rejected, None)
         );
         assert_eq!(

@@ -174,7 +174,7 @@ pub async fn votes_are_tallied_changed_in_place_and_audited<S: Store + ?Sized>(s
         )
         .await
         .expect("list");
-    assert_eq!(listed.items, [open.clone()]);
+    assert_eq!(listed.items, std::slice::from_ref(&open));
     let closed = store
         .list_proposals(
             ctx,
