@@ -1,17 +1,23 @@
 //! Many writers at once through one pool: on a SQLite file (several connections, WAL, immediate
 //! write transactions) and on PostgreSQL, every write lands once, with its audit row,
-//! concurrent versions of one workflow get consecutive numbers, and the checks that span rows
+//! concurrent versions of one workflow get consecutive numbers, concurrent votes on a proposal
+//! and on a brainstorm's idea all count, a voter keeps one vote, and the checks that span rows
 //! (an organization keeps an active owner) hold.
 
 use std::sync::Arc;
 
+use chrono::Utc;
+use orchestore_domain::{
+    AgentKind, Eligibility, NewAgent, NewProposal, OptionLabel, Participant, ProposalBody,
+    ProposalChoices, ProposalSchedule, ProposalTitle, Quorum, Threshold, Vote,
+};
 use orchestore_domain::{
     Description, Email, Name, NewTask, NewUser, NewWorkflow, Password, PasswordHash, Priority,
     SystemRole, TaskPatch, Title, WorkflowDefinition,
 };
 use orchestore_repo::{
-    AuditFilter, AuditRepo, Limit, PageRequest, RepoError, RoleRepo, Store, TaskFilter, TaskRepo,
-    UserFilter, UserRepo, WorkflowRepo, WorkflowVersionSort,
+    AgentRepo, AuditFilter, AuditRepo, Limit, PageRequest, ProposalRepo, RepoError, RoleRepo,
+    Store, TaskFilter, TaskRepo, UserFilter, UserRepo, WorkflowRepo, WorkflowVersionSort,
 };
 use orchestore_sea::SeaStore;
 use orchestore_testkit::{Fixture, TEST_BCRYPT_COST, TestDb};
@@ -245,10 +251,126 @@ async fn postgres_concurrent_versions() {
     concurrent_versions(db.store().clone()).await;
 }
 
+/// Every voter of a proposal votes at once: no vote is lost and each is audited; then one
+/// voter's changes race each other: it keeps one vote, the last to commit.
+async fn concurrent_votes(store: SeaStore) {
+    let store = Arc::new(store);
+    let fixture = Fixture::create(store.as_ref(), "acme", "correct horse battery").await;
+    let ctx = Arc::new(fixture.ctx.clone());
+    let new = NewProposal {
+        title: ProposalTitle::parse("Ship on Fridays").expect("title"),
+        body: ProposalBody::empty(),
+        choices: ProposalChoices::yes_no(),
+        schedule: ProposalSchedule::parse(None, Utc::now() + chrono::Duration::hours(1))
+            .expect("schedule"),
+        quorum: Quorum::parse(WRITERS as i64).expect("quorum"),
+        threshold: Threshold::parse(0.5).expect("threshold"),
+        eligibility: Eligibility::everyone(),
+        allow_vote_change: true,
+    };
+    let proposal = store.create_proposal(&ctx, new).await.expect("proposal");
+    let mut voters = Vec::with_capacity(WRITERS);
+    for n in 0..WRITERS {
+        let name = Name::parse("name", &format!("voter {n}")).expect("name");
+        let agent = store
+            .create_agent(&ctx, NewAgent::named(name, AgentKind::Ai))
+            .await
+            .expect("agent");
+        voters.push(Participant::Agent(agent.id));
+    }
+    let label = |text: &str| OptionLabel::parse(text).expect("option");
+
+    let mut writers = JoinSet::new();
+    for (n, voter) in voters.iter().copied().enumerate() {
+        let (store, ctx) = (Arc::clone(&store), Arc::clone(&ctx));
+        let option = label(if n % 4 == 0 { "no" } else { "yes" });
+        writers.spawn(async move { store.cast_vote(&ctx, proposal.id, voter, option).await });
+    }
+    while let Some(joined) = writers.join_next().await {
+        joined.expect("writer task").expect("vote");
+    }
+    let counted = store.get_proposal(&ctx, proposal.id).await.expect("get");
+    assert_eq!(counted.votes_cast, WRITERS as u32);
+    let tallies: Vec<u32> = counted.tallies.iter().map(|t| t.votes).collect();
+    assert_eq!(tallies, [WRITERS as u32 * 3 / 4, WRITERS as u32 / 4]);
+    let votes = AuditFilter {
+        action: Some("proposal.vote".to_owned()),
+        ..AuditFilter::default()
+    };
+    let audited = store
+        .list_audit(
+            &ctx,
+            votes,
+            PageRequest::first(Limit::parse(200).expect("limit")),
+        )
+        .await
+        .expect("audit");
+    assert_eq!(audited.items.len(), WRITERS);
+
+    // One voter, many changes at once (its first vote among them): one row, every change
+    // after the first audited, and the row holds the option of the last change written.
+    let fickle = voters[0];
+    let mut writers = JoinSet::new();
+    for n in 0..WRITERS {
+        let (store, ctx) = (Arc::clone(&store), Arc::clone(&ctx));
+        let option = label(if n % 2 == 0 { "yes" } else { "no" });
+        writers.spawn(async move { store.cast_vote(&ctx, proposal.id, fickle, option).await });
+    }
+    while let Some(joined) = writers.join_next().await {
+        joined.expect("writer task").expect("vote or change");
+    }
+    let listed = store
+        .list_votes(
+            &ctx,
+            proposal.id,
+            PageRequest::first(Limit::parse(200).expect("limit")),
+        )
+        .await
+        .expect("votes");
+    assert_eq!(listed.items.len(), WRITERS);
+    let mine: Vec<&Vote> = listed.items.iter().filter(|v| v.voter == fickle).collect();
+    assert_eq!(mine.len(), 1);
+    let counted = store.get_proposal(&ctx, proposal.id).await.expect("get");
+    assert_eq!(counted.votes_cast, WRITERS as u32);
+    let changes = AuditFilter {
+        action: Some("proposal.vote_change".to_owned()),
+        ..AuditFilter::default()
+    };
+    let last = store
+        .list_audit(
+            &ctx,
+            changes,
+            PageRequest::first(Limit::parse(200).expect("limit")),
+        )
+        .await
+        .expect("audit")
+        .items
+        .into_iter()
+        .last();
+    if let Some(last) = last {
+        assert_eq!(last.changes["to"], mine[0].option.as_str());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file_concurrent_votes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite_file(dir.path()).await;
+    concurrent_votes(db.store().clone()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_votes() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    concurrent_votes(db.store().clone()).await;
+}
+
 /// 32 voters, each an agent, vote for one idea at once, each in its own task: every vote
 /// lands once, with its audit row, and the idea's kept count is 32 (added in the database in
 /// each vote's transaction, never read, incremented and written back).
-async fn concurrent_votes(store: SeaStore) {
+async fn concurrent_idea_votes(store: SeaStore) {
     use orchestore_domain::{
         AgentKind, BrainstormTopic, IdeaText, NewAgent, NewBrainstorm, NewIdea, Participant,
     };
@@ -335,16 +457,16 @@ async fn concurrent_votes(store: SeaStore) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_file_concurrent_votes() {
+async fn sqlite_file_concurrent_idea_votes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = TestDb::sqlite_file(dir.path()).await;
-    concurrent_votes(db.store().clone()).await;
+    concurrent_idea_votes(db.store().clone()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_concurrent_votes() {
+async fn postgres_concurrent_idea_votes() {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    concurrent_votes(db.store().clone()).await;
+    concurrent_idea_votes(db.store().clone()).await;
 }

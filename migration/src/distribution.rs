@@ -70,6 +70,9 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "brainstorm_idea_votes",
     "mentorships",
     "mentorship_sessions",
+    "proposals",
+    "proposal_options",
+    "votes",
 ];
 
 /// The distribution column of every distributed table.

@@ -46,6 +46,7 @@ mod m20261129_000030_analytics;
 mod m20261129_000031_task_indexes_partial;
 mod m20261129_000034_collaboration_ranks;
 mod m20261129_000035_reputation_events;
+mod m20261129_000036_proposals;
 mod m20261129_000037_brainstorms_mentorships;
 mod m20261129_000038_rewards_penalties;
 
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000031_task_indexes_partial::Migration),
             Box::new(m20261129_000034_collaboration_ranks::Migration),
             Box::new(m20261129_000035_reputation_events::Migration),
+            Box::new(m20261129_000036_proposals::Migration),
             Box::new(m20261129_000037_brainstorms_mentorships::Migration),
             Box::new(m20261129_000038_rewards_penalties::Migration),
         ]

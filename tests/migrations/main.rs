@@ -97,6 +97,9 @@ const TABLES: &[&str] = &[
     "brainstorm_idea_votes",
     "mentorships",
     "mentorship_sessions",
+    "proposals",
+    "proposal_options",
+    "votes",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

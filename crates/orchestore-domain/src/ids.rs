@@ -199,3 +199,7 @@ id_type!(
     /// A session held in a mentorship.
     MentorshipSessionId
 );
+id_type!(
+    /// A proposal put to a vote.
+    ProposalId
+);

@@ -46,11 +46,17 @@ pub use collaboration::{
     Standing, elo_changes, expected_score,
 };
 pub use collaboration::{
+    ClosedBy, Eligibility, NewProposal, OptionLabel, OptionTally, Proposal, ProposalBody,
+    ProposalChoices, ProposalKind, ProposalResult, ProposalSchedule, ProposalStatus, ProposalTitle,
+    Quorum, Threshold, Vote, decide,
+};
+pub use collaboration::{
     HALF_LIFE_DAYS, NewReputationEvent, Reputation, ReputationDelta, ReputationDimension,
     ReputationEvent, ReputationReason, decayed,
 };
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
+pub use ids::ProposalId;
 pub use ids::{
     AgentId, AlertId, ApiKeyId, AuditLogId, CommunicationId, ComponentHealthId, ComponentId,
     EventId, ExecutionStepId, InvitationId, KnowledgeCollectionId, KnowledgeEntryId,

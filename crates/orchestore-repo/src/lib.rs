@@ -35,6 +35,7 @@ pub use collaboration::{
     LeaderboardQuery, MatchRepo, PointAwardFilter, PointAwardSort, PointsRepo, RankRepo,
     RatingHistorySort, ReputationEventSort, ReputationRepo,
 };
+pub use collaboration::{ProposalFilter, ProposalRepo, ProposalSort, VoteSort};
 pub use ctx::{Actor, Credential, Ctx};
 pub use database::{DatabaseStatus, PoolStatus, StatementTiming, TableSize};
 pub use error::{Cause, RepoError, RepoResult};

@@ -6,8 +6,8 @@ use crate::RepoResult;
 use crate::agents::AgentRepo;
 use crate::analytics::AnalyticsRepo;
 use crate::collaboration::{
-    BrainstormRepo, MatchRepo, MentorshipRepo, PenaltyRepo, PointsRepo, RankRepo, ReputationRepo,
-    RewardRepo,
+    BrainstormRepo, MatchRepo, MentorshipRepo, PenaltyRepo, PointsRepo, ProposalRepo, RankRepo,
+    ReputationRepo, RewardRepo,
 };
 use crate::database::DatabaseStatus;
 use crate::knowledge::KnowledgeRepo;
@@ -74,6 +74,7 @@ pub trait Store:
     + PenaltyRepo
     + BrainstormRepo
     + MentorshipRepo
+    + ProposalRepo
     + Send
     + Sync
 {

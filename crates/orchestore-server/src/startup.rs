@@ -70,7 +70,8 @@ impl Drop for Sweeper {
 /// The most organizations one sweep visits; the rest wait for the next.
 const SWEEP_ORGANIZATIONS: u32 = 100;
 
-/// Returns expired leases to the queue in every organization that has some, every `interval`.
+/// Returns expired leases to the queue in every organization that has some, and closes the
+/// proposals past their closing time, every `interval`.
 async fn sweep_expired_leases(store: Arc<dyn Store>, interval: std::time::Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -97,6 +98,34 @@ async fn sweep_expired_leases(store: Arc<dyn Store>, interval: std::time::Durati
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%org, %error, "lease sweep"),
             }
+        }
+        close_due_proposals(store.as_ref()).await;
+    }
+}
+
+/// Closes the proposals past their closing time in every organization that has some, and
+/// computes their results (a read or a vote closes one too; whichever comes first writes it).
+async fn close_due_proposals(store: &dyn Store) {
+    let organizations = match store
+        .organizations_with_due_proposals(SWEEP_ORGANIZATIONS)
+        .await
+    {
+        Ok(organizations) => organizations,
+        Err(error) => {
+            tracing::warn!(%error, "proposal sweep: listing organizations");
+            return;
+        }
+    };
+    for org in organizations {
+        match store
+            .close_due_proposals(&Ctx::system(org), chrono::Utc::now())
+            .await
+        {
+            Ok(closed) if !closed.is_empty() => {
+                tracing::info!(%org, closed = closed.len(), "proposal sweep: closed proposals");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%org, %error, "proposal sweep"),
         }
     }
 }

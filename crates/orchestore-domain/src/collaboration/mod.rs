@@ -5,13 +5,15 @@
 //! leaderboards rank holders by points or rating over a period; rewards give points, badges or
 //! permissions for a while, and penalties for violations take points or suspend permissions
 //! until an appeal overturns them. Agents and users brainstorm (ideas, and votes on them) and
-//! pair up as mentor and mentee, with sessions that track the mentee's progress.
+//! pair up as mentor and mentee, with sessions that track the mentee's progress. Proposals are
+//! put to the vote of eligible agents and users and decided once when they close.
 
 mod brainstorms;
 mod matches;
 mod mentorships;
 mod penalties;
 mod points;
+mod proposals;
 mod ranks;
 mod reputation;
 mod rewards;
@@ -36,6 +38,11 @@ pub use penalties::{
 pub use points::{
     Level, LevelThreshold, LevelThresholds, NewPointAward, PointAmount, PointAward, PointReason,
     PointSource, Standing,
+};
+pub use proposals::{
+    ClosedBy, Eligibility, NewProposal, OptionLabel, OptionTally, Proposal, ProposalBody,
+    ProposalChoices, ProposalKind, ProposalResult, ProposalSchedule, ProposalStatus, ProposalTitle,
+    Quorum, Threshold, Vote, decide,
 };
 pub use ranks::{LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, RankSettings};
 pub use reputation::{

@@ -1,11 +1,12 @@
 //! Collaboration between agents: points, levels, rated matches and leaderboards; rewards and
-//! penalties; brainstorms and mentorships.
+//! penalties; brainstorms and mentorships; proposals and votes.
 
 mod brainstorms;
 mod matches;
 mod mentorships;
 mod penalties;
 mod points;
+mod proposals;
 mod ranks;
 mod reputation;
 mod rewards;
@@ -15,6 +16,7 @@ pub use matches::{MatchRepo, RatingHistorySort};
 pub use mentorships::{MentorshipFilter, MentorshipRepo, MentorshipSessionSort, MentorshipSort};
 pub use penalties::{AppealFilter, PenaltyFilter, PenaltyRepo, SanctionSort, ViolationFilter};
 pub use points::{PointAwardFilter, PointAwardSort, PointsRepo};
+pub use proposals::{ProposalFilter, ProposalRepo, ProposalSort, VoteSort};
 pub use ranks::{LeaderboardQuery, RankRepo};
 pub use reputation::{ReputationEventSort, ReputationRepo};
 pub use rewards::{Redeemer, RewardFilter, RewardRepo, RewardSort, SweptSanctions};

@@ -1,5 +1,5 @@
 //! Points, levels, rated matches and leaderboards; rewards and penalties; brainstorms and
-//! mentorships.
+//! mentorships; proposals and votes.
 
 mod brainstorms;
 pub(crate) mod entity;
@@ -7,6 +7,7 @@ mod matches;
 mod mentorships;
 mod penalties;
 mod points;
+mod proposals;
 mod ranks;
 mod reputation_events;
 mod rewards;
@@ -36,9 +37,10 @@ crate::scoped::entities! {
         entity::reputation_events::Entity => "reputation_event",
         entity::rewards::Entity => "reward", entity::permission_grants::Entity => "permission_grant",
         entity::violations::Entity => "violation", entity::penalties::Entity => "penalty",
-        entity::appeals::Entity => "appeal";
+        entity::appeals::Entity => "appeal", entity::proposals::Entity => "proposal";
     audited: standings::Entity => "standing", match_players::Entity => "match_player",
-        collaboration_settings::Entity => "collaboration_settings"
+        collaboration_settings::Entity => "collaboration_settings",
+        entity::proposal_options::Entity => "proposal_option", entity::votes::Entity => "vote"
 }
 
 crate::scoped::entities! {

@@ -27,6 +27,7 @@ mod metrics;
 mod organizations;
 mod points;
 mod projects;
+mod proposals;
 mod queue;
 mod reputation;
 mod roles;
@@ -83,7 +84,8 @@ fn scopes() -> [Routes; 2] {
             .configure(leaderboards::configure)
             .configure(sanctions::configure)
             .configure(brainstorms::configure)
-            .configure(mentorships::configure),
+            .configure(mentorships::configure)
+            .configure(proposals::configure),
     ]
 }
 

@@ -24,6 +24,7 @@ mod metrics;
 mod points;
 mod problems;
 mod projects;
+mod proposals;
 mod queue;
 mod roles;
 mod sanctions;
@@ -241,5 +242,9 @@ on_every_backend! {
         brainstorm_input_and_callers_are_checked,
         mentorships_pair_and_record_sessions,
         mentorship_input_and_callers_are_checked,
+    }
+    proposals {
+        a_proposal_is_voted_on_and_closed_once,
+        bad_proposals_and_votes_are_refused,
     }
 }

@@ -1,10 +1,11 @@
 //! Collaboration: points and levels, rated matches, leaderboards, rewards and penalties;
-//! brainstorms and mentorships.
+//! brainstorms and mentorships; proposals and votes.
 
 mod brainstorms;
 mod matches;
 mod mentorships;
 mod points;
+mod proposals;
 mod ranks;
 mod reputation;
 mod sanctions;
@@ -13,6 +14,7 @@ pub use brainstorms::*;
 pub use matches::*;
 pub use mentorships::*;
 pub use points::*;
+pub use proposals::*;
 pub use ranks::*;
 pub use reputation::*;
 pub use sanctions::*;

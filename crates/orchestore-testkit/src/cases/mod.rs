@@ -195,6 +195,13 @@ macro_rules! contract_suite {
                 mentorships_move_through_their_lifecycle,
                 mentorship_rules_are_kept,
                 mentor_stats_count_sessions_and_latest_progress,
+                votes_are_tallied_changed_in_place_and_audited,
+                bad_proposals_and_votes_are_refused_and_write_nothing,
+                eligibility_admits_roles_and_agent_kinds,
+                due_proposals_close_once_by_the_clock,
+                a_vote_after_the_closing_time_is_refused_without_a_sweep,
+                proposals_close_and_cancel_by_hand,
+                closers_at_once_write_one_result,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,

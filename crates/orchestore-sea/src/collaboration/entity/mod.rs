@@ -1,5 +1,5 @@
-//! The tables of points, levels, rated matches, reputation, rewards and penalties, brainstorms
-//! and mentorships.
+//! The tables of points, levels, rated matches, reputation, rewards and penalties, brainstorms,
+//! mentorships, proposals and votes.
 
 pub(crate) mod appeals;
 pub(crate) mod brainstorm_idea_votes;
@@ -13,7 +13,10 @@ pub(crate) mod mentorships;
 pub(crate) mod penalties;
 pub(crate) mod permission_grants;
 pub(crate) mod point_awards;
+pub(crate) mod proposal_options;
+pub(crate) mod proposals;
 pub(crate) mod reputation_events;
 pub(crate) mod rewards;
 pub(crate) mod standings;
 pub(crate) mod violations;
+pub(crate) mod votes;

@@ -83,6 +83,8 @@ pub struct Everything {
     pub idea: String,
     /// A proposed mentorship: the owner mentors `rival`.
     pub mentorship: String,
+    /// An open yes/no proposal, open to everyone, that `agent` voted on.
+    pub proposal: String,
 }
 
 /// An operation of the step `build` that every set's workflow has.
@@ -217,6 +219,23 @@ impl Everything {
             json!({ "penalty_id": penalty, "reason": "it was a joke" }),
         )
         .await);
+        let proposal = id(&made(
+            "/api/v1/proposals",
+            json!({
+                "title": format!("Proposal {tag}"),
+                "closes_at": "2999-01-01T00:00:00Z",
+                "threshold": 0.5,
+            }),
+        )
+        .await);
+        let voted = app
+            .post(
+                token,
+                &format!("/api/v1/proposals/{proposal}/votes"),
+                json!({ "option": "yes", "voter": { "kind": "agent", "id": agent } }),
+            )
+            .await;
+        assert_eq!(voted.status, StatusCode::OK, "vote: {}", voted.body);
 
         let workflow_name = format!("Workflow {tag}");
         let workflow = id(&made("/api/v1/workflows", json!({ "name": workflow_name })).await);
@@ -420,6 +439,7 @@ impl Everything {
             brainstorm,
             idea,
             mentorship,
+            proposal,
         }
     }
 
@@ -501,6 +521,7 @@ impl Everything {
             "brainstorms" => &self.brainstorm,
             "ideas" => &self.idea,
             "mentorships" => &self.mentorship,
+            "proposals" => &self.proposal,
             _ => return None,
         })
     }

@@ -411,6 +411,18 @@ pub fn rows() -> Vec<Row> {
             json!({"level_thresholds": [{"experience": 0, "tier": "bronze"}],
                    "k_factor": 32, "provisional_k_factor": 64, "provisional_matches": 10})
         }),
+        get("/api/v1/proposals", All(&[CollaborationRead]), OK),
+        // B's own proposal.
+        post("/api/v1/proposals", All(&[CollaborationWrite]), CREATED).body(|_| {
+            json!({"title": "Matrix", "closes_at": "2999-01-01T00:00:00Z", "threshold": 0.5})
+        }),
+        get("/api/v1/proposals/{id}", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/proposals/{id}/votes", All(&[CollaborationRead]), NotFound),
+        // The caller votes as itself.
+        post("/api/v1/proposals/{id}/votes", All(&[CollaborationWrite]), NotFound)
+            .body(|_| json!({"option": "yes"})),
+        post("/api/v1/proposals/{id}/close", All(&[CollaborationAdmin]), NotFound),
+        post("/api/v1/proposals/{id}/cancel", All(&[CollaborationAdmin]), NotFound),
         get("/api/v1/audit-logs", All(&[AuditRead]), OK),
         // Instance-wide: only the operating organization's callers see it.
         get("/api/v1/admin/database", All(&[SystemRead]), Clean(StatusCode::FORBIDDEN)),

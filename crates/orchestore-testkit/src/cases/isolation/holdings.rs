@@ -40,6 +40,8 @@ pub(super) struct Holdings {
     pub(super) points: CollaborationHoldings,
     /// A brainstorm with a voted idea, and an active mentorship with a session.
     pub(super) brainstorms: BrainstormHoldings,
+    /// An open proposal the agent voted on.
+    pub(super) proposals: ProposalHoldings,
 }
 
 impl Holdings {
@@ -177,9 +179,11 @@ impl Holdings {
             collaboration::CollaborationHoldings::create(store, &fixture.ctx, &agent).await;
         let brainstorms =
             BrainstormHoldings::create(store, &fixture.ctx, &fixture, &agent, &project).await;
+        let proposals = ProposalHoldings::create(store, &fixture.ctx, &agent).await;
         Self {
             points,
             brainstorms,
+            proposals,
             fixture,
             project,
             dependency,
@@ -354,6 +358,7 @@ pub(super) async fn view<S: Store + ?Sized>(store: &S, h: &Holdings) -> Vec<Stri
     .chain(knowledge_view(store, h).await)
     .chain(telemetry_view(store, ctx, &h.telemetry).await)
     .chain([brainstorms_view(store, h).await])
+    .chain(proposals_view(store, h).await)
     .collect()
 }
 

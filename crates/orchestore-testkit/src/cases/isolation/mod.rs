@@ -44,6 +44,7 @@ mod collaboration;
 mod holdings;
 mod knowledge;
 mod observability;
+mod proposals;
 mod tenancy;
 mod work;
 mod workflows;
@@ -54,13 +55,14 @@ use collaboration::*;
 use holdings::*;
 use knowledge::*;
 use observability::*;
+use proposals::*;
 use tenancy::*;
 use work::*;
 use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 26] = [
+const REPOSITORY_SOURCES: [&str; 27] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
@@ -87,6 +89,7 @@ const REPOSITORY_SOURCES: [&str; 26] = [
     include_str!("../../../../orchestore-repo/src/collaboration/penalties.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/brainstorms.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/mentorships.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/proposals.rs"),
 ];
 
 /// A's run is claimed under this lease, which has expired by the time B's calls run: a sweep
@@ -116,6 +119,7 @@ pub async fn another_organization_reaches_nothing_through_any_method<S: Store + 
     check_telemetry(store, &a, &b, &mut checks).await;
     check_collaboration(store, &a, &b, &mut checks).await;
     check_brainstorms_and_mentorships(store, &a, &b, &mut checks).await;
+    check_proposals(store, &a, &b, &mut checks).await;
     check_audit_and_store(store, &a, &b, &mut checks).await;
     checks.finish();
 
