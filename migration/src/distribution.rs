@@ -60,6 +60,11 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "component_health",
     "metrics",
     "alerts",
+    "achievement_definitions",
+    "achievements",
+    "leaderboard_settings",
+    "leaderboard_snapshots",
+    "leaderboard_snapshot_entries",
 ];
 
 /// The distribution column of every distributed table.

@@ -46,6 +46,7 @@ mod m20261129_000030_analytics;
 mod m20261129_000031_task_indexes_partial;
 mod m20261129_000034_collaboration_ranks;
 mod m20261129_000035_reputation_events;
+mod m20261129_000039_achievements_snapshots;
 
 pub struct Migrator;
 
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000031_task_indexes_partial::Migration),
             Box::new(m20261129_000034_collaboration_ranks::Migration),
             Box::new(m20261129_000035_reputation_events::Migration),
+            Box::new(m20261129_000039_achievements_snapshots::Migration),
         ]
     }
 }

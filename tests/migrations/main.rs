@@ -26,6 +26,7 @@ use sea_orm::{
 use sea_orm_migration::{MigratorTrait, SchemaManager};
 use uuid::Uuid;
 
+mod achievements_snapshots;
 mod api_keys;
 mod audit_chain;
 mod invitations;
@@ -86,6 +87,11 @@ const TABLES: &[&str] = &[
     "component_health",
     "metrics",
     "alerts",
+    "achievement_definitions",
+    "achievements",
+    "leaderboard_settings",
+    "leaderboard_snapshots",
+    "leaderboard_snapshot_entries",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

@@ -163,3 +163,15 @@ id_type!(
     /// An event that moved an agent's reputation.
     ReputationEventId
 );
+id_type!(
+    /// An achievement an organization can award.
+    AchievementDefinitionId
+);
+id_type!(
+    /// An achievement awarded to an agent or a user.
+    AchievementId
+);
+id_type!(
+    /// A leaderboard as it stood at one instant.
+    LeaderboardSnapshotId
+);

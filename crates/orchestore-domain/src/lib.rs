@@ -30,6 +30,13 @@ pub use analytics::{
     TemplateAnalytics, WorkflowAnalytics, WorkflowDaily, WorkflowDay,
 };
 pub use collaboration::{
+    Achievement, AchievementCode, AchievementDefinition, AchievementDescription, AchievementName,
+    AchievementPoints, HallOfFameEntry, HallOfFameTop, HolderSummary, LeaderboardSnapshot,
+    LeaderboardWeights, NewAchievement, NewAchievementDefinition, SCHEDULED_BOARDS, SNAPSHOT_SIZE,
+    SnapshotBoard, SnapshotTrigger, overall_from_key, reputation_epoch, reputation_key_scale,
+    reputation_key_weight,
+};
+pub use collaboration::{
     Challenge, EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, Level,
     LevelThreshold, LevelThresholds, Match, MatchStatus, MatchSubject, NewMatch, NewPointAward,
     Placements, PointAmount, PointAward, PointReason, PointSource, RankSettings, RatingChange,
@@ -41,6 +48,7 @@ pub use collaboration::{
 };
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
+pub use ids::{AchievementDefinitionId, AchievementId, LeaderboardSnapshotId};
 pub use ids::{
     AgentId, AlertId, ApiKeyId, AuditLogId, CommunicationId, ComponentHealthId, ComponentId,
     EventId, ExecutionStepId, InvitationId, KnowledgeCollectionId, KnowledgeEntryId,

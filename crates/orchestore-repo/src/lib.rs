@@ -26,6 +26,10 @@ pub mod workflows;
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use analytics::AnalyticsRepo;
 pub use collaboration::{
+    AchievementDefinitionSort, AchievementRepo, BoardRepo, HallOfFameQuery, SnapshotFilter,
+    SnapshotSort,
+};
+pub use collaboration::{
     LeaderboardQuery, MatchRepo, PointAwardFilter, PointAwardSort, PointsRepo, RankRepo,
     RatingHistorySort, ReputationEventSort, ReputationRepo,
 };

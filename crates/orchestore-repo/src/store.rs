@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::RepoResult;
 use crate::agents::AgentRepo;
 use crate::analytics::AnalyticsRepo;
+use crate::collaboration::{AchievementRepo, BoardRepo};
 use crate::collaboration::{MatchRepo, PointsRepo, RankRepo, ReputationRepo};
 use crate::database::DatabaseStatus;
 use crate::knowledge::KnowledgeRepo;
@@ -67,6 +68,8 @@ pub trait Store:
     + MatchRepo
     + RankRepo
     + ReputationRepo
+    + AchievementRepo
+    + BoardRepo
     + Send
     + Sync
 {

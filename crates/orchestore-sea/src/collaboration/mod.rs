@@ -1,5 +1,7 @@
 //! Points, levels, rated matches and leaderboards.
 
+mod achievements;
+mod boards;
 pub(crate) mod entity;
 mod matches;
 mod points;
@@ -24,9 +26,13 @@ use entity::{collaboration_settings, match_players, point_awards, standings};
 
 crate::scoped::entities! {
     tenanted: point_awards::Entity => "point_award", entity::matches::Entity => "match",
-        entity::reputation_events::Entity => "reputation_event";
+        entity::reputation_events::Entity => "reputation_event",
+        entity::achievement_definitions::Entity => "achievement_definition",
+        entity::achievements::Entity => "achievement",
+        entity::leaderboard_snapshots::Entity => "leaderboard_snapshot";
     audited: standings::Entity => "standing", match_players::Entity => "match_player",
-        collaboration_settings::Entity => "collaboration_settings"
+        collaboration_settings::Entity => "collaboration_settings",
+        entity::leaderboard_settings::Entity => "leaderboard_settings"
 }
 
 /// A holder as its two columns: `(agent id, user id)`.
@@ -104,6 +110,7 @@ async fn ensure_standings(
             rating: Set(EloSettings::INITIAL_RATING),
             matches_played: Set(0),
             updated_at: Set(at),
+            reputation_key: Set(0.0),
         }
     });
     standings::Entity::insert_many(rows)

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::SeaStore;
 use crate::error::{corrupt, db_err};
-use crate::mutation::{Audited, Verb, snapshot};
+use crate::mutation::{Audited, Mutation, Verb, snapshot};
 use crate::scoped::{Keyset, Lock, keyset_page, scoped};
 
 fn to_award(row: point_awards::Model) -> RepoResult<PointAward> {
@@ -34,49 +34,57 @@ fn to_award(row: point_awards::Model) -> RepoResult<PointAward> {
     })
 }
 
+/// Appends `new` to the ledger and adds it to the holder's standing, with the entry's audit
+/// row, in the mutation's transaction: what every award of points does (a plain award, an
+/// achievement's). The holder is known to exist.
+pub(super) async fn add_points(m: &Mutation<'_>, new: &NewPointAward) -> RepoResult<PointAward> {
+    let ctx = m.ctx();
+    ensure_standings(m.txn(), ctx, &[new.holder], m.at()).await?;
+    // Added in the database, so that concurrent awards to one holder all count.
+    let points = new.points.get();
+    standings::Entity::update_many()
+        .col_expr(
+            standings::Column::Points,
+            Expr::col(standings::Column::Points).add(points),
+        )
+        .col_expr(
+            standings::Column::Experience,
+            Expr::col(standings::Column::Experience).add(new.points.experience()),
+        )
+        .col_expr(standings::Column::UpdatedAt, Expr::value(m.at()))
+        .filter(standings::Column::OrganizationId.eq(ctx.org().as_uuid()))
+        .filter(standings::Column::HolderId.eq(new.holder.id()))
+        .exec(m.txn())
+        .await
+        .map_err(db_err)?;
+    let (agent_id, user_id) = holder_columns(new.holder);
+    let row = point_awards::ActiveModel {
+        organization_id: Set(ctx.org().as_uuid()),
+        id: Set(PointAwardId::new().as_uuid()),
+        holder_id: Set(new.holder.id()),
+        agent_id: Set(agent_id),
+        user_id: Set(user_id),
+        points: Set(points),
+        reason: Set(new.reason.as_str().to_owned()),
+        source: Set(new.source.as_str().to_owned()),
+        awarded_at: Set(m.at()),
+    }
+    .insert(m.txn())
+    .await
+    .map_err(db_err)?;
+    let award = to_award(row)?;
+    m.audit::<point_awards::Entity>(Verb::Create, award.id, snapshot(&award))
+        .await?;
+    Ok(award)
+}
+
 #[async_trait::async_trait]
 impl PointsRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), holder = %new.holder))]
     async fn award_points(&self, ctx: &Ctx, new: NewPointAward) -> RepoResult<PointAward> {
         self.mutate(ctx, async |m| {
             require_holder(m.txn(), ctx, "holder", new.holder).await?;
-            ensure_standings(m.txn(), ctx, &[new.holder], m.at()).await?;
-            // Added in the database, so that concurrent awards to one holder all count.
-            let points = new.points.get();
-            standings::Entity::update_many()
-                .col_expr(
-                    standings::Column::Points,
-                    Expr::col(standings::Column::Points).add(points),
-                )
-                .col_expr(
-                    standings::Column::Experience,
-                    Expr::col(standings::Column::Experience).add(new.points.experience()),
-                )
-                .col_expr(standings::Column::UpdatedAt, Expr::value(m.at()))
-                .filter(standings::Column::OrganizationId.eq(ctx.org().as_uuid()))
-                .filter(standings::Column::HolderId.eq(new.holder.id()))
-                .exec(m.txn())
-                .await
-                .map_err(db_err)?;
-            let (agent_id, user_id) = holder_columns(new.holder);
-            let row = point_awards::ActiveModel {
-                organization_id: Set(ctx.org().as_uuid()),
-                id: Set(PointAwardId::new().as_uuid()),
-                holder_id: Set(new.holder.id()),
-                agent_id: Set(agent_id),
-                user_id: Set(user_id),
-                points: Set(points),
-                reason: Set(new.reason.as_str().to_owned()),
-                source: Set(new.source.as_str().to_owned()),
-                awarded_at: Set(m.at()),
-            }
-            .insert(m.txn())
-            .await
-            .map_err(db_err)?;
-            let award = to_award(row)?;
-            m.audit::<point_awards::Entity>(Verb::Create, award.id, snapshot(&award))
-                .await?;
-            Ok(award)
+            add_points(m, &new).await
         })
         .await
     }

@@ -1,10 +1,14 @@
 //! Collaboration: points and levels, rated matches, leaderboards.
 
+mod achievements;
+mod boards;
 mod matches;
 mod points;
 mod ranks;
 mod reputation;
 
+pub use achievements::*;
+pub use boards::*;
 pub use matches::*;
 pub use points::*;
 pub use ranks::*;

@@ -183,6 +183,12 @@ macro_rules! contract_suite {
                 rank_settings_are_kept_and_audited,
                 reputation_decays_by_its_half_life,
                 task_outcomes_feed_reliability,
+                achievements_are_awarded_once_with_their_points,
+                concurrent_awards_of_one_achievement_give_it_once,
+                a_summary_gathers_standing_achievements_and_reputation,
+                reputation_ranks_agents_as_their_reputation_reads,
+                combined_ranks_by_the_weights_from_its_snapshot,
+                snapshots_are_kept_and_the_hall_of_fame_counts_them,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,

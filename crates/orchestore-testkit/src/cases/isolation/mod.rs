@@ -58,7 +58,7 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 22] = [
+const REPOSITORY_SOURCES: [&str; 24] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
@@ -81,6 +81,8 @@ const REPOSITORY_SOURCES: [&str; 22] = [
     include_str!("../../../../orchestore-repo/src/workflows.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/learning.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/steps.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/achievements.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/boards.rs"),
 ];
 
 /// A's run is claimed under this lease, which has expired by the time B's calls run: a sweep
