@@ -25,6 +25,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub queue: QueueSettings,
     pub audit: AuditSettings,
+    pub collaboration: CollaborationSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -182,6 +183,24 @@ impl Default for AuditSettings {
     fn default() -> Self {
         Self {
             seal_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CollaborationSettings {
+    /// How often the server takes the scheduled snapshots of every organization's leaderboards
+    /// (at least 1s): at the start of each slot of this length since the Unix epoch (midnight
+    /// UTC for a day), whichever replica gets there first.
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub snapshot_interval: Duration,
+}
+
+impl Default for CollaborationSettings {
+    fn default() -> Self {
+        Self {
+            snapshot_interval: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -369,6 +388,10 @@ mod tests {
         assert_eq!(settings.database.url.expose(), DbConfig::DEFAULT_URL);
         assert_eq!(settings.log.format, LogFormat::Text);
         assert_eq!(settings.audit.seal_interval, Duration::from_secs(5));
+        assert_eq!(
+            settings.collaboration.snapshot_interval,
+            Duration::from_secs(24 * 3600)
+        );
         assert!(!settings.auth.open_signup);
         assert_eq!(
             settings.auth.invitation_ttl,

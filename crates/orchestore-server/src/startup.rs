@@ -54,6 +54,7 @@ pub struct Application {
     server: Server,
     sweeper: Sweeper,
     sealer: Sweeper,
+    snapshotter: Sweeper,
 }
 
 /// A periodic job (the sweep of expired leases, the audit sealer); it stops when the
@@ -136,6 +137,50 @@ async fn seal_audit_chains(store: Arc<dyn Store>, interval: std::time::Duration)
     }
 }
 
+/// The most organizations one round of scheduled snapshots visits; the rest wait for the next.
+const SNAPSHOT_ORGANIZATIONS: u32 = 100;
+/// How long after a slot starts its snapshots are taken: the timer and the clock the slot is
+/// read from may differ by a little.
+const SNAPSHOT_MARGIN: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Takes the scheduled leaderboard snapshots of every organization with standings at the start
+/// of each slot of `every` (whole `every`s since the Unix epoch: midnight UTC for a day).
+/// Replicas may all run it: the slot is a unique key, so one of them takes each.
+async fn take_scheduled_snapshots(store: Arc<dyn Store>, every: std::time::Duration) {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let into_slot = since_epoch.as_nanos() % every.as_nanos().max(1);
+    let to_next = every.saturating_sub(std::time::Duration::from_nanos(
+        u64::try_from(into_slot).unwrap_or(0),
+    ));
+    let first = tokio::time::Instant::now() + to_next + SNAPSHOT_MARGIN;
+    let mut ticker = tokio::time::interval_at(first, every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let organizations = match store
+            .organizations_due_for_snapshots(every, SNAPSHOT_ORGANIZATIONS)
+            .await
+        {
+            Ok(organizations) => organizations,
+            Err(error) => {
+                tracing::warn!(%error, "leaderboard snapshots: listing organizations");
+                continue;
+            }
+        };
+        for org in organizations {
+            match store
+                .take_scheduled_snapshots(&Ctx::system(org), every)
+                .await
+            {
+                Ok(taken) => tracing::debug!(%org, taken = taken.len(), "leaderboard snapshots"),
+                Err(error) => tracing::warn!(%org, %error, "leaderboard snapshots"),
+            }
+        }
+    }
+}
+
 impl Application {
     /// Connects to `settings.database`, migrates when `auto_migrate` is on, then does what
     /// [`Application::with_store`] does.
@@ -179,6 +224,10 @@ impl Application {
         let sealer = Sweeper(tokio::spawn(seal_audit_chains(
             store.clone(),
             settings.audit.seal_interval,
+        )));
+        let snapshotter = Sweeper(tokio::spawn(take_scheduled_snapshots(
+            store.clone(),
+            settings.collaboration.snapshot_interval,
         )));
         let state = web::Data::new(AppState {
             store,
@@ -232,6 +281,7 @@ impl Application {
             server,
             sweeper,
             sealer,
+            snapshotter,
         })
     }
 
@@ -246,10 +296,11 @@ impl Application {
             server,
             sweeper,
             sealer,
+            snapshotter,
             ..
         } = self;
         let stopped = server.await;
-        drop((sweeper, sealer));
+        drop((sweeper, sealer, snapshotter));
         stopped
     }
 }
@@ -271,6 +322,11 @@ fn check_settings(settings: &Settings) -> Result<(), StartupError> {
     if settings.audit.seal_interval.is_zero() {
         return Err(StartupError::Config(
             "audit.seal_interval must be more than 0".to_owned(),
+        ));
+    }
+    if settings.collaboration.snapshot_interval.as_secs() == 0 {
+        return Err(StartupError::Config(
+            "collaboration.snapshot_interval must be at least 1s".to_owned(),
         ));
     }
     if auth.access_token_ttl.as_secs() == 0 || auth.refresh_token_ttl.as_secs() == 0 {

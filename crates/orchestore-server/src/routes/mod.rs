@@ -2,6 +2,7 @@
 //! `configure`. Handlers are thin: parse the request into domain values, call the store, map
 //! the result.
 
+mod achievements;
 mod admin;
 mod agents;
 mod alerts;
@@ -9,6 +10,7 @@ mod analytics;
 mod api_keys;
 mod audit_logs;
 mod auth;
+mod boards;
 mod components;
 mod events;
 mod execution_steps;
@@ -77,7 +79,9 @@ fn scopes() -> [Routes; 2] {
             .configure(points::configure)
             .configure(matches::configure)
             .configure(reputation::configure)
-            .configure(leaderboards::configure),
+            .configure(leaderboards::configure)
+            .configure(achievements::configure)
+            .configure(boards::configure),
     ]
 }
 

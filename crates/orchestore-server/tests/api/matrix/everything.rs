@@ -71,6 +71,11 @@ pub struct Everything {
     pub rated_match: String,
     /// Points awarded to `agent`.
     pub point_award: String,
+    /// An achievement `agent` has earned, and its code.
+    pub achievement_definition: String,
+    pub achievement_code: String,
+    /// A snapshot of the points leaderboard.
+    pub snapshot: String,
 }
 
 /// An operation of the step `build` that every set's workflow has.
@@ -179,6 +184,24 @@ impl Everything {
                 "reason": "reviewed",
                 "source": "review",
             }),
+        )
+        .await);
+        let achievement_code = format!("first-review-{tag}");
+        let achievement_definition = id(&made(
+            "/api/v1/achievement-definitions",
+            json!({ "code": achievement_code, "name": "First review",
+                    "description": "reviewed", "points": 5 }),
+        )
+        .await);
+        made(
+            "/api/v1/achievements",
+            json!({ "definition_id": achievement_definition,
+                    "holder": { "kind": "agent", "id": agent } }),
+        )
+        .await;
+        let snapshot = id(&made(
+            "/api/v1/leaderboards/snapshots",
+            json!({ "kind": "points" }),
         )
         .await);
 
@@ -360,6 +383,9 @@ impl Everything {
             rival,
             rated_match,
             point_award,
+            achievement_definition,
+            achievement_code,
+            snapshot,
         }
     }
 
@@ -434,6 +460,8 @@ impl Everything {
             "alerts" => &self.alert,
             "points" => &self.point_award,
             "matches" => &self.rated_match,
+            "achievement-definitions" => &self.achievement_definition,
+            "snapshots" => &self.snapshot,
             _ => return None,
         })
     }
