@@ -104,30 +104,30 @@ impl MigrationTrait for Migration {
 
         let mut achievements = Table::create();
         achievements
-            .table(Holder::Achievements)
-            .col(uuid(Holder::OrganizationId))
-            .col(uuid(Holder::Id))
-            .col(uuid(Holder::DefinitionId))
-            .col(uuid(Holder::HolderId))
-            .col(uuid_null(Holder::AgentId))
-            .col(uuid_null(Holder::UserId))
-            .col(big_integer(Holder::Points))
-            .col(uuid_null(Holder::PointAwardId))
-            .col(timestamp_with_time_zone(Holder::AwardedAt))
-            .col(string_len(Holder::AwardedBy, 64))
+            .table(Held::Achievements)
+            .col(uuid(Held::OrganizationId))
+            .col(uuid(Held::Id))
+            .col(uuid(Held::DefinitionId))
+            .col(uuid(Held::HolderId))
+            .col(uuid_null(Held::AgentId))
+            .col(uuid_null(Held::UserId))
+            .col(big_integer(Held::Points))
+            .col(uuid_null(Held::PointAwardId))
+            .col(timestamp_with_time_zone(Held::AwardedAt))
+            .col(string_len(Held::AwardedBy, 64))
             .check((Alias::new("ck_achievements_holder"), one_holder()))
             .primary_key(
                 Index::create()
                     .name("pk_achievements")
-                    .col(Holder::OrganizationId)
-                    .col(Holder::Id),
+                    .col(Held::OrganizationId)
+                    .col(Held::Id),
             )
             .foreign_key(
                 ForeignKey::create()
                     .name("fk_achievements_definition")
                     .from(
-                        Holder::Achievements,
-                        (Holder::OrganizationId, Holder::DefinitionId),
+                        Held::Achievements,
+                        (Held::OrganizationId, Held::DefinitionId),
                     )
                     .to(
                         Definitions::Table,
@@ -139,13 +139,13 @@ impl MigrationTrait for Migration {
                 ForeignKey::create()
                     .name("fk_achievements_point_award")
                     .from(
-                        Holder::Achievements,
-                        (Holder::OrganizationId, Holder::PointAwardId),
+                        Held::Achievements,
+                        (Held::OrganizationId, Held::PointAwardId),
                     )
                     .to(Parent::PointAwards, (Parent::OrganizationId, Parent::Id))
                     .on_delete(ForeignKeyAction::Cascade),
             );
-        holder_keys(&mut achievements, "achievements", Holder::Achievements);
+        holder_keys(&mut achievements, "achievements", Held::Achievements);
         manager.create_table(achievements.to_owned()).await?;
 
         manager
@@ -216,18 +216,18 @@ impl MigrationTrait for Migration {
 
         let mut entries = Table::create();
         entries
-            .table(Holder::LeaderboardSnapshotEntries)
-            .col(uuid(Holder::OrganizationId))
-            .col(uuid(Holder::SnapshotId))
-            .col(integer(Holder::Position))
-            .col(integer(Holder::Rank))
-            .col(uuid(Holder::HolderId))
-            .col(uuid_null(Holder::AgentId))
-            .col(uuid_null(Holder::UserId))
-            .col(double(Holder::Score))
-            .col(string_len(Holder::Kind, 16))
-            .col(string_len(Holder::Period, 16))
-            .col(timestamp_with_time_zone(Holder::TakenAt))
+            .table(Held::LeaderboardSnapshotEntries)
+            .col(uuid(Held::OrganizationId))
+            .col(uuid(Held::SnapshotId))
+            .col(integer(Held::Position))
+            .col(integer(Held::Rank))
+            .col(uuid(Held::HolderId))
+            .col(uuid_null(Held::AgentId))
+            .col(uuid_null(Held::UserId))
+            .col(double(Held::Score))
+            .col(string_len(Held::Kind, 16))
+            .col(string_len(Held::Period, 16))
+            .col(timestamp_with_time_zone(Held::TakenAt))
             .check((
                 Alias::new("ck_leaderboard_snapshot_entries_holder"),
                 one_holder(),
@@ -235,16 +235,16 @@ impl MigrationTrait for Migration {
             .primary_key(
                 Index::create()
                     .name("pk_leaderboard_snapshot_entries")
-                    .col(Holder::OrganizationId)
-                    .col(Holder::SnapshotId)
-                    .col(Holder::Position),
+                    .col(Held::OrganizationId)
+                    .col(Held::SnapshotId)
+                    .col(Held::Position),
             )
             .foreign_key(
                 ForeignKey::create()
                     .name("fk_leaderboard_snapshot_entries_snapshot")
                     .from(
-                        Holder::LeaderboardSnapshotEntries,
-                        (Holder::OrganizationId, Holder::SnapshotId),
+                        Held::LeaderboardSnapshotEntries,
+                        (Held::OrganizationId, Held::SnapshotId),
                     )
                     .to(Snapshots::Table, (Snapshots::OrganizationId, Snapshots::Id))
                     .on_delete(ForeignKeyAction::Cascade),
@@ -252,7 +252,7 @@ impl MigrationTrait for Migration {
         holder_keys(
             &mut entries,
             "leaderboard_snapshot_entries",
-            Holder::LeaderboardSnapshotEntries,
+            Held::LeaderboardSnapshotEntries,
         );
         manager.create_table(entries.to_owned()).await?;
 
@@ -263,55 +263,55 @@ impl MigrationTrait for Migration {
         for (name, table, columns, unique) in [
             (
                 "uq_achievements_holder",
-                Holder::Achievements,
-                [Holder::DefinitionId, Holder::HolderId].as_slice(),
+                Held::Achievements,
+                [Held::DefinitionId, Held::HolderId].as_slice(),
                 true,
             ),
             (
                 "idx_achievements_holder",
-                Holder::Achievements,
-                &[Holder::HolderId, Holder::Id],
+                Held::Achievements,
+                &[Held::HolderId, Held::Id],
                 false,
             ),
             (
                 "idx_achievements_agent",
-                Holder::Achievements,
-                &[Holder::AgentId],
+                Held::Achievements,
+                &[Held::AgentId],
                 false,
             ),
             (
                 "idx_achievements_user",
-                Holder::Achievements,
-                &[Holder::UserId],
+                Held::Achievements,
+                &[Held::UserId],
                 false,
             ),
             (
                 "idx_achievements_point_award",
-                Holder::Achievements,
-                &[Holder::PointAwardId],
+                Held::Achievements,
+                &[Held::PointAwardId],
                 false,
             ),
             (
                 "idx_leaderboard_snapshot_entries_fame",
-                Holder::LeaderboardSnapshotEntries,
-                &[Holder::Kind, Holder::Period, Holder::Rank, Holder::HolderId],
+                Held::LeaderboardSnapshotEntries,
+                &[Held::Kind, Held::Period, Held::Rank, Held::HolderId],
                 false,
             ),
             (
                 "idx_leaderboard_snapshot_entries_agent",
-                Holder::LeaderboardSnapshotEntries,
-                &[Holder::AgentId],
+                Held::LeaderboardSnapshotEntries,
+                &[Held::AgentId],
                 false,
             ),
             (
                 "idx_leaderboard_snapshot_entries_user",
-                Holder::LeaderboardSnapshotEntries,
-                &[Holder::UserId],
+                Held::LeaderboardSnapshotEntries,
+                &[Held::UserId],
                 false,
             ),
         ] {
             let mut index = Index::create();
-            index.name(name).table(table).col(Holder::OrganizationId);
+            index.name(name).table(table).col(Held::OrganizationId);
             for column in columns {
                 index.col(*column);
             }
@@ -350,10 +350,10 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
-            Holder::LeaderboardSnapshotEntries.into_iden(),
+            Held::LeaderboardSnapshotEntries.into_iden(),
             Snapshots::Table.into_iden(),
             Settings::Table.into_iden(),
-            Holder::Achievements.into_iden(),
+            Held::Achievements.into_iden(),
             Definitions::Table.into_iden(),
         ] {
             manager
@@ -446,33 +446,33 @@ async fn backfill_reputation_keys(manager: &SchemaManager<'_>) -> Result<(), DbE
 
 /// Exactly one of `agent_id` and `user_id` is set, and `holder_id` is that one.
 fn one_holder() -> SimpleExpr {
-    Expr::col(Holder::AgentId)
+    Expr::col(Held::AgentId)
         .is_not_null()
-        .and(Expr::col(Holder::UserId).is_null())
-        .and(Expr::col(Holder::HolderId).eq(Expr::col(Holder::AgentId)))
-        .or(Expr::col(Holder::UserId)
+        .and(Expr::col(Held::UserId).is_null())
+        .and(Expr::col(Held::HolderId).eq(Expr::col(Held::AgentId)))
+        .or(Expr::col(Held::UserId)
             .is_not_null()
-            .and(Expr::col(Holder::AgentId).is_null())
-            .and(Expr::col(Holder::HolderId).eq(Expr::col(Holder::UserId))))
+            .and(Expr::col(Held::AgentId).is_null())
+            .and(Expr::col(Held::HolderId).eq(Expr::col(Held::UserId))))
 }
 
 /// The organization key and the two holder keys of a holder table.
-fn holder_keys(table: &mut TableCreateStatement, name: &str, iden: Holder) {
+fn holder_keys(table: &mut TableCreateStatement, name: &str, iden: Held) {
     table.foreign_key(
         ForeignKey::create()
             .name(format!("fk_{name}_organization"))
-            .from(iden, Holder::OrganizationId)
+            .from(iden, Held::OrganizationId)
             .to(Parent::Organizations, Parent::Id)
             .on_delete(ForeignKeyAction::Cascade),
     );
     for (suffix, column, parent) in [
-        ("agent", Holder::AgentId, Parent::Agents),
-        ("user", Holder::UserId, Parent::Users),
+        ("agent", Held::AgentId, Parent::Agents),
+        ("user", Held::UserId, Parent::Users),
     ] {
         table.foreign_key(
             ForeignKey::create()
                 .name(format!("fk_{name}_{suffix}"))
-                .from(iden, (Holder::OrganizationId, column))
+                .from(iden, (Held::OrganizationId, column))
                 .to(parent, (Parent::OrganizationId, Parent::Id))
                 .on_delete(ForeignKeyAction::Cascade),
         );
@@ -511,7 +511,7 @@ enum Definitions {
 
 /// The columns of the two holder tables (and the tables themselves).
 #[derive(DeriveIden, Clone, Copy)]
-enum Holder {
+enum Held {
     Achievements,
     LeaderboardSnapshotEntries,
     OrganizationId,

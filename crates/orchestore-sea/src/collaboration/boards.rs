@@ -116,6 +116,18 @@ fn to_snapshot(row: leaderboard_snapshots::Model) -> RepoResult<LeaderboardSnaps
     })
 }
 
+/// A holder of the hall of fame as read: holder, agent, user, times, best rank, first and
+/// last time.
+type FameRow = (
+    Uuid,
+    Option<Uuid>,
+    Option<Uuid>,
+    i64,
+    i32,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
 /// The slot of `every` that holds `at`: whole `every`s since the Unix epoch.
 fn slot_of(at: DateTime<Utc>, every: Duration) -> i64 {
     let seconds = i64::try_from(Ord::max(every.as_secs(), 1)).unwrap_or(i64::MAX);
@@ -393,15 +405,7 @@ impl BoardRepo for SeaStore {
         let last = || Expr::col(entries::Column::TakenAt).max();
         // A range of `idx_leaderboard_snapshot_entries_fame`: the rows of one leaderboard
         // ranked `top` or better.
-        let rows: Vec<(
-            Uuid,
-            Option<Uuid>,
-            Option<Uuid>,
-            i64,
-            i32,
-            DateTime<Utc>,
-            DateTime<Utc>,
-        )> = entries::Entity::find()
+        let rows: Vec<FameRow> = entries::Entity::find()
             .filter(entries::Column::OrganizationId.eq(ctx.org().as_uuid()))
             .filter(entries::Column::Kind.eq(query.kind.as_str()))
             .filter(entries::Column::Period.eq(query.period.as_str()))

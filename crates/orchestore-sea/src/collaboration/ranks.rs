@@ -22,6 +22,10 @@ use crate::error::db_err;
 use crate::mutation::{Audited, Verb, diff};
 use crate::scoped::scoped;
 
+/// A standing's holder and totals, as the combined ranking reads them: holder, agent, user,
+/// points, rating, reputation key.
+type CombinedRow = (Uuid, Option<Uuid>, Option<Uuid>, i64, i32, f64);
+
 /// Ranks `(holder, score)` rows sorted best first: equal scores share a rank (1, 1, 3).
 pub(super) fn ranked(
     entity: &'static str,
@@ -211,7 +215,7 @@ pub(super) async fn combined_rows(
             Expr::val(weights.reputation() * scale)
                 .mul(Expr::col(standings::Column::ReputationKey)),
         );
-    let rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, i64, i32, f64)> = standings::Entity::find()
+    let rows: Vec<CombinedRow> = standings::Entity::find()
         .filter(standings::Column::OrganizationId.eq(ctx.org().as_uuid()))
         .select_only()
         .column(standings::Column::HolderId)
