@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Leaderboard benchmark: the top-100 read with 100,000 agents on PostgreSQL, through the
-# repository, with p50/p99 and EXPLAIN (ANALYZE, BUFFERS).
+# repository, by points, rating, reputation and combined (after one snapshot of it), with
+# p50/p99 and EXPLAIN (ANALYZE, BUFFERS).
 #
 #   bash bench/leaderboard.sh     # AGENTS=100000 READS=1000 by default; PROFILE=dev for a debug build
+#   AGENTS=500 READS=20 PROFILE=dev bash bench/leaderboard.sh     # a quick check that it runs
 #
 # Needs PostgreSQL on 127.0.0.1:5432 reachable as user postgres without a password, and psql.
 set -euo pipefail

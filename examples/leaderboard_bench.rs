@@ -1,6 +1,9 @@
 //! The leaderboard read at scale: seeds one organization with `AGENTS` agents (100,000 by
-//! default), each with a standing of random points and rating, then times the top-100 read
-//! through the repository (`RankRepo::leaderboard`) and prints p50/p99 and PostgreSQL's plan.
+//! default; a few hundred for a quick check), each with a standing of random points, rating and
+//! reputation key, then times the top-100 read through the repository
+//! (`RankRepo::leaderboard`) by points, rating, reputation and combined (the combined ranking
+//! after one snapshot of it, whose time is printed too) and prints p50/p99 and PostgreSQL's
+//! plan of each.
 //!
 //! ```sh
 //! bash bench/leaderboard.sh     # creates database orchestore_leaderboard_bench and runs this
@@ -16,7 +19,7 @@ use chrono::Utc;
 use orchestore::domain::{
     LeaderboardKind, LeaderboardPeriod, Name, NewOrganization, OrganizationId, Slug,
 };
-use orchestore::repo::{Ctx, LeaderboardQuery, Limit, OrganizationRepo, RankRepo};
+use orchestore::repo::{BoardRepo, Ctx, LeaderboardQuery, Limit, OrganizationRepo, RankRepo};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 
 #[tokio::main]
@@ -48,8 +51,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
          SELECT $1, gen_random_uuid(), 'agent ' || n, 'agent ' || n, 'ai', '{}'::jsonb, \
          'active', '{}'::jsonb, now(), now() FROM generate_series(1, $2) AS n",
         "INSERT INTO standings (organization_id, holder_id, agent_id, points, experience, \
-         rating, matches_played, updated_at) \
-         SELECT organization_id, id, id, p, p, 1000 + (random() * 1000)::int, 10, now() \
+         rating, matches_played, updated_at, reputation_key) \
+         SELECT organization_id, id, id, p, p, 1000 + (random() * 1000)::int, 10, now(), \
+         (random() - 0.3) * 1e6 \
          FROM (SELECT organization_id, id, (random() * 100000)::bigint AS p FROM agents \
          WHERE organization_id = $1 LIMIT $2) AS a",
         "ANALYZE agents",
@@ -72,7 +76,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         seeded.elapsed()
     );
 
-    for kind in [LeaderboardKind::Points, LeaderboardKind::Rating] {
+    let snapshot_started = Instant::now();
+    let combined = store
+        .take_leaderboard_snapshot(&ctx, LeaderboardKind::Combined, LeaderboardPeriod::AllTime)
+        .await?;
+    println!(
+        "snapshot of the combined ranking (a scan of {agents} standings): {:.1?}",
+        snapshot_started.elapsed()
+    );
+    let top = 100.min(agents);
+    for kind in [
+        LeaderboardKind::Points,
+        LeaderboardKind::Rating,
+        LeaderboardKind::Reputation,
+        LeaderboardKind::Combined,
+    ] {
         let query = LeaderboardQuery {
             kind,
             period: LeaderboardPeriod::AllTime,
@@ -88,7 +106,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let started = Instant::now();
             let rows = store.leaderboard(&ctx, query).await?;
             times.push(started.elapsed());
-            assert_eq!(rows.len(), 100);
+            assert_eq!(rows.len() as i64, top);
         }
         times.sort();
         let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
@@ -97,26 +115,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             at(0.50).as_secs_f64() * 1e3,
             at(0.99).as_secs_f64() * 1e3,
         );
-        let column = if kind == LeaderboardKind::Points {
-            "points"
-        } else {
-            "rating"
+        // The statements the repository runs, with their parameters.
+        let (explain, values): (String, Vec<sea_orm::Value>) = match kind {
+            LeaderboardKind::Combined => (
+                "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM leaderboard_snapshot_entries \
+                 WHERE organization_id = $1 AND snapshot_id = $2 ORDER BY position LIMIT 100"
+                    .to_owned(),
+                vec![org.into(), combined.snapshot.id.as_uuid().into()],
+            ),
+            _ => {
+                let (column, filter) = match kind {
+                    LeaderboardKind::Points => ("points", ""),
+                    LeaderboardKind::Rating => ("rating", " AND agent_id IS NOT NULL"),
+                    _ => ("reputation_key", " AND agent_id IS NOT NULL"),
+                };
+                (
+                    format!(
+                        "EXPLAIN (ANALYZE, BUFFERS) SELECT holder_id, agent_id, user_id, \
+                         {column} AS score FROM standings WHERE organization_id = $1{filter} \
+                         ORDER BY {column} DESC, holder_id ASC LIMIT 100"
+                    ),
+                    vec![org.into()],
+                )
+            }
         };
-        let filter = if kind == LeaderboardKind::Rating {
-            " AND agent_id IS NOT NULL"
-        } else {
-            ""
-        };
-        let explain = format!(
-            "EXPLAIN (ANALYZE, BUFFERS) SELECT holder_id, agent_id, user_id, \
-             CAST({column} AS BIGINT) AS score FROM standings WHERE organization_id = $1{filter} \
-             ORDER BY {column} DESC, holder_id ASC LIMIT 100"
-        );
         let plan = db
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 explain,
-                [org.into()],
+                values,
             ))
             .await?;
         for row in plan {

@@ -73,6 +73,11 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "proposals",
     "proposal_options",
     "votes",
+    "achievement_definitions",
+    "achievements",
+    "leaderboard_settings",
+    "leaderboard_snapshots",
+    "leaderboard_snapshot_entries",
 ];
 
 /// The distribution column of every distributed table.

@@ -49,6 +49,7 @@ mod m20261129_000035_reputation_events;
 mod m20261129_000036_proposals;
 mod m20261129_000037_brainstorms_mentorships;
 mod m20261129_000038_rewards_penalties;
+mod m20261129_000039_achievements_snapshots;
 
 pub struct Migrator;
 
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000036_proposals::Migration),
             Box::new(m20261129_000037_brainstorms_mentorships::Migration),
             Box::new(m20261129_000038_rewards_penalties::Migration),
+            Box::new(m20261129_000039_achievements_snapshots::Migration),
         ]
     }
 }

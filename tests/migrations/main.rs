@@ -26,6 +26,7 @@ use sea_orm::{
 use sea_orm_migration::{MigratorTrait, SchemaManager};
 use uuid::Uuid;
 
+mod achievements_snapshots;
 mod api_keys;
 mod audit_chain;
 mod brainstorms;
@@ -100,6 +101,11 @@ const TABLES: &[&str] = &[
     "proposals",
     "proposal_options",
     "votes",
+    "achievement_definitions",
+    "achievements",
+    "leaderboard_settings",
+    "leaderboard_snapshots",
+    "leaderboard_snapshot_entries",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

@@ -203,3 +203,15 @@ id_type!(
     /// A proposal put to a vote.
     ProposalId
 );
+id_type!(
+    /// An achievement an organization can award.
+    AchievementDefinitionId
+);
+id_type!(
+    /// An achievement awarded to an agent or a user.
+    AchievementId
+);
+id_type!(
+    /// A leaderboard as it stood at one instant.
+    LeaderboardSnapshotId
+);

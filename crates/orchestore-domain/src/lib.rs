@@ -30,14 +30,18 @@ pub use analytics::{
     TemplateAnalytics, WorkflowAnalytics, WorkflowDaily, WorkflowDay,
 };
 pub use collaboration::{
-    Appeal, AppealDecision, AppealOutcome, AppealStatus, BadgeName, Brainstorm, BrainstormIdea,
-    BrainstormStats, BrainstormStatus, BrainstormTopic, EffectivePermissions, Evidence,
-    GrantStatus, HolderSanctions, IdeaText, MentorStats, Mentorship, MentorshipCounts,
+    Achievement, AchievementCode, AchievementDefinition, AchievementDescription, AchievementName,
+    AchievementPoints, Appeal, AppealDecision, AppealOutcome, AppealStatus, BadgeName, Brainstorm,
+    BrainstormIdea, BrainstormStats, BrainstormStatus, BrainstormTopic, EffectivePermissions,
+    Evidence, GrantStatus, HallOfFameEntry, HallOfFameTop, HolderSanctions, HolderSummary,
+    IdeaText, LeaderboardSnapshot, LeaderboardWeights, MentorStats, Mentorship, MentorshipCounts,
     MentorshipGoal, MentorshipGoals, MentorshipProgress, MentorshipSession, MentorshipStatus,
-    NewAppeal, NewBrainstorm, NewIdea, NewMentorship, NewMentorshipSession, NewPenalty, NewReward,
-    NewViolation, Penalty, PenaltyAction, PenaltyKind, PenaltyStatus, PenaltyValue,
-    PermissionGrant, PermissionPeriod, Redemption, Reward, RewardKind, RewardStatus, RewardValue,
-    RuleName, SanctionReason, SanctionsSummary, SessionMinutes, Severity, Violation, counted,
+    NewAchievement, NewAchievementDefinition, NewAppeal, NewBrainstorm, NewIdea, NewMentorship,
+    NewMentorshipSession, NewPenalty, NewReward, NewViolation, Penalty, PenaltyAction, PenaltyKind,
+    PenaltyStatus, PenaltyValue, PermissionGrant, PermissionPeriod, Redemption, Reward, RewardKind,
+    RewardStatus, RewardValue, RuleName, SCHEDULED_BOARDS, SNAPSHOT_SIZE, SanctionReason,
+    SanctionsSummary, SessionMinutes, Severity, SnapshotBoard, SnapshotTrigger, Violation, counted,
+    overall_from_key, reputation_epoch, reputation_key_scale, reputation_key_weight,
 };
 pub use collaboration::{
     Challenge, EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, Level,
@@ -57,6 +61,7 @@ pub use collaboration::{
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::ProposalId;
+pub use ids::{AchievementDefinitionId, AchievementId, LeaderboardSnapshotId};
 pub use ids::{
     AgentId, AlertId, ApiKeyId, AuditLogId, CommunicationId, ComponentHealthId, ComponentId,
     EventId, ExecutionStepId, InvitationId, KnowledgeCollectionId, KnowledgeEntryId,

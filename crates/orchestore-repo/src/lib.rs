@@ -26,10 +26,11 @@ pub mod workflows;
 pub use agents::{AgentFilter, AgentRepo, AgentSort};
 pub use analytics::AnalyticsRepo;
 pub use collaboration::{
-    AppealFilter, BrainstormFilter, BrainstormIdeaSort, BrainstormRepo, BrainstormSort,
-    MentorshipFilter, MentorshipRepo, MentorshipSessionSort, MentorshipSort, PenaltyFilter,
-    PenaltyRepo, Redeemer, RewardFilter, RewardRepo, RewardSort, SanctionSort, SweptSanctions,
-    ViolationFilter,
+    AchievementDefinitionSort, AchievementRepo, AppealFilter, BoardRepo, BrainstormFilter,
+    BrainstormIdeaSort, BrainstormRepo, BrainstormSort, HallOfFameQuery, MentorshipFilter,
+    MentorshipRepo, MentorshipSessionSort, MentorshipSort, PenaltyFilter, PenaltyRepo, Redeemer,
+    RewardFilter, RewardRepo, RewardSort, SanctionSort, SnapshotFilter, SnapshotSort,
+    SweptSanctions, ViolationFilter,
 };
 pub use collaboration::{
     LeaderboardQuery, MatchRepo, PointAwardFilter, PointAwardSort, PointsRepo, RankRepo,

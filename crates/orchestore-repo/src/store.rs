@@ -6,8 +6,8 @@ use crate::RepoResult;
 use crate::agents::AgentRepo;
 use crate::analytics::AnalyticsRepo;
 use crate::collaboration::{
-    BrainstormRepo, MatchRepo, MentorshipRepo, PenaltyRepo, PointsRepo, ProposalRepo, RankRepo,
-    ReputationRepo, RewardRepo,
+    AchievementRepo, BoardRepo, BrainstormRepo, MatchRepo, MentorshipRepo, PenaltyRepo, PointsRepo,
+    ProposalRepo, RankRepo, ReputationRepo, RewardRepo,
 };
 use crate::database::DatabaseStatus;
 use crate::knowledge::KnowledgeRepo;
@@ -75,6 +75,8 @@ pub trait Store:
     + BrainstormRepo
     + MentorshipRepo
     + ProposalRepo
+    + AchievementRepo
+    + BoardRepo
     + Send
     + Sync
 {

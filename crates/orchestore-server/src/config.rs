@@ -195,12 +195,18 @@ pub struct CollaborationSettings {
     /// (it compares the instants itself); the sweep keeps the statuses and the lists true.
     #[serde(with = "orchestore_sea::serde_duration")]
     pub sanction_sweep_interval: Duration,
+    /// How often the server takes the scheduled snapshots of every organization's leaderboards
+    /// (at least 1s): at the start of each slot of this length since the Unix epoch (midnight
+    /// UTC for a day), whichever replica gets there first.
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub snapshot_interval: Duration,
 }
 
 impl Default for CollaborationSettings {
     fn default() -> Self {
         Self {
             sanction_sweep_interval: Duration::from_secs(30),
+            snapshot_interval: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -388,6 +394,10 @@ mod tests {
         assert_eq!(settings.database.url.expose(), DbConfig::DEFAULT_URL);
         assert_eq!(settings.log.format, LogFormat::Text);
         assert_eq!(settings.audit.seal_interval, Duration::from_secs(5));
+        assert_eq!(
+            settings.collaboration.snapshot_interval,
+            Duration::from_secs(24 * 3600)
+        );
         assert!(!settings.auth.open_signup);
         assert_eq!(
             settings.auth.invitation_ttl,

@@ -28,6 +28,7 @@ mod state;
 mod telemetry;
 mod tokens;
 
+pub use config::CollaborationSettings;
 pub use config::{
     AuditSettings, AuthSettings, BootstrapSettings, LogFormat, LogSettings, Secret, ServerSettings,
     Settings, SettingsError,

@@ -55,6 +55,7 @@ pub struct Application {
     sweeper: Sweeper,
     sealer: Sweeper,
     sanctions: Sweeper,
+    snapshotter: Sweeper,
 }
 
 /// A periodic job (the sweep of expired leases, the audit sealer); it stops when the
@@ -199,6 +200,50 @@ async fn sweep_ended_sanctions(store: Arc<dyn Store>, interval: std::time::Durat
     }
 }
 
+/// The most organizations one round of scheduled snapshots visits; the rest wait for the next.
+const SNAPSHOT_ORGANIZATIONS: u32 = 100;
+/// How long after a slot starts its snapshots are taken: the timer and the clock the slot is
+/// read from may differ by a little.
+const SNAPSHOT_MARGIN: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Takes the scheduled leaderboard snapshots of every organization with standings at the start
+/// of each slot of `every` (whole `every`s since the Unix epoch: midnight UTC for a day).
+/// Replicas may all run it: the slot is a unique key, so one of them takes each.
+async fn take_scheduled_snapshots(store: Arc<dyn Store>, every: std::time::Duration) {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let into_slot = since_epoch.as_nanos() % every.as_nanos().max(1);
+    let to_next = every.saturating_sub(std::time::Duration::from_nanos(
+        u64::try_from(into_slot).unwrap_or(0),
+    ));
+    let first = tokio::time::Instant::now() + to_next + SNAPSHOT_MARGIN;
+    let mut ticker = tokio::time::interval_at(first, every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let organizations = match store
+            .organizations_due_for_snapshots(every, SNAPSHOT_ORGANIZATIONS)
+            .await
+        {
+            Ok(organizations) => organizations,
+            Err(error) => {
+                tracing::warn!(%error, "leaderboard snapshots: listing organizations");
+                continue;
+            }
+        };
+        for org in organizations {
+            match store
+                .take_scheduled_snapshots(&Ctx::system(org), every)
+                .await
+            {
+                Ok(taken) => tracing::debug!(%org, taken = taken.len(), "leaderboard snapshots"),
+                Err(error) => tracing::warn!(%org, %error, "leaderboard snapshots"),
+            }
+        }
+    }
+}
+
 impl Application {
     /// Connects to `settings.database`, migrates when `auto_migrate` is on, then does what
     /// [`Application::with_store`] does.
@@ -246,6 +291,10 @@ impl Application {
         let sanctions = Sweeper(tokio::spawn(sweep_ended_sanctions(
             store.clone(),
             settings.collaboration.sanction_sweep_interval,
+        )));
+        let snapshotter = Sweeper(tokio::spawn(take_scheduled_snapshots(
+            store.clone(),
+            settings.collaboration.snapshot_interval,
         )));
         let state = web::Data::new(AppState {
             store,
@@ -300,6 +349,7 @@ impl Application {
             sweeper,
             sealer,
             sanctions,
+            snapshotter,
         })
     }
 
@@ -315,10 +365,11 @@ impl Application {
             sweeper,
             sealer,
             sanctions,
+            snapshotter,
             ..
         } = self;
         let stopped = server.await;
-        drop((sweeper, sealer, sanctions));
+        drop((sweeper, sealer, sanctions, snapshotter));
         stopped
     }
 }
@@ -345,6 +396,11 @@ fn check_settings(settings: &Settings) -> Result<(), StartupError> {
     if settings.collaboration.sanction_sweep_interval.is_zero() {
         return Err(StartupError::Config(
             "collaboration.sanction_sweep_interval must be more than 0".to_owned(),
+        ));
+    }
+    if settings.collaboration.snapshot_interval.as_secs() == 0 {
+        return Err(StartupError::Config(
+            "collaboration.snapshot_interval must be at least 1s".to_owned(),
         ));
     }
     if auth.access_token_ttl.as_secs() == 0 || auth.refresh_token_ttl.as_secs() == 0 {

@@ -6,8 +6,12 @@
 //! permissions for a while, and penalties for violations take points or suspend permissions
 //! until an appeal overturns them. Agents and users brainstorm (ideas, and votes on them) and
 //! pair up as mentor and mentee, with sessions that track the mentee's progress. Proposals are
-//! put to the vote of eligible agents and users and decided once when they close.
+//! put to the vote of eligible agents and users and decided once when they close. Achievements
+//! are awarded once per holder; leaderboards are kept as snapshots, and the holders that led
+//! them make the hall of fame.
 
+mod achievements;
+mod boards;
 mod brainstorms;
 mod matches;
 mod mentorships;
@@ -18,6 +22,15 @@ mod ranks;
 mod reputation;
 mod rewards;
 
+pub use achievements::{
+    Achievement, AchievementCode, AchievementDefinition, AchievementDescription, AchievementName,
+    AchievementPoints, HolderSummary, NewAchievement, NewAchievementDefinition,
+};
+pub use boards::{
+    HallOfFameEntry, HallOfFameTop, LeaderboardSnapshot, LeaderboardWeights, SCHEDULED_BOARDS,
+    SNAPSHOT_SIZE, SnapshotBoard, SnapshotTrigger, overall_from_key, reputation_epoch,
+    reputation_key_scale, reputation_key_weight,
+};
 pub use brainstorms::{
     Brainstorm, BrainstormIdea, BrainstormStats, BrainstormStatus, BrainstormTopic, IdeaText,
     NewBrainstorm, NewIdea,

@@ -2,7 +2,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
 use serde::Serialize;
 
 use super::{EloSettings, LevelThresholds};
-use crate::Participant;
+use crate::{DomainError, Participant};
 
 /// An organization's rules for ranks: the level ladder and how ratings move.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,6 +70,11 @@ word_enum!(
         Points = "points",
         /// The current ELO rating (all time only).
         Rating = "rating",
+        /// The reputation's `overall` as of the instant read (all time only).
+        Reputation = "reputation",
+        /// The organization's weighted sum of points, rating and reputation, from its latest
+        /// snapshot (all time only).
+        Combined = "combined",
     }
 );
 
@@ -97,13 +102,42 @@ impl LeaderboardPeriod {
     }
 }
 
+impl LeaderboardKind {
+    /// `Invalid` on `period` unless this kind is ranked over `period`: points over any, the
+    /// others over all time only (a rating and a reputation are current values, not sums
+    /// over a range; see the README).
+    pub fn check_period(self, period: LeaderboardPeriod) -> Result<(), DomainError> {
+        match (self, period) {
+            (Self::Points, _) | (_, LeaderboardPeriod::AllTime) => Ok(()),
+            (kind, _) => Err(DomainError::invalid(
+                "period",
+                format!("a {kind} leaderboard is current: only all_time applies"),
+            )),
+        }
+    }
+}
+
 /// One row of a leaderboard.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LeaderboardEntry {
     /// 1 for the first; holders with the same score share a rank (1, 1, 3).
     pub rank: u32,
     pub holder: Participant,
-    pub score: i64,
+    /// Whole for points and ratings (and written as a whole number), with decimals for a
+    /// reputation or a combined score.
+    #[serde(serialize_with = "whole_or_real")]
+    pub score: f64,
+}
+
+/// Writes a score that is a whole number (below 2^53) as one, so that points and ratings read
+/// `75`, not `75.0`.
+fn whole_or_real<S: serde::Serializer>(score: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if score.fract() == 0.0 && score.abs() < EXACT {
+        serializer.serialize_i64(*score as i64)
+    } else {
+        serializer.serialize_f64(*score)
+    }
 }
 
 #[cfg(test)]

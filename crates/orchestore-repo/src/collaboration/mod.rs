@@ -1,6 +1,9 @@
 //! Collaboration between agents: points, levels, rated matches and leaderboards; rewards and
-//! penalties; brainstorms and mentorships; proposals and votes.
+//! penalties; brainstorms and mentorships; proposals and votes; achievements and leaderboard
+//! snapshots.
 
+mod achievements;
+mod boards;
 mod brainstorms;
 mod matches;
 mod mentorships;
@@ -11,6 +14,8 @@ mod ranks;
 mod reputation;
 mod rewards;
 
+pub use achievements::{AchievementDefinitionSort, AchievementRepo};
+pub use boards::{BoardRepo, HallOfFameQuery, SnapshotFilter, SnapshotSort};
 pub use brainstorms::{BrainstormFilter, BrainstormIdeaSort, BrainstormRepo, BrainstormSort};
 pub use matches::{MatchRepo, RatingHistorySort};
 pub use mentorships::{MentorshipFilter, MentorshipRepo, MentorshipSessionSort, MentorshipSort};

@@ -1,6 +1,8 @@
 //! Points, levels, rated matches and leaderboards; rewards and penalties; brainstorms and
-//! mentorships; proposals and votes.
+//! mentorships; proposals and votes; achievements and leaderboard snapshots.
 
+mod achievements;
+mod boards;
 mod brainstorms;
 pub(crate) mod entity;
 mod matches;
@@ -49,6 +51,13 @@ crate::scoped::entities! {
         entity::mentorships::Entity => "mentorship",
         entity::mentorship_sessions::Entity => "mentorship_session";
     audited: entity::brainstorm_idea_votes::Entity => "brainstorm_idea_vote"
+}
+
+crate::scoped::entities! {
+    tenanted: entity::achievement_definitions::Entity => "achievement_definition",
+        entity::achievements::Entity => "achievement",
+        entity::leaderboard_snapshots::Entity => "leaderboard_snapshot";
+    audited: entity::leaderboard_settings::Entity => "leaderboard_settings"
 }
 
 /// A holder as its two columns: `(agent id, user id)`.
@@ -126,6 +135,7 @@ async fn ensure_standings(
             rating: Set(EloSettings::INITIAL_RATING),
             matches_played: Set(0),
             updated_at: Set(at),
+            reputation_key: Set(0.0),
         }
     });
     standings::Entity::insert_many(rows)

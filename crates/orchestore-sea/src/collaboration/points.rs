@@ -35,8 +35,8 @@ fn to_award(row: point_awards::Model) -> RepoResult<PointAward> {
 }
 
 /// Appends `new` to the ledger and adds it to its holder's standing, with its audit row, in
-/// the mutation's transaction (the holder is known to exist): what an award, a redeemed
-/// reward, a penalty and an overturned one all write.
+/// the mutation's transaction (the holder is known to exist): what an award, an achievement's
+/// points, a redeemed reward, a penalty and an overturned one all write.
 pub(super) async fn award_within(m: &Mutation<'_>, new: &NewPointAward) -> RepoResult<PointAward> {
     let ctx = m.ctx();
     ensure_standings(m.txn(), ctx, &[new.holder], m.at()).await?;

@@ -1,21 +1,35 @@
 //! The organization's rules for ranks, and leaderboards.
 
-use orchestore_domain::{DomainError, LeaderboardEntry, LeaderboardKind, RankSettings};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use orchestore_domain::{
+    AgentId, EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardWeights, RankSettings,
+    Reputation, ReputationDimension, overall_from_key, reputation_key_scale,
+};
 use orchestore_repo::{Ctx, LeaderboardQuery, RankRepo, RepoResult};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
-use super::entity::{collaboration_settings, point_awards, standings};
+use super::boards::{latest_combined, leaderboard_weights};
+use super::entity::{collaboration_settings, point_awards, reputation_events, standings};
 use super::{holder_of, rank_settings};
 use crate::SeaStore;
 use crate::error::db_err;
 use crate::mutation::{Audited, Verb, diff};
+use crate::scoped::scoped;
+
+/// A standing's holder and totals, as the combined ranking reads them: holder, agent, user,
+/// points, rating, reputation key.
+type CombinedRow = (Uuid, Option<Uuid>, Option<Uuid>, i64, i32, f64);
 
 /// Ranks `(holder, score)` rows sorted best first: equal scores share a rank (1, 1, 3).
-fn ranked(
+pub(super) fn ranked(
     entity: &'static str,
-    rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, i64)>,
+    rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, f64)>,
 ) -> RepoResult<Vec<LeaderboardEntry>> {
     let mut entries: Vec<LeaderboardEntry> = Vec::with_capacity(rows.len());
     for (position, (_, agent, user, score)) in (1u32..).zip(rows) {
@@ -30,6 +44,200 @@ fn ranked(
         });
     }
     Ok(entries)
+}
+
+/// A leaderboard read from the standings and the ledger as they are: every kind but the
+/// combined ranking, which is read from its snapshots (see `boards`).
+pub(super) async fn live_board(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    query: LeaderboardQuery,
+) -> RepoResult<Vec<LeaderboardEntry>> {
+    query.kind.check_period(query.period)?;
+    let limit = u64::from(query.limit.get());
+    let org = ctx.org().as_uuid();
+    let start = query.period.start(query.as_of);
+    let rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, f64)> = match (query.kind, start) {
+        // The first rows of `idx_standings_points` / `idx_standings_rating` (a rating has no
+        // period: `check_period` refused one).
+        (LeaderboardKind::Points, None) | (LeaderboardKind::Rating, _) => {
+            let (column, agents_only) = match query.kind {
+                LeaderboardKind::Points => (standings::Column::Points, false),
+                _ => (standings::Column::Rating, true),
+            };
+            let mut select = standings::Entity::find()
+                .filter(standings::Column::OrganizationId.eq(org))
+                .select_only()
+                .column(standings::Column::HolderId)
+                .column(standings::Column::AgentId)
+                .column(standings::Column::UserId)
+                .column_as(Expr::col(column).cast_as("BIGINT"), "score")
+                .order_by(column, Order::Desc)
+                .order_by(standings::Column::HolderId, Order::Asc)
+                .limit(limit);
+            if agents_only {
+                select = select.filter(standings::Column::AgentId.is_not_null());
+            }
+            let rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, i64)> =
+                select.into_tuple().all(db).await.map_err(db_err)?;
+            whole(rows)
+        }
+        // The ledger's entries of the period: a range of `idx_point_awards_awarded_at`.
+        (LeaderboardKind::Points, Some(start)) => {
+            let total = || Expr::cust("CAST(SUM(points) AS BIGINT)");
+            let rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, i64)> = point_awards::Entity::find()
+                .filter(point_awards::Column::OrganizationId.eq(org))
+                .filter(point_awards::Column::AwardedAt.gte(start))
+                .filter(point_awards::Column::AwardedAt.lte(query.as_of))
+                .select_only()
+                .column(point_awards::Column::HolderId)
+                .column(point_awards::Column::AgentId)
+                .column(point_awards::Column::UserId)
+                .column_as(total(), "score")
+                .group_by(point_awards::Column::HolderId)
+                .group_by(point_awards::Column::AgentId)
+                .group_by(point_awards::Column::UserId)
+                .order_by(total(), Order::Desc)
+                .order_by(point_awards::Column::HolderId, Order::Asc)
+                .limit(limit)
+                .into_tuple()
+                .all(db)
+                .await
+                .map_err(db_err)?;
+            whole(rows)
+        }
+        (LeaderboardKind::Reputation, _) => reputation_rows(db, ctx, query.as_of, limit).await?,
+        (LeaderboardKind::Combined, _) => {
+            let weights = leaderboard_weights(db, ctx).await?;
+            combined_rows(db, ctx, weights, query.as_of, limit).await?
+        }
+    };
+    ranked(standings::Entity::NAME, rows)
+}
+
+fn whole(
+    rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, i64)>,
+) -> Vec<(Uuid, Option<Uuid>, Option<Uuid>, f64)> {
+    rows.into_iter()
+        .map(|(holder, agent, user, score)| (holder, agent, user, score as f64))
+        .collect()
+}
+
+/// The agents by reputation at `as_of`. When no event of the organization is later, the first
+/// rows of `idx_standings_reputation`, each key scaled to the score at `as_of`; for an earlier
+/// instant the key holds events after it, so the scores are summed from the events up to then
+/// (every event of that range: a read of the past, not of the top).
+async fn reputation_rows(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    as_of: DateTime<Utc>,
+    limit: u64,
+) -> RepoResult<Vec<(Uuid, Option<Uuid>, Option<Uuid>, f64)>> {
+    let later = scoped::<reputation_events::Entity>(ctx)
+        .filter(reputation_events::Column::OccurredAt.gt(as_of))
+        .select_only()
+        .column(reputation_events::Column::Id)
+        .limit(1)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await
+        .map_err(db_err)?;
+    if later.is_none() {
+        let rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, f64)> = standings::Entity::find()
+            .filter(standings::Column::OrganizationId.eq(ctx.org().as_uuid()))
+            .filter(standings::Column::AgentId.is_not_null())
+            .select_only()
+            .column(standings::Column::HolderId)
+            .column(standings::Column::AgentId)
+            .column(standings::Column::UserId)
+            .column(standings::Column::ReputationKey)
+            .order_by(standings::Column::ReputationKey, Order::Desc)
+            .order_by(standings::Column::HolderId, Order::Asc)
+            .limit(limit)
+            .into_tuple()
+            .all(db)
+            .await
+            .map_err(db_err)?;
+        return Ok(rows
+            .into_iter()
+            .map(|(holder, agent, user, key)| (holder, agent, user, overall_from_key(key, as_of)))
+            .collect());
+    }
+    let events: Vec<(Uuid, i32, DateTime<Utc>)> = scoped::<reputation_events::Entity>(ctx)
+        .filter(reputation_events::Column::OccurredAt.lte(as_of))
+        .select_only()
+        .column(reputation_events::Column::AgentId)
+        .column(reputation_events::Column::Delta)
+        .column(reputation_events::Column::OccurredAt)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    let mut by_agent: BTreeMap<Uuid, Vec<(ReputationDimension, i32, DateTime<Utc>)>> =
+        BTreeMap::new();
+    for (agent, delta, at) in events {
+        // The overall score is the mean of the four dimensions: which one does not matter.
+        by_agent
+            .entry(agent)
+            .or_default()
+            .push((ReputationDimension::Trust, delta, at));
+    }
+    let mut rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, f64)> = by_agent
+        .into_iter()
+        .map(|(agent, events)| {
+            let score = Reputation::at(AgentId::from_uuid(agent), as_of, events).overall;
+            (agent, Some(agent), None, score)
+        })
+        .collect();
+    rows.sort_by(|a, b| b.3.total_cmp(&a.3).then(a.0.cmp(&b.0)));
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(rows)
+}
+
+/// The holders by combined score at `as_of`, computed over every standing of the
+/// organization (what a snapshot of the combined ranking does once, so that reads of it do
+/// not): `points × w + (rating − 1500) × w + overall × w`, the overall from the key.
+pub(super) async fn combined_rows(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    weights: LeaderboardWeights,
+    as_of: DateTime<Utc>,
+    limit: u64,
+) -> RepoResult<Vec<(Uuid, Option<Uuid>, Option<Uuid>, f64)>> {
+    let scale = reputation_key_scale(as_of);
+    let combined = Expr::val(weights.points())
+        .mul(Expr::col(standings::Column::Points))
+        .add(
+            Expr::val(weights.rating())
+                .mul(Expr::col(standings::Column::Rating).sub(EloSettings::INITIAL_RATING)),
+        )
+        .add(
+            Expr::val(weights.reputation() * scale)
+                .mul(Expr::col(standings::Column::ReputationKey)),
+        );
+    let rows: Vec<CombinedRow> = standings::Entity::find()
+        .filter(standings::Column::OrganizationId.eq(ctx.org().as_uuid()))
+        .select_only()
+        .column(standings::Column::HolderId)
+        .column(standings::Column::AgentId)
+        .column(standings::Column::UserId)
+        .column(standings::Column::Points)
+        .column(standings::Column::Rating)
+        .column(standings::Column::ReputationKey)
+        .order_by(combined, Order::Desc)
+        .order_by(standings::Column::HolderId, Order::Asc)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|(holder, agent, user, points, rating, key)| {
+            let score = weights.combined(points, rating, overall_from_key(key, as_of));
+            (holder, agent, user, (score * 1000.0).round() / 1000.0)
+        })
+        .collect())
 }
 
 #[async_trait::async_trait]
@@ -89,62 +297,12 @@ impl RankRepo for SeaStore {
         query: LeaderboardQuery,
     ) -> RepoResult<Vec<LeaderboardEntry>> {
         let db = self.db().await;
-        let limit = u64::from(query.limit.get());
-        let org = ctx.org().as_uuid();
-        let start = query.period.start(query.as_of);
-        let rows: Vec<(Uuid, Option<Uuid>, Option<Uuid>, i64)> = match (query.kind, start) {
-            (LeaderboardKind::Rating, Some(_)) => {
-                return Err(DomainError::invalid(
-                    "period",
-                    "a rating is current: only all_time applies",
-                )
-                .into());
+        match query.kind {
+            LeaderboardKind::Combined => {
+                query.kind.check_period(query.period)?;
+                latest_combined(&db, ctx, query.as_of, query.limit).await
             }
-            // The first rows of `idx_standings_points` / `idx_standings_rating`.
-            (LeaderboardKind::Points | LeaderboardKind::Rating, None) => {
-                let (column, agents_only) = match query.kind {
-                    LeaderboardKind::Points => (standings::Column::Points, false),
-                    LeaderboardKind::Rating => (standings::Column::Rating, true),
-                };
-                let mut select = standings::Entity::find()
-                    .filter(standings::Column::OrganizationId.eq(org))
-                    .select_only()
-                    .column(standings::Column::HolderId)
-                    .column(standings::Column::AgentId)
-                    .column(standings::Column::UserId)
-                    .column_as(Expr::col(column).cast_as("BIGINT"), "score")
-                    .order_by(column, Order::Desc)
-                    .order_by(standings::Column::HolderId, Order::Asc)
-                    .limit(limit);
-                if agents_only {
-                    select = select.filter(standings::Column::AgentId.is_not_null());
-                }
-                select.into_tuple().all(&db).await.map_err(db_err)?
-            }
-            // The ledger's entries of the period: a range of `idx_point_awards_awarded_at`.
-            (LeaderboardKind::Points, Some(start)) => {
-                let total = || Expr::cust("CAST(SUM(points) AS BIGINT)");
-                point_awards::Entity::find()
-                    .filter(point_awards::Column::OrganizationId.eq(org))
-                    .filter(point_awards::Column::AwardedAt.gte(start))
-                    .filter(point_awards::Column::AwardedAt.lte(query.as_of))
-                    .select_only()
-                    .column(point_awards::Column::HolderId)
-                    .column(point_awards::Column::AgentId)
-                    .column(point_awards::Column::UserId)
-                    .column_as(total(), "score")
-                    .group_by(point_awards::Column::HolderId)
-                    .group_by(point_awards::Column::AgentId)
-                    .group_by(point_awards::Column::UserId)
-                    .order_by(total(), Order::Desc)
-                    .order_by(point_awards::Column::HolderId, Order::Asc)
-                    .limit(limit)
-                    .into_tuple()
-                    .all(&db)
-                    .await
-                    .map_err(db_err)?
-            }
-        };
-        ranked(standings::Entity::NAME, rows)
+            _ => live_board(&db, ctx, query).await,
+        }
     }
 }

@@ -4,16 +4,19 @@ use chrono::{DateTime, Utc};
 use orchestore_domain::{
     AgentId, DomainError, NewReputationEvent, OrganizationId, Participant, Reputation,
     ReputationDimension, ReputationEvent, ReputationEventId, ReputationReason, TaskId,
+    reputation_key_weight,
 };
 use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, ReputationEventSort, ReputationRepo,
 };
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
-use super::entity::reputation_events;
-use super::{holder_exists, require_holder};
+use super::entity::{reputation_events, standings};
+use super::{ensure_standings, holder_exists, require_holder};
 use crate::SeaStore;
 use crate::agents::entity::agents;
 use crate::error::{corrupt, db_err};
@@ -69,6 +72,21 @@ impl ReputationRepo for SeaStore {
             .await
             .map_err(db_err)?;
             let event = to_event(row)?;
+            // The ranking key, added in the database: concurrent events never lose one.
+            let agent = Participant::Agent(new.agent_id);
+            ensure_standings(m.txn(), ctx, &[agent], m.at()).await?;
+            let weight = reputation_key_weight(event.delta, event.occurred_at);
+            standings::Entity::update_many()
+                .col_expr(
+                    standings::Column::ReputationKey,
+                    Expr::col(standings::Column::ReputationKey).add(weight),
+                )
+                .col_expr(standings::Column::UpdatedAt, Expr::value(m.at()))
+                .filter(standings::Column::OrganizationId.eq(ctx.org().as_uuid()))
+                .filter(standings::Column::HolderId.eq(agent.id()))
+                .exec(m.txn())
+                .await
+                .map_err(db_err)?;
             m.audit::<reputation_events::Entity>(Verb::Create, event.id, snapshot(&event))
                 .await?;
             Ok(event)

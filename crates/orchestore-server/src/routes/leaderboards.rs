@@ -27,7 +27,7 @@ pub(super) fn configure(cfg: &mut super::Routes) {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LeaderboardParams {
-    /// `points` (the default) or `rating`.
+    /// `points` (the default), `rating`, `reputation` or `combined`.
     kind: Option<String>,
     /// `all_time` (the default), `month` or `week`.
     period: Option<String>,

@@ -2,6 +2,7 @@
 //! `configure`. Handlers are thin: parse the request into domain values, call the store, map
 //! the result.
 
+mod achievements;
 mod admin;
 mod agents;
 mod alerts;
@@ -9,6 +10,7 @@ mod analytics;
 mod api_keys;
 mod audit_logs;
 mod auth;
+mod boards;
 mod brainstorms;
 mod components;
 mod events;
@@ -85,7 +87,9 @@ fn scopes() -> [Routes; 2] {
             .configure(sanctions::configure)
             .configure(brainstorms::configure)
             .configure(mentorships::configure)
-            .configure(proposals::configure),
+            .configure(proposals::configure)
+            .configure(achievements::configure)
+            .configure(boards::configure),
     ]
 }
 

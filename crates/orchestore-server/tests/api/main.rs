@@ -7,6 +7,7 @@ mod analytics;
 mod api_keys;
 mod audit;
 mod auth;
+mod boards;
 mod brainstorms;
 mod cli;
 mod components;
@@ -110,6 +111,11 @@ on_every_backend! {
     leaderboards {
         leaderboards_rank_holders,
         settings_are_read_and_replaced,
+    }
+    boards {
+        achievements_are_awarded_once_and_summarised,
+        snapshots_weights_and_the_hall_of_fame,
+        the_server_takes_scheduled_snapshots,
     }
     auth {
         login_issues_tokens_and_refuses_bad_credentials_alike,

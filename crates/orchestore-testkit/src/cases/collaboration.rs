@@ -1,6 +1,8 @@
 //! Collaboration: points and levels, rated matches, leaderboards, rewards and penalties;
-//! brainstorms and mentorships; proposals and votes.
+//! brainstorms and mentorships; proposals and votes; achievements and snapshots.
 
+mod achievements;
+mod boards;
 mod brainstorms;
 mod matches;
 mod mentorships;
@@ -10,6 +12,8 @@ mod ranks;
 mod reputation;
 mod sanctions;
 
+pub use achievements::*;
+pub use boards::*;
 pub use brainstorms::*;
 pub use matches::*;
 pub use mentorships::*;

@@ -202,6 +202,12 @@ macro_rules! contract_suite {
                 a_vote_after_the_closing_time_is_refused_without_a_sweep,
                 proposals_close_and_cancel_by_hand,
                 closers_at_once_write_one_result,
+                achievements_are_awarded_once_with_their_points,
+                concurrent_awards_of_one_achievement_give_it_once,
+                a_summary_gathers_standing_achievements_and_reputation,
+                reputation_ranks_agents_as_their_reputation_reads,
+                combined_ranks_by_the_weights_from_its_snapshot,
+                snapshots_are_kept_and_the_hall_of_fame_counts_them,
             }
             observability {
                 mutations_write_audit_rows_in_their_transaction,

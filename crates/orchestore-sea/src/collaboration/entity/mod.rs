@@ -1,11 +1,16 @@
-//! The tables of points, levels, rated matches, reputation, rewards and penalties, brainstorms,
-//! mentorships, proposals and votes.
+//! The tables of points, levels, rated matches, reputation, achievements, leaderboard
+//! snapshots, rewards and penalties, brainstorms, mentorships, proposals and votes.
 
+pub(crate) mod achievement_definitions;
+pub(crate) mod achievements;
 pub(crate) mod appeals;
 pub(crate) mod brainstorm_idea_votes;
 pub(crate) mod brainstorm_ideas;
 pub(crate) mod brainstorms;
 pub(crate) mod collaboration_settings;
+pub(crate) mod leaderboard_settings;
+pub(crate) mod leaderboard_snapshot_entries;
+pub(crate) mod leaderboard_snapshots;
 pub(crate) mod match_players;
 pub(crate) mod matches;
 pub(crate) mod mentorship_sessions;

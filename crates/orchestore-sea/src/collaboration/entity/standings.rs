@@ -15,6 +15,9 @@ pub struct Model {
     pub rating: i32,
     pub matches_played: i32,
     pub updated_at: DateTimeUtc,
+    /// Σ delta × 2^((occurred_at − epoch) / half-life) of the agent's reputation events: its
+    /// order is the reputation's (see `orchestore_domain::reputation_key_weight`).
+    pub reputation_key: f64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -85,6 +85,11 @@ pub struct Everything {
     pub mentorship: String,
     /// An open yes/no proposal, open to everyone, that `agent` voted on.
     pub proposal: String,
+    /// An achievement `agent` has earned, and its code.
+    pub achievement_definition: String,
+    pub achievement_code: String,
+    /// A snapshot of the points leaderboard.
+    pub snapshot: String,
 }
 
 /// An operation of the step `build` that every set's workflow has.
@@ -193,6 +198,24 @@ impl Everything {
                 "reason": "reviewed",
                 "source": "review",
             }),
+        )
+        .await);
+        let achievement_code = format!("first-review-{tag}");
+        let achievement_definition = id(&made(
+            "/api/v1/achievement-definitions",
+            json!({ "code": achievement_code, "name": "First review",
+                    "description": "reviewed", "points": 5 }),
+        )
+        .await);
+        made(
+            "/api/v1/achievements",
+            json!({ "definition_id": achievement_definition,
+                    "holder": { "kind": "agent", "id": agent } }),
+        )
+        .await;
+        let snapshot = id(&made(
+            "/api/v1/leaderboards/snapshots",
+            json!({ "kind": "points" }),
         )
         .await);
 
@@ -440,6 +463,9 @@ impl Everything {
             idea,
             mentorship,
             proposal,
+            achievement_definition,
+            achievement_code,
+            snapshot,
         }
     }
 
@@ -522,6 +548,8 @@ impl Everything {
             "ideas" => &self.idea,
             "mentorships" => &self.mentorship,
             "proposals" => &self.proposal,
+            "achievement-definitions" => &self.achievement_definition,
+            "snapshots" => &self.snapshot,
             _ => return None,
         })
     }

@@ -423,6 +423,27 @@ pub fn rows() -> Vec<Row> {
             .body(|_| json!({"option": "yes"})),
         post("/api/v1/proposals/{id}/close", All(&[CollaborationAdmin]), NotFound),
         post("/api/v1/proposals/{id}/cancel", All(&[CollaborationAdmin]), NotFound),
+        get("/api/v1/achievement-definitions", All(&[CollaborationRead]), OK),
+        post("/api/v1/achievement-definitions", All(&[CollaborationAdmin]), CREATED).body(|e| {
+            json!({"code": e.achievement_code, "name": "First review", "description": "d"})
+        }),
+        get("/api/v1/achievement-definitions/{id}", All(&[CollaborationRead]), NotFound),
+        post("/api/v1/achievements", All(&[CollaborationWrite]), Reference("definition_id")).body(
+            |e| {
+                json!({"definition_id": e.achievement_definition,
+                       "holder": {"kind": "agent", "id": e.agent}})
+            },
+        ),
+        get("/api/v1/agents/{id}/summary", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/users/{id}/summary", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/leaderboards/settings", All(&[CollaborationRead]), OK),
+        put("/api/v1/leaderboards/settings", All(&[CollaborationAdmin]), OK)
+            .body(|_| json!({"points": 1.0, "rating": 1.0, "reputation": 1.0})),
+        get("/api/v1/leaderboards/snapshots", All(&[CollaborationRead]), OK),
+        post("/api/v1/leaderboards/snapshots", All(&[CollaborationAdmin]), CREATED)
+            .body(|_| json!({"kind": "points"})),
+        get("/api/v1/leaderboards/snapshots/{id}", All(&[CollaborationRead]), NotFound),
+        get("/api/v1/leaderboards/hall-of-fame", All(&[CollaborationRead]), OK),
         get("/api/v1/audit-logs", All(&[AuditRead]), OK),
         // Instance-wide: only the operating organization's callers see it.
         get("/api/v1/admin/database", All(&[SystemRead]), Clean(StatusCode::FORBIDDEN)),

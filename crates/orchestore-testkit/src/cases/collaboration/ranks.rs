@@ -47,9 +47,9 @@ pub async fn leaderboards_rank_by_points_and_rating<S: Store + ?Sized>(store: &S
         )
         .await
         .expect("leaderboard");
-    let rows: Vec<(u32, i64)> = board.iter().map(|e| (e.rank, e.score)).collect();
+    let rows: Vec<(u32, f64)> = board.iter().map(|e| (e.rank, e.score)).collect();
     // Equal scores share a rank; ties go by holder id.
-    assert_eq!(rows, [(1, 75), (2, 50), (2, 50)]);
+    assert_eq!(rows, [(1, 75.0), (2, 50.0), (2, 50.0)]);
     assert_eq!(board[0].holder, Participant::Agent(bob.id));
     let mut tied = [ada.id, cy.id];
     tied.sort();
@@ -61,8 +61,8 @@ pub async fn leaderboards_rank_by_points_and_rating<S: Store + ?Sized>(store: &S
             .leaderboard(ctx, query(LeaderboardKind::Points, period, 10))
             .await
             .expect("leaderboard");
-        let scores: Vec<i64> = board.iter().map(|e| e.score).collect();
-        assert_eq!(scores, [75, 50, 50, 10]);
+        let scores: Vec<f64> = board.iter().map(|e| e.score).collect();
+        assert_eq!(scores, [75.0, 50.0, 50.0, 10.0]);
     }
     // A week that ended before the awards holds none of them.
     let earlier = LeaderboardQuery {
@@ -114,14 +114,14 @@ pub async fn leaderboards_rank_by_points_and_rating<S: Store + ?Sized>(store: &S
         )
         .await
         .expect("leaderboard");
-    let rows: Vec<(u32, Participant, i64)> =
+    let rows: Vec<(u32, Participant, f64)> =
         board.iter().map(|e| (e.rank, e.holder, e.score)).collect();
     assert_eq!(
         rows,
         [
-            (1, cy.id.into(), 1516),
-            (2, bob.id.into(), 1500),
-            (3, ada.id.into(), 1484)
+            (1, cy.id.into(), 1516.0),
+            (2, bob.id.into(), 1500.0),
+            (3, ada.id.into(), 1484.0)
         ]
     );
     assert_invalid(

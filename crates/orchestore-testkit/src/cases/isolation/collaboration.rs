@@ -1,11 +1,12 @@
-//! Points, matches and ranks.
+//! Points, matches and ranks; rewards and penalties; achievements and snapshots.
 
 use std::collections::BTreeMap;
 
 use orchestore_domain::{
-    Appeal, AppealDecision, AppealOutcome, BadgeName, Evidence, NewAppeal, NewPenalty, NewReward,
+    AchievementDefinition, Appeal, AppealDecision, AppealOutcome, BadgeName, Evidence,
+    HallOfFameTop, LeaderboardWeights, NewAchievement, NewAppeal, NewPenalty, NewReward,
     NewViolation, Penalty, PenaltyAction, Reward, RewardValue, RuleName, SanctionReason, Severity,
-    Violation,
+    SnapshotBoard, Violation,
 };
 use orchestore_domain::{
     LeaderboardKind, LeaderboardPeriod, Match, MatchSubject, NewMatch, NewPointAward,
@@ -16,6 +17,9 @@ use orchestore_repo::{
     Actor, AppealFilter, Ctx, LeaderboardQuery, PenaltyFilter, PointAwardFilter, Redeemer,
     RewardFilter, ViolationFilter,
 };
+use orchestore_repo::{HallOfFameQuery, SnapshotFilter};
+
+use crate::cases::collaboration::definition;
 
 use super::*;
 
@@ -30,6 +34,8 @@ pub(super) struct CollaborationHoldings {
     violation: Violation,
     penalty: Penalty,
     appeal: Appeal,
+    definition: AchievementDefinition,
+    snapshot: SnapshotBoard,
 }
 
 fn sanction_reason() -> SanctionReason {
@@ -117,6 +123,24 @@ impl CollaborationHoldings {
             )
             .await
             .expect("appeal");
+        let definition = store
+            .create_achievement_definition(ctx, definition("first-review", 5))
+            .await
+            .expect("definition");
+        store
+            .award_achievement(
+                ctx,
+                NewAchievement {
+                    definition_id: definition.id,
+                    holder: Participant::Agent(agent.id),
+                },
+            )
+            .await
+            .expect("achievement");
+        let snapshot = store
+            .take_leaderboard_snapshot(ctx, LeaderboardKind::Combined, LeaderboardPeriod::AllTime)
+            .await
+            .expect("snapshot");
         Self {
             award,
             rival,
@@ -125,6 +149,8 @@ impl CollaborationHoldings {
             violation,
             penalty,
             appeal,
+            definition,
+            snapshot,
         }
     }
 }
@@ -189,7 +215,40 @@ pub(super) async fn collaboration_view<S: Store + ?Sized>(store: &S, h: &Holding
                 )
                 .await,
         )
+    ) + &format!(
+        "{:?}",
+        (
+            store.list_achievement_definitions(ctx, all()).await,
+            // The reputation in a summary is read as of now: the rest of it.
+            store
+                .holder_summary(ctx, Participant::Agent(h.agent.id))
+                .await
+                .map(|summary| (summary.standing, summary.achievements)),
+            store.get_leaderboard_weights(ctx).await,
+            store
+                .list_leaderboard_snapshots(ctx, SnapshotFilter::default(), all())
+                .await,
+            store
+                .get_leaderboard_snapshot(ctx, h.points.snapshot.snapshot.id)
+                .await,
+            store.hall_of_fame(ctx, fame()).await,
+            store
+                .leaderboard(
+                    ctx,
+                    board(LeaderboardKind::Combined, LeaderboardPeriod::AllTime)
+                )
+                .await,
+        )
     )
+}
+
+fn fame() -> HallOfFameQuery {
+    HallOfFameQuery {
+        kind: LeaderboardKind::Combined,
+        period: LeaderboardPeriod::AllTime,
+        top: HallOfFameTop::default(),
+        limit: Limit::default(),
+    }
 }
 
 pub(super) async fn check_collaboration<S: Store + ?Sized>(
@@ -444,4 +503,105 @@ pub(super) async fn check_collaboration<S: Store + ?Sized>(
         };
         c.clean("leaderboard", store.leaderboard(ctx, query).await);
     }
+
+    c.clean(
+        "create_achievement_definition",
+        store
+            .create_achievement_definition(ctx, definition("second-review", 5))
+            .await,
+    );
+    c.not_found(
+        "get_achievement_definition",
+        store
+            .get_achievement_definition(ctx, a.points.definition.id)
+            .await,
+    );
+    c.clean(
+        "list_achievement_definitions",
+        store.list_achievement_definitions(ctx, all()).await,
+    );
+    c.reference(
+        "award_achievement",
+        "definition_id",
+        store
+            .award_achievement(
+                ctx,
+                NewAchievement {
+                    definition_id: a.points.definition.id,
+                    holder: Participant::Agent(b.agent.id),
+                },
+            )
+            .await,
+    );
+    c.reference(
+        "award_achievement",
+        "holder",
+        store
+            .award_achievement(
+                ctx,
+                NewAchievement {
+                    definition_id: b.points.definition.id,
+                    holder: Participant::Agent(a.agent.id),
+                },
+            )
+            .await,
+    );
+    c.not_found(
+        "holder_summary",
+        store
+            .holder_summary(ctx, Participant::Agent(a.agent.id))
+            .await,
+    );
+    c.not_found(
+        "holder_summary",
+        store
+            .holder_summary(ctx, Participant::User(a.fixture.owner.id))
+            .await,
+    );
+    c.clean(
+        "get_leaderboard_weights",
+        store.get_leaderboard_weights(ctx).await,
+    );
+    c.clean(
+        "set_leaderboard_weights",
+        store
+            .set_leaderboard_weights(ctx, LeaderboardWeights::default())
+            .await,
+    );
+    for kind in [LeaderboardKind::Reputation, LeaderboardKind::Combined] {
+        let query = LeaderboardQuery {
+            kind,
+            period: LeaderboardPeriod::AllTime,
+            as_of: Utc::now(),
+            limit: Limit::default(),
+        };
+        c.clean("leaderboard", store.leaderboard(ctx, query).await);
+        c.clean(
+            "take_leaderboard_snapshot",
+            store
+                .take_leaderboard_snapshot(ctx, kind, LeaderboardPeriod::AllTime)
+                .await,
+        );
+    }
+    c.clean(
+        "take_scheduled_snapshots",
+        store
+            .take_scheduled_snapshots(ctx, std::time::Duration::from_secs(3600))
+            .await,
+    );
+    // Names the organizations due for their scheduled snapshots, for the server.
+    c.unscoped("organizations_due_for_snapshots");
+    c.clean(
+        "list_leaderboard_snapshots",
+        store
+            .list_leaderboard_snapshots(ctx, SnapshotFilter::default(), all())
+            .await,
+    );
+    c.not_found(
+        "get_leaderboard_snapshot",
+        store
+            .get_leaderboard_snapshot(ctx, a.points.snapshot.snapshot.id)
+            .await,
+    );
+    c.clean("hall_of_fame", store.hall_of_fame(ctx, fame()).await);
 }

@@ -62,7 +62,7 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 27] = [
+const REPOSITORY_SOURCES: [&str; 29] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
@@ -90,6 +90,8 @@ const REPOSITORY_SOURCES: [&str; 27] = [
     include_str!("../../../../orchestore-repo/src/collaboration/brainstorms.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/mentorships.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/proposals.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/achievements.rs"),
+    include_str!("../../../../orchestore-repo/src/collaboration/boards.rs"),
 ];
 
 /// A's run is claimed under this lease, which has expired by the time B's calls run: a sweep
