@@ -24,6 +24,7 @@ mod config;
 mod conn;
 mod connection_string;
 mod database_status;
+mod direct;
 mod error;
 mod knowledge;
 mod marketplace;

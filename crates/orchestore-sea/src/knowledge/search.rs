@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::entity::knowledge_entries;
 use crate::SeaStore;
+use crate::direct::Planned;
 use crate::error::{corrupt, db_err};
 use crate::scoped::scoped;
 
@@ -60,6 +61,11 @@ impl Sql {
             self.text.push('?');
         }
         self
+    }
+
+    /// The text and the values bound in it.
+    pub(crate) fn into_parts(self) -> (String, Vec<Value>) {
+        (self.text, self.values)
     }
 
     pub(crate) fn statement(self) -> Statement {
@@ -278,7 +284,16 @@ impl SeaStore {
             push_filter(&mut sql, ctx, filter, false);
             sql.push(" ORDER BY rank DESC, e.id LIMIT ").bind(limit);
         }
-        let rows = db.query_all_raw(sql.statement()).await.map_err(db_err)?;
+        let rows = if postgres && !self.inside_store_transaction() {
+            // Planned with the words each time: a cached generic plan guesses how many entries
+            // match, and for a common word reads all of them through the index (`direct.rs`).
+            let mut conn = self.postgres_connection().await?;
+            let (text, values) = sql.into_parts();
+            self.fetch_all_direct(&mut conn, &text, values, Planned::EachRun)
+                .await?
+        } else {
+            db.query_all_raw(sql.statement()).await.map_err(db_err)?
+        };
         rows.into_iter()
             .map(|row| {
                 let bad = |e: sea_orm::DbErr| corrupt("knowledge search result", e);

@@ -11,13 +11,11 @@ use orchestore_domain::{
 };
 use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::sea_query::Expr;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sqlx;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryResult, RuntimeErr, Statement, Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement,
+    Value,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -28,7 +26,8 @@ use super::tasks::to_task;
 use super::transitions::Moved;
 use crate::SeaStore;
 use crate::agents::entity::agents;
-use crate::error::{corrupt, db_err, sqlx_acquire_err};
+use crate::direct::Planned;
+use crate::error::{corrupt, db_err};
 use crate::scoped::{Lock, string_array};
 
 /// A claim counts as its agent's heartbeat; `last_heartbeat_at` is written at most this often
@@ -155,24 +154,6 @@ fn event_ids(n: u32) -> String {
     json!(ids).to_string()
 }
 
-/// Binds one of the claim's values to a statement run by sqlx directly.
-fn bind(query: PgQuery<'_>, value: Value) -> RepoResult<PgQuery<'_>> {
-    Ok(match value {
-        Value::Uuid(v) => query.bind(v),
-        Value::ChronoDateTimeUtc(v) => query.bind(v),
-        Value::BigInt(v) => query.bind(v),
-        Value::Double(v) => query.bind(v),
-        Value::String(v) => query.bind(v),
-        other => {
-            return Err(RepoError::internal(format!(
-                "a claim binds no value of this kind: {other:?}"
-            )));
-        }
-    })
-}
-
-type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
-
 impl SeaStore {
     /// One attempt at claiming, without waiting.
     pub(super) async fn claim_now(
@@ -219,26 +200,10 @@ impl SeaStore {
         } else {
             // The clock is read once a connection is held: a run's lease starts when the claim
             // runs, not before a wait for a pooled connection.
-            let mut conn = self
-                .pool
-                .get_postgres_connection_pool()
-                .acquire()
-                .await
-                .map_err(|e| db_err(sqlx_acquire_err(e)))?;
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(CLAIM_POSTGRES));
-            for value in values(crate::store::now()) {
-                query = bind(query, value)?;
-            }
-            // Run past SeaORM, so counted here for the statement log as SeaORM counts its own.
-            let started = std::time::Instant::now();
-            let fetched = query.fetch_all(&mut *conn).await;
-            self.statements
-                .record(CLAIM_POSTGRES, started.elapsed(), fetched.is_err());
-            fetched
-                .map_err(|e| db_err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))))?
-                .into_iter()
-                .map(QueryResult::from)
-                .collect()
+            let mut conn = self.postgres_connection().await?;
+            let values = values(crate::store::now());
+            self.fetch_all_direct(&mut conn, CLAIM_POSTGRES, values, Planned::Cached)
+                .await?
         };
         let claimed = rows
             .iter()

@@ -219,7 +219,7 @@ impl SeaStore {
     }
 
     /// Whether calls run inside a store transaction, where a claim must not wait.
-    pub(super) fn inside_store_transaction(&self) -> bool {
+    pub(crate) fn inside_store_transaction(&self) -> bool {
         matches!(self.conn, Conn::Transaction(_))
     }
 }
