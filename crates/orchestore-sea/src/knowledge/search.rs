@@ -17,7 +17,9 @@ use orchestore_repo::{
     Ctx, Highlight, KnowledgeFilter, KnowledgeHit, KnowledgeSearch, RepoError, RepoResult,
     SearchMode,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, Statement, Value};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QueryResult, Statement, Value,
+};
 use uuid::Uuid;
 
 use super::entity::knowledge_entries;
@@ -136,6 +138,24 @@ struct TextMatch {
 }
 
 impl SeaStore {
+    /// Runs a full-text search statement. On PostgreSQL, outside a store transaction, it is
+    /// planned with its words each time: a cached generic plan guesses how many rows match,
+    /// and for a common word reads all of them through the index (`direct.rs`).
+    pub(crate) async fn run_text_search(
+        &self,
+        db: &impl ConnectionTrait,
+        sql: Sql,
+    ) -> RepoResult<Vec<QueryResult>> {
+        if self.is_postgres() && !self.inside_store_transaction() {
+            let mut conn = self.postgres_connection().await?;
+            let (text, values) = sql.into_parts();
+            self.fetch_all_direct(&mut conn, &text, values, Planned::EachRun)
+                .await
+        } else {
+            db.query_all_raw(sql.statement()).await.map_err(db_err)
+        }
+    }
+
     pub(super) async fn search(
         &self,
         ctx: &Ctx,
@@ -284,16 +304,7 @@ impl SeaStore {
             push_filter(&mut sql, ctx, filter, false);
             sql.push(" ORDER BY rank DESC, e.id LIMIT ").bind(limit);
         }
-        let rows = if postgres && !self.inside_store_transaction() {
-            // Planned with the words each time: a cached generic plan guesses how many entries
-            // match, and for a common word reads all of them through the index (`direct.rs`).
-            let mut conn = self.postgres_connection().await?;
-            let (text, values) = sql.into_parts();
-            self.fetch_all_direct(&mut conn, &text, values, Planned::EachRun)
-                .await?
-        } else {
-            db.query_all_raw(sql.statement()).await.map_err(db_err)?
-        };
+        let rows = self.run_text_search(db, sql).await?;
         rows.into_iter()
             .map(|row| {
                 let bad = |e: sea_orm::DbErr| corrupt("knowledge search result", e);

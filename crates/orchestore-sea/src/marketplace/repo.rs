@@ -283,10 +283,9 @@ impl MarketplaceRepo for SeaStore {
             }
         }
         sql.push(" ORDER BY rank DESC, i.id LIMIT ").bind(limit);
-        let ranked: Vec<(Uuid, f64)> = db
-            .query_all_raw(sql.statement())
-            .await
-            .map_err(db_err)?
+        let ranked: Vec<(Uuid, f64)> = self
+            .run_text_search(&db, sql)
+            .await?
             .into_iter()
             .map(|row| {
                 let bad = |e: sea_orm::DbErr| corrupt("marketplace search result", e);
