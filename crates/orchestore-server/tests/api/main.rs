@@ -30,6 +30,7 @@ mod queue;
 mod roles;
 mod sanctions;
 mod sessions;
+mod shutdown;
 mod signup;
 mod tasks;
 mod tasks_batch;
