@@ -4,9 +4,8 @@
 //! the removal of that organization once nobody else has added rows to it.
 //!
 //! The seeded data itself is written through the repository traits by the caller; this module
-//! only records and removes it. Row keys are the primary key's columns (but the organization)
-//! as text, joined by `|`, in each backend's own spelling: compared only with keys the same
-//! database wrote.
+//! only records and removes it. Row keys are the primary key's columns as text, joined by `|`,
+//! in each backend's own spelling: compared only with keys the same database wrote.
 
 use std::collections::BTreeMap;
 
@@ -85,13 +84,15 @@ impl SeaStore {
         let db = self.db().await;
         let backend = db.get_database_backend();
         let organization = db
-            .query_one_raw(backend.build(
-                &Query::select()
-                    .column(Alias::new("id"))
-                    .from(Alias::new("organizations"))
-                    .and_where(Expr::col(Alias::new("slug")).eq(slug.as_str()))
-                    .to_owned(),
-            ))
+            .query_one_raw(
+                backend.build(
+                    &Query::select()
+                        .column(Alias::new("id"))
+                        .from(Alias::new("organizations"))
+                        .and_where(Expr::col(Alias::new("slug")).eq(slug.as_str()))
+                        .to_owned(),
+                ),
+            )
             .await
             .map_err(db_err)?;
         let Some(organization) = organization else {
@@ -251,8 +252,7 @@ impl SeaStore {
                         &Query::delete()
                             .from_table(Alias::new(*table))
                             .and_where(
-                                Expr::col(Alias::new("organization_id"))
-                                    .eq(organization.as_uuid()),
+                                Expr::col(Alias::new("organization_id")).eq(organization.as_uuid()),
                             )
                             .to_owned(),
                     ),

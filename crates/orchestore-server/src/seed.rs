@@ -15,13 +15,13 @@ use std::io::{IsTerminal, Write};
 use chrono::{DateTime, Duration, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use orchestore_domain::{
-    AgentId, AgentKind, AgentStatus, Capabilities, ComponentKind, Description, Email,
-    EntryContent, EntryTitle, LeaseDuration, Measure, MessageContent, MetricName, Metadata,
-    ModelName, Name, NewAgent, NewComponent, NewKnowledgeEntry, NewMessage, NewMetricSample,
-    NewOrganization, NewProject, NewTask, NewTemplate, NewUser, NewWorkflow,
-    NewWorkflowExecution, OrganizationId, Participant, Password, PasswordHash, Payload, Priority,
-    ProjectId, Records, Slug, SystemRole, Tags, TaskId, TemplateBody, TemplateKind,
-    TemplateParameters, ThreadId, Title, WorkflowDefinition,
+    AgentId, AgentKind, AgentStatus, Capabilities, ComponentKind, Description, Email, EntryContent,
+    EntryTitle, LeaseDuration, Measure, MessageContent, Metadata, MetricName, ModelName, Name,
+    NewAgent, NewComponent, NewKnowledgeEntry, NewMessage, NewMetricSample, NewOrganization,
+    NewProject, NewTask, NewTemplate, NewUser, NewWorkflow, NewWorkflowExecution, OrganizationId,
+    Participant, Password, PasswordHash, Payload, Priority, ProjectId, Records, Slug, SystemRole,
+    Tags, TaskId, TemplateBody, TemplateKind, TemplateParameters, ThreadId, Title,
+    WorkflowDefinition,
 };
 use orchestore_repo::{
     Actor, AgentRepo, ComponentRepo, Ctx, KnowledgeRepo, MessageRepo, MetricRepo, OrganizationRepo,
@@ -298,6 +298,29 @@ pub struct SeedCounts {
     pub metric_samples: u64,
 }
 
+impl SeedCounts {
+    /// Every kind and its count, in the order the seed writes them.
+    fn by_kind(&self) -> [(&'static str, u64); 15] {
+        [
+            ("organizations", self.organizations),
+            ("users", self.users),
+            ("agents", self.agents),
+            ("projects", self.projects),
+            ("tasks", self.tasks),
+            ("task_dependencies", self.task_dependencies),
+            ("tasks_done", self.tasks_done),
+            ("workflows", self.workflows),
+            ("workflow_versions", self.workflow_versions),
+            ("workflow_executions", self.workflow_executions),
+            ("templates", self.templates),
+            ("knowledge_entries", self.knowledge_entries),
+            ("messages", self.messages),
+            ("components", self.components),
+            ("metric_samples", self.metric_samples),
+        ]
+    }
+}
+
 /// A seeded user's login; the password only when it was generated (shown this once).
 #[derive(Debug, Serialize)]
 pub struct SeedLogin {
@@ -316,15 +339,15 @@ pub enum SeedError {
         "organization {slug} exists but was not created by `orchestore seed`: it is left alone"
     )]
     NotSeeded { slug: String },
-    #[error(
-        "organization {slug} was seeded for profile {seeded}, not {asked}: it is left alone"
-    )]
+    #[error("organization {slug} was seeded for profile {seeded}, not {asked}: it is left alone")]
     OtherProfile {
         slug: String,
         seeded: String,
         asked: &'static str,
     },
-    #[error("nothing removed: run `orchestore seed clean --profile {profile} --confirm` to remove it")]
+    #[error(
+        "nothing removed: run `orchestore seed clean --profile {profile} --confirm` to remove it"
+    )]
     Unconfirmed { profile: &'static str },
     #[error(
         "nothing removed: {count} row(s) in organization {slug} were not created by the seed \
@@ -546,11 +569,10 @@ impl Writer<'_> {
         profile: SeedProfile,
         size: &Size,
         organization: NewOrganization,
-        [(admin_email, admin_name, admin_hash), (developer_email, developer_name, developer_hash)]: [(
-            &str,
-            &str,
-            PasswordHash,
-        ); 2],
+        [
+            (admin_email, admin_name, admin_hash),
+            (developer_email, developer_name, developer_hash),
+        ]: [(&str, &str, PasswordHash); 2],
     ) -> Result<(OrganizationId, SeedCounts), RepoError> {
         let store = self.store;
         let mut counts = SeedCounts::default();
@@ -884,10 +906,8 @@ fn render_seed(outcome: &SeedOutcome, json: bool) -> String {
                 "seeded profile {}: organization {slug} ({organization_id})\n",
                 profile.name()
             );
-            if let Ok(serde_json::Value::Object(kinds)) = serde_json::to_value(created) {
-                for (kind, count) in kinds {
-                    text.push_str(&format!("  {kind:<20} {count}\n"));
-                }
+            for (kind, count) in created.by_kind() {
+                text.push_str(&format!("  {kind:<20} {count}\n"));
             }
             text.push_str(&format!(
                 "{} rows in {} tables, audit rows and history included\n",

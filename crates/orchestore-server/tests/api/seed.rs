@@ -113,6 +113,7 @@ fn changed(
 }
 
 async fn every_profile_seeds_once(db: TestDb) {
+    let unseeded = row_counts(&db).await;
     for (profile, agents, tasks) in [("testing", 2, 3), ("development", 3, 6), ("demo", 6, 16)] {
         let run = orchestore(db.url(), &["seed", "--profile", profile, "--json"], &[]).await;
         assert_eq!(run.status, 0, "{profile}: {}", run.stderr);
@@ -142,7 +143,11 @@ async fn every_profile_seeds_once(db: TestDb) {
         }
         // Both passwords were generated and are shown this once.
         for login in summary["logins"].as_array().expect("logins") {
-            assert_eq!(login["password"].as_str().map(str::len), Some(24), "{login}");
+            assert_eq!(
+                login["password"].as_str().map(str::len),
+                Some(24),
+                "{login}"
+            );
         }
 
         let before = row_counts(&db).await;
@@ -155,7 +160,11 @@ async fn every_profile_seeds_once(db: TestDb) {
             "{}",
             again.stdout
         );
-        assert!(again.stdout.ends_with("nothing changed\n"), "{}", again.stdout);
+        assert!(
+            again.stdout.ends_with("nothing changed\n"),
+            "{}",
+            again.stdout
+        );
         assert_eq!(changed(&before, &row_counts(&db).await), vec![]);
     }
 
@@ -165,8 +174,8 @@ async fn every_profile_seeds_once(db: TestDb) {
         .await
         .json();
     assert_eq!(summary["status"], "already_seeded");
-    let demo: OrganizationId = serde_json::from_value(summary["organization_id"].clone())
-        .expect("an organization id");
+    let demo: OrganizationId =
+        serde_json::from_value(summary["organization_id"].clone()).expect("an organization id");
     let projects = store
         .list_projects(&Ctx::system(demo), PageRequest::default())
         .await
@@ -174,6 +183,18 @@ async fn every_profile_seeds_once(db: TestDb) {
     let names: Vec<_> = projects.items.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.contains(&"Apollo") && names.contains(&"Gemini"));
+
+    // Each profile's clean takes back all it wrote, and nothing else.
+    for profile in ["testing", "development", "demo"] {
+        let clean = orchestore(
+            db.url(),
+            &["seed", "clean", "--profile", profile, "--confirm"],
+            &[],
+        )
+        .await;
+        assert_eq!(clean.status, 0, "{}\n{}", clean.stdout, clean.stderr);
+    }
+    assert_eq!(changed(&unseeded, &row_counts(&db).await), vec![]);
 }
 
 async fn the_seeded_users_log_in(db: TestDb) {
@@ -193,7 +214,10 @@ async fn the_seeded_users_log_in(db: TestDb) {
         !run.stdout.contains(ADMIN_PASSWORD) && !run.stderr.contains(ADMIN_PASSWORD),
         "the chosen password is never printed"
     );
-    let developer_password = logins[1]["password"].as_str().expect("generated").to_owned();
+    let developer_password = logins[1]["password"]
+        .as_str()
+        .expect("generated")
+        .to_owned();
 
     // The database has users: the app bootstraps nothing.
     let app = spawn(db).await;
@@ -231,6 +255,34 @@ async fn the_seeded_users_log_in(db: TestDb) {
     app.get(&developer, "/api/v1/users")
         .await
         .assert_problem(StatusCode::FORBIDDEN);
+
+    // Their sessions are trail of the seeded users, not rows of someone else's: they go too.
+    let cleaned = orchestore(
+        app.db.url(),
+        &[
+            "seed",
+            "clean",
+            "--profile",
+            "development",
+            "--confirm",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(cleaned.status, 0, "{}\n{}", cleaned.stdout, cleaned.stderr);
+    let report = cleaned.json();
+    assert_eq!(report["status"], "removed");
+    assert_eq!(report["trail_rows"]["sessions"], 2, "{report}");
+    assert_eq!(report["foreign_rows"], serde_json::json!([]));
+    let gone = app
+        .login_to(
+            "seed-development",
+            "admin@seed-development.example",
+            ADMIN_PASSWORD,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::UNAUTHORIZED, "{}", gone.body);
 }
 
 async fn clean_removes_exactly_what_the_seed_created(db: TestDb) {
@@ -261,8 +313,9 @@ async fn clean_removes_exactly_what_the_seed_created(db: TestDb) {
     let dry = orchestore(db.url(), &["seed", "clean", "--profile", "testing"], &[]).await;
     assert_eq!(dry.status, 1, "{}\n{}", dry.stdout, dry.stderr);
     assert!(
-        dry.stdout
-            .starts_with(&format!("would remove organization seed-testing ({org}):\n")),
+        dry.stdout.starts_with(&format!(
+            "would remove organization seed-testing ({org}):\n"
+        )),
         "{}",
         dry.stdout
     );
@@ -287,7 +340,14 @@ async fn clean_removes_exactly_what_the_seed_created(db: TestDb) {
     let with_theirs = row_counts(&db).await;
     let refused = orchestore(
         db.url(),
-        &["seed", "clean", "--profile", "testing", "--confirm", "--json"],
+        &[
+            "seed",
+            "clean",
+            "--profile",
+            "testing",
+            "--confirm",
+            "--json",
+        ],
         &[],
     )
     .await;
@@ -335,7 +395,11 @@ async fn clean_removes_exactly_what_the_seed_created(db: TestDb) {
 
     // The audit chains that remain still verify, and the profile can be seeded again.
     let verified = orchestore(db.url(), &["audit", "verify"], &[]).await;
-    assert_eq!(verified.status, 0, "{}\n{}", verified.stdout, verified.stderr);
+    assert_eq!(
+        verified.status, 0,
+        "{}\n{}",
+        verified.stdout, verified.stderr
+    );
     assert_eq!(verified.stdout.lines().count(), 1, "{}", verified.stdout);
     assert!(verified.stdout.starts_with(&format!("{}  ok", acme.org.id)));
     let nothing = orchestore(db.url(), &["seed", "clean", "--profile", "testing"], &[]).await;
@@ -357,7 +421,11 @@ async fn a_slug_taken_by_someone_else_is_left_alone(db: TestDb) {
     let before = row_counts(&db).await;
     let seed = orchestore(db.url(), &["seed", "--profile", "testing"], &[]).await;
     assert_eq!(seed.status, 1, "{}", seed.stdout);
-    assert!(seed.stderr.contains("was not created by `orchestore seed`"), "{}", seed.stderr);
+    assert!(
+        seed.stderr.contains("was not created by `orchestore seed`"),
+        "{}",
+        seed.stderr
+    );
     let clean = orchestore(
         db.url(),
         &["seed", "clean", "--profile", "testing", "--confirm"],
@@ -365,7 +433,13 @@ async fn a_slug_taken_by_someone_else_is_left_alone(db: TestDb) {
     )
     .await;
     assert_eq!(clean.status, 1, "{}", clean.stdout);
-    assert!(clean.stderr.contains("was not created by `orchestore seed`"), "{}", clean.stderr);
+    assert!(
+        clean
+            .stderr
+            .contains("was not created by `orchestore seed`"),
+        "{}",
+        clean.stderr
+    );
     assert_eq!(changed(&before, &row_counts(&db).await), vec![]);
 }
 
