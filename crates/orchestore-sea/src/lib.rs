@@ -33,6 +33,7 @@ mod mutation;
 mod observability;
 mod pool;
 mod scoped;
+mod seeding;
 pub mod serde_duration;
 mod statements;
 mod store;
@@ -43,4 +44,5 @@ mod workflows;
 
 pub use config::{DatabaseUrl, DbConfig};
 pub use pool::open_pool;
+pub use seeding::{ForeignRow, SeedInventory, SeedState, TRAIL_TABLES};
 pub use store::{MigrationState, SeaStore};

@@ -21,6 +21,7 @@ mod extract;
 mod login_limits;
 mod request_id;
 mod routes;
+pub mod seed;
 mod signup_limits;
 mod standing;
 mod startup;

@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use orchestore_domain::OrganizationId;
 use orchestore_repo::RepoError;
 use orchestore_sea::{DbConfig, SeaStore};
-use orchestore_server::{Application, Settings, SettingsError, StartupError, audit, init_tracing};
+use orchestore_server::{
+    Application, Settings, SettingsError, StartupError, audit, init_tracing, seed,
+};
 
 /// The exit status of `audit verify` when a chain is broken (1 is any other failure, 2 a
 /// usage error).
@@ -43,6 +45,9 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Seed a profile's sample organization (`seed --profile development|demo|testing`), or
+    /// remove it (`seed clean --profile … --confirm`).
+    Seed(seed::SeedArgs),
     /// Print the resolved settings, secrets redacted.
     PrintConfig {
         #[arg(long, value_enum, default_value_t = OutputFormat::Toml)]
@@ -111,6 +116,8 @@ enum CliError {
     Output(String),
     #[error("{0} audit chain(s) broken")]
     BrokenChains(usize),
+    #[error(transparent)]
+    Seed(#[from] seed::SeedError),
 }
 
 #[tokio::main]
@@ -143,6 +150,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit { action } => {
             init_logging(&settings)?;
             audit_chains(&settings, action).await
+        }
+        Command::Seed(args) => {
+            init_logging(&settings)?;
+            Ok(seed::run(&settings, args, &mut std::io::stdout()).await?)
         }
     }
 }

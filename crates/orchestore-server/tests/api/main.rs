@@ -29,6 +29,7 @@ mod proposals;
 mod queue;
 mod roles;
 mod sanctions;
+mod seed;
 mod sessions;
 mod shutdown;
 mod signup;
