@@ -25,6 +25,7 @@ mod signup_limits;
 mod standing;
 mod startup;
 mod state;
+pub mod taskmaster;
 mod telemetry;
 mod tokens;
 

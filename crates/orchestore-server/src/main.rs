@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use orchestore_domain::OrganizationId;
 use orchestore_repo::RepoError;
 use orchestore_sea::{DbConfig, SeaStore};
+use orchestore_server::taskmaster::{TaskmasterArgs, TaskmasterError};
 use orchestore_server::{Application, Settings, SettingsError, StartupError, audit, init_tracing};
 
 /// The exit status of `audit verify` when a chain is broken (1 is any other failure, 2 a
@@ -42,6 +43,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditAction,
+    },
+    /// Import task lists kept in files.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
     },
     /// Print the resolved settings, secrets redacted.
     PrintConfig {
@@ -87,6 +93,13 @@ enum AuditAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum ImportSource {
+    /// A Taskmaster tasks.json (either layout): tasks, subtasks and dependencies into a
+    /// project, updated in place when imported again; prints a JSON report.
+    Taskmaster(TaskmasterArgs),
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum OutputFormat {
     Toml,
@@ -111,6 +124,8 @@ enum CliError {
     Output(String),
     #[error("{0} audit chain(s) broken")]
     BrokenChains(usize),
+    #[error("import: {0}")]
+    Import(#[from] TaskmasterError),
 }
 
 #[tokio::main]
@@ -143,6 +158,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit { action } => {
             init_logging(&settings)?;
             audit_chains(&settings, action).await
+        }
+        Command::Import {
+            source: ImportSource::Taskmaster(args),
+        } => {
+            init_logging(&settings)?;
+            write_out(&orchestore_server::taskmaster::run(&settings, args).await?)
         }
     }
 }

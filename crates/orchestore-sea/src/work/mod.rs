@@ -4,6 +4,7 @@
 mod claim;
 mod complete;
 mod enqueue;
+mod import;
 pub(crate) mod entity;
 mod projects;
 mod queue;
