@@ -33,6 +33,7 @@ mod sessions;
 mod signup;
 mod tasks;
 mod tasks_batch;
+mod taskmaster;
 mod templates;
 mod users;
 mod workflows;
