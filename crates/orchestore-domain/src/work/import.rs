@@ -8,8 +8,8 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::{
-    Description, DomainError, Metadata, Name, Priority, ProjectId, Tags, TaskId, TaskStatus,
-    Title, find_cycle,
+    Description, DomainError, Metadata, Name, Priority, ProjectId, Tags, TaskId, TaskStatus, Title,
+    find_cycle,
 };
 
 /// A task's name in the list it comes from (`taskmaster:master:3.1`): 1 to 200 characters
@@ -163,7 +163,9 @@ pub enum ImportAction {
     /// Already as the list says.
     Unchanged,
     /// Left as it is, for `reason`: it is running, or it has finished in Orchestore.
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 /// One task of the import and what became of it.

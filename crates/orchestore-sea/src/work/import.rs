@@ -18,8 +18,8 @@ use orchestore_domain::{
 };
 use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Iterable, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Iterable, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -43,7 +43,10 @@ fn key_prefix(project: Uuid) -> String {
 }
 
 fn stored_key(project: Uuid, key: &ExternalKey) -> RepoResult<IdempotencyKey> {
-    Ok(IdempotencyKey::parse(&format!("{}{key}", key_prefix(project)))?)
+    Ok(IdempotencyKey::parse(&format!(
+        "{}{key}",
+        key_prefix(project)
+    ))?)
 }
 
 /// A task the project has from an earlier import.
@@ -408,7 +411,12 @@ impl SeaStore {
         let org = m.ctx().org().as_uuid();
         let reason = format!("imported from {}", import.source);
         let written: Vec<usize> = (0..plan.len())
-            .filter(|&i| matches!(plan[i].action, ImportAction::Created | ImportAction::Updated))
+            .filter(|&i| {
+                matches!(
+                    plan[i].action,
+                    ImportAction::Created | ImportAction::Updated
+                )
+            })
             .collect();
         let depended_on: HashSet<Uuid> = written
             .iter()

@@ -4,8 +4,8 @@
 mod claim;
 mod complete;
 mod enqueue;
-mod import;
 pub(crate) mod entity;
+mod import;
 mod projects;
 mod queue;
 mod queue_stats;

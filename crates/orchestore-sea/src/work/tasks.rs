@@ -4,8 +4,8 @@ use chrono::SubsecRound;
 
 use orchestore_domain::{
     AgentId, Capabilities, Description, DomainError, Effort, IdempotencyKey, ImportReport,
-    MaxAttempts, Metadata, NewTask, TaskImport, OrganizationId, Payload, Priority, Progress, ProjectId, Tags, Task, TaskId, TaskPatch,
-    TaskStatus, Title, check_new_edge,
+    MaxAttempts, Metadata, NewTask, OrganizationId, Payload, Priority, Progress, ProjectId, Tags,
+    Task, TaskId, TaskImport, TaskPatch, TaskStatus, Title, check_new_edge,
 };
 use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, QueueRepo, RepoError, RepoResult, TaskFilter, TaskRepo,

@@ -236,7 +236,10 @@ fn optional_text(
 /// A task (`parent` is `None`) or a subtask of the task with id `parent`.
 fn task(value: &Value, path: &str, parent: Option<&str>) -> Result<FileTask, TaskmasterError> {
     let Value::Object(object) = value else {
-        return Err(at(path, format!("expected a task object, got {}", kind(value))));
+        return Err(at(
+            path,
+            format!("expected a task object, got {}", kind(value)),
+        ));
     };
     let Some(raw_id) = object.get("id") else {
         return Err(at(path, "the task has no id"));
@@ -253,8 +256,8 @@ fn task(value: &Value, path: &str, parent: Option<&str>) -> Result<FileTask, Tas
             format!("{id:?}: an id holds neither ':' nor '.'"),
         ));
     }
-    let title = optional_text(object, "title", path)?
-        .ok_or_else(|| at(path, "the task has no title"))?;
+    let title =
+        optional_text(object, "title", path)?.ok_or_else(|| at(path, "the task has no title"))?;
     let description = optional_text(object, "description", path)?.unwrap_or_default();
     let status = optional_text(object, "status", path)?.unwrap_or_else(|| "pending".to_owned());
     let priority = optional_text(object, "priority", path)?;
@@ -317,7 +320,9 @@ fn task(value: &Value, path: &str, parent: Option<&str>) -> Result<FileTask, Tas
     ];
     let kept = object
         .iter()
-        .filter(|(key, _)| !READ.contains(&key.as_str()) || (parent.is_some() && *key == "subtasks"))
+        .filter(|(key, _)| {
+            !READ.contains(&key.as_str()) || (parent.is_some() && *key == "subtasks")
+        })
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
     Ok(FileTask {
@@ -372,7 +377,10 @@ mod tests {
             )
         );
         let second = &tag.tasks[1];
-        assert_eq!((second.id.as_str(), second.status.as_str()), ("2", "pending"));
+        assert_eq!(
+            (second.id.as_str(), second.status.as_str()),
+            ("2", "pending")
+        );
         assert_eq!(second.dependencies[0].0, Dependency::Id("1".into()));
     }
 
@@ -422,7 +430,8 @@ mod tests {
             shape(r#"{"my tag": {"tasks": {"id": 1}}}"#).0,
             "$[\"my tag\"].tasks"
         );
-        let (path, message) = shape(r#"{"tasks": [{"id": 1, "title": "t", "dependencies": ["1."]}]}"#);
+        let (path, message) =
+            shape(r#"{"tasks": [{"id": 1, "title": "t", "dependencies": ["1."]}]}"#);
         assert_eq!(path, "$.tasks[0].dependencies[0]");
         assert!(message.contains("task.subtask"), "{message}");
     }

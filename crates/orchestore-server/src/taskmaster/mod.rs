@@ -109,9 +109,12 @@ const CONFIG_LEVELS: usize = 4;
 pub fn find_config(file: &Path) -> Option<PathBuf> {
     let start = file.parent()?;
     start.ancestors().take(CONFIG_LEVELS).find_map(|dir| {
-        [dir.join(".taskmaster").join("config.json"), dir.join(".taskmasterconfig")]
-            .into_iter()
-            .find(|candidate| candidate.is_file())
+        [
+            dir.join(".taskmaster").join("config.json"),
+            dir.join(".taskmasterconfig"),
+        ]
+        .into_iter()
+        .find(|candidate| candidate.is_file())
     })
 }
 
@@ -220,7 +223,15 @@ pub async fn run(settings: &Settings, args: TaskmasterArgs) -> Result<String, Ta
         &settings.bootstrap.organization,
     )
     .await?;
-    let report = import(&store, org, &args, &tasks_file, config.as_ref(), config_path).await?;
+    let report = import(
+        &store,
+        org,
+        &args,
+        &tasks_file,
+        config.as_ref(),
+        config_path,
+    )
+    .await?;
     serde_json::to_string_pretty(&report)
         .map(|text| text + "\n")
         .map_err(|e| TaskmasterError::Usage(format!("writing the report: {e}")))
@@ -280,7 +291,12 @@ pub async fn import(
 
     let count: usize = tags
         .iter()
-        .map(|t| t.tasks.iter().map(|task| 1 + task.subtasks.len()).sum::<usize>())
+        .map(|t| {
+            t.tasks
+                .iter()
+                .map(|task| 1 + task.subtasks.len())
+                .sum::<usize>()
+        })
         .sum();
     let bar = progress(count as u64);
     bar.set_message("planning");

@@ -175,7 +175,9 @@ fn plan_tag(
             None => input.default_priority,
         };
         let depends_on = resolve(name, task, None, &top, &sub)?;
-        tasks.push(imported(name, task, &task.id, None, priority, depends_on, &tag_tag)?);
+        tasks.push(imported(
+            name, task, &task.id, None, priority, depends_on, &tag_tag,
+        )?);
         listed.push(Listed {
             tag: name.to_owned(),
             id: task.id.clone(),
@@ -293,8 +295,8 @@ fn imported(
     for (key, value) in &task.kept {
         kept.insert(key.clone(), value.clone());
     }
-    let metadata = Metadata::parse("metadata", json!({ SOURCE: Value::Object(kept) }))
-        .map_err(&at)?;
+    let metadata =
+        Metadata::parse("metadata", json!({ SOURCE: Value::Object(kept) })).map_err(&at)?;
     Ok(ImportedTask {
         key: ExternalKey::parse(&format!("{}{id}", scope(tag))).map_err(&at)?,
         title: Title::parse(&task.title).map_err(&at)?,
@@ -310,12 +312,11 @@ fn imported(
 
 /// The project settings an import sets: `taskmaster.tags.<tag>` the tags' metadata and
 /// `taskmaster.config` the config file (its secrets left out), merged into the project's.
-pub fn settings(
-    tags: &[FileTag],
-    config: Option<&Value>,
-) -> Result<Metadata, TaskmasterError> {
-    let tag_metadata: BTreeMap<&str, &Map<String, Value>> =
-        tags.iter().map(|t| (t.name.as_str(), &t.metadata)).collect();
+pub fn settings(tags: &[FileTag], config: Option<&Value>) -> Result<Metadata, TaskmasterError> {
+    let tag_metadata: BTreeMap<&str, &Map<String, Value>> = tags
+        .iter()
+        .map(|t| (t.name.as_str(), &t.metadata))
+        .collect();
     let mut taskmaster = Map::new();
     taskmaster.insert("tags".into(), json!(tag_metadata));
     if let Some(config) = config {
@@ -415,7 +416,11 @@ mod tests {
         assert_eq!(tasks[4].depends_on, [0].into());
         assert_eq!(tasks[0].status, ImportedStatus::Succeeded);
         assert_eq!(tasks[0].priority.get(), -10);
-        assert_eq!(tasks[1].priority.get(), -10, "a subtask takes its task's priority");
+        assert_eq!(
+            tasks[1].priority.get(),
+            -10,
+            "a subtask takes its task's priority"
+        );
         assert_eq!(tasks[3].key.as_str(), "taskmaster:master:2");
         let kept = &tasks[3].metadata.to_value()["taskmaster"];
         assert_eq!(kept["details"], "d");
@@ -428,16 +433,21 @@ mod tests {
 
     #[test]
     fn a_dependency_that_points_nowhere_is_located() {
-        let (location, message) = invalid(
-            r#"{"master": {"tasks": [{"id": 1, "title": "A", "dependencies": [9]}]}}"#,
+        let (location, message) =
+            invalid(r#"{"master": {"tasks": [{"id": 1, "title": "A", "dependencies": [9]}]}}"#);
+        assert_eq!(
+            location,
+            "tag master, task 1 ($.master.tasks[0].dependencies[0])"
         );
-        assert_eq!(location, "tag master, task 1 ($.master.tasks[0].dependencies[0])");
         assert!(message.contains("depends on 9"), "{message}");
         let (location, _) = invalid(
             r#"{"tasks": [{"id": 1, "title": "A", "subtasks": [
                 {"id": 1, "title": "A1", "dependencies": ["1.7"]}]}]}"#,
         );
-        assert_eq!(location, "tag master, task 1.1 ($.tasks[0].subtasks[0].dependencies[0])");
+        assert_eq!(
+            location,
+            "tag master, task 1.1 ($.tasks[0].subtasks[0].dependencies[0])"
+        );
     }
 
     #[test]
@@ -448,8 +458,7 @@ mod tests {
         );
         assert_eq!(location, "tag master, task 1 ($.tasks[0].dependencies)");
         assert_eq!(message, "a dependency cycle: 1 → 2 → 1");
-        let (_, message) =
-            invalid(r#"{"tasks": [{"id": 1, "title": "A", "dependencies": [1]}]}"#);
+        let (_, message) = invalid(r#"{"tasks": [{"id": 1, "title": "A", "dependencies": [1]}]}"#);
         assert!(message.contains("itself"), "{message}");
         let (location, _) =
             invalid(r#"{"tasks": [{"id": 1, "title": "A"}, {"id": 1, "title": "B"}]}"#);
@@ -461,17 +470,21 @@ mod tests {
 
     #[test]
     fn settings_keep_the_tags_and_the_config_without_secrets() {
-        let file = parse(
-            r#"{"master": {"tasks": [], "metadata": {"description": "main"}}}"#,
-        )
-        .expect("parse");
+        let file = parse(r#"{"master": {"tasks": [], "metadata": {"description": "main"}}}"#)
+            .expect("parse");
         let config = json!({"global": {"projectName": "x", "apiKey": "s3cret"},
                             "models": {"main": {"modelId": "m"}}});
         let settings = settings(&file.tags, Some(&config)).expect("settings");
         let value = settings.to_value();
         assert_eq!(value["taskmaster"]["tags"]["master"]["description"], "main");
-        assert_eq!(value["taskmaster"]["config"]["global"], json!({"projectName": "x"}));
-        assert_eq!(value["taskmaster"]["config"]["models"]["main"]["modelId"], "m");
+        assert_eq!(
+            value["taskmaster"]["config"]["global"],
+            json!({"projectName": "x"})
+        );
+        assert_eq!(
+            value["taskmaster"]["config"]["models"]["main"]["modelId"],
+            "m"
+        );
     }
 
     #[test]

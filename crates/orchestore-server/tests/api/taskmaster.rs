@@ -146,10 +146,17 @@ async fn a_tagged_project_is_imported_then_updated_in_place(db: TestDb) {
     assert_eq!(kept["testStrategy"], "Hot fire.");
     let engine = store.get_task(ctx, id("master", "2")).await.expect("2");
     assert_eq!(engine.metadata.to_value()["taskmaster"]["complexity"], 7);
-    assert_eq!(engine.metadata.to_value()["taskmaster"]["status"], "in-progress");
+    assert_eq!(
+        engine.metadata.to_value()["taskmaster"]["status"],
+        "in-progress"
+    );
     assert_eq!(engine.priority.get(), 0, "medium");
     let legal = store.get_task(ctx, id("master", "6")).await.expect("6");
-    assert_eq!(legal.priority.get(), 10, "the config's defaultPriority, high");
+    assert_eq!(
+        legal.priority.get(),
+        10,
+        "the config's defaultPriority, high"
+    );
     assert_eq!(legal.metadata.to_value()["taskmaster"]["assignee"], "ada");
     let project = store
         .get_project(ctx, launch.project_id)
@@ -160,7 +167,10 @@ async fn a_tagged_project_is_imported_then_updated_in_place(db: TestDb) {
         settings["taskmaster"]["tags"]["master"]["description"],
         "Tasks for master context"
     );
-    assert_eq!(settings["taskmaster"]["config"]["global"]["projectName"], "Rocket");
+    assert_eq!(
+        settings["taskmaster"]["config"]["global"]["projectName"],
+        "Rocket"
+    );
     assert!(
         settings["taskmaster"]["config"]["models"]["research"]
             .get("apiKey")
@@ -198,7 +208,11 @@ async fn a_tagged_project_is_imported_then_updated_in_place(db: TestDb) {
     assert_eq!(dry["dry_run"], true);
     assert_eq!(counts(&dry, "master"), [0, 1, 5, 1, 1]);
     let unchanged = store.get_task(ctx, launch.id).await.expect("3");
-    assert_eq!(unchanged.title.as_str(), "Launch", "a dry run writes nothing");
+    assert_eq!(
+        unchanged.title.as_str(),
+        "Launch",
+        "a dry run writes nothing"
+    );
 
     let second = import(&[]).await.report();
     assert_eq!(second["dry_run"], false);
@@ -209,7 +223,10 @@ async fn a_tagged_project_is_imported_then_updated_in_place(db: TestDb) {
     let skipped = entry(&second, "master", "skipped", "2");
     assert_eq!(skipped["status"], "running");
     assert!(
-        skipped["reason"].as_str().expect("reason").contains("running"),
+        skipped["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("running"),
         "{skipped}"
     );
     let missing = entry(&second, "master", "missing", "4");
@@ -247,7 +264,10 @@ async fn a_legacy_file_and_a_single_tag_are_imported(db: TestDb) {
     );
     assert_eq!(counts(&report, "master"), [4, 0, 0, 0, 0]);
     assert_eq!(entry(&report, "master", "created", "2")["status"], "queued");
-    assert_eq!(entry(&report, "master", "created", "2.2")["status"], "blocked");
+    assert_eq!(
+        entry(&report, "master", "created", "2.2")["status"],
+        "blocked"
+    );
 
     let tagged = fixtures().join("tagged/.taskmaster/tasks/tasks.json");
     let one_tag = orchestore(
@@ -308,7 +328,10 @@ async fn broken_files_are_located_and_nothing_is_written(db: TestDb) {
     );
     assert!(dangling.contains("depends on 9"), "{dangling}");
     let cycle = run("cycle.json", &[]).await;
-    assert!(cycle.contains("a dependency cycle: 1 → 3 → 2 → 1"), "{cycle}");
+    assert!(
+        cycle.contains("a dependency cycle: 1 → 3 → 2 → 1"),
+        "{cycle}"
+    );
     let shape = run("shape.json", &[]).await;
     assert!(shape.contains("$.master.tasks[0].dependencies"), "{shape}");
     let tagged = fixtures().join("tagged/.taskmaster/tasks/tasks.json");
@@ -326,7 +349,11 @@ async fn broken_files_are_located_and_nothing_is_written(db: TestDb) {
     )
     .await;
     assert_eq!(no_tag.status, 1);
-    assert!(no_tag.stderr.contains("no tag \"nope\""), "{}", no_tag.stderr);
+    assert!(
+        no_tag.stderr.contains("no tag \"nope\""),
+        "{}",
+        no_tag.stderr
+    );
     let nobody = orchestore(
         db.url(),
         &[
@@ -339,7 +366,11 @@ async fn broken_files_are_located_and_nothing_is_written(db: TestDb) {
     )
     .await;
     assert_eq!(nobody.status, 1);
-    assert!(nobody.stderr.contains("no organization"), "{}", nobody.stderr);
+    assert!(
+        nobody.stderr.contains("no organization"),
+        "{}",
+        nobody.stderr
+    );
 
     let projects = store
         .list_projects(&acme.ctx, PageRequest::<ProjectSort>::default())

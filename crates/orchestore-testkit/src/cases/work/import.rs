@@ -108,7 +108,10 @@ pub async fn an_import_writes_tasks_in_their_final_state_with_their_graph<S: Sto
         .await
         .expect("project");
     assert_eq!(project.name.as_str(), "Apollo");
-    assert_eq!(project.settings.to_value(), json!({ "list": { "version": 1 } }));
+    assert_eq!(
+        project.settings.to_value(),
+        json!({ "list": { "version": 1 } })
+    );
 
     // What is stored is what the report says, with the parent and the dependencies.
     let ids: Vec<TaskId> = report.tasks.iter().map(|t| t.task_id).collect();
@@ -127,7 +130,10 @@ pub async fn an_import_writes_tasks_in_their_final_state_with_their_graph<S: Sto
     assert_eq!(dependencies(store, ctx, ids[3]).await, vec![ids[1]]);
     let done = store.get_task(ctx, ids[0]).await.expect("done");
     assert!(done.finished_at.is_some());
-    assert_eq!(reasons(store, ctx, ids[0]).await, vec!["imported from test"]);
+    assert_eq!(
+        reasons(store, ctx, ids[0]).await,
+        vec!["imported from test"]
+    );
     let history = store
         .list_task_events(ctx, ids[0], PageRequest::default())
         .await
@@ -140,7 +146,10 @@ pub async fn an_import_writes_tasks_in_their_final_state_with_their_graph<S: Sto
     // The blocked task is queued when the one it waits for succeeds, as any task.
     let agent = worker(store, ctx, "worker", &[]).await;
     run_to(store, ctx, ids[1], agent.id, Succeeded).await;
-    assert_eq!(store.get_task(ctx, ids[3]).await.expect("t3").status, Queued);
+    assert_eq!(
+        store.get_task(ctx, ids[3]).await.expect("t3").status,
+        Queued
+    );
 
     // The same list again changes nothing and writes nothing.
     let before = audit_actions(store, ctx).await.len();
@@ -157,9 +166,7 @@ pub async fn an_import_writes_tasks_in_their_final_state_with_their_graph<S: Sto
     assert_eq!(project_tasks(store, ctx, project.id).await.len(), 6);
 }
 
-pub async fn a_reimport_updates_in_place_and_reports_what_it_leaves<S: Store + ?Sized>(
-    store: &S,
-) {
+pub async fn a_reimport_updates_in_place_and_reports_what_it_leaves<S: Store + ?Sized>(store: &S) {
     use TaskStatus::*;
     let acme = Fixture::create(store, "acme", PASSWORD).await;
     let ctx = &acme.ctx;
@@ -199,7 +206,12 @@ pub async fn a_reimport_updates_in_place_and_reports_what_it_leaves<S: Store + ?
     for item in &mut list {
         item.parent = item.parent.map(|p| p - 1);
         // t:2 waited for t:1, which left.
-        item.depends_on = item.depends_on.iter().filter(|&&d| d > 0).map(|d| d - 1).collect();
+        item.depends_on = item
+            .depends_on
+            .iter()
+            .filter(|&&d| d > 0)
+            .map(|d| d - 1)
+            .collect();
     }
     let settings = Metadata::parse("settings", json!({ "list": { "tag": "x" } })).expect("set");
     let dry = store
@@ -254,19 +266,32 @@ pub async fn a_reimport_updates_in_place_and_reports_what_it_leaves<S: Store + ?
     assert_eq!(report.missing[0].key.as_str(), "t:1");
     assert_eq!(project_tasks(store, ctx, first.project_id).await.len(), 8);
     let renamed = store.get_task(ctx, ids[1]).await.expect("t:2");
-    assert_eq!((renamed.title.as_str(), renamed.status), ("renamed", Succeeded));
+    assert_eq!(
+        (renamed.title.as_str(), renamed.status),
+        ("renamed", Succeeded)
+    );
     assert_eq!(
         reasons(store, ctx, ids[1]).await,
         vec!["imported from test", "imported from test"]
     );
     let subtask = store.get_task(ctx, ids[2]).await.expect("subtask");
-    assert_eq!((subtask.title.as_str(), subtask.status), ("task t:2.1", Running));
+    assert_eq!(
+        (subtask.title.as_str(), subtask.status),
+        ("task t:2.1", Running)
+    );
     assert_eq!(
         dependencies(store, ctx, ids[3]).await,
         vec![report.tasks[5].task_id]
     );
     // The task outside the list that waited only for t:2 is queued.
-    assert_eq!(store.get_task(ctx, outside.id).await.expect("outside").status, Queued);
+    assert_eq!(
+        store
+            .get_task(ctx, outside.id)
+            .await
+            .expect("outside")
+            .status,
+        Queued
+    );
     // Settings merge key by key.
     let project = store
         .get_project(ctx, first.project_id)
@@ -302,7 +327,10 @@ pub async fn a_faulty_import_or_a_dry_run_writes_nothing<S: Store + ?Sized>(stor
     );
     let path = assert_cycle(store.import_tasks(ctx, cycle).await, "depends_on");
     assert_eq!(path, vec!["t:1", "t:3", "t:2", "t:1"]);
-    let twice = import("Apollo", vec![listed("t:1", Open, &[]), listed("t:1", Open, &[])]);
+    let twice = import(
+        "Apollo",
+        vec![listed("t:1", Open, &[]), listed("t:1", Open, &[])],
+    );
     assert_invalid(store.import_tasks(ctx, twice).await, "external_key");
     let nowhere = import("Apollo", vec![listed("t:1", Open, &[3])]);
     assert_invalid(store.import_tasks(ctx, nowhere).await, "depends_on");
