@@ -115,6 +115,10 @@ pub use work::{
     QueueStats, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus, Throughput,
     parse_repository_url,
 };
+pub use work::{
+    ExternalKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus, ImportedTask,
+    MissingTask, TaskImport,
+};
 pub use workflows::{
     ByteCount, ContextFilter, ContextValue, ExecutionStatus, ExecutionStep, ExecutionTask,
     LearningOutcome, LearningRecord, NewExecutionStep, NewLearningRecord, NewWorkflow,

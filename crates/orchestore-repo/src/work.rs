@@ -6,8 +6,8 @@ mod queue;
 pub use queue::{ExpiredLeases, QueueRepo, Retry};
 
 use orchestore_domain::{
-    AgentId, NewProject, NewTask, Project, ProjectId, ProjectPatch, Tags, Task, TaskEvent, TaskId,
-    TaskPatch, TaskStats, TaskStatus,
+    AgentId, ImportReport, NewProject, NewTask, Project, ProjectId, ProjectPatch, Tags, Task,
+    TaskEvent, TaskId, TaskImport, TaskPatch, TaskStats, TaskStatus,
 };
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
@@ -105,6 +105,24 @@ pub trait TaskRepo: Send + Sync {
     /// task with subtasks is a `Conflict` saying how many, and so is the task of a step of a
     /// running workflow execution; the blocked tasks that waited only for it are queued.
     async fn delete_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<()>;
+    /// Writes a task list kept elsewhere into the project named `import.project` (created when
+    /// the organization has none of that name; `import.settings` merged into its settings, objects key by key), in
+    /// one transaction with one `project.import` audit row, all or nothing. An import that
+    /// [`TaskImport::check`] refuses is `Invalid` (a dependency cycle is
+    /// [`DomainError::Cycle`](orchestore_domain::DomainError) naming the keys).
+    ///
+    /// Each task is known by its key within the project: a key met for the first time creates a
+    /// task, a known one updates that task in place (title, description, priority, metadata,
+    /// tags, parent, status and dependencies as the list says), so importing the same list twice
+    /// changes nothing the second time. Tasks are written in their final status (see
+    /// [`ImportedStatus`](orchestore_domain::ImportedStatus)), each status change with a history
+    /// event `imported from <source>`. A task that is running, or that has succeeded or been
+    /// cancelled (or failed, when the list has it still open) and would change, is skipped with
+    /// the reason. A task an earlier import under one of `import.scopes` created that the list
+    /// no longer has is reported in `missing`, not deleted. A task of the list moved to
+    /// `succeeded` queues the blocked tasks outside the list that waited only for it. On a dry
+    /// run, the report is worked out the same way and nothing is written.
+    async fn import_tasks(&self, ctx: &Ctx, import: TaskImport) -> RepoResult<ImportReport>;
 }
 
 crate::list_sort! {

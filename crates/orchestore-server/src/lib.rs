@@ -26,6 +26,7 @@ mod signup_limits;
 mod standing;
 mod startup;
 mod state;
+pub mod taskmaster;
 mod telemetry;
 mod tokens;
 

@@ -11,6 +11,7 @@ use orchestore_sea::{DbConfig, SeaStore};
 use orchestore_server::{
     Application, Settings, SettingsError, StartupError, audit, init_tracing, seed,
 };
+use orchestore_server::taskmaster::{TaskmasterArgs, TaskmasterError};
 
 /// The exit status of `audit verify` when a chain is broken (1 is any other failure, 2 a
 /// usage error).
@@ -48,6 +49,11 @@ enum Command {
     /// Seed a profile's sample organization (`seed --profile development|demo|testing`), or
     /// remove it (`seed clean --profile … --confirm`).
     Seed(seed::SeedArgs),
+    /// Import task lists kept in files.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
     /// Print the resolved settings, secrets redacted.
     PrintConfig {
         #[arg(long, value_enum, default_value_t = OutputFormat::Toml)]
@@ -92,6 +98,13 @@ enum AuditAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum ImportSource {
+    /// A Taskmaster tasks.json (either layout): tasks, subtasks and dependencies into a
+    /// project, updated in place when imported again; prints a JSON report.
+    Taskmaster(TaskmasterArgs),
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum OutputFormat {
     Toml,
@@ -118,6 +131,8 @@ enum CliError {
     BrokenChains(usize),
     #[error(transparent)]
     Seed(#[from] seed::SeedError),
+    #[error("import: {0}")]
+    Import(#[from] TaskmasterError),
 }
 
 #[tokio::main]
@@ -154,6 +169,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Seed(args) => {
             init_logging(&settings)?;
             Ok(seed::run(&settings, args, &mut std::io::stdout()).await?)
+        }
+        Command::Import {
+            source: ImportSource::Taskmaster(args),
+        } => {
+            init_logging(&settings)?;
+            write_out(&orchestore_server::taskmaster::run(&settings, args).await?)
         }
     }
 }

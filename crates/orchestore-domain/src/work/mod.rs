@@ -3,6 +3,7 @@
 
 mod batch;
 mod event;
+mod import;
 mod project;
 mod queue;
 mod stats;
@@ -11,6 +12,10 @@ mod values;
 
 pub use batch::{BatchFault, BatchTask, Enqueued};
 pub use event::TaskEvent;
+pub use import::{
+    ExternalKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus, ImportedTask,
+    MissingTask, TaskImport,
+};
 pub use project::{NewProject, Project, ProjectPatch, parse_repository_url};
 pub use queue::{
     Backoff, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion,

@@ -84,3 +84,19 @@ impl OrganizationRepo for SeaStore {
             .and_then(to_organization)
     }
 }
+
+impl SeaStore {
+    /// The organization with this slug, if there is one: for the one-off commands of the
+    /// binary, which name an organization before any context exists.
+    #[tracing::instrument(skip_all)]
+    pub async fn find_organization_by_slug(&self, slug: &Slug) -> RepoResult<Option<Organization>> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        organizations::Entity::find()
+            .filter(organizations::Column::Slug.eq(slug.as_str()))
+            .one(&self.db().await)
+            .await
+            .map_err(db_err)?
+            .map(to_organization)
+            .transpose()
+    }
+}

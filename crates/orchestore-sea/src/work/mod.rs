@@ -5,6 +5,7 @@ mod claim;
 mod complete;
 mod enqueue;
 pub(crate) mod entity;
+mod import;
 mod projects;
 mod queue;
 mod queue_stats;

@@ -3,9 +3,9 @@ use std::collections::BTreeSet;
 use chrono::SubsecRound;
 
 use orchestore_domain::{
-    AgentId, Capabilities, Description, DomainError, Effort, IdempotencyKey, MaxAttempts, Metadata,
-    NewTask, OrganizationId, Payload, Priority, Progress, ProjectId, Tags, Task, TaskId, TaskPatch,
-    TaskStatus, Title, check_new_edge,
+    AgentId, Capabilities, Description, DomainError, Effort, IdempotencyKey, ImportReport,
+    MaxAttempts, Metadata, NewTask, OrganizationId, Payload, Priority, Progress, ProjectId, Tags,
+    Task, TaskId, TaskImport, TaskPatch, TaskStatus, Title, check_new_edge,
 };
 use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, QueueRepo, RepoError, RepoResult, TaskFilter, TaskRepo,
@@ -537,5 +537,10 @@ impl TaskRepo for SeaStore {
             m.audit::<tasks::Entity>(Verb::Delete, id, changes).await
         })
         .await
+    }
+
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), tasks = import.tasks.len()))]
+    async fn import_tasks(&self, ctx: &Ctx, import: TaskImport) -> RepoResult<ImportReport> {
+        self.import(ctx, import).await
     }
 }

@@ -33,6 +33,7 @@ mod seed;
 mod sessions;
 mod shutdown;
 mod signup;
+mod taskmaster;
 mod tasks;
 mod tasks_batch;
 mod templates;

@@ -106,6 +106,9 @@ macro_rules! contract_suite {
                 concurrent_enqueues_of_one_key_create_one_task,
                 a_batch_of_completions_ends_each_run_or_says_why_not,
                 a_task_that_gains_a_dependent_while_running_queues_it_on_success,
+                an_import_writes_tasks_in_their_final_state_with_their_graph,
+                a_reimport_updates_in_place_and_reports_what_it_leaves,
+                a_faulty_import_or_a_dry_run_writes_nothing,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,

@@ -1,11 +1,13 @@
 //! Projects and tasks; tasks' own fields in [`tasks`], the task graph in [`graph`], history and
 //! statistics in [`history`], the queue in [`queue`], enqueueing by the batch in [`enqueue`],
-//! completions by the batch in [`complete`].
+//! completions by the batch in [`complete`],
+//! importing task lists in [`import`].
 
 mod complete;
 mod enqueue;
 mod graph;
 mod history;
+mod import;
 mod queue;
 mod tasks;
 
@@ -13,6 +15,7 @@ pub use complete::*;
 pub use enqueue::*;
 pub use graph::*;
 pub use history::*;
+pub use import::*;
 pub use queue::*;
 pub use tasks::*;
 

@@ -94,6 +94,27 @@ pub(super) async fn check_work<S: Store + ?Sized>(
         store.update_task(ctx, b.dependent.id, reparent).await,
     );
     c.not_found("delete_task", store.delete_task(ctx, a.task.id).await);
+    // An import into a project of A's project's name finds B's project of that name (or makes
+    // one), never A's.
+    let imported = orchestore_domain::TaskImport {
+        source: "isolation".into(),
+        project: a.project.name.clone(),
+        settings: Metadata::default(),
+        tasks: vec![orchestore_domain::ImportedTask {
+            key: orchestore_domain::ExternalKey::parse("list:1").expect("key"),
+            title: a.task.title.clone(),
+            description: Description::empty(),
+            status: orchestore_domain::ImportedStatus::Open,
+            priority: Priority::default(),
+            metadata: Metadata::default(),
+            tags: orchestore_domain::Tags::default(),
+            parent: None,
+            depends_on: BTreeSet::new(),
+        }],
+        scopes: vec!["list:".into()],
+        dry_run: false,
+    };
+    c.clean("import_tasks", store.import_tasks(ctx, imported).await);
 
     c.not_found(
         "add_dependency",
