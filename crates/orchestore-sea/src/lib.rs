@@ -29,6 +29,7 @@ mod error;
 mod knowledge;
 mod marketplace;
 mod messaging;
+mod migrations;
 mod mutation;
 mod observability;
 mod pool;
@@ -42,5 +43,6 @@ mod work;
 mod workflows;
 
 pub use config::{DatabaseUrl, DbConfig};
+pub use migrations::{FreshOutcome, MigrationError, MigrationState, SchemaReport};
 pub use pool::open_pool;
-pub use store::{MigrationState, SeaStore};
+pub use store::SeaStore;
