@@ -43,6 +43,8 @@ mod work;
 mod workflows;
 
 pub use config::{DatabaseUrl, DbConfig};
-pub use migrations::{FreshOutcome, MigrationError, MigrationState, SchemaReport};
+pub use migrations::{
+    FreshOutcome, MIGRATION_LOCK_KEY, MigrationError, MigrationState, SchemaReport,
+};
 pub use pool::open_pool;
 pub use store::SeaStore;

@@ -20,7 +20,7 @@ use crate::error::db_err;
 
 /// The key of the advisory lock: "orchmigr" in ASCII, so that it is recognisable in
 /// `pg_locks` and unlikely to collide with another program's key.
-const ADVISORY_KEY: i64 = 0x6f72_6368_6d69_6772;
+pub const MIGRATION_LOCK_KEY: i64 = 0x6f72_6368_6d69_6772;
 
 /// How often a waiting PostgreSQL process asks for the lock again. Polling with
 /// `pg_try_advisory_lock` rather than blocking in `pg_advisory_lock` keeps the wait clear of
@@ -66,7 +66,7 @@ impl MigrationLock {
             let unlock = Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT pg_advisory_unlock($1)",
-                [ADVISORY_KEY.into()],
+                [MIGRATION_LOCK_KEY.into()],
             );
             if let Err(error) = conn.query_one_raw(unlock).await {
                 tracing::warn!(%error, "releasing the migration lock (closing its session)");
@@ -95,7 +95,7 @@ impl MigrationLock {
             Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT pg_try_advisory_lock($1)",
-                [ADVISORY_KEY.into()],
+                [MIGRATION_LOCK_KEY.into()],
             )
         };
         let mut announced = false;

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::SeaStore;
 use crate::error::db_err;
 
+pub use self::lock::MIGRATION_LOCK_KEY;
 use self::lock::MigrationLock;
 pub use self::schema::SchemaReport;
 
