@@ -153,4 +153,8 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         "m20261129_000039_achievements_snapshots",
         include_str!("m20261129_000039_achievements_snapshots.rs"),
     ),
+    (
+        "m20261130_000041_seed_records",
+        include_str!("m20261130_000041_seed_records.rs"),
+    ),
 ];

@@ -107,6 +107,7 @@ const TABLES: &[&str] = &[
     "leaderboard_settings",
     "leaderboard_snapshots",
     "leaderboard_snapshot_entries",
+    "seed_records",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

@@ -34,6 +34,7 @@ mod mutation;
 mod observability;
 mod pool;
 mod scoped;
+mod seeding;
 pub mod serde_duration;
 mod statements;
 mod store;
@@ -47,4 +48,5 @@ pub use migrations::{
     FreshOutcome, MIGRATION_LOCK_KEY, MigrationError, MigrationState, SchemaReport,
 };
 pub use pool::open_pool;
+pub use seeding::{ForeignRow, SeedInventory, SeedState, TRAIL_TABLES};
 pub use store::SeaStore;

@@ -22,6 +22,7 @@ mod login_limits;
 pub mod migrations;
 mod request_id;
 mod routes;
+pub mod seed;
 mod signup_limits;
 mod standing;
 mod startup;

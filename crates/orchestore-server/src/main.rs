@@ -10,7 +10,7 @@ use orchestore_repo::RepoError;
 use orchestore_sea::{DbConfig, SeaStore};
 use orchestore_server::migrations::{MigrateCommand, MigrateError};
 use orchestore_server::{
-    Application, Settings, SettingsError, StartupError, audit, init_tracing, migrations,
+    Application, Settings, SettingsError, StartupError, audit, init_tracing, migrations, seed,
 };
 
 /// The exit status of `audit verify` when a chain is broken (1 is any other failure, 2 a
@@ -52,6 +52,9 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Seed a profile's sample organization (`seed --profile development|demo|testing`), or
+    /// remove it (`seed clean --profile … --confirm`).
+    Seed(seed::SeedArgs),
     /// Print the resolved settings, secrets redacted.
     PrintConfig {
         #[arg(long, value_enum, default_value_t = OutputFormat::Toml)]
@@ -128,6 +131,8 @@ enum CliError {
     Migrate(#[from] MigrateError),
     #[error(transparent)]
     Migration(#[from] orchestore_sea::MigrationError),
+    #[error(transparent)]
+    Seed(#[from] seed::SeedError),
 }
 
 #[tokio::main]
@@ -165,6 +170,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Verify => {
             init_logging(&settings)?;
             Ok(migrations::verify(&one_connection(&settings).await?).await?)
+        }
+        Command::Seed(args) => {
+            init_logging(&settings)?;
+            Ok(seed::run(&settings, args, &mut std::io::stdout()).await?)
         }
     }
 }

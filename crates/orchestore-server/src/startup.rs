@@ -510,7 +510,7 @@ async fn bootstrap(
     Ok(())
 }
 
-fn generated_password() -> String {
+pub(crate) fn generated_password() -> String {
     rand::rng()
         .sample_iter(&rand::distr::Alphanumeric)
         .take(GENERATED_PASSWORD_CHARS)
