@@ -10,6 +10,9 @@ pub use sea_orm_migration::prelude::*;
 
 pub mod distribution;
 mod grants;
+mod sources;
+
+pub use sources::MIGRATION_SOURCES;
 
 // Byte for byte as it landed: a landed migration is never edited, not even by rustfmt.
 #[rustfmt::skip]

@@ -30,6 +30,7 @@ mod achievements_snapshots;
 mod api_keys;
 mod audit_chain;
 mod brainstorms;
+mod checksums;
 mod invitations;
 mod messages;
 mod task_graph;

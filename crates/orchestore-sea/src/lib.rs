@@ -29,6 +29,7 @@ mod error;
 mod knowledge;
 mod marketplace;
 mod messaging;
+mod migrations;
 mod mutation;
 mod observability;
 mod pool;
@@ -43,6 +44,9 @@ mod work;
 mod workflows;
 
 pub use config::{DatabaseUrl, DbConfig};
+pub use migrations::{
+    FreshOutcome, MIGRATION_LOCK_KEY, MigrationError, MigrationState, SchemaReport,
+};
 pub use pool::open_pool;
 pub use seeding::{ForeignRow, SeedInventory, SeedState, TRAIL_TABLES};
-pub use store::{MigrationState, SeaStore};
+pub use store::SeaStore;

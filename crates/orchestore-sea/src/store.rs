@@ -2,13 +2,11 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use migration::{Migrator, MigratorTrait};
 use orchestore_domain::PasswordHash;
 use orchestore_repo::{
     Backend, DatabaseStatus, RepoError, RepoResult, Store, StoreHealth, StoreTransaction,
 };
 use sea_orm::{DatabaseConnection, DbBackend};
-use serde::Serialize;
 use tokio::sync::OnceCell;
 
 use crate::DbConfig;
@@ -36,13 +34,6 @@ pub struct SeaStore {
     pub(crate) standing_epoch: Arc<AtomicU64>,
     /// The statements run through the pool and how long they took (see `statements.rs`).
     pub(crate) statements: Arc<StatementLog>,
-}
-
-/// One migration and whether the database has applied it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MigrationState {
-    pub name: String,
-    pub applied: bool,
 }
 
 impl SeaStore {
@@ -121,37 +112,6 @@ impl SeaStore {
             .has_table(name)
             .await
             .map_err(db_err)
-    }
-
-    /// Applies every pending migration, each in its own transaction.
-    pub async fn migrate(&self) -> RepoResult<()> {
-        Migrator::up(&self.pool, None).await.map_err(db_err)
-    }
-
-    /// Reverts the last `steps` migrations (all of them when `None`).
-    pub async fn rollback(&self, steps: Option<u32>) -> RepoResult<()> {
-        Migrator::down(&self.pool, steps).await.map_err(db_err)
-    }
-
-    /// Reverts every applied migration (dropping Orchestore's tables and their data), then
-    /// applies them all again. Unlike dropping whatever tables the schema holds, this touches
-    /// only Orchestore's own tables and works on any pool size.
-    pub async fn fresh(&self) -> RepoResult<()> {
-        self.rollback(None).await?;
-        self.migrate().await
-    }
-
-    pub async fn migration_status(&self) -> RepoResult<Vec<MigrationState>> {
-        let migrations = Migrator::get_migration_with_status_read_only(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(migrations
-            .iter()
-            .map(|m| MigrationState {
-                name: m.name().to_owned(),
-                applied: matches!(m.status(), sea_orm_migration::MigrationStatus::Applied),
-            })
-            .collect())
     }
 
     /// What a call runs on, held for it: the pool, or the open transaction's turn. Inside

@@ -19,6 +19,7 @@ mod config;
 mod error;
 mod extract;
 mod login_limits;
+pub mod migrations;
 mod request_id;
 mod routes;
 pub mod seed;

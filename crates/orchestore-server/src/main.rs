@@ -8,14 +8,18 @@ use clap::{Parser, Subcommand, ValueEnum};
 use orchestore_domain::OrganizationId;
 use orchestore_repo::RepoError;
 use orchestore_sea::{DbConfig, SeaStore};
+use orchestore_server::migrations::{MigrateCommand, MigrateError};
 use orchestore_server::{
-    Application, Settings, SettingsError, StartupError, audit, init_tracing, seed,
+    Application, Settings, SettingsError, StartupError, audit, init_tracing, migrations, seed,
 };
 use orchestore_server::taskmaster::{TaskmasterArgs, TaskmasterError};
 
 /// The exit status of `audit verify` when a chain is broken (1 is any other failure, 2 a
 /// usage error).
 const BROKEN_CHAIN: u8 = 3;
+
+/// The exit status of `verify` when the schema is not what the migrations build.
+const SCHEMA_MISMATCH: u8 = 4;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,6 +45,9 @@ enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Compare the database's schema with what the migrations build; print each difference
+    /// and exit with status 4 when there is any (or a migration is pending).
+    Verify,
     /// Seal or verify the audit log's hash chains.
     Audit {
         #[command(subcommand)]
@@ -69,14 +76,18 @@ enum MigrateAction {
     Down {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         steps: u32,
+        /// Confirm reverting on a database that holds data (tables, and their rows, go).
+        #[arg(long)]
+        confirm: bool,
     },
     /// List the migrations and whether each is applied.
     Status,
-    /// Drop every table and migrate from scratch.
+    /// Revert every migration and apply them all again.
     Fresh {
-        /// Confirm that every table, and all its data, is to be dropped.
-        #[arg(long)]
-        yes: bool,
+        /// Confirm on a database that holds data that every table, and all its data, is to
+        /// be dropped.
+        #[arg(long, visible_alias = "yes")]
+        confirm: bool,
     },
 }
 
@@ -130,6 +141,10 @@ enum CliError {
     #[error("{0} audit chain(s) broken")]
     BrokenChains(usize),
     #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    #[error(transparent)]
+    Migration(#[from] orchestore_sea::MigrationError),
+    #[error(transparent)]
     Seed(#[from] seed::SeedError),
     #[error("import: {0}")]
     Import(#[from] TaskmasterError),
@@ -144,6 +159,7 @@ async fn main() -> ExitCode {
             eprintln!("orchestore: {err}");
             match err {
                 CliError::BrokenChains(_) => ExitCode::from(BROKEN_CHAIN),
+                CliError::Migrate(err) if err.is_mismatch() => ExitCode::from(SCHEMA_MISMATCH),
                 _ => ExitCode::FAILURE,
             }
         }
@@ -165,6 +181,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit { action } => {
             init_logging(&settings)?;
             audit_chains(&settings, action).await
+        }
+        Command::Verify => {
+            init_logging(&settings)?;
+            Ok(migrations::verify(&one_connection(&settings).await?).await?)
         }
         Command::Seed(args) => {
             init_logging(&settings)?;
@@ -197,13 +217,16 @@ async fn serve(settings: Settings, config_file: Option<&Path>) -> Result<(), Cli
 }
 
 /// A store for a one-off command, which needs one connection, not a pool.
+/// It refuses a database a newer binary migrated, or one with a changed migration.
 async fn one_connection(settings: &Settings) -> Result<SeaStore, CliError> {
-    Ok(SeaStore::connect(&DbConfig {
+    let store = SeaStore::connect(&DbConfig {
         max_connections: 1,
         min_connections: 1,
         ..settings.database.clone()
     })
-    .await?)
+    .await?;
+    store.check_migrations().await?;
+    Ok(store)
 }
 
 async fn audit_chains(settings: &Settings, action: AuditAction) -> Result<(), CliError> {
@@ -243,47 +266,16 @@ async fn audit_chains(settings: &Settings, action: AuditAction) -> Result<(), Cl
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), CliError> {
-    let store = one_connection(settings).await?;
-    let pending_before = pending(&store).await?;
-    match action {
-        MigrateAction::Up => {
-            store.migrate().await?;
-            let applied = pending_before.saturating_sub(pending(&store).await?);
-            write_out(&format!(
-                "applied {applied} migration(s); the database is up to date\n"
-            ))
-        }
-        MigrateAction::Down { steps } => {
-            store.rollback(Some(steps)).await?;
-            let reverted = pending(&store).await?.saturating_sub(pending_before);
-            write_out(&format!("reverted {reverted} migration(s)\n"))
-        }
-        MigrateAction::Status => {
-            let mut out = String::new();
-            for migration in store.migration_status().await? {
-                let state = if migration.applied {
-                    "applied"
-                } else {
-                    "pending"
-                };
-                out.push_str(&format!("{state:<8} {}\n", migration.name));
-            }
-            write_out(&out)
-        }
-        MigrateAction::Fresh { yes } => {
-            if !yes {
-                return Err(CliError::Usage(
-                    "`migrate fresh` drops Orchestore's tables and their data: add --yes to confirm"
-                        .to_owned(),
-                ));
-            }
-            store.fresh().await?;
-            let total = store.migration_status().await?.len();
-            write_out(&format!(
-                "reverted every migration and applied {total} again\n"
-            ))
-        }
-    }
+    let command = match action {
+        MigrateAction::Up => MigrateCommand::Up,
+        MigrateAction::Down { steps, confirm } => MigrateCommand::Down {
+            steps,
+            confirmed: confirm,
+        },
+        MigrateAction::Status => MigrateCommand::Status,
+        MigrateAction::Fresh { confirm } => MigrateCommand::Fresh { confirmed: confirm },
+    };
+    Ok(migrations::migrate(&one_connection(settings).await?, command).await?)
 }
 
 async fn pending(store: &SeaStore) -> Result<usize, CliError> {

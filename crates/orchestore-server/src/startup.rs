@@ -11,7 +11,7 @@ use orchestore_domain::{
     Slug, SystemRole,
 };
 use orchestore_repo::{Ctx, RepoError, Store};
-use orchestore_sea::SeaStore;
+use orchestore_sea::{MigrationError, SeaStore};
 use rand::{Rng as _, RngCore as _};
 
 use crate::config::{BootstrapSettings, Secret, Settings};
@@ -39,6 +39,9 @@ pub enum StartupError {
     Config(String),
     #[error("database: {0}")]
     Database(#[from] RepoError),
+    /// The database's migrations are not this binary's (newer, or changed).
+    #[error("migrations: {0}")]
+    Migration(#[from] MigrationError),
     #[error("bootstrap: {0}")]
     Bootstrap(String),
     #[error("cannot listen on {address}: {source}")]
@@ -256,6 +259,8 @@ impl Application {
             .with_password_cost(settings.auth.bcrypt_cost);
         if settings.database.auto_migrate {
             store.migrate().await?;
+        } else {
+            store.check_migrations().await?;
         }
         Self::start(Arc::new(store), settings).await
     }

@@ -22,6 +22,7 @@ mod matches;
 mod matrix;
 mod messages;
 mod metrics;
+mod migrate_cli;
 mod points;
 mod problems;
 mod projects;
