@@ -37,6 +37,7 @@ pub mod serde_duration;
 mod statements;
 mod store;
 mod templates;
+pub mod transfer;
 mod tenancy;
 mod work;
 mod workflows;

@@ -27,6 +27,7 @@ mod startup;
 mod state;
 mod telemetry;
 mod tokens;
+pub mod transfer;
 
 pub use config::CollaborationSettings;
 pub use config::{

@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use orchestore_domain::OrganizationId;
 use orchestore_repo::RepoError;
 use orchestore_sea::{DbConfig, SeaStore};
-use orchestore_server::{Application, Settings, SettingsError, StartupError, audit, init_tracing};
+use orchestore_server::{
+    Application, Settings, SettingsError, StartupError, audit, init_tracing, transfer,
+};
 
 /// The exit status of `audit verify` when a chain is broken (1 is any other failure, 2 a
 /// usage error).
@@ -42,6 +44,27 @@ enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditAction,
+    },
+    /// Write the database (or one organization's rows) to stdout as JSON lines.
+    Export {
+        /// Only this organization (its id): its row and the rows it owns.
+        #[arg(long, value_name = "ID")]
+        organization: Option<OrganizationId>,
+    },
+    /// Load a dump into the database, in one transaction.
+    Import {
+        #[command(subcommand)]
+        format: ImportFormat,
+    },
+    /// Copy every row of every table from one database to another (SQLite or PostgreSQL), in
+    /// one transaction on the target.
+    Copy {
+        /// The source database URL.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The target database URL (migrated first when it has no tables).
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
     /// Print the resolved settings, secrets redacted.
     PrintConfig {
@@ -87,6 +110,12 @@ enum AuditAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum ImportFormat {
+    /// A dump written by `orchestore export`.
+    Jsonl { path: PathBuf },
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum OutputFormat {
     Toml,
@@ -111,6 +140,8 @@ enum CliError {
     Output(String),
     #[error("{0} audit chain(s) broken")]
     BrokenChains(usize),
+    #[error(transparent)]
+    Transfer(#[from] transfer::TransferCommandError),
 }
 
 #[tokio::main]
@@ -143,6 +174,20 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit { action } => {
             init_logging(&settings)?;
             audit_chains(&settings, action).await
+        }
+        Command::Export { organization } => {
+            init_logging(&settings)?;
+            Ok(transfer::export(&settings, organization).await?)
+        }
+        Command::Import {
+            format: ImportFormat::Jsonl { path },
+        } => {
+            init_logging(&settings)?;
+            Ok(transfer::import_jsonl(&settings, &path).await?)
+        }
+        Command::Copy { from, to } => {
+            init_logging(&settings)?;
+            Ok(transfer::copy(&settings, &from, &to).await?)
         }
     }
 }
