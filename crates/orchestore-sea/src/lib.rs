@@ -37,8 +37,8 @@ pub mod serde_duration;
 mod statements;
 mod store;
 mod templates;
-pub mod transfer;
 mod tenancy;
+pub mod transfer;
 mod work;
 mod workflows;
 

@@ -53,7 +53,9 @@ impl TransferProgress for Bar {
                 }
             }
             None => {
-                if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} rows ({per_sec}) {msg}") {
+                if let Ok(style) =
+                    ProgressStyle::with_template("{spinner} {pos} rows ({per_sec}) {msg}")
+                {
                     bar.set_style(style);
                 }
             }
@@ -91,7 +93,12 @@ async fn connect(settings: &Settings, url: &str) -> Result<SeaStore, TransferCom
 
 /// The per-table counts and checksums, and a last line with the totals.
 pub fn summary_table(tables: &[TableSummary], verb: &str) -> String {
-    let width = tables.iter().map(|t| t.table.len()).max().unwrap_or(5).max(5);
+    let width = tables
+        .iter()
+        .map(|t| t.table.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let mut out = format!(
         "{:<width$}  {:>10}  {:>13}  {:>10}  checksum\n",
         "table", "source", "already there", verb
@@ -139,8 +146,7 @@ pub async fn import_jsonl(settings: &Settings, path: &Path) -> Result<(), Transf
         source,
     })?;
     let store = connect(settings, settings.database.url.expose()).await?;
-    let tables =
-        transfer::import_jsonl(&store, &mut BufReader::new(file), &Bar::new()).await?;
+    let tables = transfer::import_jsonl(&store, &mut BufReader::new(file), &Bar::new()).await?;
     print(&summary_table(&tables, "imported"))
 }
 

@@ -287,7 +287,10 @@ impl<'s> Loader<'s> {
             let mut by_key = HashMap::new();
             for row in &found {
                 let row = decode_row(table, row, self.backend)?;
-                by_key.insert(key_of(&key.iter().map(|&i| &row[i]).collect::<Vec<_>>()), row);
+                by_key.insert(
+                    key_of(&key.iter().map(|&i| &row[i]).collect::<Vec<_>>()),
+                    row,
+                );
             }
             for r in candidates {
                 let wanted = key_of(&key.iter().map(|&i| &batch[r][i]).collect::<Vec<_>>());
@@ -318,7 +321,11 @@ impl<'s> Loader<'s> {
     fn matched(&mut self, table: &Table, row: &[Datum], found: &[Datum]) {
         self.state(&table.name).matched += 1;
         for child in &self.schema.tables {
-            for fk in child.foreign_keys.iter().filter(|fk| fk.parent == table.name) {
+            for fk in child
+                .foreign_keys
+                .iter()
+                .filter(|fk| fk.parent == table.name)
+            {
                 let indexes: Vec<usize> = fk
                     .parent_columns
                     .iter()

@@ -36,11 +36,8 @@ pub const DUMP_FORMAT: u32 = 1;
 /// Why a transfer stopped; the target is unchanged in every case.
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
-    #[error("{context}: {source}")]
-    Database {
-        context: String,
-        source: RepoError,
-    },
+    #[error("{context}: {message}")]
+    Database { context: String, message: String },
     #[error(
         "the source is at migration {source_version} and the target at {target_version}: bring \
          both to the same version first (`orchestore migrate up`)"
@@ -76,17 +73,19 @@ pub enum TransferError {
 }
 
 impl TransferError {
+    /// The database's own message: the operator needs the constraint or the statement at
+    /// fault, which the repositories' portable classification leaves out.
     fn database(context: impl Into<String>, err: DbErr) -> Self {
         Self::Database {
             context: context.into(),
-            source: crate::error::db_err(err),
+            message: err.to_string(),
         }
     }
 
     fn repo(context: impl Into<String>, err: RepoError) -> Self {
         Self::Database {
             context: context.into(),
-            source: err,
+            message: err.to_string(),
         }
     }
 }

@@ -79,8 +79,9 @@ pub(crate) fn column_list(table: &Table) -> String {
 }
 
 /// Whether any row of `table` is in `scope`: with one organization, its row, the tables that
-/// have `organization_id`, and the tables that refer to one of those (`role_permissions` of a
-/// custom role); not the global tables the migrations fill.
+/// have `organization_id` (its rows, and those with none: the system roles), and the tables
+/// that refer to one of those (`role_permissions` of its custom roles); not the global tables
+/// the migrations fill.
 pub(crate) fn in_scope(schema: &Schema, table: &Table, scope: Scope) -> bool {
     match scope {
         Scope::Everything => true,
@@ -112,8 +113,14 @@ fn push_scope(sql: &mut Sql, schema: &Schema, table: &Table, scope: Scope) {
     if table.name == "organizations" {
         sql.push(" AND \"id\" = ").bind(org.into());
     } else if table.is_tenant_owned() {
-        sql.push(&format!(" AND {} = ", quote(TENANT_COLUMN)))
-            .bind(org.into());
+        // A row with no organization (a system role) is every organization's: it goes along,
+        // so that the target can match it with its own and translate the references to it.
+        sql.push(&format!(
+            " AND ({0} IS NULL OR {0} = ",
+            quote(TENANT_COLUMN)
+        ))
+        .bind(org.into())
+        .push(")");
     } else if let Some((fk, parent)) = tenant_parent(schema, table) {
         let list = |cols: &[String]| cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
         sql.push(&format!(
@@ -162,7 +169,11 @@ pub(crate) struct Pager<'a> {
 }
 
 impl<'a> Pager<'a> {
-    pub(crate) fn new(schema: &'a Schema, table: &'a Table, scope: Scope) -> Result<Self, TransferError> {
+    pub(crate) fn new(
+        schema: &'a Schema,
+        table: &'a Table,
+        scope: Scope,
+    ) -> Result<Self, TransferError> {
         if table.primary_key.is_empty() {
             return Err(TransferError::Schema(format!(
                 "table {} has no primary key to read it in order by",

@@ -406,7 +406,9 @@ async fn postgres_table(db: &impl ConnectionTrait, name: String) -> Result<Table
         let primary: bool = row
             .try_get_by_index(1)
             .map_err(|e| TransferError::database("reading the schema", e))?;
-        let Some(col) = columns.iter().position(|c| c.name == text(row, 2).unwrap_or_default())
+        let Some(col) = columns
+            .iter()
+            .position(|c| c.name == text(row, 2).unwrap_or_default())
         else {
             continue;
         };

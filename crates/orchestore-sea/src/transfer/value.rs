@@ -114,8 +114,9 @@ impl Datum {
                 },
                 Err(err) => return Err(err),
             },
-            Kind::Timestamp => get::<DateTime<Utc>>(row, index)?
-                .map(|at| Self::Timestamp(at.trunc_subsecs(6))),
+            Kind::Timestamp => {
+                get::<DateTime<Utc>>(row, index)?.map(|at| Self::Timestamp(at.trunc_subsecs(6)))
+            }
             Kind::Json if sqlite => match get::<String>(row, index)? {
                 Some(text) => Some(Self::Json(
                     serde_json::from_str(&text).map_err(|e| format!("JSON {text:?}: {e}"))?,
@@ -139,8 +140,12 @@ impl Datum {
         match (self, kind) {
             (Self::Null, _) => kind.null(),
             (Self::Bool(v), _) => (*v).into(),
-            (Self::Int(v), Kind::Int(2)) => i16::try_from(*v).map_or_else(|_| (*v).into(), Into::into),
-            (Self::Int(v), Kind::Int(4)) => i32::try_from(*v).map_or_else(|_| (*v).into(), Into::into),
+            (Self::Int(v), Kind::Int(2)) => {
+                i16::try_from(*v).map_or_else(|_| (*v).into(), Into::into)
+            }
+            (Self::Int(v), Kind::Int(4)) => {
+                i32::try_from(*v).map_or_else(|_| (*v).into(), Into::into)
+            }
             (Self::Int(v), _) => (*v).into(),
             (Self::Float(v), _) => (*v).into(),
             (Self::Text(v), _) => v.clone().into(),
@@ -313,9 +318,12 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_and_normalises_numbers() {
-        let a: Json = serde_json::from_str(r#"{"b":1,"a":[1.0,2e0,{"d":null,"c":"x"}]}"#)
-            .expect("json");
-        assert_eq!(canonical_json(&a), r#"{"a":[1.0,2.0,{"c":"x","d":null}],"b":1}"#);
+        let a: Json =
+            serde_json::from_str(r#"{"b":1,"a":[1.0,2e0,{"d":null,"c":"x"}]}"#).expect("json");
+        assert_eq!(
+            canonical_json(&a),
+            r#"{"a":[1.0,2.0,{"c":"x","d":null}],"b":1}"#
+        );
     }
 
     #[test]
@@ -326,7 +334,10 @@ mod tests {
         for (datum, kind) in [
             (Datum::Uuid(Uuid::now_v7()), Kind::Uuid),
             (Datum::Timestamp(at), Kind::Timestamp),
-            (Datum::Json(serde_json::json!({"k": [1, "two", null]})), Kind::Json),
+            (
+                Datum::Json(serde_json::json!({"k": [1, "two", null]})),
+                Kind::Json,
+            ),
             (Datum::Json(Json::Null), Kind::Json),
             (Datum::Bool(true), Kind::Bool),
             (Datum::Int(-42), Kind::Int(4)),

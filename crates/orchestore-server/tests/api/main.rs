@@ -34,6 +34,7 @@ mod signup;
 mod tasks;
 mod tasks_batch;
 mod templates;
+mod transfer;
 mod users;
 mod workflows;
 
