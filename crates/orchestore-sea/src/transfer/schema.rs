@@ -55,10 +55,11 @@ impl Table {
         let mut deferred = BTreeSet::new();
         for fk in self.foreign_keys.iter().filter(|fk| fk.parent == self.name) {
             for name in &fk.columns {
-                if let Some(i) = self.column(name) {
-                    if self.columns[i].nullable && !self.primary_key.contains(&i) {
-                        deferred.insert(i);
-                    }
+                if let Some(i) = self.column(name)
+                    && self.columns[i].nullable
+                    && !self.primary_key.contains(&i)
+                {
+                    deferred.insert(i);
                 }
             }
         }
