@@ -40,6 +40,7 @@ mod statements;
 mod store;
 mod templates;
 mod tenancy;
+pub mod transfer;
 mod work;
 mod workflows;
 

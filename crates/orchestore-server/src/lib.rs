@@ -30,6 +30,7 @@ mod state;
 pub mod taskmaster;
 mod telemetry;
 mod tokens;
+pub mod transfer;
 
 pub use config::CollaborationSettings;
 pub use config::{

@@ -11,6 +11,7 @@ use orchestore_sea::{DbConfig, SeaStore};
 use orchestore_server::migrations::{MigrateCommand, MigrateError};
 use orchestore_server::{
     Application, Settings, SettingsError, StartupError, audit, init_tracing, migrations, seed,
+    transfer,
 };
 use orchestore_server::taskmaster::{TaskmasterArgs, TaskmasterError};
 
@@ -56,10 +57,26 @@ enum Command {
     /// Seed a profile's sample organization (`seed --profile development|demo|testing`), or
     /// remove it (`seed clean --profile … --confirm`).
     Seed(seed::SeedArgs),
-    /// Import task lists kept in files.
+    /// Import task lists kept in files, or a dump written by `export`.
     Import {
         #[command(subcommand)]
         source: ImportSource,
+    },
+    /// Write the database (or one organization's rows) to stdout as JSON lines.
+    Export {
+        /// Only this organization (its id): its row and the rows it owns.
+        #[arg(long, value_name = "ID")]
+        organization: Option<OrganizationId>,
+    },
+    /// Copy every row of every table from one database to another (SQLite or PostgreSQL), in
+    /// one transaction on the target.
+    Copy {
+        /// The source database URL.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The target database URL (migrated first when it has no tables).
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
     /// Print the resolved settings, secrets redacted.
     PrintConfig {
@@ -114,6 +131,8 @@ enum ImportSource {
     /// A Taskmaster tasks.json (either layout): tasks, subtasks and dependencies into a
     /// project, updated in place when imported again; prints a JSON report.
     Taskmaster(TaskmasterArgs),
+    /// A dump written by `orchestore export`, loaded in one transaction.
+    Jsonl { path: PathBuf },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -148,6 +167,8 @@ enum CliError {
     Seed(#[from] seed::SeedError),
     #[error("import: {0}")]
     Import(#[from] TaskmasterError),
+    #[error(transparent)]
+    Transfer(#[from] transfer::TransferCommandError),
 }
 
 #[tokio::main]
@@ -195,6 +216,20 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         } => {
             init_logging(&settings)?;
             write_out(&orchestore_server::taskmaster::run(&settings, args).await?)
+        }
+        Command::Export { organization } => {
+            init_logging(&settings)?;
+            Ok(transfer::export(&settings, organization).await?)
+        }
+        Command::Import {
+            source: ImportSource::Jsonl { path },
+        } => {
+            init_logging(&settings)?;
+            Ok(transfer::import_jsonl(&settings, &path).await?)
+        }
+        Command::Copy { from, to } => {
+            init_logging(&settings)?;
+            Ok(transfer::copy(&settings, &from, &to).await?)
         }
     }
 }

@@ -38,6 +38,7 @@ mod taskmaster;
 mod tasks;
 mod tasks_batch;
 mod templates;
+mod transfer;
 mod users;
 mod workflows;
 

@@ -98,6 +98,41 @@ const REPOSITORY_SOURCES: [&str; 29] = [
 /// or a claim in B's name must still leave it.
 const SHORT_LEASE_SECONDS: i64 = 1;
 
+/// Creates organization `slug` holding one of each row an organization holds, live and related
+/// as in use (see [`Holdings`]), plus a task whose parent comes after it and a sealed audit
+/// chain: a database in use, for the tests that move one. Returns its context.
+pub async fn populate_organization<S: Store + ?Sized>(
+    store: &S,
+    slug: &str,
+) -> orchestore_repo::Ctx {
+    let holdings = Holdings::create(store, slug, LeaseDuration::default()).await;
+    let ctx = holdings.fixture.ctx.clone();
+    let child = store
+        .create_task(
+            &ctx,
+            task(holdings.project.id, "child, written before its parent"),
+        )
+        .await
+        .expect("child task");
+    let parent = store
+        .create_task(&ctx, task(holdings.project.id, "parent"))
+        .await
+        .expect("parent task");
+    store
+        .update_task(
+            &ctx,
+            child.id,
+            TaskPatch {
+                parent_id: Some(Some(parent.id)),
+                ..TaskPatch::default()
+            },
+        )
+        .await
+        .expect("the child's parent");
+    store.seal_audit(&ctx, 10_000).await.expect("seal");
+    ctx
+}
+
 pub async fn another_organization_reaches_nothing_through_any_method<S: Store + ?Sized>(store: &S) {
     let b = Holdings::create(store, "beta", LeaseDuration::default()).await;
     let b_before = view(store, &b).await;
