@@ -112,7 +112,7 @@ pub use work::{
     Backoff, BatchFault, BatchTask, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait,
     ClaimedTask, Completion, Completions, Effort, Enqueued, IdempotencyKey, LeaseDuration,
     LeaseToken, MaxAttempts, NewProject, NewTask, PriorityCount, Progress, Project, ProjectPatch,
-    QueueStats, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus, Throughput,
+    QueueDepth, QueueStats, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus, Throughput,
     parse_repository_url,
 };
 pub use workflows::{

@@ -7,6 +7,7 @@ mod enqueue;
 pub(crate) mod entity;
 mod projects;
 mod queue;
+mod queue_metrics;
 mod queue_stats;
 mod task_graph;
 mod tasks;
