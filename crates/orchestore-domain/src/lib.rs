@@ -112,8 +112,8 @@ pub use work::{
     Backoff, BatchFault, BatchTask, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait,
     ClaimedTask, Completion, Completions, Effort, Enqueued, IdempotencyKey, LeaseDuration,
     LeaseToken, MaxAttempts, NewProject, NewTask, PriorityCount, Progress, Project, ProjectPatch,
-    QueueDepth, QueueStats, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus, Throughput,
-    parse_repository_url,
+    QueueDepth, QueueStats, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus,
+    Throughput, parse_repository_url,
 };
 pub use workflows::{
     ByteCount, ContextFilter, ContextValue, ExecutionStatus, ExecutionStep, ExecutionTask,

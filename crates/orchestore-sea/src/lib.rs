@@ -31,6 +31,7 @@ mod marketplace;
 mod messaging;
 mod mutation;
 mod observability;
+mod overview;
 mod pool;
 mod scoped;
 pub mod serde_duration;
@@ -42,5 +43,7 @@ mod work;
 mod workflows;
 
 pub use config::{DatabaseUrl, DbConfig};
+pub use overview::{ConnectionCount, DatabaseOverview, TableRows};
 pub use pool::open_pool;
 pub use store::{MigrationState, SeaStore};
+pub use work::describe_queue_metrics;

@@ -19,19 +19,21 @@ mod config;
 mod error;
 mod extract;
 mod login_limits;
+mod prometheus;
 mod request_id;
 mod routes;
 mod signup_limits;
 mod standing;
 mod startup;
 mod state;
+pub mod status;
 mod telemetry;
 mod tokens;
 
 pub use config::CollaborationSettings;
 pub use config::{
-    AuditSettings, AuthSettings, BootstrapSettings, LogFormat, LogSettings, Secret, ServerSettings,
-    Settings, SettingsError,
+    AuditSettings, AuthSettings, BootstrapSettings, LogFormat, LogSettings, MetricsSettings,
+    Secret, ServerSettings, Settings, SettingsError,
 };
 pub use error::{ApiError, AuthFailure, FieldError};
 /// Not part of the API: the route table, for the tests that check every route is covered.

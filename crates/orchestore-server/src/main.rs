@@ -43,6 +43,13 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Report the database: reachable and how fast, backend and version, migrations, its
+    /// connections, rows of the main tables and the queue's depth.
+    Status {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the resolved settings, secrets redacted.
     PrintConfig {
         #[arg(long, value_enum, default_value_t = OutputFormat::Toml)]
@@ -111,6 +118,8 @@ enum CliError {
     Output(String),
     #[error("{0} audit chain(s) broken")]
     BrokenChains(usize),
+    #[error(transparent)]
+    Status(#[from] orchestore_server::status::StatusError),
 }
 
 #[tokio::main]
@@ -143,6 +152,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit { action } => {
             init_logging(&settings)?;
             audit_chains(&settings, action).await
+        }
+        Command::Status { json } => {
+            init_logging(&settings)?;
+            let report = orchestore_server::status::read_status(&settings).await?;
+            write_out(&if json {
+                orchestore_server::status::render_json(&report)?
+            } else {
+                orchestore_server::status::render_text(&report)
+            })
         }
     }
 }

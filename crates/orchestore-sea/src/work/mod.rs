@@ -15,6 +15,7 @@ mod transitions;
 pub(crate) mod wakeups;
 
 pub(crate) use enqueue::{Recorded, rows_per_statement};
+pub use queue_metrics::describe as describe_queue_metrics;
 pub(crate) use tasks::to_task;
 pub(crate) use transitions::{CHUNK, Followed};
 

@@ -12,8 +12,7 @@ use chrono::{DateTime, Utc};
 use orchestore_domain::{
     AgentId, Backoff, BatchTask, ClaimRequest, ClaimedTask, Completion, Completions, DomainError,
     Enqueued, LeaseDuration, LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueDepth,
-    QueueStats,
-    Task, TaskId, TaskStatus,
+    QueueStats, Task, TaskId, TaskStatus,
 };
 use orchestore_repo::{Ctx, ExpiredLeases, QueueRepo, RepoError, RepoResult, Retry};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};

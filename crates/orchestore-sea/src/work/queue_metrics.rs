@@ -15,6 +15,18 @@ const FAILURES: &str = "orchestore_queue_failures_total";
 /// Leases that expired before their run ended, by `outcome`: `requeued` or `dead`.
 const LEASE_EXPIRIES: &str = "orchestore_queue_lease_expiries_total";
 
+/// Gives the queue's counters their `# HELP` text in the recorder installed now (the server
+/// calls it once it has installed its own).
+pub fn describe() {
+    metrics::describe_counter!(CLAIMS, "Tasks handed out by claims");
+    metrics::describe_counter!(COMPLETIONS, "Runs ended in success");
+    metrics::describe_counter!(FAILURES, "Runs that failed, by outcome (retried, dead)");
+    metrics::describe_counter!(
+        LEASE_EXPIRIES,
+        "Leases that expired before their run ended, by outcome (requeued, dead)"
+    );
+}
+
 pub(super) fn claimed(tasks: usize) {
     if tasks > 0 {
         metrics::counter!(CLAIMS).increment(as_count(tasks));

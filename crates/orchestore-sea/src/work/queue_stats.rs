@@ -11,10 +11,10 @@ use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, S
 use sea_orm::{ColumnTrait, ConnectionTrait};
 
 use super::entity::tasks;
-use crate::tenancy::entity::organizations;
 use crate::SeaStore;
 use crate::error::{corrupt, db_err};
 use crate::scoped::string_array;
+use crate::tenancy::entity::organizations;
 
 /// The statements of [`QueueStats`], at `now`: counts of the unfinished tasks by status
 /// (`idx_tasks_organization_status_id`), the scheduled ones (`idx_tasks_claimable`), the expired
@@ -224,10 +224,7 @@ impl SeaStore {
     pub(crate) async fn read_queue_depth(&self) -> RepoResult<QueueDepth> {
         let db = self.db().await;
         let mut counts = [0_u64; 5];
-        for (count, statement) in counts
-            .iter_mut()
-            .zip(depth_statements(crate::store::now()))
-        {
+        for (count, statement) in counts.iter_mut().zip(depth_statements(crate::store::now())) {
             if let Some(row) = db.query_one(&statement).await.map_err(db_err)? {
                 *count = count_of(&row)?;
             }
