@@ -92,7 +92,12 @@ async fn task_stats_use_indexes_on_postgres() {
     };
     let depth = store.queue_depth().await.expect("queue depth");
     assert_eq!(
-        (depth.blocked, depth.queued, depth.running, depth.expired_leases),
+        (
+            depth.blocked,
+            depth.queued,
+            depth.running,
+            depth.expired_leases
+        ),
         (seeded(0), seeded(1), seeded(2), 0)
     );
     let plans = store
