@@ -1,9 +1,9 @@
 //! The task and queue statistics read indexes, not the whole `tasks` table: on PostgreSQL, with
 //! thousands of tasks in two organizations, the plan of every statement `task_stats` (for an
-//! organization and for a project) and `queue_stats` run is free of a sequential scan of
-//! `tasks`.
+//! organization and for a project), `queue_stats` and `queue_depth` (every organization's)
+//! run is free of a sequential scan of `tasks`.
 
-use orchestore_repo::{TaskGraphRepo, TaskStatsScope};
+use orchestore_repo::{QueueRepo, TaskGraphRepo, TaskStatsScope};
 use orchestore_testkit::{Fixture, TestDb};
 use sea_orm::{ConnectionTrait, Database};
 
@@ -80,6 +80,35 @@ async fn task_stats_use_indexes_on_postgres() {
         assert!(
             !plan.contains("Seq Scan on tasks"),
             "the queue statistics read the whole table:\n{plan}"
+        );
+    }
+
+    // Seeded by `i % 6`: 0 blocked, 1 queued, 2 running (leased for an hour).
+    let seeded = |status: usize| -> u64 {
+        TASKS
+            .iter()
+            .map(|(count, _)| (1..=*count).filter(|i| i % 6 == status).count() as u64)
+            .sum()
+    };
+    let depth = store.queue_depth().await.expect("queue depth");
+    assert_eq!(
+        (
+            depth.blocked,
+            depth.queued,
+            depth.running,
+            depth.expired_leases
+        ),
+        (seeded(0), seeded(1), seeded(2), 0)
+    );
+    let plans = store
+        .explain_queue_depth()
+        .await
+        .expect("explain the queue depth");
+    assert_eq!(plans.len(), 5);
+    for plan in &plans {
+        assert!(
+            !plan.contains("Seq Scan on tasks"),
+            "the queue depth reads the whole table:\n{plan}"
         );
     }
     db.close().await.ok();

@@ -112,8 +112,8 @@ pub use work::{
     Backoff, BatchFault, BatchTask, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait,
     ClaimedTask, Completion, Completions, Effort, Enqueued, IdempotencyKey, LeaseDuration,
     LeaseToken, MaxAttempts, NewProject, NewTask, PriorityCount, Progress, Project, ProjectPatch,
-    QueueStats, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus, Throughput,
-    parse_repository_url,
+    QueueDepth, QueueStats, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus,
+    Throughput, parse_repository_url,
 };
 pub use work::{
     ExternalKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus, ImportedTask,

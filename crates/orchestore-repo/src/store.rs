@@ -9,7 +9,7 @@ use crate::collaboration::{
     AchievementRepo, BoardRepo, BrainstormRepo, MatchRepo, MentorshipRepo, PenaltyRepo, PointsRepo,
     ProposalRepo, RankRepo, ReputationRepo, RewardRepo,
 };
-use crate::database::DatabaseStatus;
+use crate::database::{DatabaseStatus, PoolStatus};
 use crate::knowledge::KnowledgeRepo;
 use crate::marketplace::MarketplaceRepo;
 use crate::messaging::MessageRepo;
@@ -87,6 +87,9 @@ pub trait Store:
     /// statements this process ran and the size of each table. Instance-wide: it names no
     /// organization's rows, but is for the instance's operators.
     async fn database_status(&self) -> RepoResult<DatabaseStatus>;
+    /// This process's connection pool now, without asking the database: what the server's
+    /// `/metrics` samples at every scrape.
+    fn pool_status(&self) -> PoolStatus;
     /// Opens a transaction over every repository. Calls through it see each other's writes
     /// and become visible to others at [`StoreTransaction::commit`]; dropping it without a
     /// commit rolls everything back. Each call inside stays atomic on its own (a savepoint),

@@ -51,7 +51,7 @@ impl SeaStore {
         Ok(DatabaseStatus {
             backend: Store::backend(self),
             server_version: version,
-            pool: self.pool_status(),
+            pool: self.read_pool_status(),
             slowest_statements: self.statements.slowest(DatabaseStatus::SLOWEST),
             statements_since: self.statements.since(),
             tables,
@@ -127,7 +127,7 @@ impl SeaStore {
         Ok(tables)
     }
 
-    fn pool_status(&self) -> PoolStatus {
+    pub(crate) fn read_pool_status(&self) -> PoolStatus {
         let (max_connections, open, idle) = if self.is_postgres() {
             let pool = self.pool.get_postgres_connection_pool();
             (

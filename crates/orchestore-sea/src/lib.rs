@@ -32,6 +32,7 @@ mod messaging;
 mod migrations;
 mod mutation;
 mod observability;
+mod overview;
 mod pool;
 mod scoped;
 mod seeding;
@@ -50,4 +51,6 @@ pub use migrations::{
 };
 pub use pool::open_pool;
 pub use seeding::{ForeignRow, SeedInventory, SeedState, TRAIL_TABLES};
+pub use overview::{ConnectionCount, DatabaseOverview, TableRows};
 pub use store::SeaStore;
+pub use work::describe_queue_metrics;

@@ -4,7 +4,8 @@ use std::sync::atomic::AtomicU64;
 use chrono::{DateTime, SubsecRound, Utc};
 use orchestore_domain::PasswordHash;
 use orchestore_repo::{
-    Backend, DatabaseStatus, RepoError, RepoResult, Store, StoreHealth, StoreTransaction,
+    Backend, DatabaseStatus, PoolStatus, RepoError, RepoResult, Store, StoreHealth,
+    StoreTransaction,
 };
 use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::sync::OnceCell;
@@ -176,6 +177,10 @@ impl Store for SeaStore {
 
     async fn database_status(&self) -> RepoResult<DatabaseStatus> {
         self.read_database_status().await
+    }
+
+    fn pool_status(&self) -> PoolStatus {
+        self.read_pool_status()
     }
 
     async fn begin(&self) -> RepoResult<Box<dyn StoreTransaction>> {

@@ -26,6 +26,7 @@ pub struct Settings {
     pub queue: QueueSettings,
     pub audit: AuditSettings,
     pub collaboration: CollaborationSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -207,6 +208,24 @@ impl Default for CollaborationSettings {
         Self {
             sanction_sweep_interval: Duration::from_secs(30),
             snapshot_interval: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Whether the server answers `GET /metrics` (Prometheus text format).
+    pub enabled: bool,
+    /// When set, a scrape must send `Authorization: Bearer <token>`.
+    pub token: Option<Secret>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            token: None,
         }
     }
 }
@@ -427,6 +446,26 @@ mod tests {
     }
 
     #[test]
+    fn metrics_are_on_by_default_and_take_a_token() {
+        let settings = Settings::load(None, env(&[])).expect("defaults load");
+        assert!(settings.metrics.enabled);
+        assert!(settings.metrics.token.is_none());
+        let settings = Settings::load(
+            None,
+            env(&[
+                ("ORCHESTORE__METRICS__ENABLED", "false"),
+                ("ORCHESTORE__METRICS__TOKEN", "scrape-me"),
+            ]),
+        )
+        .expect("load");
+        assert!(!settings.metrics.enabled);
+        assert_eq!(
+            settings.metrics.token.as_ref().map(Secret::expose),
+            Some("scrape-me")
+        );
+    }
+
+    #[test]
     fn trusted_proxies_are_a_comma_separated_list() {
         let settings = Settings::load(
             None,
@@ -564,6 +603,7 @@ mod tests {
         let mut settings = Settings::default();
         settings.auth.jwt_secret = Some(Secret::new("jwt-s3cret"));
         settings.bootstrap.admin_password = Some(Secret::new("admin-s3cret"));
+        settings.metrics.token = Some(Secret::new("metrics-s3cret"));
         settings.database = DbConfig::new("postgres://app:db-s3cret@db/orchestore");
         let mut key_value = settings.clone();
         key_value.database = DbConfig::new("host=db user=app password='db-s3cret' dbname=x");
@@ -576,7 +616,7 @@ mod tests {
             toml::to_string(&settings).expect("toml"),
         ];
         for output in outputs {
-            for secret in ["jwt-s3cret", "admin-s3cret", "db-s3cret"] {
+            for secret in ["jwt-s3cret", "admin-s3cret", "db-s3cret", "metrics-s3cret"] {
                 assert!(!output.contains(secret), "{secret} leaked in {output}");
             }
             assert!(output.contains("<redacted>"), "{output}");

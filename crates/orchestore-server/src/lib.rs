@@ -20,6 +20,7 @@ mod error;
 mod extract;
 mod login_limits;
 pub mod migrations;
+mod prometheus;
 mod request_id;
 mod routes;
 pub mod seed;
@@ -28,14 +29,15 @@ mod standing;
 mod startup;
 mod state;
 pub mod taskmaster;
+pub mod status;
 mod telemetry;
 mod tokens;
 pub mod transfer;
 
 pub use config::CollaborationSettings;
 pub use config::{
-    AuditSettings, AuthSettings, BootstrapSettings, LogFormat, LogSettings, Secret, ServerSettings,
-    Settings, SettingsError,
+    AuditSettings, AuthSettings, BootstrapSettings, LogFormat, LogSettings, MetricsSettings,
+    Secret, ServerSettings, Settings, SettingsError,
 };
 pub use error::{ApiError, AuthFailure, FieldError};
 /// Not part of the API: the route table, for the tests that check every route is covered.

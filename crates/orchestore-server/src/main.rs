@@ -78,6 +78,13 @@ enum Command {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+    /// Report the database: reachable and how fast, backend and version, migrations, its
+    /// connections, rows of the main tables and the queue's depth.
+    Status {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the resolved settings, secrets redacted.
     PrintConfig {
         #[arg(long, value_enum, default_value_t = OutputFormat::Toml)]
@@ -169,6 +176,8 @@ enum CliError {
     Import(#[from] TaskmasterError),
     #[error(transparent)]
     Transfer(#[from] transfer::TransferCommandError),
+    #[error(transparent)]
+    Status(#[from] orchestore_server::status::StatusError),
 }
 
 #[tokio::main]
@@ -230,6 +239,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Copy { from, to } => {
             init_logging(&settings)?;
             Ok(transfer::copy(&settings, &from, &to).await?)
+        }
+        Command::Status { json } => {
+            init_logging(&settings)?;
+            let report = orchestore_server::status::read_status(&settings).await?;
+            write_out(&if json {
+                orchestore_server::status::render_json(&report)?
+            } else {
+                orchestore_server::status::render_text(&report)
+            })
         }
     }
 }

@@ -17,6 +17,7 @@ use rand::{Rng as _, RngCore as _};
 use crate::config::{BootstrapSettings, Secret, Settings};
 use crate::error::{json_config, path_config};
 use crate::login_limits::LoginLimits;
+use crate::prometheus::{self, MetricsEndpoint};
 use crate::request_id::assign_request_id;
 use crate::routes;
 use crate::signup_limits::SignupLimits;
@@ -59,6 +60,7 @@ pub struct Application {
     sealer: Sweeper,
     sanctions: Sweeper,
     snapshotter: Sweeper,
+    metrics_upkeep: Option<Sweeper>,
 }
 
 /// A periodic job (the sweep of expired leases, the audit sealer); it stops when the
@@ -301,6 +303,10 @@ impl Application {
             store.clone(),
             settings.collaboration.snapshot_interval,
         )));
+        let metrics = MetricsEndpoint::new(&settings.metrics);
+        let metrics_upkeep = metrics
+            .clone()
+            .map(|endpoint| Sweeper(tokio::spawn(endpoint.run_upkeep())));
         let state = web::Data::new(AppState {
             store,
             password_cost: settings.auth.bcrypt_cost,
@@ -338,7 +344,9 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(json_config())
                 .app_data(path_config())
+                .wrap(from_fn(prometheus::record_request))
                 .wrap(from_fn(assign_request_id))
+                .configure(|cfg| prometheus::configure(cfg, metrics.as_ref()))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })
@@ -355,6 +363,7 @@ impl Application {
             sealer,
             sanctions,
             snapshotter,
+            metrics_upkeep,
         })
     }
 
@@ -371,10 +380,11 @@ impl Application {
             sealer,
             sanctions,
             snapshotter,
+            metrics_upkeep,
             ..
         } = self;
         let stopped = server.await;
-        drop((sweeper, sealer, sanctions, snapshotter));
+        drop((sweeper, sealer, sanctions, snapshotter, metrics_upkeep));
         stopped
     }
 }

@@ -19,7 +19,7 @@ pub use import::{
 pub use project::{NewProject, Project, ProjectPatch, parse_repository_url};
 pub use queue::{
     Backoff, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion,
-    Completions, LeaseDuration, LeaseToken, QueueStats, Throughput,
+    Completions, LeaseDuration, LeaseToken, QueueDepth, QueueStats, Throughput,
 };
 pub use stats::{PriorityCount, RunTimeStats, TaskStats};
 pub use task::{NewTask, Task, TaskPatch, TaskStatus};

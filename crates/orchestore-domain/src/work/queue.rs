@@ -323,6 +323,22 @@ impl QueueStats {
     pub const CAPABILITY_GROUPS: u64 = 50;
 }
 
+/// The queue of the whole instance right now, every organization's tasks together: what
+/// `orchestore status` and the server's `/metrics` report. Counted like [`QueueStats`], from
+/// the unfinished tasks only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct QueueDepth {
+    /// Waiting on dependencies.
+    pub blocked: u64,
+    /// Claimable now.
+    pub queued: u64,
+    /// Queued with a `run_after` still ahead (scheduled, or backing off after a failure).
+    pub scheduled: u64,
+    pub running: u64,
+    /// Running with a lease that has expired: about to go back to the queue.
+    pub expired_leases: u64,
+}
+
 /// How many claimable tasks require exactly these capabilities.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CapabilityDepth {

@@ -2,7 +2,7 @@
 
 use orchestore_domain::{
     AgentId, BatchTask, ClaimRequest, ClaimedTask, Completions, Enqueued, LeaseDuration,
-    LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueStats, Task, TaskId,
+    LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueDepth, QueueStats, Task, TaskId,
 };
 
 use crate::{Ctx, RepoResult};
@@ -183,4 +183,10 @@ pub trait QueueRepo: Send + Sync {
     /// indexes on status) and the last minute's ends (through the index on `finished_at`),
     /// never the whole table.
     async fn queue_stats(&self, ctx: &Ctx) -> RepoResult<QueueStats>;
+
+    /// Instance-wide, for operators (`orchestore status`, the server's `/metrics`): the depth
+    /// of every organization's queue together, by state. Like [`QueueRepo::queue_stats`] it
+    /// reads only the unfinished tasks, through indexes: the queued and running ones through
+    /// the partial indexes that hold only them, the blocked ones organization by organization.
+    async fn queue_depth(&self) -> RepoResult<QueueDepth>;
 }

@@ -162,11 +162,13 @@ impl SeaStore {
         request: ClaimRequest,
         only: Option<TaskId>,
     ) -> RepoResult<Vec<ClaimedTask>> {
-        if self.is_postgres() {
+        let claimed = if self.is_postgres() {
             self.claim_postgres(ctx, request, only).await
         } else {
             self.claim_sqlite(ctx, request, only).await
-        }
+        }?;
+        super::queue_metrics::claimed(claimed.len());
+        Ok(claimed)
     }
 
     async fn claim_postgres(

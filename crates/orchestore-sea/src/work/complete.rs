@@ -109,6 +109,7 @@ impl SeaStore {
                 ended.insert(completion.task.as_uuid(), outcome);
             }
         }
+        super::queue_metrics::completed(ended.values().filter(|outcome| outcome.is_ok()).count());
         completions
             .into_vec()
             .into_iter()

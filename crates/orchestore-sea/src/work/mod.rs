@@ -8,6 +8,7 @@ pub(crate) mod entity;
 mod import;
 mod projects;
 mod queue;
+mod queue_metrics;
 mod queue_stats;
 mod task_graph;
 mod tasks;
@@ -15,6 +16,7 @@ mod transitions;
 pub(crate) mod wakeups;
 
 pub(crate) use enqueue::{Recorded, rows_per_statement};
+pub use queue_metrics::describe as describe_queue_metrics;
 pub(crate) use tasks::to_task;
 pub(crate) use transitions::{CHUNK, Followed};
 

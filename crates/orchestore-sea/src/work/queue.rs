@@ -11,8 +11,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     AgentId, Backoff, BatchTask, ClaimRequest, ClaimedTask, Completion, Completions, DomainError,
-    Enqueued, LeaseDuration, LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueStats,
-    Task, TaskId, TaskStatus,
+    Enqueued, LeaseDuration, LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueDepth,
+    QueueStats, Task, TaskId, TaskStatus,
 };
 use orchestore_repo::{Ctx, ExpiredLeases, QueueRepo, RepoError, RepoResult, Retry};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
@@ -416,6 +416,7 @@ impl QueueRepo for SeaStore {
             .await
         })
         .await
+        .inspect(|task| super::queue_metrics::failed(task.status))
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
@@ -557,11 +558,18 @@ impl QueueRepo for SeaStore {
             })
         })
         .await
+        .inspect(|expired| {
+            super::queue_metrics::leases_expired(expired.requeued.len(), expired.failed.len());
+        })
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
     async fn queue_stats(&self, ctx: &Ctx) -> RepoResult<QueueStats> {
         self.read_queue_stats(ctx).await
+    }
+
+    async fn queue_depth(&self) -> RepoResult<QueueDepth> {
+        self.read_queue_depth().await
     }
 
     async fn organizations_with_expired_leases(

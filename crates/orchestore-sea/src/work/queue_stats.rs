@@ -3,15 +3,18 @@
 //! history as a whole.
 
 use chrono::{DateTime, Duration, Utc};
-use orchestore_domain::{Capabilities, CapabilityDepth, QueueStats, TaskStatus, Throughput};
+use orchestore_domain::{
+    Capabilities, CapabilityDepth, QueueDepth, QueueStats, TaskStatus, Throughput,
+};
 use orchestore_repo::{Ctx, RepoResult};
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait};
 
 use super::entity::tasks;
 use crate::SeaStore;
 use crate::error::{corrupt, db_err};
 use crate::scoped::string_array;
+use crate::tenancy::entity::organizations;
 
 /// The statements of [`QueueStats`], at `now`: counts of the unfinished tasks by status
 /// (`idx_tasks_organization_status_id`), the scheduled ones (`idx_tasks_claimable`), the expired
@@ -93,6 +96,61 @@ fn statements(ctx: &Ctx, now: DateTime<Utc>) -> [SelectStatement; 6] {
     ]
 }
 
+/// The statements of [`QueueDepth`], at `now`, over every organization: the queued tasks, and
+/// those of them scheduled later, through `idx_tasks_claimable` (partial: it holds only the
+/// queued tasks); the running ones, and those of them whose lease expired, through
+/// `idx_tasks_lease_expiry` (partial too); the blocked ones organization by organization
+/// through `idx_tasks_organization_status_id`, which leads with the organization.
+fn depth_statements(now: DateTime<Utc>) -> [SelectStatement; 5] {
+    let count = || Expr::col(Asterisk).count();
+    let n = || Alias::new("n");
+    let queued = Query::select()
+        .expr_as(count(), n())
+        .from(tasks::Entity)
+        .and_where(tasks::Column::Status.eq(TaskStatus::Queued.as_str()))
+        .to_owned();
+    let scheduled = queued
+        .clone()
+        .and_where(tasks::Column::RunAfter.gt(now))
+        .to_owned();
+    let running = Query::select()
+        .expr_as(count(), n())
+        .from(tasks::Entity)
+        .and_where(tasks::Column::Status.eq(TaskStatus::Running.as_str()))
+        .to_owned();
+    let expired = running
+        .clone()
+        .and_where(tasks::Column::LeaseExpiresAt.lt(now))
+        .to_owned();
+    let blocked_in_organization = Query::select()
+        .expr(count())
+        .from(tasks::Entity)
+        .and_where(
+            Expr::col((tasks::Entity, tasks::Column::OrganizationId))
+                .equals((organizations::Entity, organizations::Column::Id)),
+        )
+        .and_where(tasks::Column::Status.eq(TaskStatus::Blocked.as_str()))
+        .to_owned();
+    // SUM of a bigint is a numeric on PostgreSQL: cast back so both backends answer an integer.
+    let blocked = Query::select()
+        .expr_as(
+            Func::cast_as(
+                Func::if_null(
+                    Func::sum(Expr::SubQuery(
+                        None,
+                        Box::new(blocked_in_organization.into()),
+                    )),
+                    0,
+                ),
+                Alias::new("BIGINT"),
+            ),
+            n(),
+        )
+        .from(organizations::Entity)
+        .to_owned();
+    [queued, scheduled, running, expired, blocked]
+}
+
 fn count_of(row: &sea_orm::QueryResult) -> RepoResult<u64> {
     let n: i64 = row.try_get("", "n").map_err(db_err)?;
     u64::try_from(n).map_err(|e| corrupt("task", e))
@@ -161,6 +219,31 @@ impl SeaStore {
             }
         }
         Ok(stats)
+    }
+
+    pub(crate) async fn read_queue_depth(&self) -> RepoResult<QueueDepth> {
+        let db = self.db().await;
+        let mut counts = [0_u64; 5];
+        for (count, statement) in counts.iter_mut().zip(depth_statements(crate::store::now())) {
+            if let Some(row) = db.query_one(&statement).await.map_err(db_err)? {
+                *count = count_of(&row)?;
+            }
+        }
+        let [queued, scheduled, running, expired_leases, blocked] = counts;
+        Ok(QueueDepth {
+            blocked,
+            // `queued` above counts every queued task: the claimable ones are the rest.
+            queued: queued.saturating_sub(scheduled),
+            scheduled,
+            running,
+            expired_leases,
+        })
+    }
+
+    /// The plans of the statements of
+    /// [`QueueRepo::queue_depth`](orchestore_repo::QueueRepo::queue_depth), one text each.
+    pub async fn explain_queue_depth(&self) -> RepoResult<Vec<String>> {
+        self.explain(depth_statements(crate::store::now())).await
     }
 
     /// The plans of the statements of [`QueueRepo::queue_stats`](orchestore_repo::QueueRepo),

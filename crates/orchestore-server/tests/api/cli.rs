@@ -1,6 +1,6 @@
-//! `orchestore audit seal` and `orchestore audit verify`, run as an operator runs them: the
-//! built binary, on a database the test owns (a SQLite file, or PostgreSQL), another process
-//! than the one that wrote and then tampered with it.
+//! `orchestore audit seal`, `audit verify`, `status`, and the logs of `serve`, run as an
+//! operator runs them: the built binary, on a database the test owns (a SQLite file, or
+//! PostgreSQL), another process than the one that wrote and then tampered with it.
 
 use orchestore_domain::{NewTask, Title};
 use orchestore_repo::{AuditFilter, AuditRepo, Ctx, PageRequest, TaskRepo};
@@ -166,4 +166,235 @@ async fn postgres_the_audit_commands_seal_verify_and_name_a_broken_chain() {
         return;
     };
     the_audit_commands_seal_verify_and_name_a_broken_chain(db).await;
+}
+
+/// `orchestore status` and `status --json` on a database with work in its queue, then with a
+/// migration pending.
+async fn status_reports_the_database_and_its_queue(db: TestDb) {
+    let store = db.store();
+    let acme = Fixture::create(store, "acme", "correct horse battery").await;
+    let project = acme.project(store, "Apollo").await;
+    for title in ["one", "two", "three"] {
+        store
+            .create_task(
+                &acme.ctx,
+                NewTask::titled(project.id, Title::parse(title).expect("title")),
+            )
+            .await
+            .expect("task");
+    }
+    let known = store.migration_status().await.expect("migrations").len();
+    let postgres = db.url().starts_with("postgres");
+
+    let text = orchestore(db.url(), &["status"]).await;
+    assert_eq!(text.status, 0, "{}", text.stderr);
+    let out = &text.stdout;
+    assert!(out.contains("database     reachable, round trip "), "{out}");
+    let backend = if postgres {
+        "backend      PostgreSQL "
+    } else {
+        "backend      SQLite "
+    };
+    assert!(out.contains(backend), "{out}");
+    assert!(
+        out.contains(&format!("migrations   {known} applied, 0 pending")),
+        "{out}"
+    );
+    assert!(out.contains("queue (every organization)"), "{out}");
+    let queued = out
+        .lines()
+        .find(|line| line.trim_start().starts_with("queued "))
+        .unwrap_or_else(|| panic!("no queued line in:\n{out}"));
+    assert_eq!(queued.split_whitespace().last(), Some("3"), "{out}");
+    if postgres {
+        assert!(out.contains("in use"), "{out}");
+    } else {
+        assert!(out.contains("connections  not applicable"), "{out}");
+    }
+
+    let json = orchestore(db.url(), &["status", "--json"]).await;
+    assert_eq!(json.status, 0, "{}", json.stderr);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON object");
+    assert_eq!(
+        report["database"]["backend"],
+        if postgres { "postgres" } else { "sqlite" }
+    );
+    assert!(report["database"]["server_version"].is_string());
+    assert!(report["database"]["round_trip_ms"].as_f64().is_some());
+    assert!(report["orchestore_version"].is_string());
+    assert_eq!(report["migrations"]["applied"], known);
+    assert_eq!(report["migrations"]["pending"], serde_json::json!([]));
+    assert_eq!(
+        report["queue"],
+        serde_json::json!({"blocked": 0, "queued": 3, "scheduled": 0, "running": 0,
+                           "expired_leases": 0})
+    );
+    let tasks = report["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|table| table["table"] == "tasks")
+        .unwrap_or_else(|| panic!("no tasks row in {report}"));
+    assert_eq!(tasks["estimated"], postgres);
+    if postgres {
+        assert!(tasks["rows"].is_u64(), "{tasks}");
+        // This command's own connection at least, running its query.
+        assert!(
+            report["connections"]["in_use"].as_u64() >= Some(1),
+            "{report}"
+        );
+        assert!(report["connections"]["by_state"].is_array(), "{report}");
+    } else {
+        assert_eq!(tasks["rows"], 3);
+        assert_eq!(report["connections"], serde_json::Value::Null, "{report}");
+    }
+
+    store.rollback(Some(1)).await.expect("roll back one");
+    let pending = orchestore(db.url(), &["status", "--json"]).await;
+    assert_eq!(pending.status, 0, "{}", pending.stderr);
+    let report: serde_json::Value = serde_json::from_str(&pending.stdout).expect("JSON");
+    let last = store
+        .migration_status()
+        .await
+        .expect("migrations")
+        .into_iter()
+        .find(|m| !m.applied)
+        .expect("one pending");
+    assert_eq!(
+        report["migrations"]["pending"],
+        serde_json::json!([last.name])
+    );
+    assert_eq!(report["queue"], serde_json::Value::Null, "{report}");
+    let text = orchestore(db.url(), &["status"]).await;
+    assert!(
+        text.stdout.contains(&format!("pending {}", last.name)),
+        "{}",
+        text.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_status_reports_the_database_and_its_queue() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite_file(dir.path()).await;
+    status_reports_the_database_and_its_queue(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_status_reports_the_database_and_its_queue() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    status_reports_the_database_and_its_queue(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_of_an_unreachable_database_fails_quickly() {
+    // Nothing listens on port 1; the SQLite file's directory does not exist.
+    for url in [
+        "postgres://postgres@127.0.0.1:1/orchestore",
+        "sqlite:///nonexistent/directory/orchestore.db?mode=rw",
+    ] {
+        let started = std::time::Instant::now();
+        let run = orchestore(url, &["status"]).await;
+        assert_eq!(run.status, 1, "{url}: {}", run.stdout);
+        assert!(
+            run.stderr.contains("the database is unreachable"),
+            "{url}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "{url}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// `serve` with JSON logs: each request's lines carry its request id, from the span the
+/// server opens per request.
+async fn json_logs_carry_the_request_id(db: TestDb) {
+    use std::io::BufRead as _;
+
+    /// The server process, stopped when the test ends, however it ends.
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_orchestore"))
+        .arg("serve")
+        .env_clear()
+        .env("DATABASE_URL", db.url())
+        .env("ORCHESTORE__SERVER__PORT", "0")
+        .env("ORCHESTORE__LOG__FORMAT", "json")
+        .env("ORCHESTORE__AUTH__BCRYPT_COST", "4")
+        .env(
+            "ORCHESTORE__BOOTSTRAP__ADMIN_PASSWORD",
+            "correct horse battery",
+        )
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map(Server)
+        .expect("orchestore serve starts");
+    let stderr = server.0.stderr.take().expect("stderr");
+    let (lines, received) = std::sync::mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            let value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
+            if lines.send(value).is_err() {
+                return;
+            }
+        }
+    });
+    let next = |what: &str| {
+        received
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("waiting for {what}: {e}"))
+    };
+    let port = loop {
+        let line = next("the listening line");
+        if line["fields"]["message"] == "listening" {
+            break line["fields"]["port"].as_u64().expect("a port");
+        }
+    };
+    let response = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/health/live"))
+        .header("x-request-id", "trace-json-42")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let served = loop {
+        let line = next("the request's log line");
+        if line["fields"]["message"] == "request served" {
+            break line;
+        }
+    };
+    drop(server);
+    assert_eq!(served["span"]["request_id"], "trace-json-42", "{served}");
+    assert_eq!(served["span"]["name"], "request", "{served}");
+    assert_eq!(served["fields"]["status"], 200, "{served}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_json_logs_carry_the_request_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite_file(dir.path()).await;
+    json_logs_carry_the_request_id(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_json_logs_carry_the_request_id() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    json_logs_carry_the_request_id(db).await;
 }

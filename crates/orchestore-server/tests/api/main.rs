@@ -26,6 +26,7 @@ mod migrate_cli;
 mod points;
 mod problems;
 mod projects;
+mod prometheus;
 mod proposals;
 mod queue;
 mod roles;
@@ -242,6 +243,10 @@ on_every_backend! {
     health {
         health_reports_and_recovers,
         request_ids_are_echoed,
+    }
+    prometheus {
+        a_scrape_shows_requests_the_pool_and_the_queue,
+        a_token_guards_the_scrape_and_metrics_can_be_off,
     }
     matrix {
         every_path_answers_only_its_methods,

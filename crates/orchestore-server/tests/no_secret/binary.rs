@@ -1,5 +1,5 @@
-//! The `orchestore` binary: `print-config`, the start-up log at TRACE, and the message it dies
-//! with when the database cannot be opened.
+//! The `orchestore` binary: `print-config`, the start-up log at TRACE, and the message `serve`
+//! and `status` die with when the database cannot be opened.
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
@@ -13,6 +13,7 @@ use crate::Secrets;
 
 const JWT_SECRET: &str = "a jwt key that is 32 bytes or longer";
 const ADMIN_PASSWORD: &str = "the admin password";
+const METRICS_TOKEN: &str = "the metrics scrape token";
 
 /// The binary with only the environment given here.
 fn orchestore() -> Command {
@@ -20,7 +21,8 @@ fn orchestore() -> Command {
     command
         .env_clear()
         .env("ORCHESTORE__AUTH__JWT_SECRET", JWT_SECRET)
-        .env("ORCHESTORE__BOOTSTRAP__ADMIN_PASSWORD", ADMIN_PASSWORD);
+        .env("ORCHESTORE__BOOTSTRAP__ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("ORCHESTORE__METRICS__TOKEN", METRICS_TOKEN);
     command
 }
 
@@ -28,6 +30,7 @@ fn secrets(db_password: &str) -> Secrets {
     let mut secrets = Secrets::default();
     secrets.add("the JWT key", JWT_SECRET);
     secrets.add("the admin's password", ADMIN_PASSWORD);
+    secrets.add("the metrics token", METRICS_TOKEN);
     secrets.add("the database password", db_password);
     secrets
 }
@@ -99,27 +102,34 @@ fn a_database_that_cannot_be_opened_is_reported_without_its_secrets() {
             "fatal-pass-5",
         ),
     ] {
-        let output = orchestore()
-            .arg("serve")
-            .env("DATABASE_URL", url)
-            .env("RUST_LOG", "trace")
-            .env("ORCHESTORE__SERVER__PORT", "0")
-            .env("ORCHESTORE__DATABASE__CONNECT_TIMEOUT", "2s")
-            .env("ORCHESTORE__DATABASE__ACQUIRE_TIMEOUT", "2s")
-            .output()
-            .expect("serve runs");
-        assert!(!output.status.success(), "{url} cannot be served");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let fatal = stderr
-            .lines()
-            .find(|line| line.starts_with("orchestore: "))
-            .unwrap_or_else(|| panic!("no fatal error line in {stderr}"));
-        assert!(fatal.contains("database"), "{fatal}");
-        secrets(db_password).assert_absent("serve's stderr", &stderr);
-        secrets(db_password)
-            .assert_absent("serve's stdout", &String::from_utf8_lossy(&output.stdout));
-        // Nor a piece of it: `fatal-pass/4` is not `fatal-pass` and `4`.
-        assert!(!stderr.contains("fatal-pass"), "{fatal}");
+        for command in ["serve", "status"] {
+            let output = orchestore()
+                .arg(command)
+                .env("DATABASE_URL", url)
+                .env("RUST_LOG", "trace")
+                .env("ORCHESTORE__SERVER__PORT", "0")
+                .env("ORCHESTORE__DATABASE__CONNECT_TIMEOUT", "2s")
+                .env("ORCHESTORE__DATABASE__ACQUIRE_TIMEOUT", "2s")
+                .output()
+                .expect("the command runs");
+            assert!(
+                !output.status.success(),
+                "{command}: {url} cannot be opened"
+            );
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let fatal = stderr
+                .lines()
+                .find(|line| line.starts_with("orchestore: "))
+                .unwrap_or_else(|| panic!("no fatal error line in {stderr}"));
+            assert!(fatal.contains("database"), "{fatal}");
+            secrets(db_password).assert_absent(&format!("{command}'s stderr"), &stderr);
+            secrets(db_password).assert_absent(
+                &format!("{command}'s stdout"),
+                &String::from_utf8_lossy(&output.stdout),
+            );
+            // Nor a piece of it: `fatal-pass/4` is not `fatal-pass` and `4`.
+            assert!(!stderr.contains("fatal-pass"), "{fatal}");
+        }
     }
 }
 

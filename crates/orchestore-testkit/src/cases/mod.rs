@@ -99,6 +99,7 @@ macro_rules! contract_suite {
                 concurrent_claims_never_share_a_task,
                 a_claim_is_a_heartbeat_and_an_inactive_agent_claims_nothing,
                 queue_stats_count_what_waits_and_what_ran,
+                queue_depth_counts_every_organization,
                 a_batch_of_thousands_is_enqueued_in_one_call,
                 re_enqueueing_answers_the_first_tasks_and_writes_nothing,
                 a_fault_in_a_batch_writes_nothing,

@@ -761,3 +761,84 @@ pub async fn queue_stats_count_what_waits_and_what_ran<S: Store + ?Sized>(store:
         (1, 1)
     );
 }
+
+pub async fn queue_depth_counts_every_organization<S: Store + ?Sized>(store: &S) {
+    assert_eq!(
+        store.queue_depth().await.expect("depth"),
+        orchestore_domain::QueueDepth::default()
+    );
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let other = Fixture::create(store, "other", PASSWORD).await;
+    let ctx = &acme.ctx;
+    let project = acme.project(store, "Apollo").await;
+    let agent = worker(store, ctx, "agent", &[]).await;
+    let first = store
+        .create_task(ctx, task(project.id, "first"))
+        .await
+        .expect("create");
+    let blocked = orchestore_domain::NewTask {
+        depends_on: [first.id].into_iter().collect(),
+        ..task(project.id, "blocked")
+    };
+    store.create_task(ctx, blocked).await.expect("blocked");
+    let later = orchestore_domain::NewTask {
+        run_after: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+        ..task(project.id, "later")
+    };
+    store.create_task(ctx, later).await.expect("later");
+    for title in ["done", "stalled", "running"] {
+        let created = store
+            .create_task(
+                ctx,
+                orchestore_domain::NewTask {
+                    priority: Priority::parse(9).expect("priority"),
+                    ..task(project.id, title)
+                },
+            )
+            .await
+            .expect("create");
+        match title {
+            "done" => {
+                run_to(store, ctx, created.id, agent.id, TaskStatus::Succeeded).await;
+            }
+            "stalled" => {
+                store
+                    .claim_task(ctx, created.id, agent.id, short_lease())
+                    .await
+                    .expect("claim");
+            }
+            _ => {
+                store
+                    .claim_task(ctx, created.id, agent.id, LeaseDuration::default())
+                    .await
+                    .expect("claim");
+            }
+        }
+    }
+    let theirs = other.project(store, "Theirs").await;
+    let their_first = store
+        .create_task(&other.ctx, task(theirs.id, "theirs"))
+        .await
+        .expect("theirs");
+    let their_blocked = orchestore_domain::NewTask {
+        depends_on: [their_first.id].into_iter().collect(),
+        ..task(theirs.id, "their blocked")
+    };
+    store
+        .create_task(&other.ctx, their_blocked)
+        .await
+        .expect("their blocked");
+    tokio::time::sleep(StdDuration::from_millis(1100)).await;
+
+    let depth = store.queue_depth().await.expect("depth");
+    assert_eq!(
+        depth,
+        orchestore_domain::QueueDepth {
+            blocked: 2,
+            queued: 2,
+            scheduled: 1,
+            running: 2,
+            expired_leases: 1,
+        }
+    );
+}
