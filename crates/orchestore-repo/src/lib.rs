@@ -37,6 +37,7 @@ pub use collaboration::{
     RatingHistorySort, ReputationEventSort, ReputationRepo,
 };
 pub use collaboration::{ProposalFilter, ProposalRepo, ProposalSort, VoteSort};
+pub use collaboration::{FedOutcomes, FeedRound, MAX_FEED_BATCH, feed_every_organization};
 pub use ctx::{Actor, Credential, Ctx};
 pub use database::{DatabaseStatus, PoolStatus, StatementTiming, TableSize};
 pub use error::{Cause, RepoError, RepoResult};
