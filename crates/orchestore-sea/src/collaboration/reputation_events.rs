@@ -12,7 +12,8 @@ use orchestore_repo::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -93,6 +94,34 @@ async fn recorded_from(m: &Mutation<'_>, source: Uuid) -> RepoResult<Option<Repu
         .transpose()
 }
 
+/// Creates the standings of `agents` that are missing and locks them all, in holder order (the
+/// order a match result takes too, so that writers with agents in common cannot deadlock);
+/// SQLite's write transaction excludes every other writer already.
+pub(super) async fn lock_standings(m: &Mutation<'_>, agents: &[AgentId]) -> RepoResult<()> {
+    if agents.is_empty() {
+        return Ok(());
+    }
+    let holders: Vec<Participant> = agents.iter().copied().map(Participant::Agent).collect();
+    ensure_standings(m.txn(), m.ctx(), &holders, m.at()).await?;
+    if m.txn().get_database_backend() == DbBackend::Postgres {
+        standings::Entity::find()
+            .select_only()
+            .column(standings::Column::HolderId)
+            .filter(standings::Column::OrganizationId.eq(m.ctx().org().as_uuid()))
+            .filter(
+                standings::Column::HolderId
+                    .is_in(agents.iter().map(|a| a.as_uuid()).collect::<Vec<_>>()),
+            )
+            .order_by_asc(standings::Column::HolderId)
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .all(m.txn())
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
 /// Appends `new`, at `at`, recorded from the history event `source` when there is one, with
 /// the agent's ranking key and the audit row; `None`, and nothing written, when `source` has
 /// its event already (the unique key on it decides, also between concurrent writers).
@@ -103,6 +132,9 @@ pub(super) async fn append_event(
     source: Option<Uuid>,
 ) -> RepoResult<Option<ReputationEvent>> {
     let ctx = m.ctx();
+    // The standing first, then the event: a writer that holds an event's unique key holds
+    // every lock it will take, so a feeder and a client recording one ending cannot deadlock.
+    lock_standings(m, &[new.agent_id]).await?;
     let id = ReputationEventId::new();
     let inserted = reputation_events::Entity::insert(reputation_events::ActiveModel {
         organization_id: Set(ctx.org().as_uuid()),
@@ -141,7 +173,6 @@ pub(super) async fn append_event(
     };
     // The ranking key, added in the database: concurrent events never lose one.
     let agent = Participant::Agent(new.agent_id);
-    ensure_standings(m.txn(), ctx, &[agent], m.at()).await?;
     let weight = reputation_key_weight(event.delta, event.occurred_at);
     standings::Entity::update_many()
         .col_expr(

@@ -14,6 +14,8 @@
 //! `NOT EXISTS`, enforced on insert) keeps what was fed from counting twice. A history event
 //! whose transaction commits more than a minute after its id was taken would be missed.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Duration, Utc};
 use orchestore_domain::{
     AgentId, DomainError, NewReputationEvent, OrganizationId, TaskId, TaskStatus,
@@ -29,7 +31,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entity::{reputation_events, reputation_feed_watermarks as watermarks};
-use super::reputation_events::append_event;
+use super::reputation_events::{append_event, lock_standings};
 use crate::SeaStore;
 use crate::error::db_err;
 use crate::tenancy::entity::organizations;
@@ -131,6 +133,12 @@ impl SeaStore {
                     .all(m.txn())
                     .await
                     .map_err(db_err)?;
+            // Every agent's standing locked up front, in holder order.
+            let agents: BTreeSet<AgentId> = ended
+                .iter()
+                .filter_map(|(.., agent)| agent.map(AgentId::from_uuid))
+                .collect();
+            lock_standings(m, &agents.into_iter().collect::<Vec<_>>()).await?;
             let mut recorded = 0u32;
             for (source, task, to, at, agent) in &ended {
                 let Some(agent) = agent else { continue };
