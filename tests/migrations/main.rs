@@ -32,6 +32,7 @@ mod audit_chain;
 mod brainstorms;
 mod invitations;
 mod messages;
+mod reputation_feed;
 mod task_graph;
 mod task_has_dependents;
 mod task_history_unchecked;
@@ -106,6 +107,7 @@ const TABLES: &[&str] = &[
     "leaderboard_settings",
     "leaderboard_snapshots",
     "leaderboard_snapshot_entries",
+    "reputation_feed_watermarks",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

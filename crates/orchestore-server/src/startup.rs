@@ -10,7 +10,7 @@ use orchestore_domain::{
     DomainError, Email, Name, NewOrganization, NewUser, OrganizationId, Password, PasswordHash,
     Slug, SystemRole,
 };
-use orchestore_repo::{Ctx, RepoError, Store};
+use orchestore_repo::{Ctx, FeedRound, RepoError, Store, feed_every_organization};
 use orchestore_sea::SeaStore;
 use rand::{Rng as _, RngCore as _};
 
@@ -56,6 +56,7 @@ pub struct Application {
     sealer: Sweeper,
     sanctions: Sweeper,
     snapshotter: Sweeper,
+    reputation_feeder: Sweeper,
 }
 
 /// A periodic job (the sweep of expired leases, the audit sealer); it stops when the
@@ -244,6 +245,33 @@ async fn take_scheduled_snapshots(store: Arc<dyn Store>, every: std::time::Durat
     }
 }
 
+/// Turns the task runs that ended since into reliability events, in every organization that has
+/// some, every `interval`. Replicas may all run it: feeders of one organization take turns, and
+/// an ending counts once whoever records it.
+async fn feed_task_outcomes(store: Arc<dyn Store>, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let round = match feed_every_organization(store.as_ref(), FeedRound::default()).await {
+            Ok(round) => round,
+            Err(error) => {
+                tracing::warn!(%error, "reputation feeder: listing organizations");
+                continue;
+            }
+        };
+        for (org, fed) in round {
+            match fed {
+                Ok(fed) if fed.recorded > 0 => {
+                    tracing::debug!(%org, recorded = fed.recorded, "reputation feeder: fed")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%org, %error, "reputation feeder"),
+            }
+        }
+    }
+}
+
 impl Application {
     /// Connects to `settings.database`, migrates when `auto_migrate` is on, then does what
     /// [`Application::with_store`] does.
@@ -295,6 +323,10 @@ impl Application {
         let snapshotter = Sweeper(tokio::spawn(take_scheduled_snapshots(
             store.clone(),
             settings.collaboration.snapshot_interval,
+        )));
+        let reputation_feeder = Sweeper(tokio::spawn(feed_task_outcomes(
+            store.clone(),
+            settings.collaboration.reputation_feed_interval,
         )));
         let state = web::Data::new(AppState {
             store,
@@ -350,6 +382,7 @@ impl Application {
             sealer,
             sanctions,
             snapshotter,
+            reputation_feeder,
         })
     }
 
@@ -366,10 +399,11 @@ impl Application {
             sealer,
             sanctions,
             snapshotter,
+            reputation_feeder,
             ..
         } = self;
         let stopped = server.await;
-        drop((sweeper, sealer, sanctions, snapshotter));
+        drop((sweeper, sealer, sanctions, snapshotter, reputation_feeder));
         stopped
     }
 }
@@ -396,6 +430,11 @@ fn check_settings(settings: &Settings) -> Result<(), StartupError> {
     if settings.collaboration.sanction_sweep_interval.is_zero() {
         return Err(StartupError::Config(
             "collaboration.sanction_sweep_interval must be more than 0".to_owned(),
+        ));
+    }
+    if settings.collaboration.reputation_feed_interval.is_zero() {
+        return Err(StartupError::Config(
+            "collaboration.reputation_feed_interval must be more than 0".to_owned(),
         ));
     }
     if settings.collaboration.snapshot_interval.as_secs() == 0 {
