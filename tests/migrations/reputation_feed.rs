@@ -24,7 +24,11 @@ async fn latest_event(db: &DatabaseConnection, org: Uuid) -> Uuid {
         .order_by(Alias::new("id"), sea_orm::Order::Desc)
         .limit(1)
         .to_owned();
-    let row = db.query_one(&query).await.expect("query").expect("an event");
+    let row = db
+        .query_one(&query)
+        .await
+        .expect("query")
+        .expect("an event");
     row.try_get_by_index::<Uuid>(0).expect("an id")
 }
 
@@ -62,7 +66,11 @@ async fn organizations_with_history_start_at_their_latest_event(raw: Raw) {
             Some(latest_event(db, busy).await),
             "{round}"
         );
-        assert_eq!(watermark(db, quiet).await, None, "no history: from its start");
+        assert_eq!(
+            watermark(db, quiet).await,
+            None,
+            "no history: from its start"
+        );
         assert!(
             manager
                 .has_column("reputation_events", "source_event_id")

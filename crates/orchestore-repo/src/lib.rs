@@ -32,12 +32,12 @@ pub use collaboration::{
     RewardFilter, RewardRepo, RewardSort, SanctionSort, SnapshotFilter, SnapshotSort,
     SweptSanctions, ViolationFilter,
 };
+pub use collaboration::{FedOutcomes, FeedRound, MAX_FEED_BATCH, feed_every_organization};
 pub use collaboration::{
     LeaderboardQuery, MatchRepo, PointAwardFilter, PointAwardSort, PointsRepo, RankRepo,
     RatingHistorySort, ReputationEventSort, ReputationRepo,
 };
 pub use collaboration::{ProposalFilter, ProposalRepo, ProposalSort, VoteSort};
-pub use collaboration::{FedOutcomes, FeedRound, MAX_FEED_BATCH, feed_every_organization};
 pub use ctx::{Actor, Credential, Ctx};
 pub use database::{DatabaseStatus, PoolStatus, StatementTiming, TableSize};
 pub use error::{Cause, RepoError, RepoResult};

@@ -25,8 +25,8 @@ use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, Func, JoinType, OnConflict, Order, Query, SimpleExpr,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    RelationTrait, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    Set,
 };
 use uuid::Uuid;
 
@@ -43,6 +43,10 @@ const SETTLE: Duration = Duration::seconds(60);
 
 /// The statuses a run ends in that count for reputation.
 const ENDINGS: [TaskStatus; 2] = [TaskStatus::Succeeded, TaskStatus::Failed];
+
+/// An ending as a batch reads it: the history event's id, the task, the status it ended in,
+/// when, and the agent the task is assigned to.
+type Ending = (Uuid, Uuid, String, DateTime<Utc>, Option<Uuid>);
 
 /// The smallest time-ordered id of the instant `at`: every history event id taken at or after
 /// it is greater.
@@ -113,26 +117,25 @@ impl SeaStore {
                 .ok_or_else(|| RepoError::internal("the reputation feed watermark vanished"))?
                 .last_event_id;
             // Read under the lock: what a feeder fed before it was ours is excluded now.
-            let ended: Vec<(Uuid, Uuid, String, DateTime<Utc>, Option<Uuid>)> =
-                task_events::Entity::find()
-                    .select_only()
-                    .column(task_events::Column::Id)
-                    .column(task_events::Column::TaskId)
-                    .column(task_events::Column::ToStatus)
-                    .column(task_events::Column::CreatedAt)
-                    .column(tasks::Column::AssignedAgentId)
-                    .join(JoinType::InnerJoin, task_events::Relation::Task.def())
-                    .filter(task_events::Column::OrganizationId.eq(org))
-                    .filter(task_events::Column::Id.gt(watermark))
-                    .filter(task_events::Column::ToStatus.is_in(ENDINGS.map(TaskStatus::as_str)))
-                    .filter(tasks::Column::AssignedAgentId.is_not_null())
-                    .filter(not_fed(org))
-                    .order_by_asc(task_events::Column::Id)
-                    .limit(u64::from(limit))
-                    .into_tuple()
-                    .all(m.txn())
-                    .await
-                    .map_err(db_err)?;
+            let ended: Vec<Ending> = task_events::Entity::find()
+                .select_only()
+                .column(task_events::Column::Id)
+                .column(task_events::Column::TaskId)
+                .column(task_events::Column::ToStatus)
+                .column(task_events::Column::CreatedAt)
+                .column(tasks::Column::AssignedAgentId)
+                .join(JoinType::InnerJoin, task_events::Relation::Task.def())
+                .filter(task_events::Column::OrganizationId.eq(org))
+                .filter(task_events::Column::Id.gt(watermark))
+                .filter(task_events::Column::ToStatus.is_in(ENDINGS.map(TaskStatus::as_str)))
+                .filter(tasks::Column::AssignedAgentId.is_not_null())
+                .filter(not_fed(org))
+                .order_by_asc(task_events::Column::Id)
+                .limit(u64::from(limit))
+                .into_tuple()
+                .all(m.txn())
+                .await
+                .map_err(db_err)?;
             // Every agent's standing locked up front, in holder order.
             let agents: BTreeSet<AgentId> = ended
                 .iter()

@@ -207,7 +207,11 @@ pub async fn the_server_feeds_task_outcomes_into_reputation(app: &TestApp) {
     let score = app
         .get(&admin, &format!("/api/v1/agents/{ada}/reputation"))
         .await;
-    assert!(score.body["reliability"].as_f64().is_some_and(|r| r > 4.9), "{}", score.body);
+    assert!(
+        score.body["reliability"].as_f64().is_some_and(|r| r > 4.9),
+        "{}",
+        score.body
+    );
 
     // The client's call for the same ending answers the fed event.
     let outcome = app

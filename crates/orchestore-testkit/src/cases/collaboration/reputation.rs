@@ -221,7 +221,13 @@ pub async fn the_feeder_records_each_ending_once<S: Store + ?Sized>(store: &S) {
     store.expire_leases(ctx).await.expect("expire");
 
     let fed = store.feed_task_outcomes(ctx, 100).await.expect("feed");
-    assert_eq!(fed, FedOutcomes { recorded: 2, more: false });
+    assert_eq!(
+        fed,
+        FedOutcomes {
+            recorded: 2,
+            more: false
+        }
+    );
     assert_eq!(fed_tasks(store, ctx, ada.id).await, sorted([shipped, dead]));
     let now = Utc::now();
     let score = store
@@ -266,7 +272,13 @@ pub async fn the_feeder_records_each_ending_once<S: Store + ?Sized>(store: &S) {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     store.expire_leases(ctx).await.expect("expire");
     let fed = store.feed_task_outcomes(ctx, 1).await.expect("feed");
-    assert_eq!(fed, FedOutcomes { recorded: 1, more: true });
+    assert_eq!(
+        fed,
+        FedOutcomes {
+            recorded: 1,
+            more: true
+        }
+    );
     assert_eq!(
         store.feed_task_outcomes(ctx, 1).await.expect("feed"),
         FedOutcomes::default()
@@ -400,7 +412,10 @@ pub async fn the_feeder_keeps_a_watermark_per_organization<S: Store + ?Sized>(st
     assert!(due.contains(&acme.org.id) && due.contains(&globex.org.id));
     assert!(!due.contains(&idle.org.id), "no history, nothing to feed");
 
-    let fed = store.feed_task_outcomes(&acme.ctx, 100).await.expect("feed");
+    let fed = store
+        .feed_task_outcomes(&acme.ctx, 100)
+        .await
+        .expect("feed");
     assert_eq!(fed.recorded, 1);
     assert!(fed_tasks(store, &globex.ctx, agents[1]).await.is_empty());
 
