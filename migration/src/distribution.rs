@@ -79,6 +79,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "leaderboard_snapshots",
     "leaderboard_snapshot_entries",
     "seed_records",
+    "reputation_feed_watermarks",
 ];
 
 /// The distribution column of every distributed table.

@@ -157,4 +157,8 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         "m20261130_000041_seed_records",
         include_str!("m20261130_000041_seed_records.rs"),
     ),
+    (
+        "m20261130_000042_reputation_feed",
+        include_str!("m20261130_000042_reputation_feed.rs"),
+    ),
 ];

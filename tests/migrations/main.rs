@@ -33,6 +33,7 @@ mod brainstorms;
 mod checksums;
 mod invitations;
 mod messages;
+mod reputation_feed;
 mod task_graph;
 mod task_has_dependents;
 mod task_history_unchecked;
@@ -108,6 +109,7 @@ const TABLES: &[&str] = &[
     "leaderboard_snapshots",
     "leaderboard_snapshot_entries",
     "seed_records",
+    "reputation_feed_watermarks",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

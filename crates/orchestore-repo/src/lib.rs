@@ -32,6 +32,7 @@ pub use collaboration::{
     RewardFilter, RewardRepo, RewardSort, SanctionSort, SnapshotFilter, SnapshotSort,
     SweptSanctions, ViolationFilter,
 };
+pub use collaboration::{FedOutcomes, FeedRound, MAX_FEED_BATCH, feed_every_organization};
 pub use collaboration::{
     LeaderboardQuery, MatchRepo, PointAwardFilter, PointAwardSort, PointsRepo, RankRepo,
     RatingHistorySort, ReputationEventSort, ReputationRepo,

@@ -201,6 +201,10 @@ pub struct CollaborationSettings {
     /// UTC for a day), whichever replica gets there first.
     #[serde(with = "orchestore_sea::serde_duration")]
     pub snapshot_interval: Duration,
+    /// How often the server turns the task runs that ended since (succeeded, or failed for
+    /// good) into reliability events of their agents, in every organization.
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub reputation_feed_interval: Duration,
 }
 
 impl Default for CollaborationSettings {
@@ -208,6 +212,7 @@ impl Default for CollaborationSettings {
         Self {
             sanction_sweep_interval: Duration::from_secs(30),
             snapshot_interval: Duration::from_secs(24 * 3600),
+            reputation_feed_interval: Duration::from_secs(5),
         }
     }
 }
@@ -416,6 +421,10 @@ mod tests {
         assert_eq!(
             settings.collaboration.snapshot_interval,
             Duration::from_secs(24 * 3600)
+        );
+        assert_eq!(
+            settings.collaboration.reputation_feed_interval,
+            Duration::from_secs(5)
         );
         assert!(!settings.auth.open_signup);
         assert_eq!(

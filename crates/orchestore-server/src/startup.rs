@@ -10,7 +10,7 @@ use orchestore_domain::{
     DomainError, Email, Name, NewOrganization, NewUser, OrganizationId, Password, PasswordHash,
     Slug, SystemRole,
 };
-use orchestore_repo::{Ctx, RepoError, Store};
+use orchestore_repo::{Ctx, FeedRound, RepoError, Store, feed_every_organization};
 use orchestore_sea::{MigrationError, SeaStore};
 use rand::{Rng as _, RngCore as _};
 
@@ -61,6 +61,7 @@ pub struct Application {
     sanctions: Sweeper,
     snapshotter: Sweeper,
     metrics_upkeep: Option<Sweeper>,
+    reputation_feeder: Sweeper,
 }
 
 /// A periodic job (the sweep of expired leases, the audit sealer); it stops when the
@@ -249,6 +250,33 @@ async fn take_scheduled_snapshots(store: Arc<dyn Store>, every: std::time::Durat
     }
 }
 
+/// Turns the task runs that ended since into reliability events, in every organization that has
+/// some, every `interval`. Replicas may all run it: feeders of one organization take turns, and
+/// an ending counts once whoever records it.
+async fn feed_task_outcomes(store: Arc<dyn Store>, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let round = match feed_every_organization(store.as_ref(), FeedRound::default()).await {
+            Ok(round) => round,
+            Err(error) => {
+                tracing::warn!(%error, "reputation feeder: listing organizations");
+                continue;
+            }
+        };
+        for (org, fed) in round {
+            match fed {
+                Ok(fed) if fed.recorded > 0 => {
+                    tracing::debug!(%org, recorded = fed.recorded, "reputation feeder: fed")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%org, %error, "reputation feeder"),
+            }
+        }
+    }
+}
+
 impl Application {
     /// Connects to `settings.database`, migrates when `auto_migrate` is on, then does what
     /// [`Application::with_store`] does.
@@ -307,6 +335,10 @@ impl Application {
         let metrics_upkeep = metrics
             .clone()
             .map(|endpoint| Sweeper(tokio::spawn(endpoint.run_upkeep())));
+        let reputation_feeder = Sweeper(tokio::spawn(feed_task_outcomes(
+            store.clone(),
+            settings.collaboration.reputation_feed_interval,
+        )));
         let state = web::Data::new(AppState {
             store,
             password_cost: settings.auth.bcrypt_cost,
@@ -364,6 +396,7 @@ impl Application {
             sanctions,
             snapshotter,
             metrics_upkeep,
+            reputation_feeder,
         })
     }
 
@@ -381,10 +414,18 @@ impl Application {
             sanctions,
             snapshotter,
             metrics_upkeep,
+            reputation_feeder,
             ..
         } = self;
         let stopped = server.await;
-        drop((sweeper, sealer, sanctions, snapshotter, metrics_upkeep));
+        drop((
+            sweeper,
+            sealer,
+            sanctions,
+            snapshotter,
+            metrics_upkeep,
+            reputation_feeder,
+        ));
         stopped
     }
 }
@@ -411,6 +452,11 @@ fn check_settings(settings: &Settings) -> Result<(), StartupError> {
     if settings.collaboration.sanction_sweep_interval.is_zero() {
         return Err(StartupError::Config(
             "collaboration.sanction_sweep_interval must be more than 0".to_owned(),
+        ));
+    }
+    if settings.collaboration.reputation_feed_interval.is_zero() {
+        return Err(StartupError::Config(
+            "collaboration.reputation_feed_interval must be more than 0".to_owned(),
         ));
     }
     if settings.collaboration.snapshot_interval.as_secs() == 0 {

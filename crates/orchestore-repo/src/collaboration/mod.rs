@@ -23,5 +23,8 @@ pub use penalties::{AppealFilter, PenaltyFilter, PenaltyRepo, SanctionSort, Viol
 pub use points::{PointAwardFilter, PointAwardSort, PointsRepo};
 pub use proposals::{ProposalFilter, ProposalRepo, ProposalSort, VoteSort};
 pub use ranks::{LeaderboardQuery, RankRepo};
-pub use reputation::{ReputationEventSort, ReputationRepo};
+pub use reputation::{
+    FedOutcomes, FeedRound, MAX_FEED_BATCH, ReputationEventSort, ReputationRepo,
+    feed_every_organization,
+};
 pub use rewards::{Redeemer, RewardFilter, RewardRepo, RewardSort, SweptSanctions};

@@ -12,6 +12,7 @@ mod points;
 mod proposals;
 mod ranks;
 mod reputation_events;
+mod reputation_feed;
 mod rewards;
 
 pub(crate) use rewards::effective_permissions_of;

@@ -113,6 +113,7 @@ on_every_backend! {
         a_match_result_moves_ratings_once,
         bad_matches_and_results_are_refused,
         reputation_events_and_task_outcomes,
+        the_server_feeds_task_outcomes_into_reputation,
     }
     leaderboards {
         leaderboards_rank_holders,

@@ -1,5 +1,7 @@
 //! `/api/v1/matches` and rating histories.
 
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -155,4 +157,70 @@ pub async fn reputation_events_and_task_outcomes(app: &TestApp) {
         .await;
     bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(fields(&bad.body), ["dimension", "delta", "reason"]);
+}
+
+pub async fn the_server_feeds_task_outcomes_into_reputation(app: &TestApp) {
+    let admin = app.admin_token().await;
+    let ada = create_agent(app, &admin, "ada").await;
+    let project = app.create_project(&admin, "work").await;
+    let task = app.create_task(&admin, &project, "ship it").await;
+    let id = task["id"].as_str().expect("id");
+    let claimed = app
+        .post(
+            &admin,
+            "/api/v1/queue/claim",
+            json!({"agent_id": ada, "limit": 1, "lease_seconds": 60}),
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    let done = app
+        .post(
+            &admin,
+            &format!("/api/v1/tasks/{id}/complete"),
+            json!({"lease_token": claimed.body["items"][0]["lease_token"]}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+
+    // A second server over the same database, feeding every 100 ms; nobody records the outcome.
+    let mut settings = test_settings();
+    settings.collaboration.reputation_feed_interval = Duration::from_millis(100);
+    let _second = serve(app.store.clone(), settings).await;
+    let mut events = serde_json::Value::Null;
+    for _ in 0..100 {
+        let listed = app
+            .get(&admin, &format!("/api/v1/agents/{ada}/reputation-events"))
+            .await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+        events = listed.body["items"].clone();
+        if events.as_array().is_some_and(|items| !items.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let items = events.as_array().expect("items");
+    assert_eq!(items.len(), 1, "one event within 10 s: {events}");
+    assert_eq!(items[0]["task_id"], id);
+    assert_eq!(items[0]["dimension"], "reliability");
+    assert_eq!(items[0]["delta"], 5);
+    assert_eq!(items[0]["occurred_at"], done.body["finished_at"]);
+    let score = app
+        .get(&admin, &format!("/api/v1/agents/{ada}/reputation"))
+        .await;
+    assert!(
+        score.body["reliability"].as_f64().is_some_and(|r| r > 4.9),
+        "{}",
+        score.body
+    );
+
+    // The client's call for the same ending answers the fed event.
+    let outcome = app
+        .post(
+            &admin,
+            &format!("/api/v1/agents/{ada}/task-outcomes"),
+            json!({"task_id": id, "succeeded": true}),
+        )
+        .await;
+    assert!(outcome.status.is_success(), "{}", outcome.body);
+    assert_eq!(outcome.body["id"], items[0]["id"]);
 }

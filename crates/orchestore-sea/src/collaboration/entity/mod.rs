@@ -21,6 +21,7 @@ pub(crate) mod point_awards;
 pub(crate) mod proposal_options;
 pub(crate) mod proposals;
 pub(crate) mod reputation_events;
+pub(crate) mod reputation_feed_watermarks;
 pub(crate) mod rewards;
 pub(crate) mod standings;
 pub(crate) mod violations;

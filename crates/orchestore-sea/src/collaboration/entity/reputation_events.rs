@@ -15,6 +15,8 @@ pub struct Model {
     pub reason: String,
     pub task_id: Option<Uuid>,
     pub occurred_at: DateTimeUtc,
+    /// The task history event this outcome was recorded from, unique per organization.
+    pub source_event_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
