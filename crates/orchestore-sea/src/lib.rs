@@ -32,6 +32,7 @@ mod messaging;
 mod mutation;
 mod observability;
 mod pool;
+mod retention;
 mod scoped;
 pub mod serde_duration;
 mod statements;
