@@ -27,8 +27,11 @@ impl MigrationTrait for Migration {
             .col(uuid(Policies::OrganizationId).primary_key());
         for column in Policies::AGES {
             policies.col(
-                big_integer_null(column)
-                    .check(Expr::col(column).gte(MIN_AGE_SECONDS).or(Expr::col(column).is_null())),
+                big_integer_null(column).check(
+                    Expr::col(column)
+                        .gte(MIN_AGE_SECONDS)
+                        .or(Expr::col(column).is_null()),
+                ),
             );
         }
         policies

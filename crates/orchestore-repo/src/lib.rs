@@ -57,7 +57,7 @@ pub use observability::{
     SealOutcome,
 };
 pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
-pub use retention::{PurgedRows, RetentionReport, RetentionRepo};
+pub use retention::{PurgedRows, RetentionRepo, RetentionReport};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
 pub use templates::{
     TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSort, WorkflowTarget,

@@ -20,6 +20,7 @@ mod error;
 mod extract;
 mod login_limits;
 mod request_id;
+pub mod retention;
 mod routes;
 mod signup_limits;
 mod standing;
@@ -29,6 +30,7 @@ mod telemetry;
 mod tokens;
 
 pub use config::CollaborationSettings;
+pub use config::RetentionSettings;
 pub use config::{
     AuditSettings, AuthSettings, BootstrapSettings, LogFormat, LogSettings, Secret, ServerSettings,
     Settings, SettingsError,

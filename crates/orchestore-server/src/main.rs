@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use orchestore_domain::OrganizationId;
 use orchestore_repo::RepoError;
 use orchestore_sea::{DbConfig, SeaStore};
-use orchestore_server::{Application, Settings, SettingsError, StartupError, audit, init_tracing};
+use orchestore_server::{
+    Application, Settings, SettingsError, StartupError, audit, init_tracing, retention,
+};
 
 /// The exit status of `audit verify` when a chain is broken (1 is any other failure, 2 a
 /// usage error).
@@ -42,6 +44,12 @@ enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditAction,
+    },
+    /// Purge the rows past their organization's retention policy (the server does it every
+    /// `retention.interval`).
+    Retention {
+        #[command(subcommand)]
+        action: RetentionAction,
     },
     /// Print the resolved settings, secrets redacted.
     PrintConfig {
@@ -84,6 +92,23 @@ enum AuditAction {
         /// Only this organization (its id); every organization with audit rows otherwise.
         #[arg(long, value_name = "ID")]
         organization: Option<OrganizationId>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionAction {
+    /// Delete, in batches of `retention.batch_size`, what each organization's policy says is
+    /// past its age, and print per organization and table what went.
+    Run {
+        /// Count what would be deleted, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only this organization (its id); every organization with a policy otherwise.
+        #[arg(long, value_name = "ID")]
+        organization: Option<OrganizationId>,
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -143,6 +168,33 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit { action } => {
             init_logging(&settings)?;
             audit_chains(&settings, action).await
+        }
+        Command::Retention {
+            action:
+                RetentionAction::Run {
+                    dry_run,
+                    organization,
+                    json,
+                },
+        } => {
+            init_logging(&settings)?;
+            let batch = (settings.retention.batch()).map_err(|e| CliError::Usage(e.to_string()))?;
+            let store = one_connection(&settings).await?;
+            if pending(&store).await? > 0 {
+                return Err(CliError::Usage(
+                    "the database has pending migrations: run `orchestore migrate up` first"
+                        .to_owned(),
+                ));
+            }
+            let now = chrono::Utc::now();
+            let reports =
+                retention::purge_organizations(&store, organization, now, batch, dry_run).await?;
+            write_out(&match json {
+                true => serde_json::to_string_pretty(&reports)
+                    .map(|json| json + "\n")
+                    .map_err(|e| CliError::Output(e.to_string()))?,
+                false => retention::report_text(&reports),
+            })
         }
     }
 }

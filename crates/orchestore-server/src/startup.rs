@@ -56,6 +56,8 @@ pub struct Application {
     sealer: Sweeper,
     sanctions: Sweeper,
     snapshotter: Sweeper,
+    /// The scheduled retention purge; none when `retention.interval` is 0.
+    retention: Option<Sweeper>,
 }
 
 /// A periodic job (the sweep of expired leases, the audit sealer); it stops when the
@@ -296,6 +298,14 @@ impl Application {
             store.clone(),
             settings.collaboration.snapshot_interval,
         )));
+        let retention = match settings.retention.interval {
+            interval if interval.is_zero() => None,
+            interval => Some(Sweeper(tokio::spawn(crate::retention::purge_on_schedule(
+                store.clone(),
+                interval,
+                retention_batch(&settings)?,
+            )))),
+        };
         let state = web::Data::new(AppState {
             store,
             password_cost: settings.auth.bcrypt_cost,
@@ -350,6 +360,7 @@ impl Application {
             sealer,
             sanctions,
             snapshotter,
+            retention,
         })
     }
 
@@ -366,16 +377,25 @@ impl Application {
             sealer,
             sanctions,
             snapshotter,
+            retention,
             ..
         } = self;
         let stopped = server.await;
-        drop((sweeper, sealer, sanctions, snapshotter));
+        drop((sweeper, sealer, sanctions, snapshotter, retention));
         stopped
     }
 }
 
+fn retention_batch(settings: &Settings) -> Result<orchestore_domain::PurgeBatch, StartupError> {
+    settings
+        .retention
+        .batch()
+        .map_err(|e| StartupError::Config(e.to_string()))
+}
+
 /// Refuses settings that cannot work, before anything connects.
 fn check_settings(settings: &Settings) -> Result<(), StartupError> {
+    retention_batch(settings)?;
     let auth = &settings.auth;
     if !(4..=31).contains(&auth.bcrypt_cost) {
         return Err(StartupError::Config(format!(

@@ -239,7 +239,11 @@ impl SeaStore {
     }
 
     /// How many audit rows [`SeaStore::purge_audit_batch`] would delete, batch after batch, now.
-    pub(crate) async fn purgeable_audit(&self, org: Uuid, cutoff: DateTime<Utc>) -> RepoResult<u64> {
+    pub(crate) async fn purgeable_audit(
+        &self,
+        org: Uuid,
+        cutoff: DateTime<Utc>,
+    ) -> RepoResult<u64> {
         let db = self.db().await;
         let Some(head) = head_of(&db, org).await? else {
             return Ok(0);

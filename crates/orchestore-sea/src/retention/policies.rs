@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 use orchestore_domain::{
     OrganizationId, PurgeBatch, RetentionAge, RetentionPolicy, RetentionRules, RetentionTarget,
 };
-use orchestore_repo::{Ctx, RepoResult, RetentionReport, RetentionRepo};
+use orchestore_repo::{Ctx, RepoResult, RetentionRepo, RetentionReport};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -64,14 +66,16 @@ fn to_policy(row: retention_policies::Model) -> RepoResult<RetentionPolicy> {
 fn audited_rules(rules: &RetentionRules) -> BTreeMap<&'static str, Option<String>> {
     RetentionTarget::ALL
         .into_iter()
-        .map(|target| (target.as_str(), rules.age(target).map(|age| age.to_string())))
+        .map(|target| {
+            (
+                target.as_str(),
+                rules.age(target).map(|age| age.to_string()),
+            )
+        })
         .collect()
 }
 
-pub(super) async fn policy_of(
-    db: &impl ConnectionTrait,
-    ctx: &Ctx,
-) -> RepoResult<RetentionPolicy> {
+pub(super) async fn policy_of(db: &impl ConnectionTrait, ctx: &Ctx) -> RepoResult<RetentionPolicy> {
     match retention_policies::Entity::find_by_id(ctx.org().as_uuid())
         .one(db)
         .await

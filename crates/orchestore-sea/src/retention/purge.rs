@@ -52,7 +52,11 @@ const UNREFERENCED_TASK: &str = "\
     AND NOT EXISTS (SELECT 1 FROM matches AS rated \
         WHERE rated.organization_id = tasks.organization_id AND rated.task_id = tasks.id)";
 
-fn finished_tasks(ctx: &Ctx, status: TaskStatus, older_than: DateTime<Utc>) -> Select<tasks::Entity> {
+fn finished_tasks(
+    ctx: &Ctx,
+    status: TaskStatus,
+    older_than: DateTime<Utc>,
+) -> Select<tasks::Entity> {
     scoped::<tasks::Entity>(ctx)
         .filter(tasks::Column::Status.eq(status.as_str()))
         .filter(tasks::Column::FinishedAt.lt(older_than))
@@ -74,7 +78,9 @@ impl SeaStore {
         // that a dry run counts the tasks a run deletes.
         for (target, max_age) in policy.rules.named() {
             let older_than = max_age.cutoff(now);
-            let rows = self.purge_target(ctx, target, older_than, batch, dry_run).await?;
+            let rows = self
+                .purge_target(ctx, target, older_than, batch, dry_run)
+                .await?;
             if rows > 0 {
                 tracing::info!(org = %ctx.org(), %target, rows, dry_run, "retention purge");
             }
@@ -202,10 +208,7 @@ impl SeaStore {
         }
         let mut total = 0;
         loop {
-            let victims = ids
-                .clone()
-                .limit(u64::from(batch.rows()))
-                .into_query();
+            let victims = ids.clone().limit(u64::from(batch.rows())).into_query();
             let deleted = E::delete_many()
                 .filter(E::organization_column().eq(ctx.org().as_uuid()))
                 .filter(E::id_column().in_subquery(victims))

@@ -118,7 +118,11 @@ pub async fn retention_policies_are_set_read_and_audited<S: Store + ?Sized>(stor
     assert_eq!(read, set);
     assert_eq!(read.rules.age(RetentionTarget::AuditLogs), None);
     assert_eq!(
-        store.retention_policy(&other.ctx).await.expect("other").rules,
+        store
+            .retention_policy(&other.ctx)
+            .await
+            .expect("other")
+            .rules,
         RetentionRules::default()
     );
     assert_eq!(
@@ -408,13 +412,19 @@ pub async fn purging_audit_rows_keeps_the_chain_verifiable<S: Store + ?Sized>(st
         actions(store, ctx).await,
         ["retention_policy.update", "retention_policy.purge"]
     );
-    assert_eq!(chain_is_intact(store, acme.org.id).await.expect("verify"), 0);
+    assert_eq!(
+        chain_is_intact(store, acme.org.id).await.expect("verify"),
+        0
+    );
 
     // The chain goes on from its head, and verifies from the first row kept.
     let resealed = store.seal_audit(&system, u32::MAX).await.expect("seal");
     assert_eq!(resealed.sealed, 2);
     assert_eq!(resealed.head.expect("head").seq, head.seq + 2);
-    assert_eq!(chain_is_intact(store, acme.org.id).await.expect("verify"), 2);
+    assert_eq!(
+        chain_is_intact(store, acme.org.id).await.expect("verify"),
+        2
+    );
 
     // A purge at a time the kept rows are not old enough for deletes none of them.
     let now = store
@@ -422,5 +432,8 @@ pub async fn purging_audit_rows_keeps_the_chain_verifiable<S: Store + ?Sized>(st
         .await
         .expect("purge now");
     assert_eq!(now.total(), 0);
-    assert_eq!(chain_is_intact(store, acme.org.id).await.expect("verify"), 2);
+    assert_eq!(
+        chain_is_intact(store, acme.org.id).await.expect("verify"),
+        2
+    );
 }

@@ -22,12 +22,12 @@ use orchestore_domain::{
     Template, TemplateBody, TemplateKind, TemplateParameters, TemplatePatch, TemplateUsage,
     ThreadId, User, UserPatch, Workflow, WorkflowDefinition, WorkflowExecution, WorkflowPatch,
 };
-use orchestore_domain::{PurgeBatch, RetentionAge, RetentionRules, RetentionTarget};
 use orchestore_domain::{
     AnalyticsWindow, ByteCount, ContextFilter, ExecutionStep, LearningOutcome, LearningRecord,
     Metadata, NewExecutionStep, NewLearningRecord, NewTask, NewTemplate, NewUser, OperationName,
     Pattern, PatternQuery, Score, StepName, StepOutcome, StepTiming,
 };
+use orchestore_domain::{PurgeBatch, RetentionAge, RetentionRules, RetentionTarget};
 use orchestore_repo::{
     AuditFilter, ExecutionFilter, ExecutionStepFilter, LearningFilter, Limit, ListSort, MarkRead,
     MessageFilter, NewInvitation, NewSession, PageRequest, RepoError, RepoResult, Retry, Store,
