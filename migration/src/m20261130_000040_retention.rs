@@ -48,7 +48,7 @@ impl MigrationTrait for Migration {
         manager
             .alter_table(
                 Table::alter()
-                    .table(Heads::AuditChainHeads)
+                    .table(Heads::Table)
                     .add_column(big_integer(Heads::AnchorSeq).default(0))
                     .to_owned(),
             )
@@ -56,7 +56,7 @@ impl MigrationTrait for Migration {
         manager
             .alter_table(
                 Table::alter()
-                    .table(Heads::AuditChainHeads)
+                    .table(Heads::Table)
                     .add_column(string_len_null(Heads::AnchorHash, 64))
                     .to_owned(),
             )
@@ -80,7 +80,7 @@ impl MigrationTrait for Migration {
             manager
                 .alter_table(
                     Table::alter()
-                        .table(Heads::AuditChainHeads)
+                        .table(Heads::Table)
                         .drop_column(column)
                         .to_owned(),
                 )
@@ -146,7 +146,8 @@ impl Policies {
 
 #[derive(DeriveIden)]
 enum Heads {
-    AuditChainHeads,
+    #[sea_orm(iden = "audit_chain_heads")]
+    Table,
     AnchorSeq,
     AnchorHash,
 }
