@@ -54,6 +54,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "marketplace_installs",
     "audit_logs",
     "audit_chain_heads",
+    "retention_policies",
     "components",
     "events",
     "component_communications",

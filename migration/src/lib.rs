@@ -53,6 +53,7 @@ mod m20261129_000036_proposals;
 mod m20261129_000037_brainstorms_mentorships;
 mod m20261129_000038_rewards_penalties;
 mod m20261129_000039_achievements_snapshots;
+mod m20261130_000040_retention;
 mod m20261130_000041_seed_records;
 mod m20261130_000042_reputation_feed;
 
@@ -99,6 +100,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000037_brainstorms_mentorships::Migration),
             Box::new(m20261129_000038_rewards_penalties::Migration),
             Box::new(m20261129_000039_achievements_snapshots::Migration),
+            Box::new(m20261130_000040_retention::Migration),
             Box::new(m20261130_000041_seed_records::Migration),
             Box::new(m20261130_000042_reputation_feed::Migration),
         ]

@@ -154,6 +154,10 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         include_str!("m20261129_000039_achievements_snapshots.rs"),
     ),
     (
+        "m20261130_000040_retention",
+        include_str!("m20261130_000040_retention.rs"),
+    ),
+    (
         "m20261130_000041_seed_records",
         include_str!("m20261130_000041_seed_records.rs"),
     ),

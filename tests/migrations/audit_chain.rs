@@ -7,6 +7,13 @@ use super::*;
 
 const AUDIT_CHAIN: &str = "m20261128_000020_audit_chain";
 
+/// How many migrations come after `name`.
+fn migrations_after(name: &str) -> u32 {
+    u32::try_from(Migrator::migrations().len()).expect("a few migrations")
+        - migrations_before(name)
+        - 1
+}
+
 /// Inserts an audit row as the schema before the chain held them.
 async fn insert_row(db: &DatabaseConnection, org: Uuid, at: chrono::DateTime<Utc>) -> Uuid {
     let id = Uuid::now_v7();
@@ -54,6 +61,9 @@ async fn the_audit_chain_keeps_the_rows(raw: Raw) {
     Migrator::up(db, Some(1)).await.expect("the audit chain");
     let later = schema(db).await;
     assert_ne!(earlier, later);
+    // The store reads the schema of the latest migration (the chain head has columns added
+    // since): sealed there, then back to this migration.
+    Migrator::up(db, None).await.expect("up to the latest");
     let store = SeaStore::connect(&orchestore_sea::DbConfig::new(&raw.url))
         .await
         .expect("store");
@@ -82,6 +92,9 @@ async fn the_audit_chain_keeps_the_rows(raw: Raw) {
         [(second, Some(2)), (first, Some(1)), (third, Some(3))]
     );
     drop(store);
+    Migrator::down(db, Some(migrations_after(AUDIT_CHAIN)))
+        .await
+        .expect("back to the audit chain");
     // One row a place: a second row at place 1 is refused.
     let twice = Query::update()
         .table(Alias::new("audit_logs"))
@@ -99,6 +112,7 @@ async fn the_audit_chain_keeps_the_rows(raw: Raw) {
         without_positions(schema(db).await),
         without_positions(later)
     );
+    Migrator::up(db, None).await.expect("up to the latest");
     let store = SeaStore::connect(&orchestore_sea::DbConfig::new(&raw.url))
         .await
         .expect("store");

@@ -108,6 +108,7 @@ const TABLES: &[&str] = &[
     "leaderboard_settings",
     "leaderboard_snapshots",
     "leaderboard_snapshot_entries",
+    "retention_policies",
     "seed_records",
     "reputation_feed_watermarks",
 ];

@@ -15,6 +15,7 @@ mod knowledge;
 mod marketplace;
 mod messaging;
 mod observability;
+mod retention;
 mod templates;
 mod tenancy;
 mod values;
@@ -94,6 +95,7 @@ pub use observability::{
     NewComponent, NewEvent, NewHealthCheck, NewMetricSample, Outcome, Raised, Records, ResourceUse,
     SourceName, p95_between, p95_ranks, percentile_95,
 };
+pub use retention::{PurgeBatch, RetentionAge, RetentionPolicy, RetentionRules, RetentionTarget};
 pub use templates::{
     Instantiated, NewTemplate, ParameterName, TaskSpec, Template, TemplateBody, TemplateKind,
     TemplateParameter, TemplateParameters, TemplatePatch, TemplateUsage,

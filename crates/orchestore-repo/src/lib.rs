@@ -17,6 +17,7 @@ pub mod marketplace;
 pub mod messaging;
 pub mod observability;
 mod page;
+pub mod retention;
 mod store;
 pub mod templates;
 pub mod tenancy;
@@ -57,6 +58,7 @@ pub use observability::{
     SealOutcome,
 };
 pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
+pub use retention::{PurgedRows, RetentionRepo, RetentionReport};
 pub use store::{Backend, Store, StoreHealth, StoreTransaction, transaction};
 pub use templates::{
     TemplateFilter, TemplateRepo, TemplateSort, TemplateUsageSort, WorkflowTarget,

@@ -14,6 +14,7 @@ use crate::knowledge::KnowledgeRepo;
 use crate::marketplace::MarketplaceRepo;
 use crate::messaging::MessageRepo;
 use crate::observability::{AlertRepo, AuditRepo, ComponentRepo, EventRepo, MetricRepo};
+use crate::retention::RetentionRepo;
 use crate::templates::TemplateRepo;
 use crate::tenancy::{ApiKeyRepo, AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
 use crate::work::{ProjectRepo, QueueRepo, TaskGraphRepo, TaskRepo};
@@ -77,6 +78,7 @@ pub trait Store:
     + ProposalRepo
     + AchievementRepo
     + BoardRepo
+    + RetentionRepo
     + Send
     + Sync
 {

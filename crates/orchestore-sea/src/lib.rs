@@ -34,6 +34,7 @@ mod mutation;
 mod observability;
 mod overview;
 mod pool;
+mod retention;
 mod scoped;
 mod seeding;
 pub mod serde_duration;

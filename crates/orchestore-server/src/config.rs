@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use orchestore_domain::PasswordHash;
+use orchestore_domain::{DomainError, PasswordHash, PurgeBatch};
 use orchestore_sea::DbConfig;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -27,6 +27,7 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub collaboration: CollaborationSettings,
     pub metrics: MetricsSettings,
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -237,6 +238,34 @@ impl Default for MetricsSettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// How often the server purges, in every organization with a retention policy, the rows
+    /// past their age (`orchestore retention run` does it once). `0s` turns it off.
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub interval: Duration,
+    /// The most rows a purge deletes in one statement (1 to 100,000): each batch is its own
+    /// short transaction, so that a purge never holds a lock for long.
+    pub batch_size: u32,
+}
+
+impl RetentionSettings {
+    /// The batch size as a purge takes it; refused when out of bounds.
+    pub fn batch(&self) -> Result<PurgeBatch, DomainError> {
+        PurgeBatch::parse("retention.batch_size", self.batch_size)
+    }
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(3600),
+            batch_size: PurgeBatch::default().rows(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogSettings {
     /// An `EnvFilter` directive such as `info` or `orchestore_server=debug,info`. `RUST_LOG`,
     /// when set, takes its place.
@@ -418,6 +447,8 @@ mod tests {
         assert_eq!(settings.database.url.expose(), DbConfig::DEFAULT_URL);
         assert_eq!(settings.log.format, LogFormat::Text);
         assert_eq!(settings.audit.seal_interval, Duration::from_secs(5));
+        assert_eq!(settings.retention.interval, Duration::from_secs(3600));
+        assert_eq!(settings.retention.batch().map(PurgeBatch::rows), Ok(1000));
         assert_eq!(
             settings.collaboration.snapshot_interval,
             Duration::from_secs(24 * 3600)

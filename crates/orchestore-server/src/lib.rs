@@ -22,6 +22,7 @@ mod login_limits;
 pub mod migrations;
 mod prometheus;
 mod request_id;
+pub mod retention;
 mod routes;
 pub mod seed;
 mod signup_limits;
@@ -35,6 +36,7 @@ mod tokens;
 pub mod transfer;
 
 pub use config::CollaborationSettings;
+pub use config::RetentionSettings;
 pub use config::{
     AuditSettings, AuthSettings, BootstrapSettings, LogFormat, LogSettings, MetricsSettings,
     Secret, ServerSettings, Settings, SettingsError,

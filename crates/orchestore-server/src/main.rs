@@ -11,7 +11,7 @@ use orchestore_sea::{DbConfig, SeaStore};
 use orchestore_server::migrations::{MigrateCommand, MigrateError};
 use orchestore_server::{
     Application, Settings, SettingsError, StartupError, audit, init_tracing, migrations, seed,
-    transfer,
+    retention, transfer,
 };
 use orchestore_server::taskmaster::{TaskmasterArgs, TaskmasterError};
 
@@ -85,6 +85,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Purge the rows past their organization's retention policy (the server does it every
+    /// `retention.interval`).
+    Retention {
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
     /// Print the resolved settings, secrets redacted.
     PrintConfig {
         #[arg(long, value_enum, default_value_t = OutputFormat::Toml)]
@@ -140,6 +146,23 @@ enum ImportSource {
     Taskmaster(TaskmasterArgs),
     /// A dump written by `orchestore export`, loaded in one transaction.
     Jsonl { path: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionAction {
+    /// Delete, in batches of `retention.batch_size`, what each organization's policy says is
+    /// past its age, and print per organization and table what went.
+    Run {
+        /// Count what would be deleted, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only this organization (its id); every organization with a policy otherwise.
+        #[arg(long, value_name = "ID")]
+        organization: Option<OrganizationId>,
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -247,6 +270,33 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 orchestore_server::status::render_json(&report)?
             } else {
                 orchestore_server::status::render_text(&report)
+            })
+        }
+        Command::Retention {
+            action:
+                RetentionAction::Run {
+                    dry_run,
+                    organization,
+                    json,
+                },
+        } => {
+            init_logging(&settings)?;
+            let batch = (settings.retention.batch()).map_err(|e| CliError::Usage(e.to_string()))?;
+            let store = one_connection(&settings).await?;
+            if pending(&store).await? > 0 {
+                return Err(CliError::Usage(
+                    "the database has pending migrations: run `orchestore migrate up` first"
+                        .to_owned(),
+                ));
+            }
+            let now = chrono::Utc::now();
+            let reports =
+                retention::purge_organizations(&store, organization, now, batch, dry_run).await?;
+            write_out(&match json {
+                true => serde_json::to_string_pretty(&reports)
+                    .map(|json| json + "\n")
+                    .map_err(|e| CliError::Output(e.to_string()))?,
+                false => retention::report_text(&reports),
             })
         }
     }

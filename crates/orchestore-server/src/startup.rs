@@ -62,6 +62,8 @@ pub struct Application {
     snapshotter: Sweeper,
     metrics_upkeep: Option<Sweeper>,
     reputation_feeder: Sweeper,
+    /// The scheduled retention purge; none when `retention.interval` is 0.
+    retention: Option<Sweeper>,
 }
 
 /// A periodic job (the sweep of expired leases, the audit sealer); it stops when the
@@ -339,6 +341,14 @@ impl Application {
             store.clone(),
             settings.collaboration.reputation_feed_interval,
         )));
+        let retention = match settings.retention.interval {
+            interval if interval.is_zero() => None,
+            interval => Some(Sweeper(tokio::spawn(crate::retention::purge_on_schedule(
+                store.clone(),
+                interval,
+                retention_batch(&settings)?,
+            )))),
+        };
         let state = web::Data::new(AppState {
             store,
             password_cost: settings.auth.bcrypt_cost,
@@ -397,6 +407,7 @@ impl Application {
             snapshotter,
             metrics_upkeep,
             reputation_feeder,
+            retention,
         })
     }
 
@@ -415,6 +426,7 @@ impl Application {
             snapshotter,
             metrics_upkeep,
             reputation_feeder,
+            retention,
             ..
         } = self;
         let stopped = server.await;
@@ -425,13 +437,22 @@ impl Application {
             snapshotter,
             metrics_upkeep,
             reputation_feeder,
+            retention,
         ));
         stopped
     }
 }
 
+fn retention_batch(settings: &Settings) -> Result<orchestore_domain::PurgeBatch, StartupError> {
+    settings
+        .retention
+        .batch()
+        .map_err(|e| StartupError::Config(e.to_string()))
+}
+
 /// Refuses settings that cannot work, before anything connects.
 fn check_settings(settings: &Settings) -> Result<(), StartupError> {
+    retention_batch(settings)?;
     let auth = &settings.auth;
     if !(4..=31).contains(&auth.bcrypt_cost) {
         return Err(StartupError::Config(format!(

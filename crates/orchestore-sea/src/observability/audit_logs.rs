@@ -11,6 +11,8 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
+use chrono::{DateTime, Utc};
+
 use orchestore_domain::{AuditLogId, OrganizationId};
 use orchestore_repo::{
     AuditEntry, AuditFilter, AuditRepo, AuditSort, ChainBreak, ChainHead, ChainReport, Ctx, Cursor,
@@ -129,7 +131,134 @@ async fn sealed_rows(
         .map_err(db_err)
 }
 
+/// Where the walk of `head`'s chain starts: the place after its anchor and the anchor's hash
+/// (the start of the chain while retention purged nothing).
+fn anchor_of(head: &audit_chain_heads::Model) -> RepoResult<(i64, [u8; 32])> {
+    match (head.anchor_seq, head.anchor_hash.as_deref()) {
+        (0, None) => Ok((1, GENESIS)),
+        (seq, Some(hash)) if seq > 0 => chain::parse_hash(hash)
+            .map(|hash| (seq + 1, hash))
+            .ok_or_else(|| corrupt("audit_chain_head", "its anchor holds no hash")),
+        _ => Err(corrupt(
+            "audit_chain_head",
+            "its anchor has a place without a hash, or a hash without a place",
+        )),
+    }
+}
+
+/// The rows at the front of `head`'s chain that a purge of rows written before `cutoff` may
+/// delete, read from place `from` (after a row whose hash is `previous`), at most `limit`: each
+/// at its place, written before `cutoff` and linking after the one before it. It stops at the
+/// first that is not, so that a purge never removes a row that does not verify (`audit verify`
+/// goes on naming it). Returns how many, and the place and hash of the last.
+async fn purgeable(
+    db: &impl ConnectionTrait,
+    head: &audit_chain_heads::Model,
+    (from, previous): (i64, [u8; 32]),
+    cutoff: DateTime<Utc>,
+    limit: u64,
+) -> RepoResult<(u64, Option<(i64, [u8; 32])>)> {
+    let rows = sealed_rows(db, head.organization_id, from, head.seq, limit).await?;
+    let (mut count, mut last, mut previous) = (0, None, previous);
+    for (row, at) in rows.iter().zip(from..) {
+        if row.seq != Some(at) || row.created_at >= cutoff {
+            break;
+        }
+        let Some(hash) = linked_after(&previous, row) else {
+            break;
+        };
+        previous = hash;
+        last = Some((at, hash));
+        count += 1;
+    }
+    Ok((count, last))
+}
+
 impl SeaStore {
+    /// Deletes, in one transaction holding the organization's chain head, up to `limit` sealed
+    /// audit rows from the front of its chain that were written before `cutoff`, and moves the
+    /// chain's anchor to the last of them; returns how many went.
+    pub(crate) async fn purge_audit_batch(
+        &self,
+        org: Uuid,
+        cutoff: DateTime<Utc>,
+        limit: u64,
+    ) -> RepoResult<u64> {
+        let held = self.db().await;
+        let txn = held.begin_write().await.map_err(db_err)?;
+        match self.purge_audit_in(&txn, org, cutoff, limit).await {
+            Ok(purged) => {
+                txn.commit().await.map_err(db_err)?;
+                Ok(purged)
+            }
+            Err(err) => {
+                if let Err(rollback) = txn.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back a failed audit purge");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn purge_audit_in(
+        &self,
+        txn: &impl ConnectionTrait,
+        org: Uuid,
+        cutoff: DateTime<Utc>,
+        limit: u64,
+    ) -> RepoResult<u64> {
+        let mut locking = audit_chain_heads::Entity::find_by_id(org);
+        if self.is_postgres() {
+            locking = locking.lock_exclusive();
+        }
+        let Some(head) = locking.one(txn).await.map_err(db_err)? else {
+            return Ok(0);
+        };
+        let start = anchor_of(&head)?;
+        let (count, Some((last, hash))) = purgeable(txn, &head, start, cutoff, limit).await? else {
+            return Ok(0);
+        };
+        let deleted = audit_logs::Entity::delete_many()
+            .filter(audit_logs::Column::OrganizationId.eq(org))
+            .filter(audit_logs::Column::Seq.gte(start.0))
+            .filter(audit_logs::Column::Seq.lte(last))
+            .exec(txn)
+            .await
+            .map_err(db_err)?;
+        if deleted.rows_affected != count {
+            return Err(RepoError::internal(format!(
+                "purging the audit chain of organization {org} deleted {} rows instead of {count}",
+                deleted.rows_affected
+            )));
+        }
+        let mut anchored: audit_chain_heads::ActiveModel = head.into();
+        anchored.anchor_seq = Set(last);
+        anchored.anchor_hash = Set(Some(chain::to_hex(&hash)));
+        anchored.update(txn).await.map_err(db_err)?;
+        Ok(count)
+    }
+
+    /// How many audit rows [`SeaStore::purge_audit_batch`] would delete, batch after batch, now.
+    pub(crate) async fn purgeable_audit(
+        &self,
+        org: Uuid,
+        cutoff: DateTime<Utc>,
+    ) -> RepoResult<u64> {
+        let db = self.db().await;
+        let Some(head) = head_of(&db, org).await? else {
+            return Ok(0);
+        };
+        let (mut total, mut from) = (0, anchor_of(&head)?);
+        loop {
+            let (count, last) = purgeable(&db, &head, from, cutoff, VERIFY_PAGE).await?;
+            total += count;
+            match last {
+                Some((seq, hash)) if count == VERIFY_PAGE => from = (seq + 1, hash),
+                _ => return Ok(total),
+            }
+        }
+    }
+
     /// Seals up to `limit` of the organization's unsealed rows in one transaction; returns how
     /// many it sealed and the head after it.
     async fn seal_batch(&self, org: Uuid, limit: u32) -> RepoResult<(u64, Option<ChainHead>)> {
@@ -172,6 +301,8 @@ impl SeaStore {
             seq: Set(0),
             hash: Set(chain::to_hex(&GENESIS)),
             sealed_at: Set(now()),
+            anchor_seq: Set(0),
+            anchor_hash: Set(None),
         })
         .on_conflict(
             OnConflict::column(audit_chain_heads::Column::OrganizationId)
@@ -366,8 +497,11 @@ impl AuditRepo for SeaStore {
         // Without a head, walk whatever is sealed: it should be nothing.
         let last = head_row.as_ref().map_or(i64::MAX, |head| head.seq);
 
-        let mut expected: i64 = 1;
-        let mut previous = GENESIS;
+        // The chain starts after its anchor: the last row retention purged, if any.
+        let (mut expected, mut previous) = match &head_row {
+            Some(head) => anchor_of(head)?,
+            None => (1, GENESIS),
+        };
         let mut first: Option<audit_logs::Model> = None;
         let mut tail: Option<audit_logs::Model> = None;
         'walk: loop {

@@ -32,6 +32,7 @@ mod projects;
 mod proposals;
 mod queue;
 mod reputation;
+mod retention;
 mod roles;
 mod sanctions;
 mod sessions;
@@ -84,6 +85,7 @@ fn scopes() -> [Routes; 2] {
             .configure(matches::configure)
             .configure(reputation::configure)
             .configure(leaderboards::configure)
+            .configure(retention::configure)
             .configure(sanctions::configure)
             .configure(brainstorms::configure)
             .configure(mentorships::configure)

@@ -1,6 +1,6 @@
-//! `orchestore audit seal`, `audit verify`, `status`, and the logs of `serve`, run as an
-//! operator runs them: the built binary, on a database the test owns (a SQLite file, or
-//! PostgreSQL), another process than the one that wrote and then tampered with it.
+//! `orchestore audit seal`, `audit verify`, `status`, `retention run`, and the logs of `serve`,
+//! run as an operator runs them: the built binary, on a database the test owns (a SQLite file,
+//! or PostgreSQL), another process than the one that wrote and then tampered with it.
 
 use orchestore_domain::{NewTask, Title};
 use orchestore_repo::{AuditFilter, AuditRepo, Ctx, PageRequest, TaskRepo};
@@ -397,4 +397,167 @@ async fn postgres_json_logs_carry_the_request_id() {
         return;
     };
     json_logs_carry_the_request_id(db).await;
+}
+
+/// `orchestore` with `extra` environment variables besides `DATABASE_URL`.
+async fn orchestore_with(url: &str, extra: &[(&str, &str)], args: &[&str]) -> Run {
+    let (url, args) = (
+        url.to_owned(),
+        args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>(),
+    );
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_orchestore"))
+            .args(&args)
+            .env_clear()
+            .env("DATABASE_URL", url)
+            .envs(extra)
+            .output()
+            .expect("orchestore runs")
+    })
+    .await
+    .expect("the run ends");
+    Run {
+        status: output.status.code().expect("an exit status"),
+        stdout: String::from_utf8(output.stdout).expect("utf-8"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8"),
+    }
+}
+
+async fn retention_run_purges_what_each_policy_says_and_reports_it(db: TestDb) {
+    use orchestore_domain::{RetentionAge, RetentionRules, RetentionTarget, TaskPatch, TaskStatus};
+    use orchestore_repo::RetentionRepo;
+
+    let store = db.store();
+    let acme = Fixture::create(store, "acme", "correct horse battery").await;
+    let other = Fixture::create(store, "other", "correct horse battery").await;
+    let project = acme.project(store, "Apollo").await;
+    let mut cancelled = Vec::new();
+    for title in ["old", "new"] {
+        let task = store
+            .create_task(
+                &acme.ctx,
+                NewTask::titled(project.id, Title::parse(title).expect("title")),
+            )
+            .await
+            .expect("task");
+        store
+            .update_task(
+                &acme.ctx,
+                task.id,
+                TaskPatch {
+                    status: Some(TaskStatus::Cancelled),
+                    ..TaskPatch::default()
+                },
+            )
+            .await
+            .expect("cancel");
+        cancelled.push(task.id);
+    }
+    let (old, new) = (cancelled[0], cancelled[1]);
+    // The old one finished three days ago.
+    let backdate = Query::update()
+        .table(Alias::new("tasks"))
+        .value(
+            Alias::new("finished_at"),
+            chrono::Utc::now() - chrono::Duration::days(3),
+        )
+        .and_where(Expr::col(Alias::new("organization_id")).eq(acme.org.id.as_uuid()))
+        .and_where(Expr::col(Alias::new("id")).eq(old.as_uuid()))
+        .to_owned();
+    db.connection().execute(&backdate).await.expect("backdate");
+    store
+        .set_retention_policy(
+            &acme.ctx,
+            RetentionRules::default().with(
+                RetentionTarget::CancelledTasks,
+                Some(RetentionAge::parse("age", "1d").expect("age")),
+            ),
+        )
+        .await
+        .expect("policy");
+    let (acme_id, other_id) = (acme.org.id, other.org.id);
+
+    let dry = orchestore(db.url(), &["retention", "run", "--dry-run"]).await;
+    assert_eq!(dry.status, 0, "{}", dry.stderr);
+    assert_eq!(
+        dry.line(acme_id),
+        format!("{acme_id}  would delete 1 row(s)")
+    );
+    assert!(
+        dry.stdout
+            .lines()
+            .any(|line| line.trim_start().starts_with("cancelled_tasks")
+                && line.contains(" tasks ")
+                && line.contains("       1  older than ")
+                && line.ends_with("(1d)")),
+        "{}",
+        dry.stdout
+    );
+    // Only organizations with a policy are purged.
+    assert!(
+        !dry.stdout.contains(&other_id.to_string()),
+        "{}",
+        dry.stdout
+    );
+    assert!(store.get_task(&acme.ctx, old).await.is_ok());
+
+    let run = orchestore(db.url(), &["retention", "run", "--json"]).await;
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let reports: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(reports[0]["organization_id"], acme_id.to_string());
+    assert_eq!(reports[0]["dry_run"], false);
+    assert_eq!(reports[0]["purged"][0]["target"], "cancelled_tasks");
+    assert_eq!(reports[0]["purged"][0]["table"], "tasks");
+    assert_eq!(reports[0]["purged"][0]["max_age"], "1d");
+    assert_eq!(reports[0]["purged"][0]["rows"], 1);
+    assert!(store.get_task(&acme.ctx, old).await.is_err());
+    assert!(store.get_task(&acme.ctx, new).await.is_ok());
+
+    // One organization, named; one without a policy deletes nothing.
+    let one = orchestore(
+        db.url(),
+        &["retention", "run", "--organization", &other_id.to_string()],
+    )
+    .await;
+    assert_eq!(one.status, 0, "{}", one.stderr);
+    assert_eq!(one.stdout, format!("{other_id}  deleted 0 row(s)\n"));
+
+    // The purge's audit row is in the log, and the chains still verify.
+    let sealed = orchestore(db.url(), &["audit", "seal"]).await;
+    assert_eq!(sealed.status, 0, "{}", sealed.stderr);
+    let verified = orchestore(db.url(), &["audit", "verify"]).await;
+    assert_eq!(verified.status, 0, "{}", verified.stdout);
+
+    // A batch size out of bounds is refused before anything is deleted.
+    let refused = orchestore_with(
+        db.url(),
+        &[("ORCHESTORE__RETENTION__BATCH_SIZE", "0")],
+        &["retention", "run"],
+    )
+    .await;
+    assert_eq!(refused.status, 1, "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains("retention.batch_size"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_retention_run_purges_what_each_policy_says_and_reports_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite_file(dir.path()).await;
+    retention_run_purges_what_each_policy_says_and_reports_it(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_retention_run_purges_what_each_policy_says_and_reports_it() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    retention_run_purges_what_each_policy_says_and_reports_it(db).await;
 }

@@ -29,6 +29,7 @@ mod projects;
 mod prometheus;
 mod proposals;
 mod queue;
+mod retention;
 mod roles;
 mod sanctions;
 mod seed;
@@ -118,6 +119,9 @@ on_every_backend! {
     leaderboards {
         leaderboards_rank_holders,
         settings_are_read_and_replaced,
+    }
+    retention {
+        the_retention_policy_is_read_replaced_and_checked,
     }
     boards {
         achievements_are_awarded_once_and_summarised,

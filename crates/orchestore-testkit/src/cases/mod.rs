@@ -15,6 +15,7 @@ pub mod knowledge;
 pub mod marketplace;
 pub mod messaging;
 pub mod observability;
+pub mod retention;
 pub mod store;
 pub mod templates;
 pub mod tenancy;
@@ -239,6 +240,12 @@ macro_rules! contract_suite {
                 swapped_rows_are_named,
                 a_removed_tail_is_named,
                 a_tampered_head_is_named,
+            }
+            retention {
+                retention_policies_are_set_read_and_audited,
+                a_purge_deletes_exactly_what_is_past_its_age,
+                finished_tasks_that_live_work_refers_to_are_kept,
+                purging_audit_rows_keeps_the_chain_verifiable,
             }
             isolation {
                 another_organization_reaches_nothing_through_any_method,

@@ -162,6 +162,9 @@ pub fn rows() -> Vec<Row> {
         delete("/api/v1/sessions", User, OK).query("except_current=true"),
         delete("/api/v1/sessions/{id}", User, NotFound),
         get("/api/v1/organization", All(&[OrganizationsRead]), OK),
+        get("/api/v1/retention-policy", All(&[OrganizationsRead]), OK),
+        put("/api/v1/retention-policy", All(&[OrganizationsWrite]), OK)
+            .body(|_| json!({"events": "30d"})),
         // Off unless `auth.open_signup`; B offers A's slug.
         post("/api/v1/organizations/signup", Nothing, Clean(StatusCode::FORBIDDEN))
             .body(|e| {

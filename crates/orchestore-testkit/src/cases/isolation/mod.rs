@@ -27,6 +27,7 @@ use orchestore_domain::{
     Metadata, NewExecutionStep, NewLearningRecord, NewTask, NewTemplate, NewUser, OperationName,
     Pattern, PatternQuery, Score, StepName, StepOutcome, StepTiming,
 };
+use orchestore_domain::{PurgeBatch, RetentionAge, RetentionRules, RetentionTarget};
 use orchestore_repo::{
     AuditFilter, ExecutionFilter, ExecutionStepFilter, LearningFilter, Limit, ListSort, MarkRead,
     MessageFilter, NewInvitation, NewSession, PageRequest, RepoError, RepoResult, Retry, Store,
@@ -62,7 +63,7 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 29] = [
+const REPOSITORY_SOURCES: [&str; 30] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
@@ -92,6 +93,7 @@ const REPOSITORY_SOURCES: [&str; 29] = [
     include_str!("../../../../orchestore-repo/src/collaboration/proposals.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/achievements.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/boards.rs"),
+    include_str!("../../../../orchestore-repo/src/retention.rs"),
 ];
 
 /// A's run is claimed under this lease, which has expired by the time B's calls run: a sweep
@@ -186,6 +188,28 @@ async fn check_audit_and_store<S: Store + ?Sized>(
     c.unscoped("organizations_with_unsealed_audit");
     // Names the organizations to verify, for the command line.
     c.unscoped("audited_organizations");
+    // B's policy is B's own; B's purge, at a time past every age, leaves A's rows (A's view is
+    // compared at the end).
+    let hour = RetentionAge::from_seconds("age", RetentionAge::MIN_SECONDS).expect("an hour");
+    let everything = RetentionTarget::ALL
+        .into_iter()
+        .fold(RetentionRules::default(), |rules, target| {
+            rules.with(target, Some(hour))
+        });
+    c.clean(
+        "set_retention_policy",
+        store.set_retention_policy(ctx, everything).await,
+    );
+    c.clean("retention_policy", store.retention_policy(ctx).await);
+    let later = Utc::now() + chrono::Duration::days(1);
+    c.clean(
+        "purge_retention",
+        store
+            .purge_retention(ctx, later, PurgeBatch::default(), false)
+            .await,
+    );
+    // Names the organizations to purge, for the server and the command line.
+    c.unscoped("organizations_with_retention_policy");
 
     // Says which database, of no row.
     c.unscoped("backend");

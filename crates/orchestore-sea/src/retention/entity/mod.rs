@@ -1,0 +1,3 @@
+//! The table of retention policies.
+
+pub(crate) mod retention_policies;

@@ -1,0 +1,226 @@
+//! The purge: per target the policy names, the rows past its age, deleted batch after batch
+//! (or counted, in a dry run), then one audit row with the counts.
+
+use chrono::{DateTime, Utc};
+use orchestore_domain::{PurgeBatch, RetentionTarget, TaskStatus};
+use orchestore_repo::{Ctx, PurgedRows, RepoError, RepoResult, RetentionReport};
+use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select,
+};
+
+use super::entity::retention_policies;
+use super::policies::{audited_report, policy_of};
+use crate::SeaStore;
+use crate::error::db_err;
+use crate::messaging::entity::messages;
+use crate::mutation::Verb;
+use crate::observability::entity::{events, metrics};
+use crate::scoped::{Tenanted, scoped};
+use crate::tenancy::entity::sessions;
+use crate::work::entity::tasks;
+
+/// The counter of rows a purge deleted, labelled with their `table`.
+const DELETED_ROWS: &str = "orchestore_retention_deleted_rows_total";
+
+/// What keeps a finished task that is past its age: another row that refers to it and that a
+/// deletion would break or take with it. Its own history (`task_events`) and its edges to
+/// other finished tasks go with it; a subtask, a dependent not finished yet, a step of a
+/// workflow execution still pending or running, a message, a reputation event or a match keep
+/// it. Correlated on the candidate row, so that each check is one probe of an index that leads
+/// with the organization.
+const UNREFERENCED_TASK: &str = "\
+    NOT EXISTS (SELECT 1 FROM tasks AS child \
+        WHERE child.organization_id = tasks.organization_id AND child.parent_id = tasks.id) \
+    AND NOT EXISTS (SELECT 1 FROM task_dependencies AS edge \
+        JOIN tasks AS dependent \
+            ON dependent.organization_id = edge.organization_id AND dependent.id = edge.task_id \
+        WHERE edge.organization_id = tasks.organization_id AND edge.depends_on_id = tasks.id \
+            AND dependent.status NOT IN ('succeeded', 'failed', 'cancelled')) \
+    AND NOT EXISTS (SELECT 1 FROM workflow_execution_tasks AS step \
+        JOIN workflow_executions AS execution \
+            ON execution.organization_id = step.organization_id \
+            AND execution.id = step.execution_id \
+        WHERE step.organization_id = tasks.organization_id AND step.task_id = tasks.id \
+            AND execution.status IN ('pending', 'running')) \
+    AND NOT EXISTS (SELECT 1 FROM messages AS message \
+        WHERE message.organization_id = tasks.organization_id AND message.task_id = tasks.id) \
+    AND NOT EXISTS (SELECT 1 FROM reputation_events AS reputation \
+        WHERE reputation.organization_id = tasks.organization_id \
+            AND reputation.task_id = tasks.id) \
+    AND NOT EXISTS (SELECT 1 FROM matches AS rated \
+        WHERE rated.organization_id = tasks.organization_id AND rated.task_id = tasks.id)";
+
+fn finished_tasks(
+    ctx: &Ctx,
+    status: TaskStatus,
+    older_than: DateTime<Utc>,
+) -> Select<tasks::Entity> {
+    scoped::<tasks::Entity>(ctx)
+        .filter(tasks::Column::Status.eq(status.as_str()))
+        .filter(tasks::Column::FinishedAt.lt(older_than))
+        .filter(Expr::cust(UNREFERENCED_TASK))
+        .order_by_asc(tasks::Column::FinishedAt)
+}
+
+impl SeaStore {
+    pub(super) async fn purge(
+        &self,
+        ctx: &Ctx,
+        now: DateTime<Utc>,
+        batch: PurgeBatch,
+        dry_run: bool,
+    ) -> RepoResult<RetentionReport> {
+        let policy = policy_of(&self.db().await, ctx).await?;
+        let mut purged = Vec::new();
+        // In `RetentionTarget::ALL`'s order: tasks before the messages that keep them, so
+        // that a dry run counts the tasks a run deletes.
+        for (target, max_age) in policy.rules.named() {
+            let older_than = max_age.cutoff(now);
+            let rows = self
+                .purge_target(ctx, target, older_than, batch, dry_run)
+                .await?;
+            if rows > 0 {
+                tracing::info!(org = %ctx.org(), %target, rows, dry_run, "retention purge");
+            }
+            purged.push(PurgedRows {
+                target,
+                table: target.table(),
+                max_age,
+                older_than,
+                rows,
+            });
+        }
+        let report = RetentionReport {
+            organization_id: ctx.org(),
+            dry_run,
+            purged,
+        };
+        if !dry_run && report.total() > 0 {
+            self.mutate(ctx, async |m| {
+                m.audit::<retention_policies::Entity>(
+                    Verb::Named("purge"),
+                    ctx.org(),
+                    audited_report(&report),
+                )
+                .await
+            })
+            .await?;
+        }
+        Ok(report)
+    }
+
+    async fn purge_target(
+        &self,
+        ctx: &Ctx,
+        target: RetentionTarget,
+        older_than: DateTime<Utc>,
+        batch: PurgeBatch,
+        dry_run: bool,
+    ) -> RepoResult<u64> {
+        let status = |status| finished_tasks(ctx, status, older_than);
+        match target {
+            RetentionTarget::SucceededTasks => {
+                self.purge_rows(ctx, target, status(TaskStatus::Succeeded), batch, dry_run)
+                    .await
+            }
+            RetentionTarget::FailedTasks => {
+                self.purge_rows(ctx, target, status(TaskStatus::Failed), batch, dry_run)
+                    .await
+            }
+            RetentionTarget::CancelledTasks => {
+                self.purge_rows(ctx, target, status(TaskStatus::Cancelled), batch, dry_run)
+                    .await
+            }
+            RetentionTarget::Events => {
+                let due = scoped::<events::Entity>(ctx)
+                    .filter(events::Column::OccurredAt.lt(older_than))
+                    .order_by_asc(events::Column::OccurredAt);
+                self.purge_rows(ctx, target, due, batch, dry_run).await
+            }
+            RetentionTarget::Metrics => {
+                let due = scoped::<metrics::Entity>(ctx)
+                    .filter(metrics::Column::RecordedAt.lt(older_than))
+                    .order_by_asc(metrics::Column::RecordedAt);
+                self.purge_rows(ctx, target, due, batch, dry_run).await
+            }
+            RetentionTarget::Messages => {
+                let due = scoped::<messages::Entity>(ctx)
+                    .filter(messages::Column::CreatedAt.lt(older_than))
+                    .order_by_asc(messages::Column::CreatedAt);
+                self.purge_rows(ctx, target, due, batch, dry_run).await
+            }
+            RetentionTarget::Sessions => {
+                // Ended: expired, or revoked, before the cutoff.
+                let due = scoped::<sessions::Entity>(ctx).filter(
+                    Condition::any()
+                        .add(sessions::Column::ExpiresAt.lt(older_than))
+                        .add(sessions::Column::RevokedAt.lt(older_than)),
+                );
+                self.purge_rows(ctx, target, due, batch, dry_run).await
+            }
+            RetentionTarget::AuditLogs => {
+                let org = ctx.org().as_uuid();
+                if dry_run {
+                    return self.purgeable_audit(org, older_than).await;
+                }
+                let mut total = 0;
+                loop {
+                    let deleted = self
+                        .purge_audit_batch(org, older_than, u64::from(batch.rows()))
+                        .await?;
+                    if deleted == 0 {
+                        return Ok(total);
+                    }
+                    ::metrics::counter!(DELETED_ROWS, "table" => target.table()).increment(deleted);
+                    total += deleted;
+                }
+            }
+        }
+    }
+
+    /// Deletes the rows `due` selects, at most `batch` per statement (each statement its own
+    /// transaction), until none is left; with `dry_run`, counts them instead.
+    async fn purge_rows<E: Tenanted>(
+        &self,
+        ctx: &Ctx,
+        target: RetentionTarget,
+        due: Select<E>,
+        batch: PurgeBatch,
+        dry_run: bool,
+    ) -> RepoResult<u64> {
+        let ids = due.select_only().column(E::id_column());
+        if dry_run {
+            let count = Query::select()
+                .expr(Expr::cust("COUNT(*)"))
+                .from_subquery(ids.into_query(), Alias::new("due"))
+                .to_owned();
+            let row = self
+                .db()
+                .await
+                .query_one(&count)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| RepoError::internal("a count returned no row"))?;
+            let rows = row.try_get_by_index::<i64>(0).map_err(db_err)?;
+            return u64::try_from(rows).map_err(|e| RepoError::internal(e.to_string()));
+        }
+        let mut total = 0;
+        loop {
+            let victims = ids.clone().limit(u64::from(batch.rows())).into_query();
+            let deleted = E::delete_many()
+                .filter(E::organization_column().eq(ctx.org().as_uuid()))
+                .filter(E::id_column().in_subquery(victims))
+                .exec(&self.db().await)
+                .await
+                .map_err(db_err)?
+                .rows_affected;
+            if deleted == 0 {
+                return Ok(total);
+            }
+            ::metrics::counter!(DELETED_ROWS, "table" => target.table()).increment(deleted);
+            total += deleted;
+        }
+    }
+}
