@@ -78,6 +78,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "leaderboard_settings",
     "leaderboard_snapshots",
     "leaderboard_snapshot_entries",
+    "schedules",
 ];
 
 /// The distribution column of every distributed table.

@@ -50,6 +50,7 @@ mod m20261129_000036_proposals;
 mod m20261129_000037_brainstorms_mentorships;
 mod m20261129_000038_rewards_penalties;
 mod m20261129_000039_achievements_snapshots;
+mod m20261130_000043_schedules;
 
 pub struct Migrator;
 
@@ -94,6 +95,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000037_brainstorms_mentorships::Migration),
             Box::new(m20261129_000038_rewards_penalties::Migration),
             Box::new(m20261129_000039_achievements_snapshots::Migration),
+            Box::new(m20261130_000043_schedules::Migration),
         ]
     }
 }

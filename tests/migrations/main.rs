@@ -106,6 +106,7 @@ const TABLES: &[&str] = &[
     "leaderboard_settings",
     "leaderboard_snapshots",
     "leaderboard_snapshot_entries",
+    "schedules",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

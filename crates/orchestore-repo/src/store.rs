@@ -16,7 +16,7 @@ use crate::messaging::MessageRepo;
 use crate::observability::{AlertRepo, AuditRepo, ComponentRepo, EventRepo, MetricRepo};
 use crate::templates::TemplateRepo;
 use crate::tenancy::{ApiKeyRepo, AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
-use crate::work::{ProjectRepo, QueueRepo, TaskGraphRepo, TaskRepo};
+use crate::work::{ProjectRepo, QueueRepo, ScheduleRepo, TaskGraphRepo, TaskRepo};
 use crate::workflows::{ExecutionStepRepo, LearningRepo, WorkflowRepo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,6 +77,7 @@ pub trait Store:
     + ProposalRepo
     + AchievementRepo
     + BoardRepo
+    + ScheduleRepo
     + Send
     + Sync
 {

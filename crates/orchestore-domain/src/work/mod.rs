@@ -5,6 +5,7 @@ mod batch;
 mod event;
 mod project;
 mod queue;
+mod schedule;
 mod stats;
 mod task;
 mod values;
@@ -15,6 +16,11 @@ pub use project::{NewProject, Project, ProjectPatch, parse_repository_url};
 pub use queue::{
     Backoff, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion,
     Completions, LeaseDuration, LeaseToken, QueueStats, Throughput,
+};
+pub use schedule::{
+    CronSchedule, FiringPlan, MISFIRE_GRACE, MAX_UPCOMING, MisfirePolicy, NewSchedule, Schedule,
+    ScheduleFiring, ScheduleOutcome, SchedulePatch, ScheduleTarget, ScheduledTask,
+    ScheduledWorkflow, TimeZone, occurrence_key,
 };
 pub use stats::{PriorityCount, RunTimeStats, TaskStats};
 pub use task::{NewTask, Task, TaskPatch, TaskStatus};

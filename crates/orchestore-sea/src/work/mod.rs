@@ -8,6 +8,7 @@ pub(crate) mod entity;
 mod projects;
 mod queue;
 mod queue_stats;
+mod schedules;
 mod task_graph;
 mod tasks;
 mod transitions;
@@ -20,6 +21,7 @@ pub(crate) use transitions::{CHUNK, Followed};
 crate::scoped::entities! {
     tenanted:
         entity::projects::Entity => "project",
+        entity::schedules::Entity => "schedule",
         entity::tasks::Entity => "task",
         entity::task_events::Entity => "task_event";
     audited:

@@ -34,6 +34,7 @@ mod queue;
 mod reputation;
 mod roles;
 mod sanctions;
+mod schedules;
 mod sessions;
 mod signup;
 mod tasks;
@@ -89,7 +90,8 @@ fn scopes() -> [Routes; 2] {
             .configure(mentorships::configure)
             .configure(proposals::configure)
             .configure(achievements::configure)
-            .configure(boards::configure),
+            .configure(boards::configure)
+            .configure(schedules::configure),
     ]
 }
 

@@ -106,6 +106,13 @@ macro_rules! contract_suite {
                 concurrent_enqueues_of_one_key_create_one_task,
                 a_batch_of_completions_ends_each_run_or_says_why_not,
                 a_task_that_gains_a_dependent_while_running_queues_it_on_success,
+                schedules_are_created_listed_changed_and_deleted,
+                each_due_occurrence_fires_once,
+                missed_occurrences_follow_the_misfire_policy,
+                paused_schedules_do_not_fire,
+                a_workflow_schedule_starts_an_execution,
+                bad_schedules_are_refused_and_write_nothing;
+                concurrent_firers_fire_each_occurrence_once,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,

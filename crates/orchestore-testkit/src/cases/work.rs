@@ -1,12 +1,14 @@
 //! Projects and tasks; tasks' own fields in [`tasks`], the task graph in [`graph`], history and
 //! statistics in [`history`], the queue in [`queue`], enqueueing by the batch in [`enqueue`],
-//! completions by the batch in [`complete`].
+//! completions by the batch in [`complete`],
+//! schedules in [`schedules`].
 
 mod complete;
 mod enqueue;
 mod graph;
 mod history;
 mod queue;
+mod schedules;
 mod tasks;
 
 pub use complete::*;
@@ -14,6 +16,7 @@ pub use enqueue::*;
 pub use graph::*;
 pub use history::*;
 pub use queue::*;
+pub use schedules::*;
 pub use tasks::*;
 
 use orchestore_domain::{
