@@ -18,7 +18,7 @@ pub use queue::{
     Completions, LeaseDuration, LeaseToken, QueueStats, Throughput,
 };
 pub use schedule::{
-    CronSchedule, FiringPlan, MISFIRE_GRACE, MAX_UPCOMING, MisfirePolicy, NewSchedule, Schedule,
+    CronSchedule, FiringPlan, MAX_UPCOMING, MISFIRE_GRACE, MisfirePolicy, NewSchedule, Schedule,
     ScheduleFiring, ScheduleOutcome, SchedulePatch, ScheduleTarget, ScheduledTask,
     ScheduledWorkflow, TimeZone, occurrence_key,
 };

@@ -400,15 +400,17 @@ impl FiringPlan {
     }
 }
 
-/// The idempotency key of the task a schedule enqueues for one occurrence.
-pub fn occurrence_key(schedule: ScheduleId, occurrence: DateTime<Utc>) -> IdempotencyKey {
-    let raw = format!(
+/// The idempotency key of the task a schedule enqueues for one occurrence:
+/// `schedule:<schedule id>:<occurrence, RFC 3339 UTC to the second>`.
+pub fn occurrence_key(
+    schedule: ScheduleId,
+    occurrence: DateTime<Utc>,
+) -> Result<IdempotencyKey, DomainError> {
+    IdempotencyKey::parse(&format!(
         "schedule:{}:{}",
         schedule.as_uuid(),
         occurrence.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    );
-    // 9 + 36 + 1 + 20 characters of a fixed alphabet: always a valid key.
-    IdempotencyKey::parse(&raw).unwrap_or_else(|_| unreachable!("a schedule key is valid"))
+    ))
 }
 
 #[cfg(test)]
@@ -426,9 +428,18 @@ mod tests {
         assert!(CronSchedule::parse("*/5 * * * *").is_ok());
         assert!(CronSchedule::parse("* * * * * *").is_ok());
         assert!(CronSchedule::parse("@daily").is_ok());
-        for bad in ["", "nonsense", "61 * * * *", "* * * * * * 2030", "0 0 30 2 *"] {
+        for bad in [
+            "",
+            "nonsense",
+            "61 * * * *",
+            "* * * * * * 2030",
+            "0 0 30 2 *",
+        ] {
             let err = CronSchedule::parse(bad).expect_err(bad);
-            assert!(matches!(err, DomainError::Invalid { field: "cron", .. }), "{bad}");
+            assert!(
+                matches!(err, DomainError::Invalid { field: "cron", .. }),
+                "{bad}"
+            );
         }
     }
 
@@ -467,7 +478,13 @@ mod tests {
         let utc = TimeZone::utc();
         let due = at("2026-03-01T10:00:00Z");
         // On time: fired whatever the policy.
-        let plan = FiringPlan::at(&cron, utc, MisfirePolicy::Skip, due, at("2026-03-01T10:00:01Z"));
+        let plan = FiringPlan::at(
+            &cron,
+            utc,
+            MisfirePolicy::Skip,
+            due,
+            at("2026-03-01T10:00:01Z"),
+        );
         assert_eq!(plan.fire, Some(due));
         assert_eq!(plan.next, Some(at("2026-03-01T11:00:00Z")));
         // Three hours down: skip fires nothing, catch_up_one the latest, both move on.
@@ -483,10 +500,45 @@ mod tests {
     #[test]
     fn the_occurrence_key_names_schedule_and_instant() {
         let id = ScheduleId::new();
-        let key = occurrence_key(id, at("2026-03-01T10:00:00Z"));
+        let key = occurrence_key(id, at("2026-03-01T10:00:00Z")).expect("key");
         assert_eq!(
             key.as_str(),
             format!("schedule:{}:2026-03-01T10:00:00Z", id.as_uuid())
+        );
+    }
+
+    #[test]
+    fn daylight_saving_time_fires_each_local_time_once() {
+        let paris = TimeZone::parse("Europe/Paris").expect("tz");
+        let daily = CronSchedule::parse("30 2 * * *").expect("cron");
+        // 02:30 does not exist on 29 March: it fires at 03:00 summer time, the end of the gap.
+        assert_eq!(
+            daily.upcoming(at("2026-03-28T12:00:00Z"), paris, 2),
+            vec![at("2026-03-29T01:00:00Z"), at("2026-03-30T00:30:00Z")]
+        );
+        // 02:30 comes twice on 25 October: it fires at the first, summer time.
+        assert_eq!(
+            daily.upcoming(at("2026-10-24T12:00:00Z"), paris, 2),
+            vec![at("2026-10-25T00:30:00Z"), at("2026-10-26T01:30:00Z")]
+        );
+        // An interval pattern skips the hour that does not exist and does not repeat the one
+        // that comes twice.
+        let half_hourly = CronSchedule::parse("*/30 * * * *").expect("cron");
+        assert_eq!(
+            half_hourly.upcoming(at("2026-03-29T00:00:00Z"), paris, 3),
+            vec![
+                at("2026-03-29T00:30:00Z"),
+                at("2026-03-29T01:00:00Z"),
+                at("2026-03-29T01:30:00Z")
+            ]
+        );
+        assert_eq!(
+            half_hourly.upcoming(at("2026-10-24T23:45:00Z"), paris, 3),
+            vec![
+                at("2026-10-25T00:00:00Z"),
+                at("2026-10-25T00:30:00Z"),
+                at("2026-10-25T02:00:00Z")
+            ]
         );
     }
 }

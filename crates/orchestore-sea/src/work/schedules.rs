@@ -29,8 +29,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::entity::{projects, schedules};
 use super::enqueue::Recorded;
+use super::entity::{projects, schedules};
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_unique_violation};
 use crate::mutation::{Audited, Mutation, Verb, diff, snapshot};
@@ -118,7 +118,9 @@ fn to_target(row: &schedules::Model) -> RepoResult<ScheduleTarget> {
                 priority: Priority::parse(i64::from(w.priority)).map_err(domain)?,
             }))
         }
-        (kind, _) => Err(bad(format!("target kind {kind:?} does not match its columns"))),
+        (kind, _) => Err(bad(format!(
+            "target kind {kind:?} does not match its columns"
+        ))),
     }
 }
 
@@ -254,9 +256,9 @@ impl SeaStore {
     ) -> RepoResult<ScheduleOutcome> {
         match &schedule.target {
             ScheduleTarget::Task(task) => {
-                let batch = vec![BatchTask::from(
-                    task.to_new_task(occurrence_key(schedule.id, occurrence)),
-                )];
+                // A key that does not parse is a bug, not the target's refusal.
+                let key = occurrence_key(schedule.id, occurrence).map_err(RepoError::internal)?;
+                let batch = vec![BatchTask::from(task.to_new_task(key))];
                 if let Some(fault) = BatchTask::check_batch(&batch).into_iter().next() {
                     return Err(fault.into());
                 }

@@ -4,10 +4,9 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    Capabilities, CronSchedule, Description, DomainError, MAX_UPCOMING, MaxAttempts,
-    MisfirePolicy, Name, NewSchedule, Payload, Permission, Priority, ProjectId, ScheduleId,
-    SchedulePatch, ScheduleTarget, ScheduledTask, ScheduledWorkflow, Tags, TimeZone, Title,
-    WorkflowId,
+    Capabilities, CronSchedule, Description, DomainError, MAX_UPCOMING, MaxAttempts, MisfirePolicy,
+    Name, NewSchedule, Payload, Permission, Priority, ProjectId, ScheduleId, SchedulePatch,
+    ScheduleTarget, ScheduledTask, ScheduledWorkflow, Tags, TimeZone, Title, WorkflowId,
 };
 use orchestore_repo::{PageRequest, ScheduleFilter, ScheduleSort};
 use serde::Deserialize;
@@ -78,7 +77,10 @@ fn parse_target(
                         Description::parse("description", d)
                     }),
             );
-            let priority = errors.check(task.priority.map_or(Ok(Priority::default()), Priority::parse));
+            let priority = errors.check(
+                task.priority
+                    .map_or(Ok(Priority::default()), Priority::parse),
+            );
             let payload = errors.check(task.payload.map_or(Ok(Payload::default()), Payload::parse));
             let capabilities = errors.check(Capabilities::parse(&task.required_capabilities));
             let tags = errors.check(Tags::parse(&task.tags));
@@ -98,7 +100,11 @@ fn parse_target(
             }))
         }
         (None, Some(workflow)) => {
-            let input = errors.check(workflow.input.map_or(Ok(Payload::default()), Payload::parse));
+            let input = errors.check(
+                workflow
+                    .input
+                    .map_or(Ok(Payload::default()), Payload::parse),
+            );
             let priority = errors.check(
                 workflow
                     .priority
@@ -216,8 +222,14 @@ impl PatchScheduleBody {
         } else {
             parse_target(&mut errors, self.task, self.workflow).map(Some)
         };
-        let (Some(name), Some(cron), Some(time_zone), Some(misfire_policy), Some(enabled), Some(target)) =
-            (name, cron, time_zone, policy, enabled, target)
+        let (
+            Some(name),
+            Some(cron),
+            Some(time_zone),
+            Some(misfire_policy),
+            Some(enabled),
+            Some(target),
+        ) = (name, cron, time_zone, policy, enabled, target)
         else {
             return Err(errors.into_error());
         };

@@ -35,7 +35,10 @@ pub async fn schedules_are_created_paused_resumed_and_previewed(app: &TestApp) {
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let id = created.body["id"].as_str().expect("id").to_owned();
-    assert_eq!(created.header("location"), format!("/api/v1/schedules/{id}"));
+    assert_eq!(
+        created.header("location"),
+        format!("/api/v1/schedules/{id}")
+    );
     assert_eq!(created.body["cron"], "0 30 9 * * MON-FRI");
     assert_eq!(created.body["time_zone"], "Europe/Paris");
     assert_eq!(created.body["misfire_policy"], "catch_up_one");
@@ -177,7 +180,10 @@ pub async fn two_replicas_fire_each_occurrence_once(app: &TestApp) {
     let tasks = app
         .get(
             &admin,
-            &format!("/api/v1/tasks?project_id={}&limit=200", project["id"].as_str().expect("id")),
+            &format!(
+                "/api/v1/tasks?project_id={}&limit=200",
+                project["id"].as_str().expect("id")
+            ),
         )
         .await;
     let keys: Vec<String> = tasks.body["items"]
@@ -189,7 +195,10 @@ pub async fn two_replicas_fire_each_occurrence_once(app: &TestApp) {
     assert!(keys.len() >= 2, "fired {keys:?}");
     let distinct: BTreeSet<&String> = keys.iter().collect();
     assert_eq!(distinct.len(), keys.len(), "one task per occurrence");
-    assert!(keys.iter().all(|k| k.starts_with(&format!("schedule:{id}:"))));
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with(&format!("schedule:{id}:")))
+    );
     // Each occurrence was fired once: one `schedule.fire` row per task, none refused.
     let fires = app
         .get(

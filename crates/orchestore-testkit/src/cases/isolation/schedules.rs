@@ -97,7 +97,10 @@ pub(super) async fn check_schedules<S: Store + ?Sized>(
         store
             .create_schedule(
                 ctx,
-                new_schedule("Their workflow", workflow_target(b.project.id, a.workflow.id)),
+                new_schedule(
+                    "Their workflow",
+                    workflow_target(b.project.id, a.workflow.id),
+                ),
             )
             .await,
     );

@@ -9,8 +9,8 @@ use orchestore_domain::{
     WorkflowId, occurrence_key,
 };
 use orchestore_repo::{
-    ExecutionFilter, Limit, PageRequest, RepoError, ScheduleFilter, ScheduleRepo, Store, TaskFilter,
-    TaskSort,
+    ExecutionFilter, Limit, PageRequest, RepoError, ScheduleFilter, ScheduleRepo, Store,
+    TaskFilter, TaskSort,
 };
 use orchestore_sea::{DbConfig, SeaStore};
 use serde_json::json;
@@ -54,7 +54,11 @@ fn schedule(name: &str, cron: &str, policy: MisfirePolicy, target: ScheduleTarge
     }
 }
 
-async fn task_keys<S: Store + ?Sized>(store: &S, fixture: &Fixture, project: ProjectId) -> Vec<String> {
+async fn task_keys<S: Store + ?Sized>(
+    store: &S,
+    fixture: &Fixture,
+    project: ProjectId,
+) -> Vec<String> {
     let tasks = store
         .list_tasks(
             &fixture.ctx,
@@ -100,7 +104,10 @@ pub async fn schedules_are_created_listed_changed_and_deleted<S: Store + ?Sized>
     assert!(created.enabled);
     assert_eq!(created.last_outcome, None);
     assert_eq!(
-        store.get_schedule(&acme.ctx, created.id).await.expect("get"),
+        store
+            .get_schedule(&acme.ctx, created.id)
+            .await
+            .expect("get"),
         created
     );
     assert_not_found(store.get_schedule(&other.ctx, created.id).await, "schedule");
@@ -178,11 +185,21 @@ pub async fn schedules_are_created_listed_changed_and_deleted<S: Store + ?Sized>
             .expect("resume again"),
         resumed
     );
-    assert_not_found(store.pause_schedule(&other.ctx, created.id).await, "schedule");
-    assert_not_found(store.delete_schedule(&other.ctx, created.id).await, "schedule");
+    assert_not_found(
+        store.pause_schedule(&other.ctx, created.id).await,
+        "schedule",
+    );
+    assert_not_found(
+        store.delete_schedule(&other.ctx, created.id).await,
+        "schedule",
+    );
     assert!(
         store
-            .list_schedules(&other.ctx, ScheduleFilter::default(), PageRequest::default())
+            .list_schedules(
+                &other.ctx,
+                ScheduleFilter::default(),
+                PageRequest::default()
+            )
             .await
             .expect("list")
             .items
@@ -244,7 +261,10 @@ pub async fn each_due_occurrence_fires_once<S: Store + ?Sized>(store: &S) {
     assert_eq!(task.priority.get(), 7);
     assert_eq!(task.max_attempts.get(), 2);
     assert_eq!(task.required_capabilities.to_strings(), vec!["reporting"]);
-    assert_eq!(task.idempotency_key, Some(occurrence_key(created.id, t0())));
+    assert_eq!(
+        task.idempotency_key,
+        Some(occurrence_key(created.id, t0()).expect("key"))
+    );
     assert!(
         store
             .fire_due_schedules(&acme.ctx, now, 10)
@@ -253,7 +273,10 @@ pub async fn each_due_occurrence_fires_once<S: Store + ?Sized>(store: &S) {
             .is_empty()
     );
 
-    let after = store.get_schedule(&acme.ctx, created.id).await.expect("get");
+    let after = store
+        .get_schedule(&acme.ctx, created.id)
+        .await
+        .expect("get");
     assert_eq!(after.last_run_at, Some(t0()));
     assert_eq!(after.last_outcome, fired[0].outcome);
     assert_eq!(after.next_run_at, Some(t0() + Duration::minutes(1)));
@@ -266,8 +289,12 @@ pub async fn each_due_occurrence_fires_once<S: Store + ?Sized>(store: &S) {
     assert_eq!(
         task_keys(store, &acme, project.id).await,
         vec![
-            occurrence_key(created.id, t0()).as_str().to_owned(),
+            occurrence_key(created.id, t0())
+                .expect("key")
+                .as_str()
+                .to_owned(),
             occurrence_key(created.id, t0() + Duration::minutes(1))
+                .expect("key")
                 .as_str()
                 .to_owned(),
         ]
@@ -332,6 +359,7 @@ pub async fn missed_occurrences_follow_the_misfire_policy<S: Store + ?Sized>(sto
         task_keys(store, &acme, catching_up.id).await,
         vec![
             occurrence_key(catch_up.id, t0() + Duration::hours(3))
+                .expect("key")
                 .as_str()
                 .to_owned()
         ]
@@ -339,12 +367,20 @@ pub async fn missed_occurrences_follow_the_misfire_policy<S: Store + ?Sized>(sto
 
     // Found within the grace, an occurrence is on time under either policy.
     let fired = store
-        .fire_due_schedules(&acme.ctx, t0() + Duration::hours(4) + Duration::seconds(30), 10)
+        .fire_due_schedules(
+            &acme.ctx,
+            t0() + Duration::hours(4) + Duration::seconds(30),
+            10,
+        )
         .await
         .expect("fire");
     assert_eq!(fired.len(), 2);
-    assert!(fired.iter().all(|f| f.outcome.as_ref().map(ScheduleOutcome::occurrence)
-        == Some(t0() + Duration::hours(4))));
+    assert!(
+        fired
+            .iter()
+            .all(|f| f.outcome.as_ref().map(ScheduleOutcome::occurrence)
+                == Some(t0() + Duration::hours(4)))
+    );
     assert_eq!(task_keys(store, &acme, skipping.id).await.len(), 1);
 }
 
@@ -495,9 +531,15 @@ pub async fn a_workflow_schedule_starts_an_execution<S: Store + ?Sized>(store: &
     };
     assert_eq!(occurrence, at("2026-03-02T02:00:00Z"));
     assert!(error.contains("no version"), "{error}");
-    let after = store.get_schedule(&acme.ctx, refused.id).await.expect("get");
+    let after = store
+        .get_schedule(&acme.ctx, refused.id)
+        .await
+        .expect("get");
     assert_eq!(after.next_run_at, Some(at("2026-03-03T02:00:00Z")));
-    assert!(matches!(after.last_outcome, Some(ScheduleOutcome::Failed { .. })));
+    assert!(matches!(
+        after.last_outcome,
+        Some(ScheduleOutcome::Failed { .. })
+    ));
     let executions = store
         .list_executions(
             &acme.ctx,
@@ -519,7 +561,13 @@ pub async fn bad_schedules_are_refused_and_write_nothing<S: Store + ?Sized>(stor
     let foreign_project = other.project(store, "Theirs").await;
     let foreign_workflow = workflow_with_a_version(store, &other, "theirs", true).await;
 
-    for bad in ["", "every day", "60 * * * *", "* * * * * * 2030", "0 0 31 2 *"] {
+    for bad in [
+        "",
+        "every day",
+        "60 * * * *",
+        "* * * * * * 2030",
+        "0 0 31 2 *",
+    ] {
         assert!(
             matches!(
                 CronSchedule::parse(bad),
@@ -661,6 +709,7 @@ pub async fn concurrent_firers_fire_each_occurrence_once<S: Store + ?Sized>(
     let expected: Vec<String> = (0..OCCURRENCES)
         .map(|s| {
             occurrence_key(created.id, t0() + Duration::seconds(s))
+                .expect("key")
                 .as_str()
                 .to_owned()
         })
