@@ -81,6 +81,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "leaderboard_snapshot_entries",
     "seed_records",
     "reputation_feed_watermarks",
+    "schedules",
 ];
 
 /// The distribution column of every distributed table.

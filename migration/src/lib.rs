@@ -56,6 +56,7 @@ mod m20261129_000039_achievements_snapshots;
 mod m20261130_000040_retention;
 mod m20261130_000041_seed_records;
 mod m20261130_000042_reputation_feed;
+mod m20261130_000043_schedules;
 
 pub struct Migrator;
 
@@ -103,6 +104,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000040_retention::Migration),
             Box::new(m20261130_000041_seed_records::Migration),
             Box::new(m20261130_000042_reputation_feed::Migration),
+            Box::new(m20261130_000043_schedules::Migration),
         ]
     }
 }

@@ -165,4 +165,8 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         "m20261130_000042_reputation_feed",
         include_str!("m20261130_000042_reputation_feed.rs"),
     ),
+    (
+        "m20261130_000043_schedules",
+        include_str!("m20261130_000043_schedules.rs"),
+    ),
 ];

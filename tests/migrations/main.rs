@@ -111,6 +111,7 @@ const TABLES: &[&str] = &[
     "retention_policies",
     "seed_records",
     "reputation_feed_watermarks",
+    "schedules",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

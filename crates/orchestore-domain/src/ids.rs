@@ -215,3 +215,7 @@ id_type!(
     /// A leaderboard as it stood at one instant.
     LeaderboardSnapshotId
 );
+id_type!(
+    /// A schedule: a cron pattern that enqueues a task or starts a workflow.
+    ScheduleId
+);

@@ -62,6 +62,7 @@ pub use collaboration::{
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::ProposalId;
+pub use ids::ScheduleId;
 pub use ids::{AchievementDefinitionId, AchievementId, LeaderboardSnapshotId};
 pub use ids::{
     AgentId, AlertId, ApiKeyId, AuditLogId, CommunicationId, ComponentHealthId, ComponentId,
@@ -116,6 +117,11 @@ pub use work::{
     LeaseToken, MaxAttempts, NewProject, NewTask, PriorityCount, Progress, Project, ProjectPatch,
     QueueDepth, QueueStats, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus,
     Throughput, parse_repository_url,
+};
+pub use work::{
+    CronSchedule, FiringPlan, MAX_UPCOMING, MISFIRE_GRACE, MisfirePolicy, NewSchedule, Schedule,
+    ScheduleFiring, ScheduleOutcome, SchedulePatch, ScheduleTarget, ScheduledTask,
+    ScheduledWorkflow, TimeZone, occurrence_key,
 };
 pub use work::{
     ExternalKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus, ImportedTask,

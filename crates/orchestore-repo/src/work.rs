@@ -2,8 +2,10 @@
 //! and statistics.
 
 mod queue;
+mod schedules;
 
 pub use queue::{ExpiredLeases, QueueRepo, Retry};
+pub use schedules::{ScheduleFilter, ScheduleRepo, ScheduleSort};
 
 use orchestore_domain::{
     AgentId, ImportReport, NewProject, NewTask, Project, ProjectId, ProjectPatch, Tags, Task,

@@ -50,8 +50,8 @@ pub use config::{DatabaseUrl, DbConfig};
 pub use migrations::{
     FreshOutcome, MIGRATION_LOCK_KEY, MigrationError, MigrationState, SchemaReport,
 };
+pub use overview::{ConnectionCount, DatabaseOverview, TableRows};
 pub use pool::open_pool;
 pub use seeding::{ForeignRow, SeedInventory, SeedState, TRAIL_TABLES};
-pub use overview::{ConnectionCount, DatabaseOverview, TableRows};
 pub use store::SeaStore;
 pub use work::describe_queue_metrics;

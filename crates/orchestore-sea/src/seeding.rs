@@ -23,15 +23,22 @@ use crate::store::now;
 const SEED_RECORDS: &str = "seed_records";
 
 /// Tables whose rows follow the seeded rows rather than stand beside them: the audit log and
-/// its chain, the sessions of logins, the history of tasks. Rows added to them after the seed
-/// (a login, a seeded task claimed) do not make the organization someone else's; `seed clean`
-/// removes them with it, and says how many.
+/// its chain, the sessions of logins, the history of tasks, and what the server's periodic work
+/// derives from them (the reputation the feeder draws from finished tasks and its watermark,
+/// the standings those events open, the scheduled leaderboard snapshots). Rows added to them
+/// after the seed (a login, a seeded task claimed, a feeder round) do not make the organization
+/// someone else's; `seed clean` removes them with it, and says how many.
 pub const TRAIL_TABLES: &[&str] = &[
     "audit_logs",
     "audit_chain_heads",
     "sessions",
     "session_retired_tokens",
     "task_events",
+    "reputation_events",
+    "reputation_feed_watermarks",
+    "standings",
+    "leaderboard_snapshots",
+    "leaderboard_snapshot_entries",
 ];
 
 /// Whether the organization with a seed's slug exists, and whether the seed made it.

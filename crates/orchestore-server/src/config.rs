@@ -162,12 +162,16 @@ pub struct QueueSettings {
     /// claims that find nothing do it too.
     #[serde(with = "orchestore_sea::serde_duration")]
     pub lease_sweep_interval: Duration,
+    /// How often the server fires the schedules due (every organization's).
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub schedule_interval: Duration,
 }
 
 impl Default for QueueSettings {
     fn default() -> Self {
         Self {
             lease_sweep_interval: Duration::from_secs(5),
+            schedule_interval: Duration::from_secs(1),
         }
     }
 }

@@ -9,11 +9,11 @@ use orchestore_domain::OrganizationId;
 use orchestore_repo::RepoError;
 use orchestore_sea::{DbConfig, SeaStore};
 use orchestore_server::migrations::{MigrateCommand, MigrateError};
-use orchestore_server::{
-    Application, Settings, SettingsError, StartupError, audit, init_tracing, migrations, seed,
-    retention, transfer,
-};
 use orchestore_server::taskmaster::{TaskmasterArgs, TaskmasterError};
+use orchestore_server::{
+    Application, Settings, SettingsError, StartupError, audit, init_tracing, migrations, retention,
+    seed, transfer,
+};
 
 /// The exit status of `audit verify` when a chain is broken (1 is any other failure, 2 a
 /// usage error).

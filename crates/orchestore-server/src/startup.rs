@@ -64,6 +64,7 @@ pub struct Application {
     reputation_feeder: Sweeper,
     /// The scheduled retention purge; none when `retention.interval` is 0.
     retention: Option<Sweeper>,
+    scheduler: Sweeper,
 }
 
 /// A periodic job (the sweep of expired leases, the audit sealer); it stops when the
@@ -135,6 +136,42 @@ async fn close_due_proposals(store: &dyn Store) {
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%org, %error, "proposal sweep"),
+        }
+    }
+}
+
+/// The most due schedules one sweep fires in each organization; the rest wait for the next.
+const SCHEDULES_PER_SWEEP: u32 = 100;
+
+/// Fires the due schedules of every organization that has some, every `interval`. Replicas
+/// may all run it: each occurrence is fired by one of them (see `ScheduleRepo`).
+async fn fire_due_schedules(store: Arc<dyn Store>, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let now = chrono::Utc::now();
+        let organizations = match store
+            .organizations_with_due_schedules(now, SWEEP_ORGANIZATIONS)
+            .await
+        {
+            Ok(organizations) => organizations,
+            Err(error) => {
+                tracing::warn!(%error, "scheduler: listing organizations");
+                continue;
+            }
+        };
+        for org in organizations {
+            match store
+                .fire_due_schedules(&Ctx::system(org), now, SCHEDULES_PER_SWEEP)
+                .await
+            {
+                Ok(fired) if !fired.is_empty() => {
+                    tracing::debug!(%org, fired = fired.len(), "scheduler: fired schedules");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%org, %error, "scheduler"),
+            }
         }
     }
 }
@@ -349,6 +386,10 @@ impl Application {
                 retention_batch(&settings)?,
             )))),
         };
+        let scheduler = Sweeper(tokio::spawn(fire_due_schedules(
+            store.clone(),
+            settings.queue.schedule_interval,
+        )));
         let state = web::Data::new(AppState {
             store,
             password_cost: settings.auth.bcrypt_cost,
@@ -408,6 +449,7 @@ impl Application {
             metrics_upkeep,
             reputation_feeder,
             retention,
+            scheduler,
         })
     }
 
@@ -427,6 +469,7 @@ impl Application {
             metrics_upkeep,
             reputation_feeder,
             retention,
+            scheduler,
             ..
         } = self;
         let stopped = server.await;
@@ -438,6 +481,7 @@ impl Application {
             metrics_upkeep,
             reputation_feeder,
             retention,
+            scheduler,
         ));
         stopped
     }
@@ -463,6 +507,11 @@ fn check_settings(settings: &Settings) -> Result<(), StartupError> {
     if settings.queue.lease_sweep_interval.is_zero() {
         return Err(StartupError::Config(
             "queue.lease_sweep_interval must be more than 0".to_owned(),
+        ));
+    }
+    if settings.queue.schedule_interval.is_zero() {
+        return Err(StartupError::Config(
+            "queue.schedule_interval must be more than 0".to_owned(),
         ));
     }
     if settings.audit.seal_interval.is_zero() {

@@ -6,6 +6,7 @@ mod event;
 mod import;
 mod project;
 mod queue;
+mod schedule;
 mod stats;
 mod task;
 mod values;
@@ -20,6 +21,11 @@ pub use project::{NewProject, Project, ProjectPatch, parse_repository_url};
 pub use queue::{
     Backoff, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion,
     Completions, LeaseDuration, LeaseToken, QueueDepth, QueueStats, Throughput,
+};
+pub use schedule::{
+    CronSchedule, FiringPlan, MAX_UPCOMING, MISFIRE_GRACE, MisfirePolicy, NewSchedule, Schedule,
+    ScheduleFiring, ScheduleOutcome, SchedulePatch, ScheduleTarget, ScheduledTask,
+    ScheduledWorkflow, TimeZone, occurrence_key,
 };
 pub use stats::{PriorityCount, RunTimeStats, TaskStats};
 pub use task::{NewTask, Task, TaskPatch, TaskStatus};

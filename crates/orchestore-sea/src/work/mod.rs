@@ -10,6 +10,7 @@ mod projects;
 mod queue;
 mod queue_metrics;
 mod queue_stats;
+mod schedules;
 mod task_graph;
 mod tasks;
 mod transitions;
@@ -23,6 +24,7 @@ pub(crate) use transitions::{CHUNK, Followed};
 crate::scoped::entities! {
     tenanted:
         entity::projects::Entity => "project",
+        entity::schedules::Entity => "schedule",
         entity::tasks::Entity => "task",
         entity::task_events::Entity => "task_event";
     audited:

@@ -17,7 +17,7 @@ use serde_json::json;
 use super::entity::{workflow_execution_tasks, workflow_executions, workflow_versions, workflows};
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_foreign_key_violation, is_unique_violation};
-use crate::mutation::{Verb, diff, snapshot};
+use crate::mutation::{Mutation, Verb, diff, snapshot};
 use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped};
 use crate::work::entity::tasks;
 use crate::work::to_task;
@@ -361,70 +361,8 @@ impl WorkflowRepo for SeaStore {
         ctx: &Ctx,
         new: NewWorkflowExecution,
     ) -> RepoResult<WorkflowExecution> {
-        self.mutate(ctx, async |m| {
-            let workflow_id = new.workflow_id;
-            let workflow = to_workflow(
-                self.find_scoped::<workflows::Entity>(m.txn(), ctx, workflow_id, Lock::None)
-                    .await?,
-            )?;
-            let number = match (new.version, workflow.latest_version) {
-                (Some(number), _) | (None, Some(number)) => number,
-                (None, None) => {
-                    return Err(RepoError::conflict(
-                        "workflow",
-                        format!(
-                            "workflow {:?} has no version yet: write its steps as a version \
-                             before running it",
-                            workflow.name.as_str()
-                        ),
-                    ));
-                }
-            };
-            let version = to_version(
-                self.find_version(m.txn(), ctx, workflow_id, number)
-                    .await?
-                    .ok_or_else(|| RepoError::reference("version", "workflow_version", number))?,
-            )?;
-            let id = WorkflowExecutionId::new();
-            let planned = new.step_tasks(id, &version.definition)?;
-            // Running from the start: its first steps are queued with it.
-            let row = workflow_executions::ActiveModel {
-                organization_id: Set(ctx.org().as_uuid()),
-                id: Set(id.as_uuid()),
-                workflow_id: Set(workflow_id.as_uuid()),
-                version_id: Set(version.id.as_uuid()),
-                version: Set(i32::try_from(version.version).map_err(RepoError::internal)?),
-                status: Set(ExecutionStatus::Running.as_str().to_owned()),
-                input: Set(new.input.into_value()),
-                output: Set(None),
-                error: Set(None),
-                started_at: Set(Some(m.at())),
-                finished_at: Set(None),
-                created_at: Set(m.at()),
-                updated_at: Set(m.at()),
-            }
-            .insert(m.txn())
+        self.mutate(ctx, async |m| self.create_execution_in(m, new).await)
             .await
-            .map_err(|e| {
-                // The workflow was deleted since it was read (its row is not locked here).
-                if is_foreign_key_violation(&e) {
-                    RepoError::not_found("workflow", workflow_id)
-                } else {
-                    db_err(e)
-                }
-            })?;
-            let execution = to_execution(row)?;
-            let step_tasks = self.start_steps(m, id.as_uuid(), planned).await?;
-            let mut changes = snapshot(&execution);
-            if let Some(object) = changes.as_object_mut() {
-                object.insert("project_id".into(), json!(new.project_id));
-                object.insert("tasks".into(), step_tasks.into());
-            }
-            m.audit::<workflow_executions::Entity>(Verb::Create, execution.id, changes)
-                .await?;
-            Ok(execution)
-        })
-        .await
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), execution = %id))]
@@ -560,5 +498,77 @@ impl WorkflowRepo for SeaStore {
             Ok(after)
         })
         .await
+    }
+}
+
+impl SeaStore {
+    /// Starts an execution inside mutation `m` (see [`WorkflowRepo::create_execution`]): the
+    /// execution, its first steps' tasks and its audit row.
+    pub(crate) async fn create_execution_in(
+        &self,
+        m: &Mutation<'_>,
+        new: NewWorkflowExecution,
+    ) -> RepoResult<WorkflowExecution> {
+        let workflow_id = new.workflow_id;
+        let workflow = to_workflow(
+            self.find_scoped::<workflows::Entity>(m.txn(), m.ctx(), workflow_id, Lock::None)
+                .await?,
+        )?;
+        let number = match (new.version, workflow.latest_version) {
+            (Some(number), _) | (None, Some(number)) => number,
+            (None, None) => {
+                return Err(RepoError::conflict(
+                    "workflow",
+                    format!(
+                        "workflow {:?} has no version yet: write its steps as a version \
+                         before running it",
+                        workflow.name.as_str()
+                    ),
+                ));
+            }
+        };
+        let version = to_version(
+            self.find_version(m.txn(), m.ctx(), workflow_id, number)
+                .await?
+                .ok_or_else(|| RepoError::reference("version", "workflow_version", number))?,
+        )?;
+        let id = WorkflowExecutionId::new();
+        let planned = new.step_tasks(id, &version.definition)?;
+        // Running from the start: its first steps are queued with it.
+        let row = workflow_executions::ActiveModel {
+            organization_id: Set(m.ctx().org().as_uuid()),
+            id: Set(id.as_uuid()),
+            workflow_id: Set(workflow_id.as_uuid()),
+            version_id: Set(version.id.as_uuid()),
+            version: Set(i32::try_from(version.version).map_err(RepoError::internal)?),
+            status: Set(ExecutionStatus::Running.as_str().to_owned()),
+            input: Set(new.input.into_value()),
+            output: Set(None),
+            error: Set(None),
+            started_at: Set(Some(m.at())),
+            finished_at: Set(None),
+            created_at: Set(m.at()),
+            updated_at: Set(m.at()),
+        }
+        .insert(m.txn())
+        .await
+        .map_err(|e| {
+            // The workflow was deleted since it was read (its row is not locked here).
+            if is_foreign_key_violation(&e) {
+                RepoError::not_found("workflow", workflow_id)
+            } else {
+                db_err(e)
+            }
+        })?;
+        let execution = to_execution(row)?;
+        let step_tasks = self.start_steps(m, id.as_uuid(), planned).await?;
+        let mut changes = snapshot(&execution);
+        if let Some(object) = changes.as_object_mut() {
+            object.insert("project_id".into(), json!(new.project_id));
+            object.insert("tasks".into(), step_tasks.into());
+        }
+        m.audit::<workflow_executions::Entity>(Verb::Create, execution.id, changes)
+            .await?;
+        Ok(execution)
     }
 }

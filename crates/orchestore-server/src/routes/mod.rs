@@ -35,6 +35,7 @@ mod reputation;
 mod retention;
 mod roles;
 mod sanctions;
+mod schedules;
 mod sessions;
 mod signup;
 mod tasks;
@@ -91,7 +92,8 @@ fn scopes() -> [Routes; 2] {
             .configure(mentorships::configure)
             .configure(proposals::configure)
             .configure(achievements::configure)
-            .configure(boards::configure),
+            .configure(boards::configure)
+            .configure(schedules::configure),
     ]
 }
 

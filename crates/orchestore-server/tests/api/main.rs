@@ -32,6 +32,7 @@ mod queue;
 mod retention;
 mod roles;
 mod sanctions;
+mod schedules;
 mod seed;
 mod sessions;
 mod shutdown;
@@ -176,6 +177,11 @@ on_every_backend! {
         task_graph_fields_are_written_read_and_filtered,
         dependencies_block_release_and_refuse_cycles,
         task_stats_for_the_organization_and_a_project,
+    }
+    schedules {
+        schedules_are_created_paused_resumed_and_previewed,
+        bad_schedules_are_refused_naming_the_field,
+        two_replicas_fire_each_occurrence_once,
     }
     tasks_batch {
         a_batch_is_enqueued_and_answered_in_order,

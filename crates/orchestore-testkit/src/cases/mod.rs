@@ -111,6 +111,13 @@ macro_rules! contract_suite {
                 an_import_writes_tasks_in_their_final_state_with_their_graph,
                 a_reimport_updates_in_place_and_reports_what_it_leaves,
                 a_faulty_import_or_a_dry_run_writes_nothing,
+                schedules_are_created_listed_changed_and_deleted,
+                each_due_occurrence_fires_once,
+                missed_occurrences_follow_the_misfire_policy,
+                paused_schedules_do_not_fire,
+                a_workflow_schedule_starts_an_execution,
+                bad_schedules_are_refused_and_write_nothing;
+                concurrent_firers_fire_each_occurrence_once,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,

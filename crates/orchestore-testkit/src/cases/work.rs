@@ -1,7 +1,7 @@
 //! Projects and tasks; tasks' own fields in [`tasks`], the task graph in [`graph`], history and
 //! statistics in [`history`], the queue in [`queue`], enqueueing by the batch in [`enqueue`],
 //! completions by the batch in [`complete`],
-//! importing task lists in [`import`].
+//! importing task lists in [`import`], schedules in [`schedules`].
 
 mod complete;
 mod enqueue;
@@ -9,6 +9,7 @@ mod graph;
 mod history;
 mod import;
 mod queue;
+mod schedules;
 mod tasks;
 
 pub use complete::*;
@@ -17,6 +18,7 @@ pub use graph::*;
 pub use history::*;
 pub use import::*;
 pub use queue::*;
+pub use schedules::*;
 pub use tasks::*;
 
 use orchestore_domain::{

@@ -90,6 +90,8 @@ pub struct Everything {
     pub achievement_code: String,
     /// A snapshot of the points leaderboard.
     pub snapshot: String,
+    /// A yearly schedule of a task in `project`.
+    pub schedule: String,
 }
 
 /// An operation of the step `build` that every set's workflow has.
@@ -240,6 +242,15 @@ impl Everything {
         let appeal = id(&made(
             "/api/v1/appeals",
             json!({ "penalty_id": penalty, "reason": "it was a joke" }),
+        )
+        .await);
+        let schedule = id(&made(
+            "/api/v1/schedules",
+            json!({
+                "name": format!("Schedule {tag}"),
+                "cron": "0 0 1 1 *",
+                "task": { "project_id": project, "title": "New year" },
+            }),
         )
         .await);
         let proposal = id(&made(
@@ -466,6 +477,7 @@ impl Everything {
             achievement_definition,
             achievement_code,
             snapshot,
+            schedule,
         }
     }
 
@@ -548,6 +560,7 @@ impl Everything {
             "ideas" => &self.idea,
             "mentorships" => &self.mentorship,
             "proposals" => &self.proposal,
+            "schedules" => &self.schedule,
             "achievement-definitions" => &self.achievement_definition,
             "snapshots" => &self.snapshot,
             _ => return None,

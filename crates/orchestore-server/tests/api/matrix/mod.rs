@@ -426,6 +426,18 @@ pub fn rows() -> Vec<Row> {
             .body(|_| json!({"option": "yes"})),
         post("/api/v1/proposals/{id}/close", All(&[CollaborationAdmin]), NotFound),
         post("/api/v1/proposals/{id}/cancel", All(&[CollaborationAdmin]), NotFound),
+        get("/api/v1/schedules", All(&[TasksRead]), OK),
+        post("/api/v1/schedules", All(&[TasksWrite]), Reference("project_id")).body(|e| {
+            json!({"name": "Matrix", "cron": "0 0 1 1 *",
+                   "task": {"project_id": e.project, "title": "Matrix"}})
+        }),
+        get("/api/v1/schedules/{id}", All(&[TasksRead]), NotFound),
+        patch("/api/v1/schedules/{id}", All(&[TasksWrite]), NotFound)
+            .body(|_| json!({"misfire_policy": "catch_up_one"})),
+        delete("/api/v1/schedules/{id}", All(&[TasksWrite]), NotFound),
+        post("/api/v1/schedules/{id}/pause", All(&[TasksWrite]), NotFound),
+        post("/api/v1/schedules/{id}/resume", All(&[TasksWrite]), NotFound),
+        get("/api/v1/schedules/{id}/next", All(&[TasksRead]), NotFound),
         get("/api/v1/achievement-definitions", All(&[CollaborationRead]), OK),
         post("/api/v1/achievement-definitions", All(&[CollaborationAdmin]), CREATED).body(|e| {
             json!({"code": e.achievement_code, "name": "First review", "description": "d"})

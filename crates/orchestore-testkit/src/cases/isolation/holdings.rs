@@ -42,6 +42,8 @@ pub(super) struct Holdings {
     pub(super) brainstorms: BrainstormHoldings,
     /// An open proposal the agent voted on.
     pub(super) proposals: ProposalHoldings,
+    /// A yearly schedule of a task in the project.
+    pub(super) schedules: ScheduleHoldings,
 }
 
 impl Holdings {
@@ -180,7 +182,9 @@ impl Holdings {
         let brainstorms =
             BrainstormHoldings::create(store, &fixture.ctx, &fixture, &agent, &project).await;
         let proposals = ProposalHoldings::create(store, &fixture.ctx, &agent).await;
+        let schedules = ScheduleHoldings::create(store, &fixture.ctx, &project).await;
         Self {
+            schedules,
             points,
             brainstorms,
             proposals,
@@ -359,6 +363,7 @@ pub(super) async fn view<S: Store + ?Sized>(store: &S, h: &Holdings) -> Vec<Stri
     .chain(telemetry_view(store, ctx, &h.telemetry).await)
     .chain([brainstorms_view(store, h).await])
     .chain(proposals_view(store, h).await)
+    .chain(schedules_view(store, h).await)
     .collect()
 }
 

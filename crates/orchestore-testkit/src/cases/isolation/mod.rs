@@ -46,6 +46,7 @@ mod holdings;
 mod knowledge;
 mod observability;
 mod proposals;
+mod schedules;
 mod tenancy;
 mod work;
 mod workflows;
@@ -57,13 +58,14 @@ use holdings::*;
 use knowledge::*;
 use observability::*;
 use proposals::*;
+use schedules::*;
 use tenancy::*;
 use work::*;
 use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 30] = [
+const REPOSITORY_SOURCES: [&str; 31] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
@@ -83,6 +85,7 @@ const REPOSITORY_SOURCES: [&str; 30] = [
     include_str!("../../../../orchestore-repo/src/tenancy.rs"),
     include_str!("../../../../orchestore-repo/src/work.rs"),
     include_str!("../../../../orchestore-repo/src/work/queue.rs"),
+    include_str!("../../../../orchestore-repo/src/work/schedules.rs"),
     include_str!("../../../../orchestore-repo/src/workflows.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/learning.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/steps.rs"),
@@ -159,6 +162,7 @@ pub async fn another_organization_reaches_nothing_through_any_method<S: Store + 
     check_collaboration(store, &a, &b, &mut checks).await;
     check_brainstorms_and_mentorships(store, &a, &b, &mut checks).await;
     check_proposals(store, &a, &b, &mut checks).await;
+    check_schedules(store, &a, &b, &mut checks).await;
     check_audit_and_store(store, &a, &b, &mut checks).await;
     checks.finish();
 
