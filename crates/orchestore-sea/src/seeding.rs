@@ -231,6 +231,20 @@ impl SeaStore {
         organization: OrganizationId,
     ) -> RepoResult<SeedInventory> {
         self.in_transaction(async |tx: &SeaStore| {
+            if tx.is_postgres() {
+                // A row someone else adds while the removal runs must stop it, not be deleted
+                // unseen: serializable, the removal then fails and rolls back (SQLite's write
+                // transaction already keeps every other writer out).
+                let serializable = Statement::from_string(
+                    DbBackend::Postgres,
+                    "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+                );
+                tx.db()
+                    .await
+                    .execute_raw(serializable)
+                    .await
+                    .map_err(db_err)?;
+            }
             let inventory = tx.seed_inventory(organization).await?;
             if !inventory.foreign.is_empty() {
                 return Err(RepoError::conflict(

@@ -63,7 +63,9 @@ pub trait ScheduleRepo: Send + Sync {
     /// occurrence fires as its misfire policy says, `next_run_at` moves to the first
     /// occurrence after `now`. Returns what this call did; a schedule another firer moved
     /// first is left out. A target that refuses the occurrence (a workflow without a version)
-    /// is recorded as the schedule's `last_outcome` and the schedule moves on.
+    /// is recorded as the schedule's `last_outcome` and the schedule moves on. A schedule that
+    /// cannot be fired at all (a database error) is logged and left due for the next call
+    /// while the others fire; the call fails only when none of the due ones could be fired.
     async fn fire_due_schedules(
         &self,
         ctx: &Ctx,

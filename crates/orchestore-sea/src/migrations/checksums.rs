@@ -22,7 +22,12 @@ pub(super) const CHECKSUM_TABLE: &str = "orchestore_migration_checksums";
 fn shipped() -> BTreeMap<&'static str, String> {
     MIGRATION_SOURCES
         .iter()
-        .map(|(name, text)| (*name, hex::encode(Sha256::digest(text.as_bytes()))))
+        // Line endings as committed: a checkout that turned them into CRLF builds the same
+        // checksums.
+        .map(|(name, text)| {
+            let text = text.replace("\r\n", "\n");
+            (*name, hex::encode(Sha256::digest(text.as_bytes())))
+        })
         .collect()
 }
 
@@ -70,7 +75,15 @@ pub(super) async fn check(
 }
 
 /// Records the shipped checksum of every applied migration that has none yet.
-pub(super) async fn record_applied(conn: &DatabaseConnection) -> RepoResult<()> {
+/// Makes the checksums follow what `seaql_migrations` lists, whatever the last run did
+/// (including a run that failed half-way): the checksums of reverted migrations go, those of
+/// applied ones not recorded yet are added.
+pub(super) async fn reconcile(conn: &DatabaseConnection) -> RepoResult<()> {
+    forget_reverted(conn).await?;
+    record_applied(conn).await
+}
+
+async fn record_applied(conn: &DatabaseConnection) -> RepoResult<()> {
     let create = Table::create()
         .table(Alias::new(CHECKSUM_TABLE))
         .if_not_exists()
@@ -111,7 +124,7 @@ pub(super) async fn record_applied(conn: &DatabaseConnection) -> RepoResult<()> 
 }
 
 /// Drops the checksums of migrations that are no longer applied.
-pub(super) async fn forget_reverted(conn: &DatabaseConnection) -> RepoResult<()> {
+async fn forget_reverted(conn: &DatabaseConnection) -> RepoResult<()> {
     if !sea_orm_migration::SchemaManager::new(conn)
         .has_table(CHECKSUM_TABLE)
         .await

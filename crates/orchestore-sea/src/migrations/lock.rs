@@ -10,6 +10,8 @@
 //! belongs to one process and needs none.
 
 use std::fs::{File, OpenOptions, TryLockError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use orchestore_repo::{RepoError, RepoResult};
@@ -79,9 +81,25 @@ impl MigrationLock {
 
     async fn postgres(pool: &DatabaseConnection) -> RepoResult<Self> {
         let options = pool.get_postgres_connection_pool().connect_options();
+        // The lock belongs to this one session: should it drop, the pool must not quietly open
+        // another (which would run the remaining migrations without the lock), so every
+        // connection after the first is refused and the migration fails instead.
+        let opened = Arc::new(AtomicBool::new(false));
         let single = PgPoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .after_connect(move |_, _| {
+                let reopened = opened.swap(true, Ordering::SeqCst);
+                Box::pin(async move {
+                    if reopened {
+                        Err(sea_orm::sqlx::Error::Protocol(
+                            "the migration lock's session was lost".to_owned(),
+                        ))
+                    } else {
+                        Ok(())
+                    }
+                })
+            })
             // The session holds the lock: it must outlive any migration.
             .idle_timeout(None::<Duration>)
             .max_lifetime(None::<Duration>)
@@ -106,6 +124,11 @@ impl MigrationLock {
                 .map_err(db_err)?
                 .ok_or_else(|| RepoError::internal("pg_try_advisory_lock returned no row"))?;
             if row.try_get_by_index::<bool>(0).map_err(db_err)? {
+                // A migration may rewrite a large table or wait for serving replicas' locks:
+                // the pool's `statement_timeout` would cut it short and stop the start-up.
+                let untimed =
+                    Statement::from_string(DbBackend::Postgres, "SET statement_timeout = 0");
+                conn.execute_raw(untimed).await.map_err(db_err)?;
                 return Ok(Self::Postgres { conn });
             }
             if !announced {

@@ -76,8 +76,10 @@ impl SeaStore {
     pub async fn migrate(&self) -> Result<usize, MigrationError> {
         self.under_migration_lock(async |conn| {
             let before = applied_versions(conn).await?.len();
-            Migrator::up(conn, None).await.map_err(db_err)?;
-            checksums::record_applied(conn).await?;
+            let ran = Migrator::up(conn, None).await.map_err(db_err);
+            // The migrations applied before a failure are recorded too.
+            checksums::reconcile(conn).await?;
+            ran?;
             Ok(applied_versions(conn).await?.len().saturating_sub(before))
         })
         .await
@@ -88,8 +90,9 @@ impl SeaStore {
     pub async fn rollback(&self, steps: Option<u32>) -> Result<usize, MigrationError> {
         self.under_migration_lock(async |conn| {
             let before = applied_versions(conn).await?.len();
-            Migrator::down(conn, steps).await.map_err(db_err)?;
-            checksums::forget_reverted(conn).await?;
+            let ran = Migrator::down(conn, steps).await.map_err(db_err);
+            checksums::reconcile(conn).await?;
+            ran?;
             Ok(before.saturating_sub(applied_versions(conn).await?.len()))
         })
         .await
@@ -101,10 +104,12 @@ impl SeaStore {
     pub async fn fresh(&self) -> Result<FreshOutcome, MigrationError> {
         self.under_migration_lock(async |conn| {
             let reverted = applied_versions(conn).await?.len();
-            Migrator::down(conn, None).await.map_err(db_err)?;
-            checksums::forget_reverted(conn).await?;
-            Migrator::up(conn, None).await.map_err(db_err)?;
-            checksums::record_applied(conn).await?;
+            let ran = Migrator::down(conn, None).await.map_err(db_err);
+            checksums::reconcile(conn).await?;
+            ran?;
+            let ran = Migrator::up(conn, None).await.map_err(db_err);
+            checksums::reconcile(conn).await?;
+            ran?;
             let applied = applied_versions(conn).await?.len();
             Ok(FreshOutcome { reverted, applied })
         })

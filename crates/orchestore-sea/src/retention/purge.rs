@@ -6,13 +6,15 @@ use orchestore_domain::{PurgeBatch, RetentionTarget, TaskStatus};
 use orchestore_repo::{Ctx, PurgedRows, RepoError, RepoResult, RetentionReport};
 use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
+use uuid::Uuid;
 
 use super::entity::retention_policies;
 use super::policies::{audited_report, policy_of};
 use crate::SeaStore;
+use crate::collaboration::entity::reputation_events;
 use crate::error::db_err;
 use crate::messaging::entity::messages;
 use crate::mutation::Verb;
@@ -25,10 +27,13 @@ use crate::work::entity::tasks;
 const DELETED_ROWS: &str = "orchestore_retention_deleted_rows_total";
 
 /// What keeps a finished task that is past its age: another row that refers to it and that a
-/// deletion would break or take with it. Its own history (`task_events`) and its edges to
-/// other finished tasks go with it; a subtask, a dependent not finished yet, a step of a
-/// workflow execution still pending or running, a message, a reputation event or a match keep
-/// it. Correlated on the candidate row, so that each check is one probe of an index that leads
+/// deletion would break or take with it, or an ending the reputation feeder has not read yet.
+/// Its own history (`task_events`) and its edges to other finished tasks go with it; its
+/// reputation events stay, detached from it (see `purge_task_batch`); a subtask, a dependent
+/// not finished yet, a step of a workflow execution still pending or running, a message, a
+/// match, or a success or final failure past the organization's feed watermark keep it (an
+/// organization the feeder has never read has no watermark, and nothing waits for it).
+/// Correlated on the candidate row, so that each check is one probe of an index that leads
 /// with the organization.
 const UNREFERENCED_TASK: &str = "\
     NOT EXISTS (SELECT 1 FROM tasks AS child \
@@ -46,9 +51,10 @@ const UNREFERENCED_TASK: &str = "\
             AND execution.status IN ('pending', 'running')) \
     AND NOT EXISTS (SELECT 1 FROM messages AS message \
         WHERE message.organization_id = tasks.organization_id AND message.task_id = tasks.id) \
-    AND NOT EXISTS (SELECT 1 FROM reputation_events AS reputation \
-        WHERE reputation.organization_id = tasks.organization_id \
-            AND reputation.task_id = tasks.id) \
+    AND NOT EXISTS (SELECT 1 FROM task_events AS ending \
+        JOIN reputation_feed_watermarks AS fed ON fed.organization_id = ending.organization_id \
+        WHERE ending.organization_id = tasks.organization_id AND ending.task_id = tasks.id \
+            AND ending.to_status IN ('succeeded', 'failed') AND ending.id > fed.last_event_id) \
     AND NOT EXISTS (SELECT 1 FROM matches AS rated \
         WHERE rated.organization_id = tasks.organization_id AND rated.task_id = tasks.id)";
 
@@ -122,15 +128,15 @@ impl SeaStore {
         let status = |status| finished_tasks(ctx, status, older_than);
         match target {
             RetentionTarget::SucceededTasks => {
-                self.purge_rows(ctx, target, status(TaskStatus::Succeeded), batch, dry_run)
+                self.purge_tasks(ctx, target, status(TaskStatus::Succeeded), batch, dry_run)
                     .await
             }
             RetentionTarget::FailedTasks => {
-                self.purge_rows(ctx, target, status(TaskStatus::Failed), batch, dry_run)
+                self.purge_tasks(ctx, target, status(TaskStatus::Failed), batch, dry_run)
                     .await
             }
             RetentionTarget::CancelledTasks => {
-                self.purge_rows(ctx, target, status(TaskStatus::Cancelled), batch, dry_run)
+                self.purge_tasks(ctx, target, status(TaskStatus::Cancelled), batch, dry_run)
                     .await
             }
             RetentionTarget::Events => {
@@ -178,6 +184,89 @@ impl SeaStore {
                 }
             }
         }
+    }
+
+    /// Deletes the finished tasks `due` selects, batch after batch; with `dry_run`, counts them.
+    async fn purge_tasks(
+        &self,
+        ctx: &Ctx,
+        target: RetentionTarget,
+        due: Select<tasks::Entity>,
+        batch: PurgeBatch,
+        dry_run: bool,
+    ) -> RepoResult<u64> {
+        if dry_run {
+            return self.purge_rows(ctx, target, due, batch, true).await;
+        }
+        let mut total = 0;
+        loop {
+            let deleted = self.purge_task_batch(ctx, due.clone(), batch).await?;
+            if deleted == 0 {
+                return Ok(total);
+            }
+            ::metrics::counter!(DELETED_ROWS, "table" => target.table()).increment(deleted);
+            total += deleted;
+        }
+    }
+
+    /// One batch of finished tasks, in one transaction: the candidates locked (on PostgreSQL
+    /// `FOR UPDATE`: a row written meanwhile that refers to one of them waits for the commit,
+    /// then fails on its foreign key, instead of being taken by the cascade), their references
+    /// read again under the lock, their reputation events detached from them (an agent's
+    /// reputation keeps its events whatever becomes of the task), then the tasks deleted.
+    async fn purge_task_batch(
+        &self,
+        ctx: &Ctx,
+        due: Select<tasks::Entity>,
+        batch: PurgeBatch,
+    ) -> RepoResult<u64> {
+        let org = ctx.org().as_uuid();
+        self.mutate(ctx, async |m| {
+            let mut candidates = due
+                .select_only()
+                .column(tasks::Column::Id)
+                .limit(u64::from(batch.rows()));
+            if self.is_postgres() {
+                candidates = candidates.lock_exclusive();
+            }
+            let candidates: Vec<Uuid> =
+                candidates.into_tuple().all(m.txn()).await.map_err(db_err)?;
+            if candidates.is_empty() {
+                return Ok(0);
+            }
+            // A statement of its own: on PostgreSQL it sees what committed while the locks
+            // were awaited.
+            let victims: Vec<Uuid> = scoped::<tasks::Entity>(ctx)
+                .select_only()
+                .column(tasks::Column::Id)
+                .filter(tasks::Column::Id.is_in(candidates))
+                .filter(Expr::cust(UNREFERENCED_TASK))
+                .into_tuple()
+                .all(m.txn())
+                .await
+                .map_err(db_err)?;
+            if victims.is_empty() {
+                return Ok(0);
+            }
+            reputation_events::Entity::update_many()
+                .col_expr(
+                    reputation_events::Column::TaskId,
+                    Expr::value(Option::<Uuid>::None),
+                )
+                .filter(reputation_events::Column::OrganizationId.eq(org))
+                .filter(reputation_events::Column::TaskId.is_in(victims.clone()))
+                .exec(m.txn())
+                .await
+                .map_err(db_err)?;
+            Ok(tasks::Entity::delete_many()
+                .filter(tasks::Column::OrganizationId.eq(org))
+                .filter(tasks::Column::Id.is_in(victims))
+                .exec(m.txn())
+                .await
+                .map_err(db_err)?
+                .rows_affected)
+        })
+        .await
     }
 
     /// Deletes the rows `due` selects, at most `batch` per statement (each statement its own

@@ -11,7 +11,7 @@ use sea_orm::{
 use serde_json::{Map, Value as Json};
 
 use super::read::{Scope, Sql, column_list, decode_row, encode_row, quote, tally};
-use super::schema::{Schema, TENANT_COLUMN, Table};
+use super::schema::{ORGANIZATIONS, Schema, TENANT_COLUMN, Table};
 use super::value::{Datum, Tally};
 use super::{TableSummary, TransferError};
 
@@ -307,7 +307,9 @@ impl<'s> Loader<'s> {
                 fresh.push(row);
                 continue;
             };
-            if tenant.is_some_and(|i| row[i] != Datum::Null) {
+            // A tenant's row, or an organization itself (matched by its id or its slug), is
+            // never taken for one already there: only global rows the migrations seed are.
+            if table.name == ORGANIZATIONS || tenant.is_some_and(|i| row[i] != Datum::Null) {
                 return Err(TransferError::Collision {
                     table: table.name.clone(),
                     key: describe_key(table, &row),

@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
 use super::TransferError;
-use super::schema::{Schema, TENANT_COLUMN, Table};
+use super::schema::{ORGANIZATIONS, Schema, TENANT_COLUMN, Table};
 use super::value::{Datum, Tally};
 
 /// Rows per page read.
@@ -86,7 +86,7 @@ pub(crate) fn in_scope(schema: &Schema, table: &Table, scope: Scope) -> bool {
     match scope {
         Scope::Everything => true,
         Scope::Organization(_) => {
-            table.name == "organizations"
+            table.name == ORGANIZATIONS
                 || table.is_tenant_owned()
                 || tenant_parent(schema, table).is_some()
         }
@@ -110,7 +110,7 @@ fn push_scope(sql: &mut Sql, schema: &Schema, table: &Table, scope: Scope) {
     let Scope::Organization(org) = scope else {
         return;
     };
-    if table.name == "organizations" {
+    if table.name == ORGANIZATIONS {
         sql.push(" AND \"id\" = ").bind(org.into());
     } else if table.is_tenant_owned() {
         // A row with no organization (a system role) is every organization's: it goes along,

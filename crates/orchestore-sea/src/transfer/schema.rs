@@ -13,6 +13,8 @@ pub(crate) const RUNNER_TABLES: [&str; 1] = ["seaql_migrations"];
 
 /// The column that makes a table, or a row of it, an organization's.
 pub(crate) const TENANT_COLUMN: &str = "organization_id";
+/// The tenants' own table, which has no tenant column.
+pub(crate) const ORGANIZATIONS: &str = "organizations";
 
 #[derive(Debug)]
 pub(crate) struct Column {

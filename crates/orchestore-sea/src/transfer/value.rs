@@ -216,8 +216,9 @@ impl Datum {
     }
 }
 
-/// A JSON document as one text whatever stored it: keys sorted, numbers in their shortest form
-/// (PostgreSQL's `jsonb` reorders keys and rewrites numbers).
+/// A JSON document as one text whatever stored it: keys sorted (PostgreSQL's `jsonb` reorders
+/// them), numbers exactly as they are held (never through `f64`, which would round a long
+/// decimal or a big integer: the workspace keeps numbers at arbitrary precision).
 pub(crate) fn canonical_json(value: &Json) -> String {
     let mut out = String::new();
     write_canonical(value, &mut out);
@@ -228,16 +229,7 @@ fn write_canonical(value: &Json, out: &mut String) {
     match value {
         Json::Null | Json::Bool(_) | Json::String(_) => out.push_str(&value.to_string()),
         Json::Number(n) => {
-            let text = if let Some(i) = n.as_i64() {
-                i.to_string()
-            } else if let Some(u) = n.as_u64() {
-                u.to_string()
-            } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or_else(|| n.to_string(), |f| f.to_string())
-            };
-            out.push_str(&text);
+            out.push_str(&n.to_string());
         }
         Json::Array(items) => {
             out.push('[');
@@ -317,12 +309,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn canonical_json_sorts_keys_and_normalises_numbers() {
-        let a: Json =
-            serde_json::from_str(r#"{"b":1,"a":[1.0,2e0,{"d":null,"c":"x"}]}"#).expect("json");
+    fn canonical_json_sorts_keys_and_keeps_numbers_exact() {
+        let a: Json = serde_json::from_str(
+            r#"{"b":1,"a":[1.0,12345678901234567890123,0.12345678901234567890,{"d":null,"c":"x"}]}"#,
+        )
+        .expect("json");
         assert_eq!(
             canonical_json(&a),
-            r#"{"a":[1.0,2.0,{"c":"x","d":null}],"b":1}"#
+            r#"{"a":[1.0,12345678901234567890123,0.12345678901234567890,{"c":"x","d":null}],"b":1}"#
         );
     }
 

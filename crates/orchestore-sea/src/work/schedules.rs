@@ -590,14 +590,30 @@ impl ScheduleRepo for SeaStore {
             .all(&self.db().await)
             .await
             .map_err(db_err)?;
+        // One schedule that cannot be fired (a row that does not decode, a database error on its
+        // transaction) must not hold back the others due after it: each is fired on its own,
+        // and the sweep fails only when none could be.
         let mut fired = Vec::with_capacity(rows.len());
+        let mut first_error = None;
         for row in rows {
-            let schedule = to_schedule(row)?;
-            if let Some(firing) = self.fire(ctx, &schedule, now).await? {
-                fired.push(firing);
+            let id = row.id;
+            let firing = match to_schedule(row) {
+                Ok(schedule) => self.fire(ctx, &schedule, now).await,
+                Err(error) => Err(error),
+            };
+            match firing {
+                Ok(Some(firing)) => fired.push(firing),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(org = %ctx.org(), schedule = %id, %error, "schedule not fired");
+                    first_error.get_or_insert(error);
+                }
             }
         }
-        Ok(fired)
+        match first_error {
+            Some(error) if fired.is_empty() => Err(error),
+            _ => Ok(fired),
+        }
     }
 
     async fn organizations_with_due_schedules(

@@ -5,49 +5,10 @@
 use orchestore_domain::{NewTask, Title};
 use orchestore_repo::{AuditFilter, AuditRepo, Ctx, PageRequest, TaskRepo};
 use orchestore_testkit::{Fixture, TestDb};
+
+use crate::binary::{orchestore, orchestore_with};
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-
-/// What one run of the binary gave: its exit status, standard output and standard error.
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// The line of `stdout` about organization `org`.
-    fn line(&self, org: impl std::fmt::Display) -> &str {
-        let org = org.to_string();
-        self.stdout
-            .lines()
-            .find(|line| line.starts_with(&org))
-            .unwrap_or_else(|| panic!("no line for {org} in:\n{}", self.stdout))
-    }
-}
-
-async fn orchestore(url: &str, args: &[&str]) -> Run {
-    let (url, args) = (
-        url.to_owned(),
-        args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>(),
-    );
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_orchestore"))
-            .args(&args)
-            // Nothing of the test's environment (`ORCHESTORE_*`, `RUST_LOG`) reaches it.
-            .env_clear()
-            .env("DATABASE_URL", url)
-            .output()
-            .expect("orchestore runs")
-    })
-    .await
-    .expect("the run ends");
-    Run {
-        status: output.status.code().expect("an exit status"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8"),
-    }
-}
 
 async fn the_audit_commands_seal_verify_and_name_a_broken_chain(db: TestDb) {
     let store = db.store();
@@ -151,21 +112,6 @@ async fn the_audit_commands_seal_verify_and_name_a_broken_chain(db: TestDb) {
 
     let usage = orchestore(db.url(), &["audit", "verify", "--organization", "acme"]).await;
     assert_eq!(usage.status, 2, "a usage error: {}", usage.stderr);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_the_audit_commands_seal_verify_and_name_a_broken_chain() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = TestDb::sqlite_file(dir.path()).await;
-    the_audit_commands_seal_verify_and_name_a_broken_chain(db).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_the_audit_commands_seal_verify_and_name_a_broken_chain() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
-    the_audit_commands_seal_verify_and_name_a_broken_chain(db).await;
 }
 
 /// `orchestore status` and `status --json` on a database with work in its queue, then with a
@@ -274,21 +220,6 @@ async fn status_reports_the_database_and_its_queue(db: TestDb) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_status_reports_the_database_and_its_queue() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = TestDb::sqlite_file(dir.path()).await;
-    status_reports_the_database_and_its_queue(db).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_status_reports_the_database_and_its_queue() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
-    status_reports_the_database_and_its_queue(db).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_of_an_unreachable_database_fails_quickly() {
     // Nothing listens on port 1; the SQLite file's directory does not exist.
     for url in [
@@ -382,49 +313,6 @@ async fn json_logs_carry_the_request_id(db: TestDb) {
     assert_eq!(served["span"]["request_id"], "trace-json-42", "{served}");
     assert_eq!(served["span"]["name"], "request", "{served}");
     assert_eq!(served["fields"]["status"], 200, "{served}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_json_logs_carry_the_request_id() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = TestDb::sqlite_file(dir.path()).await;
-    json_logs_carry_the_request_id(db).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_json_logs_carry_the_request_id() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
-    json_logs_carry_the_request_id(db).await;
-}
-
-/// `orchestore` with `extra` environment variables besides `DATABASE_URL`.
-async fn orchestore_with(url: &str, extra: &[(&str, &str)], args: &[&str]) -> Run {
-    let (url, args) = (
-        url.to_owned(),
-        args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>(),
-    );
-    let extra: Vec<(String, String)> = extra
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_orchestore"))
-            .args(&args)
-            .env_clear()
-            .env("DATABASE_URL", url)
-            .envs(extra)
-            .output()
-            .expect("orchestore runs")
-    })
-    .await
-    .expect("the run ends");
-    Run {
-        status: output.status.code().expect("an exit status"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8"),
-    }
 }
 
 async fn retention_run_purges_what_each_policy_says_and_reports_it(db: TestDb) {
@@ -535,8 +423,8 @@ async fn retention_run_purges_what_each_policy_says_and_reports_it(db: TestDb) {
     // A batch size out of bounds is refused before anything is deleted.
     let refused = orchestore_with(
         db.url(),
-        &[("ORCHESTORE__RETENTION__BATCH_SIZE", "0")],
         &["retention", "run"],
+        &[("ORCHESTORE__RETENTION__BATCH_SIZE", "0")],
     )
     .await;
     assert_eq!(refused.status, 1, "{}", refused.stdout);
@@ -547,17 +435,9 @@ async fn retention_run_purges_what_each_policy_says_and_reports_it(db: TestDb) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_retention_run_purges_what_each_policy_says_and_reports_it() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = TestDb::sqlite_file(dir.path()).await;
-    retention_run_purges_what_each_policy_says_and_reports_it(db).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_retention_run_purges_what_each_policy_says_and_reports_it() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
-    retention_run_purges_what_each_policy_says_and_reports_it(db).await;
+on_file_backends! {
+    the_audit_commands_seal_verify_and_name_a_broken_chain,
+    status_reports_the_database_and_its_queue,
+    json_logs_carry_the_request_id,
+    retention_run_purges_what_each_policy_says_and_reports_it,
 }

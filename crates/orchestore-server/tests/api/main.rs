@@ -1,12 +1,41 @@
 //! The HTTP API, tested as a client uses it: a server on port 0 over a database each test
 //! owns, on SQLite and on PostgreSQL. One file per resource; `helpers` has what they share.
 
+/// Runs each case once on a migrated SQLite file and once on a migrated PostgreSQL database, as
+/// `sqlite::<case>` and `postgres::<case>`: the cases that run the built binary, which needs a
+/// database another process can open.
+macro_rules! on_file_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let dir = tempfile::tempdir().expect("tempdir");
+                    super::$case(orchestore_testkit::TestDb::sqlite_file(dir.path()).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = orchestore_testkit::TestDb::postgres().await else {
+                        return;
+                    };
+                    super::$case(db).await;
+                }
+            )*
+        }
+    };
+}
+
 mod agents;
 mod alerts;
 mod analytics;
 mod api_keys;
 mod audit;
 mod auth;
+mod binary;
 mod boards;
 mod brainstorms;
 mod cli;

@@ -10,13 +10,7 @@ use orchestore_sea::{DbConfig, MIGRATION_LOCK_KEY, SeaStore};
 use orchestore_testkit::{Fixture, TestDb};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 
-/// What one run of the binary gave: its exit status, standard output and standard error.
-#[derive(Debug)]
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
+use crate::binary::{Run, orchestore};
 
 /// `orchestore ARGS` on `url`, with nothing of the test's environment but `env`.
 fn start(url: &str, args: &[&str], env: &[(&str, &str)]) -> Child {
@@ -51,10 +45,6 @@ async fn finish(mut child: Child) -> Run {
     })
     .await
     .expect("the run ends")
-}
-
-async fn orchestore(url: &str, args: &[&str]) -> Run {
-    finish(start(url, args, &[])).await
 }
 
 async fn count(store: &SeaStore, sql: &str) -> i64 {
@@ -172,33 +162,7 @@ async fn postgres_two_migrate_ups_at_once_apply_each_migration_once() {
     .await;
 }
 
-/// Runs `case` on a migrated SQLite file and on a migrated PostgreSQL database.
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let dir = tempfile::tempdir().expect("tempdir");
-                    super::$case(orchestore_testkit::TestDb::sqlite_file(dir.path()).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(db) = orchestore_testkit::TestDb::postgres().await else {
-                        return;
-                    };
-                    super::$case(db).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+on_file_backends!(
     a_changed_migration_is_refused_by_name,
     a_newer_schema_stops_the_server_naming_both_versions,
     down_and_fresh_on_data_ask_for_confirm,

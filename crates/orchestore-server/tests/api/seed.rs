@@ -11,51 +11,17 @@ use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::Value;
 
+use crate::binary::{Run, orchestore_with};
 use crate::helpers::spawn;
 
 const ADMIN_PASSWORD: &str = "seeded admin passphrase";
 
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
-    }
-}
-
-/// Runs the binary on `url` with nothing of the test's environment but `env`.
+/// Runs the binary on `url` with `env`, hashing passwords at the tests' cost.
 async fn orchestore(url: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let url = url.to_owned();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_orchestore"))
-            .args(&args)
-            .env_clear()
-            .env("DATABASE_URL", url)
-            .env(
-                "ORCHESTORE__AUTH__BCRYPT_COST",
-                TEST_BCRYPT_COST.to_string(),
-            )
-            .envs(env)
-            .output()
-            .expect("orchestore runs")
-    })
-    .await
-    .expect("the run ends");
-    Run {
-        status: output.status.code().expect("an exit status"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8"),
-    }
+    let cost = TEST_BCRYPT_COST.to_string();
+    let mut env = env.to_vec();
+    env.push(("ORCHESTORE__AUTH__BCRYPT_COST", &cost));
+    orchestore_with(url, args, &env).await
 }
 
 /// The number of rows of every table of the database. SQLite's FTS5 shadow tables
@@ -443,33 +409,7 @@ async fn a_slug_taken_by_someone_else_is_left_alone(db: TestDb) {
     assert_eq!(changed(&before, &row_counts(&db).await), vec![]);
 }
 
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let dir = tempfile::tempdir().expect("tempdir");
-                    let db = orchestore_testkit::TestDb::sqlite_file(dir.path()).await;
-                    super::$case(db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(db) = orchestore_testkit::TestDb::postgres().await else {
-                        return;
-                    };
-                    super::$case(db).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+on_file_backends!(
     every_profile_seeds_once,
     the_seeded_users_log_in,
     clean_removes_exactly_what_the_seed_created,

@@ -186,17 +186,6 @@ async fn sigterm_lets_requests_finish_and_leases_survive(db: TestDb) {
     assert_eq!(server.exit_code().await, Some(0));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_sigterm_lets_requests_finish_and_leases_survive() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = TestDb::sqlite_file(dir.path()).await;
-    sigterm_lets_requests_finish_and_leases_survive(db).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_sigterm_lets_requests_finish_and_leases_survive() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
-    sigterm_lets_requests_finish_and_leases_survive(db).await;
+on_file_backends! {
+    sigterm_lets_requests_finish_and_leases_survive,
 }

@@ -9,44 +9,9 @@ use orchestore_repo::{DependencySort, PageRequest, ProjectSort, Store};
 use orchestore_testkit::{Fixture, TestDb};
 use serde_json::Value;
 
+use crate::binary::orchestore;
+
 const PASSWORD: &str = "correct horse battery";
-
-/// What one run of the binary gave.
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// The JSON report of a run that succeeded.
-    fn report(&self) -> Value {
-        assert_eq!(self.status, 0, "{}", self.stderr);
-        serde_json::from_str(&self.stdout).expect("a JSON report")
-    }
-}
-
-async fn orchestore(url: &str, args: &[&str]) -> Run {
-    let (url, args) = (
-        url.to_owned(),
-        args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>(),
-    );
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_orchestore"))
-            .args(&args)
-            .env_clear()
-            .env("DATABASE_URL", url)
-            .output()
-            .expect("orchestore runs")
-    })
-    .await
-    .expect("the run ends");
-    Run {
-        status: output.status.code().expect("an exit status"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8"),
-    }
-}
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/taskmaster")
@@ -379,33 +344,7 @@ async fn broken_files_are_located_and_nothing_is_written(db: TestDb) {
     assert!(projects.items.is_empty(), "nothing written");
 }
 
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let dir = tempfile::tempdir().expect("tempdir");
-                    let db = orchestore_testkit::TestDb::sqlite_file(dir.path()).await;
-                    super::$case(db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(db) = orchestore_testkit::TestDb::postgres().await else {
-                        return;
-                    };
-                    super::$case(db).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends! {
+on_file_backends! {
     a_tagged_project_is_imported_then_updated_in_place,
     a_legacy_file_and_a_single_tag_are_imported,
     broken_files_are_located_and_nothing_is_written,

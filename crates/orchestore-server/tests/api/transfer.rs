@@ -14,33 +14,10 @@ use orchestore_testkit::cases::isolation::populate_organization;
 use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
+use crate::binary::{Run, orchestore_with};
 
 async fn orchestore(url: &str, args: &[&str]) -> Run {
-    let (url, args) = (
-        url.to_owned(),
-        args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>(),
-    );
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_orchestore"))
-            .args(&args)
-            .env_clear()
-            .env("DATABASE_URL", url)
-            .env("RUST_LOG", "warn")
-            .output()
-            .expect("orchestore runs")
-    })
-    .await
-    .expect("the run ends");
-    Run {
-        status: output.status.code().expect("an exit status"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8"),
-    }
+    orchestore_with(url, args, &[("RUST_LOG", "warn")]).await
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -346,6 +346,12 @@ pub(super) async fn check_collaboration<S: Store + ?Sized>(
             .record_task_outcome(ctx, a.agent.id, b.task.id, true)
             .await,
     );
+    // B's feeder reads B's history only: none of A's endings (or ids) comes back.
+    c.clean(
+        "feed_task_outcomes",
+        store.feed_task_outcomes(ctx, 100).await,
+    );
+    c.unscoped("organizations_with_task_outcomes_to_feed");
     c.not_found(
         "get_reputation",
         store.get_reputation(ctx, a.agent.id, Utc::now()).await,

@@ -221,6 +221,7 @@ async fn check_audit_and_store<S: Store + ?Sized>(
     c.unscoped("health");
     // Instance-wide figures of the database (sizes, timings), of no organization's row.
     c.unscoped("database_status");
+    c.unscoped("pool_status");
     // Calls in a transaction are scoped as calls outside it.
     let tx = store.begin().await.expect("begin");
     c.not_found("begin", tx.get_project(ctx, a.project.id).await);
