@@ -15,6 +15,7 @@ pub const REFERENCE_TABLES: &[&str] = &[
     "role_permissions",
     "instance_settings",
     "seaql_migrations",
+    "orchestore_migration_checksums",
 ];
 
 /// The tables sharded by `organization_id`, parents before children, all colocated with the

@@ -375,6 +375,43 @@ async fn an_organization_from_postgres_moves_in_beside_another_on_sqlite() {
     an_organization_moves_in_beside_another(Backend::Postgres, Backend::Sqlite).await;
 }
 
+/// An organization's dump into a database that has an organization of the same slug (two
+/// servers bootstrapped alike, say) is refused at the organization itself: never merged.
+async fn an_organization_is_never_merged_into_one_with_its_slug(from: Backend, to: Backend) {
+    let Some(source) = Database::filled(from, &["acme"]).await else {
+        return;
+    };
+    let Some(target) = Database::filled(to, &["acme"]).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let acme = source.export(None).await.organization("acme");
+    let dump = source.export(Some(&acme)).await;
+    let path = write_dump(dir.path(), "acme.jsonl", &dump.text);
+    let before = target.export(None).await;
+
+    let import = orchestore(&target.url, &["import", "jsonl", &path]).await;
+    assert_ne!(import.status, 0, "{}", import.stdout);
+    assert!(
+        import.stderr.contains("organizations"),
+        "the organization is named: {}",
+        import.stderr
+    );
+    assert_eq!(target.export(None).await, before, "nothing written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_from_sqlite_is_never_merged_into_one_with_its_slug() {
+    an_organization_is_never_merged_into_one_with_its_slug(Backend::Sqlite, Backend::Postgres)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_from_postgres_is_never_merged_into_one_with_its_slug() {
+    an_organization_is_never_merged_into_one_with_its_slug(Backend::Postgres, Backend::Sqlite)
+        .await;
+}
+
 /// The target fails on the last table the copy writes, after every other table is in: the
 /// copy stops with an error and the target holds what it held before.
 async fn an_interrupted_copy_leaves_the_target_unchanged(from: Backend, to: Backend) {

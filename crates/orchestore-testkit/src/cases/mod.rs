@@ -252,6 +252,7 @@ macro_rules! contract_suite {
                 retention_policies_are_set_read_and_audited,
                 a_purge_deletes_exactly_what_is_past_its_age,
                 finished_tasks_that_live_work_refers_to_are_kept,
+                reputation_outlives_the_tasks_it_came_from,
                 purging_audit_rows_keeps_the_chain_verifiable,
             }
             isolation {

@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use orchestore_domain::{
-    AgentKind, EventKind, MessageContent, Name, NewAgent, NewEvent, NewMessage, OrganizationId,
-    PurgeBatch, Records, RetentionAge, RetentionRules, RetentionTarget, SourceName, TaskId,
-    TaskPatch, TaskStatus,
+    AgentKind, EventKind, LeaseDuration, MessageContent, Name, NewAgent, NewEvent, NewMessage,
+    OrganizationId, PurgeBatch, Records, RetentionAge, RetentionRules, RetentionTarget, SourceName,
+    TaskId, TaskPatch, TaskStatus,
 };
 use orchestore_repo::{
     AuditFilter, Ctx, EventFilter, PageRequest, RepoResult, RetentionReport, Store, TaskFilter,
@@ -366,6 +366,70 @@ pub async fn finished_tasks_that_live_work_refers_to_are_kept<S: Store + ?Sized>
         .expect("purge");
     assert_eq!(run.rows(RetentionTarget::CancelledTasks), 2);
     assert_eq!(task_ids(store, ctx).await, vec![discussed.id]);
+}
+
+/// A succeeded task an agent ran, with the reliability event its outcome gave the agent, is
+/// purged like any other: the event stays, no longer tied to the task, and the agent's
+/// reputation does not change.
+pub async fn reputation_outlives_the_tasks_it_came_from<S: Store + ?Sized>(store: &S) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let ctx = &acme.ctx;
+    let project = acme.project(store, "Apollo").await;
+    let ada = store
+        .create_agent(
+            ctx,
+            NewAgent::named(Name::parse("name", "ada").expect("name"), AgentKind::Ai),
+        )
+        .await
+        .expect("agent");
+    let shipped = store
+        .create_task(ctx, task(project.id, "shipped"))
+        .await
+        .expect("task");
+    let lease = store
+        .claim_task(ctx, shipped.id, ada.id, LeaseDuration::default())
+        .await
+        .expect("claim")
+        .lease_token;
+    store
+        .complete_task(ctx, shipped.id, lease, None)
+        .await
+        .expect("complete");
+    store
+        .record_task_outcome(ctx, ada.id, shipped.id, true)
+        .await
+        .expect("outcome");
+    let later = Utc::now() + Duration::hours(2);
+    let before = store
+        .get_reputation(ctx, ada.id, later)
+        .await
+        .expect("reputation");
+
+    store
+        .set_retention_policy(
+            ctx,
+            RetentionRules::default().with(RetentionTarget::SucceededTasks, Some(age("1h"))),
+        )
+        .await
+        .expect("policy");
+    let run = store
+        .purge_retention(ctx, later, PurgeBatch::default(), false)
+        .await
+        .expect("purge");
+    assert_eq!(run.rows(RetentionTarget::SucceededTasks), 1);
+    assert!(task_ids(store, ctx).await.is_empty());
+    let events = store
+        .list_reputation_events(ctx, ada.id, PageRequest::default())
+        .await
+        .expect("events")
+        .items;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].task_id, None);
+    let after = store
+        .get_reputation(ctx, ada.id, later)
+        .await
+        .expect("reputation");
+    assert_eq!(format!("{after:?}"), format!("{before:?}"));
 }
 
 async fn chain_is_intact<S: Store + ?Sized>(store: &S, org: OrganizationId) -> RepoResult<u64> {
