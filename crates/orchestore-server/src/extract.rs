@@ -76,8 +76,9 @@ impl<'de> Deserializer<'de> for ObjectsOnly {
                 Ok(value)
             }
             Value::Object(entries) => {
-                let mut entries =
-                    MapDeserializer::new(entries.into_iter().map(|(key, value)| (key, Self(value))));
+                let mut entries = MapDeserializer::new(
+                    entries.into_iter().map(|(key, value)| (key, Self(value))),
+                );
                 let value = visitor.visit_map(&mut entries)?;
                 entries.end()?;
                 Ok(value)

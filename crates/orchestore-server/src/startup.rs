@@ -15,7 +15,7 @@ use orchestore_sea::{MigrationError, SeaStore};
 use rand::{Rng as _, RngCore as _};
 
 use crate::config::{BootstrapSettings, Secret, Settings};
-use crate::deadline::{Deadlines, enforce_deadlines};
+use crate::deadline::Deadlines;
 use crate::error::{json_config, path_config};
 use crate::head::head_as_get;
 use crate::login_limits::LoginLimits;
@@ -435,7 +435,6 @@ impl Application {
                 .app_data(path_config())
                 .app_data(deadlines.clone())
                 .wrap(from_fn(head_as_get))
-                .wrap(from_fn(enforce_deadlines))
                 .wrap(from_fn(prometheus::record_request))
                 .wrap(from_fn(assign_request_id))
                 .configure(|cfg| prometheus::configure(cfg, metrics.as_ref()))

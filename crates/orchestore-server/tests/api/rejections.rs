@@ -20,7 +20,11 @@ use crate::helpers::*;
 fn assert_whole_problem(reply: &Reply, status: StatusCode) -> Option<String> {
     let field = reply.assert_problem(status).map(str::to_owned);
     let kind = reply.body["type"].as_str().unwrap_or_default();
-    assert!(kind.starts_with("urn:orchestore:problem:"), "{}", reply.body);
+    assert!(
+        kind.starts_with("urn:orchestore:problem:"),
+        "{}",
+        reply.body
+    );
     let detail = reply.body["detail"].as_str().unwrap_or_default();
     assert!(!detail.is_empty(), "{}", reply.body);
     field
@@ -232,7 +236,10 @@ pub async fn an_unparsable_query_is_400(app: &TestApp) {
 pub async fn head_answers_as_get_without_a_body(app: &TestApp) {
     let token = app.admin_token().await;
     let project = app.create_project(&token, "Heads").await;
-    let path = format!("/api/v1/projects/{}", project["id"].as_str().expect("an id"));
+    let path = format!(
+        "/api/v1/projects/{}",
+        project["id"].as_str().expect("an id")
+    );
     let get = app
         .http
         .get(app.url(&path))
@@ -441,7 +448,10 @@ async fn postgres_a_stalled_request_is_503_and_writes_nothing() {
         .await;
     let elapsed = started.elapsed();
     assert_whole_problem(&stalled, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(stalled.body["type"], "urn:orchestore:problem:deadline-exceeded");
+    assert_eq!(
+        stalled.body["type"],
+        "urn:orchestore:problem:deadline-exceeded"
+    );
     assert!(stalled.header("retry-after").parse::<u64>().is_ok());
     assert!(!stalled.header("x-request-id").is_empty());
     assert!(
