@@ -41,6 +41,14 @@ pub struct ServerSettings {
     /// comma-separated string (`ORCHESTORE__SERVER__TRUSTED_PROXIES=10.0.0.1,10.0.0.2`).
     #[serde(deserialize_with = "addresses")]
     pub trusted_proxies: Vec<IpAddr>,
+    /// How long a client has to send a request's body, from the end of its head; past it the
+    /// answer is 408. A body trickled in byte by byte holds a connection no longer.
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub body_read_timeout: Duration,
+    /// How long a request may take, its body included, before the answer is 503 with
+    /// `Retry-After`; what it was doing is dropped and its transaction rolled back.
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub request_timeout: Duration,
 }
 
 /// A list of IP addresses, or one string of them separated by commas (environment variables
@@ -72,6 +80,8 @@ impl Default for ServerSettings {
             host: "127.0.0.1".to_owned(),
             port: 8080,
             trusted_proxies: Vec::new(),
+            body_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -528,6 +538,23 @@ mod tests {
             env(&[("ORCHESTORE__SERVER__TRUSTED_PROXIES", "not-an-address")]),
         );
         assert!(wrong.is_err());
+    }
+
+    #[test]
+    fn request_timeouts_have_defaults_and_are_set_from_the_environment() {
+        let settings = Settings::load(None, env(&[])).expect("defaults load");
+        assert_eq!(settings.server.body_read_timeout, Duration::from_secs(10));
+        assert_eq!(settings.server.request_timeout, Duration::from_secs(30));
+        let settings = Settings::load(
+            None,
+            env(&[
+                ("ORCHESTORE__SERVER__BODY_READ_TIMEOUT", "2s"),
+                ("ORCHESTORE__SERVER__REQUEST_TIMEOUT", "1m"),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(settings.server.body_read_timeout, Duration::from_secs(2));
+        assert_eq!(settings.server.request_timeout, Duration::from_secs(60));
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! [`ApiError`]: every way a request can fail, turned into an `application/problem+json`
 //! response in one place ([`ResponseError::error_response`]).
 
+use actix_web::error::{JsonPayloadError, PayloadError};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, error::JsonPayloadError, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use orchestore_domain::{DomainError, Permission};
 use orchestore_repo::RepoError;
 use serde::Serialize;
@@ -101,6 +102,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
+    /// The body did not arrive within `limit` (`server.body_read_timeout`).
+    #[error("request body timed out")]
+    BodyTimeout { limit: std::time::Duration },
     /// Well-formed, but a value breaks a rule: one entry per field at fault.
     #[error("invalid input: {0:?}")]
     Invalid(Vec<FieldError>),
@@ -109,6 +113,10 @@ pub enum ApiError {
     TooManyRequests { retry_after_seconds: u64 },
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The request did not finish within `limit` (`server.request_timeout`); its work was
+    /// dropped, and a transaction it had open rolled back.
+    #[error("request deadline of {limit:?} exceeded")]
+    DeadlineExceeded { limit: std::time::Duration },
     /// A bug or a corrupt row. The message goes to the log, never to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -137,9 +145,11 @@ impl ApiError {
             Self::Conflict { .. } => ("conflict", "Conflict"),
             Self::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
+            Self::BodyTimeout { .. } => ("request-timeout", "Request timeout"),
             Self::Invalid(_) => ("validation", "Invalid input"),
             Self::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::DeadlineExceeded { .. } => ("deadline-exceeded", "Request took too long"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -159,6 +169,9 @@ impl ApiError {
                 "the body must be JSON (Content-Type: application/json)".to_owned()
             }
             Self::PayloadTooLarge { limit } => format!("the body must be at most {limit} bytes"),
+            Self::BodyTimeout { limit } => {
+                format!("the body was not received within {}", seconds(*limit))
+            }
             Self::Invalid(errors) => match errors.as_slice() {
                 [one] => format!("{}: {}", one.field, one.message),
                 _ => format!("{} fields are invalid", errors.len()),
@@ -167,6 +180,10 @@ impl ApiError {
                 retry_after_seconds,
             } => format!("too many attempts: try again in {retry_after_seconds} s"),
             Self::Unavailable(_) => "the database is unavailable; retry later".to_owned(),
+            Self::DeadlineExceeded { limit } => format!(
+                "the request did not finish within {}; nothing of it was kept, retry later",
+                seconds(*limit)
+            ),
             Self::Internal(_) => "an internal error occurred; it has been logged".to_owned(),
         }
     }
@@ -299,9 +316,10 @@ impl ResponseError for ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::DeadlineExceeded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -311,6 +329,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Internal(cause) => tracing::error!(error = %cause, "request failed"),
             Self::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            Self::DeadlineExceeded { limit } => {
+                tracing::warn!(?limit, "request deadline exceeded");
+            }
             _ => {}
         }
         let status = self.status_code();
@@ -328,17 +349,45 @@ impl ResponseError for ApiError {
                 response.insert_header((header::WWW_AUTHENTICATE, challenge));
             }
             Self::MethodNotAllowed { allow } => {
-                response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+                response.insert_header((header::ALLOW, with_head(allow)));
             }
             Self::TooManyRequests {
                 retry_after_seconds,
             } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
+            Self::DeadlineExceeded { .. } => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    RETRY_AFTER_DEADLINE_SECONDS.to_string(),
+                ));
+            }
             _ => {}
         }
         response.json(problem)
     }
+}
+
+/// When to retry a request that ran out of time: a database that stalled for the whole deadline
+/// is seldom back within the second.
+const RETRY_AFTER_DEADLINE_SECONDS: u64 = 5;
+
+/// `limit` as a client reads it: `10 s`, `1.5 s`.
+fn seconds(limit: std::time::Duration) -> String {
+    format!("{} s", limit.as_secs_f64())
+}
+
+/// The `Allow` header of a resource that answers `allow`: HEAD is answered wherever GET is
+/// (see [`crate::head`]), so it is listed after it.
+fn with_head(allow: &str) -> String {
+    allow
+        .split(", ")
+        .flat_map(|method| match method {
+            "GET" => vec!["GET", "HEAD"],
+            other => vec![other],
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The transport-level failures of a JSON body: content type, size, syntax.
@@ -353,12 +402,27 @@ pub(crate) fn json_config_up_to(limit: usize) -> web::JsonConfig {
         .error_handler(|err, _req| json_payload_error(err).into())
 }
 
+/// The 408 of a body read that [`crate::deadline`] cut: its error carries the limit.
+fn body_timeout(err: &std::io::Error) -> ApiError {
+    let limit = err
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<crate::deadline::BodyReadTimedOut>())
+        .map(|timed_out| timed_out.limit)
+        .unwrap_or_default();
+    ApiError::BodyTimeout { limit }
+}
+
 fn json_payload_error(err: JsonPayloadError) -> ApiError {
     match err {
         JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
         JsonPayloadError::Overflow { limit }
         | JsonPayloadError::OverflowKnownLength { limit, .. } => {
             ApiError::PayloadTooLarge { limit }
+        }
+        JsonPayloadError::Payload(PayloadError::Io(err))
+            if err.kind() == std::io::ErrorKind::TimedOut =>
+        {
+            body_timeout(&err)
         }
         JsonPayloadError::Deserialize(err) => ApiError::BadRequest {
             detail: format!("the body is not valid JSON: {err}"),

@@ -15,7 +15,9 @@ use orchestore_sea::{MigrationError, SeaStore};
 use rand::{Rng as _, RngCore as _};
 
 use crate::config::{BootstrapSettings, Secret, Settings};
+use crate::deadline::Deadlines;
 use crate::error::{json_config, path_config};
+use crate::head::head_as_get;
 use crate::login_limits::LoginLimits;
 use crate::prometheus::{self, MetricsEndpoint};
 use crate::request_id::assign_request_id;
@@ -419,6 +421,10 @@ impl Application {
             address: address.clone(),
             source,
         };
+        let deadlines = web::Data::new(Deadlines {
+            body_read: settings.server.body_read_timeout,
+            request: settings.server.request_timeout,
+        });
         let host = settings.server.host.as_str();
         let listener = TcpListener::bind((host, settings.server.port)).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
@@ -427,6 +433,8 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(json_config())
                 .app_data(path_config())
+                .app_data(deadlines.clone())
+                .wrap(from_fn(head_as_get))
                 .wrap(from_fn(prometheus::record_request))
                 .wrap(from_fn(assign_request_id))
                 .configure(|cfg| prometheus::configure(cfg, metrics.as_ref()))
@@ -503,6 +511,11 @@ fn check_settings(settings: &Settings) -> Result<(), StartupError> {
             "auth.bcrypt_cost must be between 4 and 31, got {}",
             auth.bcrypt_cost
         )));
+    }
+    if settings.server.body_read_timeout.is_zero() || settings.server.request_timeout.is_zero() {
+        return Err(StartupError::Config(
+            "server.body_read_timeout and server.request_timeout must be more than 0".to_owned(),
+        ));
     }
     if settings.queue.lease_sweep_interval.is_zero() {
         return Err(StartupError::Config(
@@ -707,6 +720,9 @@ mod tests {
         let mut no_ttl = Settings::default();
         no_ttl.auth.access_token_ttl = Duration::ZERO;
         assert!(check_settings(&no_ttl).is_err());
+        let mut no_deadline = Settings::default();
+        no_deadline.server.request_timeout = Duration::ZERO;
+        assert!(check_settings(&no_deadline).is_err());
         let mut never_sealed = Settings::default();
         never_sealed.audit.seal_interval = Duration::ZERO;
         assert!(check_settings(&never_sealed).is_err());

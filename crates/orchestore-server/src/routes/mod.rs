@@ -44,9 +44,11 @@ mod templates;
 mod users;
 mod workflows;
 
+use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, Resource, web};
 use orchestore_repo::{Cursor, Limit, ListSort, PageRequest};
 
+use crate::deadline::enforce_deadlines;
 use crate::error::{ApiError, FieldErrors};
 
 /// The route table, in the order routes are matched: each scope and the resources each
@@ -97,13 +99,16 @@ fn scopes() -> [Routes; 2] {
     ]
 }
 
+/// Serves the route table, each resource within the request's deadlines (wrapped around the
+/// resource, once it is matched: the deadline keeps a handle on the request to answer with, and
+/// actix routes only a request nobody else holds).
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     for routes in scopes() {
         let scope = routes
             .resources
             .into_iter()
             .fold(web::scope(routes.prefix), |scope, api| {
-                scope.service(api.resource)
+                scope.service(api.resource.wrap(from_fn(enforce_deadlines)))
             });
         cfg.service(scope);
     }

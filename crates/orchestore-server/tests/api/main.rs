@@ -58,6 +58,7 @@ mod projects;
 mod prometheus;
 mod proposals;
 mod queue;
+mod rejections;
 mod retention;
 mod roles;
 mod sanctions;
@@ -274,6 +275,20 @@ on_every_backend! {
         workflow_template_lifecycle,
         workflow_instantiation_input_is_checked,
         a_workflow_template_is_run_in_one_call,
+    }
+    rejections {
+        an_unknown_route_is_404,
+        a_wrong_method_is_405_with_allow,
+        a_body_over_the_limit_is_413,
+        a_body_that_is_not_json_is_415,
+        unparsable_json_is_400,
+        a_wrong_type_is_400_naming_the_field,
+        a_json_array_for_an_object_is_400,
+        an_unparsable_path_is_400,
+        an_unparsable_query_is_400,
+        head_answers_as_get_without_a_body,
+        a_malformed_header_is_400,
+        too_many_headers_are_431,
     }
     problems {
         malformed_requests_are_problems,

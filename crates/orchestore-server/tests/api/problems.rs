@@ -78,7 +78,7 @@ pub async fn malformed_requests_are_problems(app: &TestApp) {
         .send(Method::PUT, "/api/v1/projects", Some(&token), None)
         .await;
     wrong_method.assert_problem(StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(wrong_method.header("allow"), "GET, POST");
+    assert_eq!(wrong_method.header("allow"), "GET, HEAD, POST");
 }
 
 pub async fn invalid_fields_are_all_reported_and_nothing_is_written(app: &TestApp) {
