@@ -18,6 +18,7 @@ mod client;
 mod config;
 mod error;
 mod extract;
+mod idempotency;
 mod login_limits;
 pub mod migrations;
 mod prometheus;

@@ -16,6 +16,7 @@ use rand::{Rng as _, RngCore as _};
 
 use crate::config::{BootstrapSettings, Secret, Settings};
 use crate::error::{json_config, path_config};
+use crate::idempotency;
 use crate::login_limits::LoginLimits;
 use crate::prometheus::{self, MetricsEndpoint};
 use crate::request_id::assign_request_id;
@@ -427,6 +428,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(json_config())
                 .app_data(path_config())
+                .wrap(from_fn(idempotency::replay_or_record))
                 .wrap(from_fn(prometheus::record_request))
                 .wrap(from_fn(assign_request_id))
                 .configure(|cfg| prometheus::configure(cfg, metrics.as_ref()))
