@@ -12,6 +12,7 @@ pub mod collaboration;
 mod ctx;
 mod database;
 mod error;
+pub mod idempotency;
 pub mod knowledge;
 pub mod marketplace;
 pub mod messaging;
@@ -42,6 +43,9 @@ pub use collaboration::{ProposalFilter, ProposalRepo, ProposalSort, VoteSort};
 pub use ctx::{Actor, Credential, Ctx};
 pub use database::{DatabaseStatus, PoolStatus, StatementTiming, TableSize};
 pub use error::{Cause, RepoError, RepoResult};
+pub use idempotency::{
+    IdempotencyRepo, IdempotencyWindow, IdempotentStart, RequestFingerprint, StoredResponse,
+};
 pub use knowledge::{
     Highlight, KnowledgeCollectionSort, KnowledgeEntrySort, KnowledgeFilter, KnowledgeHit,
     KnowledgeRepo, KnowledgeSearch, SearchMode,

@@ -10,6 +10,7 @@ use crate::collaboration::{
     ProposalRepo, RankRepo, ReputationRepo, RewardRepo,
 };
 use crate::database::{DatabaseStatus, PoolStatus};
+use crate::idempotency::IdempotencyRepo;
 use crate::knowledge::KnowledgeRepo;
 use crate::marketplace::MarketplaceRepo;
 use crate::messaging::MessageRepo;
@@ -80,6 +81,7 @@ pub trait Store:
     + BoardRepo
     + RetentionRepo
     + ScheduleRepo
+    + IdempotencyRepo
     + Send
     + Sync
 {

@@ -26,6 +26,7 @@ mod connection_string;
 mod database_status;
 mod direct;
 mod error;
+mod idempotency;
 mod knowledge;
 mod marketplace;
 mod messaging;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{AgentId, ApiKeyId, ApiKeySecret, KeyOwner, Permission, SessionId, UserId};
 use orchestore_repo::{Actor, Credential, Ctx, RepoError};
@@ -23,7 +23,7 @@ use crate::state::AppState;
 
 /// The caller of an authenticated route: the context its repository calls run in and the
 /// permissions its token grants.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Authenticated {
     ctx: Ctx,
     principal: Principal,
@@ -138,12 +138,17 @@ impl FromRequest for Authenticated {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        // Checked already by a middleware (see `crate::idempotency`).
+        if let Some(checked) = req.extensions().get::<Self>().cloned() {
+            return Box::pin(std::future::ready(Ok(checked)));
+        }
         let req = req.clone();
         Box::pin(async move { authenticate(&req).await.map_err(Into::into) })
     }
 }
 
-async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
+/// Checks the request's bearer token: who calls, and what it may do.
+pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("the application state is not registered"))?

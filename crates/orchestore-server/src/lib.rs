@@ -20,6 +20,7 @@ mod deadline;
 mod error;
 mod extract;
 mod head;
+mod idempotency;
 mod login_limits;
 pub mod migrations;
 mod prometheus;

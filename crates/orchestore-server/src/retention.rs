@@ -85,6 +85,7 @@ pub(crate) async fn purge_on_schedule(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
+        purge_expired_idempotency_keys(store.as_ref()).await;
         let organizations = match store.organizations_with_retention_policy().await {
             Ok(organizations) => organizations,
             Err(error) => {
@@ -105,6 +106,29 @@ pub(crate) async fn purge_on_schedule(
                 ),
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%org, %error, "retention"),
+            }
+        }
+    }
+}
+
+/// Deletes the `Idempotency-Key` answers that expired, a bounded batch at a time.
+async fn purge_expired_idempotency_keys(store: &dyn Store) {
+    const BATCH: u32 = 1000;
+    loop {
+        match store
+            .purge_expired_idempotent_requests(Utc::now(), BATCH)
+            .await
+        {
+            Ok(deleted) if deleted < u64::from(BATCH) => {
+                if deleted > 0 {
+                    tracing::info!(deleted, "retention: purged expired idempotency keys");
+                }
+                return;
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "retention: purging expired idempotency keys");
+                return;
             }
         }
     }

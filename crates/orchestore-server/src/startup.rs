@@ -18,6 +18,7 @@ use crate::config::{BootstrapSettings, Secret, Settings};
 use crate::deadline::Deadlines;
 use crate::error::{json_config, path_config};
 use crate::head::head_as_get;
+use crate::idempotency;
 use crate::login_limits::LoginLimits;
 use crate::prometheus::{self, MetricsEndpoint};
 use crate::request_id::assign_request_id;
@@ -435,6 +436,7 @@ impl Application {
                 .app_data(path_config())
                 .app_data(deadlines.clone())
                 .wrap(from_fn(head_as_get))
+                .wrap(from_fn(idempotency::replay_or_record))
                 .wrap(from_fn(prometheus::record_request))
                 .wrap(from_fn(assign_request_id))
                 .configure(|cfg| prometheus::configure(cfg, metrics.as_ref()))

@@ -43,6 +43,7 @@ mod components;
 mod events;
 mod health;
 mod helpers;
+mod idempotency;
 mod invitations;
 mod knowledge;
 mod leaderboards;
@@ -207,6 +208,12 @@ on_every_backend! {
         task_graph_fields_are_written_read_and_filtered,
         dependencies_block_release_and_refuse_cycles,
         task_stats_for_the_organization_and_a_project,
+    }
+    idempotency {
+        a_retry_gets_the_first_answer_and_creates_nothing,
+        the_same_key_for_another_request_is_refused,
+        two_requests_at_once_make_one_creation,
+        keys_belong_to_their_caller_and_refusals_are_kept,
     }
     schedules {
         schedules_are_created_paused_resumed_and_previewed,

@@ -10,6 +10,7 @@
 pub mod agents;
 pub mod analytics;
 pub mod collaboration;
+pub mod idempotency;
 pub mod isolation;
 pub mod knowledge;
 pub mod marketplace;
@@ -254,6 +255,12 @@ macro_rules! contract_suite {
                 finished_tasks_that_live_work_refers_to_are_kept,
                 reputation_outlives_the_tasks_it_came_from,
                 purging_audit_rows_keeps_the_chain_verifiable,
+            }
+            idempotency {
+                a_key_is_taken_once_and_replays_its_answer,
+                keys_belong_to_their_caller,
+                an_abandoned_key_runs_again,
+                expired_keys_are_purged_in_batches,
             }
             isolation {
                 another_organization_reaches_nothing_through_any_method,

@@ -43,6 +43,7 @@ mod agents;
 mod brainstorms;
 mod collaboration;
 mod holdings;
+mod idempotency;
 mod knowledge;
 mod observability;
 mod proposals;
@@ -55,6 +56,7 @@ use agents::*;
 use brainstorms::*;
 use collaboration::*;
 use holdings::*;
+use idempotency::*;
 use knowledge::*;
 use observability::*;
 use proposals::*;
@@ -65,7 +67,7 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 31] = [
+const REPOSITORY_SOURCES: [&str; 32] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
@@ -97,6 +99,7 @@ const REPOSITORY_SOURCES: [&str; 31] = [
     include_str!("../../../../orchestore-repo/src/collaboration/achievements.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/boards.rs"),
     include_str!("../../../../orchestore-repo/src/retention.rs"),
+    include_str!("../../../../orchestore-repo/src/idempotency.rs"),
 ];
 
 /// A's run is claimed under this lease, which has expired by the time B's calls run: a sweep
@@ -163,6 +166,7 @@ pub async fn another_organization_reaches_nothing_through_any_method<S: Store + 
     check_brainstorms_and_mentorships(store, &a, &b, &mut checks).await;
     check_proposals(store, &a, &b, &mut checks).await;
     check_schedules(store, &a, &b, &mut checks).await;
+    check_idempotency(store, &a, &b, &mut checks).await;
     check_audit_and_store(store, &a, &b, &mut checks).await;
     checks.finish();
 
