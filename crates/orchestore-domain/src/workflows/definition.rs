@@ -406,7 +406,7 @@ fn check_waits(steps: &[WorkflowStep]) -> Result<(), DomainError> {
                 return Err(DomainError::invalid(
                     STEPS,
                     format!(
-                        "step {:?} names {:?} in on_timeout, which must be a step that depends                          on it",
+                        "step {:?} names {:?} in on_timeout, which must be a step that depends on it",
                         step.name.as_str(),
                         branch.as_str()
                     ),
