@@ -84,6 +84,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "reputation_feed_watermarks",
     "schedules",
     "idempotent_requests",
+    "workflow_waits",
 ];
 
 /// The distribution column of every distributed table.

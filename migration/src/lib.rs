@@ -57,6 +57,7 @@ mod m20261130_000040_retention;
 mod m20261130_000041_seed_records;
 mod m20261130_000042_reputation_feed;
 mod m20261130_000043_schedules;
+mod m20261201_000047_workflow_waits;
 mod m20261201_000050_idempotent_requests;
 
 pub struct Migrator;
@@ -86,8 +87,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000019_session_security::Migration),
             Box::new(m20261128_000020_audit_chain::Migration),
             Box::new(m20261128_000021_invitations::Migration),
-            Box::new(m20261128_000023_tasks_primary_key_last::Migration),
             Box::new(m20261128_000022_api_keys::Migration),
+            Box::new(m20261128_000023_tasks_primary_key_last::Migration),
             Box::new(m20261129_000024_task_history_unchecked::Migration),
             Box::new(m20261129_000025_knowledge::Migration),
             Box::new(m20261129_000026_marketplace::Migration),
@@ -106,6 +107,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000041_seed_records::Migration),
             Box::new(m20261130_000042_reputation_feed::Migration),
             Box::new(m20261130_000043_schedules::Migration),
+            Box::new(m20261201_000047_workflow_waits::Migration),
             Box::new(m20261201_000050_idempotent_requests::Migration),
         ]
     }

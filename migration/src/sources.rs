@@ -90,12 +90,12 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         include_str!("m20261128_000021_invitations.rs"),
     ),
     (
-        "m20261128_000023_tasks_primary_key_last",
-        include_str!("m20261128_000023_tasks_primary_key_last.rs"),
-    ),
-    (
         "m20261128_000022_api_keys",
         include_str!("m20261128_000022_api_keys.rs"),
+    ),
+    (
+        "m20261128_000023_tasks_primary_key_last",
+        include_str!("m20261128_000023_tasks_primary_key_last.rs"),
     ),
     (
         "m20261129_000024_task_history_unchecked",
@@ -168,6 +168,10 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
     (
         "m20261130_000043_schedules",
         include_str!("m20261130_000043_schedules.rs"),
+    ),
+    (
+        "m20261201_000047_workflow_waits",
+        include_str!("m20261201_000047_workflow_waits.rs"),
     ),
     (
         "m20261201_000050_idempotent_requests",

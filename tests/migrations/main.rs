@@ -113,6 +113,7 @@ const TABLES: &[&str] = &[
     "reputation_feed_watermarks",
     "schedules",
     "idempotent_requests",
+    "workflow_waits",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

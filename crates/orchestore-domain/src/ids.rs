@@ -105,6 +105,10 @@ id_type!(WorkflowId);
 id_type!(WorkflowVersionId);
 id_type!(WorkflowExecutionId);
 id_type!(
+    /// The durable wait of a waiting step of an execution.
+    WorkflowWaitId
+);
+id_type!(
     /// One operation in an execution's step log.
     ExecutionStepId
 );

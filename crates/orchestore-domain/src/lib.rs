@@ -70,7 +70,7 @@ pub use ids::{
     LearningRecordId, MarketplaceInstallId, MarketplaceItemId, MatchId, MessageId, MetricSampleId,
     OrganizationId, PointAwardId, ProjectId, ReputationEventId, RoleId, SessionId, TaskEventId,
     TaskId, TemplateId, TemplateUsageId, ThreadId, UserId, WorkflowExecutionId, WorkflowId,
-    WorkflowVersionId,
+    WorkflowVersionId, WorkflowWaitId,
 };
 pub use ids::{AppealId, PenaltyId, PermissionGrantId, RewardId, ViolationId};
 pub use ids::{BrainstormId, BrainstormIdeaId, MentorshipId, MentorshipSessionId};
@@ -134,3 +134,4 @@ pub use workflows::{
     StepOutcome, StepTasks, StepTiming, Workflow, WorkflowDefinition, WorkflowExecution,
     WorkflowPatch, WorkflowStep, WorkflowVersion, WorkflowVersionRef,
 };
+pub use workflows::{SignalName, StepWait, WaitStatus, WorkflowWait};

@@ -79,8 +79,8 @@ pub use work::{
 pub use work::{ScheduleFilter, ScheduleRepo, ScheduleSort};
 pub use workflows::{
     ExecutionFilter, ExecutionSort, ExecutionStepFilter, ExecutionStepRepo, ExecutionStepSort,
-    ExecutionTaskSort, LearningFilter, LearningRepo, LearningSort, WorkflowRepo, WorkflowSort,
-    WorkflowVersionSort,
+    ExecutionTaskSort, LearningFilter, LearningRepo, LearningSort, WaitRepo, WorkflowRepo,
+    WorkflowSort, WorkflowVersionSort,
 };
 
 pub use async_trait::async_trait;

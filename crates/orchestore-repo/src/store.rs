@@ -19,7 +19,7 @@ use crate::retention::RetentionRepo;
 use crate::templates::TemplateRepo;
 use crate::tenancy::{ApiKeyRepo, AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
 use crate::work::{ProjectRepo, QueueRepo, ScheduleRepo, TaskGraphRepo, TaskRepo};
-use crate::workflows::{ExecutionStepRepo, LearningRepo, WorkflowRepo};
+use crate::workflows::{ExecutionStepRepo, LearningRepo, WaitRepo, WorkflowRepo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,6 +82,7 @@ pub trait Store:
     + RetentionRepo
     + ScheduleRepo
     + IdempotencyRepo
+    + WaitRepo
     + Send
     + Sync
 {

@@ -14,9 +14,11 @@ use crate::{Ctx, Page, PageRequest, RepoResult};
 
 mod learning;
 mod steps;
+mod waits;
 
 pub use learning::{LearningFilter, LearningRepo, LearningSort};
 pub use steps::{ExecutionStepFilter, ExecutionStepRepo, ExecutionStepSort};
+pub use waits::WaitRepo;
 
 crate::list_sort! {
     /// The orders of the workflow list.

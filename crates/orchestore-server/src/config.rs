@@ -28,6 +28,7 @@ pub struct Settings {
     pub collaboration: CollaborationSettings,
     pub metrics: MetricsSettings,
     pub retention: RetentionSettings,
+    pub workflows: WorkflowSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -182,6 +183,23 @@ impl Default for QueueSettings {
         Self {
             lease_sweep_interval: Duration::from_secs(5),
             schedule_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkflowSettings {
+    /// How often the server ends the durable waits due (every organization's): timeouts of
+    /// waits for a signal, and waits for a time.
+    #[serde(with = "orchestore_sea::serde_duration")]
+    pub wait_interval: Duration,
+}
+
+impl Default for WorkflowSettings {
+    fn default() -> Self {
+        Self {
+            wait_interval: Duration::from_secs(1),
         }
     }
 }

@@ -68,6 +68,8 @@ pub struct Application {
     /// The scheduled retention purge; none when `retention.interval` is 0.
     retention: Option<Sweeper>,
     scheduler: Sweeper,
+    /// Ends the durable waits of workflow executions that are due.
+    waits: Sweeper,
 }
 
 /// A periodic job (the sweep of expired leases, the audit sealer); it stops when the
@@ -174,6 +176,42 @@ async fn fire_due_schedules(store: Arc<dyn Store>, interval: std::time::Duration
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%org, %error, "scheduler"),
+            }
+        }
+    }
+}
+
+/// The most due waits one sweep ends in each organization; the rest wait for the next.
+const WAITS_PER_SWEEP: u32 = 100;
+
+/// Ends the due waits of every organization that has some, every `interval`. Replicas may all
+/// run it: each wait is ended by one of them (see `WaitRepo`).
+async fn fire_due_waits(store: Arc<dyn Store>, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let now = chrono::Utc::now();
+        let organizations = match store
+            .organizations_with_due_waits(now, SWEEP_ORGANIZATIONS)
+            .await
+        {
+            Ok(organizations) => organizations,
+            Err(error) => {
+                tracing::warn!(%error, "wait sweep: listing organizations");
+                continue;
+            }
+        };
+        for org in organizations {
+            match store
+                .fire_due_waits(&Ctx::system(org), now, WAITS_PER_SWEEP)
+                .await
+            {
+                Ok(ended) if !ended.is_empty() => {
+                    tracing::debug!(%org, ended = ended.len(), "wait sweep: ended waits");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%org, %error, "wait sweep"),
             }
         }
     }
@@ -393,6 +431,10 @@ impl Application {
             store.clone(),
             settings.queue.schedule_interval,
         )));
+        let waits = Sweeper(tokio::spawn(fire_due_waits(
+            store.clone(),
+            settings.workflows.wait_interval,
+        )));
         let state = web::Data::new(AppState {
             store,
             password_cost: settings.auth.bcrypt_cost,
@@ -460,6 +502,7 @@ impl Application {
             reputation_feeder,
             retention,
             scheduler,
+            waits,
         })
     }
 
@@ -480,6 +523,7 @@ impl Application {
             reputation_feeder,
             retention,
             scheduler,
+            waits,
             ..
         } = self;
         let stopped = server.await;
@@ -492,6 +536,7 @@ impl Application {
             reputation_feeder,
             retention,
             scheduler,
+            waits,
         ));
         stopped
     }
@@ -527,6 +572,11 @@ fn check_settings(settings: &Settings) -> Result<(), StartupError> {
     if settings.queue.schedule_interval.is_zero() {
         return Err(StartupError::Config(
             "queue.schedule_interval must be more than 0".to_owned(),
+        ));
+    }
+    if settings.workflows.wait_interval.is_zero() {
+        return Err(StartupError::Config(
+            "workflows.wait_interval must be more than 0".to_owned(),
         ));
     }
     if settings.audit.seal_interval.is_zero() {

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::StepWait;
 use crate::{Capabilities, DomainError, Payload, Title, find_cycle};
 
 /// The field every error about the steps names; the reason says which step and what.
@@ -82,18 +83,26 @@ pub struct WorkflowStep {
     /// Distinct, in the order written.
     pub depends_on: Vec<StepName>,
     pub max_attempts: u32,
+    /// A waiting step: its task is never claimed; the step succeeds when its signal comes or
+    /// its time does (see [`StepWait`]).
+    pub wait: Option<StepWait>,
 }
 
 impl WorkflowStep {
     fn to_value(&self) -> Value {
-        serde_json::json!({
+        let mut value = serde_json::json!({
             "name": self.name.as_str(),
             "title": self.title.as_str(),
             "required_capabilities": self.required_capabilities.to_strings(),
             "payload": self.payload.as_value(),
             "depends_on": self.depends_on.iter().map(StepName::as_str).collect::<Vec<_>>(),
             "max_attempts": self.max_attempts,
-        })
+        });
+        // Only a waiting step has the key, so a definition without waits prints as before.
+        if let (Some(wait), Some(object)) = (&self.wait, value.as_object_mut()) {
+            object.insert("wait".into(), wait.to_value());
+        }
+        value
     }
 }
 
@@ -112,13 +121,14 @@ pub struct WorkflowDefinition {
 }
 
 /// The keys a step may have.
-pub(crate) const STEP_KEYS: [&str; 6] = [
+pub(crate) const STEP_KEYS: [&str; 7] = [
     "name",
     "title",
     "required_capabilities",
     "payload",
     "depends_on",
     "max_attempts",
+    "wait",
 ];
 
 impl WorkflowDefinition {
@@ -273,6 +283,10 @@ fn parse_step_fields(
                 )
             })?,
     };
+    let wait = match fields.remove("wait") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(StepWait::parse(value)?),
+    };
     Ok(WorkflowStep {
         name,
         title,
@@ -280,6 +294,7 @@ fn parse_step_fields(
         payload,
         depends_on,
         max_attempts,
+        wait,
     })
 }
 
@@ -342,6 +357,7 @@ fn checked_order(steps: &[WorkflowStep]) -> Result<Vec<usize>, DomainError> {
         }
         depends_on.push(on);
     }
+    check_waits(steps)?;
     // Nodes are the steps' indices, so the search starts from the step written first.
     let edges = depends_on
         .iter()
@@ -359,6 +375,46 @@ fn checked_order(steps: &[WorkflowStep]) -> Result<Vec<usize>, DomainError> {
         ));
     }
     Ok(dependencies_first(&depends_on))
+}
+
+/// Checks the waiting steps: each signal names one step, and a timeout branch names steps that
+/// depend on its waiting step.
+fn check_waits(steps: &[WorkflowStep]) -> Result<(), DomainError> {
+    let mut signals: HashMap<&str, &str> = HashMap::new();
+    for step in steps {
+        let Some(StepWait::Signal {
+            signal, on_timeout, ..
+        }) = &step.wait
+        else {
+            continue;
+        };
+        if let Some(first) = signals.insert(signal.as_str(), step.name.as_str()) {
+            return Err(DomainError::invalid(
+                STEPS,
+                format!(
+                    "steps {first:?} and {:?} both wait for signal {:?}",
+                    step.name.as_str(),
+                    signal.as_str()
+                ),
+            ));
+        }
+        for branch in on_timeout {
+            let depends = steps
+                .iter()
+                .any(|other| &other.name == branch && other.depends_on.contains(&step.name));
+            if !depends {
+                return Err(DomainError::invalid(
+                    STEPS,
+                    format!(
+                        "step {:?} names {:?} in on_timeout, which must be a step that depends on it",
+                        step.name.as_str(),
+                        branch.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Orders an acyclic graph given as, for each node, the distinct nodes it depends on (Kahn's
@@ -623,6 +679,7 @@ mod tests {
             payload: Payload::default(),
             depends_on: Vec::new(),
             max_attempts: WorkflowDefinition::DEFAULT_MAX_ATTEMPTS,
+            wait: None,
         };
         let mut chain: Vec<WorkflowStep> = (0..LENGTH).map(step).collect();
         for i in 0..LENGTH - 1 {
@@ -648,6 +705,49 @@ mod tests {
         assert_eq!(path.first(), Some(&"s0"));
         assert_eq!(path.last(), Some(&"s0"));
         assert_eq!(path.get(1), Some(&"s1"));
+    }
+
+    #[test]
+    fn waiting_steps_parse_and_are_checked() {
+        let raw = json!({"steps": [
+            {"name": "approval", "wait": {"signal": "approve", "timeout_seconds": 60,
+                                          "on_timeout": ["escalate"]}},
+            {"name": "ship", "depends_on": ["approval"]},
+            {"name": "escalate", "depends_on": ["approval"]},
+        ]});
+        let definition = WorkflowDefinition::parse(raw).unwrap_or_else(|e| panic!("{e}"));
+        let approval = definition
+            .step("approval")
+            .unwrap_or_else(|| unreachable!());
+        assert_eq!(
+            approval
+                .wait
+                .as_ref()
+                .and_then(StepWait::signal)
+                .map(|s| s.as_str()),
+            Some("approve")
+        );
+        let again =
+            WorkflowDefinition::parse(definition.to_value()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again, definition);
+        assert!(definition.to_value()["steps"][1].get("wait").is_none());
+
+        let (field, message) = reason(json!({"steps": [
+            {"name": "a", "wait": {"signal": "go"}},
+            {"name": "b", "wait": {"signal": "go"}},
+        ]}));
+        assert_eq!(field, Some(STEPS));
+        assert!(message.contains("both wait for signal \"go\""), "{message}");
+        let (_, message) = reason(json!({"steps": [
+            {"name": "a", "wait": {"signal": "go", "timeout_seconds": 1, "on_timeout": ["b"]}},
+            {"name": "b"},
+        ]}));
+        assert!(
+            message.contains("must be a step that depends on it"),
+            "{message}"
+        );
+        let (_, message) = reason(json!({"steps": [{"name": "a", "wait": {"sleep_seconds": -1}}]}));
+        assert!(message.contains("steps[0].wait.sleep_seconds"), "{message}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::definition::error_reason;
-use super::{StepName, WorkflowDefinition};
+use super::{StepName, StepWait, WorkflowDefinition};
 use crate::{
     BatchTask, DomainError, MaxAttempts, NewTask, OrganizationId, Payload, Priority, ProjectId,
     Task, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
@@ -158,7 +158,8 @@ impl NewWorkflowExecution {
     /// that depend on none start queued and the others blocked. A task has its step's title,
     /// required capabilities and max attempts, this request's project and priority, and the
     /// payload `{"workflow_execution_id", "step", "input", "payload"}`: the execution's input
-    /// and the step's own payload.
+    /// and the step's own payload. The task of a waiting step is never claimable (its
+    /// `run_after` is [`StepWait::task_run_after`]): its wait ends it.
     ///
     /// Refused on `input` when a task's payload would be over [`Payload::MAX_BYTES`] or all of
     /// them over [`Self::MAX_TASK_PAYLOAD_BYTES`], and on `version` when its steps have more
@@ -211,6 +212,7 @@ impl NewWorkflowExecution {
                 payload,
                 required_capabilities: step.required_capabilities.clone(),
                 max_attempts: MaxAttempts::parse(i64::from(step.max_attempts))?,
+                run_after: step.wait.as_ref().map(|_| StepWait::task_run_after()),
                 ..NewTask::titled(self.project_id, step.title.clone())
             };
             // A parsed definition's edges name its own steps, each earlier in this order.

@@ -10,6 +10,7 @@ mod definition;
 mod execution;
 mod learning;
 mod steps;
+mod waits;
 mod workflow;
 
 pub(crate) use definition::{STEP_KEYS, json_within};
@@ -24,4 +25,5 @@ pub use learning::{
 pub use steps::{
     ByteCount, ExecutionStep, NewExecutionStep, OperationName, StepOutcome, StepTiming,
 };
+pub use waits::{SignalName, StepWait, WaitStatus, WorkflowWait};
 pub use workflow::{NewWorkflow, Workflow, WorkflowPatch, WorkflowVersion, WorkflowVersionRef};

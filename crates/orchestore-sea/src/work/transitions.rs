@@ -322,6 +322,8 @@ impl SeaStore {
         let reasons = ready.iter().map(|&id| (id, reason(id))).collect();
         self.move_tasks(m, TaskStatus::Blocked, TaskStatus::Queued, reasons)
             .await?;
+        // A waiting step is reached when its task is queued.
+        self.reach_waits(m, &ready).await?;
         Ok(ready)
     }
 

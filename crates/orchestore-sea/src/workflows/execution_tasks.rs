@@ -110,6 +110,7 @@ impl SeaStore {
                 execution_id: Set(execution),
                 step_name: Set(name.as_str().to_owned()),
                 task_id: Set(step.task.id.as_uuid()),
+                skipped: Set(false),
             })
             .collect();
         let per_statement = rows_per_statement(self.is_postgres(), steps::Column::iter().count());
@@ -272,7 +273,7 @@ impl SeaStore {
         Ok(found)
     }
 
-    /// Of the executions `ids`, those whose every step succeeded, with their output: each
+    /// Of the executions `ids`, those whose every step succeeded (or was skipped), with their output: each
     /// step's result by name, or `None` when together they are over a payload's bound (they
     /// stay on the tasks).
     async fn outputs_of_finished(
@@ -294,6 +295,7 @@ impl SeaStore {
                 .distinct()
                 .filter(steps::Column::ExecutionId.is_in(chunk.iter().copied()))
                 .filter(tasks::Column::Status.ne(TaskStatus::Succeeded.as_str()))
+                .filter(steps::Column::Skipped.eq(false))
                 .into_tuple::<Uuid>()
                 .all(m.txn())
                 .await
@@ -347,6 +349,7 @@ impl SeaStore {
         change.error = Set(error.map(Payload::into_value));
         change.updated_at = Set(m.at());
         let after = to_execution(change.update(m.txn()).await.map_err(db_err)?)?;
+        self.close_waits(m, after.id.as_uuid()).await?;
         let mut changes = diff(&before, &after);
         if let (Some(object), Value::Object(note)) = (changes.as_object_mut(), note) {
             object.extend(note);

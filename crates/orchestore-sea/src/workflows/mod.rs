@@ -6,6 +6,7 @@ mod execution_steps;
 mod execution_tasks;
 mod learning_records;
 mod repo;
+mod waits;
 
 pub(crate) use repo::version_number;
 
@@ -15,7 +16,8 @@ crate::scoped::entities! {
         entity::workflow_versions::Entity => "workflow_version",
         entity::workflow_executions::Entity => "workflow_execution",
         entity::execution_steps::Entity => "execution_step",
-        entity::learning_records::Entity => "learning_record";
+        entity::learning_records::Entity => "learning_record",
+        entity::workflow_waits::Entity => "workflow_wait";
     audited:
 }
 

@@ -562,6 +562,8 @@ impl SeaStore {
         })?;
         let execution = to_execution(row)?;
         let step_tasks = self.start_steps(m, id.as_uuid(), planned).await?;
+        self.record_waits(m, id.as_uuid(), &version.definition, &step_tasks)
+            .await?;
         let mut changes = snapshot(&execution);
         if let Some(object) = changes.as_object_mut() {
             object.insert("project_id".into(), json!(new.project_id));

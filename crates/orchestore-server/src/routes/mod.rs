@@ -42,6 +42,7 @@ mod tasks;
 mod telemetry;
 mod templates;
 mod users;
+mod waits;
 mod workflows;
 
 use actix_web::middleware::from_fn;
@@ -73,6 +74,7 @@ fn scopes() -> [Routes; 2] {
             .configure(agents::configure)
             .configure(messages::configure)
             .configure(workflows::configure)
+            .configure(waits::configure)
             .configure(templates::configure)
             .configure(knowledge::configure)
             .configure(marketplace::configure)

@@ -74,6 +74,7 @@ mod tasks_batch;
 mod templates;
 mod transfer;
 mod users;
+mod waits;
 mod workflows;
 
 /// Runs each case once per backend: `sqlite::<resource>::<case>` and

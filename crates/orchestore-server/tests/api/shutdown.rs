@@ -14,14 +14,14 @@ use serde_json::{Value, json};
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
 
 /// A `orchestore serve` process and the base URL it listens on.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
     /// Starts the binary on `url`, port 0, and reads the port from its `listening` log line.
-    fn start(url: &str) -> Self {
+    pub(crate) fn start(url: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_orchestore"))
             .arg("serve")
             .env_clear()
@@ -61,7 +61,7 @@ impl Server {
         }
     }
 
-    fn terminate(&self) {
+    pub(crate) fn terminate(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -70,7 +70,7 @@ impl Server {
     }
 
     /// Waits (at most a minute) for the process to exit; its exit code.
-    async fn exit_code(&mut self) -> Option<i32> {
+    pub(crate) async fn exit_code(&mut self) -> Option<i32> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait().expect("the process is there") {
@@ -89,7 +89,7 @@ impl Drop for Server {
     }
 }
 
-fn client_of(server: &Server, db: TestDb) -> TestApp {
+pub(crate) fn client_of(server: &Server, db: TestDb) -> TestApp {
     TestApp {
         base: server.base.clone(),
         http: reqwest::Client::new(),

@@ -155,6 +155,12 @@ macro_rules! contract_suite {
                 learning_records_are_found_by_pattern_exactly_and_by_prefix,
                 learning_records_are_found_by_context_alike_on_both_backends,
                 learning_records_page_by_score,
+                a_signal_resumes_a_waiting_step,
+                a_signal_is_refused_unless_its_step_waits,
+                a_timed_out_wait_takes_its_timeout_branch,
+                a_timed_out_wait_without_a_branch_fails_its_execution,
+                a_wait_for_a_time_ends_once_when_it_comes,
+                cancelling_an_execution_closes_its_waits,
             }
             analytics {
                 ;

@@ -4,10 +4,12 @@
 mod learning;
 mod runs;
 mod steps;
+mod waits;
 
 pub use learning::*;
 pub use runs::*;
 pub use steps::*;
+pub use waits::*;
 
 use orchestore_domain::{
     Description, ExecutionStatus, Name, NewWorkflow, NewWorkflowExecution, Payload, Priority,

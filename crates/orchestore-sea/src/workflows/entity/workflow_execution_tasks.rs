@@ -12,6 +12,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub step_name: String,
     pub task_id: Uuid,
+    /// Its task was cancelled because the branch of a wait it is on was not taken.
+    pub skipped: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -538,6 +538,7 @@ impl Everything {
             "workflows" => &self.workflow,
             "versions" => "1",
             "executions" => &self.execution,
+            "signals" => "approve",
             "templates" => &self.template,
             "roles" => &self.role,
             "users" => &self.user,

@@ -318,6 +318,17 @@ pub fn rows() -> Vec<Row> {
             NotFound,
         )
         .body(|_| everything::step_body()),
+        get(
+            "/api/v1/workflows/executions/{execution_id}/waits",
+            All(&[WorkflowsRead]),
+            NotFound,
+        ),
+        post(
+            "/api/v1/workflows/executions/{execution_id}/signals/{name}",
+            All(&[TasksWrite, WorkflowsWrite]),
+            NotFound,
+        )
+        .body(|_| json!({"payload": {"approved": true}})),
         get("/api/v1/templates", All(&[TemplatesRead]), OK),
         post("/api/v1/templates", All(&[TemplatesWrite]), CREATED).body(|e| {
             json!({"name": e.template_name, "kind": "task",

@@ -67,7 +67,7 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 32] = [
+const REPOSITORY_SOURCES: [&str; 33] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
@@ -91,6 +91,7 @@ const REPOSITORY_SOURCES: [&str; 32] = [
     include_str!("../../../../orchestore-repo/src/workflows.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/learning.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/steps.rs"),
+    include_str!("../../../../orchestore-repo/src/workflows/waits.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/rewards.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/penalties.rs"),
     include_str!("../../../../orchestore-repo/src/collaboration/brainstorms.rs"),

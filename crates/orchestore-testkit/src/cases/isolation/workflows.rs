@@ -58,6 +58,30 @@ pub(super) async fn check_workflows_and_templates<S: Store + ?Sized>(
         "get_execution",
         store.get_execution(ctx, a.execution.id).await,
     );
+    c.not_found(
+        "list_execution_waits",
+        store.list_execution_waits(ctx, a.execution.id).await,
+    );
+    c.not_found(
+        "signal_execution",
+        store
+            .signal_execution(
+                ctx,
+                a.execution.id,
+                &orchestore_domain::SignalName::parse("approve").expect("signal"),
+                Payload::default(),
+            )
+            .await,
+    );
+    // Ends B's own due waits, and none of A's.
+    c.clean(
+        "fire_due_waits",
+        store
+            .fire_due_waits(ctx, Utc::now() + chrono::Duration::days(730), 100)
+            .await,
+    );
+    // Names the organizations to sweep, for the server.
+    c.unscoped("organizations_with_due_waits");
     let of_a = ExecutionFilter {
         workflow_id: Some(a.workflow.id),
         status: None,

@@ -21,7 +21,7 @@ use crate::cases::{
 };
 
 /// A workflow named `name` whose latest version has `steps`.
-async fn released<S: Store + ?Sized>(
+pub(super) async fn released<S: Store + ?Sized>(
     store: &S,
     fixture: &Fixture,
     name: &str,
@@ -36,7 +36,7 @@ async fn released<S: Store + ?Sized>(
 }
 
 /// The execution's steps with their tasks, in the order they were created.
-async fn steps_of<S: Store + ?Sized>(
+pub(super) async fn steps_of<S: Store + ?Sized>(
     store: &S,
     ctx: &Ctx,
     execution: &WorkflowExecution,
@@ -53,7 +53,7 @@ async fn steps_of<S: Store + ?Sized>(
 }
 
 /// The task of step `name`.
-fn step(steps: &[ExecutionTask], name: &str) -> Task {
+pub(super) fn step(steps: &[ExecutionTask], name: &str) -> Task {
     steps
         .iter()
         .find(|item| item.step_name.as_str() == name)
@@ -65,7 +65,7 @@ fn names(steps: &[ExecutionTask]) -> Vec<&str> {
     steps.iter().map(|item| item.step_name.as_str()).collect()
 }
 
-async fn execution<S: Store + ?Sized>(
+pub(super) async fn execution<S: Store + ?Sized>(
     store: &S,
     ctx: &Ctx,
     running: &WorkflowExecution,
@@ -77,7 +77,7 @@ async fn execution<S: Store + ?Sized>(
 }
 
 /// Claims `task` for `agent` and completes it with `result`.
-async fn complete<S: Store + ?Sized>(
+pub(super) async fn complete<S: Store + ?Sized>(
     store: &S,
     ctx: &Ctx,
     agent: AgentId,
@@ -94,7 +94,7 @@ async fn complete<S: Store + ?Sized>(
         .expect("complete")
 }
 
-async fn status_of<S: Store + ?Sized>(store: &S, ctx: &Ctx, id: TaskId) -> TaskStatus {
+pub(super) async fn status_of<S: Store + ?Sized>(store: &S, ctx: &Ctx, id: TaskId) -> TaskStatus {
     store.get_task(ctx, id).await.expect("task").status
 }
 

@@ -1,0 +1,78 @@
+//! `/api/v1/workflows/executions/{execution_id}/…`: the durable waits of an execution and the
+//! signals that end them.
+
+use actix_web::{HttpResponse, web};
+use orchestore_domain::{DomainError, Payload, Permission, SignalName, WorkflowExecutionId};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::auth::Authenticated;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut super::Routes) {
+    cfg.service(
+        super::resource("/workflows/executions/{execution_id}/waits", "GET")
+            .route(web::get().to(list)),
+    )
+    .service(
+        super::resource(
+            "/workflows/executions/{execution_id}/signals/{name}",
+            "POST",
+        )
+        .route(web::post().to(signal)),
+    );
+}
+
+/// A signal's body: what the waiting step succeeds with (`null` when absent).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SignalBody {
+    #[serde(default)]
+    payload: Value,
+}
+
+/// `GET /api/v1/workflows/executions/{execution_id}/waits` → the execution's waits, in the
+/// order of their steps' tasks.
+#[tracing::instrument(skip_all, fields(execution_id = %path))]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<WorkflowExecutionId>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::WorkflowsRead)?;
+    let waits = state
+        .store
+        .list_execution_waits(ctx, path.into_inner())
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": waits })))
+}
+
+/// `POST /api/v1/workflows/executions/{execution_id}/signals/{name}` `{payload?}` → 200 with
+/// the wait, `signalled`: the step waiting for signal `name` succeeds with `payload` and its
+/// dependents proceed (`workflows:write` and `tasks:write`). 404 when the execution has no
+/// step waiting for `name`; 409 when the step is not reached yet, its wait has ended, or the
+/// execution has.
+#[tracing::instrument(skip_all, fields(execution_id = %path.0, signal = %path.1))]
+pub(crate) async fn signal(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(WorkflowExecutionId, String)>,
+    body: Option<ApiJson<SignalBody>>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Permission::TasksWrite)?;
+    let ctx = auth.require(Permission::WorkflowsWrite)?;
+    let (execution, name) = path.into_inner();
+    let signal = SignalName::parse(&name)?;
+    let payload = body.map(|ApiJson(body)| body.payload).unwrap_or_default();
+    let payload = Payload::parse(payload).map_err(|error| match error {
+        DomainError::Invalid { reason, .. } => DomainError::invalid("payload", reason),
+        other => other,
+    })?;
+    let wait = state
+        .store
+        .signal_execution(ctx, execution, &signal, payload)
+        .await?;
+    Ok(HttpResponse::Ok().json(wait))
+}
