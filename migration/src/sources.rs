@@ -174,6 +174,10 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         include_str!("m20261201_000047_workflow_waits.rs"),
     ),
     (
+        "m20261201_000048_child_executions",
+        include_str!("m20261201_000048_child_executions.rs"),
+    ),
+    (
         "m20261201_000050_idempotent_requests",
         include_str!("m20261201_000050_idempotent_requests.rs"),
     ),

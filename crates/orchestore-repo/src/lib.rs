@@ -72,6 +72,7 @@ pub use tenancy::{
     InvitationSort, NewInvitation, NewSession, OrganizationRepo, RoleRepo, RoleSort, SessionGrant,
     SessionStanding, UserFilter, UserRepo, UserSort,
 };
+pub use work::{CancelledDescendants, TaskCancellation};
 pub use work::{
     DependencySort, DependentSort, ExpiredLeases, ProjectRepo, ProjectSort, QueueRepo, Retry,
     TaskEventSort, TaskFilter, TaskGraphRepo, TaskRepo, TaskSort, TaskStatsScope,

@@ -4,7 +4,7 @@
 mod queue;
 mod schedules;
 
-pub use queue::{ExpiredLeases, QueueRepo, Retry};
+pub use queue::{CancelledDescendants, ExpiredLeases, QueueRepo, Retry, TaskCancellation};
 pub use schedules::{ScheduleFilter, ScheduleRepo, ScheduleSort};
 
 use orchestore_domain::{

@@ -5,7 +5,7 @@
 //! [`WorkflowRepo::create_execution`]).
 
 use orchestore_domain::{
-    ExecutionStatus, ExecutionTask, NewWorkflow, NewWorkflowExecution, Workflow,
+    ExecutionStatus, ExecutionTask, NewWorkflow, NewWorkflowExecution, TaskId, Workflow,
     WorkflowDefinition, WorkflowExecution, WorkflowExecutionId, WorkflowId, WorkflowPatch,
     WorkflowVersion,
 };
@@ -141,6 +141,18 @@ pub trait WorkflowRepo: Send + Sync {
         ctx: &Ctx,
         new: NewWorkflowExecution,
     ) -> RepoResult<WorkflowExecution>;
+    /// Starts an execution as [`create_execution`](Self::create_execution) does, as a child
+    /// of the task `parent`: cancelling that task, or an execution or a task it descends from,
+    /// cancels the execution with its tasks (see
+    /// [`QueueRepo::cancel_task`](crate::QueueRepo::cancel_task)). A parent the organization
+    /// does not have is a `Reference` error on `parent_task_id`; one that succeeded or was
+    /// cancelled is a `Conflict`, since its cancellation could no longer reach the child.
+    async fn create_child_execution(
+        &self,
+        ctx: &Ctx,
+        parent: TaskId,
+        new: NewWorkflowExecution,
+    ) -> RepoResult<WorkflowExecution>;
     async fn get_execution(
         &self,
         ctx: &Ctx,
@@ -162,7 +174,9 @@ pub trait WorkflowRepo: Send + Sync {
     ) -> RepoResult<Page<ExecutionTask, ExecutionTaskSort>>;
     /// Cancels the execution and, in the same transaction, every task of it that has not
     /// ended (blocked, queued, running or failed; a running task's worker learns it at its next
-    /// heartbeat), and the tasks waiting for those; `error` records `reason`. Cancelling a
+    /// heartbeat), and their descendants as [`QueueRepo::cancel_task`](crate::QueueRepo::cancel_task)
+    /// cancels a task's, and the executions started from any of its tasks with theirs; `error`
+    /// records `reason`. Cancelling a
     /// cancelled execution changes nothing; a succeeded or failed one is an `Invalid`
     /// transition ([`ExecutionStatus::TRANSITIONS`]).
     async fn cancel_execution(

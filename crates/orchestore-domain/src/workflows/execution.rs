@@ -10,7 +10,7 @@ use super::definition::error_reason;
 use super::{StepName, StepWait, WorkflowDefinition};
 use crate::{
     BatchTask, DomainError, MaxAttempts, NewTask, OrganizationId, Payload, Priority, ProjectId,
-    Task, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
+    Task, TaskId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
 };
 
 /// Where a workflow execution is in its life.
@@ -109,7 +109,8 @@ impl FromStr for ExecutionStatus {
 /// One run of one workflow version. `version` repeats the version's number so that listings
 /// need no join. `started_at` is set when it starts running and `finished_at` when it reaches
 /// a final status; both are `None` before. `output` is what its steps produced once all
-/// succeeded, `error` why it failed or was cancelled.
+/// succeeded, `error` why it failed or was cancelled. `parent_task_id` is the task it was
+/// started from, if any: cancelling that task cancels it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorkflowExecution {
     pub id: WorkflowExecutionId,
@@ -121,6 +122,7 @@ pub struct WorkflowExecution {
     pub input: Payload,
     pub output: Option<Payload>,
     pub error: Option<Payload>,
+    pub parent_task_id: Option<TaskId>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,

@@ -32,6 +32,22 @@ impl ExpiredLeases {
     }
 }
 
+/// What a cancellation did: the task, now `cancelled`, and what it carried along.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskCancellation {
+    pub task: Task,
+    pub descendants: CancelledDescendants,
+}
+
+/// How many of a cancelled task's descendants its cancellation ended, in the same transaction:
+/// tasks (subtasks, the tasks waiting for it, the tasks of the workflow executions started
+/// from them, and theirs in turn) and workflow executions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CancelledDescendants {
+    pub tasks: u64,
+    pub workflow_executions: u64,
+}
+
 /// The queue of the context's organization: claims hand out `queued` tasks under a lease, and
 /// only the current lease's token ends a run. Every status change appends to the task's history
 /// (actor and reason) in the same transaction; a run's end updates its agent's counters, and the
@@ -158,9 +174,20 @@ pub trait QueueRepo: Send + Sync {
     async fn release_task(&self, ctx: &Ctx, id: TaskId, token: LeaseToken) -> RepoResult<Task>;
 
     /// Cancels a task that has not ended — blocked, queued, running or failed — with `reason`
-    /// in its history; the tasks waiting for it are cancelled too. A running task's lease ends:
-    /// its worker learns it at its next heartbeat. A succeeded or cancelled task is `Invalid`.
-    async fn cancel_task(&self, ctx: &Ctx, id: TaskId, reason: Option<String>) -> RepoResult<Task>;
+    /// in its history, and in the same transaction every descendant that has not ended: its
+    /// subtasks, the tasks waiting for it, the workflow executions started from it (see
+    /// [`WorkflowRepo::create_child_execution`](crate::WorkflowRepo::create_child_execution))
+    /// with their tasks, and theirs in turn; each descendant's history names the task or
+    /// execution that carried the cancellation to it. The walk stops at a task that ended: what
+    /// it finished stands. A running task's lease ends: its worker learns it at its next
+    /// heartbeat, and its late completion is refused. A succeeded or cancelled task is
+    /// `Invalid`, and the refusal changes nothing.
+    async fn cancel_task(
+        &self,
+        ctx: &Ctx,
+        id: TaskId,
+        reason: Option<String>,
+    ) -> RepoResult<TaskCancellation>;
 
     /// Queues a `failed` task again by hand, with a fresh series of attempts (the history
     /// keeps the earlier ones). Any other status is `Invalid`.

@@ -1,6 +1,7 @@
 //! Projects, their tasks, the queue that runs them, and the tasks' graph (dependencies,
 //! history, statistics).
 
+mod cancellation;
 mod claim;
 mod complete;
 mod enqueue;

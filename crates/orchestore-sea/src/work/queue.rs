@@ -14,7 +14,10 @@ use orchestore_domain::{
     Enqueued, LeaseDuration, LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueDepth,
     QueueStats, Task, TaskId, TaskStatus,
 };
-use orchestore_repo::{Ctx, ExpiredLeases, QueueRepo, RepoError, RepoResult, Retry};
+use orchestore_repo::{
+    CancelledDescendants, Ctx, ExpiredLeases, QueueRepo, RepoError, RepoResult, Retry,
+    TaskCancellation,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
@@ -438,7 +441,12 @@ impl QueueRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
-    async fn cancel_task(&self, ctx: &Ctx, id: TaskId, reason: Option<String>) -> RepoResult<Task> {
+    async fn cancel_task(
+        &self,
+        ctx: &Ctx,
+        id: TaskId,
+        reason: Option<String>,
+    ) -> RepoResult<TaskCancellation> {
         self.mutate(ctx, async |m| {
             use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
             let row = self
@@ -468,12 +476,25 @@ impl QueueRepo for SeaStore {
             if let Some(object) = changes.as_object_mut() {
                 object.insert("reason".to_owned(), json!(reason));
             }
-            self.follow(m, &[(id.as_uuid(), TaskStatus::Cancelled)])
-                .await?
-                .annotate(&mut changes);
+            let root: BTreeSet<Uuid> = [id.as_uuid()].into();
+            let cascade = self
+                .cancel_descendants(m, &root, &root, &format!("cancellation of task {id}"))
+                .await?;
+            // The executions the cancelled tasks run steps of, that were not started from them.
+            let mut ended = vec![(id.as_uuid(), TaskStatus::Cancelled)];
+            ended.extend(cascade.tasks.iter().map(|&t| (t, TaskStatus::Cancelled)));
+            self.follow_executions(m, &ended).await?;
+            let descendants = CancelledDescendants {
+                tasks: cascade.tasks.len() as u64,
+                workflow_executions: cascade.executions.len() as u64,
+            };
+            cascade.annotate(&mut changes);
             m.audit::<tasks::Entity>(Verb::Status(TaskStatus::Cancelled.as_str()), id, changes)
                 .await?;
-            Ok(after)
+            Ok(TaskCancellation {
+                task: after,
+                descendants,
+            })
         })
         .await
     }

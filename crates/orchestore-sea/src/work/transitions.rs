@@ -36,7 +36,7 @@ use crate::mutation::Mutation;
 pub(crate) const CHUNK: usize = 500;
 
 /// How many ids of the tasks a change carried along its audit row lists.
-const AUDITED_IDS: usize = 1000;
+pub(crate) const AUDITED_IDS: usize = 1000;
 
 /// How many history events one `INSERT` takes on PostgreSQL.
 const EVENT_RECORDS: usize = 10_000;

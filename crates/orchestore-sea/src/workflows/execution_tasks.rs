@@ -231,7 +231,7 @@ impl SeaStore {
     }
 
     /// Those of the executions `ids` that are running, locked, in id order.
-    async fn lock_running(
+    pub(super) async fn lock_running(
         &self,
         m: &Mutation<'_>,
         ids: impl IntoIterator<Item = Uuid>,

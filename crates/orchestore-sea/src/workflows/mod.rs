@@ -1,6 +1,8 @@
 //! Workflows, their versions and their executions, the tasks executions run their steps as,
-//! their step logs (`execution_steps.rs`), and learning records (`learning_records.rs`).
+//! their step logs (`execution_steps.rs`), learning records (`learning_records.rs`), and the
+//! executions started from a task, cancelled with it (`child_executions.rs`).
 
+mod child_executions;
 pub(crate) mod entity;
 mod execution_steps;
 mod execution_tasks;

@@ -1,6 +1,8 @@
+use std::collections::BTreeSet;
+
 use orchestore_domain::{
     Description, DomainError, ExecutionStatus, ExecutionTask, Name, NewWorkflow,
-    NewWorkflowExecution, OrganizationId, Payload, StepName, TaskStatus, Workflow,
+    NewWorkflowExecution, OrganizationId, Payload, StepName, TaskId, TaskStatus, Workflow,
     WorkflowDefinition, WorkflowExecution, WorkflowExecutionId, WorkflowId, WorkflowPatch,
     WorkflowVersion, WorkflowVersionId,
 };
@@ -13,6 +15,7 @@ use sea_orm::{
     QueryFilter, Set,
 };
 use serde_json::json;
+use uuid::Uuid;
 
 use super::entity::{workflow_execution_tasks, workflow_executions, workflow_versions, workflows};
 use crate::SeaStore;
@@ -76,6 +79,7 @@ pub(super) fn to_execution(row: workflow_executions::Model) -> RepoResult<Workfl
         input: payload(row.input)?,
         output: row.output.map(payload).transpose()?,
         error: row.error.map(payload).transpose()?,
+        parent_task_id: row.parent_task_id.map(TaskId::from_uuid),
         started_at: row.started_at,
         finished_at: row.finished_at,
         created_at: row.created_at,
@@ -365,6 +369,42 @@ impl WorkflowRepo for SeaStore {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(org = %ctx.org(), parent = %parent))]
+    async fn create_child_execution(
+        &self,
+        ctx: &Ctx,
+        parent: TaskId,
+        new: NewWorkflowExecution,
+    ) -> RepoResult<WorkflowExecution> {
+        self.mutate(ctx, async |m| {
+            // Locked, so that a cancellation of the parent either sees the child or is seen.
+            let row = self
+                .find_scoped::<tasks::Entity>(m.txn(), ctx, parent, Lock::ForUpdate)
+                .await
+                .map_err(|error| match error {
+                    RepoError::NotFound { .. } => {
+                        RepoError::reference("parent_task_id", "task", parent)
+                    }
+                    other => other,
+                })?;
+            let status = row
+                .status
+                .parse::<TaskStatus>()
+                .map_err(|e| corrupt("task", e))?;
+            if status.is_terminal() {
+                return Err(RepoError::conflict(
+                    "task",
+                    format!(
+                        "task {parent} is {status}: an execution is started only from a task \
+                         that has not ended, so that cancelling it reaches the execution"
+                    ),
+                ));
+            }
+            self.start_execution(m, new, Some(parent)).await
+        })
+        .await
+    }
+
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), execution = %id))]
     async fn get_execution(
         &self,
@@ -483,15 +523,34 @@ impl WorkflowRepo for SeaStore {
                 Some(reason) => format!("workflow execution {id} was cancelled: {reason}"),
                 None => format!("workflow execution {id} was cancelled"),
             };
-            let (followed, beyond) = self.cancel_steps(m, open, &why).await?;
+            let roots: BTreeSet<Uuid> = open.iter().map(|(task, _)| *task).collect();
+            let (mut followed, beyond) = self.cancel_steps(m, open, &why).await?;
+            // Below its tasks: their descendants, and the executions started from any of them.
+            let steps: BTreeSet<Uuid> = self
+                .tasks_of_executions(m, &[id.as_uuid()])
+                .await?
+                .into_iter()
+                .map(|(_, task, _)| task)
+                .collect();
+            let cascade = self
+                .cancel_descendants(
+                    m,
+                    &roots,
+                    &steps,
+                    &format!("cancellation of workflow execution {id}"),
+                )
+                .await?;
             let mut note = json!({ "reason": reason });
+            followed.cancelled.extend(cascade.tasks.iter().copied());
             followed.annotate(&mut note);
+            cascade.annotate_executions(&mut note);
             let after = self
                 .end_execution(m, row, ExecutionStatus::Cancelled, None, Some(error), note)
                 .await?;
             // Tasks of other executions that waited for its steps.
             let cancelled: Vec<_> = beyond
                 .into_iter()
+                .chain(cascade.tasks)
                 .map(|task| (task, TaskStatus::Cancelled))
                 .collect();
             self.follow_executions(m, &cancelled).await?;
@@ -508,6 +567,17 @@ impl SeaStore {
         &self,
         m: &Mutation<'_>,
         new: NewWorkflowExecution,
+    ) -> RepoResult<WorkflowExecution> {
+        self.start_execution(m, new, None).await
+    }
+
+    /// Starts an execution inside mutation `m`, as a child of the task `parent` if one is
+    /// given (checked by the caller).
+    pub(super) async fn start_execution(
+        &self,
+        m: &Mutation<'_>,
+        new: NewWorkflowExecution,
+        parent: Option<TaskId>,
     ) -> RepoResult<WorkflowExecution> {
         let workflow_id = new.workflow_id;
         let workflow = to_workflow(
@@ -545,6 +615,7 @@ impl SeaStore {
             input: Set(new.input.into_value()),
             output: Set(None),
             error: Set(None),
+            parent_task_id: Set(parent.map(|task| task.as_uuid())),
             started_at: Set(Some(m.at())),
             finished_at: Set(None),
             created_at: Set(m.at()),

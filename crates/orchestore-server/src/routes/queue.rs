@@ -338,7 +338,22 @@ pub(crate) fn cancel_reason(reason: Option<String>) -> Result<Option<String>, Ap
     Ok(reason)
 }
 
-/// `POST /api/v1/tasks/{id}/cancel` `{reason?}` → 200 with the cancelled task.
+/// A cancelled task, and how many of its descendants its cancellation ended.
+#[derive(Serialize)]
+struct CancelledTask {
+    #[serde(flatten)]
+    task: orchestore_domain::Task,
+    cancelled_descendants: Descendants,
+}
+
+#[derive(Serialize)]
+struct Descendants {
+    tasks: u64,
+    workflow_executions: u64,
+}
+
+/// `POST /api/v1/tasks/{id}/cancel` `{reason?}` → 200 with the cancelled task and
+/// `cancelled_descendants` `{tasks, workflow_executions}`: what the cancellation carried along.
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn cancel(
     state: web::Data<AppState>,
@@ -348,11 +363,17 @@ pub(crate) async fn cancel(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
     let reason = CancelBody::reason_of(body)?;
-    let task = state
+    let cancellation = state
         .store
         .cancel_task(ctx, id.into_inner(), reason)
         .await?;
-    Ok(HttpResponse::Ok().json(task))
+    Ok(HttpResponse::Ok().json(CancelledTask {
+        task: cancellation.task,
+        cancelled_descendants: Descendants {
+            tasks: cancellation.descendants.tasks,
+            workflow_executions: cancellation.descendants.workflow_executions,
+        },
+    }))
 }
 
 /// `POST /api/v1/tasks/{id}/retry` → 200 with the failed task queued again.

@@ -4,8 +4,8 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
     Description, DomainError, ExecutionStatus, Name, NewWorkflow, NewWorkflowExecution, Payload,
-    Permission, Priority, ProjectId, WorkflowDefinition, WorkflowExecution, WorkflowExecutionId,
-    WorkflowId, WorkflowPatch,
+    Permission, Priority, ProjectId, TaskId, WorkflowDefinition, WorkflowExecution,
+    WorkflowExecutionId, WorkflowId, WorkflowPatch,
 };
 use orchestore_repo::{
     Ctx, ExecutionFilter, ExecutionSort, ExecutionTaskSort, PageRequest, RepoError, WorkflowSort,
@@ -156,6 +156,8 @@ pub(crate) struct CreateExecutionBody {
     project_id: ProjectId,
     input: serde_json::Value,
     priority: Option<i64>,
+    /// The task the execution is started from: cancelling it cancels the execution.
+    parent_task_id: Option<TaskId>,
 }
 
 /// What an execution runs with: the project its step tasks are created in, the input every
@@ -403,8 +405,9 @@ pub(crate) async fn get_version(
     Ok(HttpResponse::Ok().json(state.store.get_version(ctx, workflow, version).await?))
 }
 
-/// `POST /api/v1/workflows/{id}/executions` `{version?, project_id, input, priority?}` → 201,
-/// the execution running with a task per step (`tasks:write` as well).
+/// `POST /api/v1/workflows/{id}/executions` `{version?, project_id, input, priority?,
+/// parent_task_id?}` → 201, the execution running with a task per step (`tasks:write` as well);
+/// with `parent_task_id`, a child of that task, cancelled with it.
 #[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn create_execution(
     state: web::Data<AppState>,
@@ -421,7 +424,10 @@ pub(crate) async fn create_execution(
     }
     .parse()?;
     let new = run.of(id.into_inner(), body.version);
-    let execution = state.store.create_execution(ctx, new).await?;
+    let execution = match body.parent_task_id {
+        Some(parent) => state.store.create_child_execution(ctx, parent, new).await?,
+        None => state.store.create_execution(ctx, new).await?,
+    };
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, execution_location(&execution)))
         .json(execution))

@@ -269,6 +269,7 @@ on_every_backend! {
         executions_and_paths_are_checked,
         workflows_need_their_permissions,
         executions_follow_their_tasks,
+        cancelling_a_task_reaches_its_subtasks_and_child_executions,
     }
     knowledge {
         entries_are_written_searched_and_highlighted,

@@ -733,3 +733,115 @@ pub async fn executions_follow_their_tasks(app: &TestApp) {
     let steps = app.get(&token, &format!("{running}/tasks")).await;
     assert!(ids(&steps.body["items"]).is_empty());
 }
+
+pub async fn cancelling_a_task_reaches_its_subtasks_and_child_executions(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Nested").await;
+    let id = create_workflow(app, &token, "Child").await;
+    let path = format!("/api/v1/workflows/{id}");
+    app.post(&token, &format!("{path}/versions"), steps(&["only"]))
+        .await;
+    let parent = app.create_task(&token, &project, "parent").await;
+    let parent_id = parent["id"].as_str().expect("id");
+    let subtask = app
+        .post(
+            &token,
+            "/api/v1/tasks",
+            json!({"project_id": project["id"], "title": "part", "parent_id": parent_id}),
+        )
+        .await;
+    assert_eq!(subtask.status, StatusCode::CREATED, "{}", subtask.body);
+    let agent = app
+        .post(
+            &token,
+            "/api/v1/agents",
+            json!({"name": "worker", "kind": "bot"}),
+        )
+        .await;
+    let claimed = app
+        .post(
+            &token,
+            &format!(
+                "/api/v1/tasks/{}/claim",
+                subtask.body["id"].as_str().expect("id")
+            ),
+            json!({"agent_id": agent.body["id"]}),
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+
+    // A child execution names its parent task; a task the organization lacks is refused.
+    let child = app
+        .post(
+            &token,
+            &format!("{path}/executions"),
+            json!({"project_id": project["id"], "input": {}, "parent_task_id": parent_id}),
+        )
+        .await;
+    assert_eq!(child.status, StatusCode::CREATED, "{}", child.body);
+    assert_eq!(child.body["parent_task_id"], json!(parent_id));
+    let execution = child.header("location").to_owned();
+    let unknown = app
+        .post(
+            &token,
+            &format!("{path}/executions"),
+            json!({"project_id": project["id"], "input": {},
+                   "parent_task_id": "01890000-0000-7000-8000-000000000000"}),
+        )
+        .await;
+    assert_eq!(
+        unknown.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("parent_task_id")
+    );
+
+    let cancelled = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{parent_id}/cancel"),
+            json!({"reason": "dropped"}),
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!(
+        cancelled.body["cancelled_descendants"],
+        json!({"tasks": 2, "workflow_executions": 1})
+    );
+    let ended = app.get(&token, &execution).await;
+    assert_eq!(ended.body["status"], "cancelled");
+    let steps = app.get(&token, &format!("{execution}/tasks")).await;
+    assert_eq!(steps.body["items"][0]["status"], "cancelled");
+    // The subtask's worker learns it at its next heartbeat.
+    let told = app
+        .post(
+            &token,
+            &format!(
+                "/api/v1/tasks/{}/heartbeat",
+                subtask.body["id"].as_str().expect("id")
+            ),
+            json!({"lease_token": claimed.body["lease_token"]}),
+        )
+        .await;
+    told.assert_problem(StatusCode::CONFLICT);
+    // Cancelling again is refused and changes nothing.
+    let again = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{parent_id}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        again.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("status")
+    );
+    // An ended task starts no child.
+    let late = app
+        .post(
+            &token,
+            &format!("{path}/executions"),
+            json!({"project_id": project["id"], "input": {}, "parent_task_id": parent_id}),
+        )
+        .await;
+    late.assert_problem(StatusCode::CONFLICT);
+}

@@ -1,8 +1,9 @@
 //! Projects and tasks; tasks' own fields in [`tasks`], the task graph in [`graph`], history and
 //! statistics in [`history`], the queue in [`queue`], enqueueing by the batch in [`enqueue`],
-//! completions by the batch in [`complete`],
+//! completions by the batch in [`complete`], cancellation of whole trees in [`cancellation`],
 //! importing task lists in [`import`], schedules in [`schedules`].
 
+mod cancellation;
 mod complete;
 mod enqueue;
 mod graph;
@@ -12,6 +13,7 @@ mod queue;
 mod schedules;
 mod tasks;
 
+pub use cancellation::*;
 pub use complete::*;
 pub use enqueue::*;
 pub use graph::*;

@@ -19,6 +19,8 @@ pub struct Model {
     pub output: Option<Json>,
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub error: Option<Json>,
+    /// The task it was started from; no foreign key (see migration 000048).
+    pub parent_task_id: Option<Uuid>,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -54,6 +54,13 @@ pub(super) async fn check_workflows_and_templates<S: Store + ?Sized>(
             .create_execution(ctx, execution(b.workflow.id, a.project.id))
             .await,
     );
+    c.reference(
+        "create_child_execution",
+        "parent_task_id",
+        store
+            .create_child_execution(ctx, a.task.id, execution(b.workflow.id, b.project.id))
+            .await,
+    );
     c.not_found(
         "get_execution",
         store.get_execution(ctx, a.execution.id).await,

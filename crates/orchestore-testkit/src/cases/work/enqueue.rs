@@ -218,7 +218,8 @@ pub async fn re_enqueueing_answers_the_first_tasks_and_writes_nothing<S: Store +
     let cancelled = store
         .cancel_task(ctx, first[0].task.id, None)
         .await
-        .expect("cancel");
+        .expect("cancel")
+        .task;
     let mark = newest_audit(store, ctx).await;
 
     let again = store

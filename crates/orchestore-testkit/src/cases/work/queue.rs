@@ -405,7 +405,8 @@ pub async fn a_cancelled_run_is_told_at_its_next_heartbeat<S: Store + ?Sized>(st
     let cancelled = store
         .cancel_task(ctx, created.id, Some("not needed any more".to_owned()))
         .await
-        .expect("cancel");
+        .expect("cancel")
+        .task;
     assert_eq!(cancelled.status, TaskStatus::Cancelled);
     assert_eq!(cancelled.lease_expires_at, None);
     assert_stale(
@@ -457,7 +458,8 @@ pub async fn a_cancelled_run_is_told_at_its_next_heartbeat<S: Store + ?Sized>(st
     let gone = store
         .cancel_task(ctx, queued.id, None)
         .await
-        .expect("cancel");
+        .expect("cancel")
+        .task;
     assert_eq!(gone.status, TaskStatus::Cancelled);
     let failing = store
         .create_task(ctx, task(project.id, "failing"))
@@ -467,7 +469,8 @@ pub async fn a_cancelled_run_is_told_at_its_next_heartbeat<S: Store + ?Sized>(st
     let dropped = store
         .cancel_task(ctx, failing.id, None)
         .await
-        .expect("cancel");
+        .expect("cancel")
+        .task;
     assert_eq!(dropped.status, TaskStatus::Cancelled);
 }
 
