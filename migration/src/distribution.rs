@@ -85,6 +85,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "schedules",
     "idempotent_requests",
     "workflow_waits",
+    "queue_shares",
 ];
 
 /// The distribution column of every distributed table.

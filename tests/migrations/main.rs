@@ -114,6 +114,7 @@ const TABLES: &[&str] = &[
     "schedules",
     "idempotent_requests",
     "workflow_waits",
+    "queue_shares",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

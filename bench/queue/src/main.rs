@@ -23,10 +23,11 @@ use clap::{Parser, ValueEnum};
 use orchestore::domain::{
     AgentId, AgentKind, BatchTask, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion,
     Completions, Description, LeaseDuration, Metadata, Name, NewAgent, NewOrganization, NewProject,
-    NewTask, OrganizationId, Payload, ProjectId, Slug, Tags, TaskId, Title,
+    NewTask, OrganizationId, Payload, ProjectId, QueueShareWeight, SharedClaimRequest, Slug, Tags,
+    TaskId, Title,
 };
 use orchestore::repo::{
-    AgentRepo, Ctx, OrganizationRepo, ProjectRepo, QueueRepo, RepoResult, TaskRepo,
+    AgentRepo, Ctx, OrganizationRepo, ProjectRepo, QueueRepo, RepoResult, SharedQueueRepo, TaskRepo,
 };
 use orchestore::{DbConfig, SeaStore};
 use sea_orm::{Database, DatabaseConnection};
@@ -107,6 +108,11 @@ struct Args {
     /// The ceiling `ceiling-setup` prepares.
     #[arg(long, value_enum)]
     kind: Option<CeilingKind>,
+    /// Drains through the shared worker fleet: N tasks spread over this many organizations,
+    /// each on the fleet with share 1, and the workers claim with `claim_shared_tasks` (0: each
+    /// worker claims in the one organization, as usual).
+    #[arg(long, default_value_t = 0)]
+    fair_orgs: u32,
 }
 
 /// The organization a mode works in, with its project and one agent per worker.
@@ -351,6 +357,9 @@ impl Bench {
     }
 
     async fn drain(&self, mode: Mode) -> Result<()> {
+        if self.args.fair_orgs > 0 {
+            return self.drain_fair(mode).await;
+        }
         let (n, c) = (self.args.n, self.args.c);
         let limit = if mode == Mode::DrainOne {
             1
@@ -433,6 +442,98 @@ impl Bench {
             &completes,
         ));
         fields.insert("written".into(), self.written(&fx, "succeeded").await?);
+        self.line(&name, fields);
+        Ok(())
+    }
+
+    /// A drain through the shared worker fleet: FAIR_ORGS organizations share the N tasks and
+    /// C workers claim with `claim_shared_tasks` (the pick of the organization whose turn it
+    /// is, its claim, the pass update), then complete in the organization claimed from.
+    async fn drain_fair(&self, mode: Mode) -> Result<()> {
+        let (n, c, orgs) = (self.args.n, self.args.c, self.args.fair_orgs);
+        let limit = if mode == Mode::DrainOne {
+            1
+        } else {
+            self.args.batch
+        };
+        let in_one_call = mode == Mode::DrainBatch;
+        let store = self.store(c + 2).await?;
+        sql::reset(&self.db).await?;
+        let mut fixtures = Vec::new();
+        for k in 0..orgs {
+            let fx = Fixture::create(&store, 1).await?;
+            let share = n / orgs + u32::from(k < n % orgs);
+            sql::seed_queued(&self.db, &fx, u64::from(share)).await?;
+            store
+                .set_queue_share(fx.ctx.org(), fx.agents[0], QueueShareWeight::default())
+                .await?;
+            fixtures.push(fx);
+        }
+        sql::settle(&self.db).await?;
+        let name = format!(
+            "{}-fair",
+            mode.to_possible_value().expect("a mode").get_name()
+        );
+        eprintln!(
+            "orchestore {name}: {n} queued tasks over {orgs} organizations on the shared fleet, \
+             {c} workers claiming {limit} at a time with claim_shared_tasks"
+        );
+        let request = SharedClaimRequest {
+            limit: ClaimLimit::parse(i64::from(limit))?,
+            lease: LeaseDuration::default(),
+        };
+        let wal = sql::wal_position(&self.db).await?;
+        let start = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..c {
+            let store = store.clone();
+            workers.push(tokio::spawn(async move {
+                let (mut claims, mut completes, mut done) = (Vec::new(), Vec::new(), 0u32);
+                loop {
+                    let t = Instant::now();
+                    let Some(claim) = store.claim_shared_tasks(request).await? else {
+                        return Ok::<_, orchestore::repo::RepoError>((claims, completes, done));
+                    };
+                    claims.push(ms(t.elapsed()));
+                    done += claim.tasks.len() as u32;
+                    let ctx = Ctx::system(claim.organization_id);
+                    let t = Instant::now();
+                    if in_one_call {
+                        complete_in_one_call(&store, &ctx, claim.tasks).await?;
+                    } else {
+                        for ClaimedTask { task, lease_token } in claim.tasks {
+                            store
+                                .complete_task(&ctx, task.id, lease_token, None)
+                                .await?;
+                        }
+                    }
+                    completes.push(ms(t.elapsed()));
+                }
+            }));
+        }
+        let (mut claims, mut completes, mut done) = (Vec::new(), Vec::new(), 0);
+        for worker in workers {
+            let (c, p, d) = worker.await??;
+            claims.extend(c);
+            completes.extend(p);
+            done += d;
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let wal = sql::wal_position(&self.db).await? - wal;
+        let mut fields = throughput(done, c, seconds);
+        fields.insert(
+            "wal_bytes_per_job".into(),
+            json!(wal / i64::from(done.max(1))),
+        );
+        fields.insert("claim_limit".into(), json!(limit));
+        fields.insert("fair_orgs".into(), json!(orgs));
+        fields.extend(latency_fields("claim_", &claims));
+        fields.extend(latency_fields("complete_", &completes));
+        let mut written = Vec::new();
+        for fx in &fixtures {
+            written.push(self.written(fx, "succeeded").await?);
+        }
+        fields.insert("written".into(), json!(written));
         self.line(&name, fields);
         Ok(())
     }

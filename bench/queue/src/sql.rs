@@ -136,7 +136,7 @@ pub async fn wal_position(db: &DatabaseConnection) -> Result<i64> {
 pub async fn reset(db: &DatabaseConnection) -> Result<()> {
     exec(
         db,
-        "TRUNCATE tasks, task_events, task_dependencies, audit_logs CASCADE",
+        "TRUNCATE tasks, task_events, task_dependencies, audit_logs, queue_shares CASCADE",
     )
     .await
 }

@@ -127,6 +127,7 @@ pub use work::{
     ExternalKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus, ImportedTask,
     MissingTask, TaskImport,
 };
+pub use work::{QueueShare, QueueShareWeight, SharedClaim, SharedClaimRequest};
 pub use workflows::{
     ByteCount, ContextFilter, ContextValue, ExecutionStatus, ExecutionStep, ExecutionTask,
     LearningOutcome, LearningRecord, NewExecutionStep, NewLearningRecord, NewWorkflow,

@@ -77,7 +77,7 @@ pub use work::{
     DependencySort, DependentSort, ExpiredLeases, ProjectRepo, ProjectSort, QueueRepo, Retry,
     TaskEventSort, TaskFilter, TaskGraphRepo, TaskRepo, TaskSort, TaskStatsScope,
 };
-pub use work::{ScheduleFilter, ScheduleRepo, ScheduleSort};
+pub use work::{ScheduleFilter, ScheduleRepo, ScheduleSort, SharedQueueRepo};
 pub use workflows::{
     ExecutionFilter, ExecutionSort, ExecutionStepFilter, ExecutionStepRepo, ExecutionStepSort,
     ExecutionTaskSort, LearningFilter, LearningRepo, LearningSort, WaitRepo, WorkflowRepo,

@@ -18,7 +18,7 @@ use crate::observability::{AlertRepo, AuditRepo, ComponentRepo, EventRepo, Metri
 use crate::retention::RetentionRepo;
 use crate::templates::TemplateRepo;
 use crate::tenancy::{ApiKeyRepo, AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
-use crate::work::{ProjectRepo, QueueRepo, ScheduleRepo, TaskGraphRepo, TaskRepo};
+use crate::work::{ProjectRepo, QueueRepo, ScheduleRepo, SharedQueueRepo, TaskGraphRepo, TaskRepo};
 use crate::workflows::{ExecutionStepRepo, LearningRepo, WaitRepo, WorkflowRepo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -83,6 +83,7 @@ pub trait Store:
     + ScheduleRepo
     + IdempotencyRepo
     + WaitRepo
+    + SharedQueueRepo
     + Send
     + Sync
 {

@@ -1,9 +1,11 @@
 //! Projects, their tasks, the queue that runs them, and the tasks' graph: dependencies, history
 //! and statistics.
 
+mod fairness;
 mod queue;
 mod schedules;
 
+pub use fairness::SharedQueueRepo;
 pub use queue::{CancelledDescendants, ExpiredLeases, QueueRepo, Retry, TaskCancellation};
 pub use schedules::{ScheduleFilter, ScheduleRepo, ScheduleSort};
 

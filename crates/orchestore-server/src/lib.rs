@@ -28,6 +28,7 @@ mod request_id;
 pub mod retention;
 mod routes;
 pub mod seed;
+pub mod shared_fleet;
 mod signup_limits;
 mod standing;
 mod startup;

@@ -12,7 +12,7 @@ use orchestore_server::migrations::{MigrateCommand, MigrateError};
 use orchestore_server::taskmaster::{TaskmasterArgs, TaskmasterError};
 use orchestore_server::{
     Application, Settings, SettingsError, StartupError, audit, init_tracing, migrations, retention,
-    seed, transfer,
+    seed, shared_fleet, transfer,
 };
 
 /// The exit status of `audit verify` when a chain is broken (1 is any other failure, 2 a
@@ -90,6 +90,11 @@ enum Command {
     Retention {
         #[command(subcommand)]
         action: RetentionAction,
+    },
+    /// The shared worker fleet: `queue share set|remove|list` (see docs/fairness.md).
+    Queue {
+        #[command(subcommand)]
+        action: shared_fleet::QueueAction,
     },
     /// Print the resolved settings, secrets redacted.
     PrintConfig {
@@ -298,6 +303,17 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     .map_err(|e| CliError::Output(e.to_string()))?,
                 false => retention::report_text(&reports),
             })
+        }
+        Command::Queue { action } => {
+            init_logging(&settings)?;
+            let store = one_connection(&settings).await?;
+            if pending(&store).await? > 0 {
+                return Err(CliError::Usage(
+                    "the database has pending migrations: run `orchestore migrate up` first"
+                        .to_owned(),
+                ));
+            }
+            write_out(&shared_fleet::run(&store, action).await?)
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod batch;
 mod event;
+mod fairness;
 mod import;
 mod project;
 mod queue;
@@ -13,6 +14,7 @@ mod values;
 
 pub use batch::{BatchFault, BatchTask, Enqueued};
 pub use event::TaskEvent;
+pub use fairness::{QueueShare, QueueShareWeight, SharedClaim, SharedClaimRequest};
 pub use import::{
     ExternalKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus, ImportedTask,
     MissingTask, TaskImport,

@@ -6,6 +6,7 @@ mod claim;
 mod complete;
 mod enqueue;
 pub(crate) mod entity;
+mod fairness;
 mod import;
 mod projects;
 mod queue;
@@ -29,4 +30,5 @@ crate::scoped::entities! {
         entity::tasks::Entity => "task",
         entity::task_events::Entity => "task_event";
     audited:
+        entity::queue_shares::Entity => "queue_share",
 }

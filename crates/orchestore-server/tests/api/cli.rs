@@ -1,9 +1,10 @@
-//! `orchestore audit seal`, `audit verify`, `status`, `retention run`, and the logs of `serve`,
+//! `orchestore audit seal`, `audit verify`, `status`, `retention run`, `queue share`, and the
+//! logs of `serve`,
 //! run as an operator runs them: the built binary, on a database the test owns (a SQLite file,
 //! or PostgreSQL), another process than the one that wrote and then tampered with it.
 
-use orchestore_domain::{NewTask, Title};
-use orchestore_repo::{AuditFilter, AuditRepo, Ctx, PageRequest, TaskRepo};
+use orchestore_domain::{AgentKind, Name, NewAgent, NewTask, Title};
+use orchestore_repo::{AgentRepo, AuditFilter, AuditRepo, Ctx, PageRequest, TaskRepo};
 use orchestore_testkit::{Fixture, TestDb};
 
 use crate::binary::{orchestore, orchestore_with};
@@ -435,7 +436,117 @@ async fn retention_run_purges_what_each_policy_says_and_reports_it(db: TestDb) {
     );
 }
 
+async fn queue_share_puts_organizations_on_the_shared_fleet(db: TestDb) {
+    let store = db.store();
+    let acme = Fixture::create(store, "acme", "correct horse battery").await;
+    let other = Fixture::create(store, "other", "correct horse battery").await;
+    let fleet =
+        |name: &str| NewAgent::named(Name::parse("name", name).expect("name"), AgentKind::Bot);
+    let agent = store
+        .create_agent(&acme.ctx, fleet("shared fleet"))
+        .await
+        .expect("agent");
+    let theirs = store
+        .create_agent(&other.ctx, fleet("theirs"))
+        .await
+        .expect("agent");
+    let (org, agent_id) = (acme.org.id.to_string(), agent.id.to_string());
+
+    let empty = orchestore(db.url(), &["queue", "share", "list"]).await;
+    assert_eq!(
+        (empty.status, empty.stdout.as_str()),
+        (0, "no organization is on the shared fleet\n"),
+        "{}",
+        empty.stderr
+    );
+    let set = orchestore(
+        db.url(),
+        &[
+            "queue",
+            "share",
+            "set",
+            "--organization",
+            &org,
+            "--agent",
+            &agent_id,
+            "--share",
+            "3",
+        ],
+    )
+    .await;
+    assert_eq!(set.status, 0, "{}", set.stderr);
+    assert_eq!(
+        set.line(&org),
+        format!("{org}  agent {agent_id}  share 3  pass 0  last served never")
+    );
+    let listed = orchestore(db.url(), &["queue", "share", "list", "--json"]).await;
+    assert_eq!(listed.status, 0, "{}", listed.stderr);
+    let members = listed.json();
+    assert_eq!(members[0]["organization_id"], org.as_str());
+    assert_eq!(members[0]["agent_id"], agent_id.as_str());
+    assert_eq!(members[0]["share"], 3);
+    assert_eq!(members.as_array().map(Vec::len), Some(1));
+
+    // Another organization's agent, or a share out of bounds, is refused.
+    let foreign = orchestore(
+        db.url(),
+        &[
+            "queue",
+            "share",
+            "set",
+            "--organization",
+            &org,
+            "--agent",
+            &theirs.id.to_string(),
+        ],
+    )
+    .await;
+    assert_eq!(foreign.status, 1, "{}", foreign.stdout);
+    assert!(foreign.stderr.contains("agent"), "{}", foreign.stderr);
+    let zero = orchestore(
+        db.url(),
+        &[
+            "queue",
+            "share",
+            "set",
+            "--organization",
+            &org,
+            "--agent",
+            &agent_id,
+            "--share",
+            "0",
+        ],
+    )
+    .await;
+    assert_eq!(zero.status, 2, "{}", zero.stderr);
+
+    let removed = orchestore(
+        db.url(),
+        &["queue", "share", "remove", "--organization", &org],
+    )
+    .await;
+    assert_eq!(removed.status, 0, "{}", removed.stderr);
+    assert_eq!(
+        removed.stdout,
+        format!("{org}  removed from the shared fleet\n")
+    );
+    let again = orchestore(
+        db.url(),
+        &["queue", "share", "remove", "--organization", &org],
+    )
+    .await;
+    assert_eq!(again.status, 1, "{}", again.stdout);
+    let audit = store
+        .list_audit(&acme.ctx, AuditFilter::default(), PageRequest::default())
+        .await
+        .expect("audit");
+    let actions: Vec<&str> = audit.items.iter().map(|row| row.action.as_str()).collect();
+    assert!(actions.contains(&"queue_share.create"), "{actions:?}");
+    assert!(actions.contains(&"queue_share.delete"), "{actions:?}");
+}
+
 on_file_backends! {
+    queue_share_puts_organizations_on_the_shared_fleet,
     the_audit_commands_seal_verify_and_name_a_broken_chain,
     status_reports_the_database_and_its_queue,
     json_logs_carry_the_request_id,

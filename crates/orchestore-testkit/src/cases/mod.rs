@@ -122,7 +122,11 @@ macro_rules! contract_suite {
                 missed_occurrences_follow_the_misfire_policy,
                 paused_schedules_do_not_fire,
                 a_workflow_schedule_starts_an_execution,
-                bad_schedules_are_refused_and_write_nothing;
+                bad_schedules_are_refused_and_write_nothing,
+                a_small_backlog_is_not_starved_by_a_large_one,
+                shared_claims_follow_the_shares_and_stay_in_the_organization,
+                organizations_join_and_leave_the_shared_fleet,
+                concurrent_shared_claims_take_each_task_once;
                 concurrent_firers_fire_each_occurrence_once,
             }
             agents {

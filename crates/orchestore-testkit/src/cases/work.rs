@@ -1,11 +1,13 @@
 //! Projects and tasks; tasks' own fields in [`tasks`], the task graph in [`graph`], history and
 //! statistics in [`history`], the queue in [`queue`], enqueueing by the batch in [`enqueue`],
 //! completions by the batch in [`complete`], cancellation of whole trees in [`cancellation`],
-//! importing task lists in [`import`], schedules in [`schedules`].
+//! importing task lists in [`import`], schedules in [`schedules`], the shared worker fleet in
+//! [`fairness`].
 
 mod cancellation;
 mod complete;
 mod enqueue;
+mod fairness;
 mod graph;
 mod history;
 mod import;
@@ -16,6 +18,7 @@ mod tasks;
 pub use cancellation::*;
 pub use complete::*;
 pub use enqueue::*;
+pub use fairness::*;
 pub use graph::*;
 pub use history::*;
 pub use import::*;

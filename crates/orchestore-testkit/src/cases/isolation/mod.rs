@@ -67,7 +67,7 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 33] = [
+const REPOSITORY_SOURCES: [&str; 34] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
@@ -87,6 +87,7 @@ const REPOSITORY_SOURCES: [&str; 33] = [
     include_str!("../../../../orchestore-repo/src/tenancy.rs"),
     include_str!("../../../../orchestore-repo/src/work.rs"),
     include_str!("../../../../orchestore-repo/src/work/queue.rs"),
+    include_str!("../../../../orchestore-repo/src/work/fairness.rs"),
     include_str!("../../../../orchestore-repo/src/work/schedules.rs"),
     include_str!("../../../../orchestore-repo/src/workflows.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/learning.rs"),

@@ -232,5 +232,12 @@ pub(super) async fn check_queue<S: Store + ?Sized>(
     c.unscoped("organizations_with_expired_leases");
     // Every organization's depth together, for operators: no context goes in.
     c.unscoped("queue_depth");
+    // The shared worker fleet is the deployment's: its operator names the organization (and
+    // an agent the organization must own, else a `Reference` error), and a shared claim runs
+    // in the chosen organization as its own agent (`cases/work/fairness.rs` checks both).
+    c.unscoped("set_queue_share");
+    c.unscoped("remove_queue_share");
+    c.unscoped("list_queue_shares");
+    c.unscoped("claim_shared_tasks");
     c.clean("queue_stats", store.queue_stats(ctx).await);
 }
