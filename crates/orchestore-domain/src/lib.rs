@@ -63,6 +63,7 @@ pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::ProposalId;
 pub use ids::ScheduleId;
+pub use ids::RateLimitId;
 pub use ids::{AchievementDefinitionId, AchievementId, LeaderboardSnapshotId};
 pub use ids::{
     AgentId, AlertId, ApiKeyId, AuditLogId, CommunicationId, ComponentHealthId, ComponentId,
@@ -122,6 +123,10 @@ pub use work::{
     CronSchedule, FiringPlan, MAX_UPCOMING, MISFIRE_GRACE, MisfirePolicy, NewSchedule, Schedule,
     ScheduleFiring, ScheduleOutcome, SchedulePatch, ScheduleTarget, ScheduledTask,
     ScheduledWorkflow, TimeZone, occurrence_key,
+};
+pub use work::{
+    NewRateLimit, RateLimit, RateLimitName, RateLimitPatch, RateLimitUse, RateLimitUses,
+    RawRateLimitUse, RefillPeriod, TokenBucket, TokenCount,
 };
 pub use work::{
     ExternalKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus, ImportedTask,

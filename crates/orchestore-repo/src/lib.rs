@@ -72,7 +72,7 @@ pub use work::{
     DependencySort, DependentSort, ExpiredLeases, ProjectRepo, ProjectSort, QueueRepo, Retry,
     TaskEventSort, TaskFilter, TaskGraphRepo, TaskRepo, TaskSort, TaskStatsScope,
 };
-pub use work::{ScheduleFilter, ScheduleRepo, ScheduleSort};
+pub use work::{RateLimitRepo, RateLimitSort, ScheduleFilter, ScheduleRepo, ScheduleSort};
 pub use workflows::{
     ExecutionFilter, ExecutionSort, ExecutionStepFilter, ExecutionStepRepo, ExecutionStepSort,
     ExecutionTaskSort, LearningFilter, LearningRepo, LearningSort, WorkflowRepo, WorkflowSort,

@@ -17,7 +17,9 @@ use crate::observability::{AlertRepo, AuditRepo, ComponentRepo, EventRepo, Metri
 use crate::retention::RetentionRepo;
 use crate::templates::TemplateRepo;
 use crate::tenancy::{ApiKeyRepo, AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
-use crate::work::{ProjectRepo, QueueRepo, ScheduleRepo, TaskGraphRepo, TaskRepo};
+use crate::work::{
+    ProjectRepo, QueueRepo, RateLimitRepo, ScheduleRepo, TaskGraphRepo, TaskRepo,
+};
 use crate::workflows::{ExecutionStepRepo, LearningRepo, WorkflowRepo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,6 +82,7 @@ pub trait Store:
     + BoardRepo
     + RetentionRepo
     + ScheduleRepo
+    + RateLimitRepo
     + Send
     + Sync
 {

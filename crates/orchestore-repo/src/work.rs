@@ -2,9 +2,11 @@
 //! and statistics.
 
 mod queue;
+mod rate_limits;
 mod schedules;
 
 pub use queue::{ExpiredLeases, QueueRepo, Retry};
+pub use rate_limits::{RateLimitRepo, RateLimitSort};
 pub use schedules::{ScheduleFilter, ScheduleRepo, ScheduleSort};
 
 use orchestore_domain::{

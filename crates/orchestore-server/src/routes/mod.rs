@@ -35,6 +35,7 @@ mod reputation;
 mod retention;
 mod roles;
 mod sanctions;
+mod rate_limits;
 mod schedules;
 mod sessions;
 mod signup;
@@ -93,7 +94,8 @@ fn scopes() -> [Routes; 2] {
             .configure(proposals::configure)
             .configure(achievements::configure)
             .configure(boards::configure)
-            .configure(schedules::configure),
+            .configure(schedules::configure)
+            .configure(rate_limits::configure),
     ]
 }
 

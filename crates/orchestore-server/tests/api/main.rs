@@ -61,6 +61,7 @@ mod queue;
 mod retention;
 mod roles;
 mod sanctions;
+mod rate_limits;
 mod schedules;
 mod seed;
 mod sessions;
@@ -206,6 +207,10 @@ on_every_backend! {
         task_graph_fields_are_written_read_and_filtered,
         dependencies_block_release_and_refuse_cycles,
         task_stats_for_the_organization_and_a_project,
+    }
+    rate_limits {
+        rate_limits_are_managed_and_hold_back_claims,
+        bad_rate_limits_are_refused_naming_the_field,
     }
     schedules {
         schedules_are_created_paused_resumed_and_previewed,

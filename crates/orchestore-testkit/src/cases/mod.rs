@@ -116,8 +116,13 @@ macro_rules! contract_suite {
                 missed_occurrences_follow_the_misfire_policy,
                 paused_schedules_do_not_fire,
                 a_workflow_schedule_starts_an_execution,
-                bad_schedules_are_refused_and_write_nothing;
+                bad_schedules_are_refused_and_write_nothing,
+                rate_limits_are_created_listed_changed_and_deleted,
+                tasks_name_buckets_that_exist_and_can_serve_them,
+                claims_take_tokens_and_pass_over_tasks_whose_bucket_is_empty,
+                concurrent_claims_never_overdraw_a_bucket;
                 concurrent_firers_fire_each_occurrence_once,
+                a_bucket_refills_by_the_time_elapsed_on_a_fixed_clock,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,

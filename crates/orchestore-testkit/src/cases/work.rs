@@ -1,7 +1,8 @@
 //! Projects and tasks; tasks' own fields in [`tasks`], the task graph in [`graph`], history and
 //! statistics in [`history`], the queue in [`queue`], enqueueing by the batch in [`enqueue`],
 //! completions by the batch in [`complete`],
-//! importing task lists in [`import`], schedules in [`schedules`].
+//! importing task lists in [`import`], schedules in [`schedules`], rate limits in
+//! [`rate_limits`].
 
 mod complete;
 mod enqueue;
@@ -9,6 +10,7 @@ mod graph;
 mod history;
 mod import;
 mod queue;
+mod rate_limits;
 mod schedules;
 mod tasks;
 
@@ -18,6 +20,7 @@ pub use graph::*;
 pub use history::*;
 pub use import::*;
 pub use queue::*;
+pub use rate_limits::*;
 pub use schedules::*;
 pub use tasks::*;
 

@@ -1,6 +1,7 @@
 //! The tables of the work aggregate.
 
 pub(crate) mod projects;
+pub(crate) mod rate_limits;
 pub(crate) mod schedules;
 pub(crate) mod task_dependencies;
 pub(crate) mod task_events;

@@ -46,6 +46,7 @@ mod holdings;
 mod knowledge;
 mod observability;
 mod proposals;
+mod rate_limits;
 mod schedules;
 mod tenancy;
 mod work;
@@ -58,6 +59,7 @@ use holdings::*;
 use knowledge::*;
 use observability::*;
 use proposals::*;
+use rate_limits::*;
 use schedules::*;
 use tenancy::*;
 use work::*;
@@ -65,7 +67,7 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 31] = [
+const REPOSITORY_SOURCES: [&str; 32] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
@@ -86,6 +88,7 @@ const REPOSITORY_SOURCES: [&str; 31] = [
     include_str!("../../../../orchestore-repo/src/work.rs"),
     include_str!("../../../../orchestore-repo/src/work/queue.rs"),
     include_str!("../../../../orchestore-repo/src/work/schedules.rs"),
+    include_str!("../../../../orchestore-repo/src/work/rate_limits.rs"),
     include_str!("../../../../orchestore-repo/src/workflows.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/learning.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/steps.rs"),
@@ -163,6 +166,7 @@ pub async fn another_organization_reaches_nothing_through_any_method<S: Store + 
     check_brainstorms_and_mentorships(store, &a, &b, &mut checks).await;
     check_proposals(store, &a, &b, &mut checks).await;
     check_schedules(store, &a, &b, &mut checks).await;
+    check_rate_limits(store, &a, &b, &mut checks).await;
     check_audit_and_store(store, &a, &b, &mut checks).await;
     checks.finish();
 

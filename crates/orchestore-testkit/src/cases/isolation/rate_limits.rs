@@ -1,0 +1,68 @@
+//! Rate limits: another organization's buckets are found by no name, and a task cannot name
+//! one.
+
+use orchestore_domain::{
+    NewRateLimit, RateLimitName, RateLimitPatch, RateLimitUses, RawRateLimitUse, RefillPeriod,
+    TokenCount,
+};
+
+use super::*;
+
+fn new_bucket(name: &str) -> NewRateLimit {
+    NewRateLimit {
+        name: RateLimitName::parse("name", name).expect("name"),
+        capacity: TokenCount::parse("capacity", 10).expect("capacity"),
+        period: RefillPeriod::parse("period_seconds", 60).expect("period"),
+    }
+}
+
+pub(super) async fn check_rate_limits<S: Store + ?Sized>(
+    store: &S,
+    a: &Holdings,
+    b: &Holdings,
+    c: &mut Checks,
+) {
+    let ctx = &b.fixture.ctx;
+    let theirs = RateLimitName::parse("name", "their:bucket").expect("name");
+    store
+        .create_rate_limit(&a.fixture.ctx, new_bucket(theirs.as_str()))
+        .await
+        .expect("A's bucket");
+    c.not_found("get_rate_limit", store.get_rate_limit(ctx, &theirs).await);
+    c.not_found(
+        "update_rate_limit",
+        store
+            .update_rate_limit(ctx, &theirs, RateLimitPatch::default())
+            .await,
+    );
+    c.not_found(
+        "delete_rate_limit",
+        store.delete_rate_limit(ctx, &theirs).await,
+    );
+    let naming_theirs = NewTask {
+        rate_limits: RateLimitUses::parse(&[RawRateLimitUse {
+            name: theirs.as_str().to_owned(),
+            units: 1,
+        }])
+        .expect("uses"),
+        ..task(b.project.id, "calls their bucket")
+    };
+    c.reference(
+        "create_task",
+        "rate_limits",
+        store.create_task(ctx, naming_theirs).await,
+    );
+    c.clean(
+        "list_rate_limits",
+        store.list_rate_limits(ctx, all()).await,
+    );
+    // The name is B's to take too, and A's bucket is untouched.
+    c.clean(
+        "create_rate_limit",
+        store.create_rate_limit(ctx, new_bucket(theirs.as_str())).await,
+    );
+    let kept = store.get_rate_limit(&a.fixture.ctx, &theirs).await;
+    if !matches!(&kept, Ok(limit) if limit.tokens == 10) {
+        c.fail("create_rate_limit", "A's bucket full and untouched", &kept);
+    }
+}
