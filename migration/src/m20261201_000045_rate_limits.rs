@@ -30,7 +30,10 @@ impl MigrationTrait for Migration {
                     .col(uuid(RateLimits::OrganizationId))
                     .col(uuid(RateLimits::Id))
                     .col(string_len(RateLimits::Name, 100))
-                    .col(big_integer(RateLimits::Capacity).check(Expr::col(RateLimits::Capacity).gte(1)))
+                    .col(
+                        big_integer(RateLimits::Capacity)
+                            .check(Expr::col(RateLimits::Capacity).gte(1)),
+                    )
                     .col(
                         big_integer(RateLimits::PeriodSeconds)
                             .check(Expr::col(RateLimits::PeriodSeconds).gte(1)),
@@ -42,9 +45,9 @@ impl MigrationTrait for Migration {
                     // Never a negative balance, never more than a full bucket.
                     .check((
                         Alias::new("ck_rate_limits_tokens"),
-                        Expr::col(RateLimits::Tokens)
-                            .gte(0)
-                            .and(Expr::col(RateLimits::Tokens).lte(Expr::col(RateLimits::Capacity))),
+                        Expr::col(RateLimits::Tokens).gte(0).and(
+                            Expr::col(RateLimits::Tokens).lte(Expr::col(RateLimits::Capacity)),
+                        ),
                     ))
                     .primary_key(
                         Index::create()

@@ -62,8 +62,8 @@ pub use collaboration::{
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::ProposalId;
-pub use ids::ScheduleId;
 pub use ids::RateLimitId;
+pub use ids::ScheduleId;
 pub use ids::{AchievementDefinitionId, AchievementId, LeaderboardSnapshotId};
 pub use ids::{
     AgentId, AlertId, ApiKeyId, AuditLogId, CommunicationId, ComponentHealthId, ComponentId,
@@ -125,12 +125,12 @@ pub use work::{
     ScheduledWorkflow, TimeZone, occurrence_key,
 };
 pub use work::{
-    NewRateLimit, RateLimit, RateLimitName, RateLimitPatch, RateLimitUse, RateLimitUses,
-    RawRateLimitUse, RefillPeriod, TokenBucket, TokenCount,
-};
-pub use work::{
     ExternalKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus, ImportedTask,
     MissingTask, TaskImport,
+};
+pub use work::{
+    NewRateLimit, RateLimit, RateLimitName, RateLimitPatch, RateLimitUse, RateLimitUses,
+    RawRateLimitUse, RefillPeriod, TokenBucket, TokenCount,
 };
 pub use workflows::{
     ByteCount, ContextFilter, ContextValue, ExecutionStatus, ExecutionStep, ExecutionTask,

@@ -17,9 +17,7 @@ use crate::observability::{AlertRepo, AuditRepo, ComponentRepo, EventRepo, Metri
 use crate::retention::RetentionRepo;
 use crate::templates::TemplateRepo;
 use crate::tenancy::{ApiKeyRepo, AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
-use crate::work::{
-    ProjectRepo, QueueRepo, RateLimitRepo, ScheduleRepo, TaskGraphRepo, TaskRepo,
-};
+use crate::work::{ProjectRepo, QueueRepo, RateLimitRepo, ScheduleRepo, TaskGraphRepo, TaskRepo};
 use crate::workflows::{ExecutionStepRepo, LearningRepo, WorkflowRepo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

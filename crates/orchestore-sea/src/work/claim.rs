@@ -232,9 +232,7 @@ impl SeaStore {
             self.fetch_all_direct(&mut conn, CLAIM_POSTGRES, values, Planned::Cached)
                 .await?
         };
-        let claimed = self
-            .claimed_postgres(&self.db().await, ctx, &rows)
-            .await?;
+        let claimed = self.claimed_postgres(&self.db().await, ctx, &rows).await?;
         if claimed.is_empty() {
             // Say so if the agent is what is missing or inactive.
             let agent_row = self
@@ -389,8 +387,12 @@ impl SeaStore {
                 .map(|row| row.and_then(claimed_task))
                 .collect::<RepoResult<Vec<_>>>()?;
             if let Some(reservation) = reservation {
-                self.settle_rate_limits(m, reservation, claimed.iter().map(|c| c.task.id.as_uuid()))
-                    .await?;
+                self.settle_rate_limits(
+                    m,
+                    reservation,
+                    claimed.iter().map(|c| c.task.id.as_uuid()),
+                )
+                .await?;
             }
             claimed.sort_by(|a, b| {
                 (b.task.priority, a.task.created_at, a.task.id).cmp(&(

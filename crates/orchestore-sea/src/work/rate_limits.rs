@@ -294,8 +294,8 @@ impl SeaStore {
         limit: u32,
         only: Option<Uuid>,
     ) -> RepoResult<Reservation> {
-        let mut locked = scoped::<rate_limits::Entity>(m.ctx())
-            .order_by_asc(rate_limits::Column::Name);
+        let mut locked =
+            scoped::<rate_limits::Entity>(m.ctx()).order_by_asc(rate_limits::Column::Name);
         if self.is_postgres() {
             locked = locked.lock_exclusive();
         }
@@ -327,11 +327,7 @@ impl SeaStore {
         } else {
             Statement::from_sql_and_values(DbBackend::Sqlite, CANDIDATES_SQLITE, values)
         };
-        let rows = m
-            .txn()
-            .query_all_raw(statement)
-            .await
-            .map_err(db_err)?;
+        let rows = m.txn().query_all_raw(statement).await.map_err(db_err)?;
         let mut reservation = Reservation {
             ids: Vec::new(),
             uses: BTreeMap::new(),

@@ -6,8 +6,7 @@ use chrono::{DateTime, Utc};
 use orchestore_domain::{
     AgentId, BatchTask, Capabilities, Description, Effort, Enqueued, IdempotencyKey, MaxAttempts,
     Metadata, NewTask, Payload, Permission, Priority, Progress, ProjectId, RateLimitUses,
-    RawRateLimitUse, Tags, TaskId, TaskPatch,
-    TaskStatus, Title,
+    RawRateLimitUse, Tags, TaskId, TaskPatch, TaskStatus, Title,
 };
 use orchestore_repo::{PageRequest, TaskFilter, TaskSort, TaskStatsScope};
 use serde::{Deserialize, Serialize};

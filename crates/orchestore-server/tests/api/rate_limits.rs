@@ -147,17 +147,22 @@ pub async fn bad_rate_limits_are_refused_naming_the_field(app: &TestApp) {
     app.post(&admin, "/api/v1/rate-limits", good)
         .await
         .assert_problem(StatusCode::CONFLICT);
-    app.patch(&admin, "/api/v1/rate-limits/search", json!({"capacity": null}))
-        .await
-        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    app.patch(
+        &admin,
+        "/api/v1/rate-limits/search",
+        json!({"capacity": null}),
+    )
+    .await
+    .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
 
     let project = app.create_project(&admin, "Searches").await;
-    let task = |rate_limits: Value| {
-        json!({"project_id": project["id"], "title": "search", "rate_limits": rate_limits})
-    };
+    let task = |rate_limits: Value| json!({"project_id": project["id"], "title": "search", "rate_limits": rate_limits});
     for (rate_limits, status) in [
         // No such bucket.
-        (json!([{"name": "missing"}]), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!([{"name": "missing"}]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         // More than the bucket ever holds.
         (
             json!([{"name": "search", "units": 4}]),

@@ -67,7 +67,10 @@ pub async fn rate_limits_are_created_listed_changed_and_deleted<S: Store + ?Size
         .await
         .expect("create");
     assert_eq!(created.name.as_str(), "openai:requests");
-    assert_eq!((created.capacity.get(), created.period_seconds.seconds()), (500, 60));
+    assert_eq!(
+        (created.capacity.get(), created.period_seconds.seconds()),
+        (500, 60)
+    );
     assert_eq!(created.tokens, 500, "a new bucket is full");
     assert_conflict(
         store
@@ -109,14 +112,20 @@ pub async fn rate_limits_are_created_listed_changed_and_deleted<S: Store + ?Size
         .await
         .expect("update");
     assert_eq!(changed.capacity.get(), 100);
-    assert_eq!(changed.tokens, 100, "the balance is kept within the new capacity");
+    assert_eq!(
+        changed.tokens, 100,
+        "the balance is kept within the new capacity"
+    );
     assert_eq!(changed.period_seconds.seconds(), 60);
 
     store
         .delete_rate_limit(ctx, &name("search"))
         .await
         .expect("delete");
-    assert_not_found(store.get_rate_limit(ctx, &name("search")).await, "rate_limit");
+    assert_not_found(
+        store.get_rate_limit(ctx, &name("search")).await,
+        "rate_limit",
+    );
     assert_not_found(
         store.delete_rate_limit(ctx, &name("search")).await,
         "rate_limit",
@@ -235,7 +244,13 @@ pub async fn claims_take_tokens_and_pass_over_tasks_whose_bucket_is_empty<S: Sto
     // waits; search's 3 go to the next two. A deleted bucket holds nothing back.
     assert_eq!(
         titles,
-        ["top, two units", "search", "search again", "plain", "deleted bucket"],
+        [
+            "top, two units",
+            "search",
+            "search again",
+            "plain",
+            "deleted bucket"
+        ],
         "claim order, passing over what its buckets cannot serve"
     );
     let waiting = store
@@ -282,7 +297,10 @@ pub async fn concurrent_claims_never_overdraw_a_bucket<S: Store + ?Sized>(store:
         .expect("bucket");
     for n in 0..30 {
         store
-            .create_task(ctx, limited(project.id, &format!("t{n}"), 0, &[("openai", 1)]))
+            .create_task(
+                ctx,
+                limited(project.id, &format!("t{n}"), 0, &[("openai", 1)]),
+            )
             .await
             .expect("create");
     }
@@ -296,7 +314,10 @@ pub async fn concurrent_claims_never_overdraw_a_bucket<S: Store + ?Sized>(store:
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 7, "exactly the bucket's tokens, each task once");
-    let read = store.get_rate_limit(ctx, &name("openai")).await.expect("get");
+    let read = store
+        .get_rate_limit(ctx, &name("openai"))
+        .await
+        .expect("get");
     assert_eq!(read.tokens, 0);
 }
 
@@ -327,7 +348,10 @@ pub async fn a_bucket_refills_by_the_time_elapsed_on_a_fixed_clock<S: Store + ?S
         .expect("bucket");
     for n in 0..20 {
         store
-            .create_task(ctx, limited(project.id, &format!("t{n}"), 0, &[("openai", 1)]))
+            .create_task(
+                ctx,
+                limited(project.id, &format!("t{n}"), 0, &[("openai", 1)]),
+            )
             .await
             .expect("create");
     }
