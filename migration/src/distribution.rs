@@ -86,6 +86,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "idempotent_requests",
     "workflow_waits",
     "queue_shares",
+    "rate_limits",
 ];
 
 /// The distribution column of every distributed table.

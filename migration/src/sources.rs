@@ -170,6 +170,10 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         include_str!("m20261130_000043_schedules.rs"),
     ),
     (
+        "m20261201_000045_rate_limits",
+        include_str!("m20261201_000045_rate_limits.rs"),
+    ),
+    (
         "m20261201_000046_queue_shares",
         include_str!("m20261201_000046_queue_shares.rs"),
     ),

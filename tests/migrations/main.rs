@@ -115,6 +115,7 @@ const TABLES: &[&str] = &[
     "idempotent_requests",
     "workflow_waits",
     "queue_shares",
+    "rate_limits",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

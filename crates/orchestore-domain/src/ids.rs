@@ -223,3 +223,7 @@ id_type!(
     /// A schedule: a cron pattern that enqueues a task or starts a workflow.
     ScheduleId
 );
+id_type!(
+    /// A rate limit: a named token bucket that tasks consume.
+    RateLimitId
+);

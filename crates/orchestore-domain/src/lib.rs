@@ -62,6 +62,7 @@ pub use collaboration::{
 pub use error::DomainError;
 pub use graph::{check_new_edge, find_cycle, would_close_cycle};
 pub use ids::ProposalId;
+pub use ids::RateLimitId;
 pub use ids::ScheduleId;
 pub use ids::{AchievementDefinitionId, AchievementId, LeaderboardSnapshotId};
 pub use ids::{
@@ -126,6 +127,10 @@ pub use work::{
 pub use work::{
     ExternalKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus, ImportedTask,
     MissingTask, TaskImport,
+};
+pub use work::{
+    NewRateLimit, RateLimit, RateLimitName, RateLimitPatch, RateLimitUse, RateLimitUses,
+    RawRateLimitUse, RefillPeriod, TokenBucket, TokenCount,
 };
 pub use work::{QueueShare, QueueShareWeight, SharedClaim, SharedClaimRequest};
 pub use workflows::{

@@ -72,12 +72,13 @@ pub use tenancy::{
     InvitationSort, NewInvitation, NewSession, OrganizationRepo, RoleRepo, RoleSort, SessionGrant,
     SessionStanding, UserFilter, UserRepo, UserSort,
 };
+pub use work::SharedQueueRepo;
 pub use work::{CancelledDescendants, TaskCancellation};
 pub use work::{
     DependencySort, DependentSort, ExpiredLeases, ProjectRepo, ProjectSort, QueueRepo, Retry,
     TaskEventSort, TaskFilter, TaskGraphRepo, TaskRepo, TaskSort, TaskStatsScope,
 };
-pub use work::{ScheduleFilter, ScheduleRepo, ScheduleSort, SharedQueueRepo};
+pub use work::{RateLimitRepo, RateLimitSort, ScheduleFilter, ScheduleRepo, ScheduleSort};
 pub use workflows::{
     ExecutionFilter, ExecutionSort, ExecutionStepFilter, ExecutionStepRepo, ExecutionStepSort,
     ExecutionTaskSort, LearningFilter, LearningRepo, LearningSort, WaitRepo, WorkflowRepo,

@@ -18,7 +18,9 @@ use crate::observability::{AlertRepo, AuditRepo, ComponentRepo, EventRepo, Metri
 use crate::retention::RetentionRepo;
 use crate::templates::TemplateRepo;
 use crate::tenancy::{ApiKeyRepo, AuthRepo, InvitationRepo, OrganizationRepo, RoleRepo, UserRepo};
-use crate::work::{ProjectRepo, QueueRepo, ScheduleRepo, SharedQueueRepo, TaskGraphRepo, TaskRepo};
+use crate::work::{
+    ProjectRepo, QueueRepo, RateLimitRepo, ScheduleRepo, SharedQueueRepo, TaskGraphRepo, TaskRepo,
+};
 use crate::workflows::{ExecutionStepRepo, LearningRepo, WaitRepo, WorkflowRepo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -84,6 +86,7 @@ pub trait Store:
     + IdempotencyRepo
     + WaitRepo
     + SharedQueueRepo
+    + RateLimitRepo
     + Send
     + Sync
 {

@@ -3,10 +3,12 @@
 
 mod fairness;
 mod queue;
+mod rate_limits;
 mod schedules;
 
 pub use fairness::SharedQueueRepo;
 pub use queue::{CancelledDescendants, ExpiredLeases, QueueRepo, Retry, TaskCancellation};
+pub use rate_limits::{RateLimitRepo, RateLimitSort};
 pub use schedules::{ScheduleFilter, ScheduleRepo, ScheduleSort};
 
 use orchestore_domain::{

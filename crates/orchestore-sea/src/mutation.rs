@@ -17,7 +17,6 @@ use crate::conn::Held;
 use crate::error::db_err;
 use crate::observability::entity::audit_logs;
 use crate::observability::redact::redact;
-use crate::store::now;
 use crate::work::wakeups::CHANNEL;
 
 /// An entity whose changes are audited, under this name (`task`, `project`, …).
@@ -135,7 +134,7 @@ impl SeaStore {
         let mutation = Mutation {
             txn,
             ctx,
-            at: now(),
+            at: self.now(),
             queued: AtomicBool::new(false),
             standing_fell: AtomicBool::new(false),
             _held: held,

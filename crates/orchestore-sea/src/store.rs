@@ -35,6 +35,18 @@ pub struct SeaStore {
     pub(crate) standing_epoch: Arc<AtomicU64>,
     /// The statements run through the pool and how long they took (see `statements.rs`).
     pub(crate) statements: Arc<StatementLog>,
+    /// Where writes and claims read the time (see [`SeaStore::with_clock`]).
+    clock: Clock,
+}
+
+/// The time source of a store: the system clock unless the embedding program gives another.
+#[derive(Clone)]
+struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
 }
 
 impl SeaStore {
@@ -75,7 +87,22 @@ impl SeaStore {
             wakeups: Arc::new(Wakeups::default()),
             standing_epoch: Arc::new(AtomicU64::new(0)),
             statements,
+            clock: Clock(Arc::new(Utc::now)),
         })
+    }
+
+    /// Reads the time from `clock` instead of the system clock: the time every write records
+    /// (`created_at`, the audit rows), a claim's start and lease, and the refill of rate limits.
+    /// For tests that move time by hand (a rate limit's refill, say); the database's own clock
+    /// (a column default) is not affected.
+    pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        self.clock = Clock(Arc::new(clock));
+        self
+    }
+
+    /// The store's clock now, at the precision both backends store (see [`now`]).
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        (self.clock.0)().trunc_subsecs(6)
     }
 
     /// Sets the bcrypt cost the passwords of this store are hashed with (the default is

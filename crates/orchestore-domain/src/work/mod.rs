@@ -7,6 +7,7 @@ mod fairness;
 mod import;
 mod project;
 mod queue;
+mod rate_limit;
 mod schedule;
 mod stats;
 mod task;
@@ -23,6 +24,10 @@ pub use project::{NewProject, Project, ProjectPatch, parse_repository_url};
 pub use queue::{
     Backoff, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion,
     Completions, LeaseDuration, LeaseToken, QueueDepth, QueueStats, Throughput,
+};
+pub use rate_limit::{
+    NewRateLimit, RateLimit, RateLimitName, RateLimitPatch, RateLimitUse, RateLimitUses,
+    RawRateLimitUse, RefillPeriod, TokenBucket, TokenCount,
 };
 pub use schedule::{
     CronSchedule, FiringPlan, MAX_UPCOMING, MISFIRE_GRACE, MisfirePolicy, NewSchedule, Schedule,

@@ -230,6 +230,7 @@ impl ScheduledTask {
             max_attempts: self.max_attempts,
             run_after: None,
             idempotency_key: Some(key),
+            rate_limits: super::RateLimitUses::default(),
             depends_on: BTreeSet::new(),
         }
     }

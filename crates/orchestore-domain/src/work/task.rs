@@ -5,6 +5,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::RateLimitUses;
 use super::values::{Effort, IdempotencyKey, MaxAttempts, Progress};
 use crate::{
     AgentId, Capabilities, Description, DomainError, Metadata, OrganizationId, Payload, Priority,
@@ -160,6 +161,8 @@ pub struct Task {
     pub max_attempts: MaxAttempts,
     /// Not to be claimed before this time.
     pub run_after: Option<DateTime<Utc>>,
+    /// The rate limits each claim of the task consumes.
+    pub rate_limits: RateLimitUses,
     /// The client's name for the creation, unique in the organization; set only at creation.
     pub idempotency_key: Option<IdempotencyKey>,
     /// What the last run produced, and why it failed; written by whoever completes the run.
@@ -194,6 +197,9 @@ pub struct NewTask {
     pub max_attempts: MaxAttempts,
     pub run_after: Option<DateTime<Utc>>,
     pub idempotency_key: Option<IdempotencyKey>,
+    /// The rate limits each claim of the task consumes: it is claimed only when each of them
+    /// holds the units it names (none by default).
+    pub rate_limits: RateLimitUses,
     /// Tasks of the same organization this one waits for: it starts `blocked` when any of them
     /// has not succeeded yet, `queued` otherwise.
     pub depends_on: BTreeSet<TaskId>,
@@ -236,6 +242,7 @@ impl NewTask {
             max_attempts: MaxAttempts::default(),
             run_after: None,
             idempotency_key: None,
+            rate_limits: RateLimitUses::default(),
             depends_on: BTreeSet::new(),
         }
     }

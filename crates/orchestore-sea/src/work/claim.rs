@@ -14,8 +14,8 @@ use sea_orm::sea_query::Expr;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement,
-    Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryResult, Statement, Value,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -49,8 +49,12 @@ fn refuse_inactive(agent: &agents::Model) -> RepoResult<()> {
 /// `$3` agent, `$4` limit, `$5` one task id or NULL for any, `$6` the lease in seconds, `$7`
 /// actor, `$8` reason, `$9` ids for the history events (a JSON array of `$4` time-ordered
 /// UUIDs), `$10` the time before which the agent's last heartbeat is refreshed (a claim that
-/// takes work counts as one). An agent the organization does not have, or an inactive one,
-/// matches nothing.
+/// takes work counts as one), `$11` the rate-limited tasks it may take (a JSON array of ids
+/// whose tokens the claim set aside, see `rate_limits.rs`) or NULL. An agent the organization
+/// does not have, or an inactive one, matches nothing. With `$11` NULL, the plain claim, it
+/// takes only tasks that consume no rate limit, and nothing at all while a rate-limited task
+/// waits (one probe of the partial index of such tasks): the caller then claims through the
+/// rate-limited path, so that both kinds are taken in one claim order.
 ///
 /// `picked` locks the head of the claimable index with `FOR NO KEY UPDATE SKIP LOCKED`, so
 /// concurrent claimers skip each other's rows instead of waiting (materialized, so that it runs
@@ -79,6 +83,11 @@ WITH picked AS MATERIALIZED (
           WHERE a.organization_id = $1 AND a.id = $3 AND a.status <> 'inactive')
       AND (t.required_capabilities = '[]'::jsonb OR t.required_capabilities <@ (
           SELECT a.capabilities FROM agents a WHERE a.organization_id = $1 AND a.id = $3))
+      AND (t.rate_limits = '[]'::jsonb
+          OR t.id = ANY (ARRAY(SELECT jsonb_array_elements_text($11::jsonb)::uuid)))
+      AND ($11::jsonb IS NOT NULL OR NOT EXISTS (SELECT 1 FROM tasks r
+          WHERE r.organization_id = $1 AND r.status = 'queued' AND r.rate_limits <> '[]'::jsonb
+            AND (r.run_after IS NULL OR r.run_after <= $2)))
     ORDER BY t.priority DESC, t.created_at, t.id
     LIMIT $4
     FOR NO KEY UPDATE SKIP LOCKED
@@ -119,7 +128,9 @@ WHERE e.organization_id = $1 AND e.id = (r.ids ->> 0)::uuid";
 
 /// The claim on SQLite, inside a write transaction. `?1` organization, `?2` now, `?3` agent,
 /// `?4` limit, `?5` lease end, `?6` the agent's capabilities (a JSON array), `?7` one task id
-/// or NULL. A lease token is 16 random bytes, which is how SQLite stores a UUID.
+/// or NULL, `?8` the rate-limited tasks it may take (a JSON array of `hex(id)`) or NULL, as
+/// `$11` of [`CLAIM_POSTGRES`]. A lease token is 16 random bytes, which is how SQLite stores a
+/// UUID.
 const CLAIM_SQLITE: &str = "\
 UPDATE tasks SET status = 'running', claim_assigned = (assigned_agent_id IS NULL),
     assigned_agent_id = ?3, attempts = attempts + 1,
@@ -134,6 +145,10 @@ WHERE organization_id = ?1 AND id IN (
       AND NOT EXISTS (
           SELECT 1 FROM json_each(t.required_capabilities) r
           WHERE r.value NOT IN (SELECT c.value FROM json_each(?6) c))
+      AND (t.rate_limits = '[]' OR hex(t.id) IN (SELECT value FROM json_each(?8)))
+      AND (?8 IS NOT NULL OR NOT EXISTS (SELECT 1 FROM tasks r
+          WHERE r.organization_id = ?1 AND r.status = 'queued' AND r.rate_limits <> '[]'
+            AND (r.run_after IS NULL OR r.run_after <= ?2)))
     ORDER BY t.priority DESC, t.created_at, t.id
     LIMIT ?4)
 RETURNING *";
@@ -152,6 +167,30 @@ fn claimed_task(row: tasks::Model) -> RepoResult<ClaimedTask> {
 fn event_ids(n: u32) -> String {
     let ids: Vec<String> = (0..n).map(|_| TaskEventId::new().to_string()).collect();
     json!(ids).to_string()
+}
+
+/// The values of [`CLAIM_POSTGRES`] for a claim at `at`, with the rate-limited tasks it may
+/// take (`$11`).
+fn postgres_values(
+    ctx: &Ctx,
+    request: &ClaimRequest,
+    only: Option<TaskId>,
+    at: DateTime<Utc>,
+    rate_limited: Option<String>,
+) -> Vec<Value> {
+    vec![
+        ctx.org().as_uuid().into(),
+        at.into(),
+        request.agent.as_uuid().into(),
+        i64::from(request.limit.get()).into(),
+        only.map(|id| id.as_uuid()).into(),
+        request.lease.get().as_secs_f64().into(),
+        ctx.actor().to_string().into(),
+        format!("claimed by agent {}", request.agent).into(),
+        event_ids(request.limit.get()).into(),
+        (at - chrono::Duration::seconds(HEARTBEAT_GRANULARITY)).into(),
+        rate_limited.into(),
+    ]
 }
 
 impl SeaStore {
@@ -178,35 +217,86 @@ impl SeaStore {
         only: Option<TaskId>,
     ) -> RepoResult<Vec<ClaimedTask>> {
         let agent = request.agent;
-        let values = |at: DateTime<Utc>| {
-            vec![
-                ctx.org().as_uuid().into(),
-                at.into(),
-                agent.as_uuid().into(),
-                i64::from(request.limit.get()).into(),
-                only.map(|id| id.as_uuid()).into(),
-                request.lease.get().as_secs_f64().into(),
-                ctx.actor().to_string().into(),
-                format!("claimed by agent {agent}").into(),
-                event_ids(request.limit.get()).into(),
-                (at - chrono::Duration::seconds(HEARTBEAT_GRANULARITY)).into(),
-            ]
-        };
         let rows = if self.inside_store_transaction() {
             let claim = Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 CLAIM_POSTGRES,
-                values(crate::store::now()),
+                postgres_values(ctx, &request, only, self.now(), None),
             );
             self.db().await.query_all_raw(claim).await.map_err(db_err)?
         } else {
             // The clock is read once a connection is held: a run's lease starts when the claim
             // runs, not before a wait for a pooled connection.
             let mut conn = self.postgres_connection().await?;
-            let values = values(crate::store::now());
+            let values = postgres_values(ctx, &request, only, self.now(), None);
             self.fetch_all_direct(&mut conn, CLAIM_POSTGRES, values, Planned::Cached)
                 .await?
         };
+        let claimed = self.claimed_postgres(&self.db().await, ctx, &rows).await?;
+        if claimed.is_empty() {
+            // Say so if the agent is what is missing or inactive.
+            let agent_row = self
+                .find_scoped::<agents::Entity>(&self.db().await, ctx, agent, Lock::None)
+                .await
+                .map_err(|e| match e {
+                    RepoError::NotFound { .. } => RepoError::reference("agent_id", "agent", agent),
+                    other => other,
+                })?;
+            refuse_inactive(&agent_row)?;
+            if self
+                .rate_limited_waiting(&self.db().await, ctx, self.now())
+                .await?
+            {
+                return self.claim_rate_limited_postgres(ctx, request, only).await;
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// The claim on PostgreSQL while a rate-limited task waits: one write transaction that
+    /// locks the organization's buckets, sets tokens aside, claims and takes them (see
+    /// `rate_limits.rs`).
+    async fn claim_rate_limited_postgres(
+        &self,
+        ctx: &Ctx,
+        request: ClaimRequest,
+        only: Option<TaskId>,
+    ) -> RepoResult<Vec<ClaimedTask>> {
+        self.mutate(ctx, async |m| {
+            let agent_row = self.agent_for(m, "agent_id", request.agent).await?;
+            refuse_inactive(&agent_row)?;
+            let reservation = self
+                .reserve_rate_limits(
+                    m,
+                    &agent_row,
+                    request.limit.get(),
+                    only.map(|id| id.as_uuid()),
+                )
+                .await?;
+            let values = postgres_values(
+                ctx,
+                &request,
+                only,
+                m.at(),
+                Some(reservation.postgres_ids()),
+            );
+            let claim = Statement::from_sql_and_values(DbBackend::Postgres, CLAIM_POSTGRES, values);
+            let rows = m.txn().query_all_raw(claim).await.map_err(db_err)?;
+            let claimed = self.claimed_postgres(m.txn(), ctx, &rows).await?;
+            self.settle_rate_limits(m, reservation, claimed.iter().map(|c| c.task.id.as_uuid()))
+                .await?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    /// The tasks of a PostgreSQL claim's rows, their history events renumbered where needed.
+    async fn claimed_postgres(
+        &self,
+        db: &impl ConnectionTrait,
+        ctx: &Ctx,
+        rows: &[QueryResult],
+    ) -> RepoResult<Vec<ClaimedTask>> {
         let claimed = rows
             .iter()
             .map(|row| tasks::Model::from_query_result(row, "").map_err(db_err))
@@ -215,7 +305,7 @@ impl SeaStore {
         // History lists in id order. A claim of a task freed by a change that made its event's
         // id after this claim made its ids gives its event an id made now, after that one.
         let mut early = Vec::new();
-        for row in &rows {
+        for row in rows {
             if row
                 .try_get::<bool>("", "claim_event_early")
                 .map_err(db_err)?
@@ -233,22 +323,7 @@ impl SeaStore {
                     serde_json::Value::Array(early).into(),
                 ],
             );
-            self.db()
-                .await
-                .execute_raw(renumber)
-                .await
-                .map_err(db_err)?;
-        }
-        if claimed.is_empty() {
-            // Say so if the agent is what is missing or inactive.
-            let agent_row = self
-                .find_scoped::<agents::Entity>(&self.db().await, ctx, agent, Lock::None)
-                .await
-                .map_err(|e| match e {
-                    RepoError::NotFound { .. } => RepoError::reference("agent_id", "agent", agent),
-                    other => other,
-                })?;
-            refuse_inactive(&agent_row)?;
+            db.execute_raw(renumber).await.map_err(db_err)?;
         }
         Ok(claimed)
     }
@@ -275,22 +350,50 @@ impl SeaStore {
                     .await
                     .map_err(db_err)?;
             }
-            let values: Vec<Value> = vec![
-                ctx.org().as_uuid().into(),
-                m.at().into(),
-                agent.as_uuid().into(),
-                i64::from(request.limit.get()).into(),
-                expires(m.at(), request.lease).into(),
-                agent_row.capabilities.to_string().into(),
-                only.map(|id| id.as_uuid()).into(),
-            ];
-            let statement = Statement::from_sql_and_values(DbBackend::Sqlite, CLAIM_SQLITE, values);
-            let rows = m.txn().query_all_raw(statement).await.map_err(db_err)?;
+            let claim = |rate_limited: Option<String>| {
+                let values: Vec<Value> = vec![
+                    ctx.org().as_uuid().into(),
+                    m.at().into(),
+                    agent.as_uuid().into(),
+                    i64::from(request.limit.get()).into(),
+                    expires(m.at(), request.lease).into(),
+                    agent_row.capabilities.to_string().into(),
+                    only.map(|id| id.as_uuid()).into(),
+                    rate_limited.into(),
+                ];
+                Statement::from_sql_and_values(DbBackend::Sqlite, CLAIM_SQLITE, values)
+            };
+            let mut rows = m.txn().query_all_raw(claim(None)).await.map_err(db_err)?;
+            let mut reservation = None;
+            if rows.is_empty() && self.rate_limited_waiting(m.txn(), ctx, m.at()).await? {
+                let reserved = self
+                    .reserve_rate_limits(
+                        m,
+                        &agent_row,
+                        request.limit.get(),
+                        only.map(|id| id.as_uuid()),
+                    )
+                    .await?;
+                rows = m
+                    .txn()
+                    .query_all_raw(claim(Some(reserved.sqlite_ids())))
+                    .await
+                    .map_err(db_err)?;
+                reservation = Some(reserved);
+            }
             let mut claimed = rows
                 .iter()
                 .map(|row| tasks::Model::from_query_result(row, "").map_err(db_err))
                 .map(|row| row.and_then(claimed_task))
                 .collect::<RepoResult<Vec<_>>>()?;
+            if let Some(reservation) = reservation {
+                self.settle_rate_limits(
+                    m,
+                    reservation,
+                    claimed.iter().map(|c| c.task.id.as_uuid()),
+                )
+                .await?;
+            }
             claimed.sort_by(|a, b| {
                 (b.task.priority, a.task.created_at, a.task.id).cmp(&(
                     a.task.priority,
@@ -341,7 +444,7 @@ impl SeaStore {
             ));
         }
         if let Some(run_after) = row.run_after
-            && run_after > crate::store::now()
+            && run_after > self.now()
         {
             return conflict(format!(
                 "the task is not to run before {}",
@@ -364,6 +467,16 @@ impl SeaStore {
                 "agent {agent} lacks the capabilities the task requires: {}",
                 missing.join(", ")
             ));
+        }
+        match self.short_rate_limits(ctx, &row.rate_limits).await {
+            Ok(short) if !short.is_empty() => {
+                return conflict(format!(
+                    "the task's rate limits lack the tokens it needs: {}",
+                    short.join(", ")
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => return e,
         }
         conflict("another worker claimed the task at the same moment".to_owned())
     }

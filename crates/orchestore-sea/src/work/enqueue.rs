@@ -10,8 +10,8 @@
 //!    change its status until the commit, so its success sees the new edges, or this
 //!    transaction sees its success). The first task at fault, in batch order, fails the call;
 //! 3. the new tasks, in multi-row `INSERT … RETURNING` statements of as many rows as the
-//!    backend's limit on bound values allows ([`rows_per_statement`]: 2,340 tasks a statement
-//!    on PostgreSQL, 1,170 on SQLite); their dependency edges and their history events the same
+//!    backend's limit on bound values allows ([`rows_per_statement`]: 2,259 tasks a statement
+//!    on PostgreSQL, 1,129 on SQLite); their dependency edges and their history events the same
 //!    way; one audit row.
 //!
 //! Two calls racing with one idempotency key (PostgreSQL; SQLite's writers take turns): the
@@ -77,16 +77,16 @@ WITH r AS (
         updated_at timestamptz, parent_id uuid, assigned_agent_id uuid, estimated_minutes integer,
         progress smallint, tags jsonb, attempts integer, max_attempts integer,
         run_after timestamptz, idempotency_key text, claim_assigned boolean,
-        has_dependents boolean, event_id uuid, reason text)
+        has_dependents boolean, rate_limits jsonb, event_id uuid, reason text)
 ), inserted AS (
     INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority,
         payload, required_capabilities, metadata, created_at, updated_at, parent_id,
         assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
-        idempotency_key, claim_assigned, has_dependents)
+        idempotency_key, claim_assigned, has_dependents, rate_limits)
     SELECT organization_id, id, project_id, title, description, status, priority,
         payload -> 'v', required_capabilities, metadata, created_at, updated_at, parent_id,
         assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
-        idempotency_key, claim_assigned, has_dependents
+        idempotency_key, claim_assigned, has_dependents, rate_limits
     FROM r
     RETURNING *
 ), history AS (
@@ -412,6 +412,12 @@ impl SeaStore {
         let projects = self.present::<projects::Entity>(m, &project_ids).await?;
         let parents = self.task_projects(m, &parent_ids).await?;
         let agents = self.present::<agents::Entity>(m, &agent_ids).await?;
+        let rate_limit_names: BTreeSet<String> = new
+            .iter()
+            .flat_map(|&i| batch[i].task.rate_limits.iter())
+            .map(|u| u.name.as_str().to_owned())
+            .collect();
+        let capacities = self.rate_limit_capacities(m, &rate_limit_names).await?;
         let statuses = self.mark_depended_on(m, &dependency_ids).await?;
 
         let mut checked = Vec::with_capacity(new.len());
@@ -449,6 +455,30 @@ impl SeaStore {
                     "agent",
                     agent,
                 )));
+            }
+            for u in task.rate_limits.iter() {
+                match capacities.get(u.name.as_str()) {
+                    None => {
+                        return Err(at(RepoError::reference(
+                            "rate_limits",
+                            "rate_limit",
+                            &u.name,
+                        )));
+                    }
+                    Some(&capacity) if i64::from(u.units.get()) > capacity => {
+                        return Err(at(DomainError::invalid(
+                            "rate_limits",
+                            format!(
+                                "{} units of {}, which holds at most {capacity}: the task could \
+                                 never be claimed",
+                                u.units.get(),
+                                u.name
+                            ),
+                        )
+                        .into()));
+                    }
+                    Some(_) => {}
+                }
             }
             let mut open = 0;
             let mut depends_on = BTreeSet::new();
@@ -670,6 +700,7 @@ fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> 
         lease_token: None,
         lease_expires_at: None,
         has_dependents: false,
+        rate_limits: json!(new.rate_limits.to_raw()),
     }
 }
 
@@ -704,5 +735,6 @@ fn recordset_row(row: &tasks::Model, reason: &str) -> serde_json::Value {
         "idempotency_key": row.idempotency_key,
         "claim_assigned": row.claim_assigned,
         "has_dependents": row.has_dependents,
+        "rate_limits": row.rate_limits,
     })
 }

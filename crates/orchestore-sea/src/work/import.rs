@@ -462,6 +462,7 @@ impl SeaStore {
                     lease_token: None,
                     lease_expires_at: None,
                     has_dependents: depended_on.contains(&planned.id),
+                    rate_limits: json!([]),
                 }
                 .into_active_model()
                 .reset_all(),

@@ -12,6 +12,7 @@ mod projects;
 mod queue;
 mod queue_metrics;
 mod queue_stats;
+mod rate_limits;
 mod schedules;
 mod task_graph;
 mod tasks;
@@ -26,6 +27,7 @@ pub(crate) use transitions::{CHUNK, Followed};
 crate::scoped::entities! {
     tenanted:
         entity::projects::Entity => "project",
+        entity::rate_limits::Entity => "rate_limit",
         entity::schedules::Entity => "schedule",
         entity::tasks::Entity => "task",
         entity::task_events::Entity => "task_event";

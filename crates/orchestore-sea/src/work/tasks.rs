@@ -64,6 +64,7 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
         attempts: u32::try_from(row.attempts).map_err(|e| bad(e.to_string()))?,
         max_attempts: MaxAttempts::parse(i64::from(row.max_attempts)).map_err(domain)?,
         run_after: row.run_after,
+        rate_limits: super::rate_limits::uses_of(&row.rate_limits)?,
         idempotency_key: row
             .idempotency_key
             .as_deref()

@@ -31,6 +31,7 @@ mod points;
 mod projects;
 mod proposals;
 mod queue;
+mod rate_limits;
 mod reputation;
 mod retention;
 mod roles;
@@ -97,7 +98,8 @@ fn scopes() -> [Routes; 2] {
             .configure(proposals::configure)
             .configure(achievements::configure)
             .configure(boards::configure)
-            .configure(schedules::configure),
+            .configure(schedules::configure)
+            .configure(rate_limits::configure),
     ]
 }
 

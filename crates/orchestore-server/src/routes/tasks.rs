@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     AgentId, BatchTask, Capabilities, Description, Effort, Enqueued, IdempotencyKey, MaxAttempts,
-    Metadata, NewTask, Payload, Permission, Priority, Progress, ProjectId, Tags, TaskId, TaskPatch,
-    TaskStatus, Title,
+    Metadata, NewTask, Payload, Permission, Priority, Progress, ProjectId, RateLimitUses,
+    RawRateLimitUse, Tags, TaskId, TaskPatch, TaskStatus, Title,
 };
 use orchestore_repo::{PageRequest, TaskFilter, TaskSort, TaskStatsScope};
 use serde::{Deserialize, Serialize};
@@ -69,6 +69,9 @@ pub(crate) struct CreateTaskBody {
     max_attempts: Option<i64>,
     run_after: Option<DateTime<Utc>>,
     idempotency_key: Option<String>,
+    /// The rate limits each claim of the task consumes: `[{name, units}]`, units 1 when left
+    /// out; each must exist.
+    rate_limits: Option<Vec<RawRateLimitUse>>,
     /// Tasks this one waits for: it starts `blocked` while one of them has not succeeded.
     depends_on: Option<Vec<TaskId>>,
     /// In a batch only: positions of earlier tasks of the batch this one waits for.
@@ -130,16 +133,19 @@ impl CreateTaskBody {
         let depends_on = errors.check(NewTask::parse_depends_on(
             self.depends_on.unwrap_or_default(),
         ));
+        let rate_limits = errors.check(RateLimitUses::parse(
+            self.rate_limits.as_deref().unwrap_or_default(),
+        ));
         let (
             (Some(title), Some(description), Some(priority), Some(payload)),
             (Some(required_capabilities), Some(metadata), Some(estimated_minutes)),
             (Some(progress), Some(tags), Some(max_attempts), Some(idempotency_key)),
-            Some(depends_on),
+            (Some(depends_on), Some(rate_limits)),
         ) = (
             (title, description, priority, payload),
             (required_capabilities, metadata, estimated_minutes),
             (progress, tags, max_attempts, idempotency_key),
-            depends_on,
+            (depends_on, rate_limits),
         )
         else {
             return Err(errors);
@@ -160,6 +166,7 @@ impl CreateTaskBody {
             max_attempts,
             run_after: self.run_after,
             idempotency_key,
+            rate_limits,
             depends_on,
         };
         Ok(BatchTask {

@@ -59,6 +59,7 @@ mod projects;
 mod prometheus;
 mod proposals;
 mod queue;
+mod rate_limits;
 mod rejections;
 mod retention;
 mod roles;
@@ -215,6 +216,10 @@ on_every_backend! {
         the_same_key_for_another_request_is_refused,
         two_requests_at_once_make_one_creation,
         keys_belong_to_their_caller_and_refusals_are_kept,
+    }
+    rate_limits {
+        rate_limits_are_managed_and_hold_back_claims,
+        bad_rate_limits_are_refused_naming_the_field,
     }
     schedules {
         schedules_are_created_paused_resumed_and_previewed,

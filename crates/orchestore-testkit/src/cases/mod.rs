@@ -126,8 +126,13 @@ macro_rules! contract_suite {
                 a_small_backlog_is_not_starved_by_a_large_one,
                 shared_claims_follow_the_shares_and_stay_in_the_organization,
                 organizations_join_and_leave_the_shared_fleet,
-                concurrent_shared_claims_take_each_task_once;
+                concurrent_shared_claims_take_each_task_once,
+                rate_limits_are_created_listed_changed_and_deleted,
+                tasks_name_buckets_that_exist_and_can_serve_them,
+                claims_take_tokens_and_pass_over_tasks_whose_bucket_is_empty,
+                concurrent_claims_never_overdraw_a_bucket;
                 concurrent_firers_fire_each_occurrence_once,
+                a_bucket_refills_by_the_time_elapsed_on_a_fixed_clock,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,

@@ -2,7 +2,7 @@
 //! statistics in [`history`], the queue in [`queue`], enqueueing by the batch in [`enqueue`],
 //! completions by the batch in [`complete`], cancellation of whole trees in [`cancellation`],
 //! importing task lists in [`import`], schedules in [`schedules`], the shared worker fleet in
-//! [`fairness`].
+//! [`fairness`], rate limits in [`rate_limits`].
 
 mod cancellation;
 mod complete;
@@ -12,6 +12,7 @@ mod graph;
 mod history;
 mod import;
 mod queue;
+mod rate_limits;
 mod schedules;
 mod tasks;
 
@@ -23,6 +24,7 @@ pub use graph::*;
 pub use history::*;
 pub use import::*;
 pub use queue::*;
+pub use rate_limits::*;
 pub use schedules::*;
 pub use tasks::*;
 

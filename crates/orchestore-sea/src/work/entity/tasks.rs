@@ -49,6 +49,10 @@ pub struct Model {
     /// Whether a task was ever made to depend on this one: a completion of a task without
     /// dependents is one statement on PostgreSQL (see `work::complete`).
     pub has_dependents: bool,
+    /// The rate limits each claim consumes, `[{"name": …, "units": …}]` in name order; `[]`
+    /// for most tasks (see `work::rate_limits`).
+    #[sea_orm(column_type = "JsonBinary")]
+    pub rate_limits: Json,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -44,6 +44,8 @@ pub(super) struct Holdings {
     pub(super) proposals: ProposalHoldings,
     /// A yearly schedule of a task in the project.
     pub(super) schedules: ScheduleHoldings,
+    /// A rate limit named after the organization.
+    pub(super) rate_limits: RateLimitHoldings,
 }
 
 impl Holdings {
@@ -183,8 +185,10 @@ impl Holdings {
             BrainstormHoldings::create(store, &fixture.ctx, &fixture, &agent, &project).await;
         let proposals = ProposalHoldings::create(store, &fixture.ctx, &agent).await;
         let schedules = ScheduleHoldings::create(store, &fixture.ctx, &project).await;
+        let rate_limits = RateLimitHoldings::create(store, &fixture.ctx, slug).await;
         Self {
             schedules,
+            rate_limits,
             points,
             brainstorms,
             proposals,
@@ -364,6 +368,7 @@ pub(super) async fn view<S: Store + ?Sized>(store: &S, h: &Holdings) -> Vec<Stri
     .chain([brainstorms_view(store, h).await])
     .chain(proposals_view(store, h).await)
     .chain(schedules_view(store, h).await)
+    .chain(rate_limits_view(store, h).await)
     .collect()
 }
 

@@ -47,6 +47,7 @@ mod idempotency;
 mod knowledge;
 mod observability;
 mod proposals;
+mod rate_limits;
 mod schedules;
 mod tenancy;
 mod work;
@@ -60,6 +61,7 @@ use idempotency::*;
 use knowledge::*;
 use observability::*;
 use proposals::*;
+use rate_limits::*;
 use schedules::*;
 use tenancy::*;
 use work::*;
@@ -67,7 +69,7 @@ use workflows::*;
 
 /// The sources of the repository traits: the methods of every `pub trait` in them are the
 /// methods this case must check.
-const REPOSITORY_SOURCES: [&str; 34] = [
+const REPOSITORY_SOURCES: [&str; 35] = [
     include_str!("../../../../orchestore-repo/src/agents.rs"),
     include_str!("../../../../orchestore-repo/src/knowledge.rs"),
     include_str!("../../../../orchestore-repo/src/marketplace.rs"),
@@ -89,6 +91,7 @@ const REPOSITORY_SOURCES: [&str; 34] = [
     include_str!("../../../../orchestore-repo/src/work/queue.rs"),
     include_str!("../../../../orchestore-repo/src/work/fairness.rs"),
     include_str!("../../../../orchestore-repo/src/work/schedules.rs"),
+    include_str!("../../../../orchestore-repo/src/work/rate_limits.rs"),
     include_str!("../../../../orchestore-repo/src/workflows.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/learning.rs"),
     include_str!("../../../../orchestore-repo/src/workflows/steps.rs"),
@@ -169,6 +172,7 @@ pub async fn another_organization_reaches_nothing_through_any_method<S: Store + 
     check_proposals(store, &a, &b, &mut checks).await;
     check_schedules(store, &a, &b, &mut checks).await;
     check_idempotency(store, &a, &b, &mut checks).await;
+    check_rate_limits(store, &a, &b, &mut checks).await;
     check_audit_and_store(store, &a, &b, &mut checks).await;
     checks.finish();
 

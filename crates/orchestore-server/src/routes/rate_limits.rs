@@ -1,0 +1,170 @@
+//! `/api/v1/rate-limits`: named token buckets that tasks consume (`rate_limits` on a task).
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use orchestore_domain::{
+    NewRateLimit, Permission, RateLimitName, RateLimitPatch, RefillPeriod, TokenCount,
+};
+use orchestore_repo::{PageRequest, RateLimitSort, RepoError};
+use serde::Deserialize;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::state::AppState;
+
+pub(super) fn configure(cfg: &mut super::Routes) {
+    cfg.service(
+        super::resource("/rate-limits", "GET, POST")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        super::resource("/rate-limits/{name}", "GET, PATCH, DELETE")
+            .route(web::get().to(get))
+            .route(web::patch().to(update))
+            .route(web::delete().to(delete)),
+    );
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateRateLimitBody {
+    name: String,
+    /// The most tokens the bucket holds.
+    capacity: i64,
+    /// How long the bucket takes to refill from empty to full.
+    period_seconds: i64,
+}
+
+impl CreateRateLimitBody {
+    fn into_new_rate_limit(self) -> Result<NewRateLimit, ApiError> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check(RateLimitName::parse("name", &self.name));
+        let capacity = errors.check(TokenCount::parse("capacity", self.capacity));
+        let period = errors.check(RefillPeriod::parse("period_seconds", self.period_seconds));
+        let (Some(name), Some(capacity), Some(period)) = (name, capacity, period) else {
+            return Err(errors.into_error());
+        };
+        Ok(NewRateLimit {
+            name,
+            capacity,
+            period,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PatchRateLimitBody {
+    #[serde(default)]
+    capacity: PatchField<i64>,
+    #[serde(default)]
+    period_seconds: PatchField<i64>,
+}
+
+impl PatchRateLimitBody {
+    fn into_patch(self) -> Result<RateLimitPatch, ApiError> {
+        let mut errors = FieldErrors::default();
+        let capacity = errors.check(
+            self.capacity
+                .parse_required("capacity", |c| TokenCount::parse("capacity", c)),
+        );
+        let period = errors.check(self.period_seconds.parse_required("period_seconds", |p| {
+            RefillPeriod::parse("period_seconds", p)
+        }));
+        let (Some(capacity), Some(period)) = (capacity, period) else {
+            return Err(errors.into_error());
+        };
+        Ok(RateLimitPatch { capacity, period })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListRateLimitsQuery {
+    limit: Option<u64>,
+    cursor: Option<String>,
+    sort: Option<String>,
+}
+
+/// The name in the path; one that cannot be a rate limit's names none: 404.
+fn named(raw: &str) -> Result<RateLimitName, ApiError> {
+    RateLimitName::parse("name", raw)
+        .map_err(|_| ApiError::from(RepoError::not_found("rate_limit", raw)))
+}
+
+/// `POST /api/v1/rate-limits` with `{name, capacity, period_seconds}` → 201, the bucket, full.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<CreateRateLimitBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let limit = state
+        .store
+        .create_rate_limit(ctx, body.into_new_rate_limit()?)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/rate-limits/{}", limit.name)))
+        .json(limit))
+}
+
+/// `GET /api/v1/rate-limits?limit=&cursor=&sort=` (`created_at` or `-created_at`).
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<ListRateLimitsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksRead)?;
+    let mut errors = FieldErrors::default();
+    let page: Option<PageRequest<RateLimitSort>> = super::page_request(
+        &mut errors,
+        query.limit,
+        query.cursor.as_deref(),
+        query.sort.as_deref(),
+    );
+    let page = page.ok_or_else(|| errors.into_error())?;
+    Ok(HttpResponse::Ok().json(state.store.list_rate_limits(ctx, page).await?))
+}
+
+/// `GET /api/v1/rate-limits/{name}` → the bucket, its `tokens` as of now.
+#[tracing::instrument(skip_all, fields(rate_limit = %name))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksRead)?;
+    let name = named(&name)?;
+    Ok(HttpResponse::Ok().json(state.store.get_rate_limit(ctx, &name).await?))
+}
+
+/// `PATCH /api/v1/rate-limits/{name}` with any of `{capacity, period_seconds}` → the bucket.
+#[tracing::instrument(skip_all, fields(rate_limit = %name))]
+pub(crate) async fn update(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    name: web::Path<String>,
+    ApiJson(body): ApiJson<PatchRateLimitBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let name = named(&name)?;
+    let patch = body.into_patch()?;
+    Ok(HttpResponse::Ok().json(state.store.update_rate_limit(ctx, &name, patch).await?))
+}
+
+/// `DELETE /api/v1/rate-limits/{name}` → 204; the tasks naming it are no longer held back.
+#[tracing::instrument(skip_all, fields(rate_limit = %name))]
+pub(crate) async fn delete(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::TasksWrite)?;
+    let name = named(&name)?;
+    state.store.delete_rate_limit(ctx, &name).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
