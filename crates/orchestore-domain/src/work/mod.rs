@@ -2,6 +2,7 @@
 //! statistics.
 
 mod batch;
+mod concurrency;
 mod event;
 mod import;
 mod project;
@@ -12,6 +13,7 @@ mod task;
 mod values;
 
 pub use batch::{BatchFault, BatchTask, Enqueued};
+pub use concurrency::{ConcurrencyKey, ConcurrencyLimit, ConcurrencyStrategy, TaskConcurrency};
 pub use event::TaskEvent;
 pub use import::{
     ExternalKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus, ImportedTask,

@@ -231,6 +231,7 @@ impl ScheduledTask {
             run_after: None,
             idempotency_key: Some(key),
             depends_on: BTreeSet::new(),
+            concurrency: None,
         }
     }
 }

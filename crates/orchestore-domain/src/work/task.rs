@@ -5,6 +5,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::concurrency::TaskConcurrency;
 use super::values::{Effort, IdempotencyKey, MaxAttempts, Progress};
 use crate::{
     AgentId, Capabilities, Description, DomainError, Metadata, OrganizationId, Payload, Priority,
@@ -162,6 +163,8 @@ pub struct Task {
     pub run_after: Option<DateTime<Utc>>,
     /// The client's name for the creation, unique in the organization; set only at creation.
     pub idempotency_key: Option<IdempotencyKey>,
+    /// The key that limits how many tasks like this one run at once, as it was enqueued.
+    pub concurrency: Option<TaskConcurrency>,
     /// What the last run produced, and why it failed; written by whoever completes the run.
     pub result: Option<Payload>,
     pub error: Option<Payload>,
@@ -197,6 +200,8 @@ pub struct NewTask {
     /// Tasks of the same organization this one waits for: it starts `blocked` when any of them
     /// has not succeeded yet, `queued` otherwise.
     pub depends_on: BTreeSet<TaskId>,
+    /// The key that limits how many tasks like this one run at once; none unless told.
+    pub concurrency: Option<TaskConcurrency>,
 }
 
 impl NewTask {
@@ -237,6 +242,7 @@ impl NewTask {
             run_after: None,
             idempotency_key: None,
             depends_on: BTreeSet::new(),
+            concurrency: None,
         }
     }
 }

@@ -64,6 +64,8 @@ fn refuse_inactive(agent: &agents::Model) -> RepoResult<()> {
 /// before the statement, and whatever made the task claimable (a release, an expired lease, a
 /// creation) may have committed after that read but before the statement's snapshot. The run
 /// and its history event's time then still follow it, and its lease runs from the run's start.
+/// A task of a concurrency key that has its limit running, as this statement's snapshot counts
+/// it, is left out; the key's trigger (see `work::concurrency`) makes the limit exact.
 /// Each row comes with its history event's id (`claim_event_id`), and whether the task already
 /// had an event with a later id (`claim_event_early`: the id was made before the change that
 /// freed the task made its own), so that the claim can give it a new one (see
@@ -79,6 +81,10 @@ WITH picked AS MATERIALIZED (
           WHERE a.organization_id = $1 AND a.id = $3 AND a.status <> 'inactive')
       AND (t.required_capabilities = '[]'::jsonb OR t.required_capabilities <@ (
           SELECT a.capabilities FROM agents a WHERE a.organization_id = $1 AND a.id = $3))
+      AND (t.concurrency_key IS NULL OR (SELECT count(*) FROM tasks r
+          WHERE r.organization_id = $1 AND r.concurrency_key = t.concurrency_key
+            AND r.status = 'running') < (SELECT k.max_running FROM task_concurrency_keys k
+          WHERE k.organization_id = $1 AND k.key = t.concurrency_key))
     ORDER BY t.priority DESC, t.created_at, t.id
     LIMIT $4
     FOR NO KEY UPDATE SKIP LOCKED
@@ -134,6 +140,10 @@ WHERE organization_id = ?1 AND id IN (
       AND NOT EXISTS (
           SELECT 1 FROM json_each(t.required_capabilities) r
           WHERE r.value NOT IN (SELECT c.value FROM json_each(?6) c))
+      AND (t.concurrency_key IS NULL OR (SELECT count(*) FROM tasks r
+          WHERE r.organization_id = ?1 AND r.concurrency_key = t.concurrency_key
+            AND r.status = 'running') < (SELECT k.max_running FROM task_concurrency_keys k
+          WHERE k.organization_id = ?1 AND k.key = t.concurrency_key))
     ORDER BY t.priority DESC, t.created_at, t.id
     LIMIT ?4)
 RETURNING *";
@@ -364,6 +374,9 @@ impl SeaStore {
                 "agent {agent} lacks the capabilities the task requires: {}",
                 missing.join(", ")
             ));
+        }
+        if let Some(full) = self.key_is_full(ctx, &row).await {
+            return full;
         }
         conflict("another worker claimed the task at the same moment".to_owned())
     }

@@ -462,6 +462,9 @@ impl SeaStore {
                     lease_token: None,
                     lease_expires_at: None,
                     has_dependents: depended_on.contains(&planned.id),
+                    concurrency_key: None,
+                    concurrency_limit: None,
+                    concurrency_strategy: None,
                 }
                 .into_active_model()
                 .reset_all(),

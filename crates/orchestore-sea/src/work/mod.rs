@@ -3,6 +3,7 @@
 
 mod claim;
 mod complete;
+mod concurrency;
 mod enqueue;
 pub(crate) mod entity;
 mod import;

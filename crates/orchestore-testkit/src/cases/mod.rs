@@ -116,7 +116,11 @@ macro_rules! contract_suite {
                 missed_occurrences_follow_the_misfire_policy,
                 paused_schedules_do_not_fire,
                 a_workflow_schedule_starts_an_execution,
-                bad_schedules_are_refused_and_write_nothing;
+                bad_schedules_are_refused_and_write_nothing,
+                claims_never_run_more_tasks_of_a_key_than_its_limit,
+                claiming_a_task_of_a_full_key_says_why,
+                cancel_newest_creates_the_tasks_over_the_limit_cancelled,
+                the_latest_enqueue_sets_a_keys_limit;
                 concurrent_firers_fire_each_occurrence_once,
             }
             agents {

@@ -4,6 +4,7 @@
 //! importing task lists in [`import`], schedules in [`schedules`].
 
 mod complete;
+mod concurrency;
 mod enqueue;
 mod graph;
 mod history;
@@ -13,6 +14,7 @@ mod schedules;
 mod tasks;
 
 pub use complete::*;
+pub use concurrency::*;
 pub use enqueue::*;
 pub use graph::*;
 pub use history::*;

@@ -49,6 +49,11 @@ pub struct Model {
     /// Whether a task was ever made to depend on this one: a completion of a task without
     /// dependents is one statement on PostgreSQL (see `work::complete`).
     pub has_dependents: bool,
+    /// The key whose limit bounds how many of its tasks run at once (see
+    /// `work::concurrency`), with the limit and strategy the task was enqueued with.
+    pub concurrency_key: Option<String>,
+    pub concurrency_limit: Option<i32>,
+    pub concurrency_strategy: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
