@@ -23,6 +23,9 @@ PGBASE="${PGBASE:-postgresql://postgres@127.0.0.1:5432}"
 export N="${N:-20000}" C="${C:-8}" BATCH="${BATCH:-50}" BULK="${BULK:-1000}"
 export TRICKLE_N="${TRICKLE_N:-300}" TRICKLE_RATE="${TRICKLE_RATE:-10}"
 RUNS="${RUNS:-3}"
+# Orchestore's tasks spread over KEYS concurrency keys of KEY_LIMIT each (0: no keys); the
+# peers run without.
+KEYS="${KEYS:-0}" KEY_LIMIT="${KEY_LIMIT:-1}"
 SCALE="${SCALE:-1}" SCALE_BASE="${SCALE_BASE:-10000}" SCALE_FINISHED="${SCALE_FINISHED:-1000000}"
 SCALE_QUEUED="${SCALE_QUEUED:-100000}" SCALE_CLAIMS="${SCALE_CLAIMS:-1000}"
 RESULTS="${RESULTS:-$ROOT/target/bench-results/queue}"
@@ -82,7 +85,8 @@ orchestore() {
   "$BIN" "$1" --url "$ORCH_URL" --n "$N" --c "$C" --batch "$BATCH" --bulk "$BULK" \
     --trickle-n "$TRICKLE_N" --trickle-rate "$TRICKLE_RATE" --out "$RESULTS" \
     --scale-base "$SCALE_BASE" --scale-finished "$SCALE_FINISHED" --scale-queued "$SCALE_QUEUED" \
-    --scale-claims "$SCALE_CLAIMS" 2>>"$LOG" | tee -a "$ORCH"
+    --scale-claims "$SCALE_CLAIMS" --concurrency-keys "$KEYS" --key-limit "$KEY_LIMIT" \
+    2>>"$LOG" | tee -a "$ORCH"
 }
 graphile() {
   echo "--> graphile-worker $1" | tee -a "$LOG"

@@ -87,6 +87,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "workflow_waits",
     "queue_shares",
     "rate_limits",
+    "task_concurrency_keys",
 ];
 
 /// The distribution column of every distributed table.

@@ -57,6 +57,7 @@ mod m20261130_000040_retention;
 mod m20261130_000041_seed_records;
 mod m20261130_000042_reputation_feed;
 mod m20261130_000043_schedules;
+mod m20261201_000044_concurrency_keys;
 mod m20261201_000045_rate_limits;
 mod m20261201_000046_queue_shares;
 mod m20261201_000047_workflow_waits;
@@ -110,6 +111,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000041_seed_records::Migration),
             Box::new(m20261130_000042_reputation_feed::Migration),
             Box::new(m20261130_000043_schedules::Migration),
+            Box::new(m20261201_000044_concurrency_keys::Migration),
             Box::new(m20261201_000045_rate_limits::Migration),
             Box::new(m20261201_000046_queue_shares::Migration),
             Box::new(m20261201_000047_workflow_waits::Migration),

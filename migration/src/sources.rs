@@ -170,6 +170,10 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         include_str!("m20261130_000043_schedules.rs"),
     ),
     (
+        "m20261201_000044_concurrency_keys",
+        include_str!("m20261201_000044_concurrency_keys.rs"),
+    ),
+    (
         "m20261201_000045_rate_limits",
         include_str!("m20261201_000045_rate_limits.rs"),
     ),

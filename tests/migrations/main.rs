@@ -116,6 +116,7 @@ const TABLES: &[&str] = &[
     "workflow_waits",
     "queue_shares",
     "rate_limits",
+    "task_concurrency_keys",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use orchestore::domain::{
     AgentId, AgentKind, BatchTask, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion,
-    Completions, Description, LeaseDuration, Metadata, Name, NewAgent, NewOrganization, NewProject,
-    NewTask, OrganizationId, Payload, ProjectId, QueueShareWeight, SharedClaimRequest, Slug, Tags,
-    TaskId, Title,
+    Completions, ConcurrencyKey, ConcurrencyLimit, ConcurrencyStrategy, Description, LeaseDuration,
+    Metadata, Name, NewAgent, NewOrganization, NewProject, NewTask, OrganizationId, Payload,
+    ProjectId, QueueShareWeight, SharedClaimRequest, Slug, Tags, TaskConcurrency, TaskId, Title,
 };
 use orchestore::repo::{
     AgentRepo, Ctx, OrganizationRepo, ProjectRepo, QueueRepo, RepoResult, SharedQueueRepo, TaskRepo,
@@ -113,6 +113,48 @@ struct Args {
     /// worker claims in the one organization, as usual).
     #[arg(long, default_value_t = 0)]
     fair_orgs: u32,
+    /// Spread the tasks over this many concurrency keys (task `i` gets key `key-{i % K}`);
+    /// 0, the default, gives them none. The enqueue and drain modes take it.
+    #[arg(long, default_value_t = 0)]
+    concurrency_keys: u32,
+    /// How many tasks of one concurrency key may run at once.
+    #[arg(long, default_value_t = 1)]
+    key_limit: u32,
+}
+
+/// The concurrency keys the tasks of a run carry: `count` keys of limit `limit`, or none.
+#[derive(Debug, Clone, Copy)]
+struct Keys {
+    count: u32,
+    limit: u32,
+}
+
+impl Keys {
+    fn of(args: &Args) -> Self {
+        Self {
+            count: args.concurrency_keys,
+            limit: args.key_limit.max(1),
+        }
+    }
+
+    /// The concurrency of task `i`.
+    fn of_task(self, i: u32) -> Option<TaskConcurrency> {
+        (self.count > 0).then(|| TaskConcurrency {
+            key: ConcurrencyKey::parse(&format!("key-{}", i % self.count)).expect("a key"),
+            limit: ConcurrencyLimit::parse(i64::from(self.limit)).expect("a limit"),
+            strategy: ConcurrencyStrategy::Queue,
+        })
+    }
+
+    /// The fields naming the keys in a mode's JSON line.
+    fn fields(self) -> Map<String, Value> {
+        let mut fields = Map::new();
+        if self.count > 0 {
+            fields.insert("concurrency_keys".into(), json!(self.count));
+            fields.insert("key_limit".into(), json!(self.limit));
+        }
+        fields
+    }
 }
 
 /// The organization a mode works in, with its project and one agent per worker.
@@ -174,10 +216,12 @@ impl Fixture {
     }
 }
 
-/// Task `i` as every tool's job is: a title and the payload `{"i": i}`, default priority.
-fn new_task(project: ProjectId, i: u32) -> NewTask {
+/// Task `i` as every tool's job is: a title and the payload `{"i": i}`, default priority;
+/// with its concurrency key when the run spreads the tasks over keys.
+fn new_task(project: ProjectId, i: u32, keys: Keys) -> NewTask {
     NewTask {
         payload: Payload::parse(json!({ "i": i })).expect("a JSON object is a payload"),
+        concurrency: keys.of_task(i),
         ..NewTask::titled(project, Title::parse(&format!("job {i}")).expect("a title"))
     }
 }
@@ -251,6 +295,7 @@ impl Bench {
         let mut out = Map::new();
         out.insert("tool".into(), json!("orchestore"));
         out.insert("mode".into(), json!(mode));
+        out.extend(Keys::of(&self.args).fields());
         out.extend(fields);
         out.insert("peak_rss_kib".into(), json!(peak_rss_kib()));
         println!("{}", Value::Object(out));
@@ -297,7 +342,7 @@ impl Bench {
         let mut workers = Vec::new();
         for _ in 0..c {
             let (store, ctx, next) = (store.clone(), fx.ctx.clone(), next.clone());
-            let project = fx.project;
+            let (project, keys) = (fx.project, Keys::of(&self.args));
             workers.push(tokio::spawn(async move {
                 let mut calls = Vec::new();
                 loop {
@@ -306,7 +351,7 @@ impl Bench {
                         return Ok::<_, orchestore::repo::RepoError>(calls);
                     }
                     let t = Instant::now();
-                    store.create_task(&ctx, new_task(project, i)).await?;
+                    store.create_task(&ctx, new_task(project, i, keys)).await?;
                     calls.push(ms(t.elapsed()));
                 }
             }));
@@ -338,7 +383,8 @@ impl Bench {
         let mut from = 0;
         while from < n {
             let to = (from + bulk).min(n);
-            let batch = (from..to).map(|i| new_task(fx.project, i)).collect();
+            let keys = Keys::of(&self.args);
+            let batch = (from..to).map(|i| new_task(fx.project, i, keys)).collect();
             let t = Instant::now();
             enqueue_bulk(&store, &fx.ctx, batch).await?;
             calls.push(ms(t.elapsed()));
@@ -371,6 +417,8 @@ impl Bench {
         sql::reset(&self.db).await?;
         let fx = Fixture::create(&store, c).await?;
         sql::seed_queued(&self.db, &fx, u64::from(n)).await?;
+        let keys = Keys::of(&self.args);
+        sql::key_queued(&self.db, &fx, keys.count, keys.limit).await?;
         sql::settle(&self.db).await?;
         let name = mode
             .to_possible_value()
@@ -388,8 +436,12 @@ impl Bench {
         let wal = sql::wal_position(&self.db).await?;
         let start = Instant::now();
         let mut workers = Vec::new();
+        // With concurrency keys a claim may find nothing it may run while tasks still wait
+        // (their keys are full): the workers stop once every task has been claimed.
+        let claimed_total = Arc::new(AtomicU32::new(0));
         for k in 0..c {
             let (store, ctx) = (store.clone(), fx.ctx.clone());
+            let claimed_total = claimed_total.clone();
             let request = claim_request(fx.agents[k as usize], limit, Duration::ZERO)?;
             workers.push(tokio::spawn(async move {
                 let (mut claims, mut completes, mut done) = (Vec::new(), Vec::new(), 0u32);
@@ -397,10 +449,15 @@ impl Bench {
                     let t = Instant::now();
                     let claimed = store.claim_tasks(&ctx, request).await?;
                     if claimed.is_empty() {
+                        if keys.count > 0 && claimed_total.load(Ordering::Relaxed) < n {
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                            continue;
+                        }
                         return Ok::<_, orchestore::repo::RepoError>((claims, completes, done));
                     }
                     claims.push(ms(t.elapsed()));
                     done += claimed.len() as u32;
+                    claimed_total.fetch_add(claimed.len() as u32, Ordering::Relaxed);
                     let t = Instant::now();
                     if in_one_call {
                         complete_in_one_call(&store, &ctx, claimed).await?;
@@ -594,7 +651,7 @@ impl Bench {
             tokio::time::sleep_until((start + gap * i).into()).await;
             let before = Instant::now();
             let task = producer
-                .create_task(&fx.ctx, new_task(fx.project, i))
+                .create_task(&fx.ctx, new_task(fx.project, i, Keys::of(&self.args)))
                 .await?;
             enqueued.push((task.id, before, Instant::now()));
         }

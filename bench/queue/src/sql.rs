@@ -131,12 +131,12 @@ pub async fn wal_position(db: &DatabaseConnection) -> Result<i64> {
     .await
 }
 
-/// Empties the queue's tables (tasks, their history and edges, the audit log) so that each mode
-/// starts from an empty queue; organizations, projects and agents stay.
+/// Empties the queue's tables (tasks, their history, edges and concurrency keys, the audit log)
+/// so that each mode starts from an empty queue; organizations, projects and agents stay.
 pub async fn reset(db: &DatabaseConnection) -> Result<()> {
     exec(
         db,
-        "TRUNCATE tasks, task_events, task_dependencies, audit_logs, queue_shares CASCADE",
+        "TRUNCATE tasks, task_events, task_dependencies, task_concurrency_keys, audit_logs, queue_shares CASCADE",
     )
     .await
 }
@@ -191,6 +191,45 @@ pub async fn seed_queued(db: &DatabaseConnection, fx: &Fixture, n: u64) -> Resul
              created_at
          FROM tasks WHERE organization_id = $1 AND status = 'queued'",
         vec![fx.org_uuid().into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Spreads the organization's queued tasks over `keys` concurrency keys of limit `limit`, as
+/// enqueueing them with keys writes them: task `i` (its payload's `i`) gets `key-{i % keys}`.
+/// Nothing when `keys` is 0.
+pub async fn key_queued(
+    db: &DatabaseConnection,
+    fx: &Fixture,
+    keys: u32,
+    limit: u32,
+) -> Result<()> {
+    if keys == 0 {
+        return Ok(());
+    }
+    let params = || -> Vec<Value> {
+        vec![
+            fx.org_uuid().into(),
+            i64::from(keys).into(),
+            i64::from(limit).into(),
+        ]
+    };
+    exec_with(
+        db,
+        "INSERT INTO task_concurrency_keys
+             (organization_id, key, max_running, strategy, created_at, updated_at)
+         SELECT $1, 'key-' || k, $3, 'queue', now(), now()
+         FROM generate_series(0::bigint, $2 - 1) AS k",
+        params(),
+    )
+    .await?;
+    exec_with(
+        db,
+        "UPDATE tasks SET concurrency_key = 'key-' || ((payload ->> 'i')::bigint % $2),
+             concurrency_limit = $3, concurrency_strategy = 'queue'
+         WHERE organization_id = $1 AND status = 'queued'",
+        params(),
     )
     .await?;
     Ok(())

@@ -119,6 +119,7 @@ pub use work::{
     QueueDepth, QueueStats, RunTimeStats, Task, TaskEvent, TaskPatch, TaskStats, TaskStatus,
     Throughput, parse_repository_url,
 };
+pub use work::{ConcurrencyKey, ConcurrencyLimit, ConcurrencyStrategy, TaskConcurrency};
 pub use work::{
     CronSchedule, FiringPlan, MAX_UPCOMING, MISFIRE_GRACE, MisfirePolicy, NewSchedule, Schedule,
     ScheduleFiring, ScheduleOutcome, SchedulePatch, ScheduleTarget, ScheduledTask,

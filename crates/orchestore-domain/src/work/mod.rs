@@ -2,6 +2,7 @@
 //! statistics.
 
 mod batch;
+mod concurrency;
 mod event;
 mod fairness;
 mod import;
@@ -14,6 +15,7 @@ mod task;
 mod values;
 
 pub use batch::{BatchFault, BatchTask, Enqueued};
+pub use concurrency::{ConcurrencyKey, ConcurrencyLimit, ConcurrencyStrategy, TaskConcurrency};
 pub use event::TaskEvent;
 pub use fairness::{QueueShare, QueueShareWeight, SharedClaim, SharedClaimRequest};
 pub use import::{

@@ -232,6 +232,7 @@ impl ScheduledTask {
             idempotency_key: Some(key),
             rate_limits: super::RateLimitUses::default(),
             depends_on: BTreeSet::new(),
+            concurrency: None,
         }
     }
 }

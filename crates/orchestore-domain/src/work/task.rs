@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::RateLimitUses;
+use super::concurrency::TaskConcurrency;
 use super::values::{Effort, IdempotencyKey, MaxAttempts, Progress};
 use crate::{
     AgentId, Capabilities, Description, DomainError, Metadata, OrganizationId, Payload, Priority,
@@ -165,6 +166,8 @@ pub struct Task {
     pub rate_limits: RateLimitUses,
     /// The client's name for the creation, unique in the organization; set only at creation.
     pub idempotency_key: Option<IdempotencyKey>,
+    /// The key that limits how many tasks like this one run at once, as it was enqueued.
+    pub concurrency: Option<TaskConcurrency>,
     /// What the last run produced, and why it failed; written by whoever completes the run.
     pub result: Option<Payload>,
     pub error: Option<Payload>,
@@ -203,6 +206,8 @@ pub struct NewTask {
     /// Tasks of the same organization this one waits for: it starts `blocked` when any of them
     /// has not succeeded yet, `queued` otherwise.
     pub depends_on: BTreeSet<TaskId>,
+    /// The key that limits how many tasks like this one run at once; none unless told.
+    pub concurrency: Option<TaskConcurrency>,
 }
 
 impl NewTask {
@@ -244,6 +249,7 @@ impl NewTask {
             idempotency_key: None,
             rate_limits: RateLimitUses::default(),
             depends_on: BTreeSet::new(),
+            concurrency: None,
         }
     }
 }

@@ -68,6 +68,8 @@ fn refuse_inactive(agent: &agents::Model) -> RepoResult<()> {
 /// before the statement, and whatever made the task claimable (a release, an expired lease, a
 /// creation) may have committed after that read but before the statement's snapshot. The run
 /// and its history event's time then still follow it, and its lease runs from the run's start.
+/// A task of a concurrency key that has its limit running, as this statement's snapshot counts
+/// it, is left out; the key's trigger (see `work::concurrency`) makes the limit exact.
 /// Each row comes with its history event's id (`claim_event_id`), and whether the task already
 /// had an event with a later id (`claim_event_early`: the id was made before the change that
 /// freed the task made its own), so that the claim can give it a new one (see
@@ -88,6 +90,10 @@ WITH picked AS MATERIALIZED (
       AND ($11::jsonb IS NOT NULL OR NOT EXISTS (SELECT 1 FROM tasks r
           WHERE r.organization_id = $1 AND r.status = 'queued' AND r.rate_limits <> '[]'::jsonb
             AND (r.run_after IS NULL OR r.run_after <= $2)))
+      AND (t.concurrency_key IS NULL OR (SELECT count(*) FROM tasks r
+          WHERE r.organization_id = $1 AND r.concurrency_key = t.concurrency_key
+            AND r.status = 'running') < (SELECT k.max_running FROM task_concurrency_keys k
+          WHERE k.organization_id = $1 AND k.key = t.concurrency_key))
     ORDER BY t.priority DESC, t.created_at, t.id
     LIMIT $4
     FOR NO KEY UPDATE SKIP LOCKED
@@ -149,6 +155,10 @@ WHERE organization_id = ?1 AND id IN (
       AND (?8 IS NOT NULL OR NOT EXISTS (SELECT 1 FROM tasks r
           WHERE r.organization_id = ?1 AND r.status = 'queued' AND r.rate_limits <> '[]'
             AND (r.run_after IS NULL OR r.run_after <= ?2)))
+      AND (t.concurrency_key IS NULL OR (SELECT count(*) FROM tasks r
+          WHERE r.organization_id = ?1 AND r.concurrency_key = t.concurrency_key
+            AND r.status = 'running') < (SELECT k.max_running FROM task_concurrency_keys k
+          WHERE k.organization_id = ?1 AND k.key = t.concurrency_key))
     ORDER BY t.priority DESC, t.created_at, t.id
     LIMIT ?4)
 RETURNING *";
@@ -467,6 +477,9 @@ impl SeaStore {
                 "agent {agent} lacks the capabilities the task requires: {}",
                 missing.join(", ")
             ));
+        }
+        if let Some(full) = self.key_is_full(ctx, &row).await {
+            return full;
         }
         match self.short_rate_limits(ctx, &row.rate_limits).await {
             Ok(short) if !short.is_empty() => {

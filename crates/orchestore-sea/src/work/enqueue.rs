@@ -34,6 +34,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use super::concurrency::set_task_concurrency;
 use super::entity::{projects, task_dependencies, tasks};
 use super::tasks::{tags_value, to_task};
 use super::transitions::Moved;
@@ -44,7 +45,7 @@ use crate::mutation::{Mutation, Verb, snapshot};
 use crate::scoped::{Tenanted, scoped};
 
 /// The most values in the `IN` list of one lookup, under both backends' limits on bound values.
-const LOOKUP: usize = 5_000;
+pub(super) const LOOKUP: usize = 5_000;
 
 /// How many times a call tries, losing the race for an idempotency key to another call each
 /// time but the last: a call loses at most once to each call running beside it.
@@ -77,16 +78,19 @@ WITH r AS (
         updated_at timestamptz, parent_id uuid, assigned_agent_id uuid, estimated_minutes integer,
         progress smallint, tags jsonb, attempts integer, max_attempts integer,
         run_after timestamptz, idempotency_key text, claim_assigned boolean,
-        has_dependents boolean, rate_limits jsonb, event_id uuid, reason text)
+        has_dependents boolean, rate_limits jsonb, finished_at timestamptz, concurrency_key text,
+        concurrency_limit integer, concurrency_strategy text, event_id uuid, reason text)
 ), inserted AS (
     INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority,
         payload, required_capabilities, metadata, created_at, updated_at, parent_id,
         assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
-        idempotency_key, claim_assigned, has_dependents, rate_limits)
+        idempotency_key, claim_assigned, has_dependents, rate_limits, finished_at, concurrency_key,
+        concurrency_limit, concurrency_strategy)
     SELECT organization_id, id, project_id, title, description, status, priority,
         payload -> 'v', required_capabilities, metadata, created_at, updated_at, parent_id,
         assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
-        idempotency_key, claim_assigned, has_dependents, rate_limits
+        idempotency_key, claim_assigned, has_dependents, rate_limits, finished_at, concurrency_key,
+        concurrency_limit, concurrency_strategy
     FROM r
     RETURNING *
 ), history AS (
@@ -204,7 +208,20 @@ impl SeaStore {
                 })
                 .collect();
         }
-        let checked = self.check_new(m, batch, &slots, &new).await?;
+        let mut checked = self.check_new(m, batch, &slots, &new).await?;
+        let ids: Vec<Uuid> = slots.iter().map(Slot::id).collect();
+        let admissions = self.admit_to_keys(m, batch, &new, &ids).await?;
+        let reasons: Vec<String> = checked
+            .iter_mut()
+            .zip(&admissions)
+            .map(|(checked, admission)| match &admission.refused {
+                Some(reason) => {
+                    checked.status = TaskStatus::Cancelled;
+                    reason.clone()
+                }
+                None => creation_reason(checked.open),
+            })
+            .collect();
 
         // The tasks, their ids time-ordered in batch order. The keyed rows go in in key order:
         // two calls inserting some of the same keys then wait for each other key after key in
@@ -216,12 +233,14 @@ impl SeaStore {
         let mut keyed: Vec<(Option<&str>, tasks::Model, String)> = new
             .iter()
             .zip(&checked)
-            .map(|(&i, checked)| {
+            .zip(admissions.iter().zip(&reasons))
+            .map(|((&i, checked), (admission, reason))| {
                 let key = batch[i].task.idempotency_key.as_ref().map(|k| k.as_str());
                 let id = slots[i].id();
                 let mut row = new_row(m, &batch[i], id, checked.status);
                 row.has_dependents = depended_on.contains(&id);
-                (key, row, creation_reason(checked.open))
+                set_task_concurrency(&mut row, admission.concurrency.as_ref());
+                (key, row, reason.clone())
             })
             .collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
@@ -265,12 +284,12 @@ impl SeaStore {
         if !self.is_postgres() {
             let moves: Vec<Moved> = new
                 .iter()
-                .zip(&checked)
-                .map(|(&i, checked)| Moved {
+                .zip(checked.iter().zip(&reasons))
+                .map(|(&i, (checked, reason))| Moved {
                     task: slots[i].id(),
                     from: None,
                     to: checked.status,
-                    reason: creation_reason(checked.open),
+                    reason: reason.clone(),
                 })
                 .collect();
             self.record_events(m, &moves).await?;
@@ -695,19 +714,22 @@ fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> 
         result: None,
         error: None,
         started_at: None,
-        finished_at: None,
+        finished_at: status.ends_a_run().then(|| m.at()),
         claim_assigned: false,
         lease_token: None,
         lease_expires_at: None,
         has_dependents: false,
         rate_limits: json!(new.rate_limits.to_raw()),
+        concurrency_key: None,
+        concurrency_limit: None,
+        concurrency_strategy: None,
     }
 }
 
 /// A new task as one record of [`INSERT_TASKS_POSTGRES`], with the id and reason of its
 /// creation event. The payload is boxed (`{"v": …}`) so that a JSON `null` payload stays one
-/// rather than becoming SQL `NULL`; the columns a new task leaves `NULL` (result, error, run
-/// times, lease) are left out.
+/// rather than becoming SQL `NULL`; the columns a new task leaves `NULL` (result, error, start,
+/// lease) are left out.
 fn recordset_row(row: &tasks::Model, reason: &str) -> serde_json::Value {
     json!({
         "event_id": orchestore_domain::TaskEventId::new(),
@@ -736,5 +758,9 @@ fn recordset_row(row: &tasks::Model, reason: &str) -> serde_json::Value {
         "claim_assigned": row.claim_assigned,
         "has_dependents": row.has_dependents,
         "rate_limits": row.rate_limits,
+        "finished_at": row.finished_at,
+        "concurrency_key": row.concurrency_key,
+        "concurrency_limit": row.concurrency_limit,
+        "concurrency_strategy": row.concurrency_strategy,
     })
 }

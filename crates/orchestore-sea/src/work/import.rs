@@ -463,6 +463,9 @@ impl SeaStore {
                     lease_expires_at: None,
                     has_dependents: depended_on.contains(&planned.id),
                     rate_limits: json!([]),
+                    concurrency_key: None,
+                    concurrency_limit: None,
+                    concurrency_strategy: None,
                 }
                 .into_active_model()
                 .reset_all(),

@@ -4,6 +4,7 @@
 mod cancellation;
 mod claim;
 mod complete;
+mod concurrency;
 mod enqueue;
 pub(crate) mod entity;
 mod fairness;

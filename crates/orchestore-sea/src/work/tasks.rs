@@ -41,6 +41,7 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
         .ok_or_else(|| bad("required_capabilities is not an array of strings".into()))?;
     let tags =
         string_array(&row.tags).ok_or_else(|| bad("tags is not an array of strings".into()))?;
+    let concurrency = super::concurrency::task_concurrency(&row)?;
     Ok(Task {
         id: TaskId::from_uuid(row.id),
         organization_id: OrganizationId::from_uuid(row.organization_id),
@@ -71,6 +72,7 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
             .map(IdempotencyKey::parse)
             .transpose()
             .map_err(domain)?,
+        concurrency,
         result: row.result.map(Payload::parse).transpose().map_err(domain)?,
         error: row.error.map(Payload::parse).transpose().map_err(domain)?,
         lease_expires_at: row.lease_expires_at,

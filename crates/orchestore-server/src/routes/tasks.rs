@@ -8,6 +8,7 @@ use orchestore_domain::{
     Metadata, NewTask, Payload, Permission, Priority, Progress, ProjectId, RateLimitUses,
     RawRateLimitUse, Tags, TaskId, TaskPatch, TaskStatus, Title,
 };
+use orchestore_domain::{ConcurrencyKey, ConcurrencyLimit, ConcurrencyStrategy, TaskConcurrency};
 use orchestore_repo::{PageRequest, TaskFilter, TaskSort, TaskStatsScope};
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +77,35 @@ pub(crate) struct CreateTaskBody {
     depends_on: Option<Vec<TaskId>>,
     /// In a batch only: positions of earlier tasks of the batch this one waits for.
     depends_on_batch: Option<Vec<usize>>,
+    /// The key that limits how many tasks like this one run at once.
+    concurrency: Option<ConcurrencyBody>,
+}
+
+/// `{"key": "repo:acme/web", "limit": 2, "strategy": "queue"}`; the strategy is `queue` unless
+/// told.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConcurrencyBody {
+    key: String,
+    limit: i64,
+    strategy: Option<String>,
+}
+
+impl ConcurrencyBody {
+    /// The concurrency, or `None` with every bad field recorded in `errors`.
+    fn parse(self, errors: &mut FieldErrors) -> Option<TaskConcurrency> {
+        let key = errors.check(ConcurrencyKey::parse(&self.key));
+        let limit = errors.check(ConcurrencyLimit::parse(self.limit));
+        let strategy = errors.check(
+            self.strategy
+                .map_or(Ok(ConcurrencyStrategy::default()), |s| s.parse()),
+        );
+        Some(TaskConcurrency {
+            key: key?,
+            limit: limit?,
+            strategy: strategy?,
+        })
+    }
 }
 
 impl CreateTaskBody {
@@ -136,16 +166,20 @@ impl CreateTaskBody {
         let rate_limits = errors.check(RateLimitUses::parse(
             self.rate_limits.as_deref().unwrap_or_default(),
         ));
+        let concurrency = match self.concurrency {
+            None => Some(None),
+            Some(body) => body.parse(&mut errors).map(Some),
+        };
         let (
             (Some(title), Some(description), Some(priority), Some(payload)),
             (Some(required_capabilities), Some(metadata), Some(estimated_minutes)),
             (Some(progress), Some(tags), Some(max_attempts), Some(idempotency_key)),
-            (Some(depends_on), Some(rate_limits)),
+            (Some(depends_on), Some(rate_limits), Some(concurrency)),
         ) = (
             (title, description, priority, payload),
             (required_capabilities, metadata, estimated_minutes),
             (progress, tags, max_attempts, idempotency_key),
-            (depends_on, rate_limits),
+            (depends_on, rate_limits, concurrency),
         )
         else {
             return Err(errors);
@@ -168,6 +202,7 @@ impl CreateTaskBody {
             idempotency_key,
             rate_limits,
             depends_on,
+            concurrency,
         };
         Ok(BatchTask {
             task,

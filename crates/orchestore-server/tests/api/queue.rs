@@ -537,3 +537,90 @@ pub async fn a_worker_completes_what_it_claimed_in_one_call(app: &TestApp) {
     let read = app.get(&token, &format!("/api/v1/tasks/{first}")).await;
     assert_eq!(read.body["status"], "succeeded");
 }
+
+pub async fn concurrency_keys_limit_claims_over_http(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Keys").await;
+    let worker = agent(app, &token, "worker", &[]).await;
+    let keyed = |title: &str, strategy: &str| {
+        json!({"project_id": project["id"], "title": title,
+               "concurrency": {"key": "repo:acme/web", "limit": 1, "strategy": strategy}})
+    };
+    let first = app
+        .post(&token, "/api/v1/tasks", keyed("first", "queue"))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(
+        first.body["concurrency"],
+        json!({"key": "repo:acme/web", "limit": 1, "strategy": "queue"})
+    );
+    let second = app
+        .post(&token, "/api/v1/tasks", keyed("second", "queue"))
+        .await;
+    let second_id = second.body["id"].as_str().expect("id").to_owned();
+    let plain = app.create_task(&token, &project, "plain").await;
+    assert!(plain["concurrency"].is_null(), "{plain}");
+
+    // One of the key runs at a time; the keyless task runs beside it.
+    let claimed = app
+        .post(
+            &token,
+            "/api/v1/queue/claim",
+            json!({"agent_id": worker, "limit": 5}),
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    let mut got = claimed_ids(&claimed.body);
+    got.sort();
+    let mut expected = vec![
+        first.body["id"].as_str().expect("id").to_owned(),
+        plain["id"].as_str().expect("id").to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(got, expected);
+    let refused = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{second_id}/claim"),
+            json!({"agent_id": worker}),
+        )
+        .await;
+    refused.assert_problem(StatusCode::CONFLICT);
+    let detail = refused.body["detail"].as_str().expect("detail");
+    assert!(detail.contains("concurrency key repo:acme/web"), "{detail}");
+    let read = app.get(&token, &format!("/api/v1/tasks/{second_id}")).await;
+    assert_eq!(read.body["status"], "queued");
+    assert_eq!(read.body["concurrency"]["key"], "repo:acme/web");
+
+    // cancel_newest: the key already has its one task queued and one running.
+    let newest = app
+        .post(&token, "/api/v1/tasks", keyed("newest", "cancel_newest"))
+        .await;
+    assert_eq!(newest.status, StatusCode::CREATED, "{}", newest.body);
+    assert_eq!(newest.body["status"], "cancelled");
+
+    // Bad concurrency: every field named.
+    let bad = app
+        .post(
+            &token,
+            "/api/v1/tasks",
+            json!({"project_id": project["id"], "title": "bad",
+                   "concurrency": {"key": "has space", "limit": 0, "strategy": "newest"}}),
+        )
+        .await;
+    bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "concurrency.key",
+            "concurrency.limit",
+            "concurrency.strategy"
+        ]
+    );
+}

@@ -130,7 +130,11 @@ macro_rules! contract_suite {
                 rate_limits_are_created_listed_changed_and_deleted,
                 tasks_name_buckets_that_exist_and_can_serve_them,
                 claims_take_tokens_and_pass_over_tasks_whose_bucket_is_empty,
-                concurrent_claims_never_overdraw_a_bucket;
+                concurrent_claims_never_overdraw_a_bucket,
+                claims_never_run_more_tasks_of_a_key_than_its_limit,
+                claiming_a_task_of_a_full_key_says_why,
+                cancel_newest_creates_the_tasks_over_the_limit_cancelled,
+                the_latest_enqueue_sets_a_keys_limit;
                 concurrent_firers_fire_each_occurrence_once,
                 a_bucket_refills_by_the_time_elapsed_on_a_fixed_clock,
             }

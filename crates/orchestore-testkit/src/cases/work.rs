@@ -6,6 +6,7 @@
 
 mod cancellation;
 mod complete;
+mod concurrency;
 mod enqueue;
 mod fairness;
 mod graph;
@@ -18,6 +19,7 @@ mod tasks;
 
 pub use cancellation::*;
 pub use complete::*;
+pub use concurrency::*;
 pub use enqueue::*;
 pub use fairness::*;
 pub use graph::*;

@@ -53,6 +53,11 @@ pub struct Model {
     /// for most tasks (see `work::rate_limits`).
     #[sea_orm(column_type = "JsonBinary")]
     pub rate_limits: Json,
+    /// The key whose limit bounds how many of its tasks run at once (see
+    /// `work::concurrency`), with the limit and strategy the task was enqueued with.
+    pub concurrency_key: Option<String>,
+    pub concurrency_limit: Option<i32>,
+    pub concurrency_strategy: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
