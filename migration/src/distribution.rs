@@ -83,6 +83,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "seed_records",
     "reputation_feed_watermarks",
     "schedules",
+    "task_bodies",
 ];
 
 /// The distribution column of every distributed table.

@@ -57,6 +57,7 @@ mod m20261130_000040_retention;
 mod m20261130_000041_seed_records;
 mod m20261130_000042_reputation_feed;
 mod m20261130_000043_schedules;
+mod m20261201_000049_task_bodies;
 
 pub struct Migrator;
 
@@ -105,6 +106,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000041_seed_records::Migration),
             Box::new(m20261130_000042_reputation_feed::Migration),
             Box::new(m20261130_000043_schedules::Migration),
+            Box::new(m20261201_000049_task_bodies::Migration),
         ]
     }
 }

@@ -169,4 +169,8 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         "m20261130_000043_schedules",
         include_str!("m20261130_000043_schedules.rs"),
     ),
+    (
+        "m20261201_000049_task_bodies",
+        include_str!("m20261201_000049_task_bodies.rs"),
+    ),
 ];

@@ -112,6 +112,7 @@ const TABLES: &[&str] = &[
     "seed_records",
     "reputation_feed_watermarks",
     "schedules",
+    "task_bodies",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

@@ -14,8 +14,7 @@ use sea_orm::sea_query::Expr;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement,
-    Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -207,10 +206,11 @@ impl SeaStore {
             self.fetch_all_direct(&mut conn, CLAIM_POSTGRES, values, Planned::Cached)
                 .await?
         };
-        let claimed = rows
-            .iter()
-            .map(|row| tasks::Model::from_query_result(row, "").map_err(db_err))
-            .map(|row| row.and_then(claimed_task))
+        let claimed = self
+            .rows_with_bodies(&self.db().await, ctx.org().as_uuid(), &rows)
+            .await?
+            .into_iter()
+            .map(claimed_task)
             .collect::<RepoResult<Vec<_>>>()?;
         // History lists in id order. A claim of a task freed by a change that made its event's
         // id after this claim made its ids gives its event an id made now, after that one.
@@ -286,10 +286,11 @@ impl SeaStore {
             ];
             let statement = Statement::from_sql_and_values(DbBackend::Sqlite, CLAIM_SQLITE, values);
             let rows = m.txn().query_all_raw(statement).await.map_err(db_err)?;
-            let mut claimed = rows
-                .iter()
-                .map(|row| tasks::Model::from_query_result(row, "").map_err(db_err))
-                .map(|row| row.and_then(claimed_task))
+            let mut claimed = self
+                .rows_with_bodies(m.txn(), ctx.org().as_uuid(), &rows)
+                .await?
+                .into_iter()
+                .map(claimed_task)
                 .collect::<RepoResult<Vec<_>>>()?;
             claimed.sort_by(|a, b| {
                 (b.task.priority, a.task.created_at, a.task.id).cmp(&(

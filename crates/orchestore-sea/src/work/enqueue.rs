@@ -34,6 +34,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use super::bodies::Body;
 use super::entity::{projects, task_dependencies, tasks};
 use super::tasks::{tags_value, to_task};
 use super::transitions::Moved;
@@ -77,16 +78,16 @@ WITH r AS (
         updated_at timestamptz, parent_id uuid, assigned_agent_id uuid, estimated_minutes integer,
         progress smallint, tags jsonb, attempts integer, max_attempts integer,
         run_after timestamptz, idempotency_key text, claim_assigned boolean,
-        has_dependents boolean, event_id uuid, reason text)
+        has_dependents boolean, payload_bytes bigint, event_id uuid, reason text)
 ), inserted AS (
     INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority,
         payload, required_capabilities, metadata, created_at, updated_at, parent_id,
         assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
-        idempotency_key, claim_assigned, has_dependents)
+        idempotency_key, claim_assigned, has_dependents, payload_bytes)
     SELECT organization_id, id, project_id, title, description, status, priority,
         payload -> 'v', required_capabilities, metadata, created_at, updated_at, parent_id,
         assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
-        idempotency_key, claim_assigned, has_dependents
+        idempotency_key, claim_assigned, has_dependents, payload_bytes
     FROM r
     RETURNING *
 ), history AS (
@@ -225,6 +226,10 @@ impl SeaStore {
             })
             .collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        let bodies: Vec<Body> = keyed
+            .iter_mut()
+            .flat_map(|(_, row, _)| self.set_aside(row))
+            .collect();
         let rows: Vec<(tasks::Model, String)> = keyed
             .into_iter()
             .map(|(_, row, reason)| (row, reason))
@@ -233,9 +238,10 @@ impl SeaStore {
         for returned in self.insert_tasks(m, rows).await? {
             inserted.insert(returned.id, returned);
         }
+        let org = m.ctx().org().as_uuid();
+        self.write_bodies(m.txn(), org, bodies).await?;
 
         // Their dependency edges.
-        let org = m.ctx().org().as_uuid();
         let edges: Vec<task_dependencies::ActiveModel> =
             new.iter()
                 .zip(&checked)
@@ -331,6 +337,13 @@ impl SeaStore {
                     .await?;
             }
         }
+        // The answer carries the payloads stored apart as they were given; the audit row only
+        // their size.
+        for (enqueued, item) in answer.iter_mut().zip(batch) {
+            if enqueued.created && enqueued.task.payload_bytes.take().is_some() {
+                enqueued.task.payload = item.task.payload.clone();
+            }
+        }
         Ok(answer)
     }
 
@@ -355,6 +368,8 @@ impl SeaStore {
                 }
             }
         }
+        self.with_bodies(m.txn(), m.ctx().org().as_uuid(), found.values_mut())
+            .await?;
         // The batch's keys are distinct (checked before): each row goes to one task.
         Ok(batch
             .iter()
@@ -670,6 +685,8 @@ fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> 
         lease_token: None,
         lease_expires_at: None,
         has_dependents: false,
+        payload_bytes: None,
+        result_bytes: None,
     }
 }
 
@@ -704,5 +721,6 @@ fn recordset_row(row: &tasks::Model, reason: &str) -> serde_json::Value {
         "idempotency_key": row.idempotency_key,
         "claim_assigned": row.claim_assigned,
         "has_dependents": row.has_dependents,
+        "payload_bytes": row.payload_bytes,
     })
 }

@@ -462,6 +462,8 @@ impl SeaStore {
                     lease_token: None,
                     lease_expires_at: None,
                     has_dependents: depended_on.contains(&planned.id),
+                    payload_bytes: None,
+                    result_bytes: None,
                 }
                 .into_active_model()
                 .reset_all(),

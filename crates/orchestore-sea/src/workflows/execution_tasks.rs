@@ -304,16 +304,27 @@ impl SeaStore {
         }
         let mut results: HashMap<Uuid, Map<String, Value>> = HashMap::new();
         for chunk in finished.chunks(CHUNK) {
-            let rows: Vec<(Uuid, String, Option<Value>)> = joined()
+            let rows: Vec<(Uuid, String, Uuid, Option<Value>, Option<i64>)> = joined()
                 .select_only()
-                .columns([steps::Column::ExecutionId, steps::Column::StepName])
-                .column(tasks::Column::Result)
+                .columns([
+                    steps::Column::ExecutionId,
+                    steps::Column::StepName,
+                    steps::Column::TaskId,
+                ])
+                .columns([tasks::Column::Result, tasks::Column::ResultBytes])
                 .filter(steps::Column::ExecutionId.is_in(chunk.iter().copied()))
                 .into_tuple()
                 .all(m.txn())
                 .await
                 .map_err(db_err)?;
-            for (execution, step, result) in rows {
+            let apart: Vec<Uuid> = rows
+                .iter()
+                .filter(|row| row.4.is_some())
+                .map(|row| row.2)
+                .collect();
+            let mut stored_apart = self.results_apart(m.txn(), org, &apart).await?;
+            for (execution, step, task, result, _) in rows {
+                let result = stored_apart.remove(&task).or(result);
                 results
                     .entry(execution)
                     .or_default()

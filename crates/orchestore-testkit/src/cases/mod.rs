@@ -118,6 +118,8 @@ macro_rules! contract_suite {
                 a_workflow_schedule_starts_an_execution,
                 bad_schedules_are_refused_and_write_nothing;
                 concurrent_firers_fire_each_occurrence_once,
+                megabyte_payloads_round_trip_out_of_the_hot_row,
+                a_batch_mixes_inline_and_large_payloads,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,

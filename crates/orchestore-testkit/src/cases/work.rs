@@ -1,13 +1,15 @@
 //! Projects and tasks; tasks' own fields in [`tasks`], the task graph in [`graph`], history and
 //! statistics in [`history`], the queue in [`queue`], enqueueing by the batch in [`enqueue`],
 //! completions by the batch in [`complete`],
-//! importing task lists in [`import`], schedules in [`schedules`].
+//! importing task lists in [`import`], schedules in [`schedules`], large payloads in
+//! [`payloads`].
 
 mod complete;
 mod enqueue;
 mod graph;
 mod history;
 mod import;
+mod payloads;
 mod queue;
 mod schedules;
 mod tasks;
@@ -17,6 +19,7 @@ pub use enqueue::*;
 pub use graph::*;
 pub use history::*;
 pub use import::*;
+pub use payloads::*;
 pub use queue::*;
 pub use schedules::*;
 pub use tasks::*;

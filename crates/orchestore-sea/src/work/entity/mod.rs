@@ -2,6 +2,7 @@
 
 pub(crate) mod projects;
 pub(crate) mod schedules;
+pub(crate) mod task_bodies;
 pub(crate) mod task_dependencies;
 pub(crate) mod task_events;
 pub(crate) mod tasks;

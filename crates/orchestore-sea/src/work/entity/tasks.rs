@@ -49,6 +49,11 @@ pub struct Model {
     /// Whether a task was ever made to depend on this one: a completion of a task without
     /// dependents is one statement on PostgreSQL (see `work::complete`).
     pub has_dependents: bool,
+    /// Set when the payload is larger than the store's inline limit: its size in bytes. The
+    /// payload is then a row of `task_bodies` and `payload` holds JSON `null`.
+    pub payload_bytes: Option<i64>,
+    /// The same for the result: `result` is then `NULL`.
+    pub result_bytes: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
