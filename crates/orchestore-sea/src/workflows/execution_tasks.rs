@@ -28,6 +28,10 @@ use crate::scoped::scoped;
 use crate::work::entity::tasks;
 use crate::work::{CHUNK, Followed, Recorded, rows_per_statement};
 
+/// A step's row with its task's result: execution, step name, task, the result kept in the
+/// task's row, and its size when it is stored apart instead.
+type StepResult = (Uuid, String, Uuid, Option<Value>, Option<i64>);
+
 /// What the ends of its steps' tasks in one change decide for a running execution; a
 /// failure outranks a cancellation (the tasks a failure cancels end with it), which outranks
 /// successes.
@@ -304,7 +308,7 @@ impl SeaStore {
         }
         let mut results: HashMap<Uuid, Map<String, Value>> = HashMap::new();
         for chunk in finished.chunks(CHUNK) {
-            let rows: Vec<(Uuid, String, Uuid, Option<Value>, Option<i64>)> = joined()
+            let rows: Vec<StepResult> = joined()
                 .select_only()
                 .columns([
                     steps::Column::ExecutionId,
