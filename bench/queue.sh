@@ -9,7 +9,8 @@
 # RUNS times each (the summary takes medians):
 # enqueue one by one (C in flight), enqueue in bulk (calls of BULK), drain claiming one at a time
 # (C workers), drain claiming BATCH at a time, enqueue-to-claim latency at TRICKLE_RATE per
-# second; then Orchestore's claim latency at scale (SCALE=0 skips it) with EXPLAIN. See
+# second; then Orchestore's drains of tasks with large payloads (LARGE=0 skips them) and its
+# claim latency at scale (SCALE=0 skips it) with EXPLAIN. See
 # bench/README.md for what each mode times.
 #
 # Needs PostgreSQL on 127.0.0.1:5432 reachable as user postgres without a password
@@ -28,6 +29,7 @@ RUNS="${RUNS:-3}"
 KEYS="${KEYS:-0}" KEY_LIMIT="${KEY_LIMIT:-1}"
 SCALE="${SCALE:-1}" SCALE_BASE="${SCALE_BASE:-10000}" SCALE_FINISHED="${SCALE_FINISHED:-1000000}"
 SCALE_QUEUED="${SCALE_QUEUED:-100000}" SCALE_CLAIMS="${SCALE_CLAIMS:-1000}"
+LARGE="${LARGE:-1}" LARGE_N="${LARGE_N:-2000}" LARGE_BYTES="${LARGE_BYTES:-1048576}"
 RESULTS="${RESULTS:-$ROOT/target/bench-results/queue}"
 PEERS_TARGET_DIR="${PEERS_TARGET_DIR:-$ROOT/target/bench-peers}"
 # Plain TCP for everyone: libpq and sqlx would otherwise encrypt every loopback message
@@ -87,6 +89,16 @@ orchestore() {
     --scale-base "$SCALE_BASE" --scale-finished "$SCALE_FINISHED" --scale-queued "$SCALE_QUEUED" \
     --scale-claims "$SCALE_CLAIMS" --concurrency-keys "$KEYS" --key-limit "$KEY_LIMIT" \
     2>>"$LOG" | tee -a "$ORCH"
+}
+# Orchestore alone (the peers have no such mode): LARGE_N tasks with LARGE_BYTES payloads
+# drained by C workers claiming BATCH at a time, the payloads stored out of the rows (the
+# default inline limit) or, to compare, kept in them (a limit above their size).
+large() {
+  echo "--> orchestore drain-large ($1)" | tee -a "$LOG"
+  local limit=65536
+  if [ "$1" = inline ]; then limit=$(( LARGE_BYTES * 2 )); fi
+  "$BIN" drain-large --url "$ORCH_URL" --n "$LARGE_N" --c "$C" --batch "$BATCH" \
+    --payload-bytes "$LARGE_BYTES" --inline-payload-limit "$limit" 2>>"$LOG" | tee -a "$ORCH"
 }
 graphile() {
   echo "--> graphile-worker $1" | tee -a "$LOG"
@@ -155,6 +167,14 @@ for run in $(seq 1 "$RUNS"); do
   graphile latency
   pgboss latency
 done
+
+if [ "$LARGE" != 0 ]; then
+  for run in $(seq 1 "$RUNS"); do
+    echo "==> drain-large, run $run of $RUNS ($LARGE_N tasks of $LARGE_BYTES-byte payloads)" | tee -a "$LOG"
+    large apart
+    large inline
+  done
+fi
 
 if [ "$SCALE" != 0 ]; then
   echo "==> scale: claim latency at $SCALE_BASE queued, then $SCALE_FINISHED finished + $SCALE_QUEUED queued"

@@ -160,6 +160,19 @@ if s:
           f' shared_buffers {s["shared_buffers"]}. EXPLAIN: {s["explain"]}')
     print()
 
+large = [(label, orch.get(mode)) for mode, label in (("drain-large", "stored out of the row"),
+                                                       ("drain-large-inline", "kept in the row"))]
+if any(r for _, r in large):
+    print("Draining tasks with large payloads (Orchestore, claims of their batch, each claim carrying"
+          " its payloads; ms)")
+    rows = []
+    for label, r in large:
+        if r:
+            rows.append([f'{r["payload_bytes"]:,}-byte payloads {label}', fmt(r["jobs_per_s"]),
+                         fmt(r["claim_p50_ms"]), fmt(r["claim_p99_ms"]), fmt(r["peak_rss_kib"] / 1024)])
+    table(["", "jobs/s", "claim p50", "claim p99", "peak MiB"], rows)
+    print()
+
 problems = []
 each = lambda rows_: [(mode, r) for mode, m in rows_.items() for r in m["all"]]
 for mode, row in each(orch):

@@ -88,6 +88,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "queue_shares",
     "rate_limits",
     "task_concurrency_keys",
+    "task_bodies",
 ];
 
 /// The distribution column of every distributed table.

@@ -62,6 +62,7 @@ mod m20261201_000045_rate_limits;
 mod m20261201_000046_queue_shares;
 mod m20261201_000047_workflow_waits;
 mod m20261201_000048_child_executions;
+mod m20261201_000049_task_bodies;
 mod m20261201_000050_idempotent_requests;
 
 pub struct Migrator;
@@ -116,6 +117,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000046_queue_shares::Migration),
             Box::new(m20261201_000047_workflow_waits::Migration),
             Box::new(m20261201_000048_child_executions::Migration),
+            Box::new(m20261201_000049_task_bodies::Migration),
             Box::new(m20261201_000050_idempotent_requests::Migration),
         ]
     }

@@ -190,6 +190,10 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         include_str!("m20261201_000048_child_executions.rs"),
     ),
     (
+        "m20261201_000049_task_bodies",
+        include_str!("m20261201_000049_task_bodies.rs"),
+    ),
+    (
         "m20261201_000050_idempotent_requests",
         include_str!("m20261201_000050_idempotent_requests.rs"),
     ),

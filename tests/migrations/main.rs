@@ -117,6 +117,7 @@ const TABLES: &[&str] = &[
     "queue_shares",
     "rate_limits",
     "task_concurrency_keys",
+    "task_bodies",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

@@ -58,6 +58,12 @@ enum Mode {
     /// The same, the producer on a second store (its own pool): the wake-up goes through
     /// PostgreSQL `NOTIFY`, as from another process.
     LatencyNotify,
+    /// C workers drain N tasks whose payloads are `--payload-bytes` of JSON each (enqueued
+    /// through `enqueue_tasks` before the clock starts), claiming BATCH at a time and completing
+    /// the batch in one call. Payloads over `--inline-payload-limit` are stored out of the
+    /// tasks' rows and the claim reads them back; a limit above the payload size keeps them in
+    /// the rows, to compare.
+    DrainLarge,
     /// Claim latency on a queue of SCALE_BASE tasks, then with SCALE_FINISHED finished and
     /// SCALE_QUEUED queued tasks; EXPLAIN (ANALYZE, BUFFERS) of the claim on both.
     Scale,
@@ -120,6 +126,12 @@ struct Args {
     /// How many tasks of one concurrency key may run at once.
     #[arg(long, default_value_t = 1)]
     key_limit: u32,
+    /// Bytes of JSON in each payload of `drain-large`.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    payload_bytes: usize,
+    /// The store's inline payload limit (`SeaStore::with_inline_payload_limit`).
+    #[arg(long, default_value_t = orchestore::sea::DEFAULT_INLINE_PAYLOAD_LIMIT)]
+    inline_payload_limit: usize,
 }
 
 /// The concurrency keys the tasks of a run carry: `count` keys of limit `limit`, or none.
@@ -226,6 +238,15 @@ fn new_task(project: ProjectId, i: u32, keys: Keys) -> NewTask {
     }
 }
 
+/// Task `i` with a payload of about `bytes` bytes of JSON.
+fn large_task(project: ProjectId, i: u32, bytes: usize) -> Result<NewTask> {
+    let filler = "x".repeat(bytes.saturating_sub(32));
+    Ok(NewTask {
+        payload: Payload::parse(json!({ "i": i, "filler": filler }))?,
+        ..NewTask::titled(project, Title::parse(&format!("job {i}"))?)
+    })
+}
+
 /// What the bulk enqueue calls, named in its JSON line.
 const BULK_CALL: &str = "QueueRepo::enqueue_tasks";
 
@@ -286,7 +307,9 @@ impl Bench {
             max_connections: pool,
             ..DbConfig::new(url)
         };
-        let store = SeaStore::connect(&config).await?;
+        let store = SeaStore::connect(&config)
+            .await?
+            .with_inline_payload_limit(self.args.inline_payload_limit);
         store.migrate().await?;
         Ok(store)
     }
@@ -592,6 +615,80 @@ impl Bench {
         }
         fields.insert("written".into(), json!(written));
         self.line(&name, fields);
+        Ok(())
+    }
+
+    /// A drain of tasks whose payloads are large (`--payload-bytes`), stored apart or inline by
+    /// `--inline-payload-limit`.
+    async fn drain_large(&self) -> Result<()> {
+        let (n, c, limit) = (self.args.n, self.args.c, self.args.batch);
+        let bytes = self.args.payload_bytes;
+        let store = self.store(c + 2).await?;
+        sql::reset(&self.db).await?;
+        let fx = Fixture::create(&store, c).await?;
+        // Enqueued in calls of at most 16 MiB of payloads.
+        let per_call = (16 * 1024 * 1024 / bytes.max(1)).clamp(1, 1000) as u32;
+        let mut from = 0;
+        while from < n {
+            let to = (from + per_call).min(n);
+            let batch = (from..to)
+                .map(|i| large_task(fx.project, i, bytes))
+                .collect::<Result<Vec<_>>>()?;
+            enqueue_bulk(&store, &fx.ctx, batch).await?;
+            from = to;
+        }
+        let apart = self
+            .count(
+                "SELECT count(*) FROM task_bodies WHERE organization_id = $1",
+                &fx,
+            )
+            .await?;
+        sql::settle(&self.db).await?;
+        eprintln!(
+            "orchestore drain-large: {n} queued tasks with {bytes}-byte payloads ({apart} stored              apart), {c} workers claiming {limit} at a time, completing the batch in one call"
+        );
+        let start = Instant::now();
+        let mut workers = Vec::new();
+        for k in 0..c {
+            let (store, ctx) = (store.clone(), fx.ctx.clone());
+            let request = claim_request(fx.agents[k as usize], limit, Duration::ZERO)?;
+            workers.push(tokio::spawn(async move {
+                let (mut claims, mut done) = (Vec::new(), 0u32);
+                loop {
+                    let t = Instant::now();
+                    let claimed = store.claim_tasks(&ctx, request).await?;
+                    if claimed.is_empty() {
+                        return Ok::<_, orchestore::repo::RepoError>((claims, done));
+                    }
+                    claims.push(ms(t.elapsed()));
+                    done += claimed.len() as u32;
+                    complete_in_one_call(&store, &ctx, claimed).await?;
+                }
+            }));
+        }
+        let (mut claims, mut done) = (Vec::new(), 0);
+        for worker in workers {
+            let (c, d) = worker.await??;
+            claims.extend(c);
+            done += d;
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let mut fields = throughput(done, c, seconds);
+        fields.insert("claim_limit".into(), json!(limit));
+        fields.insert("payload_bytes".into(), json!(bytes));
+        fields.insert(
+            "inline_payload_limit".into(),
+            json!(self.args.inline_payload_limit),
+        );
+        fields.insert("payloads_stored_apart".into(), json!(apart));
+        fields.extend(latency_fields("claim_", &claims));
+        fields.insert("written".into(), self.written(&fx, "succeeded").await?);
+        let mode = if apart > 0 {
+            "drain-large"
+        } else {
+            "drain-large-inline"
+        };
+        self.line(mode, fields);
         Ok(())
     }
 
@@ -939,6 +1036,7 @@ async fn main() -> Result<()> {
         Mode::DrainOne | Mode::DrainBatch | Mode::DrainBatchEach => bench.drain(mode).await,
         Mode::Latency => bench.latency(false).await,
         Mode::LatencyNotify => bench.latency(true).await,
+        Mode::DrainLarge => bench.drain_large().await,
         Mode::Scale => bench.scale().await,
         Mode::CeilingSetup => bench.ceiling_setup().await,
     }

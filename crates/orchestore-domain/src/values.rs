@@ -337,14 +337,15 @@ impl Metadata {
     }
 }
 
-/// A task's input: any JSON document (`null` included), at most 1 MiB serialized, its numbers
-/// made canonical by [`canonical_json`] so that it reads back the same from either backend.
+/// A task's input or output: any JSON document (`null` included), at most 4 MiB serialized (the
+/// hard maximum; stores keep a large one out of the task's row), its numbers made canonical by
+/// [`canonical_json`] so that it reads back the same from either backend.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Payload(serde_json::Value);
 
 impl Payload {
-    pub const MAX_BYTES: usize = 1024 * 1024;
+    pub const MAX_BYTES: usize = 4 * 1024 * 1024;
 
     pub fn parse(raw: serde_json::Value) -> Result<Self, DomainError> {
         checked_json("payload", raw, Self::MAX_BYTES).map(Self)

@@ -55,4 +55,4 @@ pub use overview::{ConnectionCount, DatabaseOverview, TableRows};
 pub use pool::open_pool;
 pub use seeding::{ForeignRow, SeedInventory, SeedState, TRAIL_TABLES};
 pub use store::SeaStore;
-pub use work::describe_queue_metrics;
+pub use work::{DEFAULT_INLINE_PAYLOAD_LIMIT, describe_queue_metrics};

@@ -35,6 +35,9 @@ pub struct SeaStore {
     pub(crate) standing_epoch: Arc<AtomicU64>,
     /// The statements run through the pool and how long they took (see `statements.rs`).
     pub(crate) statements: Arc<StatementLog>,
+    /// The largest payload or result, in bytes of JSON, kept in its task's row; a larger one
+    /// is stored apart (see `work::bodies`).
+    pub(crate) inline_payload_limit: usize,
     /// Where writes and claims read the time (see [`SeaStore::with_clock`]).
     clock: Clock,
 }
@@ -87,6 +90,7 @@ impl SeaStore {
             wakeups: Arc::new(Wakeups::default()),
             standing_epoch: Arc::new(AtomicU64::new(0)),
             statements,
+            inline_payload_limit: crate::work::DEFAULT_INLINE_PAYLOAD_LIMIT,
             clock: Clock(Arc::new(Utc::now)),
         })
     }
@@ -103,6 +107,15 @@ impl SeaStore {
     /// The store's clock now, at the precision both backends store (see [`now`]).
     pub(crate) fn now(&self) -> DateTime<Utc> {
         (self.clock.0)().trunc_subsecs(6)
+    }
+
+    /// Sets the largest payload or result, in bytes of JSON, kept in its task's row (the
+    /// default is [`DEFAULT_INLINE_PAYLOAD_LIMIT`](crate::DEFAULT_INLINE_PAYLOAD_LIMIT)). A
+    /// larger one is stored in its own table and read only when the task is: claims and lists
+    /// then read narrow rows whatever the payloads weigh. Changing it moves no stored body.
+    pub fn with_inline_payload_limit(mut self, bytes: usize) -> Self {
+        self.inline_payload_limit = bytes;
+        self
     }
 
     /// Sets the bcrypt cost the passwords of this store are hashed with (the default is

@@ -176,6 +176,10 @@ pub struct QueueSettings {
     /// How often the server fires the schedules due (every organization's).
     #[serde(with = "orchestore_sea::serde_duration")]
     pub schedule_interval: Duration,
+    /// The largest task payload or result, in bytes of JSON, kept in the task's row; a larger
+    /// one (up to the hard maximum of 4 MiB) is stored in its own table, so that claims and
+    /// lists stay fast with large payloads.
+    pub inline_payload_limit: usize,
 }
 
 impl Default for QueueSettings {
@@ -183,6 +187,7 @@ impl Default for QueueSettings {
         Self {
             lease_sweep_interval: Duration::from_secs(5),
             schedule_interval: Duration::from_secs(1),
+            inline_payload_limit: orchestore_sea::DEFAULT_INLINE_PAYLOAD_LIMIT,
         }
     }
 }

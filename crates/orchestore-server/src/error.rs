@@ -12,6 +12,11 @@ use serde::Serialize;
 /// The largest request body accepted.
 pub(crate) const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
+/// The largest body of a route that takes one task's payload or result: the hard maximum of
+/// one ([`orchestore_domain::Payload::MAX_BYTES`]) and room for the other fields.
+pub(crate) const PAYLOAD_BODY_LIMIT_BYTES: usize =
+    orchestore_domain::Payload::MAX_BYTES + 64 * 1024;
+
 /// The largest body of a route that takes a batch (`POST /api/v1/tasks/batch`).
 pub(crate) const BATCH_BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 

@@ -366,7 +366,8 @@ impl Application {
         tracing::info!(database = %settings.database.url, "connecting to the database");
         let store = SeaStore::connect(&settings.database)
             .await?
-            .with_password_cost(settings.auth.bcrypt_cost);
+            .with_password_cost(settings.auth.bcrypt_cost)
+            .with_inline_payload_limit(settings.queue.inline_payload_limit);
         if settings.database.auto_migrate {
             store.migrate().await?;
         } else {

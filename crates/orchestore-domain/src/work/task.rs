@@ -171,6 +171,15 @@ pub struct Task {
     /// What the last run produced, and why it failed; written by whoever completes the run.
     pub result: Option<Payload>,
     pub error: Option<Payload>,
+    /// Set when this answer leaves the payload out: it is larger than the store's inline limit,
+    /// so it is stored apart from the task's row, and lists (and the answers of changes other
+    /// than enqueue, claim and complete) do not carry it; `payload` is then `null`. Its size in
+    /// bytes of JSON; getting the task by its id answers it whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_bytes: Option<u64>,
+    /// The same for the result: `result` is then `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_bytes: Option<u64>,
     /// While running: when its lease ends unless its worker heartbeats. The lease's token
     /// goes only to the worker that claimed it.
     pub lease_expires_at: Option<DateTime<Utc>>,

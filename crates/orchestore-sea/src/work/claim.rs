@@ -14,8 +14,8 @@ use sea_orm::sea_query::Expr;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QueryResult, Statement, Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryResult, Statement,
+    Value,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -307,10 +307,11 @@ impl SeaStore {
         ctx: &Ctx,
         rows: &[QueryResult],
     ) -> RepoResult<Vec<ClaimedTask>> {
-        let claimed = rows
-            .iter()
-            .map(|row| tasks::Model::from_query_result(row, "").map_err(db_err))
-            .map(|row| row.and_then(claimed_task))
+        let claimed = self
+            .rows_with_bodies(db, ctx.org().as_uuid(), rows)
+            .await?
+            .into_iter()
+            .map(claimed_task)
             .collect::<RepoResult<Vec<_>>>()?;
         // History lists in id order. A claim of a task freed by a change that made its event's
         // id after this claim made its ids gives its event an id made now, after that one.
@@ -391,10 +392,11 @@ impl SeaStore {
                     .map_err(db_err)?;
                 reservation = Some(reserved);
             }
-            let mut claimed = rows
-                .iter()
-                .map(|row| tasks::Model::from_query_result(row, "").map_err(db_err))
-                .map(|row| row.and_then(claimed_task))
+            let mut claimed = self
+                .rows_with_bodies(m.txn(), ctx.org().as_uuid(), &rows)
+                .await?
+                .into_iter()
+                .map(claimed_task)
                 .collect::<RepoResult<Vec<_>>>()?;
             if let Some(reservation) = reservation {
                 self.settle_rate_limits(

@@ -5,7 +5,7 @@
 //! runs no workflow step changes nothing beyond the task, its history and its agent's counters,
 //! so the runs of all such tasks of a call end in one statement, outside any transaction: one
 //! round trip instead of a transaction of six. The statement's conditions on the row it updates
-//! — running, this lease's token, no dependents — are checked again on the row's latest version
+//! — running, this lease's token, no dependents, no result stored apart — are checked again on the row's latest version
 //! when a concurrent change (a cancel, an expiry, a new dependent, see
 //! [`SeaStore::mark_depended_on`]) commits first, and then it leaves the task alone; a task's
 //! workflow step is written with the task and never added later. What it leaves, and every
@@ -20,6 +20,7 @@ use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
 use serde_json::{Map, json};
 use uuid::Uuid;
 
+use super::bodies::{BodyKind, json_bytes};
 use super::entity::tasks;
 use super::tasks::to_task;
 use crate::SeaStore;
@@ -38,7 +39,7 @@ WITH input AS (
         result = i.result -> 'v', error = NULL, progress = 100, finished_at = $3, updated_at = $3
     FROM input i
     WHERE t.organization_id = $1 AND t.id = i.id AND t.status = 'running'
-      AND t.lease_token = i.token AND NOT t.has_dependents
+      AND t.lease_token = i.token AND NOT t.has_dependents AND t.result_bytes IS NULL
       AND NOT EXISTS (SELECT 1 FROM workflow_execution_tasks w
           WHERE w.organization_id = $1 AND w.task_id = t.id)
     RETURNING t.*, i.event
@@ -127,8 +128,14 @@ impl SeaStore {
         ctx: &Ctx,
         completions: &[Completion],
     ) -> RepoResult<HashMap<Uuid, RepoResult<Task>>> {
+        // A result stored apart is written with its task in the full path's transaction.
         let input: Vec<serde_json::Value> = completions
             .iter()
+            .filter(|c| {
+                c.result
+                    .as_ref()
+                    .is_none_or(|r| !self.stored_apart(json_bytes(r.as_value())))
+            })
             .map(|c| {
                 let mut item = Map::new();
                 item.insert("id".into(), json!(c.task));
@@ -171,17 +178,28 @@ impl SeaStore {
             .await?;
         let reason = completion_reason(&row);
         let result = completion.result.clone().map(Payload::into_value);
-        self.end_run(
-            m,
-            row,
-            orchestore_domain::TaskStatus::Succeeded,
-            reason,
-            |update| {
-                update.result = Set(result);
-                update.error = Set(None);
-                update.progress = Set(i16::from(Progress::MAX));
-            },
-        )
-        .await
+        let had_body = row.result_bytes.is_some();
+        let (result, result_bytes) = self
+            .place_body(m, row.id, BodyKind::Result, result, had_body)
+            .await?;
+        let mut task = self
+            .end_run(
+                m,
+                row,
+                orchestore_domain::TaskStatus::Succeeded,
+                reason,
+                |update| {
+                    update.result = Set(result);
+                    update.result_bytes = Set(result_bytes);
+                    update.error = Set(None);
+                    update.progress = Set(i16::from(Progress::MAX));
+                },
+            )
+            .await?;
+        // The answer carries the result as it was given, wherever it is stored.
+        if task.result_bytes.take().is_some() {
+            task.result = completion.result.clone();
+        }
+        Ok(task)
     }
 }

@@ -34,6 +34,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use super::bodies::Body;
 use super::concurrency::set_task_concurrency;
 use super::entity::{projects, task_dependencies, tasks};
 use super::tasks::{tags_value, to_task};
@@ -79,18 +80,19 @@ WITH r AS (
         progress smallint, tags jsonb, attempts integer, max_attempts integer,
         run_after timestamptz, idempotency_key text, claim_assigned boolean,
         has_dependents boolean, rate_limits jsonb, finished_at timestamptz, concurrency_key text,
-        concurrency_limit integer, concurrency_strategy text, event_id uuid, reason text)
+        concurrency_limit integer, concurrency_strategy text, payload_bytes bigint, event_id uuid,
+        reason text)
 ), inserted AS (
     INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority,
         payload, required_capabilities, metadata, created_at, updated_at, parent_id,
         assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
         idempotency_key, claim_assigned, has_dependents, rate_limits, finished_at, concurrency_key,
-        concurrency_limit, concurrency_strategy)
+        concurrency_limit, concurrency_strategy, payload_bytes)
     SELECT organization_id, id, project_id, title, description, status, priority,
         payload -> 'v', required_capabilities, metadata, created_at, updated_at, parent_id,
         assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
         idempotency_key, claim_assigned, has_dependents, rate_limits, finished_at, concurrency_key,
-        concurrency_limit, concurrency_strategy
+        concurrency_limit, concurrency_strategy, payload_bytes
     FROM r
     RETURNING *
 ), history AS (
@@ -244,6 +246,10 @@ impl SeaStore {
             })
             .collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        let bodies: Vec<Body> = keyed
+            .iter_mut()
+            .flat_map(|(_, row, _)| self.set_aside(row))
+            .collect();
         let rows: Vec<(tasks::Model, String)> = keyed
             .into_iter()
             .map(|(_, row, reason)| (row, reason))
@@ -252,9 +258,10 @@ impl SeaStore {
         for returned in self.insert_tasks(m, rows).await? {
             inserted.insert(returned.id, returned);
         }
+        let org = m.ctx().org().as_uuid();
+        self.write_bodies(m.txn(), org, bodies).await?;
 
         // Their dependency edges.
-        let org = m.ctx().org().as_uuid();
         let edges: Vec<task_dependencies::ActiveModel> =
             new.iter()
                 .zip(&checked)
@@ -350,6 +357,13 @@ impl SeaStore {
                     .await?;
             }
         }
+        // The answer carries the payloads stored apart as they were given; the audit row only
+        // their size.
+        for (enqueued, item) in answer.iter_mut().zip(batch) {
+            if enqueued.created && enqueued.task.payload_bytes.take().is_some() {
+                enqueued.task.payload = item.task.payload.clone();
+            }
+        }
         Ok(answer)
     }
 
@@ -374,6 +388,8 @@ impl SeaStore {
                 }
             }
         }
+        self.with_bodies(m.txn(), m.ctx().org().as_uuid(), found.values_mut())
+            .await?;
         // The batch's keys are distinct (checked before): each row goes to one task.
         Ok(batch
             .iter()
@@ -723,6 +739,8 @@ fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> 
         concurrency_key: None,
         concurrency_limit: None,
         concurrency_strategy: None,
+        payload_bytes: None,
+        result_bytes: None,
     }
 }
 
@@ -762,5 +780,6 @@ fn recordset_row(row: &tasks::Model, reason: &str) -> serde_json::Value {
         "concurrency_key": row.concurrency_key,
         "concurrency_limit": row.concurrency_limit,
         "concurrency_strategy": row.concurrency_strategy,
+        "payload_bytes": row.payload_bytes,
     })
 }

@@ -466,6 +466,8 @@ impl SeaStore {
                     concurrency_key: None,
                     concurrency_limit: None,
                     concurrency_strategy: None,
+                    payload_bytes: None,
+                    result_bytes: None,
                 }
                 .into_active_model()
                 .reset_all(),

@@ -1,6 +1,7 @@
 //! Projects, their tasks, the queue that runs them, and the tasks' graph (dependencies,
 //! history, statistics).
 
+mod bodies;
 mod cancellation;
 mod claim;
 mod complete;
@@ -20,6 +21,7 @@ mod tasks;
 mod transitions;
 pub(crate) mod wakeups;
 
+pub use bodies::DEFAULT_INLINE_PAYLOAD_LIMIT;
 pub(crate) use enqueue::{Recorded, rows_per_statement};
 pub use queue_metrics::describe as describe_queue_metrics;
 pub(crate) use tasks::to_task;

@@ -21,6 +21,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use super::bodies::BodyKind;
 use super::entity::{task_dependencies, task_events, tasks};
 use super::transitions::Moved;
 use crate::SeaStore;
@@ -75,6 +76,16 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
         concurrency,
         result: row.result.map(Payload::parse).transpose().map_err(domain)?,
         error: row.error.map(Payload::parse).transpose().map_err(domain)?,
+        payload_bytes: row
+            .payload_bytes
+            .map(u64::try_from)
+            .transpose()
+            .map_err(|e| bad(e.to_string()))?,
+        result_bytes: row
+            .result_bytes
+            .map(u64::try_from)
+            .transpose()
+            .map_err(|e| bad(e.to_string()))?,
         lease_expires_at: row.lease_expires_at,
         started_at: row.started_at,
         finished_at: row.finished_at,
@@ -272,9 +283,13 @@ impl TaskRepo for SeaStore {
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
     async fn get_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<Task> {
-        self.find_scoped::<tasks::Entity>(&self.db().await, ctx, id, Lock::None)
-            .await
-            .and_then(to_task)
+        let db = self.db().await;
+        let mut row = self
+            .find_scoped::<tasks::Entity>(&db, ctx, id, Lock::None)
+            .await?;
+        self.with_bodies(&db, ctx.org().as_uuid(), [&mut row])
+            .await?;
+        to_task(row)
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
@@ -399,7 +414,18 @@ impl TaskRepo for SeaStore {
                 update.priority = Set(priority.get());
             }
             if let Some(payload) = patch.payload {
-                update.payload = Set(payload.into_value());
+                let had_body = before.payload_bytes.is_some();
+                let (inline, bytes) = self
+                    .place_body(
+                        m,
+                        id.as_uuid(),
+                        BodyKind::Payload,
+                        Some(payload.into_value()),
+                        had_body,
+                    )
+                    .await?;
+                update.payload = Set(inline.unwrap_or_default());
+                update.payload_bytes = Set(bytes);
             }
             if let Some(capabilities) = patch.required_capabilities {
                 update.required_capabilities = Set(json!(capabilities.to_strings()));

@@ -28,6 +28,10 @@ use crate::scoped::scoped;
 use crate::work::entity::tasks;
 use crate::work::{CHUNK, Followed, Recorded, rows_per_statement};
 
+/// A step's row with its task's result: execution, step name, task, the result kept in the
+/// task's row, and its size when it is stored apart instead.
+type StepResult = (Uuid, String, Uuid, Option<Value>, Option<i64>);
+
 /// What the ends of its steps' tasks in one change decide for a running execution; a
 /// failure outranks a cancellation (the tasks a failure cancels end with it), which outranks
 /// successes.
@@ -306,16 +310,27 @@ impl SeaStore {
         }
         let mut results: HashMap<Uuid, Map<String, Value>> = HashMap::new();
         for chunk in finished.chunks(CHUNK) {
-            let rows: Vec<(Uuid, String, Option<Value>)> = joined()
+            let rows: Vec<StepResult> = joined()
                 .select_only()
-                .columns([steps::Column::ExecutionId, steps::Column::StepName])
-                .column(tasks::Column::Result)
+                .columns([
+                    steps::Column::ExecutionId,
+                    steps::Column::StepName,
+                    steps::Column::TaskId,
+                ])
+                .columns([tasks::Column::Result, tasks::Column::ResultBytes])
                 .filter(steps::Column::ExecutionId.is_in(chunk.iter().copied()))
                 .into_tuple()
                 .all(m.txn())
                 .await
                 .map_err(db_err)?;
-            for (execution, step, result) in rows {
+            let apart: Vec<Uuid> = rows
+                .iter()
+                .filter(|row| row.4.is_some())
+                .map(|row| row.2)
+                .collect();
+            let mut stored_apart = self.results_apart(m.txn(), org, &apart).await?;
+            for (execution, step, task, result, _) in rows {
+                let result = stored_apart.remove(&task).or(result);
                 results
                     .entry(execution)
                     .or_default()

@@ -11,7 +11,10 @@ use orchestore_repo::Retry;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, Problem, json_config_up_to};
+use crate::error::{
+    ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, PAYLOAD_BODY_LIMIT_BYTES, Problem,
+    json_config_up_to,
+};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
@@ -25,7 +28,11 @@ pub(super) fn configure(cfg: &mut super::Routes) {
         )
         .service(super::resource("/tasks/{id}/claim", "POST").route(web::post().to(claim_one)))
         .service(super::resource("/tasks/{id}/heartbeat", "POST").route(web::post().to(heartbeat)))
-        .service(super::resource("/tasks/{id}/complete", "POST").route(web::post().to(complete)))
+        .service(
+            super::resource("/tasks/{id}/complete", "POST")
+                .app_data(json_config_up_to(PAYLOAD_BODY_LIMIT_BYTES))
+                .route(web::post().to(complete)),
+        )
         .service(super::resource("/tasks/{id}/fail", "POST").route(web::post().to(fail)))
         .service(super::resource("/tasks/{id}/release", "POST").route(web::post().to(release)))
         .service(super::resource("/tasks/{id}/cancel", "POST").route(web::post().to(cancel)))

@@ -13,7 +13,10 @@ use orchestore_repo::{PageRequest, TaskFilter, TaskSort, TaskStatsScope};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldError, FieldErrors, json_config_up_to};
+use crate::error::{
+    ApiError, BATCH_BODY_LIMIT_BYTES, FieldError, FieldErrors, PAYLOAD_BODY_LIMIT_BYTES,
+    json_config_up_to,
+};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
@@ -22,6 +25,7 @@ use super::PageQuery;
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(
         super::resource("/tasks", "GET, POST")
+            .app_data(json_config_up_to(PAYLOAD_BODY_LIMIT_BYTES))
             .route(web::get().to(list))
             .route(web::post().to(create)),
     )
@@ -34,6 +38,7 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     )
     .service(
         super::resource("/tasks/{id}", "GET, PATCH, DELETE")
+            .app_data(json_config_up_to(PAYLOAD_BODY_LIMIT_BYTES))
             .route(web::get().to(get))
             .route(web::patch().to(update))
             .route(web::delete().to(delete)),

@@ -196,6 +196,7 @@ on_every_backend! {
         a_worker_authenticates_with_its_agents_api_key,
         a_dead_workers_late_completion_is_refused,
         a_worker_completes_what_it_claimed_in_one_call,
+        megabyte_payloads_round_trip,
     }
     projects {
         project_crud,

@@ -624,3 +624,70 @@ pub async fn concurrency_keys_limit_claims_over_http(app: &TestApp) {
         ]
     );
 }
+
+/// A payload and a result of 2 MiB each go through create, claim, complete and get unchanged;
+/// a list says the payload's size instead of carrying it; over the hard maximum a payload is a
+/// 422 naming it.
+pub async fn megabyte_payloads_round_trip(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Large").await;
+    let worker = agent(app, &token, "worker", &[]).await;
+    let payload = json!({"text": "p".repeat(2 * 1024 * 1024), "n": [1, 2.5, -3]});
+    let result = json!({"text": "r".repeat(2 * 1024 * 1024), "ok": true});
+
+    let created = app
+        .post(
+            &token,
+            "/api/v1/tasks",
+            json!({"project_id": project["id"], "title": "big", "payload": payload}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["payload"], payload);
+    assert!(created.body.get("payload_bytes").is_none());
+    let id = created.body["id"].as_str().expect("id").to_owned();
+
+    let listed = app.get(&token, "/api/v1/tasks").await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let item = &listed.body["items"][0];
+    assert_eq!(item["payload"], Value::Null);
+    assert_eq!(
+        item["payload_bytes"].as_u64(),
+        Some(payload.to_string().len() as u64)
+    );
+
+    let claimed = app
+        .post(&token, "/api/v1/queue/claim", json!({"agent_id": worker}))
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    assert_eq!(claimed.body["items"][0]["payload"], payload);
+    let lease_token = claimed.body["items"][0]["lease_token"].clone();
+
+    let completed = app
+        .post(
+            &token,
+            &format!("/api/v1/tasks/{id}/complete"),
+            json!({"lease_token": lease_token, "result": result}),
+        )
+        .await;
+    assert_eq!(completed.status, StatusCode::OK, "{}", completed.body);
+    assert_eq!(completed.body["result"], result);
+
+    let read = app.get(&token, &format!("/api/v1/tasks/{id}")).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body["payload"], payload);
+    assert_eq!(read.body["result"], result);
+
+    let too_large = app
+        .post(
+            &token,
+            "/api/v1/tasks",
+            json!({"project_id": project["id"], "title": "too large",
+                   "payload": "x".repeat(4 * 1024 * 1024)}),
+        )
+        .await;
+    assert_eq!(
+        too_large.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+        Some("payload")
+    );
+}

@@ -284,7 +284,7 @@ pub async fn large_batches_fit_and_need_the_permission(app: &TestApp) {
         .post(
             &token,
             "/api/v1/tasks",
-            json!({"project_id": project["id"], "title": "big", "description": "d".repeat(1100 * 1024)}),
+            json!({"project_id": project["id"], "title": "big", "description": "d".repeat(5 * 1024 * 1024)}),
         )
         .await;
     single.assert_problem(StatusCode::PAYLOAD_TOO_LARGE);

@@ -137,6 +137,8 @@ macro_rules! contract_suite {
                 the_latest_enqueue_sets_a_keys_limit;
                 concurrent_firers_fire_each_occurrence_once,
                 a_bucket_refills_by_the_time_elapsed_on_a_fixed_clock,
+                megabyte_payloads_round_trip_out_of_the_hot_row,
+                a_batch_mixes_inline_and_large_payloads,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,

@@ -2,7 +2,7 @@
 //! statistics in [`history`], the queue in [`queue`], enqueueing by the batch in [`enqueue`],
 //! completions by the batch in [`complete`], cancellation of whole trees in [`cancellation`],
 //! importing task lists in [`import`], schedules in [`schedules`], the shared worker fleet in
-//! [`fairness`], rate limits in [`rate_limits`].
+//! [`fairness`], rate limits in [`rate_limits`], large payloads in [`payloads`].
 
 mod cancellation;
 mod complete;
@@ -12,6 +12,7 @@ mod fairness;
 mod graph;
 mod history;
 mod import;
+mod payloads;
 mod queue;
 mod rate_limits;
 mod schedules;
@@ -25,6 +26,7 @@ pub use fairness::*;
 pub use graph::*;
 pub use history::*;
 pub use import::*;
+pub use payloads::*;
 pub use queue::*;
 pub use rate_limits::*;
 pub use schedules::*;

@@ -58,6 +58,11 @@ pub struct Model {
     pub concurrency_key: Option<String>,
     pub concurrency_limit: Option<i32>,
     pub concurrency_strategy: Option<String>,
+    /// Set when the payload is larger than the store's inline limit: its size in bytes. The
+    /// payload is then a row of `task_bodies` and `payload` holds JSON `null`.
+    pub payload_bytes: Option<i64>,
+    /// The same for the result: `result` is then `NULL`.
+    pub result_bytes: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -142,6 +142,21 @@ pub async fn populate_organization<S: Store + ?Sized>(
         )
         .await
         .expect("the child's parent");
+    // A payload over the default inline limit: a row of `task_bodies`.
+    let large = orchestore_domain::Payload::parse(serde_json::json!({
+        "text": "a large payload ".repeat(8 * 1024),
+    }))
+    .expect("a large payload");
+    store
+        .create_task(
+            &ctx,
+            orchestore_domain::NewTask {
+                payload: large,
+                ..task(holdings.project.id, "a large payload")
+            },
+        )
+        .await
+        .expect("a task with a large payload");
     store.seal_audit(&ctx, 10_000).await.expect("seal");
     ctx
 }
