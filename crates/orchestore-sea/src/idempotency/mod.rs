@@ -205,9 +205,9 @@ impl IdempotencyRepo for SeaStore {
         let deleted = Entity::delete_many()
             .filter(
                 Expr::tuple([
-                    Expr::col(Column::OrganizationId).into(),
-                    Expr::col(Column::Caller).into(),
-                    Expr::col(Column::Key).into(),
+                    Expr::col(Column::OrganizationId),
+                    Expr::col(Column::Caller),
+                    Expr::col(Column::Key),
                 ])
                 .in_subquery(expired),
             )
