@@ -29,6 +29,9 @@ pub fn test_settings() -> Settings {
     let mut settings = Settings::default();
     settings.server.port = 0;
     settings.auth.bcrypt_cost = TEST_BCRYPT_COST;
+    // The reputation feeder would change agents' standings while a test compares what it read
+    // before and after; the tests of the feeder set their own interval.
+    settings.collaboration.reputation_feed_interval = std::time::Duration::from_secs(3600);
     settings.bootstrap = BootstrapSettings {
         organization: ORGANIZATION.to_owned(),
         admin_email: Some(ADMIN_EMAIL.to_owned()),

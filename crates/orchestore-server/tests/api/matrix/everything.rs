@@ -92,6 +92,8 @@ pub struct Everything {
     pub snapshot: String,
     /// A yearly schedule of a task in `project`.
     pub schedule: String,
+    /// A rate limit's name (its routes name it, not its id).
+    pub rate_limit: String,
 }
 
 /// An operation of the step `build` that every set's workflow has.
@@ -253,6 +255,14 @@ impl Everything {
             }),
         )
         .await);
+        let rate_limit = made(
+            "/api/v1/rate-limits",
+            json!({ "name": format!("bucket-{tag}"), "capacity": 10, "period_seconds": 60 }),
+        )
+        .await["name"]
+            .as_str()
+            .expect("a name")
+            .to_owned();
         let proposal = id(&made(
             "/api/v1/proposals",
             json!({
@@ -478,6 +488,7 @@ impl Everything {
             achievement_code,
             snapshot,
             schedule,
+            rate_limit,
         }
     }
 
@@ -562,6 +573,7 @@ impl Everything {
             "mentorships" => &self.mentorship,
             "proposals" => &self.proposal,
             "schedules" => &self.schedule,
+            "rate-limits" => &self.rate_limit,
             "achievement-definitions" => &self.achievement_definition,
             "snapshots" => &self.snapshot,
             _ => return None,

@@ -449,6 +449,13 @@ pub fn rows() -> Vec<Row> {
         post("/api/v1/schedules/{id}/pause", All(&[TasksWrite]), NotFound),
         post("/api/v1/schedules/{id}/resume", All(&[TasksWrite]), NotFound),
         get("/api/v1/schedules/{id}/next", All(&[TasksRead]), NotFound),
+        get("/api/v1/rate-limits", All(&[TasksRead]), OK),
+        post("/api/v1/rate-limits", All(&[TasksWrite]), CREATED)
+            .body(|_| json!({"name": "matrix", "capacity": 10, "period_seconds": 60})),
+        get("/api/v1/rate-limits/{name}", All(&[TasksRead]), NotFound),
+        patch("/api/v1/rate-limits/{name}", All(&[TasksWrite]), NotFound)
+            .body(|_| json!({"capacity": 5})),
+        delete("/api/v1/rate-limits/{name}", All(&[TasksWrite]), NotFound),
         get("/api/v1/achievement-definitions", All(&[CollaborationRead]), OK),
         post("/api/v1/achievement-definitions", All(&[CollaborationAdmin]), CREATED).body(|e| {
             json!({"code": e.achievement_code, "name": "First review", "description": "d"})
