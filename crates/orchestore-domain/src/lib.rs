@@ -16,6 +16,7 @@ mod marketplace;
 mod messaging;
 mod observability;
 mod retention;
+mod schema;
 mod templates;
 mod tenancy;
 mod values;

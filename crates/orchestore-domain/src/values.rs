@@ -11,7 +11,7 @@ use crate::json::{NUL_REFUSED, canonical_json};
 macro_rules! string_value {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -230,7 +230,7 @@ impl Capability {
 }
 
 /// A set of capabilities, sorted and without duplicates, at most 64 of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Capabilities(BTreeSet<Capability>);
 
@@ -266,7 +266,7 @@ impl Capabilities {
 
 /// Free-form tags on a project or a task: each 1 to 64 characters, trimmed, at most 64 of them,
 /// deduplicated.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Tags(BTreeSet<String>);
 
@@ -293,7 +293,9 @@ impl Tags {
 
 /// Scheduling priority: higher runs first. Bounded so that clients cannot starve each other
 /// with extreme values.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct Priority(i32);
 
@@ -318,7 +320,7 @@ impl Priority {
 
 /// A JSON object of caller-defined keys, at most 64 KiB serialized, its numbers made canonical
 /// by [`canonical_json`] so that it reads back the same from either backend.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Metadata(serde_json::Map<String, serde_json::Value>);
 
@@ -340,7 +342,7 @@ impl Metadata {
 /// A task's input or output: any JSON document (`null` included), at most 4 MiB serialized (the
 /// hard maximum; stores keep a large one out of the task's row), its numbers made canonical by
 /// [`canonical_json`] so that it reads back the same from either backend.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Payload(serde_json::Value);
 

@@ -91,4 +91,5 @@ pub use async_trait::async_trait;
 #[doc(hidden)]
 pub mod __private {
     pub use orchestore_domain::DomainError;
+    pub use utoipa;
 }

@@ -32,7 +32,7 @@ pub use events::{EventFilter, EventRepo, EventSort};
 pub use metrics::MetricRepo;
 
 /// One row of the append-only audit log.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: AuditLogId,
     pub organization_id: OrganizationId,
@@ -47,8 +47,11 @@ pub struct AuditEntry {
     pub changes: serde_json::Value,
     pub request_id: Option<String>,
     /// The address of the connection the request came in on.
+    #[schema(value_type = Option<String>)]
     pub client_addr: Option<IpAddr>,
-    /// The session or API key the request was authenticated with.
+    /// The session or API key the request was authenticated with: `session:<id>` or
+    /// `api_key:<id>`.
+    #[schema(value_type = Option<String>)]
     pub credential: Option<Credential>,
     /// Its place in the organization's chain, from 1; `None` until it is sealed.
     pub seq: Option<u64>,
@@ -84,7 +87,7 @@ pub struct AuditFilter {
 
 /// An organization's last sealed link: its chain has `seq` rows, the last one with `hash`.
 /// Copied somewhere an attacker of the database cannot write, it anchors the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChainHead {
     pub seq: u64,
     /// SHA-256, hex.
@@ -93,7 +96,7 @@ pub struct ChainHead {
 }
 
 /// What one call of [`AuditRepo::seal_audit`] did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SealOutcome {
     /// Rows sealed by this call.
     pub sealed: u64,
@@ -104,7 +107,7 @@ pub struct SealOutcome {
 }
 
 /// The first thing wrong with an organization's chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChainBreak {
     /// The row does not match its hash while the next row still chains on from that hash: the
@@ -184,7 +187,7 @@ impl fmt::Display for ChainBreak {
 }
 
 /// What [`AuditRepo::verify_audit`] found in one organization's chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChainReport {
     pub organization_id: OrganizationId,
     /// The head the walk checked against (read before it).

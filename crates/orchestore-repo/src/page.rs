@@ -11,6 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use orchestore_domain::DomainError;
 use serde::{Serialize, Serializer};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// How many rows a page holds: 1 to [`Limit::MAX`].
@@ -107,6 +108,25 @@ macro_rules! list_sort {
                 }
             }
         }
+
+        /// The `sort` query parameter: one of the codes, the default first.
+        impl $crate::__private::utoipa::PartialSchema for $name {
+            fn schema() -> $crate::__private::utoipa::openapi::RefOr<
+                $crate::__private::utoipa::openapi::schema::Schema,
+            > {
+                $crate::__private::utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type($crate::__private::utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(
+                        <Self as $crate::ListSort>::ALL
+                            .iter()
+                            .map(|sort| $crate::ListSort::code(*sort)),
+                    ))
+                    .default(Some($first_code.into()))
+                    .into()
+            }
+        }
+
+        impl $crate::__private::utoipa::ToSchema for $name {}
 
         impl ::std::str::FromStr for $name {
             type Err = $crate::__private::DomainError;
@@ -326,10 +346,13 @@ impl<S: ListSort> PageRequest<S> {
 }
 
 /// One page of a list; `next_cursor` is `None` on the last page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(bound(serialize = "T: Serialize, S: ListSort"))]
+#[schema(bound = "T: ToSchema")]
 pub struct Page<T, S> {
     pub items: Vec<T>,
+    /// Where the next page starts (`cursor=`); `null` on the last page.
+    #[schema(value_type = Option<String>)]
     pub next_cursor: Option<Cursor<S>>,
 }
 

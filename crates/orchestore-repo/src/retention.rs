@@ -10,7 +10,7 @@ use crate::{Ctx, RepoResult};
 
 /// What one purge of an organization deleted (or, in a dry run, would delete), per target its
 /// policy names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RetentionReport {
     pub organization_id: OrganizationId,
     pub dry_run: bool,
@@ -33,7 +33,7 @@ impl RetentionReport {
 }
 
 /// One target's line of a [`RetentionReport`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PurgedRows {
     pub target: RetentionTarget,
     /// The table its rows are deleted from.

@@ -21,7 +21,7 @@ pub(crate) const PAYLOAD_BODY_LIMIT_BYTES: usize =
 pub(crate) const BATCH_BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 
 /// One input at fault, as listed in a problem's `errors`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -300,13 +300,18 @@ impl From<DomainError> for ApiError {
 }
 
 /// The `application/problem+json` document (RFC 9457).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Problem<'a> {
+    /// A URI naming the kind of problem.
     #[serde(rename = "type")]
     kind: String,
+    /// The kind of problem, in words.
     title: &'static str,
+    /// The HTTP status.
     status: u16,
+    /// This occurrence, in words.
     detail: String,
+    /// Each field at fault, for invalid input; else empty.
     errors: &'a [FieldError],
 }
 

@@ -23,6 +23,7 @@ mod head;
 mod idempotency;
 mod login_limits;
 pub mod migrations;
+mod openapi;
 mod prometheus;
 mod request_id;
 pub mod retention;
@@ -48,6 +49,7 @@ pub use config::{
 pub use error::{ApiError, AuthFailure, FieldError};
 /// Not part of the API: the route table, for the tests that check every route is covered.
 #[doc(hidden)]
+pub use openapi::document as openapi_document;
 pub use routes::route_table;
 pub use startup::{Application, StartupError};
 pub use telemetry::init_tracing;

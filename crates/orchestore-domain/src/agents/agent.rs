@@ -12,7 +12,7 @@ use crate::{
 /// and when the agent sends a message. Run time is kept as a whole number of milliseconds
 /// (`total_task_millis`) rather than fractional seconds so that sums are exact and map to an
 /// integer column on every backend; [`Agent::mean_task_seconds`] derives the mean.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Agent {
     pub id: AgentId,
     pub organization_id: OrganizationId,
@@ -51,7 +51,7 @@ impl Agent {
 }
 
 /// An agent's counters and what follows from them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AgentStats {
     pub tasks_completed: u64,
     pub tasks_failed: u64,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::DomainError;
 
 /// What sort of worker an agent is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentKind {
     /// A model behind an API.
@@ -54,7 +54,7 @@ impl FromStr for AgentKind {
 /// itself (or set by an operator) and the orchestrator only reads it; refusing a change would
 /// leave the stored status wrong rather than protect an invariant. Liveness is told by
 /// `last_heartbeat_at`, not by the status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentStatus {
     /// Registered and ready to take work.

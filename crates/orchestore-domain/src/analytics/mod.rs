@@ -11,7 +11,7 @@ use crate::{DomainError, TemplateId, TemplateKind, WorkflowId};
 /// The time a report covers: from `since` (included) to `until` (excluded), at most
 /// [`AnalyticsWindow::MAX_DAYS`] days; by default the [`AnalyticsWindow::DEFAULT_DAYS`] days
 /// before now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AnalyticsWindow {
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -64,7 +64,7 @@ impl AnalyticsWindow {
 /// Durations of a set of runs: how many were measured, their mean, and their 95th percentile
 /// by nearest rank — the smallest duration that at least 95 % of them do not exceed, the
 /// ⌈0.95 n⌉-th smallest (PostgreSQL's `percentile_disc(0.95)`), as for the task statistics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DurationStats {
     pub measured: u64,
     pub mean_seconds: Option<f64>,
@@ -102,7 +102,7 @@ impl DurationStats {
 
 /// How many runs (executions, tasks) ended each way, and the share that succeeded of those
 /// that ended.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Outcomes {
     pub total: u64,
     pub succeeded: u64,
@@ -129,7 +129,7 @@ impl Outcomes {
 }
 
 /// One workflow's executions started in the window.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WorkflowAnalytics {
     pub workflow_id: WorkflowId,
     pub name: String,
@@ -139,7 +139,7 @@ pub struct WorkflowAnalytics {
 }
 
 /// One UTC day of a workflow's executions: those started that day.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WorkflowDay {
     pub day: NaiveDate,
     pub executions: Outcomes,
@@ -147,7 +147,7 @@ pub struct WorkflowDay {
 }
 
 /// A workflow's executions day by day: every day of the window, with zeros where none started.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WorkflowDaily {
     pub workflow_id: WorkflowId,
     pub window: AnalyticsWindow,
@@ -155,7 +155,7 @@ pub struct WorkflowDaily {
 }
 
 /// The tasks of one kind — one set of required capabilities — that ended in the window.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TaskKindAnalytics {
     /// The kind: the capabilities its tasks require, sorted (empty: any agent runs them).
     pub required_capabilities: Vec<String>,
@@ -172,7 +172,7 @@ pub struct TaskKindAnalytics {
 
 /// One template's uses in the window, and how what they produced fared: for a task template the
 /// tasks it created, for a workflow template the executions of the versions it wrote.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TemplateAnalytics {
     pub template_id: TemplateId,
     pub name: String,
@@ -182,7 +182,7 @@ pub struct TemplateAnalytics {
 }
 
 /// A report over a window: one item per workflow, kind or template that had any in it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AnalyticsReport<T> {
     pub window: AnalyticsWindow,
     pub items: Vec<T>,

@@ -12,7 +12,7 @@ use crate::{
 
 /// An achievement's code, unique in its organization: 1 to 64 characters of `a`–`z`, `0`–`9`,
 /// `_`, `-` and `.`.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct AchievementCode(String);
 
@@ -65,7 +65,7 @@ short_text!(
 );
 
 /// The points an achievement brings with it: a whole number from 0 to 1,000,000 (0: none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct AchievementPoints(i64);
 
@@ -92,7 +92,7 @@ impl AchievementPoints {
 }
 
 /// An achievement an organization can award: each holder gets it at most once.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AchievementDefinition {
     pub id: AchievementDefinitionId,
     pub organization_id: OrganizationId,
@@ -116,7 +116,7 @@ pub struct NewAchievementDefinition {
 }
 
 /// An achievement awarded to a holder.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Achievement {
     pub id: AchievementId,
     pub organization_id: OrganizationId,
@@ -141,7 +141,7 @@ pub struct NewAchievement {
 
 /// Everything about one agent or user at once: its standing, its achievements (oldest first)
 /// and, for an agent, its reputation now.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HolderSummary {
     pub standing: Standing,
     pub achievements: Vec<Achievement>,

@@ -8,7 +8,7 @@ use crate::{DomainError, LeaderboardSnapshotId, OrganizationId, Participant};
 /// The weights of the combined ranking: a holder's combined score is
 /// `points × points + rating × (rating − 1500) + reputation × overall`, each weight a finite
 /// number from 0 to 1,000, not all three 0.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LeaderboardWeights {
     points: f64,
     rating: f64,
@@ -138,7 +138,7 @@ pub const SCHEDULED_BOARDS: [(LeaderboardKind, LeaderboardPeriod); 6] = [
 ];
 
 /// A leaderboard as it stood when the snapshot was taken: its first [`SNAPSHOT_SIZE`] rows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LeaderboardSnapshot {
     pub id: LeaderboardSnapshotId,
     pub organization_id: OrganizationId,
@@ -151,7 +151,7 @@ pub struct LeaderboardSnapshot {
 }
 
 /// How far down a hall of fame counts: rank 1 (the firsts) to [`SNAPSHOT_SIZE`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct HallOfFameTop(u32);
 
@@ -179,7 +179,7 @@ impl Default for HallOfFameTop {
 }
 
 /// A snapshot with its rows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SnapshotBoard {
     #[serde(flatten)]
     pub snapshot: LeaderboardSnapshot,
@@ -188,7 +188,7 @@ pub struct SnapshotBoard {
 
 /// A holder in the hall of fame: how many snapshots of one leaderboard ranked it within the
 /// top asked for, its best rank, and when first and last.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HallOfFameEntry {
     pub holder: Participant,
     pub times: u32,

@@ -14,7 +14,7 @@ short_text!(
 );
 
 /// What a match is played on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum MatchSubject {
     Task(TaskId),
@@ -28,7 +28,7 @@ impl MatchSubject {
 }
 
 /// Whether a match still waits for its result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchStatus {
     Open,
@@ -105,7 +105,7 @@ impl NewMatch {
 }
 
 /// A match's outcome: each agent's place, 1 the best; agents sharing a place drew.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Placements(BTreeMap<AgentId, u32>);
 
@@ -141,7 +141,7 @@ impl Placements {
 
 /// How ratings move: a rating starts at [`EloSettings::INITIAL_RATING`]; an agent's first
 /// `provisional_matches` matches move it by `provisional_k_factor`, later ones by `k_factor`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EloSettings {
     k_factor: u32,
     provisional_k_factor: u32,
@@ -244,7 +244,7 @@ pub fn elo_changes(players: &[(i32, i32, u32)], settings: EloSettings) -> Vec<i3
 }
 
 /// One agent's rating change in one match: an entry of its rating history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RatingChange {
     pub match_id: MatchId,
     pub agent_id: AgentId,
@@ -255,7 +255,7 @@ pub struct RatingChange {
 }
 
 /// A match as stored; `placements` and `changes` are empty until it is finished.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Match {
     pub id: MatchId,
     pub organization_id: OrganizationId,

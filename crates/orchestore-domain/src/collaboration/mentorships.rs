@@ -15,7 +15,7 @@ short_text!(
 );
 
 /// What a mentorship aims at: 1 to 20 distinct goals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct MentorshipGoals(Vec<MentorshipGoal>);
 
@@ -132,7 +132,7 @@ impl NewMentorship {
 
 /// A pairing of a mentor and a mentee. `started_at` is set when it becomes active, `ended_at`
 /// when it is completed or cancelled.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Mentorship {
     pub id: MentorshipId,
     pub organization_id: OrganizationId,
@@ -146,7 +146,7 @@ pub struct Mentorship {
 }
 
 /// How far a mentee has come towards the goals, as a session judged it: 0 to 100 (percent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct MentorshipProgress(u8);
 
@@ -167,7 +167,7 @@ impl MentorshipProgress {
 }
 
 /// How long a session lasted: 1 to 1,440 minutes (a day).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct SessionMinutes(u16);
 
@@ -200,7 +200,7 @@ pub struct NewMentorshipSession {
 
 /// A session held: when, how long, its notes and the progress it judged; `recorded_by` is
 /// the actor that recorded it (`user:<id>`, `agent:<id>`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MentorshipSession {
     pub id: MentorshipSessionId,
     pub organization_id: OrganizationId,
@@ -214,7 +214,7 @@ pub struct MentorshipSession {
 }
 
 /// A mentor's mentorships, counted by status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 pub struct MentorshipCounts {
     pub proposed: i64,
     pub active: i64,
@@ -237,7 +237,7 @@ impl MentorshipCounts {
 
 /// What a mentor has done: its mentorships by status, the sessions held in them and their
 /// minutes, and the mean over its mentees of each mentee's latest progress.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MentorStats {
     pub mentor: Participant,
     pub mentorships: MentorshipCounts,

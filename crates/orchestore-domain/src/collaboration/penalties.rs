@@ -76,7 +76,7 @@ impl AppealOutcome {
 }
 
 /// What shows a violation happened: 1 to 10,000 characters (line breaks allowed), trimmed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Evidence(String);
 
@@ -125,7 +125,7 @@ pub struct NewViolation {
 }
 
 /// A violation as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Violation {
     pub id: ViolationId,
     pub organization_id: OrganizationId,
@@ -172,7 +172,7 @@ pub struct NewPenalty {
 }
 
 /// What a penalty took. Serialized with its `kind`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PenaltyValue {
     /// `points` off: the ledger entry `point_award_id` of −`points`.
@@ -197,7 +197,7 @@ impl PenaltyValue {
 }
 
 /// A penalty as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Penalty {
     pub id: PenaltyId,
     pub organization_id: OrganizationId,
@@ -231,7 +231,7 @@ pub struct AppealDecision {
 }
 
 /// An appeal as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Appeal {
     pub id: AppealId,
     pub organization_id: OrganizationId,
@@ -248,7 +248,7 @@ pub struct Appeal {
 
 /// An organization's rewards and penalties, counted: every kind, status and severity is
 /// listed, at 0 when there is none.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SanctionsSummary {
     pub rewards_by_kind: BTreeMap<String, u64>,
     pub rewards_by_status: BTreeMap<String, u64>,
@@ -263,7 +263,7 @@ pub struct SanctionsSummary {
 
 /// One holder's rewards and penalties: counts, the points penalties took and gave back, and
 /// what is in force now.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HolderSanctions {
     pub holder: Participant,
     pub rewards_by_status: BTreeMap<String, u64>,

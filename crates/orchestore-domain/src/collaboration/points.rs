@@ -7,7 +7,7 @@ use crate::{DomainError, OrganizationId, Participant, PointAwardId};
 
 /// How many points one award moves: a non-zero whole number within ±1,000,000. A negative
 /// amount is a penalty: it lowers the total but not the experience.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct PointAmount(i64);
 
@@ -40,7 +40,7 @@ impl PointAmount {
 macro_rules! short_text {
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, Serialize)]
+        #[derive(Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -96,7 +96,7 @@ short_text!(
 
 /// One entry of the ledger. Entries are never changed or removed (a correction is a new
 /// entry with the opposite amount).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PointAward {
     pub id: PointAwardId,
     pub organization_id: OrganizationId,
@@ -118,7 +118,7 @@ pub struct NewPointAward {
 
 /// One step of the level ladder: from `experience` on, a holder is at least at this step's
 /// level (its position, counted from 1) and in its `tier`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LevelThreshold {
     pub experience: i64,
@@ -127,7 +127,7 @@ pub struct LevelThreshold {
 
 /// The level ladder of an organization: 1 to 100 steps, the first at 0 experience, each
 /// higher than the one before, tiers named by 1 to 50 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct LevelThresholds(Vec<LevelThreshold>);
 
@@ -206,7 +206,7 @@ impl LevelThresholds {
 }
 
 /// Where a holder stands on the ladder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Level {
     pub level: u32,
     pub tier: String,
@@ -215,7 +215,7 @@ pub struct Level {
 }
 
 /// A holder's totals, kept with the ledger and the matches: a summary of an agent or user.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Standing {
     pub holder: Participant,
     /// The sum of every award.

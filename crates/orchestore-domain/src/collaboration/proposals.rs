@@ -19,7 +19,7 @@ short_text!(
 
 /// What a proposal is about, in words: up to 20,000 characters, trimmed, possibly empty; line
 /// breaks and tabs are the only control characters it may hold.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ProposalBody(String);
 
@@ -196,7 +196,7 @@ impl ProposalSchedule {
 }
 
 /// The fewest votes a proposal needs for a result other than `no_quorum`: 1 to 1,000,000.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Quorum(u32);
 
@@ -276,7 +276,7 @@ impl Serialize for Threshold {
 
 /// Who may vote: users holding one of `roles`, agents of one of `agent_kinds`. With both empty,
 /// every user and agent of the organization; with only one given, only that sort of voter.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 pub struct Eligibility {
     roles: Vec<RoleCode>,
     agent_kinds: Vec<AgentKind>,
@@ -388,14 +388,14 @@ pub fn decide(
 
 /// One option of a proposal and the votes it holds: the current count while the proposal is
 /// open, the final one once it is closed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OptionTally {
     pub option: OptionLabel,
     pub votes: u32,
 }
 
 /// A proposal as stored, with its tallies.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Proposal {
     pub id: ProposalId,
     pub organization_id: OrganizationId,
@@ -429,7 +429,7 @@ impl Proposal {
 }
 
 /// A voter's vote on a proposal: one per voter, changed in place when the proposal allows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Vote {
     pub proposal_id: ProposalId,
     pub voter: Participant,

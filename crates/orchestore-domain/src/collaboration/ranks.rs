@@ -5,7 +5,7 @@ use super::{EloSettings, LevelThresholds};
 use crate::{DomainError, Participant};
 
 /// An organization's rules for ranks: the level ladder and how ratings move.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RankSettings {
     pub level_thresholds: LevelThresholds,
     pub elo: EloSettings,
@@ -23,7 +23,7 @@ impl Default for RankSettings {
 macro_rules! word_enum {
     ($(#[$doc:meta])* $name:ident, $field:literal { $($(#[$vdoc:meta])* $variant:ident = $code:literal),* $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vdoc])* $variant),*
@@ -118,7 +118,7 @@ impl LeaderboardKind {
 }
 
 /// One row of a leaderboard.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LeaderboardEntry {
     /// 1 for the first; holders with the same score share a rank (1, 1, 3).
     pub rank: u32,

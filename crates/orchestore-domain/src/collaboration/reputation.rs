@@ -24,7 +24,7 @@ short_text!(
 );
 
 /// How far one event moves a dimension: a non-zero whole number from −100 to 100.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ReputationDelta(i32);
 
@@ -45,7 +45,7 @@ impl ReputationDelta {
 }
 
 /// An event that moves one dimension of an agent's reputation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ReputationEvent {
     pub id: ReputationEventId,
     pub organization_id: OrganizationId,
@@ -88,7 +88,7 @@ impl NewReputationEvent {
 /// An agent's reputation at one instant: each dimension is the sum of its events' deltas,
 /// each halved for every [`HALF_LIFE_DAYS`] since it happened; `overall` is their mean.
 /// Rounded to three decimals.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Reputation {
     pub agent_id: AgentId,
     pub as_of: DateTime<Utc>,

@@ -51,7 +51,7 @@ word_enum!(
 
 /// How long a granted or a suspended permission lasts: from one second to 365 days, in whole
 /// seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct PermissionPeriod(i64);
 
@@ -84,7 +84,7 @@ impl PermissionPeriod {
 }
 
 /// What a reward gives its recipient when redeemed. Serialized with its `kind`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RewardValue {
     /// Points added to the ledger (a positive amount).
@@ -146,7 +146,7 @@ pub struct NewReward {
 }
 
 /// A reward as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Reward {
     pub id: RewardId,
     pub organization_id: OrganizationId,
@@ -165,7 +165,7 @@ pub struct Reward {
 }
 
 /// A permission a holder has for a while, beyond what its roles grant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PermissionGrant {
     pub id: PermissionGrantId,
     pub organization_id: OrganizationId,
@@ -180,7 +180,7 @@ pub struct PermissionGrant {
 
 /// What a redemption did: the reward, now redeemed, and the ledger entry or the grant it
 /// made (neither for a badge).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Redemption {
     pub reward: Reward,
     pub point_award: Option<PointAward>,
@@ -190,7 +190,7 @@ pub struct Redemption {
 /// What a holder may do at an instant: its roles' permissions, with its live grants and
 /// without its live suspensions, and the first instant after it at which a grant or a
 /// suspension ends and the set changes by itself (`None`: not before something is written).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EffectivePermissions {
     pub permissions: Vec<Permission>,
     pub changes_at: Option<DateTime<Utc>>,

@@ -17,7 +17,7 @@ const MARKER_REFUSED: &str =
 macro_rules! text_value {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -164,7 +164,7 @@ impl CollectionName {
 }
 
 /// How many numbers each vector of a collection has: 1 to [`Dimension::MAX`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Dimension(u16);
 
@@ -188,7 +188,7 @@ impl Dimension {
 
 /// A named set of vectors of one dimension, in one organization: the vectors of one
 /// embedding model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct KnowledgeCollection {
     pub id: KnowledgeCollectionId,
     pub organization_id: OrganizationId,
@@ -205,7 +205,7 @@ pub struct NewKnowledgeCollection {
 
 /// A stored entry. `embeddings` names the collections it has a vector in (the vectors
 /// themselves are not read back with it).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct KnowledgeEntry {
     pub id: KnowledgeEntryId,
     pub organization_id: OrganizationId,

@@ -201,7 +201,7 @@ pub const RRF_K: f64 = 60.0;
 
 /// One result of a fusion: its score and its rank in each method (from 1), `None` where that
 /// method did not return it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Fused<I> {
     pub id: I,
     pub score: f64,

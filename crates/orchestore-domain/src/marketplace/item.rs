@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// What an item holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MarketplaceKind {
     /// A workflow version's definition; installed as version 1 of a new workflow.
@@ -52,7 +52,7 @@ impl FromStr for MarketplaceKind {
 }
 
 /// The snapshot an item holds: what installing it copies.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum MarketplaceContent {
     Workflow {
@@ -114,7 +114,7 @@ impl MarketplaceContent {
 /// A published item, as every organization sees it: its publisher is named by the name it had
 /// when it published, never by an id, and nothing of the original (its id, its organization's
 /// other rows) is shown.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MarketplaceItem {
     pub id: MarketplaceItemId,
     pub name: Name,
@@ -157,7 +157,7 @@ pub struct NewMarketplaceItem {
 }
 
 /// Where an installed copy came from: a row of the installing organization.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MarketplaceInstall {
     pub id: MarketplaceInstallId,
     pub organization_id: OrganizationId,
@@ -175,7 +175,7 @@ pub struct MarketplaceInstall {
 }
 
 /// What an installation made in the installing organization.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InstalledCopy {
     Workflow {

@@ -7,7 +7,7 @@ use crate::{DomainError, MessageId, Metadata, OrganizationId, Participant, TaskI
 
 /// A message body: 1 to 100,000 characters, not only whitespace, no U+0000 (which PostgreSQL
 /// cannot store). Kept as written: line breaks and surrounding spaces may matter to an agent.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct MessageContent(String);
 
@@ -72,7 +72,7 @@ impl<'de> Deserialize<'de> for MessageContent {
 }
 
 /// A message as stored. Messages are not edited; only `read_at` changes, once.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: MessageId,
     pub organization_id: OrganizationId,

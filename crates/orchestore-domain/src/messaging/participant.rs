@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::{AgentId, DomainError, UserId};
 
 /// Which sort of participant sends or receives a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ParticipantKind {
     Agent,
@@ -43,7 +43,7 @@ impl FromStr for ParticipantKind {
 }
 
 /// One end of a message. Serialised as `{"kind": "agent", "id": "…"}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Participant {
     Agent(AgentId),

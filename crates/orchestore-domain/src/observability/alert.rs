@@ -44,7 +44,7 @@ impl AlertStatus {
 }
 
 /// What an alert says: 1 to 2,000 characters of text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct AlertMessage(String);
 
@@ -62,7 +62,7 @@ impl AlertMessage {
 
 /// What makes two raises the same alert, with their source: 1 to 200 characters of text. The
 /// message when none is given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Fingerprint(String);
 
@@ -93,7 +93,7 @@ impl Fingerprint {
 
 /// A condition someone must look at. While it is not resolved, raising it again (same source
 /// and fingerprint) counts another occurrence of it instead of opening another alert.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Alert {
     pub id: AlertId,
     pub organization_id: OrganizationId,
@@ -139,7 +139,7 @@ impl NewAlert {
 }
 
 /// What [`NewAlert`] raised: a new alert, or another occurrence of one not resolved yet.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Raised {
     pub alert: Alert,
     pub created: bool,

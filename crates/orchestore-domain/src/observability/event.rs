@@ -6,7 +6,7 @@ use crate::{DomainError, EventId, OrganizationId, Payload, ProjectId, TaskId, Wo
 
 /// Something that happened in the system, as its source reported it. Events are appended and
 /// never changed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: EventId,
     pub organization_id: OrganizationId,

@@ -115,7 +115,7 @@ impl MetricQuery {
 }
 
 /// The samples of one bucket, aggregated. Buckets without samples are left out.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MetricBucket {
     /// The bucket's first instant.
     pub start: DateTime<Utc>,

@@ -13,7 +13,7 @@ use crate::DomainError;
 macro_rules! label {
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -121,7 +121,7 @@ label!(
 );
 
 /// Where a component is reached: a URL or `host:port`, 1 to 2,000 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Endpoint(String);
 
@@ -145,7 +145,7 @@ impl Endpoint {
 }
 
 /// A measured number: finite (no NaN or infinity, which neither backend orders alike).
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Measure(f64);
 
@@ -175,7 +175,7 @@ impl Measure {
 
 /// Labels of a metric sample: at most 16 pairs, each key a label of up to 64 characters, each
 /// value 1 to 200 characters of text. Kept sorted by key.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct MetricTags(BTreeMap<String, String>);
 
@@ -210,7 +210,7 @@ impl MetricTags {
 /// What a component uses of its resources at a health check, e.g. `{"cpu_percent": 12.5,
 /// "memory_bytes": 104857600}`: at most 32 figures, each named by a label of up to 64
 /// characters and not negative.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ResourceUse(BTreeMap<String, f64>);
 
@@ -247,7 +247,7 @@ impl ResourceUse {
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident, $field:literal { $($(#[$vdoc:meta])* $variant:ident = $code:literal,)+ }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vdoc])* $variant,)+

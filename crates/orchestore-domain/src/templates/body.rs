@@ -17,7 +17,7 @@ use crate::{
 /// filled in, so [`crate::Template::instantiate`] checks the result again in full; fields without
 /// placeholders are checked up front (for a workflow body, the whole definition is checked up
 /// front when it has no placeholder at all, otherwise only its outline).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct TemplateBody(Value);
 
@@ -105,7 +105,7 @@ pub(super) fn none_if_empty(names: &str) -> &str {
 
 /// One task a task template makes: the fields of a [`NewTask`] but its project, which the
 /// caller of the template chooses.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TaskSpec {
     pub title: Title,
     pub description: Description,

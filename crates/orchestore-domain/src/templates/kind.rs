@@ -7,7 +7,7 @@ use crate::DomainError;
 
 /// What a template makes: a batch of tasks or a workflow definition. Fixed at creation, since
 /// the body's shape depends on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TemplateKind {
     /// The body is `{"tasks": [ … ]}`.

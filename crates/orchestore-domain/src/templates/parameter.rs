@@ -9,7 +9,7 @@ use crate::DomainError;
 use crate::workflows::json_within;
 
 /// A template parameter's name, as written in `{{name}}`: 1 to 64 of `a-z`, `0-9` and `_`.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ParameterName(String);
 
@@ -62,7 +62,7 @@ impl<'de> Deserialize<'de> for ParameterName {
 /// is refused when `required`, and otherwise fills its placeholders with `null` (a whole
 /// string) or nothing (within text). `default` is checked when the parameter joins a
 /// [`TemplateParameters`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TemplateParameter {
     pub name: ParameterName,
     pub description: crate::Description,
@@ -72,7 +72,7 @@ pub struct TemplateParameter {
 
 /// A template's parameters: names unique, at most 64, each default free of U+0000 and at most
 /// 64 KiB of JSON.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct TemplateParameters(Vec<TemplateParameter>);
 

@@ -13,7 +13,7 @@ use crate::{
 
 /// A stored template. Names are unique within an organization. `usage_count` counts the
 /// [`TemplateUsage`] rows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Template {
     pub id: TemplateId,
     pub organization_id: OrganizationId,
@@ -28,7 +28,7 @@ pub struct Template {
 }
 
 /// What instantiating a template gives.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Instantiated {
     /// From a `task` template: the tasks to create, in order.
@@ -141,7 +141,7 @@ impl TemplatePatch {
 ///
 /// It is history: it stays when what it created is deleted, so it points at what it created
 /// without holding it (no foreign key).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TemplateUsage {
     pub id: TemplateUsageId,
     pub organization_id: OrganizationId,

@@ -179,7 +179,7 @@ pub struct NewApiKey {
 }
 
 /// An API key as stored: never the key itself, only its hash.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ApiKey {
     pub id: ApiKeyId,
     pub organization_id: OrganizationId,
@@ -199,7 +199,7 @@ pub struct ApiKey {
 }
 
 /// A key just created, with the secret that is shown this once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IssuedApiKey {
     #[serde(flatten)]
     pub key: ApiKey,

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::{Email, InvitationId, OrganizationId, RoleCode, UserId};
 
 /// An invitation as stored: never its token, only the token's hash, which stays in the store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Invitation {
     pub id: InvitationId,
     pub organization_id: OrganizationId,
@@ -39,7 +39,7 @@ impl Invitation {
 }
 
 /// An invitation just issued, with the token that is shown this once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IssuedInvitation {
     #[serde(flatten)]
     pub invitation: Invitation,

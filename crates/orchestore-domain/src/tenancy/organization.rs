@@ -4,7 +4,7 @@ use serde::Serialize;
 use crate::{Name, OrganizationId, Slug};
 
 /// A tenant. Every other row belongs to exactly one organization.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Organization {
     pub id: OrganizationId,
     pub slug: Slug,

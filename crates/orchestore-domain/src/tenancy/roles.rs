@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Description, DomainError, OrganizationId, Permission, RoleId};
 
 /// The roles every organization has, seeded by migration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SystemRole {
     Owner,
@@ -45,7 +45,7 @@ impl SystemRole {
 /// A role's code, e.g. `developer` or `release-manager`: 1 to 64 of `a-z`, `0-9`, `-` and `_`,
 /// starting and ending with a letter or a digit. Codes name roles in requests; a custom role's
 /// code is unique in its organization and differs from every system role's.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct RoleCode(String);
 
@@ -118,7 +118,7 @@ impl<'de> Deserialize<'de> for RoleCode {
 /// A bundle of permissions that users hold. A system role (`organization_id` is `None`,
 /// `is_system`) is shared by every organization and only migrations change it; a custom role
 /// belongs to one organization, which may change and delete it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Role {
     pub id: RoleId,
     /// `None` for a system role.

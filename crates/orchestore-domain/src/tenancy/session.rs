@@ -8,7 +8,7 @@ use crate::{SessionId, UserId};
 
 /// A login, as its owner sees it in the list of their sessions. The refresh token is not part
 /// of it: only its hash is stored, and that never leaves the store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Session {
     pub id: SessionId,
     pub user_id: UserId,
@@ -18,6 +18,7 @@ pub struct Session {
     pub refreshed_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
     /// The address of the last login or refresh, as the server saw it.
+    #[schema(value_type = Option<String>)]
     pub client_address: Option<IpAddr>,
     /// The `User-Agent` of the login.
     pub user_agent: Option<UserAgent>,
@@ -33,7 +34,7 @@ pub struct ClientInfo {
 /// A client's `User-Agent`, kept to show the user which device a session is: control
 /// characters dropped, at most [`UserAgent::MAX_BYTES`] (cut at a character boundary), never
 /// empty.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct UserAgent(String);
 

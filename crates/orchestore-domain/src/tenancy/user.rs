@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::{DomainError, Email, Name, OrganizationId, PasswordHash, RoleCode, UserId};
 
 /// A person who logs in. The password hash is not part of it: it never leaves the store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     pub organization_id: OrganizationId,
@@ -47,7 +47,7 @@ impl UserPatch {
 
 /// A user's handle: 1 to 64 of `a-z`, `0-9`, `.`, `_` and `-`, trimmed and lower-cased, so
 /// that uniqueness ignores case.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Username(String);
 

@@ -151,7 +151,7 @@ impl fmt::Display for BatchFault {
 
 /// A task as an enqueue answers it: created by this call, or found by its idempotency key
 /// (`created` is `false`: the first task with that key, as it is now, with nothing written).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Enqueued {
     #[serde(flatten)]
     pub task: Task,

@@ -11,7 +11,7 @@ use crate::DomainError;
 /// The name that groups tasks under one running limit, within an organization: 1 to 128
 /// characters of ASCII letters, digits and `: / . _ -`, so that a key reads the same in a URL,
 /// a log line and a metric label.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ConcurrencyKey(String);
 
@@ -55,7 +55,7 @@ impl fmt::Debug for ConcurrencyKey {
 }
 
 /// How many tasks of one key may run at once: 1 to 10,000.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ConcurrencyLimit(u32);
 
@@ -78,7 +78,7 @@ impl ConcurrencyLimit {
 }
 
 /// What happens to a task whose key is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConcurrencyStrategy {
     /// The task waits in the queue; a claim skips it until a run of its key ends.
@@ -118,7 +118,7 @@ impl FromStr for ConcurrencyStrategy {
 
 /// A task's concurrency key with the limit and strategy it was enqueued with. The key's
 /// limit and strategy are the ones its latest enqueue named.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TaskConcurrency {
     pub key: ConcurrencyKey,
     pub limit: ConcurrencyLimit,

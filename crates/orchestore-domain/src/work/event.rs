@@ -6,7 +6,7 @@ use crate::{OrganizationId, TaskEventId, TaskId, TaskStatus};
 /// One status change of a task, appended to its history in the transaction that made it and
 /// never changed afterwards. The first event of a task is its creation (`from_status` is
 /// `None`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TaskEvent {
     pub id: TaskEventId,
     pub organization_id: OrganizationId,

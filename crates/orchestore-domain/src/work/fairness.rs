@@ -10,7 +10,7 @@ use crate::{AgentId, DomainError, OrganizationId};
 
 /// An organization's weight on the shared fleet: 1 to 1,000. With shares 3 and 1, two
 /// organizations with backlogs get three tasks and one task of every four.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct QueueShareWeight(u16);
 
@@ -41,7 +41,7 @@ impl Default for QueueShareWeight {
 /// An organization on the shared fleet: the agent of its own that the fleet's claims run as,
 /// its share, and where it stands in the fleet's rotation (`pass`: tasks taken divided by the
 /// share; the organization with work and the lowest pass is served next).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QueueShare {
     pub organization_id: OrganizationId,
     pub agent_id: AgentId,
@@ -72,7 +72,7 @@ impl SharedClaimRequest {
 
 /// What a shared claim took: tasks of one organization, running on its fleet agent. The worker
 /// ends each run in that organization, as the agent (`Ctx` of `organization_id`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SharedClaim {
     pub organization_id: OrganizationId,
     pub agent_id: AgentId,

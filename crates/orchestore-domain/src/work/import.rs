@@ -15,7 +15,7 @@ use crate::{
 /// A task's name in the list it comes from (`taskmaster:master:3.1`): 1 to 200 characters
 /// without control characters, unique within one import. The store keeps it, prefixed by the
 /// project's id, as the task's idempotency key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ExternalKey(String);
 
@@ -56,7 +56,7 @@ impl fmt::Display for ExternalKey {
 }
 
 /// The status an imported task is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportedStatus {
     /// To be done: `queued` when every task it depends on has succeeded, `blocked` otherwise.
@@ -155,7 +155,7 @@ impl TaskImport {
 }
 
 /// What an import did (or, on a dry run, would do) with one task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ImportAction {
     Created,
@@ -169,7 +169,7 @@ pub enum ImportAction {
 }
 
 /// One task of the import and what became of it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ImportOutcome {
     pub key: ExternalKey,
     /// The task (on a dry run, a new task's id is the one it would have been given).
@@ -182,7 +182,7 @@ pub struct ImportOutcome {
 
 /// A task an earlier import under one of the scopes created that this one does not list: it is
 /// reported, not deleted.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MissingTask {
     pub key: ExternalKey,
     pub task_id: TaskId,
@@ -190,7 +190,7 @@ pub struct MissingTask {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub project_id: ProjectId,
     /// Whether the project was created by this import.

@@ -4,7 +4,7 @@ use serde::Serialize;
 use crate::{Description, Metadata, Name, OrganizationId, ProjectId, Tags};
 
 /// A body of work that tasks belong to. Names are unique within an organization.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Project {
     pub id: ProjectId,
     pub organization_id: OrganizationId,

@@ -12,7 +12,7 @@ use crate::{DomainError, OrganizationId, RateLimitId};
 
 /// The name of a rate limit: 1 to 100 ASCII letters, digits and `_ . : / -`, e.g.
 /// `openai:requests`. Names compare exactly (case included): tasks name their buckets by it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct RateLimitName(String);
 
@@ -50,7 +50,7 @@ impl fmt::Display for RateLimitName {
 }
 
 /// The most tokens a bucket holds, and the most units a task may take of one: 1 to one billion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct TokenCount(u32);
 
@@ -73,7 +73,7 @@ impl TokenCount {
 }
 
 /// How long an empty bucket takes to fill: 1 second to 30 days, in whole seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct RefillPeriod(u32);
 
@@ -168,7 +168,7 @@ impl TokenBucket {
 }
 
 /// A rate limit as read: its balance is refilled to the time of the read.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RateLimit {
     pub id: RateLimitId,
     pub organization_id: OrganizationId,
@@ -200,14 +200,14 @@ pub struct RateLimitPatch {
 }
 
 /// What a task takes of one bucket each time it is claimed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RateLimitUse {
     pub name: RateLimitName,
     pub units: TokenCount,
 }
 
 /// A use as written: what the API and the store read, before it is parsed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRateLimitUse {
     pub name: String,
@@ -222,7 +222,7 @@ fn one() -> i64 {
 
 /// The buckets a task consumes, each named once, in name order; none by default. At most
 /// [`RateLimitUses::MAX`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct RateLimitUses(Vec<RateLimitUse>);
 

@@ -164,7 +164,7 @@ impl Serialize for TimeZone {
 }
 
 /// What a schedule does with occurrences that passed while no server fired them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MisfirePolicy {
     /// Fires only an occurrence found within [`MISFIRE_GRACE`]; missed ones are dropped.
@@ -199,7 +199,7 @@ impl FromStr for MisfirePolicy {
 }
 
 /// The task a schedule enqueues at each occurrence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ScheduledTask {
     pub project_id: ProjectId,
     pub title: Title,
@@ -239,7 +239,7 @@ impl ScheduledTask {
 
 /// The workflow execution a schedule starts at each occurrence: of `version`, or the latest
 /// version the workflow has then.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ScheduledWorkflow {
     pub workflow_id: WorkflowId,
     pub version: Option<u32>,
@@ -261,7 +261,7 @@ impl ScheduledWorkflow {
 }
 
 /// What a schedule does at each occurrence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ScheduleTarget {
     Task(ScheduledTask),
@@ -285,7 +285,7 @@ impl ScheduleTarget {
 }
 
 /// What the firing of one occurrence produced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ScheduleOutcome {
     /// The task enqueued for it (or found under the occurrence's idempotency key).
@@ -316,7 +316,7 @@ impl ScheduleOutcome {
 
 /// A schedule. `next_run_at` is the occurrence it fires next (none while paused, or when the
 /// pattern has no more); `last_run_at` and `last_outcome` tell the latest one fired.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Schedule {
     pub id: ScheduleId,
     pub organization_id: OrganizationId,
@@ -359,7 +359,7 @@ pub struct SchedulePatch {
 }
 
 /// What one sweep did with a due schedule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ScheduleFiring {
     pub schedule_id: ScheduleId,
     /// The occurrence fired and what it produced; `None` when the due occurrences were all

@@ -14,7 +14,19 @@ use crate::{
 };
 
 /// Where a task is in its life. See DESIGN §3 "Tasks and the queue".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Waiting on dependencies.
@@ -138,7 +150,7 @@ impl FromStr for TaskStatus {
 
 /// A unit of work in a project, possibly a subtask of another (`parent_id`, same project) and
 /// possibly depending on others (stored apart, as edges: see the repository's task graph).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Task {
     pub id: TaskId,
     pub organization_id: OrganizationId,

@@ -23,7 +23,9 @@ fn bounded<T: TryFrom<i64> + PartialOrd + fmt::Display + Copy>(
 }
 
 /// How far along a task is, in percent: 0 to 100.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct Progress(u8);
 
@@ -40,7 +42,7 @@ impl Progress {
 }
 
 /// An estimate of the work a task needs, in minutes: 1 to 1,000,000 (about two years).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Effort(u32);
 
@@ -57,7 +59,7 @@ impl Effort {
 }
 
 /// How many times a task may run before it fails for good: 1 to 100, 3 unless told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct MaxAttempts(u32);
 
@@ -83,7 +85,7 @@ impl Default for MaxAttempts {
 /// A client's name for one task creation, unique within the organization, so that sending
 /// the same creation twice makes one task: 1 to 255 characters, taken as given (not trimmed),
 /// without U+0000, which PostgreSQL cannot store.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct IdempotencyKey(String);
 

@@ -13,7 +13,7 @@ const STEPS: &str = "definition.steps";
 
 /// A step's name, unique within its definition and used by `depends_on`: 1 to 100 of `a-z`,
 /// `0-9`, `_` and `-`.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct StepName(String);
 

@@ -13,7 +13,7 @@ use crate::{DomainError, LearningRecordId, Metadata, OrganizationId};
 /// What a record is about, e.g. `deploy.rollback` or `review/rust/unsafe`: 1 to 200
 /// characters, no control characters, kept exactly as written (it is matched exactly and by
 /// prefix, comparing characters, case included).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Pattern(String);
 
@@ -106,7 +106,7 @@ impl PatternPrefix {
 }
 
 /// How what a record describes turned out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LearningOutcome {
     Success,
@@ -192,7 +192,7 @@ impl Serialize for Score {
 }
 
 /// A record as stored; records are not changed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LearningRecord {
     pub id: LearningRecordId,
     pub organization_id: OrganizationId,

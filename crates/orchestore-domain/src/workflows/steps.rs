@@ -12,7 +12,7 @@ use crate::{DomainError, ExecutionStepId, OrganizationId, WorkflowExecutionId};
 /// What an operation within a step was, e.g. `call_model` or `git.clone`: 1 to 200
 /// characters of `a-z`, `A-Z`, `0-9`, `_`, `-`, `.` and `:`, so that it groups and filters as
 /// an identifier.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct OperationName(String);
 
@@ -55,7 +55,7 @@ impl fmt::Debug for OperationName {
 }
 
 /// How an operation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepOutcome {
     Succeeded,
@@ -99,7 +99,7 @@ impl FromStr for StepOutcome {
 }
 
 /// A size in bytes that the database can store: 0 to `i64::MAX`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ByteCount(u64);
 
@@ -155,7 +155,7 @@ impl StepTiming {
 }
 
 /// One operation of an execution, as recorded. Entries are never changed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ExecutionStep {
     pub id: ExecutionStepId,
     pub organization_id: OrganizationId,

@@ -13,7 +13,7 @@ use crate::{DomainError, OrganizationId, Payload, WorkflowExecutionId, WorkflowW
 
 /// The name a signal is sent under, e.g. `approval`: 1 to 100 of `a-z`, `0-9`, `_` and `-`,
 /// as a step's name. Unique among the waits of one definition, so a signal names one step.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct SignalName(String);
 
@@ -246,7 +246,7 @@ impl StepWait {
 }
 
 /// Where a durable wait is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitStatus {
     /// Its step has not been reached: a step it depends on has not succeeded yet.
@@ -318,7 +318,7 @@ impl FromStr for WaitStatus {
 /// The durable wait of one waiting step of one execution, written when the execution starts.
 /// `signal` is `None` for a wait for a time. `deadline` is set when the step is reached and
 /// the wait ends by itself; `payload` is the signal's once signalled.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WorkflowWait {
     pub id: WorkflowWaitId,
     pub organization_id: OrganizationId,

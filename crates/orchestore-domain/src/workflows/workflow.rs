@@ -5,7 +5,7 @@ use crate::{Description, Name, OrganizationId, WorkflowDefinition, WorkflowId, W
 
 /// A named workflow. Names are unique within an organization. `latest_version` is `None` until
 /// the first version is written.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Workflow {
     pub id: WorkflowId,
     pub organization_id: OrganizationId,
@@ -46,7 +46,7 @@ impl WorkflowPatch {
 
 /// One version of a workflow's steps, numbered 1, 2, … per workflow. Immutable: there is no
 /// patch, and executions point at the version they ran.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WorkflowVersion {
     pub id: WorkflowVersionId,
     pub organization_id: OrganizationId,
@@ -67,7 +67,7 @@ impl WorkflowVersion {
 
 /// A version named as the API's paths name it, `/workflows/{workflow_id}/versions/{version}`:
 /// what a record that outlives the version (a template usage) keeps to point at it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct WorkflowVersionRef {
     pub workflow_id: WorkflowId,
     pub version: u32,

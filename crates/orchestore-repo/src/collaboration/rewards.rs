@@ -36,7 +36,7 @@ pub enum Redeemer {
 }
 
 /// What one sweep of an organization ended.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SweptSanctions {
     /// Allocations not redeemed by their `expires_at`, now `expired`.
     pub rewards_expired: u64,

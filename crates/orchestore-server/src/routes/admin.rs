@@ -7,6 +7,11 @@ use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/admin/database", "GET").route(web::get().to(database)));
 }

@@ -10,6 +10,11 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/analytics/workflows", "GET").route(web::get().to(workflows)))
         .service(

@@ -15,6 +15,11 @@ use crate::request_id::RequestId;
 use crate::state::AppState;
 use crate::tokens::{new_refresh_token, refresh_token_hash};
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/auth/login", "POST").route(web::post().to(login)))
         .service(super::resource("/auth/refresh", "POST").route(web::post().to(refresh)))

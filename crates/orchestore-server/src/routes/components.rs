@@ -25,6 +25,11 @@ use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, json_config_up
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn configure(cfg: &mut super::Routes) {
     // Before `/components/{id}`, which would take `health` for an id.
     cfg.service(super::resource("/components/health", "GET").route(web::get().to(latest_health)))

@@ -15,6 +15,11 @@ use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 /// One operation a worker ran.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -17,6 +17,11 @@ fn uncached(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
     builder
 }
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/live", "GET").route(web::get().to(live)))
         .service(super::resource("/ready", "GET").route(web::get().to(ready)));

@@ -19,6 +19,11 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::request_id::RequestId;
 use crate::state::AppState;
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(
         super::resource("/invitations", "GET, POST")

@@ -9,6 +9,11 @@ use crate::error::{ApiError, FieldErrors};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/me", "GET").route(web::get().to(me)))
         .service(super::resource("/me/password", "POST").route(web::post().to(change_password)));

@@ -16,6 +16,11 @@ use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn configure(cfg: &mut super::Routes) {
     // The fixed paths first: `/messages/{id}` would otherwise take them.
     cfg.service(super::resource("/messages/read", "POST").route(web::post().to(mark_read)))

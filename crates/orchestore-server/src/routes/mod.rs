@@ -56,9 +56,10 @@ use crate::error::{ApiError, FieldErrors};
 /// The route table, in the order routes are matched: each scope and the resources each
 /// module registers in it. [`configure`] serves it and [`route_table`] lists it, so the two
 /// cannot differ.
-fn scopes() -> [Routes; 2] {
+fn scopes() -> [Routes; 3] {
     [
         Routes::new("/health").configure(health::configure),
+        Routes::new("/api").configure(crate::openapi::configure),
         Routes::new("/api/v1")
             .configure(auth::configure)
             .configure(me::configure)
@@ -134,6 +135,57 @@ pub fn route_table() -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// The OpenAPI description of each module's operations (its `Api`), which
+/// [`crate::openapi::document`] joins. A module's routes and its `Api` are listed together.
+pub(crate) fn openapi_parts() -> Vec<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi as _;
+    vec![
+        crate::openapi::Api::openapi(),
+        achievements::Api::openapi(),
+        admin::Api::openapi(),
+        agents::Api::openapi(),
+        alerts::Api::openapi(),
+        analytics::Api::openapi(),
+        api_keys::Api::openapi(),
+        audit_logs::Api::openapi(),
+        auth::Api::openapi(),
+        boards::Api::openapi(),
+        brainstorms::Api::openapi(),
+        components::Api::openapi(),
+        events::Api::openapi(),
+        execution_steps::Api::openapi(),
+        health::Api::openapi(),
+        invitations::Api::openapi(),
+        knowledge::Api::openapi(),
+        leaderboards::Api::openapi(),
+        learning::Api::openapi(),
+        marketplace::Api::openapi(),
+        matches::Api::openapi(),
+        me::Api::openapi(),
+        mentorships::Api::openapi(),
+        messages::Api::openapi(),
+        metrics::Api::openapi(),
+        organizations::Api::openapi(),
+        points::Api::openapi(),
+        projects::Api::openapi(),
+        proposals::Api::openapi(),
+        queue::Api::openapi(),
+        rate_limits::Api::openapi(),
+        reputation::Api::openapi(),
+        retention::Api::openapi(),
+        roles::Api::openapi(),
+        sanctions::Api::openapi(),
+        schedules::Api::openapi(),
+        sessions::Api::openapi(),
+        signup::Api::openapi(),
+        tasks::Api::openapi(),
+        templates::Api::openapi(),
+        users::Api::openapi(),
+        waits::Api::openapi(),
+        workflows::Api::openapi(),
+    ]
+}
+
 /// The resources of one scope, each module adding its own in its `configure`.
 pub(crate) struct Routes {
     prefix: &'static str,
@@ -153,7 +205,7 @@ impl Routes {
         self
     }
 
-    fn service(&mut self, api: ApiResource) -> &mut Self {
+    pub(crate) fn service(&mut self, api: ApiResource) -> &mut Self {
         self.resources.push(api);
         self
     }
@@ -167,7 +219,7 @@ pub(crate) struct ApiResource {
 }
 
 impl ApiResource {
-    fn route(mut self, route: actix_web::Route) -> Self {
+    pub(crate) fn route(mut self, route: actix_web::Route) -> Self {
         self.resource = self.resource.route(route);
         self
     }
@@ -180,7 +232,7 @@ impl ApiResource {
 
 /// A resource answering `allow` (its methods, as the `Allow` header lists them: `"GET, POST"`)
 /// and other methods with a 405 problem naming them.
-fn resource(path: &'static str, allow: &'static str) -> ApiResource {
+pub(crate) fn resource(path: &'static str, allow: &'static str) -> ApiResource {
     ApiResource {
         path,
         allow,

@@ -3,16 +3,22 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    Description, Metadata, Name, NewProject, Permission, ProjectId, ProjectPatch, Tags,
-    parse_repository_url,
+    Description, Metadata, Name, NewProject, Permission, Project, ProjectId, ProjectPatch, Tags,
+    TaskStats, parse_repository_url,
 };
-use orchestore_repo::{PageRequest, ProjectSort, TaskStatsScope};
+use orchestore_repo::{Page, PageRequest, ProjectSort, TaskStatsScope};
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
+
+/// The operations of this module, for the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(create, list, get, update, delete, stats))]
+pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(
@@ -29,7 +35,7 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/projects/{id}/stats", "GET").route(web::get().to(stats)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateProjectBody {
     name: String,
@@ -72,18 +78,23 @@ impl CreateProjectBody {
 }
 
 /// Absent fields stay as they are; `repository_url: null` clears the URL.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchProjectBody {
     #[serde(default)]
+    #[schema(value_type = String)]
     name: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = String)]
     description: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     repository_url: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     tags: PatchField<Vec<String>>,
     #[serde(default)]
+    #[schema(value_type = Object)]
     settings: PatchField<serde_json::Value>,
 }
 
@@ -122,11 +133,16 @@ impl PatchProjectBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListProjectsQuery {
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<ProjectSort>)]
     sort: Option<String>,
 }
 
@@ -144,6 +160,19 @@ impl ListProjectsQuery {
 }
 
 /// `POST /api/v1/projects` → 201 with `Location`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects",
+    summary = "Create a project",
+    tag = "projects",
+    request_body = CreateProjectBody,
+    responses(
+        (status = 201, description = "The project, created", body = Project,
+            headers(("Location" = String, description = "The project's URL"))),
+        (status = 409, description = "A project of this name exists", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -161,6 +190,14 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/projects?limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects",
+    summary = "List projects",
+    tag = "projects",
+    params(ListProjectsQuery),
+    responses((status = 200, description = "A page of projects", body = Page<Project, ProjectSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -173,6 +210,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/projects/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{id}",
+    summary = "Get a project",
+    tag = "projects",
+    params(("id" = ProjectId, Path, description = "The project's id")),
+    responses((status = 200, description = "The project", body = Project))
+)]
 #[tracing::instrument(skip_all, fields(project_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -184,6 +229,19 @@ pub(crate) async fn get(
 }
 
 /// `PATCH /api/v1/projects/{id}`. An empty patch returns the project unchanged.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/projects/{id}",
+    summary = "Change a project",
+    tag = "projects",
+    params(("id" = ProjectId, Path, description = "The project's id")),
+    request_body = PatchProjectBody,
+    responses(
+        (status = 200, description = "The project, changed", body = Project),
+        (status = 409, description = "A project of the new name exists", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(project_id = %id))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
@@ -205,6 +263,14 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /api/v1/projects/{id}` → 204; the project's tasks go with it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/projects/{id}",
+    summary = "Delete a project and its tasks",
+    tag = "projects",
+    params(("id" = ProjectId, Path, description = "The project's id")),
+    responses((status = 204, description = "The project and its tasks are deleted"))
+)]
 #[tracing::instrument(skip_all, fields(project_id = %id))]
 pub(crate) async fn delete(
     state: web::Data<AppState>,
@@ -218,6 +284,14 @@ pub(crate) async fn delete(
 
 /// `GET /api/v1/projects/{id}/stats`: the project's tasks by status and priority, and run
 /// times.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{id}/stats",
+    summary = "Read a project's task statistics",
+    tag = "projects",
+    params(("id" = ProjectId, Path, description = "The project's id")),
+    responses((status = 200, description = "The project's task statistics", body = TaskStats))
+)]
 #[tracing::instrument(skip_all, fields(project_id = %id))]
 pub(crate) async fn stats(
     state: web::Data<AppState>,

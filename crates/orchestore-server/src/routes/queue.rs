@@ -18,6 +18,11 @@ use crate::error::{
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/queue/claim", "POST").route(web::post().to(claim)))
         .service(super::resource("/queue/stats", "GET").route(web::get().to(stats)))

@@ -20,6 +20,11 @@ use crate::state::AppState;
 /// The owner's display name when the sign-up gives none.
 const DEFAULT_DISPLAY_NAME: &str = "Owner";
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/organizations/signup", "POST").route(web::post().to(signup)));
 }

@@ -22,6 +22,11 @@ use crate::state::AppState;
 
 use super::PageQuery;
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(
         super::resource("/tasks", "GET, POST")

@@ -53,6 +53,7 @@ mod matrix;
 mod messages;
 mod metrics;
 mod migrate_cli;
+mod openapi;
 mod points;
 mod problems;
 mod projects;
@@ -113,6 +114,9 @@ macro_rules! on_every_backend {
 }
 
 on_every_backend! {
+    openapi {
+        the_document_is_served_without_credentials,
+    }
     analytics {
         workers_record_the_steps_of_an_execution,
         learning_records_are_searched_by_pattern_and_context,

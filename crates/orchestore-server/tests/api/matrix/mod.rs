@@ -141,6 +141,7 @@ pub fn rows() -> Vec<Row> {
     vec![
         get("/health/live", Nothing, OK),
         get("/health/ready", Nothing, OK),
+        get("/api/openapi.json", Nothing, OK),
         // B offers A's slug and owner with a password of its own.
         post("/api/v1/auth/login", Nothing, UNAUTHORIZED).body(|e| {
             json!({"organization": e.organization_slug, "email": e.owner_email,

@@ -1,0 +1,269 @@
+//! The OpenAPI 3.1 document, served at `GET /api/openapi.json`.
+//!
+//! Each route module describes its operations beside its handlers (`#[utoipa::path]`) and
+//! lists them in its `Api`; [`document`] joins those and then writes in what every operation
+//! shares by the API's conventions, from what the operation declares: who may call it (the two
+//! security schemes unless it says `security(())`), the problem answers its parameters and body
+//! can earn, and the `Idempotency-Key` header of a POST. A test compares the document with
+//! the route table both ways.
+
+use std::sync::LazyLock;
+
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::{HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBody;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, OpenApi as Document, Ref, RefOr, Required, ResponseBuilder,
+};
+
+use crate::error::{FieldError, Problem};
+
+/// The security scheme of a user's access token.
+pub(crate) const BEARER_JWT: &str = "bearer_jwt";
+/// The security scheme of an API key (`osk_…`), sent as a bearer token too.
+pub(crate) const API_KEY: &str = "api_key";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Orchestore",
+        description = "The persistence layer of multi-agent orchestrators: organizations, users \
+                       and API keys; projects and tasks with dependencies and a lease-based \
+                       queue; agents, messages, workflows, templates, knowledge, observability \
+                       and collaboration records. Every error is `application/problem+json` \
+                       (RFC 9457).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    components(schemas(Problem, FieldError))
+)]
+struct Conventions;
+
+/// The whole document, built once.
+pub fn document() -> &'static Document {
+    static DOCUMENT: LazyLock<Document> = LazyLock::new(|| {
+        let mut document = Conventions::openapi();
+        for part in crate::routes::openapi_parts() {
+            document.merge(part);
+        }
+        apply_conventions(&mut document);
+        document
+    });
+    &DOCUMENT
+}
+
+/// The problem answers, each a reusable response of the document.
+const PROBLEMS: [(&str, &str); 11] = [
+    (
+        "400",
+        "The request is malformed: its JSON, a path or query parameter, or a header",
+    ),
+    ("401", "No credentials, or credentials that are not valid"),
+    (
+        "403",
+        "The credentials do not grant the permission this operation needs",
+    ),
+    ("404", "No such resource in the caller's organization"),
+    (
+        "408",
+        "The request body did not arrive within `server.body_read_timeout`",
+    ),
+    (
+        "409",
+        "The resource's state does not allow the operation, or a request with the same \
+         `Idempotency-Key` is still running",
+    ),
+    ("413", "The request body is larger than the route accepts"),
+    ("415", "The request body is not `application/json`"),
+    (
+        "422",
+        "Fields are invalid (`errors` names each), or the `Idempotency-Key` was used for \
+         another request",
+    ),
+    ("500", "The server failed; the body says nothing internal"),
+    (
+        "503",
+        "The database is unavailable, or the request ran past `server.request_timeout` \
+         (with `Retry-After`)",
+    ),
+];
+
+fn problem_response_name(status: &str) -> String {
+    format!("Problem{status}")
+}
+
+fn apply_conventions(document: &mut Document) {
+    let mut components = document.components.take().unwrap_or_default();
+    components.add_security_scheme(
+        BEARER_JWT,
+        SecurityScheme::Http(
+            Http::builder()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "A user's access token from `POST /api/v1/auth/login` or \
+                     `POST /api/v1/auth/refresh`",
+                ))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        API_KEY,
+        SecurityScheme::Http(
+            Http::builder()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("osk_…")
+                .description(Some(
+                    "An API key of an agent or a user (`osk_…`), sent as a bearer token",
+                ))
+                .build(),
+        ),
+    );
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
+        .build();
+    let components = PROBLEMS
+        .iter()
+        .fold(
+            ComponentsBuilder::from(components),
+            |built, (status, why)| {
+                built.response(
+                    problem_response_name(status),
+                    ResponseBuilder::new()
+                        .description(*why)
+                        .content("application/problem+json", content.clone())
+                        .build(),
+                )
+            },
+        )
+        .build();
+    document.components = Some(components);
+
+    for (path, item) in document.paths.paths.iter_mut() {
+        for (method, operation) in [
+            ("GET", item.get.as_mut()),
+            ("POST", item.post.as_mut()),
+            ("PUT", item.put.as_mut()),
+            ("PATCH", item.patch.as_mut()),
+            ("DELETE", item.delete.as_mut()),
+        ] {
+            if let Some(operation) = operation {
+                apply_to_operation(path, method, operation);
+            }
+        }
+    }
+}
+
+fn apply_to_operation(path: &str, method: &str, operation: &mut Operation) {
+    // utoipa names an operation after its handler (`create`); the module's tag makes the name
+    // unique in the document (`projects_create`).
+    if let (Some(tag), Some(id)) = (
+        operation.tags.as_ref().and_then(|tags| tags.first()),
+        operation.operation_id.as_mut(),
+    ) {
+        *id = format!("{tag}_{id}");
+    }
+    let public = operation
+        .security
+        .as_ref()
+        .is_some_and(|requirements| requirements.iter().all(is_anonymous));
+    let mut statuses: Vec<&str> = vec!["500", "503"];
+    if !public {
+        operation.security = Some(vec![
+            SecurityRequirement::new(BEARER_JWT, Vec::<String>::new()),
+            SecurityRequirement::new(API_KEY, Vec::<String>::new()),
+        ]);
+        statuses.extend(["401", "403"]);
+    }
+    if path.contains('{') {
+        statuses.extend(["400", "404"]);
+    }
+    let has_query = operation.parameters.as_ref().is_some_and(|parameters| {
+        parameters
+            .iter()
+            .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query))
+    });
+    if has_query {
+        statuses.extend(["400", "422"]);
+    }
+    if operation.request_body.as_ref().is_some_and(has_content) {
+        statuses.extend(["400", "408", "413", "415", "422"]);
+    }
+    if method == "POST" {
+        statuses.extend(["409", "422"]);
+        operation
+            .parameters
+            .get_or_insert_with(Vec::new)
+            .push(RefOr::T(idempotency_key()));
+    }
+    for status in statuses {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| {
+                RefOr::Ref(Ref::new(format!(
+                    "#/components/responses/{}",
+                    problem_response_name(status)
+                )))
+            });
+    }
+}
+
+fn is_anonymous(requirement: &SecurityRequirement) -> bool {
+    *requirement == SecurityRequirement::default()
+}
+
+fn has_content(body: &RefOr<RequestBody>) -> bool {
+    matches!(body, RefOr::T(body) if !body.content.is_empty())
+}
+
+fn idempotency_key() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the same key and request within 24 hours get the first \
+             answer again, with `Idempotent-Replayed: true` (1 to 255 characters)",
+        ))
+        .schema(Some(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255)),
+        ))
+        .build()
+}
+
+/// The route of the document itself.
+pub(crate) fn configure(cfg: &mut crate::routes::Routes) {
+    cfg.service(crate::routes::resource("/openapi.json", "GET").route(web::get().to(serve)));
+}
+
+/// `GET /api/openapi.json`: this document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object))
+)]
+pub(crate) async fn serve() -> HttpResponse {
+    static JSON: LazyLock<String> = LazyLock::new(|| {
+        document()
+            .to_pretty_json()
+            .unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"))
+    });
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "application/json"))
+        .insert_header((CACHE_CONTROL, "no-cache"))
+        .body(JSON.as_str())
+}
+
+/// The operations of this module.
+#[derive(OpenApi)]
+#[openapi(paths(serve))]
+pub(crate) struct Api;
