@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};
+use serde_json::Value;
 use utoipa::OpenApi;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBody;
@@ -41,17 +42,80 @@ pub(crate) const API_KEY: &str = "api_key";
 )]
 struct Conventions;
 
-/// The whole document, built once.
-pub fn document() -> &'static Document {
-    static DOCUMENT: LazyLock<Document> = LazyLock::new(|| {
+/// The whole document, built once, as JSON.
+pub fn document() -> &'static Value {
+    static DOCUMENT: LazyLock<Value> = LazyLock::new(|| {
         let mut document = Conventions::openapi();
         for part in crate::routes::openapi_parts() {
             document.merge(part);
         }
         apply_conventions(&mut document);
-        document
+        // The document's maps are keyed by strings: it always serializes.
+        let mut json = serde_json::to_value(&document).expect("the OpenAPI document is JSON");
+        unlink_rustdoc(&mut json);
+        json
     });
     &DOCUMENT
+}
+
+/// The descriptions come from doc comments, whose links point into the Rust code
+/// (`` [`Name::key`] ``) or the repository (`[docs/waits.md](docs/waits.md)`): a reader of the
+/// document gets their text.
+fn unlink_rustdoc(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match value {
+                    Value::String(text) if key == "description" || key == "summary" => {
+                        *text = link_texts(text);
+                    }
+                    _ => unlink_rustdoc(value),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(unlink_rustdoc),
+        _ => {}
+    }
+}
+
+/// `text` with each Markdown link `[label](target)`, and each rustdoc link `` [`item`] ``,
+/// replaced by its label, but links to web pages (`https://…`).
+fn link_texts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(']') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let label = &after[..close];
+        let tail = &after[close + 1..];
+        match tail
+            .strip_prefix('(')
+            .and_then(|t| t.find(')').map(|end| (t, end)))
+        {
+            Some((target, end)) if target[..end].contains("://") => {
+                out.push_str(&rest[open..open + 1 + close + 2 + end + 1]);
+                rest = &target[end + 1..];
+            }
+            Some((target, end)) => {
+                out.push_str(label);
+                rest = &target[end + 1..];
+            }
+            None if label.len() > 1 && label.starts_with('`') && label.ends_with('`') => {
+                out.push_str(label);
+                rest = tail;
+            }
+            None => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The problem answers, each a reusable response of the document.
@@ -252,11 +316,7 @@ pub(crate) fn configure(cfg: &mut crate::routes::Routes) {
     responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object))
 )]
 pub(crate) async fn serve() -> HttpResponse {
-    static JSON: LazyLock<String> = LazyLock::new(|| {
-        document()
-            .to_pretty_json()
-            .unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"))
-    });
+    static JSON: LazyLock<String> = LazyLock::new(|| document().to_string());
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "application/json"))
         .insert_header((CACHE_CONTROL, "no-cache"))
@@ -267,3 +327,23 @@ pub(crate) async fn serve() -> HttpResponse {
 #[derive(OpenApi)]
 #[openapi(paths(serve))]
 pub(crate) struct Api;
+
+#[cfg(test)]
+mod tests {
+    use super::link_texts;
+
+    #[test]
+    fn links_into_the_code_or_the_repository_become_their_text() {
+        assert_eq!(link_texts("by [`Name::key`]."), "by `Name::key`.");
+        assert_eq!(
+            link_texts("see [docs/waits.md](docs/waits.md)"),
+            "see docs/waits.md"
+        );
+        assert_eq!(
+            link_texts("[RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) and [`x`](crate::x)"),
+            "[RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) and `x`"
+        );
+        assert_eq!(link_texts("a [b"), "a [b");
+        assert_eq!(link_texts("tags[3] and [x]"), "tags[3] and [x]");
+    }
+}
