@@ -311,6 +311,7 @@ pub(crate) fn configure(cfg: &mut crate::routes::Routes) {
 #[utoipa::path(
     get,
     path = "/api/openapi.json",
+    summary = "Read the OpenAPI document of this API",
     tag = "meta",
     security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object))

@@ -59,7 +59,6 @@ use crate::error::{ApiError, FieldErrors};
 fn scopes() -> [Routes; 3] {
     [
         Routes::new("/health").configure(health::configure),
-        Routes::new("/api").configure(crate::openapi::configure),
         Routes::new("/api/v1")
             .configure(auth::configure)
             .configure(me::configure)
@@ -101,6 +100,8 @@ fn scopes() -> [Routes; 3] {
             .configure(boards::configure)
             .configure(schedules::configure)
             .configure(rate_limits::configure),
+        // After `/api/v1`: a scope that matches a path's prefix answers it, or 404s.
+        Routes::new("/api").configure(crate::openapi::configure),
     ]
 }
 

@@ -141,7 +141,6 @@ pub fn rows() -> Vec<Row> {
     vec![
         get("/health/live", Nothing, OK),
         get("/health/ready", Nothing, OK),
-        get("/api/openapi.json", Nothing, OK),
         // B offers A's slug and owner with a password of its own.
         post("/api/v1/auth/login", Nothing, UNAUTHORIZED).body(|e| {
             json!({"organization": e.organization_slug, "email": e.owner_email,
@@ -586,6 +585,7 @@ pub fn rows() -> Vec<Row> {
             .body(|_| json!({"duration_minutes": 30, "progress": 50})),
         get("/api/v1/agents/{id}/mentor-stats", All(&[CollaborationRead]), NotFound),
         get("/api/v1/users/{id}/mentor-stats", All(&[CollaborationRead]), NotFound),
+        get("/api/openapi.json", Nothing, OK),
     ]
 }
 
