@@ -260,6 +260,7 @@ on_every_backend! {
         user_input_is_checked,
         the_last_owner_stays,
         user_routes_need_their_permissions,
+        users_are_looked_up_by_email_or_username,
         another_organization_sees_no_users,
     }
     roles {

@@ -177,6 +177,8 @@ pub fn rows() -> Vec<Row> {
         post("/api/v1/users", All(&[UsersWrite]), CREATED).body(|e| {
             json!({"email": e.user_email, "display_name": "Someone", "password": USER_PASSWORD})
         }),
+        // Another organization's address is no user here.
+        get("/api/v1/users/lookup", All(&[UsersRead]), NotFound).query("email={owner_email}"),
         get("/api/v1/users/{id}", All(&[UsersRead]), NotFound),
         patch("/api/v1/users/{id}", All(&[UsersWrite]), NotFound)
             .body(|_| json!({"display_name": "Renamed"})),
