@@ -237,6 +237,7 @@ on_every_backend! {
         audit_logs_list_by_filter,
         audit_logs_need_audit_read,
         another_organization_sees_none_of_our_audit_rows,
+        the_chain_is_verified_for_its_organization,
         the_server_seals_the_log,
     }
     agents {

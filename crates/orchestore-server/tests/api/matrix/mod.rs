@@ -480,6 +480,7 @@ pub fn rows() -> Vec<Row> {
         get("/api/v1/leaderboards/snapshots/{id}", All(&[CollaborationRead]), NotFound),
         get("/api/v1/leaderboards/hall-of-fame", All(&[CollaborationRead]), OK),
         get("/api/v1/audit-logs", All(&[AuditRead]), OK),
+        get("/api/v1/audit-logs/verification", All(&[AuditRead]), OK),
         // Instance-wide: only the operating organization's callers see it.
         get("/api/v1/admin/database", All(&[SystemRead]), Clean(StatusCode::FORBIDDEN)),
         get("/api/v1/events", All(&[EventsRead]), OK),
