@@ -40,6 +40,7 @@ mod boards;
 mod brainstorms;
 mod cli;
 mod components;
+mod coverage;
 mod events;
 mod health;
 mod helpers;
