@@ -9,6 +9,7 @@ mod fixtures;
 mod proxy;
 mod test_db;
 
+pub use cases::isolation::repository_methods;
 pub use fixtures::{Fixture, TEST_BCRYPT_COST};
 pub use proxy::TcpProxy;
 pub use test_db::{PG_URL_VAR, TestDb};

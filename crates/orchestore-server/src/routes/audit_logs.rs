@@ -1,4 +1,5 @@
-//! `/api/v1/audit-logs`: the organization's audit log, filtered and paged.
+//! `/api/v1/audit-logs`: the organization's audit log, filtered and paged, and the
+//! verification of its hash chain.
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -17,7 +18,8 @@ use crate::state::AppState;
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
-    cfg.service(super::resource("/audit-logs", "GET").route(web::get().to(list)));
+    cfg.service(super::resource("/audit-logs", "GET").route(web::get().to(list)))
+        .service(super::resource("/audit-logs/verification", "GET").route(web::get().to(verify)));
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,4 +69,18 @@ pub(crate) async fn list(
         until: query.until,
     };
     Ok(HttpResponse::Ok().json(state.store.list_audit(ctx, filter, page).await?))
+}
+
+/// `GET /api/v1/audit-logs/verification` → 200 with the walk of the caller's organization's
+/// chain: the head it checked against, the rows verified, the rows not sealed yet, and the
+/// first break (`null` when the chain is intact). What `orchestore audit verify` prints, for
+/// an organization that has no shell on the deployment: a chain is only as good as a head
+/// kept somewhere else to compare with (docs/audit.md).
+#[tracing::instrument(skip_all)]
+pub(crate) async fn verify(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::AuditRead)?;
+    Ok(HttpResponse::Ok().json(state.store.verify_audit(ctx).await?))
 }

@@ -25,6 +25,8 @@ pub(super) fn configure(cfg: &mut super::Routes) {
             .route(web::get().to(list))
             .route(web::post().to(create)),
     )
+    // Before `/users/{id}`, which would take `lookup` for an id.
+    .service(super::resource("/users/lookup", "GET").route(web::get().to(lookup)))
     .service(
         super::resource("/users/{id}", "GET, PATCH")
             .route(web::get().to(get))
@@ -154,6 +156,14 @@ pub(crate) struct ListUsersQuery {
     sort: Option<String>,
 }
 
+/// The one user to find: by e-mail address or by username, not both.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LookupUserQuery {
+    email: Option<String>,
+    username: Option<String>,
+}
+
 /// A role named in a query string: by id or by code.
 enum RoleRef {
     Id(RoleId),
@@ -243,6 +253,41 @@ pub(crate) async fn list(
         role,
     };
     Ok(HttpResponse::Ok().json(state.store.list_users(ctx, filter, page).await?))
+}
+
+/// `GET /api/v1/users/lookup?email=` or `?username=` → 200 with the user of the caller's
+/// organization who has that address or handle (either compared without case, as stored),
+/// or 404.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn lookup(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<LookupUserQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = auth.require(Permission::UsersRead)?;
+    let user = match (query.email, query.username) {
+        (Some(email), None) => {
+            let email = Email::parse(&email)?;
+            state.store.find_user_by_email(ctx, &email).await?
+        }
+        (None, Some(username)) => {
+            let username = Username::parse(&username)?;
+            state.store.find_user_by_username(ctx, &username).await?
+        }
+        _ => {
+            return Err(DomainError::invalid(
+                "email",
+                "give either email or username (a user's handle), not both",
+            )
+            .into());
+        }
+    };
+    match user {
+        Some(user) => Ok(HttpResponse::Ok().json(user)),
+        None => Err(ApiError::NotFound(
+            "no user of this organization has it".to_owned(),
+        )),
+    }
 }
 
 /// `GET /api/v1/users/{id}`.

@@ -1,11 +1,13 @@
-//! `/api/v1/audit-logs`, and the server's sealer.
+//! `/api/v1/audit-logs`, the verification of the chain, and the server's sealer.
 
 use std::time::Duration;
 
-use orchestore_repo::Ctx;
+use orchestore_domain::OrganizationId;
+use orchestore_repo::{AuditFilter, Ctx, PageRequest};
 use orchestore_testkit::Fixture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::helpers::*;
 
@@ -235,6 +237,81 @@ pub async fn another_organization_sees_none_of_our_audit_rows(app: &TestApp) {
             .iter()
             .all(|e| e["organization_id"] == our_org.as_str())
     );
+}
+
+/// Deletes an organization's audit row behind the server's back, as anyone who can write the
+/// database could.
+async fn delete_audit_row(app: &TestApp, organization: Uuid, row: Uuid) {
+    // In here: `ExprTrait` would lend `serde_json::Value` an `is_null` of its own.
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let delete = Query::delete()
+        .from_table(Alias::new("audit_logs"))
+        .and_where(Expr::col(Alias::new("organization_id")).eq(organization))
+        .and_where(Expr::col(Alias::new("id")).eq(row))
+        .to_owned();
+    app.db.connection().execute(&delete).await.expect("tamper");
+}
+
+/// `GET /audit-logs/verification` answers the walk of the caller's organization's chain: the
+/// head and the rows verified while intact, the first break once a sealed row is gone.
+pub async fn the_chain_is_verified_for_its_organization(app: &TestApp) {
+    let admin = app.admin_token().await;
+    let project = app.create_project(&admin, "Chained").await;
+    app.create_task(&admin, &project, "chained too").await;
+    let me = app.get(&admin, "/api/v1/me").await;
+    let org: OrganizationId = str_of(&me.body["user"]["organization_id"])
+        .parse()
+        .expect("an organization id");
+    let ctx = Ctx::system(org);
+    let sealed = app.store.seal_audit(&ctx, 10_000).await.expect("seal");
+    let sealed = sealed.head.expect("a head");
+    assert!(sealed.seq >= 3, "{sealed:?}");
+
+    let reply = app.get(&admin, "/api/v1/audit-logs/verification").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let report = &reply.body;
+    assert_eq!(report["organization_id"], org.to_string());
+    assert!(report["broken"].is_null(), "{report}");
+    // The server's own sealer may have sealed more since: the walk covers its head.
+    let head_seq = report["head"]["seq"].as_u64().expect("the head's seq");
+    assert!(head_seq >= sealed.seq, "{report}");
+    assert_eq!(report["verified"], head_seq, "{report}");
+    if head_seq == sealed.seq {
+        assert_eq!(report["head"]["hash"], sealed.hash.as_str());
+    }
+
+    // Another organization walks its own chain, and never ours.
+    Fixture::create(app.store.as_ref(), "other", "another organization password").await;
+    let theirs = app
+        .token_in("other", "owner@other.test", "another organization password")
+        .await;
+    let reply = app.get(&theirs, "/api/v1/audit-logs/verification").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_ne!(reply.body["organization_id"], org.to_string());
+    assert!(reply.body["broken"].is_null(), "{}", reply.body);
+
+    // The second sealed row goes behind the server's back: the walk names the gap.
+    let rows = app
+        .store
+        .list_audit(&ctx, AuditFilter::default(), PageRequest::default())
+        .await
+        .expect("rows")
+        .items;
+    let second = rows.iter().find(|e| e.seq == Some(2)).expect("seq 2");
+    delete_audit_row(app, org.as_uuid(), second.id.as_uuid()).await;
+    let reply = app.get(&admin, "/api/v1/audit-logs/verification").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["broken"]["kind"], "missing", "{}", reply.body);
+    assert_eq!(reply.body["verified"], 1, "{}", reply.body);
+
+    // What the log needs: `audit:read`, which a developer lacks.
+    app.create_user(&admin, "dev@example.test", &["developer"])
+        .await;
+    let developer = app.token("dev@example.test", USER_PASSWORD).await;
+    app.get(&developer, "/api/v1/audit-logs/verification")
+        .await
+        .assert_problem(StatusCode::FORBIDDEN);
 }
 
 pub async fn the_server_seals_the_log(app: &TestApp) {

@@ -40,6 +40,7 @@ mod boards;
 mod brainstorms;
 mod cli;
 mod components;
+mod coverage;
 mod events;
 mod health;
 mod helpers;
@@ -241,6 +242,7 @@ on_every_backend! {
         audit_logs_list_by_filter,
         audit_logs_need_audit_read,
         another_organization_sees_none_of_our_audit_rows,
+        the_chain_is_verified_for_its_organization,
         the_server_seals_the_log,
     }
     agents {
@@ -264,6 +266,7 @@ on_every_backend! {
         user_input_is_checked,
         the_last_owner_stays,
         user_routes_need_their_permissions,
+        users_are_looked_up_by_email_or_username,
         another_organization_sees_no_users,
     }
     roles {

@@ -374,6 +374,71 @@ pub async fn user_routes_need_their_permissions(app: &TestApp) {
     assert_eq!(app.get(&hr, &path).await.body["items"], json!([]));
 }
 
+/// `GET /users/lookup` finds one user by e-mail address or by username, ignoring case, in the
+/// caller's organization only.
+pub async fn users_are_looked_up_by_email_or_username(app: &TestApp) {
+    let admin = app.admin_token().await;
+    let created = app
+        .post(
+            &admin,
+            "/api/v1/users",
+            json!({
+                "email": "grace@example.test",
+                "display_name": "Grace",
+                "username": "grace.h",
+                "password": USER_PASSWORD,
+            }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    for query in [
+        "email=grace@example.test",
+        "email=%20Grace@EXAMPLE.test",
+        "username=grace.h",
+        "username=Grace.H",
+    ] {
+        let found = app
+            .get(&admin, &format!("/api/v1/users/lookup?{query}"))
+            .await;
+        assert_eq!(found.status, StatusCode::OK, "{query}: {}", found.body);
+        assert_eq!(found.body, created.body, "{query}");
+    }
+    for query in ["email=nobody@example.test", "username=nobody"] {
+        app.get(&admin, &format!("/api/v1/users/lookup?{query}"))
+            .await
+            .assert_problem(StatusCode::NOT_FOUND);
+    }
+    for (query, field) in [
+        ("email=not-an-address", "email"),
+        ("username=no%20spaces", "username"),
+        ("email=grace@example.test&username=grace.h", "email"),
+        ("", "email"),
+    ] {
+        let reply = app
+            .get(&admin, &format!("/api/v1/users/lookup?{query}"))
+            .await;
+        assert_eq!(
+            reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY),
+            Some(field),
+            "{query}"
+        );
+    }
+    app.get(&admin, "/api/v1/users/lookup?name=grace")
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST);
+
+    // Another organization's lookup finds none of ours.
+    Fixture::create(app.store.as_ref(), "other", "another organization password").await;
+    let other = app
+        .token_in("other", "owner@other.test", "another organization password")
+        .await;
+    for query in ["email=grace@example.test", "username=grace.h"] {
+        app.get(&other, &format!("/api/v1/users/lookup?{query}"))
+            .await
+            .assert_problem(StatusCode::NOT_FOUND);
+    }
+}
+
 /// Another organization sees, changes and grants nothing of ours, and learns nothing about our
 /// addresses.
 pub async fn another_organization_sees_no_users(app: &TestApp) {

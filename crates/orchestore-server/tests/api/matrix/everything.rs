@@ -493,7 +493,8 @@ impl Everything {
     }
 
     /// A query string with each `{collection}` replaced by the id of this set that [`fill`]
-    /// puts after `/collection`: `component_id={components}` names this set's component.
+    /// puts after `/collection`: `component_id={components}` names this set's component;
+    /// `{owner_email}` is the address of the set's owner.
     ///
     /// [`fill`]: Self::fill
     pub fn fill_query(&self, query: &str) -> String {
@@ -504,10 +505,11 @@ impl Everything {
                 .split_once('}')
                 .unwrap_or_else(|| panic!("{query}: an unclosed parameter"));
             filled.push_str(before);
-            filled.push_str(
-                self.id_in(collection)
-                    .unwrap_or_else(|| panic!("{query}: no id for {{{collection}}}")),
-            );
+            let value = match collection {
+                "owner_email" => Some(self.owner_email.as_str()),
+                _ => self.id_in(collection),
+            };
+            filled.push_str(value.unwrap_or_else(|| panic!("{query}: no id for {{{collection}}}")));
             rest = tail;
         }
         filled.push_str(rest);

@@ -177,6 +177,8 @@ pub fn rows() -> Vec<Row> {
         post("/api/v1/users", All(&[UsersWrite]), CREATED).body(|e| {
             json!({"email": e.user_email, "display_name": "Someone", "password": USER_PASSWORD})
         }),
+        // Another organization's address is no user here.
+        get("/api/v1/users/lookup", All(&[UsersRead]), NotFound).query("email={owner_email}"),
         get("/api/v1/users/{id}", All(&[UsersRead]), NotFound),
         patch("/api/v1/users/{id}", All(&[UsersWrite]), NotFound)
             .body(|_| json!({"display_name": "Renamed"})),
@@ -478,6 +480,7 @@ pub fn rows() -> Vec<Row> {
         get("/api/v1/leaderboards/snapshots/{id}", All(&[CollaborationRead]), NotFound),
         get("/api/v1/leaderboards/hall-of-fame", All(&[CollaborationRead]), OK),
         get("/api/v1/audit-logs", All(&[AuditRead]), OK),
+        get("/api/v1/audit-logs/verification", All(&[AuditRead]), OK),
         // Instance-wide: only the operating organization's callers see it.
         get("/api/v1/admin/database", All(&[SystemRead]), Clean(StatusCode::FORBIDDEN)),
         get("/api/v1/events", All(&[EventsRead]), OK),

@@ -498,8 +498,9 @@ fn check(reply: &Reply, across: Across, a_ids: &BTreeSet<String>) -> Result<(), 
 }
 
 /// What `token` reads through every GET route of the server, with the ids of `ids`: each path
-/// and its answer, less what moves by itself (the sealer numbering audit rows, the queue's
-/// last minute, the instant a leaderboard or a reputation is read as of).
+/// and its answer, less what moves by itself (the sealer numbering audit rows and moving the
+/// chain's head, the queue's last minute, the instant a leaderboard or a reputation is read
+/// as of).
 async fn view(app: &TestApp, token: &str, ids: &Everything) -> Vec<(String, StatusCode, Value)> {
     let mut view = Vec::new();
     for (method, route) in orchestore_server::route_table() {
@@ -523,6 +524,14 @@ async fn view(app: &TestApp, token: &str, ids: &Everything) -> Vec<(String, Stat
             {
                 entry.remove("seq");
                 entry.remove("hash");
+            }
+        }
+        // The walk reaches as far as the sealer has sealed; whether it is intact stays.
+        if route.ends_with("/audit-logs/verification")
+            && let Some(report) = reply.body.as_object_mut()
+        {
+            for sealed in ["head", "verified", "unsealed"] {
+                report.remove(sealed);
             }
         }
         // A report's window defaults to the days before now.
