@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use orchestore_domain::Permission;
+use orchestore_repo::DatabaseStatus;
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
@@ -9,7 +10,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(database))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -23,6 +24,14 @@ pub(super) fn configure(cfg: &mut super::Routes) {
 /// pool), so beyond `system:read` the caller must belong to the operating organization
 /// (`bootstrap.organization`). Anyone else is refused, as an organization signed up on a
 /// shared instance has no business seeing its neighbours' volume or the server's version.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/database",
+    summary = "Inspect the instance's database",
+    tag = "admin",
+    responses((status = 200, description = "The database's backend, pool, slowest statements \
+        and table sizes", body = DatabaseStatus))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn database(
     state: web::Data<AppState>,

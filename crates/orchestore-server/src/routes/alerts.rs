@@ -3,19 +3,21 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    AlertId, AlertMessage, AlertSeverity, Fingerprint, Metadata, NewAlert, Permission, SourceName,
+    Alert, AlertId, AlertMessage, AlertSeverity, AlertStatus, Fingerprint, Metadata, NewAlert,
+    Permission, SourceName,
 };
-use orchestore_repo::{AlertFilter, AlertSort, PageRequest};
+use orchestore_repo::{AlertFilter, AlertSort, Page, PageRequest};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(raise, list, get, acknowledge, resolve))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -29,14 +31,18 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/alerts/{id}/resolve", "POST").route(web::post().to(resolve)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RaiseAlertBody {
+    #[schema(value_type = AlertSeverity)]
     severity: String,
+    /// Who raises it, e.g. a component's name.
     source: String,
     message: String,
     /// What makes two raises the same alert; the message when left out.
     fingerprint: Option<String>,
+    /// A JSON object.
+    #[schema(value_type = Option<Object>)]
     details: Option<serde_json::Value>,
 }
 
@@ -71,14 +77,22 @@ impl RaiseAlertBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListAlertsQuery {
+    #[param(value_type = Option<AlertStatus>)]
     status: Option<String>,
+    #[param(value_type = Option<AlertSeverity>)]
     severity: Option<String>,
+    /// Only alerts from this source.
     source: Option<String>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<AlertSort>)]
     sort: Option<String>,
 }
 
@@ -112,6 +126,19 @@ impl ListAlertsQuery {
 
 /// `POST /api/v1/alerts` → 201 with `Location` and the new alert; 200 with the alert when it
 /// was open (or acknowledged) already and this raise was counted on it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/alerts",
+    summary = "Raise an alert",
+    tag = "alerts",
+    request_body = RaiseAlertBody,
+    responses(
+        (status = 201, description = "A new alert", body = Alert,
+            headers(("Location" = String, description = "The alert's URL"))),
+        (status = 200, description = "The unresolved alert of the same fingerprint, with this \
+            raise counted", body = Alert),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn raise(
     state: web::Data<AppState>,
@@ -130,6 +157,14 @@ pub(crate) async fn raise(
 }
 
 /// `GET /api/v1/alerts?status=&severity=&source=&limit=&cursor=&sort=`: newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts",
+    summary = "List alerts",
+    tag = "alerts",
+    params(ListAlertsQuery),
+    responses((status = 200, description = "A page of alerts", body = Page<Alert, AlertSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -142,6 +177,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/alerts/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts/{id}",
+    summary = "Get an alert",
+    tag = "alerts",
+    params(("id" = AlertId, Path, description = "The alert's id")),
+    responses((status = 200, description = "The alert", body = Alert))
+)]
 #[tracing::instrument(skip_all, fields(alert_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -154,6 +197,18 @@ pub(crate) async fn get(
 
 /// `POST /api/v1/alerts/{id}/acknowledge`: an open alert → acknowledged, by the caller; any
 /// other status is a 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/alerts/{id}/acknowledge",
+    summary = "Acknowledge an alert",
+    tag = "alerts",
+    params(("id" = AlertId, Path, description = "The alert's id")),
+    responses(
+        (status = 200, description = "The alert, acknowledged", body = Alert),
+        (status = 409, description = "The alert is not open", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(alert_id = %id))]
 pub(crate) async fn acknowledge(
     state: web::Data<AppState>,
@@ -166,6 +221,18 @@ pub(crate) async fn acknowledge(
 
 /// `POST /api/v1/alerts/{id}/resolve`: an open or acknowledged alert → resolved, by the
 /// caller; a resolved one is a 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/alerts/{id}/resolve",
+    summary = "Resolve an alert",
+    tag = "alerts",
+    params(("id" = AlertId, Path, description = "The alert's id")),
+    responses(
+        (status = 200, description = "The alert, resolved", body = Alert),
+        (status = 409, description = "The alert is resolved already", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(alert_id = %id))]
 pub(crate) async fn resolve(
     state: web::Data<AppState>,

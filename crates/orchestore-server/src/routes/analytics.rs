@@ -2,8 +2,12 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use orchestore_domain::{AnalyticsWindow, Permission, WorkflowId};
+use orchestore_domain::{
+    AnalyticsReport, AnalyticsWindow, Permission, TaskKindAnalytics, TemplateAnalytics,
+    WorkflowAnalytics, WorkflowDaily, WorkflowId,
+};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
@@ -12,7 +16,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(workflows, daily, task_kinds, templates))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -25,10 +29,14 @@ pub(super) fn configure(cfg: &mut super::Routes) {
 }
 
 /// `since` (included) and `until` (excluded), RFC 3339.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct WindowQuery {
+    /// The window's start, included: 30 days before `until` when absent; at most 92 days
+    /// before it.
     since: Option<DateTime<Utc>>,
+    /// The window's end, excluded: now when absent.
     until: Option<DateTime<Utc>>,
 }
 
@@ -39,6 +47,15 @@ impl WindowQuery {
 }
 
 /// `GET /api/v1/analytics/workflows?since=&until=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/workflows",
+    summary = "Report on workflow executions",
+    tag = "analytics",
+    params(WindowQuery),
+    responses((status = 200, description = "One item per workflow that ran in the window",
+        body = AnalyticsReport<WorkflowAnalytics>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn workflows(
     state: web::Data<AppState>,
@@ -51,6 +68,14 @@ pub(crate) async fn workflows(
 }
 
 /// `GET /api/v1/analytics/workflows/{id}/daily?since=&until=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/workflows/{id}/daily",
+    summary = "Report on a workflow's executions by day",
+    tag = "analytics",
+    params(("id" = WorkflowId, Path, description = "The workflow's id"), WindowQuery),
+    responses((status = 200, description = "Every day of the window", body = WorkflowDaily))
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn daily(
     state: web::Data<AppState>,
@@ -69,6 +94,15 @@ pub(crate) async fn daily(
 }
 
 /// `GET /api/v1/analytics/task-kinds?since=&until=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/task-kinds",
+    summary = "Report on tasks by kind",
+    tag = "analytics",
+    params(WindowQuery),
+    responses((status = 200, description = "One item per kind of task that ended in the window",
+        body = AnalyticsReport<TaskKindAnalytics>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn task_kinds(
     state: web::Data<AppState>,
@@ -81,6 +115,15 @@ pub(crate) async fn task_kinds(
 }
 
 /// `GET /api/v1/analytics/templates?since=&until=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/templates",
+    summary = "Report on template uses",
+    tag = "analytics",
+    params(WindowQuery),
+    responses((status = 200, description = "One item per template used in the window",
+        body = AnalyticsReport<TemplateAnalytics>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn templates(
     state: web::Data<AppState>,

@@ -9,11 +9,12 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    ApiKey, ApiKeyId, DomainError, KeyExpiry, KeyOwner, KeyScopes, Name, NewApiKey, Permission,
-    UserId,
+    ApiKey, ApiKeyId, DomainError, IssuedApiKey, KeyExpiry, KeyOwner, KeyScopes, Name, NewApiKey,
+    Permission, UserId,
 };
 use orchestore_repo::{ApiKeySort, Page, PageRequest};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldErrors};
@@ -22,7 +23,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(create_mine, list_mine, revoke_mine, list_users, revoke_users))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -39,12 +40,15 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     );
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateApiKeyBody {
     /// What the key is for, e.g. the host its worker runs on or the service that uses it.
+    #[schema(min_length = 1)]
     name: String,
-    /// Permission codes the key is limited to; absent for all of its owner's.
+    /// Permission codes the key is limited to; absent for all of its owner's (a key that
+    /// creates a key must name them, each one it grants).
+    #[schema(value_type = Option<Vec<Permission>>)]
     scopes: Option<Vec<String>>,
     /// When the key stops working; absent for never.
     expires_at: Option<DateTime<Utc>>,
@@ -104,16 +108,28 @@ impl CreateApiKeyBody {
 }
 
 /// A key in the caller's list, marked when it is the one the request presented.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct MyKey {
     #[serde(flatten)]
     key: ApiKey,
+    /// Whether this is the key the request presented.
     current: bool,
 }
 
 /// `POST /api/v1/me/api-keys` `{name, scopes?, expires_at?}` → 201 with the key and its
 /// `secret` (`osk_…`), shown this once. The key acts as the caller, with its scopes that the
 /// caller holds at each request; a scope the caller does not hold now is a 422.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/api-keys",
+    summary = "Create an API key for the caller",
+    tag = "api_keys",
+    request_body = CreateApiKeyBody,
+    responses(
+        (status = 201, description = "The key, with its secret shown this once",
+            body = IssuedApiKey, headers(("Location" = String, description = "The key's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn create_mine(
     state: web::Data<AppState>,
@@ -130,6 +146,20 @@ pub(crate) async fn create_mine(
 
 /// `GET /api/v1/me/api-keys?limit=&cursor=&sort=`: the caller's keys, revoked and expired ones
 /// included, without secrets.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/api-keys",
+    summary = "List the caller's API keys",
+    tag = "api_keys",
+    params(
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 200,
+            description = "Rows per page (50 when absent)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<ApiKeySort>, Query),
+    ),
+    responses((status = 200, description = "A page of the caller's keys",
+        body = Page<MyKey, ApiKeySort>))
+)]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn list_mine(
     state: web::Data<AppState>,
@@ -158,6 +188,14 @@ pub(crate) async fn list_mine(
 
 /// `DELETE /api/v1/me/api-keys/{id}` → 204: the key stops working at once (another user's key
 /// is 404).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/api-keys/{id}",
+    summary = "Revoke one of the caller's API keys",
+    tag = "api_keys",
+    params(("id" = ApiKeyId, Path, description = "The key's id")),
+    responses((status = 204, description = "The key is revoked"))
+)]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal(), key_id = %id))]
 pub(crate) async fn revoke_mine(
     state: web::Data<AppState>,
@@ -174,6 +212,21 @@ pub(crate) async fn revoke_mine(
 
 /// `GET /api/v1/users/{id}/api-keys?limit=&cursor=&sort=` (`users:write`): a user's keys,
 /// without secrets.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/api-keys",
+    summary = "List a user's API keys",
+    tag = "api_keys",
+    params(
+        ("id" = UserId, Path, description = "The user's id"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 200,
+            description = "Rows per page (50 when absent)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<ApiKeySort>, Query),
+    ),
+    responses((status = 200, description = "A page of the user's keys",
+        body = Page<ApiKey, ApiKeySort>))
+)]
 #[tracing::instrument(skip_all, fields(user_id = %id))]
 pub(crate) async fn list_users(
     state: web::Data<AppState>,
@@ -199,6 +252,17 @@ pub(crate) struct UserKeyPath {
 
 /// `DELETE /api/v1/users/{id}/api-keys/{key_id}` (`users:write`) → 204: the key stops working
 /// at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{id}/api-keys/{key_id}",
+    summary = "Revoke a user's API key",
+    tag = "api_keys",
+    params(
+        ("id" = UserId, Path, description = "The user's id"),
+        ("key_id" = ApiKeyId, Path, description = "The key's id"),
+    ),
+    responses((status = 204, description = "The key is revoked"))
+)]
 #[tracing::instrument(skip_all, fields(user_id = %path.id, key_id = %path.key_id))]
 pub(crate) async fn revoke_users(
     state: web::Data<AppState>,

@@ -4,8 +4,9 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::Permission;
-use orchestore_repo::{Actor, AuditFilter, AuditSort};
+use orchestore_repo::{Actor, AuditEntry, AuditFilter, AuditSort, Page};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldErrors};
@@ -14,7 +15,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(list))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -22,26 +23,43 @@ pub(super) fn configure(cfg: &mut super::Routes) {
         .service(super::resource("/audit-logs/verification", "GET").route(web::get().to(verify)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListAuditQuery {
     /// `user:<id>`, `agent:<id>` or `system`.
     actor: Option<String>,
+    /// The kind of entity the rows are about, e.g. `task`.
     entity: Option<String>,
+    /// The id of the entity the rows are about.
     entity_id: Option<String>,
+    /// What was done, e.g. `task.create`.
     action: Option<String>,
     /// RFC 3339: rows created at or after it.
     since: Option<DateTime<Utc>>,
     /// RFC 3339: rows created before it.
     until: Option<DateTime<Utc>>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<AuditSort>)]
     sort: Option<String>,
 }
 
 /// `GET /api/v1/audit-logs?actor=&entity=&entity_id=&action=&since=&until=&limit=&cursor=&sort=`:
 /// the rows of the caller's organization, oldest first unless `sort=-created_at`, each with
 /// the address and credential it was written with and, once sealed, its `seq` and `hash`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit-logs",
+    summary = "List audit log rows",
+    tag = "audit_logs",
+    params(ListAuditQuery),
+    responses((status = 200, description = "A page of audit rows",
+        body = Page<AuditEntry, AuditSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,

@@ -5,10 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_domain::{ClientInfo, Email, Participant, Password, Slug, User};
 use orchestore_repo::{Actor, Ctx, NewSession, RepoError, SessionGrant};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
 use crate::client::client_info;
-use crate::error::{ApiError, AuthFailure};
+use crate::error::{ApiError, AuthFailure, Problem};
 use crate::extract::ApiJson;
 use crate::login_limits::LoginAttempt;
 use crate::request_id::RequestId;
@@ -17,7 +18,7 @@ use crate::tokens::{new_refresh_token, refresh_token_hash};
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(login, refresh, logout))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -27,31 +28,55 @@ pub(super) fn configure(cfg: &mut super::Routes) {
 }
 
 // No `Debug`: it holds a password.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginBody {
     /// The organization's slug: an e-mail address is unique only within one organization.
     organization: String,
     email: String,
+    #[schema(format = Password)]
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefreshBody {
+    /// The `refresh_token` of the last login or refresh.
     refresh_token: String,
 }
 
-#[derive(Serialize)]
-struct TokenResponse {
+/// A session's tokens.
+#[derive(Serialize, ToSchema)]
+pub(super) struct TokenResponse {
+    /// A JWT to send as `Authorization: Bearer <token>`.
     access_token: String,
+    /// Always `Bearer`.
+    #[schema(value_type = String, example = "Bearer")]
     token_type: &'static str,
+    /// Seconds until the access token expires.
     expires_in: u64,
+    /// Trades for a new pair at `POST /api/v1/auth/refresh`, once.
     refresh_token: String,
 }
 
 /// `POST /api/v1/auth/login`. A wrong password, an unknown email and a deactivated account
 /// all get the same 401, after the same bcrypt work (done by the store, which keeps the hash).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    summary = "Log in",
+    tag = "auth",
+    security(()),
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "A new session's tokens", body = TokenResponse),
+        (status = 401, description = "The organization, email or password is wrong, or the \
+            account is deactivated", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins: try again after `Retry-After`",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
 pub(crate) async fn login(
     state: web::Data<AppState>,
@@ -115,6 +140,19 @@ pub(super) async fn open_session(
 
 /// `POST /api/v1/auth/refresh`: trades a refresh token for a new pair; the old one stops
 /// working, and offered again it revokes the session.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    summary = "Trade a refresh token for new tokens",
+    tag = "auth",
+    security(()),
+    request_body = RefreshBody,
+    responses(
+        (status = 200, description = "The session's new tokens", body = TokenResponse),
+        (status = 401, description = "The refresh token is invalid, revoked or expired",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
 pub(crate) async fn refresh(
     state: web::Data<AppState>,
@@ -149,6 +187,13 @@ pub(crate) async fn refresh(
 
 /// `POST /api/v1/auth/logout`: revokes the session of the access token, which stops it and
 /// its refresh token at once. Any body is ignored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    summary = "Log out",
+    tag = "auth",
+    responses((status = 204, description = "The session is revoked"))
+)]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn logout(
     state: web::Data<AppState>,

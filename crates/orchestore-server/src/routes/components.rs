@@ -8,26 +8,42 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    CommunicationId, CommunicationKind, ComponentId, ComponentKind, ComponentPatch,
-    ComponentStatus, ComponentVersion, Endpoint, HealthStatus, Measure, Metadata, Name,
-    NewCommunication, NewComponent, NewHealthCheck, Outcome, Permission, ResourceUse,
+    Communication, CommunicationId, CommunicationKind, Component, ComponentHealth, ComponentId,
+    ComponentKind, ComponentPatch, ComponentStatus, ComponentVersion, Endpoint, HealthCheck,
+    HealthStatus, Measure, Metadata, Name, NewCommunication, NewComponent, NewHealthCheck, Outcome,
+    Permission, ResourceUse,
 };
 use orchestore_repo::{
     CommunicationFilter, CommunicationSort, ComponentFilter, ComponentSort, HealthFilter,
-    HealthSort, PageRequest,
+    HealthSort, Page, PageRequest,
 };
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
+use super::metrics::{one_of_two, schemas_of_two};
 use super::telemetry::{BatchOf, one_or_batch, parse_records, refused};
 use crate::auth::Authenticated;
-use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, json_config_up_to};
+use crate::error::{
+    ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, Problem, json_config_up_to,
+};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(
+    create,
+    list,
+    get,
+    update,
+    record_health,
+    health_history,
+    latest_health,
+    record_communications,
+    list_communications
+))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -56,14 +72,21 @@ pub(super) fn configure(cfg: &mut super::Routes) {
         );
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateComponentBody {
+    /// Unique in the organization, ignoring case.
     name: String,
+    /// What the component is, e.g. `worker` or `api`.
     kind: String,
     version: Option<String>,
+    /// Where the component answers, e.g. a URL.
     endpoint: Option<String>,
+    /// `active` when left out.
+    #[schema(value_type = Option<ComponentStatus>)]
     status: Option<String>,
+    /// A JSON object.
+    #[schema(value_type = Option<Object>)]
     metadata: Option<serde_json::Value>,
 }
 
@@ -105,20 +128,27 @@ impl CreateComponentBody {
 }
 
 /// Absent fields stay as they are; `version: null` and `endpoint: null` clear them.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchComponentBody {
     #[serde(default)]
+    #[schema(value_type = String)]
     name: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = String)]
     kind: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     version: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     endpoint: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = ComponentStatus)]
     status: PatchField<String>,
+    /// A JSON object.
     #[serde(default)]
+    #[schema(value_type = Object)]
     metadata: PatchField<serde_json::Value>,
 }
 
@@ -159,13 +189,20 @@ impl PatchComponentBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListComponentsQuery {
+    /// Only components of this kind.
     kind: Option<String>,
+    #[param(value_type = Option<ComponentStatus>)]
     status: Option<String>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<ComponentSort>)]
     sort: Option<String>,
 }
 
@@ -189,10 +226,13 @@ impl ListComponentsQuery {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HealthCheckBody {
+    #[schema(value_type = HealthStatus)]
     status: String,
+    /// A JSON object: what the check saw.
+    #[schema(value_type = Option<Object>)]
     details: Option<serde_json::Value>,
     /// Figures by name, e.g. `{"cpu_percent": 12.5, "memory_bytes": 104857600}`.
     resources: Option<BTreeMap<String, f64>>,
@@ -221,24 +261,35 @@ impl HealthCheckBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct HealthHistoryQuery {
+    /// RFC 3339: checks made at or after it.
     since: Option<DateTime<Utc>>,
+    /// RFC 3339: checks made before it.
     until: Option<DateTime<Utc>>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<HealthSort>)]
     sort: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CommunicationBody {
     from_component_id: ComponentId,
     to_component_id: ComponentId,
+    /// What passed between them, e.g. `http` or `queue`.
     kind: String,
     payload_bytes: u64,
+    /// Not negative.
+    #[schema(minimum = 0)]
     latency_ms: f64,
+    #[schema(value_type = Outcome)]
     outcome: String,
     /// RFC 3339; now when left out.
     occurred_at: Option<DateTime<Utc>>,
@@ -269,9 +320,11 @@ impl CommunicationBody {
 }
 
 /// `{"communications": [...]}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CommunicationBatchBody {
+    /// Up to 10,000 communications, recorded all or none.
+    #[schema(min_items = 1, max_items = 10_000)]
     communications: Vec<CommunicationBody>,
 }
 
@@ -283,19 +336,72 @@ impl BatchOf<CommunicationBody> for CommunicationBatchBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /api/v1/component-communications` as the document shows it: one
+/// communication, or a batch. The handler reads a JSON value and tells them apart by the
+/// `communications` key, so only the schema of this type is used.
+pub(crate) enum CommunicationOrBatch {}
+
+impl PartialSchema for CommunicationOrBatch {
+    fn schema() -> RefOr<Schema> {
+        one_of_two::<CommunicationBody, CommunicationBatchBody>()
+    }
+}
+
+impl ToSchema for CommunicationOrBatch {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas_of_two::<CommunicationBody, CommunicationBatchBody>(schemas);
+    }
+}
+
+/// The answer to a batch of communications.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RecordedCommunications {
+    /// How many communications were recorded.
+    recorded: usize,
+    /// Their ids, in the order of the batch.
+    ids: Vec<CommunicationId>,
+}
+
+/// The answer of `POST /api/v1/component-communications` as the document shows it: the
+/// communication, or for a batch what was recorded.
+pub(crate) enum CommunicationOrRecorded {}
+
+impl PartialSchema for CommunicationOrRecorded {
+    fn schema() -> RefOr<Schema> {
+        one_of_two::<Communication, RecordedCommunications>()
+    }
+}
+
+impl ToSchema for CommunicationOrRecorded {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas_of_two::<Communication, RecordedCommunications>(schemas);
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListCommunicationsQuery {
     /// Communications from or to this component.
     component_id: Option<ComponentId>,
+    /// Communications from this component.
     from_component_id: Option<ComponentId>,
+    /// Communications to this component.
     to_component_id: Option<ComponentId>,
+    /// Only communications of this kind.
     kind: Option<String>,
+    #[param(value_type = Option<Outcome>)]
     outcome: Option<String>,
+    /// RFC 3339: communications that happened at or after it.
     since: Option<DateTime<Utc>>,
+    /// RFC 3339: communications that happened before it.
     until: Option<DateTime<Utc>>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<CommunicationSort>)]
     sort: Option<String>,
 }
 
@@ -336,6 +442,19 @@ impl ListCommunicationsQuery {
 }
 
 /// `POST /api/v1/components` → 201 with `Location`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/components",
+    summary = "Register a component",
+    tag = "components",
+    request_body = CreateComponentBody,
+    responses(
+        (status = 201, description = "The component, registered", body = Component,
+            headers(("Location" = String, description = "The component's URL"))),
+        (status = 409, description = "A component has this name", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -350,6 +469,15 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/components?kind=&status=&limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/components",
+    summary = "List components",
+    tag = "components",
+    params(ListComponentsQuery),
+    responses((status = 200, description = "A page of components",
+        body = Page<Component, ComponentSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -362,6 +490,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/components/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/components/{id}",
+    summary = "Get a component",
+    tag = "components",
+    params(("id" = ComponentId, Path, description = "The component's id")),
+    responses((status = 200, description = "The component", body = Component))
+)]
 #[tracing::instrument(skip_all, fields(component_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -372,7 +508,21 @@ pub(crate) async fn get(
     Ok(HttpResponse::Ok().json(state.store.get_component(ctx, id.into_inner()).await?))
 }
 
-/// `PATCH /api/v1/components/{id}`.
+/// `PATCH /api/v1/components/{id}`. Absent fields stay as they are; an empty patch changes
+/// nothing.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/components/{id}",
+    summary = "Change a component",
+    tag = "components",
+    params(("id" = ComponentId, Path, description = "The component's id")),
+    request_body = PatchComponentBody,
+    responses(
+        (status = 200, description = "The component, changed", body = Component),
+        (status = 409, description = "Another component has the new name", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(component_id = %id))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
@@ -391,6 +541,15 @@ pub(crate) async fn update(
 }
 
 /// `POST /api/v1/components/{id}/health` → 201 with the check.
+#[utoipa::path(
+    post,
+    path = "/api/v1/components/{id}/health",
+    summary = "Record a component's health check",
+    tag = "components",
+    params(("id" = ComponentId, Path, description = "The component's id")),
+    request_body = HealthCheckBody,
+    responses((status = 201, description = "The check, recorded", body = HealthCheck))
+)]
 #[tracing::instrument(skip_all, fields(component_id = %id))]
 pub(crate) async fn record_health(
     state: web::Data<AppState>,
@@ -409,6 +568,15 @@ pub(crate) async fn record_health(
 
 /// `GET /api/v1/components/{id}/health?since=&until=&limit=&cursor=&sort=`: the history,
 /// newest check first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/components/{id}/health",
+    summary = "List a component's health checks",
+    tag = "components",
+    params(("id" = ComponentId, Path, description = "The component's id"), HealthHistoryQuery),
+    responses((status = 200, description = "A page of the component's checks",
+        body = Page<HealthCheck, HealthSort>))
+)]
 #[tracing::instrument(skip_all, fields(component_id = %id))]
 pub(crate) async fn health_history(
     state: web::Data<AppState>,
@@ -439,6 +607,15 @@ pub(crate) async fn health_history(
 
 /// `GET /api/v1/components/health?kind=&status=&limit=&cursor=&sort=`: each component with
 /// its latest check (`latest: null` before the first).
+#[utoipa::path(
+    get,
+    path = "/api/v1/components/health",
+    summary = "List components with their latest health",
+    tag = "components",
+    params(ListComponentsQuery),
+    responses((status = 200, description = "A page of components, each with its latest check",
+        body = Page<ComponentHealth, ComponentSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn latest_health(
     state: web::Data<AppState>,
@@ -452,6 +629,17 @@ pub(crate) async fn latest_health(
 
 /// `POST /api/v1/component-communications` with one communication → 201 with it; with
 /// `{"communications": [...]}` (up to 10,000) → 201 `{"recorded": n, "ids": [...]}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/component-communications",
+    summary = "Record communications between components",
+    tag = "components",
+    request_body = CommunicationOrBatch,
+    responses(
+        (status = 201, description = "One communication: the communication; a batch: how many \
+            were recorded, and their ids", body = CommunicationOrRecorded),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn record_communications(
     state: web::Data<AppState>,
@@ -469,7 +657,10 @@ pub(crate) async fn record_communications(
         .map_err(|err| refused(err, key, batch))?;
     if batch {
         let ids: Vec<CommunicationId> = recorded.iter().map(|c| c.id).collect();
-        return Ok(HttpResponse::Created().json(json!({"recorded": ids.len(), "ids": ids})));
+        return Ok(HttpResponse::Created().json(RecordedCommunications {
+            recorded: ids.len(),
+            ids,
+        }));
     }
     let communication = recorded
         .pop()
@@ -479,6 +670,15 @@ pub(crate) async fn record_communications(
 
 /// `GET /api/v1/component-communications?component_id=&from_component_id=&to_component_id=
 /// &kind=&outcome=&since=&until=&limit=&cursor=&sort=`: newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/component-communications",
+    summary = "List communications between components",
+    tag = "components",
+    params(ListCommunicationsQuery),
+    responses((status = 200, description = "A page of communications",
+        body = Page<Communication, CommunicationSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list_communications(
     state: web::Data<AppState>,

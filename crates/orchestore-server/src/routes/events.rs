@@ -4,13 +4,16 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    CorrelationId, EventId, EventKind, NewEvent, Permission, ProjectId, SourceName, TaskId,
+    CorrelationId, Event, EventId, EventKind, NewEvent, Permission, ProjectId, SourceName, TaskId,
     WorkflowId,
 };
-use orchestore_repo::{EventFilter, EventSort, PageRequest};
-use serde::Deserialize;
-use serde_json::json;
+use orchestore_repo::{EventFilter, EventSort, Page, PageRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
+use super::metrics::{one_of_two, schemas_of_two};
 use super::telemetry::{BatchOf, one_or_batch, parse_records, refused};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, json_config_up_to};
@@ -19,7 +22,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(record, list, get))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -32,12 +35,16 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/events/{id}", "GET").route(web::get().to(get)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EventBody {
+    /// What happened, e.g. `task.completed`.
     kind: String,
+    /// Who reports it, e.g. a component's name.
     source: String,
+    /// Any JSON; null when left out.
     payload: Option<serde_json::Value>,
+    /// Ties together the events of one flow across sources.
     correlation_id: Option<String>,
     project_id: Option<ProjectId>,
     workflow_id: Option<WorkflowId>,
@@ -79,9 +86,11 @@ impl EventBody {
 }
 
 /// `{"events": [...]}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EventBatchBody {
+    /// Up to 10,000 events, recorded all or none.
+    #[schema(min_items = 1, max_items = 10_000)]
     events: Vec<EventBody>,
 }
 
@@ -93,18 +102,68 @@ impl BatchOf<EventBody> for EventBatchBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /api/v1/events` as the document shows it: one event, or a batch. The
+/// handler reads a JSON value and tells them apart by the `events` key, so only the schema of
+/// this type is used.
+pub(crate) enum EventOrBatch {}
+
+impl PartialSchema for EventOrBatch {
+    fn schema() -> RefOr<Schema> {
+        one_of_two::<EventBody, EventBatchBody>()
+    }
+}
+
+impl ToSchema for EventOrBatch {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas_of_two::<EventBody, EventBatchBody>(schemas);
+    }
+}
+
+/// The answer to a batch of events.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RecordedEvents {
+    /// How many events were recorded.
+    recorded: usize,
+    /// Their ids, in the order of the batch.
+    ids: Vec<EventId>,
+}
+
+/// The answer of `POST /api/v1/events` as the document shows it: the event, or for a batch
+/// what was recorded.
+pub(crate) enum EventOrRecorded {}
+
+impl PartialSchema for EventOrRecorded {
+    fn schema() -> RefOr<Schema> {
+        one_of_two::<Event, RecordedEvents>()
+    }
+}
+
+impl ToSchema for EventOrRecorded {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas_of_two::<Event, RecordedEvents>(schemas);
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListEventsQuery {
+    /// Only events of this kind.
     kind: Option<String>,
+    /// Only events from this source.
     source: Option<String>,
+    /// Only events of this correlation id.
     correlation_id: Option<String>,
     /// RFC 3339: events that happened at or after it.
     since: Option<DateTime<Utc>>,
     /// RFC 3339: events that happened before it.
     until: Option<DateTime<Utc>>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<EventSort>)]
     sort: Option<String>,
 }
 
@@ -145,6 +204,18 @@ impl ListEventsQuery {
 
 /// `POST /api/v1/events` with one event → 201 with `Location` and the event; with
 /// `{"events": [...]}` (up to 10,000) → 201 `{"recorded": n, "ids": [...]}`, all or none.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    summary = "Record events",
+    tag = "events",
+    request_body = EventOrBatch,
+    responses(
+        (status = 201, description = "One event: the event, with `Location`; a batch: how many \
+            were recorded, and their ids", body = EventOrRecorded,
+            headers(("Location" = String, description = "The event's URL, for one event"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn record(
     state: web::Data<AppState>,
@@ -161,7 +232,10 @@ pub(crate) async fn record(
         .map_err(|err| refused(err, EventBatchBody::KEY, batch))?;
     if batch {
         let ids: Vec<EventId> = recorded.iter().map(|e| e.id).collect();
-        return Ok(HttpResponse::Created().json(json!({"recorded": ids.len(), "ids": ids})));
+        return Ok(HttpResponse::Created().json(RecordedEvents {
+            recorded: ids.len(),
+            ids,
+        }));
     }
     let event = recorded
         .pop()
@@ -171,7 +245,16 @@ pub(crate) async fn record(
         .json(event))
 }
 
-/// `GET /api/v1/events?kind=&source=&correlation_id=&since=&until=&limit=&cursor=&sort=`.
+/// `GET /api/v1/events?kind=&source=&correlation_id=&since=&until=&limit=&cursor=&sort=`:
+/// newest first unless `sort` says otherwise.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    summary = "List events",
+    tag = "events",
+    params(ListEventsQuery),
+    responses((status = 200, description = "A page of events", body = Page<Event, EventSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -184,6 +267,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/events/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}",
+    summary = "Get an event",
+    tag = "events",
+    params(("id" = EventId, Path, description = "The event's id")),
+    responses((status = 200, description = "The event", body = Event))
+)]
 #[tracing::instrument(skip_all, fields(event_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, HttpResponseBuilder, web};
-use orchestore_repo::RepoError;
-use serde_json::json;
+use orchestore_repo::{Backend, RepoError};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
@@ -19,7 +20,7 @@ fn uncached(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(live, ready))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -27,28 +28,91 @@ pub(super) fn configure(cfg: &mut super::Routes) {
         .service(super::resource("/ready", "GET").route(web::get().to(ready)));
 }
 
-pub(crate) async fn live() -> HttpResponse {
-    uncached(HttpResponse::Ok()).json(json!({ "status": "ok" }))
+/// The answer of `GET /health/live`.
+#[derive(Serialize, ToSchema)]
+struct Live {
+    /// Always `ok`.
+    #[schema(value_type = String, example = "ok")]
+    status: &'static str,
 }
 
+/// The answer of a ready server.
+#[derive(Serialize, ToSchema)]
+struct Ready {
+    /// Always `ready`.
+    #[schema(value_type = String, example = "ready")]
+    status: &'static str,
+    backend: Backend,
+    pool: PoolState,
+}
+
+/// The database connections of the pool.
+#[derive(Serialize, ToSchema)]
+struct PoolState {
+    /// Open connections.
+    connections: u32,
+    /// Open connections no request holds.
+    idle: u32,
+}
+
+/// The answer of a server that cannot serve yet.
+#[derive(Serialize, ToSchema)]
+struct NotReady {
+    /// `migrations_pending` or `unavailable`.
+    #[schema(value_type = String, example = "unavailable")]
+    status: &'static str,
+    /// Why, for a person.
+    reason: String,
+    /// With `migrations_pending`: the migrations the database lacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending: Option<Vec<String>>,
+}
+
+/// `GET /health/live`: the process answers.
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    summary = "Check that the server is alive",
+    tag = "health",
+    security(()),
+    responses((status = 200, description = "The server answers", body = Live))
+)]
+pub(crate) async fn live() -> HttpResponse {
+    uncached(HttpResponse::Ok()).json(Live { status: "ok" })
+}
+
+/// `GET /health/ready`: the database answers and has every migration this build needs.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    summary = "Check that the server can serve requests",
+    tag = "health",
+    security(()),
+    responses(
+        (status = 200, description = "The database answers and is migrated", body = Ready),
+        (status = 503, description = "The database cannot be reached or lacks migrations",
+            body = NotReady),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let unavailable = || uncached(HttpResponse::ServiceUnavailable());
     match tokio::time::timeout(READY_TIMEOUT, state.store.health()).await {
         Ok(Ok(health)) if health.pending_migrations.is_empty() => uncached(HttpResponse::Ok())
-            .json(json!({
-                "status": "ready",
-                "backend": health.backend,
-                "pool": {
-                    "connections": health.pool_connections,
-                    "idle": health.pool_idle,
+            .json(Ready {
+                status: "ready",
+                backend: health.backend,
+                pool: PoolState {
+                    connections: health.pool_connections,
+                    idle: health.pool_idle,
                 },
-            })),
-        Ok(Ok(health)) => unavailable().json(json!({
-            "status": "migrations_pending",
-            "reason": "the database lacks migrations this build needs: run `orchestore migrate up`",
-            "pending": health.pending_migrations,
-        })),
+            }),
+        Ok(Ok(health)) => unavailable().json(NotReady {
+            status: "migrations_pending",
+            reason: "the database lacks migrations this build needs: run `orchestore migrate up`"
+                .to_owned(),
+            pending: Some(health.pending_migrations),
+        }),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check failed");
             let reason = match err {
@@ -57,14 +121,22 @@ pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
                 // migrated it).
                 _ => "the database's migration state cannot be read by this build",
             };
-            unavailable().json(json!({ "status": "unavailable", "reason": reason }))
+            unavailable().json(NotReady {
+                status: "unavailable",
+                reason: reason.to_owned(),
+                pending: None,
+            })
         }
         Err(_) => {
             tracing::warn!(timeout = ?READY_TIMEOUT, "readiness check timed out");
-            unavailable().json(json!({
-                "status": "unavailable",
-                "reason": format!("the database did not answer within {}s", READY_TIMEOUT.as_secs()),
-            }))
+            unavailable().json(NotReady {
+                status: "unavailable",
+                reason: format!(
+                    "the database did not answer within {}s",
+                    READY_TIMEOUT.as_secs()
+                ),
+                pending: None,
+            })
         }
     }
 }

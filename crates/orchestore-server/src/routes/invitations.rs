@@ -7,21 +7,23 @@ use chrono::Utc;
 use orchestore_domain::{
     Email, InvitationId, InvitationToken, Name, Password, Permission, RoleCode, Username,
 };
-use orchestore_repo::{InvitationAcceptance, InvitationSort, NewInvitation, RepoError};
+use orchestore_domain::{Invitation, IssuedInvitation};
+use orchestore_repo::{InvitationAcceptance, InvitationSort, NewInvitation, Page, RepoError};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::PageQuery;
 use super::signup::{hash_password, logged_in};
 use crate::auth::Authenticated;
 use crate::client::client_info;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::request_id::RequestId;
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(create, list, get, revoke, accept))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -39,21 +41,27 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     );
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateInvitationBody {
+    /// The invited person's address.
     email: String,
     /// Role codes: system roles (`developer`, …) or the organization's own.
     roles: Option<Vec<String>>,
 }
 
 // No `Debug`: it holds a password and a token.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AcceptBody {
+    /// The invitation's token, from the link the invited person received.
     token: String,
+    /// The new user's display name.
     display_name: String,
+    /// The new user's password; it must meet the password policy.
+    #[schema(format = Password)]
     password: String,
+    /// The new user's username, unique in the organization.
     username: Option<String>,
 }
 
@@ -73,6 +81,18 @@ fn or_no_invitation(err: RepoError) -> ApiError {
 /// `POST /api/v1/invitations` → 201 with the invitation and its `token`, shown this once (the
 /// link the client sends to the invited person carries it). Granting roles needs
 /// `roles:write` too, as creating a user with roles does.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations",
+    summary = "Invite a person",
+    tag = "invitations",
+    request_body = CreateInvitationBody,
+    responses(
+        (status = 201, description = "The invitation, with its token shown this once",
+            body = IssuedInvitation,
+            headers(("Location" = String, description = "The invitation's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -120,6 +140,20 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/invitations?limit=&cursor=&sort=`: the pending invitations, without tokens.
+#[utoipa::path(
+    get,
+    path = "/api/v1/invitations",
+    summary = "List pending invitations",
+    tag = "invitations",
+    params(
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 200,
+            description = "Rows per page (50 when absent)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<InvitationSort>, Query),
+    ),
+    responses((status = 200, description = "A page of pending invitations",
+        body = Page<Invitation, InvitationSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -132,6 +166,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/invitations/{id}`: pending or not, without its token.
+#[utoipa::path(
+    get,
+    path = "/api/v1/invitations/{id}",
+    summary = "Get an invitation",
+    tag = "invitations",
+    params(("id" = InvitationId, Path, description = "The invitation's id")),
+    responses((status = 200, description = "The invitation", body = Invitation))
+)]
 #[tracing::instrument(skip_all, fields(invitation_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -143,6 +185,14 @@ pub(crate) async fn get(
 }
 
 /// `DELETE /api/v1/invitations/{id}` → 204: the token stops working; again, nothing changes.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/invitations/{id}",
+    summary = "Revoke an invitation",
+    tag = "invitations",
+    params(("id" = InvitationId, Path, description = "The invitation's id")),
+    responses((status = 204, description = "The invitation is revoked"))
+)]
 #[tracing::instrument(skip_all, fields(invitation_id = %id))]
 pub(crate) async fn revoke(
     state: web::Data<AppState>,
@@ -157,6 +207,21 @@ pub(crate) async fn revoke(
 /// `POST /api/v1/invitations/accept` (no token needed but the invitation's) → 201 with a token
 /// pair, as a login answers, and the `Location` of the new user. The password policy applies
 /// against the invited address.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations/accept",
+    summary = "Accept an invitation",
+    tag = "invitations",
+    security(()),
+    request_body = AcceptBody,
+    responses(
+        (status = 201, description = "The new user's session tokens",
+            body = super::auth::TokenResponse,
+            headers(("Location" = String, description = "The new user's URL"))),
+        (status = 404, description = "No pending invitation has this token", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
 pub(crate) async fn accept(
     state: web::Data<AppState>,

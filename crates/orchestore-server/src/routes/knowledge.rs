@@ -6,25 +6,38 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
     CollectionName, Dimension, DomainError, Embedding, EntryContent, EntrySource, EntryTitle,
-    KnowledgeCollectionId, KnowledgeEntryId, KnowledgeEntryPatch, Metadata, NewKnowledgeCollection,
-    NewKnowledgeEntry, Permission, ProjectId, SearchLimit, Tags, TextQuery,
+    KnowledgeCollection, KnowledgeCollectionId, KnowledgeEntry, KnowledgeEntryId,
+    KnowledgeEntryPatch, Metadata, NewKnowledgeCollection, NewKnowledgeEntry, Permission,
+    ProjectId, SearchLimit, Tags, TextQuery,
 };
 use orchestore_repo::{
-    KnowledgeCollectionSort, KnowledgeEntrySort, KnowledgeFilter, KnowledgeSearch, PageRequest,
-    SearchMode,
+    KnowledgeCollectionSort, KnowledgeEntrySort, KnowledgeFilter, KnowledgeHit, KnowledgeSearch,
+    Page, PageRequest, SearchMode,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::PageQuery;
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(
+    create,
+    list,
+    get,
+    update,
+    delete,
+    search,
+    create_collection,
+    list_collections,
+    get_collection,
+    delete_collection
+))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -86,15 +99,20 @@ fn parse_embeddings(
     ok.then_some(parsed)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateEntryBody {
     title: String,
     content: String,
     tags: Option<Vec<String>>,
+    /// Where the entry comes from, e.g. a URL or a file name.
     source: Option<String>,
     project_id: Option<ProjectId>,
+    /// A JSON object.
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Value>,
+    /// The entry's vectors, each under its collection's name and of its dimension.
+    #[schema(value_type = Option<BTreeMap<String, Vec<f64>>>)]
     embeddings: Option<EmbeddingsBody>,
 }
 
@@ -137,21 +155,30 @@ impl CreateEntryBody {
 }
 
 /// Absent fields stay as they are; `null` clears `source` and `project_id`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchEntryBody {
     #[serde(default)]
+    #[schema(value_type = String)]
     title: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = String)]
     content: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     tags: PatchField<Vec<String>>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     source: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = Option<ProjectId>)]
     project_id: PatchField<ProjectId>,
+    /// A JSON object.
     #[serde(default)]
+    #[schema(value_type = Object)]
     metadata: PatchField<Value>,
+    /// Vectors to set, each under its collection's name; `null` removes the entry's vector of
+    /// that collection. Collections left out keep their vectors.
     embeddings: Option<EmbeddingsBody>,
 }
 
@@ -200,15 +227,22 @@ impl PatchEntryBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListEntriesQuery {
     /// Comma-separated: entries having all of them.
     tags: Option<String>,
+    /// Only the entries of this project.
     project_id: Option<ProjectId>,
+    /// Only the entries of this source.
     source: Option<String>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<KnowledgeEntrySort>)]
     sort: Option<String>,
 }
 
@@ -220,16 +254,30 @@ fn tag_list(raw: Option<&str>) -> Result<Tags, DomainError> {
 }
 
 /// `query` for text, `collection` and `vector` for the nearest vectors, all three for both.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchBody {
+    /// Text to search the entries' titles and content for.
     query: Option<String>,
+    /// The collection whose vectors `vector` is compared with.
     collection: Option<String>,
+    /// A vector of the collection's dimension: the nearest entries first.
     vector: Option<Vec<f64>>,
+    /// Only entries having all of these tags.
     tags: Option<Vec<String>>,
+    /// Only the entries of this project.
     project_id: Option<ProjectId>,
+    /// Only the entries of this source.
     source: Option<String>,
+    /// How many hits to return.
+    #[schema(minimum = 1, maximum = 100, default = 10)]
     limit: Option<u64>,
+}
+
+/// The hits of a search, best first.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SearchHits {
+    items: Vec<KnowledgeHit>,
 }
 
 impl SearchBody {
@@ -293,14 +341,28 @@ impl SearchBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateCollectionBody {
+    /// Unique in the organization; vectors are given under it.
     name: String,
+    /// How many numbers each vector of the collection has.
+    #[schema(minimum = 1, maximum = 4096)]
     dimension: i64,
 }
 
 /// `POST /api/v1/knowledge` → 201 with `Location`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/knowledge",
+    summary = "Create a knowledge entry",
+    tag = "knowledge",
+    request_body = CreateEntryBody,
+    responses(
+        (status = 201, description = "The entry, created", body = KnowledgeEntry,
+            headers(("Location" = String, description = "The entry's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -318,6 +380,15 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/knowledge?tags=&project_id=&source=&limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/knowledge",
+    summary = "List knowledge entries",
+    tag = "knowledge",
+    params(ListEntriesQuery),
+    responses((status = 200, description = "A page of entries",
+        body = Page<KnowledgeEntry, KnowledgeEntrySort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -351,6 +422,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/knowledge/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/knowledge/{id}",
+    summary = "Get a knowledge entry",
+    tag = "knowledge",
+    params(("id" = KnowledgeEntryId, Path, description = "The entry's id")),
+    responses((status = 200, description = "The entry", body = KnowledgeEntry))
+)]
 #[tracing::instrument(skip_all, fields(entry_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -367,6 +446,15 @@ pub(crate) async fn get(
 }
 
 /// `PATCH /api/v1/knowledge/{id}`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/knowledge/{id}",
+    summary = "Change a knowledge entry",
+    tag = "knowledge",
+    params(("id" = KnowledgeEntryId, Path, description = "The entry's id")),
+    request_body = PatchEntryBody,
+    responses((status = 200, description = "The entry, changed", body = KnowledgeEntry))
+)]
 #[tracing::instrument(skip_all, fields(entry_id = %id))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
@@ -385,6 +473,14 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /api/v1/knowledge/{id}` → 204, with its vectors.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/knowledge/{id}",
+    summary = "Delete a knowledge entry",
+    tag = "knowledge",
+    params(("id" = KnowledgeEntryId, Path, description = "The entry's id")),
+    responses((status = 204, description = "The entry and its vectors are deleted"))
+)]
 #[tracing::instrument(skip_all, fields(entry_id = %id))]
 pub(crate) async fn delete(
     state: web::Data<AppState>,
@@ -400,6 +496,14 @@ pub(crate) async fn delete(
 }
 
 /// `POST /api/v1/knowledge/search` → `{"items": [hit, …]}`, best first.
+#[utoipa::path(
+    post,
+    path = "/api/v1/knowledge/search",
+    summary = "Search knowledge by text, by vector or both",
+    tag = "knowledge",
+    request_body = SearchBody,
+    responses((status = 200, description = "The hits, best first", body = SearchHits))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn search(
     state: web::Data<AppState>,
@@ -411,10 +515,23 @@ pub(crate) async fn search(
         .store
         .search_knowledge(ctx, body.into_search()?)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": hits })))
+    Ok(HttpResponse::Ok().json(SearchHits { items: hits }))
 }
 
 /// `POST /api/v1/knowledge/collections` → 201 with `Location`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/knowledge/collections",
+    summary = "Create a vector collection",
+    tag = "knowledge",
+    request_body = CreateCollectionBody,
+    responses(
+        (status = 201, description = "The collection, created", body = KnowledgeCollection,
+            headers(("Location" = String, description = "The collection's URL"))),
+        (status = 409, description = "A collection has this name", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create_collection(
     state: web::Data<AppState>,
@@ -441,6 +558,20 @@ pub(crate) async fn create_collection(
 }
 
 /// `GET /api/v1/knowledge/collections?limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/knowledge/collections",
+    summary = "List vector collections",
+    tag = "knowledge",
+    params(
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 200,
+            description = "Rows per page (50 when absent)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<KnowledgeCollectionSort>, Query),
+    ),
+    responses((status = 200, description = "A page of collections",
+        body = Page<KnowledgeCollection, KnowledgeCollectionSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list_collections(
     state: web::Data<AppState>,
@@ -453,6 +584,14 @@ pub(crate) async fn list_collections(
 }
 
 /// `GET /api/v1/knowledge/collections/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/knowledge/collections/{id}",
+    summary = "Get a vector collection",
+    tag = "knowledge",
+    params(("id" = KnowledgeCollectionId, Path, description = "The collection's id")),
+    responses((status = 200, description = "The collection", body = KnowledgeCollection))
+)]
 #[tracing::instrument(skip_all, fields(collection_id = %id))]
 pub(crate) async fn get_collection(
     state: web::Data<AppState>,
@@ -469,6 +608,14 @@ pub(crate) async fn get_collection(
 }
 
 /// `DELETE /api/v1/knowledge/collections/{id}` → 204, with every vector in it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/knowledge/collections/{id}",
+    summary = "Delete a vector collection",
+    tag = "knowledge",
+    params(("id" = KnowledgeCollectionId, Path, description = "The collection's id")),
+    responses((status = 204, description = "The collection and its vectors are deleted"))
+)]
 #[tracing::instrument(skip_all, fields(collection_id = %id))]
 pub(crate) async fn delete_collection(
     state: web::Data<AppState>,

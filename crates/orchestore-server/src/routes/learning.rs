@@ -3,11 +3,12 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    ContextFilter, DomainError, LearningOutcome, LearningRecordId, Metadata, NewLearningRecord,
-    Pattern, PatternPrefix, PatternQuery, Permission, Score,
+    ContextFilter, DomainError, LearningOutcome, LearningRecord, LearningRecordId, Metadata,
+    NewLearningRecord, Pattern, PatternPrefix, PatternQuery, Permission, Score,
 };
-use orchestore_repo::{LearningFilter, LearningSort, PageRequest};
+use orchestore_repo::{LearningFilter, LearningSort, Page, PageRequest};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldErrors};
@@ -16,7 +17,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(create, list, get))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -28,12 +29,18 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/learning-records/{id}", "GET").route(web::get().to(get)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateRecordBody {
+    /// What the record is about, e.g. `deploy.rollback` or `review/rust/unsafe`.
+    #[schema(min_length = 1, max_length = 200)]
     pattern: String,
+    /// A JSON object: the circumstances, which lists can filter on.
+    #[schema(value_type = Option<Object>)]
     context: Option<serde_json::Value>,
+    #[schema(value_type = LearningOutcome)]
     outcome: String,
+    #[schema(value_type = Score)]
     score: f64,
 }
 
@@ -62,15 +69,24 @@ impl CreateRecordBody {
 }
 
 /// `context` is a JSON object in the query string, e.g. `context={"model":"m1"}` (URL-encoded).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListRecordsQuery {
+    /// Only records of exactly this pattern.
     pattern: Option<String>,
+    /// Only records whose pattern starts with this (not with `pattern`).
     pattern_prefix: Option<String>,
+    /// A JSON object: only records whose context holds each of its fields.
     context: Option<String>,
+    #[param(value_type = Option<LearningOutcome>)]
     outcome: Option<String>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<LearningSort>)]
     sort: Option<String>,
 }
 
@@ -121,6 +137,17 @@ impl ListRecordsQuery {
 }
 
 /// `POST /api/v1/learning-records` → 201 with `Location`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/learning-records",
+    summary = "Record a learning",
+    tag = "learning",
+    request_body = CreateRecordBody,
+    responses(
+        (status = 201, description = "The record, created", body = LearningRecord,
+            headers(("Location" = String, description = "The record's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -138,6 +165,15 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/learning-records?pattern=&pattern_prefix=&context=&outcome=&limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/learning-records",
+    summary = "List learning records",
+    tag = "learning",
+    params(ListRecordsQuery),
+    responses((status = 200, description = "A page of learning records",
+        body = Page<LearningRecord, LearningSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -150,6 +186,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/learning-records/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/learning-records/{id}",
+    summary = "Get a learning record",
+    tag = "learning",
+    params(("id" = LearningRecordId, Path, description = "The record's id")),
+    responses((status = 200, description = "The learning record", body = LearningRecord))
+)]
 #[tracing::instrument(skip_all, fields(record_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,

@@ -3,14 +3,16 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    Description, DomainError, InstalledCopy, MarketplaceItemId, MarketplaceKind, MarketplaceSource,
-    Name, NewMarketplaceItem, Permission, SearchLimit, Tags, TemplateId, TextQuery, WorkflowId,
+    Description, DomainError, InstalledCopy, MarketplaceInstall, MarketplaceItem,
+    MarketplaceItemId, MarketplaceKind, MarketplaceSource, Name, NewMarketplaceItem, Permission,
+    SearchLimit, Tags, TemplateId, TextQuery, WorkflowId,
 };
 use orchestore_repo::{
-    MarketplaceFilter, MarketplaceInstallSort, MarketplaceItemSort, PageRequest,
+    Installation, MarketplaceFilter, MarketplaceHit, MarketplaceInstallSort, MarketplaceItemSort,
+    Page, PageRequest,
 };
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::PageQuery;
 use crate::auth::Authenticated;
@@ -20,7 +22,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(publish, list, search, get, unpublish, install, installs))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -43,15 +45,20 @@ pub(super) fn configure(cfg: &mut super::Routes) {
 }
 
 /// Exactly one source: `workflow_id` (with `version`, or its latest) or `template_id`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PublishBody {
+    /// The workflow to publish a version of.
     workflow_id: Option<WorkflowId>,
+    /// With `workflow_id`: the version to publish; its latest when left out.
     version: Option<u32>,
+    /// The template to publish.
     template_id: Option<TemplateId>,
+    /// The item's name; the source's when left out.
     name: Option<String>,
     description: Option<String>,
     tags: Option<Vec<String>>,
+    /// A longer text for people browsing the marketplace.
     readme: Option<String>,
 }
 
@@ -102,29 +109,48 @@ impl PublishBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListItemsQuery {
+    #[param(value_type = Option<MarketplaceKind>)]
     kind: Option<String>,
+    /// Only items with this tag.
     tag: Option<String>,
     /// `true`: only the caller's organization's items, unpublished ones included.
     mine: Option<bool>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<MarketplaceItemSort>)]
     sort: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchBody {
+    /// Words to find in the items' names, descriptions, tags or readmes.
     query: String,
+    #[schema(value_type = Option<MarketplaceKind>)]
     kind: Option<String>,
+    /// Only items with this tag.
     tag: Option<String>,
+    /// `true`: only the caller's organization's items, unpublished ones included.
     mine: Option<bool>,
+    /// How many hits to return.
+    #[schema(minimum = 1, maximum = 100, default = 10)]
     limit: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The hits of a search, most relevant first.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MarketplaceHits {
+    items: Vec<MarketplaceHit>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InstallBody {
     /// The copy's name; the item's when left out.
@@ -146,6 +172,17 @@ fn filter(
 }
 
 /// `POST /api/v1/marketplace` → 201 with `Location`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/marketplace",
+    summary = "Publish a workflow version or a template",
+    tag = "marketplace",
+    request_body = PublishBody,
+    responses(
+        (status = 201, description = "The item, published", body = MarketplaceItem,
+            headers(("Location" = String, description = "The item's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn publish(
     state: web::Data<AppState>,
@@ -162,7 +199,17 @@ pub(crate) async fn publish(
         .json(item))
 }
 
-/// `GET /api/v1/marketplace?kind=&tag=&mine=&limit=&cursor=&sort=`.
+/// `GET /api/v1/marketplace?kind=&tag=&mine=&limit=&cursor=&sort=`: the published items of
+/// every organization, or with `mine=true` the caller's own.
+#[utoipa::path(
+    get,
+    path = "/api/v1/marketplace",
+    summary = "List marketplace items",
+    tag = "marketplace",
+    params(ListItemsQuery),
+    responses((status = 200, description = "A page of items",
+        body = Page<MarketplaceItem, MarketplaceItemSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -191,6 +238,15 @@ pub(crate) async fn list(
 
 /// `POST /api/v1/marketplace/search` `{query, kind?, tag?, mine?, limit?}` →
 /// `{"items": [{item, score}]}`, most relevant first.
+#[utoipa::path(
+    post,
+    path = "/api/v1/marketplace/search",
+    summary = "Search marketplace items",
+    tag = "marketplace",
+    request_body = SearchBody,
+    responses((status = 200, description = "The hits, most relevant first",
+        body = MarketplaceHits))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn search(
     state: web::Data<AppState>,
@@ -213,10 +269,18 @@ pub(crate) async fn search(
         .store
         .search_marketplace_items(ctx, words, filter, limit)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": hits })))
+    Ok(HttpResponse::Ok().json(MarketplaceHits { items: hits }))
 }
 
 /// `GET /api/v1/marketplace/{id}`: a published item, or one of the caller's own.
+#[utoipa::path(
+    get,
+    path = "/api/v1/marketplace/{id}",
+    summary = "Get a marketplace item",
+    tag = "marketplace",
+    params(("id" = MarketplaceItemId, Path, description = "The item's id")),
+    responses((status = 200, description = "The item", body = MarketplaceItem))
+)]
 #[tracing::instrument(skip_all, fields(item_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -233,6 +297,14 @@ pub(crate) async fn get(
 }
 
 /// `DELETE /api/v1/marketplace/{id}`: unpublishes the caller's item → 200 with it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/marketplace/{id}",
+    summary = "Unpublish a marketplace item",
+    tag = "marketplace",
+    params(("id" = MarketplaceItemId, Path, description = "The item's id")),
+    responses((status = 200, description = "The item, unpublished", body = MarketplaceItem))
+)]
 #[tracing::instrument(skip_all, fields(item_id = %id))]
 pub(crate) async fn unpublish(
     state: web::Data<AppState>,
@@ -250,6 +322,19 @@ pub(crate) async fn unpublish(
 
 /// `POST /api/v1/marketplace/{id}/install` `{name?}` → 201 `{install, copy}` with `Location` at
 /// the copy. Needs `workflows:write` for a workflow item, `templates:write` for a template.
+#[utoipa::path(
+    post,
+    path = "/api/v1/marketplace/{id}/install",
+    summary = "Install a marketplace item",
+    tag = "marketplace",
+    params(("id" = MarketplaceItemId, Path, description = "The item's id")),
+    request_body = InstallBody,
+    responses(
+        (status = 201, description = "The installation and the copy it made",
+            body = Installation,
+            headers(("Location" = String, description = "The copy's URL: a workflow or a template"))),
+    )
+)]
 #[tracing::instrument(skip_all, fields(item_id = %id))]
 pub(crate) async fn install(
     state: web::Data<AppState>,
@@ -285,6 +370,20 @@ pub(crate) async fn install(
 
 /// `GET /api/v1/marketplace/installs?limit=&cursor=&sort=`: the caller's organization's
 /// installations, each naming the item and version it copied and the copy.
+#[utoipa::path(
+    get,
+    path = "/api/v1/marketplace/installs",
+    summary = "List the organization's installations",
+    tag = "marketplace",
+    params(
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 200,
+            description = "Rows per page (50 when absent)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<MarketplaceInstallSort>, Query),
+    ),
+    responses((status = 200, description = "A page of installations",
+        body = Page<MarketplaceInstall, MarketplaceInstallSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn installs(
     state: web::Data<AppState>,

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{Password, PasswordHash, Permission, User};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldErrors};
@@ -11,7 +12,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(me, change_password))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -19,15 +20,25 @@ pub(super) fn configure(cfg: &mut super::Routes) {
         .service(super::resource("/me/password", "POST").route(web::post().to(change_password)));
 }
 
-#[derive(Serialize)]
+/// The caller and what they may do.
+#[derive(Serialize, ToSchema)]
 struct MeResponse {
     user: User,
     /// The permission codes the user's roles grant now (a token carries those of its issue);
     /// for an API key, what the key grants now.
+    #[schema(value_type = Vec<String>)]
     permissions: Vec<&'static str>,
 }
 
-/// `GET /api/v1/me`.
+/// `GET /api/v1/me`: the calling user (the owner, for a user's API key) and the permissions
+/// the caller holds now.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    summary = "Get the caller",
+    tag = "me",
+    responses((status = 200, description = "The caller and their permissions", body = MeResponse))
+)]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn me(
     state: web::Data<AppState>,
@@ -50,16 +61,27 @@ pub(crate) async fn me(
 }
 
 // No `Debug`: it holds passwords.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChangePasswordBody {
+    #[schema(format = Password)]
     current_password: String,
+    /// Must meet the password policy.
+    #[schema(format = Password)]
     new_password: String,
 }
 
 /// `POST /api/v1/me/password`: the caller's new password, given the current one. Their other
 /// sessions are revoked; this one stays. A wrong current password, or a new one that breaks
 /// the policy, is 422 and changes nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/password",
+    summary = "Change the caller's password",
+    tag = "me",
+    request_body = ChangePasswordBody,
+    responses((status = 204, description = "The password is changed; other sessions are revoked"))
+)]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn change_password(
     state: web::Data<AppState>,

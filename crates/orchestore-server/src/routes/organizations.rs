@@ -1,7 +1,7 @@
 //! `/api/v1/organization`: the caller's organization.
 
 use actix_web::{HttpResponse, web};
-use orchestore_domain::Permission;
+use orchestore_domain::{Organization, Permission};
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
@@ -9,7 +9,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(organization))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -17,6 +17,13 @@ pub(super) fn configure(cfg: &mut super::Routes) {
 }
 
 /// `GET /api/v1/organization`: the caller's organization.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organization",
+    summary = "Get the caller's organization",
+    tag = "organizations",
+    responses((status = 200, description = "The caller's organization", body = Organization))
+)]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn organization(
     state: web::Data<AppState>,

@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, web};
 use orchestore_domain::{
     Permission, RetentionAge, RetentionPolicy, RetentionRules, RetentionTarget,
 };
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldErrors};
@@ -15,7 +16,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(get_policy, put_policy))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -28,24 +29,32 @@ pub(super) fn configure(cfg: &mut super::Routes) {
 
 /// The whole policy: each target's age (`"90d"`, `"36h"`, …), or null (or left out) to keep
 /// its rows forever.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PolicyBody {
     #[serde(default)]
+    #[schema(value_type = Option<RetentionAge>)]
     succeeded_tasks: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<RetentionAge>)]
     failed_tasks: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<RetentionAge>)]
     cancelled_tasks: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<RetentionAge>)]
     events: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<RetentionAge>)]
     metrics: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<RetentionAge>)]
     messages: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<RetentionAge>)]
     sessions: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<RetentionAge>)]
     audit_logs: Option<String>,
 }
 
@@ -64,23 +73,56 @@ impl PolicyBody {
     }
 }
 
-fn policy_json(policy: &RetentionPolicy) -> Value {
-    let mut fields: Map<String, Value> = RetentionTarget::ALL
-        .into_iter()
-        .map(|target| {
-            let age = policy.rules.age(target).map(|age| age.to_string());
-            (target.as_str().to_owned(), Value::from(age))
-        })
-        .collect();
-    fields.insert(
-        "updated_at".to_owned(),
-        serde_json::to_value(policy.updated_at).unwrap_or(Value::Null),
-    );
-    Value::Object(fields)
+/// The policy: each target's age, or null where its rows are kept forever.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PolicyView {
+    #[schema(value_type = Option<RetentionAge>)]
+    succeeded_tasks: Option<String>,
+    #[schema(value_type = Option<RetentionAge>)]
+    failed_tasks: Option<String>,
+    #[schema(value_type = Option<RetentionAge>)]
+    cancelled_tasks: Option<String>,
+    #[schema(value_type = Option<RetentionAge>)]
+    events: Option<String>,
+    #[schema(value_type = Option<RetentionAge>)]
+    metrics: Option<String>,
+    #[schema(value_type = Option<RetentionAge>)]
+    messages: Option<String>,
+    #[schema(value_type = Option<RetentionAge>)]
+    sessions: Option<String>,
+    #[schema(value_type = Option<RetentionAge>)]
+    audit_logs: Option<String>,
+    /// When the policy was last set; null until it is.
+    updated_at: Option<DateTime<Utc>>,
 }
 
-/// `GET /api/v1/retention-policy` → the policy (every target null, and no `updated_at`, until
-/// one is set).
+impl From<&RetentionPolicy> for PolicyView {
+    fn from(policy: &RetentionPolicy) -> Self {
+        let age = |target: RetentionTarget| policy.rules.age(target).map(|age| age.to_string());
+        Self {
+            succeeded_tasks: age(RetentionTarget::SucceededTasks),
+            failed_tasks: age(RetentionTarget::FailedTasks),
+            cancelled_tasks: age(RetentionTarget::CancelledTasks),
+            events: age(RetentionTarget::Events),
+            metrics: age(RetentionTarget::Metrics),
+            messages: age(RetentionTarget::Messages),
+            sessions: age(RetentionTarget::Sessions),
+            audit_logs: age(RetentionTarget::AuditLogs),
+            updated_at: policy.updated_at,
+        }
+    }
+}
+
+/// `GET /api/v1/retention-policy` → the policy (every target and `updated_at` null until one
+/// is set).
+#[utoipa::path(
+    get,
+    path = "/api/v1/retention-policy",
+    summary = "Get the retention policy",
+    tag = "retention",
+    responses((status = 200, description = "The organization's retention policy",
+        body = PolicyView))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn get_policy(
     state: web::Data<AppState>,
@@ -88,10 +130,19 @@ pub(crate) async fn get_policy(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::OrganizationsRead)?;
     let policy = state.store.retention_policy(ctx).await?;
-    Ok(HttpResponse::Ok().json(policy_json(&policy)))
+    Ok(HttpResponse::Ok().json(PolicyView::from(&policy)))
 }
 
 /// `PUT /api/v1/retention-policy` with the whole policy → the policy.
+#[utoipa::path(
+    put,
+    path = "/api/v1/retention-policy",
+    summary = "Replace the retention policy",
+    tag = "retention",
+    request_body = PolicyBody,
+    responses((status = 200, description = "The organization's new retention policy",
+        body = PolicyView))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn put_policy(
     state: web::Data<AppState>,
@@ -111,5 +162,5 @@ pub(crate) async fn put_policy(
         return Err(errors.into_error());
     }
     let policy = state.store.set_retention_policy(ctx, rules).await?;
-    Ok(HttpResponse::Ok().json(policy_json(&policy)))
+    Ok(HttpResponse::Ok().json(PolicyView::from(&policy)))
 }

@@ -3,19 +3,20 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    Description, DomainError, NewRole, Permission, RoleCode, RoleId, RolePatch,
+    Description, DomainError, NewRole, Permission, Role, RoleCode, RoleId, RolePatch,
 };
-use orchestore_repo::{PageRequest, RoleSort};
+use orchestore_repo::{Page, PageRequest, RoleSort};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(create, list, get, update, delete))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -44,12 +45,14 @@ fn permissions(codes: &[String]) -> Result<Vec<Permission>, DomainError> {
         .collect()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateRoleBody {
+    /// Unique in the organization, and not a system role's.
     code: String,
     description: Option<String>,
     /// Permission codes such as `tasks:read`.
+    #[schema(value_type = Option<Vec<Permission>>)]
     permissions: Option<Vec<String>>,
 }
 
@@ -75,12 +78,15 @@ impl CreateRoleBody {
 }
 
 /// Absent fields stay as they are; `permissions` replaces the whole set.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchRoleBody {
     #[serde(default)]
+    #[schema(value_type = String)]
     description: PatchField<String>,
+    /// Permission codes such as `tasks:read`: the role's whole new set.
     #[serde(default)]
+    #[schema(value_type = Vec<Permission>)]
     permissions: PatchField<Vec<String>>,
 }
 
@@ -105,11 +111,16 @@ impl PatchRoleBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListRolesQuery {
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<RoleSort>)]
     sort: Option<String>,
 }
 
@@ -127,6 +138,19 @@ impl ListRolesQuery {
 }
 
 /// `POST /api/v1/roles` → 201 with `Location`: a custom role of the caller's organization.
+#[utoipa::path(
+    post,
+    path = "/api/v1/roles",
+    summary = "Create a role",
+    tag = "roles",
+    request_body = CreateRoleBody,
+    responses(
+        (status = 201, description = "The role, created", body = Role,
+            headers(("Location" = String, description = "The role's URL"))),
+        (status = 409, description = "A role has this code", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -141,6 +165,14 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/roles?limit=&cursor=&sort=`: the system roles and the organization's own.
+#[utoipa::path(
+    get,
+    path = "/api/v1/roles",
+    summary = "List roles",
+    tag = "roles",
+    params(ListRolesQuery),
+    responses((status = 200, description = "A page of roles", body = Page<Role, RoleSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -157,6 +189,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/roles/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/roles/{id}",
+    summary = "Get a role",
+    tag = "roles",
+    params(("id" = RoleId, Path, description = "The role's id")),
+    responses((status = 200, description = "The role", body = Role))
+)]
 #[tracing::instrument(skip_all, fields(role_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -169,6 +209,19 @@ pub(crate) async fn get(
 
 /// `PATCH /api/v1/roles/{id}`: a custom role's description or permissions; a system role is
 /// a 409.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/roles/{id}",
+    summary = "Change a custom role",
+    tag = "roles",
+    params(("id" = RoleId, Path, description = "The role's id")),
+    request_body = PatchRoleBody,
+    responses(
+        (status = 200, description = "The role, changed", body = Role),
+        (status = 409, description = "The role is a system role", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(role_id = %id))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
@@ -185,6 +238,18 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /api/v1/roles/{id}` → 204; a system role, or a role someone holds, is a 409.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/roles/{id}",
+    summary = "Delete a custom role",
+    tag = "roles",
+    params(("id" = RoleId, Path, description = "The role's id")),
+    responses(
+        (status = 204, description = "The role is deleted"),
+        (status = 409, description = "The role is a system role, or someone holds it", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(role_id = %id))]
 pub(crate) async fn delete(
     state: web::Data<AppState>,

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{Session, SessionId};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
@@ -11,7 +12,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(list, revoke, revoke_all))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -23,7 +24,8 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/sessions/{id}", "DELETE").route(web::delete().to(revoke)));
 }
 
-#[derive(Serialize)]
+/// A session, marked when it is the caller's.
+#[derive(Serialize, ToSchema)]
 struct SessionItem {
     #[serde(flatten)]
     session: Session,
@@ -31,12 +33,20 @@ struct SessionItem {
     current: bool,
 }
 
-#[derive(Serialize)]
+/// The caller's live sessions, newest first (all of them: the list has no pages).
+#[derive(Serialize, ToSchema)]
 struct SessionList {
     items: Vec<SessionItem>,
 }
 
 /// `GET /api/v1/sessions`: the caller's live sessions, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions",
+    summary = "List the caller's sessions",
+    tag = "sessions",
+    responses((status = 200, description = "The caller's live sessions", body = SessionList))
+)]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -57,6 +67,14 @@ pub(crate) async fn list(
 
 /// `DELETE /api/v1/sessions/{id}`: revokes one of the caller's sessions (another user's, or
 /// one already revoked, is 404). Its access and refresh tokens stop at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sessions/{id}",
+    summary = "Revoke one of the caller's sessions",
+    tag = "sessions",
+    params(("id" = SessionId, Path, description = "The session's id")),
+    responses((status = 204, description = "The session is revoked"))
+)]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn revoke(
     state: web::Data<AppState>,
@@ -71,20 +89,32 @@ pub(crate) async fn revoke(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct RevokeAllQuery {
     /// Keep the session that asks (log out everywhere else).
     #[serde(default)]
+    #[param(default = false)]
     except_current: bool,
 }
 
-#[derive(Serialize)]
+/// How many sessions a logout ended.
+#[derive(Serialize, ToSchema)]
 struct Revoked {
+    /// The sessions revoked.
     revoked: u64,
 }
 
 /// `DELETE /api/v1/sessions[?except_current=true]`: logs the caller out everywhere.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sessions",
+    summary = "Revoke all of the caller's sessions",
+    tag = "sessions",
+    params(RevokeAllQuery),
+    responses((status = 200, description = "How many sessions were revoked", body = Revoked))
+)]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn revoke_all(
     state: web::Data<AppState>,

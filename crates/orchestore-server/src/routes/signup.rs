@@ -10,9 +10,10 @@ use orchestore_domain::{
 };
 use orchestore_repo::{Ctx, RepoError};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::client::client_info;
-use crate::error::{ApiError, FieldError, FieldErrors};
+use crate::error::{ApiError, FieldError, FieldErrors, Problem};
 use crate::extract::ApiJson;
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -22,7 +23,7 @@ const DEFAULT_DISPLAY_NAME: &str = "Owner";
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(signup))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -31,13 +32,17 @@ pub(super) fn configure(cfg: &mut super::Routes) {
 
 /// The fields of a login (`organization` is the slug, as there), and the names.
 // No `Debug`: it holds a password.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignupBody {
+    /// The new organization's slug, which its users log in with.
     organization: String,
     /// The organization's display name; the slug when left out.
     organization_name: Option<String>,
+    /// The owner's e-mail address.
     email: String,
+    /// The owner's password; it must meet the password policy.
+    #[schema(format = Password)]
     password: String,
     /// The owner's display name; `Owner` when left out.
     display_name: Option<String>,
@@ -88,6 +93,26 @@ impl SignupBody {
 /// `Location` of the organization. Closed, it is a 403 whatever the body, and reads and writes
 /// nothing; open, each client address may sign up `auth.signups_per_address` times per
 /// `auth.signup_window` (429 past that, before any bcrypt work).
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations/signup",
+    summary = "Sign up an organization and its owner",
+    tag = "signup",
+    security(()),
+    request_body = SignupBody,
+    responses(
+        (status = 201, description = "The owner's session tokens",
+            body = super::auth::TokenResponse,
+            headers(("Location" = String, description = "The organization's URL"))),
+        (status = 403, description = "Sign-up is closed on this server", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "An organization has this slug", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 429, description = "Too many sign-ups from this address: try again after \
+            `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 #[tracing::instrument(skip_all, fields(organization = tracing::field::Empty))]
 pub(crate) async fn signup(
     state: web::Data<AppState>,

@@ -4,19 +4,20 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
     DomainError, Email, Name, NewUser, Password, PasswordHash, Permission, Role, RoleCode, RoleId,
-    UserId, UserPatch, Username,
+    User, UserId, UserPatch, Username,
 };
-use orchestore_repo::{Ctx, RepoError, UserFilter, UserSort};
+use orchestore_repo::{Ctx, Page, RepoError, UserFilter, UserSort};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(create, list, get, update, roles, assign_role, remove_role))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -58,12 +59,15 @@ async fn role_named(
 }
 
 // No `Debug`: it holds a password.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateUserBody {
     email: String,
     display_name: String,
+    /// Unique in the organization.
     username: Option<String>,
+    /// It must meet the password policy.
+    #[schema(format = Password)]
     password: String,
     /// Role codes: system roles (`developer`, …) or the organization's own.
     roles: Option<Vec<String>>,
@@ -111,14 +115,18 @@ impl CreateUserBody {
 }
 
 /// Absent fields stay as they are; `username: null` clears it; `active: false` deactivates.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchUserBody {
     #[serde(default)]
+    #[schema(value_type = String)]
     display_name: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     username: PatchField<String>,
+    /// `false` deactivates the user (their sessions and keys stop working), `true` reactivates.
     #[serde(default)]
+    #[schema(value_type = bool)]
     active: PatchField<bool>,
 }
 
@@ -145,14 +153,20 @@ impl PatchUserBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListUsersQuery {
+    /// Only active users, or only deactivated ones.
     active: Option<bool>,
     /// A role's id or code: the users who hold it.
     role: Option<String>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<UserSort>)]
     sort: Option<String>,
 }
 
@@ -180,21 +194,35 @@ impl RoleRef {
 }
 
 /// A role to grant: by id or by code, not both.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AssignRoleBody {
     role_id: Option<RoleId>,
+    /// The role's code: a system role (`developer`, …) or the organization's own.
     role: Option<String>,
 }
 
 /// The roles a user holds.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct RoleList {
     items: Vec<Role>,
 }
 
 /// `POST /api/v1/users` → 201 with `Location`. Granting roles at creation needs
 /// `roles:write` too, as granting them later does.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    summary = "Create a user",
+    tag = "users",
+    request_body = CreateUserBody,
+    responses(
+        (status = 201, description = "The user, created", body = User,
+            headers(("Location" = String, description = "The user's URL"))),
+        (status = 409, description = "A user has this email or username", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -225,6 +253,14 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/users?active=&role=&limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    summary = "List users",
+    tag = "users",
+    params(ListUsersQuery),
+    responses((status = 200, description = "A page of users", body = Page<User, UserSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -291,6 +327,14 @@ pub(crate) async fn lookup(
 }
 
 /// `GET /api/v1/users/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    summary = "Get a user",
+    tag = "users",
+    params(("id" = UserId, Path, description = "The user's id")),
+    responses((status = 200, description = "The user", body = User))
+)]
 #[tracing::instrument(skip_all, fields(target_user_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -303,6 +347,20 @@ pub(crate) async fn get(
 
 /// `PATCH /api/v1/users/{id}`: the fields and the activation change in one transaction, so a
 /// refused deactivation leaves the other fields as they were.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{id}",
+    summary = "Change or deactivate a user",
+    tag = "users",
+    params(("id" = UserId, Path, description = "The user's id")),
+    request_body = PatchUserBody,
+    responses(
+        (status = 200, description = "The user, changed", body = User),
+        (status = 409, description = "Another user has this username, or the deactivation \
+            would leave the organization without an active owner", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(target_user_id = %id))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
@@ -329,6 +387,14 @@ pub(crate) async fn update(
 }
 
 /// `GET /api/v1/users/{id}/roles` → `{"items": [role, …]}`, sorted by code.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/roles",
+    summary = "List a user's roles",
+    tag = "users",
+    params(("id" = UserId, Path, description = "The user's id")),
+    responses((status = 200, description = "The roles the user holds", body = RoleList))
+)]
 #[tracing::instrument(skip_all, fields(target_user_id = %id))]
 pub(crate) async fn roles(
     state: web::Data<AppState>,
@@ -342,6 +408,15 @@ pub(crate) async fn roles(
 
 /// `POST /api/v1/users/{id}/roles` `{"role_id": …}` or `{"role": "developer"}` → 200 with the
 /// roles the user holds now. Granting a role held already changes nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/roles",
+    summary = "Grant a user a role",
+    tag = "users",
+    params(("id" = UserId, Path, description = "The user's id")),
+    request_body = AssignRoleBody,
+    responses((status = 200, description = "The roles the user holds now", body = RoleList))
+)]
 #[tracing::instrument(skip_all, fields(target_user_id = %id))]
 pub(crate) async fn assign_role(
     state: web::Data<AppState>,
@@ -370,6 +445,22 @@ pub(crate) async fn assign_role(
 }
 
 /// `DELETE /api/v1/users/{id}/roles/{role_id}` → 204.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{id}/roles/{role_id}",
+    summary = "Take a role from a user",
+    tag = "users",
+    params(
+        ("id" = UserId, Path, description = "The user's id"),
+        ("role_id" = RoleId, Path, description = "The role's id"),
+    ),
+    responses(
+        (status = 204, description = "The user no longer holds the role"),
+        (status = 409, description = "It is the owner role of the organization's last active \
+            owner", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(target_user_id = %path.0, role_id = %path.1))]
 pub(crate) async fn remove_role(
     state: web::Data<AppState>,
