@@ -4,21 +4,30 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    AchievementCode, AchievementDefinitionId, AchievementDescription, AchievementName,
-    AchievementPoints, AgentId, Metadata, NewAchievement, NewAchievementDefinition, Participant,
-    Permission, UserId,
+    Achievement, AchievementCode, AchievementDefinition, AchievementDefinitionId,
+    AchievementDescription, AchievementName, AchievementPoints, AgentId, HolderSummary, Metadata,
+    NewAchievement, NewAchievementDefinition, Participant, Permission, UserId,
 };
+use orchestore_repo::{AchievementDefinitionSort, Page};
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::messages::ParticipantBody;
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(paths(
+    define,
+    list_definitions,
+    get_definition,
+    award,
+    agent_summary,
+    user_summary
+))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -36,39 +45,68 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/users/{id}/summary", "GET").route(web::get().to(user_summary)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct DefinitionBody {
+pub(crate) struct AchievementDefinitionBody {
+    /// Unique in the organization: 1 to 64 characters of `a`–`z`, `0`–`9`, `_`, `-` and `.`.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9_.-]+$")]
     code: String,
+    /// 1 to 200 characters, trimmed.
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    /// What the achievement is for: 1 to 2,000 characters, trimmed.
+    #[schema(min_length = 1, max_length = 2000)]
     description: String,
+    /// The points the achievement brings with it; 0 (none) when left out.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     points: i64,
+    /// What earns it, in the organization's own terms: a JSON object.
+    #[schema(value_type = Option<Object>)]
     criteria: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct AwardBody {
+pub(crate) struct AwardAchievementBody {
     definition_id: AchievementDefinitionId,
+    #[schema(value_type = Participant)]
     holder: ParticipantBody,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<AchievementDefinitionSort>)]
     sort: Option<String>,
 }
 
 /// `POST /api/v1/achievement-definitions` with `{code, name, description, points?,
 /// criteria?}` → 201; a code the organization has is a 409 on `code`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/achievement-definitions",
+    summary = "Define an achievement",
+    tag = "achievements",
+    request_body = AchievementDefinitionBody,
+    responses(
+        (status = 201, description = "The achievement, defined", body = AchievementDefinition,
+            headers(("Location" = String, description = "The definition's URL"))),
+        (status = 409, description = "The organization has an achievement of this code",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn define(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiJson(body): ApiJson<DefinitionBody>,
+    ApiJson(body): ApiJson<AchievementDefinitionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationAdmin)?;
     let mut errors = FieldErrors::default();
@@ -109,6 +147,15 @@ pub(crate) async fn define(
 
 /// `GET /api/v1/achievement-definitions?limit=&cursor=&sort=` (`created_at` or
 /// `-created_at`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/achievement-definitions",
+    summary = "List achievement definitions",
+    tag = "achievements",
+    params(ListQuery),
+    responses((status = 200, description = "A page of achievement definitions",
+        body = Page<AchievementDefinition, AchievementDefinitionSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list_definitions(
     state: web::Data<AppState>,
@@ -129,6 +176,15 @@ pub(crate) async fn list_definitions(
 }
 
 /// `GET /api/v1/achievement-definitions/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/achievement-definitions/{id}",
+    summary = "Get an achievement definition",
+    tag = "achievements",
+    params(("id" = AchievementDefinitionId, Path, description = "The definition's id")),
+    responses((status = 200, description = "The achievement definition",
+        body = AchievementDefinition))
+)]
 #[tracing::instrument(skip_all, fields(definition_id = %id))]
 pub(crate) async fn get_definition(
     state: web::Data<AppState>,
@@ -146,11 +202,23 @@ pub(crate) async fn get_definition(
 
 /// `POST /api/v1/achievements` with `{definition_id, holder: {kind, id}}` → 201, with its
 /// points in the ledger; 409 when the holder has it already.
+#[utoipa::path(
+    post,
+    path = "/api/v1/achievements",
+    summary = "Award an achievement",
+    tag = "achievements",
+    request_body = AwardAchievementBody,
+    responses(
+        (status = 201, description = "The achievement, awarded", body = Achievement),
+        (status = 409, description = "The holder has the achievement already", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn award(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiJson(body): ApiJson<AwardBody>,
+    ApiJson(body): ApiJson<AwardAchievementBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let mut errors = FieldErrors::default();
@@ -171,6 +239,15 @@ pub(crate) async fn award(
 }
 
 /// `GET /api/v1/agents/{id}/summary` → standing, achievements and reputation.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents/{id}/summary",
+    summary = "Summarize an agent",
+    tag = "achievements",
+    params(("id" = AgentId, Path, description = "The agent's id")),
+    responses((status = 200, description = "The agent's standing, achievements and reputation",
+        body = HolderSummary))
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn agent_summary(
     state: web::Data<AppState>,
@@ -183,6 +260,15 @@ pub(crate) async fn agent_summary(
 }
 
 /// `GET /api/v1/users/{id}/summary` → standing and achievements (`reputation` is `null`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/summary",
+    summary = "Summarize a user",
+    tag = "achievements",
+    params(("id" = UserId, Path, description = "The user's id")),
+    responses((status = 200, description = "The user's standing and achievements \
+        (`reputation` is `null`)", body = HolderSummary))
+)]
 #[tracing::instrument(skip_all, fields(user_id = %id))]
 pub(crate) async fn user_summary(
     state: web::Data<AppState>,

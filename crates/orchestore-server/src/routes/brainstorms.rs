@@ -3,23 +3,30 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    BrainstormId, BrainstormIdeaId, BrainstormStatus, BrainstormTopic, Description, IdeaText,
-    NewBrainstorm, NewIdea, Participant, Permission, ProjectId,
+    Brainstorm, BrainstormId, BrainstormIdea, BrainstormIdeaId, BrainstormStats, BrainstormStatus,
+    BrainstormTopic, Description, IdeaText, NewBrainstorm, NewIdea, Participant, ParticipantKind,
+    Permission, ProjectId,
 };
-use orchestore_repo::{BrainstormFilter, BrainstormIdeaSort, BrainstormSort, Limit, PageRequest};
-use serde::Deserialize;
-use serde_json::json;
+use orchestore_repo::{
+    BrainstormFilter, BrainstormIdeaSort, BrainstormSort, Limit, Page, PageRequest,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
 
 use super::messages::{ParticipantBody, participant_param};
 use crate::auth::{Authenticated, Principal};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(
+    paths(create, list, get, close, add_idea, list_ideas, vote, withdraw_vote, top_ideas, stats),
+    // A filter's kind of participant, which no answer names.
+    components(schemas(ParticipantKind))
+)]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -76,13 +83,19 @@ fn acting_as(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateBrainstormBody {
+    /// 1 to 200 characters, trimmed.
+    #[schema(min_length = 1, max_length = 200)]
     topic: String,
+    /// Up to 20,000 characters.
+    #[schema(max_length = 20_000)]
     description: Option<String>,
-    /// The caller when left out.
+    /// Who leads it: the caller when left out.
+    #[schema(value_type = Option<Participant>)]
     facilitator: Option<ParticipantBody>,
+    /// The project it is about, if any.
     project_id: Option<ProjectId>,
 }
 
@@ -110,47 +123,85 @@ impl CreateBrainstormBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// Only brainstorms in this status.
+    #[param(value_type = Option<BrainstormStatus>)]
     status: Option<String>,
+    /// Only the brainstorms of this project.
     project_id: Option<ProjectId>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<BrainstormSort>)]
     sort: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct IdeaBody {
+pub(crate) struct BrainstormIdeaBody {
+    /// 1 to 2,000 characters, trimmed.
+    #[schema(min_length = 1, max_length = 2000)]
     text: String,
-    /// The caller when left out.
+    /// The caller when left out. A user's token acts as its user or as an agent of its
+    /// organization; an agent's key as its agent only.
+    #[schema(value_type = Option<Participant>)]
     author: Option<ParticipantBody>,
 }
 
 /// `{voter?}`: the caller when left out.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct VoteBody {
+pub(crate) struct IdeaVoteBody {
+    /// The caller when left out. A user's token acts as its user or as an agent of its
+    /// organization; an agent's key as its agent only.
+    #[schema(value_type = Option<Participant>)]
     voter: Option<ParticipantBody>,
 }
 
 /// The voter whose vote goes: `voter_kind` and `voter_id`, or the caller.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct WithdrawQuery {
+    /// The voter whose vote goes, given with `voter_id`; the caller when both are left out.
+    #[param(value_type = Option<ParticipantKind>)]
     voter_kind: Option<String>,
+    /// Given with `voter_kind`.
     voter_id: Option<Uuid>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct TopQuery {
-    /// 1 to 200, 10 by default.
+    /// How many ideas.
+    #[param(minimum = 1, maximum = 200, default = 10)]
     limit: Option<u64>,
 }
 
+/// A brainstorm's top ideas: most votes first, ties oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TopIdeas {
+    items: Vec<BrainstormIdea>,
+}
+
 /// `POST /api/v1/brainstorms` with `{topic, description?, facilitator?, project_id?}` → 201.
+#[utoipa::path(
+    post,
+    path = "/api/v1/brainstorms",
+    summary = "Open a brainstorm",
+    tag = "brainstorms",
+    request_body = CreateBrainstormBody,
+    responses(
+        (status = 201, description = "The brainstorm, open", body = Brainstorm,
+            headers(("Location" = String, description = "The brainstorm's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -169,6 +220,15 @@ pub(crate) async fn create(
 
 /// `GET /api/v1/brainstorms?status=&project_id=&limit=&cursor=&sort=` (`-created_at` or
 /// `created_at`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/brainstorms",
+    summary = "List brainstorms",
+    tag = "brainstorms",
+    params(ListQuery),
+    responses((status = 200, description = "A page of brainstorms",
+        body = Page<Brainstorm, BrainstormSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -200,6 +260,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/brainstorms/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/brainstorms/{id}",
+    summary = "Get a brainstorm",
+    tag = "brainstorms",
+    params(("id" = BrainstormId, Path, description = "The brainstorm's id")),
+    responses((status = 200, description = "The brainstorm", body = Brainstorm))
+)]
 #[tracing::instrument(skip_all, fields(brainstorm_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -213,6 +281,18 @@ pub(crate) async fn get(
 /// `POST /api/v1/brainstorms/{id}/close` → the closed brainstorm; 409 when it is closed
 /// already. Its facilitator closes it with `collaboration:write`; anyone else needs
 /// `collaboration:admin` too.
+#[utoipa::path(
+    post,
+    path = "/api/v1/brainstorms/{id}/close",
+    summary = "Close a brainstorm",
+    tag = "brainstorms",
+    params(("id" = BrainstormId, Path, description = "The brainstorm's id")),
+    responses(
+        (status = 200, description = "The brainstorm, closed", body = Brainstorm),
+        (status = 409, description = "The brainstorm is closed already", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(brainstorm_id = %id))]
 pub(crate) async fn close(
     state: web::Data<AppState>,
@@ -230,12 +310,25 @@ pub(crate) async fn close(
 
 /// `POST /api/v1/brainstorms/{id}/ideas` with `{text, author?}` → 201; 409 when the
 /// brainstorm is closed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/brainstorms/{id}/ideas",
+    summary = "Put an idea to a brainstorm",
+    tag = "brainstorms",
+    params(("id" = BrainstormId, Path, description = "The brainstorm's id")),
+    request_body = BrainstormIdeaBody,
+    responses(
+        (status = 201, description = "The idea, with no votes yet", body = BrainstormIdea),
+        (status = 409, description = "The brainstorm is closed", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(brainstorm_id = %id))]
 pub(crate) async fn add_idea(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<BrainstormId>,
-    ApiJson(body): ApiJson<IdeaBody>,
+    ApiJson(body): ApiJson<BrainstormIdeaBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let mut errors = FieldErrors::default();
@@ -253,6 +346,21 @@ pub(crate) async fn add_idea(
 }
 
 /// `GET /api/v1/brainstorms/{id}/ideas?limit=&cursor=&sort=` (`created_at` or `-created_at`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/brainstorms/{id}/ideas",
+    summary = "List a brainstorm's ideas",
+    tag = "brainstorms",
+    params(
+        ("id" = BrainstormId, Path, description = "The brainstorm's id"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 200,
+            description = "Rows per page, 50 by default"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<BrainstormIdeaSort>, Query),
+    ),
+    responses((status = 200, description = "A page of the brainstorm's ideas, with their votes",
+        body = Page<BrainstormIdea, BrainstormIdeaSort>))
+)]
 #[tracing::instrument(skip_all, fields(brainstorm_id = %id))]
 pub(crate) async fn list_ideas(
     state: web::Data<AppState>,
@@ -272,12 +380,28 @@ pub(crate) async fn list_ideas(
 
 /// `POST /api/v1/brainstorms/{id}/ideas/{idea_id}/votes` with `{voter?}` → 201, the idea with
 /// its count; 409 for a second vote of the voter or a closed brainstorm.
+#[utoipa::path(
+    post,
+    path = "/api/v1/brainstorms/{id}/ideas/{idea_id}/votes",
+    summary = "Vote for an idea",
+    tag = "brainstorms",
+    params(
+        ("id" = BrainstormId, Path, description = "The brainstorm's id"),
+        ("idea_id" = BrainstormIdeaId, Path, description = "The idea's id"),
+    ),
+    request_body = IdeaVoteBody,
+    responses(
+        (status = 201, description = "The idea, with its votes counted", body = BrainstormIdea),
+        (status = 409, description = "The voter has voted for the idea already, or the \
+            brainstorm is closed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(brainstorm_id = %path.0, idea_id = %path.1))]
 pub(crate) async fn vote(
     state: web::Data<AppState>,
     auth: Authenticated,
     path: web::Path<(BrainstormId, BrainstormIdeaId)>,
-    ApiJson(body): ApiJson<VoteBody>,
+    ApiJson(body): ApiJson<IdeaVoteBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let (brainstorm, idea) = path.into_inner();
@@ -292,6 +416,22 @@ pub(crate) async fn vote(
 
 /// `DELETE /api/v1/brainstorms/{id}/ideas/{idea_id}/votes?voter_kind=&voter_id=` → the idea
 /// with its count; 404 when the voter has no vote for it, 409 when the brainstorm is closed.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/brainstorms/{id}/ideas/{idea_id}/votes",
+    summary = "Withdraw a vote for an idea",
+    tag = "brainstorms",
+    params(
+        ("id" = BrainstormId, Path, description = "The brainstorm's id"),
+        ("idea_id" = BrainstormIdeaId, Path, description = "The idea's id"),
+        WithdrawQuery,
+    ),
+    responses(
+        (status = 200, description = "The idea, with its votes counted", body = BrainstormIdea),
+        (status = 409, description = "The brainstorm is closed", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(brainstorm_id = %path.0, idea_id = %path.1))]
 pub(crate) async fn withdraw_vote(
     state: web::Data<AppState>,
@@ -312,6 +452,15 @@ pub(crate) async fn withdraw_vote(
 
 /// `GET /api/v1/brainstorms/{id}/top-ideas?limit=` → `{items}`: most votes first, ties oldest
 /// first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/brainstorms/{id}/top-ideas",
+    summary = "Read a brainstorm's top ideas",
+    tag = "brainstorms",
+    params(("id" = BrainstormId, Path, description = "The brainstorm's id"), TopQuery),
+    responses((status = 200, description = "The ideas with the most votes, ties oldest first",
+        body = TopIdeas))
+)]
 #[tracing::instrument(skip_all, fields(brainstorm_id = %id))]
 pub(crate) async fn top_ideas(
     state: web::Data<AppState>,
@@ -325,10 +474,19 @@ pub(crate) async fn top_ideas(
         .store
         .top_brainstorm_ideas(ctx, id.into_inner(), limit)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(TopIdeas { items }))
 }
 
 /// `GET /api/v1/brainstorms/{id}/stats` → `{brainstorm_id, ideas, participants, votes}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/brainstorms/{id}/stats",
+    summary = "Read a brainstorm's statistics",
+    tag = "brainstorms",
+    params(("id" = BrainstormId, Path, description = "The brainstorm's id")),
+    responses((status = 200, description = "What the brainstorm gathered: its ideas, \
+        participants and votes, counted", body = BrainstormStats))
+)]
 #[tracing::instrument(skip_all, fields(brainstorm_id = %id))]
 pub(crate) async fn stats(
     state: web::Data<AppState>,

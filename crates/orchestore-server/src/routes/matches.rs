@@ -5,19 +5,21 @@ use std::collections::BTreeMap;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    AgentId, DomainError, MatchId, MatchSubject, NewMatch, Permission, Placements, TaskId,
+    AgentId, DomainError, Match, MatchId, MatchSubject, NewMatch, Permission, Placements,
+    RatingChange, TaskId,
 };
-use orchestore_repo::{PageRequest, RatingHistorySort};
+use orchestore_repo::{Page, PageRequest, RatingHistorySort};
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(paths(create, get, record_result, rating_history))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -33,11 +35,16 @@ pub(super) fn configure(cfg: &mut super::Routes) {
 }
 
 /// A match on a task (`task_id`) or a challenge (`challenge`), one of them.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateMatchBody {
+    /// The agents who play: 2 to 32, none twice.
+    #[schema(min_items = 2, max_items = 32)]
     agents: Vec<AgentId>,
+    /// The task the match is played on; give this or `challenge`.
     task_id: Option<TaskId>,
+    /// The challenge the match is played on (1 to 200 characters); give this or `task_id`.
+    #[schema(min_length = 1, max_length = 200)]
     challenge: Option<String>,
 }
 
@@ -65,21 +72,38 @@ impl CreateMatchBody {
 }
 
 /// `{"placements": {"<agent id>": place, …}}`, 1 the best, ties sharing a place.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ResultBody {
+pub(crate) struct MatchResultBody {
+    /// Each agent's place, by agent id: from 1 to the number of agents.
     placements: BTreeMap<AgentId, u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct HistoryQuery {
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<RatingHistorySort>)]
     sort: Option<String>,
 }
 
 /// `POST /api/v1/matches` with `{agents, task_id | challenge}` → 201, the open match.
+#[utoipa::path(
+    post,
+    path = "/api/v1/matches",
+    summary = "Open a match",
+    tag = "matches",
+    request_body = CreateMatchBody,
+    responses(
+        (status = 201, description = "The match, open", body = Match,
+            headers(("Location" = String, description = "The match's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -97,6 +121,14 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/matches/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/matches/{id}",
+    summary = "Get a match",
+    tag = "matches",
+    params(("id" = MatchId, Path, description = "The match's id")),
+    responses((status = 200, description = "The match", body = Match))
+)]
 #[tracing::instrument(skip_all, fields(match_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -109,12 +141,26 @@ pub(crate) async fn get(
 
 /// `POST /api/v1/matches/{id}/result` → the finished match with each rating change; 409
 /// when it is finished already.
+#[utoipa::path(
+    post,
+    path = "/api/v1/matches/{id}/result",
+    summary = "Record a match's result",
+    tag = "matches",
+    params(("id" = MatchId, Path, description = "The match's id")),
+    request_body = MatchResultBody,
+    responses(
+        (status = 200, description = "The match, finished, with each rating change",
+            body = Match),
+        (status = 409, description = "The match is finished already", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(match_id = %id))]
 pub(crate) async fn record_result(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<MatchId>,
-    ApiJson(body): ApiJson<ResultBody>,
+    ApiJson(body): ApiJson<MatchResultBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let placements = Placements::parse(body.placements)?;
@@ -126,6 +172,15 @@ pub(crate) async fn record_result(
 }
 
 /// `GET /api/v1/agents/{id}/rating-history?limit=&cursor=&sort=` (`match_id` or `-match_id`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents/{id}/rating-history",
+    summary = "List an agent's rating changes",
+    tag = "matches",
+    params(("id" = AgentId, Path, description = "The agent's id"), HistoryQuery),
+    responses((status = 200, description = "A page of the agent's rating changes, one a match",
+        body = Page<RatingChange, RatingHistorySort>))
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn rating_history(
     state: web::Data<AppState>,

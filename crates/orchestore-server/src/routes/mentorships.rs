@@ -4,23 +4,29 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    AgentId, Description, MentorshipGoals, MentorshipId, MentorshipProgress, MentorshipStatus,
-    NewMentorship, NewMentorshipSession, Participant, Permission, SessionMinutes, UserId,
+    AgentId, Description, MentorStats, Mentorship, MentorshipGoals, MentorshipId,
+    MentorshipProgress, MentorshipSession, MentorshipStatus, NewMentorship, NewMentorshipSession,
+    Participant, ParticipantKind, Permission, SessionMinutes, UserId,
 };
-use orchestore_repo::{MentorshipFilter, MentorshipSessionSort, MentorshipSort, PageRequest};
+use orchestore_repo::{MentorshipFilter, MentorshipSessionSort, MentorshipSort, Page, PageRequest};
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
 
 use super::brainstorms::caller;
 use super::messages::{ParticipantBody, participant_param};
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(
+    paths(create, list, get, set_status, record_session, list_sessions, agent_stats, user_stats),
+    // A filter's kind of participant, which no answer names.
+    components(schemas(ParticipantKind))
+)]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -40,15 +46,20 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/users/{id}/mentor-stats", "GET").route(web::get().to(user_stats)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CreateBody {
+pub(crate) struct CreateMentorshipBody {
+    #[schema(value_type = Participant)]
     mentor: ParticipantBody,
+    /// Another participant than the mentor.
+    #[schema(value_type = Participant)]
     mentee: ParticipantBody,
+    /// 1 to 20 distinct goals, each 1 to 500 characters.
+    #[schema(min_items = 1, max_items = 20)]
     goals: Vec<String>,
 }
 
-impl CreateBody {
+impl CreateMentorshipBody {
     fn into_new(self) -> Result<NewMentorship, ApiError> {
         let mut errors = FieldErrors::default();
         let mentor = errors.check(self.mentor.parse("mentor.kind"));
@@ -61,16 +72,29 @@ impl CreateBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// Only this mentor's mentorships: given with `mentor_id`.
+    #[param(value_type = Option<ParticipantKind>)]
     mentor_kind: Option<String>,
+    /// Given with `mentor_kind`.
     mentor_id: Option<Uuid>,
+    /// Only this mentee's mentorships: given with `mentee_id`.
+    #[param(value_type = Option<ParticipantKind>)]
     mentee_kind: Option<String>,
+    /// Given with `mentee_kind`.
     mentee_id: Option<Uuid>,
+    /// Only mentorships in this status.
+    #[param(value_type = Option<MentorshipStatus>)]
     status: Option<String>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<MentorshipSort>)]
     sort: Option<String>,
 }
 
@@ -117,23 +141,31 @@ impl ListQuery {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct StatusBody {
+pub(crate) struct MentorshipStatusBody {
+    /// The status to move to: `proposed` → `active` → `completed`, or `cancelled` from either
+    /// of the first two.
+    #[schema(value_type = MentorshipStatus)]
     status: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct SessionBody {
+pub(crate) struct MentorshipSessionBody {
     /// Now when left out.
     held_at: Option<DateTime<Utc>>,
+    #[schema(minimum = 1, maximum = 1440)]
     duration_minutes: i64,
+    /// Up to 20,000 characters.
+    #[schema(max_length = 20_000)]
     notes: Option<String>,
+    /// How far the mentee has come, in percent.
+    #[schema(minimum = 0, maximum = 100)]
     progress: i64,
 }
 
-impl SessionBody {
+impl MentorshipSessionBody {
     fn into_new(self) -> Result<NewMentorshipSession, ApiError> {
         let mut errors = FieldErrors::default();
         let duration = errors.check(SessionMinutes::parse(self.duration_minutes));
@@ -155,11 +187,22 @@ impl SessionBody {
 
 /// `POST /api/v1/mentorships` with `{mentor: {kind, id}, mentee: {kind, id}, goals: [...]}` →
 /// 201, proposed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/mentorships",
+    summary = "Propose a mentorship",
+    tag = "mentorships",
+    request_body = CreateMentorshipBody,
+    responses(
+        (status = 201, description = "The mentorship, proposed", body = Mentorship,
+            headers(("Location" = String, description = "The mentorship's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiJson(body): ApiJson<CreateBody>,
+    ApiJson(body): ApiJson<CreateMentorshipBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let created = state.store.create_mentorship(ctx, body.into_new()?).await?;
@@ -170,6 +213,15 @@ pub(crate) async fn create(
 
 /// `GET /api/v1/mentorships?mentor_kind=&mentor_id=&mentee_kind=&mentee_id=&status=&limit=
 /// &cursor=&sort=` (`-created_at` or `created_at`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/mentorships",
+    summary = "List mentorships",
+    tag = "mentorships",
+    params(ListQuery),
+    responses((status = 200, description = "A page of mentorships",
+        body = Page<Mentorship, MentorshipSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -182,6 +234,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/mentorships/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/mentorships/{id}",
+    summary = "Get a mentorship",
+    tag = "mentorships",
+    params(("id" = MentorshipId, Path, description = "The mentorship's id")),
+    responses((status = 200, description = "The mentorship", body = Mentorship))
+)]
 #[tracing::instrument(skip_all, fields(mentorship_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -195,12 +255,26 @@ pub(crate) async fn get(
 /// `POST /api/v1/mentorships/{id}/status` with `{status}` → the mentorship; 409 for a move
 /// its status does not allow, or a second active mentorship of the pair. Its mentor or mentee
 /// moves it with `collaboration:write`; anyone else needs `collaboration:admin` too.
+#[utoipa::path(
+    post,
+    path = "/api/v1/mentorships/{id}/status",
+    summary = "Move a mentorship to a status",
+    tag = "mentorships",
+    params(("id" = MentorshipId, Path, description = "The mentorship's id")),
+    request_body = MentorshipStatusBody,
+    responses(
+        (status = 200, description = "The mentorship, moved", body = Mentorship),
+        (status = 409, description = "Its status does not allow the move, or the mentor and \
+            the mentee have an active mentorship already", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(mentorship_id = %id))]
 pub(crate) async fn set_status(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<MentorshipId>,
-    ApiJson(body): ApiJson<StatusBody>,
+    ApiJson(body): ApiJson<MentorshipStatusBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let status: MentorshipStatus = body.status.parse()?;
@@ -215,12 +289,25 @@ pub(crate) async fn set_status(
 
 /// `POST /api/v1/mentorships/{id}/sessions` with `{held_at?, duration_minutes, notes?,
 /// progress}` → 201; 409 unless the mentorship is active.
+#[utoipa::path(
+    post,
+    path = "/api/v1/mentorships/{id}/sessions",
+    summary = "Record a mentorship session",
+    tag = "mentorships",
+    params(("id" = MentorshipId, Path, description = "The mentorship's id")),
+    request_body = MentorshipSessionBody,
+    responses(
+        (status = 201, description = "The session, recorded", body = MentorshipSession),
+        (status = 409, description = "The mentorship is not active", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(mentorship_id = %id))]
 pub(crate) async fn record_session(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<MentorshipId>,
-    ApiJson(body): ApiJson<SessionBody>,
+    ApiJson(body): ApiJson<MentorshipSessionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let session = state
@@ -232,6 +319,21 @@ pub(crate) async fn record_session(
 
 /// `GET /api/v1/mentorships/{id}/sessions?limit=&cursor=&sort=` (`recorded_at` or
 /// `-recorded_at`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/mentorships/{id}/sessions",
+    summary = "List a mentorship's sessions",
+    tag = "mentorships",
+    params(
+        ("id" = MentorshipId, Path, description = "The mentorship's id"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 200,
+            description = "Rows per page, 50 by default"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<MentorshipSessionSort>, Query),
+    ),
+    responses((status = 200, description = "A page of the mentorship's sessions",
+        body = Page<MentorshipSession, MentorshipSessionSort>))
+)]
 #[tracing::instrument(skip_all, fields(mentorship_id = %id))]
 pub(crate) async fn list_sessions(
     state: web::Data<AppState>,
@@ -250,6 +352,15 @@ pub(crate) async fn list_sessions(
 }
 
 /// `GET /api/v1/agents/{id}/mentor-stats`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents/{id}/mentor-stats",
+    summary = "Read an agent's record as a mentor",
+    tag = "mentorships",
+    params(("id" = AgentId, Path, description = "The agent's id")),
+    responses((status = 200, description = "The agent's mentorships as a mentor, counted",
+        body = MentorStats))
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn agent_stats(
     state: web::Data<AppState>,
@@ -262,6 +373,15 @@ pub(crate) async fn agent_stats(
 }
 
 /// `GET /api/v1/users/{id}/mentor-stats`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/mentor-stats",
+    summary = "Read a user's record as a mentor",
+    tag = "mentorships",
+    params(("id" = UserId, Path, description = "The user's id")),
+    responses((status = 200, description = "The user's mentorships as a mentor, counted",
+        body = MentorStats))
+)]
 #[tracing::instrument(skip_all, fields(user_id = %id))]
 pub(crate) async fn user_stats(
     state: web::Data<AppState>,

@@ -3,11 +3,12 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    AgentId, NewPointAward, Participant, Permission, PointAmount, PointAwardId, PointReason,
-    PointSource, UserId,
+    AgentId, NewPointAward, Participant, ParticipantKind, Permission, PointAmount, PointAward,
+    PointAwardId, PointReason, PointSource, Standing, UserId,
 };
-use orchestore_repo::{PageRequest, PointAwardFilter, PointAwardSort};
+use orchestore_repo::{Page, PageRequest, PointAwardFilter, PointAwardSort};
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
 
 use super::messages::ParticipantBody;
@@ -17,8 +18,12 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(
+    paths(award, list, get, agent_standing, user_standing),
+    // A filter's kind of participant, which no answer names.
+    components(schemas(ParticipantKind))
+)]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -32,16 +37,24 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/users/{id}/standing", "GET").route(web::get().to(user_standing)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct AwardBody {
+pub(crate) struct AwardPointsBody {
+    /// Who gets the points.
+    #[schema(value_type = Participant)]
     holder: ParticipantBody,
+    /// Not 0; a negative amount lowers the total but not the experience.
+    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
     points: i64,
+    /// Why: 1 to 500 characters, trimmed.
+    #[schema(min_length = 1, max_length = 500)]
     reason: String,
+    /// What awarded them (`task`, `review`, `match`, …): 1 to 100 characters, trimmed.
+    #[schema(min_length = 1, max_length = 100)]
     source: String,
 }
 
-impl AwardBody {
+impl AwardPointsBody {
     fn into_new_award(self) -> Result<NewPointAward, ApiError> {
         let mut errors = FieldErrors::default();
         let holder = errors.check(self.holder.parse("holder.kind"));
@@ -62,13 +75,21 @@ impl AwardBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListPointsQuery {
+    /// Only this holder's awards: given with `holder_id`.
+    #[param(value_type = Option<ParticipantKind>)]
     holder_kind: Option<String>,
+    /// Given with `holder_kind`.
     holder_id: Option<Uuid>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<PointAwardSort>)]
     sort: Option<String>,
 }
 
@@ -97,11 +118,22 @@ impl ListPointsQuery {
 }
 
 /// `POST /api/v1/points` with `{holder: {kind, id}, points, reason, source}` → 201.
+#[utoipa::path(
+    post,
+    path = "/api/v1/points",
+    summary = "Award points",
+    tag = "points",
+    request_body = AwardPointsBody,
+    responses(
+        (status = 201, description = "The ledger entry, recorded", body = PointAward,
+            headers(("Location" = String, description = "The entry's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn award(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiJson(body): ApiJson<AwardBody>,
+    ApiJson(body): ApiJson<AwardPointsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let award = state
@@ -115,6 +147,15 @@ pub(crate) async fn award(
 
 /// `GET /api/v1/points?holder_kind=&holder_id=&limit=&cursor=&sort=` (`-awarded_at` or
 /// `awarded_at`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/points",
+    summary = "List the points ledger",
+    tag = "points",
+    params(ListPointsQuery),
+    responses((status = 200, description = "A page of ledger entries",
+        body = Page<PointAward, PointAwardSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -127,6 +168,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/points/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/points/{id}",
+    summary = "Get a ledger entry",
+    tag = "points",
+    params(("id" = PointAwardId, Path, description = "The entry's id")),
+    responses((status = 200, description = "The ledger entry", body = PointAward))
+)]
 #[tracing::instrument(skip_all, fields(award_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -138,6 +187,15 @@ pub(crate) async fn get(
 }
 
 /// `GET /api/v1/agents/{id}/standing` → points, experience, level, rating.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents/{id}/standing",
+    summary = "Read an agent's standing",
+    tag = "points",
+    params(("id" = AgentId, Path, description = "The agent's id")),
+    responses((status = 200, description = "The agent's points, experience, level and rating",
+        body = Standing))
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn agent_standing(
     state: web::Data<AppState>,
@@ -150,6 +208,15 @@ pub(crate) async fn agent_standing(
 }
 
 /// `GET /api/v1/users/{id}/standing` → points, experience and level.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/standing",
+    summary = "Read a user's standing",
+    tag = "points",
+    params(("id" = UserId, Path, description = "The user's id")),
+    responses((status = 200, description = "The user's points, experience and level",
+        body = Standing))
+)]
 #[tracing::instrument(skip_all, fields(user_id = %id))]
 pub(crate) async fn user_standing(
     state: web::Data<AppState>,

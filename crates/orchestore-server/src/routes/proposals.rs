@@ -5,21 +5,22 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     AgentKind, DomainError, Eligibility, NewProposal, OptionLabel, Participant, Permission,
-    ProposalBody, ProposalChoices, ProposalId, ProposalKind, ProposalSchedule, ProposalStatus,
-    ProposalTitle, Quorum, RoleCode, Threshold,
+    Proposal, ProposalBody, ProposalChoices, ProposalId, ProposalKind, ProposalSchedule,
+    ProposalStatus, ProposalTitle, Quorum, RoleCode, Threshold, Vote,
 };
-use orchestore_repo::{PageRequest, ProposalFilter, ProposalSort, VoteSort};
+use orchestore_repo::{Page, PageRequest, ProposalFilter, ProposalSort, VoteSort};
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::messages::ParticipantBody;
 use crate::auth::{Authenticated, Principal};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(paths(create, list, get, vote, votes, close, cancel))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -38,24 +39,39 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/proposals/{id}/cancel", "POST").route(web::post().to(cancel)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateProposalBody {
+    /// 1 to 200 characters, trimmed.
+    #[schema(min_length = 1, max_length = 200)]
     title: String,
+    /// What the proposal is about: up to 20,000 characters.
+    #[schema(max_length = 20_000)]
     body: Option<String>,
     /// `yes_no` when left out.
+    #[schema(value_type = Option<ProposalKind>)]
     kind: Option<String>,
-    /// A choice's options; a yes/no proposal has `yes` and `no`.
+    /// A choice's options: 2 to 20 labels of 1 to 100 characters. Left out for a yes/no
+    /// proposal, which has `yes` and `no`.
+    #[schema(min_items = 2, max_items = 20)]
     options: Option<Vec<String>>,
     /// Now when left out.
     opens_at: Option<DateTime<Utc>>,
+    /// In the future, after `opens_at`.
     closes_at: DateTime<Utc>,
-    /// 1 when left out.
+    /// How many votes must be cast for a result; 1 when left out.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     quorum: Option<i64>,
+    /// The share of the votes cast the deciding option needs: above 0, at most 1.
+    #[schema(exclusive_minimum = 0.0, maximum = 1.0)]
     threshold: f64,
+    /// The roles whose users may vote (up to 20). With both lists empty every user and agent
+    /// may vote; with only one given, only that sort of voter.
     #[serde(default)]
     eligible_roles: Vec<String>,
+    /// The kinds of agents that may vote.
     #[serde(default)]
+    #[schema(value_type = Vec<AgentKind>)]
     eligible_agent_kinds: Vec<String>,
     /// `true` when left out.
     allow_vote_change: Option<bool>,
@@ -151,32 +167,48 @@ impl CreateProposalBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListProposalsQuery {
+    /// Only proposals in this status.
+    #[param(value_type = Option<ProposalStatus>)]
     status: Option<String>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<ProposalSort>)]
     sort: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct VotesQuery {
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<VoteSort>)]
     sort: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct VoteBody {
-    /// The caller when left out.
+pub(crate) struct ProposalVoteBody {
+    /// The caller when left out. A user's token votes as its user or as an agent of its
+    /// organization; an agent's key as its agent only.
+    #[schema(value_type = Option<Participant>)]
     voter: Option<ParticipantBody>,
+    /// One of the proposal's options.
+    #[schema(min_length = 1, max_length = 100)]
     option: String,
 }
 
-impl VoteBody {
+impl ProposalVoteBody {
     /// The voter and the option. A user's token votes as its user or as an agent of its
     /// organization (an orchestrator voting for its agents), never as another user; an agent's
     /// key votes as its agent only.
@@ -208,6 +240,17 @@ impl VoteBody {
 /// `POST /api/v1/proposals` with `{title, body?, kind?, options?, opens_at?, closes_at, quorum?,
 /// threshold, eligible_roles?, eligible_agent_kinds?, allow_vote_change?}` → 201, the open
 /// proposal.
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals",
+    summary = "Put a proposal to a vote",
+    tag = "proposals",
+    request_body = CreateProposalBody,
+    responses(
+        (status = 201, description = "The proposal, open", body = Proposal,
+            headers(("Location" = String, description = "The proposal's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -225,6 +268,15 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/proposals?status=&limit=&cursor=&sort=` (`-created_at` or `created_at`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/proposals",
+    summary = "List proposals",
+    tag = "proposals",
+    params(ListProposalsQuery),
+    responses((status = 200, description = "A page of proposals",
+        body = Page<Proposal, ProposalSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -258,6 +310,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/proposals/{id}` → the proposal with its tallies (current while it is open).
+#[utoipa::path(
+    get,
+    path = "/api/v1/proposals/{id}",
+    summary = "Get a proposal",
+    tag = "proposals",
+    params(("id" = ProposalId, Path, description = "The proposal's id")),
+    responses((status = 200, description = "The proposal with its tallies", body = Proposal))
+)]
 #[tracing::instrument(skip_all, fields(proposal_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -270,12 +330,27 @@ pub(crate) async fn get(
 
 /// `POST /api/v1/proposals/{id}/votes` with `{option, voter?: {kind, id}}` → 200, the vote as
 /// it stands.
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/{id}/votes",
+    summary = "Vote on a proposal",
+    tag = "proposals",
+    params(("id" = ProposalId, Path, description = "The proposal's id")),
+    request_body = ProposalVoteBody,
+    responses(
+        (status = 200, description = "The vote as it stands", body = Vote),
+        (status = 409, description = "The proposal does not take votes (not open yet, past \
+            its closing time, closed or cancelled), or the voter has voted and the proposal \
+            does not allow changing a vote", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(proposal_id = %id))]
 pub(crate) async fn vote(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<ProposalId>,
-    ApiJson(body): ApiJson<VoteBody>,
+    ApiJson(body): ApiJson<ProposalVoteBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let (voter, option) = body.into_vote(auth.principal())?;
@@ -287,7 +362,16 @@ pub(crate) async fn vote(
     ))
 }
 
-/// `GET /api/v1/proposals/{id}/votes?limit=&cursor=` → each voter's vote, by voter id.
+/// `GET /api/v1/proposals/{id}/votes?limit=&cursor=&sort=` → each voter's vote, by voter id.
+#[utoipa::path(
+    get,
+    path = "/api/v1/proposals/{id}/votes",
+    summary = "List a proposal's votes",
+    tag = "proposals",
+    params(("id" = ProposalId, Path, description = "The proposal's id"), VotesQuery),
+    responses((status = 200, description = "A page of the proposal's votes",
+        body = Page<Vote, VoteSort>))
+)]
 #[tracing::instrument(skip_all, fields(proposal_id = %id))]
 pub(crate) async fn votes(
     state: web::Data<AppState>,
@@ -308,6 +392,18 @@ pub(crate) async fn votes(
 }
 
 /// `POST /api/v1/proposals/{id}/close` → the proposal with its result.
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/{id}/close",
+    summary = "Close a proposal",
+    tag = "proposals",
+    params(("id" = ProposalId, Path, description = "The proposal's id")),
+    responses(
+        (status = 200, description = "The proposal, closed, with its result", body = Proposal),
+        (status = 409, description = "The proposal is closed or cancelled already",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(proposal_id = %id))]
 pub(crate) async fn close(
     state: web::Data<AppState>,
@@ -319,6 +415,18 @@ pub(crate) async fn close(
 }
 
 /// `POST /api/v1/proposals/{id}/cancel` → the cancelled proposal.
+#[utoipa::path(
+    post,
+    path = "/api/v1/proposals/{id}/cancel",
+    summary = "Cancel a proposal",
+    tag = "proposals",
+    params(("id" = ProposalId, Path, description = "The proposal's id")),
+    responses(
+        (status = 200, description = "The proposal, cancelled", body = Proposal),
+        (status = 409, description = "The proposal is closed or cancelled already",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(proposal_id = %id))]
 pub(crate) async fn cancel(
     state: web::Data<AppState>,

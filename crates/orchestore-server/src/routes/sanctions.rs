@@ -5,26 +5,52 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    AgentId, AppealDecision, AppealId, AppealOutcome, AppealStatus, BadgeName, DomainError,
-    Evidence, NewAppeal, NewPenalty, NewReward, NewViolation, Participant, PenaltyAction,
-    PenaltyId, PenaltyKind, Permission, PermissionPeriod, PointAmount, RewardId, RewardKind,
-    RewardStatus, RewardValue, RuleName, SanctionReason, Severity, UserId, ViolationId,
+    AgentId, Appeal, AppealDecision, AppealId, AppealOutcome, AppealStatus, BadgeName, DomainError,
+    Evidence, HolderSanctions, NewAppeal, NewPenalty, NewReward, NewViolation, Participant,
+    ParticipantKind, Penalty, PenaltyAction, PenaltyId, PenaltyKind, Permission, PermissionPeriod,
+    PointAmount, Redemption, Reward, RewardId, RewardKind, RewardStatus, RewardValue, RuleName,
+    SanctionReason, SanctionsSummary, Severity, UserId, Violation, ViolationId,
 };
 use orchestore_repo::{
-    AppealFilter, PenaltyFilter, Redeemer, RewardFilter, RewardSort, SanctionSort, ViolationFilter,
+    AppealFilter, Page, PenaltyFilter, Redeemer, RewardFilter, RewardSort, SanctionSort,
+    SweptSanctions, ViolationFilter,
 };
 use serde::Deserialize;
+use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
 use super::messages::{ParticipantBody, participant_param};
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        allocate,
+        list_rewards,
+        get_reward,
+        redeem,
+        record_violation,
+        list_violations,
+        get_violation,
+        apply_penalty,
+        list_penalties,
+        get_penalty,
+        file_appeal,
+        list_appeals,
+        get_appeal,
+        decide,
+        summary,
+        sweep,
+        of_agent,
+        of_user,
+    ),
+    // A filter's kind of participant, which no answer names.
+    components(schemas(ParticipantKind))
+)]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -81,16 +107,30 @@ fn required<T>(field: &'static str, value: Option<T>) -> Result<T, DomainError> 
     value.ok_or_else(|| DomainError::invalid(field, "is required"))
 }
 
-#[derive(Debug, Deserialize)]
+/// A reward: `points`, `badge`, or `permission` with `duration_seconds`, as `kind` says.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RewardBody {
+    #[schema(value_type = Participant)]
     recipient: ParticipantBody,
+    #[schema(value_type = RewardKind)]
     kind: String,
+    /// The points of a `points` reward: above 0.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     points: Option<i64>,
+    /// The badge of a `badge` reward: 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     badge: Option<String>,
+    /// The permission of a `permission` reward: one the caller holds.
+    #[schema(value_type = Option<Permission>)]
     permission: Option<String>,
+    /// How long a `permission` reward's permission lasts once redeemed: up to a year.
+    #[schema(minimum = 1, maximum = 31_536_000)]
     duration_seconds: Option<i64>,
+    /// Why: 1 to 500 characters, trimmed.
+    #[schema(min_length = 1, max_length = 500)]
     reason: String,
+    /// When the reward expires unless it is redeemed; never when left out.
     expires_at: Option<DateTime<Utc>>,
 }
 
@@ -155,6 +195,17 @@ pub(crate) struct ListQuery {
 
 /// `POST /api/v1/rewards` with `{recipient: {kind, id}, kind, points | badge | permission +
 /// duration_seconds, reason, expires_at?}` → 201.
+#[utoipa::path(
+    post,
+    path = "/api/v1/rewards",
+    summary = "Allocate a reward",
+    tag = "sanctions",
+    request_body = RewardBody,
+    responses(
+        (status = 201, description = "The reward, allocated", body = Reward,
+            headers(("Location" = String, description = "The reward's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn allocate(
     state: web::Data<AppState>,
@@ -171,6 +222,23 @@ pub(crate) async fn allocate(
 
 /// `GET /api/v1/rewards?recipient_kind=&recipient_id=&status=&limit=&cursor=&sort=`
 /// (`-allocated_at` or `allocated_at`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/rewards",
+    summary = "List rewards",
+    tag = "sanctions",
+    params(
+        ("recipient_kind" = Option<ParticipantKind>, Query,
+            description = "Only this recipient's rewards: given with `recipient_id`"),
+        ("recipient_id" = Option<Uuid>, Query, description = "Given with `recipient_kind`"),
+        ("status" = Option<RewardStatus>, Query, description = "Only rewards in this status"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 200,
+            description = "Rows per page, 50 by default"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<RewardSort>, Query),
+    ),
+    responses((status = 200, description = "A page of rewards", body = Page<Reward, RewardSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list_rewards(
     state: web::Data<AppState>,
@@ -200,6 +268,14 @@ pub(crate) async fn list_rewards(
 }
 
 /// `GET /api/v1/rewards/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/rewards/{id}",
+    summary = "Get a reward",
+    tag = "sanctions",
+    params(("id" = RewardId, Path, description = "The reward's id")),
+    responses((status = 200, description = "The reward", body = Reward))
+)]
 #[tracing::instrument(skip_all, fields(reward_id = %id))]
 pub(crate) async fn get_reward(
     state: web::Data<AppState>,
@@ -212,6 +288,19 @@ pub(crate) async fn get_reward(
 
 /// `POST /api/v1/rewards/{id}/redeem` → `{reward, point_award, grant}`: by its recipient, or
 /// by a holder of `collaboration:admin` for it; once (409 the second time).
+#[utoipa::path(
+    post,
+    path = "/api/v1/rewards/{id}/redeem",
+    summary = "Redeem a reward",
+    tag = "sanctions",
+    params(("id" = RewardId, Path, description = "The reward's id")),
+    responses(
+        (status = 200, description = "The reward, redeemed, with the ledger entry or the \
+            permission grant it gave", body = Redemption),
+        (status = 409, description = "The reward is redeemed already, or it expired",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(reward_id = %id))]
 pub(crate) async fn redeem(
     state: web::Data<AppState>,
@@ -227,16 +316,33 @@ pub(crate) async fn redeem(
     Ok(HttpResponse::Ok().json(state.store.redeem_reward(ctx, id.into_inner(), by).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ViolationBody {
+    #[schema(value_type = Participant)]
     offender: ParticipantBody,
+    /// The rule broken: 1 to 200 characters, trimmed.
+    #[schema(min_length = 1, max_length = 200)]
     rule: String,
+    #[schema(value_type = Severity)]
     severity: String,
+    /// What shows it happened: 1 to 10,000 characters (line breaks allowed), trimmed.
+    #[schema(min_length = 1, max_length = 10_000)]
     evidence: String,
 }
 
 /// `POST /api/v1/violations` with `{offender: {kind, id}, rule, severity, evidence}` → 201.
+#[utoipa::path(
+    post,
+    path = "/api/v1/violations",
+    summary = "Record a violation",
+    tag = "sanctions",
+    request_body = ViolationBody,
+    responses(
+        (status = 201, description = "The violation, recorded", body = Violation,
+            headers(("Location" = String, description = "The violation's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn record_violation(
     state: web::Data<AppState>,
@@ -268,6 +374,24 @@ pub(crate) async fn record_violation(
 
 /// `GET /api/v1/violations?offender_kind=&offender_id=&severity=&limit=&cursor=&sort=`
 /// (`-created_at` or `created_at`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/violations",
+    summary = "List violations",
+    tag = "sanctions",
+    params(
+        ("offender_kind" = Option<ParticipantKind>, Query,
+            description = "Only this offender's violations: given with `offender_id`"),
+        ("offender_id" = Option<Uuid>, Query, description = "Given with `offender_kind`"),
+        ("severity" = Option<Severity>, Query, description = "Only violations this grave"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 200,
+            description = "Rows per page, 50 by default"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<SanctionSort>, Query),
+    ),
+    responses((status = 200, description = "A page of violations",
+        body = Page<Violation, SanctionSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list_violations(
     state: web::Data<AppState>,
@@ -297,6 +421,14 @@ pub(crate) async fn list_violations(
 }
 
 /// `GET /api/v1/violations/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/violations/{id}",
+    summary = "Get a violation",
+    tag = "sanctions",
+    params(("id" = ViolationId, Path, description = "The violation's id")),
+    responses((status = 200, description = "The violation", body = Violation))
+)]
 #[tracing::instrument(skip_all, fields(violation_id = %id))]
 pub(crate) async fn get_violation(
     state: web::Data<AppState>,
@@ -307,19 +439,41 @@ pub(crate) async fn get_violation(
     Ok(HttpResponse::Ok().json(state.store.get_violation(ctx, id.into_inner()).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// A penalty of the violation's offender: `points`, or a `suspension` of `permission` for
+/// `duration_seconds`, as `kind` says.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PenaltyBody {
     violation_id: ViolationId,
+    #[schema(value_type = PenaltyKind)]
     kind: String,
+    /// The points a `points` penalty takes off: above 0.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     points: Option<i64>,
+    /// The permission a `suspension` takes away.
+    #[schema(value_type = Option<Permission>)]
     permission: Option<String>,
+    /// How long a `suspension` lasts: up to a year.
+    #[schema(minimum = 1, maximum = 31_536_000)]
     duration_seconds: Option<i64>,
+    /// Why: 1 to 500 characters, trimmed.
+    #[schema(min_length = 1, max_length = 500)]
     reason: String,
 }
 
 /// `POST /api/v1/penalties` with `{violation_id, kind, points | permission +
 /// duration_seconds, reason}` → 201.
+#[utoipa::path(
+    post,
+    path = "/api/v1/penalties",
+    summary = "Apply a penalty",
+    tag = "sanctions",
+    request_body = PenaltyBody,
+    responses(
+        (status = 201, description = "The penalty, applied", body = Penalty,
+            headers(("Location" = String, description = "The penalty's URL"))),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn apply_penalty(
     state: web::Data<AppState>,
@@ -365,6 +519,25 @@ pub(crate) async fn apply_penalty(
 }
 
 /// `GET /api/v1/penalties?holder_kind=&holder_id=&violation_id=&limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/penalties",
+    summary = "List penalties",
+    tag = "sanctions",
+    params(
+        ("holder_kind" = Option<ParticipantKind>, Query,
+            description = "Only this holder's penalties: given with `holder_id`"),
+        ("holder_id" = Option<Uuid>, Query, description = "Given with `holder_kind`"),
+        ("violation_id" = Option<ViolationId>, Query,
+            description = "Only the penalties of this violation"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 200,
+            description = "Rows per page, 50 by default"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<SanctionSort>, Query),
+    ),
+    responses((status = 200, description = "A page of penalties",
+        body = Page<Penalty, SanctionSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list_penalties(
     state: web::Data<AppState>,
@@ -396,6 +569,14 @@ pub(crate) async fn list_penalties(
 }
 
 /// `GET /api/v1/penalties/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/penalties/{id}",
+    summary = "Get a penalty",
+    tag = "sanctions",
+    params(("id" = PenaltyId, Path, description = "The penalty's id")),
+    responses((status = 200, description = "The penalty", body = Penalty))
+)]
 #[tracing::instrument(skip_all, fields(penalty_id = %id))]
 pub(crate) async fn get_penalty(
     state: web::Data<AppState>,
@@ -406,14 +587,29 @@ pub(crate) async fn get_penalty(
     Ok(HttpResponse::Ok().json(state.store.get_penalty(ctx, id.into_inner()).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AppealBody {
     penalty_id: PenaltyId,
+    /// Why: 1 to 500 characters, trimmed.
+    #[schema(min_length = 1, max_length = 500)]
     reason: String,
 }
 
 /// `POST /api/v1/appeals` with `{penalty_id, reason}` → 201: by the penalty's holder.
+#[utoipa::path(
+    post,
+    path = "/api/v1/appeals",
+    summary = "Appeal a penalty",
+    tag = "sanctions",
+    request_body = AppealBody,
+    responses(
+        (status = 201, description = "The appeal, open", body = Appeal,
+            headers(("Location" = String, description = "The appeal's URL"))),
+        (status = 409, description = "The penalty is overturned already, or has an open \
+            appeal", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn file_appeal(
     state: web::Data<AppState>,
@@ -434,6 +630,22 @@ pub(crate) async fn file_appeal(
 }
 
 /// `GET /api/v1/appeals?penalty_id=&status=&limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/appeals",
+    summary = "List appeals",
+    tag = "sanctions",
+    params(
+        ("penalty_id" = Option<PenaltyId>, Query, description = "Only this penalty's appeals"),
+        ("status" = Option<AppealStatus>, Query, description = "Only appeals in this status"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 200,
+            description = "Rows per page, 50 by default"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<SanctionSort>, Query),
+    ),
+    responses((status = 200, description = "A page of appeals",
+        body = Page<Appeal, SanctionSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list_appeals(
     state: web::Data<AppState>,
@@ -460,6 +672,14 @@ pub(crate) async fn list_appeals(
 }
 
 /// `GET /api/v1/appeals/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/appeals/{id}",
+    summary = "Get an appeal",
+    tag = "sanctions",
+    params(("id" = AppealId, Path, description = "The appeal's id")),
+    responses((status = 200, description = "The appeal", body = Appeal))
+)]
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
 pub(crate) async fn get_appeal(
     state: web::Data<AppState>,
@@ -470,15 +690,31 @@ pub(crate) async fn get_appeal(
     Ok(HttpResponse::Ok().json(state.store.get_appeal(ctx, id.into_inner()).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DecisionBody {
+    #[schema(value_type = AppealOutcome)]
     outcome: String,
+    /// Why: 1 to 500 characters, trimmed.
+    #[schema(min_length = 1, max_length = 500)]
     reason: String,
 }
 
 /// `POST /api/v1/appeals/{id}/decision` with `{outcome: upheld | overturned, reason}` → the
 /// decided appeal; 409 when it is decided already.
+#[utoipa::path(
+    post,
+    path = "/api/v1/appeals/{id}/decision",
+    summary = "Decide an appeal",
+    tag = "sanctions",
+    params(("id" = AppealId, Path, description = "The appeal's id")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "The appeal, decided", body = Appeal),
+        (status = 409, description = "The appeal is decided already, or its penalty is \
+            overturned already", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
 pub(crate) async fn decide(
     state: web::Data<AppState>,
@@ -504,6 +740,14 @@ pub(crate) async fn decide(
 
 /// `GET /api/v1/sanctions/summary` → the organization's rewards, violations, penalties and
 /// appeals, counted.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sanctions/summary",
+    summary = "Count the organization's sanctions",
+    tag = "sanctions",
+    responses((status = 200, description = "The rewards, violations, penalties and appeals, \
+        counted", body = SanctionsSummary))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn summary(
     state: web::Data<AppState>,
@@ -515,6 +759,13 @@ pub(crate) async fn summary(
 
 /// `POST /api/v1/sanctions/sweep` → what it ended now (the server also sweeps every
 /// `collaboration.sanction_sweep_interval`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/sanctions/sweep",
+    summary = "End the expired sanctions now",
+    tag = "sanctions",
+    responses((status = 200, description = "What the sweep ended", body = SweptSanctions))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn sweep(
     state: web::Data<AppState>,
@@ -525,6 +776,15 @@ pub(crate) async fn sweep(
 }
 
 /// `GET /api/v1/agents/{id}/sanctions`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents/{id}/sanctions",
+    summary = "Read an agent's sanctions",
+    tag = "sanctions",
+    params(("id" = AgentId, Path, description = "The agent's id")),
+    responses((status = 200, description = "The agent's rewards and penalties, counted, and \
+        the grants and suspensions in force", body = HolderSanctions))
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn of_agent(
     state: web::Data<AppState>,
@@ -537,6 +797,15 @@ pub(crate) async fn of_agent(
 }
 
 /// `GET /api/v1/users/{id}/sanctions`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/sanctions",
+    summary = "Read a user's sanctions",
+    tag = "sanctions",
+    params(("id" = UserId, Path, description = "The user's id")),
+    responses((status = 200, description = "The user's rewards and penalties, counted, and \
+        the grants and suspensions in force", body = HolderSanctions))
+)]
 #[tracing::instrument(skip_all, fields(user_id = %id))]
 pub(crate) async fn of_user(
     state: web::Data<AppState>,
