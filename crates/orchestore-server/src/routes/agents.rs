@@ -3,21 +3,34 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    AgentId, AgentKind, AgentPatch, AgentStatus, ApiKeyId, Capabilities, KeyOwner, Metadata,
-    ModelName, Name, NewAgent, Permission, ProviderName, agent_capabilities,
+    Agent, AgentId, AgentKind, AgentPatch, AgentStats, AgentStatus, ApiKey, ApiKeyId, Capabilities,
+    IssuedApiKey, KeyOwner, Metadata, ModelName, Name, NewAgent, Permission, ProviderName,
+    agent_capabilities,
 };
-use orchestore_repo::{AgentFilter, AgentSort, ApiKeySort, PageRequest, RepoError};
+use orchestore_repo::{AgentFilter, AgentSort, ApiKeySort, Page, PageRequest, RepoError};
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::api_keys::CreateApiKeyBody;
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(paths(
+    create,
+    list,
+    get,
+    update,
+    delete,
+    heartbeat,
+    stats,
+    create_api_key,
+    list_api_keys,
+    revoke_api_key
+))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -45,14 +58,17 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     );
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateAgentBody {
     name: String,
     /// `ai`, `human` or `bot`.
+    #[schema(value_type = AgentKind)]
     kind: String,
+    /// What the agent can do: a task it claims requires none it lacks.
     capabilities: Option<Vec<String>>,
     /// `active` (the default), `inactive`, `busy` or `offline`.
+    #[schema(value_type = Option<AgentStatus>)]
     status: Option<String>,
     config: Option<serde_json::Value>,
     model: Option<String>,
@@ -108,22 +124,29 @@ impl CreateAgentBody {
 }
 
 /// Absent fields stay as they are; `model: null` and `provider: null` clear them.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchAgentBody {
     #[serde(default)]
+    #[schema(value_type = String)]
     name: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = AgentKind)]
     kind: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     capabilities: PatchField<Vec<String>>,
     #[serde(default)]
+    #[schema(value_type = AgentStatus)]
     status: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = Object)]
     config: PatchField<serde_json::Value>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     model: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     provider: PatchField<String>,
 }
 
@@ -173,15 +196,22 @@ impl PatchAgentBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListAgentsQuery {
+    #[param(value_type = Option<AgentStatus>)]
     status: Option<String>,
+    #[param(value_type = Option<AgentKind>)]
     kind: Option<String>,
     /// Comma-separated: agents having every one of them.
     capabilities: Option<String>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<AgentSort>)]
     sort: Option<String>,
 }
 
@@ -220,6 +250,19 @@ impl ListAgentsQuery {
 }
 
 /// `POST /api/v1/agents` → 201 with `Location`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agents",
+    summary = "Register an agent",
+    tag = "agents",
+    request_body = CreateAgentBody,
+    responses(
+        (status = 201, description = "The agent, registered", body = Agent,
+            headers(("Location" = String, description = "The agent's URL"))),
+        (status = 409, description = "An agent of this name exists", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -237,6 +280,14 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/agents?status=&kind=&capabilities=&limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents",
+    summary = "List agents",
+    tag = "agents",
+    params(ListAgentsQuery),
+    responses((status = 200, description = "A page of agents", body = Page<Agent, AgentSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -249,6 +300,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/agents/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents/{id}",
+    summary = "Get an agent",
+    tag = "agents",
+    params(("id" = AgentId, Path, description = "The agent's id")),
+    responses((status = 200, description = "The agent", body = Agent))
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -260,6 +319,19 @@ pub(crate) async fn get(
 }
 
 /// `PATCH /api/v1/agents/{id}`. An empty patch returns the agent unchanged.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/agents/{id}",
+    summary = "Change an agent",
+    tag = "agents",
+    params(("id" = AgentId, Path, description = "The agent's id")),
+    request_body = PatchAgentBody,
+    responses(
+        (status = 200, description = "The agent, changed", body = Agent),
+        (status = 409, description = "An agent of the new name exists", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
@@ -280,7 +352,16 @@ pub(crate) async fn update(
     Ok(HttpResponse::Ok().json(agent))
 }
 
-/// `DELETE /api/v1/agents/{id}` → 204.
+/// `DELETE /api/v1/agents/{id}` → 204, with its counters, heartbeats and messages; the tasks
+/// assigned to it are unassigned.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/agents/{id}",
+    summary = "Delete an agent",
+    tag = "agents",
+    params(("id" = AgentId, Path, description = "The agent's id")),
+    responses((status = 204, description = "The agent is deleted"))
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn delete(
     state: web::Data<AppState>,
@@ -292,7 +373,17 @@ pub(crate) async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /api/v1/agents/{id}/heartbeat` → the agent, with `last_heartbeat_at` now.
+/// `POST /api/v1/agents/{id}/heartbeat` → the agent, with `last_heartbeat_at` now; an `offline`
+/// agent becomes `active` again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agents/{id}/heartbeat",
+    summary = "Record that an agent is alive",
+    tag = "agents",
+    params(("id" = AgentId, Path, description = "The agent's id")),
+    responses((status = 200, description = "The agent, with `last_heartbeat_at` now",
+        body = Agent))
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn heartbeat(
     state: web::Data<AppState>,
@@ -304,6 +395,15 @@ pub(crate) async fn heartbeat(
 }
 
 /// `GET /api/v1/agents/{id}/stats`: counters, mean task time and success rate.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents/{id}/stats",
+    summary = "Read an agent's statistics",
+    tag = "agents",
+    params(("id" = AgentId, Path, description = "The agent's id")),
+    responses((status = 200, description = "The agent's counters, mean task time and success \
+        rate", body = AgentStats))
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn stats(
     state: web::Data<AppState>,
@@ -318,6 +418,17 @@ pub(crate) async fn stats(
 /// its `secret` (`osk_…`), shown this once; a worker sends it as `Authorization: Bearer osk_…`
 /// and acts as the agent, with its scopes that the `agent` system role grants (all of them
 /// without scopes).
+#[utoipa::path(
+    post,
+    path = "/api/v1/agents/{id}/api-keys",
+    summary = "Issue an API key for an agent",
+    tag = "agents",
+    params(("id" = AgentId, Path, description = "The agent's id")),
+    request_body = ref("#/components/schemas/CreateApiKeyBody"),
+    responses((status = 201, description = "The key, with its secret shown this once",
+        body = IssuedApiKey,
+        headers(("Location" = String, description = "The key's URL"))))
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn create_api_key(
     state: web::Data<AppState>,
@@ -347,6 +458,21 @@ pub(crate) async fn create_api_key(
 }
 
 /// `GET /api/v1/agents/{id}/api-keys?limit=&cursor=&sort=`: the agent's keys, without secrets.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents/{id}/api-keys",
+    summary = "List an agent's API keys",
+    tag = "agents",
+    params(
+        ("id" = AgentId, Path, description = "The agent's id"),
+        ("limit" = Option<u64>, Query, description = "Rows per page", minimum = 1,
+            maximum = 200),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<ApiKeySort>, Query),
+    ),
+    responses((status = 200, description = "A page of the agent's keys, without secrets",
+        body = Page<ApiKey, ApiKeySort>))
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn list_api_keys(
     state: web::Data<AppState>,
@@ -371,6 +497,17 @@ pub(crate) struct ApiKeyPath {
 }
 
 /// `DELETE /api/v1/agents/{id}/api-keys/{key_id}` → 204: the key stops working at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/agents/{id}/api-keys/{key_id}",
+    summary = "Revoke an agent's API key",
+    tag = "agents",
+    params(
+        ("id" = AgentId, Path, description = "The agent's id"),
+        ("key_id" = ApiKeyId, Path, description = "The key's id"),
+    ),
+    responses((status = 204, description = "The key is revoked"))
+)]
 #[tracing::instrument(skip_all, fields(agent_id = %path.id, key_id = %path.key_id))]
 pub(crate) async fn revoke_api_key(
     state: web::Data<AppState>,

@@ -4,32 +4,40 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    ByteCount, NewExecutionStep, OperationName, Permission, StepName, StepOutcome, StepTiming,
-    WorkflowExecutionId, WorkflowId,
+    ByteCount, ExecutionStep, NewExecutionStep, OperationName, Permission, StepName, StepOutcome,
+    StepTiming, WorkflowExecutionId, WorkflowId,
 };
-use orchestore_repo::{ExecutionStepFilter, ExecutionStepSort, PageRequest};
+use orchestore_repo::{ExecutionStepFilter, ExecutionStepSort, Page, PageRequest};
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
-/// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+/// The operations of this module, for the OpenAPI document; `workflows` serves them.
+#[derive(OpenApi)]
+#[openapi(paths(record, list))]
 pub(super) struct Api;
 
 /// One operation a worker ran.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecordStepBody {
+    /// The name of the workflow step it ran in.
     step: String,
+    /// What it was, as an identifier, e.g. `call_model` or `git.clone`.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,200}$")]
     operation: String,
+    /// The size of what it read.
     input_bytes: u64,
+    /// The size of what it produced.
     output_bytes: u64,
+    #[schema(value_type = StepOutcome)]
     outcome: String,
     started_at: DateTime<Utc>,
+    /// Not before `started_at`.
     finished_at: DateTime<Utc>,
 }
 
@@ -68,13 +76,20 @@ impl RecordStepBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListStepsQuery {
+    /// The entries of this workflow step.
     step: Option<String>,
+    #[param(value_type = Option<StepOutcome>)]
     outcome: Option<String>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<ExecutionStepSort>)]
     sort: Option<String>,
 }
 
@@ -104,6 +119,19 @@ impl ListStepsQuery {
 }
 
 /// `POST …/executions/{execution_id}/steps` → 201 with the entry.
+#[utoipa::path(
+    post,
+    path = "/api/v1/workflows/{id}/executions/{execution_id}/steps",
+    summary = "Record an operation of an execution",
+    tag = "execution_steps",
+    params(
+        ("id" = WorkflowId, Path, description = "The workflow's id"),
+        ("execution_id" = WorkflowExecutionId, Path, description = "The execution's id"),
+    ),
+    request_body = RecordStepBody,
+    responses((status = 201, description = "The entry, recorded", body = ExecutionStep,
+        headers(("Location" = String, description = "The execution's step log"))))
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %path.0, execution_id = %path.1))]
 pub(crate) async fn record(
     state: web::Data<AppState>,
@@ -125,6 +153,19 @@ pub(crate) async fn record(
 }
 
 /// `GET …/executions/{execution_id}/steps?step=&outcome=&limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{id}/executions/{execution_id}/steps",
+    summary = "List an execution's step log",
+    tag = "execution_steps",
+    params(
+        ("id" = WorkflowId, Path, description = "The workflow's id"),
+        ("execution_id" = WorkflowExecutionId, Path, description = "The execution's id"),
+        ListStepsQuery,
+    ),
+    responses((status = 200, description = "A page of the execution's step log",
+        body = Page<ExecutionStep, ExecutionStepSort>))
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %path.0, execution_id = %path.1))]
 pub(crate) async fn list(
     state: web::Data<AppState>,

@@ -3,22 +3,22 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    DomainError, MessageContent, MessageId, MessageIds, Metadata, NewMessage, Participant,
+    DomainError, Message, MessageContent, MessageId, MessageIds, Metadata, NewMessage, Participant,
     ParticipantKind, Permission, TaskId, ThreadId,
 };
-use orchestore_repo::{MarkRead, MessageFilter, MessageSort, PageRequest};
-use serde::Deserialize;
-use serde_json::json;
+use orchestore_repo::{MarkRead, MessageFilter, MessageSort, Page, PageRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::{Authenticated, Principal};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(paths(mark_read, unread_count, send, list, get, read_one))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -37,9 +37,10 @@ pub(super) fn configure(cfg: &mut super::Routes) {
 }
 
 /// One end of a message: `{"kind": "agent" | "user", "id": "…"}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ParticipantBody {
+    #[schema(value_type = ParticipantKind)]
     kind: String,
     id: Uuid,
 }
@@ -79,14 +80,18 @@ pub(crate) fn participant_param(
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A user token sends as its user or as an agent of the organization; an agent's API key as
+/// its agent only.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SendMessageBody {
     /// The caller when left out.
     sender: Option<ParticipantBody>,
     recipient: ParticipantBody,
     content: String,
+    /// The task the message is about.
     task_id: Option<TaskId>,
+    /// The conversation the message belongs to.
     thread_id: Option<ThreadId>,
     metadata: Option<serde_json::Value>,
 }
@@ -133,21 +138,30 @@ impl SendMessageBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListMessagesQuery {
     thread_id: Option<ThreadId>,
     task_id: Option<TaskId>,
-    /// Messages this participant sent or received.
+    /// Messages this participant sent or received (with `participant_id`).
+    #[param(value_type = Option<ParticipantKind>)]
     participant_kind: Option<String>,
+    /// With `participant_kind`.
     participant_id: Option<Uuid>,
-    /// Messages to this participant.
+    /// Messages to this participant (with `recipient_id`).
+    #[param(value_type = Option<ParticipantKind>)]
     recipient_kind: Option<String>,
+    /// With `recipient_kind`.
     recipient_id: Option<Uuid>,
     /// `true`: only messages not read yet.
     unread: Option<bool>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<MessageSort>)]
     sort: Option<String>,
 }
 
@@ -190,10 +204,12 @@ impl ListMessagesQuery {
 }
 
 /// Either `{ids}` or `{recipient, thread_id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MarkReadBody {
+    /// These messages.
     ids: Option<Vec<MessageId>>,
+    /// The messages of `thread_id` to this participant.
     recipient: Option<ParticipantBody>,
     thread_id: Option<ThreadId>,
 }
@@ -228,14 +244,40 @@ impl MarkReadBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The recipient, both or neither; the caller when left out.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct UnreadCountQuery {
+    #[param(value_type = Option<ParticipantKind>)]
     recipient_kind: Option<String>,
     recipient_id: Option<Uuid>,
 }
 
+/// How many messages a call marked read.
+#[derive(Debug, Serialize, ToSchema)]
+struct Marked {
+    /// Those not read before; a message read already keeps its first `read_at`.
+    marked: u64,
+}
+
+/// How many messages to a participant are unread.
+#[derive(Debug, Serialize, ToSchema)]
+struct UnreadCount {
+    recipient: Participant,
+    unread: u64,
+}
+
 /// `POST /api/v1/messages` → 201 with `Location`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/messages",
+    summary = "Send a message",
+    tag = "messages",
+    request_body = SendMessageBody,
+    responses((status = 201, description = "The message, sent", body = Message,
+        headers(("Location" = String, description = "The message's URL"))))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn send(
     state: web::Data<AppState>,
@@ -252,6 +294,15 @@ pub(crate) async fn send(
 
 /// `GET /api/v1/messages?thread_id=&task_id=&participant_kind=&participant_id=&recipient_kind=
 /// &recipient_id=&unread=&limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/messages",
+    summary = "List messages",
+    tag = "messages",
+    params(ListMessagesQuery),
+    responses((status = 200, description = "A page of messages",
+        body = Page<Message, MessageSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -264,6 +315,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/messages/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/messages/{id}",
+    summary = "Get a message",
+    tag = "messages",
+    params(("id" = MessageId, Path, description = "The message's id")),
+    responses((status = 200, description = "The message", body = Message))
+)]
 #[tracing::instrument(skip_all, fields(message_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -275,6 +334,14 @@ pub(crate) async fn get(
 }
 
 /// `POST /api/v1/messages/{id}/read` → the message, read (at its first `read_at`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/messages/{id}/read",
+    summary = "Mark a message read",
+    tag = "messages",
+    params(("id" = MessageId, Path, description = "The message's id")),
+    responses((status = 200, description = "The message, read", body = Message))
+)]
 #[tracing::instrument(skip_all, fields(message_id = %id))]
 pub(crate) async fn read_one(
     state: web::Data<AppState>,
@@ -291,6 +358,19 @@ pub(crate) async fn read_one(
 }
 
 /// `POST /api/v1/messages/read` with `{ids}` or `{recipient, thread_id}` → `{"marked": n}`.
+/// An id that names no message of the organization is a 404, and nothing is marked.
+#[utoipa::path(
+    post,
+    path = "/api/v1/messages/read",
+    summary = "Mark messages read",
+    tag = "messages",
+    request_body = MarkReadBody,
+    responses(
+        (status = 200, description = "How many messages were marked", body = Marked),
+        (status = 404, description = "An id names no message of the organization",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn mark_read(
     state: web::Data<AppState>,
@@ -299,11 +379,20 @@ pub(crate) async fn mark_read(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::MessagesWrite)?;
     let marked = state.store.mark_read(ctx, body.into_mark_read()?).await?;
-    Ok(HttpResponse::Ok().json(json!({ "marked": marked })))
+    Ok(HttpResponse::Ok().json(Marked { marked }))
 }
 
 /// `GET /api/v1/messages/unread-count?recipient_kind=&recipient_id=` (the caller when left
 /// out) → `{"recipient": {kind, id}, "unread": n}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/messages/unread-count",
+    summary = "Count a participant's unread messages",
+    tag = "messages",
+    params(UnreadCountQuery),
+    responses((status = 200, description = "The recipient and its unread count",
+        body = UnreadCount))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn unread_count(
     state: web::Data<AppState>,
@@ -322,5 +411,5 @@ pub(crate) async fn unread_count(
         Principal::Agent(agent) => Participant::Agent(agent),
     });
     let unread = state.store.unread_count(ctx, recipient).await?;
-    Ok(HttpResponse::Ok().json(json!({ "recipient": recipient, "unread": unread })))
+    Ok(HttpResponse::Ok().json(UnreadCount { recipient, unread }))
 }

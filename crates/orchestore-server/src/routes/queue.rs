@@ -4,11 +4,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
 use orchestore_domain::{
-    AgentId, ClaimLimit, ClaimRequest, ClaimWait, Completion, Completions, LeaseDuration,
-    LeaseToken, Payload, Permission, Progress, Task, TaskId,
+    AgentId, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion, Completions,
+    LeaseDuration, LeaseToken, Payload, Permission, Progress, QueueStats, Task, TaskId,
 };
 use orchestore_repo::Retry;
 use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
 use crate::error::{
@@ -19,8 +20,19 @@ use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(paths(
+    claim,
+    stats,
+    complete_many,
+    claim_one,
+    heartbeat,
+    complete,
+    fail,
+    release,
+    cancel,
+    retry
+))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -48,27 +60,40 @@ fn lease(errors: &mut FieldErrors, seconds: Option<i64>) -> Option<LeaseDuration
     errors.check(seconds.map_or(Ok(LeaseDuration::default()), LeaseDuration::parse_seconds))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ClaimBody {
     /// The agent the tasks run on; its capabilities decide which tasks it may take. An agent's
     /// API key implies its own agent.
     agent_id: Option<AgentId>,
     /// At most this many tasks (1–1000, default 1).
+    #[schema(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     /// The lease of each task (1 s – 24 h, default 300 s).
+    #[schema(minimum = 1, maximum = 86400)]
     lease_seconds: Option<i64>,
     /// With nothing to claim, wait up to this long for work (0–60 s, default 0).
+    #[schema(minimum = 0, maximum = 60)]
     wait_seconds: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
-struct Claimed<T> {
-    items: Vec<T>,
+/// The tasks a claim handed out, each with its lease token.
+#[derive(Debug, Serialize, ToSchema)]
+struct ClaimedTasks {
+    items: Vec<ClaimedTask>,
 }
 
 /// `POST /api/v1/queue/claim` → 200 `{items: [task + lease_token]}`, empty when there was
 /// nothing to claim before the wait ended. With an agent's API key, `agent_id` may be left out.
+#[utoipa::path(
+    post,
+    path = "/api/v1/queue/claim",
+    summary = "Claim queued tasks",
+    tag = "queue",
+    request_body = ClaimBody,
+    responses((status = 200, description = "The tasks claimed, highest priority first, each \
+        with its lease token; none when there was nothing to claim", body = ClaimedTasks))
+)]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn claim(
     state: web::Data<AppState>,
@@ -94,18 +119,36 @@ pub(crate) async fn claim(
         wait,
     };
     let items = state.store.claim_tasks(ctx, request).await?;
-    Ok(HttpResponse::Ok().json(Claimed { items }))
+    Ok(HttpResponse::Ok().json(ClaimedTasks { items }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ClaimOneBody {
+    /// The agent the task runs on; an agent's API key implies its own agent.
     agent_id: Option<AgentId>,
+    /// The lease (1 s – 24 h, default 300 s).
+    #[schema(minimum = 1, maximum = 86400)]
     lease_seconds: Option<i64>,
 }
 
 /// `POST /api/v1/tasks/{id}/claim` `{agent_id, lease_seconds?}` → 200 with the task and its
 /// lease token; 409 saying why when the task cannot be claimed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/claim",
+    summary = "Claim one given task",
+    tag = "queue",
+    params(("id" = TaskId, Path, description = "The task's id")),
+    request_body = ClaimOneBody,
+    responses(
+        (status = 200, description = "The task, running, with its lease token",
+            body = ClaimedTask),
+        (status = 409, description = "The task is not queued, its `run_after` is ahead, it is \
+            assigned to another agent, or the agent lacks a required capability", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn claim_one(
     state: web::Data<AppState>,
@@ -126,17 +169,34 @@ pub(crate) async fn claim_one(
     Ok(HttpResponse::Ok().json(claimed))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HeartbeatBody {
     lease_token: LeaseToken,
-    /// The new lease from now (default 300 s).
+    /// The new lease from now (1 s – 24 h, default 300 s).
+    #[schema(minimum = 1, maximum = 86400)]
     lease_seconds: Option<i64>,
+    /// Percent done.
+    #[schema(minimum = 0, maximum = 100)]
     progress: Option<i64>,
 }
 
 /// `POST /api/v1/tasks/{id}/heartbeat` → 200 with the task and its new `lease_expires_at`;
 /// 409 when the lease is no longer the task's (expired and claimed again, cancelled, ended).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/heartbeat",
+    summary = "Extend a running task's lease",
+    tag = "queue",
+    params(("id" = TaskId, Path, description = "The task's id")),
+    request_body = HeartbeatBody,
+    responses(
+        (status = 200, description = "The task with its new `lease_expires_at`", body = Task),
+        (status = 409, description = "The lease is no longer the task's: it expired and the \
+            task was claimed again, or the task was cancelled or its run ended", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn heartbeat(
     state: web::Data<AppState>,
@@ -158,14 +218,29 @@ pub(crate) async fn heartbeat(
     Ok(HttpResponse::Ok().json(task))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CompleteBody {
     lease_token: LeaseToken,
+    /// Any JSON document the run produced.
     result: Option<serde_json::Value>,
 }
 
-/// `POST /api/v1/tasks/{id}/complete` `{lease_token, result?}` → 200 with the succeeded task.
+/// `POST /api/v1/tasks/{id}/complete` `{lease_token, result?}` → 200 with the succeeded task;
+/// the blocked tasks for which it was the last open dependency are queued.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/complete",
+    summary = "End a run in success",
+    tag = "queue",
+    params(("id" = TaskId, Path, description = "The task's id")),
+    request_body = CompleteBody,
+    responses(
+        (status = 200, description = "The task, succeeded", body = Task),
+        (status = 409, description = "The lease is no longer the task's", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn complete(
     state: web::Data<AppState>,
@@ -185,30 +260,43 @@ pub(crate) async fn complete(
     Ok(HttpResponse::Ok().json(task))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CompletionBody {
     task_id: TaskId,
     lease_token: LeaseToken,
+    /// Any JSON document the run produced.
     result: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CompleteManyBody {
     /// The runs to end in success: 1 to 1000, each task once.
+    #[schema(min_items = 1, max_items = 1000)]
     completions: Vec<CompletionBody>,
 }
 
 /// One run's answer: the succeeded task, or the problem that kept it from ending.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct CompletionOutcome<'a> {
     task_id: TaskId,
+    /// 200 when the run ended; else the status of `problem` (404, 409).
     status: u16,
+    /// The task, succeeded (with status 200).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     task: Option<&'a Task>,
+    /// Why the run did not end (with any other status).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     problem: Option<Problem<'a>>,
+}
+
+/// The answer of each completion, in the order given.
+#[derive(Serialize, ToSchema)]
+struct CompletionOutcomes<'a> {
+    items: Vec<CompletionOutcome<'a>>,
 }
 
 /// `POST /api/v1/queue/complete` `{completions: [{task_id, lease_token, result?}]}` → 200
@@ -216,6 +304,15 @@ struct CompletionOutcome<'a> {
 /// `status` 200 with the succeeded task, or 409 (the lease is no longer the task's) or 404
 /// with the problem document. One refused completion does not hold up the others; a body at
 /// fault is 422 and ends nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/queue/complete",
+    summary = "End several runs in success",
+    tag = "queue",
+    request_body = CompleteManyBody,
+    responses((status = 200, description = "Each completion's outcome, in the order given",
+        body = CompletionOutcomes))
+)]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn complete_many(
     state: web::Data<AppState>,
@@ -266,13 +363,14 @@ pub(crate) async fn complete_many(
             },
         })
         .collect();
-    Ok(HttpResponse::Ok().json(Claimed { items }))
+    Ok(HttpResponse::Ok().json(CompletionOutcomes { items }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FailBody {
     lease_token: LeaseToken,
+    /// Any JSON document saying what went wrong.
     error: Option<serde_json::Value>,
     /// `false`: fail for good now, whatever attempts are left (default `true`).
     retry: Option<bool>,
@@ -280,6 +378,20 @@ pub(crate) struct FailBody {
 
 /// `POST /api/v1/tasks/{id}/fail` `{lease_token, error?, retry?}` → 200 with the task: queued
 /// again after a backoff while attempts are left, else `failed`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/fail",
+    summary = "End a run in failure",
+    tag = "queue",
+    params(("id" = TaskId, Path, description = "The task's id")),
+    request_body = FailBody,
+    responses(
+        (status = 200, description = "The task: queued again after a backoff while attempts \
+            are left, else `failed`", body = Task),
+        (status = 409, description = "The lease is no longer the task's", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn fail(
     state: web::Data<AppState>,
@@ -304,7 +416,7 @@ pub(crate) async fn fail(
     Ok(HttpResponse::Ok().json(task))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReleaseBody {
     lease_token: LeaseToken,
@@ -312,6 +424,19 @@ pub(crate) struct ReleaseBody {
 
 /// `POST /api/v1/tasks/{id}/release` `{lease_token}` → 200 with the task queued again, the
 /// attempt not counted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/release",
+    summary = "Give a claimed task back",
+    tag = "queue",
+    params(("id" = TaskId, Path, description = "The task's id")),
+    request_body = ReleaseBody,
+    responses(
+        (status = 200, description = "The task, queued again", body = Task),
+        (status = 409, description = "The lease is no longer the task's", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn release(
     state: web::Data<AppState>,
@@ -327,9 +452,11 @@ pub(crate) async fn release(
     Ok(HttpResponse::Ok().json(task))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CancelBody {
+    /// Why, for the history.
+    #[schema(max_length = 1000)]
     reason: Option<String>,
 }
 
@@ -351,21 +478,35 @@ pub(crate) fn cancel_reason(reason: Option<String>) -> Result<Option<String>, Ap
 }
 
 /// A cancelled task, and how many of its descendants its cancellation ended.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct CancelledTask {
     #[serde(flatten)]
     task: orchestore_domain::Task,
     cancelled_descendants: Descendants,
 }
 
-#[derive(Serialize)]
+/// What a cancellation carried along.
+#[derive(Serialize, ToSchema)]
 struct Descendants {
+    /// Subtasks, tasks waiting for the task, and the tasks of the executions below.
     tasks: u64,
+    /// Workflow executions started from the task or from a descendant.
     workflow_executions: u64,
 }
 
 /// `POST /api/v1/tasks/{id}/cancel` `{reason?}` → 200 with the cancelled task and
 /// `cancelled_descendants` `{tasks, workflow_executions}`: what the cancellation carried along.
+/// A succeeded or cancelled task is a 422.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/cancel",
+    summary = "Cancel a task and its descendants",
+    tag = "queue",
+    params(("id" = TaskId, Path, description = "The task's id")),
+    request_body = Option<CancelBody>,
+    responses((status = 200, description = "The task, cancelled, and what the cancellation \
+        carried along", body = CancelledTask))
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn cancel(
     state: web::Data<AppState>,
@@ -388,7 +529,21 @@ pub(crate) async fn cancel(
     }))
 }
 
-/// `POST /api/v1/tasks/{id}/retry` → 200 with the failed task queued again.
+/// `POST /api/v1/tasks/{id}/retry` → 200 with the failed task queued again, with a fresh series
+/// of attempts; any other status is a 422.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/retry",
+    summary = "Queue a failed task again",
+    tag = "queue",
+    params(("id" = TaskId, Path, description = "The task's id")),
+    responses(
+        (status = 200, description = "The task, queued again", body = Task),
+        (status = 409, description = "The task is the step of a workflow execution that \
+            ended: start a new execution", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn retry(
     state: web::Data<AppState>,
@@ -403,6 +558,13 @@ pub(crate) async fn retry(
 /// `GET /api/v1/queue/stats` → the queue right now: `blocked`, `queued` (claimable),
 /// `scheduled`, `running`, `expired_leases`, `by_capabilities`, `oldest_queued_at`, and
 /// `last_minute` (`succeeded`, `failed`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/queue/stats",
+    summary = "Read the queue's state",
+    tag = "queue",
+    responses((status = 200, description = "The queue right now", body = QueueStats))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn stats(
     state: web::Data<AppState>,

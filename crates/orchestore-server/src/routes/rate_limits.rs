@@ -3,19 +3,20 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    NewRateLimit, Permission, RateLimitName, RateLimitPatch, RefillPeriod, TokenCount,
+    NewRateLimit, Permission, RateLimit, RateLimitName, RateLimitPatch, RefillPeriod, TokenCount,
 };
-use orchestore_repo::{PageRequest, RateLimitSort, RepoError};
+use orchestore_repo::{Page, PageRequest, RateLimitSort, RepoError};
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(paths(create, list, get, update, delete))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -32,13 +33,17 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     );
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateRateLimitBody {
+    /// Unique in the organization; tasks name the bucket by it (case counts).
+    #[schema(pattern = "^[A-Za-z0-9_.:/-]{1,100}$", examples("openai:requests"))]
     name: String,
     /// The most tokens the bucket holds.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     capacity: i64,
-    /// How long the bucket takes to refill from empty to full.
+    /// How long the bucket takes to refill from empty to full (at most 30 days).
+    #[schema(minimum = 1, maximum = 2_592_000)]
     period_seconds: i64,
 }
 
@@ -59,12 +64,18 @@ impl CreateRateLimitBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Absent fields stay as they are; the balance earned under the old terms is kept, at most the
+/// new capacity.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchRateLimitBody {
+    /// The most tokens the bucket holds.
     #[serde(default)]
+    #[schema(value_type = i64, minimum = 1, maximum = 1_000_000_000)]
     capacity: PatchField<i64>,
+    /// How long the bucket takes to refill from empty to full (at most 30 days).
     #[serde(default)]
+    #[schema(value_type = i64, minimum = 1, maximum = 2_592_000)]
     period_seconds: PatchField<i64>,
 }
 
@@ -85,11 +96,16 @@ impl PatchRateLimitBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListRateLimitsQuery {
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<RateLimitSort>)]
     sort: Option<String>,
 }
 
@@ -100,6 +116,19 @@ fn named(raw: &str) -> Result<RateLimitName, ApiError> {
 }
 
 /// `POST /api/v1/rate-limits` with `{name, capacity, period_seconds}` → 201, the bucket, full.
+#[utoipa::path(
+    post,
+    path = "/api/v1/rate-limits",
+    summary = "Create a rate limit",
+    tag = "rate_limits",
+    request_body = CreateRateLimitBody,
+    responses(
+        (status = 201, description = "The bucket, full", body = RateLimit,
+            headers(("Location" = String, description = "The bucket's URL"))),
+        (status = 409, description = "A rate limit of this name exists", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -117,6 +146,15 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/rate-limits?limit=&cursor=&sort=` (`created_at` or `-created_at`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/rate-limits",
+    summary = "List rate limits",
+    tag = "rate_limits",
+    params(ListRateLimitsQuery),
+    responses((status = 200, description = "A page of rate limits",
+        body = Page<RateLimit, RateLimitSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -136,6 +174,15 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/rate-limits/{name}` → the bucket, its `tokens` as of now.
+#[utoipa::path(
+    get,
+    path = "/api/v1/rate-limits/{name}",
+    summary = "Get a rate limit",
+    tag = "rate_limits",
+    params(("name" = String, Path, description = "The rate limit's name")),
+    responses((status = 200, description = "The bucket, its `tokens` as of now",
+        body = RateLimit))
+)]
 #[tracing::instrument(skip_all, fields(rate_limit = %name))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -148,6 +195,15 @@ pub(crate) async fn get(
 }
 
 /// `PATCH /api/v1/rate-limits/{name}` with any of `{capacity, period_seconds}` → the bucket.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/rate-limits/{name}",
+    summary = "Change a rate limit",
+    tag = "rate_limits",
+    params(("name" = String, Path, description = "The rate limit's name")),
+    request_body = PatchRateLimitBody,
+    responses((status = 200, description = "The bucket, changed", body = RateLimit))
+)]
 #[tracing::instrument(skip_all, fields(rate_limit = %name))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
@@ -162,6 +218,14 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /api/v1/rate-limits/{name}` → 204; the tasks naming it are no longer held back.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/rate-limits/{name}",
+    summary = "Delete a rate limit",
+    tag = "rate_limits",
+    params(("name" = String, Path, description = "The rate limit's name")),
+    responses((status = 204, description = "The bucket is deleted"))
+)]
 #[tracing::instrument(skip_all, fields(rate_limit = %name))]
 pub(crate) async fn delete(
     state: web::Data<AppState>,

@@ -5,21 +5,22 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     Capabilities, CronSchedule, Description, DomainError, MAX_UPCOMING, MaxAttempts, MisfirePolicy,
-    Name, NewSchedule, Payload, Permission, Priority, ProjectId, ScheduleId, SchedulePatch,
-    ScheduleTarget, ScheduledTask, ScheduledWorkflow, Tags, TimeZone, Title, WorkflowId,
+    Name, NewSchedule, Payload, Permission, Priority, ProjectId, Schedule, ScheduleId,
+    SchedulePatch, ScheduleTarget, ScheduledTask, ScheduledWorkflow, Tags, TimeZone, Title,
+    WorkflowId,
 };
-use orchestore_repo::{PageRequest, ScheduleFilter, ScheduleSort};
-use serde::Deserialize;
-use serde_json::json;
+use orchestore_repo::{Page, PageRequest, ScheduleFilter, ScheduleSort};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(paths(create, list, get, update, delete, pause, resume, next))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -40,7 +41,7 @@ pub(super) fn configure(cfg: &mut super::Routes) {
 }
 
 /// A task to enqueue at each occurrence.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TaskTargetBody {
     project_id: ProjectId,
@@ -56,7 +57,7 @@ pub(crate) struct TaskTargetBody {
 }
 
 /// A workflow execution to start at each occurrence: of `version`, or the latest.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WorkflowTargetBody {
     workflow_id: WorkflowId,
@@ -134,14 +135,18 @@ fn parse_policy(raw: &str) -> Result<MisfirePolicy, DomainError> {
     raw.parse()
 }
 
-#[derive(Debug, Deserialize)]
+/// A schedule's target is exactly one of `task` and `workflow`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateScheduleBody {
     name: String,
+    #[schema(value_type = CronSchedule)]
     cron: String,
     /// `UTC` when left out.
+    #[schema(value_type = Option<TimeZone>)]
     time_zone: Option<String>,
     /// `skip` when left out.
+    #[schema(value_type = Option<MisfirePolicy>)]
     misfire_policy: Option<String>,
     task: Option<TaskTargetBody>,
     workflow: Option<WorkflowTargetBody>,
@@ -184,21 +189,28 @@ impl CreateScheduleBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Absent fields stay as they are; a new target, `task` or `workflow`, replaces the old one
+/// whole.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchScheduleBody {
     #[serde(default)]
+    #[schema(value_type = String)]
     name: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = CronSchedule)]
     cron: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = TimeZone)]
     time_zone: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = MisfirePolicy)]
     misfire_policy: PatchField<String>,
     /// A new target replaces the old one whole.
     task: Option<TaskTargetBody>,
     workflow: Option<WorkflowTargetBody>,
     #[serde(default)]
+    #[schema(value_type = bool)]
     enabled: PatchField<bool>,
 }
 
@@ -249,24 +261,54 @@ impl PatchScheduleBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListSchedulesQuery {
+    /// Only the enabled schedules (`true`) or only the paused ones (`false`).
     enabled: Option<bool>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<ScheduleSort>)]
     sort: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct NextQuery {
-    /// 5 when left out; 1 to 100.
+    /// How many occurrences.
+    #[param(minimum = 1, maximum = 100, default = 5)]
     count: Option<u64>,
+}
+
+/// A schedule's next occurrences, for a person checking its pattern.
+#[derive(Debug, Serialize, ToSchema)]
+struct UpcomingOccurrences {
+    /// The zone the pattern is read in.
+    time_zone: TimeZone,
+    /// The instants, earliest first.
+    occurrences: Vec<DateTime<Utc>>,
 }
 
 /// `POST /api/v1/schedules` with `{name, cron, time_zone?, misfire_policy?, task | workflow,
 /// enabled?, starts_at?}` → 201, the schedule with its `next_run_at`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/schedules",
+    summary = "Create a schedule",
+    tag = "schedules",
+    request_body = CreateScheduleBody,
+    responses(
+        (status = 201, description = "The schedule, with its `next_run_at`", body = Schedule,
+            headers(("Location" = String, description = "The schedule's URL"))),
+        (status = 409, description = "A schedule of this name exists", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -284,6 +326,15 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/schedules?enabled=&limit=&cursor=&sort=` (`created_at` or `-created_at`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/schedules",
+    summary = "List schedules",
+    tag = "schedules",
+    params(ListSchedulesQuery),
+    responses((status = 200, description = "A page of schedules",
+        body = Page<Schedule, ScheduleSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -306,6 +357,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/schedules/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/schedules/{id}",
+    summary = "Get a schedule",
+    tag = "schedules",
+    params(("id" = ScheduleId, Path, description = "The schedule's id")),
+    responses((status = 200, description = "The schedule", body = Schedule))
+)]
 #[tracing::instrument(skip_all, fields(schedule_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -317,7 +376,21 @@ pub(crate) async fn get(
 }
 
 /// `PATCH /api/v1/schedules/{id}` with any of `{name, cron, time_zone, misfire_policy, task |
-/// workflow, enabled}` → the schedule.
+/// workflow, enabled}` → the schedule. A new pattern or time zone, or enabling a paused schedule,
+/// moves `next_run_at` to the first occurrence after now; disabling clears it.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/schedules/{id}",
+    summary = "Change a schedule",
+    tag = "schedules",
+    params(("id" = ScheduleId, Path, description = "The schedule's id")),
+    request_body = PatchScheduleBody,
+    responses(
+        (status = 200, description = "The schedule, changed", body = Schedule),
+        (status = 409, description = "A schedule of the new name exists", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(schedule_id = %id))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
@@ -336,6 +409,14 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /api/v1/schedules/{id}` → 204.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/schedules/{id}",
+    summary = "Delete a schedule",
+    tag = "schedules",
+    params(("id" = ScheduleId, Path, description = "The schedule's id")),
+    responses((status = 204, description = "The schedule is deleted"))
+)]
 #[tracing::instrument(skip_all, fields(schedule_id = %id))]
 pub(crate) async fn delete(
     state: web::Data<AppState>,
@@ -348,6 +429,15 @@ pub(crate) async fn delete(
 }
 
 /// `POST /api/v1/schedules/{id}/pause` → the paused schedule.
+#[utoipa::path(
+    post,
+    path = "/api/v1/schedules/{id}/pause",
+    summary = "Pause a schedule",
+    tag = "schedules",
+    params(("id" = ScheduleId, Path, description = "The schedule's id")),
+    responses((status = 200, description = "The schedule, paused: no `next_run_at`",
+        body = Schedule))
+)]
 #[tracing::instrument(skip_all, fields(schedule_id = %id))]
 pub(crate) async fn pause(
     state: web::Data<AppState>,
@@ -359,6 +449,15 @@ pub(crate) async fn pause(
 }
 
 /// `POST /api/v1/schedules/{id}/resume` → the schedule, due at its first occurrence after now.
+#[utoipa::path(
+    post,
+    path = "/api/v1/schedules/{id}/resume",
+    summary = "Resume a paused schedule",
+    tag = "schedules",
+    params(("id" = ScheduleId, Path, description = "The schedule's id")),
+    responses((status = 200, description = "The schedule, due at its first occurrence after \
+        now", body = Schedule))
+)]
 #[tracing::instrument(skip_all, fields(schedule_id = %id))]
 pub(crate) async fn resume(
     state: web::Data<AppState>,
@@ -372,6 +471,15 @@ pub(crate) async fn resume(
 /// `GET /api/v1/schedules/{id}/next?count=N` → `{time_zone, occurrences}`: the next `N`
 /// occurrences after now (5 by default, at most 100), computed from the pattern, for a person
 /// checking it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/schedules/{id}/next",
+    summary = "Preview a schedule's next occurrences",
+    tag = "schedules",
+    params(("id" = ScheduleId, Path, description = "The schedule's id"), NextQuery),
+    responses((status = 200, description = "The next occurrences after now",
+        body = UpcomingOccurrences))
+)]
 #[tracing::instrument(skip_all, fields(schedule_id = %id))]
 pub(crate) async fn next(
     state: web::Data<AppState>,
@@ -393,8 +501,8 @@ pub(crate) async fn next(
     let occurrences = schedule
         .cron
         .upcoming(Utc::now(), schedule.time_zone, count);
-    Ok(HttpResponse::Ok().json(json!({
-        "time_zone": schedule.time_zone,
-        "occurrences": occurrences,
-    })))
+    Ok(HttpResponse::Ok().json(UpcomingOccurrences {
+        time_zone: schedule.time_zone,
+        occurrences,
+    }))
 }

@@ -6,15 +6,19 @@ use chrono::{DateTime, Utc};
 use orchestore_domain::{
     AgentId, BatchTask, Capabilities, Description, Effort, Enqueued, IdempotencyKey, MaxAttempts,
     Metadata, NewTask, Payload, Permission, Priority, Progress, ProjectId, RateLimitUses,
-    RawRateLimitUse, Tags, TaskId, TaskPatch, TaskStatus, Title,
+    RawRateLimitUse, Tags, Task, TaskEvent, TaskId, TaskPatch, TaskStats, TaskStatus, Title,
 };
 use orchestore_domain::{ConcurrencyKey, ConcurrencyLimit, ConcurrencyStrategy, TaskConcurrency};
-use orchestore_repo::{PageRequest, TaskFilter, TaskSort, TaskStatsScope};
+use orchestore_repo::{
+    DependencySort, DependentSort, Page, PageRequest, TaskEventSort, TaskFilter, TaskSort,
+    TaskStatsScope,
+};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
 use crate::error::{
-    ApiError, BATCH_BODY_LIMIT_BYTES, FieldError, FieldErrors, PAYLOAD_BODY_LIMIT_BYTES,
+    ApiError, BATCH_BODY_LIMIT_BYTES, FieldError, FieldErrors, PAYLOAD_BODY_LIMIT_BYTES, Problem,
     json_config_up_to,
 };
 use crate::extract::{ApiJson, ApiQuery, PatchField};
@@ -23,8 +27,21 @@ use crate::state::AppState;
 use super::PageQuery;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(paths(
+    create,
+    create_batch,
+    list,
+    get,
+    update,
+    delete,
+    list_dependencies,
+    add_dependency,
+    remove_dependency,
+    list_dependents,
+    list_events,
+    stats
+))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -61,7 +78,7 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/tasks/{id}/events", "GET").route(web::get().to(list_events)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateTaskBody {
     project_id: ProjectId,
@@ -69,16 +86,26 @@ pub(crate) struct CreateTaskBody {
     description: Option<String>,
     /// Higher runs first.
     priority: Option<i64>,
+    /// Any JSON document the worker is given.
     payload: Option<serde_json::Value>,
+    /// Capabilities an agent must have to claim the task.
     required_capabilities: Option<Vec<String>>,
     metadata: Option<serde_json::Value>,
+    /// The task this one is a subtask of, in the same project.
     parent_id: Option<TaskId>,
+    /// The one agent that may claim the task.
     assigned_agent_id: Option<AgentId>,
     estimated_minutes: Option<i64>,
+    /// Percent done.
+    #[schema(minimum = 0, maximum = 100)]
     progress: Option<i64>,
     tags: Option<Vec<String>>,
+    /// Runs before the task fails for good.
     max_attempts: Option<i64>,
+    /// Not claimed before this instant.
     run_after: Option<DateTime<Utc>>,
+    /// Unique in the organization: a second task with the key is not created, the first one
+    /// is answered.
     idempotency_key: Option<String>,
     /// The rate limits each claim of the task consumes: `[{name, units}]`, units 1 when left
     /// out; each must exist.
@@ -93,11 +120,13 @@ pub(crate) struct CreateTaskBody {
 
 /// `{"key": "repo:acme/web", "limit": 2, "strategy": "queue"}`; the strategy is `queue` unless
 /// told.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConcurrencyBody {
     key: String,
+    /// How many tasks with the key may run at once.
     limit: i64,
+    #[schema(value_type = Option<ConcurrencyStrategy>)]
     strategy: Option<String>,
 }
 
@@ -227,7 +256,7 @@ impl CreateTaskBody {
 
 /// `{"tasks": [...]}`: the tasks of a batch, each as `POST /api/v1/tasks` takes it, with
 /// `depends_on_batch` besides.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BatchBody {
     tasks: Vec<CreateTaskBody>,
@@ -269,7 +298,7 @@ impl BatchBody {
 }
 
 /// What `POST /api/v1/tasks/batch` answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct EnqueuedBatch {
     /// One per task sent, in the same order.
     items: Vec<Enqueued>,
@@ -279,36 +308,50 @@ struct EnqueuedBatch {
 /// `parent_id`, `assigned_agent_id`, `estimated_minutes` and `run_after`. A status change must
 /// be a transition the task's state machine allows. Attempts, run timing, the result and the
 /// error are the store's, and the idempotency key is set once, at creation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchTaskBody {
     #[serde(default)]
+    #[schema(value_type = String)]
     title: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = String)]
     description: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = TaskStatus)]
     status: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = i64)]
     priority: PatchField<i64>,
     #[serde(default)]
+    #[schema(value_type = Value)]
     payload: PatchField<serde_json::Value>,
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     required_capabilities: PatchField<Vec<String>>,
     #[serde(default)]
+    #[schema(value_type = Object)]
     metadata: PatchField<serde_json::Value>,
     #[serde(default)]
+    #[schema(value_type = Option<TaskId>)]
     parent_id: PatchField<TaskId>,
     #[serde(default)]
+    #[schema(value_type = Option<AgentId>)]
     assigned_agent_id: PatchField<AgentId>,
     #[serde(default)]
+    #[schema(value_type = Option<i64>)]
     estimated_minutes: PatchField<i64>,
     #[serde(default)]
+    #[schema(value_type = i64, minimum = 0, maximum = 100)]
     progress: PatchField<i64>,
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     tags: PatchField<Vec<String>>,
     #[serde(default)]
+    #[schema(value_type = i64)]
     max_attempts: PatchField<i64>,
     #[serde(default)]
+    #[schema(value_type = Option<DateTime<Utc>>)]
     run_after: PatchField<DateTime<Utc>>,
 }
 
@@ -378,18 +421,24 @@ impl PatchTaskBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListTasksQuery {
     project_id: Option<ProjectId>,
+    #[param(value_type = Option<TaskStatus>)]
     status: Option<String>,
     assigned_agent_id: Option<AgentId>,
     /// The subtasks of this task.
     parent_id: Option<TaskId>,
     /// One tag the tasks carry.
     tag: Option<String>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<TaskSort>)]
     sort: Option<String>,
 }
 
@@ -418,9 +467,10 @@ impl ListTasksQuery {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AddDependencyBody {
+    /// The task to wait for.
     depends_on: TaskId,
 }
 
@@ -434,6 +484,22 @@ pub(crate) struct DependencyPath {
 /// organization has used already, 200 with the first task with that key, as it is now, and
 /// nothing written. A project, parent, agent or dependency of another organization is a 422
 /// naming the field.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks",
+    summary = "Create a task",
+    tag = "tasks",
+    request_body = CreateTaskBody,
+    responses(
+        (status = 201, description = "The task, created: `queued`, or `blocked` while a \
+            dependency has not succeeded", body = Task,
+            headers(("Location" = String, description = "The task's URL"))),
+        (status = 200, description = "The first task with this `idempotency_key`, as it is \
+            now; nothing was written", body = Task),
+        (status = 409, description = "A dependency is cancelled: the task would wait forever",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -454,6 +520,21 @@ pub(crate) async fn create(
 /// sent: 201 when the call created a task, 200 when every task existed already (by its
 /// idempotency key). All or nothing: a task at fault is a problem naming it (`tasks[3].title`)
 /// and nothing is written.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/batch",
+    summary = "Create tasks in one batch",
+    tag = "tasks",
+    request_body = BatchBody,
+    responses(
+        (status = 201, description = "Each task sent, in order, at least one of them created",
+            body = EnqueuedBatch),
+        (status = 200, description = "Each task sent, in order, every one of them existing \
+            already by its `idempotency_key`; nothing was written", body = EnqueuedBatch),
+        (status = 409, description = "A dependency is cancelled: a task would wait forever",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create_batch(
     state: web::Data<AppState>,
@@ -472,6 +553,14 @@ pub(crate) async fn create_batch(
 }
 
 /// `GET /api/v1/tasks?project_id=&status=&assigned_agent_id=&parent_id=&tag=&limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks",
+    summary = "List tasks",
+    tag = "tasks",
+    params(ListTasksQuery),
+    responses((status = 200, description = "A page of tasks", body = Page<Task, TaskSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -484,6 +573,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/tasks/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{id}",
+    summary = "Get a task",
+    tag = "tasks",
+    params(("id" = TaskId, Path, description = "The task's id")),
+    responses((status = 200, description = "The task", body = Task))
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -495,6 +592,20 @@ pub(crate) async fn get(
 }
 
 /// `PATCH /api/v1/tasks/{id}`. An empty patch returns the task unchanged.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/tasks/{id}",
+    summary = "Change a task",
+    tag = "tasks",
+    params(("id" = TaskId, Path, description = "The task's id")),
+    request_body = PatchTaskBody,
+    responses(
+        (status = 200, description = "The task, changed", body = Task),
+        (status = 409, description = "The new status cannot be had now: a blocked task whose \
+            dependencies have not all succeeded, or the failed task of a workflow step, \
+            queued again", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
@@ -513,6 +624,19 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /api/v1/tasks/{id}` → 204.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tasks/{id}",
+    summary = "Delete a task",
+    tag = "tasks",
+    params(("id" = TaskId, Path, description = "The task's id")),
+    responses(
+        (status = 204, description = "The task, its dependency edges, history and messages \
+            are deleted"),
+        (status = 409, description = "The task has subtasks, or is a step of a running \
+            workflow execution", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn delete(
     state: web::Data<AppState>,
@@ -525,6 +649,21 @@ pub(crate) async fn delete(
 }
 
 /// `GET /api/v1/tasks/{id}/dependencies?limit=&cursor=&sort=`: the tasks it waits for.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{id}/dependencies",
+    summary = "List the tasks a task waits for",
+    tag = "tasks",
+    params(
+        ("id" = TaskId, Path, description = "The task's id"),
+        ("limit" = Option<u64>, Query, description = "Rows per page", minimum = 1,
+            maximum = 200),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<DependencySort>, Query),
+    ),
+    responses((status = 200, description = "A page of the task's dependencies",
+        body = Page<Task, DependencySort>))
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn list_dependencies(
     state: web::Data<AppState>,
@@ -545,6 +684,22 @@ pub(crate) async fn list_dependencies(
 /// `POST /api/v1/tasks/{id}/dependencies` `{"depends_on"}` → 201 with `Location` and the task,
 /// `blocked` when the dependency has not succeeded. An edge that closes a cycle is a 422 on
 /// `depends_on` showing the cycle.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/dependencies",
+    summary = "Make a task wait for another",
+    tag = "tasks",
+    params(("id" = TaskId, Path, description = "The task's id")),
+    request_body = AddDependencyBody,
+    responses(
+        (status = 201, description = "The task, `blocked` when the dependency has not \
+            succeeded", body = Task,
+            headers(("Location" = String, description = "The dependency's URL"))),
+        (status = 409, description = "The task is neither blocked nor queued, the dependency \
+            is cancelled, or the edge exists", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn add_dependency(
     state: web::Data<AppState>,
@@ -563,7 +718,19 @@ pub(crate) async fn add_dependency(
         .json(task))
 }
 
-/// `DELETE /api/v1/tasks/{id}/dependencies/{depends_on}` → 204.
+/// `DELETE /api/v1/tasks/{id}/dependencies/{depends_on}` → 204; a blocked task whose remaining
+/// dependencies have all succeeded is queued.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tasks/{id}/dependencies/{depends_on}",
+    summary = "Stop a task waiting for another",
+    tag = "tasks",
+    params(
+        ("id" = TaskId, Path, description = "The task's id"),
+        ("depends_on" = TaskId, Path, description = "The id of the task it waits for"),
+    ),
+    responses((status = 204, description = "The task no longer waits for the other"))
+)]
 #[tracing::instrument(skip_all, fields(task_id = %path.id))]
 pub(crate) async fn remove_dependency(
     state: web::Data<AppState>,
@@ -579,6 +746,21 @@ pub(crate) async fn remove_dependency(
 }
 
 /// `GET /api/v1/tasks/{id}/dependents?limit=&cursor=&sort=`: the tasks waiting for it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{id}/dependents",
+    summary = "List the tasks waiting for a task",
+    tag = "tasks",
+    params(
+        ("id" = TaskId, Path, description = "The task's id"),
+        ("limit" = Option<u64>, Query, description = "Rows per page", minimum = 1,
+            maximum = 200),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<DependentSort>, Query),
+    ),
+    responses((status = 200, description = "A page of the task's dependents",
+        body = Page<Task, DependentSort>))
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn list_dependents(
     state: web::Data<AppState>,
@@ -597,6 +779,21 @@ pub(crate) async fn list_dependents(
 }
 
 /// `GET /api/v1/tasks/{id}/events?limit=&cursor=&sort=`: its status history, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{id}/events",
+    summary = "List a task's status history",
+    tag = "tasks",
+    params(
+        ("id" = TaskId, Path, description = "The task's id"),
+        ("limit" = Option<u64>, Query, description = "Rows per page", minimum = 1,
+            maximum = 200),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<TaskEventSort>, Query),
+    ),
+    responses((status = 200, description = "A page of the task's status changes",
+        body = Page<TaskEvent, TaskEventSort>))
+)]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn list_events(
     state: web::Data<AppState>,
@@ -615,6 +812,14 @@ pub(crate) async fn list_events(
 }
 
 /// `GET /api/v1/tasks/stats`: the organization's tasks by status and priority, and run times.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/stats",
+    summary = "Read the organization's task statistics",
+    tag = "tasks",
+    responses((status = 200, description = "The organization's task statistics",
+        body = TaskStats))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn stats(
     state: web::Data<AppState>,

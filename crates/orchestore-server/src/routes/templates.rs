@@ -5,26 +5,28 @@ use std::cell::Cell;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    Description, Name, NewTemplate, Permission, ProjectId, TemplateBody, TemplateId, TemplateKind,
-    TemplateParameters, TemplatePatch, WorkflowId,
+    Description, Name, NewTemplate, Permission, ProjectId, Task, Template, TemplateBody,
+    TemplateId, TemplateKind, TemplateParameters, TemplatePatch, TemplateUsage, WorkflowExecution,
+    WorkflowId, WorkflowVersion,
 };
 use orchestore_repo::{
-    PageRequest, TemplateFilter, TemplateSort, TemplateUsageSort, WorkflowTarget,
+    Page, PageRequest, TemplateFilter, TemplateSort, TemplateUsageSort, WorkflowTarget,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::workflows::{CreateWorkflowBody, RunBody};
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldError, FieldErrors};
+use crate::error::{ApiError, FieldError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
 use super::PageQuery;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(paths(create, list, get, update, delete, instantiate, usages))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -45,17 +47,20 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/templates/{id}/usages", "GET").route(web::get().to(usages)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateTemplateBody {
     name: String,
     description: Option<String>,
     /// `task` or `workflow`.
+    #[schema(value_type = TemplateKind)]
     kind: String,
     /// `[{"name", "description"?, "required"?, "default"?}]`.
+    #[schema(value_type = Option<Vec<Object>>, max_items = 64)]
     parameters: Option<Value>,
     /// `{"tasks": [...]}` for a task template, a workflow definition for a workflow template;
     /// strings may hold `{{parameter}}` placeholders.
+    #[schema(value_type = Object)]
     body: Value,
 }
 
@@ -94,16 +99,22 @@ impl CreateTemplateBody {
 }
 
 /// Absent fields stay as they are. The kind cannot change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchTemplateBody {
     #[serde(default)]
+    #[schema(value_type = String)]
     name: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = String)]
     description: PatchField<String>,
+    /// `[{"name", "description"?, "required"?, "default"?}]`.
     #[serde(default)]
+    #[schema(value_type = Vec<Object>, max_items = 64)]
     parameters: PatchField<Value>,
+    /// Checked against the template's kind and its parameters as they will be.
     #[serde(default)]
+    #[schema(value_type = Object)]
     body: PatchField<Value>,
 }
 
@@ -147,18 +158,24 @@ impl PatchTemplateBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListTemplatesQuery {
+    #[param(value_type = Option<TemplateKind>)]
     kind: Option<String>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<TemplateSort>)]
     sort: Option<String>,
 }
 
 /// Exactly one target: `project_id` for a task template, `workflow_id` or `workflow` for a
 /// workflow template.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InstantiateBody {
     /// The project the template's tasks are created in.
@@ -167,7 +184,9 @@ pub(crate) struct InstantiateBody {
     workflow_id: Option<WorkflowId>,
     /// A workflow to create with the version as its first, `{name, description?}`.
     workflow: Option<CreateWorkflowBody>,
+    /// A value for each parameter, by name.
     #[serde(default)]
+    #[schema(value_type = Object)]
     arguments: Map<String, Value>,
     /// With a workflow target: start an execution of the version written, in the same
     /// transaction, `{project_id, input, priority?}`.
@@ -242,22 +261,46 @@ impl InstantiateBody {
     }
 }
 
-#[derive(Serialize)]
-struct Instantiation {
-    usage: orchestore_domain::TemplateUsage,
-    tasks: Vec<orchestore_domain::Task>,
+/// What an instantiation wrote, as the template's kind has it.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum Instantiated {
+    Tasks(Instantiation),
+    Workflow(Box<WorkflowInstantiation>),
 }
 
-#[derive(Serialize)]
+/// A task template's instantiation: its usage and the tasks created.
+#[derive(Serialize, ToSchema)]
+struct Instantiation {
+    usage: TemplateUsage,
+    tasks: Vec<Task>,
+}
+
+/// A workflow template's instantiation: its usage and the version written.
+#[derive(Serialize, ToSchema)]
 struct WorkflowInstantiation {
-    usage: orchestore_domain::TemplateUsage,
-    version: orchestore_domain::WorkflowVersion,
+    usage: TemplateUsage,
+    version: WorkflowVersion,
     /// The execution started with `run`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    execution: Option<orchestore_domain::WorkflowExecution>,
+    #[schema(nullable = false)]
+    execution: Option<WorkflowExecution>,
 }
 
 /// `POST /api/v1/templates` → 201 with `Location`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/templates",
+    summary = "Create a template",
+    tag = "templates",
+    request_body = CreateTemplateBody,
+    responses(
+        (status = 201, description = "The template, created", body = Template,
+            headers(("Location" = String, description = "The template's URL"))),
+        (status = 409, description = "A template of this name exists", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -275,6 +318,15 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/templates?kind=&limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/templates",
+    summary = "List templates",
+    tag = "templates",
+    params(ListTemplatesQuery),
+    responses((status = 200, description = "A page of templates",
+        body = Page<Template, TemplateSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -301,6 +353,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/templates/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/templates/{id}",
+    summary = "Get a template",
+    tag = "templates",
+    params(("id" = TemplateId, Path, description = "The template's id")),
+    responses((status = 200, description = "The template", body = Template))
+)]
 #[tracing::instrument(skip_all, fields(template_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -313,6 +373,19 @@ pub(crate) async fn get(
 
 /// `PATCH /api/v1/templates/{id}`. A new body is checked against the template's kind and its
 /// parameters as they will be; an empty patch returns the template unchanged.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/templates/{id}",
+    summary = "Change a template",
+    tag = "templates",
+    params(("id" = TemplateId, Path, description = "The template's id")),
+    request_body = PatchTemplateBody,
+    responses(
+        (status = 200, description = "The template, changed", body = Template),
+        (status = 409, description = "A template of the new name exists", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(template_id = %id))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
@@ -331,6 +404,15 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /api/v1/templates/{id}` → 204; its usage history goes with it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/templates/{id}",
+    summary = "Delete a template",
+    tag = "templates",
+    params(("id" = TemplateId, Path, description = "The template's id")),
+    responses((status = 204, description = "The template and its usage history are deleted; \
+        what it created stays"))
+)]
 #[tracing::instrument(skip_all, fields(template_id = %id))]
 pub(crate) async fn delete(
     state: web::Data<AppState>,
@@ -350,6 +432,23 @@ pub(crate) async fn delete(
 ///   with `run: {project_id, input, priority?}`, also an execution of that version, started as
 ///   `POST /workflows/{id}/executions` starts one, with `Location` at the execution
 ///   (`tasks:write` as well).
+#[utoipa::path(
+    post,
+    path = "/api/v1/templates/{id}/instantiate",
+    summary = "Instantiate a template",
+    tag = "templates",
+    params(("id" = TemplateId, Path, description = "The template's id")),
+    request_body = InstantiateBody,
+    responses(
+        (status = 201, description = "What the instantiation wrote: the usage and the tasks \
+            of a task template, or the usage, the version and the execution started of a \
+            workflow template", body = Instantiated,
+            headers(("Location" = String, description = "The template's usages, the version \
+                written, or the execution started"))),
+        (status = 409, description = "The new workflow's name is taken", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(template_id = %id))]
 pub(crate) async fn instantiate(
     state: web::Data<AppState>,
@@ -379,7 +478,7 @@ pub(crate) async fn instantiate(
                 .await?;
             return Ok(HttpResponse::Created()
                 .insert_header((LOCATION, format!("/api/v1/templates/{id}/usages")))
-                .json(Instantiation { usage, tasks }));
+                .json(Instantiated::Tasks(Instantiation { usage, tasks })));
         }
         Target::Workflow(workflow) => WorkflowTarget::Existing(workflow),
         Target::NewWorkflow(new) => {
@@ -399,11 +498,11 @@ pub(crate) async fn instantiate(
                     version.workflow_id, version.version
                 ),
             ))
-            .json(WorkflowInstantiation {
+            .json(Instantiated::Workflow(Box::new(WorkflowInstantiation {
                 usage,
                 version,
                 execution: None,
-            }));
+            }))));
     };
     let run = run.parse().map_err(|error| error.within("run"))?;
     // Whether a refusal came from starting the execution, whose fields are under `run`.
@@ -429,14 +528,29 @@ pub(crate) async fn instantiate(
         })?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, super::workflows::execution_location(&execution)))
-        .json(WorkflowInstantiation {
+        .json(Instantiated::Workflow(Box::new(WorkflowInstantiation {
             usage,
             version,
             execution: Some(execution),
-        }))
+        }))))
 }
 
 /// `GET /api/v1/templates/{id}/usages?limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/templates/{id}/usages",
+    summary = "List a template's usages",
+    tag = "templates",
+    params(
+        ("id" = TemplateId, Path, description = "The template's id"),
+        ("limit" = Option<u64>, Query, description = "Rows per page", minimum = 1,
+            maximum = 200),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<TemplateUsageSort>, Query),
+    ),
+    responses((status = 200, description = "A page of the template's usages",
+        body = Page<TemplateUsage, TemplateUsageSort>))
+)]
 #[tracing::instrument(skip_all, fields(template_id = %id))]
 pub(crate) async fn usages(
     state: web::Data<AppState>,

@@ -2,18 +2,21 @@
 //! signals that end them.
 
 use actix_web::{HttpResponse, web};
-use orchestore_domain::{DomainError, Payload, Permission, SignalName, WorkflowExecutionId};
-use serde::Deserialize;
+use orchestore_domain::{
+    DomainError, Payload, Permission, SignalName, WorkflowExecutionId, WorkflowWait,
+};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(paths(list, signal))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -31,15 +34,31 @@ pub(super) fn configure(cfg: &mut super::Routes) {
 }
 
 /// A signal's body: what the waiting step succeeds with (`null` when absent).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignalBody {
+    /// Any JSON document: the waiting step's result.
     #[serde(default)]
     payload: Value,
 }
 
+/// An execution's waits.
+#[derive(Debug, Serialize, ToSchema)]
+struct Waits {
+    items: Vec<WorkflowWait>,
+}
+
 /// `GET /api/v1/workflows/executions/{execution_id}/waits` → the execution's waits, in the
 /// order of their steps' tasks.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/executions/{execution_id}/waits",
+    summary = "List an execution's waits",
+    tag = "waits",
+    params(("execution_id" = WorkflowExecutionId, Path, description = "The execution's id")),
+    responses((status = 200, description = "The execution's waits, in the order of their \
+        steps' tasks", body = Waits))
+)]
 #[tracing::instrument(skip_all, fields(execution_id = %path))]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -51,7 +70,7 @@ pub(crate) async fn list(
         .store
         .list_execution_waits(ctx, path.into_inner())
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": waits })))
+    Ok(HttpResponse::Ok().json(Waits { items: waits }))
 }
 
 /// `POST /api/v1/workflows/executions/{execution_id}/signals/{name}` `{payload?}` → 200 with
@@ -59,6 +78,22 @@ pub(crate) async fn list(
 /// dependents proceed (`workflows:write` and `tasks:write`). 404 when the execution has no
 /// step waiting for `name`; 409 when the step is not reached yet, its wait has ended, or the
 /// execution has.
+#[utoipa::path(
+    post,
+    path = "/api/v1/workflows/executions/{execution_id}/signals/{name}",
+    summary = "Signal a waiting workflow step",
+    tag = "waits",
+    params(
+        ("execution_id" = WorkflowExecutionId, Path, description = "The execution's id"),
+        ("name" = SignalName, Path, description = "The signal a step waits for"),
+    ),
+    request_body = Option<SignalBody>,
+    responses(
+        (status = 200, description = "The wait, `signalled`", body = WorkflowWait),
+        (status = 409, description = "The step is not reached yet, its wait has ended, or the \
+            execution has", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(execution_id = %path.0, signal = %path.1))]
 pub(crate) async fn signal(
     state: web::Data<AppState>,

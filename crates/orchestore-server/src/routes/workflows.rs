@@ -3,27 +3,44 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_domain::{
-    Description, DomainError, ExecutionStatus, Name, NewWorkflow, NewWorkflowExecution, Payload,
-    Permission, Priority, ProjectId, TaskId, WorkflowDefinition, WorkflowExecution,
-    WorkflowExecutionId, WorkflowId, WorkflowPatch,
+    Description, DomainError, ExecutionStatus, ExecutionTask, Name, NewWorkflow,
+    NewWorkflowExecution, Payload, Permission, Priority, ProjectId, TaskId, Workflow,
+    WorkflowDefinition, WorkflowExecution, WorkflowExecutionId, WorkflowId, WorkflowPatch,
+    WorkflowVersion,
 };
 use orchestore_repo::{
-    Ctx, ExecutionFilter, ExecutionSort, ExecutionTaskSort, PageRequest, RepoError, WorkflowSort,
-    WorkflowVersionSort,
+    Ctx, ExecutionFilter, ExecutionSort, ExecutionTaskSort, Page, PageRequest, RepoError,
+    WorkflowSort, WorkflowVersionSort,
 };
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::queue::{CancelBody, cancel_reason};
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldError, FieldErrors};
+use crate::error::{ApiError, FieldError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 
 use super::PageQuery;
 
 /// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi()]
+#[derive(OpenApi)]
+#[openapi(paths(
+    create,
+    list,
+    get,
+    update,
+    delete,
+    create_version,
+    list_versions,
+    get_version,
+    create_execution,
+    list_executions,
+    get_execution,
+    update_execution,
+    cancel_execution,
+    list_execution_tasks
+))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -83,7 +100,7 @@ fn payload(field: &'static str, value: serde_json::Value) -> Result<Payload, Dom
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateWorkflowBody {
     name: String,
@@ -119,12 +136,14 @@ impl CreateWorkflowBody {
 }
 
 /// Absent fields stay as they are. Steps change by a new version, not here.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchWorkflowBody {
     #[serde(default)]
+    #[schema(value_type = String)]
     name: PatchField<String>,
     #[serde(default)]
+    #[schema(value_type = String)]
     description: PatchField<String>,
 }
 
@@ -146,20 +165,25 @@ impl PatchWorkflowBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateVersionBody {
     /// `{"steps": [...]}`, checked to be a DAG.
+    #[schema(value_type = WorkflowDefinition)]
     definition: serde_json::Value,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateExecutionBody {
     /// The version to run; the latest when absent.
+    #[schema(minimum = 1)]
     version: Option<u32>,
+    /// The project the step tasks are created in.
     project_id: ProjectId,
+    /// Any JSON document, given to every step.
     input: serde_json::Value,
+    /// The priority of the step tasks (0 when absent).
     priority: Option<i64>,
     /// The task the execution is started from: cancelling it cancels the execution.
     parent_task_id: Option<TaskId>,
@@ -167,7 +191,7 @@ pub(crate) struct CreateExecutionBody {
 
 /// What an execution runs with: the project its step tasks are created in, the input every
 /// step is given, the priority of its tasks (0 when absent).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RunBody {
     project_id: ProjectId,
@@ -216,12 +240,18 @@ impl Run {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListExecutionsQuery {
+    #[param(value_type = Option<ExecutionStatus>)]
     status: Option<String>,
+    /// Rows per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u64>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
+    #[param(value_type = Option<ExecutionSort>)]
     sort: Option<String>,
 }
 
@@ -255,11 +285,14 @@ impl ListExecutionsQuery {
 
 /// A change of an execution asked by a client: its status follows its tasks, so the one change
 /// is `cancelled`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchExecutionBody {
+    /// `cancelled`.
+    #[schema(value_type = ExecutionStatus)]
     status: String,
     /// Why it is cancelled.
+    #[schema(max_length = 1000)]
     reason: Option<String>,
 }
 
@@ -277,7 +310,21 @@ impl PatchExecutionBody {
     }
 }
 
-/// `POST /api/v1/workflows` → 201 with `Location`.
+/// `POST /api/v1/workflows` → 201 with `Location`: a workflow with no version yet.
+#[utoipa::path(
+    post,
+    path = "/api/v1/workflows",
+    summary = "Create a workflow",
+    tag = "workflows",
+    request_body = CreateWorkflowBody,
+    responses(
+        (status = 201, description = "The workflow, created with no version yet",
+            body = Workflow,
+            headers(("Location" = String, description = "The workflow's URL"))),
+        (status = 409, description = "A workflow of this name exists", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -295,6 +342,20 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/workflows?limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows",
+    summary = "List workflows",
+    tag = "workflows",
+    params(
+        ("limit" = Option<u64>, Query, description = "Rows per page", minimum = 1,
+            maximum = 200),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<WorkflowSort>, Query),
+    ),
+    responses((status = 200, description = "A page of workflows",
+        body = Page<Workflow, WorkflowSort>))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -307,6 +368,14 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/workflows/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{id}",
+    summary = "Get a workflow",
+    tag = "workflows",
+    params(("id" = WorkflowId, Path, description = "The workflow's id")),
+    responses((status = 200, description = "The workflow", body = Workflow))
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
@@ -319,6 +388,19 @@ pub(crate) async fn get(
 
 /// `PATCH /api/v1/workflows/{id}`: name and description. An empty patch returns the workflow
 /// unchanged.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/workflows/{id}",
+    summary = "Rename or describe a workflow",
+    tag = "workflows",
+    params(("id" = WorkflowId, Path, description = "The workflow's id")),
+    request_body = PatchWorkflowBody,
+    responses(
+        (status = 200, description = "The workflow, changed", body = Workflow),
+        (status = 409, description = "A workflow of the new name exists", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn update(
     state: web::Data<AppState>,
@@ -340,6 +422,18 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /api/v1/workflows/{id}` → 204, with its versions; 409 while it has executions.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/workflows/{id}",
+    summary = "Delete a workflow and its versions",
+    tag = "workflows",
+    params(("id" = WorkflowId, Path, description = "The workflow's id")),
+    responses(
+        (status = 204, description = "The workflow and its versions are deleted"),
+        (status = 409, description = "The workflow has executions, which record what ran",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn delete(
     state: web::Data<AppState>,
@@ -352,6 +446,17 @@ pub(crate) async fn delete(
 }
 
 /// `POST /api/v1/workflows/{id}/versions` `{definition}` → 201, the next version.
+#[utoipa::path(
+    post,
+    path = "/api/v1/workflows/{id}/versions",
+    summary = "Write a workflow's next version",
+    tag = "workflows",
+    params(("id" = WorkflowId, Path, description = "The workflow's id")),
+    request_body = CreateVersionBody,
+    responses((status = 201, description = "The version, now the workflow's latest",
+        body = WorkflowVersion,
+        headers(("Location" = String, description = "The version's URL"))))
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn create_version(
     state: web::Data<AppState>,
@@ -377,6 +482,21 @@ pub(crate) async fn create_version(
 }
 
 /// `GET /api/v1/workflows/{id}/versions?limit=&cursor=&sort=` (`version` or `-version`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{id}/versions",
+    summary = "List a workflow's versions",
+    tag = "workflows",
+    params(
+        ("id" = WorkflowId, Path, description = "The workflow's id"),
+        ("limit" = Option<u64>, Query, description = "Rows per page", minimum = 1,
+            maximum = 200),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<WorkflowVersionSort>, Query),
+    ),
+    responses((status = 200, description = "A page of the workflow's versions",
+        body = Page<WorkflowVersion, WorkflowVersionSort>))
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn list_versions(
     state: web::Data<AppState>,
@@ -395,6 +515,17 @@ pub(crate) async fn list_versions(
 }
 
 /// `GET /api/v1/workflows/{id}/versions/{version}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{id}/versions/{version}",
+    summary = "Get a workflow version",
+    tag = "workflows",
+    params(
+        ("id" = WorkflowId, Path, description = "The workflow's id"),
+        ("version" = u32, Path, description = "The version's number", minimum = 1),
+    ),
+    responses((status = 200, description = "The version", body = WorkflowVersion))
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %path.0, version = %path.1))]
 pub(crate) async fn get_version(
     state: web::Data<AppState>,
@@ -413,6 +544,22 @@ pub(crate) async fn get_version(
 /// `POST /api/v1/workflows/{id}/executions` `{version?, project_id, input, priority?,
 /// parent_task_id?}` → 201, the execution running with a task per step (`tasks:write` as well);
 /// with `parent_task_id`, a child of that task, cancelled with it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/workflows/{id}/executions",
+    summary = "Start a workflow execution",
+    tag = "workflows",
+    params(("id" = WorkflowId, Path, description = "The workflow's id")),
+    request_body = CreateExecutionBody,
+    responses(
+        (status = 201, description = "The execution, running, with a task per step",
+            body = WorkflowExecution,
+            headers(("Location" = String, description = "The execution's URL"))),
+        (status = 409, description = "The workflow has no version yet, or the parent task \
+            succeeded or was cancelled", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn create_execution(
     state: web::Data<AppState>,
@@ -447,6 +594,15 @@ pub(crate) fn execution_location(execution: &WorkflowExecution) -> String {
 }
 
 /// `GET /api/v1/workflows/{id}/executions?status=&limit=&cursor=&sort=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{id}/executions",
+    summary = "List a workflow's executions",
+    tag = "workflows",
+    params(("id" = WorkflowId, Path, description = "The workflow's id"), ListExecutionsQuery),
+    responses((status = 200, description = "A page of the workflow's executions",
+        body = Page<WorkflowExecution, ExecutionSort>))
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn list_executions(
     state: web::Data<AppState>,
@@ -477,6 +633,17 @@ pub(super) async fn execution_of(
 }
 
 /// `GET /api/v1/workflows/{id}/executions/{execution_id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{id}/executions/{execution_id}",
+    summary = "Get a workflow execution",
+    tag = "workflows",
+    params(
+        ("id" = WorkflowId, Path, description = "The workflow's id"),
+        ("execution_id" = WorkflowExecutionId, Path, description = "The execution's id"),
+    ),
+    responses((status = 200, description = "The execution", body = WorkflowExecution))
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %path.0, execution_id = %path.1))]
 pub(crate) async fn get_execution(
     state: web::Data<AppState>,
@@ -491,6 +658,18 @@ pub(crate) async fn get_execution(
 /// `PATCH /api/v1/workflows/{id}/executions/{execution_id}` `{status: "cancelled", reason?}`:
 /// as `POST …/cancel`; any other status is a 422, since an execution's status follows its
 /// tasks.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/workflows/{id}/executions/{execution_id}",
+    summary = "Cancel a workflow execution by its status",
+    tag = "workflows",
+    params(
+        ("id" = WorkflowId, Path, description = "The workflow's id"),
+        ("execution_id" = WorkflowExecutionId, Path, description = "The execution's id"),
+    ),
+    request_body = PatchExecutionBody,
+    responses((status = 200, description = "The execution, cancelled", body = WorkflowExecution))
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %path.0, execution_id = %path.1))]
 pub(crate) async fn update_execution(
     state: web::Data<AppState>,
@@ -505,6 +684,18 @@ pub(crate) async fn update_execution(
 /// `POST /api/v1/workflows/{id}/executions/{execution_id}/cancel` `{reason?}` → 200 with the
 /// cancelled execution; its tasks that had not ended are cancelled with it (`tasks:write` as
 /// well). A cancelled execution is answered as it is; a succeeded or failed one is a 422.
+#[utoipa::path(
+    post,
+    path = "/api/v1/workflows/{id}/executions/{execution_id}/cancel",
+    summary = "Cancel a workflow execution",
+    tag = "workflows",
+    params(
+        ("id" = WorkflowId, Path, description = "The workflow's id"),
+        ("execution_id" = WorkflowExecutionId, Path, description = "The execution's id"),
+    ),
+    request_body = Option<CancelBody>,
+    responses((status = 200, description = "The execution, cancelled", body = WorkflowExecution))
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %path.0, execution_id = %path.1))]
 pub(crate) async fn cancel_execution(
     state: web::Data<AppState>,
@@ -532,6 +723,22 @@ async fn cancel(
 /// `GET /api/v1/workflows/{id}/executions/{execution_id}/tasks?limit=&cursor=&sort=` → the
 /// steps with their tasks (`step_name` and the task's fields), in the order they were created:
 /// each step after those it depends on (`sort=-created_at` reverses it). `tasks:read` as well.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{id}/executions/{execution_id}/tasks",
+    summary = "List an execution's step tasks",
+    tag = "workflows",
+    params(
+        ("id" = WorkflowId, Path, description = "The workflow's id"),
+        ("execution_id" = WorkflowExecutionId, Path, description = "The execution's id"),
+        ("limit" = Option<u64>, Query, description = "Rows per page", minimum = 1,
+            maximum = 200),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<ExecutionTaskSort>, Query),
+    ),
+    responses((status = 200, description = "A page of the execution's steps with their tasks",
+        body = Page<ExecutionTask, ExecutionTaskSort>))
+)]
 #[tracing::instrument(skip_all, fields(workflow_id = %path.0, execution_id = %path.1))]
 pub(crate) async fn list_execution_tasks(
     state: web::Data<AppState>,
