@@ -50,6 +50,8 @@ pub struct ServerSettings {
     /// `Retry-After`; what it was doing is dropped and its transaction rolled back.
     #[serde(with = "orchestore_sea::serde_duration")]
     pub request_timeout: Duration,
+    /// Whether the server answers `GET /docs`, the interactive page of the API.
+    pub docs: bool,
 }
 
 /// A list of IP addresses, or one string of them separated by commas (environment variables
@@ -83,6 +85,7 @@ impl Default for ServerSettings {
             trusted_proxies: Vec::new(),
             body_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            docs: true,
         }
     }
 }

@@ -17,6 +17,7 @@ mod auth;
 mod client;
 mod config;
 mod deadline;
+mod docs;
 mod error;
 mod extract;
 mod head;

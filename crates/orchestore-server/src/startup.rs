@@ -16,6 +16,7 @@ use rand::{Rng as _, RngCore as _};
 
 use crate::config::{BootstrapSettings, Secret, Settings};
 use crate::deadline::Deadlines;
+use crate::docs;
 use crate::error::{json_config, path_config};
 use crate::head::head_as_get;
 use crate::idempotency;
@@ -469,6 +470,7 @@ impl Application {
             body_read: settings.server.body_read_timeout,
             request: settings.server.request_timeout,
         });
+        let docs = settings.server.docs;
         let host = settings.server.host.as_str();
         let listener = TcpListener::bind((host, settings.server.port)).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
@@ -483,6 +485,9 @@ impl Application {
                 .wrap(from_fn(prometheus::record_request))
                 .wrap(from_fn(assign_request_id))
                 .configure(|cfg| prometheus::configure(cfg, metrics.as_ref()))
+                // A page and its files, not API resources: outside the route table, which the
+                // OpenAPI document and the route matrix describe.
+                .configure(|cfg| docs::configure(cfg, docs))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })

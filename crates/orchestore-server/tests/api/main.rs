@@ -41,6 +41,7 @@ mod brainstorms;
 mod cli;
 mod components;
 mod coverage;
+mod docs;
 mod events;
 mod health;
 mod helpers;
@@ -117,6 +118,11 @@ macro_rules! on_every_backend {
 on_every_backend! {
     openapi {
         the_document_is_served_without_credentials,
+    }
+    docs {
+        the_page_and_every_file_it_loads_come_from_the_server,
+        files_are_revalidated_by_their_etag,
+        an_unknown_file_is_a_404_problem_and_the_page_can_be_off,
     }
     analytics {
         workers_record_the_steps_of_an_execution,
