@@ -497,10 +497,8 @@ mod tests {
         assert_eq!(quotas, [6, 2]);
         // A group behind is served first, until it is level.
         let groups = [group("a", 1, 4.0, Some(0)), group("b", 1, 1.0, Some(0))];
-        let quotas: Vec<(&str, u32)> = plan(&groups, 1)
-            .iter()
-            .map(|t| (t.key.as_str(), t.quota))
-            .collect();
+        let turns = plan(&groups, 1);
+        let quotas: Vec<(&str, u32)> = turns.iter().map(|t| (t.key.as_str(), t.quota)).collect();
         assert_eq!(quotas, [("b", 1)]);
         assert!(plan(&[group("a", 1, 0.0, None)], 3).is_empty());
     }
