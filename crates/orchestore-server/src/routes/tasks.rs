@@ -9,6 +9,7 @@ use orchestore_domain::{
     RawRateLimitUse, Tags, TaskId, TaskPatch, TaskStatus, Title,
 };
 use orchestore_domain::{ConcurrencyKey, ConcurrencyLimit, ConcurrencyStrategy, TaskConcurrency};
+use orchestore_domain::{FairnessKey, FairnessWeight, TaskFairness};
 use orchestore_repo::{PageRequest, TaskFilter, TaskSort, TaskStatsScope};
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +85,31 @@ pub(crate) struct CreateTaskBody {
     depends_on_batch: Option<Vec<usize>>,
     /// The key that limits how many tasks like this one run at once.
     concurrency: Option<ConcurrencyBody>,
+    /// The key under which claims serve this task in turn with the organization's other keys.
+    fairness: Option<FairnessBody>,
+}
+
+/// `{"key": "project:web", "weight": 3}`; the weight is 1 unless told.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FairnessBody {
+    key: String,
+    weight: Option<i64>,
+}
+
+impl FairnessBody {
+    /// The fairness, or `None` with every bad field recorded in `errors`.
+    fn parse(self, errors: &mut FieldErrors) -> Option<TaskFairness> {
+        let key = errors.check(FairnessKey::parse(&self.key));
+        let weight = errors.check(
+            self.weight
+                .map_or(Ok(FairnessWeight::default()), FairnessWeight::parse),
+        );
+        Some(TaskFairness {
+            key: key?,
+            weight: weight?,
+        })
+    }
 }
 
 /// `{"key": "repo:acme/web", "limit": 2, "strategy": "queue"}`; the strategy is `queue` unless
@@ -175,16 +201,20 @@ impl CreateTaskBody {
             None => Some(None),
             Some(body) => body.parse(&mut errors).map(Some),
         };
+        let fairness = match self.fairness {
+            None => Some(None),
+            Some(body) => body.parse(&mut errors).map(Some),
+        };
         let (
             (Some(title), Some(description), Some(priority), Some(payload)),
             (Some(required_capabilities), Some(metadata), Some(estimated_minutes)),
             (Some(progress), Some(tags), Some(max_attempts), Some(idempotency_key)),
-            (Some(depends_on), Some(rate_limits), Some(concurrency)),
+            (Some(depends_on), Some(rate_limits), Some(concurrency), Some(fairness)),
         ) = (
             (title, description, priority, payload),
             (required_capabilities, metadata, estimated_minutes),
             (progress, tags, max_attempts, idempotency_key),
-            (depends_on, rate_limits, concurrency),
+            (depends_on, rate_limits, concurrency, fairness),
         )
         else {
             return Err(errors);
@@ -208,6 +238,7 @@ impl CreateTaskBody {
             rate_limits,
             depends_on,
             concurrency,
+            fairness,
         };
         Ok(BatchTask {
             task,
