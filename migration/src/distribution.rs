@@ -89,6 +89,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "rate_limits",
     "task_concurrency_keys",
     "task_bodies",
+    "task_fairness_keys",
 ];
 
 /// The distribution column of every distributed table.

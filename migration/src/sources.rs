@@ -197,4 +197,8 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         "m20261201_000050_idempotent_requests",
         include_str!("m20261201_000050_idempotent_requests.rs"),
     ),
+    (
+        "m20261201_000051_fairness_keys",
+        include_str!("m20261201_000051_fairness_keys.rs"),
+    ),
 ];

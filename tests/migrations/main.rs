@@ -118,6 +118,7 @@ const TABLES: &[&str] = &[
     "rate_limits",
     "task_concurrency_keys",
     "task_bodies",
+    "task_fairness_keys",
 ];
 
 async fn existing_tables(store: &SeaStore) -> Vec<&'static str> {

@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use orchestore::domain::{
     AgentId, AgentKind, BatchTask, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion,
-    Completions, ConcurrencyKey, ConcurrencyLimit, ConcurrencyStrategy, Description, LeaseDuration,
-    Metadata, Name, NewAgent, NewOrganization, NewProject, NewTask, OrganizationId, Payload,
-    ProjectId, QueueShareWeight, SharedClaimRequest, Slug, Tags, TaskConcurrency, TaskId, Title,
+    Completions, ConcurrencyKey, ConcurrencyLimit, ConcurrencyStrategy, Description, FairnessKey,
+    FairnessWeight, LeaseDuration, Metadata, Name, NewAgent, NewOrganization, NewProject, NewTask,
+    OrganizationId, Payload, ProjectId, QueueShareWeight, SharedClaimRequest, Slug, Tags,
+    TaskConcurrency, TaskFairness, TaskId, Title,
 };
 use orchestore::repo::{
     AgentRepo, Ctx, OrganizationRepo, ProjectRepo, QueueRepo, RepoResult, SharedQueueRepo, TaskRepo,
@@ -126,6 +127,11 @@ struct Args {
     /// How many tasks of one concurrency key may run at once.
     #[arg(long, default_value_t = 1)]
     key_limit: u32,
+    /// Spread the tasks over this many fairness keys of weight 1 (task `i` gets key
+    /// `fair-{i % K}`), which claims serve in turn; 0, the default, gives them none. The enqueue
+    /// and drain modes take it.
+    #[arg(long, default_value_t = 0)]
+    fair_keys: u32,
     /// Bytes of JSON in each payload of `drain-large`.
     #[arg(long, default_value_t = 1024 * 1024)]
     payload_bytes: usize,
@@ -134,11 +140,13 @@ struct Args {
     inline_payload_limit: usize,
 }
 
-/// The concurrency keys the tasks of a run carry: `count` keys of limit `limit`, or none.
+/// The keys the tasks of a run carry: `count` concurrency keys of limit `limit`, or none, and
+/// `fair` fairness keys, or none.
 #[derive(Debug, Clone, Copy)]
 struct Keys {
     count: u32,
     limit: u32,
+    fair: u32,
 }
 
 impl Keys {
@@ -146,7 +154,16 @@ impl Keys {
         Self {
             count: args.concurrency_keys,
             limit: args.key_limit.max(1),
+            fair: args.fair_keys,
         }
+    }
+
+    /// The fairness key of task `i`.
+    fn fairness_of_task(self, i: u32) -> Option<TaskFairness> {
+        (self.fair > 0).then(|| TaskFairness {
+            key: FairnessKey::parse(&format!("fair-{}", i % self.fair)).expect("a key"),
+            weight: FairnessWeight::default(),
+        })
     }
 
     /// The concurrency of task `i`.
@@ -164,6 +181,9 @@ impl Keys {
         if self.count > 0 {
             fields.insert("concurrency_keys".into(), json!(self.count));
             fields.insert("key_limit".into(), json!(self.limit));
+        }
+        if self.fair > 0 {
+            fields.insert("fair_keys".into(), json!(self.fair));
         }
         fields
     }
@@ -229,11 +249,12 @@ impl Fixture {
 }
 
 /// Task `i` as every tool's job is: a title and the payload `{"i": i}`, default priority;
-/// with its concurrency key when the run spreads the tasks over keys.
+/// with its concurrency key and its fairness key when the run spreads the tasks over keys.
 fn new_task(project: ProjectId, i: u32, keys: Keys) -> NewTask {
     NewTask {
         payload: Payload::parse(json!({ "i": i })).expect("a JSON object is a payload"),
         concurrency: keys.of_task(i),
+        fairness: keys.fairness_of_task(i),
         ..NewTask::titled(project, Title::parse(&format!("job {i}")).expect("a title"))
     }
 }
@@ -442,6 +463,7 @@ impl Bench {
         sql::seed_queued(&self.db, &fx, u64::from(n)).await?;
         let keys = Keys::of(&self.args);
         sql::key_queued(&self.db, &fx, keys.count, keys.limit).await?;
+        sql::fair_key_queued(&self.db, &fx, keys.fair).await?;
         sql::settle(&self.db).await?;
         let name = mode
             .to_possible_value()

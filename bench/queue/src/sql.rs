@@ -136,7 +136,8 @@ pub async fn wal_position(db: &DatabaseConnection) -> Result<i64> {
 pub async fn reset(db: &DatabaseConnection) -> Result<()> {
     exec(
         db,
-        "TRUNCATE tasks, task_events, task_dependencies, task_concurrency_keys, audit_logs, queue_shares CASCADE",
+        "TRUNCATE tasks, task_events, task_dependencies, task_concurrency_keys, task_fairness_keys, \
+         audit_logs, queue_shares CASCADE",
     )
     .await
 }
@@ -228,6 +229,37 @@ pub async fn key_queued(
         db,
         "UPDATE tasks SET concurrency_key = 'key-' || ((payload ->> 'i')::bigint % $2),
              concurrency_limit = $3, concurrency_strategy = 'queue'
+         WHERE organization_id = $1 AND status = 'queued'",
+        params(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Spreads the organization's queued tasks over `keys` fairness keys of weight 1, as enqueueing
+/// them with keys writes them: task `i` (its payload's `i`) gets `fair-{i % keys}`, and the
+/// organization has the keys' rows and the row of its tasks without a key, all at pass 0.
+/// Nothing when `keys` is 0.
+pub async fn fair_key_queued(db: &DatabaseConnection, fx: &Fixture, keys: u32) -> Result<()> {
+    if keys == 0 {
+        return Ok(());
+    }
+    let params = || -> Vec<Value> { vec![fx.org_uuid().into(), i64::from(keys).into()] };
+    exec_with(
+        db,
+        "INSERT INTO task_fairness_keys
+             (organization_id, key, weight, pass, created_at, updated_at)
+         SELECT $1, '', 1, 0, now(), now()
+         UNION ALL
+         SELECT $1, 'fair-' || k, 1, 0, now(), now()
+         FROM generate_series(0::bigint, $2 - 1) AS k",
+        params(),
+    )
+    .await?;
+    exec_with(
+        db,
+        "UPDATE tasks SET fairness_key = 'fair-' || ((payload ->> 'i')::bigint % $2),
+             fairness_weight = 1
          WHERE organization_id = $1 AND status = 'queued'",
         params(),
     )

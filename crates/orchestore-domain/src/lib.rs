@@ -130,6 +130,7 @@ pub use work::{
     ExternalKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus, ImportedTask,
     MissingTask, TaskImport,
 };
+pub use work::{FairnessKey, FairnessWeight, TaskFairness};
 pub use work::{
     NewRateLimit, RateLimit, RateLimitName, RateLimitPatch, RateLimitUse, RateLimitUses,
     RawRateLimitUse, RefillPeriod, TokenBucket, TokenCount,

@@ -5,6 +5,7 @@ mod batch;
 mod concurrency;
 mod event;
 mod fairness;
+mod fairness_keys;
 mod import;
 mod project;
 mod queue;
@@ -18,6 +19,7 @@ pub use batch::{BatchFault, BatchTask, Enqueued};
 pub use concurrency::{ConcurrencyKey, ConcurrencyLimit, ConcurrencyStrategy, TaskConcurrency};
 pub use event::TaskEvent;
 pub use fairness::{QueueShare, QueueShareWeight, SharedClaim, SharedClaimRequest};
+pub use fairness_keys::{FairnessKey, FairnessWeight, TaskFairness};
 pub use import::{
     ExternalKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus, ImportedTask,
     MissingTask, TaskImport,

@@ -233,6 +233,7 @@ impl ScheduledTask {
             rate_limits: super::RateLimitUses::default(),
             depends_on: BTreeSet::new(),
             concurrency: None,
+            fairness: None,
         }
     }
 }

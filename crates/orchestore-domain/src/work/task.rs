@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::RateLimitUses;
 use super::concurrency::TaskConcurrency;
+use super::fairness_keys::TaskFairness;
 use super::values::{Effort, IdempotencyKey, MaxAttempts, Progress};
 use crate::{
     AgentId, Capabilities, Description, DomainError, Metadata, OrganizationId, Payload, Priority,
@@ -180,6 +181,9 @@ pub struct Task {
     pub idempotency_key: Option<IdempotencyKey>,
     /// The key that limits how many tasks like this one run at once, as it was enqueued.
     pub concurrency: Option<TaskConcurrency>,
+    /// The key under which claims serve this task in turn with the organization's other keys,
+    /// with the weight it was enqueued with.
+    pub fairness: Option<TaskFairness>,
     /// What the last run produced, and why it failed; written by whoever completes the run.
     pub result: Option<Payload>,
     pub error: Option<Payload>,
@@ -229,6 +233,9 @@ pub struct NewTask {
     pub depends_on: BTreeSet<TaskId>,
     /// The key that limits how many tasks like this one run at once; none unless told.
     pub concurrency: Option<TaskConcurrency>,
+    /// The key under which claims serve this task in turn with the organization's other keys
+    /// (see `docs/fairness.md`); none unless told.
+    pub fairness: Option<TaskFairness>,
 }
 
 impl NewTask {
@@ -271,6 +278,7 @@ impl NewTask {
             rate_limits: RateLimitUses::default(),
             depends_on: BTreeSet::new(),
             concurrency: None,
+            fairness: None,
         }
     }
 }

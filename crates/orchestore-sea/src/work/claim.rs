@@ -21,6 +21,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::entity::tasks;
+use super::fairness_keys::KEYLESS;
 use super::queue::expires;
 use super::tasks::to_task;
 use super::transitions::Moved;
@@ -74,7 +75,16 @@ fn refuse_inactive(agent: &agents::Model) -> RepoResult<()> {
 /// had an event with a later id (`claim_event_early`: the id was made before the change that
 /// freed the task made its own), so that the claim can give it a new one (see
 /// `claim_postgres`).
-const CLAIM_POSTGRES: &str = "\
+///
+/// `$group` narrows the tasks it takes: for the plain claim, to none at all while a task with a
+/// fairness key waits (one probe of the partial index of such tasks, unless the claim is of one
+/// task or through the rate-limited path): the caller then claims through the fair path, which
+/// narrows the same statement to one group of the rotation and one priority (see
+/// `work::fairness_keys`).
+macro_rules! claim_postgres {
+    ($group:literal) => {
+        concat!(
+            "\
 WITH picked AS MATERIALIZED (
     SELECT t.id FROM tasks t
     WHERE t.organization_id = $1 AND t.status = 'queued'
@@ -94,6 +104,9 @@ WITH picked AS MATERIALIZED (
           WHERE r.organization_id = $1 AND r.concurrency_key = t.concurrency_key
             AND r.status = 'running') < (SELECT k.max_running FROM task_concurrency_keys k
           WHERE k.organization_id = $1 AND k.key = t.concurrency_key))
+      ",
+            $group,
+            "
     ORDER BY t.priority DESC, t.created_at, t.id
     LIMIT $4
     FOR NO KEY UPDATE SKIP LOCKED
@@ -124,7 +137,24 @@ SELECT c.*, h.id AS claim_event_id, EXISTS (SELECT 1 FROM task_events p
     WHERE p.organization_id = c.organization_id AND p.task_id = c.id AND p.id > h.id)
     AS claim_event_early
 FROM claimed c JOIN history h ON h.task_id = c.id
-ORDER BY c.priority DESC, c.created_at, c.id";
+ORDER BY c.priority DESC, c.created_at, c.id"
+        )
+    };
+}
+
+/// The plain claim: see [`claim_postgres`].
+const CLAIM_POSTGRES: &str = claim_postgres!(
+    "AND ($5::uuid IS NOT NULL OR $11::jsonb IS NOT NULL OR NOT EXISTS (SELECT 1 FROM tasks f
+          WHERE f.organization_id = $1 AND f.status = 'queued' AND f.fairness_key IS NOT NULL
+            AND (f.run_after IS NULL OR f.run_after <= $2)))"
+);
+
+/// A fair claim's turn in a group with a key: its tasks of priority `$12` and key `$13`.
+const CLAIM_KEY_POSTGRES: &str = claim_postgres!("AND t.priority = $12 AND t.fairness_key = $13");
+
+/// A fair claim's turn in the group of the tasks without a key: those of priority `$12`.
+const CLAIM_KEYLESS_POSTGRES: &str =
+    claim_postgres!("AND t.priority = $12 AND t.fairness_key IS NULL");
 
 /// Gives claim events new ids: `$1` organization, `$2` a JSON array of `[old id, new id]`.
 const RENUMBER_POSTGRES: &str = "\
@@ -136,8 +166,12 @@ WHERE e.organization_id = $1 AND e.id = (r.ids ->> 0)::uuid";
 /// `?4` limit, `?5` lease end, `?6` the agent's capabilities (a JSON array), `?7` one task id
 /// or NULL, `?8` the rate-limited tasks it may take (a JSON array of `hex(id)`) or NULL, as
 /// `$11` of [`CLAIM_POSTGRES`]. A lease token is 16 random bytes, which is how SQLite stores a
-/// UUID.
-const CLAIM_SQLITE: &str = "\
+/// UUID. `$group` narrows it as [`claim_postgres`]'s does: the plain claim takes nothing while
+/// a task with a fairness key waits, unless it claims one task or rate-limited ones.
+macro_rules! claim_sqlite {
+    ($group:literal) => {
+        concat!(
+            "\
 UPDATE tasks SET status = 'running', claim_assigned = (assigned_agent_id IS NULL),
     assigned_agent_id = ?3, attempts = attempts + 1,
     lease_token = randomblob(16), lease_expires_at = ?5, started_at = ?2,
@@ -159,9 +193,28 @@ WHERE organization_id = ?1 AND id IN (
           WHERE r.organization_id = ?1 AND r.concurrency_key = t.concurrency_key
             AND r.status = 'running') < (SELECT k.max_running FROM task_concurrency_keys k
           WHERE k.organization_id = ?1 AND k.key = t.concurrency_key))
+      ",
+            $group,
+            "
     ORDER BY t.priority DESC, t.created_at, t.id
     LIMIT ?4)
-RETURNING *";
+RETURNING *"
+        )
+    };
+}
+
+/// The plain claim on SQLite: see [`claim_sqlite`].
+const CLAIM_SQLITE: &str = claim_sqlite!(
+    "AND (?7 IS NOT NULL OR ?8 IS NOT NULL OR NOT EXISTS (SELECT 1 FROM tasks f
+          WHERE f.organization_id = ?1 AND f.status = 'queued' AND f.fairness_key IS NOT NULL
+            AND (f.run_after IS NULL OR f.run_after <= ?2)))"
+);
+
+/// [`CLAIM_KEY_POSTGRES`] on SQLite: `?9` priority, `?10` key.
+const CLAIM_KEY_SQLITE: &str = claim_sqlite!("AND t.priority = ?9 AND t.fairness_key = ?10");
+
+/// [`CLAIM_KEYLESS_POSTGRES`] on SQLite: `?9` priority.
+const CLAIM_KEYLESS_SQLITE: &str = claim_sqlite!("AND t.priority = ?9 AND t.fairness_key IS NULL");
 
 fn claimed_task(row: tasks::Model) -> RepoResult<ClaimedTask> {
     let token = row
@@ -173,17 +226,26 @@ fn claimed_task(row: tasks::Model) -> RepoResult<ClaimedTask> {
     })
 }
 
+/// How many tasks a claim of `limit` that has `taken` still takes, if any.
+fn rest(limit: u32, taken: usize) -> Option<u32> {
+    u32::try_from(taken)
+        .ok()
+        .and_then(|taken| limit.checked_sub(taken))
+        .filter(|&n| n > 0)
+}
+
 /// `n` new history event ids, in time order, as a JSON array.
 fn event_ids(n: u32) -> String {
     let ids: Vec<String> = (0..n).map(|_| TaskEventId::new().to_string()).collect();
     json!(ids).to_string()
 }
 
-/// The values of [`CLAIM_POSTGRES`] for a claim at `at`, with the rate-limited tasks it may
-/// take (`$11`).
+/// The values of [`CLAIM_POSTGRES`] for a claim of up to `limit` tasks at `at`, with the
+/// rate-limited tasks it may take (`$11`).
 fn postgres_values(
     ctx: &Ctx,
     request: &ClaimRequest,
+    limit: u32,
     only: Option<TaskId>,
     at: DateTime<Utc>,
     rate_limited: Option<String>,
@@ -192,12 +254,12 @@ fn postgres_values(
         ctx.org().as_uuid().into(),
         at.into(),
         request.agent.as_uuid().into(),
-        i64::from(request.limit.get()).into(),
+        i64::from(limit).into(),
         only.map(|id| id.as_uuid()).into(),
         request.lease.get().as_secs_f64().into(),
         ctx.actor().to_string().into(),
         format!("claimed by agent {}", request.agent).into(),
-        event_ids(request.limit.get()).into(),
+        event_ids(limit).into(),
         (at - chrono::Duration::seconds(HEARTBEAT_GRANULARITY)).into(),
         rate_limited.into(),
     ]
@@ -231,14 +293,15 @@ impl SeaStore {
             let claim = Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 CLAIM_POSTGRES,
-                postgres_values(ctx, &request, only, self.now(), None),
+                postgres_values(ctx, &request, request.limit.get(), only, self.now(), None),
             );
             self.db().await.query_all_raw(claim).await.map_err(db_err)?
         } else {
             // The clock is read once a connection is held: a run's lease starts when the claim
             // runs, not before a wait for a pooled connection.
             let mut conn = self.postgres_connection().await?;
-            let values = postgres_values(ctx, &request, only, self.now(), None);
+            let values =
+                postgres_values(ctx, &request, request.limit.get(), only, self.now(), None);
             self.fetch_all_direct(&mut conn, CLAIM_POSTGRES, values, Planned::Cached)
                 .await?
         };
@@ -258,6 +321,75 @@ impl SeaStore {
                 .await?
             {
                 return self.claim_rate_limited_postgres(ctx, request, only).await;
+            }
+            if only.is_none()
+                && self
+                    .fairness_keys_waiting(&self.db().await, ctx, self.now())
+                    .await?
+            {
+                return self.claim_fairly_postgres(ctx, request).await;
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// The claim on PostgreSQL while a task with a fairness key waits: rounds of a read of the
+    /// organization's groups, the turns of the groups at the highest priority (each one claim
+    /// statement outside any transaction, as the plain claim), and each turn's pass update,
+    /// until the claim has its `limit` or a round takes nothing (see `work::fairness_keys`).
+    async fn claim_fairly_postgres(
+        &self,
+        ctx: &Ctx,
+        request: ClaimRequest,
+    ) -> RepoResult<Vec<ClaimedTask>> {
+        let db = self.db().await;
+        let (agent, limit) = (request.agent.as_uuid(), request.limit.get());
+        let mut claimed: Vec<ClaimedTask> = Vec::new();
+        let mut first = true;
+        let mut passed: Vec<String> = Vec::new();
+        while let Some(remaining) = rest(limit, claimed.len()) {
+            let turns = self
+                .fair_turns(
+                    &db,
+                    ctx,
+                    agent,
+                    limit,
+                    remaining,
+                    self.now(),
+                    first,
+                    &passed,
+                )
+                .await?;
+            first = false;
+            if turns.is_empty() {
+                break;
+            }
+            for turn in turns {
+                let mut values = postgres_values(ctx, &request, turn.quota, None, self.now(), None);
+                values.push(turn.priority.into());
+                let sql = if turn.key == KEYLESS {
+                    CLAIM_KEYLESS_POSTGRES
+                } else {
+                    values.push(turn.key.clone().into());
+                    CLAIM_KEY_POSTGRES
+                };
+                let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+                let rows = db.query_all_raw(statement).await.map_err(db_err)?;
+                let taken = self.claimed_postgres(&db, ctx, &rows).await?;
+                if taken.is_empty() {
+                    passed.push(turn.key);
+                } else {
+                    self.serve_fairness_key(
+                        &db,
+                        ctx,
+                        &turn.key,
+                        turn.weight,
+                        taken.len(),
+                        self.now(),
+                    )
+                    .await?;
+                }
+                claimed.extend(taken);
             }
         }
         Ok(claimed)
@@ -286,6 +418,7 @@ impl SeaStore {
             let values = postgres_values(
                 ctx,
                 &request,
+                request.limit.get(),
                 only,
                 m.at(),
                 Some(reservation.postgres_ids()),
@@ -361,20 +494,28 @@ impl SeaStore {
                     .await
                     .map_err(db_err)?;
             }
-            let claim = |rate_limited: Option<String>| {
-                let values: Vec<Value> = vec![
-                    ctx.org().as_uuid().into(),
-                    m.at().into(),
-                    agent.as_uuid().into(),
-                    i64::from(request.limit.get()).into(),
-                    expires(m.at(), request.lease).into(),
-                    agent_row.capabilities.to_string().into(),
-                    only.map(|id| id.as_uuid()).into(),
-                    rate_limited.into(),
-                ];
-                Statement::from_sql_and_values(DbBackend::Sqlite, CLAIM_SQLITE, values)
-            };
-            let mut rows = m.txn().query_all_raw(claim(None)).await.map_err(db_err)?;
+            // `group`: the values a fair claim's turn adds (see `claim_sqlite`).
+            let claim =
+                |sql: &'static str, limit: u32, rate_limited: Option<String>, group: Vec<Value>| {
+                    let mut values: Vec<Value> = vec![
+                        ctx.org().as_uuid().into(),
+                        m.at().into(),
+                        agent.as_uuid().into(),
+                        i64::from(limit).into(),
+                        expires(m.at(), request.lease).into(),
+                        agent_row.capabilities.to_string().into(),
+                        only.map(|id| id.as_uuid()).into(),
+                        rate_limited.into(),
+                    ];
+                    values.extend(group);
+                    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+                };
+            let limit = request.limit.get();
+            let mut rows = m
+                .txn()
+                .query_all_raw(claim(CLAIM_SQLITE, limit, None, Vec::new()))
+                .await
+                .map_err(db_err)?;
             let mut reservation = None;
             if rows.is_empty() && self.rate_limited_waiting(m.txn(), ctx, m.at()).await? {
                 let reserved = self
@@ -387,10 +528,68 @@ impl SeaStore {
                     .await?;
                 rows = m
                     .txn()
-                    .query_all_raw(claim(Some(reserved.sqlite_ids())))
+                    .query_all_raw(claim(
+                        CLAIM_SQLITE,
+                        limit,
+                        Some(reserved.sqlite_ids()),
+                        Vec::new(),
+                    ))
                     .await
                     .map_err(db_err)?;
                 reservation = Some(reserved);
+            } else if rows.is_empty()
+                && only.is_none()
+                && self.fairness_keys_waiting(m.txn(), ctx, m.at()).await?
+            {
+                // The fair path, as on PostgreSQL, inside this transaction.
+                let mut first = true;
+                let mut passed: Vec<String> = Vec::new();
+                while let Some(remaining) = rest(limit, rows.len()) {
+                    let turns = self
+                        .fair_turns(
+                            m.txn(),
+                            ctx,
+                            agent.as_uuid(),
+                            limit,
+                            remaining,
+                            m.at(),
+                            first,
+                            &passed,
+                        )
+                        .await?;
+                    first = false;
+                    if turns.is_empty() {
+                        break;
+                    }
+                    for turn in turns {
+                        let mut group: Vec<Value> = vec![turn.priority.into()];
+                        let sql = if turn.key == KEYLESS {
+                            CLAIM_KEYLESS_SQLITE
+                        } else {
+                            group.push(turn.key.clone().into());
+                            CLAIM_KEY_SQLITE
+                        };
+                        let taken = m
+                            .txn()
+                            .query_all_raw(claim(sql, turn.quota, None, group))
+                            .await
+                            .map_err(db_err)?;
+                        if taken.is_empty() {
+                            passed.push(turn.key.clone());
+                        } else {
+                            self.serve_fairness_key(
+                                m.txn(),
+                                ctx,
+                                &turn.key,
+                                turn.weight,
+                                taken.len(),
+                                m.at(),
+                            )
+                            .await?;
+                        }
+                        rows.extend(taken);
+                    }
+                }
             }
             let mut claimed = self
                 .rows_with_bodies(m.txn(), ctx.org().as_uuid(), &rows)

@@ -37,6 +37,7 @@ use uuid::Uuid;
 use super::bodies::Body;
 use super::concurrency::set_task_concurrency;
 use super::entity::{projects, task_dependencies, tasks};
+use super::fairness_keys::set_task_fairness;
 use super::tasks::{tags_value, to_task};
 use super::transitions::Moved;
 use crate::SeaStore;
@@ -80,19 +81,19 @@ WITH r AS (
         progress smallint, tags jsonb, attempts integer, max_attempts integer,
         run_after timestamptz, idempotency_key text, claim_assigned boolean,
         has_dependents boolean, rate_limits jsonb, finished_at timestamptz, concurrency_key text,
-        concurrency_limit integer, concurrency_strategy text, payload_bytes bigint, event_id uuid,
-        reason text)
+        concurrency_limit integer, concurrency_strategy text, payload_bytes bigint,
+        fairness_key text, fairness_weight integer, event_id uuid, reason text)
 ), inserted AS (
     INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority,
         payload, required_capabilities, metadata, created_at, updated_at, parent_id,
         assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
         idempotency_key, claim_assigned, has_dependents, rate_limits, finished_at, concurrency_key,
-        concurrency_limit, concurrency_strategy, payload_bytes)
+        concurrency_limit, concurrency_strategy, payload_bytes, fairness_key, fairness_weight)
     SELECT organization_id, id, project_id, title, description, status, priority,
         payload -> 'v', required_capabilities, metadata, created_at, updated_at, parent_id,
         assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
         idempotency_key, claim_assigned, has_dependents, rate_limits, finished_at, concurrency_key,
-        concurrency_limit, concurrency_strategy, payload_bytes
+        concurrency_limit, concurrency_strategy, payload_bytes, fairness_key, fairness_weight
     FROM r
     RETURNING *
 ), history AS (
@@ -213,6 +214,7 @@ impl SeaStore {
         let mut checked = self.check_new(m, batch, &slots, &new).await?;
         let ids: Vec<Uuid> = slots.iter().map(Slot::id).collect();
         let admissions = self.admit_to_keys(m, batch, &new, &ids).await?;
+        let fairness_keys = self.admit_to_fairness_keys(m, batch, &new).await?;
         let reasons: Vec<String> = checked
             .iter_mut()
             .zip(&admissions)
@@ -242,6 +244,12 @@ impl SeaStore {
                 let mut row = new_row(m, &batch[i], id, checked.status);
                 row.has_dependents = depended_on.contains(&id);
                 set_task_concurrency(&mut row, admission.concurrency.as_ref());
+                let fairness = batch[i]
+                    .task
+                    .fairness
+                    .as_ref()
+                    .and_then(|f| fairness_keys.get(f.key.as_str()));
+                set_task_fairness(&mut row, fairness);
                 (key, row, reason.clone())
             })
             .collect();
@@ -739,6 +747,8 @@ fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> 
         concurrency_key: None,
         concurrency_limit: None,
         concurrency_strategy: None,
+        fairness_key: None,
+        fairness_weight: None,
         payload_bytes: None,
         result_bytes: None,
     }
@@ -780,6 +790,8 @@ fn recordset_row(row: &tasks::Model, reason: &str) -> serde_json::Value {
         "concurrency_key": row.concurrency_key,
         "concurrency_limit": row.concurrency_limit,
         "concurrency_strategy": row.concurrency_strategy,
+        "fairness_key": row.fairness_key,
+        "fairness_weight": row.fairness_weight,
         "payload_bytes": row.payload_bytes,
     })
 }

@@ -466,6 +466,8 @@ impl SeaStore {
                     concurrency_key: None,
                     concurrency_limit: None,
                     concurrency_strategy: None,
+                    fairness_key: None,
+                    fairness_weight: None,
                     payload_bytes: None,
                     result_bytes: None,
                 }

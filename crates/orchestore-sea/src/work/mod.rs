@@ -9,6 +9,7 @@ mod concurrency;
 mod enqueue;
 pub(crate) mod entity;
 mod fairness;
+mod fairness_keys;
 mod import;
 mod projects;
 mod queue;

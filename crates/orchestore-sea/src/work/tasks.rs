@@ -43,6 +43,7 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
     let tags =
         string_array(&row.tags).ok_or_else(|| bad("tags is not an array of strings".into()))?;
     let concurrency = super::concurrency::task_concurrency(&row)?;
+    let fairness = super::fairness_keys::task_fairness(&row)?;
     Ok(Task {
         id: TaskId::from_uuid(row.id),
         organization_id: OrganizationId::from_uuid(row.organization_id),
@@ -74,6 +75,7 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
             .transpose()
             .map_err(domain)?,
         concurrency,
+        fairness,
         result: row.result.map(Payload::parse).transpose().map_err(domain)?,
         error: row.error.map(Payload::parse).transpose().map_err(domain)?,
         payload_bytes: row

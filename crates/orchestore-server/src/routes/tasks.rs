@@ -13,6 +13,7 @@ use orchestore_repo::{
     DependencySort, DependentSort, Page, PageRequest, TaskEventSort, TaskFilter, TaskSort,
     TaskStatsScope,
 };
+use orchestore_domain::{FairnessKey, FairnessWeight, TaskFairness};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -116,6 +117,35 @@ pub(crate) struct CreateTaskBody {
     depends_on_batch: Option<Vec<usize>>,
     /// The key that limits how many tasks like this one run at once.
     concurrency: Option<ConcurrencyBody>,
+    /// The key under which claims serve this task in turn with the organization's other keys.
+    fairness: Option<FairnessBody>,
+}
+
+/// `{"key": "project:web", "weight": 3}`; the weight is 1 unless told.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FairnessBody {
+    /// 1 to 128 of `A-Za-z0-9:/._-`.
+    #[schema(min_length = 1, max_length = 128)]
+    key: String,
+    /// The key's share of the turns, 1 to 1,000; the latest enqueue naming the key sets it.
+    #[schema(minimum = 1, maximum = 1000)]
+    weight: Option<i64>,
+}
+
+impl FairnessBody {
+    /// The fairness, or `None` with every bad field recorded in `errors`.
+    fn parse(self, errors: &mut FieldErrors) -> Option<TaskFairness> {
+        let key = errors.check(FairnessKey::parse(&self.key));
+        let weight = errors.check(
+            self.weight
+                .map_or(Ok(FairnessWeight::default()), FairnessWeight::parse),
+        );
+        Some(TaskFairness {
+            key: key?,
+            weight: weight?,
+        })
+    }
 }
 
 /// `{"key": "repo:acme/web", "limit": 2, "strategy": "queue"}`; the strategy is `queue` unless
@@ -209,16 +239,20 @@ impl CreateTaskBody {
             None => Some(None),
             Some(body) => body.parse(&mut errors).map(Some),
         };
+        let fairness = match self.fairness {
+            None => Some(None),
+            Some(body) => body.parse(&mut errors).map(Some),
+        };
         let (
             (Some(title), Some(description), Some(priority), Some(payload)),
             (Some(required_capabilities), Some(metadata), Some(estimated_minutes)),
             (Some(progress), Some(tags), Some(max_attempts), Some(idempotency_key)),
-            (Some(depends_on), Some(rate_limits), Some(concurrency)),
+            (Some(depends_on), Some(rate_limits), Some(concurrency), Some(fairness)),
         ) = (
             (title, description, priority, payload),
             (required_capabilities, metadata, estimated_minutes),
             (progress, tags, max_attempts, idempotency_key),
-            (depends_on, rate_limits, concurrency),
+            (depends_on, rate_limits, concurrency, fairness),
         )
         else {
             return Err(errors);
@@ -242,6 +276,7 @@ impl CreateTaskBody {
             rate_limits,
             depends_on,
             concurrency,
+            fairness,
         };
         Ok(BatchTask {
             task,

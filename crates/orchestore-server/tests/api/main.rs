@@ -201,6 +201,7 @@ on_every_backend! {
     queue {
         workers_claim_heartbeat_and_complete,
         concurrency_keys_limit_claims_over_http,
+        fairness_keys_spread_claims_over_http,
         failures_retry_then_dead_letter_and_cancel,
         claims_check_their_input,
         a_waiting_claim_answers_when_work_arrives,

@@ -625,6 +625,82 @@ pub async fn concurrency_keys_limit_claims_over_http(app: &TestApp) {
     );
 }
 
+/// Tasks enqueued by the batch with fairness keys: a claim over HTTP spreads over the keys
+/// (the large key's backlog was enqueued first), each task shows its key and weight, and bad
+/// keys and weights are 422s naming them.
+pub async fn fairness_keys_spread_claims_over_http(app: &TestApp) {
+    let token = app.admin_token().await;
+    let project = app.create_project(&token, "Fair").await;
+    let worker = agent(app, &token, "worker", &[]).await;
+    let batch = |key: &str, n: usize| {
+        let tasks: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                json!({"project_id": project["id"], "title": format!("{key} {i}"),
+                       "fairness": {"key": key}})
+            })
+            .collect();
+        json!({ "tasks": tasks })
+    };
+    let big = app
+        .post(&token, "/api/v1/tasks/batch", batch("project:big", 40))
+        .await;
+    assert_eq!(big.status, StatusCode::CREATED, "{}", big.body);
+    let small = app
+        .post(&token, "/api/v1/tasks/batch", batch("project:small", 3))
+        .await;
+    assert_eq!(small.status, StatusCode::CREATED, "{}", small.body);
+    let weighted = app
+        .post(
+            &token,
+            "/api/v1/tasks",
+            json!({"project_id": project["id"], "title": "weighted",
+                   "fairness": {"key": "project:small", "weight": 2}}),
+        )
+        .await;
+    assert_eq!(weighted.status, StatusCode::CREATED, "{}", weighted.body);
+    assert_eq!(
+        weighted.body["fairness"],
+        json!({"key": "project:small", "weight": 2})
+    );
+    let plain = app.create_task(&token, &project, "plain").await;
+    assert!(plain["fairness"].is_null(), "{plain}");
+
+    let claimed = app
+        .post(
+            &token,
+            "/api/v1/queue/claim",
+            json!({"agent_id": worker, "limit": 6}),
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    let keys: Vec<String> = claimed.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["fairness"]["key"].as_str().unwrap_or("-").to_owned())
+        .collect();
+    assert_eq!(keys.len(), 6, "{keys:?}");
+    let small_count = keys.iter().filter(|k| *k == "project:small").count();
+    assert!(small_count >= 2, "the small key takes its turns: {keys:?}");
+
+    let bad = app
+        .post(
+            &token,
+            "/api/v1/tasks",
+            json!({"project_id": project["id"], "title": "bad",
+                   "fairness": {"key": "has space", "weight": 0}}),
+        )
+        .await;
+    bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["fairness.key", "fairness.weight"]);
+}
+
 /// A payload and a result of 2 MiB each go through create, claim, complete and get unchanged;
 /// a list says the payload's size instead of carrying it; over the hard maximum a payload is a
 /// 422 naming it.

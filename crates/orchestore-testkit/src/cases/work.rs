@@ -2,13 +2,15 @@
 //! statistics in [`history`], the queue in [`queue`], enqueueing by the batch in [`enqueue`],
 //! completions by the batch in [`complete`], cancellation of whole trees in [`cancellation`],
 //! importing task lists in [`import`], schedules in [`schedules`], the shared worker fleet in
-//! [`fairness`], rate limits in [`rate_limits`], large payloads in [`payloads`].
+//! [`fairness`], fairness across keys within an organization in [`fairness_keys`], rate limits in
+//! [`rate_limits`], large payloads in [`payloads`].
 
 mod cancellation;
 mod complete;
 mod concurrency;
 mod enqueue;
 mod fairness;
+mod fairness_keys;
 mod graph;
 mod history;
 mod import;
@@ -23,6 +25,7 @@ pub use complete::*;
 pub use concurrency::*;
 pub use enqueue::*;
 pub use fairness::*;
+pub use fairness_keys::*;
 pub use graph::*;
 pub use history::*;
 pub use import::*;

@@ -8,4 +8,5 @@ pub(crate) mod task_bodies;
 pub(crate) mod task_concurrency_keys;
 pub(crate) mod task_dependencies;
 pub(crate) mod task_events;
+pub(crate) mod task_fairness_keys;
 pub(crate) mod tasks;

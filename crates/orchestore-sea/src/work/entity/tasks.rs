@@ -58,6 +58,10 @@ pub struct Model {
     pub concurrency_key: Option<String>,
     pub concurrency_limit: Option<i32>,
     pub concurrency_strategy: Option<String>,
+    /// The key under which claims serve the task in turn with its organization's other keys
+    /// (see `work::fairness_keys`), with the weight it was enqueued with.
+    pub fairness_key: Option<String>,
+    pub fairness_weight: Option<i32>,
     /// Set when the payload is larger than the store's inline limit: its size in bytes. The
     /// payload is then a row of `task_bodies` and `payload` holds JSON `null`.
     pub payload_bytes: Option<i64>,
