@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::Permission;
-use orchestore_repo::{Actor, AuditEntry, AuditFilter, AuditSort, Page};
+use orchestore_repo::{Actor, AuditEntry, AuditFilter, AuditSort, ChainReport, Page};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -15,7 +15,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(list))]
+#[openapi(paths(list, verify))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -94,6 +94,13 @@ pub(crate) async fn list(
 /// first break (`null` when the chain is intact). What `orchestore audit verify` prints, for
 /// an organization that has no shell on the deployment: a chain is only as good as a head
 /// kept somewhere else to compare with (docs/audit.md).
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit-logs/verification",
+    summary = "Verify the audit log's hash chain",
+    tag = "audit_logs",
+    responses((status = 200, description = "What the walk of the chain found", body = ChainReport))
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn verify(
     state: web::Data<AppState>,

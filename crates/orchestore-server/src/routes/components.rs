@@ -25,9 +25,7 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 use super::metrics::{one_of_two, schemas_of_two};
 use super::telemetry::{BatchOf, one_or_batch, parse_records, refused};
 use crate::auth::Authenticated;
-use crate::error::{
-    ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, Problem, json_config_up_to,
-};
+use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, Problem, json_config_up_to};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
 

@@ -115,9 +115,7 @@ pub(super) fn one_of_two<A: ToSchema, B: ToSchema>() -> RefOr<Schema> {
 }
 
 /// The schemas [`one_of_two`] refers to, for the document's components.
-pub(super) fn schemas_of_two<A: ToSchema, B: ToSchema>(
-    schemas: &mut Vec<(String, RefOr<Schema>)>,
-) {
+pub(super) fn schemas_of_two<A: ToSchema, B: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)>) {
     schemas.push((A::name().into_owned(), A::schema()));
     A::schemas(schemas);
     schemas.push((B::name().into_owned(), B::schema()));

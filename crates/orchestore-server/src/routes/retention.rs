@@ -2,10 +2,10 @@
 //! with.
 
 use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
 use orchestore_domain::{
     Permission, RetentionAge, RetentionPolicy, RetentionRules, RetentionTarget,
 };
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

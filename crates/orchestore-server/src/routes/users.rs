@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(create, list, get, update, roles, assign_role, remove_role))]
+#[openapi(paths(create, list, lookup, get, update, roles, assign_role, remove_role))]
 pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
@@ -171,10 +171,13 @@ pub(crate) struct ListUsersQuery {
 }
 
 /// The one user to find: by e-mail address or by username, not both.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct LookupUserQuery {
+    /// The user's e-mail address.
     email: Option<String>,
+    /// The user's username.
     username: Option<String>,
 }
 
@@ -294,6 +297,18 @@ pub(crate) async fn list(
 /// `GET /api/v1/users/lookup?email=` or `?username=` → 200 with the user of the caller's
 /// organization who has that address or handle (either compared without case, as stored),
 /// or 404.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/lookup",
+    summary = "Find a user by e-mail address or username",
+    tag = "users",
+    params(LookupUserQuery),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 404, description = "No user of the organization has this address or \
+            username", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn lookup(
     state: web::Data<AppState>,
