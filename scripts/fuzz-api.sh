@@ -6,6 +6,7 @@
 #
 #   bash scripts/fuzz-api.sh                        # both backends, 100 examples per operation
 #   BACKENDS=sqlite EXAMPLES=20 bash scripts/fuzz-api.sh  # a quicker look
+#   PROFILE=dev bash scripts/fuzz-api.sh             # a debug build (quicker to build, where one is warm)
 #
 # Needs a Rust toolchain, python3 (schemathesis is installed into target/fuzz-venv from PyPI,
 # pinned below), curl, and for the PostgreSQL run a server at PGBASE reachable as user
@@ -31,9 +32,11 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
   "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-echo "==> building the server (release)"
-(cd "$ROOT" && cargo build --release --locked -p orchestore-server)
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/orchestore"
+PROFILE="${PROFILE:-release}"
+echo "==> building the server ($PROFILE)"
+(cd "$ROOT" && cargo build --profile "$PROFILE" --locked -p orchestore-server --bin orchestore)
+case "$PROFILE" in dev) dir=debug ;; *) dir="$PROFILE" ;; esac
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$dir/orchestore"
 
 SERVER_PID=
 WORK="$(mktemp -d)"
