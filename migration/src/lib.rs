@@ -64,6 +64,7 @@ mod m20261201_000047_workflow_waits;
 mod m20261201_000048_child_executions;
 mod m20261201_000049_task_bodies;
 mod m20261201_000050_idempotent_requests;
+mod m20261201_000052_revisions;
 
 pub struct Migrator;
 
@@ -119,6 +120,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000048_child_executions::Migration),
             Box::new(m20261201_000049_task_bodies::Migration),
             Box::new(m20261201_000050_idempotent_requests::Migration),
+            Box::new(m20261201_000052_revisions::Migration),
         ]
     }
 }

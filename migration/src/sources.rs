@@ -197,4 +197,8 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         "m20261201_000050_idempotent_requests",
         include_str!("m20261201_000050_idempotent_requests.rs"),
     ),
+    (
+        "m20261201_000052_revisions",
+        include_str!("m20261201_000052_revisions.rs"),
+    ),
 ];

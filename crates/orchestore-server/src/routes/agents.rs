@@ -269,7 +269,7 @@ pub(crate) async fn update(
     } else {
         state
             .store
-            .update_agent(ctx, id.into_inner(), patch)
+            .update_agent(ctx, id.into_inner(), patch, None)
             .await?
     };
     Ok(HttpResponse::Ok().json(agent))
@@ -283,7 +283,7 @@ pub(crate) async fn delete(
     id: web::Path<AgentId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AgentsWrite)?;
-    state.store.delete_agent(ctx, id.into_inner()).await?;
+    state.store.delete_agent(ctx, id.into_inner(), None).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

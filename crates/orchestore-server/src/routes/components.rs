@@ -380,7 +380,7 @@ pub(crate) async fn update(
     Ok(HttpResponse::Ok().json(
         state
             .store
-            .update_component(ctx, id.into_inner(), patch)
+            .update_component(ctx, id.into_inner(), patch, None)
             .await?,
     ))
 }

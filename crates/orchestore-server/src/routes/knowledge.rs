@@ -374,7 +374,7 @@ pub(crate) async fn update(
     Ok(HttpResponse::Ok().json(
         state
             .store
-            .update_knowledge_entry(ctx, id.into_inner(), patch)
+            .update_knowledge_entry(ctx, id.into_inner(), patch, None)
             .await?,
     ))
 }
@@ -389,7 +389,7 @@ pub(crate) async fn delete(
     let ctx = auth.require(Permission::KnowledgeWrite)?;
     state
         .store
-        .delete_knowledge_entry(ctx, id.into_inner())
+        .delete_knowledge_entry(ctx, id.into_inner(), None)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

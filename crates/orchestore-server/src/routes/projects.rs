@@ -198,7 +198,7 @@ pub(crate) async fn update(
     } else {
         state
             .store
-            .update_project(ctx, id.into_inner(), patch)
+            .update_project(ctx, id.into_inner(), patch, None)
             .await?
     };
     Ok(HttpResponse::Ok().json(project))
@@ -212,7 +212,10 @@ pub(crate) async fn delete(
     id: web::Path<ProjectId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::ProjectsWrite)?;
-    state.store.delete_project(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_project(ctx, id.into_inner(), None)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -372,7 +372,7 @@ pub(crate) async fn cancel(
     let reason = CancelBody::reason_of(body)?;
     let cancellation = state
         .store
-        .cancel_task(ctx, id.into_inner(), reason)
+        .cancel_task(ctx, id.into_inner(), reason, None)
         .await?;
     Ok(HttpResponse::Ok().json(CancelledTask {
         task: cancellation.task,

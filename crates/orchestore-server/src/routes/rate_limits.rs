@@ -153,7 +153,12 @@ pub(crate) async fn update(
     let ctx = auth.require(Permission::TasksWrite)?;
     let name = named(&name)?;
     let patch = body.into_patch()?;
-    Ok(HttpResponse::Ok().json(state.store.update_rate_limit(ctx, &name, patch).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .store
+            .update_rate_limit(ctx, &name, patch, None)
+            .await?,
+    ))
 }
 
 /// `DELETE /api/v1/rate-limits/{name}` → 204; the tasks naming it are no longer held back.
@@ -165,6 +170,6 @@ pub(crate) async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
     let name = named(&name)?;
-    state.store.delete_rate_limit(ctx, &name).await?;
+    state.store.delete_rate_limit(ctx, &name, None).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -174,7 +174,7 @@ pub(crate) async fn update(
     let ctx = auth.require(Permission::RolesWrite)?;
     let role = state
         .store
-        .update_role(ctx, id.into_inner(), body.into_patch()?)
+        .update_role(ctx, id.into_inner(), body.into_patch()?, None)
         .await?;
     Ok(HttpResponse::Ok().json(role))
 }
@@ -187,6 +187,6 @@ pub(crate) async fn delete(
     id: web::Path<RoleId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::RolesWrite)?;
-    state.store.delete_role(ctx, id.into_inner()).await?;
+    state.store.delete_role(ctx, id.into_inner(), None).await?;
     Ok(HttpResponse::NoContent().finish())
 }

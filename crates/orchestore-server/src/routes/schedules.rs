@@ -325,7 +325,7 @@ pub(crate) async fn update(
     Ok(HttpResponse::Ok().json(
         state
             .store
-            .update_schedule(ctx, id.into_inner(), patch)
+            .update_schedule(ctx, id.into_inner(), patch, None)
             .await?,
     ))
 }
@@ -338,7 +338,10 @@ pub(crate) async fn delete(
     id: web::Path<ScheduleId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
-    state.store.delete_schedule(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_schedule(ctx, id.into_inner(), None)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -502,7 +502,10 @@ pub(crate) async fn update(
     let task = if patch.is_empty() {
         state.store.get_task(ctx, id.into_inner()).await?
     } else {
-        state.store.update_task(ctx, id.into_inner(), patch).await?
+        state
+            .store
+            .update_task(ctx, id.into_inner(), patch, None)
+            .await?
     };
     Ok(HttpResponse::Ok().json(task))
 }
@@ -515,7 +518,7 @@ pub(crate) async fn delete(
     id: web::Path<TaskId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
-    state.store.delete_task(ctx, id.into_inner()).await?;
+    state.store.delete_task(ctx, id.into_inner(), None).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

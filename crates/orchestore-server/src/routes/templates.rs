@@ -322,7 +322,7 @@ pub(crate) async fn update(
     if patch.is_empty() {
         return Ok(HttpResponse::Ok().json(current));
     }
-    Ok(HttpResponse::Ok().json(state.store.update_template(ctx, id, patch).await?))
+    Ok(HttpResponse::Ok().json(state.store.update_template(ctx, id, patch, None).await?))
 }
 
 /// `DELETE /api/v1/templates/{id}` → 204; its usage history goes with it.
@@ -333,7 +333,10 @@ pub(crate) async fn delete(
     id: web::Path<TemplateId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TemplatesWrite)?;
-    state.store.delete_template(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_template(ctx, id.into_inner(), None)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -267,7 +267,7 @@ pub(crate) async fn update(
         let mut user = if patch.is_empty() {
             tx.get_user(ctx, id).await?
         } else {
-            tx.update_user(ctx, id, patch).await?
+            tx.update_user(ctx, id, patch, None).await?
         };
         if let Some(active) = active {
             user = tx.set_user_active(ctx, id, active).await?;

@@ -328,7 +328,7 @@ pub(crate) async fn update(
     } else {
         state
             .store
-            .update_workflow(ctx, id.into_inner(), patch)
+            .update_workflow(ctx, id.into_inner(), patch, None)
             .await?
     };
     Ok(HttpResponse::Ok().json(workflow))
@@ -342,7 +342,10 @@ pub(crate) async fn delete(
     id: web::Path<WorkflowId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::WorkflowsWrite)?;
-    state.store.delete_workflow(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_workflow(ctx, id.into_inner(), None)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -521,7 +524,7 @@ async fn cancel(
     let ctx = auth.require(Permission::WorkflowsWrite)?;
     // An execution never changes workflow, so checking it first is enough.
     execution_of(state, ctx, workflow, id).await?;
-    Ok(HttpResponse::Ok().json(state.store.cancel_execution(ctx, id, reason).await?))
+    Ok(HttpResponse::Ok().json(state.store.cancel_execution(ctx, id, reason, None).await?))
 }
 
 /// `GET /api/v1/workflows/{id}/executions/{execution_id}/tasks?limit=&cursor=&sort=` → the
