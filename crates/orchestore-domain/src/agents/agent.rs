@@ -179,6 +179,7 @@ mod tests {
             total_task_millis: millis,
             created_at: now,
             updated_at: now,
+            revision: Revision::FIRST,
         }
     }
 

@@ -196,6 +196,7 @@ mod tests {
             usage_count: 0,
             created_at: now,
             updated_at: now,
+            revision: Revision::FIRST,
         }
     }
 

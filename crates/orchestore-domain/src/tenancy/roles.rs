@@ -193,6 +193,7 @@ mod tests {
             is_system,
             permissions: vec![Permission::TasksRead],
             created_at: Utc::now(),
+            revision: Revision::FIRST,
         }
     }
 

@@ -92,6 +92,7 @@ mod tests {
             latest_version: None,
             created_at: now,
             updated_at: now,
+            revision: Revision::FIRST,
         };
         assert_eq!(workflow.next_version(), 1);
         workflow.latest_version = Some(4);
