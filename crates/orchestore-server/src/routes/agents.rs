@@ -1,7 +1,7 @@
 //! `/api/v1/agents`.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_domain::{
     AgentId, AgentKind, AgentPatch, AgentStatus, ApiKeyId, Capabilities, KeyOwner, Metadata,
     ModelName, Name, NewAgent, Permission, ProviderName, agent_capabilities,
@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::api_keys::CreateApiKeyBody;
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
@@ -246,12 +247,14 @@ pub(crate) async fn list(
 /// `GET /api/v1/agents/{id}`.
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<AgentId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AgentsRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_agent(ctx, id.into_inner()).await?))
+    let agent = state.store.get_agent(ctx, id.into_inner()).await?;
+    Ok(conditional::read(&req, agent.revision, &agent))
 }
 
 /// `PATCH /api/v1/agents/{id}`. An empty patch returns the agent unchanged.
@@ -260,19 +263,23 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<AgentId>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchAgentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AgentsWrite)?;
+    let id = id.into_inner();
     let patch = body.into_patch()?;
     let agent = if patch.is_empty() {
-        state.store.get_agent(ctx, id.into_inner()).await?
+        let agent = state.store.get_agent(ctx, id).await?;
+        if_match.check("agent", id, agent.revision)?;
+        agent
     } else {
         state
             .store
-            .update_agent(ctx, id.into_inner(), patch)
+            .update_agent(ctx, id, patch, if_match.expected())
             .await?
     };
-    Ok(HttpResponse::Ok().json(agent))
+    Ok(conditional::tagged(agent.revision, &agent))
 }
 
 /// `DELETE /api/v1/agents/{id}` → 204.
@@ -281,9 +288,13 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<AgentId>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AgentsWrite)?;
-    state.store.delete_agent(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_agent(ctx, id.into_inner(), if_match.expected())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -3,7 +3,7 @@
 use std::cell::Cell;
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_domain::{
     Description, Name, NewTemplate, Permission, ProjectId, TemplateBody, TemplateId, TemplateKind,
     TemplateParameters, TemplatePatch, WorkflowId,
@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use super::workflows::{CreateWorkflowBody, RunBody};
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldError, FieldErrors};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
@@ -298,12 +299,14 @@ pub(crate) async fn list(
 /// `GET /api/v1/templates/{id}`.
 #[tracing::instrument(skip_all, fields(template_id = %id))]
 pub(crate) async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<TemplateId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TemplatesRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_template(ctx, id.into_inner()).await?))
+    let template = state.store.get_template(ctx, id.into_inner()).await?;
+    Ok(conditional::read(&req, template.revision, &template))
 }
 
 /// `PATCH /api/v1/templates/{id}`. A new body is checked against the template's kind and its
@@ -313,6 +316,7 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<TemplateId>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchTemplateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TemplatesWrite)?;
@@ -320,9 +324,14 @@ pub(crate) async fn update(
     let current = state.store.get_template(ctx, id).await?;
     let patch = body.into_patch(current.kind, &current.parameters)?;
     if patch.is_empty() {
-        return Ok(HttpResponse::Ok().json(current));
+        if_match.check("template", id, current.revision)?;
+        return Ok(conditional::tagged(current.revision, &current));
     }
-    Ok(HttpResponse::Ok().json(state.store.update_template(ctx, id, patch).await?))
+    let template = state
+        .store
+        .update_template(ctx, id, patch, if_match.expected())
+        .await?;
+    Ok(conditional::tagged(template.revision, &template))
 }
 
 /// `DELETE /api/v1/templates/{id}` → 204; its usage history goes with it.
@@ -331,9 +340,13 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<TemplateId>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TemplatesWrite)?;
-    state.store.delete_template(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_template(ctx, id.into_inner(), if_match.expected())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
