@@ -43,7 +43,7 @@ async fn concurrent_writers(store: SeaStore) {
                 priority: Some(Priority::parse(n as i64).expect("priority")),
                 ..TaskPatch::default()
             };
-            store.update_task(&ctx, task.id, patch).await
+            store.update_task(&ctx, task.id, patch, None).await
         });
     }
     let mut updated = Vec::new();

@@ -65,6 +65,7 @@ mod m20261201_000048_child_executions;
 mod m20261201_000049_task_bodies;
 mod m20261201_000050_idempotent_requests;
 mod m20261201_000051_fairness_keys;
+mod m20261201_000052_revisions;
 
 pub struct Migrator;
 
@@ -121,6 +122,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000049_task_bodies::Migration),
             Box::new(m20261201_000050_idempotent_requests::Migration),
             Box::new(m20261201_000051_fairness_keys::Migration),
+            Box::new(m20261201_000052_revisions::Migration),
         ]
     }
 }

@@ -201,4 +201,8 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         "m20261201_000051_fairness_keys",
         include_str!("m20261201_000051_fairness_keys.rs"),
     ),
+    (
+        "m20261201_000052_revisions",
+        include_str!("m20261201_000052_revisions.rs"),
+    ),
 ];

@@ -49,12 +49,12 @@ async fn history_follows_its_tasks_without_foreign_keys(raw: Raw) {
     }
 
     store
-        .delete_task(ctx, TaskId::from_uuid(deleted))
+        .delete_task(ctx, TaskId::from_uuid(deleted), None)
         .await
         .expect("delete the task");
     assert_eq!(history_of(db, deleted).await, 0, "gone with its task");
     store
-        .delete_project(ctx, gemini.id)
+        .delete_project(ctx, gemini.id, None)
         .await
         .expect("delete the project");
     assert_eq!(

@@ -497,3 +497,33 @@ mod tests {
         assert!(Payload::parse(serde_json::json!(null)).is_ok());
     }
 }
+
+/// How many times a row has been written: 1 when it is created, one more with every write of
+/// it. Clients send it back (HTTP `If-Match`) to change the row only if nobody else has since.
+/// (Named so because components and workflow executions have a `version` of another meaning.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct Revision(i64);
+
+impl Revision {
+    /// The revision of a row just created.
+    pub const FIRST: Self = Self(1);
+
+    pub fn parse(raw: i64) -> Result<Self, DomainError> {
+        if raw >= 1 {
+            Ok(Self(raw))
+        } else {
+            Err(DomainError::invalid("revision", "must be 1 or more"))
+        }
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Revision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}

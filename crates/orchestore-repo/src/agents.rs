@@ -2,6 +2,7 @@
 
 use orchestore_domain::{
     Agent, AgentId, AgentKind, AgentPatch, AgentStats, AgentStatus, Capabilities, NewAgent,
+    Revision,
 };
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
@@ -37,12 +38,23 @@ pub trait AgentRepo: Send + Sync {
         filter: AgentFilter,
         page: PageRequest<AgentSort>,
     ) -> RepoResult<Page<Agent, AgentSort>>;
-    async fn update_agent(&self, ctx: &Ctx, id: AgentId, patch: AgentPatch) -> RepoResult<Agent>;
+    async fn update_agent(
+        &self,
+        ctx: &Ctx,
+        id: AgentId,
+        patch: AgentPatch,
+        expected: Option<Revision>,
+    ) -> RepoResult<Agent>;
     /// Deletes the agent. Its counters and heartbeats go with it, and so do the messages it
     /// sent or received; the audit log keeps the snapshot and counts the messages. The tasks
     /// assigned to it are unassigned in the same transaction (the audit row counts them and
     /// lists the first ones), so that no task points at a missing agent.
-    async fn delete_agent(&self, ctx: &Ctx, id: AgentId) -> RepoResult<()>;
+    async fn delete_agent(
+        &self,
+        ctx: &Ctx,
+        id: AgentId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()>;
     /// Records that the agent is alive now. An `offline` agent becomes `active` again (an
     /// audited status change); the heartbeat itself is telemetry and is not audited.
     async fn record_heartbeat(&self, ctx: &Ctx, id: AgentId) -> RepoResult<Agent>;

@@ -1,4 +1,4 @@
-use orchestore_domain::{BatchFault, DomainError};
+use orchestore_domain::{BatchFault, DomainError, Revision};
 use thiserror::Error;
 
 /// The cause an [`RepoError::Internal`] or [`RepoError::Unavailable`] carries.
@@ -32,6 +32,15 @@ pub enum RepoError {
         entity: &'static str,
         id: String,
         reason: String,
+    },
+    /// A conditional change expected the row at revision `expected`, and it is at `current`:
+    /// someone else wrote it since the caller read it. Nothing was written.
+    #[error("{entity} {id} is at revision {current}, not {expected}")]
+    RevisionMismatch {
+        entity: &'static str,
+        id: String,
+        expected: Revision,
+        current: Revision,
     },
     #[error(transparent)]
     Invalid(#[from] DomainError),

@@ -4,7 +4,7 @@
 use orchestore_domain::{
     CollectionName, Embedding, EntrySource, KnowledgeCollection, KnowledgeCollectionId,
     KnowledgeEntry, KnowledgeEntryId, KnowledgeEntryPatch, NewKnowledgeCollection,
-    NewKnowledgeEntry, ProjectId, SearchLimit, Tags, TextQuery,
+    NewKnowledgeEntry, ProjectId, Revision, SearchLimit, Tags, TextQuery,
 };
 use serde::Serialize;
 
@@ -133,9 +133,15 @@ pub trait KnowledgeRepo: Send + Sync {
         ctx: &Ctx,
         id: KnowledgeEntryId,
         patch: KnowledgeEntryPatch,
+        expected: Option<Revision>,
     ) -> RepoResult<KnowledgeEntry>;
     /// Deletes the entry with its vectors.
-    async fn delete_knowledge_entry(&self, ctx: &Ctx, id: KnowledgeEntryId) -> RepoResult<()>;
+    async fn delete_knowledge_entry(
+        &self,
+        ctx: &Ctx,
+        id: KnowledgeEntryId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()>;
     /// The best `limit` entries for `search`, best first. A collection the organization does
     /// not have is a `Reference` on `collection`; a vector of another dimension an `Invalid` on
     /// `vector`.

@@ -1,8 +1,8 @@
 //! Templates: reusable task or workflow definitions with parameters, and their usage history.
 
 use orchestore_domain::{
-    NewTemplate, NewWorkflow, ProjectId, Task, Template, TemplateId, TemplateKind, TemplatePatch,
-    TemplateUsage, WorkflowId, WorkflowVersion,
+    NewTemplate, NewWorkflow, ProjectId, Revision, Task, Template, TemplateId, TemplateKind,
+    TemplatePatch, TemplateUsage, WorkflowId, WorkflowVersion,
 };
 use serde_json::{Map, Value};
 
@@ -62,10 +62,16 @@ pub trait TemplateRepo: Send + Sync {
         ctx: &Ctx,
         id: TemplateId,
         patch: TemplatePatch,
+        expected: Option<Revision>,
     ) -> RepoResult<Template>;
     /// Deletes the template and its usage history (what it created stays; the audit row counts
     /// the usages).
-    async fn delete_template(&self, ctx: &Ctx, id: TemplateId) -> RepoResult<()>;
+    async fn delete_template(
+        &self,
+        ctx: &Ctx,
+        id: TemplateId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()>;
     /// Instantiates a `task` template with `arguments` into `project`: every task it yields is
     /// created, its usage recorded and the usage count raised, in one transaction. A workflow
     /// template, a bad argument or a missing project changes nothing.

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use orchestore_domain::{
     ApiKey, ApiKeyId, ApiKeySecret, ClientInfo, Email, Invitation, InvitationId, InvitationToken,
     IssuedApiKey, IssuedInvitation, KeyOwner, Name, NewApiKey, NewOrganization, NewRole, NewUser,
-    Organization, OrganizationId, Password, PasswordHash, Permission, Role, RoleCode, RoleId,
-    RolePatch, Session, SessionId, Slug, User, UserId, UserPatch, Username,
+    Organization, OrganizationId, Password, PasswordHash, Permission, Revision, Role, RoleCode,
+    RoleId, RolePatch, Session, SessionId, Slug, User, UserId, UserPatch, Username,
 };
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
@@ -74,7 +74,13 @@ pub trait UserRepo: Send + Sync {
         filter: UserFilter,
         page: PageRequest<UserSort>,
     ) -> RepoResult<Page<User, UserSort>>;
-    async fn update_user(&self, ctx: &Ctx, id: UserId, patch: UserPatch) -> RepoResult<User>;
+    async fn update_user(
+        &self,
+        ctx: &Ctx,
+        id: UserId,
+        patch: UserPatch,
+        expected: Option<Revision>,
+    ) -> RepoResult<User>;
     /// Deactivates (`false`) or reactivates (`true`) the user. Deactivation revokes all their
     /// sessions and raises their access version, so their access tokens stop working too.
     /// Deactivating the organization's last active owner is `Conflict`.
@@ -135,10 +141,21 @@ pub trait RoleRepo: Send + Sync {
     ) -> RepoResult<Page<Role, RoleSort>>;
     /// Changes a custom role's description or permissions; the users who hold it gain or lose
     /// permissions with their next token.
-    async fn update_role(&self, ctx: &Ctx, id: RoleId, patch: RolePatch) -> RepoResult<Role>;
+    async fn update_role(
+        &self,
+        ctx: &Ctx,
+        id: RoleId,
+        patch: RolePatch,
+        expected: Option<Revision>,
+    ) -> RepoResult<Role>;
     /// Deletes a custom role that nobody holds. A role still held is `Conflict`, saying by how
     /// many users: take it from them first, so that nobody loses permissions unnoticed.
-    async fn delete_role(&self, ctx: &Ctx, id: RoleId) -> RepoResult<()>;
+    async fn delete_role(
+        &self,
+        ctx: &Ctx,
+        id: RoleId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()>;
 }
 
 /// A session about to open: the hash of its first refresh token, when that expires, and where

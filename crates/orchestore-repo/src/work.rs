@@ -12,8 +12,8 @@ pub use rate_limits::{RateLimitRepo, RateLimitSort};
 pub use schedules::{ScheduleFilter, ScheduleRepo, ScheduleSort};
 
 use orchestore_domain::{
-    AgentId, ImportReport, NewProject, NewTask, Project, ProjectId, ProjectPatch, Tags, Task,
-    TaskEvent, TaskId, TaskImport, TaskPatch, TaskStats, TaskStatus,
+    AgentId, ImportReport, NewProject, NewTask, Project, ProjectId, ProjectPatch, Revision, Tags,
+    Task, TaskEvent, TaskId, TaskImport, TaskPatch, TaskStats, TaskStatus,
 };
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
@@ -44,11 +44,17 @@ pub trait ProjectRepo: Send + Sync {
         ctx: &Ctx,
         id: ProjectId,
         patch: ProjectPatch,
+        expected: Option<Revision>,
     ) -> RepoResult<Project>;
     /// Deletes the project and, with it, its tasks and their messages (the audit row counts
     /// them). A project with a task of a running workflow execution is a `Conflict` naming
     /// the execution.
-    async fn delete_project(&self, ctx: &Ctx, id: ProjectId) -> RepoResult<()>;
+    async fn delete_project(
+        &self,
+        ctx: &Ctx,
+        id: ProjectId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()>;
 }
 
 crate::list_sort! {
@@ -105,12 +111,23 @@ pub trait TaskRepo: Send + Sync {
     /// [`WorkflowRepo::create_execution`](crate::WorkflowRepo::create_execution) says, and
     /// queueing the failed task of a step again is a `Conflict`, as
     /// [`QueueRepo::retry_task`](crate::QueueRepo::retry_task) says.
-    async fn update_task(&self, ctx: &Ctx, id: TaskId, patch: TaskPatch) -> RepoResult<Task>;
+    async fn update_task(
+        &self,
+        ctx: &Ctx,
+        id: TaskId,
+        patch: TaskPatch,
+        expected: Option<Revision>,
+    ) -> RepoResult<Task>;
     /// Deletes the task with its dependency edges, its history and the messages about it (the
     /// audit row lists and counts them). A
     /// task with subtasks is a `Conflict` saying how many, and so is the task of a step of a
     /// running workflow execution; the blocked tasks that waited only for it are queued.
-    async fn delete_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<()>;
+    async fn delete_task(
+        &self,
+        ctx: &Ctx,
+        id: TaskId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()>;
     /// Writes a task list kept elsewhere into the project named `import.project` (created when
     /// the organization has none of that name; `import.settings` merged into its settings, objects key by key), in
     /// one transaction with one `project.import` audit row, all or nothing. An import that

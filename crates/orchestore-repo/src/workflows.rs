@@ -5,7 +5,7 @@
 //! [`WorkflowRepo::create_execution`]).
 
 use orchestore_domain::{
-    ExecutionStatus, ExecutionTask, NewWorkflow, NewWorkflowExecution, TaskId, Workflow,
+    ExecutionStatus, ExecutionTask, NewWorkflow, NewWorkflowExecution, Revision, TaskId, Workflow,
     WorkflowDefinition, WorkflowExecution, WorkflowExecutionId, WorkflowId, WorkflowPatch,
     WorkflowVersion,
 };
@@ -86,11 +86,17 @@ pub trait WorkflowRepo: Send + Sync {
         ctx: &Ctx,
         id: WorkflowId,
         patch: WorkflowPatch,
+        expected: Option<Revision>,
     ) -> RepoResult<Workflow>;
     /// Deletes the workflow and, with it, its versions (the audit row counts them). A
     /// workflow that has executions is kept: they record what ran, so deleting it is a
     /// `Conflict` that says how many there are.
-    async fn delete_workflow(&self, ctx: &Ctx, id: WorkflowId) -> RepoResult<()>;
+    async fn delete_workflow(
+        &self,
+        ctx: &Ctx,
+        id: WorkflowId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()>;
 
     /// Writes the workflow's next version (its latest + 1, or 1) and makes it the latest. The
     /// workflow row is locked meanwhile, so concurrent calls get consecutive numbers.
@@ -184,5 +190,6 @@ pub trait WorkflowRepo: Send + Sync {
         ctx: &Ctx,
         id: WorkflowExecutionId,
         reason: Option<String>,
+        expected: Option<Revision>,
     ) -> RepoResult<WorkflowExecution>;
 }

@@ -36,6 +36,7 @@ mod observability;
 mod overview;
 mod pool;
 mod retention;
+mod revision;
 mod scoped;
 mod seeding;
 pub mod serde_duration;

@@ -172,14 +172,17 @@ impl SeaStore {
 }
 
 /// The fields that differ between two serializations of an entity, as
-/// `{"field": {"from": old, "to": new}}`; `updated_at` is left out.
+/// `{"field": {"from": old, "to": new}}`; `updated_at` and `revision` are left out, since
+/// every write moves them.
 pub(crate) fn diff(before: &impl Serialize, after: &impl Serialize) -> Value {
     let (Value::Object(before), Value::Object(after)) = (snapshot(before), snapshot(after)) else {
         return Value::Object(Map::new());
     };
     let changed: Map<String, Value> = after
         .into_iter()
-        .filter(|(key, new)| key != "updated_at" && before.get(key) != Some(new))
+        .filter(|(key, new)| {
+            !matches!(key.as_str(), "updated_at" | "revision") && before.get(key) != Some(new)
+        })
         .map(|(key, new)| {
             let old = before.get(&key).cloned().unwrap_or(Value::Null);
             (key, json!({ "from": old, "to": new }))

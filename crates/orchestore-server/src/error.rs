@@ -5,9 +5,11 @@ use actix_web::error::{JsonPayloadError, PayloadError};
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use orchestore_domain::{DomainError, Permission};
+use orchestore_domain::{DomainError, Permission, Revision};
 use orchestore_repo::RepoError;
 use serde::Serialize;
+
+use crate::conditional::etag;
 
 /// The largest request body accepted.
 pub(crate) const BODY_LIMIT_BYTES: usize = 1024 * 1024;
@@ -110,6 +112,10 @@ pub enum ApiError {
     /// The body did not arrive within `limit` (`server.body_read_timeout`).
     #[error("request body timed out")]
     BodyTimeout { limit: std::time::Duration },
+    /// A conditional request (`If-Match`) named a revision the resource is no longer at:
+    /// nothing was changed. `current` is the revision it is at, sent back as its `ETag`.
+    #[error("precondition failed: {detail}")]
+    PreconditionFailed { detail: String, current: Revision },
     /// Well-formed, but a value breaks a rule: one entry per field at fault.
     #[error("invalid input: {0:?}")]
     Invalid(Vec<FieldError>),
@@ -148,6 +154,7 @@ impl ApiError {
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Self::Conflict { .. } => ("conflict", "Conflict"),
+            Self::PreconditionFailed { .. } => ("precondition-failed", "Precondition failed"),
             Self::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             Self::BodyTimeout { .. } => ("request-timeout", "Request timeout"),
@@ -166,9 +173,10 @@ impl ApiError {
             Self::Forbidden(permission) => {
                 format!("this action needs the {} permission", permission.code())
             }
-            Self::NotFound(detail) | Self::NotAllowed(detail) | Self::Conflict { detail, .. } => {
-                detail.clone()
-            }
+            Self::NotFound(detail)
+            | Self::NotAllowed(detail)
+            | Self::Conflict { detail, .. }
+            | Self::PreconditionFailed { detail, .. } => detail.clone(),
             Self::MethodNotAllowed { allow } => format!("this resource allows {allow}"),
             Self::UnsupportedMediaType => {
                 "the body must be JSON (Content-Type: application/json)".to_owned()
@@ -266,6 +274,19 @@ impl From<RepoError> for ApiError {
                 detail: format!("{entity} {id}: {reason}"),
                 errors: Vec::new(),
             },
+            RepoError::RevisionMismatch {
+                entity,
+                id,
+                expected,
+                current,
+            } => Self::PreconditionFailed {
+                detail: format!(
+                    "{entity} {id} is at revision {current} (ETag {}), not {expected}: it changed \
+                     since it was read; read it again and retry",
+                    etag(current)
+                ),
+                current,
+            },
             RepoError::Invalid(domain) => Self::Invalid(vec![domain.into()]),
             // The one batch is of tasks, under `tasks` in its body.
             RepoError::InBatch { index, error } => {
@@ -324,6 +345,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
@@ -371,6 +393,9 @@ impl ResponseError for ApiError {
                     header::RETRY_AFTER,
                     RETRY_AFTER_DEADLINE_SECONDS.to_string(),
                 ));
+            }
+            Self::PreconditionFailed { current, .. } => {
+                response.insert_header((header::ETAG, etag(*current)));
             }
             _ => {}
         }

@@ -15,6 +15,7 @@
 pub mod audit;
 mod auth;
 mod client;
+mod conditional;
 mod config;
 mod deadline;
 mod docs;

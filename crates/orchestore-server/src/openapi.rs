@@ -119,7 +119,7 @@ fn link_texts(text: &str) -> String {
 }
 
 /// The problem answers, each a reusable response of the document.
-const PROBLEMS: [(&str, &str); 11] = [
+const PROBLEMS: [(&str, &str); 12] = [
     (
         "400",
         "The request is malformed: its JSON, a path or query parameter, or a header",
@@ -138,6 +138,11 @@ const PROBLEMS: [(&str, &str); 11] = [
         "409",
         "The resource's state does not allow the operation, or a request with the same \
          `Idempotency-Key` is still running",
+    ),
+    (
+        "412",
+        "The resource has moved on from the revision `If-Match` named; nothing was changed \
+         (the `detail` names the current revision)",
     ),
     ("413", "The request body is larger than the route accepts"),
     ("415", "The request body is not `application/json`"),
@@ -206,6 +211,19 @@ fn apply_conventions(document: &mut Document) {
     document.components = Some(components);
 
     for (path, item) in document.paths.paths.iter_mut() {
+        // A resource that takes a PATCH carries a revision (`crate::conditional`): its GET
+        // sends it as the `ETag`, its changes honour `If-Match`.
+        if item.patch.is_some() {
+            if let Some(get) = item.get.as_mut() {
+                describe_if_none_match(get, path != RATE_LIMIT);
+            }
+            for change in [item.patch.as_mut(), item.delete.as_mut()].into_iter().flatten() {
+                describe_if_match(change);
+            }
+        }
+        if let (true, Some(post)) = (CONDITIONAL_ACTIONS.contains(&path.as_str()), &mut item.post) {
+            describe_if_match(post);
+        }
         for (method, operation) in [
             ("GET", item.get.as_mut()),
             ("POST", item.post.as_mut()),
@@ -218,6 +236,90 @@ fn apply_conventions(document: &mut Document) {
             }
         }
     }
+}
+
+/// The actions (POSTs) that honour `If-Match` besides the PATCH and DELETE of a revised
+/// resource: the cancellations.
+const CONDITIONAL_ACTIONS: [&str; 2] = [
+    "/api/v1/tasks/{id}/cancel",
+    "/api/v1/workflows/{id}/executions/{execution_id}/cancel",
+];
+
+/// A rate limit's balance refills with time, which no revision counts: its GET never answers
+/// 304.
+const RATE_LIMIT: &str = "/api/v1/rate-limits/{name}";
+
+fn header_parameter(name: &str, description: &str) -> RefOr<Parameter> {
+    RefOr::T(
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(description))
+            .schema(Some(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String),
+            ))
+            .build(),
+    )
+}
+
+fn etag_header() -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String),
+        )
+        .description(Some("The resource's revision in quotes, e.g. `\"7\"`"))
+        .build()
+}
+
+/// The `ETag` on the success answers of `operation`.
+fn describe_etag(operation: &mut Operation) {
+    for (status, response) in operation.responses.responses.iter_mut() {
+        if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
+            response.headers.insert("ETag".to_owned(), etag_header());
+        }
+    }
+}
+
+fn describe_if_none_match(get: &mut Operation, answers_not_modified: bool) {
+    describe_etag(get);
+    if !answers_not_modified {
+        return;
+    }
+    get.parameters.get_or_insert_with(Vec::new).push(header_parameter(
+        "If-None-Match",
+        "An `ETag` of the resource: when it is still current, the answer is 304 without a body",
+    ));
+    get.responses.responses.insert(
+        "304".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description("The resource is still at the revision the `If-None-Match` named")
+                .header("ETag", etag_header())
+                .build(),
+        ),
+    );
+}
+
+fn describe_if_match(change: &mut Operation) {
+    describe_etag(change);
+    change.parameters.get_or_insert_with(Vec::new).push(header_parameter(
+        "If-Match",
+        "The `ETag` the change expects (or `*`): when the resource has moved on, nothing is \
+         changed and the answer is 412",
+    ));
+    change
+        .responses
+        .responses
+        .entry("412".to_owned())
+        .or_insert_with(|| {
+            RefOr::Ref(Ref::new(format!(
+                "#/components/responses/{}",
+                problem_response_name("412")
+            )))
+        });
 }
 
 fn apply_to_operation(path: &str, method: &str, operation: &mut Operation) {

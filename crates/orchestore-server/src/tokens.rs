@@ -142,6 +142,7 @@ mod tests {
             active: true,
             created_at: now,
             updated_at: now,
+            revision: orchestore_domain::Revision::FIRST,
         };
         SessionGrant {
             user,

@@ -3,7 +3,7 @@ use serde::Serialize;
 
 use crate::{
     AgentId, AgentKind, AgentStatus, Capabilities, DomainError, Metadata, ModelName, Name,
-    OrganizationId, ProviderName,
+    OrganizationId, ProviderName, Revision,
 };
 
 /// A registered worker. Names are unique within an organization.
@@ -32,6 +32,8 @@ pub struct Agent {
     pub total_task_millis: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times it has been written (1 when created); its HTTP `ETag`.
+    pub revision: Revision,
 }
 
 impl Agent {
@@ -177,6 +179,7 @@ mod tests {
             total_task_millis: millis,
             created_at: now,
             updated_at: now,
+            revision: Revision::FIRST,
         }
     }
 

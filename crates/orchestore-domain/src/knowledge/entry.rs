@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::has_highlight_marker;
 use crate::{
     DomainError, Embedding, KnowledgeCollectionId, KnowledgeEntryId, Metadata, OrganizationId,
-    ProjectId, Tags,
+    ProjectId, Revision, Tags,
 };
 
 const MARKER_REFUSED: &str =
@@ -220,6 +220,8 @@ pub struct KnowledgeEntry {
     pub embeddings: Vec<CollectionName>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times it has been written (1 when created); its HTTP `ETag`.
+    pub revision: Revision,
 }
 
 /// An entry to write, with a vector per collection (each checked against its collection's

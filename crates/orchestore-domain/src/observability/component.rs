@@ -5,6 +5,7 @@ use super::values::text_enum;
 use super::{CommunicationKind, ComponentKind, ComponentVersion, Endpoint, Measure, ResourceUse};
 use crate::{
     CommunicationId, ComponentHealthId, ComponentId, DomainError, Metadata, Name, OrganizationId,
+    Revision,
 };
 
 text_enum!(
@@ -33,6 +34,8 @@ pub struct Component {
     pub metadata: Metadata,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times it has been written (1 when created); its HTTP `ETag`.
+    pub revision: Revision,
 }
 
 #[derive(Debug, Clone, PartialEq)]

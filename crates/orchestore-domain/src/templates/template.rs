@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 use super::body::{self, none_if_empty};
 use super::placeholder::{self, Fill};
 use crate::{
-    Description, DomainError, Metadata, Name, OrganizationId, TaskSpec, TemplateBody, TemplateId,
-    TemplateKind, TemplateParameters, TemplateUsageId, WorkflowDefinition, WorkflowVersionRef,
+    Description, DomainError, Metadata, Name, OrganizationId, Revision, TaskSpec, TemplateBody,
+    TemplateId, TemplateKind, TemplateParameters, TemplateUsageId, WorkflowDefinition,
+    WorkflowVersionRef,
 };
 
 /// A stored template. Names are unique within an organization. `usage_count` counts the
@@ -25,6 +26,8 @@ pub struct Template {
     pub usage_count: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times it has been written (1 when created); its HTTP `ETag`.
+    pub revision: Revision,
 }
 
 /// What instantiating a template gives.
@@ -193,6 +196,7 @@ mod tests {
             usage_count: 0,
             created_at: now,
             updated_at: now,
+            revision: Revision::FIRST,
         }
     }
 

@@ -3,7 +3,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Description, DomainError, OrganizationId, Permission, RoleId};
+use crate::{Description, DomainError, OrganizationId, Permission, Revision, RoleId};
 
 /// The roles every organization has, seeded by migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
@@ -129,6 +129,8 @@ pub struct Role {
     /// What the role grants, sorted by code.
     pub permissions: Vec<Permission>,
     pub created_at: DateTime<Utc>,
+    /// How many times it has been written (1 when created); its HTTP `ETag`.
+    pub revision: Revision,
 }
 
 impl Role {
@@ -191,6 +193,7 @@ mod tests {
             is_system,
             permissions: vec![Permission::TasksRead],
             created_at: Utc::now(),
+            revision: Revision::FIRST,
         }
     }
 

@@ -3,7 +3,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{DomainError, Email, Name, OrganizationId, PasswordHash, RoleCode, UserId};
+use crate::{DomainError, Email, Name, OrganizationId, PasswordHash, Revision, RoleCode, UserId};
 
 /// A person who logs in. The password hash is not part of it: it never leaves the store.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -18,6 +18,8 @@ pub struct User {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times it has been written (1 when created); its HTTP `ETag`.
+    pub revision: Revision,
 }
 
 #[derive(Debug, Clone)]

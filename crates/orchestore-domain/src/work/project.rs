@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::{Description, Metadata, Name, OrganizationId, ProjectId, Tags};
+use crate::{Description, Metadata, Name, OrganizationId, ProjectId, Revision, Tags};
 
 /// A body of work that tasks belong to. Names are unique within an organization.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -15,6 +15,8 @@ pub struct Project {
     pub settings: Metadata,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times it has been written (1 when created); its HTTP `ETag`.
+    pub revision: Revision,
 }
 
 #[derive(Debug, Clone)]

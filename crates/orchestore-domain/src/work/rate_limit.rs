@@ -8,7 +8,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{DomainError, OrganizationId, RateLimitId};
+use crate::{DomainError, OrganizationId, RateLimitId, Revision};
 
 /// The name of a rate limit: 1 to 100 ASCII letters, digits and `_ . : / -`, e.g.
 /// `openai:requests`. Names compare exactly (case included): tasks name their buckets by it.
@@ -181,6 +181,8 @@ pub struct RateLimit {
     pub tokens: u32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times it has been written (1 when created); its HTTP `ETag`.
+    pub revision: Revision,
 }
 
 /// A new rate limit; it starts full.

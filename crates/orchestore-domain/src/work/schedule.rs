@@ -13,7 +13,8 @@ use serde::{Serialize, Serializer};
 use super::{IdempotencyKey, MaxAttempts, NewTask, Progress};
 use crate::{
     Capabilities, Description, DomainError, Metadata, Name, NewWorkflowExecution, OrganizationId,
-    Payload, Priority, ProjectId, ScheduleId, Tags, TaskId, Title, WorkflowExecutionId, WorkflowId,
+    Payload, Priority, ProjectId, Revision, ScheduleId, Tags, TaskId, Title, WorkflowExecutionId,
+    WorkflowId,
 };
 
 /// How late an occurrence may be found and still count as on time: the sweep runs every second
@@ -332,6 +333,8 @@ pub struct Schedule {
     pub last_outcome: Option<ScheduleOutcome>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times it has been written (1 when created); its HTTP `ETag`.
+    pub revision: Revision,
 }
 
 /// A new schedule. Its first occurrence is the first at or after `starts_at` (the creation

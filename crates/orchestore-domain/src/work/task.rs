@@ -11,7 +11,7 @@ use super::fairness_keys::TaskFairness;
 use super::values::{Effort, IdempotencyKey, MaxAttempts, Progress};
 use crate::{
     AgentId, Capabilities, Description, DomainError, Metadata, OrganizationId, Payload, Priority,
-    ProjectId, Tags, TaskId, Title,
+    ProjectId, Revision, Tags, TaskId, Title,
 };
 
 /// Where a task is in its life. See DESIGN §3 "Tasks and the queue".
@@ -206,6 +206,8 @@ pub struct Task {
     pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times it has been written (1 when created); its HTTP `ETag`.
+    pub revision: Revision,
 }
 
 #[derive(Debug, Clone)]

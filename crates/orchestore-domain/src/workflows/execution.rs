@@ -10,7 +10,7 @@ use super::definition::error_reason;
 use super::{StepName, StepWait, WorkflowDefinition};
 use crate::{
     BatchTask, DomainError, MaxAttempts, NewTask, OrganizationId, Payload, Priority, ProjectId,
-    Task, TaskId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
+    Revision, Task, TaskId, WorkflowExecutionId, WorkflowId, WorkflowVersionId,
 };
 
 /// Where a workflow execution is in its life.
@@ -127,6 +127,8 @@ pub struct WorkflowExecution {
     pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times it has been written (1 when created); its HTTP `ETag`.
+    pub revision: Revision,
 }
 
 /// A request to run a workflow: which version (the latest when `None`; there is no version 0,

@@ -1,7 +1,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::{Description, Name, OrganizationId, WorkflowDefinition, WorkflowId, WorkflowVersionId};
+use crate::{
+    Description, Name, OrganizationId, Revision, WorkflowDefinition, WorkflowId, WorkflowVersionId,
+};
 
 /// A named workflow. Names are unique within an organization. `latest_version` is `None` until
 /// the first version is written.
@@ -14,6 +16,8 @@ pub struct Workflow {
     pub latest_version: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times it has been written (1 when created); its HTTP `ETag`.
+    pub revision: Revision,
 }
 
 impl Workflow {
@@ -88,6 +92,7 @@ mod tests {
             latest_version: None,
             created_at: now,
             updated_at: now,
+            revision: Revision::FIRST,
         };
         assert_eq!(workflow.next_version(), 1);
         workflow.latest_version = Some(4);

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use orchestore_domain::{
     Communication, CommunicationKind, Component, ComponentHealth, ComponentId, ComponentKind,
     ComponentPatch, ComponentStatus, HealthCheck, NewCommunication, NewComponent, NewHealthCheck,
-    Outcome, Records,
+    Outcome, Records, Revision,
 };
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
@@ -94,6 +94,7 @@ pub trait ComponentRepo: Send + Sync {
         ctx: &Ctx,
         id: ComponentId,
         patch: ComponentPatch,
+        expected: Option<Revision>,
     ) -> RepoResult<Component>;
 
     /// Appends communications in one transaction, all or none. Both components of each must

@@ -2,7 +2,8 @@
 
 use orchestore_domain::{
     AgentId, BatchTask, ClaimRequest, ClaimedTask, Completions, Enqueued, LeaseDuration,
-    LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueDepth, QueueStats, Task, TaskId,
+    LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueDepth, QueueStats, Revision, Task,
+    TaskId,
 };
 
 use crate::{Ctx, RepoResult};
@@ -187,6 +188,7 @@ pub trait QueueRepo: Send + Sync {
         ctx: &Ctx,
         id: TaskId,
         reason: Option<String>,
+        expected: Option<Revision>,
     ) -> RepoResult<TaskCancellation>;
 
     /// Queues a `failed` task again by hand, with a fresh series of attempts (the history

@@ -1,7 +1,7 @@
 //! Rate limits: named token buckets that tasks declare they consume, kept in the database so
 //! that every server replica shares them.
 
-use orchestore_domain::{NewRateLimit, RateLimit, RateLimitName, RateLimitPatch};
+use orchestore_domain::{NewRateLimit, RateLimit, RateLimitName, RateLimitPatch, Revision};
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
 
@@ -39,7 +39,13 @@ pub trait RateLimitRepo: Send + Sync {
         ctx: &Ctx,
         name: &RateLimitName,
         patch: RateLimitPatch,
+        expected: Option<Revision>,
     ) -> RepoResult<RateLimit>;
     /// Deletes a bucket: the tasks that name it are no longer held back by it.
-    async fn delete_rate_limit(&self, ctx: &Ctx, name: &RateLimitName) -> RepoResult<()>;
+    async fn delete_rate_limit(
+        &self,
+        ctx: &Ctx,
+        name: &RateLimitName,
+        expected: Option<Revision>,
+    ) -> RepoResult<()>;
 }

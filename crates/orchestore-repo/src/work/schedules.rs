@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    NewSchedule, OrganizationId, Schedule, ScheduleFiring, ScheduleId, SchedulePatch,
+    NewSchedule, OrganizationId, Revision, Schedule, ScheduleFiring, ScheduleId, SchedulePatch,
 };
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
@@ -51,8 +51,14 @@ pub trait ScheduleRepo: Send + Sync {
         ctx: &Ctx,
         id: ScheduleId,
         patch: SchedulePatch,
+        expected: Option<Revision>,
     ) -> RepoResult<Schedule>;
-    async fn delete_schedule(&self, ctx: &Ctx, id: ScheduleId) -> RepoResult<()>;
+    async fn delete_schedule(
+        &self,
+        ctx: &Ctx,
+        id: ScheduleId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()>;
     /// Stops a schedule firing (`next_run_at` cleared); pausing a paused one changes nothing.
     async fn pause_schedule(&self, ctx: &Ctx, id: ScheduleId) -> RepoResult<Schedule>;
     /// Lets a paused schedule fire again from the first occurrence after now: the occurrences

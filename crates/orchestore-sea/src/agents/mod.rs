@@ -8,3 +8,7 @@ crate::scoped::entities! {
         entity::agents::Entity => "agent";
     audited:
 }
+
+crate::revision::revised! {
+    entity::agents::Entity
+}

@@ -1,6 +1,6 @@
 use orchestore_domain::{
     Agent, AgentId, AgentPatch, AgentStats, AgentStatus, Capabilities, Metadata, ModelName, Name,
-    NewAgent, OrganizationId, Participant, ProviderName,
+    NewAgent, OrganizationId, Participant, ProviderName, Revision,
 };
 use orchestore_repo::{
     AgentFilter, AgentRepo, AgentSort, Ctx, Cursor, Page, PageRequest, RepoError, RepoResult,
@@ -16,7 +16,8 @@ use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_unique_violation};
 use crate::messaging::{count_messages, involving};
 use crate::mutation::{Verb, diff, snapshot};
-use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
+use crate::revision::{Revised, delete_revised, expect_revision, to_revision, update_revised};
+use crate::scoped::{Keyset, Lock, keyset_page, scoped, string_array};
 use crate::work::entity::tasks;
 
 fn to_agent(row: agents::Model) -> RepoResult<Agent> {
@@ -57,6 +58,7 @@ fn to_agent(row: agents::Model) -> RepoResult<Agent> {
         total_task_millis: counter(row.total_task_millis)?,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        revision: to_revision("agent", row.revision)?,
     })
 }
 
@@ -98,6 +100,7 @@ impl AgentRepo for SeaStore {
                 total_task_millis: Set(0),
                 created_at: Set(m.at()),
                 updated_at: Set(m.at()),
+                revision: Set(Revision::FIRST.get()),
             }
             .insert(m.txn())
             .await
@@ -169,11 +172,19 @@ impl AgentRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), agent = %id))]
-    async fn update_agent(&self, ctx: &Ctx, id: AgentId, patch: AgentPatch) -> RepoResult<Agent> {
+    async fn update_agent(
+        &self,
+        ctx: &Ctx,
+        id: AgentId,
+        patch: AgentPatch,
+        expected: Option<Revision>,
+    ) -> RepoResult<Agent> {
         self.mutate(ctx, async |m| {
             let row = self
                 .find_scoped::<agents::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
+            expect_revision::<agents::Entity>(id, read, expected)?;
             let before = to_agent(row.clone())?;
             if patch.is_empty() {
                 return Ok(before);
@@ -202,12 +213,13 @@ impl AgentRepo for SeaStore {
                 update.provider = Set(provider.as_ref().map(|p| p.as_str().to_owned()));
             }
             update.updated_at = Set(m.at());
-            let row = update.update(m.txn()).await.map_err(|e| {
+            let row = update_revised(m.txn(), id, update, read, expected, |e| {
                 match (&patch.name, is_unique_violation(&e)) {
                     (Some(name), true) => name_taken(name),
                     _ => db_err(e),
                 }
-            })?;
+            })
+            .await?;
             let after = to_agent(row)?;
             let verb = if before.status == after.status {
                 Verb::Update
@@ -222,12 +234,19 @@ impl AgentRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), agent = %id))]
-    async fn delete_agent(&self, ctx: &Ctx, id: AgentId) -> RepoResult<()> {
+    async fn delete_agent(
+        &self,
+        ctx: &Ctx,
+        id: AgentId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()> {
         self.mutate(ctx, async |m| {
-            let agent = to_agent(
-                self.find_scoped::<agents::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
-                    .await?,
-            )?;
+            let row = self
+                .find_scoped::<agents::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
+                .await?;
+            let read = row.revision;
+            expect_revision::<agents::Entity>(id, read, expected)?;
+            let agent = to_agent(row)?;
             // The messages it sent or received go with it (ON DELETE CASCADE); the audit row
             // counts them.
             let deleted_message_count =
@@ -253,12 +272,13 @@ impl AgentRepo for SeaStore {
                     Expr::value(Option::<uuid::Uuid>::None),
                 )
                 .col_expr(tasks::Column::UpdatedAt, Expr::value(m.at()))
+                .col_expr(tasks::Column::Revision, tasks::Entity::next_revision())
                 .filter(tasks::Column::OrganizationId.eq(ctx.org().as_uuid()))
                 .filter(tasks::Column::AssignedAgentId.eq(id.as_uuid()))
                 .exec(m.txn())
                 .await
                 .map_err(db_err)?;
-            delete_scoped::<agents::Entity>(m.txn(), ctx, id).await?;
+            delete_revised::<agents::Entity>(m.txn(), ctx, id, read, expected).await?;
             let mut changes = snapshot(&agent);
             if let Some(object) = changes.as_object_mut() {
                 object.insert("deleted_message_count".into(), deleted_message_count.into());
@@ -277,6 +297,7 @@ impl AgentRepo for SeaStore {
                 .find_scoped::<agents::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
             let before = to_agent(row.clone())?;
+            let read = row.revision;
             let mut update = row.into_active_model();
             update.last_heartbeat_at = Set(Some(m.at()));
             let back_online = before.status == AgentStatus::Offline;
@@ -284,7 +305,7 @@ impl AgentRepo for SeaStore {
                 update.status = Set(AgentStatus::Active.as_str().to_owned());
                 update.updated_at = Set(m.at());
             }
-            let after = to_agent(update.update(m.txn()).await.map_err(db_err)?)?;
+            let after = to_agent(update_revised(m.txn(), id, update, read, None, db_err).await?)?;
             if back_online {
                 m.audit::<agents::Entity>(
                     Verb::Status(AgentStatus::Active.as_str()),

@@ -7,7 +7,7 @@ use orchestore_domain::{
     CollectionName, Dimension, DomainError, Embedding, EntryContent, EntrySource, EntryTitle,
     KnowledgeCollection, KnowledgeCollectionId, KnowledgeEntry, KnowledgeEntryId,
     KnowledgeEntryPatch, Metadata, NewKnowledgeCollection, NewKnowledgeEntry, OrganizationId,
-    ProjectId, Tags,
+    ProjectId, Revision, Tags,
 };
 use orchestore_repo::{
     Ctx, Cursor, KnowledgeCollectionSort, KnowledgeEntrySort, KnowledgeFilter, KnowledgeHit,
@@ -25,6 +25,7 @@ use super::entity::{knowledge_collections, knowledge_embeddings, knowledge_entri
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_foreign_key_violation, is_unique_violation};
 use crate::mutation::{Mutation, Verb, diff, snapshot};
+use crate::revision::{delete_revised, expect_revision, to_revision, update_revised};
 use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
 
 pub(super) fn to_entry(
@@ -52,6 +53,7 @@ pub(super) fn to_entry(
         embeddings,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        revision: to_revision("knowledge_entry", row.revision)?,
     })
 }
 
@@ -279,6 +281,7 @@ impl KnowledgeRepo for SeaStore {
                 created_by: Set(ctx.actor().to_string()),
                 created_at: Set(m.at()),
                 updated_at: Set(m.at()),
+                revision: Set(Revision::FIRST.get()),
             }
             .insert(m.txn())
             .await
@@ -340,9 +343,12 @@ impl KnowledgeRepo for SeaStore {
         ctx: &Ctx,
         id: KnowledgeEntryId,
         patch: KnowledgeEntryPatch,
+        expected: Option<Revision>,
     ) -> RepoResult<KnowledgeEntry> {
         self.mutate(ctx, async |m| {
             let before = self.entry_in(m.txn(), ctx, id, Lock::ForUpdate).await?;
+            let read = before.revision.get();
+            expect_revision::<knowledge_entries::Entity>(id, read, expected)?;
             if patch.is_empty() {
                 return Ok(before);
             }
@@ -369,10 +375,10 @@ impl KnowledgeRepo for SeaStore {
                 update.metadata = Set(metadata.to_value());
             }
             update.updated_at = Set(m.at());
-            update
-                .update(m.txn())
-                .await
-                .map_err(|e| project_reference(patch.project_id.flatten(), e))?;
+            update_revised(m.txn(), id, update, read, expected, |e| {
+                project_reference(patch.project_id.flatten(), e)
+            })
+            .await?;
             self.write_embeddings(m, ctx, id.as_uuid(), &patch.embeddings)
                 .await?;
             let after = self.entry_in(m.txn(), ctx, id, Lock::None).await?;
@@ -384,12 +390,19 @@ impl KnowledgeRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), entry = %id))]
-    async fn delete_knowledge_entry(&self, ctx: &Ctx, id: KnowledgeEntryId) -> RepoResult<()> {
+    async fn delete_knowledge_entry(
+        &self,
+        ctx: &Ctx,
+        id: KnowledgeEntryId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()> {
         self.mutate(ctx, async |m| {
             let entry = self.entry_in(m.txn(), ctx, id, Lock::ForUpdate).await?;
+            let read = entry.revision.get();
+            expect_revision::<knowledge_entries::Entity>(id, read, expected)?;
             // Its vectors go with it (ON DELETE CASCADE), and its index rows by trigger or
             // with the row's generated column.
-            delete_scoped::<knowledge_entries::Entity>(m.txn(), ctx, id).await?;
+            delete_revised::<knowledge_entries::Entity>(m.txn(), ctx, id, read, expected).await?;
             m.audit::<knowledge_entries::Entity>(Verb::Delete, id, snapshot(&entry))
                 .await
         })

@@ -10,3 +10,7 @@ crate::scoped::entities! {
         entity::knowledge_collections::Entity => "knowledge_collection";
     audited:
 }
+
+crate::revision::revised! {
+    entity::knowledge_entries::Entity
+}

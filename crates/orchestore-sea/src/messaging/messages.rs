@@ -20,6 +20,7 @@ use crate::SeaStore;
 use crate::agents::entity::agents;
 use crate::error::{corrupt, db_err};
 use crate::mutation::{Audited, Verb, snapshot};
+use crate::revision::Revised;
 use crate::scoped::{Keyset, Lock, Tenanted, keyset_page, scoped};
 use crate::tenancy::entity::users;
 use crate::work::entity::tasks;
@@ -108,6 +109,7 @@ impl MessageRepo for SeaStore {
                             agents::Column::MessagesSent,
                             Expr::col(agents::Column::MessagesSent).add(1),
                         )
+                        .col_expr(agents::Column::Revision, agents::Entity::next_revision())
                         .filter(agents::Column::OrganizationId.eq(ctx.org().as_uuid()))
                         .filter(agents::Column::Id.eq(id.as_uuid()))
                         .exec(m.txn())

@@ -1,7 +1,7 @@
 use orchestore_domain::{
     Communication, Component, ComponentHealth, ComponentId, ComponentKind, ComponentPatch,
     ComponentVersion, Endpoint, HealthCheck, Metadata, Name, NewCommunication, NewComponent,
-    NewHealthCheck, OrganizationId, Records,
+    NewHealthCheck, OrganizationId, Records, Revision,
 };
 use orchestore_repo::{
     CommunicationFilter, CommunicationSort, ComponentFilter, ComponentRepo, ComponentSort, Ctx,
@@ -14,6 +14,7 @@ use super::entity::components;
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_unique_violation};
 use crate::mutation::{Verb, diff, snapshot};
+use crate::revision::{expect_revision, to_revision, update_revised};
 use crate::scoped::{Keyset, Lock, keyset_page, scoped};
 
 pub(super) fn to_component(row: components::Model) -> RepoResult<Component> {
@@ -39,6 +40,7 @@ pub(super) fn to_component(row: components::Model) -> RepoResult<Component> {
         metadata: Metadata::parse("metadata", row.metadata).map_err(bad)?,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        revision: to_revision("component", row.revision)?,
     })
 }
 
@@ -111,6 +113,7 @@ impl ComponentRepo for SeaStore {
                 metadata: Set(new.metadata.to_value()),
                 created_at: Set(m.at()),
                 updated_at: Set(m.at()),
+                revision: Set(Revision::FIRST.get()),
             }
             .insert(m.txn())
             .await
@@ -156,11 +159,14 @@ impl ComponentRepo for SeaStore {
         ctx: &Ctx,
         id: ComponentId,
         patch: ComponentPatch,
+        expected: Option<Revision>,
     ) -> RepoResult<Component> {
         self.mutate(ctx, async |m| {
             let row = self
                 .find_scoped::<components::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
+            expect_revision::<components::Entity>(id, read, expected)?;
             let before = to_component(row.clone())?;
             if patch.is_empty() {
                 return Ok(before);
@@ -188,10 +194,15 @@ impl ComponentRepo for SeaStore {
             update.updated_at = Set(m.at());
             let taken_name = patch.name.clone().unwrap_or_else(|| before.name.clone());
             let after = to_component(
-                update
-                    .update(m.txn())
-                    .await
-                    .map_err(unique_name(&taken_name))?,
+                update_revised(
+                    m.txn(),
+                    id,
+                    update,
+                    read,
+                    expected,
+                    unique_name(&taken_name),
+                )
+                .await?,
             )?;
             let changes = diff(&before, &after);
             if changes.as_object().is_some_and(|c| !c.is_empty()) {

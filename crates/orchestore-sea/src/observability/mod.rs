@@ -41,6 +41,10 @@ crate::scoped::entities! {
     audited:
 }
 
+crate::revision::revised! {
+    entity::components::Entity
+}
+
 /// The most ids in the `IN` list of one lookup, under both backends' limits on bound values.
 const LOOKUP: usize = 5_000;
 

@@ -8,3 +8,7 @@ crate::scoped::entities! {
         entity::template_usages::Entity => "template_usage";
     audited:
 }
+
+crate::revision::revised! {
+    entity::templates::Entity
+}

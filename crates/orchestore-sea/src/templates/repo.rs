@@ -1,6 +1,6 @@
 use orchestore_domain::{
-    DomainError, Instantiated, Metadata, Name, NewTemplate, OrganizationId, ProjectId, Task,
-    Template, TemplateBody, TemplateId, TemplateKind, TemplateParameters, TemplatePatch,
+    DomainError, Instantiated, Metadata, Name, NewTemplate, OrganizationId, ProjectId, Revision,
+    Task, Template, TemplateBody, TemplateId, TemplateKind, TemplateParameters, TemplatePatch,
     TemplateUsage, TemplateUsageId, WorkflowId, WorkflowVersion, WorkflowVersionRef,
 };
 use orchestore_repo::{
@@ -17,7 +17,8 @@ use super::entity::{template_usages, templates};
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_foreign_key_violation, is_unique_violation};
 use crate::mutation::{Verb, diff, snapshot};
-use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
+use crate::revision::{Revised, delete_revised, expect_revision, to_revision, update_revised};
+use crate::scoped::{Keyset, Lock, keyset_page, scoped, string_array};
 use crate::workflows::version_number;
 
 fn to_template(row: templates::Model) -> RepoResult<Template> {
@@ -37,6 +38,7 @@ fn to_template(row: templates::Model) -> RepoResult<Template> {
         usage_count: u64::try_from(row.usage_count).map_err(|e| corrupt("template", e))?,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        revision: to_revision("template", row.revision)?,
     })
 }
 
@@ -123,6 +125,7 @@ impl TemplateRepo for SeaStore {
                 usage_count: Set(0),
                 created_at: Set(m.at()),
                 updated_at: Set(m.at()),
+                revision: Set(Revision::FIRST.get()),
             }
             .insert(m.txn())
             .await
@@ -182,6 +185,7 @@ impl TemplateRepo for SeaStore {
         ctx: &Ctx,
         id: TemplateId,
         patch: TemplatePatch,
+        expected: Option<Revision>,
     ) -> RepoResult<Template> {
         let parameters = patch
             .parameters
@@ -192,6 +196,8 @@ impl TemplateRepo for SeaStore {
             let row = self
                 .find_scoped::<templates::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
+            expect_revision::<templates::Entity>(id, read, expected)?;
             let before = to_template(row.clone())?;
             if patch.is_empty() {
                 return Ok(before);
@@ -213,12 +219,13 @@ impl TemplateRepo for SeaStore {
                 update.body = Set(body.as_value().clone());
             }
             update.updated_at = Set(m.at());
-            let row = update.update(m.txn()).await.map_err(|e| {
+            let row = update_revised(m.txn(), id, update, read, expected, |e| {
                 match (&patch.name, is_unique_violation(&e)) {
                     (Some(name), true) => name_taken(name),
                     _ => db_err(e),
                 }
-            })?;
+            })
+            .await?;
             let after = to_template(row)?;
             m.audit::<templates::Entity>(Verb::Update, id, diff(&before, &after))
                 .await?;
@@ -228,19 +235,26 @@ impl TemplateRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), template = %id))]
-    async fn delete_template(&self, ctx: &Ctx, id: TemplateId) -> RepoResult<()> {
+    async fn delete_template(
+        &self,
+        ctx: &Ctx,
+        id: TemplateId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()> {
         self.mutate(ctx, async |m| {
-            let template = to_template(
-                self.find_scoped::<templates::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
-                    .await?,
-            )?;
+            let row = self
+                .find_scoped::<templates::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
+                .await?;
+            let read = row.revision;
+            expect_revision::<templates::Entity>(id, read, expected)?;
+            let template = to_template(row)?;
             // Its usage history goes with it (ON DELETE CASCADE); what it created stays.
             let deleted_usages = scoped::<template_usages::Entity>(ctx)
                 .filter(template_usages::Column::TemplateId.eq(id.as_uuid()))
                 .count(m.txn())
                 .await
                 .map_err(db_err)?;
-            delete_scoped::<templates::Entity>(m.txn(), ctx, id).await?;
+            delete_revised::<templates::Entity>(m.txn(), ctx, id, read, expected).await?;
             let mut changes = snapshot(&template);
             if let Some(object) = changes.as_object_mut() {
                 object.insert("deleted_usage_count".into(), deleted_usages.into());
@@ -417,6 +431,10 @@ impl SeaStore {
                 .col_expr(
                     templates::Column::UsageCount,
                     Expr::col(templates::Column::UsageCount).add(1),
+                )
+                .col_expr(
+                    templates::Column::Revision,
+                    templates::Entity::next_revision(),
                 )
                 .filter(templates::Column::OrganizationId.eq(ctx.org().as_uuid()))
                 .filter(templates::Column::Id.eq(template.id.as_uuid()))

@@ -18,3 +18,7 @@ crate::scoped::entities! {
         invitation_rows::Entity => "invitation", key_rows::Entity => "api_key";
     audited: orgs::Entity => "organization", role_rows::Entity => "role",
 }
+
+crate::revision::revised! {
+    user_rows::Entity, role_rows::Entity
+}

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use orchestore_domain::{
-    Description, NewRole, OrganizationId, Permission, Role, RoleCode, RoleId, RolePatch,
+    Description, NewRole, OrganizationId, Permission, Revision, Role, RoleCode, RoleId, RolePatch,
 };
 use orchestore_repo::{Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, RoleRepo, RoleSort};
 use sea_orm::{
@@ -15,6 +15,7 @@ use super::users::{Whose, raise_access_version};
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_unique_violation};
 use crate::mutation::{Mutation, Verb, diff, snapshot};
+use crate::revision::{expect_revision, to_revision, update_revised};
 use crate::scoped::{Keyed, Keyset, Lock, keyset_page};
 
 // Roles are not tenanted (a system role has no organization): they are read through
@@ -69,6 +70,7 @@ fn to_role(row: roles::Model, permissions: Vec<Permission>) -> RepoResult<Role> 
         is_system: row.is_system,
         permissions: Permission::sorted_set(permissions),
         created_at: row.created_at,
+        revision: to_revision("role", row.revision)?,
     })
 }
 
@@ -165,6 +167,7 @@ impl RoleRepo for SeaStore {
                 description: Set(new.description.as_str().to_owned()),
                 created_at: Set(m.at()),
                 scope: Set(ctx.org().as_uuid()),
+                revision: Set(Revision::FIRST.get()),
             }
             .insert(m.txn())
             .await
@@ -240,20 +243,28 @@ impl RoleRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), role = %id))]
-    async fn update_role(&self, ctx: &Ctx, id: RoleId, patch: RolePatch) -> RepoResult<Role> {
+    async fn update_role(
+        &self,
+        ctx: &Ctx,
+        id: RoleId,
+        patch: RolePatch,
+        expected: Option<Revision>,
+    ) -> RepoResult<Role> {
         self.mutate(ctx, async |m| {
             let row = find_visible(self, m.txn(), ctx, id, Lock::ForUpdate).await?;
+            let read = row.revision;
+            expect_revision::<roles::Entity>(id, read, expected)?;
             let before = to_one_role(m.txn(), row.clone()).await?;
             refuse_system_role(&before)?;
             if patch.is_empty() {
                 return Ok(before);
             }
-            let mut row = row;
+            // The row is written whatever the patch holds: its revision covers its grants.
+            let mut update = row.into_active_model();
             if let Some(description) = patch.description {
-                let mut update = row.into_active_model();
                 update.description = Set(description.into_string());
-                row = update.update(m.txn()).await.map_err(db_err)?;
             }
+            let row = update_revised(m.txn(), id, update, read, expected, db_err).await?;
             if let Some(permissions) = patch.permissions {
                 role_permissions::Entity::delete_many()
                     .filter(role_permissions::Column::RoleId.eq(id.as_uuid()))
@@ -279,12 +290,19 @@ impl RoleRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), role = %id))]
-    async fn delete_role(&self, ctx: &Ctx, id: RoleId) -> RepoResult<()> {
+    async fn delete_role(
+        &self,
+        ctx: &Ctx,
+        id: RoleId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()> {
         self.mutate(ctx, async |m| {
             // Locking the role waits for a grant in flight (its foreign-key check holds a key
             // share lock on the role), so that grant is counted below; a grant that comes
             // later waits for this delete and then finds no role.
             let row = find_visible(self, m.txn(), ctx, id, Lock::ForUpdate).await?;
+            let read = row.revision;
+            expect_revision::<roles::Entity>(id, read, expected)?;
             let role = to_one_role(m.txn(), row).await?;
             refuse_system_role(&role)?;
             let holders = user_roles::Entity::find()
@@ -305,12 +323,17 @@ impl RoleRepo for SeaStore {
                 ));
             }
             // Its grants go with it (role_permissions cascades).
-            roles::Entity::delete_many()
+            let deleted = roles::Entity::delete_many()
                 .filter(roles::Column::Id.eq(id.as_uuid()))
                 .filter(roles::Column::OrganizationId.eq(ctx.org().as_uuid()))
+                .filter(roles::Column::Revision.eq(read))
                 .exec(m.txn())
                 .await
                 .map_err(db_err)?;
+            if deleted.rows_affected == 0 {
+                // Locked and read at `read`: unreachable unless the lock did not hold.
+                return Err(RepoError::internal(format!("role {id} moved while locked")));
+            }
             m.audit::<roles::Entity>(Verb::Delete, id, snapshot(&role))
                 .await
         })

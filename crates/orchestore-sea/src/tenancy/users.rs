@@ -1,6 +1,6 @@
 use orchestore_domain::{
-    Email, Name, NewUser, OrganizationId, Participant, Password, PasswordHash, Permission, Role,
-    RoleCode, RoleId, SessionId, SystemRole, User, UserId, UserPatch, Username,
+    Email, Name, NewUser, OrganizationId, Participant, Password, PasswordHash, Permission,
+    Revision, Role, RoleCode, RoleId, SessionId, SystemRole, User, UserId, UserPatch, Username,
 };
 use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, UserFilter, UserRepo, UserSort,
@@ -19,6 +19,7 @@ use crate::SeaStore;
 use crate::collaboration::effective_permissions_of;
 use crate::error::{corrupt, db_err, is_foreign_key_violation, is_unique_violation};
 use crate::mutation::{Mutation, Verb, diff, snapshot};
+use crate::revision::{expect_revision, to_revision, update_revised};
 use crate::scoped::{Keyset, Lock, keyset_page, scoped};
 use crate::store::now;
 
@@ -38,6 +39,7 @@ pub(crate) fn to_user(row: users::Model) -> RepoResult<User> {
         active: row.active,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        revision: to_revision("user", row.revision)?,
     })
 }
 
@@ -194,6 +196,7 @@ pub(crate) async fn insert_user(m: &Mutation<'_>, new: NewUser) -> RepoResult<Us
         access_version: Set(0),
         created_at: Set(m.at()),
         updated_at: Set(m.at()),
+        revision: Set(Revision::FIRST.get()),
     };
     let row = match write_user(m, row, true).await {
         Ok(row) => row,
@@ -401,16 +404,26 @@ impl UserRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %id))]
-    async fn update_user(&self, ctx: &Ctx, id: UserId, patch: UserPatch) -> RepoResult<User> {
+    async fn update_user(
+        &self,
+        ctx: &Ctx,
+        id: UserId,
+        patch: UserPatch,
+        expected: Option<Revision>,
+    ) -> RepoResult<User> {
         self.mutate(ctx, async |m| {
             let row = self
                 .find_scoped::<users::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            // Locked: the revision read is the row's until this transaction ends.
+            expect_revision::<users::Entity>(id, row.revision, expected)?;
             let before = to_user(row.clone())?;
             if patch.is_empty() {
                 return Ok(before);
             }
+            let revision = row.revision + 1;
             let mut update = row.into_active_model();
+            update.revision = Set(revision);
             if let Some(display_name) = &patch.display_name {
                 update.display_name = Set(display_name.as_str().to_owned());
             }
@@ -449,10 +462,11 @@ impl UserRepo for SeaStore {
             if !active {
                 self.keep_an_owner(m, &before, "deactivate them").await?;
             }
+            let read = row.revision;
             let mut update = row.into_active_model();
             update.active = Set(active);
             update.updated_at = Set(m.at());
-            let after = to_user(update.update(m.txn()).await.map_err(db_err)?)?;
+            let after = to_user(update_revised(m.txn(), id, update, read, None, db_err).await?)?;
             let verb = if active { "reactivate" } else { "deactivate" };
             let mut changes = diff(&before, &after);
             if !active {
@@ -601,10 +615,11 @@ impl UserRepo for SeaStore {
             let row = self
                 .find_scoped::<users::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
             let mut update = row.into_active_model();
             update.password_hash = Set(new.as_str().to_owned());
             update.updated_at = Set(m.at());
-            update.update(m.txn()).await.map_err(db_err)?;
+            update_revised(m.txn(), id, update, read, None, db_err).await?;
             let revoked = revoke_sessions_of(m, id, keep, Revocation::PasswordChanged).await?;
             let changes = serde_json::json!({ "sessions_revoked": revoked });
             m.audit::<users::Entity>(Verb::Named("change_password"), id, changes)

@@ -29,6 +29,7 @@ use crate::SeaStore;
 use crate::agents::entity::agents;
 use crate::direct::Planned;
 use crate::error::{corrupt, db_err};
+use crate::revision::Revised;
 use crate::scoped::{Lock, string_array};
 
 /// A claim counts as its agent's heartbeat; `last_heartbeat_at` is written at most this often
@@ -116,7 +117,8 @@ WITH picked AS MATERIALIZED (
         lease_expires_at = greatest($2, t.updated_at + interval '1 microsecond')
             + make_interval(secs => $6),
         started_at = greatest($2, t.updated_at + interval '1 microsecond'), finished_at = NULL,
-        updated_at = greatest($2, t.updated_at + interval '1 microsecond')
+        updated_at = greatest($2, t.updated_at + interval '1 microsecond'),
+        revision = t.revision + 1
     WHERE t.organization_id = $1 AND t.id = ANY (ARRAY(SELECT p.id FROM picked p))
     RETURNING t.*
 ), history AS (
@@ -128,7 +130,7 @@ WITH picked AS MATERIALIZED (
     JOIN jsonb_array_elements_text($9::jsonb) WITH ORDINALITY AS e(id, n) ON e.n = c.n
     RETURNING task_id, id
 ), seen AS (
-    UPDATE agents SET last_heartbeat_at = $2
+    UPDATE agents SET last_heartbeat_at = $2, revision = revision + 1
     WHERE organization_id = $1 AND id = $3
       AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $10)
       AND EXISTS (SELECT 1 FROM claimed)
@@ -175,7 +177,7 @@ macro_rules! claim_sqlite {
 UPDATE tasks SET status = 'running', claim_assigned = (assigned_agent_id IS NULL),
     assigned_agent_id = ?3, attempts = attempts + 1,
     lease_token = randomblob(16), lease_expires_at = ?5, started_at = ?2,
-    finished_at = NULL, updated_at = ?2
+    finished_at = NULL, updated_at = ?2, revision = revision + 1
 WHERE organization_id = ?1 AND id IN (
     SELECT t.id FROM tasks t
     WHERE t.organization_id = ?1 AND t.status = 'queued'
@@ -488,6 +490,7 @@ impl SeaStore {
             if stale_heartbeat {
                 agents::Entity::update_many()
                     .col_expr(agents::Column::LastHeartbeatAt, Expr::value(m.at()))
+                    .col_expr(agents::Column::Revision, agents::Entity::next_revision())
                     .filter(agents::Column::OrganizationId.eq(ctx.org().as_uuid()))
                     .filter(agents::Column::Id.eq(agent.as_uuid()))
                     .exec(m.txn())

@@ -36,7 +36,8 @@ WITH input AS (
     SELECT * FROM jsonb_to_recordset($2::jsonb) AS i(id uuid, token uuid, event uuid, result jsonb)
 ), done AS (
     UPDATE tasks t SET status = 'succeeded', lease_token = NULL, lease_expires_at = NULL,
-        result = i.result -> 'v', error = NULL, progress = 100, finished_at = $3, updated_at = $3
+        result = i.result -> 'v', error = NULL, progress = 100, finished_at = $3, updated_at = $3,
+        revision = t.revision + 1
     FROM input i
     WHERE t.organization_id = $1 AND t.id = i.id AND t.status = 'running'
       AND t.lease_token = i.token AND NOT t.has_dependents AND t.result_bytes IS NULL
@@ -52,7 +53,7 @@ WITH input AS (
     FROM done
 ), counted AS (
     UPDATE agents a SET tasks_completed = a.tasks_completed + d.runs,
-        total_task_millis = a.total_task_millis + d.millis
+        total_task_millis = a.total_task_millis + d.millis, revision = a.revision + 1
     FROM (SELECT assigned_agent_id, count(*) AS runs,
               sum(greatest(0, floor(extract(epoch FROM $3 - started_at) * 1000)))::bigint
                   AS millis

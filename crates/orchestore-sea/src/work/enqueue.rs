@@ -24,7 +24,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::SubsecRound;
-use orchestore_domain::{BatchTask, DomainError, Enqueued, TaskId, TaskStatus};
+use orchestore_domain::{BatchTask, DomainError, Enqueued, Revision, TaskId, TaskStatus};
 use orchestore_repo::{RepoError, RepoResult};
 use sea_orm::sea_query::{Expr, LockType, Order, Query};
 use sea_orm::{
@@ -751,6 +751,8 @@ fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> 
         fairness_weight: None,
         payload_bytes: None,
         result_bytes: None,
+        // The PostgreSQL insert leaves it to the column's default, the same 1.
+        revision: Revision::FIRST.get(),
     }
 }
 

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use orchestore_domain::{
     ExternalKey, IdempotencyKey, ImportAction, ImportOutcome, ImportReport, ImportedStatus,
-    Metadata, MissingTask, Project, ProjectId, Task, TaskId, TaskImport, TaskStatus,
+    Metadata, MissingTask, Project, ProjectId, Revision, Task, TaskId, TaskImport, TaskStatus,
 };
 use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::{
@@ -303,6 +303,7 @@ impl SeaStore {
                     settings: Set(import.settings.to_value()),
                     created_at: Set(m.at()),
                     updated_at: Set(m.at()),
+                    revision: Set(Revision::FIRST.get()),
                 }
                 .insert(m.txn())
                 .await
@@ -331,9 +332,11 @@ impl SeaStore {
             return Ok((before.id, false, false));
         }
         if !import.dry_run {
+            let revision = row.revision + 1;
             let mut active = row.into_active_model();
             active.settings = Set(settings.to_value());
             active.updated_at = Set(m.at());
+            active.revision = Set(revision);
             let after = to_project(active.update(m.txn()).await.map_err(db_err)?)?;
             m.audit::<projects::Entity>(Verb::Update, after.id, diff(&before, &after))
                 .await?;
@@ -470,6 +473,7 @@ impl SeaStore {
                     fairness_weight: None,
                     payload_bytes: None,
                     result_bytes: None,
+                    revision: Revision::FIRST.get(),
                 }
                 .into_active_model()
                 .reset_all(),
@@ -505,6 +509,7 @@ impl SeaStore {
             active.tags = Set(tags_value(&task.tags));
             active.parent_id = Set(planned.parent);
             active.updated_at = Set(m.at());
+            active.revision = Set(k.row.revision + 1);
             if planned.status != k.task.status {
                 active.status = Set(planned.status.as_str().to_owned());
                 active.finished_at = Set(planned.status.ends_a_run().then(|| m.at()));

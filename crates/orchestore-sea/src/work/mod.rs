@@ -38,3 +38,10 @@ crate::scoped::entities! {
     audited:
         entity::queue_shares::Entity => "queue_share",
 }
+
+crate::revision::revised! {
+    entity::projects::Entity,
+    entity::rate_limits::Entity,
+    entity::schedules::Entity,
+    entity::tasks::Entity,
+}

@@ -1,5 +1,6 @@
 use orchestore_domain::{
-    Description, Metadata, Name, NewProject, OrganizationId, Project, ProjectId, ProjectPatch, Tags,
+    Description, Metadata, Name, NewProject, OrganizationId, Project, ProjectId, ProjectPatch,
+    Revision, Tags,
 };
 use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, ProjectRepo, ProjectSort, RepoError, RepoResult,
@@ -15,7 +16,8 @@ use crate::error::{corrupt, db_err, is_unique_violation};
 use crate::messaging::count_messages;
 use crate::messaging::entity::messages;
 use crate::mutation::{Verb, diff, snapshot};
-use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
+use crate::revision::{delete_revised, expect_revision, to_revision, update_revised};
+use crate::scoped::{Keyset, Lock, keyset_page, scoped, string_array};
 
 pub(crate) fn to_project(row: projects::Model) -> RepoResult<Project> {
     let bad = |e| corrupt("project", e);
@@ -32,6 +34,7 @@ pub(crate) fn to_project(row: projects::Model) -> RepoResult<Project> {
         settings: Metadata::parse("settings", row.settings).map_err(|e| bad(e.to_string()))?,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        revision: to_revision("project", row.revision)?,
     })
 }
 
@@ -62,6 +65,7 @@ impl ProjectRepo for SeaStore {
                 settings: Set(new.settings.to_value()),
                 created_at: Set(m.at()),
                 updated_at: Set(m.at()),
+                revision: Set(Revision::FIRST.get()),
             }
             .insert(m.txn())
             .await
@@ -116,11 +120,14 @@ impl ProjectRepo for SeaStore {
         ctx: &Ctx,
         id: ProjectId,
         patch: ProjectPatch,
+        expected: Option<Revision>,
     ) -> RepoResult<Project> {
         self.mutate(ctx, async |m| {
             let row = self
                 .find_scoped::<projects::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
+            expect_revision::<projects::Entity>(id, read, expected)?;
             let before = to_project(row.clone())?;
             if patch.is_empty() {
                 return Ok(before);
@@ -143,12 +150,13 @@ impl ProjectRepo for SeaStore {
                 update.settings = Set(settings.to_value());
             }
             update.updated_at = Set(m.at());
-            let row = update.update(m.txn()).await.map_err(|e| {
+            let row = update_revised(m.txn(), id, update, read, expected, |e| {
                 match (&patch.name, is_unique_violation(&e)) {
                     (Some(name), true) => name_taken(name),
                     _ => db_err(e),
                 }
-            })?;
+            })
+            .await?;
             let after = to_project(row)?;
             m.audit::<projects::Entity>(Verb::Update, id, diff(&before, &after))
                 .await?;
@@ -158,11 +166,18 @@ impl ProjectRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %id))]
-    async fn delete_project(&self, ctx: &Ctx, id: ProjectId) -> RepoResult<()> {
+    async fn delete_project(
+        &self,
+        ctx: &Ctx,
+        id: ProjectId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()> {
         self.mutate(ctx, async |m| {
             let row = self
                 .find_scoped::<projects::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
+            expect_revision::<projects::Entity>(id, read, expected)?;
             let project = to_project(row)?;
             self.refuse_deleting_running_steps(
                 m,
@@ -198,7 +213,7 @@ impl ProjectRepo for SeaStore {
                 ),
             )
             .await?;
-            delete_scoped::<projects::Entity>(m.txn(), ctx, id).await?;
+            delete_revised::<projects::Entity>(m.txn(), ctx, id, read, expected).await?;
             let mut changes = snapshot(&project);
             if let Some(object) = changes.as_object_mut() {
                 object.insert("deleted_task_count".into(), deleted_task_count.into());

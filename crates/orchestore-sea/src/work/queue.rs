@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use orchestore_domain::{
     AgentId, Backoff, BatchTask, ClaimRequest, ClaimedTask, Completion, Completions, DomainError,
     Enqueued, LeaseDuration, LeaseToken, NewTask, OrganizationId, Payload, Progress, QueueDepth,
-    QueueStats, Task, TaskId, TaskStatus,
+    QueueStats, Revision, Task, TaskId, TaskStatus,
 };
 use orchestore_repo::{
     CancelledDescendants, Ctx, ExpiredLeases, QueueRepo, RepoError, RepoResult, Retry,
@@ -32,6 +32,7 @@ use crate::SeaStore;
 use crate::conn::Conn;
 use crate::error::db_err;
 use crate::mutation::{Mutation, Verb, diff};
+use crate::revision::{Revised, expect_revision, update_revised};
 use crate::scoped::Lock;
 use crate::work::wakeups::Wakeups;
 
@@ -99,7 +100,9 @@ impl SeaStore {
         let agent = row.assigned_agent_id.map(AgentId::from_uuid);
         let id = row.id;
         let claim_assigned = row.claim_assigned;
+        let revision = row.revision + 1;
         let mut update = row.into_active_model();
+        update.revision = Set(revision);
         update.status = Set(to.as_str().to_owned());
         update.lease_token = Set(None);
         update.lease_expires_at = Set(None);
@@ -176,6 +179,7 @@ impl SeaStore {
                     Expr::value(json!({ "message": "the lease expired" })),
                 )
                 .col_expr(tasks::Column::UpdatedAt, Expr::value(m.at()))
+                .col_expr(tasks::Column::Revision, tasks::Entity::next_revision())
                 .filter(tasks::Column::OrganizationId.eq(m.ctx().org().as_uuid()))
                 .filter(tasks::Column::Id.is_in(chunk.iter().copied()))
                 .exec(m.txn())
@@ -323,7 +327,8 @@ impl QueueRepo for SeaStore {
                 tasks::Column::LeaseExpiresAt,
                 Expr::value(expires(at, lease)),
             )
-            .col_expr(tasks::Column::UpdatedAt, Expr::value(at));
+            .col_expr(tasks::Column::UpdatedAt, Expr::value(at))
+            .col_expr(tasks::Column::Revision, tasks::Entity::next_revision());
         if let Some(progress) = progress {
             update = update.col_expr(
                 tasks::Column::Progress,
@@ -446,12 +451,15 @@ impl QueueRepo for SeaStore {
         ctx: &Ctx,
         id: TaskId,
         reason: Option<String>,
+        expected: Option<Revision>,
     ) -> RepoResult<TaskCancellation> {
         self.mutate(ctx, async |m| {
-            use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+            use sea_orm::{IntoActiveModel, Set};
             let row = self
                 .find_scoped::<tasks::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
+            expect_revision::<tasks::Entity>(id, read, expected)?;
             let before = to_task(row.clone())?;
             before.status.check_transition(TaskStatus::Cancelled)?;
             let mut update = row.into_active_model();
@@ -460,7 +468,8 @@ impl QueueRepo for SeaStore {
             update.lease_expires_at = Set(None);
             update.finished_at = Set(Some(m.at()));
             update.updated_at = Set(m.at());
-            let after = to_task(update.update(m.txn()).await.map_err(db_err)?)?;
+            let after =
+                to_task(update_revised(m.txn(), id, update, read, expected, db_err).await?)?;
             let reason = reason.unwrap_or_else(|| "cancelled".to_owned());
             self.record_events(
                 m,
@@ -519,7 +528,9 @@ impl QueueRepo for SeaStore {
             }
             self.refuse_rerunning_a_step(m, id).await?;
             let claim_assigned = row.claim_assigned;
+            let revision = row.revision + 1;
             let mut update = row.into_active_model();
+            update.revision = Set(revision);
             update.status = Set(TaskStatus::Queued.as_str().to_owned());
             update.attempts = Set(0);
             if claim_assigned {

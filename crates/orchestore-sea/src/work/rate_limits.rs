@@ -26,7 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     DomainError, NewRateLimit, OrganizationId, RateLimit, RateLimitId, RateLimitName,
-    RateLimitPatch, RateLimitUses, RawRateLimitUse, RefillPeriod, TokenBucket, TokenCount,
+    RateLimitPatch, RateLimitUses, RawRateLimitUse, RefillPeriod, Revision, TokenBucket,
+    TokenCount,
 };
 use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, RateLimitRepo, RateLimitSort, RepoError, RepoResult,
@@ -44,6 +45,7 @@ use crate::SeaStore;
 use crate::agents::entity::agents;
 use crate::error::{corrupt, db_err, is_unique_violation};
 use crate::mutation::{Audited, Mutation, Verb, diff, snapshot};
+use crate::revision::{Revised, delete_revised, expect_revision, to_revision, update_revised};
 use crate::scoped::{Keyset, Lock, keyset_page, scoped};
 
 /// How many rate-limited candidates a claim reads beyond its limit: room for tasks passed over
@@ -128,6 +130,7 @@ fn to_rate_limit(row: rate_limits::Model, at: DateTime<Utc>) -> RepoResult<RateL
         tokens: bucket.tokens,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        revision: to_revision("rate_limit", row.revision)?,
     })
 }
 
@@ -393,6 +396,10 @@ impl SeaStore {
                     rate_limits::Column::RefilledAt,
                     Expr::value(held.balance.refilled_at),
                 )
+                .col_expr(
+                    rate_limits::Column::Revision,
+                    rate_limits::Entity::next_revision(),
+                )
                 .filter(rate_limits::Column::OrganizationId.eq(m.ctx().org().as_uuid()))
                 .filter(rate_limits::Column::Id.eq(held.row.id))
                 .exec(m.txn())
@@ -419,6 +426,7 @@ impl RateLimitRepo for SeaStore {
                 refilled_at: Set(bucket.refilled_at),
                 created_at: Set(m.at()),
                 updated_at: Set(m.at()),
+                revision: Set(Revision::FIRST.get()),
             }
             .insert(m.txn())
             .await
@@ -475,11 +483,14 @@ impl RateLimitRepo for SeaStore {
         ctx: &Ctx,
         name: &RateLimitName,
         patch: RateLimitPatch,
+        expected: Option<Revision>,
     ) -> RepoResult<RateLimit> {
         self.mutate(ctx, async |m| {
             let row = self
                 .find_rate_limit(m.txn(), ctx, name, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
+            expect_revision::<rate_limits::Entity>(name, read, expected)?;
             let before = to_rate_limit(row.clone(), m.at())?;
             let mut balance = bucket_of(&row)?.refilled(m.at());
             balance.capacity = patch.capacity.unwrap_or(balance.capacity);
@@ -494,7 +505,10 @@ impl RateLimitRepo for SeaStore {
             update.tokens = Set(i64::from(balance.tokens));
             update.refilled_at = Set(balance.refilled_at);
             update.updated_at = Set(m.at());
-            let after = to_rate_limit(update.update(m.txn()).await.map_err(db_err)?, m.at())?;
+            let after = to_rate_limit(
+                update_revised(m.txn(), name, update, read, expected, db_err).await?,
+                m.at(),
+            )?;
             m.audit::<rate_limits::Entity>(Verb::Update, after.id, diff(&before, &after))
                 .await?;
             Ok(after)
@@ -503,18 +517,20 @@ impl RateLimitRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), rate_limit = %name))]
-    async fn delete_rate_limit(&self, ctx: &Ctx, name: &RateLimitName) -> RepoResult<()> {
+    async fn delete_rate_limit(
+        &self,
+        ctx: &Ctx,
+        name: &RateLimitName,
+        expected: Option<Revision>,
+    ) -> RepoResult<()> {
         self.mutate(ctx, async |m| {
             let row = self
                 .find_rate_limit(m.txn(), ctx, name, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
+            expect_revision::<rate_limits::Entity>(name, read, expected)?;
             let limit = to_rate_limit(row, m.at())?;
-            rate_limits::Entity::delete_many()
-                .filter(rate_limits::Column::OrganizationId.eq(ctx.org().as_uuid()))
-                .filter(rate_limits::Column::Id.eq(limit.id.as_uuid()))
-                .exec(m.txn())
-                .await
-                .map_err(db_err)?;
+            delete_revised::<rate_limits::Entity>(m.txn(), ctx, limit.id, read, expected).await?;
             m.audit::<rate_limits::Entity>(Verb::Delete, limit.id, snapshot(&limit))
                 .await
         })

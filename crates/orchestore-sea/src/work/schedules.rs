@@ -12,9 +12,9 @@
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     BatchTask, Capabilities, CronSchedule, Description, FiringPlan, MaxAttempts, MisfirePolicy,
-    Name, NewSchedule, OrganizationId, Payload, Priority, ProjectId, Schedule, ScheduleFiring,
-    ScheduleId, ScheduleOutcome, SchedulePatch, ScheduleTarget, ScheduledTask, ScheduledWorkflow,
-    Tags, TimeZone, Title, WorkflowId, occurrence_key,
+    Name, NewSchedule, OrganizationId, Payload, Priority, ProjectId, Revision, Schedule,
+    ScheduleFiring, ScheduleId, ScheduleOutcome, SchedulePatch, ScheduleTarget, ScheduledTask,
+    ScheduledWorkflow, Tags, TimeZone, Title, WorkflowId, occurrence_key,
 };
 use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, ScheduleFilter, ScheduleRepo,
@@ -34,7 +34,8 @@ use super::entity::{projects, schedules};
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_unique_violation};
 use crate::mutation::{Audited, Mutation, Verb, diff, snapshot};
-use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped};
+use crate::revision::{Revised, delete_revised, expect_revision, to_revision, update_revised};
+use crate::scoped::{Keyset, Lock, keyset_page, scoped};
 use crate::workflows::entity::workflows;
 
 /// The fields of a task target kept in `schedules.target`.
@@ -148,6 +149,7 @@ fn to_schedule(row: schedules::Model) -> RepoResult<Schedule> {
             .map_err(|e| bad(e.to_string()))?,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        revision: to_revision("schedule", row.revision)?,
     })
 }
 
@@ -210,6 +212,10 @@ impl SeaStore {
         let moved = schedules::Entity::update_many()
             .col_expr(schedules::Column::NextRunAt, Expr::value(next))
             .col_expr(schedules::Column::UpdatedAt, Expr::value(m.at()))
+            .col_expr(
+                schedules::Column::Revision,
+                schedules::Entity::next_revision(),
+            )
             .filter(schedules::Column::OrganizationId.eq(m.ctx().org().as_uuid()))
             .filter(schedules::Column::Id.eq(id.as_uuid()))
             .filter(schedules::Column::Enabled.eq(true))
@@ -220,7 +226,8 @@ impl SeaStore {
         Ok(moved.rows_affected == 1)
     }
 
-    /// Records what an occurrence produced on the schedule, with the audit row of the firing.
+    /// Records what an occurrence produced on the schedule, with the audit row of the firing:
+    /// in the transaction of its [`Self::advance`], whose revision covers both.
     async fn record_outcome(
         &self,
         m: &Mutation<'_>,
@@ -371,6 +378,7 @@ impl SeaStore {
             if before.enabled == enabled {
                 return Ok(before);
             }
+            let read = row.revision;
             let next_run_at = if enabled {
                 before.cron.next_after(m.at(), before.time_zone)
             } else {
@@ -380,7 +388,8 @@ impl SeaStore {
             update.enabled = Set(enabled);
             update.next_run_at = Set(next_run_at);
             update.updated_at = Set(m.at());
-            let after = to_schedule(update.update(m.txn()).await.map_err(db_err)?)?;
+            let after =
+                to_schedule(update_revised(m.txn(), id, update, read, None, db_err).await?)?;
             m.audit::<schedules::Entity>(
                 Verb::Named(if enabled { "resume" } else { "pause" }),
                 id,
@@ -424,6 +433,7 @@ impl ScheduleRepo for SeaStore {
                 last_outcome: Set(None),
                 created_at: Set(m.at()),
                 updated_at: Set(m.at()),
+                revision: Set(Revision::FIRST.get()),
             }
             .insert(m.txn())
             .await
@@ -483,11 +493,14 @@ impl ScheduleRepo for SeaStore {
         ctx: &Ctx,
         id: ScheduleId,
         patch: SchedulePatch,
+        expected: Option<Revision>,
     ) -> RepoResult<Schedule> {
         self.mutate(ctx, async |m| {
             let row = self
                 .find_scoped::<schedules::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
+            expect_revision::<schedules::Entity>(id, read, expected)?;
             let before = to_schedule(row.clone())?;
             let mut after = before.clone();
             if let Some(name) = &patch.name {
@@ -537,13 +550,15 @@ impl ScheduleRepo for SeaStore {
             update.enabled = Set(after.enabled);
             update.next_run_at = Set(after.next_run_at);
             update.updated_at = Set(after.updated_at);
-            update.update(m.txn()).await.map_err(|e| {
+            let row = update_revised(m.txn(), id, update, read, expected, |e| {
                 if is_unique_violation(&e) {
                     name_taken(&after.name)
                 } else {
                     db_err(e)
                 }
-            })?;
+            })
+            .await?;
+            after.revision = to_revision("schedule", row.revision)?;
             m.audit::<schedules::Entity>(Verb::Update, id, diff(&before, &after))
                 .await?;
             Ok(after)
@@ -552,13 +567,20 @@ impl ScheduleRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), schedule = %id))]
-    async fn delete_schedule(&self, ctx: &Ctx, id: ScheduleId) -> RepoResult<()> {
+    async fn delete_schedule(
+        &self,
+        ctx: &Ctx,
+        id: ScheduleId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()> {
         self.mutate(ctx, async |m| {
             let row = self
                 .find_scoped::<schedules::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
+            expect_revision::<schedules::Entity>(id, read, expected)?;
             let schedule = to_schedule(row)?;
-            delete_scoped::<schedules::Entity>(m.txn(), ctx, id).await?;
+            delete_revised::<schedules::Entity>(m.txn(), ctx, id, read, expected).await?;
             m.audit::<schedules::Entity>(Verb::Delete, id, snapshot(&schedule))
                 .await
         })

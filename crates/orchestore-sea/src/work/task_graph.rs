@@ -22,6 +22,7 @@ use super::transitions::Moved;
 use crate::SeaStore;
 use crate::error::{corrupt, db_err};
 use crate::mutation::{Mutation, Verb};
+use crate::revision::update_revised;
 use crate::scoped::{Keyset, Lock, keyset_page, scoped};
 
 fn to_event(row: task_events::Model) -> RepoResult<TaskEvent> {
@@ -285,10 +286,12 @@ impl TaskGraphRepo for SeaStore {
             .map_err(db_err)?;
             let mut changes = json!({ "depends_on": depends_on });
             let after = if before.status == TaskStatus::Queued && !open.is_empty() {
+                let read = row.revision;
                 let mut update = sea_orm::IntoActiveModel::into_active_model(row);
                 update.status = Set(TaskStatus::Blocked.as_str().to_owned());
                 update.updated_at = Set(m.at());
-                let after = to_task(update.update(m.txn()).await.map_err(db_err)?)?;
+                let after =
+                    to_task(update_revised(m.txn(), task, update, read, None, db_err).await?)?;
                 self.record_events(
                     m,
                     &[Moved {

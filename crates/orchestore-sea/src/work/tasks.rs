@@ -4,8 +4,8 @@ use chrono::SubsecRound;
 
 use orchestore_domain::{
     AgentId, Capabilities, Description, DomainError, Effort, IdempotencyKey, ImportReport,
-    MaxAttempts, Metadata, NewTask, OrganizationId, Payload, Priority, Progress, ProjectId, Tags,
-    Task, TaskId, TaskImport, TaskPatch, TaskStatus, Title, check_new_edge,
+    MaxAttempts, Metadata, NewTask, OrganizationId, Payload, Priority, Progress, ProjectId,
+    Revision, Tags, Task, TaskId, TaskImport, TaskPatch, TaskStatus, Title, check_new_edge,
 };
 use orchestore_repo::{
     Ctx, Cursor, Page, PageRequest, QueueRepo, RepoError, RepoResult, TaskFilter, TaskRepo,
@@ -15,8 +15,8 @@ use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, JoinType, Query, UnionType, WithClause,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -29,7 +29,8 @@ use crate::agents::entity::agents;
 use crate::error::{corrupt, db_err};
 use crate::messaging::{about_task, count_messages};
 use crate::mutation::{Mutation, Verb, diff, snapshot};
-use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped, string_array};
+use crate::revision::{Revised, delete_revised, expect_revision, to_revision, update_revised};
+use crate::scoped::{Keyset, Lock, keyset_page, scoped, string_array};
 use crate::tenancy::entity::organizations;
 
 /// How many ids of a deleted task's edges its audit row lists.
@@ -93,6 +94,7 @@ pub(crate) fn to_task(row: tasks::Model) -> RepoResult<Task> {
         finished_at: row.finished_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        revision: to_revision("task", row.revision)?,
     })
 }
 
@@ -261,6 +263,7 @@ impl SeaStore {
                 agents::Column::TotalTaskMillis,
                 Expr::col(agents::Column::TotalTaskMillis).add(Ord::max(millis, 0)),
             )
+            .col_expr(agents::Column::Revision, agents::Entity::next_revision())
             .filter(agents::Column::OrganizationId.eq(m.ctx().org().as_uuid()))
             .filter(agents::Column::Id.eq(agent.as_uuid()))
             .exec(m.txn())
@@ -346,7 +349,13 @@ impl TaskRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
-    async fn update_task(&self, ctx: &Ctx, id: TaskId, patch: TaskPatch) -> RepoResult<Task> {
+    async fn update_task(
+        &self,
+        ctx: &Ctx,
+        id: TaskId,
+        patch: TaskPatch,
+        expected: Option<Revision>,
+    ) -> RepoResult<Task> {
         self.mutate(ctx, async |m| {
             if let Some(Some(_)) = patch.parent_id {
                 // Before the task's row, as every change of the graph takes them.
@@ -355,6 +364,8 @@ impl TaskRepo for SeaStore {
             let row = self
                 .find_scoped::<tasks::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
+            expect_revision::<tasks::Entity>(id, read, expected)?;
             let before = to_task(row.clone())?;
             // A status equal to the current one is no change: dropped, so that it writes
             // nothing and no empty audit row.
@@ -458,7 +469,8 @@ impl TaskRepo for SeaStore {
                 update.run_after = Set(run_after.map(|t| t.trunc_subsecs(6)));
             }
             update.updated_at = Set(m.at());
-            let after = to_task(update.update(m.txn()).await.map_err(db_err)?)?;
+            let after =
+                to_task(update_revised(m.txn(), id, update, read, expected, db_err).await?)?;
             let mut changes = diff(&before, &after);
             let verb = if before.status == after.status {
                 Verb::Update
@@ -492,12 +504,19 @@ impl TaskRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), task = %id))]
-    async fn delete_task(&self, ctx: &Ctx, id: TaskId) -> RepoResult<()> {
+    async fn delete_task(
+        &self,
+        ctx: &Ctx,
+        id: TaskId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()> {
         self.mutate(ctx, async |m| {
-            let task = to_task(
-                self.find_scoped::<tasks::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
-                    .await?,
-            )?;
+            let row = self
+                .find_scoped::<tasks::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
+                .await?;
+            let read = row.revision;
+            expect_revision::<tasks::Entity>(id, read, expected)?;
+            let task = to_task(row)?;
             let subtasks = scoped::<tasks::Entity>(ctx)
                 .filter(tasks::Column::ParentId.eq(id.as_uuid()))
                 .count(m.txn())
@@ -540,7 +559,7 @@ impl TaskRepo for SeaStore {
                 .map_err(db_err)?;
             // Its edges, history and messages go with it (ON DELETE CASCADE).
             let deleted_message_count = count_messages(m.txn(), ctx, about_task(id)).await?;
-            delete_scoped::<tasks::Entity>(m.txn(), ctx, id).await?;
+            delete_revised::<tasks::Entity>(m.txn(), ctx, id, read, expected).await?;
             // A task that waited only for this one waits no more.
             let released = self
                 .release_ready(m, &dependents, |_| format!("dependency {id} was deleted"))

@@ -31,6 +31,7 @@ use super::entity::{task_dependencies, task_events, tasks};
 use crate::SeaStore;
 use crate::error::db_err;
 use crate::mutation::Mutation;
+use crate::revision::Revised;
 
 /// The most ids in one `IN` list, well under every backend's limit on bound values.
 pub(crate) const CHUNK: usize = 500;
@@ -234,7 +235,8 @@ impl SeaStore {
         for chunk in ids.chunks(CHUNK) {
             let mut update = tasks::Entity::update_many()
                 .col_expr(tasks::Column::Status, Expr::value(to.as_str()))
-                .col_expr(tasks::Column::UpdatedAt, Expr::value(m.at()));
+                .col_expr(tasks::Column::UpdatedAt, Expr::value(m.at()))
+                .col_expr(tasks::Column::Revision, tasks::Entity::next_revision());
             if to.ends_a_run() {
                 update = update.col_expr(tasks::Column::FinishedAt, Expr::value(Some(m.at())));
             }

@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use orchestore_domain::{ExecutionStatus, Payload, StepTasks, TaskId, TaskStatus};
 use orchestore_repo::{RepoError, RepoResult};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, Iterable, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+    ColumnTrait, Condition, EntityTrait, IntoActiveModel, Iterable, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Set,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -24,6 +24,7 @@ use super::repo::to_execution;
 use crate::SeaStore;
 use crate::error::{corrupt, db_err};
 use crate::mutation::{Mutation, Verb, diff};
+use crate::revision::update_revised;
 use crate::scoped::scoped;
 use crate::work::entity::tasks;
 use crate::work::{CHUNK, Followed, Recorded, rows_per_statement};
@@ -357,13 +358,15 @@ impl SeaStore {
     ) -> RepoResult<orchestore_domain::WorkflowExecution> {
         let before = to_execution(row.clone())?;
         before.status.check_transition(status)?;
+        let read = row.revision;
         let mut change = row.into_active_model();
         change.status = Set(status.as_str().to_owned());
         change.finished_at = Set(Some(m.at()));
         change.output = Set(output.map(Payload::into_value));
         change.error = Set(error.map(Payload::into_value));
         change.updated_at = Set(m.at());
-        let after = to_execution(change.update(m.txn()).await.map_err(db_err)?)?;
+        let after =
+            to_execution(update_revised(m.txn(), before.id, change, read, None, db_err).await?)?;
         self.close_waits(m, after.id.as_uuid()).await?;
         let mut changes = diff(&before, &after);
         if let (Some(object), Value::Object(note)) = (changes.as_object_mut(), note) {

@@ -23,6 +23,10 @@ crate::scoped::entities! {
     audited:
 }
 
+crate::revision::revised! {
+    entity::workflows::Entity, entity::workflow_executions::Entity
+}
+
 /// An execution's tasks page by their task's id: UUIDv7, made in the order the steps run.
 impl crate::scoped::Keyed for entity::workflow_execution_tasks::Entity {
     fn id_column() -> entity::workflow_execution_tasks::Column {

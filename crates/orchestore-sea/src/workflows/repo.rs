@@ -2,9 +2,9 @@ use std::collections::BTreeSet;
 
 use orchestore_domain::{
     Description, DomainError, ExecutionStatus, ExecutionTask, Name, NewWorkflow,
-    NewWorkflowExecution, OrganizationId, Payload, StepName, TaskId, TaskStatus, Workflow,
-    WorkflowDefinition, WorkflowExecution, WorkflowExecutionId, WorkflowId, WorkflowPatch,
-    WorkflowVersion, WorkflowVersionId,
+    NewWorkflowExecution, OrganizationId, Payload, Revision, StepName, TaskId, TaskStatus,
+    Workflow, WorkflowDefinition, WorkflowExecution, WorkflowExecutionId, WorkflowId,
+    WorkflowPatch, WorkflowVersion, WorkflowVersionId,
 };
 use orchestore_repo::{
     Ctx, Cursor, ExecutionFilter, ExecutionSort, ExecutionTaskSort, Page, PageRequest, RepoError,
@@ -21,7 +21,8 @@ use super::entity::{workflow_execution_tasks, workflow_executions, workflow_vers
 use crate::SeaStore;
 use crate::error::{corrupt, db_err, is_foreign_key_violation, is_unique_violation};
 use crate::mutation::{Mutation, Verb, diff, snapshot};
-use crate::scoped::{Keyset, Lock, delete_scoped, keyset_page, scoped};
+use crate::revision::{delete_revised, expect_revision, to_revision, update_revised};
+use crate::scoped::{Keyset, Lock, keyset_page, scoped};
 use crate::work::entity::tasks;
 use crate::work::to_task;
 
@@ -48,6 +49,7 @@ fn to_workflow(row: workflows::Model) -> RepoResult<Workflow> {
             .map_err(bad)?,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        revision: to_revision("workflow", row.revision)?,
     })
 }
 
@@ -84,6 +86,7 @@ pub(super) fn to_execution(row: workflow_executions::Model) -> RepoResult<Workfl
         finished_at: row.finished_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        revision: to_revision("workflow_execution", row.revision)?,
     })
 }
 
@@ -136,6 +139,7 @@ impl WorkflowRepo for SeaStore {
                 latest_version: Set(None),
                 created_at: Set(m.at()),
                 updated_at: Set(m.at()),
+                revision: Set(Revision::FIRST.get()),
             }
             .insert(m.txn())
             .await
@@ -190,11 +194,14 @@ impl WorkflowRepo for SeaStore {
         ctx: &Ctx,
         id: WorkflowId,
         patch: WorkflowPatch,
+        expected: Option<Revision>,
     ) -> RepoResult<Workflow> {
         self.mutate(ctx, async |m| {
             let row = self
                 .find_scoped::<workflows::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            let read = row.revision;
+            expect_revision::<workflows::Entity>(id, read, expected)?;
             let before = to_workflow(row.clone())?;
             if patch.is_empty() {
                 return Ok(before);
@@ -208,12 +215,13 @@ impl WorkflowRepo for SeaStore {
                 update.description = Set(description.as_str().to_owned());
             }
             update.updated_at = Set(m.at());
-            let row = update.update(m.txn()).await.map_err(|e| {
+            let row = update_revised(m.txn(), id, update, read, expected, |e| {
                 match (&patch.name, is_unique_violation(&e)) {
                     (Some(name), true) => name_taken(name),
                     _ => db_err(e),
                 }
-            })?;
+            })
+            .await?;
             let after = to_workflow(row)?;
             m.audit::<workflows::Entity>(Verb::Update, id, diff(&before, &after))
                 .await?;
@@ -223,13 +231,20 @@ impl WorkflowRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), workflow = %id))]
-    async fn delete_workflow(&self, ctx: &Ctx, id: WorkflowId) -> RepoResult<()> {
+    async fn delete_workflow(
+        &self,
+        ctx: &Ctx,
+        id: WorkflowId,
+        expected: Option<Revision>,
+    ) -> RepoResult<()> {
         self.mutate(ctx, async |m| {
             // Locked, so that no execution starts between the count and the delete.
-            let workflow = to_workflow(
-                self.find_scoped::<workflows::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
-                    .await?,
-            )?;
+            let row = self
+                .find_scoped::<workflows::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
+                .await?;
+            let read = row.revision;
+            expect_revision::<workflows::Entity>(id, read, expected)?;
+            let workflow = to_workflow(row)?;
             let executions = scoped::<workflow_executions::Entity>(ctx)
                 .filter(workflow_executions::Column::WorkflowId.eq(id.as_uuid()))
                 .count(m.txn())
@@ -248,7 +263,7 @@ impl WorkflowRepo for SeaStore {
             // Its versions go with it (ON DELETE CASCADE); the audit row counts them.
             let deleted_version_count =
                 versions_of(ctx, id).count(m.txn()).await.map_err(db_err)?;
-            delete_scoped::<workflows::Entity>(m.txn(), ctx, id).await?;
+            delete_revised::<workflows::Entity>(m.txn(), ctx, id, read, expected).await?;
             let mut changes = snapshot(&workflow);
             if let Some(object) = changes.as_object_mut() {
                 object.insert("deleted_version_count".into(), deleted_version_count.into());
@@ -289,10 +304,11 @@ impl WorkflowRepo for SeaStore {
                 .await
                 .map_err(db_err)?,
             )?;
+            let read = row.revision;
             let mut update = row.into_active_model();
             update.latest_version = Set(Some(stored));
             update.updated_at = Set(m.at());
-            update.update(m.txn()).await.map_err(db_err)?;
+            update_revised(m.txn(), workflow, update, read, None, db_err).await?;
             // The definition stays in its immutable row; the audit row says which it is.
             m.audit::<workflow_versions::Entity>(
                 Verb::Create,
@@ -496,6 +512,7 @@ impl WorkflowRepo for SeaStore {
         ctx: &Ctx,
         id: WorkflowExecutionId,
         reason: Option<String>,
+        expected: Option<Revision>,
     ) -> RepoResult<WorkflowExecution> {
         self.mutate(ctx, async |m| {
             // Its tasks before the execution, as a change of one of them takes them.
@@ -503,6 +520,7 @@ impl WorkflowRepo for SeaStore {
             let row = self
                 .find_scoped::<workflow_executions::Entity>(m.txn(), ctx, id, Lock::ForUpdate)
                 .await?;
+            expect_revision::<workflow_executions::Entity>(id, row.revision, expected)?;
             let status = row
                 .status
                 .parse::<ExecutionStatus>()
@@ -620,6 +638,7 @@ impl SeaStore {
             finished_at: Set(None),
             created_at: Set(m.at()),
             updated_at: Set(m.at()),
+            revision: Set(Revision::FIRST.get()),
         }
         .insert(m.txn())
         .await

@@ -286,6 +286,7 @@ impl SeaStore {
         };
         self.move_tasks(m, TaskStatus::Queued, to, vec![(task, reason)])
             .await?;
+        // Part of the move just made, in its transaction: its revision counts both as one write.
         tasks::Entity::update_many()
             .col_expr(tasks::Column::Result, Expr::value(result))
             .col_expr(tasks::Column::Error, Expr::value(error))

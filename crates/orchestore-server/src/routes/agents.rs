@@ -1,7 +1,7 @@
 //! `/api/v1/agents`.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_domain::{
     Agent, AgentId, AgentKind, AgentPatch, AgentStats, AgentStatus, ApiKey, ApiKeyId, Capabilities,
     IssuedApiKey, KeyOwner, Metadata, ModelName, Name, NewAgent, Permission, ProviderName,
@@ -13,6 +13,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::api_keys::CreateApiKeyBody;
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
@@ -310,12 +311,14 @@ pub(crate) async fn list(
 )]
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub(crate) async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<AgentId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AgentsRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_agent(ctx, id.into_inner()).await?))
+    let agent = state.store.get_agent(ctx, id.into_inner()).await?;
+    Ok(conditional::read(&req, agent.revision, &agent))
 }
 
 /// `PATCH /api/v1/agents/{id}`. An empty patch returns the agent unchanged.
@@ -337,19 +340,23 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<AgentId>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchAgentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AgentsWrite)?;
+    let id = id.into_inner();
     let patch = body.into_patch()?;
     let agent = if patch.is_empty() {
-        state.store.get_agent(ctx, id.into_inner()).await?
+        let agent = state.store.get_agent(ctx, id).await?;
+        if_match.check("agent", id, agent.revision)?;
+        agent
     } else {
         state
             .store
-            .update_agent(ctx, id.into_inner(), patch)
+            .update_agent(ctx, id, patch, if_match.expected())
             .await?
     };
-    Ok(HttpResponse::Ok().json(agent))
+    Ok(conditional::tagged(agent.revision, &agent))
 }
 
 /// `DELETE /api/v1/agents/{id}` → 204, with its counters, heartbeats and messages; the tasks
@@ -367,9 +374,13 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<AgentId>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AgentsWrite)?;
-    state.store.delete_agent(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_agent(ctx, id.into_inner(), if_match.expected())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

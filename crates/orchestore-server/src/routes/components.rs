@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     Communication, CommunicationId, CommunicationKind, Component, ComponentHealth, ComponentId,
@@ -25,6 +25,7 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 use super::metrics::{one_of_two, schemas_of_two};
 use super::telemetry::{BatchOf, one_or_batch, parse_records, refused};
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, Problem, json_config_up_to};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
@@ -498,12 +499,14 @@ pub(crate) async fn list(
 )]
 #[tracing::instrument(skip_all, fields(component_id = %id))]
 pub(crate) async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<ComponentId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::ComponentsRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_component(ctx, id.into_inner()).await?))
+    let component = state.store.get_component(ctx, id.into_inner()).await?;
+    Ok(conditional::read(&req, component.revision, &component))
 }
 
 /// `PATCH /api/v1/components/{id}`. Absent fields stay as they are; an empty patch changes
@@ -526,16 +529,16 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<ComponentId>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchComponentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::ComponentsWrite)?;
     let patch = body.parse()?;
-    Ok(HttpResponse::Ok().json(
-        state
-            .store
-            .update_component(ctx, id.into_inner(), patch)
-            .await?,
-    ))
+    let written = state
+        .store
+        .update_component(ctx, id.into_inner(), patch, if_match.expected())
+        .await?;
+    Ok(conditional::tagged(written.revision, &written))
 }
 
 /// `POST /api/v1/components/{id}/health` → 201 with the check.

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_domain::{
     CollectionName, Dimension, DomainError, Embedding, EntryContent, EntrySource, EntryTitle,
     KnowledgeCollection, KnowledgeCollectionId, KnowledgeEntry, KnowledgeEntryId,
@@ -20,6 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::PageQuery;
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
@@ -432,17 +433,17 @@ pub(crate) async fn list(
 )]
 #[tracing::instrument(skip_all, fields(entry_id = %id))]
 pub(crate) async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<KnowledgeEntryId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::KnowledgeRead)?;
-    Ok(HttpResponse::Ok().json(
-        state
-            .store
-            .get_knowledge_entry(ctx, id.into_inner())
-            .await?,
-    ))
+    let entry = state
+        .store
+        .get_knowledge_entry(ctx, id.into_inner())
+        .await?;
+    Ok(conditional::read(&req, entry.revision, &entry))
 }
 
 /// `PATCH /api/v1/knowledge/{id}`.
@@ -460,16 +461,16 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<KnowledgeEntryId>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchEntryBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::KnowledgeWrite)?;
     let patch = body.into_patch()?;
-    Ok(HttpResponse::Ok().json(
-        state
-            .store
-            .update_knowledge_entry(ctx, id.into_inner(), patch)
-            .await?,
-    ))
+    let written = state
+        .store
+        .update_knowledge_entry(ctx, id.into_inner(), patch, if_match.expected())
+        .await?;
+    Ok(conditional::tagged(written.revision, &written))
 }
 
 /// `DELETE /api/v1/knowledge/{id}` → 204, with its vectors.
@@ -486,11 +487,12 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<KnowledgeEntryId>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::KnowledgeWrite)?;
     state
         .store
-        .delete_knowledge_entry(ctx, id.into_inner())
+        .delete_knowledge_entry(ctx, id.into_inner(), if_match.expected())
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

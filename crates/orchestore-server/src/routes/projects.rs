@@ -1,7 +1,7 @@
 //! `/api/v1/projects`.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_domain::{
     Description, Metadata, Name, NewProject, Permission, Project, ProjectId, ProjectPatch, Tags,
     TaskStats, parse_repository_url,
@@ -11,6 +11,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
@@ -220,12 +221,14 @@ pub(crate) async fn list(
 )]
 #[tracing::instrument(skip_all, fields(project_id = %id))]
 pub(crate) async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<ProjectId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::ProjectsRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_project(ctx, id.into_inner()).await?))
+    let project = state.store.get_project(ctx, id.into_inner()).await?;
+    Ok(conditional::read(&req, project.revision, &project))
 }
 
 /// `PATCH /api/v1/projects/{id}`. An empty patch returns the project unchanged.
@@ -247,19 +250,23 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<ProjectId>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchProjectBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::ProjectsWrite)?;
+    let id = id.into_inner();
     let patch = body.into_patch()?;
     let project = if patch.is_empty() {
-        state.store.get_project(ctx, id.into_inner()).await?
+        let project = state.store.get_project(ctx, id).await?;
+        if_match.check("project", id, project.revision)?;
+        project
     } else {
         state
             .store
-            .update_project(ctx, id.into_inner(), patch)
+            .update_project(ctx, id, patch, if_match.expected())
             .await?
     };
-    Ok(HttpResponse::Ok().json(project))
+    Ok(conditional::tagged(project.revision, &project))
 }
 
 /// `DELETE /api/v1/projects/{id}` → 204; the project's tasks go with it.
@@ -276,9 +283,13 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<ProjectId>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::ProjectsWrite)?;
-    state.store.delete_project(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_project(ctx, id.into_inner(), if_match.expected())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{
     ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, PAYLOAD_BODY_LIMIT_BYTES, Problem,
     json_config_up_to,
@@ -494,9 +495,9 @@ struct Descendants {
     workflow_executions: u64,
 }
 
-/// `POST /api/v1/tasks/{id}/cancel` `{reason?}` → 200 with the cancelled task and
-/// `cancelled_descendants` `{tasks, workflow_executions}`: what the cancellation carried along.
-/// A succeeded or cancelled task is a 422.
+/// `POST /api/v1/tasks/{id}/cancel` `{reason?}` (`If-Match` honoured) → 200 with the cancelled
+/// task, its new `ETag`, and `cancelled_descendants` `{tasks, workflow_executions}`: what the
+/// cancellation carried along.
 #[utoipa::path(
     post,
     path = "/api/v1/tasks/{id}/cancel",
@@ -512,21 +513,25 @@ pub(crate) async fn cancel(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<TaskId>,
+    if_match: IfMatch,
     body: Option<ApiJson<CancelBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
     let reason = CancelBody::reason_of(body)?;
     let cancellation = state
         .store
-        .cancel_task(ctx, id.into_inner(), reason)
+        .cancel_task(ctx, id.into_inner(), reason, if_match.expected())
         .await?;
-    Ok(HttpResponse::Ok().json(CancelledTask {
-        task: cancellation.task,
-        cancelled_descendants: Descendants {
-            tasks: cancellation.descendants.tasks,
-            workflow_executions: cancellation.descendants.workflow_executions,
+    Ok(conditional::tagged(
+        cancellation.task.revision,
+        &CancelledTask {
+            task: cancellation.task,
+            cancelled_descendants: Descendants {
+                tasks: cancellation.descendants.tasks,
+                workflow_executions: cancellation.descendants.workflow_executions,
+            },
         },
-    }))
+    ))
 }
 
 /// `POST /api/v1/tasks/{id}/retry` → 200 with the failed task queued again, with a fresh series

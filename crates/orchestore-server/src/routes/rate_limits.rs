@@ -10,6 +10,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
@@ -191,7 +192,9 @@ pub(crate) async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksRead)?;
     let name = named(&name)?;
-    Ok(HttpResponse::Ok().json(state.store.get_rate_limit(ctx, &name).await?))
+    let limit = state.store.get_rate_limit(ctx, &name).await?;
+    // Its balance refills with time, which no revision counts: never a 304.
+    Ok(conditional::tagged(limit.revision, &limit))
 }
 
 /// `PATCH /api/v1/rate-limits/{name}` with any of `{capacity, period_seconds}` → the bucket.
@@ -209,12 +212,17 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     name: web::Path<String>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchRateLimitBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
     let name = named(&name)?;
     let patch = body.into_patch()?;
-    Ok(HttpResponse::Ok().json(state.store.update_rate_limit(ctx, &name, patch).await?))
+    let written = state
+        .store
+        .update_rate_limit(ctx, &name, patch, if_match.expected())
+        .await?;
+    Ok(conditional::tagged(written.revision, &written))
 }
 
 /// `DELETE /api/v1/rate-limits/{name}` → 204; the tasks naming it are no longer held back.
@@ -231,9 +239,13 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     auth: Authenticated,
     name: web::Path<String>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
     let name = named(&name)?;
-    state.store.delete_rate_limit(ctx, &name).await?;
+    state
+        .store
+        .delete_rate_limit(ctx, &name, if_match.expected())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

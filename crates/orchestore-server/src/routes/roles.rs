@@ -1,7 +1,7 @@
 //! `/api/v1/roles`: the system roles every organization shares and the organization's own.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_domain::{
     Description, DomainError, NewRole, Permission, Role, RoleCode, RoleId, RolePatch,
 };
@@ -10,6 +10,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
@@ -199,16 +200,18 @@ pub(crate) async fn list(
 )]
 #[tracing::instrument(skip_all, fields(role_id = %id))]
 pub(crate) async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<RoleId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::RolesRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_role(ctx, id.into_inner()).await?))
+    let role = state.store.get_role(ctx, id.into_inner()).await?;
+    Ok(conditional::read(&req, role.revision, &role))
 }
 
-/// `PATCH /api/v1/roles/{id}`: a custom role's description or permissions; a system role is
-/// a 409.
+/// `PATCH /api/v1/roles/{id}` (`If-Match` honoured): a custom role's description or
+/// permissions, answered with its new `ETag`; a system role is a 409.
 #[utoipa::path(
     patch,
     path = "/api/v1/roles/{id}",
@@ -227,14 +230,20 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<RoleId>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchRoleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::RolesWrite)?;
     let role = state
         .store
-        .update_role(ctx, id.into_inner(), body.into_patch()?)
+        .update_role(
+            ctx,
+            id.into_inner(),
+            body.into_patch()?,
+            if_match.expected(),
+        )
         .await?;
-    Ok(HttpResponse::Ok().json(role))
+    Ok(conditional::tagged(role.revision, &role))
 }
 
 /// `DELETE /api/v1/roles/{id}` → 204; a system role, or a role someone holds, is a 409.
@@ -255,8 +264,12 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<RoleId>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::RolesWrite)?;
-    state.store.delete_role(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_role(ctx, id.into_inner(), if_match.expected())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

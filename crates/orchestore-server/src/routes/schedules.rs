@@ -1,7 +1,7 @@
 //! `/api/v1/schedules`: cron schedules that enqueue a task or start a workflow execution.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     Capabilities, CronSchedule, Description, DomainError, MAX_UPCOMING, MaxAttempts, MisfirePolicy,
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
@@ -367,12 +368,14 @@ pub(crate) async fn list(
 )]
 #[tracing::instrument(skip_all, fields(schedule_id = %id))]
 pub(crate) async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<ScheduleId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_schedule(ctx, id.into_inner()).await?))
+    let schedule = state.store.get_schedule(ctx, id.into_inner()).await?;
+    Ok(conditional::read(&req, schedule.revision, &schedule))
 }
 
 /// `PATCH /api/v1/schedules/{id}` with any of `{name, cron, time_zone, misfire_policy, task |
@@ -396,16 +399,16 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<ScheduleId>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchScheduleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
     let patch = body.into_patch()?;
-    Ok(HttpResponse::Ok().json(
-        state
-            .store
-            .update_schedule(ctx, id.into_inner(), patch)
-            .await?,
-    ))
+    let written = state
+        .store
+        .update_schedule(ctx, id.into_inner(), patch, if_match.expected())
+        .await?;
+    Ok(conditional::tagged(written.revision, &written))
 }
 
 /// `DELETE /api/v1/schedules/{id}` → 204.
@@ -422,9 +425,13 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<ScheduleId>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
-    state.store.delete_schedule(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_schedule(ctx, id.into_inner(), if_match.expected())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,7 +1,7 @@
 //! `/api/v1/tasks`.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     AgentId, BatchTask, Capabilities, Description, Effort, Enqueued, IdempotencyKey, MaxAttempts,
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{
     ApiError, BATCH_BODY_LIMIT_BYTES, FieldError, FieldErrors, PAYLOAD_BODY_LIMIT_BYTES, Problem,
     json_config_up_to,
@@ -618,12 +619,14 @@ pub(crate) async fn list(
 )]
 #[tracing::instrument(skip_all, fields(task_id = %id))]
 pub(crate) async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<TaskId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_task(ctx, id.into_inner()).await?))
+    let task = state.store.get_task(ctx, id.into_inner()).await?;
+    Ok(conditional::read(&req, task.revision, &task))
 }
 
 /// `PATCH /api/v1/tasks/{id}`. An empty patch returns the task unchanged.
@@ -646,16 +649,23 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<TaskId>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchTaskBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
+    let id = id.into_inner();
     let patch = body.into_patch()?;
     let task = if patch.is_empty() {
-        state.store.get_task(ctx, id.into_inner()).await?
+        let task = state.store.get_task(ctx, id).await?;
+        if_match.check("task", id, task.revision)?;
+        task
     } else {
-        state.store.update_task(ctx, id.into_inner(), patch).await?
+        state
+            .store
+            .update_task(ctx, id, patch, if_match.expected())
+            .await?
     };
-    Ok(HttpResponse::Ok().json(task))
+    Ok(conditional::tagged(task.revision, &task))
 }
 
 /// `DELETE /api/v1/tasks/{id}` → 204.
@@ -677,9 +687,13 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<TaskId>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
-    state.store.delete_task(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_task(ctx, id.into_inner(), if_match.expected())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

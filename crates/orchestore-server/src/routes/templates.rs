@@ -3,7 +3,7 @@
 use std::cell::Cell;
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_domain::{
     Description, Name, NewTemplate, Permission, ProjectId, Task, Template, TemplateBody,
     TemplateId, TemplateKind, TemplateParameters, TemplatePatch, TemplateUsage, WorkflowExecution,
@@ -18,6 +18,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::workflows::{CreateWorkflowBody, RunBody};
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
@@ -363,12 +364,14 @@ pub(crate) async fn list(
 )]
 #[tracing::instrument(skip_all, fields(template_id = %id))]
 pub(crate) async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<TemplateId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TemplatesRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_template(ctx, id.into_inner()).await?))
+    let template = state.store.get_template(ctx, id.into_inner()).await?;
+    Ok(conditional::read(&req, template.revision, &template))
 }
 
 /// `PATCH /api/v1/templates/{id}`. A new body is checked against the template's kind and its
@@ -391,6 +394,7 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<TemplateId>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchTemplateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TemplatesWrite)?;
@@ -398,9 +402,14 @@ pub(crate) async fn update(
     let current = state.store.get_template(ctx, id).await?;
     let patch = body.into_patch(current.kind, &current.parameters)?;
     if patch.is_empty() {
-        return Ok(HttpResponse::Ok().json(current));
+        if_match.check("template", id, current.revision)?;
+        return Ok(conditional::tagged(current.revision, &current));
     }
-    Ok(HttpResponse::Ok().json(state.store.update_template(ctx, id, patch).await?))
+    let template = state
+        .store
+        .update_template(ctx, id, patch, if_match.expected())
+        .await?;
+    Ok(conditional::tagged(template.revision, &template))
 }
 
 /// `DELETE /api/v1/templates/{id}` → 204; its usage history goes with it.
@@ -418,9 +427,13 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<TemplateId>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TemplatesWrite)?;
-    state.store.delete_template(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_template(ctx, id.into_inner(), if_match.expected())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,7 +1,7 @@
 //! `/api/v1/users` and the roles each user holds.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_domain::{
     DomainError, Email, Name, NewUser, Password, PasswordHash, Permission, Role, RoleCode, RoleId,
     User, UserId, UserPatch, Username,
@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
@@ -352,16 +353,19 @@ pub(crate) async fn lookup(
 )]
 #[tracing::instrument(skip_all, fields(target_user_id = %id))]
 pub(crate) async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::UsersRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_user(ctx, id.into_inner()).await?))
+    let user = state.store.get_user(ctx, id.into_inner()).await?;
+    Ok(conditional::read(&req, user.revision, &user))
 }
 
-/// `PATCH /api/v1/users/{id}`: the fields and the activation change in one transaction, so a
-/// refused deactivation leaves the other fields as they were.
+/// `PATCH /api/v1/users/{id}` (`If-Match` honoured) → the user and its new `ETag`: the fields
+/// and the activation change in one transaction, so a refused deactivation leaves the other
+/// fields as they were.
 #[utoipa::path(
     patch,
     path = "/api/v1/users/{id}",
@@ -381,16 +385,20 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<UserId>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchUserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::UsersWrite)?;
     let (patch, active) = body.into_patch()?;
     let id = id.into_inner();
+    let expected = if_match.expected();
     let user = orchestore_repo::transaction(state.store.as_ref(), async |tx| {
-        let mut user = if patch.is_empty() {
+        // An expected revision is compared under the row's lock even when only the activation
+        // changes: an empty patch takes the lock and compares, and writes nothing.
+        let mut user = if patch.is_empty() && expected.is_none() {
             tx.get_user(ctx, id).await?
         } else {
-            tx.update_user(ctx, id, patch).await?
+            tx.update_user(ctx, id, patch, expected).await?
         };
         if let Some(active) = active {
             user = tx.set_user_active(ctx, id, active).await?;
@@ -398,7 +406,7 @@ pub(crate) async fn update(
         Ok(user)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(user))
+    Ok(conditional::tagged(user.revision, &user))
 }
 
 /// `GET /api/v1/users/{id}/roles` → `{"items": [role, …]}`, sorted by code.

@@ -1,7 +1,7 @@
 //! `/api/v1/workflows`, with each workflow's versions and executions beneath it.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_domain::{
     Description, DomainError, ExecutionStatus, ExecutionTask, Name, NewWorkflow,
     NewWorkflowExecution, Payload, Permission, Priority, ProjectId, TaskId, Workflow,
@@ -17,6 +17,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::queue::{CancelBody, cancel_reason};
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
@@ -378,12 +379,14 @@ pub(crate) async fn list(
 )]
 #[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<WorkflowId>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::WorkflowsRead)?;
-    Ok(HttpResponse::Ok().json(state.store.get_workflow(ctx, id.into_inner()).await?))
+    let workflow = state.store.get_workflow(ctx, id.into_inner()).await?;
+    Ok(conditional::read(&req, workflow.revision, &workflow))
 }
 
 /// `PATCH /api/v1/workflows/{id}`: name and description. An empty patch returns the workflow
@@ -406,19 +409,23 @@ pub(crate) async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<WorkflowId>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchWorkflowBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::WorkflowsWrite)?;
+    let id = id.into_inner();
     let patch = body.into_patch()?;
     let workflow = if patch.is_empty() {
-        state.store.get_workflow(ctx, id.into_inner()).await?
+        let workflow = state.store.get_workflow(ctx, id).await?;
+        if_match.check("workflow", id, workflow.revision)?;
+        workflow
     } else {
         state
             .store
-            .update_workflow(ctx, id.into_inner(), patch)
+            .update_workflow(ctx, id, patch, if_match.expected())
             .await?
     };
-    Ok(HttpResponse::Ok().json(workflow))
+    Ok(conditional::tagged(workflow.revision, &workflow))
 }
 
 /// `DELETE /api/v1/workflows/{id}` → 204, with its versions; 409 while it has executions.
@@ -439,9 +446,13 @@ pub(crate) async fn delete(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<WorkflowId>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::WorkflowsWrite)?;
-    state.store.delete_workflow(ctx, id.into_inner()).await?;
+    state
+        .store
+        .delete_workflow(ctx, id.into_inner(), if_match.expected())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -646,13 +657,15 @@ pub(super) async fn execution_of(
 )]
 #[tracing::instrument(skip_all, fields(workflow_id = %path.0, execution_id = %path.1))]
 pub(crate) async fn get_execution(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
     path: web::Path<(WorkflowId, WorkflowExecutionId)>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::WorkflowsRead)?;
     let (workflow, id) = path.into_inner();
-    Ok(HttpResponse::Ok().json(execution_of(&state, ctx, workflow, id).await?))
+    let execution = execution_of(&state, ctx, workflow, id).await?;
+    Ok(conditional::read(&req, execution.revision, &execution))
 }
 
 /// `PATCH /api/v1/workflows/{id}/executions/{execution_id}` `{status: "cancelled", reason?}`:
@@ -675,10 +688,11 @@ pub(crate) async fn update_execution(
     state: web::Data<AppState>,
     auth: Authenticated,
     path: web::Path<(WorkflowId, WorkflowExecutionId)>,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchExecutionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.into_reason()?;
-    cancel(&state, &auth, path.into_inner(), reason).await
+    cancel(&state, &auth, path.into_inner(), reason, if_match).await
 }
 
 /// `POST /api/v1/workflows/{id}/executions/{execution_id}/cancel` `{reason?}` → 200 with the
@@ -701,23 +715,30 @@ pub(crate) async fn cancel_execution(
     state: web::Data<AppState>,
     auth: Authenticated,
     path: web::Path<(WorkflowId, WorkflowExecutionId)>,
+    if_match: IfMatch,
     body: Option<ApiJson<CancelBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = CancelBody::reason_of(body)?;
-    cancel(&state, &auth, path.into_inner(), reason).await
+    cancel(&state, &auth, path.into_inner(), reason, if_match).await
 }
 
+/// Cancels the execution (`If-Match` honoured) → 200 with it and its new `ETag`.
 async fn cancel(
     state: &AppState,
     auth: &Authenticated,
     (workflow, id): (WorkflowId, WorkflowExecutionId),
     reason: Option<String>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::TasksWrite)?;
     let ctx = auth.require(Permission::WorkflowsWrite)?;
     // An execution never changes workflow, so checking it first is enough.
     execution_of(state, ctx, workflow, id).await?;
-    Ok(HttpResponse::Ok().json(state.store.cancel_execution(ctx, id, reason).await?))
+    let execution = state
+        .store
+        .cancel_execution(ctx, id, reason, if_match.expected())
+        .await?;
+    Ok(conditional::tagged(execution.revision, &execution))
 }
 
 /// `GET /api/v1/workflows/{id}/executions/{execution_id}/tasks?limit=&cursor=&sort=` → the

@@ -341,6 +341,7 @@ async fn retention_run_purges_what_each_policy_says_and_reports_it(db: TestDb) {
                     status: Some(TaskStatus::Cancelled),
                     ..TaskPatch::default()
                 },
+                None,
             )
             .await
             .expect("cancel");

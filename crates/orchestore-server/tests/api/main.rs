@@ -42,6 +42,7 @@ mod cli;
 mod components;
 mod coverage;
 mod docs;
+mod conditional;
 mod events;
 mod health;
 mod helpers;
@@ -209,6 +210,12 @@ on_every_backend! {
         a_dead_workers_late_completion_is_refused,
         a_worker_completes_what_it_claimed_in_one_call,
         megabyte_payloads_round_trip,
+    }
+    conditional {
+        a_read_is_tagged_and_a_repeated_read_is_not_modified,
+        a_stale_if_match_is_refused_and_writes_nothing,
+        a_task_is_cancelled_only_at_the_revision_read,
+        every_patchable_resource_is_tagged,
     }
     projects {
         project_crud,

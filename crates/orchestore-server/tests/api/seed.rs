@@ -333,7 +333,10 @@ async fn clean_removes_exactly_what_the_seed_created(db: TestDb) {
     assert_eq!(changed(&with_theirs, &row_counts(&db).await), vec![]);
 
     // Once it is gone, clean removes the seeded organization and only it.
-    store.delete_task(&ctx, theirs.id).await.expect("delete");
+    store
+        .delete_task(&ctx, theirs.id, None)
+        .await
+        .expect("delete");
     let removed = orchestore(
         db.url(),
         &["seed", "clean", "--profile", "testing", "--confirm"],

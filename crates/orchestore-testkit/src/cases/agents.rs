@@ -43,11 +43,14 @@ pub async fn agent_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store: 
     assert_not_found(store.get_agent(&other.ctx, created.id).await, "agent");
     assert_not_found(
         store
-            .update_agent(&other.ctx, created.id, AgentPatch::default())
+            .update_agent(&other.ctx, created.id, AgentPatch::default(), None)
             .await,
         "agent",
     );
-    assert_not_found(store.delete_agent(&other.ctx, created.id).await, "agent");
+    assert_not_found(
+        store.delete_agent(&other.ctx, created.id, None).await,
+        "agent",
+    );
     assert_not_found(
         store.record_heartbeat(&other.ctx, created.id).await,
         "agent",
@@ -60,7 +63,7 @@ pub async fn agent_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store: 
         ..AgentPatch::default()
     };
     let updated = store
-        .update_agent(&acme.ctx, created.id, patch)
+        .update_agent(&acme.ctx, created.id, patch, None)
         .await
         .expect("update");
     assert_eq!(updated.status, AgentStatus::Busy);
@@ -86,11 +89,14 @@ pub async fn agent_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store: 
     );
 
     store
-        .delete_agent(&acme.ctx, created.id)
+        .delete_agent(&acme.ctx, created.id, None)
         .await
         .expect("delete");
     assert_not_found(store.get_agent(&acme.ctx, created.id).await, "agent");
-    assert_not_found(store.delete_agent(&acme.ctx, created.id).await, "agent");
+    assert_not_found(
+        store.delete_agent(&acme.ctx, created.id, None).await,
+        "agent",
+    );
 }
 
 pub async fn agent_names_are_unique_per_organization<S: Store + ?Sized>(store: &S) {
@@ -119,7 +125,7 @@ pub async fn agent_names_are_unique_per_organization<S: Store + ?Sized>(store: &
         ..AgentPatch::default()
     };
     assert_conflict(
-        store.update_agent(&acme.ctx, second.id, rename).await,
+        store.update_agent(&acme.ctx, second.id, rename, None).await,
         Some("name"),
     );
 }
@@ -152,6 +158,7 @@ pub async fn agents_are_found_by_capability_status_and_kind<S: Store + ?Sized>(s
                 status: Some(AgentStatus::Offline),
                 ..AgentPatch::default()
             },
+            None,
         )
         .await
         .expect("offline");

@@ -147,6 +147,7 @@ pub async fn entry_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store: 
                 project_id: Some(None),
                 ..KnowledgeEntryPatch::default()
             },
+            None,
         )
         .await
         .expect("update");
@@ -181,11 +182,13 @@ pub async fn entry_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store: 
         "knowledge_entry",
     );
     assert_not_found(
-        store.delete_knowledge_entry(&beta.ctx, created.id).await,
+        store
+            .delete_knowledge_entry(&beta.ctx, created.id, None)
+            .await,
         "knowledge_entry",
     );
     store
-        .delete_knowledge_entry(ctx, created.id)
+        .delete_knowledge_entry(ctx, created.id, None)
         .await
         .expect("delete");
     assert_not_found(
@@ -204,7 +207,7 @@ pub async fn entry_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store: 
         .await
         .expect("create");
     store
-        .delete_project(ctx, project.id)
+        .delete_project(ctx, project.id, None)
         .await
         .expect("delete project");
     assert_not_found(
@@ -372,6 +375,7 @@ pub async fn search_follows_updates_and_deletes<S: Store + ?Sized>(store: &S) {
                 content: Some(EntryContent::parse("A spaceship parked by the oven.").expect("c")),
                 ..KnowledgeEntryPatch::default()
             },
+            None,
         )
         .await
         .expect("update");
@@ -380,7 +384,7 @@ pub async fn search_follows_updates_and_deletes<S: Store + ?Sized>(store: &S) {
     let hits = search(store, &fixture, text("spaceship")).await;
     assert_eq!(titles(&hits), [once.title.as_str()]);
     store
-        .delete_knowledge_entry(ctx, best.id)
+        .delete_knowledge_entry(ctx, best.id, None)
         .await
         .expect("delete");
     assert!(search(store, &fixture, text("rocket")).await.is_empty());
@@ -442,6 +446,7 @@ pub async fn vectors_need_their_collections_dimension<S: Store + ?Sized>(store: 
                 embeddings: BTreeMap::from([(small.name.clone(), None)]),
                 ..KnowledgeEntryPatch::default()
             },
+            None,
         )
         .await
         .expect("update");
@@ -460,6 +465,7 @@ pub async fn vectors_need_their_collections_dimension<S: Store + ?Sized>(store: 
                 embeddings: BTreeMap::from([(small.name.clone(), Some(vector(&[0.0, 1.0, 0.0])))]),
                 ..KnowledgeEntryPatch::default()
             },
+            None,
         )
         .await
         .expect("update");

@@ -447,7 +447,7 @@ pub async fn deleting_an_agent_or_a_task_deletes_its_messages<S: Store + ?Sized>
     let kept = send(message(staying.id, owner, "still here")).await;
 
     store
-        .delete_agent(&acme.ctx, leaving.id)
+        .delete_agent(&acme.ctx, leaving.id, None)
         .await
         .expect("delete agent");
     assert_not_found(
@@ -460,7 +460,7 @@ pub async fn deleting_an_agent_or_a_task_deletes_its_messages<S: Store + ?Sized>
     assert_eq!(deletion.changes["deleted_message_count"], json!(2));
 
     store
-        .delete_task(&acme.ctx, doomed_task.id)
+        .delete_task(&acme.ctx, doomed_task.id, None)
         .await
         .expect("delete task");
     assert_not_found(store.get_message(&acme.ctx, about_task.id).await, "message");
@@ -476,7 +476,7 @@ pub async fn deleting_an_agent_or_a_task_deletes_its_messages<S: Store + ?Sized>
     let about_second =
         send(message(owner, staying.id, "and this").with_task(Some(second_task.id))).await;
     store
-        .delete_project(&acme.ctx, project.id)
+        .delete_project(&acme.ctx, project.id, None)
         .await
         .expect("delete project");
     assert_not_found(

@@ -17,6 +17,7 @@ pub mod marketplace;
 pub mod messaging;
 pub mod observability;
 pub mod retention;
+pub mod revisions;
 pub mod store;
 pub mod templates;
 pub mod tenancy;
@@ -293,6 +294,10 @@ macro_rules! contract_suite {
             }
             isolation {
                 another_organization_reaches_nothing_through_any_method,
+            }
+            revisions {
+                every_write_moves_the_revision_on,
+                a_stale_revision_writes_nothing,
             }
             store {
                 health_reports_backend_and_migrations,

@@ -54,6 +54,7 @@ pub async fn mutations_write_audit_rows_in_their_transaction<S: Store + ?Sized>(
                 priority: Some(Priority::parse(9).expect("priority")),
                 ..TaskPatch::default()
             },
+            None,
         )
         .await
         .expect("update");
@@ -66,6 +67,7 @@ pub async fn mutations_write_audit_rows_in_their_transaction<S: Store + ?Sized>(
                 status: Some(TaskStatus::Succeeded),
                 ..TaskPatch::default()
             },
+            None,
         )
         .await;
     assert!(refused.is_err());
@@ -138,6 +140,7 @@ pub async fn secrets_never_reach_the_audit_log<S: Store + ?Sized>(store: &S) {
                 config: Some(config("sk-live-second")),
                 ..AgentPatch::default()
             },
+            None,
         )
         .await
         .expect("update agent");
@@ -227,6 +230,7 @@ pub async fn audit_rows_list_by_filter<S: Store + ?Sized>(store: &S) {
                 priority: Some(Priority::parse(3).expect("priority")),
                 ..TaskPatch::default()
             },
+            None,
         )
         .await
         .expect("update");

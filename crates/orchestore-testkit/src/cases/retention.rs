@@ -47,6 +47,7 @@ async fn cancelled<S: Store + ?Sized>(store: &S, ctx: &Ctx, id: TaskId) {
                 status: Some(TaskStatus::Cancelled),
                 ..TaskPatch::default()
             },
+            None,
         )
         .await
         .expect("cancel");

@@ -80,7 +80,7 @@ pub async fn template_crud_is_scoped_to_the_organization<S: Store + ?Sized>(stor
     );
     assert_not_found(store.get_template(&other.ctx, created.id).await, "template");
     assert_not_found(
-        store.delete_template(&other.ctx, created.id).await,
+        store.delete_template(&other.ctx, created.id, None).await,
         "template",
     );
     assert_conflict(
@@ -131,6 +131,7 @@ pub async fn template_crud_is_scoped_to_the_organization<S: Store + ?Sized>(stor
                 body: Some(bad_body),
                 ..TemplatePatch::default()
             },
+            None,
         )
         .await;
     assert!(matches!(refused, Err(RepoError::Invalid(_))), "{refused:?}");
@@ -142,6 +143,7 @@ pub async fn template_crud_is_scoped_to_the_organization<S: Store + ?Sized>(stor
                 name: Some(Name::parse("name", "Careful review").expect("name")),
                 ..TemplatePatch::default()
             },
+            None,
         )
         .await
         .expect("rename");
@@ -149,7 +151,7 @@ pub async fn template_crud_is_scoped_to_the_organization<S: Store + ?Sized>(stor
     assert_eq!(renamed.body, created.body);
 
     store
-        .delete_template(&acme.ctx, workflow.id)
+        .delete_template(&acme.ctx, workflow.id, None)
         .await
         .expect("delete");
     assert_not_found(store.get_template(&acme.ctx, workflow.id).await, "template");
@@ -274,7 +276,7 @@ pub async fn instantiating_a_task_template_creates_its_tasks<S: Store + ?Sized>(
 
     // Deleting the template takes its history, not what it created.
     store
-        .delete_template(&acme.ctx, template.id)
+        .delete_template(&acme.ctx, template.id, None)
         .await
         .expect("delete");
     assert_eq!(

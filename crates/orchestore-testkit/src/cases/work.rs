@@ -59,12 +59,12 @@ pub async fn project_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store
     assert_not_found(store.get_project(&other.ctx, project.id).await, "project");
     assert_not_found(
         store
-            .update_project(&other.ctx, project.id, ProjectPatch::default())
+            .update_project(&other.ctx, project.id, ProjectPatch::default(), None)
             .await,
         "project",
     );
     assert_not_found(
-        store.delete_project(&other.ctx, project.id).await,
+        store.delete_project(&other.ctx, project.id, None).await,
         "project",
     );
 
@@ -76,7 +76,7 @@ pub async fn project_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store
         settings: Some(Metadata::parse("settings", json!({"crew": 3})).expect("settings")),
     };
     let updated = store
-        .update_project(&acme.ctx, project.id, patch)
+        .update_project(&acme.ctx, project.id, patch, None)
         .await
         .expect("update");
     assert_eq!(updated.name.as_str(), "Apollo 11");
@@ -101,7 +101,7 @@ pub async fn project_crud_is_scoped_to_the_organization<S: Store + ?Sized>(store
     assert!(others.items.is_empty());
 
     store
-        .delete_project(&acme.ctx, project.id)
+        .delete_project(&acme.ctx, project.id, None)
         .await
         .expect("delete");
     assert_not_found(store.get_project(&acme.ctx, project.id).await, "project");
@@ -150,7 +150,9 @@ pub async fn project_names_are_unique_per_organization<S: Store + ?Sized>(store:
         ..ProjectPatch::default()
     };
     assert_conflict(
-        store.update_project(&acme.ctx, gemini.id, rename).await,
+        store
+            .update_project(&acme.ctx, gemini.id, rename, None)
+            .await,
         Some("name"),
     );
     // Renaming a project to another spelling of its own name is no conflict.
@@ -159,7 +161,7 @@ pub async fn project_names_are_unique_per_organization<S: Store + ?Sized>(store:
         ..ProjectPatch::default()
     };
     let respelled = store
-        .update_project(&acme.ctx, gemini.id, respell.clone())
+        .update_project(&acme.ctx, gemini.id, respell.clone(), None)
         .await
         .expect("respell");
     assert_eq!(respelled.name.as_str(), "GEMINI");
@@ -168,7 +170,7 @@ pub async fn project_names_are_unique_per_organization<S: Store + ?Sized>(store:
         ..respell
     };
     store
-        .update_project(&acme.ctx, gemini.id, back)
+        .update_project(&acme.ctx, gemini.id, back, None)
         .await
         .expect("respell back");
     assert_eq!(
@@ -222,6 +224,7 @@ pub async fn task_crud_and_filters<S: Store + ?Sized>(store: &S) {
                 status: Some(TaskStatus::Cancelled),
                 ..TaskPatch::default()
             },
+            None,
         )
         .await
         .expect("cancel");
@@ -262,6 +265,7 @@ pub async fn task_crud_and_filters<S: Store + ?Sized>(store: &S) {
                 payload: Some(Payload::default()),
                 ..TaskPatch::default()
             },
+            None,
         )
         .await
         .expect("patch");
@@ -274,11 +278,14 @@ pub async fn task_crud_and_filters<S: Store + ?Sized>(store: &S) {
     );
 
     store
-        .delete_task(&fixture.ctx, created.id)
+        .delete_task(&fixture.ctx, created.id, None)
         .await
         .expect("delete");
     assert_not_found(store.get_task(&fixture.ctx, created.id).await, "task");
-    assert_not_found(store.delete_task(&fixture.ctx, created.id).await, "task");
+    assert_not_found(
+        store.delete_task(&fixture.ctx, created.id, None).await,
+        "task",
+    );
 }
 
 /// The transitions a PATCH may make are the domain's table: `running` only by a claim,
@@ -303,7 +310,7 @@ pub async fn task_status_follows_the_state_machine<S: Store + ?Sized>(store: &S)
 
     for refused_status in [TaskStatus::Running, TaskStatus::Blocked] {
         let refused = store
-            .update_task(&fixture.ctx, created.id, to(refused_status))
+            .update_task(&fixture.ctx, created.id, to(refused_status), None)
             .await;
         assert!(matches!(refused, Err(RepoError::Invalid(_))), "{refused:?}");
     }
@@ -321,30 +328,32 @@ pub async fn task_status_follows_the_state_machine<S: Store + ?Sized>(store: &S)
     };
     let before = audit_rows().await;
     let same = store
-        .update_task(&fixture.ctx, created.id, only(TaskStatus::Queued))
+        .update_task(&fixture.ctx, created.id, only(TaskStatus::Queued), None)
         .await
         .expect("queued again");
     assert_eq!(same, created);
     assert_eq!(audit_rows().await, before, "no change, no audit row");
 
     store
-        .update_task(&fixture.ctx, created.id, to(TaskStatus::Cancelled))
+        .update_task(&fixture.ctx, created.id, to(TaskStatus::Cancelled), None)
         .await
         .expect("cancel");
     // Cancelled is final: no status, no field changes; the same status again is no change.
     let refused = store
-        .update_task(&fixture.ctx, created.id, to(TaskStatus::Queued))
+        .update_task(&fixture.ctx, created.id, to(TaskStatus::Queued), None)
         .await;
     assert!(matches!(refused, Err(RepoError::Invalid(_))), "{refused:?}");
     let rename = TaskPatch {
         title: Some(title("Renamed after the fact")),
         ..TaskPatch::default()
     };
-    let refused = store.update_task(&fixture.ctx, created.id, rename).await;
+    let refused = store
+        .update_task(&fixture.ctx, created.id, rename, None)
+        .await;
     assert!(matches!(refused, Err(RepoError::Invalid(_))), "{refused:?}");
     let before = audit_rows().await;
     let again = store
-        .update_task(&fixture.ctx, created.id, only(TaskStatus::Cancelled))
+        .update_task(&fixture.ctx, created.id, only(TaskStatus::Cancelled), None)
         .await
         .expect("cancelled again");
     assert_eq!(again.status, TaskStatus::Cancelled);
@@ -480,11 +489,11 @@ pub async fn task_needs_a_project_of_the_same_organization<S: Store + ?Sized>(st
     assert_not_found(store.get_task(&acme.ctx, mine.id).await, "task");
     assert_not_found(
         store
-            .update_task(&acme.ctx, mine.id, TaskPatch::default())
+            .update_task(&acme.ctx, mine.id, TaskPatch::default(), None)
             .await,
         "task",
     );
-    assert_not_found(store.delete_task(&acme.ctx, mine.id).await, "task");
+    assert_not_found(store.delete_task(&acme.ctx, mine.id, None).await, "task");
     let listed = store
         .list_tasks(&acme.ctx, TaskFilter::default(), PageRequest::default())
         .await
@@ -500,7 +509,7 @@ pub async fn deleting_a_project_deletes_its_tasks<S: Store + ?Sized>(store: &S) 
         .await
         .expect("create");
     store
-        .delete_project(&fixture.ctx, project.id)
+        .delete_project(&fixture.ctx, project.id, None)
         .await
         .expect("delete project");
     assert_not_found(store.get_task(&fixture.ctx, created.id).await, "task");

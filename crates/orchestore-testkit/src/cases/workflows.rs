@@ -100,12 +100,12 @@ pub async fn workflow_crud_is_scoped_to_the_organization<S: Store + ?Sized>(stor
     assert_not_found(store.get_workflow(&other.ctx, created.id).await, "workflow");
     assert_not_found(
         store
-            .update_workflow(&other.ctx, created.id, WorkflowPatch::default())
+            .update_workflow(&other.ctx, created.id, WorkflowPatch::default(), None)
             .await,
         "workflow",
     );
     assert_not_found(
-        store.delete_workflow(&other.ctx, created.id).await,
+        store.delete_workflow(&other.ctx, created.id, None).await,
         "workflow",
     );
     assert!(
@@ -122,7 +122,7 @@ pub async fn workflow_crud_is_scoped_to_the_organization<S: Store + ?Sized>(stor
         description: Some(Description::parse("description", "ship it").expect("description")),
     };
     let updated = store
-        .update_workflow(&acme.ctx, created.id, patch)
+        .update_workflow(&acme.ctx, created.id, patch, None)
         .await
         .expect("update");
     assert_eq!(updated.name.as_str(), "Release train");
@@ -138,7 +138,7 @@ pub async fn workflow_crud_is_scoped_to_the_organization<S: Store + ?Sized>(stor
     // An empty patch changes nothing and writes no audit row.
     assert_eq!(
         store
-            .update_workflow(&acme.ctx, created.id, WorkflowPatch::default())
+            .update_workflow(&acme.ctx, created.id, WorkflowPatch::default(), None)
             .await
             .expect("empty patch"),
         updated
@@ -175,12 +175,12 @@ pub async fn workflow_crud_is_scoped_to_the_organization<S: Store + ?Sized>(stor
     );
 
     store
-        .delete_workflow(&acme.ctx, created.id)
+        .delete_workflow(&acme.ctx, created.id, None)
         .await
         .expect("delete");
     assert_not_found(store.get_workflow(&acme.ctx, created.id).await, "workflow");
     assert_not_found(
-        store.delete_workflow(&acme.ctx, created.id).await,
+        store.delete_workflow(&acme.ctx, created.id, None).await,
         "workflow",
     );
 
@@ -219,7 +219,9 @@ pub async fn workflow_names_are_unique_per_organization<S: Store + ?Sized>(store
         ..WorkflowPatch::default()
     };
     assert_conflict(
-        store.update_workflow(&acme.ctx, second.id, rename).await,
+        store
+            .update_workflow(&acme.ctx, second.id, rename, None)
+            .await,
         Some("name"),
     );
     assert_eq!(
@@ -470,7 +472,7 @@ pub async fn executions_filter_by_workflow_and_status<S: Store + ?Sized>(store: 
     }
     for cancelled in [0, 2] {
         store
-            .cancel_execution(&acme.ctx, executions[cancelled].id, None)
+            .cancel_execution(&acme.ctx, executions[cancelled].id, None, None)
             .await
             .expect("cancel");
     }
@@ -559,7 +561,7 @@ pub async fn deleting_a_workflow_takes_its_versions_unless_it_has_executions<S: 
             .expect("version");
     }
     store
-        .delete_workflow(&acme.ctx, draft.id)
+        .delete_workflow(&acme.ctx, draft.id, None)
         .await
         .expect("delete a workflow that never ran");
     assert_not_found(store.get_workflow(&acme.ctx, draft.id).await, "workflow");
@@ -579,7 +581,7 @@ pub async fn deleting_a_workflow_takes_its_versions_unless_it_has_executions<S: 
         .await
         .expect("execution");
     let audit_before = audit_of(store, &acme, "workflow").await.len();
-    match store.delete_workflow(&acme.ctx, used.id).await {
+    match store.delete_workflow(&acme.ctx, used.id, None).await {
         Err(RepoError::Conflict {
             field: None,
             reason,

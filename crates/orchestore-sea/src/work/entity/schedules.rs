@@ -29,6 +29,8 @@ pub struct Model {
     pub last_outcome: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// 1 when created, one more with every write of the row (migration 000052).
+    pub revision: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

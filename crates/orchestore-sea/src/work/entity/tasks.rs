@@ -67,6 +67,8 @@ pub struct Model {
     pub payload_bytes: Option<i64>,
     /// The same for the result: `result` is then `NULL`.
     pub result_bytes: Option<i64>,
+    /// 1 when created, one more with every write of the row (migration 000052).
+    pub revision: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -208,11 +208,11 @@ pub async fn the_feeder_records_each_ending_once<S: Store + ?Sized>(store: &S) {
         .expect("fail for good");
     claimed(store, ctx, dropped, ada.id, lease).await;
     store
-        .cancel_task(ctx, dropped, None)
+        .cancel_task(ctx, dropped, None, None)
         .await
         .expect("cancel running");
     store
-        .cancel_task(ctx, waiting, None)
+        .cancel_task(ctx, waiting, None, None)
         .await
         .expect("cancel queued");
     // The first of two attempts runs out of its lease: queued again, which is no outcome.

@@ -23,10 +23,13 @@ pub(super) async fn check_agents_and_messages<S: Store + ?Sized>(
     c.not_found(
         "update_agent",
         store
-            .update_agent(ctx, a.agent.id, AgentPatch::default())
+            .update_agent(ctx, a.agent.id, AgentPatch::default(), None)
             .await,
     );
-    c.not_found("delete_agent", store.delete_agent(ctx, a.agent.id).await);
+    c.not_found(
+        "delete_agent",
+        store.delete_agent(ctx, a.agent.id, None).await,
+    );
     c.not_found(
         "record_heartbeat",
         store.record_heartbeat(ctx, a.agent.id).await,

@@ -164,12 +164,12 @@ pub(super) async fn check_knowledge_and_marketplace<S: Store + ?Sized>(
     c.not_found(
         "update_knowledge_entry",
         store
-            .update_knowledge_entry(ctx, k.entry.id, KnowledgeEntryPatch::default())
+            .update_knowledge_entry(ctx, k.entry.id, KnowledgeEntryPatch::default(), None)
             .await,
     );
     c.not_found(
         "delete_knowledge_entry",
-        store.delete_knowledge_entry(ctx, k.entry.id).await,
+        store.delete_knowledge_entry(ctx, k.entry.id, None).await,
     );
     // A's words, A's project, A's vector: B's own entries only.
     c.clean(

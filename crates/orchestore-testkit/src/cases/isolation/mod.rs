@@ -139,6 +139,7 @@ pub async fn populate_organization<S: Store + ?Sized>(
                 parent_id: Some(Some(parent.id)),
                 ..TaskPatch::default()
             },
+            None,
         )
         .await
         .expect("the child's parent");

@@ -229,7 +229,7 @@ pub(super) async fn check_telemetry<S: Store + ?Sized>(
     c.not_found(
         "update_component",
         store
-            .update_component(ctx, at.component.id, ComponentPatch::default())
+            .update_component(ctx, at.component.id, ComponentPatch::default(), None)
             .await,
     );
     c.reference_in_batch(

@@ -56,12 +56,12 @@ pub(super) async fn check_rate_limits<S: Store + ?Sized>(
     c.not_found(
         "update_rate_limit",
         store
-            .update_rate_limit(ctx, &theirs, RateLimitPatch::default())
+            .update_rate_limit(ctx, &theirs, RateLimitPatch::default(), None)
             .await,
     );
     c.not_found(
         "delete_rate_limit",
-        store.delete_rate_limit(ctx, &theirs).await,
+        store.delete_rate_limit(ctx, &theirs, None).await,
     );
     let naming_theirs = NewTask {
         rate_limits: RateLimitUses::parse(&[RawRateLimitUse {

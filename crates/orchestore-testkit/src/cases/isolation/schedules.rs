@@ -120,12 +120,15 @@ pub(super) async fn check_schedules<S: Store + ?Sized>(
     c.not_found(
         "update_schedule",
         store
-            .update_schedule(ctx, theirs, SchedulePatch::default())
+            .update_schedule(ctx, theirs, SchedulePatch::default(), None)
             .await,
     );
     c.not_found("pause_schedule", store.pause_schedule(ctx, theirs).await);
     c.not_found("resume_schedule", store.resume_schedule(ctx, theirs).await);
-    c.not_found("delete_schedule", store.delete_schedule(ctx, theirs).await);
+    c.not_found(
+        "delete_schedule",
+        store.delete_schedule(ctx, theirs, None).await,
+    );
     // Fires B's own schedules, due in two years, and none of A's.
     c.clean(
         "fire_due_schedules",

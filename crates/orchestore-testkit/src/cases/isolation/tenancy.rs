@@ -73,7 +73,7 @@ pub(super) async fn check_tenancy<S: Store + ?Sized>(
     c.not_found(
         "update_user",
         store
-            .update_user(ctx, a.user.id, UserPatch::default())
+            .update_user(ctx, a.user.id, UserPatch::default(), None)
             .await,
     );
     c.not_found(
@@ -130,10 +130,10 @@ pub(super) async fn check_tenancy<S: Store + ?Sized>(
     c.not_found(
         "update_role",
         store
-            .update_role(ctx, a.role.id, RolePatch::default())
+            .update_role(ctx, a.role.id, RolePatch::default(), None)
             .await,
     );
-    c.not_found("delete_role", store.delete_role(ctx, a.role.id).await);
+    c.not_found("delete_role", store.delete_role(ctx, a.role.id, None).await);
 
     // Counts every organization's, to bootstrap.
     c.unscoped("count_users");

@@ -20,12 +20,12 @@ pub(super) async fn check_work<S: Store + ?Sized>(
     c.not_found(
         "update_project",
         store
-            .update_project(ctx, a.project.id, ProjectPatch::default())
+            .update_project(ctx, a.project.id, ProjectPatch::default(), None)
             .await,
     );
     c.not_found(
         "delete_project",
-        store.delete_project(ctx, a.project.id).await,
+        store.delete_project(ctx, a.project.id, None).await,
     );
 
     c.reference(
@@ -81,7 +81,7 @@ pub(super) async fn check_work<S: Store + ?Sized>(
     c.not_found(
         "update_task",
         store
-            .update_task(ctx, a.task.id, TaskPatch::default())
+            .update_task(ctx, a.task.id, TaskPatch::default(), None)
             .await,
     );
     let reparent = TaskPatch {
@@ -91,9 +91,9 @@ pub(super) async fn check_work<S: Store + ?Sized>(
     c.reference(
         "update_task",
         "parent_id",
-        store.update_task(ctx, b.dependent.id, reparent).await,
+        store.update_task(ctx, b.dependent.id, reparent, None).await,
     );
-    c.not_found("delete_task", store.delete_task(ctx, a.task.id).await);
+    c.not_found("delete_task", store.delete_task(ctx, a.task.id, None).await);
     // An import into a project of A's project's name finds B's project of that name (or makes
     // one), never A's.
     let imported = orchestore_domain::TaskImport {
@@ -225,7 +225,10 @@ pub(super) async fn check_queue<S: Store + ?Sized>(
         "release_task",
         store.release_task(ctx, a.task.id, a.lease).await,
     );
-    c.not_found("cancel_task", store.cancel_task(ctx, a.task.id, None).await);
+    c.not_found(
+        "cancel_task",
+        store.cancel_task(ctx, a.task.id, None, None).await,
+    );
     c.not_found("retry_task", store.retry_task(ctx, a.task.id).await);
     c.clean("expire_leases", store.expire_leases(ctx).await);
     // Names the organizations to sweep, for the server.

@@ -20,12 +20,12 @@ pub(super) async fn check_workflows_and_templates<S: Store + ?Sized>(
     c.not_found(
         "update_workflow",
         store
-            .update_workflow(ctx, a.workflow.id, WorkflowPatch::default())
+            .update_workflow(ctx, a.workflow.id, WorkflowPatch::default(), None)
             .await,
     );
     c.not_found(
         "delete_workflow",
-        store.delete_workflow(ctx, a.workflow.id).await,
+        store.delete_workflow(ctx, a.workflow.id, None).await,
     );
     c.not_found(
         "create_version",
@@ -103,7 +103,9 @@ pub(super) async fn check_workflows_and_templates<S: Store + ?Sized>(
     );
     c.not_found(
         "cancel_execution",
-        store.cancel_execution(ctx, a.execution.id, None).await,
+        store
+            .cancel_execution(ctx, a.execution.id, None, None)
+            .await,
     );
     c.not_found(
         "record_execution_step",
@@ -182,12 +184,12 @@ pub(super) async fn check_workflows_and_templates<S: Store + ?Sized>(
     c.not_found(
         "update_template",
         store
-            .update_template(ctx, a.template.id, TemplatePatch::default())
+            .update_template(ctx, a.template.id, TemplatePatch::default(), None)
             .await,
     );
     c.not_found(
         "delete_template",
-        store.delete_template(ctx, a.template.id).await,
+        store.delete_template(ctx, a.template.id, None).await,
     );
     c.not_found(
         "instantiate_task_template",

@@ -92,6 +92,7 @@ pub async fn components_are_registered_listed_and_changed<S: Store + ?Sized>(sto
                 version: Some(Some(ComponentVersion::parse("2").expect("version"))),
                 ..ComponentPatch::default()
             },
+            None,
         )
         .await
         .expect("retire");
@@ -111,19 +112,20 @@ pub async fn components_are_registered_listed_and_changed<S: Store + ?Sized>(sto
                     name: Some(Name::parse("name", "BILLING").expect("name")),
                     ..ComponentPatch::default()
                 },
+                None,
             )
             .await,
         Some("name"),
     );
     assert_not_found(
         store
-            .update_component(&other.ctx, worker.id, ComponentPatch::default())
+            .update_component(&other.ctx, worker.id, ComponentPatch::default(), None)
             .await,
         "component",
     );
     // An empty patch changes nothing and writes no audit row.
     let unchanged = store
-        .update_component(ctx, worker.id, ComponentPatch::default())
+        .update_component(ctx, worker.id, ComponentPatch::default(), None)
         .await
         .expect("no change");
     assert_eq!(unchanged, worker);

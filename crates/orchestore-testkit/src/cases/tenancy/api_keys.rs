@@ -123,12 +123,12 @@ pub async fn agent_keys_authenticate_their_agent_until_revoked<S: Store + ?Sized
         ..AgentPatch::default()
     };
     store
-        .update_agent(ctx, worker.id, status(AgentStatus::Inactive))
+        .update_agent(ctx, worker.id, status(AgentStatus::Inactive), None)
         .await
         .expect("deactivate");
     refused(store, &issued).await;
     store
-        .update_agent(ctx, worker.id, status(AgentStatus::Active))
+        .update_agent(ctx, worker.id, status(AgentStatus::Active), None)
         .await
         .expect("reactivate");
     grant(store, &issued).await;
@@ -182,7 +182,10 @@ pub async fn agent_keys_authenticate_their_agent_until_revoked<S: Store + ?Sized
     }
 
     // Keys go with their agent.
-    store.delete_agent(ctx, worker.id).await.expect("delete");
+    store
+        .delete_agent(ctx, worker.id, None)
+        .await
+        .expect("delete");
     refused(store, &reader).await;
 }
 

@@ -297,7 +297,7 @@ pub async fn invitations_check_the_address_and_the_roles<S: Store + ?Sized>(stor
     let first = invite(store, &acme.ctx, "ada@acme.test", &["release", "viewer"]).await;
     let second = invite(store, &acme.ctx, "ada@acme.test", &[]).await;
     store
-        .delete_role(&acme.ctx, release.id)
+        .delete_role(&acme.ctx, release.id, None)
         .await
         .expect("delete the role nobody holds");
     let offered = store
@@ -335,6 +335,7 @@ pub async fn invitations_check_the_address_and_the_roles<S: Store + ?Sized>(stor
                 username: Some(Some(username("taken"))),
                 ..Default::default()
             },
+            None,
         )
         .await
         .expect("owner's username");

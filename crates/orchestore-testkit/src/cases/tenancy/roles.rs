@@ -246,11 +246,11 @@ pub async fn custom_roles_are_scoped_to_the_organization<S: Store + ?Sized>(stor
     );
     assert_not_found(
         store
-            .update_role(&beta.ctx, created.id, RolePatch::default())
+            .update_role(&beta.ctx, created.id, RolePatch::default(), None)
             .await,
         "role",
     );
-    assert_not_found(store.delete_role(&beta.ctx, created.id).await, "role");
+    assert_not_found(store.delete_role(&beta.ctx, created.id, None).await, "role");
     let beta_role = store
         .create_role(&beta.ctx, new_role("release-manager", &[]))
         .await
@@ -321,6 +321,7 @@ pub async fn custom_roles_are_scoped_to_the_organization<S: Store + ?Sized>(stor
                 description: Some(Description::parse("description", "ships").expect("text")),
                 permissions: Some(vec![Permission::AgentsRead]),
             },
+            None,
         )
         .await
         .expect("update");
@@ -360,15 +361,19 @@ pub async fn system_roles_cannot_change<S: Store + ?Sized>(store: &S) {
         permissions: Some(Permission::ALL.to_vec()),
         ..RolePatch::default()
     };
-    let reason = conflict_reason(store.update_role(&acme.ctx, developer.id, patch).await);
-    assert!(reason.contains("system role"), "{reason}");
     let reason = conflict_reason(
         store
-            .update_role(&acme.ctx, developer.id, RolePatch::default())
+            .update_role(&acme.ctx, developer.id, patch, None)
             .await,
     );
     assert!(reason.contains("system role"), "{reason}");
-    assert_conflict(store.delete_role(&acme.ctx, developer.id).await, None);
+    let reason = conflict_reason(
+        store
+            .update_role(&acme.ctx, developer.id, RolePatch::default(), None)
+            .await,
+    );
+    assert!(reason.contains("system role"), "{reason}");
+    assert_conflict(store.delete_role(&acme.ctx, developer.id, None).await, None);
     assert_eq!(
         store.get_role(&acme.ctx, developer.id).await.expect("get"),
         developer
@@ -399,13 +404,13 @@ pub async fn deleting_a_held_role_conflicts<S: Store + ?Sized>(store: &S) {
         holders.push(user);
     }
 
-    let reason = conflict_reason(store.delete_role(&acme.ctx, role.id).await);
+    let reason = conflict_reason(store.delete_role(&acme.ctx, role.id, None).await);
     assert!(reason.contains("held by 2 users"), "{reason}");
     store
         .remove_role(&acme.ctx, holders[0].id, role.id)
         .await
         .expect("remove");
-    let reason = conflict_reason(store.delete_role(&acme.ctx, role.id).await);
+    let reason = conflict_reason(store.delete_role(&acme.ctx, role.id, None).await);
     assert!(reason.contains("held by 1 user:"), "{reason}");
     assert_eq!(store.get_role(&acme.ctx, role.id).await.expect("get"), role);
 
@@ -413,9 +418,12 @@ pub async fn deleting_a_held_role_conflicts<S: Store + ?Sized>(store: &S) {
         .remove_role(&acme.ctx, holders[1].id, role.id)
         .await
         .expect("remove");
-    store.delete_role(&acme.ctx, role.id).await.expect("delete");
+    store
+        .delete_role(&acme.ctx, role.id, None)
+        .await
+        .expect("delete");
     assert_not_found(store.get_role(&acme.ctx, role.id).await, "role");
-    assert_not_found(store.delete_role(&acme.ctx, role.id).await, "role");
+    assert_not_found(store.delete_role(&acme.ctx, role.id, None).await, "role");
     let row = &audit(store, &acme.ctx).await[0];
     assert_eq!(row.action, "role.delete");
     assert_eq!(row.changes["code"], "auditor");

@@ -288,6 +288,7 @@ pub async fn the_standing_falls_when_access_shrinks<S: Store + ?Sized>(store: &S
                     Permission::ProjectsRead,
                 ]),
             },
+            None,
         )
         .await
         .expect("grant more");
@@ -303,6 +304,7 @@ pub async fn the_standing_falls_when_access_shrinks<S: Store + ?Sized>(store: &S
                 description: None,
                 permissions: Some(vec![Permission::TasksRead]),
             },
+            None,
         )
         .await
         .expect("cut");

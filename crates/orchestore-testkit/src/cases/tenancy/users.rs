@@ -281,6 +281,7 @@ pub async fn users_are_updated_and_audited<S: Store + ?Sized>(store: &S) {
                 display_name: Some(Name::parse("display_name", "Ada Lovelace").expect("name")),
                 username: Some(Some(username("countess"))),
             },
+            None,
         )
         .await
         .expect("update");
@@ -308,6 +309,7 @@ pub async fn users_are_updated_and_audited<S: Store + ?Sized>(store: &S) {
                 username: Some(None),
                 ..UserPatch::default()
             },
+            None,
         )
         .await
         .expect("clear");
@@ -320,6 +322,7 @@ pub async fn users_are_updated_and_audited<S: Store + ?Sized>(store: &S) {
                 username: Some(Some(username("countess"))),
                 ..UserPatch::default()
             },
+            None,
         )
         .await
         .expect("take the freed username");
@@ -332,6 +335,7 @@ pub async fn users_are_updated_and_audited<S: Store + ?Sized>(store: &S) {
                 display_name: Some(Name::parse("display_name", "Changed").expect("name")),
                 username: Some(Some(username("COUNTESS"))),
             },
+            None,
         )
         .await;
     assert_conflict(refused, Some("username"));
@@ -347,7 +351,7 @@ pub async fn users_are_updated_and_audited<S: Store + ?Sized>(store: &S) {
     // An empty patch changes nothing and writes no audit row.
     let rows = audit(store, &acme.ctx).await.len();
     store
-        .update_user(&acme.ctx, ada.id, UserPatch::default())
+        .update_user(&acme.ctx, ada.id, UserPatch::default(), None)
         .await
         .expect("empty patch");
     assert_eq!(audit(store, &acme.ctx).await.len(), rows);
@@ -361,6 +365,7 @@ pub async fn users_are_updated_and_audited<S: Store + ?Sized>(store: &S) {
                     username: Some(None),
                     ..UserPatch::default()
                 },
+                None,
             )
             .await,
         "user",

@@ -165,7 +165,7 @@ pub async fn cancelling_a_task_cancels_its_subtasks_and_dependents_at_every_dept
         .expect("unrelated");
 
     let cancellation = store
-        .cancel_task(ctx, root.id, Some("plan changed".to_owned()))
+        .cancel_task(ctx, root.id, Some("plan changed".to_owned()), None)
         .await
         .expect("cancel");
 
@@ -221,10 +221,10 @@ pub async fn cancelling_a_task_cancels_its_subtasks_and_dependents_at_every_dept
 
     // Cancelling again is refused and changes nothing.
     let events_before = reasons(store, ctx, child.id).await.len();
-    assert_invalid(store.cancel_task(ctx, root.id, None).await, "status");
+    assert_invalid(store.cancel_task(ctx, root.id, None, None).await, "status");
     assert_eq!(reasons(store, ctx, child.id).await.len(), events_before);
     // A descendant cancelled with its parent is cancelled once.
-    assert_invalid(store.cancel_task(ctx, child.id, None).await, "status");
+    assert_invalid(store.cancel_task(ctx, child.id, None, None).await, "status");
 }
 
 pub async fn a_running_descendant_learns_its_cancellation_at_its_next_heartbeat<
@@ -246,7 +246,10 @@ pub async fn a_running_descendant_learns_its_cancellation_at_its_next_heartbeat<
         .await
         .expect("claim");
 
-    let cancellation = store.cancel_task(ctx, root.id, None).await.expect("cancel");
+    let cancellation = store
+        .cancel_task(ctx, root.id, None, None)
+        .await
+        .expect("cancel");
 
     assert_eq!(cancellation.descendants.tasks, 1);
     let cancelled = store.get_task(ctx, child.id).await.expect("child");
@@ -311,7 +314,7 @@ pub async fn cancelling_a_task_cancels_the_executions_started_from_it<S: Store +
     let grand_steps = step_tasks(store, ctx, &grandchild).await;
 
     let cancellation = store
-        .cancel_task(ctx, parent.id, None)
+        .cancel_task(ctx, parent.id, None, None)
         .await
         .expect("cancel");
 
@@ -404,7 +407,7 @@ pub async fn cancelling_an_execution_cancels_its_child_executions_and_subtasks<
         .expect("child of b");
 
     let cancelled = store
-        .cancel_execution(ctx, started.id, Some("stop".to_owned()))
+        .cancel_execution(ctx, started.id, Some("stop".to_owned()), None)
         .await
         .expect("cancel execution");
 
@@ -436,7 +439,7 @@ pub async fn cancelling_an_execution_cancels_its_child_executions_and_subtasks<
     );
     // Cancelling it again changes nothing.
     let again = store
-        .cancel_execution(ctx, started.id, None)
+        .cancel_execution(ctx, started.id, None, None)
         .await
         .expect("cancel again");
     assert_eq!(again, execution_status(store, ctx, &started).await);
@@ -482,7 +485,10 @@ pub async fn a_tree_of_thousands_is_cancelled_in_one_call<S: Store + ?Sized>(sto
         .collect();
     let links = store.enqueue_tasks(ctx, chain).await.expect("chain");
 
-    let cancellation = store.cancel_task(ctx, root.id, None).await.expect("cancel");
+    let cancellation = store
+        .cancel_task(ctx, root.id, None, None)
+        .await
+        .expect("cancel");
 
     assert_eq!(cancellation.descendants.tasks, 2100);
     let stats = store

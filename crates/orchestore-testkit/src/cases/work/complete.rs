@@ -64,7 +64,7 @@ pub async fn a_batch_of_completions_ends_each_run_or_says_why_not<S: Store + ?Si
             .expect("claimed")
     };
     store
-        .cancel_task(ctx, ids[1], Some("not needed".into()))
+        .cancel_task(ctx, ids[1], Some("not needed".into()), None)
         .await
         .expect("cancel");
 

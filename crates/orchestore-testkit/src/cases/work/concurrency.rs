@@ -159,7 +159,7 @@ pub async fn claiming_a_task_of_a_full_key_says_why<S: Store + ?Sized>(store: &S
 
     // Cancelling the running task frees the key.
     store
-        .cancel_task(ctx, running.id, None)
+        .cancel_task(ctx, running.id, None, None)
         .await
         .expect("cancel");
     let claimed = store

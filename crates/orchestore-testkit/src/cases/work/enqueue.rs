@@ -216,7 +216,7 @@ pub async fn re_enqueueing_answers_the_first_tasks_and_writes_nothing<S: Store +
     assert_eq!(created(&first), [true, true, true]);
     // The first task moves on: it is answered as it is now.
     let cancelled = store
-        .cancel_task(ctx, first[0].task.id, None)
+        .cancel_task(ctx, first[0].task.id, None, None)
         .await
         .expect("cancel")
         .task;
@@ -321,7 +321,7 @@ pub async fn a_fault_in_a_batch_writes_nothing<S: Store + ?Sized>(store: &S) {
         .await
         .expect("task");
     store
-        .cancel_task(ctx, cancelled.id, None)
+        .cancel_task(ctx, cancelled.id, None, None)
         .await
         .expect("cancel");
     let before = total(store, ctx).await;
@@ -512,7 +512,10 @@ pub async fn a_batch_waits_for_tasks_in_it_and_outside_it<S: Store + ?Sized>(sto
         store.get_task(ctx, id(2)).await.expect("get").status,
         Queued
     );
-    store.cancel_task(ctx, id(0), None).await.expect("cancel");
+    store
+        .cancel_task(ctx, id(0), None, None)
+        .await
+        .expect("cancel");
     assert_eq!(
         store.get_task(ctx, id(3)).await.expect("get").status,
         TaskStatus::Cancelled

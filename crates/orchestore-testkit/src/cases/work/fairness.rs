@@ -235,7 +235,7 @@ pub async fn organizations_join_and_leave_the_shared_fleet<S: Store + ?Sized>(st
         ..AgentPatch::default()
     };
     store
-        .update_agent(&acme.ctx, acme_agent.id, inactive)
+        .update_agent(&acme.ctx, acme_agent.id, inactive, None)
         .await
         .expect("deactivate");
     assert_eq!(
@@ -247,7 +247,7 @@ pub async fn organizations_join_and_leave_the_shared_fleet<S: Store + ?Sized>(st
         ..AgentPatch::default()
     };
     store
-        .update_agent(&acme.ctx, acme_agent.id, active)
+        .update_agent(&acme.ctx, acme_agent.id, active, None)
         .await
         .expect("reactivate");
     store.remove_queue_share(acme.org.id).await.expect("leave");

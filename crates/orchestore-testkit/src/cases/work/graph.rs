@@ -37,7 +37,7 @@ pub(super) async fn set_status<S: Store + ?Sized>(
         status: Some(status),
         ..TaskPatch::default()
     };
-    store.update_task(ctx, id, patch).await
+    store.update_task(ctx, id, patch, None).await
 }
 
 /// Claims `id` for `agent` and ends the run as its worker would: `Succeeded`, or `Failed` for

@@ -29,6 +29,7 @@ pub async fn every_status_change_is_in_the_task_history<S: Store + ?Sized>(store
                 priority: Some(Priority::parse(3).expect("priority")),
                 ..TaskPatch::default()
             },
+            None,
         )
         .await
         .expect("reprioritise");
@@ -161,6 +162,7 @@ pub async fn claiming_a_task_needs_an_agent_that_can_run_it<S: Store + ?Sized>(s
                 assigned_agent_id: Some(Some(rustacean.id)),
                 ..TaskPatch::default()
             },
+            None,
         )
         .await
         .expect("assign");

@@ -108,14 +108,14 @@ pub async fn megabyte_payloads_round_trip_out_of_the_hot_row<S: Store + ?Sized>(
         ..TaskPatch::default()
     };
     let changed = store
-        .update_task(ctx, small.id, patch(&large("changed", 100 * 1024)))
+        .update_task(ctx, small.id, patch(&large("changed", 100 * 1024)), None)
         .await
         .expect("to a large payload");
     assert!(changed.payload_bytes.is_some());
     assert!(in_row(db, "payload", "Small").await.1.is_some());
     assert_eq!(bodies(db).await, 2);
     let small = store
-        .update_task(ctx, small.id, patch(&Payload::default()))
+        .update_task(ctx, small.id, patch(&Payload::default()), None)
         .await
         .expect("back to a small payload");
     assert_eq!(small.payload_bytes, None);
@@ -259,14 +259,14 @@ pub async fn a_batch_mixes_inline_and_large_payloads<S: Store + ?Sized>(store: &
     assert_eq!(claimed_payloads, payloads.iter().collect::<Vec<_>>());
 
     store
-        .delete_task(ctx, answer[1].task.id)
+        .delete_task(ctx, answer[1].task.id, None)
         .await
         .expect("delete");
     assert_eq!(bodies(db).await, 2, "a body goes with its deleted task");
 
     // The retention purge of a cancelled task takes its body too.
     store
-        .cancel_task(ctx, answer[3].task.id, None)
+        .cancel_task(ctx, answer[3].task.id, None, None)
         .await
         .expect("cancel");
     store

@@ -403,7 +403,12 @@ pub async fn a_cancelled_run_is_told_at_its_next_heartbeat<S: Store + ?Sized>(st
         .expect("claim");
 
     let cancelled = store
-        .cancel_task(ctx, created.id, Some("not needed any more".to_owned()))
+        .cancel_task(
+            ctx,
+            created.id,
+            Some("not needed any more".to_owned()),
+            None,
+        )
         .await
         .expect("cancel")
         .task;
@@ -448,7 +453,10 @@ pub async fn a_cancelled_run_is_told_at_its_next_heartbeat<S: Store + ?Sized>(st
         .expect("audit");
     assert_eq!(audit.items[0].action, "task.status.cancelled");
     assert_eq!(audit.items[0].changes["reason"], "not needed any more");
-    assert_invalid(store.cancel_task(ctx, created.id, None).await, "status");
+    assert_invalid(
+        store.cancel_task(ctx, created.id, None, None).await,
+        "status",
+    );
 
     // Queued and failed tasks are cancelled too.
     let queued = store
@@ -456,7 +464,7 @@ pub async fn a_cancelled_run_is_told_at_its_next_heartbeat<S: Store + ?Sized>(st
         .await
         .expect("create");
     let gone = store
-        .cancel_task(ctx, queued.id, None)
+        .cancel_task(ctx, queued.id, None, None)
         .await
         .expect("cancel")
         .task;
@@ -467,7 +475,7 @@ pub async fn a_cancelled_run_is_told_at_its_next_heartbeat<S: Store + ?Sized>(st
         .expect("create");
     run_to(store, ctx, failing.id, agent.id, TaskStatus::Failed).await;
     let dropped = store
-        .cancel_task(ctx, failing.id, None)
+        .cancel_task(ctx, failing.id, None, None)
         .await
         .expect("cancel")
         .task;
@@ -653,7 +661,7 @@ pub async fn a_claim_is_a_heartbeat_and_an_inactive_agent_claims_nothing<S: Stor
         ..orchestore_domain::AgentPatch::default()
     };
     store
-        .update_agent(ctx, agent.id, inactive)
+        .update_agent(ctx, agent.id, inactive, None)
         .await
         .expect("deactivate");
     let more = store

@@ -108,6 +108,7 @@ pub async fn rate_limits_are_created_listed_changed_and_deleted<S: Store + ?Size
                 capacity: Some(TokenCount::parse("capacity", 100).expect("capacity")),
                 period: None,
             },
+            None,
         )
         .await
         .expect("update");
@@ -119,7 +120,7 @@ pub async fn rate_limits_are_created_listed_changed_and_deleted<S: Store + ?Size
     assert_eq!(changed.period_seconds.seconds(), 60);
 
     store
-        .delete_rate_limit(ctx, &name("search"))
+        .delete_rate_limit(ctx, &name("search"), None)
         .await
         .expect("delete");
     assert_not_found(
@@ -127,7 +128,7 @@ pub async fn rate_limits_are_created_listed_changed_and_deleted<S: Store + ?Size
         "rate_limit",
     );
     assert_not_found(
-        store.delete_rate_limit(ctx, &name("search")).await,
+        store.delete_rate_limit(ctx, &name("search"), None).await,
         "rate_limit",
     );
     let audited = store
@@ -231,7 +232,7 @@ pub async fn claims_take_tokens_and_pass_over_tasks_whose_bucket_is_empty<S: Sto
         ids.insert(title, created.id);
     }
     store
-        .delete_rate_limit(ctx, &name("gone"))
+        .delete_rate_limit(ctx, &name("gone"), None)
         .await
         .expect("delete gone");
 

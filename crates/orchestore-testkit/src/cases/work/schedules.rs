@@ -140,6 +140,7 @@ pub async fn schedules_are_created_listed_changed_and_deleted<S: Store + ?Sized>
                 misfire_policy: Some(MisfirePolicy::CatchUpOne),
                 ..SchedulePatch::default()
             },
+            None,
         )
         .await
         .expect("update");
@@ -190,7 +191,7 @@ pub async fn schedules_are_created_listed_changed_and_deleted<S: Store + ?Sized>
         "schedule",
     );
     assert_not_found(
-        store.delete_schedule(&other.ctx, created.id).await,
+        store.delete_schedule(&other.ctx, created.id, None).await,
         "schedule",
     );
     assert!(
@@ -207,7 +208,7 @@ pub async fn schedules_are_created_listed_changed_and_deleted<S: Store + ?Sized>
     );
 
     store
-        .delete_schedule(&acme.ctx, created.id)
+        .delete_schedule(&acme.ctx, created.id, None)
         .await
         .expect("delete");
     assert_not_found(store.get_schedule(&acme.ctx, created.id).await, "schedule");
@@ -646,6 +647,7 @@ pub async fn bad_schedules_are_refused_and_write_nothing<S: Store + ?Sized>(stor
                     target: Some(workflow_target(project.id, WorkflowId::new())),
                     ..SchedulePatch::default()
                 },
+                None,
             )
             .await,
         "workflow_id",

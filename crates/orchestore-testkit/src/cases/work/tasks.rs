@@ -121,7 +121,7 @@ pub async fn tasks_carry_subtasks_agents_and_scheduling_fields<S: Store + ?Sized
         ..TaskPatch::default()
     };
     let cleared = store
-        .update_task(&acme.ctx, child.id, patch)
+        .update_task(&acme.ctx, child.id, patch, None)
         .await
         .expect("clear");
     assert!(cleared.parent_id.is_none() && cleared.assigned_agent_id.is_none());
@@ -145,7 +145,7 @@ pub async fn tasks_carry_subtasks_agents_and_scheduling_fields<S: Store + ?Sized
     };
     assert_reference(
         store
-            .update_task(&acme.ctx, child.id, reparent(their_task.id))
+            .update_task(&acme.ctx, child.id, reparent(their_task.id), None)
             .await,
         "parent_id",
     );
@@ -179,14 +179,14 @@ pub async fn tasks_carry_subtasks_agents_and_scheduling_fields<S: Store + ?Sized
         .expect("elsewhere");
     assert_invalid(
         store
-            .update_task(&acme.ctx, child.id, reparent(elsewhere.id))
+            .update_task(&acme.ctx, child.id, reparent(elsewhere.id), None)
             .await,
         "parent_id",
     );
 
     // A task cannot be its own ancestor.
     store
-        .update_task(&acme.ctx, child.id, reparent(parent.id))
+        .update_task(&acme.ctx, child.id, reparent(parent.id), None)
         .await
         .expect("back under its parent");
     let grandchild = store
@@ -201,7 +201,7 @@ pub async fn tasks_carry_subtasks_agents_and_scheduling_fields<S: Store + ?Sized
         .expect("grandchild");
     let path = assert_cycle(
         store
-            .update_task(&acme.ctx, parent.id, reparent(grandchild.id))
+            .update_task(&acme.ctx, parent.id, reparent(grandchild.id), None)
             .await,
         "parent_id",
     );
@@ -213,7 +213,7 @@ pub async fn tasks_carry_subtasks_agents_and_scheduling_fields<S: Store + ?Sized
     assert_eq!(
         assert_cycle(
             store
-                .update_task(&acme.ctx, parent.id, reparent(parent.id))
+                .update_task(&acme.ctx, parent.id, reparent(parent.id), None)
                 .await,
             "parent_id"
         ),
@@ -291,7 +291,7 @@ pub async fn a_task_with_subtasks_is_not_deleted<S: Store + ?Sized>(store: &S) {
         .await
         .expect("child");
     let before = audit_actions(store, ctx).await;
-    match store.delete_task(ctx, parent.id).await {
+    match store.delete_task(ctx, parent.id, None).await {
         Err(RepoError::Conflict {
             field: None,
             reason,
@@ -320,7 +320,7 @@ pub async fn a_task_with_subtasks_is_not_deleted<S: Store + ?Sized>(store: &S) {
         .await
         .expect("child after parent");
     store
-        .delete_task(ctx, child.id)
+        .delete_task(ctx, child.id, None)
         .await
         .expect("delete child");
     assert_eq!(status_of(store, ctx, waiting.id).await, TaskStatus::Queued);
@@ -358,7 +358,7 @@ pub async fn a_task_with_subtasks_is_not_deleted<S: Store + ?Sized>(store: &S) {
     assert_eq!(deletion.changes["released_tasks"], json!([waiting.id]));
 
     store
-        .delete_task(ctx, parent.id)
+        .delete_task(ctx, parent.id, None)
         .await
         .expect("no subtask left");
     // A project goes with all its tasks, subtasks included.
@@ -378,7 +378,7 @@ pub async fn a_task_with_subtasks_is_not_deleted<S: Store + ?Sized>(store: &S) {
         .await
         .expect("below");
     store
-        .delete_project(ctx, project.id)
+        .delete_project(ctx, project.id, None)
         .await
         .expect("delete project");
     assert_not_found(store.get_task(ctx, again.id).await, "task");
@@ -411,7 +411,10 @@ pub async fn deleting_an_agent_unassigns_its_tasks<S: Store + ?Sized>(store: &S)
         .await
         .expect("theirs");
 
-    store.delete_agent(ctx, agent.id).await.expect("delete");
+    store
+        .delete_agent(ctx, agent.id, None)
+        .await
+        .expect("delete");
     for id in [mine.id, running.id] {
         assert_eq!(
             store

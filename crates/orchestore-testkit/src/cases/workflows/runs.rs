@@ -331,7 +331,10 @@ pub async fn a_step_that_fails_for_good_fails_its_execution<S: Store + ?Sized>(s
         run_after: Some(None),
         ..TaskPatch::default()
     };
-    store.update_task(ctx, build, now).await.expect("run now");
+    store
+        .update_task(ctx, build, now, None)
+        .await
+        .expect("run now");
 
     // The dead letter fails it.
     let claimed = store
@@ -373,9 +376,9 @@ pub async fn a_step_that_fails_for_good_fails_its_execution<S: Store + ?Sized>(s
         status: Some(TaskStatus::Queued),
         ..TaskPatch::default()
     };
-    assert_conflict(store.update_task(ctx, build, requeue).await, None);
+    assert_conflict(store.update_task(ctx, build, requeue, None).await, None);
     assert_eq!(status_of(store, ctx, build).await, TaskStatus::Failed);
-    match store.cancel_execution(ctx, failed.id, None).await {
+    match store.cancel_execution(ctx, failed.id, None, None).await {
         Err(RepoError::Invalid(DomainError::InvalidTransition { from, to })) => {
             assert_eq!((from, to), ("failed", "cancelled"));
         }
@@ -384,7 +387,7 @@ pub async fn a_step_that_fails_for_good_fails_its_execution<S: Store + ?Sized>(s
     // What its other tasks do changes nothing any more.
     complete(store, ctx, agent, docs, Some(json!("late"))).await;
     store
-        .cancel_task(ctx, build, None)
+        .cancel_task(ctx, build, None, None)
         .await
         .expect("the dead letter is cancelled");
     assert_eq!(execution(store, ctx, &started).await, failed);
@@ -445,7 +448,7 @@ pub async fn cancelling_a_step_task_cancels_its_execution<S: Store + ?Sized>(sto
     let steps = steps_of(store, ctx, &started).await;
     let (a, b) = (step(&steps, "a").id, step(&steps, "b").id);
     store
-        .cancel_task(ctx, a, Some("not needed".to_owned()))
+        .cancel_task(ctx, a, Some("not needed".to_owned()), None)
         .await
         .expect("cancel the task");
     assert_eq!(status_of(store, ctx, b).await, TaskStatus::Cancelled);
@@ -500,11 +503,13 @@ pub async fn cancelling_an_execution_cancels_its_unfinished_tasks<S: Store + ?Si
         .expect("outsider");
 
     assert_not_found(
-        store.cancel_execution(&other.ctx, started.id, None).await,
+        store
+            .cancel_execution(&other.ctx, started.id, None, None)
+            .await,
         "workflow_execution",
     );
     let cancelled = store
-        .cancel_execution(ctx, started.id, Some("superseded".to_owned()))
+        .cancel_execution(ctx, started.id, Some("superseded".to_owned()), None)
         .await
         .expect("cancel");
     assert_eq!(cancelled.status, ExecutionStatus::Cancelled);
@@ -562,7 +567,7 @@ pub async fn cancelling_an_execution_cancels_its_unfinished_tasks<S: Store + ?Si
     // Again: nothing changes, nothing is written.
     assert_eq!(
         store
-            .cancel_execution(ctx, started.id, None)
+            .cancel_execution(ctx, started.id, None, None)
             .await
             .expect("again"),
         cancelled
@@ -580,7 +585,7 @@ pub async fn cancelling_an_execution_cancels_its_unfinished_tasks<S: Store + ?Si
         .expect("quick");
     let one = step(&steps_of(store, ctx, &quick).await, "one").id;
     complete(store, ctx, agent, one, None).await;
-    match store.cancel_execution(ctx, quick.id, None).await {
+    match store.cancel_execution(ctx, quick.id, None, None).await {
         Err(RepoError::Invalid(DomainError::InvalidTransition { from, to })) => {
             assert_eq!((from, to), ("succeeded", "cancelled"));
         }
@@ -680,19 +685,22 @@ pub async fn the_tasks_of_a_running_execution_stay<S: Store + ?Sized>(store: &S)
         .await
         .expect("execution");
     let a = step(&steps_of(store, ctx, &started).await, "a").id;
-    assert_conflict(store.delete_task(ctx, a).await, None);
-    assert_conflict(store.delete_project(ctx, project.id).await, None);
+    assert_conflict(store.delete_task(ctx, a, None).await, None);
+    assert_conflict(store.delete_project(ctx, project.id, None).await, None);
     assert_eq!(steps_of(store, ctx, &started).await.len(), 2);
 
     // Once it has ended, its tasks may go; it keeps its record.
     store
-        .cancel_execution(ctx, started.id, None)
+        .cancel_execution(ctx, started.id, None, None)
         .await
         .expect("cancel");
-    store.delete_task(ctx, a).await.expect("delete a step");
+    store
+        .delete_task(ctx, a, None)
+        .await
+        .expect("delete a step");
     assert_eq!(names(&steps_of(store, ctx, &started).await), ["b"]);
     store
-        .delete_project(ctx, project.id)
+        .delete_project(ctx, project.id, None)
         .await
         .expect("delete the project");
     assert!(steps_of(store, ctx, &started).await.is_empty());
@@ -754,7 +762,7 @@ pub async fn steps_that_end_at_once_are_all_counted<S: Store + ?Sized>(store: &S
         .expect("claim");
     let (completed, cancelled) = tokio::join!(
         store.complete_task(ctx, a, claimed.lease_token, None),
-        store.cancel_execution(ctx, started.id, None),
+        store.cancel_execution(ctx, started.id, None, None),
     );
     cancelled.expect("cancel");
     match completed {

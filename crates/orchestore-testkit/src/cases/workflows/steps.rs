@@ -246,7 +246,7 @@ pub async fn a_step_is_recorded_only_for_a_step_of_an_execution<S: Store + ?Size
 
     // A late report, once the execution has ended, is kept too; the log goes with it.
     let cancelled = store
-        .cancel_execution(&acme.ctx, execution.id, None)
+        .cancel_execution(&acme.ctx, execution.id, None, None)
         .await
         .expect("cancel");
     store

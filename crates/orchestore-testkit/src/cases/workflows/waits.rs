@@ -355,7 +355,7 @@ pub async fn cancelling_an_execution_closes_its_waits<S: Store + ?Sized>(store: 
     let ctx = &acme.ctx;
     let running = started(store, &acme, "Release", approval_flow()).await;
     store
-        .cancel_execution(ctx, running.id, Some("not needed".to_owned()))
+        .cancel_execution(ctx, running.id, Some("not needed".to_owned()), None)
         .await
         .expect("cancel");
     let wait = wait_of(store, ctx, &running, "approval").await;
