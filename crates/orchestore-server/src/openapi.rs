@@ -217,7 +217,10 @@ fn apply_conventions(document: &mut Document) {
             if let Some(get) = item.get.as_mut() {
                 describe_if_none_match(get, path != RATE_LIMIT);
             }
-            for change in [item.patch.as_mut(), item.delete.as_mut()].into_iter().flatten() {
+            for change in [item.patch.as_mut(), item.delete.as_mut()]
+                .into_iter()
+                .flatten()
+            {
                 describe_if_match(change);
             }
         }
@@ -266,10 +269,10 @@ fn header_parameter(name: &str, description: &str) -> RefOr<Parameter> {
 
 fn etag_header() -> utoipa::openapi::header::Header {
     utoipa::openapi::header::HeaderBuilder::new()
-        .schema(
+        .schema(Some(
             utoipa::openapi::ObjectBuilder::new()
                 .schema_type(utoipa::openapi::schema::Type::String),
-        )
+        ))
         .description(Some("The resource's revision in quotes, e.g. `\"7\"`"))
         .build()
 }
@@ -278,7 +281,9 @@ fn etag_header() -> utoipa::openapi::header::Header {
 fn describe_etag(operation: &mut Operation) {
     for (status, response) in operation.responses.responses.iter_mut() {
         if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
-            response.headers.insert("ETag".to_owned(), etag_header());
+            response
+                .headers
+                .insert("ETag".to_owned(), RefOr::T(etag_header()));
         }
     }
 }
@@ -288,10 +293,12 @@ fn describe_if_none_match(get: &mut Operation, answers_not_modified: bool) {
     if !answers_not_modified {
         return;
     }
-    get.parameters.get_or_insert_with(Vec::new).push(header_parameter(
-        "If-None-Match",
-        "An `ETag` of the resource: when it is still current, the answer is 304 without a body",
-    ));
+    get.parameters
+        .get_or_insert_with(Vec::new)
+        .push(header_parameter(
+            "If-None-Match",
+            "An `ETag` of the resource: when it is still current, the answer is 304 without a body",
+        ));
     get.responses.responses.insert(
         "304".to_owned(),
         RefOr::T(
@@ -305,11 +312,14 @@ fn describe_if_none_match(get: &mut Operation, answers_not_modified: bool) {
 
 fn describe_if_match(change: &mut Operation) {
     describe_etag(change);
-    change.parameters.get_or_insert_with(Vec::new).push(header_parameter(
-        "If-Match",
-        "The `ETag` the change expects (or `*`): when the resource has moved on, nothing is \
+    change
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(header_parameter(
+            "If-Match",
+            "The `ETag` the change expects (or `*`): when the resource has moved on, nothing is \
          changed and the answer is 412",
-    ));
+        ));
     change
         .responses
         .responses

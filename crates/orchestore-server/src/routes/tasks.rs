@@ -9,11 +9,11 @@ use orchestore_domain::{
     RawRateLimitUse, Tags, Task, TaskEvent, TaskId, TaskPatch, TaskStats, TaskStatus, Title,
 };
 use orchestore_domain::{ConcurrencyKey, ConcurrencyLimit, ConcurrencyStrategy, TaskConcurrency};
+use orchestore_domain::{FairnessKey, FairnessWeight, TaskFairness};
 use orchestore_repo::{
     DependencySort, DependentSort, Page, PageRequest, TaskEventSort, TaskFilter, TaskSort,
     TaskStatsScope,
 };
-use orchestore_domain::{FairnessKey, FairnessWeight, TaskFairness};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
