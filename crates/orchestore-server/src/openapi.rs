@@ -53,6 +53,7 @@ pub fn document() -> &'static Value {
         // The document's maps are keyed by strings: it always serializes.
         let mut json = serde_json::to_value(&document).expect("the OpenAPI document is JSON");
         unlink_rustdoc(&mut json);
+        nullable_as_any_of(&mut json);
         json
     });
     &DOCUMENT
@@ -74,6 +75,30 @@ fn unlink_rustdoc(value: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(unlink_rustdoc),
+        _ => {}
+    }
+}
+
+/// utoipa writes an `Option<T>` as `oneOf: [T, {type: null}]`, which is wrong where `T` admits
+/// `null` itself (a task's `result` is any JSON value): `null` then matches two branches, which
+/// `oneOf` forbids. `anyOf` says what is meant.
+fn nullable_as_any_of(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let nullable = map
+                .get("oneOf")
+                .and_then(Value::as_array)
+                .is_some_and(|branches| {
+                    branches
+                        .iter()
+                        .any(|branch| branch.get("type").and_then(Value::as_str) == Some("null"))
+                });
+            if nullable && let Some(branches) = map.remove("oneOf") {
+                map.insert("anyOf".to_owned(), branches);
+            }
+            map.values_mut().for_each(nullable_as_any_of);
+        }
+        Value::Array(items) => items.iter_mut().for_each(nullable_as_any_of),
         _ => {}
     }
 }
@@ -368,7 +393,8 @@ fn apply_to_operation(path: &str, method: &str, operation: &mut Operation) {
         statuses.extend(["400", "408", "413", "415", "422"]);
     }
     if method == "POST" {
-        statuses.extend(["409", "422"]);
+        // A malformed `Idempotency-Key` is a 400, a reused one 422, one still running 409.
+        statuses.extend(["400", "409", "422"]);
         operation
             .parameters
             .get_or_insert_with(Vec::new)

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use super::telemetry::{BatchOf, one_or_batch, parse_records, refused};
 use crate::auth::Authenticated;
-use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, json_config_up_to};
+use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, Problem, json_config_up_to};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -191,7 +191,11 @@ pub(crate) async fn record(
     summary = "Query a metric in time buckets",
     tag = "metrics",
     params(MetricQueryParams),
-    responses((status = 200, description = "The metric's buckets", body = MetricSeries))
+    responses(
+        (status = 200, description = "The metric's buckets", body = MetricSeries),
+        (status = 404, description = "No component has the `component_id`", body = Problem,
+            content_type = "application/problem+json"),
+    )
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn query(
