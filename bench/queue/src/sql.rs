@@ -34,9 +34,35 @@ fn source_statement(name: &str) -> &'static str {
     &source[start..start + len]
 }
 
-/// The claim on PostgreSQL, as the source has it.
-pub fn claim_statement() -> &'static str {
-    source_statement("CLAIM_POSTGRES")
+/// The text between `start` and the next `end` in `source`, after `from`.
+fn between(source: &'static str, from: &str, start: &str, end: &str) -> &'static str {
+    let at = source
+        .find(from)
+        .and_then(|at| source[at..].find(start).map(|s| at + s + start.len()))
+        .unwrap_or_else(|| panic!("no `{start}` after `{from}` in orchestore-sea's work/claim.rs"));
+    let len = source[at..]
+        .find(end)
+        .unwrap_or_else(|| panic!("no `{end}` after `{from}` in orchestore-sea's work/claim.rs"));
+    &source[at..at + len]
+}
+
+/// The claim on PostgreSQL, as the source has it: the `claim_postgres!` macro's statement
+/// with the plain claim's narrowing (`CLAIM_POSTGRES`) in its place.
+pub fn claim_statement() -> String {
+    let head = between(
+        CLAIM_SOURCE,
+        "macro_rules! claim_postgres",
+        "\"\\\n",
+        "\",\n",
+    );
+    let tail = between(CLAIM_SOURCE, "$group,", "\"", "\"\n");
+    let plain = between(
+        CLAIM_SOURCE,
+        "const CLAIM_POSTGRES: &str = claim_postgres!(",
+        "\"",
+        "\"\n",
+    );
+    format!("{head}{plain}{tail}")
 }
 
 /// Replaces `$n` by the SQL text of each value, highest `n` first, so that `$1` never matches
@@ -67,7 +93,7 @@ struct ClaimSql {
 /// The claim with its values written in.
 fn claim_sql(v: &ClaimSql) -> String {
     substitute(
-        claim_statement(),
+        &claim_statement(),
         &[
             (1, v.org.clone()),
             (2, v.now.clone()),
