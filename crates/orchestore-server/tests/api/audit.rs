@@ -282,7 +282,13 @@ pub async fn the_chain_is_verified_for_its_organization(app: &TestApp) {
     }
 
     // Another organization walks its own chain, and never ours.
-    Fixture::create(app.store.as_ref(), "other", "another organization password").await;
+    let other = Fixture::create(app.store.as_ref(), "other", "another organization password").await;
+    // Sealed first: a walk that meets the server's sealer half way through sealing a chain
+    // reads its rows sealed and its head not yet written (a race the walk does not yet guard).
+    app.store
+        .seal_audit(&other.ctx, 10_000)
+        .await
+        .expect("seal");
     let theirs = app
         .token_in("other", "owner@other.test", "another organization password")
         .await;
