@@ -27,6 +27,11 @@ RUNS="${RUNS:-3}"
 # Orchestore's tasks spread over KEYS concurrency keys of KEY_LIMIT each (0: no keys); the
 # peers run without.
 KEYS="${KEYS:-0}" KEY_LIMIT="${KEY_LIMIT:-1}"
+# Which of the comparison's parts run: MODES (throughput), LATENCY, and CONTROL (the queue
+# control section: Orchestore's drains with concurrency keys, fairness across organizations and
+# fairness keys, beside the same drains without and graphile-worker's, in one run).
+MODES="${MODES-enqueue-one enqueue-bulk drain-one drain-batch}" LATENCY="${LATENCY:-1}"
+CONTROL="${CONTROL:-1}" CONTROL_FAIR="${CONTROL_FAIR:-10}"
 SCALE="${SCALE:-1}" SCALE_BASE="${SCALE_BASE:-10000}" SCALE_FINISHED="${SCALE_FINISHED:-1000000}"
 SCALE_QUEUED="${SCALE_QUEUED:-100000}" SCALE_CLAIMS="${SCALE_CLAIMS:-1000}"
 LARGE="${LARGE:-1}" LARGE_N="${LARGE_N:-2000}" LARGE_BYTES="${LARGE_BYTES:-1048576}"
@@ -149,7 +154,7 @@ graphile reset; pgboss reset
 echo "==> commit probe (how fast this disk commits right now)" | tee -a "$LOG"
 PGURL="$ORCH_URL" bash "$PEERS/commit-probe.sh" | tee "$RESULTS/commit-probe-before.txt"
 
-for mode in enqueue-one enqueue-bulk drain-one drain-batch; do
+for mode in $MODES; do
   for run in $(seq 1 "$RUNS"); do
     echo "==> $mode, run $run of $RUNS (N=$N C=$C BATCH=$BATCH BULK=$BULK)" | tee -a "$LOG"
     orchestore "$mode"
@@ -160,13 +165,47 @@ for mode in enqueue-one enqueue-bulk drain-one drain-batch; do
     if [ "$mode" = drain-batch ]; then ceiling drain-batch-each; fi
   done
 done
-for run in $(seq 1 "$RUNS"); do
+[ "$LATENCY" = 0 ] || for run in $(seq 1 "$RUNS"); do
   echo "==> latency, run $run of $RUNS ($TRICKLE_N jobs at $TRICKLE_RATE/s, C=$C waiting workers)" | tee -a "$LOG"
   orchestore latency
   orchestore latency-notify
   graphile latency
   pgboss latency
 done
+
+# Queue control: each drain of Orchestore's plain, with its tasks over concurrency keys (1,000
+# keys of limit 1: a limit that never binds, so the check's cost alone; 100 keys of limit 2: a
+# limit that binds in the batch drain, where 8 workers ask for 400 tasks and 200 may run), over
+# CONTROL_FAIR organizations on the shared fleet, over CONTROL_FAIR fairness keys; and
+# graphile-worker's same drain. Lines go to control.jsonl with the variant's name.
+CONTROL_FILE="$RESULTS/control.jsonl"
+: > "$CONTROL_FILE"
+# Tags each JSON line of its input with the variant $1.
+tagged() {
+  python3 -c 'import json, sys
+for line in sys.stdin:
+    if line.startswith("{"):
+        row = json.loads(line); row["variant"] = sys.argv[1]; print(json.dumps(row), flush=True)' "$1"
+}
+control() {
+  local mode="$1" variant="$2"; shift 2
+  echo "--> orchestore $mode ($variant)" | tee -a "$LOG"
+  "$BIN" "$mode" --url "$ORCH_URL" --n "$N" --c "$C" --batch "$BATCH" "$@" 2>>"$LOG" \
+    | tagged "$variant" | tee -a "$CONTROL_FILE"
+}
+if [ "$CONTROL" != 0 ]; then
+  for mode in drain-one drain-batch; do
+    for run in $(seq 1 "$RUNS"); do
+      echo "==> control $mode, run $run of $RUNS (N=$N C=$C BATCH=$BATCH)" | tee -a "$LOG"
+      control "$mode" plain
+      control "$mode" keys-1000x1 --concurrency-keys 1000 --key-limit 1
+      control "$mode" keys-100x2 --concurrency-keys 100 --key-limit 2
+      control "$mode" fair-orgs --fair-orgs "$CONTROL_FAIR"
+      control "$mode" fair-keys --fair-keys "$CONTROL_FAIR"
+      GRAPHILE="$RESULTS/graphile-worker-control.jsonl" graphile "$mode" | tagged graphile-worker >> "$CONTROL_FILE"
+    done
+  done
+fi
 
 if [ "$LARGE" != 0 ]; then
   for run in $(seq 1 "$RUNS"); do

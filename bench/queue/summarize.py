@@ -173,6 +173,38 @@ if any(r for _, r in large):
     table(["", "jobs/s", "claim p50", "claim p99", "peak MiB"], rows)
     print()
 
+control = {}
+control_path = res / "control.jsonl"
+if control_path.exists():
+    grouped = {}
+    for line in control_path.read_text().splitlines():
+        if line.strip().startswith("{"):
+            row = json.loads(line)
+            grouped.setdefault((row["mode"].removesuffix("-fair"), row["variant"]), []).append(row)
+    control = {key: merged(rows) for key, rows in grouped.items()}
+if control:
+    print("Queue control: what concurrency keys and fairness cost the drains (jobs/s, medians;"
+          " ratio to the plain drain of the same run)")
+    rows = []
+    for variant, label in [
+        ("plain", "orchestore, no keys"),
+        ("keys-1000x1", "concurrency keys: 1,000 of limit 1 (never binding)"),
+        ("keys-100x2", "concurrency keys: 100 of limit 2 (binding in the batch drain)"),
+        ("fair-orgs", "fairness across organizations (shared fleet)"),
+        ("fair-keys", "fairness keys within the organization"),
+        ("graphile-worker", "graphile-worker (no such feature)"),
+    ]:
+        cells = [label]
+        for mode in ("drain-one", "drain-batch"):
+            row, plain = control.get((mode, variant)), control.get((mode, "plain"))
+            o, p = (row or {}).get("jobs_per_s"), (plain or {}).get("jobs_per_s")
+            cells += [fmt(o) + (runs({mode: row}, mode) if row else ""), ratio(o, p)]
+            cells.append(fmt((row or {}).get("claim_p50_ms")))
+        rows.append(cells)
+    table(["", "drain one at a time", "/ plain", "claim p50 ms", f"drain {batch or 50} at a time", "/ plain",
+           "claim p50 ms"], rows)
+    print()
+
 problems = []
 each = lambda rows_: [(mode, r) for mode, m in rows_.items() for r in m["all"]]
 for mode, row in each(orch):
@@ -197,6 +229,17 @@ for mode, row in each(ceil):
     expected = w["queued"] if mode.startswith("enqueue") else w["succeeded"]
     if row["transactions"] != row["of"] or expected != row["n"]:
         problems.append(f"pgbench {mode}: {row['transactions']}/{row['of']} transactions, {w}")
+for (mode, variant), merged_row in control.items():
+    for row in merged_row["all"]:
+        written = row.get("written")
+        if variant == "graphile-worker":
+            if (written or {}).get("jobs_left"):
+                problems.append(f"graphile-worker {mode} (control): {written}")
+            continue
+        # Fairness across organizations writes one count per organization.
+        counts = written if isinstance(written, list) else [written]
+        if sum(w["tasks"] for w in counts) != row["n"] or sum(w["events"] for w in counts) != row["n"]:
+            problems.append(f"orchestore {mode} ({variant}): {written} for {row['n']} tasks")
 for rows_, tool in ((orch, "orchestore"), (gw, "graphile-worker"), (boss, "pg-boss")):
     for mode, r in each(rows_):
         if mode.startswith("latency") and r["claimed"] != r["n"]:
