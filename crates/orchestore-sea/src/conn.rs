@@ -9,9 +9,9 @@
 use std::sync::Arc;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbBackend, DbErr,
-    ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait,
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction,
+    DbBackend, DbErr, ExecResult, IsolationLevel, QueryResult, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, MutexGuard, OwnedMutexGuard};
 
@@ -46,6 +46,20 @@ fn write_options() -> TransactionOptions {
     TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
+    }
+}
+
+/// Begin options for a read that must see one moment of the database across its statements:
+/// on PostgreSQL a read-only repeatable-read transaction; on SQLite a deferred one, whose first
+/// read fixes its snapshot.
+pub(crate) fn snapshot_options(backend: DbBackend) -> TransactionOptions {
+    match backend {
+        DbBackend::Postgres => TransactionOptions {
+            isolation_level: Some(IsolationLevel::RepeatableRead),
+            access_mode: Some(AccessMode::ReadOnly),
+            ..TransactionOptions::default()
+        },
+        _ => TransactionOptions::default(),
     }
 }
 
@@ -127,6 +141,18 @@ impl Held<'_> {
             tries,
             self.executor().begin_with_options(write_options()).await
         )
+    }
+
+    /// A transaction whose statements all read one snapshot (see [`snapshot_options`]); inside
+    /// a store transaction, a savepoint of it, which reads what the transaction reads.
+    pub(crate) async fn begin_snapshot(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self {
+            Self::Pool(pool) => {
+                let options = snapshot_options(pool.get_database_backend());
+                retried!(tries_on(pool), pool.begin_with_options(options).await)
+            }
+            Self::Transaction(txn) => txn.begin().await,
+        }
     }
 
     /// How many connections `stmt` may be tried on: see [`tries_on`].

@@ -478,7 +478,9 @@ impl AuditRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
     async fn verify_audit(&self, ctx: &Ctx) -> RepoResult<ChainReport> {
         let org = ctx.org().as_uuid();
-        let db = self.db().await;
+        // One snapshot for the head and the rows: a seal committing between two reads would
+        // otherwise show rows sealed after the head that was read, a chain that looks broken.
+        let db = self.db().await.begin_snapshot().await.map_err(db_err)?;
         // The head first: every row at or before it was committed with it.
         let head_row = head_of(&db, org).await?;
         let unsealed = audit_logs::Entity::find()
@@ -563,19 +565,15 @@ impl AuditRepo for SeaStore {
             });
             return Ok(report);
         }
-        // A row sealed past the head is a sealer's that committed during the walk, or the sign
-        // of a head moved back.
+        // In one snapshot, a row sealed past the head is the sign of a head moved back.
         if let Some(past) = sealed_rows(&db, org, head.seq + 1, i64::MAX, 1)
             .await?
             .pop()
         {
-            let now_at = head_of(&db, org).await?.map_or(0, |head| head.seq);
-            if past.seq.is_some_and(|seq| seq > now_at) {
-                report.broken = Some(ChainBreak::PastHead {
-                    id: log_id(&past),
-                    seq: past.seq.map_or(0, place),
-                });
-            }
+            report.broken = Some(ChainBreak::PastHead {
+                id: log_id(&past),
+                seq: past.seq.map_or(0, place),
+            });
         }
         Ok(report)
     }

@@ -16,10 +16,7 @@ use std::io::{BufRead, Write};
 
 use orchestore_domain::OrganizationId;
 use orchestore_repo::RepoError;
-use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, IsolationLevel, Statement,
-    TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
@@ -234,15 +231,7 @@ async fn prepare_target(target: &SeaStore, source: &[String]) -> Result<(), Tran
 async fn read_transaction(
     db: &DatabaseConnection,
 ) -> Result<sea_orm::DatabaseTransaction, TransferError> {
-    let options = match db.get_database_backend() {
-        DbBackend::Postgres => TransactionOptions {
-            isolation_level: Some(IsolationLevel::RepeatableRead),
-            access_mode: Some(AccessMode::ReadOnly),
-            ..TransactionOptions::default()
-        },
-        _ => TransactionOptions::default(),
-    };
-    db.begin_with_options(options)
+    db.begin_with_options(crate::conn::snapshot_options(db.get_database_backend()))
         .await
         .map_err(|e| TransferError::database("opening the source's transaction", e))
 }
