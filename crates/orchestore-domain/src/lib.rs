@@ -4,6 +4,9 @@
 //! are built through `parse`, so the layers above never re-check them. Nothing in this crate
 //! knows about a database, an async runtime or HTTP.
 
+#[macro_use]
+mod wire;
+
 mod agents;
 mod analytics;
 mod collaboration;

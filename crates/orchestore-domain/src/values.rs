@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::DomainError;
@@ -88,6 +88,8 @@ string_value!(
     Title
 );
 
+deserialize_by_parse!(Title, String, |raw| Title::parse(&raw));
+
 impl Title {
     pub const MAX_CHARS: usize = 500;
 
@@ -102,6 +104,8 @@ string_value!(
     /// and a combining accent) are stored and displayed alike. Names compare by [`Name::key`].
     Name
 );
+
+deserialize_by_parse!(Name, String, |raw| Name::parse("name", &raw));
 
 impl Name {
     pub const MAX_CHARS: usize = 200;
@@ -128,6 +132,10 @@ string_value!(
     /// Free text (task or project description), at most 20,000 characters; may be empty.
     Description
 );
+
+deserialize_by_parse!(Description, String, |raw| {
+    Description::parse("description", &raw)
+});
 
 impl Description {
     pub const MAX_CHARS: usize = 20_000;
@@ -270,6 +278,8 @@ impl Capabilities {
 #[serde(transparent)]
 pub struct Tags(BTreeSet<String>);
 
+deserialize_by_parse!(Tags, Vec<String>, |raw| Tags::parse(&raw));
+
 impl Tags {
     pub fn parse<S: AsRef<str>>(raw: &[S]) -> Result<Self, DomainError> {
         let set = raw
@@ -299,6 +309,8 @@ impl Tags {
 #[serde(transparent)]
 pub struct Priority(i32);
 
+deserialize_by_parse!(Priority, i64, Priority::parse);
+
 impl Priority {
     pub const MIN: i32 = -1_000_000;
     pub const MAX: i32 = 1_000_000;
@@ -323,6 +335,10 @@ impl Priority {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Metadata(serde_json::Map<String, serde_json::Value>);
+
+deserialize_by_parse!(Metadata, serde_json::Value, |raw| {
+    Metadata::parse("metadata", raw)
+});
 
 impl Metadata {
     pub const MAX_BYTES: usize = 64 * 1024;
@@ -362,20 +378,7 @@ impl Payload {
     }
 }
 
-// Deserializing goes through `parse`, so a value read from JSON is as valid as one built in code.
-impl<'de> Deserialize<'de> for Title {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
-
-impl<'de> Deserialize<'de> for Email {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_by_parse!(Email, String, |raw| Email::parse(&raw));
 
 #[cfg(test)]
 mod tests {
@@ -504,6 +507,8 @@ mod tests {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Revision(i64);
+
+deserialize_by_parse!(Revision, i64, Revision::parse);
 
 impl Revision {
     /// The revision of a row just created.

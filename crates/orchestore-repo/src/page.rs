@@ -10,7 +10,7 @@ use std::str::FromStr;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use orchestore_domain::DomainError;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -276,6 +276,14 @@ impl<S: ListSort> Serialize for Cursor<S> {
     }
 }
 
+// A cursor read back (a client's `next_cursor`) is checked as one given in a query string.
+impl<'de, S: ListSort> Deserialize<'de> for Cursor<S> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        raw.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Which page of a list to read: its size, its sort, and where the previous page ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest<S> {
@@ -346,8 +354,11 @@ impl<S: ListSort> PageRequest<S> {
 }
 
 /// One page of a list; `next_cursor` is `None` on the last page.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(bound(serialize = "T: Serialize, S: ListSort"))]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(bound(
+    serialize = "T: Serialize, S: ListSort",
+    deserialize = "T: Deserialize<'de>, S: ListSort"
+))]
 #[schema(bound = "T: ToSchema")]
 pub struct Page<T, S> {
     pub items: Vec<T>,

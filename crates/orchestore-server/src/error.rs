@@ -7,7 +7,6 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use orchestore_domain::{DomainError, Permission, Revision};
 use orchestore_repo::RepoError;
-use serde::Serialize;
 
 use crate::conditional::etag;
 
@@ -22,31 +21,7 @@ pub(crate) const PAYLOAD_BODY_LIMIT_BYTES: usize =
 /// The largest body of a route that takes a batch (`POST /api/v1/tasks/batch`).
 pub(crate) const BATCH_BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 
-/// One input at fault, as listed in a problem's `errors`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl From<DomainError> for FieldError {
-    fn from(err: DomainError) -> Self {
-        let message = match &err {
-            DomainError::Invalid { reason, .. } => reason.clone(),
-            _ => err.to_string(),
-        };
-        Self::new(err.field().unwrap_or_default(), message)
-    }
-}
+pub use orchestore_api::{FieldError, FieldErrors, Invalid, Problem};
 
 /// Why a request was not authenticated. Each variant tells the client what to do next, and
 /// nothing more: a wrong password and an unknown email are the same `BadCredentials`.
@@ -233,14 +208,14 @@ impl ApiError {
 
     /// The problem document of this error: the body of its response, or the answer for one
     /// item of a call that answers each item (`POST /api/v1/queue/complete`).
-    pub(crate) fn problem(&self) -> Problem<'_> {
+    pub(crate) fn problem(&self) -> Problem {
         let (kind, title) = self.kind();
         Problem {
             kind: format!("urn:orchestore:problem:{kind}"),
-            title,
+            title: title.to_owned(),
             status: self.status_code().as_u16(),
             detail: self.detail(),
-            errors: self.field_errors(),
+            errors: self.field_errors().to_vec(),
         }
     }
 
@@ -314,26 +289,16 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+impl From<Invalid> for ApiError {
+    fn from(Invalid(errors): Invalid) -> Self {
+        Self::Invalid(errors)
+    }
+}
+
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> Self {
         Self::Invalid(vec![err.into()])
     }
-}
-
-/// The `application/problem+json` document (RFC 9457).
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct Problem<'a> {
-    /// A URI naming the kind of problem.
-    #[serde(rename = "type")]
-    kind: String,
-    /// The kind of problem, in words.
-    title: &'static str,
-    /// The HTTP status.
-    status: u16,
-    /// This occurrence, in words.
-    detail: String,
-    /// Each field at fault, for invalid input; else empty.
-    errors: &'a [FieldError],
 }
 
 impl ResponseError for ApiError {
@@ -536,39 +501,6 @@ fn field_in_message(message: &str) -> Option<&str> {
         .find_map(|prefix| message.strip_prefix(prefix))
         .and_then(|rest| rest.split_once('`'))
         .map(|(name, _)| name)
-}
-
-/// Collects the field errors of one conversion from a request DTO into domain values, so that
-/// a response lists every bad field, not only the first.
-#[derive(Debug, Default)]
-pub(crate) struct FieldErrors(Vec<FieldError>);
-
-impl FieldErrors {
-    /// The value when `result` is valid; otherwise records the error and gives `None`.
-    pub(crate) fn check<T>(&mut self, result: Result<T, DomainError>) -> Option<T> {
-        result.map_err(|err| self.0.push(err.into())).ok()
-    }
-
-    /// Records `error` (a [`DomainError`] in the form of a [`FieldError`]).
-    pub(crate) fn push(&mut self, error: FieldError) {
-        self.0.push(error);
-    }
-
-    /// Records the errors of element `prefix` of a list (`tasks[3]`), each field under it.
-    pub(crate) fn extend_within(&mut self, prefix: &str, errors: FieldErrors) {
-        if let ApiError::Invalid(errors) = errors.into_error().within(prefix) {
-            self.0.extend(errors);
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The 422 listing every recorded error.
-    pub(crate) fn into_error(self) -> ApiError {
-        ApiError::Invalid(self.0)
-    }
 }
 
 #[cfg(test)]

@@ -10,10 +10,9 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use orchestore_domain::DomainError;
+use serde::Deserializer;
 use serde::de::value::{MapDeserializer, SeqDeserializer};
 use serde::de::{DeserializeOwned, IntoDeserializer, Unexpected, Visitor};
-use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::error::deserialize_error;
@@ -157,46 +156,4 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
     }
 }
 
-/// A field of a PATCH body: left out, set to `null`, or given a value. Plain `Option` would
-/// not tell "leave it" from "clear it".
-#[derive(Debug, Default)]
-pub enum PatchField<T> {
-    #[default]
-    Absent,
-    Null,
-    Value(T),
-}
-
-impl<T> PatchField<T> {
-    /// For a field that cannot be cleared: `null` is refused, a value goes through `parse`.
-    pub fn parse_required<U>(
-        self,
-        field: &'static str,
-        parse: impl FnOnce(T) -> Result<U, DomainError>,
-    ) -> Result<Option<U>, DomainError> {
-        match self {
-            Self::Absent => Ok(None),
-            Self::Null => Err(DomainError::invalid(field, "must not be null")),
-            Self::Value(value) => parse(value).map(Some),
-        }
-    }
-
-    /// For a nullable field: `Some(None)` clears it, a value goes through `parse`.
-    pub fn parse_nullable<U>(
-        self,
-        parse: impl FnOnce(T) -> Result<U, DomainError>,
-    ) -> Result<Option<Option<U>>, DomainError> {
-        match self {
-            Self::Absent => Ok(None),
-            Self::Null => Ok(Some(None)),
-            Self::Value(value) => parse(value).map(|value| Some(Some(value))),
-        }
-    }
-}
-
-// Only called when the key is present (the field carries `#[serde(default)]`).
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for PatchField<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Option::<T>::deserialize(deserializer).map(|value| value.map_or(Self::Null, Self::Value))
-    }
-}
+pub use orchestore_api::PatchField;

@@ -1,12 +1,12 @@
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Priority, TaskStatus};
 
 /// What a set of tasks (an organization's, a project's) looks like: how many are in each
 /// status and at each priority, and how long the recent runs took.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskStats {
     pub total: u64,
     /// Every status, with zero for the ones no task is in.
@@ -16,7 +16,7 @@ pub struct TaskStats {
     pub run_time: RunTimeStats,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PriorityCount {
     pub priority: Priority,
     pub count: u64,
@@ -49,7 +49,7 @@ impl TaskStats {
 /// Run times (`finished_at - started_at`) of the most recently finished tasks that ran: at
 /// most [`RunTimeStats::WINDOW`] of them, so that the figure costs the same on a table of any
 /// size and follows recent behaviour.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunTimeStats {
     /// The most runs measured.
     pub window: u32,

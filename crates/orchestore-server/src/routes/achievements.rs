@@ -122,7 +122,7 @@ pub(crate) async fn define(
     let (Some(code), Some(name), Some(description), Some(points), Some(criteria)) =
         (code, name, description, points, criteria)
     else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let definition = state
         .store
@@ -170,7 +170,7 @@ pub(crate) async fn list_definitions(
         query.cursor.as_deref(),
         query.sort.as_deref(),
     ) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     Ok(HttpResponse::Ok().json(state.store.list_achievement_definitions(ctx, page).await?))
 }
@@ -223,7 +223,7 @@ pub(crate) async fn award(
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let mut errors = FieldErrors::default();
     let Some(holder) = errors.check(body.holder.parse("holder.kind")) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let achievement = state
         .store

@@ -110,7 +110,7 @@ impl CreateAgentBody {
             Some(provider),
         ) = (name, kind, capabilities, status, config, model, provider)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewAgent {
             name,
@@ -183,7 +183,7 @@ impl PatchAgentBody {
             Some(provider),
         ) = (name, kind, capabilities, status, config, model, provider)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(AgentPatch {
             name,
@@ -237,7 +237,7 @@ impl ListAgentsQuery {
         let (Some(status), Some(kind), Some(capabilities), Some(page)) =
             (status, kind, capabilities, page)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok((
             AgentFilter {

@@ -65,7 +65,7 @@ impl RaiseAlertBody {
         let (Some(severity), Some(source), Some(message), Some(fingerprint), Some(details)) =
             (severity, source, message, fingerprint, details)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewAlert {
             fingerprint: fingerprint.unwrap_or_else(|| Fingerprint::of_message(&message)),
@@ -111,7 +111,7 @@ impl ListAlertsQuery {
         let (Some(status), Some(severity), Some(source), Some(page)) =
             (status, severity, source, page)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok((
             AlertFilter {

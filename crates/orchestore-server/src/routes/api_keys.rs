@@ -96,7 +96,7 @@ impl CreateApiKeyBody {
             }),
         });
         let (Some(name), Some(scopes), Some(expires_at)) = (name, scopes, expires_at) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewApiKey {
             owner,

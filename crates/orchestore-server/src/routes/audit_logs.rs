@@ -76,7 +76,7 @@ pub(crate) async fn list(
         query.sort.as_deref(),
     );
     let (Some(actor), Some(page)) = (actor, page) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let filter = AuditFilter {
         actor,

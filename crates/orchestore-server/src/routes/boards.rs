@@ -170,7 +170,7 @@ pub(crate) async fn put_weights(
         body.rating,
         body.reputation,
     )) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let weights = state.store.set_leaderboard_weights(ctx, weights).await?;
     Ok(HttpResponse::Ok().json(weights))
@@ -199,7 +199,7 @@ pub(crate) async fn take_snapshot(
     let mut errors = FieldErrors::default();
     let (kind, period) = kind_and_period(&mut errors, Some(&body.kind), body.period.as_deref());
     let (Some(kind), Some(period)) = (kind, period) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let board = state
         .store
@@ -241,7 +241,7 @@ pub(crate) async fn list_snapshots(
         query.sort.as_deref(),
     );
     let (Some(kind), Some(period), Some(page)) = (kind, period, page) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let filter = SnapshotFilter { kind, period };
     Ok(HttpResponse::Ok().json(
@@ -304,7 +304,7 @@ pub(crate) async fn hall_of_fame(
     );
     let limit = errors.check(query.limit.map_or(Ok(Limit::default()), Limit::parse));
     let (Some(kind), Some(period), Some(top), Some(limit)) = (kind, period, top, limit) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let items = state
         .store

@@ -112,7 +112,7 @@ impl CreateBrainstormBody {
         );
         let (Some(topic), Some(description), Some(facilitator)) = (topic, description, facilitator)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewBrainstorm {
             topic,
@@ -250,7 +250,7 @@ pub(crate) async fn list(
         query.sort.as_deref(),
     );
     let (Some(status), Some(page)) = (status, page) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let filter = BrainstormFilter {
         status,
@@ -335,7 +335,7 @@ pub(crate) async fn add_idea(
     let text = errors.check(IdeaText::parse(&body.text));
     let author = errors.check(body.author.map(|a| a.parse("author.kind")).transpose());
     let (Some(text), Some(author)) = (text, author) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let author = acting_as(auth.principal(), author, "author")?;
     let idea = state

@@ -113,7 +113,7 @@ impl CreateComponentBody {
         let (Some(name), Some(kind), Some(version), Some(endpoint), Some(status), Some(metadata)) =
             (name, kind, version, endpoint, status, metadata)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewComponent {
             name,
@@ -175,7 +175,7 @@ impl PatchComponentBody {
         let (Some(name), Some(kind), Some(version), Some(endpoint), Some(status), Some(metadata)) =
             (name, kind, version, endpoint, status, metadata)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(ComponentPatch {
             name,
@@ -219,7 +219,7 @@ impl ListComponentsQuery {
             self.sort.as_deref(),
         );
         let (Some(kind), Some(status), Some(page)) = (kind, status, page) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok((ComponentFilter { kind, status }, page))
     }
@@ -249,7 +249,7 @@ impl HealthCheckBody {
         );
         let resources = errors.check(ResourceUse::parse(self.resources.unwrap_or_default()));
         let (Some(status), Some(details), Some(resources)) = (status, details, resources) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewHealthCheck {
             status,
@@ -423,7 +423,7 @@ impl ListCommunicationsQuery {
             self.sort.as_deref(),
         );
         let (Some(kind), Some(outcome), Some(page)) = (kind, outcome, page) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok((
             CommunicationFilter {

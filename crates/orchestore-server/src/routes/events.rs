@@ -187,7 +187,7 @@ impl ListEventsQuery {
         let (Some(kind), Some(source), Some(correlation_id), Some(page)) =
             (kind, source, correlation_id, page)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok((
             EventFilter {

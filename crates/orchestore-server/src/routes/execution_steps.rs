@@ -62,7 +62,7 @@ impl RecordStepBody {
             Some(timing),
         ) = (step, operation, input_bytes, output_bytes, outcome, timing)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewExecutionStep {
             execution_id,
@@ -112,7 +112,7 @@ impl ListStepsQuery {
             self.sort.as_deref(),
         );
         let (Some(step), Some(outcome), Some(page)) = (step, outcome, page) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok((ExecutionStepFilter { step, outcome }, page))
     }

@@ -110,7 +110,7 @@ pub(crate) async fn create(
             .collect::<Result<Vec<_>, _>>(),
     );
     let (Some(email), Some(roles)) = (email, roles) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     if !roles.is_empty() {
         auth.require(Permission::RolesWrite)?;
@@ -243,7 +243,7 @@ pub(crate) async fn accept(
     let password = errors.check(Password::for_account(&body.password, &invitation.email));
     let (Some(display_name), Some(username), Some(password)) = (display_name, username, password)
     else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let password_hash = hash_password(&state, password).await?;
     let user = state

@@ -138,7 +138,7 @@ impl CreateEntryBody {
             Some(embeddings),
         ) = (title, content, tags, source, metadata, embeddings)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewKnowledgeEntry {
             title,
@@ -214,7 +214,7 @@ impl PatchEntryBody {
             title, content, tags, source, project_id, metadata, embeddings,
         )
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(KnowledgeEntryPatch {
             title,
@@ -306,7 +306,7 @@ impl SearchBody {
         let (Some(query), Some(collection), Some(vector), Some(tags), Some(source), Some(limit)) =
             (query, collection, vector, tags, source, limit)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         let mode = match (query, collection, vector) {
             (Some(query), None, None) => SearchMode::Text(query),
@@ -407,7 +407,7 @@ pub(crate) async fn list(
         query.sort.as_deref(),
     );
     let (Some(tags), Some(source), Some(page)) = (tags, source, page) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let filter = KnowledgeFilter {
         tags,
@@ -545,7 +545,7 @@ pub(crate) async fn create_collection(
     let name = errors.check(CollectionName::parse(&body.name).map_err(|e| e.for_field("name")));
     let dimension = errors.check(Dimension::parse(body.dimension));
     let (Some(name), Some(dimension)) = (name, dimension) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let collection = state
         .store

@@ -131,7 +131,7 @@ pub(crate) async fn leaderboard(
     );
     let limit = errors.check(Limit::parse(params.limit.unwrap_or(100)));
     let (Some(kind), Some(period), Some(limit)) = (kind, period, limit) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let as_of = params.as_of.unwrap_or_else(Utc::now);
     let query = LeaderboardQuery {
@@ -193,7 +193,7 @@ pub(crate) async fn put_settings(
         body.provisional_matches,
     ));
     let (Some(level_thresholds), Some(elo)) = (ladder, elo) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let settings = state
         .store

@@ -57,7 +57,7 @@ impl CreateRecordBody {
         let (Some(pattern), Some(context), Some(outcome), Some(score)) =
             (pattern, context, outcome, score)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewLearningRecord {
             pattern,
@@ -123,7 +123,7 @@ impl ListRecordsQuery {
         let (Some(pattern), Some(context), Some(outcome), Some(page)) =
             (pattern, context, outcome, page)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok((
             LearningFilter {

@@ -97,7 +97,7 @@ impl PublishBody {
         let (Some(source), Some(name), Some(description), Some(tags), Some(readme)) =
             (source, name, description, tags, readme)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewMarketplaceItem {
             source,
@@ -226,7 +226,7 @@ pub(crate) async fn list(
         query.sort.as_deref(),
     );
     let (Some(filter), Some(page)) = (filter, page) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     Ok(HttpResponse::Ok().json(
         state
@@ -263,7 +263,7 @@ pub(crate) async fn search(
             .map_or(Ok(SearchLimit::default()), SearchLimit::parse),
     );
     let (Some(words), Some(filter), Some(limit)) = (words, filter, limit) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let hits = state
         .store

@@ -63,11 +63,11 @@ impl CreateMatchBody {
         let Some(subject) = subject else {
             // The agents are checked too, so that one answer names every bad field.
             errors.check(NewMatch::new(MatchSubject::Task(TaskId::new()), agents));
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         errors
             .check(NewMatch::new(subject, agents))
-            .ok_or_else(|| errors.into_error())
+            .ok_or_else(|| errors.into_error().into())
     }
 }
 

@@ -96,7 +96,7 @@ pub(crate) async fn change_password(
             .map_err(|e| e.for_field("new_password")),
     );
     let Some(new) = new else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let cost = state.password_cost;
     let new_hash = tokio::task::spawn_blocking(move || PasswordHash::hash(&new, cost))

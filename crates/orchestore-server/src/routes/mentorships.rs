@@ -66,7 +66,7 @@ impl CreateMentorshipBody {
         let mentee = errors.check(self.mentee.parse("mentee.kind"));
         let goals = errors.check(MentorshipGoals::parse(&self.goals));
         let (Some(mentor), Some(mentee), Some(goals)) = (mentor, mentee, goals) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewMentorship::new(mentor, mentee, goals)?)
     }
@@ -128,7 +128,7 @@ impl ListQuery {
         );
         let (Some(mentor), Some(mentee), Some(status), Some(page)) = (mentor, mentee, status, page)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok((
             MentorshipFilter {
@@ -174,7 +174,7 @@ impl MentorshipSessionBody {
         }));
         let progress = errors.check(MentorshipProgress::parse(self.progress));
         let (Some(duration), Some(notes), Some(progress)) = (duration, notes, progress) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewMentorshipSession {
             held_at: self.held_at.unwrap_or_else(Utc::now),

@@ -113,7 +113,7 @@ impl SendMessageBody {
         let (Some(sender), Some(recipient), Some(content), Some(metadata)) =
             (sender, recipient, content, metadata)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         // A user token speaks for its user and for the organization's agents, never for
         // another user; an agent's key speaks for its agent only.
@@ -188,7 +188,7 @@ impl ListMessagesQuery {
         );
         let (Some(participant), Some(recipient), Some(page)) = (participant, recipient, page)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok((
             MessageFilter {
@@ -240,7 +240,7 @@ impl MarkReadBody {
                 "give either ids, or recipient and thread_id",
             ))),
         };
-        which.ok_or_else(|| errors.into_error())
+        which.ok_or_else(|| errors.into_error().into())
     }
 }
 

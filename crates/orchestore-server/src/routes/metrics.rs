@@ -213,7 +213,7 @@ pub(crate) async fn query(
             .map_or(Ok(Bucket::Hour), str::parse),
     );
     let (Some(name), Some(bucket)) = (name, bucket) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let query = MetricQuery::new(
         params.component_id,

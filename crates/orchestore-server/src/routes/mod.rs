@@ -48,10 +48,9 @@ mod workflows;
 
 use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, Resource, web};
-use orchestore_repo::{Cursor, Limit, ListSort, PageRequest};
 
 use crate::deadline::enforce_deadlines;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 
 /// The route table, in the order routes are matched: each scope and the resources each
 /// module registers in it. [`configure`] serves it and [`route_table`] lists it, so the two
@@ -251,43 +250,4 @@ pub(crate) async fn not_found(req: actix_web::HttpRequest) -> Result<HttpRespons
     )))
 }
 
-/// `limit`, `cursor` and `sort` of a list that has no filter.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PageQuery {
-    limit: Option<u64>,
-    cursor: Option<String>,
-    sort: Option<String>,
-}
-
-impl PageQuery {
-    pub(crate) fn into_page_request<S: ListSort>(self) -> Result<PageRequest<S>, ApiError> {
-        let mut errors = FieldErrors::default();
-        page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        )
-        .ok_or_else(|| errors.into_error())
-    }
-}
-
-/// The pagination parameters every list takes, checked into a [`PageRequest`] of the list's
-/// own sort; each bad one is recorded in `errors`.
-fn page_request<S: ListSort>(
-    errors: &mut FieldErrors,
-    limit: Option<u64>,
-    cursor: Option<&str>,
-    sort: Option<&str>,
-) -> Option<PageRequest<S>> {
-    let limit = errors.check(limit.map_or(Ok(Limit::default()), Limit::parse));
-    let after = errors.check(cursor.map(str::parse::<Cursor<S>>).transpose());
-    let sort = errors.check(sort.map(S::parse).transpose());
-    let (limit, sort, after) = (limit?, sort?, after?);
-    // A cursor knows its sort: `sort` may be left out on the next pages.
-    let sort = sort
-        .or_else(|| after.as_ref().map(Cursor::sort))
-        .unwrap_or_default();
-    errors.check(PageRequest::new(limit, sort, after))
-}
+pub(crate) use orchestore_api::{PageQuery, page_request};

@@ -64,7 +64,7 @@ impl AwardPointsBody {
         let (Some(holder), Some(points), Some(reason), Some(source)) =
             (holder, points, reason, source)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewPointAward {
             holder,
@@ -111,7 +111,7 @@ impl ListPointsQuery {
             self.sort.as_deref(),
         );
         let (Some(holder), Some(page)) = (holder, page) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok((PointAwardFilter { holder }, page))
     }

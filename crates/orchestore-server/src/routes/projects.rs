@@ -2,18 +2,15 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
-use orchestore_domain::{
-    Description, Metadata, Name, NewProject, Permission, Project, ProjectId, ProjectPatch, Tags,
-    TaskStats, parse_repository_url,
-};
-use orchestore_repo::{Page, PageRequest, ProjectSort, TaskStatsScope};
-use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use orchestore_api::projects::{CreateProjectBody, ListProjectsQuery, PatchProjectBody};
+use orchestore_domain::{Permission, Project, ProjectId, TaskStats};
+use orchestore_repo::{Page, ProjectSort, TaskStatsScope};
+use utoipa::OpenApi;
 
 use crate::auth::Authenticated;
 use crate::conditional::{self, IfMatch};
-use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
@@ -34,130 +31,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
             .route(web::delete().to(delete)),
     )
     .service(super::resource("/projects/{id}/stats", "GET").route(web::get().to(stats)));
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateProjectBody {
-    name: String,
-    description: Option<String>,
-    repository_url: Option<String>,
-    tags: Option<Vec<String>>,
-    settings: Option<serde_json::Value>,
-}
-
-impl CreateProjectBody {
-    fn into_new_project(self) -> Result<NewProject, ApiError> {
-        let mut errors = FieldErrors::default();
-        let name = errors.check(Name::parse("name", &self.name));
-        let description = errors.check(self.description.map_or(Ok(Description::empty()), |d| {
-            Description::parse("description", &d)
-        }));
-        let repository_url = errors.check(
-            self.repository_url
-                .map(|url| parse_repository_url(&url))
-                .transpose(),
-        );
-        let tags = errors.check(self.tags.map_or(Ok(Tags::default()), |t| Tags::parse(&t)));
-        let settings = errors.check(
-            self.settings
-                .map_or(Ok(Metadata::default()), |s| Metadata::parse("settings", s)),
-        );
-        let (Some(name), Some(description), Some(repository_url), Some(tags), Some(settings)) =
-            (name, description, repository_url, tags, settings)
-        else {
-            return Err(errors.into_error());
-        };
-        Ok(NewProject {
-            name,
-            description,
-            repository_url,
-            tags,
-            settings,
-        })
-    }
-}
-
-/// Absent fields stay as they are; `repository_url: null` clears the URL.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PatchProjectBody {
-    #[serde(default)]
-    #[schema(value_type = String)]
-    name: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = String)]
-    description: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    repository_url: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = Vec<String>)]
-    tags: PatchField<Vec<String>>,
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    settings: PatchField<serde_json::Value>,
-}
-
-impl PatchProjectBody {
-    fn into_patch(self) -> Result<ProjectPatch, ApiError> {
-        let mut errors = FieldErrors::default();
-        let name = errors.check(
-            self.name
-                .parse_required("name", |n| Name::parse("name", &n)),
-        );
-        let description = errors.check(
-            self.description
-                .parse_required("description", |d| Description::parse("description", &d)),
-        );
-        let repository_url = errors.check(
-            self.repository_url
-                .parse_nullable(|url| parse_repository_url(&url)),
-        );
-        let tags = errors.check(self.tags.parse_required("tags", |t| Tags::parse(&t)));
-        let settings = errors.check(
-            self.settings
-                .parse_required("settings", |s| Metadata::parse("settings", s)),
-        );
-        let (Some(name), Some(description), Some(repository_url), Some(tags), Some(settings)) =
-            (name, description, repository_url, tags, settings)
-        else {
-            return Err(errors.into_error());
-        };
-        Ok(ProjectPatch {
-            name,
-            description,
-            repository_url,
-            tags,
-            settings,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListProjectsQuery {
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<ProjectSort>)]
-    sort: Option<String>,
-}
-
-impl ListProjectsQuery {
-    fn into_page_request(self) -> Result<PageRequest<ProjectSort>, ApiError> {
-        let mut errors = FieldErrors::default();
-        super::page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        )
-        .ok_or_else(|| errors.into_error())
-    }
 }
 
 /// `POST /api/v1/projects` → 201 with `Location`.

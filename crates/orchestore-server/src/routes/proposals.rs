@@ -152,7 +152,7 @@ impl CreateProposalBody {
             eligibility,
         )
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewProposal {
             title,
@@ -221,7 +221,7 @@ impl ProposalVoteBody {
         let voter = errors.check(self.voter.map_or(Ok(own), |v| v.parse("voter.kind")));
         let option = errors.check(OptionLabel::parse(&self.option));
         let (Some(voter), Some(option)) = (voter, option) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         match (caller, voter) {
             (Principal::User(user), Participant::User(as_user)) if as_user != user => {
@@ -299,7 +299,7 @@ pub(crate) async fn list(
         query.sort.as_deref(),
     );
     let (Some(status), Some(page)) = (status, page) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     Ok(HttpResponse::Ok().json(
         state

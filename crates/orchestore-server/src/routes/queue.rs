@@ -111,7 +111,7 @@ pub(crate) async fn claim(
             .map_or(Ok(ClaimWait::default()), ClaimWait::parse_seconds),
     );
     let (Some(limit), Some(lease), Some(wait)) = (limit, lease, wait) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let request = ClaimRequest {
         agent,
@@ -161,7 +161,7 @@ pub(crate) async fn claim_one(
     let agent = auth.acting_agent(body.agent_id)?;
     let mut errors = FieldErrors::default();
     let Some(lease) = lease(&mut errors, body.lease_seconds) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let claimed = state
         .store
@@ -210,7 +210,7 @@ pub(crate) async fn heartbeat(
     let lease = lease(&mut errors, body.lease_seconds);
     let progress = errors.check(body.progress.map(Progress::parse).transpose());
     let (Some(lease), Some(progress)) = (lease, progress) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let task = state
         .store
@@ -252,7 +252,7 @@ pub(crate) async fn complete(
     let ctx = auth.require(Permission::TasksWrite)?;
     let mut errors = FieldErrors::default();
     let Some(result) = errors.check(body.result.map(Payload::parse).transpose()) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let task = state
         .store
@@ -291,7 +291,7 @@ struct CompletionOutcome<'a> {
     /// Why the run did not end (with any other status).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    problem: Option<Problem<'a>>,
+    problem: Option<Problem>,
 }
 
 /// The answer of each completion, in the order given.
@@ -336,7 +336,7 @@ pub(crate) async fn complete_many(
     }
     let completions = errors.check(Completions::parse(completions));
     let Some(completions) = completions.filter(|_| errors.is_empty()) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let ids: Vec<TaskId> = completions.as_slice().iter().map(|c| c.task).collect();
     let outcomes: Vec<Result<Task, ApiError>> = state
@@ -403,7 +403,7 @@ pub(crate) async fn fail(
     let ctx = auth.require(Permission::TasksWrite)?;
     let mut errors = FieldErrors::default();
     let Some(error) = errors.check(body.error.map(Payload::parse).transpose()) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let retry = if body.retry == Some(false) {
         Retry::Never

@@ -55,7 +55,7 @@ impl CreateRateLimitBody {
         let capacity = errors.check(TokenCount::parse("capacity", self.capacity));
         let period = errors.check(RefillPeriod::parse("period_seconds", self.period_seconds));
         let (Some(name), Some(capacity), Some(period)) = (name, capacity, period) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewRateLimit {
             name,
@@ -91,7 +91,7 @@ impl PatchRateLimitBody {
             RefillPeriod::parse("period_seconds", p)
         }));
         let (Some(capacity), Some(period)) = (capacity, period) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(RateLimitPatch { capacity, period })
     }

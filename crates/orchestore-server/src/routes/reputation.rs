@@ -99,7 +99,7 @@ pub(crate) async fn record_event(
     let delta = errors.check(ReputationDelta::parse(body.delta));
     let reason = errors.check(ReputationReason::parse(&body.reason));
     let (Some(dimension), Some(delta), Some(reason)) = (dimension, delta, reason) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let new = NewReputationEvent {
         agent_id: body.agent_id,

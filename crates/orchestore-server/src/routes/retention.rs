@@ -159,7 +159,7 @@ pub(crate) async fn put_policy(
         }
     }
     if !errors.is_empty() {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     }
     let policy = state.store.set_retention_policy(ctx, rules).await?;
     Ok(HttpResponse::Ok().json(PolicyView::from(&policy)))

@@ -68,7 +68,7 @@ impl CreateRoleBody {
             errors.check(self.permissions.map_or(Ok(Vec::new()), |p| permissions(&p)));
         let (Some(code), Some(description), Some(permissions)) = (code, description, permissions)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewRole {
             code,
@@ -103,7 +103,7 @@ impl PatchRoleBody {
                 .parse_required("permissions", |p| permissions(&p)),
         );
         let (Some(description), Some(permissions)) = (description, permissions) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(RolePatch {
             description,
@@ -134,7 +134,7 @@ impl ListRolesQuery {
             self.cursor.as_deref(),
             self.sort.as_deref(),
         )
-        .ok_or_else(|| errors.into_error())
+        .ok_or_else(|| errors.into_error().into())
     }
 }
 

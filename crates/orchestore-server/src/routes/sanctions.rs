@@ -163,7 +163,7 @@ impl RewardBody {
             None => None,
         };
         let (Some(recipient), Some(value), Some(reason)) = (recipient, value, reason) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewReward {
             recipient,
@@ -261,7 +261,7 @@ pub(crate) async fn list_rewards(
         query.sort.as_deref(),
     );
     let (Some(recipient), Some(status), Some(page)) = (recipient, status, page) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let filter = RewardFilter { recipient, status };
     Ok(HttpResponse::Ok().json(state.store.list_rewards(ctx, filter, page).await?))
@@ -358,7 +358,7 @@ pub(crate) async fn record_violation(
     let (Some(offender), Some(rule), Some(severity), Some(evidence)) =
         (offender, rule, severity, evidence)
     else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let new = NewViolation {
         offender,
@@ -414,7 +414,7 @@ pub(crate) async fn list_violations(
         query.sort.as_deref(),
     );
     let (Some(offender), Some(severity), Some(page)) = (offender, severity, page) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let filter = ViolationFilter { offender, severity };
     Ok(HttpResponse::Ok().json(state.store.list_violations(ctx, filter, page).await?))
@@ -505,7 +505,7 @@ pub(crate) async fn apply_penalty(
         None => None,
     };
     let (Some(action), Some(reason)) = (action, reason) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let new = NewPenalty {
         violation_id: body.violation_id,
@@ -559,7 +559,7 @@ pub(crate) async fn list_penalties(
         query.sort.as_deref(),
     );
     let (Some(holder), Some(page)) = (holder, page) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let filter = PenaltyFilter {
         holder,
@@ -662,7 +662,7 @@ pub(crate) async fn list_appeals(
         query.sort.as_deref(),
     );
     let (Some(status), Some(page)) = (status, page) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let filter = AppealFilter {
         penalty_id: query.penalty_id,
@@ -727,7 +727,7 @@ pub(crate) async fn decide(
     let outcome = errors.check(body.outcome.parse::<AppealOutcome>());
     let reason = errors.check(SanctionReason::parse(&body.reason));
     let (Some(outcome), Some(reason)) = (outcome, reason) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let decision = AppealDecision { outcome, reason };
     Ok(HttpResponse::Ok().json(

@@ -176,7 +176,7 @@ impl CreateScheduleBody {
         let (Some(name), Some(cron), Some(time_zone), Some(misfire_policy), Some(target)) =
             (name, cron, time_zone, policy, target)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewSchedule {
             name,
@@ -249,7 +249,7 @@ impl PatchScheduleBody {
             Some(target),
         ) = (name, cron, time_zone, policy, enabled, target)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(SchedulePatch {
             name,

@@ -78,7 +78,7 @@ impl SignupBody {
         let (Some(slug), Some(name), Some(email), Some(display_name), Some(password)) =
             (slug, name, email, display_name, password)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(SignUp {
             organization: NewOrganization { slug, name },

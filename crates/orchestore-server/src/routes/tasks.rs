@@ -189,7 +189,7 @@ impl CreateTaskBody {
         }
         self.into_batch_task()
             .map(|item| item.task)
-            .map_err(FieldErrors::into_error)
+            .map_err(|errors| errors.into_error().into())
     }
 
     /// A task of a batch, every bad field recorded.
@@ -312,7 +312,7 @@ impl BatchBody {
             }
         }
         if !errors.is_empty() {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         }
         for fault in BatchTask::check_batch(&batch) {
             let error = FieldError::from(fault.error);
@@ -328,7 +328,7 @@ impl BatchBody {
         if errors.is_empty() {
             Ok(batch)
         } else {
-            Err(errors.into_error())
+            Err(errors.into_error().into())
         }
     }
 }
@@ -435,7 +435,7 @@ impl PatchTaskBody {
             (progress, tags, max_attempts, run_after),
         )
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(TaskPatch {
             title,
@@ -490,7 +490,7 @@ impl ListTasksQuery {
             self.sort.as_deref(),
         );
         let (Some(status), Some(tags), Some(page)) = (status, tags, page) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         let filter = TaskFilter {
             project_id: self.project_id,

@@ -61,7 +61,7 @@ pub(super) fn parse_records<T, R>(
                 }
             }
             if !errors.is_empty() {
-                return Err(errors.into_error());
+                return Err(errors.into_error().into());
             }
             Ok((Records::parse(key, records)?, true))
         }

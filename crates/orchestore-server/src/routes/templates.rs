@@ -87,7 +87,7 @@ impl CreateTemplateBody {
         let (Some(name), Some(description), Some(kind), Some(parameters), Some(body)) =
             (name, description, kind, parameters, body)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewTemplate {
             name,
@@ -148,7 +148,7 @@ impl PatchTemplateBody {
         let (Some(name), Some(description), Some(parameters), Some(body)) =
             (name, description, parameters, body)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(TemplatePatch {
             name,
@@ -344,7 +344,7 @@ pub(crate) async fn list(
         query.sort.as_deref(),
     );
     let (Some(kind), Some(page)) = (kind, page) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let templates = state
         .store

@@ -103,7 +103,7 @@ impl CreateUserBody {
         let (Some(email), Some(display_name), Some(username), Some(password), Some(roles)) =
             (email, display_name, username, password, roles)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(UserToCreate {
             email,
@@ -142,7 +142,7 @@ impl PatchUserBody {
         let active = errors.check(self.active.parse_required("active", Ok));
         let (Some(display_name), Some(username), Some(active)) = (display_name, username, active)
         else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok((
             UserPatch {
@@ -281,7 +281,7 @@ pub(crate) async fn list(
         query.sort.as_deref(),
     );
     let (Some(role), Some(page)) = (role, page) else {
-        return Err(errors.into_error());
+        return Err(errors.into_error().into());
     };
     let role = match role {
         None => None,
@@ -453,7 +453,7 @@ pub(crate) async fn assign_role(
         (Some(id), None) => id,
         (None, Some(code)) => match errors.check(RoleCode::parse("role", &code)) {
             Some(code) => role_named(&state, ctx, "role", code).await?,
-            None => return Err(errors.into_error()),
+            None => return Err(errors.into_error().into()),
         },
         _ => {
             return Err(DomainError::invalid(

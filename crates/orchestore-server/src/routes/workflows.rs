@@ -130,7 +130,7 @@ impl CreateWorkflowBody {
                 }),
         );
         let (Some(name), Some(description)) = (name, description) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(NewWorkflow { name, description })
     }
@@ -160,7 +160,7 @@ impl PatchWorkflowBody {
                 .parse_required("description", |d| Description::parse("description", &d)),
         );
         let (Some(name), Some(description)) = (name, description) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(WorkflowPatch { name, description })
     }
@@ -210,7 +210,7 @@ impl RunBody {
                 .map_or(Ok(Priority::default()), Priority::parse),
         );
         let (Some(input), Some(priority)) = (input, priority) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         Ok(Run {
             project_id: self.project_id,
@@ -274,7 +274,7 @@ impl ListExecutionsQuery {
             self.sort.as_deref(),
         );
         let (Some(status), Some(page)) = (status, page) else {
-            return Err(errors.into_error());
+            return Err(errors.into_error().into());
         };
         let filter = ExecutionFilter {
             workflow_id: Some(workflow),

@@ -181,6 +181,18 @@ impl TestApp {
         self.token(ADMIN_EMAIL, ADMIN_PASSWORD).await
     }
 
+    /// The typed client of this server, signed in as the bootstrap administrator.
+    pub async fn admin_client(&self) -> orchestore_client::Client {
+        self.client(orchestore_client::Credential::Bearer(
+            self.admin_token().await,
+        ))
+    }
+
+    /// The typed client of this server with `credential`.
+    pub fn client(&self, credential: orchestore_client::Credential) -> orchestore_client::Client {
+        orchestore_client::Client::new(&self.base, credential).expect("the server's base URL")
+    }
+
     pub async fn create_project(&self, token: &str, name: &str) -> Value {
         let reply = self
             .post(token, "/api/v1/projects", json!({ "name": name }))

@@ -39,6 +39,8 @@ mod binary;
 mod boards;
 mod brainstorms;
 mod cli;
+mod client_coverage;
+mod client_projects;
 mod components;
 mod conditional;
 mod coverage;
@@ -354,5 +356,9 @@ on_every_backend! {
     proposals {
         a_proposal_is_voted_on_and_closed_once,
         bad_proposals_and_votes_are_refused,
+    }
+    client_projects {
+        projects_are_managed_through_the_client,
+        a_refusal_carries_its_problem_document,
     }
 }

@@ -1,0 +1,19 @@
+//! The REST API of Orchestore on the wire: what a request carries (bodies, query strings) and
+//! what a refusal answers (the `application/problem+json` document). The server reads these
+//! types and checks them into domain values; the client (`orchestore-client`) writes them.
+//! One definition for both ends, so the two cannot drift apart.
+//!
+//! Each module is one resource of `/api/v1`, named like the server's route module. A body's
+//! fields are as the client sends them (strings, numbers, JSON), not yet checked; the
+//! conversions into the domain's values (`into_…`) collect every field at fault into one
+//! [`Invalid`], which the server answers with a 422 naming each field.
+
+mod page;
+mod patch;
+mod problem;
+
+pub use page::{PageQuery, page_request};
+pub use patch::PatchField;
+pub use problem::{FieldError, FieldErrors, Invalid, Problem};
+
+pub mod projects;
