@@ -239,3 +239,75 @@ pub trait AuditRepo: Send + Sync {
     /// chain head (which outlives rows removed from under it), in id order.
     async fn audited_organizations(&self) -> RepoResult<Vec<OrganizationId>>;
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use orchestore_domain::{ApiKeyId, RetentionAge, RetentionTarget};
+    use serde_json::json;
+
+    use super::*;
+    use crate::{PurgedRows, RetentionReport};
+
+    /// What the server answers reads back equal.
+    fn round_trips<T: Serialize + for<'de> Deserialize<'de> + PartialEq + fmt::Debug>(value: &T) {
+        let text = serde_json::to_string(value).expect("serialize");
+        let read: T = serde_json::from_str(&text)
+            .unwrap_or_else(|error| panic!("{text} should read back: {error}"));
+        assert_eq!(&read, value, "{text}");
+    }
+
+    #[test]
+    fn audit_and_retention_answers_read_back_equal() {
+        let now = Utc::now();
+        let org = OrganizationId::new();
+        let id = AuditLogId::new();
+        round_trips(&AuditEntry {
+            id,
+            organization_id: org,
+            actor: "system".into(),
+            action: "task.create".into(),
+            entity: "task".into(),
+            entity_id: "t-1".into(),
+            changes: json!({"title": "Review", "api_key": "<redacted>"}),
+            request_id: Some("req-1".into()),
+            client_addr: Some(IpAddr::from([10, 0, 0, 1])),
+            credential: Some(Credential::ApiKey(ApiKeyId::new())),
+            seq: Some(3),
+            hash: Some("ab".repeat(32)),
+            created_at: now,
+        });
+        round_trips(&ChainReport {
+            organization_id: org,
+            head: Some(ChainHead {
+                seq: 3,
+                hash: "cd".repeat(32),
+                sealed_at: now,
+            }),
+            verified: 2,
+            unsealed: 1,
+            broken: Some(ChainBreak::Missing {
+                seq: 2,
+                next_id: id,
+                next_seq: 3,
+            }),
+        });
+        let purged = PurgedRows {
+            target: RetentionTarget::Events,
+            table: RetentionTarget::Events.table(),
+            max_age: RetentionAge::parse("max_age", "90d").expect("age"),
+            older_than: now,
+            rows: 12,
+        };
+        round_trips(&RetentionReport {
+            organization_id: org,
+            dry_run: true,
+            purged: vec![purged.clone()],
+        });
+        // The table is its target's: another one is refused.
+        let mut wrong = serde_json::to_value(&purged).expect("serialize");
+        wrong["table"] = json!("tasks");
+        let error = serde_json::from_value::<PurgedRows>(wrong).expect_err("refused");
+        assert!(error.to_string().contains("table:"), "{error}");
+    }
+}
