@@ -34,6 +34,10 @@ fn client_requests() -> BTreeSet<Route> {
     let mut requests = BTreeSet::new();
     for entry in std::fs::read_dir(&dir).expect("the client's source") {
         let path = entry.expect("a source file").path();
+        // The transport sends what the methods hand it: its own calls name no route.
+        if path.file_name().is_some_and(|name| name == "transport.rs") {
+            continue;
+        }
         let source = std::fs::read_to_string(&path).expect("readable source");
         for (marker, prefix, fixed_method) in [
             (".call(Method::", "/api/v1", None),
