@@ -17,3 +17,4 @@ pub use patch::PatchField;
 pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
 pub mod projects;
+pub mod tasks;
