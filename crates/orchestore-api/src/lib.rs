@@ -17,4 +17,6 @@ pub use patch::PatchField;
 pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
 pub mod projects;
+pub mod queue;
 pub mod tasks;
+pub mod workflows;

@@ -4,6 +4,7 @@ use std::cell::Cell;
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
+use orchestore_api::workflows::{CreateWorkflowBody, RunBody};
 use orchestore_domain::{
     Description, Name, NewTemplate, Permission, ProjectId, Task, Template, TemplateBody,
     TemplateId, TemplateKind, TemplateParameters, TemplatePatch, TemplateUsage, WorkflowExecution,
@@ -16,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::workflows::{CreateWorkflowBody, RunBody};
 use crate::auth::Authenticated;
 use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldError, FieldErrors, Problem};
