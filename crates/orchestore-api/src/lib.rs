@@ -18,5 +18,6 @@ pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
 pub mod projects;
 pub mod queue;
+pub mod schedules;
 pub mod tasks;
 pub mod workflows;
