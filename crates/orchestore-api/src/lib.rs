@@ -20,4 +20,5 @@ pub mod projects;
 pub mod queue;
 pub mod schedules;
 pub mod tasks;
+pub mod templates;
 pub mod workflows;
