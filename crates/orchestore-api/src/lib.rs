@@ -18,6 +18,7 @@ pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
 pub mod projects;
 pub mod queue;
+pub mod rate_limits;
 pub mod schedules;
 pub mod tasks;
 pub mod templates;
