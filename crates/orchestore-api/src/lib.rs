@@ -22,4 +22,5 @@ pub mod rate_limits;
 pub mod schedules;
 pub mod tasks;
 pub mod templates;
+pub mod waits;
 pub mod workflows;
