@@ -16,6 +16,7 @@ pub use page::{PageQuery, page_request};
 pub use patch::PatchField;
 pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
+pub mod execution_steps;
 pub mod projects;
 pub mod queue;
 pub mod rate_limits;
