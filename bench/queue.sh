@@ -11,7 +11,9 @@
 # (C workers), drain claiming BATCH at a time, enqueue-to-claim latency at TRICKLE_RATE per
 # second; then Orchestore's drains of tasks with large payloads (LARGE=0 skips them) and its
 # claim latency at scale (SCALE=0 skips it) with EXPLAIN. See
-# bench/README.md for what each mode times.
+# bench/README.md for what each mode times. CONTROL (on by default) adds the queue-control
+# section: the drains with concurrency keys and fairness beside the plain drains and
+# graphile-worker's; MODES, LATENCY, LARGE and SCALE choose the other parts.
 #
 # Needs PostgreSQL on 127.0.0.1:5432 reachable as user postgres without a password
 # (bench/setup-postgres.sh sets one up on Debian 12), a Rust toolchain, npm and python3. Installs

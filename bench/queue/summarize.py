@@ -39,6 +39,16 @@ def merged(rows):
 
 orch, gw, boss, ceil = (load(f) for f in ("orchestore.jsonl", "graphile-worker.jsonl", "pg-boss.jsonl", "ceiling.jsonl"))
 
+control = {}
+control_path = res / "control.jsonl"
+if control_path.exists():
+    grouped = {}
+    for line in control_path.read_text().splitlines():
+        if line.strip().startswith("{"):
+            row = json.loads(line)
+            grouped.setdefault((row["mode"].removesuffix("-fair"), row["variant"]), []).append(row)
+    control = {key: merged(rows) for key, rows in grouped.items()}
+
 
 def rate(rows, mode):
     row = rows.get(mode)
@@ -73,13 +83,14 @@ def table(header, rows):
         print(line(r))
 
 
-any_row = next(iter(orch.values()), {})
+# A run of the queue-control section alone has no throughput rows: its plain drains say N and C.
+any_row = next(iter(orch.values()), None) or next(iter(control.values()), {})
 n = orch.get("drain-one", any_row).get("n")
 c = orch.get("drain-one", any_row).get("c")
-batch = orch.get("drain-batch", {}).get("claim_limit")
+batch = (orch.get("drain-batch") or control.get(("drain-batch", "plain")) or {}).get("claim_limit")
 bulk = orch.get("enqueue-bulk", {}).get("bulk")
 runs_n = orch.get("drain-one", any_row).get("runs", 1)
-print(f"Queue benchmark, one run: N={n:,} jobs per mode, concurrency C={c}, batch {batch}, bulk {bulk};"
+print(f"Queue benchmark, one run: N={n or 0:,} jobs per mode, concurrency C={c}, batch {batch}, bulk {bulk};"
       f" medians of {runs_n} run(s) per mode (each run's figure in brackets)")
 for when in ("before", "after"):
     probe = res / f"commit-probe-{when}.txt"
@@ -87,60 +98,61 @@ for when in ("before", "after"):
         print(f"commit probe {when}: " + "; ".join(probe.read_text().split("\n")).strip("; "))
 print()
 
-print("Throughput (jobs/s; target: Orchestore at least 2x graphile-worker in every mode)")
-rows = []
-for mode, label, peer_mode in [
-    ("enqueue-one", f"enqueue one by one, {c} in flight", "enqueue-one"),
-    ("enqueue-bulk", f"enqueue in bulk, calls of {bulk}", "enqueue-bulk"),
-    ("drain-one", "drain, claim 1 at a time", "drain-one"),
-    ("drain-batch", f"drain, claim {batch}, complete the batch in 1 call", "drain-batch"),
-    ("drain-batch-each", f"drain, claim {batch}, complete each in its own call", "drain-batch"),
-]:
-    o, g, b, k = rate(orch, mode), rate(gw, peer_mode), rate(boss, peer_mode), rate(ceil, mode)
-    target = "–" if not (o and g) else ("met" if o >= 2 * g else "short")
-    rows.append([label, fmt(o) + runs(orch, mode), fmt(g) + runs(gw, peer_mode), fmt(b) + runs(boss, peer_mode),
-                 ratio(o, g), target, fmt(k) + runs(ceil, mode), ratio(o, k)])
-table(["mode", "orchestore", "graphile-worker", "pg-boss", "orch/graphile", "2x target",
-       "plain-SQL ceiling", "orch/ceiling"], rows)
-print("(peers in drain-batch: graphile-worker local queue of BATCH with batched completions;"
-      " pg-boss batchSize BATCH, a batch completed in one statement)")
-print()
+if orch:
+    print("Throughput (jobs/s; target: Orchestore at least 2x graphile-worker in every mode)")
+    rows = []
+    for mode, label, peer_mode in [
+        ("enqueue-one", f"enqueue one by one, {c} in flight", "enqueue-one"),
+        ("enqueue-bulk", f"enqueue in bulk, calls of {bulk}", "enqueue-bulk"),
+        ("drain-one", "drain, claim 1 at a time", "drain-one"),
+        ("drain-batch", f"drain, claim {batch}, complete the batch in 1 call", "drain-batch"),
+        ("drain-batch-each", f"drain, claim {batch}, complete each in its own call", "drain-batch"),
+    ]:
+        o, g, b, k = rate(orch, mode), rate(gw, peer_mode), rate(boss, peer_mode), rate(ceil, mode)
+        target = "–" if not (o and g) else ("met" if o >= 2 * g else "short")
+        rows.append([label, fmt(o) + runs(orch, mode), fmt(g) + runs(gw, peer_mode), fmt(b) + runs(boss, peer_mode),
+                     ratio(o, g), target, fmt(k) + runs(ceil, mode), ratio(o, k)])
+    table(["mode", "orchestore", "graphile-worker", "pg-boss", "orch/graphile", "2x target",
+           "plain-SQL ceiling", "orch/ceiling"], rows)
+    print("(peers in drain-batch: graphile-worker local queue of BATCH with batched completions;"
+          " pg-boss batchSize BATCH, a batch completed in one statement)")
+    print()
 
-print("WAL written per job (bytes, median; the whole server's WAL over the timed section)")
-rows = []
-for mode, peer_mode in [("enqueue-one", "enqueue-one"), ("enqueue-bulk", "enqueue-bulk"), ("drain-one", "drain-one"),
-                        ("drain-batch", "drain-batch"), ("drain-batch-each", "drain-batch")]:
-    w = lambda rows_, m: (rows_.get(m) or {}).get("wal_bytes_per_job")
-    rows.append([mode, fmt(w(orch, mode)), fmt(w(gw, peer_mode)), fmt(w(boss, peer_mode)), fmt(w(ceil, mode))])
-table(["mode", "orchestore", "graphile-worker", "pg-boss", "plain-SQL ceiling"], rows)
-print()
+    print("WAL written per job (bytes, median; the whole server's WAL over the timed section)")
+    rows = []
+    for mode, peer_mode in [("enqueue-one", "enqueue-one"), ("enqueue-bulk", "enqueue-bulk"), ("drain-one", "drain-one"),
+                            ("drain-batch", "drain-batch"), ("drain-batch-each", "drain-batch")]:
+        w = lambda rows_, m: (rows_.get(m) or {}).get("wal_bytes_per_job")
+        rows.append([mode, fmt(w(orch, mode)), fmt(w(gw, peer_mode)), fmt(w(boss, peer_mode)), fmt(w(ceil, mode))])
+    table(["mode", "orchestore", "graphile-worker", "pg-boss", "plain-SQL ceiling"], rows)
+    print()
 
-print("Enqueue-to-claim latency at a trickle (ms, from the enqueue call's return; target p50 <= 2 ms)")
-rows = []
-for rows_, mode, label in [
-    (orch, "latency", "orchestore, producer in the same process (in-process wake-up)"),
-    (orch, "latency-notify", "orchestore, producer on its own store (NOTIFY)"),
-    (gw, "latency", "graphile-worker (LISTEN/NOTIFY)"),
-    (boss, "latency", "pg-boss (notify queue, useListenNotify)"),
-]:
-    r = rows_.get(mode)
-    if not r:
-        continue
-    target = "met" if rows_ is orch and r["p50_ms"] is not None and r["p50_ms"] <= 2 else ("short" if rows_ is orch else "")
-    rows.append([label, fmt(r["p50_ms"]), fmt(r["p99_ms"]), fmt(r["from_call_p50_ms"]), fmt(r["from_call_p99_ms"]),
-                 f'{r["claimed"]}/{r["n"]}', target])
-table(["", "p50", "p99", "p50 from call", "p99 from call", "claimed", "target"], rows)
-print()
+    print("Enqueue-to-claim latency at a trickle (ms, from the enqueue call's return; target p50 <= 2 ms)")
+    rows = []
+    for rows_, mode, label in [
+        (orch, "latency", "orchestore, producer in the same process (in-process wake-up)"),
+        (orch, "latency-notify", "orchestore, producer on its own store (NOTIFY)"),
+        (gw, "latency", "graphile-worker (LISTEN/NOTIFY)"),
+        (boss, "latency", "pg-boss (notify queue, useListenNotify)"),
+    ]:
+        r = rows_.get(mode)
+        if not r:
+            continue
+        target = "met" if rows_ is orch and r["p50_ms"] is not None and r["p50_ms"] <= 2 else ("short" if rows_ is orch else "")
+        rows.append([label, fmt(r["p50_ms"]), fmt(r["p99_ms"]), fmt(r["from_call_p50_ms"]), fmt(r["from_call_p99_ms"]),
+                     f'{r["claimed"]}/{r["n"]}', target])
+    table(["", "p50", "p99", "p50 from call", "p99 from call", "claimed", "target"], rows)
+    print()
 
-print("Peak memory of the process while draining (MiB; target for Orchestore < 64 MiB)")
-rows = []
-for mode in ("drain-one", "drain-batch", "drain-batch-each"):
-    mib = lambda rows_: (rows_.get(mode) or {}).get("peak_rss_kib")
-    vals = [mib(orch), mib(gw), mib(boss)]
-    rows.append([mode] + [fmt(v / 1024 if v else None) for v in vals]
-                + ["met" if vals[0] and vals[0] < 64 * 1024 else "short"])
-table(["mode", "orchestore", "graphile-worker", "pg-boss", "target"], rows)
-print()
+    print("Peak memory of the process while draining (MiB; target for Orchestore < 64 MiB)")
+    rows = []
+    for mode in ("drain-one", "drain-batch", "drain-batch-each"):
+        mib = lambda rows_: (rows_.get(mode) or {}).get("peak_rss_kib")
+        vals = [mib(orch), mib(gw), mib(boss)]
+        rows.append([mode] + [fmt(v / 1024 if v else None) for v in vals]
+                    + ["met" if vals[0] and vals[0] < 64 * 1024 else "short"])
+    table(["mode", "orchestore", "graphile-worker", "pg-boss", "target"], rows)
+    print()
 
 s = orch.get("scale")
 if s:
@@ -173,15 +185,6 @@ if any(r for _, r in large):
     table(["", "jobs/s", "claim p50", "claim p99", "peak MiB"], rows)
     print()
 
-control = {}
-control_path = res / "control.jsonl"
-if control_path.exists():
-    grouped = {}
-    for line in control_path.read_text().splitlines():
-        if line.strip().startswith("{"):
-            row = json.loads(line)
-            grouped.setdefault((row["mode"].removesuffix("-fair"), row["variant"]), []).append(row)
-    control = {key: merged(rows) for key, rows in grouped.items()}
 if control:
     print("Queue control: what concurrency keys and fairness cost the drains (jobs/s, medians;"
           " ratio to the plain drain of the same run)")
@@ -198,7 +201,7 @@ if control:
         for mode in ("drain-one", "drain-batch"):
             row, plain = control.get((mode, variant)), control.get((mode, "plain"))
             o, p = (row or {}).get("jobs_per_s"), (plain or {}).get("jobs_per_s")
-            cells += [fmt(o) + (runs({mode: row}, mode) if row else ""), ratio(o, p)]
+            cells += [fmt(round(o) if o else o) + (runs({mode: row}, mode) if row else ""), ratio(o, p)]
             cells.append(fmt((row or {}).get("claim_p50_ms")))
         rows.append(cells)
     table(["", "drain one at a time", "/ plain", "claim p50 ms", f"drain {batch or 50} at a time", "/ plain",

@@ -101,6 +101,8 @@ impl Serialize for RetentionTarget {
     }
 }
 
+deserialize_by_parse!(RetentionTarget, String, |raw| raw.parse());
+
 /// How long rows are kept: at least an hour (a shorter age would purge what is still in use,
 /// such as a session refreshed a minute ago), at most a hundred years.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -176,6 +178,10 @@ impl Serialize for RetentionAge {
         serializer.collect_str(self)
     }
 }
+
+deserialize_by_parse!(RetentionAge, String, |raw| RetentionAge::parse(
+    "max_age", &raw
+));
 
 /// An age per target; a target without one is kept forever. The default keeps everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -167,6 +167,8 @@ string_value!(
     Slug
 );
 
+deserialize_by_parse!(Slug, String, |raw| Slug::parse("slug", &raw));
+
 impl Slug {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
         let value = raw.trim();
@@ -217,6 +219,8 @@ string_value!(
     Capability
 );
 
+deserialize_by_parse!(Capability, String, |raw| Capability::parse(&raw));
+
 impl Capability {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let value = raw.trim();
@@ -241,6 +245,10 @@ impl Capability {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Capabilities(BTreeSet<Capability>);
+
+deserialize_by_parse!(Capabilities, Vec<String>, |raw| {
+    Capabilities::parse(&raw)
+});
 
 impl Capabilities {
     pub const MAX: usize = 64;
@@ -361,6 +369,8 @@ impl Metadata {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Payload(serde_json::Value);
+
+deserialize_by_parse!(Payload, serde_json::Value, Payload::parse);
 
 impl Payload {
     pub const MAX_BYTES: usize = 4 * 1024 * 1024;

@@ -2,11 +2,11 @@
 //! instance runs on, seen from this process.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Backend;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DatabaseStatus {
     pub backend: Backend,
     /// `SELECT version()` on PostgreSQL, `sqlite_version()` on SQLite.
@@ -26,7 +26,7 @@ impl DatabaseStatus {
     pub const SLOWEST: usize = 20;
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PoolStatus {
     /// The most connections the pool opens.
     pub max_connections: u32,
@@ -39,7 +39,7 @@ pub struct PoolStatus {
 /// One statement's runs in this process. `statement` is the SQL text the database received,
 /// with its parameters as placeholders (`$1`, `?`), never their values, and with the repeats
 /// of a multi-row `VALUES` list or an `IN` list folded to one.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatementTiming {
     pub statement: String,
     pub count: u64,
@@ -52,7 +52,7 @@ pub struct StatementTiming {
 /// A table's size: on PostgreSQL the planner's estimate of its rows (`pg_class.reltuples`, as
 /// of the last `ANALYZE` or `VACUUM`; `None` before the first) and its bytes with indexes and
 /// TOAST (`pg_total_relation_size`); on SQLite an exact count and no bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TableSize {
     pub table: String,
     pub rows: Option<u64>,

@@ -6,7 +6,7 @@ use orchestore_domain::{
     KnowledgeEntry, KnowledgeEntryId, KnowledgeEntryPatch, NewKnowledgeCollection,
     NewKnowledgeEntry, ProjectId, Revision, SearchLimit, Tags, TextQuery,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
 
@@ -76,7 +76,7 @@ impl KnowledgeSearch {
 
 /// The matched words of an entry, HTML-escaped with each match in `<mark>`…`</mark>` (see
 /// [`orchestore_domain::highlighted`]).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Highlight {
     /// The whole title.
     pub title: String,
@@ -85,7 +85,7 @@ pub struct Highlight {
 }
 
 /// One result of a search, best first.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KnowledgeHit {
     pub entry: KnowledgeEntry,
     /// What the results are ordered by: the text rank's score (higher is more relevant; its

@@ -4,7 +4,7 @@ use orchestore_domain::{
     InstalledCopy, MarketplaceInstall, MarketplaceItem, MarketplaceItemId, MarketplaceKind, Name,
     NewMarketplaceItem, SearchLimit, TextQuery,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
 
@@ -39,7 +39,7 @@ pub struct MarketplaceFilter {
 }
 
 /// One result of a marketplace search, best first.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MarketplaceHit {
     pub item: MarketplaceItem,
     /// The text rank's score: higher is more relevant (its scale is the backend's).
@@ -47,7 +47,7 @@ pub struct MarketplaceHit {
 }
 
 /// An installation: what it made and the record of where it came from.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Installation {
     pub install: MarketplaceInstall,
     pub copy: InstalledCopy,

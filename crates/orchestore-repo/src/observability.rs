@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{AuditLogId, OrganizationId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Actor, Credential, Ctx, Page, PageRequest, RepoResult};
 
@@ -32,7 +32,7 @@ pub use events::{EventFilter, EventRepo, EventSort};
 pub use metrics::MetricRepo;
 
 /// One row of the append-only audit log.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: AuditLogId,
     pub organization_id: OrganizationId,
@@ -87,7 +87,7 @@ pub struct AuditFilter {
 
 /// An organization's last sealed link: its chain has `seq` rows, the last one with `hash`.
 /// Copied somewhere an attacker of the database cannot write, it anchors the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChainHead {
     pub seq: u64,
     /// SHA-256, hex.
@@ -96,7 +96,7 @@ pub struct ChainHead {
 }
 
 /// What one call of [`AuditRepo::seal_audit`] did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SealOutcome {
     /// Rows sealed by this call.
     pub sealed: u64,
@@ -107,7 +107,7 @@ pub struct SealOutcome {
 }
 
 /// The first thing wrong with an organization's chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChainBreak {
     /// The row does not match its hash while the next row still chains on from that hash: the
@@ -187,7 +187,7 @@ impl fmt::Display for ChainBreak {
 }
 
 /// What [`AuditRepo::verify_audit`] found in one organization's chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChainReport {
     pub organization_id: OrganizationId,
     /// The head the walk checked against (read before it).

@@ -4,13 +4,13 @@ use chrono::{DateTime, Utc};
 use orchestore_domain::{
     OrganizationId, PurgeBatch, RetentionAge, RetentionPolicy, RetentionRules, RetentionTarget,
 };
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{Ctx, RepoResult};
 
 /// What one purge of an organization deleted (or, in a dry run, would delete), per target its
 /// policy names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RetentionReport {
     pub organization_id: OrganizationId,
     pub dry_run: bool,
@@ -42,6 +42,37 @@ pub struct PurgedRows {
     /// Rows older than this were due.
     pub older_than: DateTime<Utc>,
     pub rows: u64,
+}
+
+/// The wire form of [`PurgedRows`]: its `table` is its target's, so it is read as text and
+/// must be that one.
+#[derive(Deserialize)]
+struct RawPurgedRows {
+    target: RetentionTarget,
+    table: String,
+    max_age: RetentionAge,
+    older_than: DateTime<Utc>,
+    rows: u64,
+}
+
+impl<'de> Deserialize<'de> for PurgedRows {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawPurgedRows::deserialize(deserializer)?;
+        let table = raw.target.table();
+        if raw.table != table {
+            return Err(serde::de::Error::custom(format!(
+                "table: the rows of {} are in {table}, not {:?}",
+                raw.target, raw.table
+            )));
+        }
+        Ok(Self {
+            target: raw.target,
+            table,
+            max_age: raw.max_age,
+            older_than: raw.older_than,
+            rows: raw.rows,
+        })
+    }
 }
 
 #[async_trait::async_trait]

@@ -1,6 +1,6 @@
 //! [`Store`]: every repository of one backend, and transactions across them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::RepoResult;
 use crate::agents::AgentRepo;
@@ -23,7 +23,7 @@ use crate::work::{
 };
 use crate::workflows::{ExecutionStepRepo, LearningRepo, WaitRepo, WorkflowRepo};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
     Sqlite,
@@ -31,7 +31,7 @@ pub enum Backend {
 }
 
 /// What `/health/ready` reports.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoreHealth {
     pub backend: Backend,
     /// Migrations this build knows that the database has not applied.

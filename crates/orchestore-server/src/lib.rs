@@ -37,6 +37,7 @@ mod standing;
 mod startup;
 mod state;
 pub mod status;
+mod sweeps;
 pub mod taskmaster;
 mod telemetry;
 mod tokens;

@@ -10,7 +10,7 @@ use orchestore_domain::{
     DomainError, Email, Name, NewOrganization, NewUser, OrganizationId, Password, PasswordHash,
     Slug, SystemRole,
 };
-use orchestore_repo::{Ctx, FeedRound, RepoError, Store, feed_every_organization};
+use orchestore_repo::{Ctx, RepoError, Store};
 use orchestore_sea::{MigrationError, SeaStore};
 use rand::{Rng as _, RngCore as _};
 
@@ -27,6 +27,7 @@ use crate::routes;
 use crate::signup_limits::SignupLimits;
 use crate::standing::Standings;
 use crate::state::AppState;
+use crate::sweeps::{self, Sweeper};
 use crate::tokens::TokenIssuer;
 
 /// The instance setting that keeps a generated JWT key.
@@ -73,291 +74,6 @@ pub struct Application {
     waits: Sweeper,
 }
 
-/// A periodic job (the sweep of expired leases, the audit sealer); it stops when the
-/// application goes.
-struct Sweeper(tokio::task::JoinHandle<()>);
-
-impl Drop for Sweeper {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// The most organizations one sweep visits; the rest wait for the next.
-const SWEEP_ORGANIZATIONS: u32 = 100;
-
-/// Returns expired leases to the queue in every organization that has some, and closes the
-/// proposals past their closing time, every `interval`.
-async fn sweep_expired_leases(store: Arc<dyn Store>, interval: std::time::Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let organizations = match store
-            .organizations_with_expired_leases(SWEEP_ORGANIZATIONS)
-            .await
-        {
-            Ok(organizations) => organizations,
-            Err(error) => {
-                tracing::warn!(%error, "lease sweep: listing organizations");
-                continue;
-            }
-        };
-        for org in organizations {
-            match store.expire_leases(&Ctx::system(org)).await {
-                Ok(expired) if !expired.is_empty() => tracing::info!(
-                    %org,
-                    requeued = expired.requeued.len(),
-                    failed = expired.failed.len(),
-                    "lease sweep: expired leases"
-                ),
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%org, %error, "lease sweep"),
-            }
-        }
-        close_due_proposals(store.as_ref()).await;
-    }
-}
-
-/// Closes the proposals past their closing time in every organization that has some, and
-/// computes their results (a read or a vote closes one too; whichever comes first writes it).
-async fn close_due_proposals(store: &dyn Store) {
-    let organizations = match store
-        .organizations_with_due_proposals(SWEEP_ORGANIZATIONS)
-        .await
-    {
-        Ok(organizations) => organizations,
-        Err(error) => {
-            tracing::warn!(%error, "proposal sweep: listing organizations");
-            return;
-        }
-    };
-    for org in organizations {
-        match store
-            .close_due_proposals(&Ctx::system(org), chrono::Utc::now())
-            .await
-        {
-            Ok(closed) if !closed.is_empty() => {
-                tracing::info!(%org, closed = closed.len(), "proposal sweep: closed proposals");
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%org, %error, "proposal sweep"),
-        }
-    }
-}
-
-/// The most due schedules one sweep fires in each organization; the rest wait for the next.
-const SCHEDULES_PER_SWEEP: u32 = 100;
-
-/// Fires the due schedules of every organization that has some, every `interval`. Replicas
-/// may all run it: each occurrence is fired by one of them (see `ScheduleRepo`).
-async fn fire_due_schedules(store: Arc<dyn Store>, interval: std::time::Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let now = chrono::Utc::now();
-        let organizations = match store
-            .organizations_with_due_schedules(now, SWEEP_ORGANIZATIONS)
-            .await
-        {
-            Ok(organizations) => organizations,
-            Err(error) => {
-                tracing::warn!(%error, "scheduler: listing organizations");
-                continue;
-            }
-        };
-        for org in organizations {
-            match store
-                .fire_due_schedules(&Ctx::system(org), now, SCHEDULES_PER_SWEEP)
-                .await
-            {
-                Ok(fired) if !fired.is_empty() => {
-                    tracing::debug!(%org, fired = fired.len(), "scheduler: fired schedules");
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%org, %error, "scheduler"),
-            }
-        }
-    }
-}
-
-/// The most due waits one sweep ends in each organization; the rest wait for the next.
-const WAITS_PER_SWEEP: u32 = 100;
-
-/// Ends the due waits of every organization that has some, every `interval`. Replicas may all
-/// run it: each wait is ended by one of them (see `WaitRepo`).
-async fn fire_due_waits(store: Arc<dyn Store>, interval: std::time::Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let now = chrono::Utc::now();
-        let organizations = match store
-            .organizations_with_due_waits(now, SWEEP_ORGANIZATIONS)
-            .await
-        {
-            Ok(organizations) => organizations,
-            Err(error) => {
-                tracing::warn!(%error, "wait sweep: listing organizations");
-                continue;
-            }
-        };
-        for org in organizations {
-            match store
-                .fire_due_waits(&Ctx::system(org), now, WAITS_PER_SWEEP)
-                .await
-            {
-                Ok(ended) if !ended.is_empty() => {
-                    tracing::debug!(%org, ended = ended.len(), "wait sweep: ended waits");
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%org, %error, "wait sweep"),
-            }
-        }
-    }
-}
-
-/// The most organizations one round of sealing visits, and the most rows it seals in each;
-/// the rest wait for the next round.
-const SEAL_ORGANIZATIONS: u32 = 100;
-const SEAL_ROWS: u32 = 10_000;
-
-/// Seals the audit rows written since into their organizations' chains, every `interval`.
-/// Replicas may all run it: an organization's sealers take turns on its chain head.
-async fn seal_audit_chains(store: Arc<dyn Store>, interval: std::time::Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let organizations = match store
-            .organizations_with_unsealed_audit(SEAL_ORGANIZATIONS)
-            .await
-        {
-            Ok(organizations) => organizations,
-            Err(error) => {
-                tracing::warn!(%error, "audit sealer: listing organizations");
-                continue;
-            }
-        };
-        for org in organizations {
-            match store.seal_audit(&Ctx::system(org), SEAL_ROWS).await {
-                Ok(outcome) => tracing::debug!(
-                    %org,
-                    sealed = outcome.sealed,
-                    head = outcome.head.as_ref().map(|head| head.seq),
-                    "audit sealer: sealed"
-                ),
-                Err(error) => tracing::warn!(%org, %error, "audit sealer"),
-            }
-        }
-    }
-}
-
-/// Marks what ended (rewards not redeemed in time, grants and suspensions past their end) in
-/// every organization that has some, every `interval`.
-async fn sweep_ended_sanctions(store: Arc<dyn Store>, interval: std::time::Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let organizations = match store
-            .organizations_with_ended_sanctions(SWEEP_ORGANIZATIONS)
-            .await
-        {
-            Ok(organizations) => organizations,
-            Err(error) => {
-                tracing::warn!(%error, "sanction sweep: listing organizations");
-                continue;
-            }
-        };
-        for org in organizations {
-            match store.expire_sanctions(&Ctx::system(org)).await {
-                Ok(swept) if !swept.is_empty() => tracing::info!(
-                    %org,
-                    rewards = swept.rewards_expired,
-                    grants = swept.grants_expired,
-                    suspensions = swept.suspensions_ended,
-                    "sanction sweep: ended"
-                ),
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%org, %error, "sanction sweep"),
-            }
-        }
-    }
-}
-
-/// The most organizations one round of scheduled snapshots visits; the rest wait for the next.
-const SNAPSHOT_ORGANIZATIONS: u32 = 100;
-/// How long after a slot starts its snapshots are taken: the timer and the clock the slot is
-/// read from may differ by a little.
-const SNAPSHOT_MARGIN: std::time::Duration = std::time::Duration::from_millis(50);
-
-/// Takes the scheduled leaderboard snapshots of every organization with standings at the start
-/// of each slot of `every` (whole `every`s since the Unix epoch: midnight UTC for a day).
-/// Replicas may all run it: the slot is a unique key, so one of them takes each.
-async fn take_scheduled_snapshots(store: Arc<dyn Store>, every: std::time::Duration) {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let into_slot = since_epoch.as_nanos() % every.as_nanos().max(1);
-    let to_next = every.saturating_sub(std::time::Duration::from_nanos(
-        u64::try_from(into_slot).unwrap_or(0),
-    ));
-    let first = tokio::time::Instant::now() + to_next + SNAPSHOT_MARGIN;
-    let mut ticker = tokio::time::interval_at(first, every);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let organizations = match store
-            .organizations_due_for_snapshots(every, SNAPSHOT_ORGANIZATIONS)
-            .await
-        {
-            Ok(organizations) => organizations,
-            Err(error) => {
-                tracing::warn!(%error, "leaderboard snapshots: listing organizations");
-                continue;
-            }
-        };
-        for org in organizations {
-            match store
-                .take_scheduled_snapshots(&Ctx::system(org), every)
-                .await
-            {
-                Ok(taken) => tracing::debug!(%org, taken = taken.len(), "leaderboard snapshots"),
-                Err(error) => tracing::warn!(%org, %error, "leaderboard snapshots"),
-            }
-        }
-    }
-}
-
-/// Turns the task runs that ended since into reliability events, in every organization that has
-/// some, every `interval`. Replicas may all run it: feeders of one organization take turns, and
-/// an ending counts once whoever records it.
-async fn feed_task_outcomes(store: Arc<dyn Store>, interval: std::time::Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let round = match feed_every_organization(store.as_ref(), FeedRound::default()).await {
-            Ok(round) => round,
-            Err(error) => {
-                tracing::warn!(%error, "reputation feeder: listing organizations");
-                continue;
-            }
-        };
-        for (org, fed) in round {
-            match fed {
-                Ok(fed) if fed.recorded > 0 => {
-                    tracing::debug!(%org, recorded = fed.recorded, "reputation feeder: fed")
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%org, %error, "reputation feeder"),
-            }
-        }
-    }
-}
-
 impl Application {
     /// Connects to `settings.database`, migrates when `auto_migrate` is on, then does what
     /// [`Application::with_store`] does.
@@ -397,46 +113,46 @@ impl Application {
         )
         .await?;
         let secret = jwt_secret(store.as_ref(), settings.auth.jwt_secret.as_ref()).await?;
-        let sweeper = Sweeper(tokio::spawn(sweep_expired_leases(
+        let sweeper = Sweeper::spawn(sweeps::expire_leases_and_close_proposals(
             store.clone(),
             settings.queue.lease_sweep_interval,
-        )));
-        let sealer = Sweeper(tokio::spawn(seal_audit_chains(
+        ));
+        let sealer = Sweeper::spawn(sweeps::seal_audit_chains(
             store.clone(),
             settings.audit.seal_interval,
-        )));
-        let sanctions = Sweeper(tokio::spawn(sweep_ended_sanctions(
+        ));
+        let sanctions = Sweeper::spawn(sweeps::sweep_ended_sanctions(
             store.clone(),
             settings.collaboration.sanction_sweep_interval,
-        )));
-        let snapshotter = Sweeper(tokio::spawn(take_scheduled_snapshots(
+        ));
+        let snapshotter = Sweeper::spawn(sweeps::take_scheduled_snapshots(
             store.clone(),
             settings.collaboration.snapshot_interval,
-        )));
+        ));
         let metrics = MetricsEndpoint::new(&settings.metrics);
         let metrics_upkeep = metrics
             .clone()
-            .map(|endpoint| Sweeper(tokio::spawn(endpoint.run_upkeep())));
-        let reputation_feeder = Sweeper(tokio::spawn(feed_task_outcomes(
+            .map(|endpoint| Sweeper::spawn(endpoint.run_upkeep()));
+        let reputation_feeder = Sweeper::spawn(sweeps::feed_task_outcomes(
             store.clone(),
             settings.collaboration.reputation_feed_interval,
-        )));
+        ));
         let retention = match settings.retention.interval {
             interval if interval.is_zero() => None,
-            interval => Some(Sweeper(tokio::spawn(crate::retention::purge_on_schedule(
+            interval => Some(Sweeper::spawn(crate::retention::purge_on_schedule(
                 store.clone(),
                 interval,
                 retention_batch(&settings)?,
-            )))),
+            ))),
         };
-        let scheduler = Sweeper(tokio::spawn(fire_due_schedules(
+        let scheduler = Sweeper::spawn(sweeps::fire_due_schedules(
             store.clone(),
             settings.queue.schedule_interval,
-        )));
-        let waits = Sweeper(tokio::spawn(fire_due_waits(
+        ));
+        let waits = Sweeper::spawn(sweeps::fire_due_waits(
             store.clone(),
             settings.workflows.wait_interval,
-        )));
+        ));
         let state = web::Data::new(AppState {
             store,
             password_cost: settings.auth.bcrypt_cost,

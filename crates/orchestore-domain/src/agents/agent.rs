@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     AgentId, AgentKind, AgentStatus, Capabilities, DomainError, Metadata, ModelName, Name,
@@ -12,7 +12,7 @@ use crate::{
 /// and when the agent sends a message. Run time is kept as a whole number of milliseconds
 /// (`total_task_millis`) rather than fractional seconds so that sums are exact and map to an
 /// integer column on every backend; [`Agent::mean_task_seconds`] derives the mean.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Agent {
     pub id: AgentId,
     pub organization_id: OrganizationId,
@@ -53,7 +53,7 @@ impl Agent {
 }
 
 /// An agent's counters and what follows from them.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgentStats {
     pub tasks_completed: u64,
     pub tasks_failed: u64,

@@ -4,7 +4,7 @@
 //! rows of that window through an index and never the whole history.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{DomainError, TemplateId, TemplateKind, WorkflowId};
 
@@ -16,6 +16,17 @@ pub struct AnalyticsWindow {
     since: DateTime<Utc>,
     until: DateTime<Utc>,
 }
+
+/// The wire form of an [`AnalyticsWindow`], checked by its parser when read.
+#[derive(Deserialize)]
+struct RawWindow {
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+}
+
+deserialize_by_parse!(AnalyticsWindow, RawWindow, |raw| {
+    AnalyticsWindow::parse(Some(raw.since), Some(raw.until), raw.until)
+});
 
 impl AnalyticsWindow {
     pub const DEFAULT_DAYS: i64 = 30;
@@ -64,7 +75,7 @@ impl AnalyticsWindow {
 /// Durations of a set of runs: how many were measured, their mean, and their 95th percentile
 /// by nearest rank — the smallest duration that at least 95 % of them do not exceed, the
 /// ⌈0.95 n⌉-th smallest (PostgreSQL's `percentile_disc(0.95)`), as for the task statistics.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DurationStats {
     pub measured: u64,
     pub mean_seconds: Option<f64>,
@@ -102,7 +113,7 @@ impl DurationStats {
 
 /// How many runs (executions, tasks) ended each way, and the share that succeeded of those
 /// that ended.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outcomes {
     pub total: u64,
     pub succeeded: u64,
@@ -129,7 +140,7 @@ impl Outcomes {
 }
 
 /// One workflow's executions started in the window.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkflowAnalytics {
     pub workflow_id: WorkflowId,
     pub name: String,
@@ -139,7 +150,7 @@ pub struct WorkflowAnalytics {
 }
 
 /// One UTC day of a workflow's executions: those started that day.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkflowDay {
     pub day: NaiveDate,
     pub executions: Outcomes,
@@ -147,7 +158,7 @@ pub struct WorkflowDay {
 }
 
 /// A workflow's executions day by day: every day of the window, with zeros where none started.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkflowDaily {
     pub workflow_id: WorkflowId,
     pub window: AnalyticsWindow,
@@ -155,7 +166,7 @@ pub struct WorkflowDaily {
 }
 
 /// The tasks of one kind — one set of required capabilities — that ended in the window.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskKindAnalytics {
     /// The kind: the capabilities its tasks require, sorted (empty: any agent runs them).
     pub required_capabilities: Vec<String>,
@@ -172,7 +183,7 @@ pub struct TaskKindAnalytics {
 
 /// One template's uses in the window, and how what they produced fared: for a task template the
 /// tasks it created, for a workflow template the executions of the versions it wrote.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TemplateAnalytics {
     pub template_id: TemplateId,
     pub name: String,
@@ -182,7 +193,7 @@ pub struct TemplateAnalytics {
 }
 
 /// A report over a window: one item per workflow, kind or template that had any in it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AnalyticsReport<T> {
     pub window: AnalyticsWindow,
     pub items: Vec<T>,

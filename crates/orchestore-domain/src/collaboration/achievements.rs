@@ -1,7 +1,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::points::short_text;
 use super::{PointAmount, Reputation, Standing};
@@ -15,6 +15,8 @@ use crate::{
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct AchievementCode(String);
+
+deserialize_by_parse!(AchievementCode, String, |raw| AchievementCode::parse(&raw));
 
 impl AchievementCode {
     pub const MAX_CHARS: usize = 64;
@@ -69,6 +71,8 @@ short_text!(
 #[serde(transparent)]
 pub struct AchievementPoints(i64);
 
+deserialize_by_parse!(AchievementPoints, i64, AchievementPoints::parse);
+
 impl AchievementPoints {
     pub fn parse(raw: i64) -> Result<Self, DomainError> {
         if (0..=PointAmount::MAX).contains(&raw) {
@@ -92,7 +96,7 @@ impl AchievementPoints {
 }
 
 /// An achievement an organization can award: each holder gets it at most once.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AchievementDefinition {
     pub id: AchievementDefinitionId,
     pub organization_id: OrganizationId,
@@ -116,7 +120,7 @@ pub struct NewAchievementDefinition {
 }
 
 /// An achievement awarded to a holder.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Achievement {
     pub id: AchievementId,
     pub organization_id: OrganizationId,
@@ -141,7 +145,7 @@ pub struct NewAchievement {
 
 /// Everything about one agent or user at once: its standing, its achievements (oldest first)
 /// and, for an agent, its reputation now.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HolderSummary {
     pub standing: Standing,
     pub achievements: Vec<Achievement>,

@@ -1,5 +1,5 @@
 use chrono::{DateTime, TimeZone, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ranks::word_enum;
 use super::{EloSettings, HALF_LIFE_DAYS, LeaderboardEntry, LeaderboardKind, LeaderboardPeriod};
@@ -14,6 +14,18 @@ pub struct LeaderboardWeights {
     rating: f64,
     reputation: f64,
 }
+
+/// The wire form of [`LeaderboardWeights`], checked by its parser when read.
+#[derive(Deserialize)]
+struct RawWeights {
+    points: f64,
+    rating: f64,
+    reputation: f64,
+}
+
+deserialize_by_parse!(LeaderboardWeights, RawWeights, |raw| {
+    LeaderboardWeights::parse(raw.points, raw.rating, raw.reputation)
+});
 
 impl LeaderboardWeights {
     pub const MAX: f64 = 1_000.0;
@@ -138,7 +150,7 @@ pub const SCHEDULED_BOARDS: [(LeaderboardKind, LeaderboardPeriod); 6] = [
 ];
 
 /// A leaderboard as it stood when the snapshot was taken: its first [`SNAPSHOT_SIZE`] rows.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LeaderboardSnapshot {
     pub id: LeaderboardSnapshotId,
     pub organization_id: OrganizationId,
@@ -154,6 +166,8 @@ pub struct LeaderboardSnapshot {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct HallOfFameTop(u32);
+
+deserialize_by_parse!(HallOfFameTop, u64, HallOfFameTop::parse);
 
 impl HallOfFameTop {
     pub fn parse(raw: u64) -> Result<Self, DomainError> {
@@ -179,7 +193,7 @@ impl Default for HallOfFameTop {
 }
 
 /// A snapshot with its rows.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SnapshotBoard {
     #[serde(flatten)]
     pub snapshot: LeaderboardSnapshot,
@@ -188,7 +202,7 @@ pub struct SnapshotBoard {
 
 /// A holder in the hall of fame: how many snapshots of one leaderboard ranked it within the
 /// top asked for, its best rank, and when first and last.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HallOfFameEntry {
     pub holder: Participant,
     pub times: u32,

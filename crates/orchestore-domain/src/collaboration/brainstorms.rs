@@ -1,7 +1,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::points::short_text;
 use super::ranks::word_enum;
@@ -39,7 +39,7 @@ pub struct NewBrainstorm {
 }
 
 /// A brainstorming session: open until it is closed, once.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Brainstorm {
     pub id: BrainstormId,
     pub organization_id: OrganizationId,
@@ -61,7 +61,7 @@ pub struct NewIdea {
 
 /// An idea of a brainstorm, with the number of votes it holds (kept with the votes, in the
 /// transaction of each vote and withdrawal).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BrainstormIdea {
     pub id: BrainstormIdeaId,
     pub organization_id: OrganizationId,
@@ -73,7 +73,7 @@ pub struct BrainstormIdea {
 }
 
 /// What a brainstorm gathered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BrainstormStats {
     pub brainstorm_id: BrainstormId,
     pub ideas: i64,

@@ -14,7 +14,7 @@ short_text!(
 );
 
 /// What a match is played on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum MatchSubject {
     Task(TaskId),
@@ -109,6 +109,8 @@ impl NewMatch {
 #[serde(transparent)]
 pub struct Placements(BTreeMap<AgentId, u32>);
 
+deserialize_by_parse!(Placements, BTreeMap<AgentId, u32>, Placements::parse);
+
 impl Placements {
     pub fn parse(places: BTreeMap<AgentId, u32>) -> Result<Self, DomainError> {
         if places
@@ -147,6 +149,22 @@ pub struct EloSettings {
     provisional_k_factor: u32,
     provisional_matches: u32,
 }
+
+/// The wire form of [`EloSettings`], checked by its parser when read.
+#[derive(Deserialize)]
+struct RawEloSettings {
+    k_factor: u32,
+    provisional_k_factor: u32,
+    provisional_matches: u32,
+}
+
+deserialize_by_parse!(EloSettings, RawEloSettings, |raw| {
+    EloSettings::parse(
+        raw.k_factor,
+        raw.provisional_k_factor,
+        raw.provisional_matches,
+    )
+});
 
 impl EloSettings {
     pub const INITIAL_RATING: i32 = 1500;
@@ -244,7 +262,7 @@ pub fn elo_changes(players: &[(i32, i32, u32)], settings: EloSettings) -> Vec<i3
 }
 
 /// One agent's rating change in one match: an entry of its rating history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RatingChange {
     pub match_id: MatchId,
     pub agent_id: AgentId,
@@ -255,7 +273,7 @@ pub struct RatingChange {
 }
 
 /// A match as stored; `placements` and `changes` are empty until it is finished.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Match {
     pub id: MatchId,
     pub organization_id: OrganizationId,

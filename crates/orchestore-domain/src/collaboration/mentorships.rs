@@ -1,7 +1,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::points::short_text;
 use super::ranks::word_enum;
@@ -18,6 +18,10 @@ short_text!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct MentorshipGoals(Vec<MentorshipGoal>);
+
+deserialize_by_parse!(MentorshipGoals, Vec<String>, |raw| MentorshipGoals::parse(
+    &raw
+));
 
 impl MentorshipGoals {
     pub const MAX_GOALS: usize = 20;
@@ -132,7 +136,7 @@ impl NewMentorship {
 
 /// A pairing of a mentor and a mentee. `started_at` is set when it becomes active, `ended_at`
 /// when it is completed or cancelled.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Mentorship {
     pub id: MentorshipId,
     pub organization_id: OrganizationId,
@@ -149,6 +153,8 @@ pub struct Mentorship {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct MentorshipProgress(u8);
+
+deserialize_by_parse!(MentorshipProgress, i64, MentorshipProgress::parse);
 
 impl MentorshipProgress {
     pub fn parse(raw: i64) -> Result<Self, DomainError> {
@@ -170,6 +176,8 @@ impl MentorshipProgress {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct SessionMinutes(u16);
+
+deserialize_by_parse!(SessionMinutes, i64, SessionMinutes::parse);
 
 impl SessionMinutes {
     pub const MAX: u16 = 1440;
@@ -200,7 +208,7 @@ pub struct NewMentorshipSession {
 
 /// A session held: when, how long, its notes and the progress it judged; `recorded_by` is
 /// the actor that recorded it (`user:<id>`, `agent:<id>`).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MentorshipSession {
     pub id: MentorshipSessionId,
     pub organization_id: OrganizationId,
@@ -214,7 +222,7 @@ pub struct MentorshipSession {
 }
 
 /// A mentor's mentorships, counted by status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MentorshipCounts {
     pub proposed: i64,
     pub active: i64,
@@ -237,7 +245,7 @@ impl MentorshipCounts {
 
 /// What a mentor has done: its mentorships by status, the sessions held in them and their
 /// minutes, and the mean over its mentees of each mentee's latest progress.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MentorStats {
     pub mentor: Participant,
     pub mentorships: MentorshipCounts,

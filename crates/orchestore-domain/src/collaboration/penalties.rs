@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::points::short_text;
 use super::ranks::word_enum;
@@ -80,6 +80,8 @@ impl AppealOutcome {
 #[serde(transparent)]
 pub struct Evidence(String);
 
+deserialize_by_parse!(Evidence, String, |raw| Evidence::parse(&raw));
+
 impl Evidence {
     pub const MAX_CHARS: usize = 10_000;
 
@@ -125,7 +127,7 @@ pub struct NewViolation {
 }
 
 /// A violation as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Violation {
     pub id: ViolationId,
     pub organization_id: OrganizationId,
@@ -172,7 +174,7 @@ pub struct NewPenalty {
 }
 
 /// What a penalty took. Serialized with its `kind`.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PenaltyValue {
     /// `points` off: the ledger entry `point_award_id` of −`points`.
@@ -197,7 +199,7 @@ impl PenaltyValue {
 }
 
 /// A penalty as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Penalty {
     pub id: PenaltyId,
     pub organization_id: OrganizationId,
@@ -231,7 +233,7 @@ pub struct AppealDecision {
 }
 
 /// An appeal as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Appeal {
     pub id: AppealId,
     pub organization_id: OrganizationId,
@@ -248,7 +250,7 @@ pub struct Appeal {
 
 /// An organization's rewards and penalties, counted: every kind, status and severity is
 /// listed, at 0 when there is none.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SanctionsSummary {
     pub rewards_by_kind: BTreeMap<String, u64>,
     pub rewards_by_status: BTreeMap<String, u64>,
@@ -263,7 +265,7 @@ pub struct SanctionsSummary {
 
 /// One holder's rewards and penalties: counts, the points penalties took and gave back, and
 /// what is in force now.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HolderSanctions {
     pub holder: Participant,
     pub rewards_by_status: BTreeMap<String, u64>,

@@ -11,6 +11,8 @@ use crate::{DomainError, OrganizationId, Participant, PointAwardId};
 #[serde(transparent)]
 pub struct PointAmount(i64);
 
+deserialize_by_parse!(PointAmount, i64, PointAmount::parse);
+
 impl PointAmount {
     pub const MAX: i64 = 1_000_000;
 
@@ -70,6 +72,8 @@ macro_rules! short_text {
             }
         }
 
+        deserialize_by_parse!($name, String, |raw| $name::parse(&raw));
+
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Debug::fmt(&self.0, f)
@@ -96,7 +100,7 @@ short_text!(
 
 /// One entry of the ledger. Entries are never changed or removed (a correction is a new
 /// entry with the opposite amount).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PointAward {
     pub id: PointAwardId,
     pub organization_id: OrganizationId,
@@ -130,6 +134,8 @@ pub struct LevelThreshold {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct LevelThresholds(Vec<LevelThreshold>);
+
+deserialize_by_parse!(LevelThresholds, Vec<LevelThreshold>, LevelThresholds::parse);
 
 impl LevelThresholds {
     pub const MAX_STEPS: usize = 100;
@@ -206,7 +212,7 @@ impl LevelThresholds {
 }
 
 /// Where a holder stands on the ladder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Level {
     pub level: u32,
     pub tier: String,
@@ -215,7 +221,7 @@ pub struct Level {
 }
 
 /// A holder's totals, kept with the ledger and the matches: a summary of an agent or user.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Standing {
     pub holder: Participant,
     /// The sum of every award.

@@ -1,7 +1,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::points::short_text;
 use super::ranks::word_enum;
@@ -22,6 +22,8 @@ short_text!(
 #[derive(Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ProposalBody(String);
+
+deserialize_by_parse!(ProposalBody, String, |raw| ProposalBody::parse(&raw));
 
 impl ProposalBody {
     pub const MAX_CHARS: usize = 20_000;
@@ -200,6 +202,8 @@ impl ProposalSchedule {
 #[serde(transparent)]
 pub struct Quorum(u32);
 
+deserialize_by_parse!(Quorum, i64, Quorum::parse);
+
 impl Quorum {
     pub const MAX: u32 = 1_000_000;
 
@@ -223,6 +227,8 @@ impl Quorum {
 /// exact on every backend). Serialised as the fraction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Threshold(u32);
+
+deserialize_by_parse!(Threshold, f64, Threshold::parse);
 
 impl Threshold {
     pub const BASIS: u32 = 10_000;
@@ -281,6 +287,17 @@ pub struct Eligibility {
     roles: Vec<RoleCode>,
     agent_kinds: Vec<AgentKind>,
 }
+
+/// The wire form of an [`Eligibility`], checked by its parser when read.
+#[derive(Deserialize)]
+struct RawEligibility {
+    roles: Vec<RoleCode>,
+    agent_kinds: Vec<AgentKind>,
+}
+
+deserialize_by_parse!(Eligibility, RawEligibility, |raw| {
+    Eligibility::parse(raw.roles, raw.agent_kinds)
+});
 
 impl Eligibility {
     pub const MAX_ROLES: usize = 20;
@@ -388,14 +405,14 @@ pub fn decide(
 
 /// One option of a proposal and the votes it holds: the current count while the proposal is
 /// open, the final one once it is closed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OptionTally {
     pub option: OptionLabel,
     pub votes: u32,
 }
 
 /// A proposal as stored, with its tallies.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Proposal {
     pub id: ProposalId,
     pub organization_id: OrganizationId,
@@ -429,7 +446,7 @@ impl Proposal {
 }
 
 /// A voter's vote on a proposal: one per voter, changed in place when the proposal allows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Vote {
     pub proposal_id: ProposalId,
     pub voter: Participant,

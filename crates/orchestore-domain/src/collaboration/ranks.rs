@@ -1,11 +1,11 @@
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{EloSettings, LevelThresholds};
 use crate::{DomainError, Participant};
 
 /// An organization's rules for ranks: the level ladder and how ratings move.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RankSettings {
     pub level_thresholds: LevelThresholds,
     pub elo: EloSettings,
@@ -118,7 +118,7 @@ impl LeaderboardKind {
 }
 
 /// One row of a leaderboard.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LeaderboardEntry {
     /// 1 for the first; holders with the same score share a rank (1, 1, 3).
     pub rank: u32,

@@ -1,7 +1,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::points::short_text;
 use super::ranks::word_enum;
@@ -28,6 +28,8 @@ short_text!(
 #[serde(transparent)]
 pub struct ReputationDelta(i32);
 
+deserialize_by_parse!(ReputationDelta, i64, ReputationDelta::parse);
+
 impl ReputationDelta {
     pub fn parse(raw: i64) -> Result<Self, DomainError> {
         match i32::try_from(raw) {
@@ -45,7 +47,7 @@ impl ReputationDelta {
 }
 
 /// An event that moves one dimension of an agent's reputation.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReputationEvent {
     pub id: ReputationEventId,
     pub organization_id: OrganizationId,
@@ -88,7 +90,7 @@ impl NewReputationEvent {
 /// An agent's reputation at one instant: each dimension is the sum of its events' deltas,
 /// each halved for every [`HALF_LIFE_DAYS`] since it happened; `overall` is their mean.
 /// Rounded to three decimals.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reputation {
     pub agent_id: AgentId,
     pub as_of: DateTime<Utc>,

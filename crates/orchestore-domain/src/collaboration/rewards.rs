@@ -1,7 +1,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::points::short_text;
 use super::ranks::word_enum;
@@ -55,6 +55,8 @@ word_enum!(
 #[serde(transparent)]
 pub struct PermissionPeriod(i64);
 
+deserialize_by_parse!(PermissionPeriod, i64, PermissionPeriod::parse_seconds);
+
 impl PermissionPeriod {
     pub const MIN_SECONDS: i64 = 1;
     pub const MAX_SECONDS: i64 = 365 * 86_400;
@@ -84,7 +86,7 @@ impl PermissionPeriod {
 }
 
 /// What a reward gives its recipient when redeemed. Serialized with its `kind`.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RewardValue {
     /// Points added to the ledger (a positive amount).
@@ -146,7 +148,7 @@ pub struct NewReward {
 }
 
 /// A reward as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reward {
     pub id: RewardId,
     pub organization_id: OrganizationId,
@@ -165,7 +167,7 @@ pub struct Reward {
 }
 
 /// A permission a holder has for a while, beyond what its roles grant.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PermissionGrant {
     pub id: PermissionGrantId,
     pub organization_id: OrganizationId,
@@ -180,7 +182,7 @@ pub struct PermissionGrant {
 
 /// What a redemption did: the reward, now redeemed, and the ledger entry or the grant it
 /// made (neither for a badge).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Redemption {
     pub reward: Reward,
     pub point_award: Option<PointAward>,
@@ -190,7 +192,7 @@ pub struct Redemption {
 /// What a holder may do at an instant: its roles' permissions, with its live grants and
 /// without its live suspensions, and the first instant after it at which a grant or a
 /// suspension ends and the set changes by itself (`None`: not before something is written).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EffectivePermissions {
     pub permissions: Vec<Permission>,
     pub changes_at: Option<DateTime<Utc>>,

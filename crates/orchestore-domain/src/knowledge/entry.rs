@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::has_highlight_marker;
 use crate::{
@@ -13,13 +13,15 @@ use crate::{
 const MARKER_REFUSED: &str =
     "must not contain U+FDD0 or U+FDD1 (noncharacters the search marks matches with)";
 
-/// Declares a text newtype of the knowledge base.
+/// Declares a text newtype of the knowledge base, read from JSON through its `parse(&str)`.
 macro_rules! text_value {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(String);
+
+        deserialize_by_parse!($name, String, |raw| $name::parse(&raw));
 
         impl $name {
             pub fn as_str(&self) -> &str {
@@ -168,6 +170,8 @@ impl CollectionName {
 #[serde(transparent)]
 pub struct Dimension(u16);
 
+deserialize_by_parse!(Dimension, i64, Dimension::parse);
+
 impl Dimension {
     pub const MAX: u16 = 4096;
 
@@ -188,7 +192,7 @@ impl Dimension {
 
 /// A named set of vectors of one dimension, in one organization: the vectors of one
 /// embedding model.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KnowledgeCollection {
     pub id: KnowledgeCollectionId,
     pub organization_id: OrganizationId,
@@ -205,7 +209,7 @@ pub struct NewKnowledgeCollection {
 
 /// A stored entry. `embeddings` names the collections it has a vector in (the vectors
 /// themselves are not read back with it).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KnowledgeEntry {
     pub id: KnowledgeEntryId,
     pub organization_id: OrganizationId,

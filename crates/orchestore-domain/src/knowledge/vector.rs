@@ -5,7 +5,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::Hash;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::DomainError;
 
@@ -201,7 +201,7 @@ pub const RRF_K: f64 = 60.0;
 
 /// One result of a fusion: its score and its rank in each method (from 1), `None` where that
 /// method did not return it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Fused<I> {
     pub id: I,
     pub score: f64,

@@ -2,7 +2,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::{
@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// What an item holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MarketplaceKind {
     /// A workflow version's definition; installed as version 1 of a new workflow.
@@ -111,10 +111,22 @@ impl MarketplaceContent {
     }
 }
 
+// Read back through `from_value`, the stored form's parser: the variants are told apart by
+// their keys (a workflow's `definition`), and a template's body is only valid for its kind and
+// parameters, which an untagged derive could not check.
+deserialize_by_parse!(MarketplaceContent, Value, |raw| {
+    let kind = if raw.get("definition").is_some() {
+        MarketplaceKind::Workflow
+    } else {
+        MarketplaceKind::Template
+    };
+    MarketplaceContent::from_value(kind, raw)
+});
+
 /// A published item, as every organization sees it: its publisher is named by the name it had
 /// when it published, never by an id, and nothing of the original (its id, its organization's
 /// other rows) is shown.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MarketplaceItem {
     pub id: MarketplaceItemId,
     pub name: Name,
@@ -157,7 +169,7 @@ pub struct NewMarketplaceItem {
 }
 
 /// Where an installed copy came from: a row of the installing organization.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MarketplaceInstall {
     pub id: MarketplaceInstallId,
     pub organization_id: OrganizationId,
@@ -175,7 +187,7 @@ pub struct MarketplaceInstall {
 }
 
 /// What an installation made in the installing organization.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InstalledCopy {
     Workflow {

@@ -64,15 +64,10 @@ impl AsRef<str> for MessageContent {
     }
 }
 
-impl<'de> Deserialize<'de> for MessageContent {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_by_parse!(MessageContent, String, |raw| MessageContent::parse(&raw));
 
 /// A message as stored. Messages are not edited; only `read_at` changes, once.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: MessageId,
     pub organization_id: OrganizationId,

@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::SourceName;
 use super::values::{plain_text, text_enum};
@@ -48,6 +48,8 @@ impl AlertStatus {
 #[serde(transparent)]
 pub struct AlertMessage(String);
 
+deserialize_by_parse!(AlertMessage, String, |raw| AlertMessage::parse(&raw));
+
 impl AlertMessage {
     pub const MAX_CHARS: usize = 2000;
 
@@ -65,6 +67,8 @@ impl AlertMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Fingerprint(String);
+
+deserialize_by_parse!(Fingerprint, String, |raw| Fingerprint::parse(&raw));
 
 impl Fingerprint {
     pub const MAX_CHARS: usize = 200;
@@ -93,7 +97,7 @@ impl Fingerprint {
 
 /// A condition someone must look at. While it is not resolved, raising it again (same source
 /// and fingerprint) counts another occurrence of it instead of opening another alert.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alert {
     pub id: AlertId,
     pub organization_id: OrganizationId,
@@ -139,7 +143,7 @@ impl NewAlert {
 }
 
 /// What [`NewAlert`] raised: a new alert, or another occurrence of one not resolved yet.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Raised {
     pub alert: Alert,
     pub created: bool,

@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::values::text_enum;
 use super::{CommunicationKind, ComponentKind, ComponentVersion, Endpoint, Measure, ResourceUse};
@@ -22,7 +22,7 @@ text_enum!(
 
 /// A part of the system (a service, a worker pool, a database) whose traffic, health and
 /// metrics are recorded. Names are unique within an organization, ignoring case.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Component {
     pub id: ComponentId,
     pub organization_id: OrganizationId,
@@ -89,7 +89,7 @@ text_enum!(
 );
 
 /// One message from one component to another, appended and never changed.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Communication {
     pub id: CommunicationId,
     pub organization_id: OrganizationId,
@@ -140,7 +140,7 @@ text_enum!(
 
 /// One health check of a component, appended and never changed: its history is the
 /// component's health over time, the newest its latest state.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HealthCheck {
     pub id: ComponentHealthId,
     pub organization_id: OrganizationId,
@@ -172,7 +172,7 @@ impl NewHealthCheck {
 }
 
 /// A component with its latest health check (`None` until it has one).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ComponentHealth {
     pub component: Component,
     pub latest: Option<HealthCheck>,

@@ -1,12 +1,12 @@
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{CorrelationId, EventKind, SourceName};
 use crate::{DomainError, EventId, OrganizationId, Payload, ProjectId, TaskId, WorkflowId};
 
 /// Something that happened in the system, as its source reported it. Events are appended and
 /// never changed.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: EventId,
     pub organization_id: OrganizationId,

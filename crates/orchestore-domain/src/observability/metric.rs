@@ -1,5 +1,5 @@
 use chrono::{DateTime, TimeDelta, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::values::text_enum;
 use super::{Measure, MetricName, MetricTags, MetricUnit};
@@ -115,7 +115,7 @@ impl MetricQuery {
 }
 
 /// The samples of one bucket, aggregated. Buckets without samples are left out.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MetricBucket {
     /// The bucket's first instant.
     pub start: DateTime<Utc>,

@@ -29,6 +29,8 @@ macro_rules! label {
             }
         }
 
+        deserialize_by_parse!($name, String, |raw| $name::parse(&raw));
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.pad(&self.0)
@@ -125,6 +127,8 @@ label!(
 #[serde(transparent)]
 pub struct Endpoint(String);
 
+deserialize_by_parse!(Endpoint, String, |raw| Endpoint::parse(&raw));
+
 impl Endpoint {
     pub const MAX_CHARS: usize = 2000;
 
@@ -148,6 +152,8 @@ impl Endpoint {
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Measure(f64);
+
+deserialize_by_parse!(Measure, f64, |raw| Measure::parse("value", raw));
 
 impl Measure {
     pub fn parse(field: &'static str, raw: f64) -> Result<Self, DomainError> {
@@ -178,6 +184,8 @@ impl Measure {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct MetricTags(BTreeMap<String, String>);
+
+deserialize_by_parse!(MetricTags, BTreeMap<String, String>, MetricTags::parse);
 
 impl MetricTags {
     pub const MAX: usize = 16;
@@ -214,6 +222,8 @@ impl MetricTags {
 #[serde(transparent)]
 pub struct ResourceUse(BTreeMap<String, f64>);
 
+deserialize_by_parse!(ResourceUse, BTreeMap<String, f64>, ResourceUse::parse);
+
 impl ResourceUse {
     pub const MAX: usize = 32;
 
@@ -247,7 +257,7 @@ impl ResourceUse {
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident, $field:literal { $($(#[$vdoc:meta])* $variant:ident = $code:literal,)+ }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vdoc])* $variant,)+

@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::placeholder;
@@ -105,7 +105,7 @@ pub(super) fn none_if_empty(names: &str) -> &str {
 
 /// One task a task template makes: the fields of a [`NewTask`] but its project, which the
 /// caller of the template chooses.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskSpec {
     pub title: Title,
     pub description: Description,

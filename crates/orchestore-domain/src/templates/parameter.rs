@@ -51,18 +51,13 @@ impl AsRef<str> for ParameterName {
     }
 }
 
-impl<'de> Deserialize<'de> for ParameterName {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_by_parse!(ParameterName, String, |raw| ParameterName::parse(&raw));
 
 /// One parameter a template declares. A missing argument takes `default`; with no default it
 /// is refused when `required`, and otherwise fills its placeholders with `null` (a whole
 /// string) or nothing (within text). `default` is checked when the parameter joins a
 /// [`TemplateParameters`].
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TemplateParameter {
     pub name: ParameterName,
     pub description: crate::Description,
@@ -75,6 +70,8 @@ pub struct TemplateParameter {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct TemplateParameters(Vec<TemplateParameter>);
+
+deserialize_by_parse!(TemplateParameters, Value, TemplateParameters::from_json);
 
 impl TemplateParameters {
     pub const MAX: usize = 64;

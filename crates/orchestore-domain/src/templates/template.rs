@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::body::{self, none_if_empty};
@@ -30,8 +30,41 @@ pub struct Template {
     pub revision: Revision,
 }
 
+/// The wire form of a [`Template`]: its body is read through [`TemplateBody::parse`] with the
+/// template's kind and parameters, which alone say what a valid body is.
+#[derive(Deserialize)]
+struct RawTemplate {
+    id: TemplateId,
+    organization_id: OrganizationId,
+    name: Name,
+    description: Description,
+    kind: TemplateKind,
+    parameters: TemplateParameters,
+    body: Value,
+    usage_count: u64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    revision: Revision,
+}
+
+deserialize_by_parse!(Template, RawTemplate, |raw| {
+    Ok(Template {
+        body: TemplateBody::parse(raw.kind, &raw.parameters, raw.body)?,
+        id: raw.id,
+        organization_id: raw.organization_id,
+        name: raw.name,
+        description: raw.description,
+        kind: raw.kind,
+        parameters: raw.parameters,
+        usage_count: raw.usage_count,
+        created_at: raw.created_at,
+        updated_at: raw.updated_at,
+        revision: raw.revision,
+    })
+});
+
 /// What instantiating a template gives.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Instantiated {
     /// From a `task` template: the tasks to create, in order.
@@ -144,7 +177,7 @@ impl TemplatePatch {
 ///
 /// It is history: it stays when what it created is deleted, so it points at what it created
 /// without holding it (no foreign key).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TemplateUsage {
     pub id: TemplateUsageId,
     pub organization_id: OrganizationId,

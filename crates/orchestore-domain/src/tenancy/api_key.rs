@@ -10,8 +10,8 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
 use serde::ser::SerializeMap as _;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -58,6 +58,26 @@ impl Serialize for KeyOwner {
         map.end()
     }
 }
+
+/// The wire form of a [`KeyOwner`]: the two fields it serializes as.
+#[derive(Deserialize)]
+struct RawKeyOwner {
+    agent_id: Option<AgentId>,
+    user_id: Option<UserId>,
+}
+
+deserialize_by_parse!(
+    KeyOwner,
+    RawKeyOwner,
+    |raw| match (raw.agent_id, raw.user_id) {
+        (Some(agent), None) => Ok(KeyOwner::Agent(agent)),
+        (None, Some(user)) => Ok(KeyOwner::User(user)),
+        _ => Err(DomainError::invalid(
+            "agent_id",
+            "exactly one of agent_id and user_id must be set",
+        )),
+    }
+);
 
 /// The permissions a key is limited to. Without scopes a key grants whatever its owner holds
 /// at each request; with them, those of its scopes its owner still holds. Either way a
@@ -139,6 +159,11 @@ impl Serialize for KeyScopes {
     }
 }
 
+deserialize_by_parse!(KeyScopes, Option<Vec<String>>, |raw| match raw {
+    None => Ok(KeyScopes::owners()),
+    Some(codes) => KeyScopes::parse(&codes),
+});
+
 /// When a new key stops working: in the future, at most [`KeyExpiry::LONGEST`] ahead. A key
 /// meant to live longer is made without an expiry and revoked when it is done with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +204,7 @@ pub struct NewApiKey {
 }
 
 /// An API key as stored: never the key itself, only its hash.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiKey {
     pub id: ApiKeyId,
     pub organization_id: OrganizationId,
@@ -199,7 +224,7 @@ pub struct ApiKey {
 }
 
 /// A key just created, with the secret that is shown this once.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IssuedApiKey {
     #[serde(flatten)]
     pub key: ApiKey,
@@ -284,6 +309,11 @@ impl Serialize for ApiKeySecret {
         serializer.serialize_str(&self.0)
     }
 }
+
+deserialize_by_parse!(ApiKeySecret, String, |raw| {
+    ApiKeySecret::parse(&raw)
+        .ok_or_else(|| DomainError::invalid("secret", "is not an API key (osk_…)"))
+});
 
 #[cfg(test)]
 mod tests {

@@ -6,13 +6,13 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{Email, InvitationId, OrganizationId, RoleCode, UserId};
+use crate::{DomainError, Email, InvitationId, OrganizationId, RoleCode, UserId};
 
 /// An invitation as stored: never its token, only the token's hash, which stays in the store.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Invitation {
     pub id: InvitationId,
     pub organization_id: OrganizationId,
@@ -39,7 +39,7 @@ impl Invitation {
 }
 
 /// An invitation just issued, with the token that is shown this once.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IssuedInvitation {
     #[serde(flatten)]
     pub invitation: Invitation,
@@ -98,6 +98,11 @@ impl Serialize for InvitationToken {
         serializer.serialize_str(&self.0)
     }
 }
+
+deserialize_by_parse!(InvitationToken, String, |raw| {
+    InvitationToken::parse(&raw)
+        .ok_or_else(|| DomainError::invalid("token", "is not an invitation token (osi_…)"))
+});
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::DomainError;
 
@@ -167,12 +167,7 @@ impl Serialize for Permission {
     }
 }
 
-impl<'de> Deserialize<'de> for Permission {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        raw.parse().map_err(serde::de::Error::custom)
-    }
-}
+deserialize_by_parse!(Permission, String, |raw| raw.parse());
 
 #[cfg(test)]
 mod tests {

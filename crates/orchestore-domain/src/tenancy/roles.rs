@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Description, DomainError, OrganizationId, Permission, Revision, RoleId};
 
 /// The roles every organization has, seeded by migration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SystemRole {
     Owner,
@@ -108,17 +108,12 @@ impl AsRef<str> for RoleCode {
     }
 }
 
-impl<'de> Deserialize<'de> for RoleCode {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::parse("code", &raw).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_by_parse!(RoleCode, String, |raw| RoleCode::parse("code", &raw));
 
 /// A bundle of permissions that users hold. A system role (`organization_id` is `None`,
 /// `is_system`) is shared by every organization and only migrations change it; a custom role
 /// belongs to one organization, which may change and delete it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Role {
     pub id: RoleId,
     /// `None` for a system role.

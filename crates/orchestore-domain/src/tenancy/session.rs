@@ -2,13 +2,13 @@ use std::fmt;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::{SessionId, UserId};
+use crate::{DomainError, SessionId, UserId};
 
 /// A login, as its owner sees it in the list of their sessions. The refresh token is not part
 /// of it: only its hash is stored, and that never leaves the store.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Session {
     pub id: SessionId,
     pub user_id: UserId,
@@ -37,6 +37,11 @@ pub struct ClientInfo {
 #[derive(Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct UserAgent(String);
+
+deserialize_by_parse!(UserAgent, String, |raw| {
+    UserAgent::parse(&raw)
+        .ok_or_else(|| DomainError::invalid("user_agent", "must hold a printable character"))
+});
 
 impl UserAgent {
     pub const MAX_BYTES: usize = 512;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::{DomainError, Email, Name, OrganizationId, PasswordHash, Revision, RoleCode, UserId};
 
 /// A person who logs in. The password hash is not part of it: it never leaves the store.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     pub organization_id: OrganizationId,
@@ -104,12 +104,7 @@ impl AsRef<str> for Username {
     }
 }
 
-impl<'de> Deserialize<'de> for Username {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_by_parse!(Username, String, |raw| Username::parse(&raw));
 
 #[cfg(test)]
 mod tests {

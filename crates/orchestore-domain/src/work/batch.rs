@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::task::{NewTask, Task};
 use crate::DomainError;
@@ -151,7 +151,7 @@ impl fmt::Display for BatchFault {
 
 /// A task as an enqueue answers it: created by this call, or found by its idempotency key
 /// (`created` is `false`: the first task with that key, as it is now, with nothing written).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Enqueued {
     #[serde(flatten)]
     pub task: Task,

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::DomainError;
 
@@ -14,6 +14,8 @@ use crate::DomainError;
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ConcurrencyKey(String);
+
+deserialize_by_parse!(ConcurrencyKey, String, |raw| ConcurrencyKey::parse(&raw));
 
 impl ConcurrencyKey {
     pub const MAX_CHARS: usize = 128;
@@ -59,6 +61,8 @@ impl fmt::Debug for ConcurrencyKey {
 #[serde(transparent)]
 pub struct ConcurrencyLimit(u32);
 
+deserialize_by_parse!(ConcurrencyLimit, i64, ConcurrencyLimit::parse);
+
 impl ConcurrencyLimit {
     pub const MAX: u32 = 10_000;
 
@@ -78,7 +82,9 @@ impl ConcurrencyLimit {
 }
 
 /// What happens to a task whose key is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ConcurrencyStrategy {
     /// The task waits in the queue; a claim skips it until a run of its key ends.
@@ -118,7 +124,7 @@ impl FromStr for ConcurrencyStrategy {
 
 /// A task's concurrency key with the limit and strategy it was enqueued with. The key's
 /// limit and strategy are the ones its latest enqueue named.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskConcurrency {
     pub key: ConcurrencyKey,
     pub limit: ConcurrencyLimit,

@@ -1,12 +1,12 @@
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{OrganizationId, TaskEventId, TaskId, TaskStatus};
 
 /// One status change of a task, appended to its history in the transaction that made it and
 /// never changed afterwards. The first event of a task is its creation (`from_status` is
 /// `None`).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskEvent {
     pub id: TaskEventId,
     pub organization_id: OrganizationId,

@@ -3,7 +3,7 @@
 //! proportion to their shares.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ClaimLimit, ClaimedTask, LeaseDuration};
 use crate::{AgentId, DomainError, OrganizationId};
@@ -13,6 +13,8 @@ use crate::{AgentId, DomainError, OrganizationId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct QueueShareWeight(u16);
+
+deserialize_by_parse!(QueueShareWeight, i64, QueueShareWeight::parse);
 
 impl QueueShareWeight {
     pub const MAX: u16 = 1000;
@@ -41,7 +43,7 @@ impl Default for QueueShareWeight {
 /// An organization on the shared fleet: the agent of its own that the fleet's claims run as,
 /// its share, and where it stands in the fleet's rotation (`pass`: tasks taken divided by the
 /// share; the organization with work and the lowest pass is served next).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueueShare {
     pub organization_id: OrganizationId,
     pub agent_id: AgentId,
@@ -72,7 +74,7 @@ impl SharedClaimRequest {
 
 /// What a shared claim took: tasks of one organization, running on its fleet agent. The worker
 /// ends each run in that organization, as the agent (`Ctx` of `organization_id`).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SharedClaim {
     pub organization_id: OrganizationId,
     pub agent_id: AgentId,

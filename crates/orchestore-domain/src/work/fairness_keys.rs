@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::DomainError;
 
@@ -13,6 +13,8 @@ use crate::DomainError;
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct FairnessKey(String);
+
+deserialize_by_parse!(FairnessKey, String, |raw| FairnessKey::parse(&raw));
 
 impl FairnessKey {
     pub const MAX_CHARS: usize = 128;
@@ -59,6 +61,8 @@ impl fmt::Debug for FairnessKey {
 #[serde(transparent)]
 pub struct FairnessWeight(u16);
 
+deserialize_by_parse!(FairnessWeight, i64, FairnessWeight::parse);
+
 impl FairnessWeight {
     pub const MAX: u16 = 1_000;
 
@@ -85,7 +89,7 @@ impl Default for FairnessWeight {
 
 /// A task's fairness key with the weight it was enqueued with. The key's weight is the one its
 /// latest enqueue named.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskFairness {
     pub key: FairnessKey,
     pub weight: FairnessWeight,

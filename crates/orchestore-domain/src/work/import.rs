@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     Description, DomainError, Metadata, Name, Priority, ProjectId, Tags, TaskId, TaskStatus, Title,
@@ -18,6 +18,8 @@ use crate::{
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ExternalKey(String);
+
+deserialize_by_parse!(ExternalKey, String, |raw| ExternalKey::parse(&raw));
 
 impl ExternalKey {
     pub const MAX_CHARS: usize = 200;
@@ -56,7 +58,7 @@ impl fmt::Display for ExternalKey {
 }
 
 /// The status an imported task is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportedStatus {
     /// To be done: `queued` when every task it depends on has succeeded, `blocked` otherwise.
@@ -155,7 +157,7 @@ impl TaskImport {
 }
 
 /// What an import did (or, on a dry run, would do) with one task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ImportAction {
     Created,
@@ -169,7 +171,7 @@ pub enum ImportAction {
 }
 
 /// One task of the import and what became of it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportOutcome {
     pub key: ExternalKey,
     /// The task (on a dry run, a new task's id is the one it would have been given).
@@ -182,7 +184,7 @@ pub struct ImportOutcome {
 
 /// A task an earlier import under one of the scopes created that this one does not list: it is
 /// reported, not deleted.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MissingTask {
     pub key: ExternalKey,
     pub task_id: TaskId,
@@ -190,7 +192,7 @@ pub struct MissingTask {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub project_id: ProjectId,
     /// Whether the project was created by this import.

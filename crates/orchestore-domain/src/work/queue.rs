@@ -176,7 +176,7 @@ impl ClaimRequest {
 }
 
 /// A task a claim handed out: running, with the token its worker must present.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClaimedTask {
     #[serde(flatten)]
     pub task: Task,
@@ -299,7 +299,7 @@ impl Default for Backoff {
 /// The queue of an organization right now: what waits, what runs, and how fast runs end. Read
 /// from the tasks that are not finished and the runs that ended in the last minute, so that it
 /// costs the same however many finished tasks the organization keeps.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueueStats {
     /// Waiting on dependencies.
     pub blocked: u64,
@@ -326,7 +326,7 @@ impl QueueStats {
 /// The queue of the whole instance right now, every organization's tasks together: what
 /// `orchestore status` and the server's `/metrics` report. Counted like [`QueueStats`], from
 /// the unfinished tasks only.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueueDepth {
     /// Waiting on dependencies.
     pub blocked: u64,
@@ -340,14 +340,14 @@ pub struct QueueDepth {
 }
 
 /// How many claimable tasks require exactly these capabilities.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CapabilityDepth {
     pub required_capabilities: crate::Capabilities,
     pub queued: u64,
 }
 
 /// Runs that ended in a time window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Throughput {
     pub succeeded: u64,
     /// Failed for good (the dead letter); attempts that will be retried are not counted.

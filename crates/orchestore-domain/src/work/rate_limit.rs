@@ -16,6 +16,10 @@ use crate::{DomainError, OrganizationId, RateLimitId, Revision};
 #[serde(transparent)]
 pub struct RateLimitName(String);
 
+deserialize_by_parse!(RateLimitName, String, |raw| RateLimitName::parse(
+    "name", &raw
+));
+
 impl RateLimitName {
     pub const MAX_LEN: usize = 100;
 
@@ -54,6 +58,8 @@ impl fmt::Display for RateLimitName {
 #[serde(transparent)]
 pub struct TokenCount(u32);
 
+deserialize_by_parse!(TokenCount, i64, |raw| TokenCount::parse("capacity", raw));
+
 impl TokenCount {
     pub const MAX: u32 = 1_000_000_000;
 
@@ -76,6 +82,10 @@ impl TokenCount {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct RefillPeriod(u32);
+
+deserialize_by_parse!(RefillPeriod, i64, |raw| {
+    RefillPeriod::parse("period_seconds", raw)
+});
 
 impl RefillPeriod {
     pub const MAX_SECONDS: u32 = 30 * 24 * 3600;
@@ -168,7 +178,7 @@ impl TokenBucket {
 }
 
 /// A rate limit as read: its balance is refilled to the time of the read.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RateLimit {
     pub id: RateLimitId,
     pub organization_id: OrganizationId,
@@ -202,7 +212,7 @@ pub struct RateLimitPatch {
 }
 
 /// What a task takes of one bucket each time it is claimed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RateLimitUse {
     pub name: RateLimitName,
     pub units: TokenCount,
@@ -227,6 +237,10 @@ fn one() -> i64 {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct RateLimitUses(Vec<RateLimitUse>);
+
+deserialize_by_parse!(RateLimitUses, Vec<RawRateLimitUse>, |raw| {
+    RateLimitUses::parse(&raw)
+});
 
 impl RateLimitUses {
     pub const MAX: usize = 16;

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::{IdempotencyKey, MaxAttempts, NewTask, Progress};
 use crate::{
@@ -33,6 +33,8 @@ pub struct CronSchedule {
     pattern: String,
     cron: Cron,
 }
+
+deserialize_by_parse!(CronSchedule, String, |raw| CronSchedule::parse(&raw));
 
 impl CronSchedule {
     pub const MAX_CHARS: usize = 200;
@@ -139,6 +141,8 @@ impl Serialize for CronSchedule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeZone(chrono_tz::Tz);
 
+deserialize_by_parse!(TimeZone, String, |raw| TimeZone::parse(&raw));
+
 impl TimeZone {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         raw.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
@@ -165,7 +169,7 @@ impl Serialize for TimeZone {
 }
 
 /// What a schedule does with occurrences that passed while no server fired them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MisfirePolicy {
     /// Fires only an occurrence found within [`MISFIRE_GRACE`]; missed ones are dropped.
@@ -200,7 +204,7 @@ impl FromStr for MisfirePolicy {
 }
 
 /// The task a schedule enqueues at each occurrence.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScheduledTask {
     pub project_id: ProjectId,
     pub title: Title,
@@ -241,7 +245,7 @@ impl ScheduledTask {
 
 /// The workflow execution a schedule starts at each occurrence: of `version`, or the latest
 /// version the workflow has then.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScheduledWorkflow {
     pub workflow_id: WorkflowId,
     pub version: Option<u32>,
@@ -263,7 +267,7 @@ impl ScheduledWorkflow {
 }
 
 /// What a schedule does at each occurrence.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ScheduleTarget {
     Task(ScheduledTask),
@@ -318,7 +322,7 @@ impl ScheduleOutcome {
 
 /// A schedule. `next_run_at` is the occurrence it fires next (none while paused, or when the
 /// pattern has no more); `last_run_at` and `last_outcome` tell the latest one fired.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Schedule {
     pub id: ScheduleId,
     pub organization_id: OrganizationId,
@@ -363,7 +367,7 @@ pub struct SchedulePatch {
 }
 
 /// What one sweep did with a due schedule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScheduleFiring {
     pub schedule_id: ScheduleId,
     /// The occurrence fired and what it produced; `None` when the due occurrences were all

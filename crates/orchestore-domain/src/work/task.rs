@@ -151,7 +151,7 @@ impl FromStr for TaskStatus {
 
 /// A unit of work in a project, possibly a subtask of another (`parent_id`, same project) and
 /// possibly depending on others (stored apart, as edges: see the repository's task graph).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Task {
     pub id: TaskId,
     pub organization_id: OrganizationId,
@@ -191,10 +191,10 @@ pub struct Task {
     /// so it is stored apart from the task's row, and lists (and the answers of changes other
     /// than enqueue, claim and complete) do not carry it; `payload` is then `null`. Its size in
     /// bytes of JSON; getting the task by its id answers it whole.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_bytes: Option<u64>,
     /// The same for the result: `result` is then `None`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_bytes: Option<u64>,
     /// While running: when its lease ends unless its worker heartbeats. The lease's token
     /// goes only to the worker that claimed it.

@@ -29,6 +29,8 @@ fn bounded<T: TryFrom<i64> + PartialOrd + fmt::Display + Copy>(
 #[serde(transparent)]
 pub struct Progress(u8);
 
+deserialize_by_parse!(Progress, i64, Progress::parse);
+
 impl Progress {
     pub const MAX: u8 = 100;
 
@@ -46,6 +48,8 @@ impl Progress {
 #[serde(transparent)]
 pub struct Effort(u32);
 
+deserialize_by_parse!(Effort, i64, Effort::parse);
+
 impl Effort {
     pub const MAX_MINUTES: u32 = 1_000_000;
 
@@ -62,6 +66,8 @@ impl Effort {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct MaxAttempts(u32);
+
+deserialize_by_parse!(MaxAttempts, i64, MaxAttempts::parse);
 
 impl MaxAttempts {
     pub const MAX: u32 = 100;
@@ -88,6 +94,8 @@ impl Default for MaxAttempts {
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct IdempotencyKey(String);
+
+deserialize_by_parse!(IdempotencyKey, String, |raw| IdempotencyKey::parse(&raw));
 
 impl IdempotencyKey {
     pub const MAX_CHARS: usize = 255;

@@ -2,7 +2,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::StepWait;
@@ -62,12 +62,7 @@ impl AsRef<str> for StepName {
     }
 }
 
-impl<'de> Deserialize<'de> for StepName {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_by_parse!(StepName, String, |raw| StepName::parse(&raw));
 
 /// One step of a workflow: run as a task once every step it depends on has succeeded.
 ///
@@ -213,12 +208,7 @@ impl Serialize for WorkflowDefinition {
     }
 }
 
-impl<'de> Deserialize<'de> for WorkflowDefinition {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = Value::deserialize(d)?;
-        Self::parse(raw).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_by_parse!(WorkflowDefinition, Value, WorkflowDefinition::parse);
 
 /// Parses one step. An error is the end of a reason that the caller prefixes with the step's
 /// place, `steps[3]`: either `: what is wrong` or `.key: what is wrong`.

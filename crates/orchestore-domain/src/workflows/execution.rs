@@ -111,7 +111,7 @@ impl FromStr for ExecutionStatus {
 /// a final status; both are `None` before. `output` is what its steps produced once all
 /// succeeded, `error` why it failed or was cancelled. `parent_task_id` is the task it was
 /// started from, if any: cancelling that task cancels it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkflowExecution {
     pub id: WorkflowExecutionId,
     pub organization_id: OrganizationId,
@@ -244,7 +244,7 @@ impl NewWorkflowExecution {
 }
 
 /// A step of an execution and the task it runs as.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExecutionTask {
     pub step_name: StepName,
     #[serde(flatten)]

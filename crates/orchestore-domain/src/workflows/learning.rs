@@ -41,6 +41,8 @@ fn pattern_text(field: &'static str, raw: &str) -> Result<String, DomainError> {
     Ok(raw.to_owned())
 }
 
+deserialize_by_parse!(Pattern, String, |raw| Pattern::parse(&raw));
+
 impl Pattern {
     pub const MAX_CHARS: usize = 200;
 
@@ -154,6 +156,8 @@ impl FromStr for LearningOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Score(i64);
 
+deserialize_by_parse!(Score, f64, Score::parse);
+
 impl Score {
     pub const SCALE: i64 = 1_000_000;
 
@@ -192,7 +196,7 @@ impl Serialize for Score {
 }
 
 /// A record as stored; records are not changed.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LearningRecord {
     pub id: LearningRecordId,
     pub organization_id: OrganizationId,

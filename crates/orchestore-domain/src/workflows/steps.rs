@@ -16,6 +16,8 @@ use crate::{DomainError, ExecutionStepId, OrganizationId, WorkflowExecutionId};
 #[serde(transparent)]
 pub struct OperationName(String);
 
+deserialize_by_parse!(OperationName, String, |raw| OperationName::parse(&raw));
+
 impl OperationName {
     pub const MAX_CHARS: usize = 200;
 
@@ -103,6 +105,8 @@ impl FromStr for StepOutcome {
 #[serde(transparent)]
 pub struct ByteCount(u64);
 
+deserialize_by_parse!(ByteCount, u64, |raw| ByteCount::parse("bytes", raw));
+
 impl ByteCount {
     pub fn parse(field: &'static str, raw: u64) -> Result<Self, DomainError> {
         if i64::try_from(raw).is_err() {
@@ -155,7 +159,7 @@ impl StepTiming {
 }
 
 /// One operation of an execution, as recorded. Entries are never changed.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExecutionStep {
     pub id: ExecutionStepId,
     pub organization_id: OrganizationId,

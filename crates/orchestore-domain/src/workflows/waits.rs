@@ -17,6 +17,8 @@ use crate::{DomainError, OrganizationId, Payload, WorkflowExecutionId, WorkflowW
 #[serde(transparent)]
 pub struct SignalName(String);
 
+deserialize_by_parse!(SignalName, String, |raw| SignalName::parse(&raw));
+
 impl SignalName {
     pub const MAX_CHARS: usize = 100;
 
@@ -318,7 +320,7 @@ impl FromStr for WaitStatus {
 /// The durable wait of one waiting step of one execution, written when the execution starts.
 /// `signal` is `None` for a wait for a time. `deadline` is set when the step is reached and
 /// the wait ends by itself; `payload` is the signal's once signalled.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkflowWait {
     pub id: WorkflowWaitId,
     pub organization_id: OrganizationId,

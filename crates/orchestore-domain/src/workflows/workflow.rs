@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     Description, Name, OrganizationId, Revision, WorkflowDefinition, WorkflowId, WorkflowVersionId,
@@ -7,7 +7,7 @@ use crate::{
 
 /// A named workflow. Names are unique within an organization. `latest_version` is `None` until
 /// the first version is written.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Workflow {
     pub id: WorkflowId,
     pub organization_id: OrganizationId,
@@ -50,7 +50,7 @@ impl WorkflowPatch {
 
 /// One version of a workflow's steps, numbered 1, 2, … per workflow. Immutable: there is no
 /// patch, and executions point at the version they ran.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkflowVersion {
     pub id: WorkflowVersionId,
     pub organization_id: OrganizationId,
@@ -71,7 +71,7 @@ impl WorkflowVersion {
 
 /// A version named as the API's paths name it, `/workflows/{workflow_id}/versions/{version}`:
 /// what a record that outlives the version (a template usage) keeps to point at it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkflowVersionRef {
     pub workflow_id: WorkflowId,
     pub version: u32,

@@ -5,7 +5,7 @@ use orchestore_domain::{
     EffectivePermissions, NewReward, OrganizationId, Participant, Redemption, Reward, RewardId,
     RewardStatus,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Ctx, Page, PageRequest, RepoResult};
 
@@ -36,7 +36,7 @@ pub enum Redeemer {
 }
 
 /// What one sweep of an organization ended.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SweptSanctions {
     /// Allocations not redeemed by their `expires_at`, now `expired`.
     pub rewards_expired: u64,

@@ -1,0 +1,281 @@
+//! The periodic jobs every replica runs over the organizations that have work for them:
+//! expired leases, due proposals, schedules and waits, the audit sealer, ended sanctions,
+//! leaderboard snapshots and the reputation feeder. Replicas may all run each one: the
+//! repositories make every unit of work happen once, whoever gets to it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use orchestore_domain::OrganizationId;
+use orchestore_repo::{Ctx, FeedRound, RepoResult, Store, feed_every_organization};
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+
+/// A periodic job; it stops when the application goes.
+pub(crate) struct Sweeper(tokio::task::JoinHandle<()>);
+
+impl Sweeper {
+    pub(crate) fn spawn(job: impl Future<Output = ()> + Send + 'static) -> Self {
+        Self(tokio::spawn(job))
+    }
+}
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The most organizations one round of a sweep visits; the rest wait for the next.
+const SWEEP_ORGANIZATIONS: u32 = 100;
+/// The most due schedules, or due waits, one round ends in each organization.
+const DUE_PER_ORGANIZATION: u32 = 100;
+/// The most rows one round of sealing seals in each organization.
+const SEAL_ROWS: u32 = 10_000;
+/// How long after a slot starts its snapshots are taken: the timer and the clock the slot is
+/// read from may differ by a little.
+const SNAPSHOT_MARGIN: Duration = Duration::from_millis(50);
+
+/// A ticker of `interval` whose late ticks wait rather than burst.
+fn ticker(interval: Duration) -> Interval {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ticker
+}
+
+/// At every tick: lists the organizations `due` names, runs `each` in each of them, and logs
+/// what `report` says of its outcome (a failure as a warning naming `job`).
+async fn over_organizations<T, Due, Each>(
+    job: &'static str,
+    mut ticker: Interval,
+    store: Arc<dyn Store>,
+    // Closures of owned arguments returning futures, not async closures over borrowed ones:
+    // those are not yet `Send` enough for `tokio::spawn`.
+    due: impl Fn(Arc<dyn Store>) -> Due,
+    each: impl Fn(Arc<dyn Store>, Ctx) -> Each,
+    report: impl Fn(OrganizationId, T),
+) where
+    Due: Future<Output = RepoResult<Vec<OrganizationId>>>,
+    Each: Future<Output = RepoResult<T>>,
+{
+    loop {
+        ticker.tick().await;
+        let organizations = match due(Arc::clone(&store)).await {
+            Ok(organizations) => organizations,
+            Err(error) => {
+                tracing::warn!(%error, "{job}: listing organizations");
+                continue;
+            }
+        };
+        for org in organizations {
+            match each(Arc::clone(&store), Ctx::system(org)).await {
+                Ok(outcome) => report(org, outcome),
+                Err(error) => tracing::warn!(%org, %error, "{job}"),
+            }
+        }
+    }
+}
+
+/// Returns expired leases to the queue (or fails their tasks) and closes the proposals past
+/// their closing time, computing their results (a read or a vote closes one too; whichever
+/// comes first writes it), every `interval`.
+pub(crate) async fn expire_leases_and_close_proposals(store: Arc<dyn Store>, interval: Duration) {
+    let leases = over_organizations(
+        "lease sweep",
+        ticker(interval),
+        Arc::clone(&store),
+        |store: Arc<dyn Store>| async move {
+            store
+                .organizations_with_expired_leases(SWEEP_ORGANIZATIONS)
+                .await
+        },
+        |store: Arc<dyn Store>, ctx: Ctx| async move { store.expire_leases(&ctx).await },
+        |org, expired| {
+            if !expired.is_empty() {
+                tracing::info!(
+                    %org,
+                    requeued = expired.requeued.len(),
+                    failed = expired.failed.len(),
+                    "lease sweep: expired leases"
+                );
+            }
+        },
+    );
+    let proposals = over_organizations(
+        "proposal sweep",
+        ticker(interval),
+        store,
+        |store: Arc<dyn Store>| async move {
+            store
+                .organizations_with_due_proposals(SWEEP_ORGANIZATIONS)
+                .await
+        },
+        |store: Arc<dyn Store>, ctx: Ctx| async move {
+            store.close_due_proposals(&ctx, chrono::Utc::now()).await
+        },
+        |org, closed| {
+            if !closed.is_empty() {
+                tracing::info!(%org, closed = closed.len(), "proposal sweep: closed proposals");
+            }
+        },
+    );
+    tokio::join!(leases, proposals);
+}
+
+/// Fires the due schedules of every organization that has some, every `interval`; each
+/// occurrence is fired by one replica (see `ScheduleRepo`).
+pub(crate) async fn fire_due_schedules(store: Arc<dyn Store>, interval: Duration) {
+    over_organizations(
+        "scheduler",
+        ticker(interval),
+        store,
+        |store: Arc<dyn Store>| async move {
+            store
+                .organizations_with_due_schedules(chrono::Utc::now(), SWEEP_ORGANIZATIONS)
+                .await
+        },
+        |store: Arc<dyn Store>, ctx: Ctx| async move {
+            store
+                .fire_due_schedules(&ctx, chrono::Utc::now(), DUE_PER_ORGANIZATION)
+                .await
+        },
+        |org, fired| {
+            if !fired.is_empty() {
+                tracing::debug!(%org, fired = fired.len(), "scheduler: fired schedules");
+            }
+        },
+    )
+    .await;
+}
+
+/// Ends the due waits of every organization that has some, every `interval`; each wait is
+/// ended by one replica (see `WaitRepo`).
+pub(crate) async fn fire_due_waits(store: Arc<dyn Store>, interval: Duration) {
+    over_organizations(
+        "wait sweep",
+        ticker(interval),
+        store,
+        |store: Arc<dyn Store>| async move {
+            store
+                .organizations_with_due_waits(chrono::Utc::now(), SWEEP_ORGANIZATIONS)
+                .await
+        },
+        |store: Arc<dyn Store>, ctx: Ctx| async move {
+            store
+                .fire_due_waits(&ctx, chrono::Utc::now(), DUE_PER_ORGANIZATION)
+                .await
+        },
+        |org, ended| {
+            if !ended.is_empty() {
+                tracing::debug!(%org, ended = ended.len(), "wait sweep: ended waits");
+            }
+        },
+    )
+    .await;
+}
+
+/// Seals the audit rows written since into their organizations' chains, every `interval`; an
+/// organization's sealers take turns on its chain head.
+pub(crate) async fn seal_audit_chains(store: Arc<dyn Store>, interval: Duration) {
+    over_organizations(
+        "audit sealer",
+        ticker(interval),
+        store,
+        |store: Arc<dyn Store>| async move {
+            store
+                .organizations_with_unsealed_audit(SWEEP_ORGANIZATIONS)
+                .await
+        },
+        |store: Arc<dyn Store>, ctx: Ctx| async move { store.seal_audit(&ctx, SEAL_ROWS).await },
+        |org, outcome| {
+            tracing::debug!(
+                %org,
+                sealed = outcome.sealed,
+                head = outcome.head.as_ref().map(|head| head.seq),
+                "audit sealer: sealed"
+            );
+        },
+    )
+    .await;
+}
+
+/// Marks what ended (rewards not redeemed in time, grants and suspensions past their end) in
+/// every organization that has some, every `interval`.
+pub(crate) async fn sweep_ended_sanctions(store: Arc<dyn Store>, interval: Duration) {
+    over_organizations(
+        "sanction sweep",
+        ticker(interval),
+        store,
+        |store: Arc<dyn Store>| async move {
+            store
+                .organizations_with_ended_sanctions(SWEEP_ORGANIZATIONS)
+                .await
+        },
+        |store: Arc<dyn Store>, ctx: Ctx| async move { store.expire_sanctions(&ctx).await },
+        |org, swept| {
+            if !swept.is_empty() {
+                tracing::info!(
+                    %org,
+                    rewards = swept.rewards_expired,
+                    grants = swept.grants_expired,
+                    suspensions = swept.suspensions_ended,
+                    "sanction sweep: ended"
+                );
+            }
+        },
+    )
+    .await;
+}
+
+/// Takes the scheduled leaderboard snapshots of every organization with standings at the start
+/// of each slot of `every` (whole `every`s since the Unix epoch: midnight UTC for a day); the
+/// slot is a unique key, so one replica takes each.
+pub(crate) async fn take_scheduled_snapshots(store: Arc<dyn Store>, every: Duration) {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let into_slot = since_epoch.as_nanos() % every.as_nanos().max(1);
+    let to_next = every.saturating_sub(Duration::from_nanos(u64::try_from(into_slot).unwrap_or(0)));
+    let mut ticker = tokio::time::interval_at(Instant::now() + to_next + SNAPSHOT_MARGIN, every);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    over_organizations(
+        "leaderboard snapshots",
+        ticker,
+        store,
+        |store: Arc<dyn Store>| async move {
+            store
+                .organizations_due_for_snapshots(every, SWEEP_ORGANIZATIONS)
+                .await
+        },
+        |store: Arc<dyn Store>, ctx: Ctx| async move {
+            store.take_scheduled_snapshots(&ctx, every).await
+        },
+        |org, taken| tracing::debug!(%org, taken = taken.len(), "leaderboard snapshots"),
+    )
+    .await;
+}
+
+/// Turns the task runs that ended since into reliability events, in every organization that
+/// has some, every `interval`; feeders of one organization take turns, and an ending counts
+/// once whoever records it.
+pub(crate) async fn feed_task_outcomes(store: Arc<dyn Store>, interval: Duration) {
+    let mut ticker = ticker(interval);
+    loop {
+        ticker.tick().await;
+        let round = match feed_every_organization(store.as_ref(), FeedRound::default()).await {
+            Ok(round) => round,
+            Err(error) => {
+                tracing::warn!(%error, "reputation feeder: listing organizations");
+                continue;
+            }
+        };
+        for (org, fed) in round {
+            match fed {
+                Ok(fed) if fed.recorded > 0 => {
+                    tracing::debug!(%org, recorded = fed.recorded, "reputation feeder: fed")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%org, %error, "reputation feeder"),
+            }
+        }
+    }
+}
