@@ -18,4 +18,12 @@ pub use participant::{ParticipantBody, participant_param};
 pub use patch::PatchField;
 pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
+pub mod execution_steps;
 pub mod projects;
+pub mod queue;
+pub mod rate_limits;
+pub mod schedules;
+pub mod tasks;
+pub mod templates;
+pub mod waits;
+pub mod workflows;

@@ -2,17 +2,13 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
-use orchestore_domain::{
-    ByteCount, ExecutionStep, NewExecutionStep, OperationName, Permission, StepName, StepOutcome,
-    StepTiming, WorkflowExecutionId, WorkflowId,
-};
-use orchestore_repo::{ExecutionStepFilter, ExecutionStepSort, Page, PageRequest};
-use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use orchestore_api::execution_steps::{ListStepsQuery, RecordStepBody};
+use orchestore_domain::{ExecutionStep, Permission, WorkflowExecutionId, WorkflowId};
+use orchestore_repo::{ExecutionStepSort, Page};
+use utoipa::OpenApi;
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -20,103 +16,6 @@ use crate::state::AppState;
 #[derive(OpenApi)]
 #[openapi(paths(record, list))]
 pub(super) struct Api;
-
-/// One operation a worker ran.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RecordStepBody {
-    /// The name of the workflow step it ran in.
-    step: String,
-    /// What it was, as an identifier, e.g. `call_model` or `git.clone`.
-    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,200}$")]
-    operation: String,
-    /// The size of what it read.
-    input_bytes: u64,
-    /// The size of what it produced.
-    output_bytes: u64,
-    #[schema(value_type = StepOutcome)]
-    outcome: String,
-    started_at: DateTime<Utc>,
-    /// Not before `started_at`.
-    finished_at: DateTime<Utc>,
-}
-
-impl RecordStepBody {
-    fn into_new_step(
-        self,
-        execution_id: WorkflowExecutionId,
-    ) -> Result<NewExecutionStep, ApiError> {
-        let mut errors = FieldErrors::default();
-        let step = errors.check(StepName::parse(&self.step).map_err(|e| e.for_field("step")));
-        let operation = errors.check(OperationName::parse(&self.operation));
-        let input_bytes = errors.check(ByteCount::parse("input_bytes", self.input_bytes));
-        let output_bytes = errors.check(ByteCount::parse("output_bytes", self.output_bytes));
-        let outcome = errors.check(self.outcome.parse::<StepOutcome>());
-        let timing = errors.check(StepTiming::new(self.started_at, self.finished_at));
-        let (
-            Some(step),
-            Some(operation),
-            Some(input_bytes),
-            Some(output_bytes),
-            Some(outcome),
-            Some(timing),
-        ) = (step, operation, input_bytes, output_bytes, outcome, timing)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewExecutionStep {
-            execution_id,
-            step,
-            operation,
-            input_bytes,
-            output_bytes,
-            outcome,
-            timing,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListStepsQuery {
-    /// The entries of this workflow step.
-    step: Option<String>,
-    #[param(value_type = Option<StepOutcome>)]
-    outcome: Option<String>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<ExecutionStepSort>)]
-    sort: Option<String>,
-}
-
-impl ListStepsQuery {
-    fn into_filter_and_page(
-        self,
-    ) -> Result<(ExecutionStepFilter, PageRequest<ExecutionStepSort>), ApiError> {
-        let mut errors = FieldErrors::default();
-        let step = errors.check(
-            self.step
-                .as_deref()
-                .map(|s| StepName::parse(s).map_err(|e| e.for_field("step")))
-                .transpose(),
-        );
-        let outcome = errors.check(self.outcome.as_deref().map(str::parse).transpose());
-        let page = super::page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        );
-        let (Some(step), Some(outcome), Some(page)) = (step, outcome, page) else {
-            return Err(errors.into_error().into());
-        };
-        Ok((ExecutionStepFilter { step, outcome }, page))
-    }
-}
 
 /// `POST …/executions/{execution_id}/steps` → 201 with the entry.
 #[utoipa::path(

@@ -3,18 +3,22 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
+use orchestore_api::queue::{
+    CancelBody, CancelledTask, ClaimBody, ClaimOneBody, ClaimedTasks, CompleteBody,
+    CompleteManyBody, CompletionOutcome, CompletionOutcomes, Descendants, FailBody, HeartbeatBody,
+    ReleaseBody,
+};
 use orchestore_domain::{
-    AgentId, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion, Completions,
-    LeaseDuration, LeaseToken, Payload, Permission, Progress, QueueStats, Task, TaskId,
+    ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, Completion, Completions, LeaseDuration,
+    Payload, Permission, Progress, QueueStats, Task, TaskId,
 };
 use orchestore_repo::Retry;
-use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
 use crate::auth::Authenticated;
 use crate::conditional::{self, IfMatch};
 use crate::error::{
-    ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, PAYLOAD_BODY_LIMIT_BYTES, Problem,
+    ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, Invalid, PAYLOAD_BODY_LIMIT_BYTES, Problem,
     json_config_up_to,
 };
 use crate::extract::ApiJson;
@@ -61,29 +65,6 @@ fn lease(errors: &mut FieldErrors, seconds: Option<i64>) -> Option<LeaseDuration
     errors.check(seconds.map_or(Ok(LeaseDuration::default()), LeaseDuration::parse_seconds))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ClaimBody {
-    /// The agent the tasks run on; its capabilities decide which tasks it may take. An agent's
-    /// API key implies its own agent.
-    agent_id: Option<AgentId>,
-    /// At most this many tasks (1–1000, default 1).
-    #[schema(minimum = 1, maximum = 1000)]
-    limit: Option<i64>,
-    /// The lease of each task (1 s – 24 h, default 300 s).
-    #[schema(minimum = 1, maximum = 86400)]
-    lease_seconds: Option<i64>,
-    /// With nothing to claim, wait up to this long for work (0–60 s, default 0).
-    #[schema(minimum = 0, maximum = 60)]
-    wait_seconds: Option<i64>,
-}
-
-/// The tasks a claim handed out, each with its lease token.
-#[derive(Debug, Serialize, ToSchema)]
-struct ClaimedTasks {
-    items: Vec<ClaimedTask>,
-}
-
 /// `POST /api/v1/queue/claim` → 200 `{items: [task + lease_token]}`, empty when there was
 /// nothing to claim before the wait ended. With an agent's API key, `agent_id` may be left out.
 #[utoipa::path(
@@ -123,16 +104,6 @@ pub(crate) async fn claim(
     Ok(HttpResponse::Ok().json(ClaimedTasks { items }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ClaimOneBody {
-    /// The agent the task runs on; an agent's API key implies its own agent.
-    agent_id: Option<AgentId>,
-    /// The lease (1 s – 24 h, default 300 s).
-    #[schema(minimum = 1, maximum = 86400)]
-    lease_seconds: Option<i64>,
-}
-
 /// `POST /api/v1/tasks/{id}/claim` `{agent_id, lease_seconds?}` → 200 with the task and its
 /// lease token; 409 saying why when the task cannot be claimed.
 #[utoipa::path(
@@ -168,18 +139,6 @@ pub(crate) async fn claim_one(
         .claim_task(ctx, id.into_inner(), agent, lease)
         .await?;
     Ok(HttpResponse::Ok().json(claimed))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct HeartbeatBody {
-    lease_token: LeaseToken,
-    /// The new lease from now (1 s – 24 h, default 300 s).
-    #[schema(minimum = 1, maximum = 86400)]
-    lease_seconds: Option<i64>,
-    /// Percent done.
-    #[schema(minimum = 0, maximum = 100)]
-    progress: Option<i64>,
 }
 
 /// `POST /api/v1/tasks/{id}/heartbeat` → 200 with the task and its new `lease_expires_at`;
@@ -219,14 +178,6 @@ pub(crate) async fn heartbeat(
     Ok(HttpResponse::Ok().json(task))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CompleteBody {
-    lease_token: LeaseToken,
-    /// Any JSON document the run produced.
-    result: Option<serde_json::Value>,
-}
-
 /// `POST /api/v1/tasks/{id}/complete` `{lease_token, result?}` → 200 with the succeeded task;
 /// the blocked tasks for which it was the last open dependency are queued.
 #[utoipa::path(
@@ -259,45 +210,6 @@ pub(crate) async fn complete(
         .complete_task(ctx, id.into_inner(), body.lease_token, result)
         .await?;
     Ok(HttpResponse::Ok().json(task))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CompletionBody {
-    task_id: TaskId,
-    lease_token: LeaseToken,
-    /// Any JSON document the run produced.
-    result: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CompleteManyBody {
-    /// The runs to end in success: 1 to 1000, each task once.
-    #[schema(min_items = 1, max_items = 1000)]
-    completions: Vec<CompletionBody>,
-}
-
-/// One run's answer: the succeeded task, or the problem that kept it from ending.
-#[derive(Serialize, ToSchema)]
-struct CompletionOutcome<'a> {
-    task_id: TaskId,
-    /// 200 when the run ended; else the status of `problem` (404, 409).
-    status: u16,
-    /// The task, succeeded (with status 200).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    task: Option<&'a Task>,
-    /// Why the run did not end (with any other status).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    problem: Option<Problem>,
-}
-
-/// The answer of each completion, in the order given.
-#[derive(Serialize, ToSchema)]
-struct CompletionOutcomes<'a> {
-    items: Vec<CompletionOutcome<'a>>,
 }
 
 /// `POST /api/v1/queue/complete` `{completions: [{task_id, lease_token, result?}]}` → 200
@@ -339,17 +251,11 @@ pub(crate) async fn complete_many(
         return Err(errors.into_error().into());
     };
     let ids: Vec<TaskId> = completions.as_slice().iter().map(|c| c.task).collect();
-    let outcomes: Vec<Result<Task, ApiError>> = state
-        .store
-        .complete_tasks(ctx, completions)
-        .await?
+    let outcomes = state.store.complete_tasks(ctx, completions).await?;
+    let items: Vec<CompletionOutcome> = ids
         .into_iter()
-        .map(|outcome| outcome.map_err(ApiError::from))
-        .collect();
-    let items: Vec<CompletionOutcome<'_>> = ids
-        .into_iter()
-        .zip(&outcomes)
-        .map(|(task_id, outcome)| match outcome {
+        .zip(outcomes)
+        .map(|(task_id, outcome)| match outcome.map_err(ApiError::from) {
             Ok(task) => CompletionOutcome {
                 task_id,
                 status: StatusCode::OK.as_u16(),
@@ -365,16 +271,6 @@ pub(crate) async fn complete_many(
         })
         .collect();
     Ok(HttpResponse::Ok().json(CompletionOutcomes { items }))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct FailBody {
-    lease_token: LeaseToken,
-    /// Any JSON document saying what went wrong.
-    error: Option<serde_json::Value>,
-    /// `false`: fail for good now, whatever attempts are left (default `true`).
-    retry: Option<bool>,
 }
 
 /// `POST /api/v1/tasks/{id}/fail` `{lease_token, error?, retry?}` → 200 with the task: queued
@@ -417,12 +313,6 @@ pub(crate) async fn fail(
     Ok(HttpResponse::Ok().json(task))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ReleaseBody {
-    lease_token: LeaseToken,
-}
-
 /// `POST /api/v1/tasks/{id}/release` `{lease_token}` → 200 with the task queued again, the
 /// attempt not counted.
 #[utoipa::path(
@@ -453,46 +343,11 @@ pub(crate) async fn release(
     Ok(HttpResponse::Ok().json(task))
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CancelBody {
-    /// Why, for the history.
-    #[schema(max_length = 1000)]
-    reason: Option<String>,
-}
-
-impl CancelBody {
-    /// The reason of an optional cancel body.
-    pub(crate) fn reason_of(body: Option<ApiJson<Self>>) -> Result<Option<String>, ApiError> {
-        cancel_reason(body.and_then(|ApiJson(body)| body.reason))
-    }
-}
-
-/// Why something is cancelled, for its history: at most 1000 characters.
-pub(crate) fn cancel_reason(reason: Option<String>) -> Result<Option<String>, ApiError> {
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
-        return Err(ApiError::Invalid(vec![
-            orchestore_domain::DomainError::invalid("reason", "at most 1000 characters").into(),
-        ]));
-    }
-    Ok(reason)
-}
-
-/// A cancelled task, and how many of its descendants its cancellation ended.
-#[derive(Serialize, ToSchema)]
-struct CancelledTask {
-    #[serde(flatten)]
-    task: orchestore_domain::Task,
-    cancelled_descendants: Descendants,
-}
-
-/// What a cancellation carried along.
-#[derive(Serialize, ToSchema)]
-struct Descendants {
-    /// Subtasks, tasks waiting for the task, and the tasks of the executions below.
-    tasks: u64,
-    /// Workflow executions started from the task or from a descendant.
-    workflow_executions: u64,
+/// The reason of a cancellation's body, which may be left out.
+pub(crate) fn cancel_reason_of(
+    body: Option<ApiJson<CancelBody>>,
+) -> Result<Option<String>, Invalid> {
+    body.map_or(Ok(None), |ApiJson(body)| body.into_reason())
 }
 
 /// `POST /api/v1/tasks/{id}/cancel` `{reason?}` (`If-Match` honoured) → 200 with the cancelled
@@ -517,7 +372,7 @@ pub(crate) async fn cancel(
     body: Option<ApiJson<CancelBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::TasksWrite)?;
-    let reason = CancelBody::reason_of(body)?;
+    let reason = cancel_reason_of(body)?;
     let cancellation = state
         .store
         .cancel_task(ctx, id.into_inner(), reason, if_match.expected())

@@ -2,17 +2,15 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
-use orchestore_domain::{
-    NewRateLimit, Permission, RateLimit, RateLimitName, RateLimitPatch, RefillPeriod, TokenCount,
-};
+use orchestore_api::rate_limits::{CreateRateLimitBody, ListRateLimitsQuery, PatchRateLimitBody};
+use orchestore_domain::{Permission, RateLimit, RateLimitName};
 use orchestore_repo::{Page, PageRequest, RateLimitSort, RepoError};
-use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::OpenApi;
 
 use crate::auth::Authenticated;
 use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
@@ -32,82 +30,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
             .route(web::patch().to(update))
             .route(web::delete().to(delete)),
     );
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateRateLimitBody {
-    /// Unique in the organization; tasks name the bucket by it (case counts).
-    #[schema(pattern = "^[A-Za-z0-9_.:/-]{1,100}$", examples("openai:requests"))]
-    name: String,
-    /// The most tokens the bucket holds.
-    #[schema(minimum = 1, maximum = 1_000_000_000)]
-    capacity: i64,
-    /// How long the bucket takes to refill from empty to full (at most 30 days).
-    #[schema(minimum = 1, maximum = 2_592_000)]
-    period_seconds: i64,
-}
-
-impl CreateRateLimitBody {
-    fn into_new_rate_limit(self) -> Result<NewRateLimit, ApiError> {
-        let mut errors = FieldErrors::default();
-        let name = errors.check(RateLimitName::parse("name", &self.name));
-        let capacity = errors.check(TokenCount::parse("capacity", self.capacity));
-        let period = errors.check(RefillPeriod::parse("period_seconds", self.period_seconds));
-        let (Some(name), Some(capacity), Some(period)) = (name, capacity, period) else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewRateLimit {
-            name,
-            capacity,
-            period,
-        })
-    }
-}
-
-/// Absent fields stay as they are; the balance earned under the old terms is kept, at most the
-/// new capacity.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PatchRateLimitBody {
-    /// The most tokens the bucket holds.
-    #[serde(default)]
-    #[schema(value_type = i64, minimum = 1, maximum = 1_000_000_000)]
-    capacity: PatchField<i64>,
-    /// How long the bucket takes to refill from empty to full (at most 30 days).
-    #[serde(default)]
-    #[schema(value_type = i64, minimum = 1, maximum = 2_592_000)]
-    period_seconds: PatchField<i64>,
-}
-
-impl PatchRateLimitBody {
-    fn into_patch(self) -> Result<RateLimitPatch, ApiError> {
-        let mut errors = FieldErrors::default();
-        let capacity = errors.check(
-            self.capacity
-                .parse_required("capacity", |c| TokenCount::parse("capacity", c)),
-        );
-        let period = errors.check(self.period_seconds.parse_required("period_seconds", |p| {
-            RefillPeriod::parse("period_seconds", p)
-        }));
-        let (Some(capacity), Some(period)) = (capacity, period) else {
-            return Err(errors.into_error().into());
-        };
-        Ok(RateLimitPatch { capacity, period })
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListRateLimitsQuery {
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<RateLimitSort>)]
-    sort: Option<String>,
 }
 
 /// The name in the path; one that cannot be a rate limit's names none: 404.

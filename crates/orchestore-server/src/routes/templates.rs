@@ -4,26 +4,26 @@ use std::cell::Cell;
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
+use orchestore_api::PageQuery;
+use orchestore_api::templates::{
+    CreateTemplateBody, InstantiateBody, Instantiated, Instantiation, ListTemplatesQuery,
+    PatchTemplateBody, WorkflowInstantiation,
+};
+use orchestore_api::workflows::{CreateWorkflowBody, RunBody};
 use orchestore_domain::{
-    Description, Name, NewTemplate, Permission, ProjectId, Task, Template, TemplateBody,
-    TemplateId, TemplateKind, TemplateParameters, TemplatePatch, TemplateUsage, WorkflowExecution,
-    WorkflowId, WorkflowVersion,
+    Permission, ProjectId, Template, TemplateId, TemplateKind, TemplateUsage, WorkflowId,
 };
 use orchestore_repo::{
     Page, PageRequest, TemplateFilter, TemplateSort, TemplateUsageSort, WorkflowTarget,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-use super::workflows::{CreateWorkflowBody, RunBody};
 use crate::auth::Authenticated;
 use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldError, FieldErrors, Problem};
-use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
-
-use super::PageQuery;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(OpenApi)]
@@ -48,152 +48,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/templates/{id}/usages", "GET").route(web::get().to(usages)));
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateTemplateBody {
-    name: String,
-    description: Option<String>,
-    /// `task` or `workflow`.
-    #[schema(value_type = TemplateKind)]
-    kind: String,
-    /// `[{"name", "description"?, "required"?, "default"?}]`.
-    #[schema(value_type = Option<Vec<Object>>, max_items = 64)]
-    parameters: Option<Value>,
-    /// `{"tasks": [...]}` for a task template, a workflow definition for a workflow template;
-    /// strings may hold `{{parameter}}` placeholders.
-    #[schema(value_type = Object)]
-    body: Value,
-}
-
-impl CreateTemplateBody {
-    fn into_new_template(self) -> Result<NewTemplate, ApiError> {
-        let mut errors = FieldErrors::default();
-        let name = errors.check(Name::parse("name", &self.name));
-        let description = errors.check(self.description.map_or(Ok(Description::empty()), |d| {
-            Description::parse("description", &d)
-        }));
-        let kind = errors.check(self.kind.parse::<TemplateKind>());
-        let parameters = errors.check(self.parameters.map_or(
-            Ok(TemplateParameters::default()),
-            TemplateParameters::from_json,
-        ));
-        // The body is checked against the kind and the parameters, once both are known.
-        let body = match (kind, &parameters) {
-            (Some(kind), Some(parameters)) => {
-                errors.check(TemplateBody::parse(kind, parameters, self.body))
-            }
-            _ => None,
-        };
-        let (Some(name), Some(description), Some(kind), Some(parameters), Some(body)) =
-            (name, description, kind, parameters, body)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewTemplate {
-            name,
-            description,
-            kind,
-            parameters,
-            body,
-        })
-    }
-}
-
-/// Absent fields stay as they are. The kind cannot change.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PatchTemplateBody {
-    #[serde(default)]
-    #[schema(value_type = String)]
-    name: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = String)]
-    description: PatchField<String>,
-    /// `[{"name", "description"?, "required"?, "default"?}]`.
-    #[serde(default)]
-    #[schema(value_type = Vec<Object>, max_items = 64)]
-    parameters: PatchField<Value>,
-    /// Checked against the template's kind and its parameters as they will be.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    body: PatchField<Value>,
-}
-
-impl PatchTemplateBody {
-    /// The patch for a template of `kind` whose parameters are `current` until changed.
-    fn into_patch(
-        self,
-        kind: TemplateKind,
-        current: &TemplateParameters,
-    ) -> Result<TemplatePatch, ApiError> {
-        let mut errors = FieldErrors::default();
-        let name = errors.check(
-            self.name
-                .parse_required("name", |n| Name::parse("name", &n)),
-        );
-        let description = errors.check(
-            self.description
-                .parse_required("description", |d| Description::parse("description", &d)),
-        );
-        let parameters = errors.check(
-            self.parameters
-                .parse_required("parameters", TemplateParameters::from_json),
-        );
-        let body = match &parameters {
-            Some(new) => errors.check(self.body.parse_required("body", |raw| {
-                TemplateBody::parse(kind, new.as_ref().unwrap_or(current), raw)
-            })),
-            None => None,
-        };
-        let (Some(name), Some(description), Some(parameters), Some(body)) =
-            (name, description, parameters, body)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(TemplatePatch {
-            name,
-            description,
-            parameters,
-            body,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListTemplatesQuery {
-    #[param(value_type = Option<TemplateKind>)]
-    kind: Option<String>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<TemplateSort>)]
-    sort: Option<String>,
-}
-
-/// Exactly one target: `project_id` for a task template, `workflow_id` or `workflow` for a
-/// workflow template.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct InstantiateBody {
-    /// The project the template's tasks are created in.
-    project_id: Option<ProjectId>,
-    /// The workflow that gets the next version.
-    workflow_id: Option<WorkflowId>,
-    /// A workflow to create with the version as its first, `{name, description?}`.
-    workflow: Option<CreateWorkflowBody>,
-    /// A value for each parameter, by name.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    arguments: Map<String, Value>,
-    /// With a workflow target: start an execution of the version written, in the same
-    /// transaction, `{project_id, input, priority?}`.
-    run: Option<RunBody>,
-}
-
 /// An instantiation as the body asks for it.
 struct Asked {
     target: Target,
@@ -210,82 +64,58 @@ enum Target {
     NewWorkflow(CreateWorkflowBody),
 }
 
-impl InstantiateBody {
-    const TARGETS: [&str; 3] = ["project_id", "workflow_id", "workflow"];
+/// The fields that name an instantiation's target.
+const TARGETS: [&str; 3] = ["project_id", "workflow_id", "workflow"];
 
-    fn into_asked(self) -> Result<Asked, ApiError> {
-        if self.project_id.is_some() && self.run.is_some() {
-            let message = "a task template's tasks are queued as they are created: run goes \
-                           with workflow_id or workflow";
+/// The instantiation `body` asks for: exactly one target, and `run` only with a workflow one.
+/// It stays in the server, beside the body's other checks in the api crate, for its refusals
+/// are 400s (`ApiError::BadRequest`), not the 422 an `Invalid` is.
+fn asked(body: InstantiateBody) -> Result<Asked, ApiError> {
+    if body.project_id.is_some() && body.run.is_some() {
+        let message = "a task template's tasks are queued as they are created: run goes \
+                       with workflow_id or workflow";
+        return Err(ApiError::BadRequest {
+            detail: message.to_owned(),
+            errors: vec![FieldError::new("run", message)],
+        });
+    }
+    let target = match (body.project_id, body.workflow_id, body.workflow) {
+        (Some(project), None, None) => Target::Project(project),
+        (None, Some(workflow), None) => Target::Workflow(workflow),
+        (None, None, Some(new)) => Target::NewWorkflow(new),
+        (project, workflow_id, workflow) => {
+            let given = [project.is_some(), workflow_id.is_some(), workflow.is_some()];
+            let named: Vec<&str> = TARGETS
+                .into_iter()
+                .zip(given)
+                .filter(|(_, given)| *given)
+                .map(|(field, _)| field)
+                .collect();
+            let (fields, message) = if named.is_empty() {
+                (
+                    TARGETS.to_vec(),
+                    "one of project_id, workflow_id, workflow is required",
+                )
+            } else {
+                (named, "give only one of project_id, workflow_id, workflow")
+            };
             return Err(ApiError::BadRequest {
-                detail: message.to_owned(),
-                errors: vec![FieldError::new("run", message)],
+                detail: format!(
+                    "{message}: project_id for a task template, workflow_id (its next \
+                     version) or workflow (a new workflow) for a workflow template"
+                ),
+                errors: fields
+                    .into_iter()
+                    .map(|field| FieldError::new(field, message))
+                    .collect(),
             });
         }
-        let target = match (self.project_id, self.workflow_id, self.workflow) {
-            (Some(project), None, None) => Target::Project(project),
-            (None, Some(workflow), None) => Target::Workflow(workflow),
-            (None, None, Some(new)) => Target::NewWorkflow(new),
-            (project, workflow_id, workflow) => {
-                let given = [project.is_some(), workflow_id.is_some(), workflow.is_some()];
-                let named: Vec<&str> = Self::TARGETS
-                    .into_iter()
-                    .zip(given)
-                    .filter(|(_, given)| *given)
-                    .map(|(field, _)| field)
-                    .collect();
-                let (fields, message) = if named.is_empty() {
-                    (
-                        Self::TARGETS.to_vec(),
-                        "one of project_id, workflow_id, workflow is required",
-                    )
-                } else {
-                    (named, "give only one of project_id, workflow_id, workflow")
-                };
-                return Err(ApiError::BadRequest {
-                    detail: format!(
-                        "{message}: project_id for a task template, workflow_id (its next \
-                         version) or workflow (a new workflow) for a workflow template"
-                    ),
-                    errors: fields
-                        .into_iter()
-                        .map(|field| FieldError::new(field, message))
-                        .collect(),
-                });
-            }
-        };
-        Ok(Asked {
-            target,
-            arguments: self.arguments,
-            run: self.run,
-        })
-    }
-}
-
-/// What an instantiation wrote, as the template's kind has it.
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-enum Instantiated {
-    Tasks(Instantiation),
-    Workflow(Box<WorkflowInstantiation>),
-}
-
-/// A task template's instantiation: its usage and the tasks created.
-#[derive(Serialize, ToSchema)]
-struct Instantiation {
-    usage: TemplateUsage,
-    tasks: Vec<Task>,
-}
-
-/// A workflow template's instantiation: its usage and the version written.
-#[derive(Serialize, ToSchema)]
-struct WorkflowInstantiation {
-    usage: TemplateUsage,
-    version: WorkflowVersion,
-    /// The execution started with `run`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    execution: Option<WorkflowExecution>,
+    };
+    Ok(Asked {
+        target,
+        arguments: body.arguments,
+        run: body.run,
+    })
 }
 
 /// `POST /api/v1/templates` → 201 with `Location`.
@@ -473,7 +303,7 @@ pub(crate) async fn instantiate(
         target,
         arguments,
         run,
-    } = body.into_asked()?;
+    } = asked(body)?;
     auth.require(match target {
         Target::Project(_) => Permission::TasksWrite,
         Target::Workflow(_) | Target::NewWorkflow(_) => Permission::WorkflowsWrite,

@@ -2,12 +2,9 @@
 //! signals that end them.
 
 use actix_web::{HttpResponse, web};
-use orchestore_domain::{
-    DomainError, Payload, Permission, SignalName, WorkflowExecutionId, WorkflowWait,
-};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use utoipa::{OpenApi, ToSchema};
+use orchestore_api::waits::{SignalBody, Waits};
+use orchestore_domain::{Permission, SignalName, WorkflowExecutionId, WorkflowWait};
+use utoipa::OpenApi;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, Problem};
@@ -31,21 +28,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
         )
         .route(web::post().to(signal)),
     );
-}
-
-/// A signal's body: what the waiting step succeeds with (`null` when absent).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SignalBody {
-    /// Any JSON document: the waiting step's result.
-    #[serde(default)]
-    payload: Value,
-}
-
-/// An execution's waits.
-#[derive(Debug, Serialize, ToSchema)]
-struct Waits {
-    items: Vec<WorkflowWait>,
 }
 
 /// `GET /api/v1/workflows/executions/{execution_id}/waits` → the execution's waits, in the
@@ -105,11 +87,10 @@ pub(crate) async fn signal(
     let ctx = auth.require(Permission::WorkflowsWrite)?;
     let (execution, name) = path.into_inner();
     let signal = SignalName::parse(&name)?;
-    let payload = body.map(|ApiJson(body)| body.payload).unwrap_or_default();
-    let payload = Payload::parse(payload).map_err(|error| match error {
-        DomainError::Invalid { reason, .. } => DomainError::invalid("payload", reason),
-        other => other,
-    })?;
+    let payload = body
+        .map(|ApiJson(body)| body)
+        .unwrap_or_default()
+        .into_payload()?;
     let wait = state
         .store
         .signal_execution(ctx, execution, &signal, payload)

@@ -2,27 +2,27 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
+use orchestore_api::PageQuery;
+use orchestore_api::queue::CancelBody;
+use orchestore_api::workflows::{
+    CreateExecutionBody, CreateVersionBody, CreateWorkflowBody, ListExecutionsQuery,
+    PatchExecutionBody, PatchWorkflowBody,
+};
 use orchestore_domain::{
-    Description, DomainError, ExecutionStatus, ExecutionTask, Name, NewWorkflow,
-    NewWorkflowExecution, Payload, Permission, Priority, ProjectId, TaskId, Workflow,
-    WorkflowDefinition, WorkflowExecution, WorkflowExecutionId, WorkflowId, WorkflowPatch,
+    ExecutionTask, Permission, Workflow, WorkflowExecution, WorkflowExecutionId, WorkflowId,
     WorkflowVersion,
 };
 use orchestore_repo::{
-    Ctx, ExecutionFilter, ExecutionSort, ExecutionTaskSort, Page, PageRequest, RepoError,
-    WorkflowSort, WorkflowVersionSort,
+    Ctx, ExecutionSort, ExecutionTaskSort, Page, RepoError, WorkflowSort, WorkflowVersionSort,
 };
-use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-use super::queue::{CancelBody, cancel_reason};
+use super::queue::cancel_reason_of;
 use crate::auth::Authenticated;
 use crate::conditional::{self, IfMatch};
-use crate::error::{ApiError, FieldError, FieldErrors, Problem};
-use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
-
-use super::PageQuery;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(OpenApi)]
@@ -91,224 +91,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
         .route(web::get().to(super::execution_steps::list))
         .route(web::post().to(super::execution_steps::record)),
     );
-}
-
-/// Any JSON document, reported under `field` when it is refused.
-fn payload(field: &'static str, value: serde_json::Value) -> Result<Payload, DomainError> {
-    Payload::parse(value).map_err(|error| match error {
-        DomainError::Invalid { reason, .. } => DomainError::invalid(field, reason),
-        other => other,
-    })
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateWorkflowBody {
-    name: String,
-    description: Option<String>,
-}
-
-impl CreateWorkflowBody {
-    fn into_new_workflow(self) -> Result<NewWorkflow, ApiError> {
-        self.into_new_workflow_at("name", "description")
-    }
-
-    /// The new workflow, errors naming its fields as given: nested in another body, they are
-    /// e.g. `workflow.name`.
-    pub(crate) fn into_new_workflow_at(
-        self,
-        name_field: &'static str,
-        description_field: &'static str,
-    ) -> Result<NewWorkflow, ApiError> {
-        let mut errors = FieldErrors::default();
-        let name = errors.check(Name::parse(name_field, &self.name));
-        let description = errors.check(
-            self.description
-                .as_deref()
-                .map_or(Ok(Description::empty()), |d| {
-                    Description::parse(description_field, d)
-                }),
-        );
-        let (Some(name), Some(description)) = (name, description) else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewWorkflow { name, description })
-    }
-}
-
-/// Absent fields stay as they are. Steps change by a new version, not here.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PatchWorkflowBody {
-    #[serde(default)]
-    #[schema(value_type = String)]
-    name: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = String)]
-    description: PatchField<String>,
-}
-
-impl PatchWorkflowBody {
-    fn into_patch(self) -> Result<WorkflowPatch, ApiError> {
-        let mut errors = FieldErrors::default();
-        let name = errors.check(
-            self.name
-                .parse_required("name", |n| Name::parse("name", &n)),
-        );
-        let description = errors.check(
-            self.description
-                .parse_required("description", |d| Description::parse("description", &d)),
-        );
-        let (Some(name), Some(description)) = (name, description) else {
-            return Err(errors.into_error().into());
-        };
-        Ok(WorkflowPatch { name, description })
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateVersionBody {
-    /// `{"steps": [...]}`, checked to be a DAG.
-    #[schema(value_type = WorkflowDefinition)]
-    definition: serde_json::Value,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateExecutionBody {
-    /// The version to run; the latest when absent.
-    #[schema(minimum = 1)]
-    version: Option<u32>,
-    /// The project the step tasks are created in.
-    project_id: ProjectId,
-    /// Any JSON document, given to every step.
-    input: serde_json::Value,
-    /// The priority of the step tasks (0 when absent).
-    priority: Option<i64>,
-    /// The task the execution is started from: cancelling it cancels the execution.
-    parent_task_id: Option<TaskId>,
-}
-
-/// What an execution runs with: the project its step tasks are created in, the input every
-/// step is given, the priority of its tasks (0 when absent).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RunBody {
-    project_id: ProjectId,
-    input: serde_json::Value,
-    priority: Option<i64>,
-}
-
-impl RunBody {
-    /// The run, every bad field reported.
-    pub(crate) fn parse(self) -> Result<Run, ApiError> {
-        let mut errors = FieldErrors::default();
-        let input = errors.check(payload("input", self.input));
-        let priority = errors.check(
-            self.priority
-                .map_or(Ok(Priority::default()), Priority::parse),
-        );
-        let (Some(input), Some(priority)) = (input, priority) else {
-            return Err(errors.into_error().into());
-        };
-        Ok(Run {
-            project_id: self.project_id,
-            input,
-            priority,
-        })
-    }
-}
-
-/// A [`RunBody`] parsed, before the version it runs is known (a template's run learns it
-/// once the version is written).
-pub(crate) struct Run {
-    project_id: ProjectId,
-    input: Payload,
-    priority: Priority,
-}
-
-impl Run {
-    /// The execution of `version` (the latest when `None`) of `workflow`.
-    pub(crate) fn of(self, workflow: WorkflowId, version: Option<u32>) -> NewWorkflowExecution {
-        NewWorkflowExecution {
-            workflow_id: workflow,
-            version,
-            project_id: self.project_id,
-            input: self.input,
-            priority: self.priority,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListExecutionsQuery {
-    #[param(value_type = Option<ExecutionStatus>)]
-    status: Option<String>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<ExecutionSort>)]
-    sort: Option<String>,
-}
-
-impl ListExecutionsQuery {
-    fn into_filter_and_page(
-        self,
-        workflow: WorkflowId,
-    ) -> Result<(ExecutionFilter, PageRequest<ExecutionSort>), ApiError> {
-        let mut errors = FieldErrors::default();
-        let status = errors.check(
-            self.status
-                .map(|s| s.parse::<ExecutionStatus>())
-                .transpose(),
-        );
-        let page = super::page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        );
-        let (Some(status), Some(page)) = (status, page) else {
-            return Err(errors.into_error().into());
-        };
-        let filter = ExecutionFilter {
-            workflow_id: Some(workflow),
-            status,
-        };
-        Ok((filter, page))
-    }
-}
-
-/// A change of an execution asked by a client: its status follows its tasks, so the one change
-/// is `cancelled`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PatchExecutionBody {
-    /// `cancelled`.
-    #[schema(value_type = ExecutionStatus)]
-    status: String,
-    /// Why it is cancelled.
-    #[schema(max_length = 1000)]
-    reason: Option<String>,
-}
-
-impl PatchExecutionBody {
-    fn into_reason(self) -> Result<Option<String>, ApiError> {
-        match self.status.parse::<ExecutionStatus>() {
-            Ok(ExecutionStatus::Cancelled) => cancel_reason(self.reason),
-            Ok(_) => Err(DomainError::invalid(
-                "status",
-                "an execution's status follows its tasks: the one status to ask for is cancelled",
-            )
-            .into()),
-            Err(error) => Err(error.into()),
-        }
-    }
 }
 
 /// `POST /api/v1/workflows` → 201 with `Location`: a workflow with no version yet.
@@ -476,7 +258,7 @@ pub(crate) async fn create_version(
     ApiJson(body): ApiJson<CreateVersionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::WorkflowsWrite)?;
-    let definition = WorkflowDefinition::parse(body.definition)?;
+    let definition = body.into_definition()?;
     let version = state
         .store
         .create_version(ctx, id.into_inner(), definition)
@@ -580,14 +362,8 @@ pub(crate) async fn create_execution(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::TasksWrite)?;
     let ctx = auth.require(Permission::WorkflowsWrite)?;
-    let run = RunBody {
-        project_id: body.project_id,
-        input: body.input,
-        priority: body.priority,
-    }
-    .parse()?;
-    let new = run.of(id.into_inner(), body.version);
-    let execution = match body.parent_task_id {
+    let (new, parent) = body.into_new_execution(id.into_inner())?;
+    let execution = match parent {
         Some(parent) => state.store.create_child_execution(ctx, parent, new).await?,
         None => state.store.create_execution(ctx, new).await?,
     };
@@ -718,7 +494,7 @@ pub(crate) async fn cancel_execution(
     if_match: IfMatch,
     body: Option<ApiJson<CancelBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = CancelBody::reason_of(body)?;
+    let reason = cancel_reason_of(body)?;
     cancel(&state, &auth, path.into_inner(), reason, if_match).await
 }
 
