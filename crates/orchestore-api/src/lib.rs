@@ -9,10 +9,12 @@
 //! [`Invalid`], which the server answers with a 422 naming each field.
 
 mod page;
+mod participant;
 mod patch;
 mod problem;
 
 pub use page::{PageQuery, page_request};
+pub use participant::{ParticipantBody, participant_param};
 pub use patch::PatchField;
 pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
