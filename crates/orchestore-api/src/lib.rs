@@ -18,4 +18,5 @@ pub use participant::{ParticipantBody, participant_param};
 pub use patch::PatchField;
 pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
+pub mod brainstorms;
 pub mod projects;
