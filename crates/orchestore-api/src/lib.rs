@@ -19,4 +19,5 @@ pub use patch::PatchField;
 pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
 pub mod brainstorms;
+pub mod mentorships;
 pub mod projects;
