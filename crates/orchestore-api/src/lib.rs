@@ -21,3 +21,4 @@ pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 pub mod brainstorms;
 pub mod mentorships;
 pub mod projects;
+pub mod proposals;
