@@ -18,6 +18,7 @@ pub use participant::{ParticipantBody, participant_param};
 pub use patch::PatchField;
 pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
+pub mod achievements;
 pub mod boards;
 pub mod brainstorms;
 pub mod mentorships;
