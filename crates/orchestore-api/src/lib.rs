@@ -22,5 +22,6 @@ pub mod achievements;
 pub mod boards;
 pub mod brainstorms;
 pub mod mentorships;
+pub mod points;
 pub mod projects;
 pub mod proposals;
