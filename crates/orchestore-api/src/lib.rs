@@ -25,3 +25,4 @@ pub mod mentorships;
 pub mod points;
 pub mod projects;
 pub mod proposals;
+pub mod reputation;
