@@ -21,6 +21,7 @@ pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 pub mod achievements;
 pub mod boards;
 pub mod brainstorms;
+pub mod leaderboards;
 pub mod matches;
 pub mod mentorships;
 pub mod points;
