@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{FieldErrors, Invalid, PageQuery, ParticipantBody};
 
-/// `POST /api/v1/achievement-definitions`.
+// `POST /api/v1/achievement-definitions`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AchievementDefinitionBody {
@@ -60,7 +60,7 @@ impl AchievementDefinitionBody {
     }
 }
 
-/// `POST /api/v1/achievements`.
+// `POST /api/v1/achievements`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AwardAchievementBody {

@@ -30,7 +30,7 @@ impl LeaderboardWeightsBody {
     }
 }
 
-/// `POST /api/v1/leaderboards/snapshots`.
+// `POST /api/v1/leaderboards/snapshots`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeaderboardSnapshotBody {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::{FieldErrors, Invalid, ParticipantBody, page_request, participant_param};
 
-/// `POST /api/v1/brainstorms`.
+// `POST /api/v1/brainstorms`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBrainstormBody {
@@ -107,7 +107,7 @@ impl ListBrainstormsQuery {
     }
 }
 
-/// `POST /api/v1/brainstorms/{id}/ideas`.
+// `POST /api/v1/brainstorms/{id}/ideas`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BrainstormIdeaBody {

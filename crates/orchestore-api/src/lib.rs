@@ -7,6 +7,9 @@
 //! fields are as the client sends them (strings, numbers, JSON), not yet checked; the
 //! conversions into the domain's values (`into_…`) collect every field at fault into one
 //! [`Invalid`], which the server answers with a 422 naming each field.
+//!
+//! The doc comment of a type that derives `ToSchema` is its description in the OpenAPI
+//! document: where the server's body had none, the route it serves is named in a plain comment.
 
 mod page;
 mod participant;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{FieldErrors, Invalid, ParticipantBody, page_request, participant_param};
 
-/// `POST /api/v1/mentorships`.
+// `POST /api/v1/mentorships`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMentorshipBody {
@@ -117,7 +117,7 @@ impl ListMentorshipsQuery {
     }
 }
 
-/// `POST /api/v1/mentorships/{id}/status`.
+// `POST /api/v1/mentorships/{id}/status`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MentorshipStatusBody {
@@ -135,7 +135,7 @@ impl MentorshipStatusBody {
     }
 }
 
-/// `POST /api/v1/mentorships/{id}/sessions`.
+// `POST /api/v1/mentorships/{id}/sessions`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MentorshipSessionBody {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{FieldErrors, Invalid, ParticipantBody, page_request, participant_param};
 
-/// `POST /api/v1/points`.
+// `POST /api/v1/points`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AwardPointsBody {

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{FieldErrors, Invalid, PageQuery, ParticipantBody, page_request};
 
-/// `POST /api/v1/proposals`.
+// `POST /api/v1/proposals`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProposalBody {
@@ -220,7 +220,7 @@ impl VotesQuery {
     }
 }
 
-/// `POST /api/v1/proposals/{id}/votes`.
+// `POST /api/v1/proposals/{id}/votes`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProposalVoteBody {

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{FieldErrors, Invalid, PageQuery};
 
-/// `POST /api/v1/reputation-events`.
+// `POST /api/v1/reputation-events`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReputationEventBody {
@@ -47,7 +47,7 @@ impl ReputationEventBody {
     }
 }
 
-/// `POST /api/v1/agents/{id}/task-outcomes`.
+// `POST /api/v1/agents/{id}/task-outcomes`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskOutcomeBody {
