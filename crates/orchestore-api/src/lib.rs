@@ -7,6 +7,9 @@
 //! fields are as the client sends them (strings, numbers, JSON), not yet checked; the
 //! conversions into the domain's values (`into_…`) collect every field at fault into one
 //! [`Invalid`], which the server answers with a 422 naming each field.
+//!
+//! The doc comment of a type that derives `ToSchema` is its description in the OpenAPI
+//! document: where the server's body had none, the route it serves is named in a plain comment.
 
 mod page;
 mod participant;
@@ -18,10 +21,19 @@ pub use participant::{ParticipantBody, participant_param};
 pub use patch::PatchField;
 pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
+pub mod achievements;
+pub mod boards;
+pub mod brainstorms;
 pub mod execution_steps;
+pub mod leaderboards;
+pub mod matches;
+pub mod mentorships;
+pub mod points;
 pub mod projects;
+pub mod proposals;
 pub mod queue;
 pub mod rate_limits;
+pub mod reputation;
 pub mod schedules;
 pub mod tasks;
 pub mod templates;

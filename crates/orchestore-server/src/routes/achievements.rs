@@ -3,18 +3,18 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
+use orchestore_api::achievements::{
+    AchievementDefinitionBody, AwardAchievementBody, ListDefinitionsQuery,
+};
 use orchestore_domain::{
-    Achievement, AchievementCode, AchievementDefinition, AchievementDefinitionId,
-    AchievementDescription, AchievementName, AchievementPoints, AgentId, HolderSummary, Metadata,
-    NewAchievement, NewAchievementDefinition, Participant, Permission, UserId,
+    Achievement, AchievementDefinition, AchievementDefinitionId, AgentId, HolderSummary,
+    Participant, Permission, UserId,
 };
 use orchestore_repo::{AchievementDefinitionSort, Page};
-use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-use super::messages::ParticipantBody;
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -45,48 +45,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/users/{id}/summary", "GET").route(web::get().to(user_summary)));
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AchievementDefinitionBody {
-    /// Unique in the organization: 1 to 64 characters of `a`–`z`, `0`–`9`, `_`, `-` and `.`.
-    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9_.-]+$")]
-    code: String,
-    /// 1 to 200 characters, trimmed.
-    #[schema(min_length = 1, max_length = 200)]
-    name: String,
-    /// What the achievement is for: 1 to 2,000 characters, trimmed.
-    #[schema(min_length = 1, max_length = 2000)]
-    description: String,
-    /// The points the achievement brings with it; 0 (none) when left out.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 1_000_000)]
-    points: i64,
-    /// What earns it, in the organization's own terms: a JSON object.
-    #[schema(value_type = Option<Object>)]
-    criteria: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AwardAchievementBody {
-    definition_id: AchievementDefinitionId,
-    #[schema(value_type = Participant)]
-    holder: ParticipantBody,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListQuery {
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<AchievementDefinitionSort>)]
-    sort: Option<String>,
-}
-
 /// `POST /api/v1/achievement-definitions` with `{code, name, description, points?,
 /// criteria?}` → 201; a code the organization has is a 409 on `code`.
 #[utoipa::path(
@@ -109,33 +67,9 @@ pub(crate) async fn define(
     ApiJson(body): ApiJson<AchievementDefinitionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationAdmin)?;
-    let mut errors = FieldErrors::default();
-    let code = errors.check(AchievementCode::parse(&body.code));
-    let name = errors.check(AchievementName::parse(&body.name));
-    let description = errors.check(AchievementDescription::parse(&body.description));
-    let points = errors.check(AchievementPoints::parse(body.points));
-    let criteria = errors.check(
-        body.criteria
-            .map(|json| Metadata::parse("criteria", json))
-            .transpose(),
-    );
-    let (Some(code), Some(name), Some(description), Some(points), Some(criteria)) =
-        (code, name, description, points, criteria)
-    else {
-        return Err(errors.into_error().into());
-    };
     let definition = state
         .store
-        .create_achievement_definition(
-            ctx,
-            NewAchievementDefinition {
-                code,
-                name,
-                description,
-                points,
-                criteria,
-            },
-        )
+        .create_achievement_definition(ctx, body.into_new_definition()?)
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -152,7 +86,7 @@ pub(crate) async fn define(
     path = "/api/v1/achievement-definitions",
     summary = "List achievement definitions",
     tag = "achievements",
-    params(ListQuery),
+    params(ListDefinitionsQuery),
     responses((status = 200, description = "A page of achievement definitions",
         body = Page<AchievementDefinition, AchievementDefinitionSort>))
 )]
@@ -160,18 +94,10 @@ pub(crate) async fn define(
 pub(crate) async fn list_definitions(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<ListDefinitionsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
-    let mut errors = FieldErrors::default();
-    let Some(page) = super::page_request(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    ) else {
-        return Err(errors.into_error().into());
-    };
+    let page = query.into_page_request()?;
     Ok(HttpResponse::Ok().json(state.store.list_achievement_definitions(ctx, page).await?))
 }
 
@@ -221,19 +147,9 @@ pub(crate) async fn award(
     ApiJson(body): ApiJson<AwardAchievementBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
-    let mut errors = FieldErrors::default();
-    let Some(holder) = errors.check(body.holder.parse("holder.kind")) else {
-        return Err(errors.into_error().into());
-    };
     let achievement = state
         .store
-        .award_achievement(
-            ctx,
-            NewAchievement {
-                definition_id: body.definition_id,
-                holder,
-            },
-        )
+        .award_achievement(ctx, body.into_new_achievement()?)
         .await?;
     Ok(HttpResponse::Created().json(achievement))
 }

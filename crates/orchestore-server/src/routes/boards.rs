@@ -3,16 +3,19 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
+use orchestore_api::boards::{
+    FameQuery, LeaderboardSnapshotBody, LeaderboardWeightsBody, SnapshotsQuery,
+};
 use orchestore_domain::{
     HallOfFameEntry, HallOfFameTop, LeaderboardKind, LeaderboardPeriod, LeaderboardSnapshot,
     LeaderboardSnapshotId, LeaderboardWeights, Permission, SnapshotBoard,
 };
-use orchestore_repo::{HallOfFameQuery, Limit, Page, SnapshotFilter, SnapshotSort};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use orchestore_repo::{Page, SnapshotSort};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -47,69 +50,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     );
 }
 
-/// The weights of the combined ranking, as `GET` shows them: each from 0 to 1,000, not all
-/// three 0.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct LeaderboardWeightsBody {
-    /// The weight of a holder's points.
-    #[schema(minimum = 0, maximum = 1000)]
-    points: f64,
-    /// The weight of an agent's rating above or below the initial 1,500.
-    #[schema(minimum = 0, maximum = 1000)]
-    rating: f64,
-    /// The weight of an agent's overall reputation.
-    #[schema(minimum = 0, maximum = 1000)]
-    reputation: f64,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct LeaderboardSnapshotBody {
-    #[schema(value_type = LeaderboardKind)]
-    kind: String,
-    /// `all_time` when left out; `month` and `week` for points only.
-    #[schema(value_type = Option<LeaderboardPeriod>)]
-    period: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct SnapshotsQuery {
-    /// Only snapshots of this kind of leaderboard.
-    #[param(value_type = Option<LeaderboardKind>)]
-    kind: Option<String>,
-    /// Only snapshots over this period.
-    #[param(value_type = Option<LeaderboardPeriod>)]
-    period: Option<String>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<SnapshotSort>)]
-    sort: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct FameQuery {
-    /// `points` (the default), `rating`, `reputation` or `combined`.
-    #[param(value_type = Option<LeaderboardKind>)]
-    kind: Option<String>,
-    /// `all_time` (the default), `month` or `week` (points only).
-    #[param(value_type = Option<LeaderboardPeriod>)]
-    period: Option<String>,
-    /// Count the ranks from 1 to `top`.
-    #[param(minimum = 1, maximum = 100, default = 1)]
-    top: Option<u64>,
-    /// How many holders.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-}
-
 /// A hall of fame as read: what was asked for, and its holders.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct HallOfFame {
@@ -117,16 +57,6 @@ pub(crate) struct HallOfFame {
     period: LeaderboardPeriod,
     top: HallOfFameTop,
     items: Vec<HallOfFameEntry>,
-}
-
-fn kind_and_period(
-    errors: &mut FieldErrors,
-    kind: Option<&str>,
-    period: Option<&str>,
-) -> (Option<LeaderboardKind>, Option<LeaderboardPeriod>) {
-    let kind = errors.check(kind.map_or(Ok(LeaderboardKind::Points), str::parse));
-    let period = errors.check(period.map_or(Ok(LeaderboardPeriod::AllTime), str::parse));
-    (kind, period)
 }
 
 /// `GET /api/v1/leaderboards/settings` → `{points, rating, reputation}`.
@@ -164,15 +94,10 @@ pub(crate) async fn put_weights(
     ApiJson(body): ApiJson<LeaderboardWeightsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationAdmin)?;
-    let mut errors = FieldErrors::default();
-    let Some(weights) = errors.check(LeaderboardWeights::parse(
-        body.points,
-        body.rating,
-        body.reputation,
-    )) else {
-        return Err(errors.into_error().into());
-    };
-    let weights = state.store.set_leaderboard_weights(ctx, weights).await?;
+    let weights = state
+        .store
+        .set_leaderboard_weights(ctx, body.into_weights()?)
+        .await?;
     Ok(HttpResponse::Ok().json(weights))
 }
 
@@ -196,11 +121,7 @@ pub(crate) async fn take_snapshot(
     ApiJson(body): ApiJson<LeaderboardSnapshotBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationAdmin)?;
-    let mut errors = FieldErrors::default();
-    let (kind, period) = kind_and_period(&mut errors, Some(&body.kind), body.period.as_deref());
-    let (Some(kind), Some(period)) = (kind, period) else {
-        return Err(errors.into_error().into());
-    };
+    let (kind, period) = body.into_kind_and_period()?;
     let board = state
         .store
         .take_leaderboard_snapshot(ctx, kind, period)
@@ -231,19 +152,7 @@ pub(crate) async fn list_snapshots(
     ApiQuery(query): ApiQuery<SnapshotsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
-    let mut errors = FieldErrors::default();
-    let kind = errors.check(query.kind.as_deref().map(str::parse).transpose());
-    let period = errors.check(query.period.as_deref().map(str::parse).transpose());
-    let page = super::page_request(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    );
-    let (Some(kind), Some(period), Some(page)) = (kind, period, page) else {
-        return Err(errors.into_error().into());
-    };
-    let filter = SnapshotFilter { kind, period };
+    let (filter, page) = query.into_filter_and_page()?;
     Ok(HttpResponse::Ok().json(
         state
             .store
@@ -294,34 +203,12 @@ pub(crate) async fn hall_of_fame(
     ApiQuery(query): ApiQuery<FameQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
-    let mut errors = FieldErrors::default();
-    let (kind, period) =
-        kind_and_period(&mut errors, query.kind.as_deref(), query.period.as_deref());
-    let top = errors.check(
-        query
-            .top
-            .map_or(Ok(HallOfFameTop::default()), HallOfFameTop::parse),
-    );
-    let limit = errors.check(query.limit.map_or(Ok(Limit::default()), Limit::parse));
-    let (Some(kind), Some(period), Some(top), Some(limit)) = (kind, period, top, limit) else {
-        return Err(errors.into_error().into());
-    };
-    let items = state
-        .store
-        .hall_of_fame(
-            ctx,
-            HallOfFameQuery {
-                kind,
-                period,
-                top,
-                limit,
-            },
-        )
-        .await?;
+    let query = query.into_hall_of_fame_query()?;
+    let items = state.store.hall_of_fame(ctx, query).await?;
     Ok(HttpResponse::Ok().json(HallOfFame {
-        kind,
-        period,
-        top,
+        kind: query.kind,
+        period: query.period,
+        top: query.top,
         items,
     }))
 }

@@ -2,21 +2,21 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
+use orchestore_api::PageQuery;
+use orchestore_api::brainstorms::{
+    BrainstormIdeaBody, CreateBrainstormBody, IdeaVoteBody, ListBrainstormsQuery, TopQuery,
+    WithdrawQuery,
+};
 use orchestore_domain::{
-    Brainstorm, BrainstormId, BrainstormIdea, BrainstormIdeaId, BrainstormStats, BrainstormStatus,
-    BrainstormTopic, Description, IdeaText, NewBrainstorm, NewIdea, Participant, ParticipantKind,
-    Permission, ProjectId,
+    Brainstorm, BrainstormId, BrainstormIdea, BrainstormIdeaId, BrainstormStats, NewIdea,
+    Participant, ParticipantKind, Permission,
 };
-use orchestore_repo::{
-    BrainstormFilter, BrainstormIdeaSort, BrainstormSort, Limit, Page, PageRequest,
-};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
-use uuid::Uuid;
+use orchestore_repo::{BrainstormIdeaSort, BrainstormSort, Page, PageRequest};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
 
-use super::messages::{ParticipantBody, participant_param};
 use crate::auth::{Authenticated, Principal};
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -83,107 +83,6 @@ fn acting_as(
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateBrainstormBody {
-    /// 1 to 200 characters, trimmed.
-    #[schema(min_length = 1, max_length = 200)]
-    topic: String,
-    /// Up to 20,000 characters.
-    #[schema(max_length = 20_000)]
-    description: Option<String>,
-    /// Who leads it: the caller when left out.
-    #[schema(value_type = Option<Participant>)]
-    facilitator: Option<ParticipantBody>,
-    /// The project it is about, if any.
-    project_id: Option<ProjectId>,
-}
-
-impl CreateBrainstormBody {
-    fn into_new(self, principal: Principal) -> Result<NewBrainstorm, ApiError> {
-        let mut errors = FieldErrors::default();
-        let topic = errors.check(BrainstormTopic::parse(&self.topic));
-        let description = errors.check(self.description.map_or(Ok(Description::empty()), |d| {
-            Description::parse("description", &d)
-        }));
-        let facilitator = errors.check(
-            self.facilitator
-                .map_or(Ok(caller(principal)), |f| f.parse("facilitator.kind")),
-        );
-        let (Some(topic), Some(description), Some(facilitator)) = (topic, description, facilitator)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewBrainstorm {
-            topic,
-            description,
-            facilitator,
-            project_id: self.project_id,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListQuery {
-    /// Only brainstorms in this status.
-    #[param(value_type = Option<BrainstormStatus>)]
-    status: Option<String>,
-    /// Only the brainstorms of this project.
-    project_id: Option<ProjectId>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<BrainstormSort>)]
-    sort: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct BrainstormIdeaBody {
-    /// 1 to 2,000 characters, trimmed.
-    #[schema(min_length = 1, max_length = 2000)]
-    text: String,
-    /// The caller when left out. A user's token acts as its user or as an agent of its
-    /// organization; an agent's key as its agent only.
-    #[schema(value_type = Option<Participant>)]
-    author: Option<ParticipantBody>,
-}
-
-/// `{voter?}`: the caller when left out.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct IdeaVoteBody {
-    /// The caller when left out. A user's token acts as its user or as an agent of its
-    /// organization; an agent's key as its agent only.
-    #[schema(value_type = Option<Participant>)]
-    voter: Option<ParticipantBody>,
-}
-
-/// The voter whose vote goes: `voter_kind` and `voter_id`, or the caller.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct WithdrawQuery {
-    /// The voter whose vote goes, given with `voter_id`; the caller when both are left out.
-    #[param(value_type = Option<ParticipantKind>)]
-    voter_kind: Option<String>,
-    /// Given with `voter_kind`.
-    voter_id: Option<Uuid>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct TopQuery {
-    /// How many ideas.
-    #[param(minimum = 1, maximum = 200, default = 10)]
-    limit: Option<u64>,
-}
-
 /// A brainstorm's top ideas: most votes first, ties oldest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TopIdeas {
@@ -211,7 +110,7 @@ pub(crate) async fn create(
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let created = state
         .store
-        .create_brainstorm(ctx, body.into_new(auth.principal())?)
+        .create_brainstorm(ctx, body.into_new_brainstorm(caller(auth.principal()))?)
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/brainstorms/{}", created.id)))
@@ -225,7 +124,7 @@ pub(crate) async fn create(
     path = "/api/v1/brainstorms",
     summary = "List brainstorms",
     tag = "brainstorms",
-    params(ListQuery),
+    params(ListBrainstormsQuery),
     responses((status = 200, description = "A page of brainstorms",
         body = Page<Brainstorm, BrainstormSort>))
 )]
@@ -233,29 +132,10 @@ pub(crate) async fn create(
 pub(crate) async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<ListBrainstormsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
-    let mut errors = FieldErrors::default();
-    let status = errors.check(
-        query
-            .status
-            .map(|s| s.parse::<BrainstormStatus>())
-            .transpose(),
-    );
-    let page: Option<PageRequest<BrainstormSort>> = super::page_request(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    );
-    let (Some(status), Some(page)) = (status, page) else {
-        return Err(errors.into_error().into());
-    };
-    let filter = BrainstormFilter {
-        status,
-        project_id: query.project_id,
-    };
+    let (filter, page) = query.into_filter_and_page()?;
     Ok(HttpResponse::Ok().json(state.store.list_brainstorms(ctx, filter, page).await?))
 }
 
@@ -331,12 +211,7 @@ pub(crate) async fn add_idea(
     ApiJson(body): ApiJson<BrainstormIdeaBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
-    let mut errors = FieldErrors::default();
-    let text = errors.check(IdeaText::parse(&body.text));
-    let author = errors.check(body.author.map(|a| a.parse("author.kind")).transpose());
-    let (Some(text), Some(author)) = (text, author) else {
-        return Err(errors.into_error().into());
-    };
+    let (text, author) = body.into_text_and_author()?;
     let author = acting_as(auth.principal(), author, "author")?;
     let idea = state
         .store
@@ -366,7 +241,7 @@ pub(crate) async fn list_ideas(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<BrainstormId>,
-    ApiQuery(query): ApiQuery<super::PageQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
     let page: PageRequest<BrainstormIdeaSort> = query.into_page_request()?;
@@ -405,7 +280,7 @@ pub(crate) async fn vote(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let (brainstorm, idea) = path.into_inner();
-    let voter = body.voter.map(|v| v.parse("voter.kind")).transpose()?;
+    let voter = body.into_voter()?;
     let voter = acting_as(auth.principal(), voter, "voter")?;
     let counted = state
         .store
@@ -441,7 +316,7 @@ pub(crate) async fn withdraw_vote(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let (brainstorm, idea) = path.into_inner();
-    let voter = participant_param("voter_kind", "voter_id", query.voter_kind, query.voter_id)?;
+    let voter = query.into_voter()?;
     let voter = acting_as(auth.principal(), voter, "voter")?;
     let counted = state
         .store
@@ -469,7 +344,7 @@ pub(crate) async fn top_ideas(
     ApiQuery(query): ApiQuery<TopQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
-    let limit = Limit::parse(query.limit.unwrap_or(10))?;
+    let limit = query.into_limit()?;
     let items = state
         .store
         .top_brainstorm_ideas(ctx, id.into_inner(), limit)

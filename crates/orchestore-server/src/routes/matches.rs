@@ -1,19 +1,14 @@
 //! `/api/v1/matches` and an agent's rating history.
 
-use std::collections::BTreeMap;
-
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
-use orchestore_domain::{
-    AgentId, DomainError, Match, MatchId, MatchSubject, NewMatch, Permission, Placements,
-    RatingChange, TaskId,
-};
-use orchestore_repo::{Page, PageRequest, RatingHistorySort};
-use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use orchestore_api::matches::{CreateMatchBody, HistoryQuery, MatchResultBody};
+use orchestore_domain::{AgentId, Match, MatchId, Permission, RatingChange};
+use orchestore_repo::{Page, RatingHistorySort};
+use utoipa::OpenApi;
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -32,64 +27,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
             super::resource("/agents/{id}/rating-history", "GET")
                 .route(web::get().to(rating_history)),
         );
-}
-
-/// A match on a task (`task_id`) or a challenge (`challenge`), one of them.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateMatchBody {
-    /// The agents who play: 2 to 32, none twice.
-    #[schema(min_items = 2, max_items = 32)]
-    agents: Vec<AgentId>,
-    /// The task the match is played on; give this or `challenge`.
-    task_id: Option<TaskId>,
-    /// The challenge the match is played on (1 to 200 characters); give this or `task_id`.
-    #[schema(min_length = 1, max_length = 200)]
-    challenge: Option<String>,
-}
-
-impl CreateMatchBody {
-    fn into_new_match(self) -> Result<NewMatch, ApiError> {
-        let mut errors = FieldErrors::default();
-        let subject = errors.check(match (self.task_id, self.challenge) {
-            (Some(task), None) => Ok(MatchSubject::Task(task)),
-            (None, Some(challenge)) => MatchSubject::challenge(&challenge),
-            _ => Err(DomainError::invalid(
-                "task_id",
-                "give either task_id or challenge",
-            )),
-        });
-        let agents = self.agents;
-        let Some(subject) = subject else {
-            // The agents are checked too, so that one answer names every bad field.
-            errors.check(NewMatch::new(MatchSubject::Task(TaskId::new()), agents));
-            return Err(errors.into_error().into());
-        };
-        errors
-            .check(NewMatch::new(subject, agents))
-            .ok_or_else(|| errors.into_error().into())
-    }
-}
-
-/// `{"placements": {"<agent id>": place, …}}`, 1 the best, ties sharing a place.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct MatchResultBody {
-    /// Each agent's place, by agent id: from 1 to the number of agents.
-    placements: BTreeMap<AgentId, u32>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct HistoryQuery {
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<RatingHistorySort>)]
-    sort: Option<String>,
 }
 
 /// `POST /api/v1/matches` with `{agents, task_id | challenge}` → 201, the open match.
@@ -163,7 +100,7 @@ pub(crate) async fn record_result(
     ApiJson(body): ApiJson<MatchResultBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
-    let placements = Placements::parse(body.placements)?;
+    let placements = body.into_placements()?;
     let finished = state
         .store
         .record_match_result(ctx, id.into_inner(), placements)
@@ -189,14 +126,7 @@ pub(crate) async fn rating_history(
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
-    let mut errors = FieldErrors::default();
-    let page: Option<PageRequest<RatingHistorySort>> = super::page_request(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    );
-    let page = page.ok_or_else(|| errors.into_error())?;
+    let page = query.into_page_request()?;
     Ok(HttpResponse::Ok().json(
         state
             .store

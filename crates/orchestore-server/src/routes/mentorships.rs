@@ -2,21 +2,21 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
-use orchestore_domain::{
-    AgentId, Description, MentorStats, Mentorship, MentorshipGoals, MentorshipId,
-    MentorshipProgress, MentorshipSession, MentorshipStatus, NewMentorship, NewMentorshipSession,
-    Participant, ParticipantKind, Permission, SessionMinutes, UserId,
+use chrono::Utc;
+use orchestore_api::PageQuery;
+use orchestore_api::mentorships::{
+    CreateMentorshipBody, ListMentorshipsQuery, MentorshipSessionBody, MentorshipStatusBody,
 };
-use orchestore_repo::{MentorshipFilter, MentorshipSessionSort, MentorshipSort, Page, PageRequest};
-use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
-use uuid::Uuid;
+use orchestore_domain::{
+    AgentId, MentorStats, Mentorship, MentorshipId, MentorshipSession, Participant,
+    ParticipantKind, Permission, UserId,
+};
+use orchestore_repo::{MentorshipSessionSort, MentorshipSort, Page, PageRequest};
+use utoipa::OpenApi;
 
 use super::brainstorms::caller;
-use super::messages::{ParticipantBody, participant_param};
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -46,145 +46,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/users/{id}/mentor-stats", "GET").route(web::get().to(user_stats)));
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateMentorshipBody {
-    #[schema(value_type = Participant)]
-    mentor: ParticipantBody,
-    /// Another participant than the mentor.
-    #[schema(value_type = Participant)]
-    mentee: ParticipantBody,
-    /// 1 to 20 distinct goals, each 1 to 500 characters.
-    #[schema(min_items = 1, max_items = 20)]
-    goals: Vec<String>,
-}
-
-impl CreateMentorshipBody {
-    fn into_new(self) -> Result<NewMentorship, ApiError> {
-        let mut errors = FieldErrors::default();
-        let mentor = errors.check(self.mentor.parse("mentor.kind"));
-        let mentee = errors.check(self.mentee.parse("mentee.kind"));
-        let goals = errors.check(MentorshipGoals::parse(&self.goals));
-        let (Some(mentor), Some(mentee), Some(goals)) = (mentor, mentee, goals) else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewMentorship::new(mentor, mentee, goals)?)
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListQuery {
-    /// Only this mentor's mentorships: given with `mentor_id`.
-    #[param(value_type = Option<ParticipantKind>)]
-    mentor_kind: Option<String>,
-    /// Given with `mentor_kind`.
-    mentor_id: Option<Uuid>,
-    /// Only this mentee's mentorships: given with `mentee_id`.
-    #[param(value_type = Option<ParticipantKind>)]
-    mentee_kind: Option<String>,
-    /// Given with `mentee_kind`.
-    mentee_id: Option<Uuid>,
-    /// Only mentorships in this status.
-    #[param(value_type = Option<MentorshipStatus>)]
-    status: Option<String>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<MentorshipSort>)]
-    sort: Option<String>,
-}
-
-impl ListQuery {
-    fn into_filter_and_page(
-        self,
-    ) -> Result<(MentorshipFilter, PageRequest<MentorshipSort>), ApiError> {
-        let mut errors = FieldErrors::default();
-        let mentor = errors.check(participant_param(
-            "mentor_kind",
-            "mentor_id",
-            self.mentor_kind,
-            self.mentor_id,
-        ));
-        let mentee = errors.check(participant_param(
-            "mentee_kind",
-            "mentee_id",
-            self.mentee_kind,
-            self.mentee_id,
-        ));
-        let status = errors.check(
-            self.status
-                .map(|s| s.parse::<MentorshipStatus>())
-                .transpose(),
-        );
-        let page = super::page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        );
-        let (Some(mentor), Some(mentee), Some(status), Some(page)) = (mentor, mentee, status, page)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok((
-            MentorshipFilter {
-                mentor,
-                mentee,
-                status,
-            },
-            page,
-        ))
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct MentorshipStatusBody {
-    /// The status to move to: `proposed` → `active` → `completed`, or `cancelled` from either
-    /// of the first two.
-    #[schema(value_type = MentorshipStatus)]
-    status: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct MentorshipSessionBody {
-    /// Now when left out.
-    held_at: Option<DateTime<Utc>>,
-    #[schema(minimum = 1, maximum = 1440)]
-    duration_minutes: i64,
-    /// Up to 20,000 characters.
-    #[schema(max_length = 20_000)]
-    notes: Option<String>,
-    /// How far the mentee has come, in percent.
-    #[schema(minimum = 0, maximum = 100)]
-    progress: i64,
-}
-
-impl MentorshipSessionBody {
-    fn into_new(self) -> Result<NewMentorshipSession, ApiError> {
-        let mut errors = FieldErrors::default();
-        let duration = errors.check(SessionMinutes::parse(self.duration_minutes));
-        let notes = errors.check(self.notes.map_or(Ok(Description::empty()), |n| {
-            Description::parse("notes", &n)
-        }));
-        let progress = errors.check(MentorshipProgress::parse(self.progress));
-        let (Some(duration), Some(notes), Some(progress)) = (duration, notes, progress) else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewMentorshipSession {
-            held_at: self.held_at.unwrap_or_else(Utc::now),
-            duration,
-            notes,
-            progress,
-        })
-    }
-}
-
 /// `POST /api/v1/mentorships` with `{mentor: {kind, id}, mentee: {kind, id}, goals: [...]}` →
 /// 201, proposed.
 #[utoipa::path(
@@ -205,7 +66,10 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<CreateMentorshipBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
-    let created = state.store.create_mentorship(ctx, body.into_new()?).await?;
+    let created = state
+        .store
+        .create_mentorship(ctx, body.into_new_mentorship()?)
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/mentorships/{}", created.id)))
         .json(created))
@@ -218,7 +82,7 @@ pub(crate) async fn create(
     path = "/api/v1/mentorships",
     summary = "List mentorships",
     tag = "mentorships",
-    params(ListQuery),
+    params(ListMentorshipsQuery),
     responses((status = 200, description = "A page of mentorships",
         body = Page<Mentorship, MentorshipSort>))
 )]
@@ -226,7 +90,7 @@ pub(crate) async fn create(
 pub(crate) async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<ListMentorshipsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
     let (filter, page) = query.into_filter_and_page()?;
@@ -277,7 +141,7 @@ pub(crate) async fn set_status(
     ApiJson(body): ApiJson<MentorshipStatusBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
-    let status: MentorshipStatus = body.status.parse()?;
+    let status = body.into_status()?;
     let id = id.into_inner();
     let mentorship = state.store.get_mentorship(ctx, id).await?;
     let me = caller(auth.principal());
@@ -312,7 +176,7 @@ pub(crate) async fn record_session(
     let ctx = auth.require(Permission::CollaborationWrite)?;
     let session = state
         .store
-        .record_mentorship_session(ctx, id.into_inner(), body.into_new()?)
+        .record_mentorship_session(ctx, id.into_inner(), body.into_new_session(Utc::now())?)
         .await?;
     Ok(HttpResponse::Created().json(session))
 }
@@ -339,7 +203,7 @@ pub(crate) async fn list_sessions(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<MentorshipId>,
-    ApiQuery(query): ApiQuery<super::PageQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
     let page: PageRequest<MentorshipSessionSort> = query.into_page_request()?;

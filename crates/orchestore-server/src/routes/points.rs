@@ -2,18 +2,15 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
+use orchestore_api::points::{AwardPointsBody, ListPointsQuery};
 use orchestore_domain::{
-    AgentId, NewPointAward, Participant, ParticipantKind, Permission, PointAmount, PointAward,
-    PointAwardId, PointReason, PointSource, Standing, UserId,
+    AgentId, Participant, ParticipantKind, Permission, PointAward, PointAwardId, Standing, UserId,
 };
-use orchestore_repo::{Page, PageRequest, PointAwardFilter, PointAwardSort};
-use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
-use uuid::Uuid;
+use orchestore_repo::{Page, PointAwardSort};
+use utoipa::OpenApi;
 
-use super::messages::ParticipantBody;
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -35,86 +32,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/points/{id}", "GET").route(web::get().to(get)))
     .service(super::resource("/agents/{id}/standing", "GET").route(web::get().to(agent_standing)))
     .service(super::resource("/users/{id}/standing", "GET").route(web::get().to(user_standing)));
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AwardPointsBody {
-    /// Who gets the points.
-    #[schema(value_type = Participant)]
-    holder: ParticipantBody,
-    /// Not 0; a negative amount lowers the total but not the experience.
-    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
-    points: i64,
-    /// Why: 1 to 500 characters, trimmed.
-    #[schema(min_length = 1, max_length = 500)]
-    reason: String,
-    /// What awarded them (`task`, `review`, `match`, …): 1 to 100 characters, trimmed.
-    #[schema(min_length = 1, max_length = 100)]
-    source: String,
-}
-
-impl AwardPointsBody {
-    fn into_new_award(self) -> Result<NewPointAward, ApiError> {
-        let mut errors = FieldErrors::default();
-        let holder = errors.check(self.holder.parse("holder.kind"));
-        let points = errors.check(PointAmount::parse(self.points));
-        let reason = errors.check(PointReason::parse(&self.reason));
-        let source = errors.check(PointSource::parse(&self.source));
-        let (Some(holder), Some(points), Some(reason), Some(source)) =
-            (holder, points, reason, source)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewPointAward {
-            holder,
-            points,
-            reason,
-            source,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListPointsQuery {
-    /// Only this holder's awards: given with `holder_id`.
-    #[param(value_type = Option<ParticipantKind>)]
-    holder_kind: Option<String>,
-    /// Given with `holder_kind`.
-    holder_id: Option<Uuid>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<PointAwardSort>)]
-    sort: Option<String>,
-}
-
-impl ListPointsQuery {
-    fn into_filter_and_page(
-        self,
-    ) -> Result<(PointAwardFilter, PageRequest<PointAwardSort>), ApiError> {
-        let mut errors = FieldErrors::default();
-        let holder = errors.check(super::messages::participant_param(
-            "holder_kind",
-            "holder_id",
-            self.holder_kind,
-            self.holder_id,
-        ));
-        let page = super::page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        );
-        let (Some(holder), Some(page)) = (holder, page) else {
-            return Err(errors.into_error().into());
-        };
-        Ok((PointAwardFilter { holder }, page))
-    }
 }
 
 /// `POST /api/v1/points` with `{holder: {kind, id}, points, reason, source}` → 201.

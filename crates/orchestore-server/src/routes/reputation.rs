@@ -1,17 +1,14 @@
 //! Agents' reputation: `/api/v1/reputation-events` and `/api/v1/agents/{id}/reputation`.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
-use orchestore_domain::{
-    AgentId, NewReputationEvent, Permission, Reputation, ReputationDelta, ReputationDimension,
-    ReputationEvent, ReputationReason, TaskId,
-};
-use orchestore_repo::{Page, PageRequest, ReputationEventSort};
-use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use chrono::Utc;
+use orchestore_api::reputation::{AsOfQuery, EventsQuery, ReputationEventBody, TaskOutcomeBody};
+use orchestore_domain::{AgentId, Permission, Reputation, ReputationEvent};
+use orchestore_repo::{Page, ReputationEventSort};
+use utoipa::OpenApi;
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -32,51 +29,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
         );
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ReputationEventBody {
-    agent_id: AgentId,
-    #[schema(value_type = ReputationDimension)]
-    dimension: String,
-    /// How far the event moves the dimension: not 0.
-    #[schema(minimum = -100, maximum = 100)]
-    delta: i64,
-    /// Why: 1 to 500 characters, trimmed.
-    #[schema(min_length = 1, max_length = 500)]
-    reason: String,
-    /// The task the event is about, if any.
-    task_id: Option<TaskId>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct TaskOutcomeBody {
-    task_id: TaskId,
-    /// Whether the agent carried the task out: it raises the agent's reliability, or lowers it.
-    succeeded: bool,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct AsOfQuery {
-    /// The instant the reputation is read at; now when left out.
-    as_of: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct EventsQuery {
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<ReputationEventSort>)]
-    sort: Option<String>,
-}
-
 /// `POST /api/v1/reputation-events` with `{agent_id, dimension, delta, reason, task_id?}`
 /// → 201.
 #[utoipa::path(
@@ -94,21 +46,10 @@ pub(crate) async fn record_event(
     ApiJson(body): ApiJson<ReputationEventBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
-    let mut errors = FieldErrors::default();
-    let dimension = errors.check(body.dimension.parse::<ReputationDimension>());
-    let delta = errors.check(ReputationDelta::parse(body.delta));
-    let reason = errors.check(ReputationReason::parse(&body.reason));
-    let (Some(dimension), Some(delta), Some(reason)) = (dimension, delta, reason) else {
-        return Err(errors.into_error().into());
-    };
-    let new = NewReputationEvent {
-        agent_id: body.agent_id,
-        dimension,
-        delta,
-        reason,
-        task_id: body.task_id,
-    };
-    let event = state.store.record_reputation_event(ctx, new).await?;
+    let event = state
+        .store
+        .record_reputation_event(ctx, body.into_new_event()?)
+        .await?;
     Ok(HttpResponse::Created().json(event))
 }
 
@@ -185,14 +126,7 @@ pub(crate) async fn events(
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
-    let mut errors = FieldErrors::default();
-    let page: Option<PageRequest<ReputationEventSort>> = super::page_request(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    );
-    let page = page.ok_or_else(|| errors.into_error())?;
+    let page = query.into_page_request()?;
     Ok(HttpResponse::Ok().json(
         state
             .store
