@@ -1,6 +1,6 @@
-//! A worker over HTTP: it claims tasks for its agent, heartbeats while it works, completes or
-//! fails each run, and on Ctrl-C stops claiming, lets the runs in hand finish for a grace period,
-//! releases the rest, and exits.
+//! A worker over HTTP, written with the typed client (`orchestore-client`): it claims tasks for
+//! its agent, heartbeats while it works, completes or fails each run, and on Ctrl-C stops
+//! claiming, lets the runs in hand finish for a grace period, releases the rest, and exits.
 //!
 //! ```sh
 //! # an agent and a key for it (the key is shown once):
@@ -18,49 +18,28 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use orchestore_client::api::queue::{
+    ClaimBody, CompleteBody, FailBody, HeartbeatBody, ReleaseBody,
+};
+use orchestore_client::{Client, Credential, Error};
+use orchestore_domain::ClaimedTask;
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 /// How long a claim holds a task between heartbeats.
-const LEASE_SECONDS: u64 = 60;
+const LEASE_SECONDS: i64 = 60;
 /// How long an idle claim waits for work before asking again (and how long Ctrl-C may take to
 /// be heard while idle).
-const WAIT_SECONDS: u64 = 5;
+const WAIT_SECONDS: i64 = 5;
 /// How long runs in hand may go on after Ctrl-C before they are released.
 const GRACE: Duration = Duration::from_secs(10);
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-#[derive(Clone)]
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
-}
-
-impl Api {
-    async fn post(&self, path: &str, body: Value) -> Result<(reqwest::StatusCode, Value), Error> {
-        let response = self
-            .http
-            .post(format!("{}/api/v1{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(&body)
-            .send()
-            .await?;
-        let status = response.status();
-        let body = response.json::<Value>().await.unwrap_or(Value::Null);
-        Ok((status, body))
-    }
-}
-
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: std::env::var("ORCHESTORE_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
-        key: std::env::var("ORCHESTORE_API_KEY").map_err(|_| "set ORCHESTORE_API_KEY=osk_…")?,
-    };
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let base = std::env::var("ORCHESTORE_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
+    let key = std::env::var("ORCHESTORE_API_KEY").map_err(|_| "set ORCHESTORE_API_KEY=osk_…")?;
+    let client = Client::new(&base, Credential::ApiKey(key))?;
     let slots: usize = std::env::var("WORKER_SLOTS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -81,36 +60,42 @@ async fn main() -> Result<(), Error> {
             break;
         };
         let limit = 1 + free.available_permits();
-        let claim = api.post(
-            "/queue/claim",
-            json!({"limit": limit, "lease_seconds": LEASE_SECONDS, "wait_seconds": WAIT_SECONDS}),
-        );
         // Not abandoned on Ctrl-C: the server would go on waiting and could claim a task for a
         // worker that has gone. The claim answers within `WAIT_SECONDS`.
-        let (status, body) = claim.await?;
+        let claimed = client
+            .claim_tasks(&ClaimBody {
+                agent_id: None, // the agent's key implies its agent
+                limit: Some(i64::try_from(limit).unwrap_or(1000).min(1000)),
+                lease_seconds: Some(LEASE_SECONDS),
+                wait_seconds: Some(WAIT_SECONDS),
+            })
+            .await;
+        let tasks = match claimed {
+            Ok(claimed) => claimed.items,
+            Err(error) => {
+                eprintln!("claim failed: {error}");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+        };
         if *stopping.borrow() {
-            for task in body["items"].as_array().into_iter().flatten() {
-                let (id, token) = (&task["id"], &task["lease_token"]);
-                let id = id.as_str().unwrap_or_default();
-                let released = api
-                    .post(
-                        &format!("/tasks/{id}/release"),
-                        json!({"lease_token": token}),
+            for task in tasks {
+                let released = client
+                    .release_task(
+                        task.task.id,
+                        &ReleaseBody {
+                            lease_token: task.lease_token,
+                        },
                     )
                     .await;
                 eprintln!(
-                    "task {id}: claimed while stopping, released: {:?}",
-                    released.map(|r| r.0)
+                    "task {}: claimed while stopping, released: {}",
+                    task.task.id,
+                    released.map_or_else(|e| e.to_string(), |_| "ok".to_owned())
                 );
             }
             break;
         }
-        if !status.is_success() {
-            eprintln!("claim refused ({status}): {body}");
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            continue;
-        }
-        let tasks = body["items"].as_array().cloned().unwrap_or_default();
         let mut permit = Some(permit);
         for task in tasks {
             // The first task takes the permit already held; the others take their own.
@@ -121,10 +106,10 @@ async fn main() -> Result<(), Error> {
                     Err(_) => break,
                 },
             };
-            let (api, stopping) = (api.clone(), stopping.clone());
+            let (client, stopping) = (client.clone(), stopping.clone());
             runs.spawn(async move {
-                if let Err(error) = run(&api, &task, stopping).await {
-                    eprintln!("task {}: {error}", task["id"]);
+                if let Err(error) = run(&client, &task, stopping).await {
+                    eprintln!("task {}: {error}", task.task.id);
                 }
                 drop(slot);
             });
@@ -136,12 +121,16 @@ async fn main() -> Result<(), Error> {
 
 /// Works on one claimed task: heartbeats every third of the lease, then completes or fails it;
 /// after Ctrl-C and the grace period, releases it instead.
-async fn run(api: &Api, task: &Value, mut stopping: watch::Receiver<bool>) -> Result<(), Error> {
-    let id = task["id"].as_str().ok_or("a claimed task without an id")?;
-    let token = task["lease_token"].clone();
-    let work = work(&task["payload"]);
+async fn run(
+    client: &Client,
+    claimed: &ClaimedTask,
+    mut stopping: watch::Receiver<bool>,
+) -> Result<(), Error> {
+    let (id, lease_token) = (claimed.task.id, claimed.lease_token);
+    let payload = claimed.task.payload.as_value().clone();
+    let work = work(&payload);
     tokio::pin!(work);
-    let mut beat = tokio::time::interval(Duration::from_secs(LEASE_SECONDS / 3));
+    let mut beat = tokio::time::interval(Duration::from_secs((LEASE_SECONDS / 3).unsigned_abs()));
     beat.tick().await;
     let mut deadline = None::<tokio::time::Instant>;
     let outcome = loop {
@@ -154,13 +143,22 @@ async fn run(api: &Api, task: &Value, mut stopping: watch::Receiver<bool>) -> Re
         tokio::select! {
             outcome = &mut work => break Some(outcome),
             _ = beat.tick() => {
-                let (status, body) = api
-                    .post(&format!("/tasks/{id}/heartbeat"), json!({"lease_token": token}))
-                    .await?;
-                if status == reqwest::StatusCode::CONFLICT {
+                let beat = client
+                    .heartbeat_task(id, &HeartbeatBody {
+                        lease_token,
+                        lease_seconds: Some(LEASE_SECONDS),
+                        progress: None,
+                    })
+                    .await;
+                match beat {
+                    Ok(_) => {}
                     // Cancelled, or the lease was lost: the run is no longer ours.
-                    eprintln!("task {id}: {}", body["detail"]);
-                    return Ok(());
+                    Err(Error::Problem(problem)) if problem.status == 409 => {
+                        eprintln!("task {id}: {}", problem.detail);
+                        return Ok(());
+                    }
+                    // The server is out of reach for now: the lease outlives a missed beat.
+                    Err(error) => eprintln!("task {id}: heartbeat failed: {error}"),
                 }
             }
             _ = stopping.changed(), if deadline.is_none() => {
@@ -169,16 +167,40 @@ async fn run(api: &Api, task: &Value, mut stopping: watch::Receiver<bool>) -> Re
             () = grace_over => break None,
         }
     };
-    let (path, body) = match outcome {
-        Some(Ok(result)) => ("complete", json!({"lease_token": token, "result": result})),
-        Some(Err(error)) => (
-            "fail",
-            json!({"lease_token": token, "error": {"message": error}}),
+    let (ended, task) = match outcome {
+        Some(Ok(result)) => (
+            "complete",
+            client
+                .complete_task(
+                    id,
+                    &CompleteBody {
+                        lease_token,
+                        result: Some(result),
+                    },
+                )
+                .await?,
         ),
-        None => ("release", json!({"lease_token": token})),
+        Some(Err(message)) => (
+            "fail",
+            client
+                .fail_task(
+                    id,
+                    &FailBody {
+                        lease_token,
+                        error: Some(json!({ "message": message })),
+                        retry: None,
+                    },
+                )
+                .await?,
+        ),
+        None => (
+            "release",
+            client
+                .release_task(id, &ReleaseBody { lease_token })
+                .await?,
+        ),
     };
-    let (status, reply) = api.post(&format!("/tasks/{id}/{path}"), body).await?;
-    eprintln!("task {id}: {path} → {status} {}", reply["status"]);
+    eprintln!("task {id}: {ended} → {:?}", task.status);
     Ok(())
 }
 

@@ -29,7 +29,7 @@ pub struct ClaimBody {
 }
 
 /// The tasks a claim handed out, each with its lease token.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ClaimedTasks {
     pub items: Vec<ClaimedTask>,
 }
@@ -88,7 +88,7 @@ pub struct CompleteManyBody {
 }
 
 /// One run's answer: the succeeded task, or the problem that kept it from ending.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CompletionOutcome {
     pub task_id: TaskId,
     /// 200 when the run ended; else the status of `problem` (404, 409).
@@ -104,7 +104,7 @@ pub struct CompletionOutcome {
 }
 
 /// The answer of each completion, in the order given.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CompletionOutcomes {
     pub items: Vec<CompletionOutcome>,
 }
@@ -152,7 +152,7 @@ pub fn cancel_reason(reason: Option<String>) -> Result<Option<String>, Invalid> 
 }
 
 /// A cancelled task, and how many of its descendants its cancellation ended.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CancelledTask {
     #[serde(flatten)]
     pub task: Task,

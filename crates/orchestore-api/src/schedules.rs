@@ -278,7 +278,7 @@ pub struct NextQuery {
 }
 
 /// A schedule's next occurrences, for a person checking its pattern.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct UpcomingOccurrences {
     /// The zone the pattern is read in.
     pub time_zone: TimeZone,

@@ -309,7 +309,7 @@ impl BatchBody {
 }
 
 /// What `POST /api/v1/tasks/batch` answers.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EnqueuedBatch {
     /// One per task sent, in the same order.
     pub items: Vec<Enqueued>,

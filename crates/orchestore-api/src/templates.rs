@@ -170,7 +170,7 @@ pub struct InstantiateBody {
 }
 
 /// What an instantiation wrote, as the template's kind has it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum Instantiated {
     Tasks(Instantiation),
@@ -178,14 +178,14 @@ pub enum Instantiated {
 }
 
 /// A task template's instantiation: its usage and the tasks created.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Instantiation {
     pub usage: TemplateUsage,
     pub tasks: Vec<Task>,
 }
 
 /// A workflow template's instantiation: its usage and the version written.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowInstantiation {
     pub usage: TemplateUsage,
     pub version: WorkflowVersion,

@@ -25,7 +25,7 @@ impl SignalBody {
 }
 
 /// An execution's waits.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Waits {
     pub items: Vec<WorkflowWait>,
 }

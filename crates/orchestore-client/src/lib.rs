@@ -25,7 +25,13 @@
 
 mod openapi;
 mod projects;
+mod queue;
+mod rate_limits;
+mod schedules;
+mod tasks;
+mod templates;
 mod transport;
+mod workflows;
 
 pub use orchestore_api as api;
 pub use orchestore_api::{FieldError, Problem};

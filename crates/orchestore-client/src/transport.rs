@@ -164,6 +164,21 @@ impl Client {
     }
 }
 
+/// Characters a path segment carries as they are (RFC 3986 `pchar` without `%`): everything
+/// else, `/` above all, is percent-encoded, so a name like `openai/requests` stays one segment.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b':')
+    .remove(b'@');
+
+/// `value` as one segment of a request's path.
+pub(crate) fn segment(value: &str) -> percent_encoding::PercentEncode<'_> {
+    percent_encoding::utf8_percent_encode(value, SEGMENT)
+}
+
 /// A query string as its pairs, so that a page's `cursor` can replace the one before.
 fn pairs(query: &impl Serialize) -> Result<Vec<(String, String)>> {
     let encoded = serde_urlencoded::to_string(query).map_err(|err| Error::Unexpected {
@@ -211,13 +226,20 @@ impl Call {
 
     /// Sends the request and reads the answer's JSON body as `T`.
     pub(crate) async fn send<T: DeserializeOwned>(self) -> Result<T> {
+        self.send_with_status().await.map(|(_, body)| body)
+    }
+
+    /// Sends the request and reads the answer's status with its JSON body: for the creating
+    /// calls whose `200` says that an earlier request with the same key created the resource.
+    pub(crate) async fn send_with_status<T: DeserializeOwned>(self) -> Result<(StatusCode, T)> {
         let response = self.answered().await?;
         let status = response.status();
         let bytes = response.bytes().await?;
-        serde_json::from_slice(&bytes).map_err(|err| Error::Unexpected {
+        let body = serde_json::from_slice(&bytes).map_err(|err| Error::Unexpected {
             status: status.as_u16(),
             detail: format!("the body is not what the operation answers: {err}"),
-        })
+        })?;
+        Ok((status, body))
     }
 
     /// Sends the request for an answer without a body (`204 No Content`).

@@ -41,6 +41,7 @@ mod brainstorms;
 mod cli;
 mod client_coverage;
 mod client_projects;
+mod client_work;
 mod components;
 mod conditional;
 mod coverage;
@@ -360,5 +361,10 @@ on_every_backend! {
     client_projects {
         projects_are_managed_through_the_client,
         a_refusal_carries_its_problem_document,
+    }
+    client_work {
+        tasks_and_their_runs_go_through_the_client,
+        workflows_run_through_the_client,
+        templates_schedules_and_rate_limits_go_through_the_client,
     }
 }
