@@ -65,6 +65,20 @@ impl SeaStore {
         values: Vec<Value>,
         planned: Planned,
     ) -> RepoResult<Vec<QueryResult>> {
+        self.fetch_all_direct_or(conn, sql, values, planned, db_err)
+            .await
+    }
+
+    /// [`fetch_all_direct`](Self::fetch_all_direct), with the statement's failure mapped by
+    /// `refused`: for a caller that can name the row a constraint refused.
+    pub(crate) async fn fetch_all_direct_or(
+        &self,
+        conn: &mut PoolConnection<Postgres>,
+        sql: &str,
+        values: Vec<Value>,
+        planned: Planned,
+        refused: impl FnOnce(DbErr) -> RepoError,
+    ) -> RepoResult<Vec<QueryResult>> {
         let mut query =
             sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).persistent(planned == Planned::Cached);
         for value in values {
@@ -75,7 +89,7 @@ impl SeaStore {
         self.statements
             .record(sql, started.elapsed(), fetched.is_err());
         Ok(fetched
-            .map_err(|e| db_err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))))?
+            .map_err(|e| refused(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))))?
             .into_iter()
             .map(QueryResult::from)
             .collect())

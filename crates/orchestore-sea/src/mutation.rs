@@ -7,7 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use orchestore_repo::{Ctx, RepoResult};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Set, Statement};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    IntoActiveModel, Statement,
+};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -94,30 +97,42 @@ impl Mutation<'_> {
         &self,
         verb: Verb,
         id: impl Display,
-        mut changes: Value,
+        changes: Value,
     ) -> RepoResult<()> {
-        let (ctx, entity) = (self.ctx, E::NAME);
-        redact(&mut changes);
-        let row = audit_logs::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(ctx.org().as_uuid()),
-            actor: Set(ctx.actor().to_string()),
-            action: Set(format!("{entity}.{verb}")),
-            entity: Set(entity.to_owned()),
-            entity_id: Set(id.to_string()),
-            changes: Set(changes),
-            request_id: Set(ctx.request_id().map(str::to_owned)),
-            created_at: Set(self.at),
-            client_addr: Set(ctx.client_addr().map(|addr| addr.to_string())),
-            credential: Set(ctx.credential().map(|credential| credential.to_string())),
-            seq: Set(None),
-            hash: Set(None),
-        };
-        audit_logs::Entity::insert(row)
+        let row = audit_row::<E>(self.ctx, self.at, verb, id, changes);
+        audit_logs::Entity::insert(row.into_active_model().reset_all())
             .exec_without_returning(&self.txn)
             .await
             .map(|_| ())
             .map_err(db_err)
+    }
+}
+
+/// The audit row of `verb` on entity `E` row `id` at `at`, unsealed, `changes` redacted: what
+/// [`Mutation::audit`] appends, and what a one-statement write appends in its own statement.
+pub(crate) fn audit_row<E: Audited>(
+    ctx: &Ctx,
+    at: DateTime<Utc>,
+    verb: Verb,
+    id: impl Display,
+    mut changes: Value,
+) -> audit_logs::Model {
+    let entity = E::NAME;
+    redact(&mut changes);
+    audit_logs::Model {
+        id: Uuid::now_v7(),
+        organization_id: ctx.org().as_uuid(),
+        actor: ctx.actor().to_string(),
+        action: format!("{entity}.{verb}"),
+        entity: entity.to_owned(),
+        entity_id: id.to_string(),
+        changes,
+        request_id: ctx.request_id().map(str::to_owned),
+        created_at: at,
+        client_addr: ctx.client_addr().map(|addr| addr.to_string()),
+        credential: ctx.credential().map(|credential| credential.to_string()),
+        seq: None,
+        hash: None,
     }
 }
 

@@ -23,9 +23,9 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use chrono::SubsecRound;
-use orchestore_domain::{BatchTask, DomainError, Enqueued, Revision, TaskId, TaskStatus};
-use orchestore_repo::{RepoError, RepoResult};
+use chrono::{DateTime, SubsecRound, Utc};
+use orchestore_domain::{BatchTask, DomainError, Enqueued, NewTask, Revision, TaskId, TaskStatus};
+use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::sea_query::{Expr, LockType, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
@@ -70,9 +70,12 @@ pub(crate) fn rows_per_statement(postgres: bool, columns: usize) -> usize {
 /// How many new tasks one `INSERT` takes on PostgreSQL (one JSON parameter).
 const RECORDSET_ROWS: usize = 5_000;
 
-/// Inserts new tasks on PostgreSQL from `$1`, a JSON array of [`recordset_row`]s, in order,
-/// with their creation events in their history (`$2` the actor), and returns them as stored.
-const INSERT_TASKS_POSTGRES: &str = "\
+/// The tasks of `$1` (a JSON array of [`recordset_row`]s) inserted with their creation events
+/// (actor `$2`): the common head of [`INSERT_TASKS_POSTGRES`] and of the one-statement create
+/// (`work::create_one`), which go on from its `inserted` rows.
+macro_rules! insert_tasks_with_history {
+    () => {
+        "\
 WITH r AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(organization_id uuid, id uuid,
         project_id uuid, title text, description text, status text, priority integer,
@@ -100,8 +103,15 @@ WITH r AS (
     INSERT INTO task_events
         (organization_id, id, task_id, from_status, to_status, actor, reason, created_at)
     SELECT organization_id, event_id, id, NULL, status, $2, reason, created_at FROM r
-)
-SELECT * FROM inserted";
+)"
+    };
+}
+pub(super) use insert_tasks_with_history;
+
+/// Inserts new tasks on PostgreSQL, in order, with their creation events in their history, and
+/// returns them as stored.
+const INSERT_TASKS_POSTGRES: &str =
+    concat!(insert_tasks_with_history!(), "\nSELECT * FROM inserted");
 
 /// How the call records itself in the audit log.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -149,7 +159,7 @@ fn lost_key_race(err: &RepoError) -> bool {
     )
 }
 
-fn creation_reason(open: usize) -> String {
+pub(super) fn creation_reason(open: usize) -> String {
     match open {
         0 => "created".to_owned(),
         1 => "created waiting for 1 open dependency".to_owned(),
@@ -241,7 +251,7 @@ impl SeaStore {
             .map(|((&i, checked), (admission, reason))| {
                 let key = batch[i].task.idempotency_key.as_ref().map(|k| k.as_str());
                 let id = slots[i].id();
-                let mut row = new_row(m, &batch[i], id, checked.status);
+                let mut row = new_row(m.ctx(), m.at(), &batch[i].task, id, checked.status);
                 row.has_dependents = depended_on.contains(&id);
                 set_task_concurrency(&mut row, admission.concurrency.as_ref());
                 let fairness = batch[i]
@@ -711,11 +721,16 @@ impl SeaStore {
 }
 
 /// The row of a new task.
-fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> tasks::Model {
-    let new = &item.task;
+pub(super) fn new_row(
+    ctx: &Ctx,
+    at: DateTime<Utc>,
+    new: &NewTask,
+    id: Uuid,
+    status: TaskStatus,
+) -> tasks::Model {
     tasks::Model {
         id,
-        organization_id: m.ctx().org().as_uuid(),
+        organization_id: ctx.org().as_uuid(),
         project_id: new.project_id.as_uuid(),
         title: new.title.as_str().to_owned(),
         description: new.description.as_str().to_owned(),
@@ -724,8 +739,8 @@ fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> 
         payload: new.payload.clone().into_value(),
         required_capabilities: json!(new.required_capabilities.to_strings()),
         metadata: new.metadata.to_value(),
-        created_at: m.at(),
-        updated_at: m.at(),
+        created_at: at,
+        updated_at: at,
         parent_id: new.parent_id.map(|p| p.as_uuid()),
         assigned_agent_id: new.assigned_agent_id.map(|a| a.as_uuid()),
         estimated_minutes: new.estimated_minutes.map(|e| e.minutes() as i32),
@@ -738,7 +753,7 @@ fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> 
         result: None,
         error: None,
         started_at: None,
-        finished_at: status.ends_a_run().then(|| m.at()),
+        finished_at: status.ends_a_run().then_some(at),
         claim_assigned: false,
         lease_token: None,
         lease_expires_at: None,
@@ -760,7 +775,7 @@ fn new_row(m: &Mutation<'_>, item: &BatchTask, id: Uuid, status: TaskStatus) -> 
 /// creation event. The payload is boxed (`{"v": …}`) so that a JSON `null` payload stays one
 /// rather than becoming SQL `NULL`; the columns a new task leaves `NULL` (result, error, start,
 /// lease) are left out.
-fn recordset_row(row: &tasks::Model, reason: &str) -> serde_json::Value {
+pub(super) fn recordset_row(row: &tasks::Model, reason: &str) -> serde_json::Value {
     json!({
         "event_id": orchestore_domain::TaskEventId::new(),
         "reason": reason,

@@ -6,6 +6,7 @@ mod cancellation;
 mod claim;
 mod complete;
 mod concurrency;
+mod create_one;
 mod enqueue;
 pub(crate) mod entity;
 mod fairness;

@@ -235,6 +235,10 @@ impl SeaStore {
 impl QueueRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), project = %task.project_id))]
     async fn enqueue_task(&self, ctx: &Ctx, task: NewTask) -> RepoResult<Enqueued> {
+        let task = match self.create_plain_task(ctx, task).await? {
+            Ok(created) => return Ok(created),
+            Err(task) => task,
+        };
         let mut answer = self
             .enqueue(ctx, vec![task.into()], Recorded::Create)
             .await

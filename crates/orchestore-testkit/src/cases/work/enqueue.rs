@@ -94,6 +94,57 @@ fn assert_in_batch<T: std::fmt::Debug>(
     }
 }
 
+/// One plain task (on PostgreSQL written in one statement): the task, its first history
+/// entry and its audit row, or, for a project the organization does not have, nothing.
+pub async fn a_task_alone_is_written_with_its_history_and_audit_row_or_not_at_all<
+    S: Store + ?Sized,
+>(
+    store: &S,
+) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let other = Fixture::create(store, "other", PASSWORD).await;
+    let ctx = &acme.ctx;
+    let apollo = acme.project(store, "Apollo").await;
+    let theirs = other.project(store, "Theirs").await;
+
+    let mark = newest_audit(store, ctx).await;
+    let enqueued = store
+        .enqueue_task(
+            ctx,
+            NewTask {
+                priority: Priority::parse(7).expect("priority"),
+                ..task(apollo.id, "alone")
+            },
+        )
+        .await
+        .expect("enqueued");
+    assert!(enqueued.created);
+    assert_eq!(enqueued.task.status, TaskStatus::Queued);
+    assert_eq!(enqueued.task.priority.get(), 7);
+    assert_eq!(
+        store.get_task(ctx, enqueued.task.id).await.expect("read"),
+        enqueued.task
+    );
+    assert_eq!(reasons(store, ctx, enqueued.task.id).await, ["created"]);
+    let audit = audit_since(store, ctx, mark).await;
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0].action, "task.create");
+    assert_eq!(audit[0].entity_id, enqueued.task.id.to_string());
+    assert_eq!(audit[0].actor, ctx.actor().to_string());
+    assert_eq!(audit[0].changes["title"], "alone");
+
+    let before = total(store, ctx).await;
+    let mark = newest_audit(store, ctx).await;
+    for project in [theirs.id, ProjectId::new()] {
+        assert_reference(
+            store.enqueue_task(ctx, task(project, "nowhere")).await,
+            "project_id",
+        );
+    }
+    assert_eq!(total(store, ctx).await, before, "nothing was written");
+    assert!(audit_since(store, ctx, mark).await.is_empty());
+}
+
 pub async fn a_batch_of_thousands_is_enqueued_in_one_call<S: Store + ?Sized>(store: &S) {
     let acme = Fixture::create(store, "acme", PASSWORD).await;
     let ctx = &acme.ctx;
