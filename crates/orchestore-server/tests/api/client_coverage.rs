@@ -7,7 +7,7 @@
 //! It reads the client's source: each method sends through `self.call(Method::X, "/path")`
 //! (under `/api/v1`), `self.call_root(Method::X, "/path")` (outside it), or a list's
 //! `self.stream::<…>("/path", …)` (a `GET`), the path a literal or a `format!` of one whose
-//! placeholders stand where the route's do.
+//! placeholders stand where the route's do, on one line or broken over several.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -59,7 +59,7 @@ fn client_requests() -> BTreeSet<Route> {
         if path.file_name().is_some_and(|name| name == "transport.rs") {
             continue;
         }
-        let source = std::fs::read_to_string(&path).expect("readable source");
+        let source = opened_calls_joined(&std::fs::read_to_string(&path).expect("readable source"));
         for (marker, prefix, fixed_method) in [
             (".call(Method::", "/api/v1", None),
             (".call_root(Method::", "", None),
@@ -83,6 +83,21 @@ fn client_requests() -> BTreeSet<Route> {
         }
     }
     requests
+}
+
+/// `text` without the whitespace right after each `(`, so that a call rustfmt breaks over
+/// lines (`self.call(\n    Method::POST,\n    format!(…),\n)`) reads as one.
+fn opened_calls_joined(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut after_paren = false;
+    for c in text.chars() {
+        if after_paren && c.is_whitespace() {
+            continue;
+        }
+        after_paren = c == '(';
+        out.push(c);
+    }
+    out
 }
 
 /// The first string literal in `text`: the request's path.
