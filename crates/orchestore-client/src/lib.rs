@@ -23,8 +23,11 @@
 //! The client speaks plain HTTP as built; for `https://` servers enable a TLS feature of
 //! `reqwest` in your own `Cargo.toml` (Cargo unifies the features of one crate).
 
+mod brainstorms;
+mod mentorships;
 mod openapi;
 mod projects;
+mod proposals;
 mod transport;
 
 pub use orchestore_api as api;

@@ -16,7 +16,15 @@ use std::path::Path;
 type Route = (String, String);
 
 /// The resources the client covers: every route whose path is one of these or under it.
-const COVERED: &[&str] = &["/api/v1/projects", "/api/openapi.json"];
+const COVERED: &[&str] = &[
+    "/api/v1/projects",
+    "/api/openapi.json",
+    "/api/v1/brainstorms",
+    "/api/v1/mentorships",
+    "/api/v1/agents/{}/mentor-stats",
+    "/api/v1/users/{}/mentor-stats",
+    "/api/v1/proposals",
+];
 
 fn covered(path: &str) -> bool {
     COVERED

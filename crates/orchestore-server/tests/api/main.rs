@@ -39,6 +39,7 @@ mod binary;
 mod boards;
 mod brainstorms;
 mod cli;
+mod client_collaboration;
 mod client_coverage;
 mod client_projects;
 mod components;
@@ -360,5 +361,10 @@ on_every_backend! {
     client_projects {
         projects_are_managed_through_the_client,
         a_refusal_carries_its_problem_document,
+    }
+    client_collaboration {
+        brainstorms_gather_ideas_and_votes_through_the_client,
+        mentorships_pair_and_record_sessions_through_the_client,
+        proposals_are_voted_on_and_closed_through_the_client,
     }
 }
