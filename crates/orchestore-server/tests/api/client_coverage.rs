@@ -24,6 +24,21 @@ const COVERED: &[&str] = &[
     "/api/v1/agents/{}/mentor-stats",
     "/api/v1/users/{}/mentor-stats",
     "/api/v1/proposals",
+    "/api/v1/leaderboards",
+    "/api/v1/collaboration/settings",
+    "/api/v1/achievement-definitions",
+    "/api/v1/achievements",
+    "/api/v1/agents/{}/summary",
+    "/api/v1/users/{}/summary",
+    "/api/v1/points",
+    "/api/v1/agents/{}/standing",
+    "/api/v1/users/{}/standing",
+    "/api/v1/reputation-events",
+    "/api/v1/agents/{}/reputation",
+    "/api/v1/agents/{}/reputation-events",
+    "/api/v1/agents/{}/task-outcomes",
+    "/api/v1/matches",
+    "/api/v1/agents/{}/rating-history",
 ];
 
 fn covered(path: &str) -> bool {

@@ -42,6 +42,7 @@ mod cli;
 mod client_collaboration;
 mod client_coverage;
 mod client_projects;
+mod client_ranks;
 mod components;
 mod conditional;
 mod coverage;
@@ -366,5 +367,11 @@ on_every_backend! {
         brainstorms_gather_ideas_and_votes_through_the_client,
         mentorships_pair_and_record_sessions_through_the_client,
         proposals_are_voted_on_and_closed_through_the_client,
+    }
+    client_ranks {
+        points_and_leaderboards_through_the_client,
+        snapshots_and_the_hall_of_fame_through_the_client,
+        achievements_are_awarded_and_summarised_through_the_client,
+        reputation_and_matches_through_the_client,
     }
 }
