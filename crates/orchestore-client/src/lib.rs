@@ -34,6 +34,7 @@ mod points;
 mod projects;
 mod proposals;
 mod reputation;
+mod sanctions;
 mod transport;
 
 pub use orchestore_api as api;

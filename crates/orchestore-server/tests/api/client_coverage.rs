@@ -39,6 +39,13 @@ const COVERED: &[&str] = &[
     "/api/v1/agents/{}/task-outcomes",
     "/api/v1/matches",
     "/api/v1/agents/{}/rating-history",
+    "/api/v1/rewards",
+    "/api/v1/violations",
+    "/api/v1/penalties",
+    "/api/v1/appeals",
+    "/api/v1/sanctions",
+    "/api/v1/agents/{}/sanctions",
+    "/api/v1/users/{}/sanctions",
 ];
 
 fn covered(path: &str) -> bool {

@@ -43,6 +43,7 @@ mod client_collaboration;
 mod client_coverage;
 mod client_projects;
 mod client_ranks;
+mod client_sanctions;
 mod components;
 mod conditional;
 mod coverage;
@@ -373,5 +374,8 @@ on_every_backend! {
         snapshots_and_the_hall_of_fame_through_the_client,
         achievements_are_awarded_and_summarised_through_the_client,
         reputation_and_matches_through_the_client,
+    }
+    client_sanctions {
+        rewards_penalties_and_appeals_through_the_client,
     }
 }
