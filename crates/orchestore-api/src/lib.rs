@@ -34,6 +34,7 @@ pub mod proposals;
 pub mod queue;
 pub mod rate_limits;
 pub mod reputation;
+pub mod sanctions;
 pub mod schedules;
 pub mod tasks;
 pub mod templates;

@@ -23,10 +23,20 @@
 //! The client speaks plain HTTP as built; for `https://` servers enable a TLS feature of
 //! `reqwest` in your own `Cargo.toml` (Cargo unifies the features of one crate).
 
+mod achievements;
+mod boards;
+mod brainstorms;
+mod leaderboards;
+mod matches;
+mod mentorships;
 mod openapi;
+mod points;
 mod projects;
+mod proposals;
 mod queue;
 mod rate_limits;
+mod reputation;
+mod sanctions;
 mod schedules;
 mod tasks;
 mod templates;

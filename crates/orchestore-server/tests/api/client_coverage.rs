@@ -7,7 +7,7 @@
 //! It reads the client's source: each method sends through `self.call(Method::X, "/path")`
 //! (under `/api/v1`), `self.call_root(Method::X, "/path")` (outside it), or a list's
 //! `self.stream::<…>("/path", …)` (a `GET`), the path a literal or a `format!` of one whose
-//! placeholders stand where the route's do.
+//! placeholders stand where the route's do, on one line or broken over several.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -25,6 +25,33 @@ const COVERED: &[&str] = &[
     "/api/v1/templates",
     "/api/v1/schedules",
     "/api/v1/rate-limits",
+    "/api/v1/brainstorms",
+    "/api/v1/mentorships",
+    "/api/v1/agents/{}/mentor-stats",
+    "/api/v1/users/{}/mentor-stats",
+    "/api/v1/proposals",
+    "/api/v1/leaderboards",
+    "/api/v1/collaboration/settings",
+    "/api/v1/achievement-definitions",
+    "/api/v1/achievements",
+    "/api/v1/agents/{}/summary",
+    "/api/v1/users/{}/summary",
+    "/api/v1/points",
+    "/api/v1/agents/{}/standing",
+    "/api/v1/users/{}/standing",
+    "/api/v1/reputation-events",
+    "/api/v1/agents/{}/reputation",
+    "/api/v1/agents/{}/reputation-events",
+    "/api/v1/agents/{}/task-outcomes",
+    "/api/v1/matches",
+    "/api/v1/agents/{}/rating-history",
+    "/api/v1/rewards",
+    "/api/v1/violations",
+    "/api/v1/penalties",
+    "/api/v1/appeals",
+    "/api/v1/sanctions",
+    "/api/v1/agents/{}/sanctions",
+    "/api/v1/users/{}/sanctions",
 ];
 
 fn covered(path: &str) -> bool {

@@ -39,8 +39,11 @@ mod binary;
 mod boards;
 mod brainstorms;
 mod cli;
+mod client_collaboration;
 mod client_coverage;
 mod client_projects;
+mod client_ranks;
+mod client_sanctions;
 mod client_work;
 mod components;
 mod conditional;
@@ -366,5 +369,19 @@ on_every_backend! {
         tasks_and_their_runs_go_through_the_client,
         workflows_run_through_the_client,
         templates_schedules_and_rate_limits_go_through_the_client,
+    }
+    client_collaboration {
+        brainstorms_gather_ideas_and_votes_through_the_client,
+        mentorships_pair_and_record_sessions_through_the_client,
+        proposals_are_voted_on_and_closed_through_the_client,
+    }
+    client_ranks {
+        points_and_leaderboards_through_the_client,
+        snapshots_and_the_hall_of_fame_through_the_client,
+        achievements_are_awarded_and_summarised_through_the_client,
+        reputation_and_matches_through_the_client,
+    }
+    client_sanctions {
+        rewards_penalties_and_appeals_through_the_client,
     }
 }
