@@ -22,12 +22,14 @@ pub use patch::PatchField;
 pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
 pub mod achievements;
+pub mod agents;
 pub mod boards;
 pub mod brainstorms;
 pub mod execution_steps;
 pub mod leaderboards;
 pub mod matches;
 pub mod mentorships;
+pub mod messages;
 pub mod points;
 pub mod projects;
 pub mod proposals;

@@ -23,6 +23,8 @@
 //! The client speaks plain HTTP as built; for `https://` servers enable a TLS feature of
 //! `reqwest` in your own `Cargo.toml` (Cargo unifies the features of one crate).
 
+mod agents;
+mod messages;
 mod openapi;
 mod projects;
 mod transport;

@@ -4,6 +4,7 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
+use orchestore_api::{ParticipantBody, participant_param};
 use orchestore_domain::{
     AgentId, Appeal, AppealDecision, AppealId, AppealOutcome, AppealStatus, BadgeName, DomainError,
     Evidence, HolderSanctions, NewAppeal, NewPenalty, NewReward, NewViolation, Participant,
@@ -19,7 +20,6 @@ use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
-use super::messages::{ParticipantBody, participant_param};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery};

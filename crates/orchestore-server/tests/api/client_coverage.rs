@@ -16,12 +16,23 @@ use std::path::Path;
 type Route = (String, String);
 
 /// The resources the client covers: every route whose path is one of these or under it.
-const COVERED: &[&str] = &["/api/v1/projects", "/api/openapi.json"];
+const COVERED: &[&str] = &[
+    "/api/v1/projects",
+    "/api/openapi.json",
+    "/api/v1/agents/{}/heartbeat",
+    "/api/v1/agents/{}/stats",
+    "/api/v1/messages",
+];
+
+/// Routes the client covers without the routes under them, which other resources serve
+/// (`/api/v1/agents/{}/reputation` is reputation's).
+const COVERED_ALONE: &[&str] = &["/api/v1/agents", "/api/v1/agents/{}"];
 
 fn covered(path: &str) -> bool {
-    COVERED
-        .iter()
-        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+    COVERED_ALONE.contains(&path)
+        || COVERED
+            .iter()
+            .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
 }
 
 #[test]

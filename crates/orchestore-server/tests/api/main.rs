@@ -39,6 +39,7 @@ mod binary;
 mod boards;
 mod brainstorms;
 mod cli;
+mod client_agents;
 mod client_coverage;
 mod client_projects;
 mod components;
@@ -360,5 +361,9 @@ on_every_backend! {
     client_projects {
         projects_are_managed_through_the_client,
         a_refusal_carries_its_problem_document,
+    }
+    client_agents {
+        agents_are_managed_through_the_client,
+        messages_are_sent_and_read_through_the_client,
     }
 }
