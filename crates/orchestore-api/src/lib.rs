@@ -23,13 +23,18 @@ pub use problem::{FieldError, FieldErrors, Invalid, Problem};
 
 pub mod achievements;
 pub mod agents;
+pub mod alerts;
+pub mod analytics;
 pub mod boards;
 pub mod brainstorms;
+pub mod components;
+pub mod events;
 pub mod execution_steps;
 pub mod leaderboards;
 pub mod matches;
 pub mod mentorships;
 pub mod messages;
+pub mod metrics;
 pub mod points;
 pub mod projects;
 pub mod proposals;

@@ -24,7 +24,12 @@
 //! `reqwest` in your own `Cargo.toml` (Cargo unifies the features of one crate).
 
 mod agents;
+mod alerts;
+mod analytics;
+mod components;
+mod events;
 mod messages;
+mod metrics;
 mod openapi;
 mod projects;
 mod transport;

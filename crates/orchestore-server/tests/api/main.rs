@@ -41,6 +41,7 @@ mod brainstorms;
 mod cli;
 mod client_agents;
 mod client_coverage;
+mod client_ops;
 mod client_projects;
 mod components;
 mod conditional;
@@ -365,5 +366,12 @@ on_every_backend! {
     client_agents {
         agents_are_managed_through_the_client,
         messages_are_sent_and_read_through_the_client,
+    }
+    client_ops {
+        components_are_managed_through_the_client,
+        events_are_recorded_and_listed_through_the_client,
+        metrics_are_recorded_and_queried_through_the_client,
+        alerts_are_raised_and_resolved_through_the_client,
+        analytics_report_through_the_client,
     }
 }
