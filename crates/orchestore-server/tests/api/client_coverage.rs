@@ -22,12 +22,15 @@ const COVERED: &[&str] = &[
     "/api/v1/agents/{}/heartbeat",
     "/api/v1/agents/{}/stats",
     "/api/v1/messages",
+    "/api/v1/knowledge",
     "/api/v1/events",
     "/api/v1/metrics",
     "/api/v1/alerts",
     "/api/v1/components",
     "/api/v1/component-communications",
+    "/api/v1/marketplace",
     "/api/v1/analytics",
+    "/api/v1/learning-records",
 ];
 
 /// Routes the client covers without the routes under them, which other resources serve

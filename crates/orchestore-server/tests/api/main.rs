@@ -41,6 +41,7 @@ mod brainstorms;
 mod cli;
 mod client_agents;
 mod client_coverage;
+mod client_knowledge;
 mod client_ops;
 mod client_projects;
 mod components;
@@ -373,5 +374,10 @@ on_every_backend! {
         metrics_are_recorded_and_queried_through_the_client,
         alerts_are_raised_and_resolved_through_the_client,
         analytics_report_through_the_client,
+    }
+    client_knowledge {
+        knowledge_is_managed_and_searched_through_the_client,
+        learning_records_are_kept_through_the_client,
+        marketplace_items_are_published_and_installed_through_the_client,
     }
 }
