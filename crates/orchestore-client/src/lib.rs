@@ -24,11 +24,21 @@
 //! `reqwest` in your own `Cargo.toml` (Cargo unifies the features of one crate).
 
 mod achievements;
+mod agents;
+mod alerts;
+mod analytics;
 mod boards;
 mod brainstorms;
+mod components;
+mod events;
+mod knowledge;
 mod leaderboards;
+mod learning;
+mod marketplace;
 mod matches;
 mod mentorships;
+mod messages;
+mod metrics;
 mod openapi;
 mod points;
 mod projects;

@@ -52,12 +52,29 @@ const COVERED: &[&str] = &[
     "/api/v1/sanctions",
     "/api/v1/agents/{}/sanctions",
     "/api/v1/users/{}/sanctions",
+    "/api/v1/agents/{}/heartbeat",
+    "/api/v1/agents/{}/stats",
+    "/api/v1/messages",
+    "/api/v1/knowledge",
+    "/api/v1/events",
+    "/api/v1/metrics",
+    "/api/v1/alerts",
+    "/api/v1/components",
+    "/api/v1/component-communications",
+    "/api/v1/marketplace",
+    "/api/v1/analytics",
+    "/api/v1/learning-records",
 ];
 
+/// Routes the client covers without the routes under them, which other resources serve
+/// (`/api/v1/agents/{}/reputation` is reputation's).
+const COVERED_ALONE: &[&str] = &["/api/v1/agents", "/api/v1/agents/{}"];
+
 fn covered(path: &str) -> bool {
-    COVERED
-        .iter()
-        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+    COVERED_ALONE.contains(&path)
+        || COVERED
+            .iter()
+            .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
 }
 
 #[test]

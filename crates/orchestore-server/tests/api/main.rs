@@ -39,8 +39,11 @@ mod binary;
 mod boards;
 mod brainstorms;
 mod cli;
+mod client_agents;
 mod client_collaboration;
 mod client_coverage;
+mod client_knowledge;
+mod client_ops;
 mod client_projects;
 mod client_ranks;
 mod client_sanctions;
@@ -383,5 +386,21 @@ on_every_backend! {
     }
     client_sanctions {
         rewards_penalties_and_appeals_through_the_client,
+    }
+    client_agents {
+        agents_are_managed_through_the_client,
+        messages_are_sent_and_read_through_the_client,
+    }
+    client_ops {
+        components_are_managed_through_the_client,
+        events_are_recorded_and_listed_through_the_client,
+        metrics_are_recorded_and_queried_through_the_client,
+        alerts_are_raised_and_resolved_through_the_client,
+        analytics_report_through_the_client,
+    }
+    client_knowledge {
+        knowledge_is_managed_and_searched_through_the_client,
+        learning_records_are_kept_through_the_client,
+        marketplace_items_are_published_and_installed_through_the_client,
     }
 }
