@@ -23,8 +23,12 @@
 //! The client speaks plain HTTP as built; for `https://` servers enable a TLS feature of
 //! `reqwest` in your own `Cargo.toml` (Cargo unifies the features of one crate).
 
+mod auth;
+mod me;
 mod openapi;
 mod projects;
+mod sessions;
+mod signup;
 mod transport;
 
 pub use orchestore_api as api;

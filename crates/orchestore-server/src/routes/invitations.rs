@@ -216,7 +216,7 @@ pub(crate) async fn revoke(
     request_body = AcceptBody,
     responses(
         (status = 201, description = "The new user's session tokens",
-            body = super::auth::TokenResponse,
+            body = orchestore_api::auth::TokenResponse,
             headers(("Location" = String, description = "The new user's URL"))),
         (status = 404, description = "No pending invitation has this token", body = Problem,
             content_type = "application/problem+json"),

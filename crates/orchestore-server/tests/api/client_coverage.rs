@@ -16,12 +16,24 @@ use std::path::Path;
 type Route = (String, String);
 
 /// The resources the client covers: every route whose path is one of these or under it.
-const COVERED: &[&str] = &["/api/v1/projects", "/api/openapi.json"];
+const COVERED: &[&str] = &[
+    "/api/v1/projects",
+    "/api/openapi.json",
+    "/api/v1/auth",
+    "/api/v1/organizations/signup",
+    "/api/v1/me/password",
+    "/api/v1/sessions",
+];
+
+/// Routes the client covers whose paths have others under them it does not cover yet (other
+/// modules serve `/api/v1/users/{id}/…`): each route itself, not what lies under it.
+const COVERED_EXACTLY: &[&str] = &["/api/v1/me"];
 
 fn covered(path: &str) -> bool {
-    COVERED
-        .iter()
-        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+    COVERED_EXACTLY.contains(&path)
+        || COVERED
+            .iter()
+            .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
 }
 
 #[test]

@@ -41,6 +41,7 @@ mod brainstorms;
 mod cli;
 mod client_coverage;
 mod client_projects;
+mod client_tenancy;
 mod components;
 mod conditional;
 mod coverage;
@@ -360,5 +361,10 @@ on_every_backend! {
     client_projects {
         projects_are_managed_through_the_client,
         a_refusal_carries_its_problem_document,
+    }
+    client_tenancy {
+        a_session_is_opened_refreshed_and_ended_through_the_client,
+        sessions_and_the_password_are_managed_through_the_client,
+        an_organization_signs_up_through_the_client,
     }
 }
