@@ -23,13 +23,17 @@
 //! The client speaks plain HTTP as built; for `https://` servers enable a TLS feature of
 //! `reqwest` in your own `Cargo.toml` (Cargo unifies the features of one crate).
 
+mod api_keys;
 mod auth;
+mod invitations;
 mod me;
 mod openapi;
 mod projects;
+mod roles;
 mod sessions;
 mod signup;
 mod transport;
+mod users;
 
 pub use orchestore_api as api;
 pub use orchestore_api::{FieldError, Problem};

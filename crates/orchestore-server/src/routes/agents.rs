@@ -11,12 +11,12 @@ use orchestore_repo::{AgentFilter, AgentSort, ApiKeySort, Page, PageRequest, Rep
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::api_keys::CreateApiKeyBody;
 use crate::auth::Authenticated;
 use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
+use orchestore_api::api_keys::CreateApiKeyBody;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(OpenApi)]
@@ -449,7 +449,7 @@ pub(crate) async fn create_api_key(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AgentsWrite)?;
     let agent = id.into_inner();
-    let new = body.into_new_key(KeyOwner::Agent(agent), &auth)?;
+    let new = super::api_keys::new_key(body, KeyOwner::Agent(agent), &auth)?;
     let issued = state
         .store
         .create_api_key(ctx, new)

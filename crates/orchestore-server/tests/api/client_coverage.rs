@@ -21,13 +21,18 @@ const COVERED: &[&str] = &[
     "/api/openapi.json",
     "/api/v1/auth",
     "/api/v1/organizations/signup",
-    "/api/v1/me/password",
+    "/api/v1/me",
     "/api/v1/sessions",
+    "/api/v1/users/lookup",
+    "/api/v1/users/{}/roles",
+    "/api/v1/users/{}/api-keys",
+    "/api/v1/roles",
+    "/api/v1/invitations",
 ];
 
 /// Routes the client covers whose paths have others under them it does not cover yet (other
 /// modules serve `/api/v1/users/{id}/…`): each route itself, not what lies under it.
-const COVERED_EXACTLY: &[&str] = &["/api/v1/me"];
+const COVERED_EXACTLY: &[&str] = &["/api/v1/users", "/api/v1/users/{}"];
 
 fn covered(path: &str) -> bool {
     COVERED_EXACTLY.contains(&path)

@@ -42,6 +42,7 @@ mod cli;
 mod client_coverage;
 mod client_projects;
 mod client_tenancy;
+mod client_users;
 mod components;
 mod conditional;
 mod coverage;
@@ -366,5 +367,11 @@ on_every_backend! {
         a_session_is_opened_refreshed_and_ended_through_the_client,
         sessions_and_the_password_are_managed_through_the_client,
         an_organization_signs_up_through_the_client,
+    }
+    client_users {
+        users_and_their_roles_are_managed_through_the_client,
+        roles_are_managed_through_the_client,
+        api_keys_are_created_listed_and_revoked_through_the_client,
+        an_invitation_is_issued_accepted_and_revoked_through_the_client,
     }
 }
