@@ -23,12 +23,17 @@
 //! The client speaks plain HTTP as built; for `https://` servers enable a TLS feature of
 //! `reqwest` in your own `Cargo.toml` (Cargo unifies the features of one crate).
 
+mod admin;
 mod api_keys;
+mod audit_logs;
 mod auth;
+mod health;
 mod invitations;
 mod me;
 mod openapi;
+mod organizations;
 mod projects;
+mod retention;
 mod roles;
 mod sessions;
 mod signup;

@@ -28,6 +28,11 @@ const COVERED: &[&str] = &[
     "/api/v1/users/{}/api-keys",
     "/api/v1/roles",
     "/api/v1/invitations",
+    "/api/v1/organization",
+    "/api/v1/admin",
+    "/api/v1/audit-logs",
+    "/api/v1/retention-policy",
+    "/health",
 ];
 
 /// Routes the client covers whose paths have others under them it does not cover yet (other

@@ -39,6 +39,7 @@ mod binary;
 mod boards;
 mod brainstorms;
 mod cli;
+mod client_admin;
 mod client_coverage;
 mod client_projects;
 mod client_tenancy;
@@ -367,6 +368,11 @@ on_every_backend! {
         a_session_is_opened_refreshed_and_ended_through_the_client,
         sessions_and_the_password_are_managed_through_the_client,
         an_organization_signs_up_through_the_client,
+    }
+    client_admin {
+        the_organization_and_the_instance_are_read_through_the_client,
+        the_audit_log_is_listed_and_verified_through_the_client,
+        the_retention_policy_is_read_and_replaced_through_the_client,
     }
     client_users {
         users_and_their_roles_are_managed_through_the_client,
