@@ -2,6 +2,7 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
+use orchestore_api::api_keys::CreateApiKeyBody;
 use orchestore_domain::{
     Agent, AgentId, AgentKind, AgentPatch, AgentStats, AgentStatus, ApiKey, ApiKeyId, Capabilities,
     IssuedApiKey, KeyOwner, Metadata, ModelName, Name, NewAgent, Permission, ProviderName,
@@ -16,7 +17,6 @@ use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery, PatchField};
 use crate::state::AppState;
-use orchestore_api::api_keys::CreateApiKeyBody;
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(OpenApi)]

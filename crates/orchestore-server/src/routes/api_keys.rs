@@ -1,6 +1,6 @@
 //! `/api/v1/me/api-keys` (the caller's own keys, e.g. a service account's or a personal access
-//! token) and `/api/v1/users/{id}/api-keys` (an administrator's view of a user's keys); the
-//! body that creates a key, shared with `/api/v1/agents/{id}/api-keys`.
+//! token) and `/api/v1/users/{id}/api-keys` (an administrator's view of a user's keys); what
+//! the body that creates a key may ask for, checked for `/api/v1/agents/{id}/api-keys` too.
 //!
 //! A key that creates a key creates no more than itself: it must name the new key's scopes,
 //! each one it grants now, and when it expires, the new key must expire no later.
