@@ -3,6 +3,7 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_api::agents::{CreateAgentBody, ListAgentsQuery, PatchAgentBody};
+use orchestore_api::api_keys::CreateApiKeyBody;
 use orchestore_domain::{
     Agent, AgentId, AgentStats, ApiKey, ApiKeyId, IssuedApiKey, KeyOwner, Permission,
 };
@@ -10,7 +11,6 @@ use orchestore_repo::{AgentSort, ApiKeySort, Page, PageRequest, RepoError};
 use serde::Deserialize;
 use utoipa::OpenApi;
 
-use super::api_keys::CreateApiKeyBody;
 use crate::auth::Authenticated;
 use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, Problem};
@@ -257,7 +257,7 @@ pub(crate) async fn create_api_key(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AgentsWrite)?;
     let agent = id.into_inner();
-    let new = body.into_new_key(KeyOwner::Agent(agent), &auth)?;
+    let new = super::api_keys::new_key(body, KeyOwner::Agent(agent), &auth)?;
     let issued = state
         .store
         .create_api_key(ctx, new)

@@ -1,11 +1,14 @@
 //! `/api/v1/agents` and `/api/v1/messages` through the typed client.
 
 use futures_util::TryStreamExt;
-use orchestore_client::api::PatchField;
+use orchestore_client::Credential;
 use orchestore_client::api::agents::{CreateAgentBody, ListAgentsQuery, PatchAgentBody};
+use orchestore_client::api::api_keys::CreateApiKeyBody;
 use orchestore_client::api::messages::{
     ListMessagesQuery, MarkReadBody, SendMessageBody, UnreadCountQuery,
 };
+use orchestore_client::api::queue::ClaimBody;
+use orchestore_client::api::{PageQuery, PatchField};
 use orchestore_domain::{AgentStatus, Participant, ThreadId};
 
 use crate::helpers::*;
@@ -191,4 +194,53 @@ pub async fn messages_are_sent_and_read_through_the_client(app: &TestApp) {
         err.problem().map(|p| p.errors[0].field.as_str()),
         Some("ids")
     );
+}
+
+pub async fn an_agent_key_lets_its_worker_act_as_the_agent(app: &TestApp) {
+    let client = app.admin_client().await;
+    let agent = client
+        .create_agent(&agent_named("worker"))
+        .await
+        .expect("an agent");
+    let issued = client
+        .create_agent_api_key(
+            agent.id,
+            &CreateApiKeyBody {
+                name: "laptop".into(),
+                scopes: None,
+                expires_at: None,
+            },
+        )
+        .await
+        .expect("a key");
+    let worker = app.client(Credential::ApiKey(issued.secret.expose().to_owned()));
+    // The key implies its agent: a claim names none.
+    let claimed = worker
+        .claim_tasks(&ClaimBody::default())
+        .await
+        .expect("a claim as the agent");
+    assert!(claimed.items.is_empty());
+
+    let page = client
+        .list_agent_api_keys(agent.id, &PageQuery::default())
+        .await
+        .expect("a page");
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].id, issued.key.id);
+    let every: Vec<_> = client
+        .list_agent_api_keys_stream(agent.id, &PageQuery::default())
+        .try_collect()
+        .await
+        .expect("every key");
+    assert_eq!(every.len(), 1);
+
+    client
+        .revoke_agent_api_key(agent.id, issued.key.id)
+        .await
+        .expect("revoked");
+    let refused = worker
+        .claim_tasks(&ClaimBody::default())
+        .await
+        .expect_err("a revoked key");
+    assert_eq!(refused.status(), Some(401));
 }

@@ -39,6 +39,7 @@ mod binary;
 mod boards;
 mod brainstorms;
 mod cli;
+mod client_admin;
 mod client_agents;
 mod client_collaboration;
 mod client_coverage;
@@ -47,6 +48,8 @@ mod client_ops;
 mod client_projects;
 mod client_ranks;
 mod client_sanctions;
+mod client_tenancy;
+mod client_users;
 mod client_work;
 mod components;
 mod conditional;
@@ -390,6 +393,7 @@ on_every_backend! {
     client_agents {
         agents_are_managed_through_the_client,
         messages_are_sent_and_read_through_the_client,
+        an_agent_key_lets_its_worker_act_as_the_agent,
     }
     client_ops {
         components_are_managed_through_the_client,
@@ -402,5 +406,21 @@ on_every_backend! {
         knowledge_is_managed_and_searched_through_the_client,
         learning_records_are_kept_through_the_client,
         marketplace_items_are_published_and_installed_through_the_client,
+    }
+    client_tenancy {
+        a_session_is_opened_refreshed_and_ended_through_the_client,
+        sessions_and_the_password_are_managed_through_the_client,
+        an_organization_signs_up_through_the_client,
+    }
+    client_admin {
+        the_organization_and_the_instance_are_read_through_the_client,
+        the_audit_log_is_listed_and_verified_through_the_client,
+        the_retention_policy_is_read_and_replaced_through_the_client,
+    }
+    client_users {
+        users_and_their_roles_are_managed_through_the_client,
+        roles_are_managed_through_the_client,
+        api_keys_are_created_listed_and_revoked_through_the_client,
+        an_invitation_is_issued_accepted_and_revoked_through_the_client,
     }
 }
