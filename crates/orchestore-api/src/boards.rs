@@ -1,7 +1,9 @@
 //! `/api/v1/leaderboards/settings`, `/api/v1/leaderboards/snapshots` and
 //! `/api/v1/leaderboards/hall-of-fame`.
 
-use orchestore_domain::{HallOfFameTop, LeaderboardKind, LeaderboardPeriod, LeaderboardWeights};
+use orchestore_domain::{
+    HallOfFameEntry, HallOfFameTop, LeaderboardKind, LeaderboardPeriod, LeaderboardWeights,
+};
 use orchestore_repo::{HallOfFameQuery, Limit, PageRequest, SnapshotFilter, SnapshotSort};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -152,4 +154,13 @@ fn kind_and_period(
     let kind = errors.check(kind.map_or(Ok(LeaderboardKind::Points), str::parse));
     let period = errors.check(period.map_or(Ok(LeaderboardPeriod::AllTime), str::parse));
     (kind, period)
+}
+
+/// A hall of fame as read: what was asked for, and its holders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HallOfFame {
+    pub kind: LeaderboardKind,
+    pub period: LeaderboardPeriod,
+    pub top: HallOfFameTop,
+    pub items: Vec<HallOfFameEntry>,
 }

@@ -1,8 +1,8 @@
 //! `/api/v1/brainstorms`.
 
 use orchestore_domain::{
-    BrainstormStatus, BrainstormTopic, Description, IdeaText, NewBrainstorm, Participant,
-    ParticipantKind, ProjectId,
+    BrainstormIdea, BrainstormStatus, BrainstormTopic, Description, IdeaText, NewBrainstorm,
+    Participant, ParticipantKind, ProjectId,
 };
 use orchestore_repo::{BrainstormFilter, BrainstormSort, Limit, PageRequest};
 use serde::{Deserialize, Serialize};
@@ -193,4 +193,10 @@ impl TopQuery {
     pub fn into_limit(self) -> Result<Limit, Invalid> {
         Limit::parse(self.limit.unwrap_or(10)).map_err(Invalid::from)
     }
+}
+
+/// A brainstorm's top ideas: most votes first, ties oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TopIdeas {
+    pub items: Vec<BrainstormIdea>,
 }

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    EloSettings, LeaderboardKind, LeaderboardPeriod, LevelThreshold, LevelThresholds, RankSettings,
+    EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, LevelThreshold,
+    LevelThresholds, RankSettings,
 };
 use orchestore_repo::{LeaderboardQuery, Limit};
 use serde::{Deserialize, Serialize};
@@ -95,5 +96,38 @@ impl RankSettingsBody {
             level_thresholds,
             elo,
         })
+    }
+}
+
+/// A leaderboard as read: what was asked for, and its rows, the first rank first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Leaderboard {
+    pub kind: LeaderboardKind,
+    pub period: LeaderboardPeriod,
+    /// The instant the leaderboard was read at.
+    pub as_of: DateTime<Utc>,
+    pub items: Vec<LeaderboardEntry>,
+}
+
+/// An organization's rules for ranks, as they read: the level ladder and the ELO settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RankSettingsReply {
+    pub level_thresholds: LevelThresholds,
+    /// How far a match moves a rating once the agent is past its provisional matches.
+    pub k_factor: u32,
+    /// How far a match moves a rating in the agent's provisional matches.
+    pub provisional_k_factor: u32,
+    /// How many of an agent's first matches are provisional.
+    pub provisional_matches: u32,
+}
+
+impl From<RankSettings> for RankSettingsReply {
+    fn from(settings: RankSettings) -> Self {
+        Self {
+            k_factor: settings.elo.k_factor(),
+            provisional_k_factor: settings.elo.provisional_k_factor(),
+            provisional_matches: settings.elo.provisional_matches(),
+            level_thresholds: settings.level_thresholds,
+        }
     }
 }

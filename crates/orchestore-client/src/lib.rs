@@ -23,14 +23,47 @@
 //! The client speaks plain HTTP as built; for `https://` servers enable a TLS feature of
 //! `reqwest` in your own `Cargo.toml` (Cargo unifies the features of one crate).
 
+mod achievements;
+mod admin;
+mod agents;
+mod alerts;
+mod analytics;
+mod api_keys;
+mod audit_logs;
+mod auth;
+mod boards;
+mod brainstorms;
+mod components;
+mod events;
+mod health;
+mod invitations;
+mod knowledge;
+mod leaderboards;
+mod learning;
+mod marketplace;
+mod matches;
+mod me;
+mod mentorships;
+mod messages;
+mod metrics;
 mod openapi;
+mod organizations;
+mod points;
 mod projects;
+mod proposals;
 mod queue;
 mod rate_limits;
+mod reputation;
+mod retention;
+mod roles;
+mod sanctions;
 mod schedules;
+mod sessions;
+mod signup;
 mod tasks;
 mod templates;
 mod transport;
+mod users;
 mod workflows;
 
 pub use orchestore_api as api;

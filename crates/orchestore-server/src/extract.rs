@@ -155,5 +155,3 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
         std::future::ready(result)
     }
 }
-
-pub use orchestore_api::PatchField;

@@ -2,20 +2,19 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
+use orchestore_api::agents::{CreateAgentBody, ListAgentsQuery, PatchAgentBody};
+use orchestore_api::api_keys::CreateApiKeyBody;
 use orchestore_domain::{
-    Agent, AgentId, AgentKind, AgentPatch, AgentStats, AgentStatus, ApiKey, ApiKeyId, Capabilities,
-    IssuedApiKey, KeyOwner, Metadata, ModelName, Name, NewAgent, Permission, ProviderName,
-    agent_capabilities,
+    Agent, AgentId, AgentStats, ApiKey, ApiKeyId, IssuedApiKey, KeyOwner, Permission,
 };
-use orchestore_repo::{AgentFilter, AgentSort, ApiKeySort, Page, PageRequest, RepoError};
+use orchestore_repo::{AgentSort, ApiKeySort, Page, PageRequest, RepoError};
 use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-use super::api_keys::CreateApiKeyBody;
 use crate::auth::Authenticated;
 use crate::conditional::{self, IfMatch};
-use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
@@ -57,197 +56,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
         super::resource("/agents/{id}/api-keys/{key_id}", "DELETE")
             .route(web::delete().to(revoke_api_key)),
     );
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateAgentBody {
-    name: String,
-    /// `ai`, `human` or `bot`.
-    #[schema(value_type = AgentKind)]
-    kind: String,
-    /// What the agent can do: a task it claims requires none it lacks.
-    capabilities: Option<Vec<String>>,
-    /// `active` (the default), `inactive`, `busy` or `offline`.
-    #[schema(value_type = Option<AgentStatus>)]
-    status: Option<String>,
-    config: Option<serde_json::Value>,
-    model: Option<String>,
-    provider: Option<String>,
-}
-
-impl CreateAgentBody {
-    fn into_new_agent(self) -> Result<NewAgent, ApiError> {
-        let mut errors = FieldErrors::default();
-        let name = errors.check(Name::parse("name", &self.name));
-        let kind = errors.check(self.kind.parse::<AgentKind>());
-        let capabilities = errors.check(
-            self.capabilities
-                .map_or(Ok(Capabilities::default()), |c| agent_capabilities(&c)),
-        );
-        let status = errors.check(
-            self.status
-                .map_or(Ok(AgentStatus::Active), |s| s.parse::<AgentStatus>()),
-        );
-        let config = errors.check(
-            self.config
-                .map_or(Ok(Metadata::default()), |c| Metadata::parse("config", c)),
-        );
-        let model = errors.check(self.model.as_deref().map(ModelName::parse).transpose());
-        let provider = errors.check(
-            self.provider
-                .as_deref()
-                .map(ProviderName::parse)
-                .transpose(),
-        );
-        let (
-            Some(name),
-            Some(kind),
-            Some(capabilities),
-            Some(status),
-            Some(config),
-            Some(model),
-            Some(provider),
-        ) = (name, kind, capabilities, status, config, model, provider)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewAgent {
-            name,
-            kind,
-            capabilities,
-            status,
-            config,
-            model,
-            provider,
-        })
-    }
-}
-
-/// Absent fields stay as they are; `model: null` and `provider: null` clear them.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PatchAgentBody {
-    #[serde(default)]
-    #[schema(value_type = String)]
-    name: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = AgentKind)]
-    kind: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = Vec<String>)]
-    capabilities: PatchField<Vec<String>>,
-    #[serde(default)]
-    #[schema(value_type = AgentStatus)]
-    status: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    config: PatchField<serde_json::Value>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    model: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    provider: PatchField<String>,
-}
-
-impl PatchAgentBody {
-    fn into_patch(self) -> Result<AgentPatch, ApiError> {
-        let mut errors = FieldErrors::default();
-        let name = errors.check(
-            self.name
-                .parse_required("name", |n| Name::parse("name", &n)),
-        );
-        let kind = errors.check(self.kind.parse_required("kind", |k| k.parse::<AgentKind>()));
-        let capabilities = errors.check(
-            self.capabilities
-                .parse_required("capabilities", |c| agent_capabilities(&c)),
-        );
-        let status = errors.check(
-            self.status
-                .parse_required("status", |s| s.parse::<AgentStatus>()),
-        );
-        let config = errors.check(
-            self.config
-                .parse_required("config", |c| Metadata::parse("config", c)),
-        );
-        let model = errors.check(self.model.parse_nullable(|m| ModelName::parse(&m)));
-        let provider = errors.check(self.provider.parse_nullable(|p| ProviderName::parse(&p)));
-        let (
-            Some(name),
-            Some(kind),
-            Some(capabilities),
-            Some(status),
-            Some(config),
-            Some(model),
-            Some(provider),
-        ) = (name, kind, capabilities, status, config, model, provider)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(AgentPatch {
-            name,
-            kind,
-            capabilities,
-            status,
-            config,
-            model,
-            provider,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListAgentsQuery {
-    #[param(value_type = Option<AgentStatus>)]
-    status: Option<String>,
-    #[param(value_type = Option<AgentKind>)]
-    kind: Option<String>,
-    /// Comma-separated: agents having every one of them.
-    capabilities: Option<String>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<AgentSort>)]
-    sort: Option<String>,
-}
-
-impl ListAgentsQuery {
-    fn into_filter_and_page(self) -> Result<(AgentFilter, PageRequest<AgentSort>), ApiError> {
-        let mut errors = FieldErrors::default();
-        let status = errors.check(self.status.map(|s| s.parse::<AgentStatus>()).transpose());
-        let kind = errors.check(self.kind.map(|k| k.parse::<AgentKind>()).transpose());
-        let capabilities = errors.check(self.capabilities.map_or(
-            Ok(Capabilities::default()),
-            |list| {
-                let names: Vec<&str> = list.split(',').map(str::trim).collect();
-                agent_capabilities(&names)
-            },
-        ));
-        let page = super::page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        );
-        let (Some(status), Some(kind), Some(capabilities), Some(page)) =
-            (status, kind, capabilities, page)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok((
-            AgentFilter {
-                status,
-                kind,
-                capabilities,
-            },
-            page,
-        ))
-    }
 }
 
 /// `POST /api/v1/agents` → 201 with `Location`.
@@ -449,7 +257,7 @@ pub(crate) async fn create_api_key(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AgentsWrite)?;
     let agent = id.into_inner();
-    let new = body.into_new_key(KeyOwner::Agent(agent), &auth)?;
+    let new = super::api_keys::new_key(body, KeyOwner::Agent(agent), &auth)?;
     let issued = state
         .store
         .create_api_key(ctx, new)

@@ -2,16 +2,12 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
-use orchestore_domain::{
-    Alert, AlertId, AlertMessage, AlertSeverity, AlertStatus, Fingerprint, Metadata, NewAlert,
-    Permission, SourceName,
-};
-use orchestore_repo::{AlertFilter, AlertSort, Page, PageRequest};
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use orchestore_api::alerts::{ListAlertsQuery, RaiseAlertBody};
+use orchestore_domain::{Alert, AlertId, Permission};
+use orchestore_repo::{AlertSort, Page};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -29,99 +25,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/alerts/{id}", "GET").route(web::get().to(get)))
     .service(super::resource("/alerts/{id}/acknowledge", "POST").route(web::post().to(acknowledge)))
     .service(super::resource("/alerts/{id}/resolve", "POST").route(web::post().to(resolve)));
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RaiseAlertBody {
-    #[schema(value_type = AlertSeverity)]
-    severity: String,
-    /// Who raises it, e.g. a component's name.
-    source: String,
-    message: String,
-    /// What makes two raises the same alert; the message when left out.
-    fingerprint: Option<String>,
-    /// A JSON object.
-    #[schema(value_type = Option<Object>)]
-    details: Option<serde_json::Value>,
-}
-
-impl RaiseAlertBody {
-    fn parse(self) -> Result<NewAlert, ApiError> {
-        let mut errors = FieldErrors::default();
-        let severity = errors.check(self.severity.parse::<AlertSeverity>());
-        let source = errors.check(SourceName::parse(&self.source));
-        let message = errors.check(AlertMessage::parse(&self.message));
-        let fingerprint = errors.check(
-            self.fingerprint
-                .as_deref()
-                .map(Fingerprint::parse)
-                .transpose(),
-        );
-        let details = errors.check(
-            self.details
-                .map_or(Ok(Metadata::default()), |d| Metadata::parse("details", d)),
-        );
-        let (Some(severity), Some(source), Some(message), Some(fingerprint), Some(details)) =
-            (severity, source, message, fingerprint, details)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewAlert {
-            fingerprint: fingerprint.unwrap_or_else(|| Fingerprint::of_message(&message)),
-            severity,
-            source,
-            message,
-            details,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListAlertsQuery {
-    #[param(value_type = Option<AlertStatus>)]
-    status: Option<String>,
-    #[param(value_type = Option<AlertSeverity>)]
-    severity: Option<String>,
-    /// Only alerts from this source.
-    source: Option<String>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<AlertSort>)]
-    sort: Option<String>,
-}
-
-impl ListAlertsQuery {
-    fn into_filter_and_page(self) -> Result<(AlertFilter, PageRequest<AlertSort>), ApiError> {
-        let mut errors = FieldErrors::default();
-        let status = errors.check(self.status.as_deref().map(str::parse).transpose());
-        let severity = errors.check(self.severity.as_deref().map(str::parse).transpose());
-        let source = errors.check(self.source.as_deref().map(SourceName::parse).transpose());
-        let page = super::page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        );
-        let (Some(status), Some(severity), Some(source), Some(page)) =
-            (status, severity, source, page)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok((
-            AlertFilter {
-                status,
-                severity,
-                source,
-            },
-            page,
-        ))
-    }
 }
 
 /// `POST /api/v1/alerts` → 201 with `Location` and the new alert; 200 with the alert when it
@@ -146,7 +49,7 @@ pub(crate) async fn raise(
     ApiJson(body): ApiJson<RaiseAlertBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AlertsWrite)?;
-    let raised = state.store.raise_alert(ctx, body.parse()?).await?;
+    let raised = state.store.raise_alert(ctx, body.into_new_alert()?).await?;
     if raised.created {
         Ok(HttpResponse::Created()
             .insert_header((LOCATION, format!("/api/v1/alerts/{}", raised.alert.id)))

@@ -1,13 +1,12 @@
 //! `/api/v1/analytics/…`: reports over a window of at most 92 days (30 by default).
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+use orchestore_api::analytics::WindowQuery;
 use orchestore_domain::{
-    AnalyticsReport, AnalyticsWindow, Permission, TaskKindAnalytics, TemplateAnalytics,
-    WorkflowAnalytics, WorkflowDaily, WorkflowId,
+    AnalyticsReport, Permission, TaskKindAnalytics, TemplateAnalytics, WorkflowAnalytics,
+    WorkflowDaily, WorkflowId,
 };
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
@@ -28,24 +27,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
         .service(super::resource("/analytics/templates", "GET").route(web::get().to(templates)));
 }
 
-/// `since` (included) and `until` (excluded), RFC 3339.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct WindowQuery {
-    /// The window's start, included: 30 days before `until` when absent; at most 92 days
-    /// before it.
-    since: Option<DateTime<Utc>>,
-    /// The window's end, excluded: now when absent.
-    until: Option<DateTime<Utc>>,
-}
-
-impl WindowQuery {
-    fn into_window(self) -> Result<AnalyticsWindow, ApiError> {
-        Ok(AnalyticsWindow::parse(self.since, self.until, Utc::now())?)
-    }
-}
-
 /// `GET /api/v1/analytics/workflows?since=&until=`.
 #[utoipa::path(
     get,
@@ -63,7 +44,7 @@ pub(crate) async fn workflows(
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AnalyticsRead)?;
-    let window = query.into_window()?;
+    let window = query.into_window(Utc::now())?;
     Ok(HttpResponse::Ok().json(state.store.workflow_analytics(ctx, window).await?))
 }
 
@@ -84,7 +65,7 @@ pub(crate) async fn daily(
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AnalyticsRead)?;
-    let window = query.into_window()?;
+    let window = query.into_window(Utc::now())?;
     Ok(HttpResponse::Ok().json(
         state
             .store
@@ -110,7 +91,7 @@ pub(crate) async fn task_kinds(
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AnalyticsRead)?;
-    let window = query.into_window()?;
+    let window = query.into_window(Utc::now())?;
     Ok(HttpResponse::Ok().json(state.store.task_kind_analytics(ctx, window).await?))
 }
 
@@ -131,6 +112,6 @@ pub(crate) async fn templates(
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AnalyticsRead)?;
-    let window = query.into_window()?;
+    let window = query.into_window(Utc::now())?;
     Ok(HttpResponse::Ok().json(state.store.template_analytics(ctx, window).await?))
 }

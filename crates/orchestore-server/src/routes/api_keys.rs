@@ -1,20 +1,20 @@
 //! `/api/v1/me/api-keys` (the caller's own keys, e.g. a service account's or a personal access
-//! token) and `/api/v1/users/{id}/api-keys` (an administrator's view of a user's keys); the
-//! body that creates a key, shared with `/api/v1/agents/{id}/api-keys`.
+//! token) and `/api/v1/users/{id}/api-keys` (an administrator's view of a user's keys); what
+//! the body that creates a key may ask for, checked for `/api/v1/agents/{id}/api-keys` too.
 //!
 //! A key that creates a key creates no more than itself: it must name the new key's scopes,
 //! each one it grants now, and when it expires, the new key must expire no later.
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+use orchestore_api::api_keys::{CreateApiKeyBody, MyKey};
 use orchestore_domain::{
     ApiKey, ApiKeyId, DomainError, IssuedApiKey, KeyExpiry, KeyOwner, KeyScopes, Name, NewApiKey,
     Permission, UserId,
 };
 use orchestore_repo::{ApiKeySort, Page, PageRequest};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Deserialize;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldErrors};
@@ -40,80 +40,55 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     );
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateApiKeyBody {
-    /// What the key is for, e.g. the host its worker runs on or the service that uses it.
-    #[schema(min_length = 1)]
-    name: String,
-    /// Permission codes the key is limited to; absent for all of its owner's (a key that
-    /// creates a key must name them, each one it grants).
-    #[schema(value_type = Option<Vec<Permission>>)]
-    scopes: Option<Vec<String>>,
-    /// When the key stops working; absent for never.
-    expires_at: Option<DateTime<Utc>>,
-}
-
-impl CreateApiKeyBody {
-    /// The key to create for `owner`, within what the calling key grants when the caller
-    /// presented one. Every bad field is reported.
-    pub(crate) fn into_new_key(
-        self,
-        owner: KeyOwner,
-        auth: &Authenticated,
-    ) -> Result<NewApiKey, ApiError> {
-        let calling = auth.presented_key();
-        let mut errors = FieldErrors::default();
-        let name = errors.check(Name::parse("name", &self.name));
-        let scopes = errors.check(match (&self.scopes, calling) {
-            (None, None) => Ok(KeyScopes::owners()),
-            (Some(codes), None) => KeyScopes::parse(codes),
-            (None, Some(_)) => Err(DomainError::invalid(
-                "scopes",
-                "a key that creates a key must name its scopes",
-            )),
-            (Some(codes), Some(_)) => KeyScopes::parse(codes).and_then(|scopes| {
-                scopes.within(auth.permissions(), "the calling key")?;
-                Ok(scopes)
-            }),
-        });
-        let latest = calling.and_then(|key| key.expires_at);
-        let expires_at = errors.check(match (self.expires_at, latest) {
-            (None, None) => Ok(None),
-            (None, Some(_)) => Err(DomainError::invalid(
-                "expires_at",
-                "the calling key expires: so must the key it creates, no later",
-            )),
-            (Some(at), latest) => KeyExpiry::parse(at, Utc::now()).and_then(|expiry| {
-                if latest.is_some_and(|latest| expiry.at() > latest) {
-                    Err(DomainError::invalid(
-                        "expires_at",
-                        "must be no later than the calling key's expiry",
-                    ))
-                } else {
-                    Ok(Some(expiry))
-                }
-            }),
-        });
-        let (Some(name), Some(scopes), Some(expires_at)) = (name, scopes, expires_at) else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewApiKey {
-            owner,
-            name,
-            scopes,
-            expires_at,
-        })
-    }
-}
-
-/// A key in the caller's list, marked when it is the one the request presented.
-#[derive(Serialize, ToSchema)]
-struct MyKey {
-    #[serde(flatten)]
-    key: ApiKey,
-    /// Whether this is the key the request presented.
-    current: bool,
+/// The key `body` asks for `owner`, within what the calling key grants when the caller
+/// presented one. Every bad field is reported.
+pub(crate) fn new_key(
+    body: CreateApiKeyBody,
+    owner: KeyOwner,
+    auth: &Authenticated,
+) -> Result<NewApiKey, ApiError> {
+    let calling = auth.presented_key();
+    let mut errors = FieldErrors::default();
+    let name = errors.check(Name::parse("name", &body.name));
+    let scopes = errors.check(match (&body.scopes, calling) {
+        (None, None) => Ok(KeyScopes::owners()),
+        (Some(codes), None) => KeyScopes::parse(codes),
+        (None, Some(_)) => Err(DomainError::invalid(
+            "scopes",
+            "a key that creates a key must name its scopes",
+        )),
+        (Some(codes), Some(_)) => KeyScopes::parse(codes).and_then(|scopes| {
+            scopes.within(auth.permissions(), "the calling key")?;
+            Ok(scopes)
+        }),
+    });
+    let latest = calling.and_then(|key| key.expires_at);
+    let expires_at = errors.check(match (body.expires_at, latest) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(DomainError::invalid(
+            "expires_at",
+            "the calling key expires: so must the key it creates, no later",
+        )),
+        (Some(at), latest) => KeyExpiry::parse(at, Utc::now()).and_then(|expiry| {
+            if latest.is_some_and(|latest| expiry.at() > latest) {
+                Err(DomainError::invalid(
+                    "expires_at",
+                    "must be no later than the calling key's expiry",
+                ))
+            } else {
+                Ok(Some(expiry))
+            }
+        }),
+    });
+    let (Some(name), Some(scopes), Some(expires_at)) = (name, scopes, expires_at) else {
+        return Err(errors.into_error().into());
+    };
+    Ok(NewApiKey {
+        owner,
+        name,
+        scopes,
+        expires_at,
+    })
 }
 
 /// `POST /api/v1/me/api-keys` `{name, scopes?, expires_at?}` → 201 with the key and its
@@ -137,7 +112,7 @@ pub(crate) async fn create_mine(
     ApiJson(body): ApiJson<CreateApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let user = auth.user_id()?;
-    let new = body.into_new_key(KeyOwner::User(user), &auth)?;
+    let new = new_key(body, KeyOwner::User(user), &auth)?;
     let issued = state.store.create_api_key(auth.ctx(), new).await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/me/api-keys/{}", issued.key.id)))

@@ -2,14 +2,12 @@
 //! verification of its hash chain.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
+use orchestore_api::audit_logs::ListAuditQuery;
 use orchestore_domain::Permission;
-use orchestore_repo::{Actor, AuditEntry, AuditFilter, AuditSort, ChainReport, Page};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use orchestore_repo::{AuditEntry, AuditSort, ChainReport, Page};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 
@@ -21,31 +19,6 @@ pub(super) struct Api;
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/audit-logs", "GET").route(web::get().to(list)))
         .service(super::resource("/audit-logs/verification", "GET").route(web::get().to(verify)));
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListAuditQuery {
-    /// `user:<id>`, `agent:<id>` or `system`.
-    actor: Option<String>,
-    /// The kind of entity the rows are about, e.g. `task`.
-    entity: Option<String>,
-    /// The id of the entity the rows are about.
-    entity_id: Option<String>,
-    /// What was done, e.g. `task.create`.
-    action: Option<String>,
-    /// RFC 3339: rows created at or after it.
-    since: Option<DateTime<Utc>>,
-    /// RFC 3339: rows created before it.
-    until: Option<DateTime<Utc>>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<AuditSort>)]
-    sort: Option<String>,
 }
 
 /// `GET /api/v1/audit-logs?actor=&entity=&entity_id=&action=&since=&until=&limit=&cursor=&sort=`:
@@ -67,25 +40,7 @@ pub(crate) async fn list(
     ApiQuery(query): ApiQuery<ListAuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::AuditRead)?;
-    let mut errors = FieldErrors::default();
-    let actor = errors.check(query.actor.as_deref().map(str::parse::<Actor>).transpose());
-    let page = super::page_request::<AuditSort>(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    );
-    let (Some(actor), Some(page)) = (actor, page) else {
-        return Err(errors.into_error().into());
-    };
-    let filter = AuditFilter {
-        actor,
-        entity: query.entity,
-        entity_id: query.entity_id,
-        action: query.action,
-        since: query.since,
-        until: query.until,
-    };
+    let (filter, page) = query.into_filter()?;
     Ok(HttpResponse::Ok().json(state.store.list_audit(ctx, filter, page).await?))
 }
 

@@ -2,10 +2,9 @@
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpRequest, HttpResponse, web};
+use orchestore_api::auth::{LoginBody, RefreshBody, TokenResponse};
 use orchestore_domain::{ClientInfo, Email, Participant, Password, Slug, User};
 use orchestore_repo::{Actor, Ctx, NewSession, RepoError, SessionGrant};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
 use crate::client::client_info;
@@ -25,38 +24,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/auth/login", "POST").route(web::post().to(login)))
         .service(super::resource("/auth/refresh", "POST").route(web::post().to(refresh)))
         .service(super::resource("/auth/logout", "POST").route(web::post().to(logout)));
-}
-
-// No `Debug`: it holds a password.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct LoginBody {
-    /// The organization's slug: an e-mail address is unique only within one organization.
-    organization: String,
-    email: String,
-    #[schema(format = Password)]
-    password: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RefreshBody {
-    /// The `refresh_token` of the last login or refresh.
-    refresh_token: String,
-}
-
-/// A session's tokens.
-#[derive(Serialize, ToSchema)]
-pub(super) struct TokenResponse {
-    /// A JWT to send as `Authorization: Bearer <token>`.
-    access_token: String,
-    /// Always `Bearer`.
-    #[schema(value_type = String, example = "Bearer")]
-    token_type: &'static str,
-    /// Seconds until the access token expires.
-    expires_in: u64,
-    /// Trades for a new pair at `POST /api/v1/auth/refresh`, once.
-    refresh_token: String,
 }
 
 /// `POST /api/v1/auth/login`. A wrong password, an unknown email and a deactivated account
@@ -237,7 +204,7 @@ pub(super) async fn token_response(
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(TokenResponse {
             access_token,
-            token_type: "Bearer",
+            token_type: "Bearer".to_owned(),
             expires_in,
             refresh_token,
         }))

@@ -4,15 +4,13 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_api::boards::{
-    FameQuery, LeaderboardSnapshotBody, LeaderboardWeightsBody, SnapshotsQuery,
+    FameQuery, HallOfFame, LeaderboardSnapshotBody, LeaderboardWeightsBody, SnapshotsQuery,
 };
 use orchestore_domain::{
-    HallOfFameEntry, HallOfFameTop, LeaderboardKind, LeaderboardPeriod, LeaderboardSnapshot,
-    LeaderboardSnapshotId, LeaderboardWeights, Permission, SnapshotBoard,
+    LeaderboardSnapshot, LeaderboardSnapshotId, LeaderboardWeights, Permission, SnapshotBoard,
 };
 use orchestore_repo::{Page, SnapshotSort};
-use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
@@ -48,15 +46,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(
         super::resource("/leaderboards/hall-of-fame", "GET").route(web::get().to(hall_of_fame)),
     );
-}
-
-/// A hall of fame as read: what was asked for, and its holders.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct HallOfFame {
-    kind: LeaderboardKind,
-    period: LeaderboardPeriod,
-    top: HallOfFameTop,
-    items: Vec<HallOfFameEntry>,
 }
 
 /// `GET /api/v1/leaderboards/settings` → `{points, rating, reputation}`.

@@ -4,16 +4,15 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use orchestore_api::PageQuery;
 use orchestore_api::brainstorms::{
-    BrainstormIdeaBody, CreateBrainstormBody, IdeaVoteBody, ListBrainstormsQuery, TopQuery,
-    WithdrawQuery,
+    BrainstormIdeaBody, CreateBrainstormBody, IdeaVoteBody, ListBrainstormsQuery, TopIdeas,
+    TopQuery, WithdrawQuery,
 };
 use orchestore_domain::{
     Brainstorm, BrainstormId, BrainstormIdea, BrainstormIdeaId, BrainstormStats, NewIdea,
     Participant, ParticipantKind, Permission,
 };
 use orchestore_repo::{BrainstormIdeaSort, BrainstormSort, Page, PageRequest};
-use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
 use crate::auth::{Authenticated, Principal};
 use crate::error::{ApiError, Problem};
@@ -81,12 +80,6 @@ fn acting_as(
         }
         _ => Ok(named),
     }
-}
-
-/// A brainstorm's top ideas: most votes first, ties oldest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct TopIdeas {
-    items: Vec<BrainstormIdea>,
 }
 
 /// `POST /api/v1/brainstorms` with `{topic, description?, facilitator?, project_id?}` → 201.

@@ -2,21 +2,17 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
-use orchestore_domain::{
-    CorrelationId, Event, EventId, EventKind, NewEvent, Permission, ProjectId, SourceName, TaskId,
-    WorkflowId,
-};
-use orchestore_repo::{EventFilter, EventSort, Page, PageRequest};
-use serde::{Deserialize, Serialize};
+use orchestore_api::events::{EventBatchBody, EventBody, ListEventsQuery, RecordedEvents};
+use orchestore_domain::{Event, EventId, Permission};
+use orchestore_repo::{EventSort, Page};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::metrics::{one_of_two, schemas_of_two};
 use super::telemetry::{BatchOf, one_or_batch, parse_records, refused};
 use crate::auth::Authenticated;
-use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, json_config_up_to};
+use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, json_config_up_to};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -33,65 +29,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
             .route(web::post().to(record)),
     )
     .service(super::resource("/events/{id}", "GET").route(web::get().to(get)));
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EventBody {
-    /// What happened, e.g. `task.completed`.
-    kind: String,
-    /// Who reports it, e.g. a component's name.
-    source: String,
-    /// Any JSON; null when left out.
-    payload: Option<serde_json::Value>,
-    /// Ties together the events of one flow across sources.
-    correlation_id: Option<String>,
-    project_id: Option<ProjectId>,
-    workflow_id: Option<WorkflowId>,
-    task_id: Option<TaskId>,
-    /// RFC 3339; now when left out.
-    occurred_at: Option<DateTime<Utc>>,
-}
-
-impl EventBody {
-    fn parse(self) -> Result<NewEvent, FieldErrors> {
-        let mut errors = FieldErrors::default();
-        let kind = errors.check(EventKind::parse(&self.kind));
-        let source = errors.check(SourceName::parse(&self.source));
-        let payload = errors.check(NewEvent::payload(
-            self.payload.unwrap_or(serde_json::Value::Null),
-        ));
-        let correlation_id = errors.check(
-            self.correlation_id
-                .as_deref()
-                .map(CorrelationId::parse)
-                .transpose(),
-        );
-        let (Some(kind), Some(source), Some(payload), Some(correlation_id)) =
-            (kind, source, payload, correlation_id)
-        else {
-            return Err(errors);
-        };
-        Ok(NewEvent {
-            kind,
-            source,
-            payload,
-            correlation_id,
-            project_id: self.project_id,
-            workflow_id: self.workflow_id,
-            task_id: self.task_id,
-            occurred_at: self.occurred_at,
-        })
-    }
-}
-
-/// `{"events": [...]}`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EventBatchBody {
-    /// Up to 10,000 events, recorded all or none.
-    #[schema(min_items = 1, max_items = 10_000)]
-    events: Vec<EventBody>,
 }
 
 impl BatchOf<EventBody> for EventBatchBody {
@@ -119,15 +56,6 @@ impl ToSchema for EventOrBatch {
     }
 }
 
-/// The answer to a batch of events.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct RecordedEvents {
-    /// How many events were recorded.
-    recorded: usize,
-    /// Their ids, in the order of the batch.
-    ids: Vec<EventId>,
-}
-
 /// The answer of `POST /api/v1/events` as the document shows it: the event, or for a batch
 /// what was recorded.
 pub(crate) enum EventOrRecorded {}
@@ -141,64 +69,6 @@ impl PartialSchema for EventOrRecorded {
 impl ToSchema for EventOrRecorded {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         schemas_of_two::<Event, RecordedEvents>(schemas);
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListEventsQuery {
-    /// Only events of this kind.
-    kind: Option<String>,
-    /// Only events from this source.
-    source: Option<String>,
-    /// Only events of this correlation id.
-    correlation_id: Option<String>,
-    /// RFC 3339: events that happened at or after it.
-    since: Option<DateTime<Utc>>,
-    /// RFC 3339: events that happened before it.
-    until: Option<DateTime<Utc>>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<EventSort>)]
-    sort: Option<String>,
-}
-
-impl ListEventsQuery {
-    fn into_filter_and_page(self) -> Result<(EventFilter, PageRequest<EventSort>), ApiError> {
-        let mut errors = FieldErrors::default();
-        let kind = errors.check(self.kind.as_deref().map(EventKind::parse).transpose());
-        let source = errors.check(self.source.as_deref().map(SourceName::parse).transpose());
-        let correlation_id = errors.check(
-            self.correlation_id
-                .as_deref()
-                .map(CorrelationId::parse)
-                .transpose(),
-        );
-        let page = super::page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        );
-        let (Some(kind), Some(source), Some(correlation_id), Some(page)) =
-            (kind, source, correlation_id, page)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok((
-            EventFilter {
-                kind,
-                source,
-                correlation_id,
-                since: self.since,
-                until: self.until,
-            },
-            page,
-        ))
     }
 }
 

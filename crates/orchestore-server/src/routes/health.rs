@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, HttpResponseBuilder, web};
-use orchestore_repo::{Backend, RepoError};
-use serde::Serialize;
-use utoipa::ToSchema;
+use orchestore_api::health::{Live, NotReady, PoolState, Ready};
+use orchestore_repo::RepoError;
 
 use crate::state::AppState;
 
@@ -28,46 +27,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
         .service(super::resource("/ready", "GET").route(web::get().to(ready)));
 }
 
-/// The answer of `GET /health/live`.
-#[derive(Serialize, ToSchema)]
-struct Live {
-    /// Always `ok`.
-    #[schema(value_type = String, example = "ok")]
-    status: &'static str,
-}
-
-/// The answer of a ready server.
-#[derive(Serialize, ToSchema)]
-struct Ready {
-    /// Always `ready`.
-    #[schema(value_type = String, example = "ready")]
-    status: &'static str,
-    backend: Backend,
-    pool: PoolState,
-}
-
-/// The database connections of the pool.
-#[derive(Serialize, ToSchema)]
-struct PoolState {
-    /// Open connections.
-    connections: u32,
-    /// Open connections no request holds.
-    idle: u32,
-}
-
-/// The answer of a server that cannot serve yet.
-#[derive(Serialize, ToSchema)]
-struct NotReady {
-    /// `migrations_pending` or `unavailable`.
-    #[schema(value_type = String, example = "unavailable")]
-    status: &'static str,
-    /// Why, for a person.
-    reason: String,
-    /// With `migrations_pending`: the migrations the database lacks.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pending: Option<Vec<String>>,
-}
-
 /// `GET /health/live`: the process answers.
 #[utoipa::path(
     get,
@@ -78,7 +37,9 @@ struct NotReady {
     responses((status = 200, description = "The server answers", body = Live))
 )]
 pub(crate) async fn live() -> HttpResponse {
-    uncached(HttpResponse::Ok()).json(Live { status: "ok" })
+    uncached(HttpResponse::Ok()).json(Live {
+        status: "ok".to_owned(),
+    })
 }
 
 /// `GET /health/ready`: the database answers and has every migration this build needs.
@@ -100,7 +61,7 @@ pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
     match tokio::time::timeout(READY_TIMEOUT, state.store.health()).await {
         Ok(Ok(health)) if health.pending_migrations.is_empty() => uncached(HttpResponse::Ok())
             .json(Ready {
-                status: "ready",
+                status: "ready".to_owned(),
                 backend: health.backend,
                 pool: PoolState {
                     connections: health.pool_connections,
@@ -108,7 +69,7 @@ pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
                 },
             }),
         Ok(Ok(health)) => unavailable().json(NotReady {
-            status: "migrations_pending",
+            status: "migrations_pending".to_owned(),
             reason: "the database lacks migrations this build needs: run `orchestore migrate up`"
                 .to_owned(),
             pending: Some(health.pending_migrations),
@@ -122,7 +83,7 @@ pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
                 _ => "the database's migration state cannot be read by this build",
             };
             unavailable().json(NotReady {
-                status: "unavailable",
+                status: "unavailable".to_owned(),
                 reason: reason.to_owned(),
                 pending: None,
             })
@@ -130,7 +91,7 @@ pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
         Err(_) => {
             tracing::warn!(timeout = ?READY_TIMEOUT, "readiness check timed out");
             unavailable().json(NotReady {
-                status: "unavailable",
+                status: "unavailable".to_owned(),
                 reason: format!(
                     "the database did not answer within {}s",
                     READY_TIMEOUT.as_secs()

@@ -4,19 +4,16 @@
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use orchestore_domain::{
-    Email, InvitationId, InvitationToken, Name, Password, Permission, RoleCode, Username,
-};
-use orchestore_domain::{Invitation, IssuedInvitation};
-use orchestore_repo::{InvitationAcceptance, InvitationSort, NewInvitation, Page, RepoError};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use orchestore_api::auth::TokenResponse;
+use orchestore_api::invitations::{AcceptBody, CreateInvitationBody};
+use orchestore_domain::{Invitation, InvitationId, InvitationToken, IssuedInvitation, Permission};
+use orchestore_repo::{InvitationAcceptance, InvitationSort, Page, RepoError};
 
 use super::PageQuery;
 use super::signup::{hash_password, logged_in};
 use crate::auth::Authenticated;
 use crate::client::client_info;
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -39,30 +36,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
             .route(web::get().to(get))
             .route(web::delete().to(revoke)),
     );
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateInvitationBody {
-    /// The invited person's address.
-    email: String,
-    /// Role codes: system roles (`developer`, …) or the organization's own.
-    roles: Option<Vec<String>>,
-}
-
-// No `Debug`: it holds a password and a token.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AcceptBody {
-    /// The invitation's token, from the link the invited person received.
-    token: String,
-    /// The new user's display name.
-    display_name: String,
-    /// The new user's password; it must meet the password policy.
-    #[schema(format = Password)]
-    password: String,
-    /// The new user's username, unique in the organization.
-    username: Option<String>,
 }
 
 /// The one answer for a token that cannot be accepted: unknown, used, revoked or expired
@@ -100,36 +73,15 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<CreateInvitationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::UsersWrite)?;
-    let mut errors = FieldErrors::default();
-    let email = errors.check(Email::parse(&body.email));
-    let roles = errors.check(
-        body.roles
-            .unwrap_or_default()
-            .iter()
-            .map(|code| RoleCode::parse("roles", code))
-            .collect::<Result<Vec<_>, _>>(),
-    );
-    let (Some(email), Some(roles)) = (email, roles) else {
-        return Err(errors.into_error().into());
-    };
-    if !roles.is_empty() {
-        auth.require(Permission::RolesWrite)?;
-    }
     let expires_at = chrono::Duration::from_std(state.invitation_ttl)
         .ok()
         .and_then(|ttl| Utc::now().checked_add_signed(ttl))
         .ok_or_else(|| ApiError::internal("auth.invitation_ttl is out of range"))?;
-    let issued = state
-        .store
-        .create_invitation(
-            ctx,
-            NewInvitation {
-                email,
-                roles,
-                expires_at,
-            },
-        )
-        .await?;
+    let invitation = body.into_new_invitation(expires_at)?;
+    if !invitation.roles.is_empty() {
+        auth.require(Permission::RolesWrite)?;
+    }
+    let issued = state.store.create_invitation(ctx, invitation).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             LOCATION,
@@ -216,7 +168,7 @@ pub(crate) async fn revoke(
     request_body = AcceptBody,
     responses(
         (status = 201, description = "The new user's session tokens",
-            body = super::auth::TokenResponse,
+            body = TokenResponse,
             headers(("Location" = String, description = "The new user's URL"))),
         (status = 404, description = "No pending invitation has this token", body = Problem,
             content_type = "application/problem+json"),
@@ -237,22 +189,15 @@ pub(crate) async fn accept(
         .find_pending_invitation(&token)
         .await
         .map_err(or_no_invitation)?;
-    let mut errors = FieldErrors::default();
-    let display_name = errors.check(Name::parse("display_name", &body.display_name));
-    let username = errors.check(body.username.as_deref().map(Username::parse).transpose());
-    let password = errors.check(Password::for_account(&body.password, &invitation.email));
-    let (Some(display_name), Some(username), Some(password)) = (display_name, username, password)
-    else {
-        return Err(errors.into_error().into());
-    };
-    let password_hash = hash_password(&state, password).await?;
+    let member = body.new_member(&invitation.email)?;
+    let password_hash = hash_password(&state, member.password).await?;
     let user = state
         .store
         .accept_invitation(
             &token,
             InvitationAcceptance {
-                display_name,
-                username,
+                display_name: member.display_name,
+                username: member.username,
                 password_hash,
             },
             Some(request_id.as_str()),

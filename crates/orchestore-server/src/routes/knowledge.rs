@@ -1,28 +1,20 @@
 //! `/api/v1/knowledge`: entries, collections of vectors, and search.
 
-use std::collections::BTreeMap;
-
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
+use orchestore_api::knowledge::{
+    CreateCollectionBody, CreateEntryBody, ListEntriesQuery, PatchEntryBody, SearchBody, SearchHits,
+};
 use orchestore_domain::{
-    CollectionName, Dimension, DomainError, Embedding, EntryContent, EntrySource, EntryTitle,
-    KnowledgeCollection, KnowledgeCollectionId, KnowledgeEntry, KnowledgeEntryId,
-    KnowledgeEntryPatch, Metadata, NewKnowledgeCollection, NewKnowledgeEntry, Permission,
-    ProjectId, SearchLimit, Tags, TextQuery,
+    KnowledgeCollection, KnowledgeCollectionId, KnowledgeEntry, KnowledgeEntryId, Permission,
 };
-use orchestore_repo::{
-    KnowledgeCollectionSort, KnowledgeEntrySort, KnowledgeFilter, KnowledgeHit, KnowledgeSearch,
-    Page, PageRequest, SearchMode,
-};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use orchestore_repo::{KnowledgeCollectionSort, KnowledgeEntrySort, Page, PageRequest};
 
 use super::PageQuery;
 use crate::auth::Authenticated;
 use crate::conditional::{self, IfMatch};
-use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
@@ -65,291 +57,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
                 .route(web::patch().to(update))
                 .route(web::delete().to(delete)),
         );
-}
-
-/// `{"<collection>": [numbers], …}` (a `null` vector removes one, in a PATCH).
-type EmbeddingsBody = BTreeMap<String, Option<Vec<f64>>>;
-
-/// The vectors of a body, each under its collection's name; every bad one is recorded on
-/// `embeddings`.
-fn parse_embeddings(
-    errors: &mut FieldErrors,
-    raw: EmbeddingsBody,
-    removable: bool,
-) -> Option<BTreeMap<CollectionName, Option<Embedding>>> {
-    let mut parsed = BTreeMap::new();
-    let mut ok = true;
-    for (name, vector) in raw {
-        let name =
-            errors.check(CollectionName::parse(&name).map_err(|e| e.for_field("embeddings")));
-        let vector = match vector {
-            Some(values) => errors.check(Embedding::parse("embeddings", &values).map(Some)),
-            None if removable => Some(None),
-            None => errors.check(Err(DomainError::invalid(
-                "embeddings",
-                "a vector must be a list of numbers",
-            ))),
-        };
-        match (name, vector) {
-            (Some(name), Some(vector)) => {
-                parsed.insert(name, vector);
-            }
-            _ => ok = false,
-        }
-    }
-    ok.then_some(parsed)
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateEntryBody {
-    title: String,
-    content: String,
-    tags: Option<Vec<String>>,
-    /// Where the entry comes from, e.g. a URL or a file name.
-    source: Option<String>,
-    project_id: Option<ProjectId>,
-    /// A JSON object.
-    #[schema(value_type = Option<Object>)]
-    metadata: Option<Value>,
-    /// The entry's vectors, each under its collection's name and of its dimension.
-    #[schema(value_type = Option<BTreeMap<String, Vec<f64>>>)]
-    embeddings: Option<EmbeddingsBody>,
-}
-
-impl CreateEntryBody {
-    fn into_new_entry(self) -> Result<NewKnowledgeEntry, ApiError> {
-        let mut errors = FieldErrors::default();
-        let title = errors.check(EntryTitle::parse(&self.title));
-        let content = errors.check(EntryContent::parse(&self.content));
-        let tags = errors.check(self.tags.map_or(Ok(Tags::default()), |t| Tags::parse(&t)));
-        let source = errors.check(self.source.as_deref().map(EntrySource::parse).transpose());
-        let metadata = errors.check(
-            self.metadata
-                .map_or(Ok(Metadata::default()), |m| Metadata::parse("metadata", m)),
-        );
-        let embeddings = parse_embeddings(&mut errors, self.embeddings.unwrap_or_default(), false);
-        let (
-            Some(title),
-            Some(content),
-            Some(tags),
-            Some(source),
-            Some(metadata),
-            Some(embeddings),
-        ) = (title, content, tags, source, metadata, embeddings)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewKnowledgeEntry {
-            title,
-            content,
-            tags,
-            source,
-            project_id: self.project_id,
-            metadata,
-            embeddings: embeddings
-                .into_iter()
-                .filter_map(|(name, vector)| vector.map(|vector| (name, vector)))
-                .collect(),
-        })
-    }
-}
-
-/// Absent fields stay as they are; `null` clears `source` and `project_id`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PatchEntryBody {
-    #[serde(default)]
-    #[schema(value_type = String)]
-    title: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = String)]
-    content: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = Vec<String>)]
-    tags: PatchField<Vec<String>>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    source: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<ProjectId>)]
-    project_id: PatchField<ProjectId>,
-    /// A JSON object.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    metadata: PatchField<Value>,
-    /// Vectors to set, each under its collection's name; `null` removes the entry's vector of
-    /// that collection. Collections left out keep their vectors.
-    embeddings: Option<EmbeddingsBody>,
-}
-
-impl PatchEntryBody {
-    fn into_patch(self) -> Result<KnowledgeEntryPatch, ApiError> {
-        let mut errors = FieldErrors::default();
-        let title = errors.check(
-            self.title
-                .parse_required("title", |t| EntryTitle::parse(&t)),
-        );
-        let content = errors.check(
-            self.content
-                .parse_required("content", |c| EntryContent::parse(&c)),
-        );
-        let tags = errors.check(self.tags.parse_required("tags", |t| Tags::parse(&t)));
-        let source = errors.check(self.source.parse_nullable(|s| EntrySource::parse(&s)));
-        let project_id = errors.check(self.project_id.parse_nullable(Ok));
-        let metadata = errors.check(
-            self.metadata
-                .parse_required("metadata", |m| Metadata::parse("metadata", m)),
-        );
-        let embeddings = parse_embeddings(&mut errors, self.embeddings.unwrap_or_default(), true);
-        let (
-            Some(title),
-            Some(content),
-            Some(tags),
-            Some(source),
-            Some(project_id),
-            Some(metadata),
-            Some(embeddings),
-        ) = (
-            title, content, tags, source, project_id, metadata, embeddings,
-        )
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(KnowledgeEntryPatch {
-            title,
-            content,
-            tags,
-            source,
-            project_id,
-            metadata,
-            embeddings,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListEntriesQuery {
-    /// Comma-separated: entries having all of them.
-    tags: Option<String>,
-    /// Only the entries of this project.
-    project_id: Option<ProjectId>,
-    /// Only the entries of this source.
-    source: Option<String>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<KnowledgeEntrySort>)]
-    sort: Option<String>,
-}
-
-fn tag_list(raw: Option<&str>) -> Result<Tags, DomainError> {
-    match raw {
-        None => Ok(Tags::default()),
-        Some(list) => Tags::parse(&list.split(',').map(str::trim).collect::<Vec<_>>()),
-    }
-}
-
-/// `query` for text, `collection` and `vector` for the nearest vectors, all three for both.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SearchBody {
-    /// Text to search the entries' titles and content for.
-    query: Option<String>,
-    /// The collection whose vectors `vector` is compared with.
-    collection: Option<String>,
-    /// A vector of the collection's dimension: the nearest entries first.
-    vector: Option<Vec<f64>>,
-    /// Only entries having all of these tags.
-    tags: Option<Vec<String>>,
-    /// Only the entries of this project.
-    project_id: Option<ProjectId>,
-    /// Only the entries of this source.
-    source: Option<String>,
-    /// How many hits to return.
-    #[schema(minimum = 1, maximum = 100, default = 10)]
-    limit: Option<u64>,
-}
-
-/// The hits of a search, best first.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct SearchHits {
-    items: Vec<KnowledgeHit>,
-}
-
-impl SearchBody {
-    fn into_search(self) -> Result<KnowledgeSearch, ApiError> {
-        let mut errors = FieldErrors::default();
-        let query = errors.check(self.query.as_deref().map(TextQuery::parse).transpose());
-        let collection = errors.check(
-            self.collection
-                .as_deref()
-                .map(CollectionName::parse)
-                .transpose(),
-        );
-        let vector = errors.check(
-            self.vector
-                .as_deref()
-                .map(|v| Embedding::parse("vector", v))
-                .transpose(),
-        );
-        let tags = errors.check(self.tags.map_or(Ok(Tags::default()), |t| Tags::parse(&t)));
-        let source = errors.check(self.source.as_deref().map(EntrySource::parse).transpose());
-        let limit = errors.check(
-            self.limit
-                .map_or(Ok(SearchLimit::default()), SearchLimit::parse),
-        );
-        let (Some(query), Some(collection), Some(vector), Some(tags), Some(source), Some(limit)) =
-            (query, collection, vector, tags, source, limit)
-        else {
-            return Err(errors.into_error().into());
-        };
-        let mode = match (query, collection, vector) {
-            (Some(query), None, None) => SearchMode::Text(query),
-            (None, Some(collection), Some(vector)) => SearchMode::Vector { collection, vector },
-            (Some(query), Some(collection), Some(vector)) => SearchMode::Hybrid {
-                query,
-                collection,
-                vector,
-            },
-            (_, None, Some(_)) => {
-                return Err(DomainError::invalid("collection", "must be given with vector").into());
-            }
-            (_, Some(_), None) => {
-                return Err(DomainError::invalid("vector", "must be given with collection").into());
-            }
-            (None, None, None) => {
-                return Err(DomainError::invalid(
-                    "query",
-                    "give query (text), collection and vector (nearest vectors), or all three",
-                )
-                .into());
-            }
-        };
-        Ok(KnowledgeSearch {
-            mode,
-            filter: KnowledgeFilter {
-                tags,
-                project_id: self.project_id,
-                source,
-            },
-            limit,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateCollectionBody {
-    /// Unique in the organization; vectors are given under it.
-    name: String,
-    /// How many numbers each vector of the collection has.
-    #[schema(minimum = 1, maximum = 4096)]
-    dimension: i64,
 }
 
 /// `POST /api/v1/knowledge` → 201 with `Location`.
@@ -397,23 +104,7 @@ pub(crate) async fn list(
     ApiQuery(query): ApiQuery<ListEntriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::KnowledgeRead)?;
-    let mut errors = FieldErrors::default();
-    let tags = errors.check(tag_list(query.tags.as_deref()));
-    let source = errors.check(query.source.as_deref().map(EntrySource::parse).transpose());
-    let page: Option<PageRequest<KnowledgeEntrySort>> = super::page_request(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    );
-    let (Some(tags), Some(source), Some(page)) = (tags, source, page) else {
-        return Err(errors.into_error().into());
-    };
-    let filter = KnowledgeFilter {
-        tags,
-        project_id: query.project_id,
-        source,
-    };
+    let (filter, page) = query.into_filter_and_page()?;
     Ok(HttpResponse::Ok().json(
         state
             .store
@@ -541,15 +232,9 @@ pub(crate) async fn create_collection(
     ApiJson(body): ApiJson<CreateCollectionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::KnowledgeWrite)?;
-    let mut errors = FieldErrors::default();
-    let name = errors.check(CollectionName::parse(&body.name).map_err(|e| e.for_field("name")));
-    let dimension = errors.check(Dimension::parse(body.dimension));
-    let (Some(name), Some(dimension)) = (name, dimension) else {
-        return Err(errors.into_error().into());
-    };
     let collection = state
         .store
-        .create_knowledge_collection(ctx, NewKnowledgeCollection { name, dimension })
+        .create_knowledge_collection(ctx, body.into_new_collection()?)
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((

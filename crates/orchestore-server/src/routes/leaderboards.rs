@@ -1,13 +1,12 @@
 //! `/api/v1/leaderboards` and `/api/v1/collaboration/settings`.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
-use orchestore_api::leaderboards::{LeaderboardParams, RankSettingsBody};
-use orchestore_domain::{
-    LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, LevelThresholds, Permission, RankSettings,
+use chrono::Utc;
+use orchestore_api::leaderboards::{
+    Leaderboard, LeaderboardParams, RankSettingsBody, RankSettingsReply,
 };
-use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use orchestore_domain::Permission;
+use utoipa::OpenApi;
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
@@ -26,39 +25,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
                 .route(web::get().to(get_settings))
                 .route(web::put().to(put_settings)),
         );
-}
-
-/// A leaderboard as read: what was asked for, and its rows, the first rank first.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct Leaderboard {
-    kind: LeaderboardKind,
-    period: LeaderboardPeriod,
-    /// The instant the leaderboard was read at.
-    as_of: DateTime<Utc>,
-    items: Vec<LeaderboardEntry>,
-}
-
-/// An organization's rules for ranks, as they read: the level ladder and the ELO settings.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct RankSettingsReply {
-    level_thresholds: LevelThresholds,
-    /// How far a match moves a rating once the agent is past its provisional matches.
-    k_factor: u32,
-    /// How far a match moves a rating in the agent's provisional matches.
-    provisional_k_factor: u32,
-    /// How many of an agent's first matches are provisional.
-    provisional_matches: u32,
-}
-
-impl From<RankSettings> for RankSettingsReply {
-    fn from(settings: RankSettings) -> Self {
-        Self {
-            k_factor: settings.elo.k_factor(),
-            provisional_k_factor: settings.elo.provisional_k_factor(),
-            provisional_matches: settings.elo.provisional_matches(),
-            level_thresholds: settings.level_thresholds,
-        }
-    }
 }
 
 /// `GET /api/v1/leaderboards?kind=&period=&as_of=&limit=` → `{kind, period, as_of, items}`.

@@ -2,16 +2,12 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
-use orchestore_domain::{
-    ContextFilter, DomainError, LearningOutcome, LearningRecord, LearningRecordId, Metadata,
-    NewLearningRecord, Pattern, PatternPrefix, PatternQuery, Permission, Score,
-};
-use orchestore_repo::{LearningFilter, LearningSort, Page, PageRequest};
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use orchestore_api::learning::{CreateRecordBody, ListRecordsQuery};
+use orchestore_domain::{LearningRecord, LearningRecordId, Permission};
+use orchestore_repo::{LearningSort, Page};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -27,113 +23,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
             .route(web::post().to(create)),
     )
     .service(super::resource("/learning-records/{id}", "GET").route(web::get().to(get)));
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateRecordBody {
-    /// What the record is about, e.g. `deploy.rollback` or `review/rust/unsafe`.
-    #[schema(min_length = 1, max_length = 200)]
-    pattern: String,
-    /// A JSON object: the circumstances, which lists can filter on.
-    #[schema(value_type = Option<Object>)]
-    context: Option<serde_json::Value>,
-    #[schema(value_type = LearningOutcome)]
-    outcome: String,
-    #[schema(value_type = Score)]
-    score: f64,
-}
-
-impl CreateRecordBody {
-    fn into_new_record(self) -> Result<NewLearningRecord, ApiError> {
-        let mut errors = FieldErrors::default();
-        let pattern = errors.check(Pattern::parse(&self.pattern));
-        let context = errors.check(
-            self.context
-                .map_or(Ok(Metadata::default()), |c| Metadata::parse("context", c)),
-        );
-        let outcome = errors.check(self.outcome.parse::<LearningOutcome>());
-        let score = errors.check(Score::parse(self.score));
-        let (Some(pattern), Some(context), Some(outcome), Some(score)) =
-            (pattern, context, outcome, score)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewLearningRecord {
-            pattern,
-            context,
-            outcome,
-            score,
-        })
-    }
-}
-
-/// `context` is a JSON object in the query string, e.g. `context={"model":"m1"}` (URL-encoded).
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListRecordsQuery {
-    /// Only records of exactly this pattern.
-    pattern: Option<String>,
-    /// Only records whose pattern starts with this (not with `pattern`).
-    pattern_prefix: Option<String>,
-    /// A JSON object: only records whose context holds each of its fields.
-    context: Option<String>,
-    #[param(value_type = Option<LearningOutcome>)]
-    outcome: Option<String>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<LearningSort>)]
-    sort: Option<String>,
-}
-
-impl ListRecordsQuery {
-    fn into_filter_and_page(self) -> Result<(LearningFilter, PageRequest<LearningSort>), ApiError> {
-        let mut errors = FieldErrors::default();
-        let pattern = errors.check(match (self.pattern, self.pattern_prefix) {
-            (None, None) => Ok(None),
-            (Some(exact), None) => Pattern::parse(&exact).map(|p| Some(PatternQuery::Exact(p))),
-            (None, Some(prefix)) => {
-                PatternPrefix::parse(&prefix).map(|p| Some(PatternQuery::Prefix(p)))
-            }
-            (Some(_), Some(_)) => Err(DomainError::invalid(
-                "pattern_prefix",
-                "give pattern or pattern_prefix, not both",
-            )),
-        });
-        let context = errors.check(
-            self.context
-                .map(|raw| {
-                    serde_json::from_str(&raw)
-                        .map_err(|_| DomainError::invalid("context", "must be a JSON object"))
-                        .and_then(ContextFilter::parse)
-                })
-                .transpose(),
-        );
-        let outcome = errors.check(self.outcome.as_deref().map(str::parse).transpose());
-        let page = super::page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        );
-        let (Some(pattern), Some(context), Some(outcome), Some(page)) =
-            (pattern, context, outcome, page)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok((
-            LearningFilter {
-                pattern,
-                context,
-                outcome,
-            },
-            page,
-        ))
-    }
 }
 
 /// `POST /api/v1/learning-records` → 201 with `Location`.

@@ -2,21 +2,20 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
+use orchestore_api::marketplace::{
+    InstallBody, ListItemsQuery, MarketplaceHits, PublishBody, SearchBody,
+};
 use orchestore_domain::{
-    Description, DomainError, InstalledCopy, MarketplaceInstall, MarketplaceItem,
-    MarketplaceItemId, MarketplaceKind, MarketplaceSource, Name, NewMarketplaceItem, Permission,
-    SearchLimit, Tags, TemplateId, TextQuery, WorkflowId,
+    InstalledCopy, MarketplaceInstall, MarketplaceItem, MarketplaceItemId, MarketplaceKind,
+    Permission,
 };
 use orchestore_repo::{
-    Installation, MarketplaceFilter, MarketplaceHit, MarketplaceInstallSort, MarketplaceItemSort,
-    Page, PageRequest,
+    Installation, MarketplaceInstallSort, MarketplaceItemSort, Page, PageRequest,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 use super::PageQuery;
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -42,133 +41,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
         .service(
             super::resource("/marketplace/{id}/install", "POST").route(web::post().to(install)),
         );
-}
-
-/// Exactly one source: `workflow_id` (with `version`, or its latest) or `template_id`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PublishBody {
-    /// The workflow to publish a version of.
-    workflow_id: Option<WorkflowId>,
-    /// With `workflow_id`: the version to publish; its latest when left out.
-    version: Option<u32>,
-    /// The template to publish.
-    template_id: Option<TemplateId>,
-    /// The item's name; the source's when left out.
-    name: Option<String>,
-    description: Option<String>,
-    tags: Option<Vec<String>>,
-    /// A longer text for people browsing the marketplace.
-    readme: Option<String>,
-}
-
-impl PublishBody {
-    fn into_new_item(self) -> Result<NewMarketplaceItem, ApiError> {
-        let mut errors = FieldErrors::default();
-        let source = errors.check(match (self.workflow_id, self.template_id, self.version) {
-            (Some(id), None, version) => Ok(MarketplaceSource::Workflow { id, version }),
-            (None, Some(id), None) => Ok(MarketplaceSource::Template(id)),
-            (None, Some(_), Some(_)) => Err(DomainError::invalid(
-                "version",
-                "goes with workflow_id: a template has no versions",
-            )),
-            (Some(_), Some(_), _) => Err(DomainError::invalid(
-                "template_id",
-                "give workflow_id or template_id, not both",
-            )),
-            (None, None, _) => Err(DomainError::invalid(
-                "workflow_id",
-                "give workflow_id (a workflow version) or template_id (a template)",
-            )),
-        });
-        let name = errors.check(
-            self.name
-                .as_deref()
-                .map(|n| Name::parse("name", n))
-                .transpose(),
-        );
-        let description = errors.check(self.description.map_or(Ok(Description::empty()), |d| {
-            Description::parse("description", &d)
-        }));
-        let tags = errors.check(self.tags.map_or(Ok(Tags::default()), |t| Tags::parse(&t)));
-        let readme = errors.check(self.readme.map_or(Ok(Description::empty()), |r| {
-            Description::parse("readme", &r)
-        }));
-        let (Some(source), Some(name), Some(description), Some(tags), Some(readme)) =
-            (source, name, description, tags, readme)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewMarketplaceItem {
-            source,
-            name,
-            description,
-            tags,
-            readme,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListItemsQuery {
-    #[param(value_type = Option<MarketplaceKind>)]
-    kind: Option<String>,
-    /// Only items with this tag.
-    tag: Option<String>,
-    /// `true`: only the caller's organization's items, unpublished ones included.
-    mine: Option<bool>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<MarketplaceItemSort>)]
-    sort: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SearchBody {
-    /// Words to find in the items' names, descriptions, tags or readmes.
-    query: String,
-    #[schema(value_type = Option<MarketplaceKind>)]
-    kind: Option<String>,
-    /// Only items with this tag.
-    tag: Option<String>,
-    /// `true`: only the caller's organization's items, unpublished ones included.
-    mine: Option<bool>,
-    /// How many hits to return.
-    #[schema(minimum = 1, maximum = 100, default = 10)]
-    limit: Option<u64>,
-}
-
-/// The hits of a search, most relevant first.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct MarketplaceHits {
-    items: Vec<MarketplaceHit>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct InstallBody {
-    /// The copy's name; the item's when left out.
-    name: Option<String>,
-}
-
-fn filter(
-    errors: &mut FieldErrors,
-    kind: Option<&str>,
-    tag: Option<String>,
-    mine: Option<bool>,
-) -> Option<MarketplaceFilter> {
-    let kind = errors.check(kind.map(str::parse::<MarketplaceKind>).transpose())?;
-    Some(MarketplaceFilter {
-        kind,
-        tag,
-        mine: mine.unwrap_or(false),
-    })
 }
 
 /// `POST /api/v1/marketplace` → 201 with `Location`.
@@ -217,17 +89,7 @@ pub(crate) async fn list(
     ApiQuery(query): ApiQuery<ListItemsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::MarketplaceRead)?;
-    let mut errors = FieldErrors::default();
-    let filter = filter(&mut errors, query.kind.as_deref(), query.tag, query.mine);
-    let page: Option<PageRequest<MarketplaceItemSort>> = super::page_request(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    );
-    let (Some(filter), Some(page)) = (filter, page) else {
-        return Err(errors.into_error().into());
-    };
+    let (filter, page) = query.into_filter_and_page()?;
     Ok(HttpResponse::Ok().json(
         state
             .store
@@ -254,17 +116,7 @@ pub(crate) async fn search(
     ApiJson(query): ApiJson<SearchBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::MarketplaceRead)?;
-    let mut errors = FieldErrors::default();
-    let words = errors.check(TextQuery::parse(&query.query));
-    let filter = filter(&mut errors, query.kind.as_deref(), query.tag, query.mine);
-    let limit = errors.check(
-        query
-            .limit
-            .map_or(Ok(SearchLimit::default()), SearchLimit::parse),
-    );
-    let (Some(words), Some(filter), Some(limit)) = (words, filter, limit) else {
-        return Err(errors.into_error().into());
-    };
+    let (words, filter, limit) = query.into_search()?;
     let hits = state
         .store
         .search_marketplace_items(ctx, words, filter, limit)
@@ -348,11 +200,7 @@ pub(crate) async fn install(
         auth.require(Permission::TemplatesWrite)?;
     }
     let id = id.into_inner();
-    let name = body
-        .name
-        .as_deref()
-        .map(|n| Name::parse("name", n))
-        .transpose()?;
+    let name = body.into_name()?;
     let item = state.store.get_marketplace_item(ctx, id).await?;
     auth.require(match item.kind {
         MarketplaceKind::Workflow => Permission::WorkflowsWrite,

@@ -1,12 +1,11 @@
 //! The caller.
 
 use actix_web::{HttpResponse, web};
-use orchestore_domain::{Password, PasswordHash, Permission, User};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use orchestore_api::me::{ChangePasswordBody, MeResponse};
+use orchestore_domain::{Password, PasswordHash};
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
@@ -18,16 +17,6 @@ pub(super) struct Api;
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/me", "GET").route(web::get().to(me)))
         .service(super::resource("/me/password", "POST").route(web::post().to(change_password)));
-}
-
-/// The caller and what they may do.
-#[derive(Serialize, ToSchema)]
-struct MeResponse {
-    user: User,
-    /// The permission codes the user's roles grant now (a token carries those of its issue);
-    /// for an API key, what the key grants now.
-    #[schema(value_type = Vec<String>)]
-    permissions: Vec<&'static str>,
 }
 
 /// `GET /api/v1/me`: the calling user (the owner, for a user's API key) and the permissions
@@ -54,21 +43,7 @@ pub(crate) async fn me(
                 .await?
         }
     };
-    Ok(HttpResponse::Ok().json(MeResponse {
-        user,
-        permissions: permissions.into_iter().map(Permission::code).collect(),
-    }))
-}
-
-// No `Debug`: it holds passwords.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ChangePasswordBody {
-    #[schema(format = Password)]
-    current_password: String,
-    /// Must meet the password policy.
-    #[schema(format = Password)]
-    new_password: String,
+    Ok(HttpResponse::Ok().json(MeResponse { user, permissions }))
 }
 
 /// `POST /api/v1/me/password`: the caller's new password, given the current one. Their other
@@ -90,14 +65,7 @@ pub(crate) async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     let (user_id, session) = auth.user_session()?;
     let user = state.store.get_user(auth.ctx(), user_id).await?;
-    let mut errors = FieldErrors::default();
-    let new = errors.check(
-        Password::for_account(&body.new_password, &user.email)
-            .map_err(|e| e.for_field("new_password")),
-    );
-    let Some(new) = new else {
-        return Err(errors.into_error().into());
-    };
+    let new = body.new_password_for(&user.email)?;
     let cost = state.password_cost;
     let new_hash = tokio::task::spawn_blocking(move || PasswordHash::hash(&new, cost))
         .await

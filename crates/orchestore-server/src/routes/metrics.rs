@@ -1,22 +1,18 @@
 //! `/api/v1/metrics`: samples recorded one at a time or by the batch, and read back in
 //! buckets (`/metrics/query`).
 
-use std::collections::BTreeMap;
-
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
-use orchestore_domain::{
-    Bucket, ComponentId, Measure, MetricBucket, MetricName, MetricQuery, MetricTags, MetricUnit,
-    NewMetricSample, Permission,
+use orchestore_api::metrics::{
+    MetricQueryParams, MetricSeries, Recorded, SampleBatchBody, SampleBody,
 };
-use serde::{Deserialize, Serialize};
+use orchestore_domain::Permission;
 use utoipa::openapi::schema::{OneOfBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::telemetry::{BatchOf, one_or_batch, parse_records, refused};
 use crate::auth::Authenticated;
-use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, FieldErrors, Problem, json_config_up_to};
+use crate::error::{ApiError, BATCH_BODY_LIMIT_BYTES, Problem, json_config_up_to};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -32,53 +28,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
             .route(web::post().to(record)),
     )
     .service(super::resource("/metrics/query", "GET").route(web::get().to(query)));
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SampleBody {
-    /// The component the sample measures.
-    component_id: ComponentId,
-    /// The metric, e.g. `queue.depth`.
-    name: String,
-    /// A finite number.
-    value: f64,
-    /// The value's unit, e.g. `ms`.
-    unit: Option<String>,
-    /// Labels that tell the samples of one metric apart.
-    tags: Option<BTreeMap<String, String>>,
-    /// RFC 3339; now when left out.
-    recorded_at: Option<DateTime<Utc>>,
-}
-
-impl SampleBody {
-    fn parse(self) -> Result<NewMetricSample, FieldErrors> {
-        let mut errors = FieldErrors::default();
-        let name = errors.check(MetricName::parse(&self.name));
-        let value = errors.check(Measure::parse("value", self.value));
-        let unit = errors.check(self.unit.as_deref().map(MetricUnit::parse).transpose());
-        let tags = errors.check(MetricTags::parse(self.tags.unwrap_or_default()));
-        let (Some(name), Some(value), Some(unit), Some(tags)) = (name, value, unit, tags) else {
-            return Err(errors);
-        };
-        Ok(NewMetricSample {
-            component_id: self.component_id,
-            name,
-            value,
-            unit,
-            tags,
-            recorded_at: self.recorded_at,
-        })
-    }
-}
-
-/// `{"samples": [...]}`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SampleBatchBody {
-    /// Up to 10,000 samples, written all or none.
-    #[schema(min_items = 1, max_items = 10_000)]
-    samples: Vec<SampleBody>,
 }
 
 impl BatchOf<SampleBody> for SampleBatchBody {
@@ -120,38 +69,6 @@ pub(super) fn schemas_of_two<A: ToSchema, B: ToSchema>(schemas: &mut Vec<(String
     A::schemas(schemas);
     schemas.push((B::name().into_owned(), B::schema()));
     B::schemas(schemas);
-}
-
-/// How many records a telemetry `POST` wrote.
-#[derive(Debug, Serialize, ToSchema)]
-pub(super) struct Recorded {
-    pub(super) recorded: u64,
-}
-
-/// The buckets of one metric of one component.
-#[derive(Debug, Serialize, ToSchema)]
-struct MetricSeries {
-    component_id: ComponentId,
-    name: String,
-    bucket: Bucket,
-    /// Oldest first; buckets without samples are left out.
-    buckets: Vec<MetricBucket>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct MetricQueryParams {
-    component_id: ComponentId,
-    /// The metric, e.g. `queue.depth`.
-    name: String,
-    /// RFC 3339: samples recorded at or after it.
-    since: DateTime<Utc>,
-    /// RFC 3339: samples recorded before it.
-    until: DateTime<Utc>,
-    /// `minute`, `hour` (the default) or `day`.
-    #[param(value_type = Option<Bucket>)]
-    bucket: Option<String>,
 }
 
 /// `POST /api/v1/metrics` with one sample or `{"samples": [...]}` (up to 10,000, written all
@@ -204,28 +121,16 @@ pub(crate) async fn query(
     ApiQuery(params): ApiQuery<MetricQueryParams>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::MetricsRead)?;
-    let mut errors = FieldErrors::default();
-    let name = errors.check(MetricName::parse(&params.name));
-    let bucket = errors.check(
-        params
-            .bucket
-            .as_deref()
-            .map_or(Ok(Bucket::Hour), str::parse),
+    let query = params.into_query()?;
+    let (component_id, name, bucket) = (
+        query.component_id(),
+        query.name().as_str().to_owned(),
+        query.bucket(),
     );
-    let (Some(name), Some(bucket)) = (name, bucket) else {
-        return Err(errors.into_error().into());
-    };
-    let query = MetricQuery::new(
-        params.component_id,
-        name,
-        params.since,
-        params.until,
-        bucket,
-    )?;
     let buckets = state.store.query_metrics(ctx, query).await?;
     Ok(HttpResponse::Ok().json(MetricSeries {
-        component_id: params.component_id,
-        name: params.name.trim().to_owned(),
+        component_id,
+        name,
         bucket,
         buckets,
     }))

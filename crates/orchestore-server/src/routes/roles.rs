@@ -2,17 +2,14 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
-use orchestore_domain::{
-    Description, DomainError, NewRole, Permission, Role, RoleCode, RoleId, RolePatch,
-};
-use orchestore_repo::{Page, PageRequest, RoleSort};
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use orchestore_api::roles::{CreateRoleBody, ListRolesQuery, PatchRoleBody};
+use orchestore_domain::{Permission, Role, RoleId};
+use orchestore_repo::{Page, RoleSort};
 
 use crate::auth::Authenticated;
 use crate::conditional::{self, IfMatch};
-use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
@@ -32,110 +29,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
             .route(web::patch().to(update))
             .route(web::delete().to(delete)),
     );
-}
-
-/// Parses permission codes, naming the `permissions` field.
-fn permissions(codes: &[String]) -> Result<Vec<Permission>, DomainError> {
-    codes
-        .iter()
-        .map(|code| {
-            code.parse::<Permission>().map_err(|_| {
-                DomainError::invalid("permissions", format!("{code:?} is not a permission"))
-            })
-        })
-        .collect()
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateRoleBody {
-    /// Unique in the organization, and not a system role's.
-    code: String,
-    description: Option<String>,
-    /// Permission codes such as `tasks:read`.
-    #[schema(value_type = Option<Vec<Permission>>)]
-    permissions: Option<Vec<String>>,
-}
-
-impl CreateRoleBody {
-    fn into_new_role(self) -> Result<NewRole, ApiError> {
-        let mut errors = FieldErrors::default();
-        let code = errors.check(RoleCode::parse("code", &self.code));
-        let description = errors.check(self.description.map_or(Ok(Description::empty()), |d| {
-            Description::parse("description", &d)
-        }));
-        let permissions =
-            errors.check(self.permissions.map_or(Ok(Vec::new()), |p| permissions(&p)));
-        let (Some(code), Some(description), Some(permissions)) = (code, description, permissions)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewRole {
-            code,
-            description,
-            permissions,
-        })
-    }
-}
-
-/// Absent fields stay as they are; `permissions` replaces the whole set.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PatchRoleBody {
-    #[serde(default)]
-    #[schema(value_type = String)]
-    description: PatchField<String>,
-    /// Permission codes such as `tasks:read`: the role's whole new set.
-    #[serde(default)]
-    #[schema(value_type = Vec<Permission>)]
-    permissions: PatchField<Vec<String>>,
-}
-
-impl PatchRoleBody {
-    fn into_patch(self) -> Result<RolePatch, ApiError> {
-        let mut errors = FieldErrors::default();
-        let description = errors.check(
-            self.description
-                .parse_required("description", |d| Description::parse("description", &d)),
-        );
-        let permissions = errors.check(
-            self.permissions
-                .parse_required("permissions", |p| permissions(&p)),
-        );
-        let (Some(description), Some(permissions)) = (description, permissions) else {
-            return Err(errors.into_error().into());
-        };
-        Ok(RolePatch {
-            description,
-            permissions,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListRolesQuery {
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<RoleSort>)]
-    sort: Option<String>,
-}
-
-impl ListRolesQuery {
-    fn into_page_request(self) -> Result<PageRequest<RoleSort>, ApiError> {
-        let mut errors = FieldErrors::default();
-        super::page_request(
-            &mut errors,
-            self.limit,
-            self.cursor.as_deref(),
-            self.sort.as_deref(),
-        )
-        .ok_or_else(|| errors.into_error().into())
-    }
 }
 
 /// `POST /api/v1/roles` → 201 with `Location`: a custom role of the caller's organization.

@@ -3,25 +3,20 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
+use orchestore_api::sanctions::{
+    AppealBody, DecisionBody, ListAppealsQuery, ListPenaltiesQuery, ListRewardsQuery,
+    ListViolationsQuery, PenaltyBody, RewardBody, ViolationBody,
+};
 use orchestore_domain::{
-    AgentId, Appeal, AppealDecision, AppealId, AppealOutcome, AppealStatus, BadgeName, DomainError,
-    Evidence, HolderSanctions, NewAppeal, NewPenalty, NewReward, NewViolation, Participant,
-    ParticipantKind, Penalty, PenaltyAction, PenaltyId, PenaltyKind, Permission, PermissionPeriod,
-    PointAmount, Redemption, Reward, RewardId, RewardKind, RewardStatus, RewardValue, RuleName,
-    SanctionReason, SanctionsSummary, Severity, UserId, Violation, ViolationId,
+    AgentId, Appeal, AppealId, AppealStatus, HolderSanctions, Participant, ParticipantKind,
+    Penalty, PenaltyId, Permission, Redemption, Reward, RewardId, RewardStatus, SanctionsSummary,
+    Severity, UserId, Violation, ViolationId,
 };
-use orchestore_repo::{
-    AppealFilter, Page, PenaltyFilter, Redeemer, RewardFilter, RewardSort, SanctionSort,
-    SweptSanctions, ViolationFilter,
-};
-use serde::Deserialize;
-use utoipa::{OpenApi, ToSchema};
-use uuid::Uuid;
+use orchestore_repo::{Page, Redeemer, RewardSort, SanctionSort, SweptSanctions};
+use utoipa::OpenApi;
 
-use super::messages::{ParticipantBody, participant_param};
 use crate::auth::Authenticated;
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -86,113 +81,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/users/{id}/sanctions", "GET").route(web::get().to(of_user)));
 }
 
-/// A permission for a while: the caller must hold it to give it (so that `collaboration:admin`
-/// gives no more than its holder has).
-fn granted_permission(auth: &Authenticated, code: Option<&str>) -> Result<Permission, DomainError> {
-    let code = code.ok_or_else(|| DomainError::invalid("permission", "is required"))?;
-    let permission: Permission = code.parse()?;
-    if auth.permissions().contains(&permission) {
-        Ok(permission)
-    } else {
-        Err(DomainError::invalid(
-            "permission",
-            format!(
-                "{permission} is not the caller's: only a permission the caller holds is given"
-            ),
-        ))
-    }
-}
-
-fn required<T>(field: &'static str, value: Option<T>) -> Result<T, DomainError> {
-    value.ok_or_else(|| DomainError::invalid(field, "is required"))
-}
-
-/// A reward: `points`, `badge`, or `permission` with `duration_seconds`, as `kind` says.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RewardBody {
-    #[schema(value_type = Participant)]
-    recipient: ParticipantBody,
-    #[schema(value_type = RewardKind)]
-    kind: String,
-    /// The points of a `points` reward: above 0.
-    #[schema(minimum = 1, maximum = 1_000_000)]
-    points: Option<i64>,
-    /// The badge of a `badge` reward: 1 to 100 characters.
-    #[schema(min_length = 1, max_length = 100)]
-    badge: Option<String>,
-    /// The permission of a `permission` reward: one the caller holds.
-    #[schema(value_type = Option<Permission>)]
-    permission: Option<String>,
-    /// How long a `permission` reward's permission lasts once redeemed: up to a year.
-    #[schema(minimum = 1, maximum = 31_536_000)]
-    duration_seconds: Option<i64>,
-    /// Why: 1 to 500 characters, trimmed.
-    #[schema(min_length = 1, max_length = 500)]
-    reason: String,
-    /// When the reward expires unless it is redeemed; never when left out.
-    expires_at: Option<DateTime<Utc>>,
-}
-
-impl RewardBody {
-    fn into_new_reward(self, auth: &Authenticated) -> Result<NewReward, ApiError> {
-        let mut errors = FieldErrors::default();
-        let recipient = errors.check(self.recipient.parse("recipient.kind"));
-        let reason = errors.check(SanctionReason::parse(&self.reason));
-        let value = match errors.check(self.kind.parse::<RewardKind>()) {
-            Some(RewardKind::Points) => errors.check(
-                required("points", self.points)
-                    .and_then(PointAmount::parse)
-                    .and_then(RewardValue::points),
-            ),
-            Some(RewardKind::Badge) => errors.check(
-                required("badge", self.badge.as_deref())
-                    .and_then(BadgeName::parse)
-                    .map(RewardValue::badge),
-            ),
-            Some(RewardKind::Permission) => {
-                let permission = errors.check(granted_permission(auth, self.permission.as_deref()));
-                let period = errors.check(
-                    required("duration_seconds", self.duration_seconds)
-                        .and_then(PermissionPeriod::parse_seconds),
-                );
-                permission
-                    .zip(period)
-                    .map(|(permission, period)| RewardValue::permission(permission, period))
-            }
-            None => None,
-        };
-        let (Some(recipient), Some(value), Some(reason)) = (recipient, value, reason) else {
-            return Err(errors.into_error().into());
-        };
-        Ok(NewReward {
-            recipient,
-            value,
-            reason,
-            expires_at: self.expires_at,
-        })
-    }
-}
-
-/// A holder filter and a page, the query of every list here.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ListQuery {
-    recipient_kind: Option<String>,
-    recipient_id: Option<Uuid>,
-    offender_kind: Option<String>,
-    offender_id: Option<Uuid>,
-    holder_kind: Option<String>,
-    holder_id: Option<Uuid>,
-    status: Option<String>,
-    severity: Option<String>,
-    violation_id: Option<ViolationId>,
-    penalty_id: Option<PenaltyId>,
-    limit: Option<u64>,
-    cursor: Option<String>,
-    sort: Option<String>,
-}
-
 /// `POST /api/v1/rewards` with `{recipient: {kind, id}, kind, points | badge | permission +
 /// duration_seconds, reason, expires_at?}` → 201.
 #[utoipa::path(
@@ -213,7 +101,7 @@ pub(crate) async fn allocate(
     ApiJson(body): ApiJson<RewardBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationAdmin)?;
-    let new = body.into_new_reward(&auth)?;
+    let new = body.into_new_reward(auth.permissions())?;
     let reward = state.store.allocate_reward(ctx, new).await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/rewards/{}", reward.id)))
@@ -243,27 +131,10 @@ pub(crate) async fn allocate(
 pub(crate) async fn list_rewards(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<ListRewardsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
-    let mut errors = FieldErrors::default();
-    let recipient = errors.check(participant_param(
-        "recipient_kind",
-        "recipient_id",
-        query.recipient_kind,
-        query.recipient_id,
-    ));
-    let status = errors.check(query.status.map(|s| s.parse::<RewardStatus>()).transpose());
-    let page: Option<orchestore_repo::PageRequest<RewardSort>> = super::page_request(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    );
-    let (Some(recipient), Some(status), Some(page)) = (recipient, status, page) else {
-        return Err(errors.into_error().into());
-    };
-    let filter = RewardFilter { recipient, status };
+    let (filter, page) = query.into_filter_and_page()?;
     Ok(HttpResponse::Ok().json(state.store.list_rewards(ctx, filter, page).await?))
 }
 
@@ -316,21 +187,6 @@ pub(crate) async fn redeem(
     Ok(HttpResponse::Ok().json(state.store.redeem_reward(ctx, id.into_inner(), by).await?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ViolationBody {
-    #[schema(value_type = Participant)]
-    offender: ParticipantBody,
-    /// The rule broken: 1 to 200 characters, trimmed.
-    #[schema(min_length = 1, max_length = 200)]
-    rule: String,
-    #[schema(value_type = Severity)]
-    severity: String,
-    /// What shows it happened: 1 to 10,000 characters (line breaks allowed), trimmed.
-    #[schema(min_length = 1, max_length = 10_000)]
-    evidence: String,
-}
-
 /// `POST /api/v1/violations` with `{offender: {kind, id}, rule, severity, evidence}` → 201.
 #[utoipa::path(
     post,
@@ -350,22 +206,7 @@ pub(crate) async fn record_violation(
     ApiJson(body): ApiJson<ViolationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationAdmin)?;
-    let mut errors = FieldErrors::default();
-    let offender = errors.check(body.offender.parse("offender.kind"));
-    let rule = errors.check(RuleName::parse(&body.rule));
-    let severity = errors.check(body.severity.parse::<Severity>());
-    let evidence = errors.check(Evidence::parse(&body.evidence));
-    let (Some(offender), Some(rule), Some(severity), Some(evidence)) =
-        (offender, rule, severity, evidence)
-    else {
-        return Err(errors.into_error().into());
-    };
-    let new = NewViolation {
-        offender,
-        rule,
-        severity,
-        evidence,
-    };
+    let new = body.into_new_violation()?;
     let violation = state.store.record_violation(ctx, new).await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/violations/{}", violation.id)))
@@ -396,27 +237,10 @@ pub(crate) async fn record_violation(
 pub(crate) async fn list_violations(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<ListViolationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
-    let mut errors = FieldErrors::default();
-    let offender = errors.check(participant_param(
-        "offender_kind",
-        "offender_id",
-        query.offender_kind,
-        query.offender_id,
-    ));
-    let severity = errors.check(query.severity.map(|s| s.parse::<Severity>()).transpose());
-    let page = super::page_request(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    );
-    let (Some(offender), Some(severity), Some(page)) = (offender, severity, page) else {
-        return Err(errors.into_error().into());
-    };
-    let filter = ViolationFilter { offender, severity };
+    let (filter, page) = query.into_filter_and_page()?;
     Ok(HttpResponse::Ok().json(state.store.list_violations(ctx, filter, page).await?))
 }
 
@@ -439,28 +263,6 @@ pub(crate) async fn get_violation(
     Ok(HttpResponse::Ok().json(state.store.get_violation(ctx, id.into_inner()).await?))
 }
 
-/// A penalty of the violation's offender: `points`, or a `suspension` of `permission` for
-/// `duration_seconds`, as `kind` says.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PenaltyBody {
-    violation_id: ViolationId,
-    #[schema(value_type = PenaltyKind)]
-    kind: String,
-    /// The points a `points` penalty takes off: above 0.
-    #[schema(minimum = 1, maximum = 1_000_000)]
-    points: Option<i64>,
-    /// The permission a `suspension` takes away.
-    #[schema(value_type = Option<Permission>)]
-    permission: Option<String>,
-    /// How long a `suspension` lasts: up to a year.
-    #[schema(minimum = 1, maximum = 31_536_000)]
-    duration_seconds: Option<i64>,
-    /// Why: 1 to 500 characters, trimmed.
-    #[schema(min_length = 1, max_length = 500)]
-    reason: String,
-}
-
 /// `POST /api/v1/penalties` with `{violation_id, kind, points | permission +
 /// duration_seconds, reason}` → 201.
 #[utoipa::path(
@@ -481,37 +283,7 @@ pub(crate) async fn apply_penalty(
     ApiJson(body): ApiJson<PenaltyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationAdmin)?;
-    let mut errors = FieldErrors::default();
-    let reason = errors.check(SanctionReason::parse(&body.reason));
-    let action = match errors.check(body.kind.parse::<PenaltyKind>()) {
-        Some(PenaltyKind::Points) => errors.check(
-            required("points", body.points)
-                .and_then(PointAmount::parse)
-                .and_then(PenaltyAction::points),
-        ),
-        Some(PenaltyKind::Suspension) => {
-            let permission = errors.check(
-                required("permission", body.permission.as_deref())
-                    .and_then(|code| code.parse::<Permission>()),
-            );
-            let period = errors.check(
-                required("duration_seconds", body.duration_seconds)
-                    .and_then(PermissionPeriod::parse_seconds),
-            );
-            permission
-                .zip(period)
-                .map(|(permission, period)| PenaltyAction::Suspension { permission, period })
-        }
-        None => None,
-    };
-    let (Some(action), Some(reason)) = (action, reason) else {
-        return Err(errors.into_error().into());
-    };
-    let new = NewPenalty {
-        violation_id: body.violation_id,
-        action,
-        reason,
-    };
+    let new = body.into_new_penalty()?;
     let penalty = state.store.apply_penalty(ctx, new).await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/penalties/{}", penalty.id)))
@@ -542,29 +314,10 @@ pub(crate) async fn apply_penalty(
 pub(crate) async fn list_penalties(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<ListPenaltiesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
-    let mut errors = FieldErrors::default();
-    let holder = errors.check(participant_param(
-        "holder_kind",
-        "holder_id",
-        query.holder_kind,
-        query.holder_id,
-    ));
-    let page = super::page_request(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    );
-    let (Some(holder), Some(page)) = (holder, page) else {
-        return Err(errors.into_error().into());
-    };
-    let filter = PenaltyFilter {
-        holder,
-        violation_id: query.violation_id,
-    };
+    let (filter, page) = query.into_filter_and_page()?;
     Ok(HttpResponse::Ok().json(state.store.list_penalties(ctx, filter, page).await?))
 }
 
@@ -585,15 +338,6 @@ pub(crate) async fn get_penalty(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
     Ok(HttpResponse::Ok().json(state.store.get_penalty(ctx, id.into_inner()).await?))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AppealBody {
-    penalty_id: PenaltyId,
-    /// Why: 1 to 500 characters, trimmed.
-    #[schema(min_length = 1, max_length = 500)]
-    reason: String,
 }
 
 /// `POST /api/v1/appeals` with `{penalty_id, reason}` → 201: by the penalty's holder.
@@ -617,12 +361,7 @@ pub(crate) async fn file_appeal(
     ApiJson(body): ApiJson<AppealBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationWrite)?;
-    let reason =
-        SanctionReason::parse(&body.reason).map_err(|e| ApiError::Invalid(vec![e.into()]))?;
-    let new = NewAppeal {
-        penalty_id: body.penalty_id,
-        reason,
-    };
+    let new = body.into_new_appeal()?;
     let appeal = state.store.file_appeal(ctx, new).await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/appeals/{}", appeal.id)))
@@ -650,24 +389,10 @@ pub(crate) async fn file_appeal(
 pub(crate) async fn list_appeals(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<ListAppealsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
-    let mut errors = FieldErrors::default();
-    let status = errors.check(query.status.map(|s| s.parse::<AppealStatus>()).transpose());
-    let page: Option<orchestore_repo::PageRequest<SanctionSort>> = super::page_request(
-        &mut errors,
-        query.limit,
-        query.cursor.as_deref(),
-        query.sort.as_deref(),
-    );
-    let (Some(status), Some(page)) = (status, page) else {
-        return Err(errors.into_error().into());
-    };
-    let filter = AppealFilter {
-        penalty_id: query.penalty_id,
-        status,
-    };
+    let (filter, page) = query.into_filter_and_page()?;
     Ok(HttpResponse::Ok().json(state.store.list_appeals(ctx, filter, page).await?))
 }
 
@@ -688,16 +413,6 @@ pub(crate) async fn get_appeal(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
     Ok(HttpResponse::Ok().json(state.store.get_appeal(ctx, id.into_inner()).await?))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct DecisionBody {
-    #[schema(value_type = AppealOutcome)]
-    outcome: String,
-    /// Why: 1 to 500 characters, trimmed.
-    #[schema(min_length = 1, max_length = 500)]
-    reason: String,
 }
 
 /// `POST /api/v1/appeals/{id}/decision` with `{outcome: upheld | overturned, reason}` → the
@@ -723,13 +438,7 @@ pub(crate) async fn decide(
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationAdmin)?;
-    let mut errors = FieldErrors::default();
-    let outcome = errors.check(body.outcome.parse::<AppealOutcome>());
-    let reason = errors.check(SanctionReason::parse(&body.reason));
-    let (Some(outcome), Some(reason)) = (outcome, reason) else {
-        return Err(errors.into_error().into());
-    };
-    let decision = AppealDecision { outcome, reason };
+    let decision = body.into_decision()?;
     Ok(HttpResponse::Ok().json(
         state
             .store

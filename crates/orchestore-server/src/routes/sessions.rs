@@ -1,9 +1,8 @@
 //! `/api/v1/sessions`: the caller's own logins, and revoking them.
 
 use actix_web::{HttpResponse, web};
-use orchestore_domain::{Session, SessionId};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use orchestore_api::sessions::{RevokeAllQuery, Revoked, SessionItem, SessionList};
+use orchestore_domain::SessionId;
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
@@ -22,21 +21,6 @@ pub(super) fn configure(cfg: &mut super::Routes) {
             .route(web::delete().to(revoke_all)),
     )
     .service(super::resource("/sessions/{id}", "DELETE").route(web::delete().to(revoke)));
-}
-
-/// A session, marked when it is the caller's.
-#[derive(Serialize, ToSchema)]
-struct SessionItem {
-    #[serde(flatten)]
-    session: Session,
-    /// Whether this is the session of the access token that asks.
-    current: bool,
-}
-
-/// The caller's live sessions, newest first (all of them: the list has no pages).
-#[derive(Serialize, ToSchema)]
-struct SessionList {
-    items: Vec<SessionItem>,
 }
 
 /// `GET /api/v1/sessions`: the caller's live sessions, newest first.
@@ -87,23 +71,6 @@ pub(crate) async fn revoke(
         .revoke_session(auth.ctx(), user, id.into_inner())
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct RevokeAllQuery {
-    /// Keep the session that asks (log out everywhere else).
-    #[serde(default)]
-    #[param(default = false)]
-    except_current: bool,
-}
-
-/// How many sessions a logout ended.
-#[derive(Serialize, ToSchema)]
-struct Revoked {
-    /// The sessions revoked.
-    revoked: u64,
 }
 
 /// `DELETE /api/v1/sessions[?except_current=true]`: logs the caller out everywhere.

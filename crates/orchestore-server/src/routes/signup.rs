@@ -4,22 +4,18 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderValue, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
+use orchestore_api::auth::TokenResponse;
+use orchestore_api::signup::SignupBody;
 use orchestore_domain::{
-    ClientInfo, Email, Name, NewOrganization, NewUser, OrganizationId, Password, PasswordHash,
-    Slug, SystemRole, User,
+    ClientInfo, NewUser, OrganizationId, Password, PasswordHash, SystemRole, User,
 };
 use orchestore_repo::{Ctx, RepoError};
-use serde::Deserialize;
-use utoipa::ToSchema;
 
 use crate::client::client_info;
-use crate::error::{ApiError, FieldError, FieldErrors, Problem};
+use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::ApiJson;
 use crate::request_id::RequestId;
 use crate::state::AppState;
-
-/// The owner's display name when the sign-up gives none.
-const DEFAULT_DISPLAY_NAME: &str = "Owner";
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
@@ -28,65 +24,6 @@ pub(super) struct Api;
 
 pub(super) fn configure(cfg: &mut super::Routes) {
     cfg.service(super::resource("/organizations/signup", "POST").route(web::post().to(signup)));
-}
-
-/// The fields of a login (`organization` is the slug, as there), and the names.
-// No `Debug`: it holds a password.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SignupBody {
-    /// The new organization's slug, which its users log in with.
-    organization: String,
-    /// The organization's display name; the slug when left out.
-    organization_name: Option<String>,
-    /// The owner's e-mail address.
-    email: String,
-    /// The owner's password; it must meet the password policy.
-    #[schema(format = Password)]
-    password: String,
-    /// The owner's display name; `Owner` when left out.
-    display_name: Option<String>,
-}
-
-/// A valid sign-up whose password is not hashed yet.
-struct SignUp {
-    organization: NewOrganization,
-    email: Email,
-    display_name: Name,
-    password: Password,
-}
-
-impl SignupBody {
-    fn parse(self) -> Result<SignUp, ApiError> {
-        let mut errors = FieldErrors::default();
-        let slug = errors.check(Slug::parse("organization", &self.organization));
-        let name = errors.check(Name::parse(
-            "organization_name",
-            self.organization_name
-                .as_deref()
-                .unwrap_or(&self.organization),
-        ));
-        let email = errors.check(Email::parse(&self.email));
-        let display_name = errors.check(Name::parse(
-            "display_name",
-            self.display_name.as_deref().unwrap_or(DEFAULT_DISPLAY_NAME),
-        ));
-        let password = match &email {
-            Some(email) => errors.check(Password::for_account(&self.password, email)),
-            None => errors.check(Password::parse(&self.password)),
-        };
-        let (Some(slug), Some(name), Some(email), Some(display_name), Some(password)) =
-            (slug, name, email, display_name, password)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(SignUp {
-            organization: NewOrganization { slug, name },
-            email,
-            display_name,
-            password,
-        })
-    }
 }
 
 /// `POST /api/v1/organizations/signup` → 201 with a token pair, as a login answers, and the
@@ -102,7 +39,7 @@ impl SignupBody {
     request_body = SignupBody,
     responses(
         (status = 201, description = "The owner's session tokens",
-            body = super::auth::TokenResponse,
+            body = TokenResponse,
             headers(("Location" = String, description = "The organization's URL"))),
         (status = 403, description = "Sign-up is closed on this server", body = Problem,
             content_type = "application/problem+json"),
@@ -126,7 +63,7 @@ pub(crate) async fn signup(
         return Err(ApiError::NotAllowed("sign-up is closed on this server".to_owned()).into());
     }
     let ApiJson(body) = body?;
-    let sign_up = body.parse()?;
+    let sign_up = body.into_sign_up().map_err(ApiError::from)?;
     let client = client_info(&req, &state);
     if let Err(wait) = state.signup_limits.admit(client.address) {
         tracing::warn!(client_address = ?client.address, "sign-up refused: too many from this address");

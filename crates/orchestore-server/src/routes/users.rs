@@ -2,18 +2,18 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
+use orchestore_api::users::{
+    AssignRoleBody, CreateUserBody, ListUsersQuery, LookupUserQuery, PatchUserBody, RoleList,
+};
 use orchestore_domain::{
-    DomainError, Email, Name, NewUser, Password, PasswordHash, Permission, Role, RoleCode, RoleId,
-    User, UserId, UserPatch, Username,
+    DomainError, Email, NewUser, PasswordHash, Permission, RoleCode, RoleId, User, UserId, Username,
 };
 use orchestore_repo::{Ctx, Page, RepoError, UserFilter, UserSort};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authenticated;
 use crate::conditional::{self, IfMatch};
 use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::{ApiJson, ApiQuery, PatchField};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
@@ -59,129 +59,6 @@ async fn role_named(
     }
 }
 
-// No `Debug`: it holds a password.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateUserBody {
-    email: String,
-    display_name: String,
-    /// Unique in the organization.
-    username: Option<String>,
-    /// It must meet the password policy.
-    #[schema(format = Password)]
-    password: String,
-    /// Role codes: system roles (`developer`, …) or the organization's own.
-    roles: Option<Vec<String>>,
-}
-
-/// A valid new user whose password is not hashed yet.
-struct UserToCreate {
-    email: Email,
-    username: Option<Username>,
-    display_name: Name,
-    password: Password,
-    roles: Vec<RoleCode>,
-}
-
-impl CreateUserBody {
-    fn parse(self) -> Result<UserToCreate, ApiError> {
-        let mut errors = FieldErrors::default();
-        let email = errors.check(Email::parse(&self.email));
-        let display_name = errors.check(Name::parse("display_name", &self.display_name));
-        let username = errors.check(self.username.as_deref().map(Username::parse).transpose());
-        let password = match &email {
-            Some(email) => errors.check(Password::for_account(&self.password, email)),
-            None => errors.check(Password::parse(&self.password)),
-        };
-        let roles = errors.check(
-            self.roles
-                .unwrap_or_default()
-                .iter()
-                .map(|code| RoleCode::parse("roles", code))
-                .collect::<Result<Vec<_>, _>>(),
-        );
-        let (Some(email), Some(display_name), Some(username), Some(password), Some(roles)) =
-            (email, display_name, username, password, roles)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok(UserToCreate {
-            email,
-            username,
-            display_name,
-            password,
-            roles,
-        })
-    }
-}
-
-/// Absent fields stay as they are; `username: null` clears it; `active: false` deactivates.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PatchUserBody {
-    #[serde(default)]
-    #[schema(value_type = String)]
-    display_name: PatchField<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    username: PatchField<String>,
-    /// `false` deactivates the user (their sessions and keys stop working), `true` reactivates.
-    #[serde(default)]
-    #[schema(value_type = bool)]
-    active: PatchField<bool>,
-}
-
-impl PatchUserBody {
-    fn into_patch(self) -> Result<(UserPatch, Option<bool>), ApiError> {
-        let mut errors = FieldErrors::default();
-        let display_name = errors.check(
-            self.display_name
-                .parse_required("display_name", |n| Name::parse("display_name", &n)),
-        );
-        let username = errors.check(self.username.parse_nullable(|u| Username::parse(&u)));
-        let active = errors.check(self.active.parse_required("active", Ok));
-        let (Some(display_name), Some(username), Some(active)) = (display_name, username, active)
-        else {
-            return Err(errors.into_error().into());
-        };
-        Ok((
-            UserPatch {
-                display_name,
-                username,
-            },
-            active,
-        ))
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListUsersQuery {
-    /// Only active users, or only deactivated ones.
-    active: Option<bool>,
-    /// A role's id or code: the users who hold it.
-    role: Option<String>,
-    /// Rows per page.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u64>,
-    /// The `next_cursor` of the page before.
-    cursor: Option<String>,
-    #[param(value_type = Option<UserSort>)]
-    sort: Option<String>,
-}
-
-/// The one user to find: by e-mail address or by username, not both.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct LookupUserQuery {
-    /// The user's e-mail address.
-    email: Option<String>,
-    /// The user's username.
-    username: Option<String>,
-}
-
 /// A role named in a query string: by id or by code.
 enum RoleRef {
     Id(RoleId),
@@ -195,21 +72,6 @@ impl RoleRef {
             Err(_) => RoleCode::parse("role", raw).map(Self::Code),
         }
     }
-}
-
-/// A role to grant: by id or by code, not both.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AssignRoleBody {
-    role_id: Option<RoleId>,
-    /// The role's code: a system role (`developer`, …) or the organization's own.
-    role: Option<String>,
-}
-
-/// The roles a user holds.
-#[derive(Serialize, ToSchema)]
-struct RoleList {
-    items: Vec<Role>,
 }
 
 /// `POST /api/v1/users` → 201 with `Location`. Granting roles at creation needs
@@ -234,7 +96,7 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<CreateUserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::UsersWrite)?;
-    let user = body.parse()?;
+    let user = body.into_user_to_create()?;
     if !user.roles.is_empty() {
         auth.require(Permission::RolesWrite)?;
     }

@@ -39,8 +39,17 @@ mod binary;
 mod boards;
 mod brainstorms;
 mod cli;
+mod client_admin;
+mod client_agents;
+mod client_collaboration;
 mod client_coverage;
+mod client_knowledge;
+mod client_ops;
 mod client_projects;
+mod client_ranks;
+mod client_sanctions;
+mod client_tenancy;
+mod client_users;
 mod client_work;
 mod components;
 mod conditional;
@@ -366,5 +375,52 @@ on_every_backend! {
         tasks_and_their_runs_go_through_the_client,
         workflows_run_through_the_client,
         templates_schedules_and_rate_limits_go_through_the_client,
+    }
+    client_collaboration {
+        brainstorms_gather_ideas_and_votes_through_the_client,
+        mentorships_pair_and_record_sessions_through_the_client,
+        proposals_are_voted_on_and_closed_through_the_client,
+    }
+    client_ranks {
+        points_and_leaderboards_through_the_client,
+        snapshots_and_the_hall_of_fame_through_the_client,
+        achievements_are_awarded_and_summarised_through_the_client,
+        reputation_and_matches_through_the_client,
+    }
+    client_sanctions {
+        rewards_penalties_and_appeals_through_the_client,
+    }
+    client_agents {
+        agents_are_managed_through_the_client,
+        messages_are_sent_and_read_through_the_client,
+        an_agent_key_lets_its_worker_act_as_the_agent,
+    }
+    client_ops {
+        components_are_managed_through_the_client,
+        events_are_recorded_and_listed_through_the_client,
+        metrics_are_recorded_and_queried_through_the_client,
+        alerts_are_raised_and_resolved_through_the_client,
+        analytics_report_through_the_client,
+    }
+    client_knowledge {
+        knowledge_is_managed_and_searched_through_the_client,
+        learning_records_are_kept_through_the_client,
+        marketplace_items_are_published_and_installed_through_the_client,
+    }
+    client_tenancy {
+        a_session_is_opened_refreshed_and_ended_through_the_client,
+        sessions_and_the_password_are_managed_through_the_client,
+        an_organization_signs_up_through_the_client,
+    }
+    client_admin {
+        the_organization_and_the_instance_are_read_through_the_client,
+        the_audit_log_is_listed_and_verified_through_the_client,
+        the_retention_policy_is_read_and_replaced_through_the_client,
+    }
+    client_users {
+        users_and_their_roles_are_managed_through_the_client,
+        roles_are_managed_through_the_client,
+        api_keys_are_created_listed_and_revoked_through_the_client,
+        an_invitation_is_issued_accepted_and_revoked_through_the_client,
     }
 }
