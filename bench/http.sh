@@ -4,6 +4,7 @@
 # (no ORM, no auth, no audit) and the pgbench ceiling for the same statements.
 #
 #   bash bench/http.sh            # RUNS=3 DUR=15s by default; results in target/bench-results
+#   ORCHESTORE_BIN=path bash bench/http.sh   # a release binary built before, not rebuilt
 #
 # Needs PostgreSQL on 127.0.0.1:5432 reachable as user postgres without a password
 # (bench/setup-postgres.sh sets one up on Debian 12). Installs wrk, psql and pgbench from
@@ -35,9 +36,14 @@ command -v pgbench >/dev/null || apt_install postgresql-client
 command -v pgbench >/dev/null || apt_install postgresql
 command -v pgbench >/dev/null || { echo "pgbench is missing and could not be installed" >&2; exit 1; }
 
-echo "==> building orchestore (release)"
-(cd "$ROOT" && cargo build --release -p orchestore-server)
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/orchestore"
+# ORCHESTORE_BIN measures a binary built before (e.g. of an earlier commit) instead.
+if [ -n "${ORCHESTORE_BIN:-}" ]; then
+  BIN="$ORCHESTORE_BIN"
+else
+  echo "==> building orchestore (release)"
+  (cd "$ROOT" && cargo build --release -p orchestore-server)
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/orchestore"
+fi
 
 echo "==> fresh database $DB"
 psql "$PGBASE/postgres" -q -c "drop database if exists $DB with (force)" -c "create database $DB"
