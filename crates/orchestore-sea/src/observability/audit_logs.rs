@@ -20,8 +20,8 @@ use orchestore_repo::{
 };
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -334,35 +334,78 @@ impl SeaStore {
             ))
         })?;
         let mut seq = head.seq;
+        let mut links = Vec::with_capacity(rows.len());
         for row in &rows {
             seq += 1;
             previous = chain::link(&previous, row, seq);
-            let updated = audit_logs::Entity::update_many()
-                .col_expr(audit_logs::Column::Seq, Expr::value(seq))
-                .col_expr(
-                    audit_logs::Column::Hash,
-                    Expr::value(chain::to_hex(&previous)),
-                )
-                .filter(audit_logs::Column::OrganizationId.eq(org))
-                .filter(audit_logs::Column::Id.eq(row.id))
-                .filter(audit_logs::Column::Seq.is_null())
-                .exec(txn)
-                .await
-                .map_err(db_err)?;
-            if updated.rows_affected != 1 {
-                return Err(RepoError::internal(format!(
-                    "audit row {} was sealed by another transaction while this one held the \
-                     chain head",
-                    row.id
-                )));
-            }
+            links.push((row.id, seq, chain::to_hex(&previous)));
         }
+        self.write_links(txn, org, links).await?;
         let mut moved: audit_chain_heads::ActiveModel = head.into();
         moved.seq = Set(seq);
         moved.hash = Set(chain::to_hex(&previous));
         moved.sealed_at = Set(now());
         let head = moved.update(txn).await.map_err(db_err)?;
         Ok((rows.len() as u64, Some(to_head(head)?)))
+    }
+}
+
+/// Links rows of one organization in one statement on PostgreSQL: an `UPDATE` of a row is
+/// never HOT here (`seq` is indexed), so each one writes every index of the row again, and a
+/// statement per row (500 a batch) cost more than the creates that wrote them.
+const SEAL_POSTGRES: &str = r#"UPDATE "audit_logs" AS a SET "seq" = l.seq, "hash" = l.hash
+FROM jsonb_to_recordset($2::jsonb) AS l(id uuid, seq bigint, hash text)
+WHERE a."organization_id" = $1 AND a."id" = l.id AND a."seq" IS NULL"#;
+
+impl SeaStore {
+    /// Gives each row of `links` (its id, place and hash) its place in the chain; every one of
+    /// them must still be unsealed (the head is held, so no other sealer can have taken it).
+    async fn write_links(
+        &self,
+        txn: &impl ConnectionTrait,
+        org: Uuid,
+        links: Vec<(Uuid, i64, String)>,
+    ) -> RepoResult<()> {
+        let expected = links.len() as u64;
+        let written = if self.is_postgres() {
+            let links: Vec<serde_json::Value> = links
+                .into_iter()
+                .map(|(id, seq, hash)| serde_json::json!({"id": id, "seq": seq, "hash": hash}))
+                .collect();
+            let statement = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                SEAL_POSTGRES,
+                [org.into(), serde_json::Value::Array(links).into()],
+            );
+            txn.execute_raw(statement)
+                .await
+                .map_err(db_err)?
+                .rows_affected()
+        } else {
+            // SQLite runs in-process: a statement per row costs no round trip.
+            let mut written = 0;
+            for (id, seq, hash) in links {
+                written += audit_logs::Entity::update_many()
+                    .col_expr(audit_logs::Column::Seq, Expr::value(seq))
+                    .col_expr(audit_logs::Column::Hash, Expr::value(hash))
+                    .filter(audit_logs::Column::OrganizationId.eq(org))
+                    .filter(audit_logs::Column::Id.eq(id))
+                    .filter(audit_logs::Column::Seq.is_null())
+                    .exec(txn)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected;
+            }
+            written
+        };
+        if written != expected {
+            return Err(RepoError::internal(format!(
+                "{} of {expected} audit rows of organization {org} were sealed by another \
+                 transaction while this one held the chain head",
+                expected - written.min(expected)
+            )));
+        }
+        Ok(())
     }
 }
 
