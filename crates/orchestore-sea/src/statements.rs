@@ -7,7 +7,7 @@
 //! or an `IN (?, ?, …)` list folded, so that a batch of any size is one statement.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,6 +16,12 @@ use orchestore_repo::StatementTiming;
 /// The most distinct statements kept. A new statement past it takes the place of the one whose
 /// longest run was the shortest, which is the least likely to be among the slowest.
 const CAPACITY: usize = 512;
+/// The most bytes of statement text whose counted form is remembered; past it they are
+/// forgotten and normalized anew (batches of every size are each a text of their own).
+const TEXT_BYTES: usize = 2 << 20;
+
+/// A map keyed by statement text, hashed fast: every statement run is looked up here.
+type ByText<V> = HashMap<Arc<str>, V, foldhash::fast::RandomState>;
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Runs {
@@ -25,17 +31,27 @@ struct Runs {
     max: Duration,
 }
 
+#[derive(Debug, Default)]
+struct Counts {
+    /// Each text run as it was sent, and the statement it counts as: normalizing a long
+    /// statement on every run cost more than the rest of the request's bookkeeping.
+    counted_as: ByText<Arc<str>>,
+    /// The bytes of `counted_as`'s keys.
+    remembered: usize,
+    runs: ByText<Runs>,
+}
+
 #[derive(Debug)]
 pub(crate) struct StatementLog {
     since: DateTime<Utc>,
-    runs: Mutex<HashMap<String, Runs>>,
+    counts: Mutex<Counts>,
 }
 
 impl StatementLog {
     pub(crate) fn new() -> Self {
         Self {
             since: Utc::now(),
-            runs: Mutex::new(HashMap::new()),
+            counts: Mutex::new(Counts::default()),
         }
     }
 
@@ -45,17 +61,34 @@ impl StatementLog {
     }
 
     pub(crate) fn record(&self, sql: &str, elapsed: Duration, failed: bool) {
-        let text = normalize(sql);
         // A poisoned lock only means a panic elsewhere while counting: the counts stay usable.
-        let mut runs = self
-            .runs
+        let mut counts = self
+            .counts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Counts {
+            counted_as,
+            remembered,
+            runs,
+        } = &mut *counts;
+        let text = match counted_as.get(sql) {
+            Some(text) => Arc::clone(text),
+            None => {
+                if *remembered + sql.len() > TEXT_BYTES {
+                    counted_as.clear();
+                    *remembered = 0;
+                }
+                *remembered += sql.len();
+                let text: Arc<str> = normalize(sql).into();
+                counted_as.insert(sql.into(), Arc::clone(&text));
+                text
+            }
+        };
         if !runs.contains_key(&text) && runs.len() >= CAPACITY {
             let least = runs
                 .iter()
                 .min_by_key(|(_, runs)| runs.max)
-                .map(|(text, _)| text.clone());
+                .map(|(text, _)| Arc::clone(text));
             if let Some(least) = least {
                 runs.remove(&least);
             }
@@ -69,18 +102,18 @@ impl StatementLog {
 
     /// The `n` statements whose longest run took longest, slowest first.
     pub(crate) fn slowest(&self, n: usize) -> Vec<StatementTiming> {
-        let runs = self
-            .runs
+        let counts = self
+            .counts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut slowest: Vec<(&String, &Runs)> = runs.iter().collect();
+        let mut slowest: Vec<(&Arc<str>, &Runs)> = counts.runs.iter().collect();
         slowest.sort_by(|a, b| b.1.max.cmp(&a.1.max).then_with(|| a.0.cmp(b.0)));
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         slowest
             .into_iter()
             .take(n)
             .map(|(text, runs)| StatementTiming {
-                statement: text.clone(),
+                statement: text.to_string(),
                 count: runs.count,
                 failed: runs.failed,
                 total_ms: ms(runs.total),
@@ -216,5 +249,22 @@ mod tests {
         assert_eq!(slowest[0].max_ms, 5.0);
         assert_eq!(slowest[0].mean_ms, 3.0);
         assert_eq!(log.slowest(usize::MAX).len(), CAPACITY);
+    }
+
+    #[test]
+    fn remembered_texts_stay_within_their_bytes_and_count_alike() {
+        let log = StatementLog::new();
+        let long = format!("SELECT {} FROM t WHERE id = $1", "x, ".repeat(1000));
+        for n in 0..(TEXT_BYTES / long.len() + 50) {
+            // Each run is a text of its own (another batch size), counted as one statement.
+            log.record(
+                &format!("{long} AND n IN ($2{})", ", $3".repeat(n)),
+                Duration::ZERO,
+                false,
+            );
+        }
+        let counts = log.counts.lock().expect("not poisoned");
+        assert!(counts.remembered <= TEXT_BYTES, "{}", counts.remembered);
+        assert_eq!(counts.runs.len(), 2, "a list of one item and lists of more");
     }
 }
