@@ -211,12 +211,7 @@ pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Authenticated, Api
             Principal::User(claims.sub),
             Some(claims.sid),
             None,
-            // A code this build does not know grants nothing.
-            claims
-                .perms
-                .iter()
-                .filter_map(|code| Permission::from_code(code))
-                .collect(),
+            claims.permissions.clone(),
         )
     };
     let ctx = match RequestId::of(req) {

@@ -3,7 +3,9 @@
 //! database read beyond the cached standing of its session) and refresh tokens (32 random
 //! bytes; the database keeps only their SHA-256).
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -37,6 +39,32 @@ pub(crate) struct Claims {
     jti: uuid::Uuid,
 }
 
+/// An access token that verified: whom it names and what it grants, parsed once.
+#[derive(Debug)]
+pub(crate) struct VerifiedToken {
+    pub(crate) sub: UserId,
+    pub(crate) org: OrganizationId,
+    pub(crate) sid: SessionId,
+    pub(crate) ver: i64,
+    /// What it grants; a code this build does not know grants nothing.
+    pub(crate) permissions: Vec<Permission>,
+    exp: u64,
+}
+
+impl VerifiedToken {
+    fn live_at(&self, now: u64) -> bool {
+        now <= self.exp.saturating_add(LEEWAY_SECONDS)
+    }
+}
+
+/// Tokens verified already, kept by their exact text so that a client sending the same token
+/// again is not checked and parsed again (its signature, its JSON, its permission codes: a
+/// tenth of a read's time). At most this many; past it the map is emptied.
+const VERIFIED_TOKENS: usize = 4096;
+
+/// Verified tokens by their text.
+type Remembered = HashMap<Box<str>, Arc<VerifiedToken>, foldhash::fast::RandomState>;
+
 /// Signs and checks access tokens, and dates refresh tokens.
 pub(crate) struct TokenIssuer {
     encoding: EncodingKey,
@@ -44,6 +72,7 @@ pub(crate) struct TokenIssuer {
     validation: Validation,
     access_ttl: Duration,
     refresh_ttl: Duration,
+    verified: Mutex<Remembered>,
 }
 
 impl fmt::Debug for TokenIssuer {
@@ -67,6 +96,7 @@ impl TokenIssuer {
             validation,
             access_ttl,
             refresh_ttl,
+            verified: Mutex::default(),
         }
     }
 
@@ -108,10 +138,46 @@ impl TokenIssuer {
             .ok_or_else(|| ApiError::internal("auth.refresh_token_ttl is out of range"))
     }
 
-    pub(crate) fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|_| ApiError::Unauthenticated(AuthFailure::InvalidToken))
+    /// The token's claims when its signature holds and it has not expired; the same text seen
+    /// before is answered from memory until its expiry.
+    pub(crate) fn verify(&self, token: &str) -> Result<Arc<VerifiedToken>, ApiError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(known) = self.remembered().get(token)
+            && known.live_at(now)
+        {
+            return Ok(Arc::clone(known));
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| ApiError::Unauthenticated(AuthFailure::InvalidToken))?
+            .claims;
+        let verified = Arc::new(VerifiedToken {
+            sub: claims.sub,
+            org: claims.org,
+            sid: claims.sid,
+            ver: claims.ver,
+            permissions: claims
+                .perms
+                .iter()
+                .filter_map(|code| Permission::from_code(code))
+                .collect(),
+            exp: claims.exp,
+        });
+        let mut remembered = self.remembered();
+        if remembered.len() >= VERIFIED_TOKENS {
+            remembered.retain(|_, known| known.live_at(now));
+            if remembered.len() >= VERIFIED_TOKENS {
+                remembered.clear();
+            }
+        }
+        remembered.insert(token.into(), Arc::clone(&verified));
+        Ok(verified)
+    }
+
+    fn remembered(&self) -> std::sync::MutexGuard<'_, Remembered> {
+        // A poisoned lock only means a panic elsewhere: the map holds only verified tokens.
+        self.verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -167,13 +233,57 @@ mod tests {
             )
             .expect("sign");
         assert_eq!(lifetime, 900);
+        let now = jsonwebtoken::get_current_timestamp();
         let claims = issuer.verify(&token).expect("verify");
         assert_eq!(claims.sub, grant.user.id);
         assert_eq!(claims.org, grant.user.organization_id);
         assert_eq!(claims.sid, grant.session_id);
         assert_eq!(claims.ver, 3);
-        assert_eq!(claims.perms, vec!["tasks:read", "tasks:write"]);
-        assert_eq!(claims.exp - claims.iat, 900);
+        assert_eq!(
+            claims.permissions,
+            vec![Permission::TasksRead, Permission::TasksWrite]
+        );
+        assert!(
+            (now + 899..=now + 900).contains(&claims.exp),
+            "{}",
+            claims.exp
+        );
+    }
+
+    #[test]
+    fn a_token_seen_before_is_answered_from_memory_until_it_expires() {
+        let issuer = issuer(&"k".repeat(64), Duration::from_secs(900));
+        let (token, _) = issuer
+            .access_token(&grant(), &[Permission::TasksRead], None)
+            .expect("sign");
+        let first = issuer.verify(&token).expect("verify");
+        let again = issuer.verify(&token).expect("verify");
+        assert!(Arc::ptr_eq(&first, &again), "remembered");
+        // Another text is checked on its own: one byte of the signature changed.
+        let mut forged = token.clone();
+        let last = forged.pop().expect("a character");
+        forged.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(issuer.verify(&forged).is_err());
+
+        // A token past its expiry (and the leeway) is refused although it was remembered.
+        let now = jsonwebtoken::get_current_timestamp();
+        let grant = grant();
+        let ending = Claims {
+            sub: grant.user.id,
+            org: grant.user.organization_id,
+            sid: grant.session_id,
+            ver: grant.access_version,
+            perms: Vec::new(),
+            iat: now - 60,
+            exp: now + 1 - LEEWAY_SECONDS,
+            jti: uuid::Uuid::now_v7(),
+        };
+        let ending =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &ending, &issuer.encoding)
+                .expect("sign");
+        assert!(issuer.verify(&ending).is_ok(), "within the leeway");
+        std::thread::sleep(Duration::from_millis(2100));
+        assert!(issuer.verify(&ending).is_err(), "expired while remembered");
     }
 
     #[test]
