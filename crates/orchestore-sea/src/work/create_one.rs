@@ -1,7 +1,7 @@
-//! One plain task created on PostgreSQL in one statement: its row, its first history entry,
-//! its audit row and the `NOTIFY` that wakes waiting claims go in one autocommitted round trip
-//! instead of a transaction of six (begin, the project's check, the insert, the notify, the
-//! audit row, commit).
+//! Plain tasks created on PostgreSQL in one statement each, or several at once: a task's row,
+//! its first history entry, its audit row and the `NOTIFY` that wakes waiting claims go in one
+//! autocommitted round trip instead of a transaction of six (begin, the project's check, the
+//! insert, the notify, the audit row, commit).
 //!
 //! A task is plain when nothing about it needs another row read first: no idempotency key,
 //! dependency, parent, assigned agent, rate limit, concurrency or fairness key, and a payload
@@ -9,11 +9,16 @@
 //! the general path (`enqueue`), which answers the same. The project is checked by the
 //! composite foreign key `(organization_id, project_id)`: its violation is the same reference
 //! error the general path's check answers, and a statement refused writes nothing.
+//!
+//! Creates that arrive while others are being written wait for the next statement and go in it
+//! together (`plain_batch`): each caller is still answered only once its rows are committed.
 
-use orchestore_domain::{Enqueued, NewTask, TaskId, TaskStatus};
+use orchestore_domain::{Enqueued, NewTask, ProjectId, TaskId, TaskStatus};
 use orchestore_repo::{Ctx, RepoError, RepoResult};
+use sea_orm::sqlx::{Postgres, pool::PoolConnection};
 use sea_orm::{FromQueryResult, Value};
 use serde_json::json;
+use uuid::Uuid;
 
 use super::enqueue::{creation_reason, insert_tasks_with_history, new_row, recordset_row};
 use super::entity::tasks;
@@ -23,11 +28,12 @@ use crate::SeaStore;
 use crate::direct::Planned;
 use crate::error::{corrupt, db_err, is_foreign_key_violation};
 use crate::mutation::{Verb, audit_row, snapshot};
+use crate::observability::entity::audit_logs;
 
 /// The task of `$1` with its creation event (`$2` the actor), its audit row (`$3`–`$12`), and
 /// a `NOTIFY` on channel `$13` with payload `$14` unless `$13` is `NULL`.
 const CREATE_ONE_POSTGRES: &str = concat!(
-    insert_tasks_with_history!(),
+    insert_tasks_with_history!("$2"),
     ", audit AS (
     INSERT INTO audit_logs (organization_id, id, actor, action, entity, entity_id, changes,
         request_id, created_at, client_addr, credential)
@@ -49,6 +55,30 @@ fn is_plain(task: &NewTask) -> bool {
         && task.fairness.is_none()
 }
 
+/// A plain task ready to be written: its row (as a record of the recordset, with its creation
+/// event and its actor), its audit row, and whether its organization's claims are notified.
+pub(super) struct PlainCreate {
+    pub(super) id: Uuid,
+    pub(super) org: Uuid,
+    pub(super) project: ProjectId,
+    pub(super) actor: String,
+    pub(super) record: serde_json::Value,
+    pub(super) audit: audit_logs::Model,
+    pub(super) notify: bool,
+}
+
+impl PlainCreate {
+    /// The refusal of a statement that named this task's project, when the project is not the
+    /// organization's.
+    pub(super) fn refused(&self, err: sea_orm::DbErr) -> RepoError {
+        if is_foreign_key_violation(&err) {
+            RepoError::reference("project_id", "project", self.project)
+        } else {
+            db_err(err)
+        }
+    }
+}
+
 impl SeaStore {
     /// Creates `task` in one statement when it is plain and the store is on PostgreSQL outside
     /// a transaction; gives it back when the general path must take it.
@@ -60,8 +90,6 @@ impl SeaStore {
         if !self.is_postgres() || self.inside_store_transaction() || !is_plain(&task) {
             return Ok(Err(task));
         }
-        // The clock is read once a connection is held, as a transaction's is.
-        let mut conn = self.postgres_connection().await?;
         let at = self.now();
         let id = TaskId::new();
         let mut row = new_row(ctx, at, &task, id.as_uuid(), TaskStatus::Queued);
@@ -70,49 +98,58 @@ impl SeaStore {
         }
         let audit =
             audit_row::<tasks::Entity>(ctx, at, Verb::Create, id, snapshot(&to_task(row.clone())?));
+        let mut record = recordset_row(&row, &creation_reason(0));
+        let actor = ctx.actor().to_string();
+        record["actor"] = json!(actor);
         let org = ctx.org().as_uuid();
-        let notify = self.wakeups.should_notify(org).then(|| CHANNEL.to_owned());
-        let values: Vec<Value> = vec![
-            json!([recordset_row(&row, &creation_reason(0))]).into(),
-            ctx.actor().to_string().into(),
-            audit.organization_id.into(),
-            audit.id.into(),
-            audit.action.into(),
-            audit.entity.into(),
-            audit.entity_id.into(),
-            audit.changes.into(),
-            audit.request_id.into(),
-            audit.created_at.into(),
-            audit.client_addr.into(),
-            audit.credential.into(),
-            notify.into(),
-            ctx.org().to_string().into(),
-        ];
-        let project = task.project_id;
-        let rows = self
-            .fetch_all_direct_or(
-                &mut conn,
-                CREATE_ONE_POSTGRES,
-                values,
-                Planned::Cached,
-                |e| {
-                    if is_foreign_key_violation(&e) {
-                        RepoError::reference("project_id", "project", project)
-                    } else {
-                        db_err(e)
-                    }
-                },
-            )
-            .await?;
-        drop(conn);
-        let stored = rows
-            .first()
-            .ok_or_else(|| corrupt("task", format!("{id} was not returned")))?;
-        let stored = tasks::Model::from_query_result(stored, "").map_err(db_err)?;
+        let create = PlainCreate {
+            id: id.as_uuid(),
+            org,
+            project: task.project_id,
+            actor,
+            record,
+            audit,
+            notify: self.wakeups.should_notify(org),
+        };
+        let stored = self.write_plain_create(create).await?;
         self.wakeups.wake(org);
         Ok(Ok(Enqueued {
             task: to_task(stored)?,
             created: true,
         }))
+    }
+
+    /// Writes `create` alone, by [`CREATE_ONE_POSTGRES`], on `conn`.
+    pub(super) async fn write_one_plain_create(
+        &self,
+        conn: &mut PoolConnection<Postgres>,
+        create: &PlainCreate,
+    ) -> RepoResult<tasks::Model> {
+        let audit = &create.audit;
+        let values: Vec<Value> = vec![
+            json!([create.record]).into(),
+            create.actor.clone().into(),
+            audit.organization_id.into(),
+            audit.id.into(),
+            audit.action.clone().into(),
+            audit.entity.clone().into(),
+            audit.entity_id.clone().into(),
+            audit.changes.clone().into(),
+            audit.request_id.clone().into(),
+            audit.created_at.into(),
+            audit.client_addr.clone().into(),
+            audit.credential.clone().into(),
+            create.notify.then(|| CHANNEL.to_owned()).into(),
+            create.org.to_string().into(),
+        ];
+        let rows = self
+            .fetch_all_direct_or(conn, CREATE_ONE_POSTGRES, values, Planned::Cached, |e| {
+                create.refused(e)
+            })
+            .await?;
+        let stored = rows
+            .first()
+            .ok_or_else(|| corrupt("task", format!("{} was not returned", create.id)))?;
+        tasks::Model::from_query_result(stored, "").map_err(db_err)
     }
 }

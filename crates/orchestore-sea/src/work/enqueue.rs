@@ -70,12 +70,13 @@ pub(crate) fn rows_per_statement(postgres: bool, columns: usize) -> usize {
 /// How many new tasks one `INSERT` takes on PostgreSQL (one JSON parameter).
 const RECORDSET_ROWS: usize = 5_000;
 
-/// The tasks of `$1` (a JSON array of [`recordset_row`]s) inserted with their creation events
-/// (actor `$2`): the common head of [`INSERT_TASKS_POSTGRES`] and of the one-statement create
+/// The tasks of `$1` (a JSON array of [`recordset_row`]s) inserted with their creation events,
+/// whose actor is the SQL expression `$actor` (a parameter, or the rows' own `actor`): the
+/// common head of [`INSERT_TASKS_POSTGRES`] and of the one-statement creates
 /// (`work::create_one`), which go on from its `inserted` rows.
 macro_rules! insert_tasks_with_history {
-    () => {
-        "\
+    ($actor:literal) => {
+        concat!("\
 WITH r AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(organization_id uuid, id uuid,
         project_id uuid, title text, description text, status text, priority integer,
@@ -85,7 +86,8 @@ WITH r AS (
         run_after timestamptz, idempotency_key text, claim_assigned boolean,
         has_dependents boolean, rate_limits jsonb, finished_at timestamptz, concurrency_key text,
         concurrency_limit integer, concurrency_strategy text, payload_bytes bigint,
-        fairness_key text, fairness_weight integer, event_id uuid, reason text)
+        fairness_key text, fairness_weight integer, event_id uuid, reason text,
+        actor text)
 ), inserted AS (
     INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority,
         payload, required_capabilities, metadata, created_at, updated_at, parent_id,
@@ -102,8 +104,8 @@ WITH r AS (
 ), history AS (
     INSERT INTO task_events
         (organization_id, id, task_id, from_status, to_status, actor, reason, created_at)
-    SELECT organization_id, event_id, id, NULL, status, $2, reason, created_at FROM r
-)"
+    SELECT organization_id, event_id, id, NULL, status, ", $actor, ", reason, created_at FROM r
+)")
     };
 }
 pub(super) use insert_tasks_with_history;
@@ -111,7 +113,7 @@ pub(super) use insert_tasks_with_history;
 /// Inserts new tasks on PostgreSQL, in order, with their creation events in their history, and
 /// returns them as stored.
 const INSERT_TASKS_POSTGRES: &str =
-    concat!(insert_tasks_with_history!(), "\nSELECT * FROM inserted");
+    concat!(insert_tasks_with_history!("$2"), "\nSELECT * FROM inserted");
 
 /// How the call records itself in the audit log.
 #[derive(Clone, Copy, PartialEq, Eq)]

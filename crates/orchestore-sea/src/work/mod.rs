@@ -12,6 +12,7 @@ pub(crate) mod entity;
 mod fairness;
 mod fairness_keys;
 mod import;
+pub(crate) mod plain_batch;
 mod projects;
 mod queue;
 mod queue_metrics;

@@ -109,6 +109,7 @@ macro_rules! contract_suite {
                 queue_stats_count_what_waits_and_what_ran,
                 queue_depth_counts_every_organization,
                 a_task_alone_is_written_with_its_history_and_audit_row_or_not_at_all,
+                creates_arriving_together_are_each_written_whole_and_fail_alone,
                 a_batch_of_thousands_is_enqueued_in_one_call,
                 re_enqueueing_answers_the_first_tasks_and_writes_nothing,
                 a_fault_in_a_batch_writes_nothing,

@@ -145,6 +145,82 @@ pub async fn a_task_alone_is_written_with_its_history_and_audit_row_or_not_at_al
     assert!(audit_since(store, ctx, mark).await.is_empty());
 }
 
+/// Creates that arrive at once (on PostgreSQL, written together by one statement) are each
+/// written with their own history entry and audit row, in their own organization and under
+/// their own actor; one naming a project its organization does not have fails alone.
+pub async fn creates_arriving_together_are_each_written_whole_and_fail_alone<S: Store + ?Sized>(
+    store: &S,
+) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let other = Fixture::create(store, "other", PASSWORD).await;
+    let apollo = acme.project(store, "Apollo").await;
+    let theirs = other.project(store, "Theirs").await;
+    for refusing in [false, true] {
+        let (acme_before, other_before) = (
+            total(store, &acme.ctx).await,
+            total(store, &other.ctx).await,
+        );
+        let (acme_mark, other_mark) = (
+            newest_audit(store, &acme.ctx).await,
+            newest_audit(store, &other.ctx).await,
+        );
+        // Every tenth is the other organization's own; when refusing, every tenth (another)
+        // names the other organization's project.
+        let who = |n: usize| match n % 10 {
+            3 => (&other.ctx, theirs.id),
+            7 if refusing => (&acme.ctx, theirs.id),
+            _ => (&acme.ctx, apollo.id),
+        };
+        let answers = futures_util::future::join_all((0..60).map(|n| {
+            let (ctx, project) = who(n);
+            store.enqueue_task(ctx, task(project, &format!("together {n}")))
+        }))
+        .await;
+
+        let mut created: Vec<(usize, Enqueued)> = Vec::new();
+        for (n, answer) in answers.into_iter().enumerate() {
+            if refusing && n % 10 == 7 {
+                assert_reference(answer, "project_id");
+            } else {
+                created.push((n, answer.expect("created")));
+            }
+        }
+        let acme_count = if refusing { 48 } else { 54 };
+        assert_eq!(total(store, &acme.ctx).await, acme_before + acme_count);
+        assert_eq!(total(store, &other.ctx).await, other_before + 6);
+        for (n, enqueued) in &created {
+            let (ctx, project) = who(*n);
+            assert!(enqueued.created);
+            assert_eq!(enqueued.task.title.as_str(), format!("together {n}"));
+            assert_eq!(enqueued.task.project_id, project);
+            assert_eq!(enqueued.task.organization_id, ctx.org());
+            assert_eq!(
+                store.get_task(ctx, enqueued.task.id).await.expect("read"),
+                enqueued.task
+            );
+            assert_eq!(reasons(store, ctx, enqueued.task.id).await, ["created"]);
+        }
+        for (ctx, mark, count) in [
+            (&acme.ctx, acme_mark, acme_count),
+            (&other.ctx, other_mark, 6),
+        ] {
+            let audit = audit_since(store, ctx, mark).await;
+            assert_eq!(audit.len() as u64, count, "{audit:?}");
+            let expected: BTreeSet<String> = created
+                .iter()
+                .filter(|(_, enqueued)| enqueued.task.organization_id == ctx.org())
+                .map(|(_, enqueued)| enqueued.task.id.to_string())
+                .collect();
+            let audited: BTreeSet<String> = audit.iter().map(|e| e.entity_id.clone()).collect();
+            assert_eq!(audited, expected);
+            for entry in &audit {
+                assert_eq!(entry.action, "task.create");
+                assert_eq!(entry.actor, ctx.actor().to_string());
+            }
+        }
+    }
+}
+
 pub async fn a_batch_of_thousands_is_enqueued_in_one_call<S: Store + ?Sized>(store: &S) {
     let acme = Fixture::create(store, "acme", PASSWORD).await;
     let ctx = &acme.ctx;
