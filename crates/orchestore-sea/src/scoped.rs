@@ -1,10 +1,14 @@
 //! Tenant-scoped reads and deletes, and keyset pages: written once for every entity.
 
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
 use orchestore_repo::{Ctx, ListSort, PageRequest, RepoError, RepoResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Statement, Value, Values,
 };
 use uuid::Uuid;
 
@@ -57,11 +61,16 @@ pub(crate) fn scoped<E: Tenanted>(ctx: &Ctx) -> Select<E> {
 
 /// Whether a read inside a write transaction locks the row (PostgreSQL `FOR UPDATE`; SQLite's
 /// immediate transaction already holds the write lock).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Lock {
     None,
     ForUpdate,
 }
+
+/// The SQL of [`SeaStore::find_scoped`] by entity, backend and lock, built once: building it
+/// (every column named and quoted) cost more than decoding the row it reads.
+type FindSql = HashMap<(TypeId, bool, Lock), Arc<str>, foldhash::fast::RandomState>;
+static FIND_SQL: LazyLock<Mutex<FindSql>> = LazyLock::new(Mutex::default);
 
 impl SeaStore {
     /// Row `id` of the context's organization; another tenant's row is `NotFound` too.
@@ -72,16 +81,42 @@ impl SeaStore {
         id: impl Into<Uuid> + std::fmt::Display + Copy,
         lock: Lock,
     ) -> RepoResult<E::Model> {
-        let mut query = scoped::<E>(ctx).filter(E::id_column().eq(id.into()));
-        if lock == Lock::ForUpdate && self.is_postgres() {
-            query = query.lock_exclusive();
-        }
-        query
+        let postgres = self.is_postgres();
+        let lock = if postgres { lock } else { Lock::None };
+        let backend = if postgres {
+            DbBackend::Postgres
+        } else {
+            DbBackend::Sqlite
+        };
+        E::find()
+            .from_raw_sql(find_statement::<E>(backend, lock, ctx, id.into()))
             .one(db)
             .await
             .map_err(db_err)?
             .ok_or_else(|| RepoError::not_found(E::NAME, id))
     }
+}
+
+/// The statement reading row `id` of `E` in the context's organization: its SQL from
+/// [`FIND_SQL`], or built and kept there.
+fn find_statement<E: Tenanted>(backend: DbBackend, lock: Lock, ctx: &Ctx, id: Uuid) -> Statement {
+    let values: Vec<Value> = vec![ctx.org().as_uuid().into(), id.into()];
+    let key = (TypeId::of::<E>(), backend == DbBackend::Postgres, lock);
+    // A poisoned lock only means a panic elsewhere: the map holds only finished strings.
+    let known = || FIND_SQL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(sql) = known().get(&key).cloned() {
+        return Statement::from_sql_and_values(backend, &*sql, values);
+    }
+    let mut query = scoped::<E>(ctx).filter(E::id_column().eq(id));
+    if lock == Lock::ForUpdate {
+        query = query.lock_exclusive();
+    }
+    let built = query.build(backend);
+    // Kept only when its parameters are the ones every later call binds, in that order.
+    if built.values == Some(Values(values)) {
+        known().insert(key, built.sql.as_str().into());
+    }
+    built
 }
 
 /// Deletes row `id` of the context's organization; `NotFound` when there is none.
@@ -212,4 +247,40 @@ pub(crate) fn string_array(value: &serde_json::Value) -> Option<Vec<String>> {
         .iter()
         .map(|item| item.as_str().map(str::to_owned))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use orchestore_domain::OrganizationId;
+    use orchestore_repo::Actor;
+
+    use super::*;
+    use crate::work::entity::tasks;
+
+    #[test]
+    fn a_kept_find_is_the_statement_built_for_the_call() {
+        for (backend, lock) in [
+            (DbBackend::Postgres, Lock::None),
+            (DbBackend::Postgres, Lock::ForUpdate),
+            (DbBackend::Sqlite, Lock::None),
+        ] {
+            // The first call builds and keeps the SQL; the second takes it, with its own values.
+            let _ = find_statement::<tasks::Entity>(
+                backend,
+                lock,
+                &Ctx::new(OrganizationId::new(), Actor::System),
+                Uuid::now_v7(),
+            );
+            let ctx = Ctx::new(OrganizationId::new(), Actor::System);
+            let id = Uuid::now_v7();
+            let mut query = scoped::<tasks::Entity>(&ctx).filter(tasks::Column::Id.eq(id));
+            if lock == Lock::ForUpdate {
+                query = query.lock_exclusive();
+            }
+            assert_eq!(
+                find_statement::<tasks::Entity>(backend, lock, &ctx, id),
+                query.build(backend)
+            );
+        }
+    }
 }

@@ -15,6 +15,10 @@ use orchestore_server::{
     seed, shared_fleet, transfer,
 };
 
+/// The server's allocator (see the dependency's comment in `Cargo.toml`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The exit status of `audit verify` when a chain is broken (1 is any other failure, 2 a
 /// usage error).
 const BROKEN_CHAIN: u8 = 3;
