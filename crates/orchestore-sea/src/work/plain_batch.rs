@@ -106,8 +106,18 @@ impl WriterPlace {
 impl Drop for WriterPlace {
     fn drop(&mut self) {
         if let Some(creates) = self.0.take() {
-            let mut queue = creates.lock();
-            queue.writers = queue.writers.saturating_sub(1);
+            let abandoned = {
+                let mut queue = creates.lock();
+                queue.writers = queue.writers.saturating_sub(1);
+                // The last writer ended early (a panic, its runtime shut down): what still
+                // waits is answered with an error rather than left waiting for a writer.
+                if queue.writers == 0 {
+                    std::mem::take(&mut queue.waiting)
+                } else {
+                    Vec::new()
+                }
+            };
+            drop(abandoned);
         }
     }
 }
