@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use orchestore_repo::{RepoError, RepoResult};
+use sea_orm::sqlx::{Postgres, pool::PoolConnection};
 use sea_orm::{DbErr, FromQueryResult, Value};
 use serde_json::json;
 use tokio::sync::oneshot;
@@ -176,10 +177,7 @@ impl SeaStore {
             }
         };
         if let [_] = batch.as_slice() {
-            for Waiting { create, answer } in batch {
-                let _ = answer.send(self.write_one_plain_create(&mut conn, &create).await);
-            }
-            return;
+            return self.write_one_by_one(&mut conn, batch).await;
         }
         let mut refusal: Option<DbErr> = None;
         let written = self
@@ -221,9 +219,7 @@ impl SeaStore {
             }
             // Refused by the database for a row of it (a constraint): nothing was written.
             (Err(_), Some(refused)) if refused.sql_err().is_some() => {
-                for Waiting { create, answer } in batch {
-                    let _ = answer.send(self.write_one_plain_create(&mut conn, &create).await);
-                }
+                self.write_one_by_one(&mut conn, batch).await;
             }
             // The connection or the database failed: whether it committed is not known, so
             // nothing is written again; each caller learns it as the statement ended.
@@ -240,6 +236,16 @@ impl SeaStore {
                         .send(Err(RepoError::internal(reason.clone())));
                 }
             }
+        }
+    }
+}
+
+impl SeaStore {
+    /// Writes each create of `batch` by a statement of its own, each caller answered with its
+    /// own outcome.
+    async fn write_one_by_one(&self, conn: &mut PoolConnection<Postgres>, batch: Vec<Waiting>) {
+        for Waiting { create, answer } in batch {
+            let _ = answer.send(self.write_one_plain_create(conn, &create).await);
         }
     }
 }
