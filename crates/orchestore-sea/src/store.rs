@@ -14,7 +14,7 @@ use crate::DbConfig;
 use crate::conn::{Conn, Ending, Held};
 use crate::error::db_err;
 use crate::statements::StatementLog;
-use crate::work::plain_batch::PlainCreates;
+use crate::work::together::Joins;
 use crate::work::wakeups::Wakeups;
 
 /// The SeaORM store: every repository trait over one connection pool, or inside one
@@ -30,8 +30,9 @@ pub struct SeaStore {
     decoy: Arc<OnceCell<PasswordHash>>,
     /// Wakes claims waiting for work; shared by the store and its transactions.
     pub(crate) wakeups: Arc<Wakeups>,
-    /// Plain creates waiting to be written together (see `work::plain_batch`).
-    pub(crate) plain_creates: Arc<PlainCreates>,
+    /// The calls waiting to be served together: plain creates, claims, completions (see
+    /// `work::together`).
+    pub(crate) joins: Arc<Joins>,
     /// Raised after each change that can make a session's standing fall
     /// ([`orchestore_repo::AuthRepo::standing_epoch`]); shared by the store and its
     /// transactions.
@@ -91,7 +92,7 @@ impl SeaStore {
             password_cost: PasswordHash::DEFAULT_COST,
             decoy: Arc::new(OnceCell::new()),
             wakeups: Arc::new(Wakeups::default()),
-            plain_creates: Arc::new(PlainCreates::default()),
+            joins: Arc::default(),
             standing_epoch: Arc::new(AtomicU64::new(0)),
             statements,
             inline_payload_limit: crate::work::DEFAULT_INLINE_PAYLOAD_LIMIT,

@@ -7,7 +7,7 @@
 //! lock.
 
 use orchestore_domain::{
-    AgentId, ClaimRequest, ClaimedTask, LeaseToken, TaskEventId, TaskId, TaskStatus,
+    AgentId, ClaimRequest, ClaimedTask, LeaseToken, OrganizationId, TaskEventId, TaskId, TaskStatus,
 };
 use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::sea_query::Expr;
@@ -34,7 +34,7 @@ use crate::scoped::{Lock, string_array};
 
 /// A claim counts as its agent's heartbeat; `last_heartbeat_at` is written at most this often
 /// (seconds), so that busy workers do not queue on their agent's row.
-const HEARTBEAT_GRANULARITY: i64 = 5;
+pub(super) const HEARTBEAT_GRANULARITY: i64 = 5;
 
 /// An inactive agent claims nothing: a `Conflict` saying so.
 fn refuse_inactive(agent: &agents::Model) -> RepoResult<()> {
@@ -46,6 +46,40 @@ fn refuse_inactive(agent: &agents::Model) -> RepoResult<()> {
     }
     Ok(())
 }
+
+/// Whether a rate-limited task waits in organization `$1` at `$2` (PostgreSQL): one probe of
+/// the partial index of such tasks. The plain claims take nothing then (see [`claim_postgres`]).
+macro_rules! rate_limited_waiting {
+    () => {
+        "EXISTS (SELECT 1 FROM tasks r
+          WHERE r.organization_id = $1 AND r.status = 'queued' AND r.rate_limits <> '[]'::jsonb
+            AND (r.run_after IS NULL OR r.run_after <= $2))"
+    };
+}
+pub(super) use rate_limited_waiting;
+
+/// Whether a task with a fairness key waits in organization `$1` at `$2` (PostgreSQL): the
+/// plain claims take nothing then (see [`claim_postgres`]).
+macro_rules! fairness_key_waiting {
+    () => {
+        "EXISTS (SELECT 1 FROM tasks f
+          WHERE f.organization_id = $1 AND f.status = 'queued' AND f.fairness_key IS NOT NULL
+            AND (f.run_after IS NULL OR f.run_after <= $2))"
+    };
+}
+pub(super) use fairness_key_waiting;
+
+/// Whether task `t`'s concurrency key has room (PostgreSQL), as the statement's snapshot counts
+/// it; the key's trigger makes the limit exact (see `work::concurrency`).
+macro_rules! concurrency_room {
+    () => {
+        "(t.concurrency_key IS NULL OR (SELECT count(*) FROM tasks r
+          WHERE r.organization_id = $1 AND r.concurrency_key = t.concurrency_key
+            AND r.status = 'running') < (SELECT k.max_running FROM task_concurrency_keys k
+          WHERE k.organization_id = $1 AND k.key = t.concurrency_key))"
+    };
+}
+pub(super) use concurrency_room;
 
 /// A claim on PostgreSQL: one statement, outside any transaction. `$1` organization, `$2` now,
 /// `$3` agent, `$4` limit, `$5` one task id or NULL for any, `$6` the lease in seconds, `$7`
@@ -83,7 +117,7 @@ fn refuse_inactive(agent: &agents::Model) -> RepoResult<()> {
 /// narrows the same statement to one group of the rotation and one priority (see
 /// `work::fairness_keys`).
 macro_rules! claim_postgres {
-    ($group:literal) => {
+    ($group:expr) => {
         concat!(
             "\
 WITH picked AS MATERIALIZED (
@@ -98,13 +132,12 @@ WITH picked AS MATERIALIZED (
           SELECT a.capabilities FROM agents a WHERE a.organization_id = $1 AND a.id = $3))
       AND (t.rate_limits = '[]'::jsonb
           OR t.id = ANY (ARRAY(SELECT jsonb_array_elements_text($11::jsonb)::uuid)))
-      AND ($11::jsonb IS NOT NULL OR NOT EXISTS (SELECT 1 FROM tasks r
-          WHERE r.organization_id = $1 AND r.status = 'queued' AND r.rate_limits <> '[]'::jsonb
-            AND (r.run_after IS NULL OR r.run_after <= $2)))
-      AND (t.concurrency_key IS NULL OR (SELECT count(*) FROM tasks r
-          WHERE r.organization_id = $1 AND r.concurrency_key = t.concurrency_key
-            AND r.status = 'running') < (SELECT k.max_running FROM task_concurrency_keys k
-          WHERE k.organization_id = $1 AND k.key = t.concurrency_key))
+      AND ($11::jsonb IS NOT NULL OR NOT ",
+            rate_limited_waiting!(),
+            ")
+      AND ",
+            concurrency_room!(),
+            "
       ",
             $group,
             "
@@ -145,11 +178,11 @@ ORDER BY c.priority DESC, c.created_at, c.id"
 }
 
 /// The plain claim: see [`claim_postgres`].
-const CLAIM_POSTGRES: &str = claim_postgres!(
-    "AND ($5::uuid IS NOT NULL OR $11::jsonb IS NOT NULL OR NOT EXISTS (SELECT 1 FROM tasks f
-          WHERE f.organization_id = $1 AND f.status = 'queued' AND f.fairness_key IS NOT NULL
-            AND (f.run_after IS NULL OR f.run_after <= $2)))"
-);
+pub(super) const CLAIM_POSTGRES: &str = claim_postgres!(concat!(
+    "AND ($5::uuid IS NOT NULL OR $11::jsonb IS NOT NULL OR NOT ",
+    fairness_key_waiting!(),
+    ")"
+));
 
 /// A fair claim's turn in a group with a key: its tasks of priority `$12` and key `$13`.
 const CLAIM_KEY_POSTGRES: &str = claim_postgres!("AND t.priority = $12 AND t.fairness_key = $13");
@@ -228,6 +261,15 @@ fn claimed_task(row: tasks::Model) -> RepoResult<ClaimedTask> {
     })
 }
 
+/// Claim order: highest priority first, then oldest.
+fn claim_order(a: &ClaimedTask, b: &ClaimedTask) -> std::cmp::Ordering {
+    (b.task.priority, a.task.created_at, a.task.id).cmp(&(
+        a.task.priority,
+        b.task.created_at,
+        b.task.id,
+    ))
+}
+
 /// How many tasks a claim of `limit` that has `taken` still takes, if any.
 fn rest(limit: u32, taken: usize) -> Option<u32> {
     u32::try_from(taken)
@@ -242,8 +284,8 @@ fn event_ids(n: u32) -> String {
     json!(ids).to_string()
 }
 
-/// The values of [`CLAIM_POSTGRES`] for a claim of up to `limit` tasks at `at`, with the
-/// rate-limited tasks it may take (`$11`).
+/// The values of [`CLAIM_POSTGRES`] for a claim in `ctx` of up to `limit` tasks at `at`, with
+/// the rate-limited tasks it may take (`$11`).
 fn postgres_values(
     ctx: &Ctx,
     request: &ClaimRequest,
@@ -252,14 +294,35 @@ fn postgres_values(
     at: DateTime<Utc>,
     rate_limited: Option<String>,
 ) -> Vec<Value> {
+    claim_values(
+        ctx.org(),
+        &ctx.actor().to_string(),
+        request,
+        limit,
+        only,
+        at,
+        rate_limited,
+    )
+}
+
+/// The values of [`CLAIM_POSTGRES`] for a claim in `org` by `actor`: see [`postgres_values`].
+pub(super) fn claim_values(
+    org: OrganizationId,
+    actor: &str,
+    request: &ClaimRequest,
+    limit: u32,
+    only: Option<TaskId>,
+    at: DateTime<Utc>,
+    rate_limited: Option<String>,
+) -> Vec<Value> {
     vec![
-        ctx.org().as_uuid().into(),
+        org.as_uuid().into(),
         at.into(),
         request.agent.as_uuid().into(),
         i64::from(limit).into(),
         only.map(|id| id.as_uuid()).into(),
         request.lease.get().as_secs_f64().into(),
-        ctx.actor().to_string().into(),
+        actor.to_owned().into(),
         format!("claimed by agent {}", request.agent).into(),
         event_ids(limit).into(),
         (at - chrono::Duration::seconds(HEARTBEAT_GRANULARITY)).into(),
@@ -298,6 +361,8 @@ impl SeaStore {
                 postgres_values(ctx, &request, request.limit.get(), only, self.now(), None),
             );
             self.db().await.query_all_raw(claim).await.map_err(db_err)?
+        } else if only.is_none() {
+            self.claim_together(ctx, request).await?
         } else {
             // The clock is read once a connection is held: a run's lease starts when the claim
             // runs, not before a wait for a pooled connection.
@@ -307,7 +372,9 @@ impl SeaStore {
             self.fetch_all_direct(&mut conn, CLAIM_POSTGRES, values, Planned::Cached)
                 .await?
         };
-        let claimed = self.claimed_postgres(&self.db().await, ctx, &rows).await?;
+        let mut claimed = self.claimed_postgres(&self.db().await, ctx, &rows).await?;
+        // Claimed together with others, then alone for the rest: in claim order again.
+        claimed.sort_by(claim_order);
         if claimed.is_empty() {
             // Say so if the agent is what is missing or inactive.
             let agent_row = self
@@ -608,13 +675,7 @@ impl SeaStore {
                 )
                 .await?;
             }
-            claimed.sort_by(|a, b| {
-                (b.task.priority, a.task.created_at, a.task.id).cmp(&(
-                    a.task.priority,
-                    b.task.created_at,
-                    b.task.id,
-                ))
-            });
+            claimed.sort_by(claim_order);
             let moves: Vec<Moved> = claimed
                 .iter()
                 .map(|c| Moved {

@@ -57,7 +57,7 @@ fn is_plain(task: &NewTask) -> bool {
 
 /// A plain task ready to be written: its row (as a record of the recordset, with its creation
 /// event and its actor), its audit row, and whether its organization's claims are notified.
-pub(super) struct PlainCreate {
+pub(crate) struct PlainCreate {
     pub(super) id: Uuid,
     pub(super) org: Uuid,
     pub(super) project: ProjectId,
@@ -111,7 +111,7 @@ impl SeaStore {
             audit,
             notify: self.wakeups.should_notify(org),
         };
-        let stored = self.write_plain_create(create).await?;
+        let stored = self.together(create).await?;
         self.wakeups.wake(org);
         Ok(Ok(Enqueued {
             task: to_task(stored)?,

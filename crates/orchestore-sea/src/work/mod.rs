@@ -4,15 +4,16 @@
 mod bodies;
 mod cancellation;
 mod claim;
-mod complete;
+pub(crate) mod claim_together;
+pub(crate) mod complete;
 mod concurrency;
-mod create_one;
+pub(crate) mod create_one;
 mod enqueue;
 pub(crate) mod entity;
 mod fairness;
 mod fairness_keys;
 mod import;
-pub(crate) mod plain_batch;
+mod plain_batch;
 mod projects;
 mod queue;
 mod queue_metrics;
@@ -21,6 +22,7 @@ mod rate_limits;
 mod schedules;
 mod task_graph;
 mod tasks;
+pub(crate) mod together;
 mod transitions;
 pub(crate) mod wakeups;
 

@@ -105,6 +105,7 @@ macro_rules! contract_suite {
                 expired_leases_return_to_the_queue_or_fail,
                 a_waiting_claim_wakes_when_work_is_queued,
                 concurrent_claims_never_share_a_task,
+                claims_arriving_together_each_get_what_their_agent_may_run,
                 a_claim_is_a_heartbeat_and_an_inactive_agent_claims_nothing,
                 queue_stats_count_what_waits_and_what_ran,
                 queue_depth_counts_every_organization,

@@ -630,6 +630,129 @@ pub async fn concurrent_claims_never_share_a_task<S: Store + ?Sized>(store: &S) 
     assert_eq!(ids.len(), 28, "no task claimed twice");
 }
 
+/// Claims that arrive together (on PostgreSQL, served by one statement) each get only tasks
+/// their agent may run, never one another's, in claim order; a claim that comes back short
+/// leaves nothing it could have taken; an inactive agent's claim fails alone.
+pub async fn claims_arriving_together_each_get_what_their_agent_may_run<S: Store + ?Sized>(
+    store: &S,
+) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let ctx = &acme.ctx;
+    let project = acme.project(store, "Apollo").await;
+    let rustacean = worker(store, ctx, "rustacean", &["rust"]).await;
+    let gopher = worker(store, ctx, "gopher", &["go"]).await;
+    let anyone = worker(store, ctx, "anyone", &[]).await;
+    let polyglot = worker(store, ctx, "polyglot", &["go", "rust"]).await;
+    let retired = worker(store, ctx, "retired", &["rust"]).await;
+    let inactive = orchestore_domain::AgentPatch {
+        status: Some(orchestore_domain::AgentStatus::Inactive),
+        ..orchestore_domain::AgentPatch::default()
+    };
+    store
+        .update_agent(ctx, retired.id, inactive, None)
+        .await
+        .expect("deactivate");
+    let mut kinds: Vec<(&str, i64, &[&str], Option<orchestore_domain::AgentId>)> = Vec::new();
+    kinds.extend((0..6).map(|_| ("rust", 5, &["rust"][..], None)));
+    kinds.extend((0..6).map(|_| ("go", 5, &["go"][..], None)));
+    kinds.extend((0..10).map(|_| ("plain", 1, &[][..], None)));
+    kinds.extend((0..2).map(|_| ("anyone's", 3, &[][..], Some(anyone.id))));
+    kinds.push(("cobol", 9, &["cobol"][..], None));
+    for (n, (title, priority, capabilities, assigned)) in kinds.into_iter().enumerate() {
+        let new = orchestore_domain::NewTask {
+            priority: Priority::parse(priority).expect("priority"),
+            required_capabilities: Capabilities::parse(capabilities).expect("capabilities"),
+            assigned_agent_id: assigned,
+            ..task(project.id, &format!("{title} {n}"))
+        };
+        store.create_task(ctx, new).await.expect("create");
+    }
+    let may_run = |agent: &orchestore_domain::Agent, task: &orchestore_domain::Task| {
+        task.assigned_agent_id.is_none_or(|a| a == agent.id)
+            && task.required_capabilities.is_subset_of(&agent.capabilities)
+    };
+    let mut seen: Vec<TaskId> = Vec::new();
+    loop {
+        let claim = |agent: &orchestore_domain::Agent, limit| {
+            store.claim_tasks(ctx, request(agent.id, limit))
+        };
+        let (r, g, a, p, x) = tokio::join!(
+            claim(&rustacean, 4),
+            claim(&gopher, 3),
+            claim(&anyone, 3),
+            claim(&polyglot, 2),
+            claim(&retired, 2),
+        );
+        match x {
+            Err(RepoError::Conflict { reason, .. }) => assert!(reason.contains("inactive")),
+            other => panic!("an inactive agent's claim fails alone, got {other:?}"),
+        }
+        let mut round = 0;
+        for (agent, limit, claimed) in [
+            (&rustacean, 4, r),
+            (&gopher, 3, g),
+            (&anyone, 3, a),
+            (&polyglot, 2, p),
+        ] {
+            let claimed = claimed.expect("claim");
+            assert!(
+                claimed.len() <= limit,
+                "{} took more than its limit",
+                agent.name
+            );
+            round += claimed.len();
+            let order: Vec<_> = claimed
+                .iter()
+                .map(|c| (-c.task.priority.get(), c.task.created_at, c.task.id))
+                .collect();
+            assert!(
+                order.is_sorted(),
+                "{} gets its tasks in claim order",
+                agent.name
+            );
+            for c in &claimed {
+                assert!(
+                    may_run(agent, &c.task),
+                    "{} got {}",
+                    agent.name,
+                    c.task.title
+                );
+                assert_eq!(c.task.status, TaskStatus::Running);
+                assert_eq!(c.task.assigned_agent_id, Some(agent.id));
+                assert_eq!(
+                    reasons(store, ctx, c.task.id)
+                        .await
+                        .last()
+                        .map(String::as_str),
+                    Some(format!("claimed by agent {}", agent.id).as_str())
+                );
+                seen.push(c.task.id);
+            }
+        }
+        if round == 0 {
+            break;
+        }
+    }
+    let claimed = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), claimed, "no task claimed twice");
+    assert_eq!(claimed, 24, "every task an agent may run was claimed");
+    let left = store
+        .list_tasks(
+            ctx,
+            orchestore_repo::TaskFilter {
+                status: Some(TaskStatus::Queued),
+                ..orchestore_repo::TaskFilter::default()
+            },
+            PageRequest::first(orchestore_repo::Limit::parse(100).expect("limit")),
+        )
+        .await
+        .expect("list");
+    let titles: Vec<&str> = left.items.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, ["cobol 24"], "only what no agent may run waits");
+}
+
 pub async fn a_claim_is_a_heartbeat_and_an_inactive_agent_claims_nothing<S: Store + ?Sized>(
     store: &S,
 ) {
