@@ -314,7 +314,9 @@ async fn a_dead_workers_last_attempt_is_the_dead_letter(store: Arc<dyn Store>) {
 
 /// A claim through a pool of one connection waits while a transaction holds it: the
 /// transaction releases the task the claim will take, then keeps the connection for longer
-/// than the claim's lease.
+/// than the claim's lease. The claim names its task (`claim_task`), which runs on the store's
+/// pool on both backends; on PostgreSQL the claims of any task run on the connections kept for
+/// work done together, and read the clock the same way, once one is held.
 async fn a_claims_lease_starts_when_it_takes_the_task(db: &TestDb) {
     let store: Arc<dyn Store> = Arc::new(db.store().clone());
     let fixture = Fixture::create(store.as_ref(), "acme", PASSWORD).await;
@@ -350,11 +352,10 @@ async fn a_claims_lease_starts_when_it_takes_the_task(db: &TestDb) {
     let claiming = tokio::spawn({
         let (narrow, ctx) = (Arc::clone(&narrow), ctx.clone());
         async move {
-            let request = ClaimRequest {
-                wait: ClaimWait::default(),
-                ..claim(waiting, 1, second())
-            };
-            narrow.claim_tasks(&ctx, request).await
+            narrow
+                .claim_task(&ctx, task.id, waiting, second())
+                .await
+                .map(|claimed| vec![claimed])
         }
     });
     // Let the claim start and wait for the connection.

@@ -2,12 +2,12 @@
 //! `generate_series`, the claim statement for EXPLAIN, and the pgbench scripts of the plain-SQL
 //! ceiling.
 //!
-//! The claim and completion statements are not copied: they are read at compile time from the
-//! source of orchestore-sea (`CLAIM_POSTGRES` in `crates/orchestore-sea/src/work/claim.rs`,
-//! `COMPLETE_POSTGRES` in `work/complete.rs`), so
-//! EXPLAIN and the ceiling always run the statements this checkout's queue runs.
+//! The claim and completion statements are not copied: they are orchestore-sea's own
+//! (`orchestore::sea::queue_statements`), so EXPLAIN and the ceiling always run the statements
+//! this checkout's queue runs.
 
 use orchestore::domain::AgentId;
+use orchestore::sea::queue_statements;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
 use uuid::Uuid;
 
@@ -15,54 +15,9 @@ use crate::Fixture;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const CLAIM_SOURCE: &str = include_str!("../../../crates/orchestore-sea/src/work/claim.rs");
-const COMPLETE_SOURCE: &str = include_str!("../../../crates/orchestore-sea/src/work/complete.rs");
-
-/// A statement constant of orchestore-sea's `work/claim.rs` or `work/complete.rs`
-/// (`const NAME: &str = "\` …), as its source has it.
-fn source_statement(name: &str) -> &'static str {
-    let marker = format!("const {name}: &str = \"\\\n");
-    let (source, start) = [CLAIM_SOURCE, COMPLETE_SOURCE]
-        .into_iter()
-        .find_map(|source| source.find(&marker).map(|at| (source, at + marker.len())))
-        .unwrap_or_else(|| {
-            panic!("{name} is no longer a `\"\\` string in orchestore-sea's work/claim.rs or work/complete.rs")
-        });
-    let len = source[start..]
-        .find("\";")
-        .unwrap_or_else(|| panic!("{name} has no end"));
-    &source[start..start + len]
-}
-
-/// The text between `start` and the next `end` in `source`, after `from`.
-fn between(source: &'static str, from: &str, start: &str, end: &str) -> &'static str {
-    let at = source
-        .find(from)
-        .and_then(|at| source[at..].find(start).map(|s| at + s + start.len()))
-        .unwrap_or_else(|| panic!("no `{start}` after `{from}` in orchestore-sea's work/claim.rs"));
-    let len = source[at..]
-        .find(end)
-        .unwrap_or_else(|| panic!("no `{end}` after `{from}` in orchestore-sea's work/claim.rs"));
-    &source[at..at + len]
-}
-
-/// The claim on PostgreSQL, as the source has it: the `claim_postgres!` macro's statement
-/// with the plain claim's narrowing (`CLAIM_POSTGRES`) in its place.
+/// The claim on PostgreSQL, as the store runs it for one agent (`CLAIM_POSTGRES`).
 pub fn claim_statement() -> String {
-    let head = between(
-        CLAIM_SOURCE,
-        "macro_rules! claim_postgres",
-        "\"\\\n",
-        "\",\n",
-    );
-    let tail = between(CLAIM_SOURCE, "$group,", "\"", "\"\n");
-    let plain = between(
-        CLAIM_SOURCE,
-        "const CLAIM_POSTGRES: &str = claim_postgres!(",
-        "\"",
-        "\"\n",
-    );
-    format!("{head}{plain}{tail}")
+    queue_statements::CLAIM.to_owned()
 }
 
 /// Replaces `$n` by the SQL text of each value, highest `n` first, so that `$1` never matches
@@ -105,6 +60,7 @@ fn claim_sql(v: &ClaimSql) -> String {
             (8, v.reason.clone()),
             (9, v.event_ids.clone()),
             (10, v.heartbeat_before.clone()),
+            (11, "NULL".to_owned()),
         ],
     )
 }
@@ -212,11 +168,13 @@ pub async fn seed_queued(db: &DatabaseConnection, fx: &Fixture, n: u64) -> Resul
     .await?;
     exec_with(
         db,
-        "INSERT INTO task_events (organization_id, id, task_id, from_status, to_status, actor,
-             reason, created_at)
-         SELECT organization_id, gen_random_uuid(), id, NULL, 'queued', 'system', 'created',
-             created_at
-         FROM tasks WHERE organization_id = $1 AND status = 'queued'",
+        &format!(
+            "INSERT INTO task_events (organization_id, id, task_id, from_status, to_status,
+                 actor, reason, created_at)
+             SELECT organization_id, {UUID_V7_OF_TS}, id, NULL, 'queued', 'system', 'created', ts
+             FROM (SELECT organization_id, id, created_at AS ts FROM tasks
+                   WHERE organization_id = $1 AND status = 'queued') s"
+        ),
         vec![fx.org_uuid().into()],
     )
     .await?;
@@ -474,17 +432,14 @@ fn pgbench_claim(fx: &Fixture, limit: u32) -> String {
 /// leases cleared, their `succeeded` events, their agents' counters.
 fn pgbench_complete(fx: &Fixture, ids: &str, tokens: &str) -> String {
     let input = format!(
-        "(SELECT jsonb_agg(jsonb_build_object('id', u.id, 'token', u.token, 'event', \
-         gen_random_uuid())) FROM unnest({ids}, {tokens}) AS u(id, token))"
+        "(SELECT jsonb_agg(jsonb_build_object('org', '{}'::uuid, 'id', u.id, 'token', u.token, \
+         'event', gen_random_uuid(), 'actor', 'system', 'caller', 0)) \
+         FROM unnest({ids}, {tokens}) AS u(id, token))",
+        fx.org_uuid()
     );
     let statement = substitute(
-        source_statement("COMPLETE_POSTGRES"),
-        &[
-            (1, format!("'{}'::uuid", fx.org_uuid())),
-            (2, input),
-            (3, "now()".to_owned()),
-            (4, "'system'".to_owned()),
-        ],
+        queue_statements::COMPLETE,
+        &[(1, input), (2, "now()".to_owned())],
     );
     format!("{statement};\n")
 }
@@ -583,11 +538,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_claim_is_read_from_the_queue_source() {
+    fn the_claim_is_the_queues_own_with_every_value_written_in() {
         let claim = claim_statement();
         assert!(claim.starts_with("WITH picked AS MATERIALIZED"));
         assert!(claim.contains("FOR NO KEY UPDATE SKIP LOCKED"));
-        assert!(claim.contains("$10"));
+        assert!(claim.contains("$11"));
         assert!(claim.ends_with(CLAIM_RETURNS));
         let agent = AgentId::from_uuid(Uuid::nil());
         let written = claim_sql(&ClaimSql {
@@ -604,6 +559,10 @@ mod tests {
         assert!(
             !written.contains('$'),
             "every parameter is written in: {written}"
+        );
+        assert!(
+            written.contains("NULL::jsonb IS NOT NULL"),
+            "the plain claim takes no rate-limited task: {written}"
         );
         assert!(written.contains("FOR NO KEY UPDATE SKIP LOCKED"));
         assert!(written.ends_with(CLAIM_RETURNS));

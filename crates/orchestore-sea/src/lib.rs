@@ -48,6 +48,16 @@ pub mod transfer;
 mod work;
 mod workflows;
 
+/// The queue's hot statements on PostgreSQL, as the store runs them: for tools that measure
+/// them apart (the benchmark's plain-SQL ceiling and its `EXPLAIN`).
+#[doc(hidden)]
+pub mod queue_statements {
+    /// A claim by one agent: see `work::claim`.
+    pub use crate::work::claim::CLAIM_POSTGRES as CLAIM;
+    /// A completion in one statement: see `work::complete`.
+    pub use crate::work::complete::COMPLETE_POSTGRES as COMPLETE;
+}
+
 pub use config::{DatabaseUrl, DbConfig};
 pub use migrations::{
     FreshOutcome, MIGRATION_LOCK_KEY, MigrationError, MigrationState, SchemaReport,

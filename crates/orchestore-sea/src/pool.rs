@@ -100,6 +100,29 @@ fn pool_options<DB: sqlx::Database>(config: &DbConfig) -> PoolOptions<DB> {
         })
 }
 
+/// Connections of the pool for work done together: as many as its statements that may run at
+/// once (plain creates 4, claims 2, completions 2; see `work::together`).
+pub(crate) const TOGETHER_CONNECTIONS: u32 = 8;
+
+/// The pool the statements done together run on (see `work::together`): the main pool's
+/// settings and connection options, with PostgreSQL told to keep one generic plan per statement
+/// (`plan_cache_mode = force_generic_plan`). These few statements run thousands of times a
+/// second under load with the same shape; PostgreSQL would otherwise plan a claim afresh on
+/// every run (its generic plan, costed for an unknown `LIMIT`, never looks cheaper than a
+/// custom one), which took longer than running it. Their generic plans read the claimable index
+/// in claim order as the custom ones do (`bench/README.md`, the claim's `EXPLAIN`); the rest of
+/// the store keeps PostgreSQL's default on the main pool. Its connections open when first used.
+pub(crate) fn together_pool(main: &sqlx::PgPool) -> sqlx::PgPool {
+    let options = (*main.connect_options())
+        .clone()
+        .options([("plan_cache_mode", "force_generic_plan")]);
+    main.options()
+        .clone()
+        .max_connections(TOGETHER_CONNECTIONS)
+        .min_connections(0)
+        .connect_lazy_with(options)
+}
+
 /// How long a pooled connection may sit idle before it is pinged on its next use.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 

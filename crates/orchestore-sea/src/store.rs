@@ -85,6 +85,10 @@ impl SeaStore {
         db.set_metric_callback(move |info| {
             log.record(&info.statement.sql, info.elapsed, info.failed);
         });
+        let joins = Joins::new(
+            (backend == Backend::Postgres)
+                .then(|| crate::pool::together_pool(db.get_postgres_connection_pool())),
+        );
         Ok(Self {
             conn: Conn::Pool(db.clone()),
             pool: db,
@@ -92,7 +96,7 @@ impl SeaStore {
             password_cost: PasswordHash::DEFAULT_COST,
             decoy: Arc::new(OnceCell::new()),
             wakeups: Arc::new(Wakeups::default()),
-            joins: Arc::default(),
+            joins: Arc::new(joins),
             standing_epoch: Arc::new(AtomicU64::new(0)),
             statements,
             inline_payload_limit: crate::work::DEFAULT_INLINE_PAYLOAD_LIMIT,

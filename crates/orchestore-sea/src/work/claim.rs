@@ -178,7 +178,7 @@ ORDER BY c.priority DESC, c.created_at, c.id"
 }
 
 /// The plain claim: see [`claim_postgres`].
-pub(super) const CLAIM_POSTGRES: &str = claim_postgres!(concat!(
+pub const CLAIM_POSTGRES: &str = claim_postgres!(concat!(
     "AND ($5::uuid IS NOT NULL OR $11::jsonb IS NOT NULL OR NOT ",
     fairness_key_waiting!(),
     ")"

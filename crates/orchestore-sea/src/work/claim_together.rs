@@ -142,9 +142,15 @@ pub(crate) struct Served {
 
 impl Joined for PlainClaim {
     type Answer = Served;
-    const WRITERS: usize = 4;
-    const MOST: usize = 16;
+    const WRITERS: usize = 2;
+    /// Tasks asked for: claims of many tasks each gain little from sharing a statement and
+    /// would make one claim wait on the others' work.
+    const MOST: usize = 64;
     const WHAT: &'static str = "claim";
+
+    fn weight(&self) -> usize {
+        self.request.limit.get() as usize
+    }
 
     fn queue(store: &SeaStore) -> &Together<Self> {
         &store.joins.claims

@@ -38,7 +38,7 @@ use crate::mutation::Mutation;
 /// row of the input updates it, and only that call has it. The agents' rows are locked in one
 /// order (`locked`) before their counters change, so that two such statements sharing agents
 /// never deadlock.
-const COMPLETE_POSTGRES: &str = "\
+pub const COMPLETE_POSTGRES: &str = "\
 WITH input AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb)
         AS i(org uuid, id uuid, token uuid, event uuid, actor text, caller int, result jsonb)
@@ -91,9 +91,14 @@ pub(crate) struct OneStatementCompletions(Vec<Map<String, serde_json::Value>>);
 impl Joined for OneStatementCompletions {
     /// The rows of the tasks it completed.
     type Answer = Vec<tasks::Model>;
-    const WRITERS: usize = 4;
-    const MOST: usize = 64;
+    const WRITERS: usize = 2;
+    /// Completions.
+    const MOST: usize = 256;
     const WHAT: &'static str = "completion";
+
+    fn weight(&self) -> usize {
+        self.0.len()
+    }
 
     fn queue(store: &SeaStore) -> &Together<Self> {
         &store.joins.completions

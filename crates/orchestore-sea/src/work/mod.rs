@@ -3,7 +3,7 @@
 
 mod bodies;
 mod cancellation;
-mod claim;
+pub(crate) mod claim;
 pub(crate) mod claim_together;
 pub(crate) mod complete;
 mod concurrency;

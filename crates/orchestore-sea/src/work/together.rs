@@ -4,7 +4,7 @@
 //! that finds no statement running is served at once).
 //!
 //! Each kind of work ([`Joined`]) has its own queue in the store. At most `WRITERS` statements
-//! of a kind run at a time, each taking up to `MOST` waiting calls. They run on tasks of their
+//! of a kind run at a time, each taking the calls waiting, in order, up to `MOST` of work. They run on tasks of their
 //! own, so that a caller that goes away (a client that hangs up) cannot cut short a statement
 //! that carries other callers' work. Every caller is answered after its statement ends, with
 //! its own outcome.
@@ -32,10 +32,16 @@ pub(crate) trait Joined: Send + Sized + 'static {
     /// Statements of this kind at once: a few, so that the rest of the store still finds
     /// pooled connections, and enough that one slow commit does not hold all.
     const WRITERS: usize;
-    /// Calls one statement takes at most.
+    /// How much work one statement takes at most, by [`Joined::weight`]: a call heavier than
+    /// this goes alone.
     const MOST: usize;
     /// What the work is, for the error of a call left without an answer.
     const WHAT: &'static str;
+
+    /// How much work this call is (a claim: the tasks it may take); one by default.
+    fn weight(&self) -> usize {
+        1
+    }
 
     /// The queue of this kind in `store`.
     fn queue(store: &SeaStore) -> &Together<Self>;
@@ -124,12 +130,26 @@ impl<J: Joined> Together<J> {
     }
 }
 
-/// The queues of every kind of work done together, shared by a store and its clones.
-#[derive(Debug, Default)]
+/// The queues of every kind of work done together, shared by a store and its clones, with
+/// the connections their statements run on.
+#[derive(Debug)]
 pub(crate) struct Joins {
     pub(crate) plain_creates: Together<PlainCreate>,
     pub(crate) completions: Together<OneStatementCompletions>,
     pub(crate) claims: Together<PlainClaim>,
+    /// On PostgreSQL, the pool of [`together_pool`](crate::pool::together_pool).
+    pool: Option<sea_orm::sqlx::PgPool>,
+}
+
+impl Joins {
+    pub(crate) fn new(pool: Option<sea_orm::sqlx::PgPool>) -> Self {
+        Self {
+            plain_creates: Together::default(),
+            completions: Together::default(),
+            claims: Together::default(),
+            pool,
+        }
+    }
 }
 
 /// A writer's place among the `WRITERS`, given back when its task ends however it ends (a
@@ -197,11 +217,13 @@ impl SeaStore {
         })?
     }
 
-    /// A connection for a statement shared by several calls.
+    /// A connection for a statement shared by several calls, of the pool kept for them.
     pub(crate) async fn shared_connection(&self) -> Result<PoolConnection<Postgres>, Failed> {
-        self.pool
-            .get_postgres_connection_pool()
-            .acquire()
+        let pool =
+            self.joins.pool.as_ref().ok_or_else(|| {
+                Failed::Before("work is done together on PostgreSQL only".to_owned())
+            })?;
+        pool.acquire()
             .await
             .map_err(|err| Failed::Database(sqlx_acquire_err(err)))
     }
@@ -238,7 +260,16 @@ impl SeaStore {
                     place.give_back(&mut queue);
                     return;
                 }
-                let take = queue.waiting.len().min(J::MOST);
+                let mut weight = 0;
+                let take = queue
+                    .waiting
+                    .iter()
+                    .take_while(|waiting| {
+                        weight += waiting.job.weight();
+                        weight <= J::MOST
+                    })
+                    .count()
+                    .max(1);
                 queue.waiting.drain(..take).collect()
             };
             J::run(&self, batch).await;
