@@ -104,7 +104,8 @@ fn pool_options<DB: sqlx::Database>(config: &DbConfig) -> PoolOptions<DB> {
 /// once (plain creates 4, claims 2, completions 2; see `work::together`).
 pub(crate) const TOGETHER_CONNECTIONS: u32 = 8;
 
-/// The pool the statements done together run on (see `work::together`): the main pool's
+/// The pool the statements done together run on (see `work::together`; also those that carry
+/// one call, as most do when the store is not busy): the main pool's
 /// settings and connection options, with PostgreSQL told to keep one generic plan per statement
 /// (`plan_cache_mode = force_generic_plan`). These few statements run thousands of times a
 /// second under load with the same shape; PostgreSQL would otherwise plan a claim afresh on

@@ -65,7 +65,9 @@ impl SeaStore {
     }
 
     /// Wraps a connection the caller opened and configured: its pool settings are the
-    /// caller's. It does not migrate: call [`SeaStore::migrate`]. SQLite connections should
+    /// caller's. On PostgreSQL the store also opens, when first needed, up to 8 connections of
+    /// its own with the same settings, for the statements that serve many calls at once (see
+    /// `work::together`). It does not migrate: call [`SeaStore::migrate`]. SQLite connections should
     /// enable foreign keys (`PRAGMA foreign_keys = ON`, sqlx's default). The connection's
     /// metric callback is set to record statement timings for
     /// [`Store::database_status`] (replacing one the caller set).
@@ -110,6 +112,8 @@ impl SeaStore {
     /// (a column default) is not affected.
     pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
         self.clock = Clock(Arc::new(clock));
+        // Work done together reads the clock of the store whose writer runs it.
+        self.joins = Arc::new(self.joins.apart());
         self
     }
 

@@ -2,7 +2,8 @@
 //!
 //! On PostgreSQL a claim is one statement outside any transaction (one round trip): it locks
 //! the head of the claimable index with `FOR NO KEY UPDATE SKIP LOCKED`, makes those rows
-//! running with a fresh token, appends their history and refreshes the agent's heartbeat. SQLite
+//! running with a fresh token, appends their history and refreshes the agent's heartbeat; the
+//! plain claims that arrive together share one such statement (`work::claim_together`). SQLite
 //! runs the same steps in one immediate write transaction, whose time is read once it holds the
 //! lock.
 
@@ -31,6 +32,7 @@ use crate::direct::Planned;
 use crate::error::{corrupt, db_err};
 use crate::revision::Revised;
 use crate::scoped::{Lock, string_array};
+use sea_orm::sqlx::{Postgres, pool::PoolConnection};
 
 /// A claim counts as its agent's heartbeat; `last_heartbeat_at` is written at most this often
 /// (seconds), so that busy workers do not queue on their agent's row.
@@ -331,6 +333,23 @@ pub(super) fn claim_values(
 }
 
 impl SeaStore {
+    /// The claim of one agent in `org` by `actor` of up to `limit` tasks (or of task `only`) on
+    /// `conn`, outside any transaction: its rows. The clock is read here, once a connection is
+    /// held: a run's lease starts when the claim runs, not before a wait for a connection.
+    pub(super) async fn claim_alone(
+        &self,
+        conn: &mut PoolConnection<Postgres>,
+        org: OrganizationId,
+        actor: &str,
+        request: &ClaimRequest,
+        limit: u32,
+        only: Option<TaskId>,
+    ) -> RepoResult<Vec<QueryResult>> {
+        let values = claim_values(org, actor, request, limit, only, self.now(), None);
+        self.fetch_all_direct(conn, CLAIM_POSTGRES, values, Planned::Cached)
+            .await
+    }
+
     /// One attempt at claiming, without waiting.
     pub(super) async fn claim_now(
         &self,
@@ -364,13 +383,16 @@ impl SeaStore {
         } else if only.is_none() {
             self.claim_together(ctx, request).await?
         } else {
-            // The clock is read once a connection is held: a run's lease starts when the claim
-            // runs, not before a wait for a pooled connection.
             let mut conn = self.postgres_connection().await?;
-            let values =
-                postgres_values(ctx, &request, request.limit.get(), only, self.now(), None);
-            self.fetch_all_direct(&mut conn, CLAIM_POSTGRES, values, Planned::Cached)
-                .await?
+            self.claim_alone(
+                &mut conn,
+                ctx.org(),
+                &ctx.actor().to_string(),
+                &request,
+                request.limit.get(),
+                only,
+            )
+            .await?
         };
         let mut claimed = self.claimed_postgres(&self.db().await, ctx, &rows).await?;
         // Claimed together with others, then alone for the rest: in claim order again.

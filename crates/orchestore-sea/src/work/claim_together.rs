@@ -19,19 +19,18 @@ use sea_orm::{QueryResult, Value};
 use serde_json::json;
 
 use super::claim::{
-    CLAIM_POSTGRES, HEARTBEAT_GRANULARITY, claim_values, concurrency_room, fairness_key_waiting,
-    rate_limited_waiting,
+    HEARTBEAT_GRANULARITY, concurrency_room, fairness_key_waiting, rate_limited_waiting,
 };
 use super::together::{Joined, Together, Waiting};
 use crate::SeaStore;
-use crate::direct::Planned;
 use crate::error::db_err;
 
 /// The claims of several agents of organization `$1` at `$2`, as the module says. `$3` the
 /// claims, a JSON array of `{n, agent, lim, lease, actor, reason, events}` (`n` from 1 in order
 /// of arrival, the limit, the lease in seconds, the history's actor and reason, and `lim` ids
 /// for the history events), `$4` the time before which an agent's last heartbeat is refreshed,
-/// `$5` the sum of the limits, `$6` the number of claims. Each row is a claimed task with its
+/// `$5` the sum of the limits, `$6` the number of claims. It picks only tasks one of the
+/// claims' agents may run, so nothing when none of them is an active agent. Each row is a claimed task with its
 /// claim's `n` (`claim_n`), its history event (`claim_event_id`, `claim_event_early`: see
 /// `claim_postgres` in `work::claim`), and whether the pick found `$5` tasks
 /// (`claim_window_full`).
@@ -52,9 +51,10 @@ WITH RECURSIVE asks AS MATERIALIZED (
     FROM tasks t
     WHERE t.organization_id = $1 AND t.status = 'queued'
       AND (t.run_after IS NULL OR t.run_after <= $2)
-      AND (t.assigned_agent_id IS NULL OR t.assigned_agent_id IN (SELECT agent FROM asks))
-      AND (t.required_capabilities = '[]'::jsonb OR EXISTS (SELECT 1 FROM asks k
-          WHERE t.required_capabilities <@ k.capabilities))
+      AND EXISTS (SELECT 1 FROM asks k
+          WHERE (t.assigned_agent_id IS NULL OR t.assigned_agent_id = k.agent)
+            AND (t.required_capabilities = '[]'::jsonb
+                OR t.required_capabilities <@ k.capabilities))
       AND t.rate_limits = '[]'::jsonb
       AND NOT ",
     rate_limited_waiting!(),
@@ -179,30 +179,30 @@ impl SeaStore {
         org: OrganizationId,
         claims: Vec<Waiting<PlainClaim>>,
     ) {
-        // The clock is read once a connection is held: a run's lease starts when the claim
-        // runs, not before a wait for a pooled connection.
-        let at = self.now();
         if claims.len() == 1 {
             // Alone: the claim of one agent, as `work::claim` runs it.
             for waiting in claims {
                 let job = &waiting.job;
-                let values = claim_values(
-                    org,
-                    &job.actor,
-                    &job.request,
-                    job.request.limit.get(),
-                    None,
-                    at,
-                    None,
-                );
-                let rows = self.fetch_all_direct(conn, CLAIM_POSTGRES, values, Planned::Cached);
-                waiting.answer(rows.await.map(|rows| Served {
+                let rows = self
+                    .claim_alone(
+                        conn,
+                        org,
+                        &job.actor,
+                        &job.request,
+                        job.request.limit.get(),
+                        None,
+                    )
+                    .await;
+                waiting.answer(rows.map(|rows| Served {
                     rows,
                     claim_rest: false,
                 }));
             }
             return;
         }
+        // The clock is read once a connection is held: a run's lease starts when the claim
+        // runs, not before a wait for a connection.
+        let at = self.now();
         let total: u32 = claims.iter().map(|w| w.job.request.limit.get()).sum();
         let asks: Vec<serde_json::Value> = claims
             .iter()
@@ -293,17 +293,9 @@ impl SeaStore {
             let taken = u32::try_from(rows.len()).unwrap_or(u32::MAX);
             if let Some(rest) = request.limit.get().checked_sub(taken).filter(|&n| n > 0) {
                 let mut conn = self.postgres_connection().await?;
-                let values = claim_values(
-                    ctx.org(),
-                    &ctx.actor().to_string(),
-                    &request,
-                    rest,
-                    None,
-                    self.now(),
-                    None,
-                );
+                let actor = ctx.actor().to_string();
                 rows.extend(
-                    self.fetch_all_direct(&mut conn, CLAIM_POSTGRES, values, Planned::Cached)
+                    self.claim_alone(&mut conn, ctx.org(), &actor, &request, rest, None)
                         .await?,
                 );
             }

@@ -142,6 +142,13 @@ pub(crate) struct Joins {
 }
 
 impl Joins {
+    /// Empty queues over the same connections: for a store that reads another clock, whose
+    /// statements must not carry the calls of stores reading this one's.
+    pub(crate) fn apart(&self) -> Self {
+        Self::new(self.pool.clone())
+    }
+
+    /// Empty queues over `pool`.
     pub(crate) fn new(pool: Option<sea_orm::sqlx::PgPool>) -> Self {
         Self {
             plain_creates: Together::default(),
@@ -272,6 +279,15 @@ impl SeaStore {
                     .max(1);
                 queue.waiting.drain(..take).collect()
             };
+            // A call whose caller went away before its statement began is not done (a claim
+            // nobody waits for would hold its tasks until their leases ran out).
+            let batch: Vec<Waiting<J>> = batch
+                .into_iter()
+                .filter(|waiting| !waiting.answer.is_closed())
+                .collect();
+            if batch.is_empty() {
+                continue;
+            }
             J::run(&self, batch).await;
         }
     }
