@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::graph::{reasons, run_to, worker};
 use crate::Fixture;
-use crate::cases::{PASSWORD, assert_invalid, assert_not_found, task};
+use crate::cases::{PASSWORD, assert_invalid, assert_not_found, assert_reference, task};
 
 fn request(agent: orchestore_domain::AgentId, limit: i64) -> ClaimRequest {
     ClaimRequest {
@@ -630,9 +630,10 @@ pub async fn concurrent_claims_never_share_a_task<S: Store + ?Sized>(store: &S) 
     assert_eq!(ids.len(), 28, "no task claimed twice");
 }
 
-/// Claims that arrive together (on PostgreSQL, served by one statement) each get only tasks
-/// their agent may run, never one another's, in claim order; a claim that comes back short
-/// leaves nothing it could have taken; an inactive agent's claim fails alone.
+/// Claims that arrive together (on PostgreSQL, served by one statement per organization) each
+/// get only tasks of their organization that their agent may run, never one another's, in
+/// claim order; a claim that comes back short leaves nothing it could have taken; the claims of
+/// an inactive agent and of an agent that does not exist fail alone.
 pub async fn claims_arriving_together_each_get_what_their_agent_may_run<S: Store + ?Sized>(
     store: &S,
 ) {
@@ -667,6 +668,16 @@ pub async fn claims_arriving_together_each_get_what_their_agent_may_run<S: Store
         };
         store.create_task(ctx, new).await.expect("create");
     }
+    let globex = Fixture::create(store, "globex", PASSWORD).await;
+    let theirs = globex.project(store, "Theirs").await;
+    let their_worker = worker(store, &globex.ctx, "their worker", &[]).await;
+    for n in 0..3 {
+        store
+            .create_task(&globex.ctx, task(theirs.id, &format!("theirs {n}")))
+            .await
+            .expect("their task");
+    }
+    let mut their_claimed = 0;
     let may_run = |agent: &orchestore_domain::Agent, task: &orchestore_domain::Task| {
         task.assigned_agent_id.is_none_or(|a| a == agent.id)
             && task.required_capabilities.is_subset_of(&agent.capabilities)
@@ -676,18 +687,29 @@ pub async fn claims_arriving_together_each_get_what_their_agent_may_run<S: Store
         let claim = |agent: &orchestore_domain::Agent, limit| {
             store.claim_tasks(ctx, request(agent.id, limit))
         };
-        let (r, g, a, p, x) = tokio::join!(
+        let (r, g, a, p, x, nobody, t) = tokio::join!(
             claim(&rustacean, 4),
             claim(&gopher, 3),
             claim(&anyone, 3),
             claim(&polyglot, 2),
             claim(&retired, 2),
+            store.claim_tasks(ctx, request(orchestore_domain::AgentId::new(), 2)),
+            store.claim_tasks(&globex.ctx, request(their_worker.id, 2)),
         );
         match x {
             Err(RepoError::Conflict { reason, .. }) => assert!(reason.contains("inactive")),
             other => panic!("an inactive agent's claim fails alone, got {other:?}"),
         }
-        let mut round = 0;
+        assert_reference(nobody, "agent_id");
+        let t = t.expect("their claim");
+        assert!(
+            t.iter()
+                .all(|c| c.task.project_id == theirs.id
+                    && c.task.title.as_str().starts_with("theirs")),
+            "a claim takes only its organization's tasks: {t:?}"
+        );
+        their_claimed += t.len();
+        let mut round = t.len();
         for (agent, limit, claimed) in [
             (&rustacean, 4, r),
             (&gopher, 3, g),
@@ -738,6 +760,7 @@ pub async fn claims_arriving_together_each_get_what_their_agent_may_run<S: Store
     seen.dedup();
     assert_eq!(seen.len(), claimed, "no task claimed twice");
     assert_eq!(claimed, 24, "every task an agent may run was claimed");
+    assert_eq!(their_claimed, 3, "and every task of the other organization");
     let left = store
         .list_tasks(
             ctx,
