@@ -28,11 +28,12 @@ use std::time::Duration;
 use chrono::Utc;
 use orchestore_domain::{
     AgentId, AgentKind, ClaimLimit, ClaimRequest, ClaimWait, ClaimedTask, LeaseDuration,
-    MaxAttempts, Name, NewAgent, NewTask, Payload, Progress, TaskId, TaskStatus, Title,
+    MaxAttempts, Name, NewAgent, NewTask, Payload, Progress, TaskId, TaskStatus, TemplateId, Title,
 };
-use orchestore_repo::{Ctx, Limit, PageRequest, RepoError, Retry, Store};
+use orchestore_repo::{Backend, Ctx, Limit, PageRequest, RepoError, Retry, Store};
 use orchestore_sea::{DbConfig, SeaStore};
 use orchestore_testkit::{Fixture, TestDb};
+use sea_orm::{ConnectionTrait as _, DatabaseTransaction, TransactionTrait as _};
 use serde_json::json;
 use tokio::sync::oneshot;
 
@@ -312,11 +313,13 @@ async fn a_dead_workers_last_attempt_is_the_dead_letter(store: Arc<dyn Store>) {
     );
 }
 
-/// A claim through a pool of one connection waits while a transaction holds it: the
+/// A claim through a store of one connection waits while a transaction holds it: the
 /// transaction releases the task the claim will take, then keeps the connection for longer
-/// than the claim's lease. The claim names its task (`claim_task`), which runs on the store's
-/// pool on both backends; on PostgreSQL the claims of any task run on the connections kept for
-/// work done together, and read the clock the same way, once one is held.
+/// than the claim's lease. The claim names its task (`claim_task`). On SQLite it waits for the
+/// pool's one connection (the transaction holds the write lock); on PostgreSQL it runs on the
+/// store's one connection for statements run alone, which a read holds meanwhile, kept waiting
+/// by a lock on the table it reads. The claims of any task, run on the connections kept for
+/// work done together, read the clock the same way, once one is held.
 async fn a_claims_lease_starts_when_it_takes_the_task(db: &TestDb) {
     let store: Arc<dyn Store> = Arc::new(db.store().clone());
     let fixture = Fixture::create(store.as_ref(), "acme", PASSWORD).await;
@@ -349,6 +352,11 @@ async fn a_claims_lease_starts_when_it_takes_the_task(db: &TestDb) {
         .expect("a pool of one connection"),
     );
     let tx = narrow.begin().await.expect("hold the one connection");
+    let held_read = if narrow.backend() == Backend::Postgres {
+        Some(HeldRead::hold(db, &narrow, &ctx).await)
+    } else {
+        None
+    };
     let claiming = tokio::spawn({
         let (narrow, ctx) = (Arc::clone(&narrow), ctx.clone());
         async move {
@@ -367,6 +375,9 @@ async fn a_claims_lease_starts_when_it_takes_the_task(db: &TestDb) {
     assert_eq!(released.status, TaskStatus::Queued);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     tx.commit().await.expect("commit");
+    if let Some(held_read) = held_read {
+        held_read.end().await;
+    }
     let freed_at = Utc::now();
 
     let claimed = claiming.await.expect("the claim").expect("claim");
@@ -440,6 +451,40 @@ async fn a_claims_lease_starts_when_it_takes_the_task(db: &TestDb) {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
     drop(narrow);
+}
+
+/// A read of `store` kept waiting, holding its connection, by a lock on the table it reads.
+struct HeldRead {
+    lock: DatabaseTransaction,
+    read: tokio::task::JoinHandle<()>,
+}
+
+impl HeldRead {
+    async fn hold(db: &TestDb, store: &Arc<dyn Store>, ctx: &Ctx) -> Self {
+        let lock = db.connection().begin().await.expect("begin");
+        lock.execute_unprepared("LOCK TABLE templates IN ACCESS EXCLUSIVE MODE")
+            .await
+            .expect("lock the templates");
+        let read = tokio::spawn({
+            let (store, ctx) = (Arc::clone(store), ctx.clone());
+            async move {
+                // Nothing is found once the lock is gone; the read only held the connection.
+                let found = store.get_template(&ctx, TemplateId::new()).await;
+                assert!(
+                    matches!(found, Err(RepoError::NotFound { .. })),
+                    "{found:?}"
+                );
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!read.is_finished(), "the read waits for the lock");
+        Self { lock, read }
+    }
+
+    async fn end(self) {
+        self.lock.commit().await.expect("unlock");
+        self.read.await.expect("the read");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -13,7 +13,12 @@ use sea_orm::{
     DbBackend, DbErr, ExecResult, IsolationLevel, QueryResult, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait,
 };
+use sea_orm::{RuntimeErr, Values};
+use sea_query_sqlx::SqlxValues;
 use tokio::sync::{Mutex, MutexGuard, OwnedMutexGuard};
+
+use crate::error::sqlx_acquire_err;
+use crate::lean_pool::LeanPool;
 
 /// The pool, or a transaction.
 #[derive(Clone, Debug)]
@@ -33,9 +38,10 @@ pub(crate) struct OpenTransaction {
     parent: Option<OwnedMutexGuard<DatabaseTransaction>>,
 }
 
-/// A connection held for one call: the pool, or the transaction's turn.
+/// A connection held for one call: the pool (and on PostgreSQL the store's own connections
+/// for single reads, see `lean_pool`), or the transaction's turn.
 pub(crate) enum Held<'a> {
-    Pool(&'a DatabaseConnection),
+    Pool(&'a DatabaseConnection, Option<&'a LeanPool>),
     Transaction(MutexGuard<'a, DatabaseTransaction>),
 }
 
@@ -64,10 +70,10 @@ pub(crate) fn snapshot_options(backend: DbBackend) -> TransactionOptions {
 }
 
 impl Conn {
-    /// Holds the connection for one call.
-    pub(crate) async fn hold(&self) -> Held<'_> {
+    /// Holds the connection for one call; on the pool, its single reads go to `single`.
+    pub(crate) async fn hold<'a>(&'a self, single: Option<&'a LeanPool>) -> Held<'a> {
         match self {
-            Self::Pool(pool) => Held::Pool(pool),
+            Self::Pool(pool) => Held::Pool(pool, single),
             Self::Transaction(open) => Held::Transaction(open.txn.lock().await),
         }
     }
@@ -76,7 +82,7 @@ impl Conn {
     /// until it ends.
     pub(crate) async fn begin(&self) -> Result<Conn, DbErr> {
         let (txn, parent) = match self {
-            Self::Pool(pool) => (Held::Pool(pool).begin_write().await?, None),
+            Self::Pool(pool) => (Held::Pool(pool, None).begin_write().await?, None),
             Self::Transaction(open) => {
                 let parent = Arc::clone(&open.txn).lock_owned().await;
                 (
@@ -126,7 +132,7 @@ macro_rules! retried {
 impl Held<'_> {
     fn executor(&self) -> DatabaseExecutor<'_> {
         match self {
-            Self::Pool(pool) => DatabaseExecutor::Connection(pool),
+            Self::Pool(pool, _) => DatabaseExecutor::Connection(pool),
             Self::Transaction(txn) => DatabaseExecutor::Transaction(txn),
         }
     }
@@ -134,7 +140,7 @@ impl Held<'_> {
     /// A write transaction (or savepoint) for one mutation, while this call holds the turn.
     pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
         let tries = match self {
-            Self::Pool(pool) => tries_on(pool),
+            Self::Pool(pool, _) => tries_on(pool),
             Self::Transaction(_) => 1,
         };
         retried!(
@@ -147,7 +153,7 @@ impl Held<'_> {
     /// a store transaction, a savepoint of it, which reads what the transaction reads.
     pub(crate) async fn begin_snapshot(&self) -> Result<DatabaseTransaction, DbErr> {
         match self {
-            Self::Pool(pool) => {
+            Self::Pool(pool, _) => {
                 let options = snapshot_options(pool.get_database_backend());
                 retried!(tries_on(pool), pool.begin_with_options(options).await)
             }
@@ -158,10 +164,39 @@ impl Held<'_> {
     /// How many connections `stmt` may be tried on: see [`tries_on`].
     fn tries_for(&self, stmt: &Statement) -> u32 {
         match self {
-            Self::Pool(pool) if only_reads(stmt) => tries_on(pool),
+            Self::Pool(pool, _) if only_reads(stmt) => tries_on(pool),
             _ => 1,
         }
     }
+
+    /// Where `stmt` runs past SeaORM: a read on the pool, on PostgreSQL.
+    fn single_read(&self, stmt: &Statement) -> Option<&LeanPool> {
+        match self {
+            Self::Pool(_, Some(single)) if only_reads(stmt) => Some(single),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the read `stmt` on a connection of `pool`, at most once per connection the pool may
+/// hold and one more while it fails for a lost connection (see [`tries_on`]).
+async fn read_single(pool: &LeanPool, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+    retried!(pool.connections() + 1, read_once(pool, stmt).await)
+}
+
+async fn read_once(pool: &LeanPool, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+    use sea_orm::sqlx::{IntoArguments, Postgres};
+    let mut conn = pool.acquire().await.map_err(sqlx_acquire_err)?;
+    let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
+    let query = sea_orm::sqlx::query_with(
+        sea_orm::sqlx::AssertSqlSafe(stmt.sql.as_str()),
+        <SqlxValues as IntoArguments<Postgres>>::into_arguments(SqlxValues(values)),
+    );
+    let rows = conn
+        .fetch_all(&stmt.sql, query)
+        .await
+        .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(Arc::new(err))))?;
+    Ok(rows.into_iter().map(QueryResult::from).collect())
 }
 
 /// Pooled connections are pinged before use only after a second idle (see `pool.rs`), so one
@@ -188,7 +223,6 @@ fn only_reads(stmt: &Statement) -> bool {
 /// Whether `err` says the connection itself was gone: the socket closed, or the server ended
 /// the session (`admin_shutdown`, `crash_shutdown`, `cannot_connect_now`).
 fn connection_lost(err: &DbErr) -> bool {
-    use sea_orm::RuntimeErr;
     use sea_orm::sqlx::Error;
     let (DbErr::Conn(RuntimeErr::SqlxError(sqlx))
     | DbErr::Exec(RuntimeErr::SqlxError(sqlx))
@@ -221,6 +255,9 @@ impl ConnectionTrait for Held<'_> {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        if let Some(single) = self.single_read(&stmt) {
+            return Ok(read_single(single, &stmt).await?.into_iter().next());
+        }
         retried!(
             self.tries_for(&stmt),
             self.executor().query_one_raw(stmt.clone()).await
@@ -228,6 +265,9 @@ impl ConnectionTrait for Held<'_> {
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        if let Some(single) = self.single_read(&stmt) {
+            return read_single(single, &stmt).await;
+        }
         retried!(
             self.tries_for(&stmt),
             self.executor().query_all_raw(stmt.clone()).await

@@ -11,11 +11,12 @@
 use std::sync::Arc;
 
 use orchestore_repo::{RepoError, RepoResult};
-use sea_orm::sqlx::{self, Postgres, pool::PoolConnection};
+use sea_orm::sqlx;
 use sea_orm::{DbErr, QueryResult, RuntimeErr, Value};
 
 use crate::SeaStore;
 use crate::error::{db_err, sqlx_acquire_err};
+use crate::lean_pool::{Lent, PgQuery};
 
 /// How PostgreSQL plans a statement run directly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +27,6 @@ pub(crate) enum Planned {
     /// Sent unnamed and planned with its values on every run.
     EachRun,
 }
-
-type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
 
 /// Binds `value` to `query`: the kinds of value the store's direct statements use.
 fn bind(query: PgQuery<'_>, value: Value) -> RepoResult<PgQuery<'_>> {
@@ -47,20 +46,24 @@ fn bind(query: PgQuery<'_>, value: Value) -> RepoResult<PgQuery<'_>> {
 }
 
 impl SeaStore {
-    /// A connection of the PostgreSQL pool, held until it is dropped.
-    pub(crate) async fn postgres_connection(&self) -> RepoResult<PoolConnection<Postgres>> {
-        self.pool
-            .get_postgres_connection_pool()
+    /// A connection for statements run alone (see `lean_pool`), held until it is dropped.
+    pub(crate) async fn postgres_connection(&self) -> RepoResult<Lent> {
+        let own = self
+            .joins
+            .own
+            .as_ref()
+            .ok_or_else(|| RepoError::internal("a direct statement runs on PostgreSQL only"))?;
+        own.single
             .acquire()
             .await
             .map_err(|e| db_err(sqlx_acquire_err(e)))
     }
 
     /// Runs `sql` with `values` on `conn`, counted in the statement log as SeaORM counts the
-    /// statements it runs.
+    /// statements it runs (see [`Lent::fetch_all`]).
     pub(crate) async fn fetch_all_direct(
         &self,
-        conn: &mut PoolConnection<Postgres>,
+        conn: &mut Lent,
         sql: &str,
         values: Vec<Value>,
         planned: Planned,
@@ -73,7 +76,7 @@ impl SeaStore {
     /// `refused`: for a caller that can name the row a constraint refused.
     pub(crate) async fn fetch_all_direct_or(
         &self,
-        conn: &mut PoolConnection<Postgres>,
+        conn: &mut Lent,
         sql: &str,
         values: Vec<Value>,
         planned: Planned,
@@ -84,11 +87,9 @@ impl SeaStore {
         for value in values {
             query = bind(query, value)?;
         }
-        let started = std::time::Instant::now();
-        let fetched = query.fetch_all(&mut **conn).await;
-        self.statements
-            .record(sql, started.elapsed(), fetched.is_err());
-        Ok(fetched
+        Ok(conn
+            .fetch_all(sql, query)
+            .await
             .map_err(|e| refused(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))))?
             .into_iter()
             .map(QueryResult::from)

@@ -28,6 +28,7 @@ mod direct;
 mod error;
 mod idempotency;
 mod knowledge;
+mod lean_pool;
 mod marketplace;
 mod messaging;
 mod migrations;

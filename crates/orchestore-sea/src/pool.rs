@@ -23,6 +23,8 @@ use url::Url;
 use crate::DbConfig;
 use crate::connection_string::ConnectionString;
 use crate::error::db_err;
+use crate::lean_pool::{LeanPool, Limits, PING_AFTER_IDLE};
+use crate::statements::StatementLog;
 
 /// The PostgreSQL parameters sqlx reads, in a URL's query or a key=value string (and
 /// `options[name]`).
@@ -100,32 +102,55 @@ fn pool_options<DB: sqlx::Database>(config: &DbConfig) -> PoolOptions<DB> {
         })
 }
 
-/// Connections of the pool for work done together: as many as its statements that may run at
-/// once (plain creates 4, claims 2, completions 2; see `work::together`).
+/// Connections for work done together: as many as its statements that may run at once (plain
+/// creates 4, claims 2, completions 2; see `work::together`).
 pub(crate) const TOGETHER_CONNECTIONS: u32 = 8;
 
-/// The pool the statements done together run on (see `work::together`; also those that carry
-/// one call, as most do when the store is not busy): the main pool's
-/// settings and connection options, with PostgreSQL told to keep one generic plan per statement
-/// (`plan_cache_mode = force_generic_plan`). These few statements run thousands of times a
-/// second under load with the same shape; PostgreSQL would otherwise plan a claim afresh on
-/// every run (its generic plan, costed for an unknown `LIMIT`, never looks cheaper than a
-/// custom one), which took longer than running it. Their generic plans read the claimable index
-/// in claim order as the custom ones do (`bench/README.md`, the claim's `EXPLAIN`); the rest of
-/// the store keeps PostgreSQL's default on the main pool. Its connections open when first used.
-pub(crate) fn together_pool(main: &sqlx::PgPool) -> sqlx::PgPool {
-    let options = (*main.connect_options())
-        .clone()
-        .options([("plan_cache_mode", "force_generic_plan")]);
-    main.options()
-        .clone()
-        .max_connections(TOGETHER_CONNECTIONS)
-        .min_connections(0)
-        .connect_lazy_with(options)
+/// The store's own PostgreSQL connections beside the main pool (see `lean_pool`), opened
+/// when first used with the main pool's connection options and limits.
+#[derive(Debug, Clone)]
+pub(crate) struct OwnConnections {
+    /// For the statements done together (see `work::together`; also those that carry one
+    /// call, as most do when the store is not busy), with PostgreSQL told to keep one generic
+    /// plan per statement (`plan_cache_mode = force_generic_plan`). These few statements run
+    /// thousands of times a second under load with the same shape; PostgreSQL would otherwise
+    /// plan a claim afresh on every run (its generic plan, costed for an unknown `LIMIT`,
+    /// never looks cheaper than a custom one), which took longer than running it. Their generic
+    /// plans read the claimable index in claim order as the custom ones do (`bench/README.md`,
+    /// the claim's `EXPLAIN`).
+    pub(crate) together: LeanPool,
+    /// For the statements that run alone outside a transaction: a read (a `SELECT`) and the
+    /// store's direct statements, planned by PostgreSQL's default. As many as the main pool.
+    pub(crate) single: LeanPool,
 }
 
-/// How long a pooled connection may sit idle before it is pinged on its next use.
-const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+impl OwnConnections {
+    /// The connections beside `main`, their statements counted in `statements`.
+    pub(crate) fn beside(main: &sqlx::PgPool, statements: &Arc<StatementLog>) -> Self {
+        let options = (*main.connect_options()).clone();
+        let settings = main.options();
+        let limits = |connections| Limits {
+            connections,
+            acquire_timeout: settings.get_acquire_timeout(),
+            idle_timeout: settings.get_idle_timeout(),
+            max_lifetime: settings.get_max_lifetime(),
+        };
+        Self {
+            together: LeanPool::new(
+                options
+                    .clone()
+                    .options([("plan_cache_mode", "force_generic_plan")]),
+                limits(TOGETHER_CONNECTIONS),
+                Arc::clone(statements),
+            ),
+            single: LeanPool::new(
+                options,
+                limits(settings.get_max_connections()),
+                Arc::clone(statements),
+            ),
+        }
+    }
+}
 
 /// Statements at DEBUG (their SQL, never their bound values), slow ones at WARN.
 fn with_statement_logging<O: sqlx::ConnectOptions>(options: O, config: &DbConfig) -> O {

@@ -13,6 +13,7 @@ use tokio::sync::OnceCell;
 use crate::DbConfig;
 use crate::conn::{Conn, Ending, Held};
 use crate::error::db_err;
+use crate::pool::OwnConnections;
 use crate::statements::StatementLog;
 use crate::work::together::Joins;
 use crate::work::wakeups::Wakeups;
@@ -65,9 +66,10 @@ impl SeaStore {
     }
 
     /// Wraps a connection the caller opened and configured: its pool settings are the
-    /// caller's. On PostgreSQL the store also opens, when first needed, up to 8 connections of
-    /// its own with the same settings, for the statements that serve many calls at once (see
-    /// `work::together`). It does not migrate: call [`SeaStore::migrate`]. SQLite connections should
+    /// caller's. On PostgreSQL the store also opens, when first needed, connections of its own
+    /// with the same options and limits: up to 8 for the statements that serve many calls at
+    /// once (see `work::together`), and up to the pool's maximum for reads and statements run
+    /// alone outside a transaction, which sqlx's pool would ping after each use. It does not migrate: call [`SeaStore::migrate`]. SQLite connections should
     /// enable foreign keys (`PRAGMA foreign_keys = ON`, sqlx's default). The connection's
     /// metric callback is set to record statement timings for
     /// [`Store::database_status`] (replacing one the caller set).
@@ -89,7 +91,7 @@ impl SeaStore {
         });
         let joins = Joins::new(
             (backend == Backend::Postgres)
-                .then(|| crate::pool::together_pool(db.get_postgres_connection_pool())),
+                .then(|| OwnConnections::beside(db.get_postgres_connection_pool(), &statements)),
         );
         Ok(Self {
             conn: Conn::Pool(db.clone()),
@@ -171,7 +173,8 @@ impl SeaStore {
     /// What a call runs on, held for it: the pool, or the open transaction's turn. Inside
     /// [`SeaStore::mutate`], use the mutation's transaction instead: the turn is taken.
     pub(crate) async fn db(&self) -> Held<'_> {
-        self.conn.hold().await
+        let single = self.joins.own.as_ref().map(|own| &own.single);
+        self.conn.hold(single).await
     }
 
     pub(crate) fn is_postgres(&self) -> bool {

@@ -30,9 +30,9 @@ use crate::SeaStore;
 use crate::agents::entity::agents;
 use crate::direct::Planned;
 use crate::error::{corrupt, db_err};
+use crate::lean_pool::Lent;
 use crate::revision::Revised;
 use crate::scoped::{Lock, string_array};
-use sea_orm::sqlx::{Postgres, pool::PoolConnection};
 
 /// A claim counts as its agent's heartbeat; `last_heartbeat_at` is written at most this often
 /// (seconds), so that busy workers do not queue on their agent's row.
@@ -338,7 +338,7 @@ impl SeaStore {
     /// held: a run's lease starts when the claim runs, not before a wait for a connection.
     pub(super) async fn claim_alone(
         &self,
-        conn: &mut PoolConnection<Postgres>,
+        conn: &mut Lent,
         org: OrganizationId,
         actor: &str,
         request: &ClaimRequest,

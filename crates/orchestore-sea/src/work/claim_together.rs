@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 
 use orchestore_domain::{ClaimRequest, OrganizationId, TaskEventId};
 use orchestore_repo::{Ctx, RepoResult};
-use sea_orm::sqlx::{Postgres, pool::PoolConnection};
 use sea_orm::{QueryResult, Value};
 use serde_json::json;
 
@@ -24,6 +23,7 @@ use super::claim::{
 use super::together::{Joined, Together, Waiting};
 use crate::SeaStore;
 use crate::error::db_err;
+use crate::lean_pool::Lent;
 
 /// The claims of several agents of organization `$1` at `$2`, as the module says. `$3` the
 /// claims, a JSON array of `{n, agent, lim, lease, actor, reason, events}` (`n` from 1 in order
@@ -175,7 +175,7 @@ impl SeaStore {
     /// Serves the claims of `org` by one statement, each answered with its own rows.
     async fn serve_claims(
         &self,
-        conn: &mut PoolConnection<Postgres>,
+        conn: &mut Lent,
         org: OrganizationId,
         claims: Vec<Waiting<PlainClaim>>,
     ) {

@@ -15,7 +15,6 @@
 
 use orchestore_domain::{Enqueued, NewTask, ProjectId, TaskId, TaskStatus};
 use orchestore_repo::{Ctx, RepoError, RepoResult};
-use sea_orm::sqlx::{Postgres, pool::PoolConnection};
 use sea_orm::{FromQueryResult, Value};
 use serde_json::json;
 use uuid::Uuid;
@@ -27,6 +26,7 @@ use super::wakeups::CHANNEL;
 use crate::SeaStore;
 use crate::direct::Planned;
 use crate::error::{corrupt, db_err, is_foreign_key_violation};
+use crate::lean_pool::Lent;
 use crate::mutation::{Verb, audit_row, snapshot};
 use crate::observability::entity::audit_logs;
 
@@ -122,7 +122,7 @@ impl SeaStore {
     /// Writes `create` alone, by [`CREATE_ONE_POSTGRES`], on `conn`.
     pub(super) async fn write_one_plain_create(
         &self,
-        conn: &mut PoolConnection<Postgres>,
+        conn: &mut Lent,
         create: &PlainCreate,
     ) -> RepoResult<tasks::Model> {
         let audit = &create.audit;

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sqlx::{Postgres, pool::PoolConnection};
 use sea_orm::{FromQueryResult, Value};
 use serde_json::json;
 use uuid::Uuid;
@@ -18,6 +17,7 @@ use super::together::{Failed, Joined, Together, Waiting};
 use super::wakeups::CHANNEL;
 use crate::SeaStore;
 use crate::error::{corrupt, db_err};
+use crate::lean_pool::Lent;
 use crate::observability::entity::audit_logs;
 
 /// The tasks of `$1` with their creation events (each record's own actor), their audit rows
@@ -103,11 +103,7 @@ impl SeaStore {
 impl SeaStore {
     /// Writes each create of `batch` by a statement of its own, each caller answered with its
     /// own outcome.
-    async fn write_one_by_one(
-        &self,
-        conn: &mut PoolConnection<Postgres>,
-        batch: Vec<Waiting<PlainCreate>>,
-    ) {
+    async fn write_one_by_one(&self, conn: &mut Lent, batch: Vec<Waiting<PlainCreate>>) {
         for waiting in batch {
             let written = self.write_one_plain_create(conn, &waiting.job).await;
             waiting.answer(written);

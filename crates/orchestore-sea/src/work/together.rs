@@ -14,7 +14,6 @@ use std::marker::PhantomData;
 use std::sync::{Mutex, MutexGuard};
 
 use orchestore_repo::{RepoError, RepoResult};
-use sea_orm::sqlx::{Postgres, pool::PoolConnection};
 use sea_orm::{DbErr, QueryResult, Value};
 use tokio::sync::oneshot;
 
@@ -24,6 +23,8 @@ use super::create_one::PlainCreate;
 use crate::SeaStore;
 use crate::direct::Planned;
 use crate::error::{db_err, sqlx_acquire_err};
+use crate::lean_pool::Lent;
+use crate::pool::OwnConnections;
 
 /// A kind of work done together.
 pub(crate) trait Joined: Send + Sized + 'static {
@@ -131,30 +132,30 @@ impl<J: Joined> Together<J> {
 }
 
 /// The queues of every kind of work done together, shared by a store and its clones, with
-/// the connections their statements run on.
+/// the store's own PostgreSQL connections their statements run on (and single reads).
 #[derive(Debug)]
 pub(crate) struct Joins {
     pub(crate) plain_creates: Together<PlainCreate>,
     pub(crate) completions: Together<OneStatementCompletions>,
     pub(crate) claims: Together<PlainClaim>,
-    /// On PostgreSQL, the pool of [`together_pool`](crate::pool::together_pool).
-    pool: Option<sea_orm::sqlx::PgPool>,
+    /// On PostgreSQL, the connections the store pools itself.
+    pub(crate) own: Option<OwnConnections>,
 }
 
 impl Joins {
     /// Empty queues over the same connections: for a store that reads another clock, whose
     /// statements must not carry the calls of stores reading this one's.
     pub(crate) fn apart(&self) -> Self {
-        Self::new(self.pool.clone())
+        Self::new(self.own.clone())
     }
 
-    /// Empty queues over `pool`.
-    pub(crate) fn new(pool: Option<sea_orm::sqlx::PgPool>) -> Self {
+    /// Empty queues over `own`.
+    pub(crate) fn new(own: Option<OwnConnections>) -> Self {
         Self {
             plain_creates: Together::default(),
             completions: Together::default(),
             claims: Together::default(),
-            pool,
+            own,
         }
     }
 }
@@ -225,12 +226,13 @@ impl SeaStore {
     }
 
     /// A connection for a statement shared by several calls, of the pool kept for them.
-    pub(crate) async fn shared_connection(&self) -> Result<PoolConnection<Postgres>, Failed> {
-        let pool =
-            self.joins.pool.as_ref().ok_or_else(|| {
+    pub(crate) async fn shared_connection(&self) -> Result<Lent, Failed> {
+        let own =
+            self.joins.own.as_ref().ok_or_else(|| {
                 Failed::Before("work is done together on PostgreSQL only".to_owned())
             })?;
-        pool.acquire()
+        own.together
+            .acquire()
             .await
             .map_err(|err| Failed::Database(sqlx_acquire_err(err)))
     }
@@ -238,7 +240,7 @@ impl SeaStore {
     /// Runs `sql`, a statement shared by several calls, on `conn` (prepared once and kept).
     pub(crate) async fn fetch_all_shared(
         &self,
-        conn: &mut PoolConnection<Postgres>,
+        conn: &mut Lent,
         sql: &str,
         values: Vec<Value>,
     ) -> Result<Vec<QueryResult>, Failed> {
