@@ -237,3 +237,104 @@ impl Drop for Lent {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr as _;
+
+    use sea_orm::sqlx::Row as _;
+
+    use super::*;
+
+    /// The server of `ORCHESTORE_TEST_PG_URL`; `None` (the test skipped) without it, unless
+    /// under CI, which must run every PostgreSQL test.
+    fn server() -> Option<PgConnectOptions> {
+        let Ok(url) = std::env::var("ORCHESTORE_TEST_PG_URL") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "ORCHESTORE_TEST_PG_URL is not set, and under CI the PostgreSQL tests must run"
+            );
+            return None;
+        };
+        Some(PgConnectOptions::from_str(&url).expect("ORCHESTORE_TEST_PG_URL"))
+    }
+
+    fn pool(options: PgConnectOptions, connections: u32) -> LeanPool {
+        LeanPool::new(
+            options,
+            Limits {
+                connections,
+                acquire_timeout: Duration::from_millis(300),
+                idle_timeout: Some(Duration::from_secs(60)),
+                max_lifetime: None,
+            },
+            Arc::new(StatementLog::new()),
+        )
+    }
+
+    /// The server process behind the connection `conn`.
+    async fn backend(conn: &mut Lent) -> Result<i32, sqlx::Error> {
+        const SQL: &str = "SELECT pg_backend_pid()";
+        let rows = conn.fetch_all(SQL, sqlx::query(SQL)).await?;
+        Ok(rows[0].try_get(0)?)
+    }
+
+    #[tokio::test]
+    async fn a_statement_cut_short_closes_its_connection_and_the_next_is_new() {
+        let Some(options) = server() else { return };
+        let pool = pool(options, 1);
+        let mut conn = pool.acquire().await.expect("a connection");
+        let first = backend(&mut conn).await.expect("its backend");
+        drop(conn);
+        let mut conn = pool.acquire().await.expect("the same connection");
+        assert_eq!(backend(&mut conn).await.expect("its backend"), first);
+
+        const SLEEP: &str = "SELECT pg_sleep(2)";
+        let cut = tokio::time::timeout(
+            Duration::from_millis(100),
+            conn.fetch_all(SLEEP, sqlx::query(SLEEP)),
+        )
+        .await;
+        assert!(cut.is_err(), "the sleep was cut short");
+        drop(conn);
+        assert!(
+            pool.shared.idle().is_empty(),
+            "the connection was not given back"
+        );
+
+        let mut conn = pool.acquire().await.expect("a new connection");
+        assert_ne!(backend(&mut conn).await.expect("its backend"), first);
+    }
+
+    #[tokio::test]
+    async fn an_error_the_server_sends_keeps_the_connection() {
+        let Some(options) = server() else { return };
+        let pool = pool(options, 1);
+        let mut conn = pool.acquire().await.expect("a connection");
+        let first = backend(&mut conn).await.expect("its backend");
+        const FAILS: &str = "SELECT 1 / 0";
+        let failed = conn.fetch_all(FAILS, sqlx::query(FAILS)).await;
+        assert!(
+            matches!(failed, Err(sqlx::Error::Database(_))),
+            "{failed:?}"
+        );
+        drop(conn);
+        let mut conn = pool.acquire().await.expect("the same connection");
+        assert_eq!(backend(&mut conn).await.expect("its backend"), first);
+    }
+
+    #[tokio::test]
+    async fn a_pool_whose_connections_are_all_lent_times_out() {
+        let Some(options) = server() else { return };
+        let pool = pool(options, 1);
+        let held = pool.acquire().await.expect("the one connection");
+        let waited = pool.acquire().await;
+        assert!(
+            matches!(waited, Err(sqlx::Error::PoolTimedOut)),
+            "{:?}",
+            waited.map(|_| ())
+        );
+        drop(held);
+        pool.acquire().await.expect("the connection given back");
+    }
+}
