@@ -1,11 +1,13 @@
 //! Projects and tasks; tasks' own fields in [`tasks`], the task graph in [`graph`], history and
-//! statistics in [`history`], the queue in [`queue`], enqueueing by the batch in [`enqueue`],
-//! completions by the batch in [`complete`], cancellation of whole trees in [`cancellation`],
-//! importing task lists in [`import`], schedules in [`schedules`], the shared worker fleet in
-//! [`fairness`], fairness across keys within an organization in [`fairness_keys`], rate limits in
-//! [`rate_limits`], large payloads in [`payloads`].
+//! statistics in [`history`], the queue in [`claims`] (claims), [`run_ends`] (fencing, failures,
+//! cancellation of a run) and [`queue`] (leases and figures), enqueueing by the batch in
+//! [`enqueue`], completions by the batch in [`complete`], cancellation of whole trees in
+//! [`cancellation`], importing task lists in [`import`], schedules in [`schedules`], the shared
+//! worker fleet in [`fairness`], fairness across keys within an organization in
+//! [`fairness_keys`], rate limits in [`rate_limits`], large payloads in [`payloads`].
 
 mod cancellation;
+mod claims;
 mod complete;
 mod concurrency;
 mod enqueue;
@@ -17,10 +19,12 @@ mod import;
 mod payloads;
 mod queue;
 mod rate_limits;
+mod run_ends;
 mod schedules;
 mod tasks;
 
 pub use cancellation::*;
+pub use claims::*;
 pub use complete::*;
 pub use concurrency::*;
 pub use enqueue::*;
@@ -32,6 +36,7 @@ pub use import::*;
 pub use payloads::*;
 pub use queue::*;
 pub use rate_limits::*;
+pub use run_ends::*;
 pub use schedules::*;
 pub use tasks::*;
 
