@@ -118,6 +118,17 @@ impl LeanPool {
         Self { shared }
     }
 
+    /// Closes the pool: the idle connections now, each lent one when it comes back; what
+    /// waits for a connection, or asks for one later, gets `PoolClosed`.
+    pub(crate) async fn close(&self) {
+        self.shared.room.close();
+        let idle = std::mem::take(&mut *self.shared.idle());
+        for Idle { conn, .. } in idle {
+            // Closing says goodbye to the server; a failure leaves nothing to do.
+            let _ = conn.close().await;
+        }
+    }
+
     /// How many connections the pool may have open.
     pub(crate) fn connections(&self) -> u32 {
         self.shared.limits.connections
@@ -228,7 +239,10 @@ impl Drop for Lent {
         let Some(conn) = self.conn.take() else {
             return;
         };
-        if self.whole && !self.pool.expired(self.opened, Instant::now()) {
+        if self.whole
+            && !self.pool.room.is_closed()
+            && !self.pool.expired(self.opened, Instant::now())
+        {
             self.pool.idle().push(Idle {
                 conn,
                 opened: self.opened,
@@ -336,5 +350,27 @@ mod tests {
         );
         drop(held);
         pool.acquire().await.expect("the connection given back");
+    }
+
+    #[tokio::test]
+    async fn a_closed_pool_lends_nothing_and_keeps_nothing() {
+        let Some(options) = server() else { return };
+        let pool = pool(options, 2);
+        let idle = pool.acquire().await.expect("a connection");
+        let lent = pool.acquire().await.expect("another");
+        drop(idle);
+        pool.close().await;
+        assert!(
+            pool.shared.idle().is_empty(),
+            "the idle connection was closed"
+        );
+        drop(lent);
+        assert!(pool.shared.idle().is_empty(), "the lent one was not kept");
+        let refused = pool.acquire().await;
+        assert!(
+            matches!(refused, Err(sqlx::Error::PoolClosed)),
+            "{:?}",
+            refused.map(|_| ())
+        );
     }
 }

@@ -156,6 +156,18 @@ impl SeaStore {
             .cloned()
     }
 
+    /// Closes the store's connections: its pool and, on PostgreSQL, those it pools itself.
+    /// Calls made afterwards, by this store or its clones, fail as
+    /// [`RepoError::Unavailable`]. For a program that drops a store before it exits (a test, a
+    /// tenant moved to another database); the process's exit closes them too.
+    pub async fn close(&self) -> RepoResult<()> {
+        if let Some(own) = &self.joins.own {
+            own.together.close().await;
+            own.single.close().await;
+        }
+        self.pool.close_by_ref().await.map_err(db_err)
+    }
+
     /// The connection pool, for statements of the embedding program's own (diagnostics,
     /// tests). What is written through it bypasses the repositories: no check, no audit row.
     pub fn connection(&self) -> &DatabaseConnection {
