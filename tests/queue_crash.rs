@@ -33,7 +33,9 @@ use orchestore_domain::{
 use orchestore_repo::{Backend, Ctx, Limit, PageRequest, RepoError, Retry, Store};
 use orchestore_sea::{DbConfig, SeaStore};
 use orchestore_testkit::{Fixture, TestDb};
-use sea_orm::{ConnectionTrait as _, DatabaseTransaction, TransactionTrait as _};
+use sea_orm::{
+    ConnectionTrait as _, DatabaseTransaction, DbBackend, Statement, TransactionTrait as _,
+};
 use serde_json::json;
 use tokio::sync::oneshot;
 
@@ -476,9 +478,25 @@ impl HeldRead {
                 );
             }
         });
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(!read.is_finished(), "the read waits for the lock");
-        Self { lock, read }
+        // Until the read waits for the lock, holding its connection.
+        let waiting = Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        for _ in 0..500 {
+            let row = db
+                .connection()
+                .query_one_raw(waiting.clone())
+                .await
+                .expect("pg_stat_activity")
+                .expect("a count");
+            if row.try_get_by_index::<i64>(0).expect("count") > 0 {
+                return Self { lock, read };
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the read never waited for the lock");
     }
 
     async fn end(self) {

@@ -2,7 +2,7 @@
 //! backends: reads, creates, claims and transactions — on PostgreSQL those run on the store's
 //! pool and on the connections it pools itself.
 
-use orchestore_domain::{AgentKind, ClaimRequest, Name, NewAgent, NewTask, Title};
+use orchestore_domain::{AgentKind, ClaimRequest, ClaimWait, Name, NewAgent, NewTask, Title};
 use orchestore_repo::{RepoError, Store};
 use orchestore_testkit::{Fixture, TestDb};
 
@@ -33,8 +33,35 @@ async fn a_closed_store_refuses_every_call(db: &TestDb) {
         .await
         .expect("agent");
     store.get_task(&fixture.ctx, task.id).await.expect("read");
+    // A claim that waits for work: on PostgreSQL it starts the listener of `NOTIFY`, which
+    // holds a pooled connection that closing must take back.
+    let waited = store
+        .claim_tasks(
+            &fixture.ctx,
+            ClaimRequest {
+                wait: ClaimWait::parse_millis(100).expect("wait"),
+                ..ClaimRequest::one(agent.id)
+            },
+        )
+        .await
+        .expect("a claim that waits");
+    assert_eq!(waited.len(), 1, "the task created before");
+    let waited = store
+        .claim_tasks(
+            &fixture.ctx,
+            ClaimRequest {
+                wait: ClaimWait::parse_millis(100).expect("wait"),
+                ..ClaimRequest::one(agent.id)
+            },
+        )
+        .await
+        .expect("a claim that waits");
+    assert!(waited.is_empty(), "nothing left: {waited:?}");
 
-    sea.close().await.expect("close");
+    tokio::time::timeout(std::time::Duration::from_secs(10), sea.close())
+        .await
+        .expect("closing ends")
+        .expect("close");
     let clone: &dyn Store = &db.store().clone();
     assert_unavailable("a read", clone.get_task(&fixture.ctx, task.id).await);
     assert_unavailable(

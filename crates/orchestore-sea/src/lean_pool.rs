@@ -50,8 +50,12 @@ impl std::fmt::Debug for LeanPool {
     }
 }
 
+/// The options a new connection opens with: read at each connect, so that options the
+/// embedding program sets on its pool later (a rotated password) reach these pools too.
+pub(crate) type Options = Box<dyn Fn() -> PgConnectOptions + Send + Sync>;
+
 struct Shared {
-    options: PgConnectOptions,
+    options: Options,
     limits: Limits,
     /// One permit per connection the pool may have open and lent at once.
     room: Arc<Semaphore>,
@@ -97,12 +101,8 @@ impl Shared {
 impl LeanPool {
     /// A pool of connections opened with `options`, within `limits`, its statements counted in
     /// `statements`. Inside a Tokio runtime, a task closes the connections that stay idle past
-    /// the idle timeout; it ends with the pool.
-    pub(crate) fn new(
-        options: PgConnectOptions,
-        limits: Limits,
-        statements: Arc<StatementLog>,
-    ) -> Self {
+    /// the idle timeout or their lifetime; it ends with the pool.
+    pub(crate) fn new(options: Options, limits: Limits, statements: Arc<StatementLog>) -> Self {
         let shared = Arc::new(Shared {
             options,
             limits,
@@ -110,10 +110,12 @@ impl LeanPool {
             idle: Mutex::new(Vec::new()),
             statements,
         });
-        if let (Ok(runtime), Some(idle_timeout)) =
-            (tokio::runtime::Handle::try_current(), limits.idle_timeout)
-        {
-            runtime.spawn(close_idle(Arc::downgrade(&shared), idle_timeout));
+        let soonest = match (limits.idle_timeout, limits.max_lifetime) {
+            (Some(idle), Some(life)) => Some(idle.min(life)),
+            (idle, life) => idle.or(life),
+        };
+        if let (Ok(runtime), Some(soonest)) = (tokio::runtime::Handle::try_current(), soonest) {
+            runtime.spawn(close_expired(Arc::downgrade(&shared), soonest));
         }
         Self { shared }
     }
@@ -164,7 +166,7 @@ impl LeanPool {
             }
             return Ok(self.lend(conn, opened, permit));
         }
-        let conn = PgConnection::connect_with(&self.shared.options).await?;
+        let conn = PgConnection::connect_with(&(self.shared.options)()).await?;
         Ok(self.lend(conn, Instant::now(), permit))
     }
 
@@ -179,9 +181,10 @@ impl LeanPool {
     }
 }
 
-/// Closes, every half idle timeout, the idle connections past it, until the pool is dropped.
-async fn close_idle(pool: Weak<Shared>, idle_timeout: Duration) {
-    let mut every = tokio::time::interval((idle_timeout / 2).max(Duration::from_secs(1)));
+/// Closes, every half of `soonest` (the idle timeout or the lifetime, whichever is shorter),
+/// the idle connections past either, until the pool is dropped.
+async fn close_expired(pool: Weak<Shared>, soonest: Duration) {
+    let mut every = tokio::time::interval((soonest / 2).max(Duration::from_secs(1)));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
@@ -218,19 +221,40 @@ impl Lent {
         let Some(conn) = self.conn.as_mut() else {
             return Err(sqlx::Error::PoolClosed);
         };
+        if !self.whole {
+            // Sent on a connection whose last statement broke it, it would fail or, after a
+            // protocol error, read another statement's answer.
+            return Err(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::NotConnected,
+                "the connection broke during an earlier statement",
+            )));
+        }
         self.whole = false;
         let started = Instant::now();
         let fetched = query.fetch_all(&mut *conn).await;
         self.pool
             .statements
             .record(sql, started.elapsed(), fetched.is_err());
-        // An error the server sent leaves the connection ready for the next statement; one of
-        // the socket or the protocol does not.
         self.whole = match &fetched {
-            Ok(_) | Err(sqlx::Error::Database(_)) => true,
-            Err(_) => false,
+            Ok(_) => true,
+            Err(err) => leaves_connection_whole(err),
         };
         fetched
+    }
+}
+
+/// Whether the connection that returned `err` is ready for the next statement: after an error
+/// the server sent for the statement (sqlx then waits for the server to be ready), or one
+/// raised before anything was sent; not after an error of the socket or the protocol, nor
+/// after the server ended the session (`FATAL`: class 08, or 57P — an administrator's
+/// termination, a shutdown, the idle-session timeout).
+fn leaves_connection_whole(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => !db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        sqlx::Error::Encode(_) => true,
+        _ => false,
     }
 }
 
@@ -239,11 +263,13 @@ impl Drop for Lent {
         let Some(conn) = self.conn.take() else {
             return;
         };
-        if self.whole
-            && !self.pool.room.is_closed()
-            && !self.pool.expired(self.opened, Instant::now())
-        {
-            self.pool.idle().push(Idle {
+        if !self.whole || self.pool.expired(self.opened, Instant::now()) {
+            return;
+        }
+        let mut idle = self.pool.idle();
+        // Under the lock `close` empties the list with, so that none comes back after it.
+        if !self.pool.room.is_closed() {
+            idle.push(Idle {
                 conn,
                 opened: self.opened,
                 since: Instant::now(),
@@ -273,12 +299,14 @@ mod tests {
         Some(PgConnectOptions::from_str(&url).expect("ORCHESTORE_TEST_PG_URL"))
     }
 
-    fn pool(options: PgConnectOptions, connections: u32) -> LeanPool {
+    /// A pool of `connections` whose callers wait up to `acquire_timeout` (a connect to a busy
+    /// server included).
+    fn pool(options: PgConnectOptions, connections: u32, acquire_timeout: Duration) -> LeanPool {
         LeanPool::new(
-            options,
+            Box::new(move || options.clone()),
             Limits {
                 connections,
-                acquire_timeout: Duration::from_millis(300),
+                acquire_timeout,
                 idle_timeout: Some(Duration::from_secs(60)),
                 max_lifetime: None,
             },
@@ -296,7 +324,7 @@ mod tests {
     #[tokio::test]
     async fn a_statement_cut_short_closes_its_connection_and_the_next_is_new() {
         let Some(options) = server() else { return };
-        let pool = pool(options, 1);
+        let pool = pool(options, 1, Duration::from_secs(30));
         let mut conn = pool.acquire().await.expect("a connection");
         let first = backend(&mut conn).await.expect("its backend");
         drop(conn);
@@ -323,7 +351,7 @@ mod tests {
     #[tokio::test]
     async fn an_error_the_server_sends_keeps_the_connection() {
         let Some(options) = server() else { return };
-        let pool = pool(options, 1);
+        let pool = pool(options, 1, Duration::from_secs(30));
         let mut conn = pool.acquire().await.expect("a connection");
         let first = backend(&mut conn).await.expect("its backend");
         const FAILS: &str = "SELECT 1 / 0";
@@ -338,9 +366,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_session_the_server_ended_is_not_used_again_nor_kept() {
+        let Some(options) = server() else { return };
+        let pool = pool(options, 2, Duration::from_secs(30));
+        let mut doomed = pool.acquire().await.expect("a connection");
+        let pid = backend(&mut doomed).await.expect("its backend");
+        let mut other = pool.acquire().await.expect("another");
+        const TERMINATE: &str = "SELECT pg_terminate_backend($1)";
+        other
+            .fetch_all(TERMINATE, sqlx::query(TERMINATE).bind(pid))
+            .await
+            .expect("terminate the first");
+        assert!(backend(&mut doomed).await.is_err(), "the session ended");
+        let again = backend(&mut doomed).await;
+        assert!(
+            matches!(&again, Err(sqlx::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotConnected),
+            "{again:?}"
+        );
+        drop(doomed);
+        drop(other);
+        assert_eq!(pool.shared.idle().len(), 1, "only the other was kept");
+    }
+
+    #[tokio::test]
     async fn a_pool_whose_connections_are_all_lent_times_out() {
         let Some(options) = server() else { return };
-        let pool = pool(options, 1);
+        let pool = pool(options, 1, Duration::from_secs(2));
         let held = pool.acquire().await.expect("the one connection");
         let waited = pool.acquire().await;
         assert!(
@@ -355,7 +406,7 @@ mod tests {
     #[tokio::test]
     async fn a_closed_pool_lends_nothing_and_keeps_nothing() {
         let Some(options) = server() else { return };
-        let pool = pool(options, 2);
+        let pool = pool(options, 2, Duration::from_secs(30));
         let idle = pool.acquire().await.expect("a connection");
         let lent = pool.acquire().await.expect("another");
         drop(idle);

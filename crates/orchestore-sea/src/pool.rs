@@ -125,9 +125,11 @@ pub(crate) struct OwnConnections {
 }
 
 impl OwnConnections {
-    /// The connections beside `main`, their statements counted in `statements`.
+    /// The connections beside `main`, their statements counted in `statements`: opened with
+    /// `main`'s connect options as they are at each connect, within its limits. Not with
+    /// hooks the embedding program gave `main` (`after_connect`: sqlx keeps them private):
+    /// session settings these connections need go in the connect options (`options`).
     pub(crate) fn beside(main: &sqlx::PgPool, statements: &Arc<StatementLog>) -> Self {
-        let options = (*main.connect_options()).clone();
         let settings = main.options();
         let limits = |connections| Limits {
             connections,
@@ -135,16 +137,20 @@ impl OwnConnections {
             idle_timeout: settings.get_idle_timeout(),
             max_lifetime: settings.get_max_lifetime(),
         };
+        let generic_plans = main.clone();
+        let default_plans = main.clone();
         Self {
             together: LeanPool::new(
-                options
-                    .clone()
-                    .options([("plan_cache_mode", "force_generic_plan")]),
+                Box::new(move || {
+                    (*generic_plans.connect_options())
+                        .clone()
+                        .options([("plan_cache_mode", "force_generic_plan")])
+                }),
                 limits(TOGETHER_CONNECTIONS),
                 Arc::clone(statements),
             ),
             single: LeanPool::new(
-                options,
+                Box::new(move || (*default_plans.connect_options()).clone()),
                 limits(settings.get_max_connections()),
                 Arc::clone(statements),
             ),

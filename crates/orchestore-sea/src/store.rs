@@ -69,7 +69,9 @@ impl SeaStore {
     /// caller's. On PostgreSQL the store also opens, when first needed, connections of its own
     /// with the same options and limits: up to 8 for the statements that serve many calls at
     /// once (see `work::together`), and up to the pool's maximum for reads and statements run
-    /// alone outside a transaction, which sqlx's pool would ping after each use. It does not migrate: call [`SeaStore::migrate`]. SQLite connections should
+    /// alone outside a transaction, which sqlx's pool would ping after each use. Those open with
+    /// the pool's connect options, not with `after_connect` hooks (sqlx keeps them private): put
+    /// the session settings they need in the options (`options`). It does not migrate: call [`SeaStore::migrate`]. SQLite connections should
     /// enable foreign keys (`PRAGMA foreign_keys = ON`, sqlx's default). The connection's
     /// metric callback is set to record statement timings for
     /// [`Store::database_status`] (replacing one the caller set).
@@ -161,6 +163,7 @@ impl SeaStore {
     /// [`RepoError::Unavailable`]. For a program that drops a store before it exits (a test, a
     /// tenant moved to another database); the process's exit closes them too.
     pub async fn close(&self) -> RepoResult<()> {
+        self.wakeups.stop_listening();
         if let Some(own) = &self.joins.own {
             own.together.close().await;
             own.single.close().await;

@@ -31,6 +31,15 @@ pub(crate) struct Wakeups {
     /// When this process last sent `NOTIFY` for each organization.
     notified: Mutex<HashMap<Uuid, Instant>>,
     listener: OnceCell<()>,
+    /// Told when the store closes or is dropped, so that the listener gives its pooled
+    /// connection back (a pool closes only once every connection it lent is back).
+    stop_listening: Arc<Notify>,
+}
+
+impl Drop for Wakeups {
+    fn drop(&mut self) {
+        self.stop_listening();
+    }
 }
 
 impl Wakeups {
@@ -80,6 +89,12 @@ impl Wakeups {
         }
     }
 
+    /// Ends the listener's task, if it runs (or when it starts), giving its connection back.
+    pub(crate) fn stop_listening(&self) {
+        // A permit kept for a listener not waiting yet: it stops at its next wait.
+        self.stop_listening.notify_one();
+    }
+
     /// Starts, once per store, the task that turns PostgreSQL notifications into wake-ups. It
     /// holds one pooled connection while it runs and reconnects after an outage; if it cannot
     /// start, waiting claims still look again every [`Wakeups::RECHECK`].
@@ -99,9 +114,14 @@ impl Wakeups {
                     tracing::warn!(%error, "queue wake-ups: cannot listen; claims poll");
                     return;
                 }
+                let stop = Arc::clone(&self.stop_listening);
                 tokio::spawn(async move {
                     loop {
-                        match listener.recv().await {
+                        let received = tokio::select! {
+                            received = listener.recv() => received,
+                            () = stop.notified() => return,
+                        };
+                        match received {
                             Ok(notification) => {
                                 let Some(wakeups) = wakeups.upgrade() else {
                                     return;
