@@ -35,25 +35,17 @@ async fn a_closed_store_refuses_every_call(db: &TestDb) {
     store.get_task(&fixture.ctx, task.id).await.expect("read");
     // A claim that waits for work: on PostgreSQL it starts the listener of `NOTIFY`, which
     // holds a pooled connection that closing must take back.
+    let waiting_claim = || ClaimRequest {
+        wait: ClaimWait::parse_millis(100).expect("wait"),
+        ..ClaimRequest::one(agent.id)
+    };
     let waited = store
-        .claim_tasks(
-            &fixture.ctx,
-            ClaimRequest {
-                wait: ClaimWait::parse_millis(100).expect("wait"),
-                ..ClaimRequest::one(agent.id)
-            },
-        )
+        .claim_tasks(&fixture.ctx, waiting_claim())
         .await
         .expect("a claim that waits");
     assert_eq!(waited.len(), 1, "the task created before");
     let waited = store
-        .claim_tasks(
-            &fixture.ctx,
-            ClaimRequest {
-                wait: ClaimWait::parse_millis(100).expect("wait"),
-                ..ClaimRequest::one(agent.id)
-            },
-        )
+        .claim_tasks(&fixture.ctx, waiting_claim())
         .await
         .expect("a claim that waits");
     assert!(waited.is_empty(), "nothing left: {waited:?}");

@@ -17,7 +17,7 @@ use sea_orm::{RuntimeErr, Values};
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::{Mutex, MutexGuard, OwnedMutexGuard};
 
-use crate::error::sqlx_acquire_err;
+use crate::error::{sqlx_acquire_err, sqlx_query_err};
 use crate::lean_pool::LeanPool;
 
 /// The pool, or a transaction.
@@ -195,7 +195,7 @@ async fn read_once(pool: &LeanPool, stmt: &Statement) -> Result<Vec<QueryResult>
     let rows = conn
         .fetch_all(&stmt.sql, query)
         .await
-        .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(Arc::new(err))))?;
+        .map_err(sqlx_query_err)?;
     Ok(rows.into_iter().map(QueryResult::from).collect())
 }
 

@@ -8,14 +8,12 @@
 //! the plan made for the word takes 155 ms, BENCHMARKS.md). A statement run [`Planned::EachRun`]
 //! is sent unnamed, so it is planned with its values every time.
 
-use std::sync::Arc;
-
 use orchestore_repo::{RepoError, RepoResult};
 use sea_orm::sqlx;
-use sea_orm::{DbErr, QueryResult, RuntimeErr, Value};
+use sea_orm::{DbErr, QueryResult, Value};
 
 use crate::SeaStore;
-use crate::error::{db_err, sqlx_acquire_err};
+use crate::error::{db_err, sqlx_acquire_err, sqlx_query_err};
 use crate::lean_pool::{Lent, PgQuery};
 
 /// How PostgreSQL plans a statement run directly.
@@ -90,7 +88,7 @@ impl SeaStore {
         Ok(conn
             .fetch_all(sql, query)
             .await
-            .map_err(|e| refused(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))))?
+            .map_err(|e| refused(sqlx_query_err(e)))?
             .into_iter()
             .map(QueryResult::from)
             .collect())

@@ -45,6 +45,11 @@ fn is_unavailable(err: &sea_orm::sqlx::Error) -> bool {
     }
 }
 
+/// A statement's failure, as SeaORM reports it.
+pub(crate) fn sqlx_query_err(err: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(err)))
+}
+
 /// A failure to take a connection from the pool, as SeaORM reports it.
 pub(crate) fn sqlx_acquire_err(err: sea_orm::sqlx::Error) -> DbErr {
     use sea_orm::ConnAcquireErr;

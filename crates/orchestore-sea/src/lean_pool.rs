@@ -125,10 +125,7 @@ impl LeanPool {
     pub(crate) async fn close(&self) {
         self.shared.room.close();
         let idle = std::mem::take(&mut *self.shared.idle());
-        for Idle { conn, .. } in idle {
-            // Closing says goodbye to the server; a failure leaves nothing to do.
-            let _ = conn.close().await;
-        }
+        close_each(idle.into_iter().map(|idle| idle.conn)).await;
     }
 
     /// How many connections the pool may have open.
@@ -193,10 +190,14 @@ async fn close_expired(pool: Weak<Shared>, soonest: Duration) {
         };
         let expired = pool.take_expired();
         drop(pool);
-        for conn in expired {
-            // Closing says goodbye to the server; a failure leaves nothing to do.
-            let _ = conn.close().await;
-        }
+        close_each(expired).await;
+    }
+}
+
+/// Closes `conns`, saying goodbye to the server; a failure leaves nothing to do.
+async fn close_each(conns: impl IntoIterator<Item = PgConnection>) {
+    for conn in conns {
+        let _ = conn.close().await;
     }
 }
 

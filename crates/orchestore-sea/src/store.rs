@@ -69,12 +69,12 @@ impl SeaStore {
     /// caller's. On PostgreSQL the store also opens, when first needed, connections of its own
     /// with the same options and limits: up to 8 for the statements that serve many calls at
     /// once (see `work::together`), and up to the pool's maximum for reads and statements run
-    /// alone outside a transaction, which sqlx's pool would ping after each use. Those open with
-    /// the pool's connect options, not with `after_connect` hooks (sqlx keeps them private): put
-    /// the session settings they need in the options (`options`). It does not migrate: call [`SeaStore::migrate`]. SQLite connections should
-    /// enable foreign keys (`PRAGMA foreign_keys = ON`, sqlx's default). The connection's
-    /// metric callback is set to record statement timings for
-    /// [`Store::database_status`] (replacing one the caller set).
+    /// alone outside a transaction, which sqlx's pool would ping after each use. Those open
+    /// with the pool's connect options, not with `after_connect` hooks (sqlx keeps them
+    /// private): put the session settings they need in the options (`options`). It does not
+    /// migrate: call [`SeaStore::migrate`]. SQLite connections should enable foreign keys
+    /// (`PRAGMA foreign_keys = ON`, sqlx's default). The connection's metric callback is set to
+    /// record statement timings for [`Store::database_status`] (replacing one the caller set).
     pub fn from_connection(mut db: DatabaseConnection) -> RepoResult<Self> {
         let backend = match db.get_database_backend() {
             DbBackend::Sqlite => Backend::Sqlite,

@@ -133,9 +133,6 @@ impl Wakeups {
                             Err(error) => {
                                 // `recv` reconnects by itself on the next call.
                                 tracing::warn!(%error, "queue wake-ups: listener lost");
-                                if wakeups.strong_count() == 0 {
-                                    return;
-                                }
                                 tokio::time::sleep(Wakeups::RECHECK).await;
                             }
                         }
