@@ -1,0 +1,61 @@
+//! Sealing finds each audit row by its primary key, whatever the planner's statistics say. Taken
+//! while no row waited to be sealed (the usual state: the sealer keeps up), they had the
+//! planner expect one unsealed row in the organization; matching the partial index of unsealed
+//! rows, the sealing statement then scanned all of them once per row it sealed, and under load
+//! cost PostgreSQL as much as the creates that wrote the rows.
+
+use orchestore_repo::AuditRepo;
+use orchestore_testkit::{Fixture, TestDb};
+use sea_orm::{ConnectionTrait, Database};
+
+/// Unsealed rows written after the statistics were taken: a few seconds of creates under load.
+const UNSEALED: usize = 3_000;
+
+#[tokio::test]
+async fn sealing_reads_rows_by_primary_key_on_stale_statistics() {
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let store = test_db.store();
+    let fixture = Fixture::create(store, "acme", "correct horse battery").await;
+    fixture.project(store, "Apollo").await;
+    store
+        .seal_audit(&fixture.ctx, 1_000)
+        .await
+        .expect("seal what the fixture wrote");
+    let db = Database::connect(test_db.url())
+        .await
+        .expect("connect to the test database");
+    db.execute_unprepared("VACUUM ANALYZE audit_logs")
+        .await
+        .expect("analyze while every row is sealed");
+    db.execute_unprepared(&format!(
+        "INSERT INTO audit_logs (organization_id, id, actor, action, entity, entity_id, changes,
+             created_at)
+         SELECT '{org}', gen_random_uuid(), 'user:seeded', 'task.create', 'task',
+             gen_random_uuid()::text, jsonb_build_object('i', i), now()
+         FROM generate_series(1, {UNSEALED}) AS i",
+        org = fixture.org.id,
+    ))
+    .await
+    .expect("unsealed rows");
+
+    let plan = store
+        .explain_seal(&fixture.ctx, 500)
+        .await
+        .expect("explain")
+        .expect("PostgreSQL seals by one statement");
+    assert!(
+        plan.contains("pk_audit_logs") && !plan.contains("idx_audit_logs_unsealed"),
+        "sealing does not find its rows by the primary key:\n{plan}"
+    );
+
+    let sealed = store
+        .seal_audit(&fixture.ctx, 10_000)
+        .await
+        .expect("seal the rows");
+    assert_eq!(sealed.sealed, UNSEALED as u64);
+    let report = store.verify_audit(&fixture.ctx).await.expect("verify");
+    assert!(report.broken.is_none(), "{report:?}");
+    assert_eq!(report.unsealed, 0);
+}
