@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orchestore_domain::OrganizationId;
-use orchestore_repo::{Ctx, FeedRound, RepoResult, Store, feed_every_organization};
+use orchestore_repo::{Ctx, FeedRound, RepoResult, SealOutcome, Store, feed_every_organization};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 /// A periodic job; it stops when the application goes.
@@ -43,7 +43,10 @@ fn ticker(interval: Duration) -> Interval {
 }
 
 /// At every tick: lists the organizations `due` names, runs `each` in each of them, and logs
-/// what `report` says of its outcome (a failure as a warning naming `job`).
+/// what `report` says of its outcome (a failure as a warning naming `job`). When `left_work`
+/// says of an outcome that the round stopped at its bound with work left, the next round
+/// starts at once rather than at the next tick: work that arrives faster than one round a tick
+/// can do is still done, each organization in turn.
 async fn over_organizations<T, Due, Each>(
     job: &'static str,
     mut ticker: Interval,
@@ -52,13 +55,18 @@ async fn over_organizations<T, Due, Each>(
     // those are not yet `Send` enough for `tokio::spawn`.
     due: impl Fn(Arc<dyn Store>) -> Due,
     each: impl Fn(Arc<dyn Store>, Ctx) -> Each,
+    left_work: impl Fn(&T) -> bool,
     report: impl Fn(OrganizationId, T),
 ) where
     Due: Future<Output = RepoResult<Vec<OrganizationId>>>,
     Each: Future<Output = RepoResult<T>>,
 {
+    let mut again = false;
     loop {
-        ticker.tick().await;
+        if !again {
+            ticker.tick().await;
+        }
+        again = false;
         let organizations = match due(Arc::clone(&store)).await {
             Ok(organizations) => organizations,
             Err(error) => {
@@ -68,11 +76,19 @@ async fn over_organizations<T, Due, Each>(
         };
         for org in organizations {
             match each(Arc::clone(&store), Ctx::system(org)).await {
-                Ok(outcome) => report(org, outcome),
+                Ok(outcome) => {
+                    again |= left_work(&outcome);
+                    report(org, outcome);
+                }
                 Err(error) => tracing::warn!(%org, %error, "{job}"),
             }
         }
     }
+}
+
+/// For the jobs whose every round does all there is.
+fn nothing_left<T>(_: &T) -> bool {
+    false
 }
 
 /// Returns expired leases to the queue (or fails their tasks) and closes the proposals past
@@ -89,6 +105,7 @@ pub(crate) async fn expire_leases_and_close_proposals(store: Arc<dyn Store>, int
                 .await
         },
         |store: Arc<dyn Store>, ctx: Ctx| async move { store.expire_leases(&ctx).await },
+        nothing_left,
         |org, expired| {
             if !expired.is_empty() {
                 tracing::info!(
@@ -112,6 +129,7 @@ pub(crate) async fn expire_leases_and_close_proposals(store: Arc<dyn Store>, int
         |store: Arc<dyn Store>, ctx: Ctx| async move {
             store.close_due_proposals(&ctx, chrono::Utc::now()).await
         },
+        nothing_left,
         |org, closed| {
             if !closed.is_empty() {
                 tracing::info!(%org, closed = closed.len(), "proposal sweep: closed proposals");
@@ -138,6 +156,7 @@ pub(crate) async fn fire_due_schedules(store: Arc<dyn Store>, interval: Duration
                 .fire_due_schedules(&ctx, chrono::Utc::now(), DUE_PER_ORGANIZATION)
                 .await
         },
+        nothing_left,
         |org, fired| {
             if !fired.is_empty() {
                 tracing::debug!(%org, fired = fired.len(), "scheduler: fired schedules");
@@ -164,6 +183,7 @@ pub(crate) async fn fire_due_waits(store: Arc<dyn Store>, interval: Duration) {
                 .fire_due_waits(&ctx, chrono::Utc::now(), DUE_PER_ORGANIZATION)
                 .await
         },
+        nothing_left,
         |org, ended| {
             if !ended.is_empty() {
                 tracing::debug!(%org, ended = ended.len(), "wait sweep: ended waits");
@@ -186,6 +206,7 @@ pub(crate) async fn seal_audit_chains(store: Arc<dyn Store>, interval: Duration)
                 .await
         },
         |store: Arc<dyn Store>, ctx: Ctx| async move { store.seal_audit(&ctx, SEAL_ROWS).await },
+        |outcome: &SealOutcome| outcome.more,
         |org, outcome| {
             tracing::debug!(
                 %org,
@@ -211,6 +232,7 @@ pub(crate) async fn sweep_ended_sanctions(store: Arc<dyn Store>, interval: Durat
                 .await
         },
         |store: Arc<dyn Store>, ctx: Ctx| async move { store.expire_sanctions(&ctx).await },
+        nothing_left,
         |org, swept| {
             if !swept.is_empty() {
                 tracing::info!(
@@ -249,6 +271,7 @@ pub(crate) async fn take_scheduled_snapshots(store: Arc<dyn Store>, every: Durat
         |store: Arc<dyn Store>, ctx: Ctx| async move {
             store.take_scheduled_snapshots(&ctx, every).await
         },
+        nothing_left,
         |org, taken| tracing::debug!(%org, taken = taken.len(), "leaderboard snapshots"),
     )
     .await;
@@ -277,5 +300,52 @@ pub(crate) async fn feed_task_outcomes(store: Arc<dyn Store>, interval: Duration
                 Err(error) => tracing::warn!(%org, %error, "reputation feeder"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use orchestore_testkit::TestDb;
+
+    use super::*;
+
+    const INTERVAL: Duration = Duration::from_secs(3600);
+
+    /// Rounds whose outcome says work was left follow one another at once; the round that
+    /// finishes the work waits for the next tick. (Time is paused once the store is open: it
+    /// then moves only when every task waits for a timer, so rounds run at once share an
+    /// instant.)
+    #[tokio::test]
+    async fn a_round_that_left_work_is_followed_at_once() {
+        let db = TestDb::sqlite().await;
+        let store: Arc<dyn Store> = Arc::new(db.store().clone());
+        tokio::time::pause();
+        let org = OrganizationId::new();
+        let rounds: Arc<Mutex<Vec<Instant>>> = Arc::default();
+        let recorded = Arc::clone(&rounds);
+        let job = over_organizations(
+            "test sweep",
+            ticker(INTERVAL),
+            store,
+            move |_| async move { Ok(vec![org]) },
+            move |_, _| {
+                let rounds = Arc::clone(&recorded);
+                async move {
+                    let mut rounds = rounds.lock().unwrap_or_else(|e| e.into_inner());
+                    rounds.push(Instant::now());
+                    Ok(rounds.len())
+                }
+            },
+            // The first three rounds stop at their bound; the fourth does the rest.
+            |round: &usize| *round < 4,
+            |_, _| {},
+        );
+        let _ = tokio::time::timeout(INTERVAL * 2 - Duration::from_secs(1), job).await;
+        let rounds = rounds.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert_eq!(rounds.len(), 5, "{rounds:?}");
+        assert!(rounds[1..4].iter().all(|at| *at == rounds[0]), "{rounds:?}");
+        assert_eq!(rounds[4] - rounds[0], INTERVAL, "{rounds:?}");
     }
 }
