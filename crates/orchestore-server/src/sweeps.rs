@@ -44,9 +44,9 @@ fn ticker(interval: Duration) -> Interval {
 
 /// At every tick: lists the organizations `due` names, runs `each` in each of them, and logs
 /// what `report` says of its outcome (a failure as a warning naming `job`). When `left_work`
-/// says of an outcome that the round stopped at its bound with work left, the next round
-/// starts at once rather than at the next tick: work that arrives faster than one round a tick
-/// can do is still done, each organization in turn.
+/// says of an outcome that the round stopped at its bound with work left, those organizations
+/// go again at once, in turn, rather than at the next tick: work that arrives faster than one
+/// round a tick can do is still done. One that failed waits for the tick.
 async fn over_organizations<T, Due, Each>(
     job: &'static str,
     mut ticker: Interval,
@@ -61,23 +61,26 @@ async fn over_organizations<T, Due, Each>(
     Due: Future<Output = RepoResult<Vec<OrganizationId>>>,
     Each: Future<Output = RepoResult<T>>,
 {
-    let mut again = false;
+    let mut unfinished: Vec<OrganizationId> = Vec::new();
     loop {
-        if !again {
+        let organizations = if unfinished.is_empty() {
             ticker.tick().await;
-        }
-        again = false;
-        let organizations = match due(Arc::clone(&store)).await {
-            Ok(organizations) => organizations,
-            Err(error) => {
-                tracing::warn!(%error, "{job}: listing organizations");
-                continue;
+            match due(Arc::clone(&store)).await {
+                Ok(organizations) => organizations,
+                Err(error) => {
+                    tracing::warn!(%error, "{job}: listing organizations");
+                    continue;
+                }
             }
+        } else {
+            std::mem::take(&mut unfinished)
         };
         for org in organizations {
             match each(Arc::clone(&store), Ctx::system(org)).await {
                 Ok(outcome) => {
-                    again |= left_work(&outcome);
+                    if left_work(&outcome) {
+                        unfinished.push(org);
+                    }
                     report(org, outcome);
                 }
                 Err(error) => tracing::warn!(%org, %error, "{job}"),
@@ -313,8 +316,8 @@ mod tests {
 
     const INTERVAL: Duration = Duration::from_secs(3600);
 
-    /// Rounds whose outcome says work was left follow one another at once; the round that
-    /// finishes the work waits for the next tick. (Time is paused once the store is open: it
+    /// An organization whose round left work goes again at once, alone, until its work is
+    /// done; the others wait for the next tick. (Time is paused once the store is open: it
     /// then moves only when every task waits for a timer, so rounds run at once share an
     /// instant.)
     #[tokio::test]
@@ -322,30 +325,44 @@ mod tests {
         let db = TestDb::sqlite().await;
         let store: Arc<dyn Store> = Arc::new(db.store().clone());
         tokio::time::pause();
-        let org = OrganizationId::new();
-        let rounds: Arc<Mutex<Vec<Instant>>> = Arc::default();
+        let (busy, quiet) = (OrganizationId::new(), OrganizationId::new());
+        let rounds: Arc<Mutex<Vec<(OrganizationId, Instant)>>> = Arc::default();
         let recorded = Arc::clone(&rounds);
         let job = over_organizations(
             "test sweep",
             ticker(INTERVAL),
             store,
-            move |_| async move { Ok(vec![org]) },
-            move |_, _| {
+            move |_| async move { Ok(vec![busy, quiet]) },
+            move |_, ctx: Ctx| {
                 let rounds = Arc::clone(&recorded);
                 async move {
                     let mut rounds = rounds.lock().unwrap_or_else(|e| e.into_inner());
-                    rounds.push(Instant::now());
-                    Ok(rounds.len())
+                    rounds.push((ctx.org(), Instant::now()));
+                    let done = rounds.iter().filter(|(org, _)| *org == ctx.org()).count();
+                    Ok((ctx.org(), done))
                 }
             },
-            // The first three rounds stop at their bound; the fourth does the rest.
-            |round: &usize| *round < 4,
+            // The busy organization's first three rounds stop at their bound.
+            move |&(org, done): &(OrganizationId, usize)| org == busy && done < 4,
             |_, _| {},
         );
         let _ = tokio::time::timeout(INTERVAL * 2 - Duration::from_secs(1), job).await;
         let rounds = rounds.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        assert_eq!(rounds.len(), 5, "{rounds:?}");
-        assert!(rounds[1..4].iter().all(|at| *at == rounds[0]), "{rounds:?}");
-        assert_eq!(rounds[4] - rounds[0], INTERVAL, "{rounds:?}");
+        let start = rounds[0].1;
+        let seen: Vec<(OrganizationId, Duration)> =
+            rounds.iter().map(|(org, at)| (*org, *at - start)).collect();
+        let zero = Duration::ZERO;
+        assert_eq!(
+            seen,
+            [
+                (busy, zero),
+                (quiet, zero),
+                (busy, zero),
+                (busy, zero),
+                (busy, zero),
+                (busy, INTERVAL),
+                (quiet, INTERVAL),
+            ],
+        );
     }
 }
