@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Property-based fuzzing of the HTTP API: schemathesis generates requests for every operation of
-# the server's own OpenAPI document (`/api/openapi.json`), valid and invalid ones, sends them
-# authenticated, and checks every answer: no 5xx, every status, content type, header and body
-# as the document describes them.
+# the server's own OpenAPI document (`/api/openapi.json`), valid and invalid ones, and sequences
+# of calls that follow the links it infers (create, then read, change, delete what was made),
+# sends them authenticated, and checks every answer: no 5xx, every status, content type, header
+# and body as the document describes them.
 #
 #   bash scripts/fuzz-api.sh                        # both backends, 100 examples per operation
 #   BACKENDS=sqlite EXAMPLES=20 bash scripts/fuzz-api.sh  # a quicker look
@@ -12,7 +13,8 @@
 # pinned below), curl, and for the PostgreSQL run a server at PGBASE reachable as user
 # postgres without a password (database `orchestore_fuzz` is dropped and created) and psql.
 # Results: target/fuzz-api/<backend>/ (schemathesis' JUnit and NDJSON reports, the server's
-# log) and target/fuzz-api/summary.txt. Exits non-zero when any check failed.
+# log) and target/fuzz-api/summary.txt. Exits non-zero when any check failed, when the server
+# logged an error, or when schemathesis itself failed (its errors are listed in the summary).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BACKENDS="${BACKENDS:-sqlite postgres}"
@@ -97,17 +99,43 @@ for backend in $BACKENDS; do
   echo "==> $backend: starting the server"
   start_server "$url" "$dir/server.log"
   key="$(owner_key "$dir/server.log")"
-  echo "==> $backend: schemathesis, $EXAMPLES examples per operation"
+  echo "==> $backend: schemathesis, every phase, $EXAMPLES examples per operation"
   set +e
   "$VENV/bin/schemathesis" run "$BASE/api/openapi.json" \
     --header "Authorization: Bearer $key" \
     --checks "$CHECKS" \
-    --phases examples,coverage,fuzzing \
+    --phases examples,coverage,fuzzing,stateful \
     --max-examples "$EXAMPLES" --seed "$SEED" \
     --generation-database none \
     --workers 2 --request-timeout 30 --no-color \
     --report junit,ndjson --report-dir "$dir" 2>&1 | tee "$dir/schemathesis.txt"
   result=${PIPESTATUS[0]}
+  # The fuzzing phase fills a path parameter from the ids the run has seen (a `DELETE
+  # /…/{id}` then has a dozen requests to make, all of real resources); once more, every value
+  # drawn from the document alone, so that each operation with an input gets its examples.
+  printf '[phases.fuzzing.extra-data-sources]\nresponses = false\n' >"$dir/drawn-values.toml"
+  # The first pass calls every operation, revoking API keys among them: the second must not
+  # fuzz on a key it lost (every answer a documented 401, nothing tested).
+  if ! curl -fs -o /dev/null "$BASE/api/v1/me" -H "authorization: Bearer $key"; then
+    echo "==> $backend: the fuzzing key was revoked by the first pass: a new one"
+    key="$(owner_key "$dir/server.log")" || key=
+  fi
+  if [ -z "$key" ]; then
+    echo "$backend: no working key for the fuzzing on drawn values" >&2
+    result=1
+  else
+    echo "==> $backend: schemathesis, fuzzing on drawn values alone"
+    "$VENV/bin/schemathesis" --config-file "$dir/drawn-values.toml" run "$BASE/api/openapi.json" \
+      --header "Authorization: Bearer $key" \
+      --checks "$CHECKS" \
+      --phases fuzzing \
+      --max-examples "$EXAMPLES" --seed "$SEED" \
+      --generation-database none \
+      --workers 2 --request-timeout 30 --no-color \
+      --report junit,ndjson --report-dir "$dir" 2>&1 | tee "$dir/schemathesis-drawn.txt"
+    drawn=${PIPESTATUS[0]}
+    [ "$drawn" -eq 0 ] || result=$drawn
+  fi
   set -e
   kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=
