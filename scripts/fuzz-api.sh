@@ -111,7 +111,7 @@ for backend in $BACKENDS; do
     --report junit,ndjson --report-dir "$dir" 2>&1 | tee "$dir/schemathesis.txt"
   result=${PIPESTATUS[0]}
   # The fuzzing phase fills a path parameter from the ids the run has seen (a `DELETE
-  # /…/{id}` then has a dozen requests to make, all of real resources); once more, every value
+  # /…/{id}` then has a few dozen requests at most, all of real resources); once more, every value
   # drawn from the document alone, so that each operation with an input gets its examples.
   printf '[phases.fuzzing.extra-data-sources]\nresponses = false\n' >"$dir/drawn-values.toml"
   # The first pass calls every operation, revoking API keys among them: the second must not
