@@ -6,7 +6,7 @@
 
 use orchestore_repo::AuditRepo;
 use orchestore_testkit::{Fixture, TestDb};
-use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 /// Unsealed rows written after the statistics were taken: a few seconds of creates under load.
 const UNSEALED: usize = 3_000;
@@ -23,9 +23,7 @@ async fn sealing_reads_rows_by_primary_key_on_stale_statistics() {
         .seal_audit(&fixture.ctx, 1_000)
         .await
         .expect("seal what the fixture wrote");
-    let db = Database::connect(test_db.url())
-        .await
-        .expect("connect to the test database");
+    let db = test_db.connection();
     db.execute_unprepared("VACUUM ANALYZE audit_logs")
         .await
         .expect("analyze while every row is sealed");
