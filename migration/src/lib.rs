@@ -66,6 +66,7 @@ mod m20261201_000049_task_bodies;
 mod m20261201_000050_idempotent_requests;
 mod m20261201_000051_fairness_keys;
 mod m20261201_000052_revisions;
+mod m20261201_000053_settings_revisions;
 
 pub struct Migrator;
 
@@ -123,6 +124,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000050_idempotent_requests::Migration),
             Box::new(m20261201_000051_fairness_keys::Migration),
             Box::new(m20261201_000052_revisions::Migration),
+            Box::new(m20261201_000053_settings_revisions::Migration),
         ]
     }
 }

@@ -205,4 +205,8 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         "m20261201_000052_revisions",
         include_str!("m20261201_000052_revisions.rs"),
     ),
+    (
+        "m20261201_000053_settings_revisions",
+        include_str!("m20261201_000053_settings_revisions.rs"),
+    ),
 ];

@@ -34,6 +34,7 @@ mod checksums;
 mod invitations;
 mod messages;
 mod reputation_feed;
+mod settings_revisions;
 mod task_graph;
 mod task_has_dependents;
 mod task_history_unchecked;

@@ -3,6 +3,7 @@
 
 use orchestore_domain::{
     HallOfFameEntry, HallOfFameTop, LeaderboardKind, LeaderboardPeriod, LeaderboardWeights,
+    Revised, Revision,
 };
 use orchestore_repo::{HallOfFameQuery, Limit, PageRequest, SnapshotFilter, SnapshotSort};
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,30 @@ pub struct LeaderboardWeightsBody {
 impl LeaderboardWeightsBody {
     pub fn into_weights(self) -> Result<LeaderboardWeights, Invalid> {
         LeaderboardWeights::parse(self.points, self.rating, self.reputation).map_err(Invalid::from)
+    }
+}
+
+/// The weights of the combined ranking, as they read, with their revision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LeaderboardWeightsReply {
+    /// The weight of a holder's points.
+    pub points: f64,
+    /// The weight of an agent's rating above or below the initial 1,500.
+    pub rating: f64,
+    /// The weight of an agent's overall reputation.
+    pub reputation: f64,
+    /// 1 until the weights are first set, one more with every `PUT`; sent as the `ETag`.
+    pub revision: Revision,
+}
+
+impl From<Revised<LeaderboardWeights>> for LeaderboardWeightsReply {
+    fn from(Revised { value, revision }: Revised<LeaderboardWeights>) -> Self {
+        Self {
+            points: value.points(),
+            rating: value.rating(),
+            reputation: value.reputation(),
+            revision,
+        }
     }
 }
 

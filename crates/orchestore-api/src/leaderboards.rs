@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, LevelThreshold,
-    LevelThresholds, RankSettings,
+    LevelThresholds, RankSettings, Revised, Revision,
 };
 use orchestore_repo::{LeaderboardQuery, Limit};
 use serde::{Deserialize, Serialize};
@@ -119,11 +119,19 @@ pub struct RankSettingsReply {
     pub provisional_k_factor: u32,
     /// How many of an agent's first matches are provisional.
     pub provisional_matches: u32,
+    /// 1 until the settings are first set, one more with every `PUT`; sent as the `ETag`.
+    pub revision: Revision,
 }
 
-impl From<RankSettings> for RankSettingsReply {
-    fn from(settings: RankSettings) -> Self {
+impl From<Revised<RankSettings>> for RankSettingsReply {
+    fn from(
+        Revised {
+            value: settings,
+            revision,
+        }: Revised<RankSettings>,
+    ) -> Self {
         Self {
+            revision,
             k_factor: settings.elo.k_factor(),
             provisional_k_factor: settings.elo.provisional_k_factor(),
             provisional_matches: settings.elo.provisional_matches(),

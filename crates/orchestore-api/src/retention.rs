@@ -2,7 +2,7 @@
 //! with.
 
 use chrono::{DateTime, Utc};
-use orchestore_domain::{RetentionAge, RetentionPolicy, RetentionRules, RetentionTarget};
+use orchestore_domain::{RetentionAge, RetentionPolicy, RetentionRules, RetentionTarget, Revision};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -92,6 +92,8 @@ pub struct PolicyView {
     pub audit_logs: Option<String>,
     /// When the policy was last set; null until it is.
     pub updated_at: Option<DateTime<Utc>>,
+    /// 1 until the policy is first set, one more with every `PUT`; sent as the `ETag`.
+    pub revision: Revision,
 }
 
 impl From<&RetentionPolicy> for PolicyView {
@@ -107,6 +109,7 @@ impl From<&RetentionPolicy> for PolicyView {
             sessions: age(RetentionTarget::Sessions),
             audit_logs: age(RetentionTarget::AuditLogs),
             updated_at: policy.updated_at,
+            revision: policy.revision,
         }
     }
 }

@@ -3,11 +3,10 @@
 
 use futures_util::Stream;
 use orchestore_api::boards::{
-    FameQuery, HallOfFame, LeaderboardSnapshotBody, LeaderboardWeightsBody, SnapshotsQuery,
+    FameQuery, HallOfFame, LeaderboardSnapshotBody, LeaderboardWeightsBody,
+    LeaderboardWeightsReply, SnapshotsQuery,
 };
-use orchestore_domain::{
-    LeaderboardSnapshot, LeaderboardSnapshotId, LeaderboardWeights, SnapshotBoard,
-};
+use orchestore_domain::{LeaderboardSnapshot, LeaderboardSnapshotId, Revision, SnapshotBoard};
 use orchestore_repo::{Page, SnapshotSort};
 use reqwest::Method;
 
@@ -15,18 +14,21 @@ use crate::{Client, Result};
 
 impl Client {
     /// `GET /leaderboards/settings`: the weights of the combined ranking.
-    pub async fn get_leaderboard_weights(&self) -> Result<LeaderboardWeights> {
+    pub async fn get_leaderboard_weights(&self) -> Result<LeaderboardWeightsReply> {
         self.call(Method::GET, "/leaderboards/settings")
             .send()
             .await
     }
 
-    /// `PUT /leaderboards/settings`: the weights, replaced.
+    /// `PUT /leaderboards/settings`: the weights, replaced; with `if_match`, only when they are
+    /// still at that revision.
     pub async fn set_leaderboard_weights(
         &self,
         body: &LeaderboardWeightsBody,
-    ) -> Result<LeaderboardWeights> {
+        if_match: Option<Revision>,
+    ) -> Result<LeaderboardWeightsReply> {
         self.call(Method::PUT, "/leaderboards/settings")
+            .if_match(if_match)
             .json(body)
             .send()
             .await

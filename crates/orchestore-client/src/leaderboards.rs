@@ -3,6 +3,7 @@
 use orchestore_api::leaderboards::{
     Leaderboard, LeaderboardParams, RankSettingsBody, RankSettingsReply,
 };
+use orchestore_domain::Revision;
 use reqwest::Method;
 
 use crate::{Client, Result};
@@ -23,9 +24,15 @@ impl Client {
             .await
     }
 
-    /// `PUT /collaboration/settings`: the settings, replaced.
-    pub async fn set_rank_settings(&self, body: &RankSettingsBody) -> Result<RankSettingsReply> {
+    /// `PUT /collaboration/settings`: the settings, replaced; with `if_match`, only when they are
+    /// still at that revision.
+    pub async fn set_rank_settings(
+        &self,
+        body: &RankSettingsBody,
+        if_match: Option<Revision>,
+    ) -> Result<RankSettingsReply> {
         self.call(Method::PUT, "/collaboration/settings")
+            .if_match(if_match)
             .json(body)
             .send()
             .await

@@ -1,6 +1,7 @@
 //! `/api/v1/retention-policy`.
 
 use orchestore_api::retention::{PolicyBody, PolicyView};
+use orchestore_domain::Revision;
 use reqwest::Method;
 
 use crate::{Client, Result};
@@ -11,9 +12,15 @@ impl Client {
         self.call(Method::GET, "/retention-policy").send().await
     }
 
-    /// `PUT /retention-policy`: replaces the whole policy.
-    pub async fn replace_retention_policy(&self, body: &PolicyBody) -> Result<PolicyView> {
+    /// `PUT /retention-policy`: replaces the whole policy; with `if_match`, only when it is still
+    /// at that revision.
+    pub async fn replace_retention_policy(
+        &self,
+        body: &PolicyBody,
+        if_match: Option<Revision>,
+    ) -> Result<PolicyView> {
         self.call(Method::PUT, "/retention-policy")
+            .if_match(if_match)
             .json(body)
             .send()
             .await

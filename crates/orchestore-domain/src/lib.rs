@@ -113,8 +113,8 @@ pub use tenancy::{
     UserAgent, UserPatch, Username,
 };
 pub use values::{
-    Capabilities, Capability, Description, Email, Metadata, Name, Payload, Priority, Revision,
-    Slug, Tags, Title,
+    Capabilities, Capability, Description, Email, Metadata, Name, Payload, Priority, Revised,
+    Revision, Slug, Tags, Title,
 };
 pub use work::{
     Backoff, BatchFault, BatchTask, CapabilityDepth, ClaimLimit, ClaimRequest, ClaimWait,

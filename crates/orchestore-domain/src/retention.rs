@@ -10,7 +10,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
-use crate::{DomainError, OrganizationId};
+use crate::{DomainError, OrganizationId, Revision};
 
 /// The kinds of rows a policy can give an age to, and how each one's age is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -208,13 +208,14 @@ impl RetentionRules {
     }
 }
 
-/// An organization's policy. One that was never set keeps everything and has no
-/// `updated_at`.
+/// An organization's policy. One that was never set keeps everything, has no `updated_at`
+/// and is at [`Revision::FIRST`] (see [`crate::Revised`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetentionPolicy {
     pub organization_id: OrganizationId,
     pub rules: RetentionRules,
     pub updated_at: Option<DateTime<Utc>>,
+    pub revision: Revision,
 }
 
 /// How many rows a purge deletes in one transaction: 1 to 100,000.

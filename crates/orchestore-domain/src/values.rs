@@ -542,3 +542,13 @@ impl fmt::Display for Revision {
         self.0.fmt(f)
     }
 }
+
+/// An organization's settings of one kind (its ranks, its leaderboard weights) with the
+/// revision they are at. Settings never written are the defaults at [`Revision::FIRST`]; the
+/// first write makes them revision 2, so that a client holding the defaults' revision cannot
+/// overwrite another's first write unknowingly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revised<T> {
+    pub value: T,
+    pub revision: Revision,
+}

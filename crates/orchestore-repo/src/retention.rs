@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     OrganizationId, PurgeBatch, RetentionAge, RetentionPolicy, RetentionRules, RetentionTarget,
+    Revision,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -80,11 +81,13 @@ pub trait RetentionRepo: Send + Sync {
     /// The organization's policy; one never set keeps everything.
     async fn retention_policy(&self, ctx: &Ctx) -> RepoResult<RetentionPolicy>;
 
-    /// Replaces the organization's policy (with its audit row) and returns it.
+    /// Replaces the organization's policy (with its audit row) and returns it; with `expected`,
+    /// only if the policy is still at that revision (else `RevisionMismatch`, nothing written).
     async fn set_retention_policy(
         &self,
         ctx: &Ctx,
         rules: RetentionRules,
+        expected: Option<Revision>,
     ) -> RepoResult<RetentionPolicy>;
 
     /// Deletes the organization's rows that are older than its policy allows at `now`, in

@@ -2,16 +2,16 @@
 //! is created and one more with every write of the row, in the statement that writes it. A
 //! conditional change names the revision it expects; the comparison is in the `WHERE` of its
 //! `UPDATE` or `DELETE`, inside its transaction, so that a change that lost a race writes
-//! nothing.
+//! nothing. An organization's settings carry one too (migration 000053, [`write_settings`]).
 
 use std::fmt::Display;
 
 use orchestore_domain::Revision;
 use orchestore_repo::{Ctx, RepoError, RepoResult};
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, SimpleExpr};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel,
-    QueryFilter,
+    QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -128,5 +128,84 @@ pub(crate) async fn delete_revised<E: Tenanted + Revised>(
         (0, Some(expected)) => Err(mismatch::<E>(id, expected, read)),
         (0, None) => Err(RepoError::not_found(E::NAME, id)),
         _ => Ok(()),
+    }
+}
+
+/// A table of one kind of an organization's settings (migration 000053): at most one row per
+/// organization, keyed by it, none until the settings are first written. Settings without a
+/// row are the defaults at [`Revision::FIRST`]; a row is at 2 or more.
+pub(crate) trait SettingsTable: Revised {
+    fn organization_column() -> Self::Column;
+    /// The columns a write replaces: the settings and `updated_at`.
+    fn written_columns() -> Vec<Self::Column>;
+}
+
+/// The revision the organization's settings of table `E` are at.
+pub(crate) async fn settings_revision<E: SettingsTable>(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+) -> RepoResult<Revision> {
+    let stored: Option<i64> = E::find()
+        .select_only()
+        .column(E::revision_column())
+        .filter(E::organization_column().eq(ctx.org().as_uuid()))
+        .into_tuple()
+        .one(db)
+        .await
+        .map_err(db_err)?;
+    stored.map_or(Ok(Revision::FIRST), |stored| to_revision(E::NAME, stored))
+}
+
+/// Writes the organization's settings `row` (every column but the revision set) to table `E`
+/// and returns the revision they are at now. Without `expected`, an insert or a replacement;
+/// expecting [`Revision::FIRST`] (the defaults), an insert that a row already there keeps
+/// out; expecting a later revision, an `UPDATE` of the row at it. Each is one statement, so
+/// that of two writes expecting the same revision one loses ([`RepoError::RevisionMismatch`],
+/// nothing written), with or without a row to lock beforehand.
+pub(crate) async fn write_settings<E, A>(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    mut row: A,
+    expected: Option<Revision>,
+) -> RepoResult<Revision>
+where
+    E: SettingsTable,
+    A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    let first_row = Revision::FIRST.get() + 1;
+    let written = match expected {
+        Some(expected) if expected != Revision::FIRST => {
+            E::update_many()
+                .set(row)
+                .col_expr(E::revision_column(), E::next_revision())
+                .filter(E::organization_column().eq(ctx.org().as_uuid()))
+                .filter(E::revision_column().eq(expected.get()))
+                .exec(db)
+                .await
+                .map_err(db_err)?
+                .rows_affected
+        }
+        _ => {
+            row.set(E::revision_column(), first_row.into());
+            let mut on_conflict = OnConflict::column(E::organization_column());
+            match expected {
+                Some(_) => on_conflict.do_nothing(),
+                // Qualified: PostgreSQL finds a bare `revision` ambiguous beside `excluded`'s.
+                None => on_conflict.update_columns(E::written_columns()).value(
+                    E::revision_column(),
+                    Expr::col((E::default(), E::revision_column())).add(1),
+                ),
+            };
+            E::insert(row)
+                .on_conflict(on_conflict)
+                .exec_without_returning(db)
+                .await
+                .map_err(db_err)?
+        }
+    };
+    let current = settings_revision::<E>(db, ctx).await?;
+    match expected {
+        Some(expected) if written == 0 => Err(mismatch::<E>(ctx.org(), expected, current.get())),
+        _ => Ok(current),
     }
 }

@@ -1,6 +1,7 @@
 //! Conditional requests on the resources that carry a revision (every resource with a `PATCH`
-//! route): their `GET` sends `ETag: "<revision>"`, and answers `304 Not Modified` when
-//! `If-None-Match` names it; their `PATCH`, `DELETE` and cancellations take `If-Match`, which
+//! route, and an organization's settings, replaced by `PUT`): their `GET` sends
+//! `ETag: "<revision>"`, and answers `304 Not Modified` when `If-None-Match` names it; their
+//! `PATCH`, `PUT`, `DELETE` and cancellations take `If-Match`, which
 //! the repository compares in the statement that writes (a mismatch is a 412 problem, see
 //! [`crate::error`]).
 

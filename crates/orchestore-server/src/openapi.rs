@@ -236,13 +236,14 @@ fn apply_conventions(document: &mut Document) {
     document.components = Some(components);
 
     for (path, item) in document.paths.paths.iter_mut() {
-        // A resource that takes a PATCH carries a revision (`crate::conditional`): its GET
-        // sends it as the `ETag`, its changes honour `If-Match`.
-        if item.patch.is_some() {
+        // A resource that takes a PATCH, or a PUT (an organization's settings), carries a
+        // revision (`crate::conditional`): its GET sends it as the `ETag`, its changes honour
+        // `If-Match`.
+        if item.patch.is_some() || item.put.is_some() {
             if let Some(get) = item.get.as_mut() {
                 describe_if_none_match(get, path != RATE_LIMIT);
             }
-            for change in [item.patch.as_mut(), item.delete.as_mut()]
+            for change in [item.patch.as_mut(), item.put.as_mut(), item.delete.as_mut()]
                 .into_iter()
                 .flatten()
             {

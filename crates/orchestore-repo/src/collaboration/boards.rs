@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use orchestore_domain::{
     HallOfFameEntry, HallOfFameTop, LeaderboardKind, LeaderboardPeriod, LeaderboardSnapshot,
-    LeaderboardSnapshotId, LeaderboardWeights, OrganizationId, SnapshotBoard,
+    LeaderboardSnapshotId, LeaderboardWeights, OrganizationId, Revised, Revision, SnapshotBoard,
 };
 
 use crate::{Ctx, Limit, Page, PageRequest, RepoResult};
@@ -39,13 +39,16 @@ pub struct HallOfFameQuery {
 #[async_trait::async_trait]
 pub trait BoardRepo: Send + Sync {
     /// The weights of the combined ranking; the standard ones (1, 1, 1) until it sets its own.
-    async fn get_leaderboard_weights(&self, ctx: &Ctx) -> RepoResult<LeaderboardWeights>;
-    /// Replaces them; they apply from the next snapshot of the combined ranking on.
+    async fn get_leaderboard_weights(&self, ctx: &Ctx) -> RepoResult<Revised<LeaderboardWeights>>;
+    /// Replaces them; with `expected`, only if they are still at that revision (else
+    /// `RevisionMismatch`, nothing written). They apply from the next snapshot of the combined
+    /// ranking on.
     async fn set_leaderboard_weights(
         &self,
         ctx: &Ctx,
         weights: LeaderboardWeights,
-    ) -> RepoResult<LeaderboardWeights>;
+        expected: Option<Revision>,
+    ) -> RepoResult<Revised<LeaderboardWeights>>;
     /// Takes a snapshot of a leaderboard now: its first rows, as
     /// [`RankRepo::leaderboard`](crate::RankRepo::leaderboard) reads them (the combined
     /// ranking computed from the standings with the weights in force). A period the kind is

@@ -1,7 +1,9 @@
 //! The organization's rules for ranks, and its leaderboards.
 
 use chrono::{DateTime, Utc};
-use orchestore_domain::{LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, RankSettings};
+use orchestore_domain::{
+    LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, RankSettings, Revised, Revision,
+};
 
 use crate::{Ctx, Limit, RepoResult};
 
@@ -18,14 +20,16 @@ pub struct LeaderboardQuery {
 #[async_trait::async_trait]
 pub trait RankRepo: Send + Sync {
     /// The organization's level ladder and K-factors; the standard ones until it sets its own.
-    async fn get_rank_settings(&self, ctx: &Ctx) -> RepoResult<RankSettings>;
-    /// Replaces them. Levels are computed when read, so a new ladder applies to everyone at
-    /// once; K-factors apply to results recorded afterwards.
+    async fn get_rank_settings(&self, ctx: &Ctx) -> RepoResult<Revised<RankSettings>>;
+    /// Replaces them; with `expected`, only if they are still at that revision (else
+    /// `RevisionMismatch`, nothing written). Levels are computed when read, so a new ladder
+    /// applies to everyone at once; K-factors apply to results recorded afterwards.
     async fn set_rank_settings(
         &self,
         ctx: &Ctx,
         settings: RankSettings,
-    ) -> RepoResult<RankSettings>;
+        expected: Option<Revision>,
+    ) -> RepoResult<Revised<RankSettings>>;
     /// The top `limit` holders. By points over all time, or by rating, it reads the first rows
     /// of an index of the standings; by points over a week or a month, it sums the ledger
     /// entries of that range. The rating has no period: anything but `all_time` is `Invalid`

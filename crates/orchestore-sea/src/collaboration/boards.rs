@@ -5,8 +5,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     HallOfFameEntry, LeaderboardEntry, LeaderboardKind, LeaderboardPeriod, LeaderboardSnapshot,
-    LeaderboardSnapshotId, LeaderboardWeights, OrganizationId, SCHEDULED_BOARDS, SNAPSHOT_SIZE,
-    SnapshotBoard, SnapshotTrigger,
+    LeaderboardSnapshotId, LeaderboardWeights, OrganizationId, Revised, Revision, SCHEDULED_BOARDS,
+    SNAPSHOT_SIZE, SnapshotBoard, SnapshotTrigger,
 };
 use orchestore_repo::{
     BoardRepo, Ctx, Cursor, HallOfFameQuery, LeaderboardQuery, Limit, Page, PageRequest,
@@ -14,7 +14,8 @@ use orchestore_repo::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, Order, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use uuid::Uuid;
 
@@ -26,6 +27,7 @@ use super::ranks::live_board;
 use crate::SeaStore;
 use crate::error::{corrupt, db_err};
 use crate::mutation::{Audited, Mutation, Verb, diff, snapshot};
+use crate::revision::{SettingsTable, to_revision, write_settings};
 use crate::scoped::{Keyset, Lock, keyset_page, scoped};
 use crate::store::now;
 
@@ -33,16 +35,41 @@ use crate::store::now;
 pub(super) async fn leaderboard_weights(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-) -> RepoResult<LeaderboardWeights> {
+) -> RepoResult<Revised<LeaderboardWeights>> {
     let Some(row) = leaderboard_settings::Entity::find_by_id(ctx.org().as_uuid())
         .one(db)
         .await
         .map_err(db_err)?
     else {
-        return Ok(LeaderboardWeights::default());
+        return Ok(Revised {
+            value: LeaderboardWeights::default(),
+            revision: Revision::FIRST,
+        });
     };
-    LeaderboardWeights::parse(row.weight_points, row.weight_rating, row.weight_reputation)
-        .map_err(|e| corrupt(leaderboard_settings::Entity::NAME, e))
+    Ok(Revised {
+        value: LeaderboardWeights::parse(
+            row.weight_points,
+            row.weight_rating,
+            row.weight_reputation,
+        )
+        .map_err(|e| corrupt(leaderboard_settings::Entity::NAME, e))?,
+        revision: to_revision(leaderboard_settings::Entity::NAME, row.revision)?,
+    })
+}
+
+impl SettingsTable for leaderboard_settings::Entity {
+    fn organization_column() -> leaderboard_settings::Column {
+        leaderboard_settings::Column::OrganizationId
+    }
+
+    fn written_columns() -> Vec<leaderboard_settings::Column> {
+        vec![
+            leaderboard_settings::Column::WeightPoints,
+            leaderboard_settings::Column::WeightRating,
+            leaderboard_settings::Column::WeightReputation,
+            leaderboard_settings::Column::UpdatedAt,
+        ]
+    }
 }
 
 /// The combined ranking as of `as_of`: the rows of the latest snapshot of it taken then or
@@ -222,7 +249,7 @@ async fn take(
 #[async_trait::async_trait]
 impl BoardRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
-    async fn get_leaderboard_weights(&self, ctx: &Ctx) -> RepoResult<LeaderboardWeights> {
+    async fn get_leaderboard_weights(&self, ctx: &Ctx) -> RepoResult<Revised<LeaderboardWeights>> {
         leaderboard_weights(&self.db().await, ctx).await
     }
 
@@ -231,36 +258,34 @@ impl BoardRepo for SeaStore {
         &self,
         ctx: &Ctx,
         weights: LeaderboardWeights,
-    ) -> RepoResult<LeaderboardWeights> {
+        expected: Option<Revision>,
+    ) -> RepoResult<Revised<LeaderboardWeights>> {
         self.mutate(ctx, async |m| {
-            let before = leaderboard_weights(m.txn(), ctx).await?;
-            leaderboard_settings::Entity::insert(leaderboard_settings::ActiveModel {
-                organization_id: Set(ctx.org().as_uuid()),
-                weight_points: Set(weights.points()),
-                weight_rating: Set(weights.rating()),
-                weight_reputation: Set(weights.reputation()),
-                updated_at: Set(m.at()),
-            })
-            .on_conflict(
-                OnConflict::column(leaderboard_settings::Column::OrganizationId)
-                    .update_columns([
-                        leaderboard_settings::Column::WeightPoints,
-                        leaderboard_settings::Column::WeightRating,
-                        leaderboard_settings::Column::WeightReputation,
-                        leaderboard_settings::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
+            let before = leaderboard_weights(m.txn(), ctx).await?.value;
+            let revision = write_settings(
+                m.txn(),
+                ctx,
+                leaderboard_settings::ActiveModel {
+                    organization_id: Set(ctx.org().as_uuid()),
+                    weight_points: Set(weights.points()),
+                    weight_rating: Set(weights.rating()),
+                    weight_reputation: Set(weights.reputation()),
+                    updated_at: Set(m.at()),
+                    revision: NotSet,
+                },
+                expected,
             )
-            .exec_without_returning(m.txn())
-            .await
-            .map_err(db_err)?;
+            .await?;
             m.audit::<leaderboard_settings::Entity>(
                 Verb::Update,
                 ctx.org(),
                 diff(&before, &weights),
             )
             .await?;
-            Ok(weights)
+            Ok(Revised {
+                value: weights,
+                revision,
+            })
         })
         .await
     }

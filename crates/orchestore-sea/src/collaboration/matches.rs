@@ -226,7 +226,7 @@ impl MatchRepo for SeaStore {
                 locking = locking.lock_exclusive();
             }
             let current = locking.all(m.txn()).await.map_err(db_err)?;
-            let settings = rank_settings(m.txn(), ctx).await?;
+            let settings = rank_settings(m.txn(), ctx).await?.value;
             let mut table = Vec::with_capacity(agents.len());
             for agent in &agents {
                 let standing = current

@@ -19,7 +19,8 @@ pub(crate) use rewards::effective_permissions_of;
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    AgentId, EloSettings, LevelThreshold, LevelThresholds, Participant, RankSettings, UserId,
+    AgentId, EloSettings, LevelThreshold, LevelThresholds, Participant, RankSettings, Revised,
+    Revision, UserId,
 };
 use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::sea_query::OnConflict;
@@ -31,6 +32,7 @@ use uuid::Uuid;
 use crate::agents::entity::agents;
 use crate::error::{corrupt, db_err};
 use crate::mutation::Audited;
+use crate::revision::to_revision;
 use crate::scoped::scoped;
 use crate::tenancy::entity::users;
 use entity::{collaboration_settings, match_players, point_awards, standings};
@@ -45,6 +47,8 @@ crate::scoped::entities! {
         collaboration_settings::Entity => "collaboration_settings",
         entity::proposal_options::Entity => "proposal_option", entity::votes::Entity => "vote"
 }
+
+crate::revision::revised! { collaboration_settings::Entity, entity::leaderboard_settings::Entity }
 
 crate::scoped::entities! {
     tenanted: entity::brainstorms::Entity => "brainstorm",
@@ -155,19 +159,22 @@ async fn ensure_standings(
 }
 
 /// The organization's rules: its row, or the standard ones.
-async fn rank_settings(db: &impl ConnectionTrait, ctx: &Ctx) -> RepoResult<RankSettings> {
+async fn rank_settings(db: &impl ConnectionTrait, ctx: &Ctx) -> RepoResult<Revised<RankSettings>> {
     let Some(row) = collaboration_settings::Entity::find_by_id(ctx.org().as_uuid())
         .one(db)
         .await
         .map_err(db_err)?
     else {
-        return Ok(RankSettings::default());
+        return Ok(Revised {
+            value: RankSettings::default(),
+            revision: Revision::FIRST,
+        });
     };
     let bad = |e: String| corrupt(collaboration_settings::Entity::NAME, e);
     let steps: Vec<LevelThreshold> =
         serde_json::from_value(row.level_thresholds).map_err(|e| bad(e.to_string()))?;
     let unsigned = |value: i32| u32::try_from(value).map_err(|e| bad(e.to_string()));
-    Ok(RankSettings {
+    let value = RankSettings {
         level_thresholds: LevelThresholds::parse(steps).map_err(|e| bad(e.to_string()))?,
         elo: EloSettings::parse(
             unsigned(row.k_factor)?,
@@ -175,6 +182,10 @@ async fn rank_settings(db: &impl ConnectionTrait, ctx: &Ctx) -> RepoResult<RankS
             unsigned(row.provisional_matches)?,
         )
         .map_err(|e| bad(e.to_string()))?,
+    };
+    Ok(Revised {
+        value,
+        revision: to_revision(collaboration_settings::Entity::NAME, row.revision)?,
     })
 }
 

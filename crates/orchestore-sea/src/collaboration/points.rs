@@ -131,7 +131,7 @@ impl PointsRepo for SeaStore {
         if !holder_exists(&db, ctx, holder).await? {
             return Err(RepoError::not_found(holder_entity(holder), holder.id()));
         }
-        let settings = rank_settings(&db, ctx).await?;
+        let settings = rank_settings(&db, ctx).await?.value;
         let row = standings::Entity::find_by_id((ctx.org().as_uuid(), holder.id()))
             .one(&db)
             .await

@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     AgentId, EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardWeights, RankSettings,
-    Reputation, ReputationDimension, overall_from_key, reputation_key_scale,
+    Reputation, ReputationDimension, Revised, Revision, overall_from_key, reputation_key_scale,
 };
 use orchestore_repo::{Ctx, LeaderboardQuery, RankRepo, RepoResult};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, Order, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use uuid::Uuid;
 
@@ -20,6 +21,7 @@ use super::{holder_of, rank_settings};
 use crate::SeaStore;
 use crate::error::db_err;
 use crate::mutation::{Audited, Verb, diff};
+use crate::revision::{SettingsTable, write_settings};
 use crate::scoped::scoped;
 
 /// A standing's holder and totals, as the combined ranking reads them: holder, agent, user,
@@ -108,7 +110,7 @@ pub(super) async fn live_board(
         }
         (LeaderboardKind::Reputation, _) => reputation_rows(db, ctx, query.as_of, limit).await?,
         (LeaderboardKind::Combined, _) => {
-            let weights = leaderboard_weights(db, ctx).await?;
+            let weights = leaderboard_weights(db, ctx).await?.value;
             combined_rows(db, ctx, weights, query.as_of, limit).await?
         }
     };
@@ -240,10 +242,26 @@ pub(super) async fn combined_rows(
         .collect())
 }
 
+impl SettingsTable for collaboration_settings::Entity {
+    fn organization_column() -> collaboration_settings::Column {
+        collaboration_settings::Column::OrganizationId
+    }
+
+    fn written_columns() -> Vec<collaboration_settings::Column> {
+        vec![
+            collaboration_settings::Column::LevelThresholds,
+            collaboration_settings::Column::KFactor,
+            collaboration_settings::Column::ProvisionalKFactor,
+            collaboration_settings::Column::ProvisionalMatches,
+            collaboration_settings::Column::UpdatedAt,
+        ]
+    }
+}
+
 #[async_trait::async_trait]
 impl RankRepo for SeaStore {
     #[tracing::instrument(skip_all, fields(org = %ctx.org()))]
-    async fn get_rank_settings(&self, ctx: &Ctx) -> RepoResult<RankSettings> {
+    async fn get_rank_settings(&self, ctx: &Ctx) -> RepoResult<Revised<RankSettings>> {
         rank_settings(&self.db().await, ctx).await
     }
 
@@ -252,40 +270,37 @@ impl RankRepo for SeaStore {
         &self,
         ctx: &Ctx,
         settings: RankSettings,
-    ) -> RepoResult<RankSettings> {
+        expected: Option<Revision>,
+    ) -> RepoResult<Revised<RankSettings>> {
         self.mutate(ctx, async |m| {
-            let before = rank_settings(m.txn(), ctx).await?;
-            let signed = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
-            collaboration_settings::Entity::insert(collaboration_settings::ActiveModel {
-                organization_id: Set(ctx.org().as_uuid()),
-                level_thresholds: Set(serde_json::to_value(&settings.level_thresholds)
-                    .map_err(orchestore_repo::RepoError::internal)?),
-                k_factor: Set(signed(settings.elo.k_factor())),
-                provisional_k_factor: Set(signed(settings.elo.provisional_k_factor())),
-                provisional_matches: Set(signed(settings.elo.provisional_matches())),
-                updated_at: Set(m.at()),
-            })
-            .on_conflict(
-                OnConflict::column(collaboration_settings::Column::OrganizationId)
-                    .update_columns([
-                        collaboration_settings::Column::LevelThresholds,
-                        collaboration_settings::Column::KFactor,
-                        collaboration_settings::Column::ProvisionalKFactor,
-                        collaboration_settings::Column::ProvisionalMatches,
-                        collaboration_settings::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
+            let before = rank_settings(m.txn(), ctx).await?.value;
+            let signed = |value: u32| Set(i32::try_from(value).unwrap_or(i32::MAX));
+            let revision = write_settings(
+                m.txn(),
+                ctx,
+                collaboration_settings::ActiveModel {
+                    organization_id: Set(ctx.org().as_uuid()),
+                    level_thresholds: Set(serde_json::to_value(&settings.level_thresholds)
+                        .map_err(orchestore_repo::RepoError::internal)?),
+                    k_factor: signed(settings.elo.k_factor()),
+                    provisional_k_factor: signed(settings.elo.provisional_k_factor()),
+                    provisional_matches: signed(settings.elo.provisional_matches()),
+                    updated_at: Set(m.at()),
+                    revision: NotSet,
+                },
+                expected,
             )
-            .exec_without_returning(m.txn())
-            .await
-            .map_err(db_err)?;
+            .await?;
             m.audit::<collaboration_settings::Entity>(
                 Verb::Update,
                 ctx.org(),
                 diff(&before, &settings),
             )
             .await?;
-            Ok(settings)
+            Ok(Revised {
+                value: settings,
+                revision,
+            })
         })
         .await
     }

@@ -14,3 +14,5 @@ crate::scoped::entities! {
     tenanted: ;
     audited: entity::retention_policies::Entity => "retention_policy"
 }
+
+crate::revision::revised! { entity::retention_policies::Entity }

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     OrganizationId, PurgeBatch, RetentionAge, RetentionPolicy, RetentionRules, RetentionTarget,
+    Revision,
 };
 use orchestore_repo::{Ctx, RepoResult, RetentionRepo, RetentionReport};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -18,6 +19,21 @@ use super::entity::retention_policies::{self, Column};
 use crate::SeaStore;
 use crate::error::{corrupt, db_err};
 use crate::mutation::{Audited, Verb, diff};
+use crate::revision::{SettingsTable, to_revision, write_settings};
+
+impl SettingsTable for retention_policies::Entity {
+    fn organization_column() -> Column {
+        Column::OrganizationId
+    }
+
+    fn written_columns() -> Vec<Column> {
+        RetentionTarget::ALL
+            .into_iter()
+            .map(column)
+            .chain([Column::UpdatedAt])
+            .collect()
+    }
+}
 
 /// The column that keeps `target`'s age.
 pub(super) fn column(target: RetentionTarget) -> Column {
@@ -59,6 +75,7 @@ fn to_policy(row: retention_policies::Model) -> RepoResult<RetentionPolicy> {
         organization_id: OrganizationId::from_uuid(row.organization_id),
         rules,
         updated_at: Some(row.updated_at),
+        revision: to_revision(retention_policies::Entity::NAME, row.revision)?,
     })
 }
 
@@ -86,6 +103,7 @@ pub(super) async fn policy_of(db: &impl ConnectionTrait, ctx: &Ctx) -> RepoResul
             organization_id: ctx.org(),
             rules: RetentionRules::default(),
             updated_at: None,
+            revision: Revision::FIRST,
         }),
     }
 }
@@ -102,35 +120,30 @@ impl RetentionRepo for SeaStore {
         &self,
         ctx: &Ctx,
         rules: RetentionRules,
+        expected: Option<Revision>,
     ) -> RepoResult<RetentionPolicy> {
         self.mutate(ctx, async |m| {
             let before = policy_of(m.txn(), ctx).await?;
-            let seconds = |target| rules.age(target).map(RetentionAge::seconds);
-            retention_policies::Entity::insert(retention_policies::ActiveModel {
-                organization_id: Set(ctx.org().as_uuid()),
-                succeeded_tasks_seconds: Set(seconds(RetentionTarget::SucceededTasks)),
-                failed_tasks_seconds: Set(seconds(RetentionTarget::FailedTasks)),
-                cancelled_tasks_seconds: Set(seconds(RetentionTarget::CancelledTasks)),
-                events_seconds: Set(seconds(RetentionTarget::Events)),
-                metrics_seconds: Set(seconds(RetentionTarget::Metrics)),
-                messages_seconds: Set(seconds(RetentionTarget::Messages)),
-                sessions_seconds: Set(seconds(RetentionTarget::Sessions)),
-                audit_logs_seconds: Set(seconds(RetentionTarget::AuditLogs)),
-                updated_at: Set(m.at()),
-            })
-            .on_conflict(
-                OnConflict::column(Column::OrganizationId)
-                    .update_columns(
-                        RetentionTarget::ALL
-                            .into_iter()
-                            .map(column)
-                            .chain([Column::UpdatedAt]),
-                    )
-                    .to_owned(),
+            let seconds = |target| Set(rules.age(target).map(RetentionAge::seconds));
+            let revision = write_settings(
+                m.txn(),
+                ctx,
+                retention_policies::ActiveModel {
+                    organization_id: Set(ctx.org().as_uuid()),
+                    succeeded_tasks_seconds: seconds(RetentionTarget::SucceededTasks),
+                    failed_tasks_seconds: seconds(RetentionTarget::FailedTasks),
+                    cancelled_tasks_seconds: seconds(RetentionTarget::CancelledTasks),
+                    events_seconds: seconds(RetentionTarget::Events),
+                    metrics_seconds: seconds(RetentionTarget::Metrics),
+                    messages_seconds: seconds(RetentionTarget::Messages),
+                    sessions_seconds: seconds(RetentionTarget::Sessions),
+                    audit_logs_seconds: seconds(RetentionTarget::AuditLogs),
+                    updated_at: Set(m.at()),
+                    revision: NotSet,
+                },
+                expected,
             )
-            .exec_without_returning(m.txn())
-            .await
-            .map_err(db_err)?;
+            .await?;
             m.audit::<retention_policies::Entity>(
                 Verb::Update,
                 ctx.org(),
@@ -141,6 +154,7 @@ impl RetentionRepo for SeaStore {
                 organization_id: ctx.org(),
                 rules,
                 updated_at: Some(m.at()),
+                revision,
             })
         })
         .await

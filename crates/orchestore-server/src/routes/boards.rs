@@ -2,17 +2,17 @@
 //! `/api/v1/leaderboards/hall-of-fame`.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use orchestore_api::boards::{
-    FameQuery, HallOfFame, LeaderboardSnapshotBody, LeaderboardWeightsBody, SnapshotsQuery,
+    FameQuery, HallOfFame, LeaderboardSnapshotBody, LeaderboardWeightsBody,
+    LeaderboardWeightsReply, SnapshotsQuery,
 };
-use orchestore_domain::{
-    LeaderboardSnapshot, LeaderboardSnapshotId, LeaderboardWeights, Permission, SnapshotBoard,
-};
+use orchestore_domain::{LeaderboardSnapshot, LeaderboardSnapshotId, Permission, SnapshotBoard};
 use orchestore_repo::{Page, SnapshotSort};
 use utoipa::OpenApi;
 
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
@@ -48,46 +48,56 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     );
 }
 
-/// `GET /api/v1/leaderboards/settings` → `{points, rating, reputation}`.
+/// `GET /api/v1/leaderboards/settings` → `{points, rating, reputation, revision}`.
 #[utoipa::path(
     get,
     path = "/api/v1/leaderboards/settings",
     summary = "Read the weights of the combined ranking",
     tag = "boards",
     responses((status = 200, description = "The weights of the combined ranking",
-        body = LeaderboardWeights))
+        body = LeaderboardWeightsReply))
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn get_weights(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
     let weights = state.store.get_leaderboard_weights(ctx).await?;
-    Ok(HttpResponse::Ok().json(weights))
+    Ok(conditional::read(
+        &req,
+        weights.revision,
+        &LeaderboardWeightsReply::from(weights),
+    ))
 }
 
-/// `PUT /api/v1/leaderboards/settings` with `{points, rating, reputation}` → the weights.
+/// `PUT /api/v1/leaderboards/settings` with `{points, rating, reputation}` → the weights; with
+/// `If-Match`, only if they are still at that revision.
 #[utoipa::path(
     put,
     path = "/api/v1/leaderboards/settings",
     summary = "Replace the weights of the combined ranking",
     tag = "boards",
     request_body = LeaderboardWeightsBody,
-    responses((status = 200, description = "The weights, replaced", body = LeaderboardWeights))
+    responses((status = 200, description = "The weights, replaced", body = LeaderboardWeightsReply))
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn put_weights(
     state: web::Data<AppState>,
     auth: Authenticated,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<LeaderboardWeightsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationAdmin)?;
     let weights = state
         .store
-        .set_leaderboard_weights(ctx, body.into_weights()?)
+        .set_leaderboard_weights(ctx, body.into_weights()?, if_match.expected())
         .await?;
-    Ok(HttpResponse::Ok().json(weights))
+    Ok(conditional::tagged(
+        weights.revision,
+        &LeaderboardWeightsReply::from(weights),
+    ))
 }
 
 /// `POST /api/v1/leaderboards/snapshots` with `{kind, period?}` → 201, the snapshot with its

@@ -1,6 +1,6 @@
 //! `/api/v1/leaderboards` and `/api/v1/collaboration/settings`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use orchestore_api::leaderboards::{
     Leaderboard, LeaderboardParams, RankSettingsBody, RankSettingsReply,
@@ -9,6 +9,7 @@ use orchestore_domain::Permission;
 use utoipa::OpenApi;
 
 use crate::auth::Authenticated;
+use crate::conditional::{self, IfMatch};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
@@ -65,15 +66,21 @@ pub(crate) async fn leaderboard(
 )]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn get_settings(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationRead)?;
     let settings = state.store.get_rank_settings(ctx).await?;
-    Ok(HttpResponse::Ok().json(RankSettingsReply::from(settings)))
+    Ok(conditional::read(
+        &req,
+        settings.revision,
+        &RankSettingsReply::from(settings),
+    ))
 }
 
-/// `PUT /api/v1/collaboration/settings` with every field → the settings.
+/// `PUT /api/v1/collaboration/settings` with every field → the settings; with `If-Match`, only
+/// if they are still at that revision.
 #[utoipa::path(
     put,
     path = "/api/v1/collaboration/settings",
@@ -87,12 +94,16 @@ pub(crate) async fn get_settings(
 pub(crate) async fn put_settings(
     state: web::Data<AppState>,
     auth: Authenticated,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<RankSettingsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationAdmin)?;
     let settings = state
         .store
-        .set_rank_settings(ctx, body.into_rank_settings()?)
+        .set_rank_settings(ctx, body.into_rank_settings()?, if_match.expected())
         .await?;
-    Ok(HttpResponse::Ok().json(RankSettingsReply::from(settings)))
+    Ok(conditional::tagged(
+        settings.revision,
+        &RankSettingsReply::from(settings),
+    ))
 }

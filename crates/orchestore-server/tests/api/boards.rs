@@ -134,7 +134,7 @@ pub async fn snapshots_weights_and_the_hall_of_fame(app: &TestApp) {
     let standard = app.get(&admin, "/api/v1/leaderboards/settings").await;
     assert_eq!(
         standard.body,
-        json!({"points": 1.0, "rating": 1.0, "reputation": 1.0})
+        json!({"points": 1.0, "rating": 1.0, "reputation": 1.0, "revision": 1})
     );
     let weights = json!({"points": 1.0, "rating": 0.0, "reputation": 5.0});
     let put = app
@@ -146,7 +146,10 @@ pub async fn snapshots_weights_and_the_hall_of_fame(app: &TestApp) {
         )
         .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.body);
-    assert_eq!(put.body, weights);
+    assert_eq!(
+        put.body,
+        json!({"points": 1.0, "rating": 0.0, "reputation": 5.0, "revision": 2})
+    );
     let bad = app
         .send(
             Method::PUT,

@@ -366,6 +366,7 @@ async fn retention_run_purges_what_each_policy_says_and_reports_it(db: TestDb) {
                 RetentionTarget::CancelledTasks,
                 Some(RetentionAge::parse("age", "1d").expect("age")),
             ),
+            None,
         )
         .await
         .expect("policy");

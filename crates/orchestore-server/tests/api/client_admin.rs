@@ -88,11 +88,14 @@ pub async fn the_retention_policy_is_read_and_replaced_through_the_client(app: &
     assert_eq!(unset.updated_at, None);
 
     let set = client
-        .replace_retention_policy(&PolicyBody {
-            succeeded_tasks: Some("30d".into()),
-            events: Some("120m".into()),
-            ..Default::default()
-        })
+        .replace_retention_policy(
+            &PolicyBody {
+                succeeded_tasks: Some("30d".into()),
+                events: Some("120m".into()),
+                ..Default::default()
+            },
+            None,
+        )
         .await
         .expect("replaced");
     assert_eq!(set.succeeded_tasks.as_deref(), Some("30d"));
@@ -105,10 +108,13 @@ pub async fn the_retention_policy_is_read_and_replaced_through_the_client(app: &
     assert_eq!(client.get_retention_policy().await.expect("read"), set);
 
     let bad = client
-        .replace_retention_policy(&PolicyBody {
-            metrics: Some("soon".into()),
-            ..Default::default()
-        })
+        .replace_retention_policy(
+            &PolicyBody {
+                metrics: Some("soon".into()),
+                ..Default::default()
+            },
+            None,
+        )
         .await
         .expect_err("refused");
     assert_eq!(bad.status(), Some(422));

@@ -113,24 +113,28 @@ pub async fn points_and_leaderboards_through_the_client(app: &TestApp) {
     let standard = client.get_rank_settings().await.expect("settings");
     assert_eq!((standard.k_factor, standard.provisional_k_factor), (32, 64));
     let replaced = client
-        .set_rank_settings(&RankSettingsBody {
-            level_thresholds: vec![
-                LevelThreshold {
-                    experience: 0,
-                    tier: "novice".into(),
-                },
-                LevelThreshold {
-                    experience: 50,
-                    tier: "expert".into(),
-                },
-            ],
-            k_factor: 16,
-            provisional_k_factor: 40,
-            provisional_matches: 3,
-        })
+        .set_rank_settings(
+            &RankSettingsBody {
+                level_thresholds: vec![
+                    LevelThreshold {
+                        experience: 0,
+                        tier: "novice".into(),
+                    },
+                    LevelThreshold {
+                        experience: 50,
+                        tier: "expert".into(),
+                    },
+                ],
+                k_factor: 16,
+                provisional_k_factor: 40,
+                provisional_matches: 3,
+            },
+            Some(standard.revision),
+        )
         .await
         .expect("replaced");
     assert_eq!(replaced.k_factor, 16);
+    assert_eq!(replaced.revision.get(), standard.revision.get() + 1);
     assert_eq!(
         serde_json::to_value(&replaced.level_thresholds).expect("json"),
         json!([{"experience": 0, "tier": "novice"}, {"experience": 50, "tier": "expert"}])
@@ -151,16 +155,22 @@ pub async fn snapshots_and_the_hall_of_fame_through_the_client(app: &TestApp) {
             .expect("awarded");
     }
     let standard = client.get_leaderboard_weights().await.expect("weights");
-    assert_eq!(standard.points(), 1.0);
+    assert_eq!(standard.points, 1.0);
+    let body = LeaderboardWeightsBody {
+        points: 1.0,
+        rating: 0.0,
+        reputation: 5.0,
+    };
     let weights = client
-        .set_leaderboard_weights(&LeaderboardWeightsBody {
-            points: 1.0,
-            rating: 0.0,
-            reputation: 5.0,
-        })
+        .set_leaderboard_weights(&body, Some(standard.revision))
         .await
         .expect("replaced");
-    assert_eq!((weights.rating(), weights.reputation()), (0.0, 5.0));
+    assert_eq!((weights.rating, weights.reputation), (0.0, 5.0));
+    let stale = client
+        .set_leaderboard_weights(&body, Some(standard.revision))
+        .await
+        .expect_err("stale");
+    assert_eq!(stale.status(), Some(412));
 
     let taken = client
         .take_leaderboard_snapshot(&LeaderboardSnapshotBody {

@@ -1,5 +1,6 @@
-//! Conditional requests: the `ETag` of every resource with a `PATCH` route, `304` for
-//! `If-None-Match`, `412` for a stale `If-Match` (and nothing written), `400` for a malformed one.
+//! Conditional requests: the `ETag` of every resource with a `PATCH` route and of an
+//! organization's settings, `304` for `If-None-Match`, `412` for a stale `If-Match` (and
+//! nothing written), `400` for a malformed one.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -246,4 +247,85 @@ pub async fn every_patchable_resource_is_tagged(app: &TestApp) {
     )
     .await
     .assert_problem(StatusCode::PRECONDITION_FAILED);
+}
+
+/// The organization's settings, replaced by `PUT`: tagged from the defaults on (`"1"`), `304`
+/// for the copy held, and a `PUT` that expects a revision they have left is refused.
+pub async fn settings_are_tagged_and_replaced_only_at_the_revision_read(app: &TestApp) {
+    let token = app.admin_token().await;
+    let settings = [
+        (
+            "/api/v1/retention-policy",
+            json!({ "events": "7d" }),
+            json!({ "events": "30d" }),
+        ),
+        (
+            "/api/v1/collaboration/settings",
+            json!({ "level_thresholds": [{"experience": 0, "tier": "novice"}],
+                    "k_factor": 16, "provisional_k_factor": 40, "provisional_matches": 3 }),
+            json!({ "level_thresholds": [{"experience": 0, "tier": "novice"}],
+                    "k_factor": 20, "provisional_k_factor": 40, "provisional_matches": 3 }),
+        ),
+        (
+            "/api/v1/leaderboards/settings",
+            json!({ "points": 1.0, "rating": 0.0, "reputation": 5.0 }),
+            json!({ "points": 2.0, "rating": 0.0, "reputation": 5.0 }),
+        ),
+    ];
+    for (path, mine, theirs) in settings {
+        let defaults = app.get(&token, path).await;
+        assert_eq!(defaults.status, StatusCode::OK, "{path}: {}", defaults.body);
+        assert_eq!(defaults.header("etag"), "\"1\"", "{path}");
+        assert_eq!(defaults.body["revision"], 1, "{path}");
+        let held = app
+            .send_with(Method::GET, &token, path, ("if-none-match", "\"1\""), None)
+            .await;
+        assert_eq!(held.status, StatusCode::NOT_MODIFIED, "{path}");
+
+        // Two clients read the defaults; the first to write wins, the other is refused.
+        let first = app
+            .send_with(
+                Method::PUT,
+                &token,
+                path,
+                ("if-match", "\"1\""),
+                Some(mine.clone()),
+            )
+            .await;
+        assert_eq!(first.status, StatusCode::OK, "{path}: {}", first.body);
+        assert_eq!(first.header("etag"), "\"2\"", "{path}");
+        let audited = app.audit_count(&token).await;
+        let late = app
+            .send_with(
+                Method::PUT,
+                &token,
+                path,
+                ("if-match", "\"1\""),
+                Some(theirs.clone()),
+            )
+            .await;
+        late.assert_problem(StatusCode::PRECONDITION_FAILED);
+        assert_eq!(late.header("etag"), "\"2\"", "{path}");
+        assert_eq!(app.get(&token, path).await.body, first.body, "{path}");
+        assert_eq!(
+            app.audit_count(&token).await,
+            audited,
+            "{path}: no audit row"
+        );
+
+        // The copy held is stale now; `*` and no header write whatever the revision.
+        let fresh = app
+            .send_with(Method::GET, &token, path, ("if-none-match", "\"1\""), None)
+            .await;
+        assert_eq!(fresh.status, StatusCode::OK, "{path}");
+        assert_eq!(fresh.body, first.body, "{path}");
+        let any = app
+            .send_with(Method::PUT, &token, path, ("if-match", "*"), Some(theirs))
+            .await;
+        assert_eq!(any.status, StatusCode::OK, "{path}: {}", any.body);
+        assert_eq!(any.header("etag"), "\"3\"", "{path}");
+        app.send_with(Method::PUT, &token, path, ("if-match", "3"), Some(mine))
+            .await
+            .assert_problem(StatusCode::BAD_REQUEST);
+    }
 }

@@ -71,10 +71,12 @@ pub async fn settings_are_read_and_replaced(app: &TestApp) {
         )
         .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.body);
-    assert_eq!(put.body, mine);
+    let mut revised = mine.clone();
+    revised["revision"] = json!(2);
+    assert_eq!(put.body, revised);
     assert_eq!(
         app.get(&admin, "/api/v1/collaboration/settings").await.body,
-        mine
+        revised
     );
 
     let bad = app
@@ -90,6 +92,6 @@ pub async fn settings_are_read_and_replaced(app: &TestApp) {
     assert_eq!(fields(&bad.body), ["level_thresholds", "k_factor"]);
     assert_eq!(
         app.get(&admin, "/api/v1/collaboration/settings").await.body,
-        mine
+        revised
     );
 }

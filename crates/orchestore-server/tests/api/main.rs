@@ -228,6 +228,7 @@ on_every_backend! {
         a_stale_if_match_is_refused_and_writes_nothing,
         a_task_is_cancelled_only_at_the_revision_read,
         every_patchable_resource_is_tagged,
+        settings_are_tagged_and_replaced_only_at_the_revision_read,
     }
     projects {
         project_crud,

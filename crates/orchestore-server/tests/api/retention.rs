@@ -14,7 +14,7 @@ pub async fn the_retention_policy_is_read_replaced_and_checked(app: &TestApp) {
         unset.body,
         json!({"succeeded_tasks": null, "failed_tasks": null, "cancelled_tasks": null,
                "events": null, "metrics": null, "messages": null, "sessions": null,
-               "audit_logs": null, "updated_at": null})
+               "audit_logs": null, "updated_at": null, "revision": 1})
     );
 
     let put = app
@@ -32,6 +32,7 @@ pub async fn the_retention_policy_is_read_replaced_and_checked(app: &TestApp) {
     assert_eq!(put.body["failed_tasks"], json!(null));
     assert_eq!(put.body["audit_logs"], json!(null));
     assert!(put.body["updated_at"].is_string(), "{}", put.body);
+    assert_eq!(put.body["revision"], 2);
     let read = app.get(&admin, "/api/v1/retention-policy").await;
     assert_eq!(read.body, put.body);
 

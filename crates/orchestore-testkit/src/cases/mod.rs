@@ -301,6 +301,8 @@ macro_rules! contract_suite {
             revisions {
                 every_write_moves_the_revision_on,
                 a_stale_revision_writes_nothing,
+                settings_are_revised_and_a_stale_write_writes_nothing,
+                two_first_writes_of_settings_at_once_write_one,
             }
             store {
                 health_reports_backend_and_migrations,

@@ -113,7 +113,10 @@ pub async fn retention_policies_are_set_read_and_audited<S: Store + ?Sized>(stor
     let rules = RetentionRules::default()
         .with(RetentionTarget::SucceededTasks, Some(age("30d")))
         .with(RetentionTarget::Events, Some(age("36h")));
-    let set = store.set_retention_policy(ctx, rules).await.expect("set");
+    let set = store
+        .set_retention_policy(ctx, rules, None)
+        .await
+        .expect("set");
     assert_eq!(set.rules, rules);
     let read = store.retention_policy(ctx).await.expect("policy");
     assert_eq!(read, set);
@@ -147,7 +150,7 @@ pub async fn retention_policies_are_set_read_and_audited<S: Store + ?Sized>(stor
 
     // Naming nothing keeps everything again, and the organization is no longer purged.
     store
-        .set_retention_policy(ctx, RetentionRules::default())
+        .set_retention_policy(ctx, RetentionRules::default(), None)
         .await
         .expect("cleared");
     assert!(
@@ -208,6 +211,7 @@ pub async fn a_purge_deletes_exactly_what_is_past_its_age<S: Store + ?Sized>(sto
                 .with(RetentionTarget::CancelledTasks, Some(age("1h")))
                 .with(RetentionTarget::FailedTasks, Some(age("1h")))
                 .with(RetentionTarget::Events, Some(age("1d"))),
+            None,
         )
         .await
         .expect("policy");
@@ -340,6 +344,7 @@ pub async fn finished_tasks_that_live_work_refers_to_are_kept<S: Store + ?Sized>
         .set_retention_policy(
             ctx,
             RetentionRules::default().with(RetentionTarget::CancelledTasks, Some(age("1h"))),
+            None,
         )
         .await
         .expect("policy");
@@ -410,6 +415,7 @@ pub async fn reputation_outlives_the_tasks_it_came_from<S: Store + ?Sized>(store
         .set_retention_policy(
             ctx,
             RetentionRules::default().with(RetentionTarget::SucceededTasks, Some(age("1h"))),
+            None,
         )
         .await
         .expect("policy");
@@ -457,6 +463,7 @@ pub async fn purging_audit_rows_keeps_the_chain_verifiable<S: Store + ?Sized>(st
         .set_retention_policy(
             ctx,
             RetentionRules::default().with(RetentionTarget::AuditLogs, Some(age("1h"))),
+            None,
         )
         .await
         .expect("policy");

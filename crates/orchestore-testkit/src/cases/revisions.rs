@@ -1,11 +1,12 @@
 //! Revisions: every resource with a `PATCH` route starts at revision 1 and moves one on with
-//! every write of its row; a change that expects a revision the row is no longer at is
-//! refused, and writes nothing: neither the row nor an audit row.
+//! every write of its row, as do an organization's settings; a change that expects a revision
+//! the row is no longer at is refused, and writes nothing: neither the row nor an audit row.
 
 use orchestore_domain::{
-    AgentPatch, Description, LeaseDuration, Name, NewRateLimit, NewRole, NewWorkflow, Permission,
-    ProjectPatch, RateLimitName, RateLimitPatch, RefillPeriod, Revision, RoleCode, RolePatch,
-    TaskPatch, TokenCount, UserPatch, WorkflowPatch,
+    AgentPatch, Description, EloSettings, LeaderboardWeights, LeaseDuration, Name, NewRateLimit,
+    NewRole, NewWorkflow, Permission, ProjectPatch, RankSettings, RateLimitName, RateLimitPatch,
+    RefillPeriod, RetentionAge, RetentionRules, RetentionTarget, Revised, Revision, RoleCode,
+    RolePatch, TaskPatch, TokenCount, UserPatch, WorkflowPatch,
 };
 use orchestore_repo::{AuditFilter, Limit, PageRequest, RepoError, Retry, Store};
 
@@ -382,4 +383,180 @@ pub async fn a_stale_revision_writes_nothing<S: Store + ?Sized>(store: &S) {
         .delete_rate_limit(ctx, &bucket, Some(revision(2)))
         .await
         .expect("deleted at its revision");
+}
+
+/// An organization's settings (the retention policy, the rank settings, the leaderboard
+/// weights) read as the defaults at revision 1 until written; the first write makes them 2,
+/// and every write one more. A write that expects another revision writes nothing, not even
+/// the row of settings never written.
+pub async fn settings_are_revised_and_a_stale_write_writes_nothing<S: Store + ?Sized>(store: &S) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let ctx = &acme.ctx;
+    let week = || {
+        RetentionRules::default().with(
+            RetentionTarget::Events,
+            Some(RetentionAge::parse("age", "7d").expect("age")),
+        )
+    };
+    let strict = RankSettings {
+        elo: EloSettings::parse(24, 48, 5).expect("elo"),
+        ..RankSettings::default()
+    };
+    let points_only = LeaderboardWeights::parse(1.0, 0.0, 0.0).expect("weights");
+
+    // Never written: the defaults at 1. Expecting a later revision refuses, inserts nothing.
+    let policy = store.retention_policy(ctx).await.expect("policy");
+    assert_eq!(policy.revision, Revision::FIRST);
+    assert_eq!(
+        store.get_rank_settings(ctx).await.expect("ranks").revision,
+        Revision::FIRST
+    );
+    assert_eq!(
+        store
+            .get_leaderboard_weights(ctx)
+            .await
+            .expect("weights")
+            .revision,
+        Revision::FIRST
+    );
+    let audited = audit_rows(store, &acme).await;
+    assert_mismatch(
+        store
+            .set_retention_policy(ctx, week(), Some(revision(2)))
+            .await,
+        "retention_policy",
+        1,
+    );
+    assert_mismatch(
+        store
+            .set_rank_settings(ctx, strict.clone(), Some(revision(2)))
+            .await,
+        "collaboration_settings",
+        1,
+    );
+    assert_mismatch(
+        store
+            .set_leaderboard_weights(ctx, points_only, Some(revision(2)))
+            .await,
+        "leaderboard_settings",
+        1,
+    );
+    assert_eq!(store.retention_policy(ctx).await.expect("policy"), policy);
+    assert!(
+        store
+            .organizations_with_retention_policy()
+            .await
+            .expect("organizations")
+            .is_empty(),
+        "no row inserted"
+    );
+    assert_eq!(audit_rows(store, &acme).await, audited, "no audit row");
+
+    // The defaults' revision, then the first write's, then an unconditional write.
+    let first = store
+        .set_retention_policy(ctx, week(), Some(Revision::FIRST))
+        .await
+        .expect("first write");
+    assert_eq!(first.revision, revision(2));
+    let ranks = store
+        .set_rank_settings(ctx, strict.clone(), Some(Revision::FIRST))
+        .await
+        .expect("first write");
+    assert_eq!(ranks.revision, revision(2));
+    let weights = store
+        .set_leaderboard_weights(ctx, points_only, Some(Revision::FIRST))
+        .await
+        .expect("first write");
+    assert_eq!(weights.revision, revision(2));
+    let second = store
+        .set_retention_policy(ctx, RetentionRules::default(), Some(revision(2)))
+        .await
+        .expect("second write");
+    assert_eq!(second.revision, revision(3));
+    let third = store
+        .set_retention_policy(ctx, week(), None)
+        .await
+        .expect("unconditional");
+    assert_eq!(third.revision, revision(4));
+    assert_eq!(store.retention_policy(ctx).await.expect("policy"), third);
+    assert_eq!(
+        store.get_rank_settings(ctx).await.expect("ranks"),
+        Revised {
+            value: strict.clone(),
+            revision: revision(2)
+        }
+    );
+    assert_eq!(
+        store
+            .set_leaderboard_weights(ctx, LeaderboardWeights::default(), None)
+            .await
+            .expect("unconditional")
+            .revision,
+        revision(3)
+    );
+
+    // Stale: the defaults' revision and a passed one; nothing changes.
+    let audited = audit_rows(store, &acme).await;
+    for stale in [Revision::FIRST, revision(3)] {
+        assert_mismatch(
+            store
+                .set_retention_policy(ctx, RetentionRules::default(), Some(stale))
+                .await,
+            "retention_policy",
+            4,
+        );
+    }
+    assert_mismatch(
+        store
+            .set_rank_settings(ctx, RankSettings::default(), Some(Revision::FIRST))
+            .await,
+        "collaboration_settings",
+        2,
+    );
+    assert_mismatch(
+        store
+            .set_leaderboard_weights(ctx, points_only, Some(revision(2)))
+            .await,
+        "leaderboard_settings",
+        3,
+    );
+    assert_eq!(store.retention_policy(ctx).await.expect("policy"), third);
+    assert_eq!(
+        store.get_rank_settings(ctx).await.expect("ranks").value,
+        strict
+    );
+    assert_eq!(
+        store
+            .get_leaderboard_weights(ctx)
+            .await
+            .expect("weights")
+            .value,
+        LeaderboardWeights::default()
+    );
+    assert_eq!(audit_rows(store, &acme).await, audited, "no audit row");
+}
+
+/// Two first writes of settings never written, both expecting the defaults' revision, at
+/// once: one is written, the other is refused, whichever the backend lets go first.
+pub async fn two_first_writes_of_settings_at_once_write_one<S: Store + ?Sized>(store: &S) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let ctx = &acme.ctx;
+    let write = |points: f64| {
+        store.set_leaderboard_weights(
+            ctx,
+            LeaderboardWeights::parse(points, 1.0, 1.0).expect("weights"),
+            Some(Revision::FIRST),
+        )
+    };
+    let (one, two) = tokio::join!(write(2.0), write(3.0));
+    let (won, lost) = match (one, two) {
+        (Ok(won), lost @ Err(_)) | (lost @ Err(_), Ok(won)) => (won, lost),
+        other => panic!("expected one write and one refusal, got {other:?}"),
+    };
+    assert_mismatch(lost, "leaderboard_settings", 2);
+    assert_eq!(won.revision, revision(2));
+    assert_eq!(
+        store.get_leaderboard_weights(ctx).await.expect("weights"),
+        won
+    );
 }

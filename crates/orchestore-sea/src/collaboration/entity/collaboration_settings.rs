@@ -12,6 +12,9 @@ pub struct Model {
     pub provisional_k_factor: i32,
     pub provisional_matches: i32,
     pub updated_at: DateTimeUtc,
+    /// 2 when first written (the defaults, with no row, are 1), one more with every write of
+    /// the row (migration 000053).
+    pub revision: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,9 @@ pub struct Model {
     pub weight_rating: f64,
     pub weight_reputation: f64,
     pub updated_at: DateTimeUtc,
+    /// 2 when first written (the defaults, with no row, are 1), one more with every write of
+    /// the row (migration 000053).
+    pub revision: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

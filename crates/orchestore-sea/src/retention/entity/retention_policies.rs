@@ -16,6 +16,9 @@ pub struct Model {
     pub sessions_seconds: Option<i64>,
     pub audit_logs_seconds: Option<i64>,
     pub updated_at: DateTimeUtc,
+    /// 2 when first written (the defaults, with no row, are 1), one more with every write of
+    /// the row (migration 000053).
+    pub revision: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

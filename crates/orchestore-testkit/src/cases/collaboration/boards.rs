@@ -115,6 +115,7 @@ pub async fn combined_ranks_by_the_weights_from_its_snapshot<S: Store + ?Sized>(
                 elo: EloSettings::parse(32, 32, 0).expect("elo"),
                 ..RankSettings::default()
             },
+            None,
         )
         .await
         .expect("settings");
@@ -152,16 +153,24 @@ pub async fn combined_ranks_by_the_weights_from_its_snapshot<S: Store + ?Sized>(
         .expect("event");
 
     assert_eq!(
-        store.get_leaderboard_weights(ctx).await.expect("weights"),
+        store
+            .get_leaderboard_weights(ctx)
+            .await
+            .expect("weights")
+            .value,
         LeaderboardWeights::default()
     );
     let weights = LeaderboardWeights::parse(1.0, 2.0, 3.0).expect("weights");
     store
-        .set_leaderboard_weights(ctx, weights)
+        .set_leaderboard_weights(ctx, weights, None)
         .await
         .expect("set");
     assert_eq!(
-        store.get_leaderboard_weights(ctx).await.expect("weights"),
+        store
+            .get_leaderboard_weights(ctx)
+            .await
+            .expect("weights")
+            .value,
         weights
     );
 
@@ -203,7 +212,11 @@ pub async fn combined_ranks_by_the_weights_from_its_snapshot<S: Store + ?Sized>(
 
     // New weights apply from the next snapshot on.
     store
-        .set_leaderboard_weights(ctx, LeaderboardWeights::parse(1.0, 0.0, 0.0).expect("w"))
+        .set_leaderboard_weights(
+            ctx,
+            LeaderboardWeights::parse(1.0, 0.0, 0.0).expect("w"),
+            None,
+        )
         .await
         .expect("set");
     assert_eq!(

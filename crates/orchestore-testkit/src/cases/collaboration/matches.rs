@@ -32,6 +32,7 @@ pub async fn match_results_move_ratings_by_elo<S: Store + ?Sized>(store: &S) {
                 elo: EloSettings::parse(32, 32, 0).expect("elo"),
                 ..RankSettings::default()
             },
+            None,
         )
         .await
         .expect("settings");
@@ -146,6 +147,7 @@ pub async fn newcomers_move_by_the_provisional_k<S: Store + ?Sized>(store: &S) {
                 elo: EloSettings::parse(20, 40, 1).expect("elo"),
                 ..RankSettings::default()
             },
+            None,
         )
         .await
         .expect("settings");

@@ -114,6 +114,7 @@ pub async fn points_add_up_to_totals_experience_and_levels<S: Store + ?Sized>(st
                 level_thresholds: ladder,
                 ..RankSettings::default()
             },
+            None,
         )
         .await
         .expect("settings");

@@ -85,6 +85,7 @@ pub async fn leaderboards_rank_by_points_and_rating<S: Store + ?Sized>(store: &S
                 elo: EloSettings::parse(32, 32, 0).expect("elo"),
                 ..RankSettings::default()
             },
+            None,
         )
         .await
         .expect("settings");
@@ -139,7 +140,7 @@ pub async fn rank_settings_are_kept_and_audited<S: Store + ?Sized>(store: &S) {
     let acme = Fixture::create(store, "acme", PASSWORD).await;
     let ctx = &acme.ctx;
     assert_eq!(
-        store.get_rank_settings(ctx).await.expect("settings"),
+        store.get_rank_settings(ctx).await.expect("settings").value,
         RankSettings::default()
     );
     let mine = RankSettings {
@@ -147,10 +148,13 @@ pub async fn rank_settings_are_kept_and_audited<S: Store + ?Sized>(store: &S) {
         ..RankSettings::default()
     };
     store
-        .set_rank_settings(ctx, mine.clone())
+        .set_rank_settings(ctx, mine.clone(), None)
         .await
         .expect("set");
-    assert_eq!(store.get_rank_settings(ctx).await.expect("settings"), mine);
+    assert_eq!(
+        store.get_rank_settings(ctx).await.expect("settings").value,
+        mine
+    );
     let audit = store
         .list_audit(ctx, Default::default(), Default::default())
         .await

@@ -494,7 +494,9 @@ pub(super) async fn check_collaboration<S: Store + ?Sized>(
     c.clean("get_rank_settings", store.get_rank_settings(ctx).await);
     c.clean(
         "set_rank_settings",
-        store.set_rank_settings(ctx, RankSettings::default()).await,
+        store
+            .set_rank_settings(ctx, RankSettings::default(), None)
+            .await,
     );
     for (kind, period) in [
         (LeaderboardKind::Points, LeaderboardPeriod::AllTime),
@@ -571,7 +573,7 @@ pub(super) async fn check_collaboration<S: Store + ?Sized>(
     c.clean(
         "set_leaderboard_weights",
         store
-            .set_leaderboard_weights(ctx, LeaderboardWeights::default())
+            .set_leaderboard_weights(ctx, LeaderboardWeights::default(), None)
             .await,
     );
     for kind in [LeaderboardKind::Reputation, LeaderboardKind::Combined] {

@@ -228,7 +228,7 @@ async fn check_audit_and_store<S: Store + ?Sized>(
         });
     c.clean(
         "set_retention_policy",
-        store.set_retention_policy(ctx, everything).await,
+        store.set_retention_policy(ctx, everything, None).await,
     );
     c.clean("retention_policy", store.retention_policy(ctx).await);
     let later = Utc::now() + chrono::Duration::days(1);

@@ -276,6 +276,7 @@ pub async fn a_batch_mixes_inline_and_large_payloads<S: Store + ?Sized>(store: &
                 RetentionTarget::CancelledTasks,
                 Some(RetentionAge::parse("age", "1h").expect("age")),
             ),
+            None,
         )
         .await
         .expect("policy");
