@@ -13,12 +13,6 @@ pub struct SessionItem {
     pub current: bool,
 }
 
-/// The caller's live sessions, newest first (all of them: the list has no pages).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct SessionList {
-    pub items: Vec<SessionItem>,
-}
-
 // `DELETE /api/v1/sessions`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

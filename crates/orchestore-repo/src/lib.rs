@@ -70,7 +70,7 @@ pub use templates::{
 pub use tenancy::{
     ApiKeyGrant, ApiKeyRepo, ApiKeySort, AuthRepo, InvitationAcceptance, InvitationRepo,
     InvitationSort, NewInvitation, NewSession, OrganizationRepo, RoleRepo, RoleSort, SessionGrant,
-    SessionStanding, UserFilter, UserRepo, UserSort,
+    SessionSort, SessionStanding, UserFilter, UserRepo, UserSort,
 };
 pub use work::SharedQueueRepo;
 pub use work::{CancelledDescendants, TaskCancellation};

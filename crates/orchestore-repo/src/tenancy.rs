@@ -236,8 +236,14 @@ pub trait AuthRepo: Send + Sync {
     /// session's standing fall (a revocation, a deactivation, a permission taken away): a
     /// cache of standings filled at a lower number is stale.
     fn standing_epoch(&self) -> u64;
-    /// The user's live sessions, newest first.
-    async fn list_sessions(&self, ctx: &Ctx, user: UserId) -> RepoResult<Vec<Session>>;
+    /// One page of the user's live sessions (neither revoked nor expired), newest first unless
+    /// `page` sorts otherwise.
+    async fn list_sessions(
+        &self,
+        ctx: &Ctx,
+        user: UserId,
+        page: PageRequest<SessionSort>,
+    ) -> RepoResult<Page<Session, SessionSort>>;
     /// Revokes one live session of `user`: `NotFound` when it is not theirs or not live.
     async fn revoke_session(&self, ctx: &Ctx, user: UserId, session: SessionId) -> RepoResult<()>;
     /// Revokes every live session of `user` but `keep`, and returns how many.
@@ -259,6 +265,16 @@ crate::list_sort! {
         CreatedAt = "created_at",
         /// Newest first.
         CreatedAtDesc = "-created_at",
+    }
+}
+
+crate::list_sort! {
+    /// The orders of a user's live sessions.
+    pub enum SessionSort for "sessions" {
+        /// Newest first.
+        CreatedAtDesc = "-created_at",
+        /// Oldest first.
+        CreatedAt = "created_at",
     }
 }
 

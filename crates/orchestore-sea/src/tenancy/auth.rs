@@ -6,12 +6,13 @@ use orchestore_domain::{
     UserAgent, UserId,
 };
 use orchestore_repo::{
-    Actor, AuthRepo, Ctx, NewSession, RepoError, RepoResult, SessionGrant, SessionStanding,
+    Actor, AuthRepo, Ctx, Cursor, NewSession, Page, PageRequest, RepoError, RepoResult,
+    SessionGrant, SessionSort, SessionStanding,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QuerySelect, Set,
 };
 
 use super::entity::{instance_settings, organizations, session_retired_tokens, sessions, users};
@@ -19,7 +20,7 @@ use super::users::to_user;
 use crate::SeaStore;
 use crate::error::{corrupt, db_err};
 use crate::mutation::{Mutation, Verb};
-use crate::scoped::{Lock, scoped};
+use crate::scoped::{Keyset, Lock, keyset_page, scoped};
 use crate::store::now;
 
 fn unknown_refresh_token() -> RepoError {
@@ -337,22 +338,34 @@ impl AuthRepo for SeaStore {
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %user))]
-    async fn list_sessions(&self, ctx: &Ctx, user: UserId) -> RepoResult<Vec<Session>> {
+    async fn list_sessions(
+        &self,
+        ctx: &Ctx,
+        user: UserId,
+        page: PageRequest<SessionSort>,
+    ) -> RepoResult<Page<Session, SessionSort>> {
         let db = self.db().await;
         self.find_scoped::<users::Entity>(&db, ctx, user, Lock::None)
             .await?;
-        scoped::<sessions::Entity>(ctx)
+        let live = scoped::<sessions::Entity>(ctx)
             .filter(sessions::Column::UserId.eq(user.as_uuid()))
             .filter(sessions::Column::RevokedAt.is_null())
-            .filter(sessions::Column::ExpiresAt.gt(now()))
-            .order_by_desc(sessions::Column::CreatedAt)
-            .order_by_desc(sessions::Column::Id)
+            .filter(sessions::Column::ExpiresAt.gt(now()));
+        // Ids are time-ordered (version 7): their order is the order of creation.
+        let keyset = match page.sort() {
+            SessionSort::CreatedAtDesc => Keyset::NewestFirst,
+            SessionSort::CreatedAt => Keyset::OldestFirst,
+        };
+        let sessions = keyset_page(live, &page, keyset)?
             .all(&db)
             .await
             .map_err(db_err)?
             .into_iter()
             .map(to_session)
-            .collect()
+            .collect::<RepoResult<Vec<_>>>()?;
+        Ok(Page::from_rows(sessions, &page, |s| {
+            Cursor::after(page.sort(), s.id)
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(org = %ctx.org(), user = %user, session = %session))]

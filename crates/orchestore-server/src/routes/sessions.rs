@@ -1,8 +1,10 @@
 //! `/api/v1/sessions`: the caller's own logins, and revoking them.
 
 use actix_web::{HttpResponse, web};
-use orchestore_api::sessions::{RevokeAllQuery, Revoked, SessionItem, SessionList};
+use orchestore_api::PageQuery;
+use orchestore_api::sessions::{RevokeAllQuery, Revoked, SessionItem};
 use orchestore_domain::SessionId;
+use orchestore_repo::{Page, PageRequest, SessionSort};
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
@@ -23,29 +25,41 @@ pub(super) fn configure(cfg: &mut super::Routes) {
     .service(super::resource("/sessions/{id}", "DELETE").route(web::delete().to(revoke)));
 }
 
-/// `GET /api/v1/sessions`: the caller's live sessions, newest first.
+/// `GET /api/v1/sessions?limit=&cursor=&sort=`: the caller's live sessions, newest first
+/// unless sorted otherwise.
 #[utoipa::path(
     get,
     path = "/api/v1/sessions",
     summary = "List the caller's sessions",
     tag = "sessions",
-    responses((status = 200, description = "The caller's live sessions", body = SessionList))
+    params(
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 200,
+            description = "Rows per page (50 when absent)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before"),
+        ("sort" = Option<SessionSort>, Query),
+    ),
+    responses((status = 200, description = "A page of the caller's live sessions",
+        body = Page<SessionItem, SessionSort>))
 )]
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (user, current) = auth.user_session()?;
-    let sessions = state.store.list_sessions(auth.ctx(), user).await?;
-    Ok(HttpResponse::Ok().json(SessionList {
+    let page: PageRequest<SessionSort> = query.into_page_request()?;
+    let sessions = state.store.list_sessions(auth.ctx(), user, page).await?;
+    Ok(HttpResponse::Ok().json(Page {
         items: sessions
+            .items
             .into_iter()
             .map(|session| SessionItem {
                 current: session.id == current,
                 session,
             })
             .collect(),
+        next_cursor: sessions.next_cursor,
     }))
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use orchestore_client::api::PageQuery;
 use orchestore_client::api::auth::{LoginBody, RefreshBody};
 use orchestore_client::api::me::ChangePasswordBody;
 use orchestore_client::api::sessions::RevokeAllQuery;
@@ -45,7 +46,10 @@ pub async fn a_session_is_opened_refreshed_and_ended_through_the_client(app: &Te
         .await
         .expect("refreshed");
     let client = anonymous.with_credential(Credential::Bearer(renewed.access_token));
-    let sessions = client.list_sessions().await.expect("sessions");
+    let sessions = client
+        .list_sessions(&PageQuery::default())
+        .await
+        .expect("sessions");
     assert_eq!(sessions.items.len(), 1);
     assert!(sessions.items[0].current);
 
@@ -75,7 +79,11 @@ pub async fn sessions_and_the_password_are_managed_through_the_client(app: &Test
         clients.push(anonymous.with_credential(Credential::Bearer(tokens.access_token)));
     }
     let ada = &clients[0];
-    let sessions = ada.list_sessions().await.expect("sessions").items;
+    let sessions = ada
+        .list_sessions(&PageQuery::default())
+        .await
+        .expect("sessions")
+        .items;
     assert_eq!(sessions.len(), 3);
     assert_eq!(sessions.iter().filter(|s| s.current).count(), 1);
     let other = sessions
@@ -95,7 +103,14 @@ pub async fn sessions_and_the_password_are_managed_through_the_client(app: &Test
         .await
         .expect("the others revoked");
     assert_eq!(revoked.revoked, 1);
-    assert_eq!(ada.list_sessions().await.expect("sessions").items.len(), 1);
+    assert_eq!(
+        ada.list_sessions(&PageQuery::default())
+            .await
+            .expect("sessions")
+            .items
+            .len(),
+        1
+    );
 
     let wrong = ada
         .change_password(&ChangePasswordBody {

@@ -149,6 +149,35 @@ pub async fn sessions_are_listed_and_revoked(app: &TestApp) {
         }
     }
     let phone_id = items[1]["id"].as_str().expect("id").to_owned();
+    assert_eq!(listed.body["next_cursor"], serde_json::Value::Null);
+
+    // By pages of two, oldest first: the same three, then no cursor.
+    let first = app
+        .get(&laptop.access, "/api/v1/sessions?limit=2&sort=created_at")
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let cursor = first.body["next_cursor"].as_str().expect("a cursor");
+    let rest = app
+        .get(
+            &laptop.access,
+            &format!("/api/v1/sessions?limit=2&sort=created_at&cursor={cursor}"),
+        )
+        .await;
+    assert_eq!(rest.body["next_cursor"], serde_json::Value::Null);
+    let ids = |page: &Reply| -> Vec<serde_json::Value> {
+        page.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|s| s["id"].clone())
+            .collect()
+    };
+    let oldest_first: Vec<_> = ids(&first).into_iter().chain(ids(&rest)).collect();
+    let newest_first: Vec<_> = items.iter().rev().map(|s| s["id"].clone()).collect();
+    assert_eq!(oldest_first, newest_first);
+    app.get(&laptop.access, "/api/v1/sessions?limit=0")
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
 
     // Revoking one session stops its access token at once.
     let revoke = app

@@ -237,7 +237,7 @@ pub(super) async fn view<S: Store + ?Sized>(store: &S, h: &Holdings) -> Vec<Stri
         format!("{:?}", store.user_permissions(ctx, owner).await),
         format!("{:?}", store.list_roles(ctx, all()).await),
         format!("{:?}", store.get_role(ctx, h.role.id).await),
-        format!("{:?}", store.list_sessions(ctx, owner).await),
+        format!("{:?}", store.list_sessions(ctx, owner, all()).await),
         format!("{:?}", store.session_standing(ctx, h.session).await),
         format!("{:?}", store.list_projects(ctx, all()).await),
         format!("{:?}", store.get_project(ctx, h.project.id).await),

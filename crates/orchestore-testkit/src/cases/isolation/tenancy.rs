@@ -157,7 +157,9 @@ pub(super) async fn check_tenancy<S: Store + ?Sized>(
     c.unscoped("standing_epoch");
     c.not_found(
         "list_sessions",
-        store.list_sessions(ctx, a.fixture.owner.id).await,
+        store
+            .list_sessions(ctx, a.fixture.owner.id, PageRequest::default())
+            .await,
     );
     c.not_found(
         "revoke_session",

@@ -6,7 +6,7 @@ use orchestore_domain::{
     ClientInfo, Description, NewRole, Password, PasswordHash, Permission, RoleCode, RolePatch,
     SessionId, SystemRole, UserAgent,
 };
-use orchestore_repo::{Ctx, NewSession, SessionGrant, Store};
+use orchestore_repo::{Ctx, Limit, NewSession, PageRequest, SessionGrant, SessionSort, Store};
 
 use super::audit;
 use crate::cases::{PASSWORD, assert_invalid, assert_not_found, new_user};
@@ -55,9 +55,10 @@ pub async fn sessions_rotate_and_revoke<S: Store + ?Sized>(store: &S) {
     assert_eq!(rotated.session_id, opened.session_id);
     assert_eq!(rotated.user, fixture.owner);
     let listed = store
-        .list_sessions(&fixture.ctx, fixture.owner.id)
+        .list_sessions(&fixture.ctx, fixture.owner.id, PageRequest::default())
         .await
-        .expect("list");
+        .expect("list")
+        .items;
     assert_eq!(listed.len(), 1);
     assert!(listed[0].refreshed_at.is_some());
     assert_eq!(
@@ -162,16 +163,43 @@ pub async fn sessions_are_listed_and_revoked_by_their_owner<S: Store + ?Sized>(s
         .await
         .expect("their session");
 
-    let ids = |sessions: Vec<orchestore_domain::Session>| -> Vec<SessionId> {
-        sessions.into_iter().map(|s| s.id).collect()
+    let ids = |sessions: orchestore_repo::Page<orchestore_domain::Session, SessionSort>| {
+        sessions
+            .items
+            .into_iter()
+            .map(|s| s.id)
+            .collect::<Vec<SessionId>>()
     };
     let listed = store
-        .list_sessions(&acme.ctx, acme.owner.id)
+        .list_sessions(&acme.ctx, acme.owner.id, PageRequest::default())
         .await
         .expect("list");
     assert_eq!(
         ids(listed),
         vec![third.session_id, second.session_id, first.session_id]
+    );
+    // By pages, in either order: every session once.
+    let two = Limit::parse(2).expect("limit");
+    let newest = store
+        .list_sessions(&acme.ctx, acme.owner.id, PageRequest::first(two))
+        .await
+        .expect("first page");
+    let after = newest.next_cursor.clone().expect("another page");
+    assert_eq!(ids(newest), vec![third.session_id, second.session_id]);
+    let rest = PageRequest::new(two, SessionSort::CreatedAtDesc, Some(after)).expect("page");
+    let last = store
+        .list_sessions(&acme.ctx, acme.owner.id, rest)
+        .await
+        .expect("last page");
+    assert_eq!(last.next_cursor, None);
+    assert_eq!(ids(last), vec![first.session_id]);
+    let oldest = PageRequest::first(Limit::parse(3).expect("limit")).sorted(SessionSort::CreatedAt);
+    assert_eq!(
+        ids(store
+            .list_sessions(&acme.ctx, acme.owner.id, oldest)
+            .await
+            .expect("oldest first")),
+        vec![first.session_id, second.session_id, third.session_id]
     );
     // Someone else's session is not the owner's to revoke.
     assert_not_found(
@@ -188,7 +216,7 @@ pub async fn sessions_are_listed_and_revoked_by_their_owner<S: Store + ?Sized>(s
     assert_eq!(revoked, 2);
     assert_eq!(
         ids(store
-            .list_sessions(&acme.ctx, acme.owner.id)
+            .list_sessions(&acme.ctx, acme.owner.id, PageRequest::default())
             .await
             .expect("list")),
         vec![second.session_id]
@@ -221,7 +249,12 @@ pub async fn sessions_are_listed_and_revoked_by_their_owner<S: Store + ?Sized>(s
 
     // Another organization sees none of it.
     let other = Fixture::create(store, "other", PASSWORD).await;
-    assert_not_found(store.list_sessions(&other.ctx, acme.owner.id).await, "user");
+    assert_not_found(
+        store
+            .list_sessions(&other.ctx, acme.owner.id, PageRequest::default())
+            .await,
+        "user",
+    );
     assert_not_found(
         store.session_standing(&other.ctx, second.session_id).await,
         "session",
