@@ -11,8 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{FieldErrors, Invalid, page_request};
 
-/// The weights of the combined ranking, as `GET` shows them: each from 0 to 1,000, not all
-/// three 0.
+/// The weights of the combined ranking, as `GET` shows them (its `revision` included or left
+/// out): each from 0 to 1,000, not all three 0.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeaderboardWeightsBody {
@@ -25,6 +25,10 @@ pub struct LeaderboardWeightsBody {
     /// The weight of an agent's overall reputation.
     #[schema(minimum = 0, maximum = 1000)]
     pub reputation: f64,
+    /// The revision read: when given, the weights are replaced only if still at it, as with
+    /// `If-Match`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Revision>,
 }
 
 impl LeaderboardWeightsBody {

@@ -60,7 +60,7 @@ impl LeaderboardParams {
     }
 }
 
-/// The whole of the settings, as `GET` shows them.
+/// The whole of the settings, as `GET` shows them (its `revision` included or left out).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RankSettingsBody {
@@ -78,6 +78,10 @@ pub struct RankSettingsBody {
     /// How many of an agent's first matches are provisional.
     #[schema(maximum = 1000)]
     pub provisional_matches: u32,
+    /// The revision read: when given, the settings are replaced only if still at it, as with
+    /// `If-Match`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Revision>,
 }
 
 impl RankSettingsBody {

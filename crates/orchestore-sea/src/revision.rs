@@ -175,6 +175,9 @@ where
     let first_row = Revision::FIRST.get() + 1;
     let written = match expected {
         Some(expected) if expected != Revision::FIRST => {
+            // The key is the filter's, not the change's (a distributed table's key is not
+            // assigned).
+            row.not_set(E::organization_column());
             E::update_many()
                 .set(row)
                 .col_expr(E::revision_column(), E::next_revision())

@@ -42,6 +42,21 @@ impl IfMatch {
         self.0
     }
 
+    /// The revision a change expects when its body may name one too (a settings body sent back
+    /// as `GET` showed it): either, or both when they agree; two different ones are a 400.
+    pub(crate) fn with_body(self, body: Option<Revision>) -> Result<Option<Revision>, ApiError> {
+        match (self.0, body) {
+            (Some(header), Some(body)) if header != body => Err(ApiError::BadRequest {
+                detail: format!(
+                    "If-Match names revision {header} and the body's revision is {body}: send \
+                     one, or the same in both"
+                ),
+                errors: Vec::new(),
+            }),
+            (header, body) => Ok(header.or(body)),
+        }
+    }
+
     /// Refuses a change that writes nothing (an empty `PATCH`) of `entity` `id`, now at
     /// `current`, when another revision was expected: the same 412 as a refused write.
     pub(crate) fn check(
@@ -143,6 +158,22 @@ mod tests {
             req = req.insert_header((header::IF_MATCH, value));
         }
         IfMatch::parse(req.to_http_request().headers())
+    }
+
+    #[test]
+    fn a_body_revision_stands_in_for_if_match_or_agrees_with_it() {
+        let (two, three) = (revision(2), revision(3));
+        assert_eq!(IfMatch(None).with_body(None).ok(), Some(None));
+        assert_eq!(IfMatch(Some(two)).with_body(None).ok(), Some(Some(two)));
+        assert_eq!(IfMatch(None).with_body(Some(two)).ok(), Some(Some(two)));
+        assert_eq!(
+            IfMatch(Some(two)).with_body(Some(two)).ok(),
+            Some(Some(two))
+        );
+        assert!(matches!(
+            IfMatch(Some(two)).with_body(Some(three)),
+            Err(ApiError::BadRequest { .. })
+        ));
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub(crate) async fn get_weights(
 }
 
 /// `PUT /api/v1/leaderboards/settings` with `{points, rating, reputation}` → the weights; with
-/// `If-Match`, only if they are still at that revision.
+/// `If-Match` (or the body's `revision`), only if they are still at that revision.
 #[utoipa::path(
     put,
     path = "/api/v1/leaderboards/settings",
@@ -90,9 +90,10 @@ pub(crate) async fn put_weights(
     ApiJson(body): ApiJson<LeaderboardWeightsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationAdmin)?;
+    let expected = if_match.with_body(body.revision)?;
     let weights = state
         .store
-        .set_leaderboard_weights(ctx, body.into_weights()?, if_match.expected())
+        .set_leaderboard_weights(ctx, body.into_weights()?, expected)
         .await?;
     Ok(conditional::tagged(
         weights.revision,

@@ -79,8 +79,8 @@ pub(crate) async fn get_settings(
     ))
 }
 
-/// `PUT /api/v1/collaboration/settings` with every field → the settings; with `If-Match`, only
-/// if they are still at that revision.
+/// `PUT /api/v1/collaboration/settings` with every field → the settings; with `If-Match` (or
+/// the body's `revision`), only if they are still at that revision.
 #[utoipa::path(
     put,
     path = "/api/v1/collaboration/settings",
@@ -98,9 +98,10 @@ pub(crate) async fn put_settings(
     ApiJson(body): ApiJson<RankSettingsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth.require(Permission::CollaborationAdmin)?;
+    let expected = if_match.with_body(body.revision)?;
     let settings = state
         .store
-        .set_rank_settings(ctx, body.into_rank_settings()?, if_match.expected())
+        .set_rank_settings(ctx, body.into_rank_settings()?, expected)
         .await?;
     Ok(conditional::tagged(
         settings.revision,

@@ -128,6 +128,7 @@ pub async fn points_and_leaderboards_through_the_client(app: &TestApp) {
                 k_factor: 16,
                 provisional_k_factor: 40,
                 provisional_matches: 3,
+                revision: None,
             },
             Some(standard.revision),
         )
@@ -160,6 +161,7 @@ pub async fn snapshots_and_the_hall_of_fame_through_the_client(app: &TestApp) {
         points: 1.0,
         rating: 0.0,
         reputation: 5.0,
+        revision: None,
     };
     let weights = client
         .set_leaderboard_weights(&body, Some(standard.revision))

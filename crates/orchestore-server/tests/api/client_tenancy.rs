@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use futures_util::TryStreamExt;
+
 use orchestore_client::api::PageQuery;
 use orchestore_client::api::auth::{LoginBody, RefreshBody};
 use orchestore_client::api::me::ChangePasswordBody;
@@ -85,6 +87,15 @@ pub async fn sessions_and_the_password_are_managed_through_the_client(app: &Test
         .expect("sessions")
         .items;
     assert_eq!(sessions.len(), 3);
+    let by_one: Vec<_> = ada
+        .list_sessions_stream(&PageQuery {
+            limit: Some(1),
+            ..PageQuery::default()
+        })
+        .try_collect()
+        .await
+        .expect("every page");
+    assert_eq!(by_one, sessions, "three pages of one, in the same order");
     assert_eq!(sessions.iter().filter(|s| s.current).count(), 1);
     let other = sessions
         .iter()

@@ -329,3 +329,47 @@ pub async fn settings_are_tagged_and_replaced_only_at_the_revision_read(app: &Te
             .assert_problem(StatusCode::BAD_REQUEST);
     }
 }
+
+/// A settings reply sent back as the `PUT` body, changed, carries its `revision`: the write
+/// applies only at it, as with `If-Match`; a header naming another revision is a 400.
+pub async fn a_settings_reply_sent_back_applies_only_at_its_revision(app: &TestApp) {
+    let token = app.admin_token().await;
+    for (path, field, value) in [
+        ("/api/v1/collaboration/settings", "k_factor", json!(20)),
+        ("/api/v1/leaderboards/settings", "points", json!(2.0)),
+    ] {
+        let mut read = app.get(&token, path).await.body;
+        assert_eq!(read["revision"], 1, "{path}");
+        read[field] = value;
+        let put = app
+            .send(Method::PUT, path, Some(&token), Some(read.clone()))
+            .await;
+        assert_eq!(put.status, StatusCode::OK, "{path}: {}", put.body);
+        assert_eq!(put.body[field], read[field], "{path}");
+        assert_eq!(put.body["revision"], 2, "{path}");
+
+        // The same copy again: stale now.
+        app.send(Method::PUT, path, Some(&token), Some(read.clone()))
+            .await
+            .assert_problem(StatusCode::PRECONDITION_FAILED);
+        let mut current = put.body.clone();
+        app.send_with(
+            Method::PUT,
+            &token,
+            path,
+            ("if-match", "\"1\""),
+            Some(current.clone()),
+        )
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST);
+        current
+            .as_object_mut()
+            .expect("an object")
+            .remove("revision");
+        let unconditional = app
+            .send(Method::PUT, path, Some(&token), Some(current))
+            .await;
+        assert_eq!(unconditional.status, StatusCode::OK, "{path}");
+        assert_eq!(unconditional.body["revision"], 3, "{path}");
+    }
+}

@@ -229,6 +229,7 @@ on_every_backend! {
         a_task_is_cancelled_only_at_the_revision_read,
         every_patchable_resource_is_tagged,
         settings_are_tagged_and_replaced_only_at_the_revision_read,
+        a_settings_reply_sent_back_applies_only_at_its_revision,
     }
     projects {
         project_crud,
