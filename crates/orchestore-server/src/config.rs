@@ -216,8 +216,9 @@ impl Default for WorkflowSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct AuditSettings {
     /// How often the server seals the audit rows written since into their organization's hash
-    /// chain; a round that stops at its bound with rows left is followed at once by another.
-    /// Until then a row is in the log but not yet covered by the chain.
+    /// chain; a round that stops at its bound with rows left is followed by another, at once
+    /// while no request is in flight (the sealer yields to requests). Until then a row is in
+    /// the log but not yet covered by the chain.
     #[serde(with = "orchestore_sea::serde_duration")]
     pub seal_interval: Duration,
 }

@@ -21,6 +21,7 @@ mod deadline;
 mod docs;
 mod error;
 mod extract;
+mod foreground;
 mod head;
 mod idempotency;
 mod login_limits;

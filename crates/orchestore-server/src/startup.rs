@@ -18,6 +18,7 @@ use crate::config::{BootstrapSettings, Secret, Settings};
 use crate::deadline::Deadlines;
 use crate::docs;
 use crate::error::{json_config, path_config};
+use crate::foreground::{Foreground, count_in_flight};
 use crate::head::head_as_get;
 use crate::idempotency;
 use crate::login_limits::LoginLimits;
@@ -117,9 +118,11 @@ impl Application {
             store.clone(),
             settings.queue.lease_sweep_interval,
         ));
+        let foreground = web::Data::new(Foreground::default());
         let sealer = Sweeper::spawn(sweeps::seal_audit_chains(
             store.clone(),
             settings.audit.seal_interval,
+            Foreground::clone(&foreground),
         ));
         let sanctions = Sweeper::spawn(sweeps::sweep_ended_sanctions(
             store.clone(),
@@ -196,10 +199,12 @@ impl Application {
                 .app_data(json_config())
                 .app_data(path_config())
                 .app_data(deadlines.clone())
+                .app_data(foreground.clone())
                 .wrap(from_fn(head_as_get))
                 .wrap(from_fn(idempotency::replay_or_record))
                 .wrap(from_fn(prometheus::record_request))
                 .wrap(from_fn(assign_request_id))
+                .wrap(from_fn(count_in_flight))
                 .configure(|cfg| prometheus::configure(cfg, metrics.as_ref()))
                 // A page and its files, not API resources: outside the route table, which the
                 // OpenAPI document and the route matrix describe.

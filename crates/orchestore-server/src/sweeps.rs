@@ -10,6 +10,8 @@ use orchestore_domain::OrganizationId;
 use orchestore_repo::{Ctx, FeedRound, RepoResult, SealOutcome, Store, feed_every_organization};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
+use crate::foreground::Foreground;
+
 /// A periodic job; it stops when the application goes.
 pub(crate) struct Sweeper(tokio::task::JoinHandle<()>);
 
@@ -29,8 +31,13 @@ impl Drop for Sweeper {
 const SWEEP_ORGANIZATIONS: u32 = 100;
 /// The most due schedules, or due waits, one round ends in each organization.
 const DUE_PER_ORGANIZATION: u32 = 100;
-/// The most rows one round of sealing seals in each organization.
-const SEAL_ROWS: u32 = 10_000;
+/// The most rows one round of sealing seals in an organization (one transaction); an
+/// organization with more goes again at once.
+const SEAL_ROWS: u32 = 500;
+/// While requests are in flight, the sealer rests this many times as long as its last round
+/// took before the next: it then takes at most a tenth of the time. Sealing can wait (a row
+/// written is kept unsealed until then, and `audit verify` counts it); the requests cannot.
+const SEAL_REST_WHILE_BUSY: u32 = 9;
 /// How long after a slot starts its snapshots are taken: the timer and the clock the slot is
 /// read from may differ by a little.
 const SNAPSHOT_MARGIN: Duration = Duration::from_millis(50);
@@ -197,8 +204,15 @@ pub(crate) async fn fire_due_waits(store: Arc<dyn Store>, interval: Duration) {
 }
 
 /// Seals the audit rows written since into their organizations' chains, every `interval`; an
-/// organization's sealers take turns on its chain head.
-pub(crate) async fn seal_audit_chains(store: Arc<dyn Store>, interval: Duration) {
+/// organization's sealers take turns on its chain head. It yields to `foreground`: sealing a
+/// row rewrites it and every index it is in, about as much work for the database as writing
+/// it, so under a burst of writes a sealer keeping pace would take up to half of it. While
+/// requests are in flight it works a tenth of the time, and catches up when they stop.
+pub(crate) async fn seal_audit_chains(
+    store: Arc<dyn Store>,
+    interval: Duration,
+    foreground: Foreground,
+) {
     over_organizations(
         "audit sealer",
         ticker(interval),
@@ -208,7 +222,17 @@ pub(crate) async fn seal_audit_chains(store: Arc<dyn Store>, interval: Duration)
                 .organizations_with_unsealed_audit(SWEEP_ORGANIZATIONS)
                 .await
         },
-        |store: Arc<dyn Store>, ctx: Ctx| async move { store.seal_audit(&ctx, SEAL_ROWS).await },
+        move |store: Arc<dyn Store>, ctx: Ctx| {
+            let foreground = foreground.clone();
+            async move {
+                let started = Instant::now();
+                let sealed = store.seal_audit(&ctx, SEAL_ROWS).await;
+                if foreground.busy() {
+                    tokio::time::sleep(started.elapsed() * SEAL_REST_WHILE_BUSY).await;
+                }
+                sealed
+            }
+        },
         |outcome: &SealOutcome| outcome.more,
         |org, outcome| {
             tracing::debug!(
