@@ -1,5 +1,5 @@
 //! Sealing finds each audit row by its primary key, whatever the planner's statistics say. Taken
-//! while no row waited to be sealed (the usual state: the sealer keeps up), they had the
+//! while no row waited to be sealed (the usual state while the server is quiet), they had the
 //! planner expect one unsealed row in the organization; matching the partial index of unsealed
 //! rows, the sealing statement then scanned all of them once per row it sealed, and under load
 //! cost PostgreSQL as much per row as the creates that wrote the rows.

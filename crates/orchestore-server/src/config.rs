@@ -217,8 +217,8 @@ impl Default for WorkflowSettings {
 pub struct AuditSettings {
     /// How often the server seals the audit rows written since into their organization's hash
     /// chain; a round that stops at its bound with rows left is followed by another, at once
-    /// while no request is in flight (the sealer yields to requests). Until then a row is in
-    /// the log but not yet covered by the chain.
+    /// while no request is being handled (the sealer yields to requests, for at most twelve
+    /// intervals in a row). Until then a row is in the log but not yet covered by the chain.
     #[serde(with = "orchestore_sea::serde_duration")]
     pub seal_interval: Duration,
 }

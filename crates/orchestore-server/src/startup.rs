@@ -18,9 +18,9 @@ use crate::config::{BootstrapSettings, Secret, Settings};
 use crate::deadline::Deadlines;
 use crate::docs;
 use crate::error::{json_config, path_config};
-use crate::foreground::{Foreground, count_in_flight};
 use crate::head::head_as_get;
 use crate::idempotency;
+use crate::in_flight::{RequestsInFlight, count_in_flight};
 use crate::login_limits::LoginLimits;
 use crate::prometheus::{self, MetricsEndpoint};
 use crate::request_id::assign_request_id;
@@ -118,11 +118,11 @@ impl Application {
             store.clone(),
             settings.queue.lease_sweep_interval,
         ));
-        let foreground = web::Data::new(Foreground::default());
+        let requests = web::Data::new(RequestsInFlight::default());
         let sealer = Sweeper::spawn(sweeps::seal_audit_chains(
             store.clone(),
             settings.audit.seal_interval,
-            Foreground::clone(&foreground),
+            RequestsInFlight::clone(&requests),
         ));
         let sanctions = Sweeper::spawn(sweeps::sweep_ended_sanctions(
             store.clone(),
@@ -199,7 +199,7 @@ impl Application {
                 .app_data(json_config())
                 .app_data(path_config())
                 .app_data(deadlines.clone())
-                .app_data(foreground.clone())
+                .app_data(requests.clone())
                 .wrap(from_fn(head_as_get))
                 .wrap(from_fn(idempotency::replay_or_record))
                 .wrap(from_fn(prometheus::record_request))

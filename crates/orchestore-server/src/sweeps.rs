@@ -3,14 +3,15 @@
 //! leaderboard snapshots and the reputation feeder. Replicas may all run each one: the
 //! repositories make every unit of work happen once, whoever gets to it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use orchestore_domain::OrganizationId;
 use orchestore_repo::{Ctx, FeedRound, RepoResult, SealOutcome, Store, feed_every_organization};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-use crate::foreground::Foreground;
+use crate::in_flight::RequestsInFlight;
 
 /// A periodic job; it stops when the application goes.
 pub(crate) struct Sweeper(tokio::task::JoinHandle<()>);
@@ -31,13 +32,15 @@ impl Drop for Sweeper {
 const SWEEP_ORGANIZATIONS: u32 = 100;
 /// The most due schedules, or due waits, one round ends in each organization.
 const DUE_PER_ORGANIZATION: u32 = 100;
-/// The most rows one round of sealing seals in an organization (one transaction); an
-/// organization with more goes again at once.
+/// The most rows one round of sealing seals in an organization; an organization with more
+/// goes again, after a rest while requests are being handled (see [`SealPace`]).
 const SEAL_ROWS: u32 = 500;
-/// While requests are in flight, the sealer rests this many times as long as its last round
-/// took before the next: it then takes at most a tenth of the time. Sealing can wait (a row
-/// written is kept unsealed until then, and `audit verify` counts it); the requests cannot.
+/// While requests are being handled, the sealer rests this many times as long as its last
+/// round took (wall time) before the next: it then takes at most a tenth of the time.
 const SEAL_REST_WHILE_BUSY: u32 = 9;
+/// For how many `audit.seal_interval`s at most an organization's sealing yields (a minute by
+/// default): after that its rounds follow each other at once until it has caught up.
+const SEAL_YIELD_INTERVALS: u32 = 12;
 /// How long after a slot starts its snapshots are taken: the timer and the clock the slot is
 /// read from may differ by a little.
 const SNAPSHOT_MARGIN: Duration = Duration::from_millis(50);
@@ -203,16 +206,64 @@ pub(crate) async fn fire_due_waits(store: Arc<dyn Store>, interval: Duration) {
     .await;
 }
 
-/// Seals the audit rows written since into their organizations' chains, every `interval`; an
-/// organization's sealers take turns on its chain head. It yields to `foreground`: sealing a
-/// row rewrites it and every index it is in, about as much work for the database as writing
-/// it, so under a burst of writes a sealer keeping pace would take up to half of it. While
-/// requests are in flight it works a tenth of the time, and catches up when they stop.
+/// When the sealer rests between an organization's rounds. Sealing a row rewrites it and every
+/// index it is in, about as much work for the database as writing it: under a burst of writes,
+/// a sealer keeping pace would take close to half of the database from them, for a chain that
+/// can as well be extended a little later. So while requests are being handled it works a tenth
+/// of the time, and once they stop it catches up at once; but an organization is never left
+/// behind for longer than `most_behind`, past which it is sealed at full pace whatever the load,
+/// which bounds how long a row stays outside the chain.
+struct SealPace {
+    requests: RequestsInFlight,
+    most_behind: Duration,
+    /// Since when each organization's rounds have been leaving rows unsealed.
+    behind_since: Mutex<HashMap<OrganizationId, Instant>>,
+}
+
+impl SealPace {
+    fn new(requests: RequestsInFlight, interval: Duration) -> Self {
+        Self {
+            requests,
+            most_behind: interval * SEAL_YIELD_INTERVALS,
+            behind_since: Mutex::default(),
+        }
+    }
+
+    /// How long to rest after a round of `org` that took `round` and left rows unsealed or not
+    /// (`more`), at `now`, with requests being handled or not (`busy`).
+    fn rest(
+        &self,
+        org: OrganizationId,
+        round: Duration,
+        more: bool,
+        busy: bool,
+        now: Instant,
+    ) -> Duration {
+        let mut behind_since = self
+            .behind_since
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !more {
+            behind_since.remove(&org);
+            return Duration::ZERO;
+        }
+        let since = *behind_since.entry(org).or_insert(now);
+        if busy && now.duration_since(since) < self.most_behind {
+            round * SEAL_REST_WHILE_BUSY
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
+/// Seals the audit rows written since into their organizations' chains, every `interval`, at
+/// the pace [`SealPace`] sets; an organization's sealers take turns on its chain head.
 pub(crate) async fn seal_audit_chains(
     store: Arc<dyn Store>,
     interval: Duration,
-    foreground: Foreground,
+    requests: RequestsInFlight,
 ) {
+    let pace = Arc::new(SealPace::new(requests, interval));
     over_organizations(
         "audit sealer",
         ticker(interval),
@@ -223,14 +274,15 @@ pub(crate) async fn seal_audit_chains(
                 .await
         },
         move |store: Arc<dyn Store>, ctx: Ctx| {
-            let foreground = foreground.clone();
+            let pace = Arc::clone(&pace);
             async move {
                 let started = Instant::now();
-                let sealed = store.seal_audit(&ctx, SEAL_ROWS).await;
-                if foreground.busy() {
-                    tokio::time::sleep(started.elapsed() * SEAL_REST_WHILE_BUSY).await;
-                }
-                sealed
+                let outcome = store.seal_audit(&ctx, SEAL_ROWS).await?;
+                let now = Instant::now();
+                let busy = pace.requests.busy();
+                let rest = pace.rest(ctx.org(), now - started, outcome.more, busy, now);
+                tokio::time::sleep(rest).await;
+                Ok(outcome)
             }
         },
         |outcome: &SealOutcome| outcome.more,
@@ -387,6 +439,47 @@ mod tests {
                 (busy, INTERVAL),
                 (quiet, INTERVAL),
             ],
+        );
+    }
+
+    #[test]
+    fn the_sealer_yields_to_requests_for_a_while_only() {
+        let interval = Duration::from_secs(5);
+        let pace = SealPace::new(RequestsInFlight::default(), interval);
+        let (org, other) = (OrganizationId::new(), OrganizationId::new());
+        let round = Duration::from_millis(40);
+        let start = Instant::now();
+        let rested = |at: Duration, more, busy| pace.rest(org, round, more, busy, start + at);
+        assert_eq!(rested(Duration::ZERO, true, true), round * 9, "busy: rests");
+        assert_eq!(
+            rested(Duration::from_secs(1), true, false),
+            Duration::ZERO,
+            "idle: at once"
+        );
+        assert_eq!(
+            rested(interval * 11, true, true),
+            round * 9,
+            "still within the bound"
+        );
+        assert_eq!(
+            rested(interval * 12, true, true),
+            Duration::ZERO,
+            "behind for twelve intervals: full pace whatever the load"
+        );
+        assert_eq!(
+            pace.rest(other, round, true, true, start + interval * 12),
+            round * 9,
+            "each organization is behind on its own clock"
+        );
+        assert_eq!(
+            rested(interval * 13, false, true),
+            Duration::ZERO,
+            "caught up"
+        );
+        assert_eq!(
+            rested(interval * 14, true, true),
+            round * 9,
+            "behind again: it yields again"
         );
     }
 }

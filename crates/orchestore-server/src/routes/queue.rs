@@ -22,6 +22,7 @@ use crate::error::{
     json_config_up_to,
 };
 use crate::extract::ApiJson;
+use crate::in_flight::RequestsInFlight;
 use crate::state::AppState;
 
 /// The operations of this module, for the OpenAPI document.
@@ -79,6 +80,7 @@ fn lease(errors: &mut FieldErrors, seconds: Option<i64>) -> Option<LeaseDuration
 #[tracing::instrument(skip_all, fields(principal = %auth.principal()))]
 pub(crate) async fn claim(
     state: web::Data<AppState>,
+    requests: web::Data<RequestsInFlight>,
     auth: Authenticated,
     ApiJson(body): ApiJson<ClaimBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -100,6 +102,8 @@ pub(crate) async fn claim(
         lease,
         wait,
     };
+    // A long poll mostly waits: counted as waiting, it does not hold back the audit sealer.
+    let _waiting = (!request.wait.get().is_zero()).then(|| requests.wait());
     let items = state.store.claim_tasks(ctx, request).await?;
     Ok(HttpResponse::Ok().json(ClaimedTasks { items }))
 }
