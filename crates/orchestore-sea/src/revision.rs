@@ -2,7 +2,7 @@
 //! is created and one more with every write of the row, in the statement that writes it. A
 //! conditional change names the revision it expects; the comparison is in the `WHERE` of its
 //! `UPDATE` or `DELETE`, inside its transaction, so that a change that lost a race writes
-//! nothing. An organization's settings carry one too (migration 000053, [`write_settings`]).
+//! nothing. An organization's settings carry one too (migration 000053, [`replace_settings`]).
 
 use std::fmt::Display;
 
@@ -10,8 +10,8 @@ use orchestore_domain::Revision;
 use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, SimpleExpr};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel,
-    QueryFilter, QuerySelect,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr,
+    IntoActiveModel, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -135,9 +135,15 @@ pub(crate) async fn delete_revised<E: Tenanted + Revised>(
 /// organization, keyed by it, none until the settings are first written. Settings without a
 /// row are the defaults at [`Revision::FIRST`]; a row is at 2 or more.
 pub(crate) trait SettingsTable: Revised {
+    /// What a row holds.
+    type Settings;
+
     fn organization_column() -> Self::Column;
-    /// The columns a write replaces: the settings and `updated_at`.
-    fn written_columns() -> Vec<Self::Column>;
+    /// The settings `row` holds with its revision, or the defaults at [`Revision::FIRST`]
+    /// without one.
+    fn settings_of(
+        row: Option<Self::Model>,
+    ) -> RepoResult<orchestore_domain::Revised<Self::Settings>>;
 }
 
 /// The revision the organization's settings of table `E` are at.
@@ -156,59 +162,95 @@ pub(crate) async fn settings_revision<E: SettingsTable>(
     stored.map_or(Ok(Revision::FIRST), |stored| to_revision(E::NAME, stored))
 }
 
+/// The organization's settings of table `E`: its row's, or the defaults at
+/// [`Revision::FIRST`]; the row locked on PostgreSQL when `lock` says so.
+pub(crate) async fn read_settings<E: SettingsTable>(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    lock: bool,
+) -> RepoResult<orchestore_domain::Revised<E::Settings>> {
+    let mut select = E::find().filter(E::organization_column().eq(ctx.org().as_uuid()));
+    if lock && db.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    E::settings_of(select.one(db).await.map_err(db_err)?)
+}
+
+/// Replaces the organization's settings of table `E` by `row` (every column but the revision
+/// set), and returns what they were and the revision they are at now. What is read is what is
+/// replaced, so the audit diff is against it: on PostgreSQL the row is locked as it is read
+/// (SQLite's write transaction already excludes every other writer), and a write without
+/// `expected` is made at the revision read. Only a first row inserted by another transaction
+/// meanwhile, while there was none to lock, makes that write miss; it then reads again, the row
+/// there to lock, and writes after it.
+pub(crate) async fn replace_settings<E, A>(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    row: A,
+    expected: Option<Revision>,
+) -> RepoResult<(E::Settings, Revision)>
+where
+    E: SettingsTable,
+    A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send + Clone,
+{
+    let mut retried = false;
+    loop {
+        let before = read_settings::<E>(db, ctx, true).await?;
+        let at = expected.unwrap_or(before.revision);
+        match write_settings(db, ctx, row.clone(), at).await {
+            Err(RepoError::RevisionMismatch { .. }) if expected.is_none() && !retried => {
+                retried = true;
+            }
+            written => return written.map(|revision| (before.value, revision)),
+        }
+    }
+}
+
 /// Writes the organization's settings `row` (every column but the revision set) to table `E`
-/// and returns the revision they are at now. Without `expected`, an insert or a replacement;
-/// expecting [`Revision::FIRST`] (the defaults), an insert that a row already there keeps
-/// out; expecting a later revision, an `UPDATE` of the row at it. Each is one statement, so
-/// that of two writes expecting the same revision one loses ([`RepoError::RevisionMismatch`],
-/// nothing written), with or without a row to lock beforehand.
-pub(crate) async fn write_settings<E, A>(
+/// if they are at revision `expected`, and returns the revision they are at then: at
+/// [`Revision::FIRST`] (the defaults, no row), an insert that a row already there keeps out;
+/// at a later revision, an `UPDATE` of the row at it. Each is one statement, so that of two
+/// writes expecting the same revision one loses ([`RepoError::RevisionMismatch`], nothing
+/// written), with or without a row to lock beforehand.
+async fn write_settings<E, A>(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
     mut row: A,
-    expected: Option<Revision>,
+    expected: Revision,
 ) -> RepoResult<Revision>
 where
     E: SettingsTable,
     A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
 {
-    let first_row = Revision::FIRST.get() + 1;
-    let written = match expected {
-        Some(expected) if expected != Revision::FIRST => {
-            // The key is the filter's, not the change's (a distributed table's key is not
-            // assigned).
-            row.not_set(E::organization_column());
-            E::update_many()
-                .set(row)
-                .col_expr(E::revision_column(), E::next_revision())
-                .filter(E::organization_column().eq(ctx.org().as_uuid()))
-                .filter(E::revision_column().eq(expected.get()))
-                .exec(db)
-                .await
-                .map_err(db_err)?
-                .rows_affected
-        }
-        _ => {
-            row.set(E::revision_column(), first_row.into());
-            let mut on_conflict = OnConflict::column(E::organization_column());
-            match expected {
-                Some(_) => on_conflict.do_nothing(),
-                // Qualified: PostgreSQL finds a bare `revision` ambiguous beside `excluded`'s.
-                None => on_conflict.update_columns(E::written_columns()).value(
-                    E::revision_column(),
-                    Expr::col((E::default(), E::revision_column())).add(1),
-                ),
-            };
-            E::insert(row)
-                .on_conflict(on_conflict)
-                .exec_without_returning(db)
-                .await
-                .map_err(db_err)?
-        }
+    let next = expected.get() + 1;
+    let written = if expected == Revision::FIRST {
+        row.set(E::revision_column(), next.into());
+        E::insert(row)
+            .on_conflict(
+                OnConflict::column(E::organization_column())
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await
+            .map_err(db_err)?
+    } else {
+        // The key is the filter's, not the change's (a distributed table's key is not
+        // assigned).
+        row.not_set(E::organization_column());
+        E::update_many()
+            .set(row)
+            .col_expr(E::revision_column(), E::next_revision())
+            .filter(E::organization_column().eq(ctx.org().as_uuid()))
+            .filter(E::revision_column().eq(expected.get()))
+            .exec(db)
+            .await
+            .map_err(db_err)?
+            .rows_affected
     };
-    let current = settings_revision::<E>(db, ctx).await?;
-    match expected {
-        Some(expected) if written == 0 => Err(mismatch::<E>(ctx.org(), expected, current.get())),
-        _ => Ok(current),
+    if written == 0 {
+        let current = settings_revision::<E>(db, ctx).await?;
+        return Err(mismatch::<E>(ctx.org(), expected, current.get()));
     }
+    to_revision(E::NAME, next)
 }

@@ -27,7 +27,7 @@ use super::ranks::live_board;
 use crate::SeaStore;
 use crate::error::{corrupt, db_err};
 use crate::mutation::{Audited, Mutation, Verb, diff, snapshot};
-use crate::revision::{SettingsTable, to_revision, write_settings};
+use crate::revision::{SettingsTable, read_settings, replace_settings, to_revision};
 use crate::scoped::{Keyset, Lock, keyset_page, scoped};
 use crate::store::now;
 
@@ -36,39 +36,35 @@ pub(super) async fn leaderboard_weights(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
 ) -> RepoResult<Revised<LeaderboardWeights>> {
-    let Some(row) = leaderboard_settings::Entity::find_by_id(ctx.org().as_uuid())
-        .one(db)
-        .await
-        .map_err(db_err)?
-    else {
-        return Ok(Revised {
-            value: LeaderboardWeights::default(),
-            revision: Revision::FIRST,
-        });
-    };
-    Ok(Revised {
-        value: LeaderboardWeights::parse(
-            row.weight_points,
-            row.weight_rating,
-            row.weight_reputation,
-        )
-        .map_err(|e| corrupt(leaderboard_settings::Entity::NAME, e))?,
-        revision: to_revision(leaderboard_settings::Entity::NAME, row.revision)?,
-    })
+    read_settings::<leaderboard_settings::Entity>(db, ctx, false).await
 }
 
 impl SettingsTable for leaderboard_settings::Entity {
+    type Settings = LeaderboardWeights;
+
     fn organization_column() -> leaderboard_settings::Column {
         leaderboard_settings::Column::OrganizationId
     }
 
-    fn written_columns() -> Vec<leaderboard_settings::Column> {
-        vec![
-            leaderboard_settings::Column::WeightPoints,
-            leaderboard_settings::Column::WeightRating,
-            leaderboard_settings::Column::WeightReputation,
-            leaderboard_settings::Column::UpdatedAt,
-        ]
+    /// The row's weights, or the standard ones without one.
+    fn settings_of(
+        row: Option<leaderboard_settings::Model>,
+    ) -> RepoResult<Revised<LeaderboardWeights>> {
+        let Some(row) = row else {
+            return Ok(Revised {
+                value: LeaderboardWeights::default(),
+                revision: Revision::FIRST,
+            });
+        };
+        Ok(Revised {
+            value: LeaderboardWeights::parse(
+                row.weight_points,
+                row.weight_rating,
+                row.weight_reputation,
+            )
+            .map_err(|e| corrupt(leaderboard_settings::Entity::NAME, e))?,
+            revision: to_revision(leaderboard_settings::Entity::NAME, row.revision)?,
+        })
     }
 }
 
@@ -261,8 +257,7 @@ impl BoardRepo for SeaStore {
         expected: Option<Revision>,
     ) -> RepoResult<Revised<LeaderboardWeights>> {
         self.mutate(ctx, async |m| {
-            let before = leaderboard_weights(m.txn(), ctx).await?.value;
-            let revision = write_settings(
+            let (before, revision) = replace_settings(
                 m.txn(),
                 ctx,
                 leaderboard_settings::ActiveModel {

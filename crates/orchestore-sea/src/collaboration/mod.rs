@@ -32,7 +32,7 @@ use uuid::Uuid;
 use crate::agents::entity::agents;
 use crate::error::{corrupt, db_err};
 use crate::mutation::Audited;
-use crate::revision::to_revision;
+use crate::revision::{read_settings, to_revision};
 use crate::scoped::scoped;
 use crate::tenancy::entity::users;
 use entity::{collaboration_settings, match_players, point_awards, standings};
@@ -160,11 +160,14 @@ async fn ensure_standings(
 
 /// The organization's rules: its row, or the standard ones.
 async fn rank_settings(db: &impl ConnectionTrait, ctx: &Ctx) -> RepoResult<Revised<RankSettings>> {
-    let Some(row) = collaboration_settings::Entity::find_by_id(ctx.org().as_uuid())
-        .one(db)
-        .await
-        .map_err(db_err)?
-    else {
+    read_settings::<collaboration_settings::Entity>(db, ctx, false).await
+}
+
+/// The rank settings `row` holds, or the standard ones without one.
+fn rank_settings_of(
+    row: Option<collaboration_settings::Model>,
+) -> RepoResult<Revised<RankSettings>> {
+    let Some(row) = row else {
         return Ok(Revised {
             value: RankSettings::default(),
             revision: Revision::FIRST,

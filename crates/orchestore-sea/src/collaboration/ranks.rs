@@ -21,7 +21,7 @@ use super::{holder_of, rank_settings};
 use crate::SeaStore;
 use crate::error::db_err;
 use crate::mutation::{Audited, Verb, diff};
-use crate::revision::{SettingsTable, write_settings};
+use crate::revision::{SettingsTable, replace_settings};
 use crate::scoped::scoped;
 
 /// A standing's holder and totals, as the combined ranking reads them: holder, agent, user,
@@ -243,18 +243,16 @@ pub(super) async fn combined_rows(
 }
 
 impl SettingsTable for collaboration_settings::Entity {
+    type Settings = RankSettings;
+
     fn organization_column() -> collaboration_settings::Column {
         collaboration_settings::Column::OrganizationId
     }
 
-    fn written_columns() -> Vec<collaboration_settings::Column> {
-        vec![
-            collaboration_settings::Column::LevelThresholds,
-            collaboration_settings::Column::KFactor,
-            collaboration_settings::Column::ProvisionalKFactor,
-            collaboration_settings::Column::ProvisionalMatches,
-            collaboration_settings::Column::UpdatedAt,
-        ]
+    fn settings_of(
+        row: Option<collaboration_settings::Model>,
+    ) -> RepoResult<Revised<RankSettings>> {
+        super::rank_settings_of(row)
     }
 }
 
@@ -273,9 +271,8 @@ impl RankRepo for SeaStore {
         expected: Option<Revision>,
     ) -> RepoResult<Revised<RankSettings>> {
         self.mutate(ctx, async |m| {
-            let before = rank_settings(m.txn(), ctx).await?.value;
             let signed = |value: u32| Set(i32::try_from(value).unwrap_or(i32::MAX));
-            let revision = write_settings(
+            let (before, revision) = replace_settings(
                 m.txn(),
                 ctx,
                 collaboration_settings::ActiveModel {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
     OrganizationId, PurgeBatch, RetentionAge, RetentionPolicy, RetentionRules, RetentionTarget,
-    Revision,
+    Revised, Revision,
 };
 use orchestore_repo::{Ctx, RepoResult, RetentionRepo, RetentionReport};
 use sea_orm::{
@@ -19,19 +19,30 @@ use super::entity::retention_policies::{self, Column};
 use crate::SeaStore;
 use crate::error::{corrupt, db_err};
 use crate::mutation::{Audited, Verb, diff};
-use crate::revision::{SettingsTable, to_revision, write_settings};
+use crate::revision::{SettingsTable, replace_settings, to_revision};
 
 impl SettingsTable for retention_policies::Entity {
+    type Settings = RetentionRules;
+
     fn organization_column() -> Column {
         Column::OrganizationId
     }
 
-    fn written_columns() -> Vec<Column> {
-        RetentionTarget::ALL
-            .into_iter()
-            .map(column)
-            .chain([Column::UpdatedAt])
-            .collect()
+    /// The row's rules, or none (keep everything) without one.
+    fn settings_of(row: Option<retention_policies::Model>) -> RepoResult<Revised<RetentionRules>> {
+        Ok(match row {
+            Some(row) => {
+                let policy = to_policy(row)?;
+                Revised {
+                    value: policy.rules,
+                    revision: policy.revision,
+                }
+            }
+            None => Revised {
+                value: RetentionRules::default(),
+                revision: Revision::FIRST,
+            },
+        })
     }
 }
 
@@ -123,9 +134,8 @@ impl RetentionRepo for SeaStore {
         expected: Option<Revision>,
     ) -> RepoResult<RetentionPolicy> {
         self.mutate(ctx, async |m| {
-            let before = policy_of(m.txn(), ctx).await?;
             let seconds = |target| Set(rules.age(target).map(RetentionAge::seconds));
-            let revision = write_settings(
+            let (before, revision) = replace_settings(
                 m.txn(),
                 ctx,
                 retention_policies::ActiveModel {
@@ -147,7 +157,7 @@ impl RetentionRepo for SeaStore {
             m.audit::<retention_policies::Entity>(
                 Verb::Update,
                 ctx.org(),
-                diff(&audited_rules(&before.rules), &audited_rules(&rules)),
+                diff(&audited_rules(&before), &audited_rules(&rules)),
             )
             .await?;
             Ok(RetentionPolicy {

@@ -303,6 +303,7 @@ macro_rules! contract_suite {
                 a_stale_revision_writes_nothing,
                 settings_are_revised_and_a_stale_write_writes_nothing,
                 two_first_writes_of_settings_at_once_write_one,
+                unconditional_writes_of_settings_at_once_each_diff_what_they_replaced,
             }
             store {
                 health_reports_backend_and_migrations,

@@ -560,3 +560,62 @@ pub async fn two_first_writes_of_settings_at_once_write_one<S: Store + ?Sized>(s
         won
     );
 }
+
+/// Writes of settings that expect no revision, made at once, all apply, one after the other;
+/// each one's audit row diffs what it replaced, the first's (no row yet) and the later ones' (a
+/// row to wait for) alike: the rows chain from the defaults to what is stored.
+pub async fn unconditional_writes_of_settings_at_once_each_diff_what_they_replaced<
+    S: Store + ?Sized,
+>(
+    store: &S,
+) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let ctx = &acme.ctx;
+    let write = |points: f64| {
+        store.set_leaderboard_weights(
+            ctx,
+            LeaderboardWeights::parse(points, 1.0, 1.0).expect("weights"),
+            None,
+        )
+    };
+    let defaults = store.get_leaderboard_weights(ctx).await.expect("weights");
+    // Four rounds: the first has no row to lock, the others one; each race may or may not
+    // overlap, the more rounds the likelier it is that some do.
+    for (one, two) in [(2.0, 3.0), (4.0, 5.0), (6.0, 7.0), (8.0, 9.0)] {
+        let (one, two) = tokio::join!(write(one), write(two));
+        let mut revisions = [
+            one.expect("written").revision,
+            two.expect("written").revision,
+        ];
+        revisions.sort();
+        assert_eq!(revisions[1].get(), revisions[0].get() + 1, "{revisions:?}");
+    }
+    let stored = store.get_leaderboard_weights(ctx).await.expect("weights");
+    assert_eq!(stored.revision, revision(9));
+
+    let rows = store
+        .list_audit(
+            ctx,
+            AuditFilter {
+                entity: Some("leaderboard_settings".to_owned()),
+                ..AuditFilter::default()
+            },
+            PageRequest::first(Limit::parse(10).expect("limit")),
+        )
+        .await
+        .expect("audit")
+        .items;
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    let points =
+        |side: &str, row: &orchestore_repo::AuditEntry| row.changes["points"][side].as_f64();
+    let mut at = Some(defaults.value.points());
+    let mut left = rows;
+    while !left.is_empty() {
+        let next = left
+            .iter()
+            .position(|row| points("from", row) == at)
+            .unwrap_or_else(|| panic!("no audit row replaces points {at:?}: {left:?}"));
+        at = points("to", &left.remove(next));
+    }
+    assert_eq!(at, Some(stored.value.points()));
+}
