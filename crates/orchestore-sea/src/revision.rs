@@ -147,7 +147,7 @@ pub(crate) trait SettingsTable: Revised {
 }
 
 /// The revision the organization's settings of table `E` are at.
-pub(crate) async fn settings_revision<E: SettingsTable>(
+async fn settings_revision<E: SettingsTable>(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
 ) -> RepoResult<Revision> {
@@ -182,7 +182,7 @@ pub(crate) async fn read_settings<E: SettingsTable>(
 /// (SQLite's write transaction already excludes every other writer), and a write without
 /// `expected` is made at the revision read. Only a first row inserted by another transaction
 /// meanwhile, while there was none to lock, makes that write miss; it then reads again, the row
-/// there to lock, and writes after it.
+/// there to lock, and writes after it (once is enough: a settings row is never deleted).
 pub(crate) async fn replace_settings<E, A>(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -222,9 +222,8 @@ where
     E: SettingsTable,
     A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
 {
-    let next = expected.get() + 1;
     let written = if expected == Revision::FIRST {
-        row.set(E::revision_column(), next.into());
+        row.set(E::revision_column(), (Revision::FIRST.get() + 1).into());
         E::insert(row)
             .on_conflict(
                 OnConflict::column(E::organization_column())
@@ -252,5 +251,10 @@ where
         let current = settings_revision::<E>(db, ctx).await?;
         return Err(mismatch::<E>(ctx.org(), expected, current.get()));
     }
+    // Written, so a row was at `expected`: a stored revision, which has a next.
+    let next = expected
+        .get()
+        .checked_add(1)
+        .ok_or_else(|| corrupt(E::NAME, format!("revision {expected} has no next")))?;
     to_revision(E::NAME, next)
 }

@@ -592,6 +592,15 @@ pub async fn unconditional_writes_of_settings_at_once_each_diff_what_they_replac
     }
     let stored = store.get_leaderboard_weights(ctx).await.expect("weights");
     assert_eq!(stored.revision, revision(9));
+    // The last revision there is: no row is at it, and nothing overflows.
+    let last = Revision::parse(i64::MAX).expect("revision");
+    assert_mismatch(
+        store
+            .set_leaderboard_weights(ctx, stored.value, Some(last))
+            .await,
+        "leaderboard_settings",
+        9,
+    );
 
     let rows = store
         .list_audit(
