@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::error::{corrupt, db_err};
 use crate::mutation::Audited;
-use crate::scoped::Tenanted;
+use crate::scoped::{Lock, Tenanted};
 
 /// An entity whose rows carry a revision.
 pub(crate) trait Revised: Audited {
@@ -163,14 +163,15 @@ async fn settings_revision<E: SettingsTable>(
 }
 
 /// The organization's settings of table `E`: its row's, or the defaults at
-/// [`Revision::FIRST`]; the row locked on PostgreSQL when `lock` says so.
+/// [`Revision::FIRST`]; the row locked on PostgreSQL when `lock` says so (SQLite's write
+/// transaction already excludes every other writer).
 pub(crate) async fn read_settings<E: SettingsTable>(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    lock: bool,
+    lock: Lock,
 ) -> RepoResult<orchestore_domain::Revised<E::Settings>> {
     let mut select = E::find().filter(E::organization_column().eq(ctx.org().as_uuid()));
-    if lock && db.get_database_backend() == DbBackend::Postgres {
+    if lock == Lock::ForUpdate && db.get_database_backend() == DbBackend::Postgres {
         select = select.lock_exclusive();
     }
     E::settings_of(select.one(db).await.map_err(db_err)?)
@@ -195,7 +196,7 @@ where
 {
     let mut retried = false;
     loop {
-        let before = read_settings::<E>(db, ctx, true).await?;
+        let before = read_settings::<E>(db, ctx, Lock::ForUpdate).await?;
         let at = expected.unwrap_or(before.revision);
         match write_settings(db, ctx, row.clone(), at).await {
             Err(RepoError::RevisionMismatch { .. }) if expected.is_none() && !retried => {

@@ -36,7 +36,7 @@ pub(super) async fn leaderboard_weights(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
 ) -> RepoResult<Revised<LeaderboardWeights>> {
-    read_settings::<leaderboard_settings::Entity>(db, ctx, false).await
+    read_settings::<leaderboard_settings::Entity>(db, ctx, Lock::None).await
 }
 
 impl SettingsTable for leaderboard_settings::Entity {

@@ -18,10 +18,7 @@ mod rewards;
 pub(crate) use rewards::effective_permissions_of;
 
 use chrono::{DateTime, Utc};
-use orchestore_domain::{
-    AgentId, EloSettings, LevelThreshold, LevelThresholds, Participant, RankSettings, Revised,
-    Revision, UserId,
-};
+use orchestore_domain::{AgentId, EloSettings, Participant, RankSettings, Revised, UserId};
 use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -32,8 +29,8 @@ use uuid::Uuid;
 use crate::agents::entity::agents;
 use crate::error::{corrupt, db_err};
 use crate::mutation::Audited;
-use crate::revision::{read_settings, to_revision};
-use crate::scoped::scoped;
+use crate::revision::read_settings;
+use crate::scoped::{Lock, scoped};
 use crate::tenancy::entity::users;
 use entity::{collaboration_settings, match_players, point_awards, standings};
 
@@ -160,36 +157,7 @@ async fn ensure_standings(
 
 /// The organization's rules: its row, or the standard ones.
 async fn rank_settings(db: &impl ConnectionTrait, ctx: &Ctx) -> RepoResult<Revised<RankSettings>> {
-    read_settings::<collaboration_settings::Entity>(db, ctx, false).await
-}
-
-/// The rank settings `row` holds, or the standard ones without one.
-fn rank_settings_of(
-    row: Option<collaboration_settings::Model>,
-) -> RepoResult<Revised<RankSettings>> {
-    let Some(row) = row else {
-        return Ok(Revised {
-            value: RankSettings::default(),
-            revision: Revision::FIRST,
-        });
-    };
-    let bad = |e: String| corrupt(collaboration_settings::Entity::NAME, e);
-    let steps: Vec<LevelThreshold> =
-        serde_json::from_value(row.level_thresholds).map_err(|e| bad(e.to_string()))?;
-    let unsigned = |value: i32| u32::try_from(value).map_err(|e| bad(e.to_string()));
-    let value = RankSettings {
-        level_thresholds: LevelThresholds::parse(steps).map_err(|e| bad(e.to_string()))?,
-        elo: EloSettings::parse(
-            unsigned(row.k_factor)?,
-            unsigned(row.provisional_k_factor)?,
-            unsigned(row.provisional_matches)?,
-        )
-        .map_err(|e| bad(e.to_string()))?,
-    };
-    Ok(Revised {
-        value,
-        revision: to_revision(collaboration_settings::Entity::NAME, row.revision)?,
-    })
+    read_settings::<collaboration_settings::Entity>(db, ctx, Lock::None).await
 }
 
 /// `Err(Reference)` on `field` unless `holder` exists.

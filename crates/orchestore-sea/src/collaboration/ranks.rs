@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use orchestore_domain::{
-    AgentId, EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardWeights, RankSettings,
-    Reputation, ReputationDimension, Revised, Revision, overall_from_key, reputation_key_scale,
+    AgentId, EloSettings, LeaderboardEntry, LeaderboardKind, LeaderboardWeights, LevelThreshold,
+    LevelThresholds, RankSettings, Reputation, ReputationDimension, Revised, Revision,
+    overall_from_key, reputation_key_scale,
 };
 use orchestore_repo::{Ctx, LeaderboardQuery, RankRepo, RepoResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -19,9 +20,9 @@ use super::boards::{latest_combined, leaderboard_weights};
 use super::entity::{collaboration_settings, point_awards, reputation_events, standings};
 use super::{holder_of, rank_settings};
 use crate::SeaStore;
-use crate::error::db_err;
+use crate::error::{corrupt, db_err};
 use crate::mutation::{Audited, Verb, diff};
-use crate::revision::{SettingsTable, replace_settings};
+use crate::revision::{SettingsTable, replace_settings, to_revision};
 use crate::scoped::scoped;
 
 /// A standing's holder and totals, as the combined ranking reads them: holder, agent, user,
@@ -249,10 +250,33 @@ impl SettingsTable for collaboration_settings::Entity {
         collaboration_settings::Column::OrganizationId
     }
 
+    /// The rank settings the row holds, or the standard ones without one.
     fn settings_of(
         row: Option<collaboration_settings::Model>,
     ) -> RepoResult<Revised<RankSettings>> {
-        super::rank_settings_of(row)
+        let Some(row) = row else {
+            return Ok(Revised {
+                value: RankSettings::default(),
+                revision: Revision::FIRST,
+            });
+        };
+        let bad = |e: String| corrupt(collaboration_settings::Entity::NAME, e);
+        let steps: Vec<LevelThreshold> =
+            serde_json::from_value(row.level_thresholds).map_err(|e| bad(e.to_string()))?;
+        let unsigned = |value: i32| u32::try_from(value).map_err(|e| bad(e.to_string()));
+        let value = RankSettings {
+            level_thresholds: LevelThresholds::parse(steps).map_err(|e| bad(e.to_string()))?,
+            elo: EloSettings::parse(
+                unsigned(row.k_factor)?,
+                unsigned(row.provisional_k_factor)?,
+                unsigned(row.provisional_matches)?,
+            )
+            .map_err(|e| bad(e.to_string()))?,
+        };
+        Ok(Revised {
+            value,
+            revision: to_revision(collaboration_settings::Entity::NAME, row.revision)?,
+        })
     }
 }
 
