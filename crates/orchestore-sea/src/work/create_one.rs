@@ -16,10 +16,9 @@
 use orchestore_domain::{Enqueued, NewTask, ProjectId, TaskId, TaskStatus};
 use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::{FromQueryResult, Value};
-use serde_json::json;
 use uuid::Uuid;
 
-use super::enqueue::{creation_reason, insert_tasks_with_history, new_row, recordset_row};
+use super::enqueue::{CREATED, TaskRecord, insert_tasks_with_history, json_parameter, new_row};
 use super::entity::tasks;
 use super::tasks::to_task;
 use super::wakeups::CHANNEL;
@@ -55,19 +54,24 @@ fn is_plain(task: &NewTask) -> bool {
         && task.fairness.is_none()
 }
 
-/// A plain task ready to be written: its row (as a record of the recordset, with its creation
-/// event and its actor), its audit row, and whether its organization's claims are notified.
+/// A plain task ready to be written: its row, its creation event's actor, its audit row, and
+/// whether its organization's claims are notified.
 pub(crate) struct PlainCreate {
     pub(super) id: Uuid,
     pub(super) org: Uuid,
     pub(super) project: ProjectId,
     pub(super) actor: String,
-    pub(super) record: serde_json::Value,
+    pub(super) row: tasks::Model,
     pub(super) audit: audit_logs::Model,
     pub(super) notify: bool,
 }
 
 impl PlainCreate {
+    /// The task as a record of the statement, with its creation event and actor.
+    pub(super) fn record(&self) -> TaskRecord<'_> {
+        TaskRecord::new(&self.row, CREATED, Some(&self.actor))
+    }
+
     /// The refusal of a statement that named this task's project, when the project is not the
     /// organization's.
     pub(super) fn refused(&self, err: sea_orm::DbErr) -> RepoError {
@@ -98,16 +102,13 @@ impl SeaStore {
         }
         let audit =
             audit_row::<tasks::Entity>(ctx, at, Verb::Create, id, snapshot(&to_task(row.clone())?));
-        let mut record = recordset_row(&row, &creation_reason(0));
-        let actor = ctx.actor().to_string();
-        record["actor"] = json!(actor);
         let org = ctx.org().as_uuid();
         let create = PlainCreate {
             id: id.as_uuid(),
             org,
             project: task.project_id,
-            actor,
-            record,
+            actor: ctx.actor().to_string(),
+            row,
             audit,
             notify: self.wakeups.should_notify(org),
         };
@@ -126,8 +127,9 @@ impl SeaStore {
         create: &PlainCreate,
     ) -> RepoResult<tasks::Model> {
         let audit = &create.audit;
+        let record = create.record();
         let values: Vec<Value> = vec![
-            json!([create.record]).into(),
+            json_parameter(&[record])?,
             create.actor.clone().into(),
             audit.organization_id.into(),
             audit.id.into(),

@@ -24,13 +24,16 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, SubsecRound, Utc};
-use orchestore_domain::{BatchTask, DomainError, Enqueued, NewTask, Revision, TaskId, TaskStatus};
+use orchestore_domain::{
+    BatchTask, DomainError, Enqueued, NewTask, Revision, TaskEventId, TaskId, TaskStatus,
+};
 use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::sea_query::{Expr, LockType, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    IntoActiveModel, Iterable, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    IntoActiveModel, Iterable, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
 };
+use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -70,7 +73,7 @@ pub(crate) fn rows_per_statement(postgres: bool, columns: usize) -> usize {
 /// How many new tasks one `INSERT` takes on PostgreSQL (one JSON parameter).
 const RECORDSET_ROWS: usize = 5_000;
 
-/// The tasks of `$1` (a JSON array of [`recordset_row`]s) inserted with their creation events,
+/// The tasks of `$1` (a JSON array of [`TaskRecord`]s) inserted with their creation events,
 /// whose actor is the SQL expression `$actor` (a parameter, or the rows' own `actor`): the
 /// common head of [`INSERT_TASKS_POSTGRES`] and of the one-statement creates
 /// (`work::create_one`), which go on from its `inserted` rows.
@@ -94,11 +97,13 @@ WITH r AS (
         assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
         idempotency_key, claim_assigned, has_dependents, rate_limits, finished_at, concurrency_key,
         concurrency_limit, concurrency_strategy, payload_bytes, fairness_key, fairness_weight)
+    -- A JSON null payload leaves the recordset as SQL NULL: it is stored as JSON null.
     SELECT organization_id, id, project_id, title, description, status, priority,
-        payload -> 'v', required_capabilities, metadata, created_at, updated_at, parent_id,
-        assigned_agent_id, estimated_minutes, progress, tags, attempts, max_attempts, run_after,
-        idempotency_key, claim_assigned, has_dependents, rate_limits, finished_at, concurrency_key,
-        concurrency_limit, concurrency_strategy, payload_bytes, fairness_key, fairness_weight
+        COALESCE(payload, 'null'), required_capabilities, metadata, created_at, updated_at,
+        parent_id, assigned_agent_id, estimated_minutes, progress, tags, attempts,
+        max_attempts, run_after, idempotency_key, claim_assigned, has_dependents, rate_limits,
+        finished_at, concurrency_key, concurrency_limit, concurrency_strategy, payload_bytes,
+        fairness_key, fairness_weight
     FROM r
     RETURNING *
 ), history AS (
@@ -161,9 +166,12 @@ fn lost_key_race(err: &RepoError) -> bool {
     )
 }
 
+/// The reason in the creation event of a task that waits for nothing.
+pub(super) const CREATED: &str = "created";
+
 pub(super) fn creation_reason(open: usize) -> String {
     match open {
-        0 => "created".to_owned(),
+        0 => CREATED.to_owned(),
         1 => "created waiting for 1 open dependency".to_owned(),
         n => format!("created waiting for {n} open dependencies"),
     }
@@ -651,15 +659,15 @@ impl SeaStore {
         let mut inserted = Vec::with_capacity(rows.len());
         if self.is_postgres() {
             for chunk in rows.chunks(RECORDSET_ROWS) {
-                let input: Vec<serde_json::Value> = chunk
+                let records: Vec<TaskRecord<'_>> = chunk
                     .iter()
-                    .map(|(row, reason)| recordset_row(row, reason))
+                    .map(|(row, reason)| TaskRecord::new(row, reason, None))
                     .collect();
                 let statement = Statement::from_sql_and_values(
                     DbBackend::Postgres,
                     INSERT_TASKS_POSTGRES,
                     [
-                        serde_json::Value::Array(input).into(),
+                        json_parameter(&records)?,
                         m.ctx().actor().to_string().into(),
                     ],
                 );
@@ -773,44 +781,35 @@ pub(super) fn new_row(
     }
 }
 
-/// A new task as one record of [`INSERT_TASKS_POSTGRES`], with the id and reason of its
-/// creation event. The payload is boxed (`{"v": …}`) so that a JSON `null` payload stays one
-/// rather than becoming SQL `NULL`; the columns a new task leaves `NULL` (result, error, start,
-/// lease) are left out.
-pub(super) fn recordset_row(row: &tasks::Model, reason: &str) -> serde_json::Value {
-    json!({
-        "event_id": orchestore_domain::TaskEventId::new(),
-        "reason": reason,
-        "organization_id": row.organization_id,
-        "id": row.id,
-        "project_id": row.project_id,
-        "title": row.title,
-        "description": row.description,
-        "status": row.status,
-        "priority": row.priority,
-        "payload": { "v": row.payload },
-        "required_capabilities": row.required_capabilities,
-        "metadata": row.metadata,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-        "parent_id": row.parent_id,
-        "assigned_agent_id": row.assigned_agent_id,
-        "estimated_minutes": row.estimated_minutes,
-        "progress": row.progress,
-        "tags": row.tags,
-        "attempts": row.attempts,
-        "max_attempts": row.max_attempts,
-        "run_after": row.run_after,
-        "idempotency_key": row.idempotency_key,
-        "claim_assigned": row.claim_assigned,
-        "has_dependents": row.has_dependents,
-        "rate_limits": row.rate_limits,
-        "finished_at": row.finished_at,
-        "concurrency_key": row.concurrency_key,
-        "concurrency_limit": row.concurrency_limit,
-        "concurrency_strategy": row.concurrency_strategy,
-        "fairness_key": row.fairness_key,
-        "fairness_weight": row.fairness_weight,
-        "payload_bytes": row.payload_bytes,
-    })
+/// A new task as one record of [`INSERT_TASKS_POSTGRES`]: its row as it will be stored (the
+/// statement reads the columns a new task sets and ignores the others), the id and reason of
+/// its creation event, and its actor where the statement takes one per record. It serializes
+/// straight from the row it borrows.
+#[derive(Serialize)]
+pub(super) struct TaskRecord<'a> {
+    event_id: TaskEventId,
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor: Option<&'a str>,
+    #[serde(flatten)]
+    row: &'a tasks::Model,
+}
+
+impl<'a> TaskRecord<'a> {
+    pub(super) fn new(row: &'a tasks::Model, reason: &'a str, actor: Option<&'a str>) -> Self {
+        Self {
+            event_id: TaskEventId::new(),
+            reason,
+            actor,
+            row,
+        }
+    }
+}
+
+/// `records` as the one JSON parameter a statement reads them from (`$n::jsonb`), written
+/// as text without building a JSON tree first.
+pub(super) fn json_parameter(records: &impl Serialize) -> RepoResult<Value> {
+    serde_json::to_string(records)
+        .map(Value::from)
+        .map_err(|e| RepoError::internal(format!("records not written as JSON: {e}")))
 }

@@ -6,12 +6,13 @@
 
 use std::collections::HashMap;
 
+use orchestore_repo::RepoError;
 use sea_orm::{FromQueryResult, Value};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::create_one::PlainCreate;
-use super::enqueue::insert_tasks_with_history;
+use super::enqueue::{TaskRecord, insert_tasks_with_history, json_parameter};
 use super::entity::tasks;
 use super::together::{Failed, Joined, Together, Waiting};
 use super::wakeups::CHANNEL;
@@ -63,8 +64,12 @@ impl SeaStore {
         if let [_] = batch.as_slice() {
             return self.write_one_by_one(&mut conn, batch).await;
         }
+        let values = match values(&batch) {
+            Ok(values) => values,
+            Err(failed) => return failed.answer_all(batch),
+        };
         let rows = match self
-            .fetch_all_shared(&mut conn, CREATE_MANY_POSTGRES, values(&batch))
+            .fetch_all_shared(&mut conn, CREATE_MANY_POSTGRES, values)
             .await
         {
             Ok(rows) => rows,
@@ -112,15 +117,9 @@ impl SeaStore {
 }
 
 /// The parameters of [`CREATE_MANY_POSTGRES`] for `batch`.
-fn values(batch: &[Waiting<PlainCreate>]) -> Vec<Value> {
-    let records: Vec<serde_json::Value> = batch
-        .iter()
-        .map(|waiting| waiting.job.record.clone())
-        .collect();
-    let audits: Vec<serde_json::Value> = batch
-        .iter()
-        .map(|waiting| audit_record(&waiting.job.audit))
-        .collect();
+fn values(batch: &[Waiting<PlainCreate>]) -> Result<Vec<Value>, Failed> {
+    let records: Vec<TaskRecord<'_>> = batch.iter().map(|waiting| waiting.job.record()).collect();
+    let audits: Vec<&audit_logs::Model> = batch.iter().map(|waiting| &waiting.job.audit).collect();
     let mut notified: Vec<String> = batch
         .iter()
         .filter(|waiting| waiting.job.notify)
@@ -128,26 +127,11 @@ fn values(batch: &[Waiting<PlainCreate>]) -> Vec<Value> {
         .collect();
     notified.sort_unstable();
     notified.dedup();
-    vec![
-        serde_json::Value::Array(records).into(),
-        serde_json::Value::Array(audits).into(),
+    let unwritten = |e: RepoError| Failed::Before(e.to_string());
+    Ok(vec![
+        json_parameter(&records).map_err(unwritten)?,
+        json_parameter(&audits).map_err(unwritten)?,
         CHANNEL.to_owned().into(),
         json!(notified).into(),
-    ]
-}
-
-fn audit_record(audit: &audit_logs::Model) -> serde_json::Value {
-    json!({
-        "organization_id": audit.organization_id,
-        "id": audit.id,
-        "actor": audit.actor,
-        "action": audit.action,
-        "entity": audit.entity,
-        "entity_id": audit.entity_id,
-        "changes": audit.changes,
-        "request_id": audit.request_id,
-        "created_at": audit.created_at,
-        "client_addr": audit.client_addr,
-        "credential": audit.credential,
-    })
+    ])
 }

@@ -146,6 +146,7 @@ macro_rules! contract_suite {
                 a_bucket_refills_by_the_time_elapsed_on_a_fixed_clock,
                 megabyte_payloads_round_trip_out_of_the_hot_row,
                 a_batch_mixes_inline_and_large_payloads,
+                a_null_payload_stays_null_on_every_create_path,
             }
             agents {
                 agent_crud_is_scoped_to_the_organization,

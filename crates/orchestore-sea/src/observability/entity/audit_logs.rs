@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 /// One row of the append-only audit log. No foreign key to organizations: the log outlives
 /// what it describes. `seq` and `hash` are empty until the row is sealed into its
 /// organization's chain.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "audit_logs")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -4,7 +4,7 @@ use sea_orm::entity::prelude::*;
 /// assigned agent in its organization; the schema checks progress (0–100), attempts (≥ 0),
 /// max attempts (1–100), the estimate and the status, and that a task holds a lease (token and
 /// expiry) exactly while it is running.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "tasks")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -295,3 +295,58 @@ pub async fn a_batch_mixes_inline_and_large_payloads<S: Store + ?Sized>(store: &
     let kept = store.get_task(ctx, answer[5].task.id).await.expect("kept");
     assert_eq!(kept.payload, payloads[5]);
 }
+
+/// A payload of JSON `null` is stored and read back as `null` on every path a task is created
+/// by: alone, several at once (on PostgreSQL one statement writes them together), and in a
+/// batch, with and without an idempotency key.
+pub async fn a_null_payload_stays_null_on_every_create_path<S: Store + ?Sized>(
+    store: &S,
+    db: &TestDb,
+) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let ctx = &acme.ctx;
+    let project = acme.project(store, "Apollo").await;
+    let null = Payload::parse(Value::Null).expect("a null payload");
+    let with_null = |title: &str| with_payload(project.id, title, &null);
+
+    let mut created = vec![
+        store
+            .enqueue_task(ctx, with_null("alone"))
+            .await
+            .expect("alone")
+            .task,
+    ];
+    let together = futures_util::future::join_all(
+        (0..8).map(|n| store.enqueue_task(ctx, with_null(&format!("together {n}")))),
+    )
+    .await;
+    created.extend(
+        together
+            .into_iter()
+            .map(|answer| answer.expect("together").task),
+    );
+    let batch = vec![
+        BatchTask::from(with_null("batch")),
+        BatchTask::from(NewTask {
+            idempotency_key: Some(IdempotencyKey::parse("keyed").expect("key")),
+            ..with_null("batch keyed")
+        }),
+    ];
+    created.extend(
+        store
+            .enqueue_tasks(ctx, batch)
+            .await
+            .expect("batch")
+            .into_iter()
+            .map(|enqueued| enqueued.task),
+    );
+
+    assert_eq!(created.len(), 11);
+    for task in &created {
+        assert_eq!(task.payload, null, "{}", task.title);
+        let read = store.get_task(ctx, task.id).await.expect("read");
+        assert_eq!(read.payload, null, "{}", task.title);
+        // In the row: JSON `null` (four bytes of text), not SQL `NULL` (0).
+        assert_eq!(in_row(db, "payload", task.title.as_str()).await, (4, None));
+    }
+}
