@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP benchmark: Orchestore's `GET /api/v1/tasks/{id}` and `POST /api/v1/tasks` on PostgreSQL,
 # measured in the same run as its peers in bench/peers/: the actix-web + sqlx stand-in
-# (no ORM, no auth, no audit) and the pgbench ceiling for the same statements.
+# (no ORM, no auth, no audit), the two taking turns run by run, and then the pgbench ceiling
+# for the same statements.
 #
 #   bash bench/http.sh            # RUNS=3 DUR=15s by default; results in target/bench-results
 #   ORCHESTORE_BIN=path bash bench/http.sh   # a release binary built before, not rebuilt
@@ -93,28 +94,95 @@ LUA
 GET_LUA="$RESULTS/orchestore-get.lua"
 printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$TOKEN" > "$GET_LUA"
 
+echo "==> the stand-in (bench/peers/rest-stand-in) on database bench, beside orchestore"
+psql "$PGBASE/postgres" -qAt -c "select 1 from pg_database where datname = 'bench'" | grep -q 1 \
+  || psql "$PGBASE/postgres" -q -c "create database bench"
+SDB="$PGBASE/bench"
+SBIND=127.0.0.1:3001
+PEERS_TARGET="${PEERS_TARGET_DIR:-$ROOT/target/bench-peers}"
+(cd "$PEERS/rest-stand-in" && CARGO_TARGET_DIR="$PEERS_TARGET" cargo build --release --locked)
+psql "$SDB" -qAt -c "select to_regclass('public.tasks') is not null" | grep -q t || psql "$SDB" -q -f "$PEERS/tasks-table.sql"
+DATABASE_URL="$SDB" BIND="$SBIND" POOL=10 "$PEERS_TARGET/release/rest-stand-in" > "$RESULTS/rest-stand-in.log" 2>&1 &
+SPID=$!
+trap 'kill "$PID" "$SPID" 2>/dev/null || true' EXIT
+SBASE="http://$SBIND"
+SID="$(psql "$SDB" -qAt -c "select id from tasks where title = 'task 1'")"
+for _ in $(seq 1 50); do curl -fsS -o /dev/null "$SBASE/tasks?id=eq.$SID" 2>/dev/null && break; sleep 0.2; done
+curl -fsS -o /dev/null "$SBASE/tasks?id=eq.$SID" \
+  || { echo "the stand-in did not start; see $RESULTS/rest-stand-in.log" >&2; exit 1; }
+
 OUT="$RESULTS/rest-orchestore.txt"; : > "$OUT"
-echo "commit probe before:" | tee -a "$OUT"; PGURL="$PGBASE/$DB" bash "$PEERS/commit-probe.sh" | tee -a "$OUT"
+SOUT="$RESULTS/rest-actix-sqlx.txt"; : > "$SOUT"
+echo "commit probe before:" | tee -a "$OUT" "$SOUT"; PGURL="$PGBASE/$DB" bash "$PEERS/commit-probe.sh" | tee -a "$OUT" "$SOUT"
 curl -fsS "$BASE/api/v1/tasks/$ID" -H "authorization: Bearer $TOKEN" | tee -a "$OUT"; echo | tee -a "$OUT"
+curl -fsS "$SBASE/tasks?id=eq.$SID" | tee -a "$SOUT"; echo | tee -a "$SOUT"
+curl -fsS -o /dev/null -w 'POST status %{http_code}\n' -X POST -H 'Content-Type: application/json' \
+  -d '{"title":"bench-post","status":"queued","priority":5,"payload":{"k":"v","n":1}}' "$SBASE/tasks" | tee -a "$SOUT"
+
+# After each run, and before the other side's: Orchestore's audit sealer is let finish sealing
+# what the run wrote (it yields to requests, so under load it seals little); then each side's
+# written rows are deleted, the tables the deletes touched vacuumed (Orchestore: the tasks,
+# their history and audit rows) and a checkpoint taken, so that every run starts from the
+# seeded rows and none of this falls into the other side's measured window.
+clean_orchestore() {
+  local sealed=
+  for _ in $(seq 1 240); do
+    [ "$(psql "$PGBASE/$DB" -qAt -c "select count(*) from audit_logs where seq is null")" = 0 ] && { sealed=1; break; }
+    sleep 0.5
+  done
+  [ -n "$sealed" ] || echo "warning: audit rows still unsealed after 120 s" | tee -a "$OUT" >&2
+  psql "$PGBASE/$DB" -q -c "delete from tasks where title = 'bench-post'" \
+    -c "delete from audit_logs where action = 'task.create'" \
+    -c "vacuum analyze tasks, task_events, audit_logs" -c "checkpoint"
+}
+clean_stand_in() {
+  psql "$SDB" -q -c "delete from tasks where title = 'bench-post'" -c "vacuum analyze tasks" -c "checkpoint"
+}
+
+run_orchestore() {
+  local kind="$1" r="$2"
+  if [ "$kind" = get ]; then
+    echo "== get run $r: wrk -t$THREADS -c$CONNS -d$DUR --latency GET /api/v1/tasks/{id}" | tee -a "$OUT"
+    wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --latency -s "$GET_LUA" "$BASE/api/v1/tasks/$ID" | tee -a "$OUT"
+  else
+    echo "== post run $r: wrk -t$THREADS -c$CONNS -d$DUR --latency POST /api/v1/tasks" | tee -a "$OUT"
+    wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --latency -s "$POST_LUA" "$BASE/api/v1/tasks" | tee -a "$OUT"
+  fi
+  clean_orchestore
+}
+run_stand_in() {
+  local kind="$1" r="$2"
+  if [ "$kind" = get ]; then
+    echo "== get run $r: wrk -t$THREADS -c$CONNS -d$DUR --latency $SBASE/tasks?id=eq.$SID" | tee -a "$SOUT"
+    wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --latency "$SBASE/tasks?id=eq.$SID" | tee -a "$SOUT"
+  else
+    echo "== post run $r: wrk -t$THREADS -c$CONNS -d$DUR --latency -s wrk-post.lua $SBASE/tasks" | tee -a "$SOUT"
+    wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --latency -s "$PEERS/wrk-post.lua" "$SBASE/tasks" | tee -a "$SOUT"
+  fi
+  clean_stand_in
+}
+
+# The two sides take turns run by run, the first alternating (Orchestore first in odd runs), so
+# that the machine's drift (the disk's speed moves by tens of percent within minutes) falls on
+# both alike. Orchestore's idle background work (the sweepers' ticks) still runs while the
+# stand-in is measured.
+clean_orchestore
+clean_stand_in
 for kind in get post; do
   for r in $(seq 1 "$RUNS"); do
-    psql "$PGBASE/$DB" -q -c "delete from tasks where title = 'bench-post'" -c "delete from audit_logs where action = 'task.create'" -c "vacuum analyze tasks"
-    if [ "$kind" = get ]; then
-      echo "== get run $r: wrk -t$THREADS -c$CONNS -d$DUR --latency GET /api/v1/tasks/{id}" | tee -a "$OUT"
-      wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --latency -s "$GET_LUA" "$BASE/api/v1/tasks/$ID" | tee -a "$OUT"
+    if [ $((r % 2)) = 1 ]; then
+      run_orchestore "$kind" "$r"; run_stand_in "$kind" "$r"
     else
-      echo "== post run $r: wrk -t$THREADS -c$CONNS -d$DUR --latency POST /api/v1/tasks" | tee -a "$OUT"
-      wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --latency -s "$POST_LUA" "$BASE/api/v1/tasks" | tee -a "$OUT"
+      run_stand_in "$kind" "$r"; run_orchestore "$kind" "$r"
     fi
   done
 done
-kill "$PID" 2>/dev/null || true
+echo "commit probe after:" | tee -a "$OUT" "$SOUT"; PGURL="$PGBASE/$DB" bash "$PEERS/commit-probe.sh" | tee -a "$OUT" "$SOUT"
+kill "$PID" "$SPID" 2>/dev/null || true
+wait "$PID" "$SPID" 2>/dev/null || true
 
-echo "==> peers, same machine, same PostgreSQL"
-psql "$PGBASE/postgres" -qAt -c "select 1 from pg_database where datname = 'bench'" | grep -q 1 \
-  || psql "$PGBASE/postgres" -q -c "create database bench"
-PGURL="$PGBASE/bench" bash "$PEERS/run-rest-stand-in.sh" > "$RESULTS/rest-stand-in.out" 2>&1
-PGURL="$PGBASE/bench" bash "$PEERS/run-pgbench.sh" > "$RESULTS/pgbench.out" 2>&1
+echo "==> the pgbench ceiling, same PostgreSQL"
+PGURL="$SDB" bash "$PEERS/run-pgbench.sh" > "$RESULTS/pgbench.out" 2>&1
 
 echo
 echo "orchestore (actix + SeaORM, JWT auth, tenant scoping, audit row per write):"

@@ -278,7 +278,7 @@ mod tests {
     }
 
     #[test]
-    fn names_told_apart_without_splitting_are_no_secrets_names() {
+    fn the_shortcut_lets_every_secrets_name_through() {
         // Every name of up to three words drawn from the lists above and a few others, in
         // three cases and with three separators: the shortcut passes every one the words make
         // a secret's, and stops some of the rest.

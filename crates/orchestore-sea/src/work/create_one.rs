@@ -129,7 +129,7 @@ impl SeaStore {
         let audit = &create.audit;
         let record = create.record();
         let values: Vec<Value> = vec![
-            json_parameter(&[record])?,
+            json_parameter(&[record]).map_err(RepoError::internal)?,
             create.actor.clone().into(),
             audit.organization_id.into(),
             audit.id.into(),

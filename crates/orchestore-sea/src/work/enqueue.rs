@@ -667,7 +667,7 @@ impl SeaStore {
                     DbBackend::Postgres,
                     INSERT_TASKS_POSTGRES,
                     [
-                        json_parameter(&records)?,
+                        json_parameter(&records).map_err(RepoError::internal)?,
                         m.ctx().actor().to_string().into(),
                     ],
                 );
@@ -807,9 +807,9 @@ impl<'a> TaskRecord<'a> {
 }
 
 /// `records` as the one JSON parameter a statement reads them from (`$n::jsonb`), written
-/// as text without building a JSON tree first.
-pub(super) fn json_parameter(records: &impl Serialize) -> RepoResult<Value> {
+/// as text without building a JSON tree first; or why they could not be.
+pub(super) fn json_parameter(records: &impl Serialize) -> Result<Value, String> {
     serde_json::to_string(records)
         .map(Value::from)
-        .map_err(|e| RepoError::internal(format!("records not written as JSON: {e}")))
+        .map_err(|e| format!("records not written as JSON: {e}"))
 }

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use orchestore_repo::RepoError;
 use sea_orm::{FromQueryResult, Value};
 use serde_json::json;
 use uuid::Uuid;
@@ -127,10 +126,9 @@ fn values(batch: &[Waiting<PlainCreate>]) -> Result<Vec<Value>, Failed> {
         .collect();
     notified.sort_unstable();
     notified.dedup();
-    let unwritten = |e: RepoError| Failed::Before(e.to_string());
     Ok(vec![
-        json_parameter(&records).map_err(unwritten)?,
-        json_parameter(&audits).map_err(unwritten)?,
+        json_parameter(&records).map_err(Failed::Before)?,
+        json_parameter(&audits).map_err(Failed::Before)?,
         CHANNEL.to_owned().into(),
         json!(notified).into(),
     ])
