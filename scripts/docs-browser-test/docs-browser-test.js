@@ -1,5 +1,5 @@
-// Drives the server's /docs page in headless Chromium as a person would: the operations are
-// listed, Authorize takes a token, "List projects" runs from the page and answers 200. Every
+// Drives the server's /docs page in headless Chromium as a person would: scrolled from top to
+// bottom, it lists every operation of the document; Authorize takes a token, "List projects" runs from the page and answers 200. Every
 // request the browser makes is recorded, and each must have gone to 127.0.0.1.
 //
 // Run by scripts/docs-browser-test.sh, which starts the server and passes, in the environment:
@@ -60,14 +60,17 @@ async function main() {
     page.on("pageerror", (error) => refusals.push(`page error: ${error.message}`));
 
     await page.goto(`${base}/docs`);
-    const projects = page.locator(".opblock-summary-path[data-path='/api/v1/projects']");
-    await projects.first().waitFor();
-    const listed = await page.locator(".opblock-summary-path").count();
-    const projectOperations = await projects.count();
-    if (projectOperations !== 2) {
-      throw new Error(`expected GET and POST /api/v1/projects, the page shows ${projectOperations}`);
+    const described = await describedOperations(base);
+    const { listed, projectsAt } = await scrollThroughOperations(page);
+    const missing = [...described].filter((operation) => !listed.has(operation));
+    const unknown = [...listed].filter((operation) => !described.has(operation));
+    if (missing.length > 0 || unknown.length > 0) {
+      throw new Error(
+        `the page lists ${listed.size} of the document's ${described.size} operations; ` +
+          `missing: ${missing.slice(0, 10).join(", ")}; not in the document: ${unknown.join(", ")}`,
+      );
     }
-    console.log(`the page lists ${listed} operations, ${projectOperations} on /api/v1/projects`);
+    console.log(`the page lists all ${listed.size} operations`);
 
     // The dialog has a form for each of the document's two bearer schemes, under a heading
     // naming it; the access token goes to bearer_jwt.
@@ -80,6 +83,17 @@ async function main() {
     await scheme.locator("h6", { hasText: "Authorized" }).waitFor();
     await page.locator("button.btn-done").first().click();
     console.log("authorized with the bearer_jwt scheme");
+
+    // Back to where the projects' operations were drawn (Authorize is at the top of the page):
+    // the list draws only what is in view.
+    await page.evaluate((y) => window.scrollTo(0, y), projectsAt);
+    const projects = page.locator(".opblock-summary-path[data-path='/api/v1/projects']");
+    await projects.first().waitFor();
+    const projectOperations = await projects.count();
+    if (projectOperations !== 2) {
+      throw new Error(`expected GET and POST /api/v1/projects, the page shows ${projectOperations}`);
+    }
+    console.log(`${projectOperations} operations on /api/v1/projects`);
 
     const operation = page.locator(".opblock").filter({
       has: page.locator(".opblock-summary-description", { hasText: "List projects" }),
@@ -132,6 +146,72 @@ async function main() {
     }
     throw new Error("the page reached outside the server, or its policy refused something");
   }
+}
+
+// Every operation of the server's document, as "METHOD /path".
+async function describedOperations(base) {
+  const response = await fetch(`${base}/api/openapi.json`);
+  if (!response.ok) {
+    throw new Error(`/api/openapi.json answered ${response.status}`);
+  }
+  const document = await response.json();
+  const methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+  const operations = new Set();
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of methods) {
+      if (item[method]) {
+        operations.add(`${method.toUpperCase()} ${path}`);
+      }
+    }
+  }
+  return operations;
+}
+
+// Scrolls the page from top to bottom as a reader would, collecting every operation drawn on
+// the way. Swagger UI draws a long list of operations (150 entries or more) only where the
+// window is, so an operation far down exists in the page only once scrolled to. Returns the
+// operations seen and the scroll position at which /api/v1/projects was drawn.
+async function scrollThroughOperations(page) {
+  await page.locator(".opblock-summary-path").first().waitFor();
+  const listed = new Set();
+  let projectsAt = null;
+  let previous = -1;
+  let still = 0;
+  for (let step = 0; step < 2_000; step += 1) {
+    const seen = await page.evaluate(() => {
+      const operations = Array.from(document.querySelectorAll(".opblock-summary")).map(
+        (summary) =>
+          `${summary.querySelector(".opblock-summary-method")?.textContent} ` +
+          `${summary.querySelector(".opblock-summary-path")?.getAttribute("data-path")}`,
+      );
+      return { operations, y: window.scrollY };
+    });
+    for (const operation of seen.operations) {
+      listed.add(operation);
+      if (projectsAt === null && operation.endsWith(" /api/v1/projects")) {
+        projectsAt = seen.y;
+      }
+    }
+    // At the end the position stops moving; three steps in place, as the list may still grow
+    // once it has measured what it drew last.
+    still = seen.y === previous ? still + 1 : 0;
+    if (still === 3) {
+      if (projectsAt === null) {
+        throw new Error("scrolled to the end of the page without seeing /api/v1/projects");
+      }
+      return { listed, projectsAt };
+    }
+    previous = seen.y;
+    // Two frames after the scroll: the list draws what came into view.
+    await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          window.scrollBy(0, 400);
+          requestAnimationFrame(() => requestAnimationFrame(resolve));
+        }),
+    );
+  }
+  throw new Error("the page did not reach its end in 2,000 steps of scrolling");
 }
 
 main().catch((error) => {
