@@ -25,7 +25,9 @@ if [[ $profile == release ]]; then
 else
   cargo build -p orchestore-server --bin orchestore
 fi
-binary=$root/target/$profile/orchestore
+# Cargo's target directory, wherever CARGO_TARGET_DIR puts it.
+target=${CARGO_TARGET_DIR:-$root/target}
+binary=$target/$profile/orchestore
 
 if [[ ! -x /usr/bin/chromium ]]; then
   echo "installing Debian's chromium" >&2
@@ -34,7 +36,7 @@ if [[ ! -x /usr/bin/chromium ]]; then
 fi
 
 # playwright-core from the committed lock file, reinstalled only when the lock file changes.
-runner=$root/target/docs-browser-test
+runner=$target/docs-browser-test
 mkdir -p "$runner"
 cp scripts/docs-browser-test/docs-browser-test.js scripts/docs-browser-test/package.json "$runner/"
 if ! cmp -s scripts/docs-browser-test/package-lock.json "$runner/package-lock.json" \
