@@ -56,10 +56,10 @@ pub use marketplace::{
 };
 pub use messaging::{MarkRead, MessageFilter, MessageRepo, MessageSort};
 pub use observability::{
-    AlertFilter, AlertRepo, AlertSort, AuditEntry, AuditFilter, AuditRepo, AuditSort, ChainBreak,
-    ChainHead, ChainReport, CommunicationFilter, CommunicationSort, ComponentFilter, ComponentRepo,
-    ComponentSort, EventFilter, EventRepo, EventSort, HealthFilter, HealthSort, MetricRepo,
-    SealOutcome,
+    AlertFilter, AlertRepo, AlertSort, AuditBacklog, AuditEntry, AuditFilter, AuditRepo, AuditSort,
+    ChainBreak, ChainHead, ChainReport, CommunicationFilter, CommunicationSort, ComponentFilter,
+    ComponentRepo, ComponentSort, EventFilter, EventRepo, EventSort, HealthFilter, HealthSort,
+    MetricRepo, SealOutcome,
 };
 pub use page::{Cursor, Limit, ListSort, Page, PageRequest};
 pub use retention::{PurgedRows, RetentionRepo, RetentionReport};

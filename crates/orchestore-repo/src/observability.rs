@@ -106,6 +106,17 @@ pub struct SealOutcome {
     pub head: Option<ChainHead>,
 }
 
+/// The audit rows the sealer has not reached yet, across every organization: how many, and
+/// how long the oldest has waited. A backlog that keeps growing, or an oldest row that keeps
+/// ageing, means sealing falls behind the writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditBacklog {
+    /// Rows not sealed yet.
+    pub unsealed: u64,
+    /// When the oldest of them was written; `None` while every row is sealed.
+    pub oldest_unsealed_at: Option<DateTime<Utc>>,
+}
+
 /// The first thing wrong with an organization's chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -238,6 +249,11 @@ pub trait AuditRepo: Send + Sync {
     /// Instance-wide, for verifying every chain: each organization that has audit rows or a
     /// chain head (which outlives rows removed from under it), in id order.
     async fn audited_organizations(&self) -> RepoResult<Vec<OrganizationId>>;
+
+    /// Instance-wide, for operators (`orchestore status`, the server's `/metrics`): the
+    /// unsealed rows of every organization together. It reads the partial index that holds
+    /// only unsealed rows, so its cost follows the backlog, not the log.
+    async fn audit_backlog(&self) -> RepoResult<AuditBacklog>;
 }
 
 #[cfg(test)]

@@ -63,6 +63,7 @@ pub use config::{DatabaseUrl, DbConfig};
 pub use migrations::{
     FreshOutcome, MIGRATION_LOCK_KEY, MigrationError, MigrationState, SchemaReport,
 };
+pub use observability::describe_audit_metrics;
 pub use overview::{ConnectionCount, DatabaseOverview, TableRows};
 pub use pool::open_pool;
 pub use seeding::{ForeignRow, SeedInventory, SeedState, TRAIL_TABLES};

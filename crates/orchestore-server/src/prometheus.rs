@@ -2,8 +2,8 @@
 //! `metrics-exporter-prometheus` from what is recorded through the `metrics` facade — the HTTP
 //! requests (recorded by [`record_request`]), the queue's counters (recorded in
 //! `orchestore-sea` where claims, completions, failures and lease expiries happen), and any
-//! other counter of the facade — plus gauges sampled at each scrape: the connection pool and
-//! the queue's depth by state.
+//! other counter of the facade — plus gauges sampled at each scrape: the connection pool, the
+//! queue's depth by state and the audit rows waiting for the sealer.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -15,7 +15,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use orchestore_repo::Store;
+use orchestore_repo::{RepoError, Store};
 use sha2::{Digest as _, Sha256};
 
 use crate::config::MetricsSettings;
@@ -27,6 +27,8 @@ const HTTP_DURATION: &str = "orchestore_http_request_duration_seconds";
 const POOL_CONNECTIONS: &str = "orchestore_db_pool_connections";
 const DATABASE_UP: &str = "orchestore_database_up";
 const QUEUE_DEPTH: &str = "orchestore_queue_depth";
+const AUDIT_UNSEALED: &str = "orchestore_audit_unsealed_rows";
+const AUDIT_OLDEST_UNSEALED: &str = "orchestore_audit_oldest_unsealed_age_seconds";
 
 /// Upper bounds of the request latency buckets, in seconds: from a cached read to a claim
 /// that waits its full minute for work.
@@ -36,8 +38,9 @@ const LATENCY_BUCKETS: [f64; 16] = [
 /// The route label of a request no route matched (a 404): its path is not used, so that ids
 /// and probes cannot grow the label set.
 const UNMATCHED: &str = "unmatched";
-/// How long a scrape waits for the queue's depth before answering without it.
-const QUEUE_DEPTH_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a scrape waits for the figures it reads from the database (the queue's depth, the
+/// audit backlog) before answering without them.
+const DATABASE_READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often histograms are folded into their buckets between scrapes, which bounds the
 /// memory they hold when nobody scrapes.
 pub(crate) const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
@@ -89,14 +92,27 @@ fn describe() {
     );
     metrics::describe_gauge!(
         DATABASE_UP,
-        "1 when the last scrape could read the queue's depth from the database, else 0"
+        "1 when the last scrape could read the queue's depth and the audit backlog from the \
+         database, else 0"
     );
     metrics::describe_gauge!(
         QUEUE_DEPTH,
         "Tasks of every organization by queue state (blocked, queued, scheduled, running, \
          expired_lease), as of the last scrape that reached the database"
     );
+    metrics::describe_gauge!(
+        AUDIT_UNSEALED,
+        "Audit rows of every organization not sealed into their chain yet, as of the last \
+         scrape that reached the database"
+    );
+    metrics::describe_gauge!(
+        AUDIT_OLDEST_UNSEALED,
+        metrics::Unit::Seconds,
+        "How long the oldest unsealed audit row has waited for the sealer (0 when none waits), \
+         as of the last scrape that reached the database"
+    );
     orchestore_sea::describe_queue_metrics();
+    orchestore_sea::describe_audit_metrics();
 }
 
 /// What the `/metrics` route needs besides the store.
@@ -181,21 +197,26 @@ async fn scrape(
         .body(endpoint.handle.render()))
 }
 
-/// Sets the gauges read at scrape time: the pool now, and the queue's depth when the
-/// database answers in time.
+/// Sets the gauges read at scrape time: the pool now, and the queue's depth and the audit
+/// backlog when the database answers in time.
 async fn sample(store: &dyn Store) {
     let pool = store.pool_status();
     metrics::gauge!(POOL_CONNECTIONS, "state" => "in_use").set(pool.in_use);
     metrics::gauge!(POOL_CONNECTIONS, "state" => "idle").set(pool.idle);
-    let depth = match tokio::time::timeout(QUEUE_DEPTH_TIMEOUT, store.queue_depth()).await {
-        Ok(Ok(depth)) => depth,
+    let read =
+        async { Ok::<_, RepoError>((store.queue_depth().await?, store.audit_backlog().await?)) };
+    let (depth, backlog) = match tokio::time::timeout(DATABASE_READ_TIMEOUT, read).await {
+        Ok(Ok(figures)) => figures,
         Ok(Err(error)) => {
-            tracing::warn!(%error, "metrics: reading the queue's depth");
+            tracing::warn!(%error, "metrics: reading the queue's depth and the audit backlog");
             metrics::gauge!(DATABASE_UP).set(0.0);
             return;
         }
         Err(_) => {
-            tracing::warn!(timeout = ?QUEUE_DEPTH_TIMEOUT, "metrics: the queue's depth timed out");
+            tracing::warn!(
+                timeout = ?DATABASE_READ_TIMEOUT,
+                "metrics: the queue's depth and the audit backlog timed out"
+            );
             metrics::gauge!(DATABASE_UP).set(0.0);
             return;
         }
@@ -211,6 +232,13 @@ async fn sample(store: &dyn Store) {
         // A gauge is an f64: exact below 2^53 tasks.
         metrics::gauge!(QUEUE_DEPTH, "state" => state).set(n as f64);
     }
+    metrics::gauge!(AUDIT_UNSEALED).set(backlog.unsealed as f64);
+    let waited = backlog.oldest_unsealed_at.map_or(0.0, |oldest| {
+        (chrono::Utc::now() - oldest)
+            .to_std()
+            .map_or(0.0, |age| age.as_secs_f64())
+    });
+    metrics::gauge!(AUDIT_OLDEST_UNSEALED).set(waited);
 }
 
 /// The method label: the standard methods by name, anything else as `other`, so that a client

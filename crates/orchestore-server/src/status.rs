@@ -1,12 +1,15 @@
 //! `orchestore status [--json]`: whether the database answers and how fast, its backend and
 //! version, the migrations applied and pending, the database's connections, the rows of the
-//! main tables and the depth of the queue — as text for people, or as one JSON object.
+//! main tables, the depth of the queue and the audit rows waiting for the sealer — as text for
+//! people, or as one JSON object.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use orchestore_domain::QueueDepth;
-use orchestore_repo::{Backend, QueueRepo as _, RepoError, Store as _};
+use orchestore_repo::{
+    AuditBacklog, AuditRepo as _, Backend, QueueRepo as _, RepoError, Store as _,
+};
 use orchestore_sea::{DbConfig, SeaStore, TableRows};
 use serde::Serialize;
 
@@ -60,6 +63,9 @@ pub struct StatusReport {
     pub tables: Vec<TableRows>,
     /// `None` while migrations are pending: the queue's tables may not have their columns yet.
     pub queue: Option<QueueDepth>,
+    /// The audit rows of every organization not sealed yet; `None` while migrations are
+    /// pending.
+    pub audit: Option<AuditBacklog>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -109,10 +115,13 @@ pub async fn read_status(settings: &Settings) -> Result<StatusReport, StatusErro
         .map(|m| m.name.clone())
         .collect();
     let overview = store.database_overview(&MAIN_TABLES).await?;
-    let queue = if pending.is_empty() {
-        Some(store.queue_depth().await?)
+    let (queue, audit) = if pending.is_empty() {
+        (
+            Some(store.queue_depth().await?),
+            Some(store.audit_backlog().await?),
+        )
     } else {
-        None
+        (None, None)
     };
     let connections = overview.connections.map(|by_state| {
         let idle = by_state
@@ -142,6 +151,7 @@ pub async fn read_status(settings: &Settings) -> Result<StatusReport, StatusErro
         connections,
         tables: overview.tables,
         queue,
+        audit,
     })
 }
 
@@ -222,6 +232,13 @@ pub fn render_text(report: &StatusReport) -> String {
                 "queue        unknown until the pending migrations are applied"
             );
         }
+    }
+    if let Some(audit) = &report.audit {
+        let oldest = audit
+            .oldest_unsealed_at
+            .map(|at| format!(", the oldest written {}", at.to_rfc3339()))
+            .unwrap_or_default();
+        let _ = writeln!(out, "audit        {} rows unsealed{oldest}", audit.unsealed);
     }
     out
 }

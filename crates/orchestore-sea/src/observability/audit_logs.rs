@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 
 use orchestore_domain::{AuditLogId, OrganizationId};
 use orchestore_repo::{
-    AuditEntry, AuditFilter, AuditRepo, AuditSort, ChainBreak, ChainHead, ChainReport, Ctx, Cursor,
-    Page, PageRequest, RepoError, RepoResult, SealOutcome,
+    AuditBacklog, AuditEntry, AuditFilter, AuditRepo, AuditSort, ChainBreak, ChainHead,
+    ChainReport, Ctx, Cursor, Page, PageRequest, RepoError, RepoResult, SealOutcome,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -42,6 +42,18 @@ crate::scoped::entities! {
 const SEAL_BATCH: u32 = 500;
 /// Rows read at a time while verifying.
 const VERIFY_PAGE: u64 = 1000;
+/// Audit rows sealed, counted as each batch commits (like the queue's counters, through the
+/// `metrics` facade: a no-op unless the embedding program installs a recorder).
+const SEALED_ROWS: &str = "orchestore_audit_sealed_rows_total";
+
+/// Gives the sealer's counter its `# HELP` text in the recorder installed now (the server
+/// calls it once it has installed its own).
+pub fn describe_metrics() {
+    ::metrics::describe_counter!(
+        SEALED_ROWS,
+        "Audit rows sealed into their organization's chain"
+    );
+}
 
 fn to_entry(row: audit_logs::Model) -> RepoResult<AuditEntry> {
     let client_addr = row
@@ -552,6 +564,9 @@ impl AuditRepo for SeaStore {
                 return Ok(outcome);
             }
             let (sealed, head) = self.seal_batch(org, batch).await?;
+            if sealed > 0 {
+                ::metrics::counter!(SEALED_ROWS).increment(sealed);
+            }
             outcome.sealed += sealed;
             outcome.head = head;
             if sealed < u64::from(batch) {
@@ -703,5 +718,24 @@ impl AuditRepo for SeaStore {
             .map_err(db_err)?;
         let all: BTreeSet<Uuid> = logged.into_iter().chain(chained).collect();
         Ok(all.into_iter().map(OrganizationId::from_uuid).collect())
+    }
+
+    async fn audit_backlog(&self) -> RepoResult<AuditBacklog> {
+        let counted: Option<(i64, Option<DateTime<Utc>>)> = audit_logs::Entity::find()
+            .select_only()
+            .column_as(audit_logs::Column::Id.count(), "unsealed")
+            .column_as(audit_logs::Column::CreatedAt.min(), "oldest")
+            .filter(audit_logs::Column::Seq.is_null())
+            .into_tuple()
+            .one(&self.db().await)
+            .await
+            .map_err(db_err)?;
+        let Some((unsealed, oldest_unsealed_at)) = counted else {
+            return Ok(AuditBacklog::default());
+        };
+        Ok(AuditBacklog {
+            unsealed: u64::try_from(unsealed).map_err(|e| corrupt("audit_log", e))?,
+            oldest_unsealed_at,
+        })
     }
 }

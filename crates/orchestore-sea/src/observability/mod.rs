@@ -16,6 +16,8 @@ mod events;
 mod metrics;
 pub(crate) mod redact;
 
+pub use audit_logs::describe_metrics as describe_audit_metrics;
+
 use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -148,6 +148,16 @@ async fn status_reports_the_database_and_its_queue(db: TestDb) {
         "{out}"
     );
     assert!(out.contains("queue (every organization)"), "{out}");
+    // Nothing seals in this test: every audit row written above waits for the sealer.
+    let backlog = store.audit_backlog().await.expect("audit backlog");
+    assert!(backlog.unsealed >= 5, "{backlog:?}");
+    assert!(
+        out.contains(&format!(
+            "audit        {} rows unsealed, the oldest written ",
+            backlog.unsealed
+        )),
+        "{out}"
+    );
     let queued = out
         .lines()
         .find(|line| line.trim_start().starts_with("queued "))
@@ -175,6 +185,14 @@ async fn status_reports_the_database_and_its_queue(db: TestDb) {
         report["queue"],
         serde_json::json!({"blocked": 0, "queued": 3, "scheduled": 0, "running": 0,
                            "expired_leases": 0})
+    );
+    assert_eq!(report["audit"]["unsealed"], backlog.unsealed, "{report}");
+    assert_eq!(
+        report["audit"]["oldest_unsealed_at"]
+            .as_str()
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok()),
+        backlog.oldest_unsealed_at.map(|at| at.fixed_offset()),
+        "{report}"
     );
     let tasks = report["tables"]
         .as_array()
@@ -212,6 +230,7 @@ async fn status_reports_the_database_and_its_queue(db: TestDb) {
         serde_json::json!([last.name])
     );
     assert_eq!(report["queue"], serde_json::Value::Null, "{report}");
+    assert_eq!(report["audit"], serde_json::Value::Null, "{report}");
     let text = orchestore(db.url(), &["status"]).await;
     assert!(
         text.stdout.contains(&format!("pending {}", last.name)),

@@ -101,6 +101,7 @@ const COVERAGE: &[(&str, Reach)] = &[
     ("verify_audit", Routes(&[(GET, "/api/v1/audit-logs/verification")])),
     ("organizations_with_unsealed_audit", Internal(SWEEP)),
     ("audited_organizations", Internal("`orchestore audit verify` with no organization: every organization of the deployment")),
+    ("audit_backlog", Internal("every organization's unsealed rows at once, for the deployment's operators: the Prometheus exporter and `orchestore status`; an organization reads its own count with `GET /api/v1/audit-logs/verification`")),
     // AlertRepo
     ("raise_alert", Routes(&[(POST, "/api/v1/alerts")])),
     ("get_alert", Routes(&[(GET, "/api/v1/alerts/{id}")])),

@@ -170,6 +170,20 @@ pub async fn a_scrape_shows_requests_the_pool_and_the_queue(app: &TestApp) {
         );
     }
 
+    // The audit backlog, read with the depth (the sealer of the test's server may have reached
+    // any part of it).
+    at_least(&text, "orchestore_audit_unsealed_rows", &[], 0.0);
+    at_least(
+        &text,
+        "orchestore_audit_oldest_unsealed_age_seconds",
+        &[],
+        0.0,
+    );
+    assert!(
+        text.contains("# TYPE orchestore_audit_unsealed_rows gauge"),
+        "{text}"
+    );
+
     // Counted where they happen, in the store.
     at_least(&text, "orchestore_queue_claims_total", &[], 2.0);
     at_least(&text, "orchestore_queue_completions_total", &[], 1.0);

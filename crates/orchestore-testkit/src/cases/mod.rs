@@ -265,6 +265,7 @@ macro_rules! contract_suite {
                 secrets_never_reach_the_audit_log,
                 audit_rows_list_by_filter,
                 sealing_chains_the_rows_of_each_organization,
+                the_audit_backlog_counts_the_unsealed_rows_of_every_organization,
                 concurrent_mutations_are_each_sealed_once,
                 sealers_running_at_once_never_fork_the_chain,
                 events_are_recorded_and_filtered_newest_first,

@@ -23,8 +23,8 @@ use orchestore_domain::{
     TaskPatch, TaskStatus,
 };
 use orchestore_repo::{
-    Actor, AuditEntry, AuditFilter, AuditSort, ChainBreak, ChainReport, Credential, Ctx, Limit,
-    PageRequest, Store,
+    Actor, AuditBacklog, AuditEntry, AuditFilter, AuditSort, ChainBreak, ChainReport, Credential,
+    Ctx, Limit, PageRequest, Store,
 };
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -360,6 +360,67 @@ pub async fn audit_rows_list_by_filter<S: Store + ?Sized>(store: &S) {
         .await
         .expect("other");
     assert!(theirs.items.is_empty());
+}
+
+pub async fn the_audit_backlog_counts_the_unsealed_rows_of_every_organization<S: Store + ?Sized>(
+    store: &S,
+) {
+    // The test's database is new: nothing logged, nothing waiting.
+    assert_eq!(
+        store.audit_backlog().await.expect("backlog"),
+        AuditBacklog::default()
+    );
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let other = Fixture::create(store, "other", PASSWORD).await;
+    acme.project(store, "Apollo").await;
+    let acme_rows = all_rows(store, &acme.ctx).await;
+    let other_rows = all_rows(store, &other.ctx).await;
+    assert!(!acme_rows.is_empty() && !other_rows.is_empty());
+    let oldest = |rows: &[AuditEntry]| rows.iter().map(|e| e.created_at).min();
+
+    // Every row of both organizations waits; the oldest is the first written.
+    let both: Vec<AuditEntry> = acme_rows.iter().chain(&other_rows).cloned().collect();
+    assert_eq!(
+        store.audit_backlog().await.expect("backlog"),
+        AuditBacklog {
+            unsealed: both.len() as u64,
+            oldest_unsealed_at: oldest(&both),
+        }
+    );
+
+    // Sealing one organization leaves the other's rows.
+    store.seal_audit(&acme.ctx, 1000).await.expect("seal acme");
+    assert_eq!(
+        store.audit_backlog().await.expect("backlog"),
+        AuditBacklog {
+            unsealed: other_rows.len() as u64,
+            oldest_unsealed_at: oldest(&other_rows),
+        }
+    );
+    store
+        .seal_audit(&other.ctx, 1000)
+        .await
+        .expect("seal other");
+    assert_eq!(
+        store.audit_backlog().await.expect("backlog"),
+        AuditBacklog::default()
+    );
+
+    // A new mutation's row waits alone.
+    acme.project(store, "Gemini").await;
+    let newest = all_rows(store, &acme.ctx)
+        .await
+        .into_iter()
+        .filter(|e| e.seq.is_none())
+        .collect::<Vec<_>>();
+    assert_eq!(newest.len(), 1);
+    assert_eq!(
+        store.audit_backlog().await.expect("backlog"),
+        AuditBacklog {
+            unsealed: 1,
+            oldest_unsealed_at: Some(newest[0].created_at),
+        }
+    );
 }
 
 pub async fn sealing_chains_the_rows_of_each_organization<S: Store + ?Sized>(store: &S) {
