@@ -1,6 +1,7 @@
 // Drives the server's /docs page in headless Chromium as a person would: scrolled from top to
-// bottom, it lists every operation of the document; Authorize takes a token, "List projects" runs from the page and answers 200. Every
-// request the browser makes is recorded, and each must have gone to 127.0.0.1.
+// bottom, it lists every operation of the document; Authorize takes a token; "List projects"
+// runs from the page and answers 200. Every request the browser makes is recorded, and each
+// must have gone to 127.0.0.1.
 //
 // Run by scripts/docs-browser-test.sh, which starts the server and passes, in the environment:
 // DOCS_BASE_URL (http://127.0.0.1:PORT), DOCS_TOKEN (an access token), and optionally
@@ -170,7 +171,8 @@ async function describedOperations(base) {
 // Scrolls the page from top to bottom as a reader would, collecting every operation drawn on
 // the way. Swagger UI draws a long list of operations (150 entries or more) only where the
 // window is, so an operation far down exists in the page only once scrolled to. Returns the
-// operations seen and the scroll position at which /api/v1/projects was drawn.
+// operations seen and a scroll position at which both operations on /api/v1/projects were
+// drawn (the list draws the same entries when scrolled back there).
 async function scrollThroughOperations(page) {
   await page.locator(".opblock-summary-path").first().waitFor();
   const listed = new Set();
@@ -179,25 +181,27 @@ async function scrollThroughOperations(page) {
   let still = 0;
   for (let step = 0; step < 2_000; step += 1) {
     const seen = await page.evaluate(() => {
+      // `[data-path]`: a deprecated operation's path has a class of its own.
       const operations = Array.from(document.querySelectorAll(".opblock-summary")).map(
         (summary) =>
           `${summary.querySelector(".opblock-summary-method")?.textContent} ` +
-          `${summary.querySelector(".opblock-summary-path")?.getAttribute("data-path")}`,
+          `${summary.querySelector("[data-path]")?.getAttribute("data-path")}`,
       );
       return { operations, y: window.scrollY };
     });
     for (const operation of seen.operations) {
       listed.add(operation);
-      if (projectsAt === null && operation.endsWith(" /api/v1/projects")) {
-        projectsAt = seen.y;
-      }
+    }
+    const projects = seen.operations.filter((operation) => operation.endsWith(" /api/v1/projects"));
+    if (projectsAt === null && projects.length === 2) {
+      projectsAt = seen.y;
     }
     // At the end the position stops moving; three steps in place, as the list may still grow
     // once it has measured what it drew last.
     still = seen.y === previous ? still + 1 : 0;
     if (still === 3) {
       if (projectsAt === null) {
-        throw new Error("scrolled to the end of the page without seeing /api/v1/projects");
+        throw new Error("scrolled to the end of the page without seeing both operations on /api/v1/projects at once");
       }
       return { listed, projectsAt };
     }

@@ -252,7 +252,8 @@ pub trait AuditRepo: Send + Sync {
 
     /// Instance-wide, for operators (`orchestore status`, the server's `/metrics`): the
     /// unsealed rows of every organization together. It reads the partial index that holds
-    /// only unsealed rows, so its cost follows the backlog, not the log.
+    /// only unsealed rows (on PostgreSQL also the entries of rows sealed since the last
+    /// vacuum), not the log.
     async fn audit_backlog(&self) -> RepoResult<AuditBacklog>;
 }
 

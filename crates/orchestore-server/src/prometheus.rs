@@ -15,7 +15,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use orchestore_repo::{RepoError, Store};
+use orchestore_repo::{RepoResult, Store};
 use sha2::{Digest as _, Sha256};
 
 use crate::config::MetricsSettings;
@@ -28,7 +28,7 @@ const POOL_CONNECTIONS: &str = "orchestore_db_pool_connections";
 const DATABASE_UP: &str = "orchestore_database_up";
 const QUEUE_DEPTH: &str = "orchestore_queue_depth";
 const AUDIT_UNSEALED: &str = "orchestore_audit_unsealed_rows";
-const AUDIT_OLDEST_UNSEALED: &str = "orchestore_audit_oldest_unsealed_age_seconds";
+const AUDIT_OLDEST_UNSEALED: &str = "orchestore_audit_oldest_unsealed_timestamp_seconds";
 
 /// Upper bounds of the request latency buckets, in seconds: from a cached read to a claim
 /// that waits its full minute for work.
@@ -38,8 +38,8 @@ const LATENCY_BUCKETS: [f64; 16] = [
 /// The route label of a request no route matched (a 404): its path is not used, so that ids
 /// and probes cannot grow the label set.
 const UNMATCHED: &str = "unmatched";
-/// How long a scrape waits for the figures it reads from the database (the queue's depth, the
-/// audit backlog) before answering without them.
+/// How long a scrape waits for each figure it reads from the database (the queue's depth, the
+/// audit backlog) before answering without it.
 const DATABASE_READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often histograms are folded into their buckets between scrapes, which bounds the
 /// memory they hold when nobody scrapes.
@@ -92,7 +92,7 @@ fn describe() {
     );
     metrics::describe_gauge!(
         DATABASE_UP,
-        "1 when the last scrape could read the queue's depth and the audit backlog from the \
+        "1 when the last scrape could read both the queue's depth and the audit backlog from the \
          database, else 0"
     );
     metrics::describe_gauge!(
@@ -108,8 +108,9 @@ fn describe() {
     metrics::describe_gauge!(
         AUDIT_OLDEST_UNSEALED,
         metrics::Unit::Seconds,
-        "How long the oldest unsealed audit row has waited for the sealer (0 when none waits), \
-         as of the last scrape that reached the database"
+        "When the oldest unsealed audit row was written (Unix time), or when the last scrape \
+         that reached the database found none waiting: time() minus it is how long the oldest \
+         row has waited for the sealer"
     );
     orchestore_sea::describe_queue_metrics();
     orchestore_sea::describe_audit_metrics();
@@ -198,47 +199,56 @@ async fn scrape(
 }
 
 /// Sets the gauges read at scrape time: the pool now, and the queue's depth and the audit
-/// backlog when the database answers in time.
+/// backlog, each read at once on a connection of its own, when the database answers in time.
+/// A figure that could not be read keeps its last value, and `orchestore_database_up` goes to 0.
 async fn sample(store: &dyn Store) {
     let pool = store.pool_status();
     metrics::gauge!(POOL_CONNECTIONS, "state" => "in_use").set(pool.in_use);
     metrics::gauge!(POOL_CONNECTIONS, "state" => "idle").set(pool.idle);
-    let read =
-        async { Ok::<_, RepoError>((store.queue_depth().await?, store.audit_backlog().await?)) };
-    let (depth, backlog) = match tokio::time::timeout(DATABASE_READ_TIMEOUT, read).await {
-        Ok(Ok(figures)) => figures,
+    let (depth, backlog) = tokio::join!(
+        read_in_time("the queue's depth", store.queue_depth()),
+        read_in_time("the audit backlog", store.audit_backlog()),
+    );
+    let up = depth.is_some() && backlog.is_some();
+    metrics::gauge!(DATABASE_UP).set(if up { 1.0 } else { 0.0 });
+    if let Some(depth) = depth {
+        for (state, n) in [
+            ("blocked", depth.blocked),
+            ("queued", depth.queued),
+            ("scheduled", depth.scheduled),
+            ("running", depth.running),
+            ("expired_lease", depth.expired_leases),
+        ] {
+            // A gauge is an f64: exact below 2^53 tasks.
+            metrics::gauge!(QUEUE_DEPTH, "state" => state).set(n as f64);
+        }
+    }
+    if let Some(backlog) = backlog {
+        metrics::gauge!(AUDIT_UNSEALED).set(backlog.unsealed as f64);
+        // With nothing waiting, "now": the oldest row's wait is 0, and grows from here while
+        // scrapes stop reaching the database.
+        let oldest = backlog.oldest_unsealed_at.unwrap_or_else(chrono::Utc::now);
+        metrics::gauge!(AUDIT_OLDEST_UNSEALED).set(oldest.timestamp_micros() as f64 / 1e6);
+    }
+}
+
+/// `read`'s figure, or `None` (with a warning naming `what`) when it fails or takes longer than
+/// [`DATABASE_READ_TIMEOUT`].
+async fn read_in_time<T>(
+    what: &'static str,
+    read: impl Future<Output = RepoResult<T>>,
+) -> Option<T> {
+    match tokio::time::timeout(DATABASE_READ_TIMEOUT, read).await {
+        Ok(Ok(figure)) => Some(figure),
         Ok(Err(error)) => {
-            tracing::warn!(%error, "metrics: reading the queue's depth and the audit backlog");
-            metrics::gauge!(DATABASE_UP).set(0.0);
-            return;
+            tracing::warn!(%error, "metrics: reading {what}");
+            None
         }
         Err(_) => {
-            tracing::warn!(
-                timeout = ?DATABASE_READ_TIMEOUT,
-                "metrics: the queue's depth and the audit backlog timed out"
-            );
-            metrics::gauge!(DATABASE_UP).set(0.0);
-            return;
+            tracing::warn!(timeout = ?DATABASE_READ_TIMEOUT, "metrics: reading {what} timed out");
+            None
         }
-    };
-    metrics::gauge!(DATABASE_UP).set(1.0);
-    for (state, n) in [
-        ("blocked", depth.blocked),
-        ("queued", depth.queued),
-        ("scheduled", depth.scheduled),
-        ("running", depth.running),
-        ("expired_lease", depth.expired_leases),
-    ] {
-        // A gauge is an f64: exact below 2^53 tasks.
-        metrics::gauge!(QUEUE_DEPTH, "state" => state).set(n as f64);
     }
-    metrics::gauge!(AUDIT_UNSEALED).set(backlog.unsealed as f64);
-    let waited = backlog.oldest_unsealed_at.map_or(0.0, |oldest| {
-        (chrono::Utc::now() - oldest)
-            .to_std()
-            .map_or(0.0, |age| age.as_secs_f64())
-    });
-    metrics::gauge!(AUDIT_OLDEST_UNSEALED).set(waited);
 }
 
 /// The method label: the standard methods by name, anything else as `other`, so that a client

@@ -233,12 +233,30 @@ pub fn render_text(report: &StatusReport) -> String {
             );
         }
     }
-    if let Some(audit) = &report.audit {
-        let oldest = audit
-            .oldest_unsealed_at
-            .map(|at| format!(", the oldest written {}", at.to_rfc3339()))
-            .unwrap_or_default();
-        let _ = writeln!(out, "audit        {} rows unsealed{oldest}", audit.unsealed);
+    match &report.audit {
+        Some(audit) => {
+            let rows = if audit.unsealed == 1 { "row" } else { "rows" };
+            let oldest = audit
+                .oldest_unsealed_at
+                .map(|at| {
+                    format!(
+                        ", the oldest written {}",
+                        at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                    )
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "audit        {} {rows} unsealed{oldest}",
+                audit.unsealed
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "audit        unknown until the pending migrations are applied"
+            );
+        }
     }
     out
 }

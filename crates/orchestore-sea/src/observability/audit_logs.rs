@@ -730,9 +730,9 @@ impl AuditRepo for SeaStore {
             .one(&self.db().await)
             .await
             .map_err(db_err)?;
-        let Some((unsealed, oldest_unsealed_at)) = counted else {
-            return Ok(AuditBacklog::default());
-        };
+        // An aggregate without GROUP BY has one row, even over no rows.
+        let (unsealed, oldest_unsealed_at) = counted
+            .ok_or_else(|| RepoError::internal("counting the unsealed audit rows gave no row"))?;
         Ok(AuditBacklog {
             unsealed: u64::try_from(unsealed).map_err(|e| corrupt("audit_log", e))?,
             oldest_unsealed_at,

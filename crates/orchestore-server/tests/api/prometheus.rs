@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use orchestore_repo::Ctx;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -95,6 +96,21 @@ pub async fn a_scrape_shows_requests_the_pool_and_the_queue(app: &TestApp) {
     }
     let missing = app.get(&token, "/no/such/route").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // Sealed here, in the server's process, unless its sealer was first: either way the
+    // counter has rows, and a new row (the project below) waits.
+    for org in app
+        .store
+        .organizations_with_unsealed_audit(100)
+        .await
+        .expect("organizations")
+    {
+        app.store
+            .seal_audit(&Ctx::system(org), u32::MAX)
+            .await
+            .expect("seal");
+    }
+    let before_waiting = chrono::Utc::now();
+    app.create_project(&token, "Waiting to be sealed").await;
 
     let response = scrape(app, &app.base, None).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -170,15 +186,23 @@ pub async fn a_scrape_shows_requests_the_pool_and_the_queue(app: &TestApp) {
         );
     }
 
-    // The audit backlog, read with the depth (the sealer of the test's server may have reached
-    // any part of it).
+    // The audit backlog, read with the depth: the project's row waits, unless the server's
+    // sealer took it already; either way the oldest waiting row, or the scrape when none waits,
+    // is no older than the project.
     at_least(&text, "orchestore_audit_unsealed_rows", &[], 0.0);
-    at_least(
+    let oldest = sample(
         &text,
-        "orchestore_audit_oldest_unsealed_age_seconds",
+        "orchestore_audit_oldest_unsealed_timestamp_seconds",
         &[],
-        0.0,
+    )
+    .unwrap_or_else(|| panic!("no oldest unsealed timestamp in:\n{text}"));
+    let waiting_since = before_waiting.timestamp_micros() as f64 / 1e6;
+    let now = chrono::Utc::now().timestamp_micros() as f64 / 1e6;
+    assert!(
+        (waiting_since - 1.0..=now + 1.0).contains(&oldest),
+        "{oldest} not within [{waiting_since}, {now}]"
     );
+    at_least(&text, "orchestore_audit_sealed_rows_total", &[], 1.0);
     assert!(
         text.contains("# TYPE orchestore_audit_unsealed_rows gauge"),
         "{text}"
