@@ -218,6 +218,8 @@ async fn check_audit_and_store<S: Store + ?Sized>(
     c.unscoped("organizations_with_unsealed_audit");
     // Names the organizations to verify, for the command line.
     c.unscoped("audited_organizations");
+    // Counts every organization's unsealed rows together, for operators: no ids in its answer.
+    c.unscoped("audit_backlog");
     // B's policy is B's own; B's purge, at a time past every age, leaves A's rows (A's view is
     // compared at the end).
     let hour = RetentionAge::from_seconds("age", RetentionAge::MIN_SECONDS).expect("an hour");
