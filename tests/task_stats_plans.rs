@@ -1,9 +1,12 @@
 //! The task and queue statistics read indexes, not the whole `tasks` table: on PostgreSQL, with
 //! thousands of tasks in two organizations, the plan of every statement `task_stats` (for an
 //! organization and for a project), `queue_stats` and `queue_depth` (every organization's)
-//! run is free of a sequential scan of `tasks`.
+//! run is free of a sequential scan of `tasks`; a tag filter reads the tag index.
 
-use orchestore_repo::{QueueRepo, TaskGraphRepo, TaskStatsScope};
+use orchestore_domain::Tags;
+use orchestore_repo::{
+    Limit, PageRequest, QueueRepo, TaskFilter, TaskGraphRepo, TaskRepo, TaskStatsScope,
+};
 use orchestore_testkit::{Fixture, TestDb};
 use sea_orm::{ConnectionTrait, Database};
 
@@ -130,4 +133,73 @@ async fn a_fresh_database_checks_task_references_by_the_primary_key() {
         plan.contains("using pk_tasks") && plan.contains("(id = $2)"),
         "the reference check does not use the primary key:\n{plan}"
     );
+}
+
+/// A tag filter reads `tasks`' tag index, which covers only tagged tasks (migration
+/// `m20261201_000054_task_tags_index_partial`): the statement states the index's predicate, so
+/// PostgreSQL can use it, and the filter finds exactly the tasks with the tag.
+#[tokio::test]
+async fn a_tag_filter_reads_the_partial_tag_index_on_postgres() {
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let store = test_db.store();
+    let db = Database::connect(test_db.url())
+        .await
+        .expect("connect to the test database");
+    let index: String = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_tasks_tags'",
+        ))
+        .await
+        .expect("read the index")
+        .expect("the tag index exists")
+        .try_get_by_index(0)
+        .expect("its definition");
+    assert!(index.contains("WHERE (tags <> '[]'::jsonb)"), "{index}");
+
+    let fixture = Fixture::create(store, "acme", "correct horse battery").await;
+    let project = fixture.project(store, "Apollo").await;
+    // 20,000 untagged tasks, every 500th tagged `urgent` and every 1,000th `urgent` and `ui`.
+    db.execute_unprepared(&format!(
+        "INSERT INTO tasks (id, organization_id, project_id, title, description, status,
+             priority, payload, required_capabilities, metadata, created_at, updated_at, tags)
+         SELECT gen_random_uuid(), '{org}', '{project}', 'seeded ' || i, '', 'queued', 0,
+             'null', '[]', '{{}}', now(), now(),
+             CASE WHEN i % 1000 = 0 THEN '[\"ui\", \"urgent\"]'::jsonb
+                  WHEN i % 500 = 0 THEN '[\"urgent\"]'::jsonb
+                  ELSE '[]'::jsonb END
+         FROM generate_series(1, 20000) AS i",
+        org = fixture.org.id,
+        project = project.id,
+    ))
+    .await
+    .expect("seed tasks");
+    db.execute_unprepared("VACUUM ANALYZE tasks")
+        .await
+        .expect("analyze");
+
+    let page = PageRequest::first(Limit::parse(100).expect("a limit"));
+    for (tags, expected) in [(vec!["urgent"], 40), (vec!["urgent", "ui"], 20)] {
+        let filter = TaskFilter {
+            tags: Tags::parse(&tags).expect("tags"),
+            ..TaskFilter::default()
+        };
+        let plan = store
+            .explain_list_tasks(&fixture.ctx, &filter, &page)
+            .await
+            .expect("explain");
+        assert!(plan.contains("idx_tasks_tags"), "{tags:?}:\n{plan}");
+        let found = store
+            .list_tasks(&fixture.ctx, filter, page.clone())
+            .await
+            .expect("list");
+        assert_eq!(found.items.len(), expected, "{tags:?}");
+        assert!(found.items.iter().all(|task| {
+            tags.iter()
+                .all(|tag| task.tags.iter().any(|has| has == *tag))
+        }));
+    }
+    db.close().await.ok();
 }

@@ -67,6 +67,7 @@ mod m20261201_000050_idempotent_requests;
 mod m20261201_000051_fairness_keys;
 mod m20261201_000052_revisions;
 mod m20261201_000053_settings_revisions;
+mod m20261201_000054_task_tags_index_partial;
 
 pub struct Migrator;
 
@@ -125,6 +126,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000051_fairness_keys::Migration),
             Box::new(m20261201_000052_revisions::Migration),
             Box::new(m20261201_000053_settings_revisions::Migration),
+            Box::new(m20261201_000054_task_tags_index_partial::Migration),
         ]
     }
 }

@@ -209,4 +209,8 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         "m20261201_000053_settings_revisions",
         include_str!("m20261201_000053_settings_revisions.rs"),
     ),
+    (
+        "m20261201_000054_task_tags_index_partial",
+        include_str!("m20261201_000054_task_tags_index_partial.rs"),
+    ),
 ];

@@ -304,6 +304,10 @@ impl Tags {
         self.0.iter().map(String::as_str)
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn to_strings(&self) -> Vec<String> {
         self.0.iter().cloned().collect()
     }
