@@ -43,7 +43,7 @@ if [ -n "${ORCHESTORE_BIN:-}" ]; then
 else
   echo "==> building orchestore (release)"
   (cd "$ROOT" && cargo build --release -p orchestore-server)
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/orchestore"
+  BIN="$(bash "$ROOT/scripts/cargo-target-dir.sh")/release/orchestore"
 fi
 
 echo "==> fresh database $DB"

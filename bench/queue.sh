@@ -62,7 +62,7 @@ command -v npm >/dev/null || { echo "npm is missing (the peers are installed wit
 
 echo "==> building the Orchestore side (bench/queue, release)"
 (cd "$ROOT" && cargo build --release --locked -p orchestore-queue-bench)
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/queue-bench"
+BIN="$(bash "$ROOT/scripts/cargo-target-dir.sh")/release/queue-bench"
 
 echo "==> installing the peers (bench/peers/queue/package-lock.json) into $PEERS_TARGET_DIR/queue-node"
 NODE_DIR="$PEERS_TARGET_DIR/queue-node"

@@ -2,9 +2,9 @@
 # The browser test of the /docs page: builds the server, starts it on a new SQLite database and
 # a free port, logs in as the generated admin, and runs docs-browser-test/docs-browser-test.js
 # in headless Chromium (Debian's chromium, installed with apt when missing; playwright-core,
-# pinned by docs-browser-test/package-lock.json, installed under Cargo's target directory
-# (CARGO_TARGET_DIR or target/) and never with a browser of its own). Exits non-zero on any
-# failure; the server is stopped on exit.
+# pinned by docs-browser-test/package-lock.json, installed under Cargo's target directory (as
+# scripts/cargo-target-dir.sh finds it) and never with a browser of its own). Exits non-zero on
+# any failure; the server is stopped on exit.
 #
 #   scripts/docs-browser-test.sh [--release] [--screenshot FILE.png]
 set -euo pipefail
@@ -26,8 +26,8 @@ if [[ $profile == release ]]; then
 else
   cargo build --locked -p orchestore-server --bin orchestore
 fi
-# Cargo's target directory, wherever CARGO_TARGET_DIR puts it.
-target=${CARGO_TARGET_DIR:-$root/target}
+# Cargo's target directory, wherever CARGO_TARGET_DIR or a Cargo config puts it.
+target=$(bash scripts/cargo-target-dir.sh)
 binary=$target/$profile/orchestore
 
 if [[ ! -x /usr/bin/chromium ]]; then

@@ -38,7 +38,7 @@ PROFILE="${PROFILE:-release}"
 echo "==> building the server ($PROFILE)"
 (cd "$ROOT" && cargo build --profile "$PROFILE" --locked -p orchestore-server --bin orchestore)
 case "$PROFILE" in dev) dir=debug ;; *) dir="$PROFILE" ;; esac
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$dir/orchestore"
+BIN="$(bash "$ROOT/scripts/cargo-target-dir.sh")/$dir/orchestore"
 
 SERVER_PID=
 WORK="$(mktemp -d)"
