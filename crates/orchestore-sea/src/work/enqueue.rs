@@ -781,18 +781,61 @@ pub(super) fn new_row(
     }
 }
 
-/// A new task as one record of [`INSERT_TASKS_POSTGRES`]: its row as it will be stored (the
-/// statement reads the columns a new task sets and ignores the others), the id and reason of
-/// its creation event, and its actor where the statement takes one per record. It serializes
-/// straight from the row it borrows.
+/// A new task as one record of [`INSERT_TASKS_POSTGRES`]: the columns of its row the statement
+/// reads, the id and reason of its creation event, and its actor where the statement takes one
+/// per record. It borrows the row; an absent value is left out (`jsonb_to_recordset` reads a
+/// missing key as NULL), so that the server parses no more JSON than the tasks hold: a task's
+/// record was 942 bytes with every column of its row, and parsing a call's thousand of them
+/// took a third of the call.
 #[derive(Serialize)]
 pub(super) struct TaskRecord<'a> {
     event_id: TaskEventId,
     reason: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     actor: Option<&'a str>,
-    #[serde(flatten)]
-    row: &'a tasks::Model,
+    organization_id: Uuid,
+    id: Uuid,
+    project_id: Uuid,
+    title: &'a str,
+    description: &'a str,
+    status: &'a str,
+    priority: i32,
+    payload: &'a serde_json::Value,
+    required_capabilities: &'a serde_json::Value,
+    metadata: &'a serde_json::Value,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assigned_agent_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    estimated_minutes: Option<i32>,
+    progress: i16,
+    tags: &'a serde_json::Value,
+    attempts: i32,
+    max_attempts: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run_after: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idempotency_key: Option<&'a str>,
+    claim_assigned: bool,
+    has_dependents: bool,
+    rate_limits: &'a serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finished_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency_key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency_limit: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency_strategy: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload_bytes: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fairness_key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fairness_weight: Option<i32>,
 }
 
 impl<'a> TaskRecord<'a> {
@@ -801,7 +844,37 @@ impl<'a> TaskRecord<'a> {
             event_id: TaskEventId::new(),
             reason,
             actor,
-            row,
+            organization_id: row.organization_id,
+            id: row.id,
+            project_id: row.project_id,
+            title: &row.title,
+            description: &row.description,
+            status: &row.status,
+            priority: row.priority,
+            payload: &row.payload,
+            required_capabilities: &row.required_capabilities,
+            metadata: &row.metadata,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            parent_id: row.parent_id,
+            assigned_agent_id: row.assigned_agent_id,
+            estimated_minutes: row.estimated_minutes,
+            progress: row.progress,
+            tags: &row.tags,
+            attempts: row.attempts,
+            max_attempts: row.max_attempts,
+            run_after: row.run_after,
+            idempotency_key: row.idempotency_key.as_deref(),
+            claim_assigned: row.claim_assigned,
+            has_dependents: row.has_dependents,
+            rate_limits: &row.rate_limits,
+            finished_at: row.finished_at,
+            concurrency_key: row.concurrency_key.as_deref(),
+            concurrency_limit: row.concurrency_limit,
+            concurrency_strategy: row.concurrency_strategy.as_deref(),
+            payload_bytes: row.payload_bytes,
+            fairness_key: row.fairness_key.as_deref(),
+            fairness_weight: row.fairness_weight,
         }
     }
 }
