@@ -143,10 +143,7 @@ async fn a_tag_filter_reads_the_partial_tag_index_on_postgres() {
     let Some(test_db) = TestDb::postgres().await else {
         return;
     };
-    let store = test_db.store();
-    let db = Database::connect(test_db.url())
-        .await
-        .expect("connect to the test database");
+    let (store, db) = (test_db.store(), test_db.connection());
     let index: String = db
         .query_one_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Postgres,
@@ -201,5 +198,4 @@ async fn a_tag_filter_reads_the_partial_tag_index_on_postgres() {
                 .all(|tag| task.tags.iter().any(|has| has == *tag))
         }));
     }
-    db.close().await.ok();
 }
