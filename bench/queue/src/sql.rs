@@ -390,7 +390,8 @@ pub enum CeilingKind {
     /// One statement: the task, its `created` event and its audit row (what `create_task`
     /// writes), C clients.
     EnqueueOne,
-    /// One statement inserting BULK tasks with their events and audit rows, one client.
+    /// One statement inserting BULK tasks with their events and one audit row for them (what
+    /// `enqueue_tasks` writes), one client.
     EnqueueBulk,
     /// The claim (limit 1), then the completion statement (task, event, agent counters), C
     /// clients.
@@ -444,10 +445,32 @@ fn pgbench_complete(fx: &Fixture, ids: &str, tokens: &str) -> String {
     format!("{statement};\n")
 }
 
-/// Inserts `rows` tasks as `create_task` writes them: the task, its `created` event and its
-/// audit row (the task's snapshot).
-fn pgbench_enqueue(fx: &Fixture, rows: u32) -> String {
+/// How the ceiling of an enqueue audits its tasks, as the library does.
+#[derive(Clone, Copy)]
+enum Audited {
+    /// One row a task with its snapshot (`create_task`: `task.create`).
+    EachTask,
+    /// One row for the statement's tasks, counting them and listing their ids
+    /// (`enqueue_tasks`: `task.enqueue`).
+    Batch,
+}
+
+/// Inserts `rows` tasks as the library writes them: the tasks, their `created` events and
+/// their audit rows (`audited`).
+fn pgbench_enqueue(fx: &Fixture, rows: u32, audited: Audited) -> String {
     let (org, project) = (fx.org_uuid(), fx.project_uuid());
+    let audit = match audited {
+        Audited::EachTask => "SELECT gen_random_uuid(), organization_id, 'system', 'task.create', \
+             'task', id::text, to_jsonb(t), NULL, now()
+FROM t"
+            .to_owned(),
+        Audited::Batch => "SELECT gen_random_uuid(), min(organization_id::text)::uuid, 'system', \
+             'task.enqueue', 'task', min(id::text), jsonb_build_object('created_count', count(*), \
+             'existing_count', 0, 'queued_count', count(*), 'blocked_count', 0, \
+             'task_ids', jsonb_agg(id)), NULL, now()
+FROM t"
+            .to_owned(),
+    };
     format!(
         "WITH t AS (
     INSERT INTO tasks (organization_id, id, project_id, title, description, status, priority,
@@ -465,9 +488,7 @@ fn pgbench_enqueue(fx: &Fixture, rows: u32) -> String {
 )
 INSERT INTO audit_logs
     (id, organization_id, actor, action, entity, entity_id, changes, request_id, created_at)
-SELECT gen_random_uuid(), organization_id, 'system', 'task.create', 'task', id::text,
-    to_jsonb(t), NULL, now()
-FROM t;
+{audit};
 "
     )
 }
@@ -476,13 +497,13 @@ pub fn ceiling(kind: CeilingKind, fx: &Fixture, n: u32, c: u32, batch: u32, bulk
     let per_client = |jobs_per_transaction: u32| (n / (c * jobs_per_transaction)).max(1);
     match kind {
         CeilingKind::EnqueueOne => Ceiling {
-            script: pgbench_enqueue(fx, 1),
+            script: pgbench_enqueue(fx, 1, Audited::EachTask),
             clients: c,
             transactions_per_client: per_client(1),
             jobs_per_transaction: 1,
         },
         CeilingKind::EnqueueBulk => Ceiling {
-            script: pgbench_enqueue(fx, bulk),
+            script: pgbench_enqueue(fx, bulk, Audited::Batch),
             clients: 1,
             transactions_per_client: (n / bulk).max(1),
             jobs_per_transaction: bulk,
