@@ -87,8 +87,9 @@ def table(header, rows):
 any_row = next(iter(orch.values()), None) or next(iter(control.values()), {})
 n = orch.get("drain-one", any_row).get("n")
 c = orch.get("drain-one", any_row).get("c")
-batch = (orch.get("drain-batch") or control.get(("drain-batch", "plain")) or {}).get("claim_limit")
-bulk = orch.get("enqueue-bulk", {}).get("bulk")
+# A mode left out of the run (MODES) has no figure to show its setting: "–", as in its rows.
+batch = (orch.get("drain-batch") or control.get(("drain-batch", "plain")) or {}).get("claim_limit", "–")
+bulk = orch.get("enqueue-bulk", {}).get("bulk", "–")
 runs_n = orch.get("drain-one", any_row).get("runs", 1)
 print(f"Queue benchmark, one run: N={n or 0:,} jobs per mode, concurrency C={c}, batch {batch}, bulk {bulk};"
       f" medians of {runs_n} run(s) per mode (each run's figure in brackets)")
