@@ -68,7 +68,6 @@ mod m20261201_000051_fairness_keys;
 mod m20261201_000052_revisions;
 mod m20261201_000053_settings_revisions;
 mod m20261201_000054_task_tags_index_partial;
-mod m20261201_000055_tasks_organization_key_implied;
 
 pub struct Migrator;
 
@@ -128,7 +127,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000052_revisions::Migration),
             Box::new(m20261201_000053_settings_revisions::Migration),
             Box::new(m20261201_000054_task_tags_index_partial::Migration),
-            Box::new(m20261201_000055_tasks_organization_key_implied::Migration),
         ]
     }
 }

@@ -213,8 +213,4 @@ pub const MIGRATION_SOURCES: &[(&str, &str)] = &[
         "m20261201_000054_task_tags_index_partial",
         include_str!("m20261201_000054_task_tags_index_partial.rs"),
     ),
-    (
-        "m20261201_000055_tasks_organization_key_implied",
-        include_str!("m20261201_000055_tasks_organization_key_implied.rs"),
-    ),
 ];
