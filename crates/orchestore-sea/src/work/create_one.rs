@@ -18,8 +18,9 @@ use orchestore_repo::{Ctx, RepoError, RepoResult};
 use sea_orm::{FromQueryResult, Value};
 use uuid::Uuid;
 
-use super::enqueue::{CREATED, TaskRecord, insert_tasks_with_history, json_parameter, new_row};
+use super::enqueue::{CREATED, new_row};
 use super::entity::tasks;
+use super::task_records::{TaskRecord, insert_tasks_with_history, json_parameter};
 use super::tasks::to_task;
 use super::wakeups::CHANNEL;
 use crate::SeaStore;

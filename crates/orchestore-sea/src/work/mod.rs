@@ -21,6 +21,7 @@ mod queue_stats;
 mod rate_limits;
 mod schedules;
 mod task_graph;
+mod task_records;
 mod tasks;
 pub(crate) mod together;
 mod transitions;

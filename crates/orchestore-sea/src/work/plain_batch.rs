@@ -11,8 +11,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::create_one::PlainCreate;
-use super::enqueue::{TaskRecord, insert_tasks_with_history, json_parameter};
 use super::entity::tasks;
+use super::task_records::{TaskRecord, insert_tasks_with_history, json_parameter};
 use super::together::{Failed, Joined, Together, Waiting};
 use super::wakeups::CHANNEL;
 use crate::SeaStore;
