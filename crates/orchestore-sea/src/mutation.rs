@@ -3,7 +3,7 @@
 //! commits — so the audit row lands with the change or not at all.
 
 use std::fmt::{self, Display};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use orchestore_repo::{Ctx, RepoResult};
@@ -20,7 +20,7 @@ use crate::conn::Held;
 use crate::error::db_err;
 use crate::observability::entity::audit_logs;
 use crate::observability::redact::redact;
-use crate::work::wakeups::CHANNEL;
+use crate::work::wakeups::{CHANNEL, Notice};
 
 /// An entity whose changes are audited, under this name (`task`, `project`, …).
 pub(crate) trait Audited: EntityTrait {
@@ -58,8 +58,8 @@ pub(crate) struct Mutation<'a> {
     txn: DatabaseTransaction,
     ctx: &'a Ctx,
     at: DateTime<Utc>,
-    /// Whether the change made a task claimable: waiting claims are woken at commit.
-    queued: AtomicBool,
+    /// How many tasks the change made claimable: as many waiting claims are woken at commit.
+    queued: AtomicUsize,
     /// Whether the change can make a session's standing fall: the standing epoch rises at
     /// commit.
     standing_fell: AtomicBool,
@@ -79,9 +79,10 @@ impl Mutation<'_> {
         self.at
     }
 
-    /// Notes that the change queued a task, so that claims waiting for work wake at commit.
-    pub(crate) fn queued_work(&self) {
-        self.queued.store(true, Ordering::Relaxed);
+    /// Notes that the change queued `tasks` tasks, so that claims waiting for work wake at
+    /// commit.
+    pub(crate) fn queued_work(&self, tasks: usize) {
+        self.queued.fetch_add(tasks, Ordering::Relaxed);
     }
 
     /// Notes that the change revoked a session or took something from a user's access tokens,
@@ -150,28 +151,33 @@ impl SeaStore {
             txn,
             ctx,
             at: self.now(),
-            queued: AtomicBool::new(false),
+            queued: AtomicUsize::new(0),
             standing_fell: AtomicBool::new(false),
             _held: held,
         };
         match change(&mutation).await {
             Ok(value) => {
                 let queued = mutation.queued.load(Ordering::Relaxed);
-                if queued && self.is_postgres() && self.wakeups.should_notify(ctx.org().as_uuid()) {
+                let org = ctx.org().as_uuid();
+                let notice = (queued > 0 && self.is_postgres()).then(|| self.notice(org, queued));
+                if let Some(Notice::Now(tasks)) = notice {
                     // Delivered to listeners at commit, and only if it commits.
                     let notify = Statement::from_sql_and_values(
                         DbBackend::Postgres,
                         "SELECT pg_notify($1, $2)",
-                        [CHANNEL.into(), ctx.org().to_string().into()],
+                        [CHANNEL.into(), self.notify_payload(org, tasks).into()],
                     );
                     mutation.txn.execute_raw(notify).await.map_err(db_err)?;
                 }
                 mutation.txn.commit().await.map_err(db_err)?;
+                if notice == Some(Notice::Later) {
+                    self.wakeups.announce_later(&self.pool, org, queued);
+                }
                 if mutation.standing_fell.load(Ordering::Relaxed) {
                     self.standing_epoch.fetch_add(1, Ordering::SeqCst);
                 }
-                if queued {
-                    self.wakeups.wake(ctx.org().as_uuid());
+                if queued > 0 {
+                    self.wakeups.wake(org, queued);
                 }
                 Ok(value)
             }

@@ -22,7 +22,7 @@ use super::enqueue::{CREATED, new_row};
 use super::entity::tasks;
 use super::task_records::{TaskRecord, insert_tasks_with_history, json_parameter};
 use super::tasks::to_task;
-use super::wakeups::CHANNEL;
+use super::wakeups::{CHANNEL, Notice};
 use crate::SeaStore;
 use crate::direct::Planned;
 use crate::error::{corrupt, db_err, is_foreign_key_violation};
@@ -56,7 +56,7 @@ fn is_plain(task: &NewTask) -> bool {
 }
 
 /// A plain task ready to be written: its row, its creation event's actor, its audit row, and
-/// whether its organization's claims are notified.
+/// how other processes' claims learn of it.
 pub(crate) struct PlainCreate {
     pub(super) id: Uuid,
     pub(super) org: Uuid,
@@ -64,7 +64,7 @@ pub(crate) struct PlainCreate {
     pub(super) actor: String,
     pub(super) row: tasks::Model,
     pub(super) audit: audit_logs::Model,
-    pub(super) notify: bool,
+    pub(super) notice: Notice,
 }
 
 impl PlainCreate {
@@ -111,10 +111,14 @@ impl SeaStore {
             actor: ctx.actor().to_string(),
             row,
             audit,
-            notify: self.wakeups.should_notify(org),
+            notice: self.notice(org, 1),
         };
+        let notice = create.notice;
         let stored = self.together(create).await?;
-        self.wakeups.wake(org);
+        if notice == Notice::Later {
+            self.wakeups.announce_later(&self.pool, org, 1);
+        }
+        self.wakeups.wake(org, 1);
         Ok(Ok(Enqueued {
             task: to_task(stored)?,
             created: true,
@@ -129,6 +133,10 @@ impl SeaStore {
     ) -> RepoResult<tasks::Model> {
         let audit = &create.audit;
         let record = create.record();
+        let payload = match create.notice {
+            Notice::Now(tasks) => Some(self.notify_payload(create.org, tasks)),
+            Notice::Later => None,
+        };
         let values: Vec<Value> = vec![
             json_parameter(&[record]).map_err(RepoError::internal)?,
             create.actor.clone().into(),
@@ -142,8 +150,8 @@ impl SeaStore {
             audit.created_at.into(),
             audit.client_addr.clone().into(),
             audit.credential.clone().into(),
-            create.notify.then(|| CHANNEL.to_owned()).into(),
-            create.org.to_string().into(),
+            payload.is_some().then(|| CHANNEL.to_owned()).into(),
+            payload.into(),
         ];
         let rows = self
             .fetch_all_direct_or(conn, CREATE_ONE_POSTGRES, values, Planned::Cached, |e| {

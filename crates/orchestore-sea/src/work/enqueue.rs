@@ -285,8 +285,12 @@ impl SeaStore {
                 .collect();
             self.record_events(m, &moves).await?;
         }
-        if checked.iter().any(|c| c.status == TaskStatus::Queued) {
-            m.queued_work();
+        let queued = checked
+            .iter()
+            .filter(|c| c.status == TaskStatus::Queued)
+            .count();
+        if queued > 0 {
+            m.queued_work(queued);
         }
 
         // The answer, in batch order.

@@ -584,16 +584,17 @@ impl SeaStore {
                     .filter(|id| !listed.contains(id)),
             );
         }
-        let released = self
-            .release_ready(m, &outside, |_| {
-                format!("its last open dependency succeeded, {reason}")
-            })
-            .await?;
+        // Counts the tasks it queues for the wake-ups itself.
+        self.release_ready(m, &outside, |_| {
+            format!("its last open dependency succeeded, {reason}")
+        })
+        .await?;
         let queued = written
             .iter()
-            .any(|&i| plan[i].status == TaskStatus::Queued);
-        if queued || !released.is_empty() {
-            m.queued_work();
+            .filter(|&&i| plan[i].status == TaskStatus::Queued)
+            .count();
+        if queued > 0 {
+            m.queued_work(queued);
         }
         Ok(())
     }

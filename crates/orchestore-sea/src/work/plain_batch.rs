@@ -4,7 +4,7 @@
 //! statement refused by a constraint wrote nothing; its creates are then written one by one, so
 //! that one task naming a project of another organization fails alone.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::{FromQueryResult, Value};
 use serde_json::json;
@@ -14,15 +14,15 @@ use super::create_one::PlainCreate;
 use super::entity::tasks;
 use super::task_records::{TaskRecord, insert_tasks_with_history, json_parameter};
 use super::together::{Failed, Joined, Together, Waiting};
-use super::wakeups::CHANNEL;
+use super::wakeups::{CHANNEL, Notice};
 use crate::SeaStore;
 use crate::error::{corrupt, db_err};
 use crate::lean_pool::Lent;
 use crate::observability::entity::audit_logs;
 
 /// The tasks of `$1` with their creation events (each record's own actor), their audit rows
-/// (`$2`, a JSON array), and a `NOTIFY` on channel `$3` for each organization of `$4` (a JSON
-/// array of ids, empty when none is due).
+/// (`$2`, a JSON array), and a `NOTIFY` on channel `$3` with each payload of `$4` (a JSON
+/// array, empty when none is due).
 const CREATE_MANY_POSTGRES: &str = concat!(
     insert_tasks_with_history!("actor"),
     ", audit AS (
@@ -34,7 +34,7 @@ const CREATE_MANY_POSTGRES: &str = concat!(
         action text, entity text, entity_id text, changes jsonb, request_id text,
         created_at timestamptz, client_addr text, credential text)
 ), notified AS (
-    SELECT pg_notify($3, org) FROM jsonb_array_elements_text($4::jsonb) AS n(org)
+    SELECT pg_notify($3, payload) FROM jsonb_array_elements_text($4::jsonb) AS n(payload)
 )
 SELECT inserted.* FROM inserted, (SELECT count(*) FROM notified) AS n"
 );
@@ -63,7 +63,7 @@ impl SeaStore {
         if let [_] = batch.as_slice() {
             return self.write_one_by_one(&mut conn, batch).await;
         }
-        let values = match values(&batch) {
+        let values = match self.values(&batch) {
             Ok(values) => values,
             Err(failed) => return failed.answer_all(batch),
         };
@@ -115,21 +115,29 @@ impl SeaStore {
     }
 }
 
-/// The parameters of [`CREATE_MANY_POSTGRES`] for `batch`.
-fn values(batch: &[Waiting<PlainCreate>]) -> Result<Vec<Value>, Failed> {
-    let records: Vec<TaskRecord<'_>> = batch.iter().map(|waiting| waiting.job.record()).collect();
-    let audits: Vec<&audit_logs::Model> = batch.iter().map(|waiting| &waiting.job.audit).collect();
-    let mut notified: Vec<String> = batch
-        .iter()
-        .filter(|waiting| waiting.job.notify)
-        .map(|waiting| waiting.job.org.to_string())
-        .collect();
-    notified.sort_unstable();
-    notified.dedup();
-    Ok(vec![
-        json_parameter(&records).map_err(Failed::Before)?,
-        json_parameter(&audits).map_err(Failed::Before)?,
-        CHANNEL.to_owned().into(),
-        json!(notified).into(),
-    ])
+impl SeaStore {
+    /// The parameters of [`CREATE_MANY_POSTGRES`] for `batch`.
+    fn values(&self, batch: &[Waiting<PlainCreate>]) -> Result<Vec<Value>, Failed> {
+        let records: Vec<TaskRecord<'_>> =
+            batch.iter().map(|waiting| waiting.job.record()).collect();
+        let audits: Vec<&audit_logs::Model> =
+            batch.iter().map(|waiting| &waiting.job.audit).collect();
+        // One payload per organization, counting its creates announced now.
+        let mut announced: BTreeMap<Uuid, usize> = BTreeMap::new();
+        for waiting in batch {
+            if let Notice::Now(tasks) = waiting.job.notice {
+                *announced.entry(waiting.job.org).or_default() += tasks;
+            }
+        }
+        let payloads: Vec<String> = announced
+            .into_iter()
+            .map(|(org, tasks)| self.notify_payload(org, tasks))
+            .collect();
+        Ok(vec![
+            json_parameter(&records).map_err(Failed::Before)?,
+            json_parameter(&audits).map_err(Failed::Before)?,
+            CHANNEL.to_owned().into(),
+            json!(payloads).into(),
+        ])
+    }
 }

@@ -126,7 +126,7 @@ impl SeaStore {
         )
         .await?;
         if to == TaskStatus::Queued {
-            m.queued_work();
+            m.queued_work(1);
         }
         self.follow(m, &[(id, to)]).await?;
         // Last, so that workers of one agent hold its row for as short a time as possible.
@@ -211,7 +211,7 @@ impl SeaStore {
             .collect();
         self.record_events(m, &moves).await?;
         if to == TaskStatus::Queued {
-            m.queued_work();
+            m.queued_work(moves.len());
         }
         let changes: Vec<(Uuid, TaskStatus)> = rows.iter().map(|row| (row.id, to)).collect();
         self.follow(m, &changes).await?;
@@ -270,14 +270,15 @@ impl QueueRepo for SeaStore {
             self.wakeups.listen(&self.pool).await;
         }
         let mut swept = false;
+        let mut woken = None;
         loop {
-            // Subscribed before looking, so that work queued after the look still wakes us.
-            let notify = self.wakeups.subscribe(org);
-            let woken = notify.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
+            // Registered before looking, so that work queued after the look still wakes it.
+            let waiting = (!wait.is_zero()).then(|| self.wakeups.wait(org, woken.take()));
             let claimed = self.claim_now(ctx, request, None).await?;
             if !claimed.is_empty() {
+                if let Some(waiting) = waiting {
+                    waiting.took(claimed.len());
+                }
                 return Ok(claimed);
             }
             if !swept {
@@ -287,14 +288,12 @@ impl QueueRepo for SeaStore {
                 }
             }
             let now = Instant::now();
-            if now >= deadline {
+            let Some(waiting) = waiting.filter(|_| now < deadline) else {
                 return Ok(Vec::new());
-            }
-            let pause = (deadline - now).min(Wakeups::RECHECK);
-            tokio::select! {
-                () = &mut woken => {}
-                () = tokio::time::sleep(pause) => {}
-            }
+            };
+            woken = waiting
+                .woken_within((deadline - now).min(Wakeups::RECHECK))
+                .await;
         }
     }
 
@@ -559,7 +558,7 @@ impl QueueRepo for SeaStore {
                 }],
             )
             .await?;
-            m.queued_work();
+            m.queued_work(1);
             m.audit::<tasks::Entity>(Verb::Named("retry"), id, diff(&before, &after))
                 .await?;
             Ok(after)

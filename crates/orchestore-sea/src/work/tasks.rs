@@ -392,7 +392,7 @@ impl TaskRepo for SeaStore {
                     update.finished_at = Set(Some(m.at()));
                 } else if status == TaskStatus::Queued {
                     update.finished_at = Set(None);
-                    m.queued_work();
+                    m.queued_work(1);
                 }
             }
             if let Some(priority) = patch.priority {

@@ -230,7 +230,7 @@ impl SeaStore {
     ) -> RepoResult<()> {
         let ids: Vec<Uuid> = reasons.iter().map(|(id, _)| *id).collect();
         if to == TaskStatus::Queued && !ids.is_empty() {
-            m.queued_work();
+            m.queued_work(ids.len());
         }
         for chunk in ids.chunks(CHUNK) {
             let mut update = tasks::Entity::update_many()

@@ -104,6 +104,7 @@ macro_rules! contract_suite {
                 a_tree_of_thousands_is_cancelled_in_one_call,
                 expired_leases_return_to_the_queue_or_fail,
                 a_waiting_claim_wakes_when_work_is_queued,
+                a_task_reaches_the_waiting_claim_that_may_run_it,
                 concurrent_claims_never_share_a_task,
                 claims_arriving_together_each_get_what_their_agent_may_run,
                 a_claim_is_a_heartbeat_and_an_inactive_agent_claims_nothing,

@@ -4,7 +4,7 @@
 use std::time::{Duration as StdDuration, Instant};
 
 use orchestore_domain::{
-    Capabilities, ClaimRequest, ClaimWait, LeaseDuration, Priority, TaskId, TaskStatus,
+    Capabilities, ClaimRequest, ClaimWait, ClaimedTask, LeaseDuration, Priority, TaskId, TaskStatus,
 };
 use orchestore_repo::{PageRequest, RepoError, Store};
 
@@ -146,6 +146,51 @@ pub async fn a_waiting_claim_wakes_when_work_is_queued<S: Store + ?Sized>(store:
     assert!(
         started.elapsed() < StdDuration::from_secs(5),
         "woken by the commit, not by the end of the wait"
+    );
+}
+
+/// Each queued task wakes one waiting claim, the earliest first. A claim woken for a task its
+/// agent may not run passes the wake-up on, so the task reaches the waiting claim that may run
+/// it, and the first claim waits on for work of its own.
+pub async fn a_task_reaches_the_waiting_claim_that_may_run_it<S: Store + ?Sized>(store: &S) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let ctx = &acme.ctx;
+    let project = acme.project(store, "Apollo").await;
+    let generalist = worker(store, ctx, "generalist", &[]).await;
+    let rustacean = worker(store, ctx, "rustacean", &["rust"]).await;
+    let waiting = |agent| ClaimRequest {
+        wait: ClaimWait::parse_seconds(30).expect("wait"),
+        ..request(agent, 1)
+    };
+    let needs_rust = orchestore_domain::NewTask {
+        required_capabilities: Capabilities::parse(&["rust"]).expect("capabilities"),
+        ..task(project.id, "needs rust")
+    };
+    let started = Instant::now();
+    let (generalists, rustaceans, (rust, plain)) = tokio::join!(
+        store.claim_tasks(ctx, waiting(generalist.id)),
+        async {
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+            store.claim_tasks(ctx, waiting(rustacean.id)).await
+        },
+        async {
+            tokio::time::sleep(StdDuration::from_millis(300)).await;
+            let rust = store.create_task(ctx, needs_rust).await.expect("create");
+            tokio::time::sleep(StdDuration::from_millis(300)).await;
+            let plain = store
+                .create_task(ctx, task(project.id, "anyone"))
+                .await
+                .expect("create");
+            (rust, plain)
+        }
+    );
+    let ids =
+        |claimed: Vec<ClaimedTask>| claimed.into_iter().map(|c| c.task.id).collect::<Vec<_>>();
+    assert_eq!(ids(rustaceans.expect("claim")), [rust.id]);
+    assert_eq!(ids(generalists.expect("claim")), [plain.id]);
+    assert!(
+        started.elapsed() < StdDuration::from_secs(5),
+        "woken by the commits, not by the end of the waits"
     );
 }
 
