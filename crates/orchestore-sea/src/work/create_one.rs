@@ -113,16 +113,20 @@ impl SeaStore {
             audit,
             notice: self.notice(org, 1),
         };
-        let notice = create.notice;
         let stored = self.together(create).await?;
-        if notice == Notice::Later {
-            self.wakeups.announce_later(&self.pool, org, 1);
-        }
-        self.wakeups.wake(org, 1);
         Ok(Ok(Enqueued {
             task: to_task(stored)?,
             created: true,
         }))
+    }
+
+    /// Wakes the claims waiting for `create`'s task once it is written: by the writer, so that
+    /// a caller that went away meanwhile does not leave them to their recheck.
+    pub(super) fn created(&self, create: &PlainCreate) {
+        if create.notice == Notice::Later {
+            self.wakeups.announce_later(&self.pool, create.org, 1);
+        }
+        self.wakeups.wake(create.org, 1);
     }
 
     /// Writes `create` alone, by [`CREATE_ONE_POSTGRES`], on `conn`.

@@ -92,7 +92,10 @@ impl SeaStore {
         }
         for waiting in batch {
             let answered = match (stored.remove(&waiting.job.id), &decoding) {
-                (Some(task), _) => Ok(task),
+                (Some(task), _) => {
+                    self.created(&waiting.job);
+                    Ok(task)
+                }
                 (None, Err(err)) => Err(db_err(err.clone())),
                 (None, Ok(())) => Err(corrupt(
                     "task",
@@ -110,6 +113,9 @@ impl SeaStore {
     async fn write_one_by_one(&self, conn: &mut Lent, batch: Vec<Waiting<PlainCreate>>) {
         for waiting in batch {
             let written = self.write_one_plain_create(conn, &waiting.job).await;
+            if written.is_ok() {
+                self.created(&waiting.job);
+            }
             waiting.answer(written);
         }
     }

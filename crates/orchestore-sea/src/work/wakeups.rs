@@ -371,7 +371,10 @@ impl Wakeups {
             due: false,
         });
         last.pending = last.pending.saturating_add(tasks);
-        if last.due {
+        // A sender that never ran (its runtime ended first) would leave `due` set for good: it
+        // counts as gone once a recheck's time has passed since it was due.
+        let stale = last.at + Self::NOTIFY_GAP + Self::RECHECK;
+        if last.due && now < stale {
             return None;
         }
         last.due = true;
@@ -599,6 +602,22 @@ mod tests {
             wakeups.notice_at(other, 1, start + gap * 10),
             Notice::Now(1)
         );
+    }
+
+    #[test]
+    fn a_sender_that_never_ran_is_replaced() {
+        let wakeups = Wakeups::default();
+        let org = Uuid::now_v7();
+        let start = Instant::now();
+        assert_eq!(wakeups.notice_at(org, 1, start), Notice::Now(1));
+        assert!(wakeups.count_pending(org, 1, start).is_some());
+        let gone = start + Wakeups::NOTIFY_GAP + Wakeups::RECHECK;
+        assert_eq!(
+            wakeups.count_pending(org, 1, gone - Wakeups::NOTIFY_GAP),
+            None
+        );
+        assert_eq!(wakeups.count_pending(org, 1, gone), Some(Duration::ZERO));
+        assert_eq!(wakeups.take_pending(org), Some(3));
     }
 
     #[test]
