@@ -5,7 +5,7 @@
 //!
 //! One task wakes one claim, not all of them: every claim woken at once would look at the same
 //! task and all but one come back empty, a burst of statements on the database for each task
-//! (on two cores, the herd doubled the claim's latency). A woken claim that takes fewer tasks
+//! (on two cores, the herd nearly doubled the claim's latency). A woken claim that takes fewer tasks
 //! than it was woken for passes the rest of its wake-up on to a claim that has not looked since
 //! the tasks were queued (one whose agent may take what this one cannot), so every waiting claim
 //! still sees every task it could take, and the passing ends once each has looked. (A claim that
