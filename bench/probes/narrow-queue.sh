@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Design probe for the queue's next step (not part of bench/queue.sh): how fast could a drain be
 # if the claimable tasks lived in a narrow table apart from the task rows? Plain SQL through
-# pgbench on a database of its own, three variants of the same claim and completion, each with
-# its history rows:
+# pgbench on a database of its own, variants of the same claim and completion, each with its
+# history rows:
 #   current  today's tables: the claim and the completion each update the wide task row under
 #            all of its indexes;
+#   queue    the claimable tasks in a narrow queue_items table (deleted on claim) in place of
+#            tasks' three partial indexes on queued rows; the claim and the completion still
+#            update the task row as today;
 #   hot      a narrow queue_items table (deleted on claim) and task_leases (inserted on claim,
 #            deleted on completion); tasks keeps only indexes on columns a claim or a completion
 #            never change, so both update its row in place (HOT) — an upper bound;
@@ -20,7 +23,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")/narrow-queue" && pwd)"
 PGBASE="${PGBASE:-postgresql://postgres@127.0.0.1:5432}"
 N="${N:-20000}" C="${C:-8}" BATCHES="${BATCHES:-1 50}" RUNS="${RUNS:-1}"
-VARIANTS="${VARIANTS:-current hot leases append}"
+VARIANTS="${VARIANTS:-current queue hot leases append}"
 DB=orchestore_narrow_probe
 URL="$PGBASE/$DB?sslmode=disable"
 ADMIN="$PGBASE/postgres?sslmode=disable"

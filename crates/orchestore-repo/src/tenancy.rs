@@ -233,8 +233,9 @@ pub trait AuthRepo: Send + Sync {
     /// `NotFound`.
     async fn session_standing(&self, ctx: &Ctx, session: SessionId) -> RepoResult<SessionStanding>;
     /// A number that rises after every change made through this store that can make a
-    /// session's standing fall (a revocation, a deactivation, a permission taken away): a
-    /// cache of standings filled at a lower number is stale.
+    /// session's standing fall (a revocation, a deactivation, a permission taken away), once
+    /// the change has committed (inside a transaction, once the outermost one has): a cache of
+    /// standings filled at a lower number is stale.
     fn standing_epoch(&self) -> u64;
     /// One page of the user's live sessions (neither revoked nor expired), newest first unless
     /// `page` sorts otherwise.

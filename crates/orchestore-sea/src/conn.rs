@@ -6,7 +6,8 @@
 //! savepoint. So a transaction is behind a mutex that every call holds while it runs, and a
 //! transaction begun inside another holds its parent's for as long as it is open.
 
-use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction,
@@ -19,6 +20,8 @@ use tokio::sync::{Mutex, MutexGuard, OwnedMutexGuard};
 
 use crate::error::{sqlx_acquire_err, sqlx_query_err};
 use crate::lean_pool::LeanPool;
+use crate::mutation::{AfterCommit, Aftermath};
+use crate::work::wakeups::Wakeups;
 
 /// The pool, or a transaction.
 #[derive(Clone, Debug)]
@@ -36,6 +39,21 @@ pub(crate) struct OpenTransaction {
     // back.
     txn: Arc<Mutex<DatabaseTransaction>>,
     parent: Option<OwnedMutexGuard<DatabaseTransaction>>,
+    /// What its writes set off once it commits, kept until then.
+    aftermath: Arc<StdMutex<Aftermath>>,
+    /// The parent's, which this one's joins when it commits (a savepoint released).
+    parent_aftermath: Option<Arc<StdMutex<Aftermath>>>,
+}
+
+impl OpenTransaction {
+    /// Keeps what a write of this transaction sets off for its commit.
+    pub(crate) fn defer(&self, aftermath: Aftermath) {
+        locked(&self.aftermath).absorb(aftermath);
+    }
+}
+
+fn locked(aftermath: &StdMutex<Aftermath>) -> std::sync::MutexGuard<'_, Aftermath> {
+    aftermath.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A connection held for one call: the pool (and on PostgreSQL the store's own connections
@@ -81,19 +99,22 @@ impl Conn {
     /// A new transaction: on the pool, or a savepoint of this transaction that keeps its turn
     /// until it ends.
     pub(crate) async fn begin(&self) -> Result<Conn, DbErr> {
-        let (txn, parent) = match self {
-            Self::Pool(pool) => (Held::Pool(pool, None).begin_write().await?, None),
+        let (txn, parent, parent_aftermath) = match self {
+            Self::Pool(pool) => (Held::Pool(pool, None).begin_write().await?, None, None),
             Self::Transaction(open) => {
                 let parent = Arc::clone(&open.txn).lock_owned().await;
                 (
                     parent.begin_with_options(write_options()).await?,
                     Some(parent),
+                    Some(Arc::clone(&open.aftermath)),
                 )
             }
         };
         Ok(Self::Transaction(Arc::new(OpenTransaction {
             txn: Arc::new(Mutex::new(txn)),
             parent,
+            aftermath: Arc::default(),
+            parent_aftermath,
         })))
     }
 
@@ -103,16 +124,69 @@ impl Conn {
         let Self::Transaction(open) = self else {
             return None;
         };
-        let OpenTransaction { txn, parent } = Arc::try_unwrap(open).ok()?;
+        let OpenTransaction {
+            txn,
+            parent,
+            aftermath,
+            parent_aftermath,
+        } = Arc::try_unwrap(open).ok()?;
         let txn = Arc::try_unwrap(txn).ok()?.into_inner();
-        Some(Ending { txn, parent })
+        let aftermath = std::mem::take(&mut *locked(&aftermath));
+        Some(Ending {
+            txn,
+            parent,
+            aftermath,
+            parent_aftermath,
+        })
     }
 }
 
-/// A transaction about to end, and its parent's turn, given back once it has.
+/// A transaction about to end, and its parent's turn, given back once it has; what its writes
+/// set off, and the parent's, which that joins when this one is a savepoint.
 pub(crate) struct Ending {
-    pub(crate) txn: DatabaseTransaction,
-    pub(crate) parent: Option<OwnedMutexGuard<DatabaseTransaction>>,
+    txn: DatabaseTransaction,
+    parent: Option<OwnedMutexGuard<DatabaseTransaction>>,
+    aftermath: Aftermath,
+    parent_aftermath: Option<Arc<StdMutex<Aftermath>>>,
+}
+
+impl Ending {
+    /// Commits. A savepoint's aftermath joins its parent's; the outermost transaction's is set
+    /// off after the commit ([`AfterCommit`]).
+    pub(crate) async fn commit(
+        self,
+        wakeups: &Arc<Wakeups>,
+        standing_epoch: &Arc<AtomicU64>,
+    ) -> Result<(), DbErr> {
+        let Self {
+            txn,
+            parent,
+            aftermath,
+            parent_aftermath,
+        } = self;
+        let committed = match parent_aftermath {
+            Some(parent_aftermath) => {
+                let committed = txn.commit().await;
+                if committed.is_ok() {
+                    locked(&parent_aftermath).absorb(aftermath);
+                }
+                committed
+            }
+            None => {
+                let _after = AfterCommit::new(wakeups, standing_epoch, aftermath);
+                txn.commit().await
+            }
+        };
+        drop(parent);
+        committed
+    }
+
+    /// Rolls back; what its writes would have set off goes with them.
+    pub(crate) async fn rollback(self) -> Result<(), DbErr> {
+        let rolled_back = self.txn.rollback().await;
+        drop(self.parent);
+        rolled_back
+    }
 }
 
 /// `$attempt` (an expression yielding a `Result<_, DbErr>`), made again while it fails for a

@@ -2,8 +2,10 @@
 //! runs the change, which records its typed audit action through [`Mutation::audit`], and
 //! commits — so the audit row lands with the change or not at all.
 
+use std::collections::BTreeMap;
 use std::fmt::{self, Display};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use orchestore_repo::{Ctx, RepoResult};
@@ -16,11 +18,11 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::SeaStore;
-use crate::conn::Held;
+use crate::conn::{Conn, Held};
 use crate::error::db_err;
 use crate::observability::entity::audit_logs;
 use crate::observability::redact::redact;
-use crate::work::wakeups::{CHANNEL, Notice};
+use crate::work::wakeups::{CHANNEL, Notice, Wakeups};
 
 /// An entity whose changes are audited, under this name (`task`, `project`, …).
 pub(crate) trait Audited: EntityTrait {
@@ -137,6 +139,74 @@ pub(crate) fn audit_row<E: Audited>(
     }
 }
 
+/// What committed writes set off in this process: the claims waiting for the tasks they queued
+/// are woken, and cached session standings are dropped when one may have fallen. Inside a store
+/// transaction it waits for the outermost commit (`conn::OpenTransaction::defer`): sooner, a
+/// woken claim would find nothing and wait for its recheck, and a standing read in between would
+/// still be the old one, and be trusted for the check interval.
+#[derive(Debug, Default)]
+pub(crate) struct Aftermath {
+    /// Tasks queued, by organization.
+    queued: BTreeMap<Uuid, usize>,
+    standing_fell: bool,
+}
+
+impl Aftermath {
+    fn add(&mut self, org: Uuid, queued: usize, standing_fell: bool) {
+        if queued > 0 {
+            *self.queued.entry(org).or_default() += queued;
+        }
+        self.standing_fell |= standing_fell;
+    }
+
+    /// Takes on what `other` sets off.
+    pub(crate) fn absorb(&mut self, other: Self) {
+        for (org, queued) in other.queued {
+            self.add(org, queued, false);
+        }
+        self.standing_fell |= other.standing_fell;
+    }
+}
+
+/// Sets its [`Aftermath`] off when dropped: after the commit it guards, whatever the outcome,
+/// and also when the caller goes away while the commit is in flight. Whether a commit that
+/// failed or was cut short went through is unknown, and both effects are harmless if it did
+/// not: a woken claim finds nothing and waits again, a dropped standing is read again.
+pub(crate) struct AfterCommit {
+    wakeups: Arc<Wakeups>,
+    standing_epoch: Arc<AtomicU64>,
+    aftermath: Aftermath,
+}
+
+impl AfterCommit {
+    pub(crate) fn new(
+        wakeups: &Arc<Wakeups>,
+        standing_epoch: &Arc<AtomicU64>,
+        aftermath: Aftermath,
+    ) -> Self {
+        Self {
+            wakeups: Arc::clone(wakeups),
+            standing_epoch: Arc::clone(standing_epoch),
+            aftermath,
+        }
+    }
+}
+
+impl Drop for AfterCommit {
+    fn drop(&mut self) {
+        let Aftermath {
+            queued,
+            standing_fell,
+        } = std::mem::take(&mut self.aftermath);
+        if standing_fell {
+            self.standing_epoch.fetch_add(1, Ordering::SeqCst);
+        }
+        for (org, tasks) in queued {
+            self.wakeups.wake(org, tasks);
+        }
+    }
+}
+
 impl SeaStore {
     /// Runs `change` in a write transaction and commits when it returns `Ok`; an `Err`
     /// rolls everything back, audit rows included.
@@ -165,19 +235,23 @@ impl SeaStore {
                     let notify = Statement::from_sql_and_values(
                         DbBackend::Postgres,
                         "SELECT pg_notify($1, $2)",
-                        [CHANNEL.into(), self.notify_payload(org, tasks).into()],
+                        [CHANNEL.into(), self.wakeups.payload(org, tasks).into()],
                     );
                     mutation.txn.execute_raw(notify).await.map_err(db_err)?;
                 }
+                let mut aftermath = Aftermath::default();
+                aftermath.add(org, queued, mutation.standing_fell.load(Ordering::Relaxed));
+                if let Conn::Transaction(open) = &self.conn {
+                    // A savepoint released: what it sets off waits for the transaction.
+                    mutation.txn.commit().await.map_err(db_err)?;
+                    open.defer(aftermath);
+                    return Ok(value);
+                }
+                let after = AfterCommit::new(&self.wakeups, &self.standing_epoch, aftermath);
                 mutation.txn.commit().await.map_err(db_err)?;
+                drop(after);
                 if notice == Some(Notice::Later) {
                     self.wakeups.announce_later(&self.pool, org, queued);
-                }
-                if mutation.standing_fell.load(Ordering::Relaxed) {
-                    self.standing_epoch.fetch_add(1, Ordering::SeqCst);
-                }
-                if queued > 0 {
-                    self.wakeups.wake(org, queued);
                 }
                 Ok(value)
             }
@@ -215,4 +289,64 @@ pub(crate) fn diff(before: &impl Serialize, after: &impl Serialize) -> Value {
 /// A snapshot of an entity for a `create` or `delete` row.
 pub(crate) fn snapshot(entity: &impl Serialize) -> Value {
     serde_json::to_value(entity).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use orchestore_repo::{AuthRepo, StoreTransaction};
+
+    use super::*;
+    use crate::{DbConfig, open_pool};
+
+    /// Notes, in the store transaction `tx`, a write that queued one task of `org` and made a
+    /// standing fall, as a mutation inside it does.
+    fn write_in(tx: &SeaStore, org: Uuid) {
+        let Conn::Transaction(open) = &tx.conn else {
+            panic!("not a store transaction");
+        };
+        let mut aftermath = Aftermath::default();
+        aftermath.add(org, 1, true);
+        open.defer(aftermath);
+    }
+
+    #[tokio::test]
+    async fn a_transactions_aftermath_waits_for_the_outermost_commit() {
+        let pool = open_pool(&DbConfig::new("sqlite::memory:"))
+            .await
+            .expect("pool");
+        let store = SeaStore::from_connection(pool).expect("store");
+        let org = Uuid::now_v7();
+        let claim = store.wakeups.wait(org, None);
+
+        let tx = store.begin_store().await.expect("begin");
+        let dropped = tx.begin_store().await.expect("nested");
+        write_in(&dropped, org);
+        Box::new(dropped).rollback().await.expect("rollback");
+        let nested = tx.begin_store().await.expect("nested");
+        write_in(&nested, org);
+        Box::new(nested).commit().await.expect("release");
+        assert_eq!(store.standing_epoch(), 0, "not before the outermost commit");
+
+        Box::new(tx).commit().await.expect("commit");
+        assert_eq!(store.standing_epoch(), 1, "once, for the committed write");
+        let woken = claim.woken_within(Duration::ZERO).await;
+        assert_eq!(woken.map(|wake| wake.tasks), Some(1));
+    }
+
+    #[tokio::test]
+    async fn a_commit_cut_short_still_sets_its_aftermath_off() {
+        let wakeups = Arc::new(Wakeups::default());
+        let epoch = Arc::new(AtomicU64::new(0));
+        let org = Uuid::now_v7();
+        let claim = wakeups.wait(org, None);
+        let mut aftermath = Aftermath::default();
+        aftermath.add(org, 2, true);
+        // What a caller gone during the commit leaves behind: the guard, dropped unfinished.
+        drop(AfterCommit::new(&wakeups, &epoch, aftermath));
+        assert_eq!(epoch.load(Ordering::SeqCst), 1);
+        let woken = claim.woken_within(Duration::ZERO).await;
+        assert_eq!(woken.map(|wake| wake.tasks), Some(2));
+    }
 }

@@ -262,17 +262,17 @@ impl Store for SeaStore {
 #[async_trait::async_trait]
 impl StoreTransaction for SeaStore {
     async fn commit(self: Box<Self>) -> RepoResult<()> {
+        let (wakeups, standing_epoch) =
+            (Arc::clone(&self.wakeups), Arc::clone(&self.standing_epoch));
         let ending = self.ending()?;
-        let committed = ending.txn.commit().await.map_err(db_err);
-        drop(ending.parent);
-        committed
+        ending
+            .commit(&wakeups, &standing_epoch)
+            .await
+            .map_err(db_err)
     }
 
     async fn rollback(self: Box<Self>) -> RepoResult<()> {
-        let ending = self.ending()?;
-        let rolled_back = ending.txn.rollback().await.map_err(db_err);
-        drop(ending.parent);
-        rolled_back
+        self.ending()?.rollback().await.map_err(db_err)
     }
 }
 

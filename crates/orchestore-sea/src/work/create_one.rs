@@ -138,7 +138,7 @@ impl SeaStore {
         let audit = &create.audit;
         let record = create.record();
         let payload = match create.notice {
-            Notice::Now(tasks) => Some(self.notify_payload(create.org, tasks)),
+            Notice::Now(tasks) => Some(self.wakeups.payload(create.org, tasks)),
             Notice::Later => None,
         };
         let values: Vec<Value> = vec![

@@ -137,7 +137,7 @@ impl SeaStore {
         }
         let payloads: Vec<String> = announced
             .into_iter()
-            .map(|(org, tasks)| self.notify_payload(org, tasks))
+            .map(|(org, tasks)| self.wakeups.payload(org, tasks))
             .collect();
         Ok(vec![
             json_parameter(&records).map_err(Failed::Before)?,

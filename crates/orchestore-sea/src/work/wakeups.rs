@@ -12,7 +12,8 @@
 //! finds nothing cannot tell a task its agent may not run from one another claim took first, so
 //! at worst the passing wakes, one after another, every claim that waited before the task came:
 //! as many looks as the herd made at once, and usually one.) A store's listener skips the
-//! notifications the store sent itself: its commits woke its own claims directly.
+//! notifications the store sent itself: its commits woke its own claims directly (a write
+//! inside a store transaction, once the outermost transaction commits: `mutation::Aftermath`).
 //!
 //! `NOTIFY` serializes the commits that send it (PostgreSQL takes one lock for the queue of
 //! notifications), so a process sends at most one per organization every
@@ -458,18 +459,6 @@ impl crate::SeaStore {
             Notice::Now(tasks)
         } else {
             self.wakeups.notice(org, tasks)
-        }
-    }
-
-    /// The payload of a `NOTIFY` of `tasks` queued in `org` by this store. Inside a store
-    /// transaction it does not name the store, so that the store's own listener wakes its
-    /// claims when the transaction commits: the direct wake-up came at the end of the write,
-    /// before the commit.
-    pub(crate) fn notify_payload(&self, org: Uuid, tasks: usize) -> String {
-        if self.inside_store_transaction() {
-            format!("{org} {tasks}")
-        } else {
-            self.wakeups.payload(org, tasks)
         }
     }
 }

@@ -49,6 +49,7 @@ macro_rules! contract_suite {
                 a_replayed_refresh_token_revokes_its_session,
                 sessions_are_listed_and_revoked_by_their_owner,
                 the_standing_falls_when_access_shrinks,
+                a_standing_falls_when_its_transaction_commits,
                 passwords_change_with_the_current_one,
                 instance_setting_keeps_the_first_value,
                 seeded_grants_cover_every_permission,

@@ -387,6 +387,53 @@ pub async fn the_standing_falls_when_access_shrinks<S: Store + ?Sized>(store: &S
     assert_not_found(rotate(store, "dev-2", "dev-3").await, "session");
 }
 
+/// Cached standings are dropped when a transaction that made a standing fall commits, not
+/// before: a standing read in between still sees the old one and, cached under the raised
+/// epoch, would be trusted for the check interval. A nested transaction's fall waits for the
+/// outermost commit; a rolled-back one drops nothing.
+pub async fn a_standing_falls_when_its_transaction_commits<S: Store + ?Sized>(store: &S) {
+    let acme = Fixture::create(store, "acme", PASSWORD).await;
+    let dev = store
+        .create_user(
+            &acme.ctx,
+            new_user("dev@acme.test", vec![SystemRole::Developer]),
+        )
+        .await
+        .expect("dev");
+    let epoch = store.standing_epoch();
+
+    let tx = store.begin().await.expect("begin");
+    tx.set_user_active(&acme.ctx, dev.id, false)
+        .await
+        .expect("deactivate");
+    assert_eq!(store.standing_epoch(), epoch, "not before the commit");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(store.standing_epoch(), epoch, "rolled back, nothing fell");
+
+    let tx = store.begin().await.expect("begin");
+    let nested = tx.begin().await.expect("nested");
+    nested
+        .set_user_active(&acme.ctx, dev.id, false)
+        .await
+        .expect("deactivate");
+    nested.rollback().await.expect("rollback the nested one");
+    let nested = tx.begin().await.expect("nested again");
+    nested
+        .set_user_active(&acme.ctx, dev.id, false)
+        .await
+        .expect("deactivate");
+    nested.commit().await.expect("commit the nested one");
+    assert_eq!(
+        store.standing_epoch(),
+        epoch,
+        "not before the outermost commit"
+    );
+    tx.commit().await.expect("commit");
+    assert!(store.standing_epoch() > epoch);
+    let user = store.get_user(&acme.ctx, dev.id).await.expect("user");
+    assert!(!user.active);
+}
+
 pub async fn passwords_change_with_the_current_one<S: Store + ?Sized>(store: &S) {
     let acme = Fixture::create(store, "acme", PASSWORD).await;
     let here = open(store, &acme.ctx, &acme, "here").await;
