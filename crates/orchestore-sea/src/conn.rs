@@ -118,8 +118,8 @@ impl Conn {
         })))
     }
 
-    /// Ends this transaction with `end` (commit or rollback); `None` when this is the pool or
-    /// a call still borrows the transaction.
+    /// This transaction, with what its writes set off, ready to end; `None` when this is the
+    /// pool or a call still borrows the transaction.
     pub(crate) fn into_transaction(self) -> Option<Ending> {
         let Self::Transaction(open) = self else {
             return None;
@@ -151,8 +151,8 @@ pub(crate) struct Ending {
 }
 
 impl Ending {
-    /// Commits. A savepoint's aftermath joins its parent's; the outermost transaction's is set
-    /// off after the commit ([`AfterCommit`]).
+    /// Commits. A savepoint's aftermath joins its parent's as it is released; the outermost
+    /// transaction's is set off after the commit ([`AfterCommit`]).
     pub(crate) async fn commit(
         self,
         wakeups: &Arc<Wakeups>,
@@ -165,12 +165,10 @@ impl Ending {
             parent_aftermath,
         } = self;
         let committed = match parent_aftermath {
+            // Handed on before the release, whose failure leaves the outcome to the parent.
             Some(parent_aftermath) => {
-                let committed = txn.commit().await;
-                if committed.is_ok() {
-                    locked(&parent_aftermath).absorb(aftermath);
-                }
-                committed
+                locked(&parent_aftermath).absorb(aftermath);
+                txn.commit().await
             }
             None => {
                 let _after = AfterCommit::new(wakeups, standing_epoch, aftermath);

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use chrono::{DateTime, Utc};
 use orchestore_repo::{Ctx, RepoResult};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, Statement,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    EntityTrait, IntoActiveModel, Statement,
 };
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -176,6 +176,8 @@ pub(crate) struct AfterCommit {
     wakeups: Arc<Wakeups>,
     standing_epoch: Arc<AtomicU64>,
     aftermath: Aftermath,
+    /// Tasks of an organization for the `NOTIFY` at the end of the gap (`Notice::Later`).
+    announce_later: Option<(DatabaseConnection, Uuid, usize)>,
 }
 
 impl AfterCommit {
@@ -188,7 +190,13 @@ impl AfterCommit {
             wakeups: Arc::clone(wakeups),
             standing_epoch: Arc::clone(standing_epoch),
             aftermath,
+            announce_later: None,
         }
+    }
+
+    /// Also counts `tasks` of `org` for the `NOTIFY` sent at the end of the gap, on `pool`.
+    fn announce_later(&mut self, pool: &DatabaseConnection, org: Uuid, tasks: usize) {
+        self.announce_later = Some((pool.clone(), org, tasks));
     }
 }
 
@@ -203,6 +211,12 @@ impl Drop for AfterCommit {
         }
         for (org, tasks) in queued {
             self.wakeups.wake(org, tasks);
+        }
+        // Its sender is a task of the runtime, which a caller dropped at shutdown may outlive.
+        if let Some((pool, org, tasks)) = self.announce_later.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            self.wakeups.announce_later(&pool, org, tasks);
         }
     }
 }
@@ -242,17 +256,18 @@ impl SeaStore {
                 let mut aftermath = Aftermath::default();
                 aftermath.add(org, queued, mutation.standing_fell.load(Ordering::Relaxed));
                 if let Conn::Transaction(open) = &self.conn {
-                    // A savepoint released: what it sets off waits for the transaction.
-                    mutation.txn.commit().await.map_err(db_err)?;
+                    // A savepoint: what it sets off waits for the transaction's commit, kept
+                    // there before the release, whose failure leaves the outcome to it.
                     open.defer(aftermath);
+                    mutation.txn.commit().await.map_err(db_err)?;
                     return Ok(value);
                 }
-                let after = AfterCommit::new(&self.wakeups, &self.standing_epoch, aftermath);
+                let mut after = AfterCommit::new(&self.wakeups, &self.standing_epoch, aftermath);
+                if notice == Some(Notice::Later) {
+                    after.announce_later(&self.pool, org, queued);
+                }
                 mutation.txn.commit().await.map_err(db_err)?;
                 drop(after);
-                if notice == Some(Notice::Later) {
-                    self.wakeups.announce_later(&self.pool, org, queued);
-                }
                 Ok(value)
             }
             Err(err) => {
@@ -295,48 +310,59 @@ pub(crate) fn snapshot(entity: &impl Serialize) -> Value {
 mod tests {
     use std::time::Duration;
 
+    use orchestore_domain::OrganizationId;
     use orchestore_repo::{AuthRepo, StoreTransaction};
 
     use super::*;
     use crate::{DbConfig, open_pool};
 
-    /// Notes, in the store transaction `tx`, a write that queued one task of `org` and made a
-    /// standing fall, as a mutation inside it does.
-    fn write_in(tx: &SeaStore, org: Uuid) {
-        let Conn::Transaction(open) = &tx.conn else {
-            panic!("not a store transaction");
-        };
-        let mut aftermath = Aftermath::default();
-        aftermath.add(org, 1, true);
-        open.defer(aftermath);
+    /// A write through `store` that queues one task and makes a standing fall.
+    async fn write(store: &SeaStore, ctx: &Ctx) {
+        store
+            .mutate(ctx, async |m| {
+                m.queued_work(1);
+                m.standing_fell();
+                Ok(())
+            })
+            .await
+            .expect("write");
     }
 
     #[tokio::test]
-    async fn a_transactions_aftermath_waits_for_the_outermost_commit() {
+    async fn a_write_in_a_transaction_sets_off_its_aftermath_at_the_outermost_commit() {
         let pool = open_pool(&DbConfig::new("sqlite::memory:"))
             .await
             .expect("pool");
         let store = SeaStore::from_connection(pool).expect("store");
-        let org = Uuid::now_v7();
-        let claim = store.wakeups.wait(org, None);
+        let ctx = Ctx::system(OrganizationId::new());
+        let org = ctx.org().as_uuid();
+        let (first, second) = (store.wakeups.wait(org, None), store.wakeups.wait(org, None));
+
+        // Only a rolled-back nested write: nothing is set off.
+        let tx = store.begin_store().await.expect("begin");
+        let nested = tx.begin_store().await.expect("nested");
+        write(&nested, &ctx).await;
+        Box::new(nested).rollback().await.expect("rollback");
+        Box::new(tx).commit().await.expect("commit");
+        assert_eq!(store.standing_epoch(), 0);
 
         let tx = store.begin_store().await.expect("begin");
-        let dropped = tx.begin_store().await.expect("nested");
-        write_in(&dropped, org);
-        Box::new(dropped).rollback().await.expect("rollback");
         let nested = tx.begin_store().await.expect("nested");
-        write_in(&nested, org);
+        write(&nested, &ctx).await;
         Box::new(nested).commit().await.expect("release");
+        write(&tx, &ctx).await;
         assert_eq!(store.standing_epoch(), 0, "not before the outermost commit");
+        let woken = first.woken_within(Duration::ZERO).await;
+        assert_eq!(woken, None, "not before the outermost commit");
 
         Box::new(tx).commit().await.expect("commit");
-        assert_eq!(store.standing_epoch(), 1, "once, for the committed write");
-        let woken = claim.woken_within(Duration::ZERO).await;
-        assert_eq!(woken.map(|wake| wake.tasks), Some(1));
+        assert_eq!(store.standing_epoch(), 1);
+        let woken = second.woken_within(Duration::ZERO).await;
+        assert_eq!(woken.map(|wake| wake.tasks), Some(2), "both writes' tasks");
     }
 
     #[tokio::test]
-    async fn a_commit_cut_short_still_sets_its_aftermath_off() {
+    async fn a_guard_dropped_before_its_commit_ended_sets_its_aftermath_off() {
         let wakeups = Arc::new(Wakeups::default());
         let epoch = Arc::new(AtomicU64::new(0));
         let org = Uuid::now_v7();

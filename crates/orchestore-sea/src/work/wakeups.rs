@@ -453,7 +453,7 @@ impl Wakeups {
 impl crate::SeaStore {
     /// How a write that queued `tasks` of `org` announces them to other processes. Inside a
     /// store transaction the `NOTIFY` goes with it: PostgreSQL delivers it when, and if, the
-    /// transaction commits, and this store cannot tell when that is.
+    /// outermost transaction commits, which a count for the gap's end would have to wait for.
     pub(crate) fn notice(&self, org: Uuid, tasks: usize) -> Notice {
         if self.inside_store_transaction() {
             Notice::Now(tasks)
