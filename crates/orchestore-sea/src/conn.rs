@@ -6,7 +6,6 @@
 //! savepoint. So a transaction is behind a mutex that every call holds while it runs, and a
 //! transaction begun inside another holds its parent's for as long as it is open.
 
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 
 use sea_orm::{
@@ -21,7 +20,6 @@ use tokio::sync::{Mutex, MutexGuard, OwnedMutexGuard};
 use crate::error::{sqlx_acquire_err, sqlx_query_err};
 use crate::lean_pool::LeanPool;
 use crate::mutation::{AfterCommit, Aftermath};
-use crate::work::wakeups::Wakeups;
 
 /// The pool, or a transaction.
 #[derive(Clone, Debug)]
@@ -152,12 +150,8 @@ pub(crate) struct Ending {
 
 impl Ending {
     /// Commits. A savepoint's aftermath joins its parent's as it is released; the outermost
-    /// transaction's is set off after the commit ([`AfterCommit`]).
-    pub(crate) async fn commit(
-        self,
-        wakeups: &Arc<Wakeups>,
-        standing_epoch: &Arc<AtomicU64>,
-    ) -> Result<(), DbErr> {
+    /// transaction's is set off by `after` once the commit has ended.
+    pub(crate) async fn commit(self, after: AfterCommit) -> Result<(), DbErr> {
         let Self {
             txn,
             parent,
@@ -171,7 +165,7 @@ impl Ending {
                 txn.commit().await
             }
             None => {
-                let _after = AfterCommit::new(wakeups, standing_epoch, aftermath);
+                let _after = after.guarding(aftermath);
                 txn.commit().await
             }
         };

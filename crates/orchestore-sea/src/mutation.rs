@@ -170,33 +170,32 @@ impl Aftermath {
 
 /// Sets its [`Aftermath`] off when dropped: after the commit it guards, whatever the outcome,
 /// and also when the caller goes away while the commit is in flight. Whether a commit that
-/// failed or was cut short went through is unknown, and both effects are harmless if it did
+/// failed or was cut short went through is unknown, and every effect is harmless if it did
 /// not: a woken claim finds nothing and waits again, a dropped standing is read again.
 pub(crate) struct AfterCommit {
     wakeups: Arc<Wakeups>,
     standing_epoch: Arc<AtomicU64>,
     aftermath: Aftermath,
-    /// Tasks of an organization for the `NOTIFY` at the end of the gap (`Notice::Later`).
-    announce_later: Option<(DatabaseConnection, Uuid, usize)>,
+    /// Where the queued tasks are announced to other processes (PostgreSQL), unless their
+    /// `NOTIFY` went with the commit.
+    announce: Option<DatabaseConnection>,
 }
 
 impl AfterCommit {
-    pub(crate) fn new(
-        wakeups: &Arc<Wakeups>,
-        standing_epoch: &Arc<AtomicU64>,
-        aftermath: Aftermath,
-    ) -> Self {
+    /// A guard of `store` with nothing to set off yet.
+    pub(crate) fn new(store: &SeaStore, announce: Option<&DatabaseConnection>) -> Self {
         Self {
-            wakeups: Arc::clone(wakeups),
-            standing_epoch: Arc::clone(standing_epoch),
-            aftermath,
-            announce_later: None,
+            wakeups: Arc::clone(&store.wakeups),
+            standing_epoch: Arc::clone(&store.standing_epoch),
+            aftermath: Aftermath::default(),
+            announce: announce.cloned(),
         }
     }
 
-    /// Also counts `tasks` of `org` for the `NOTIFY` sent at the end of the gap, on `pool`.
-    fn announce_later(&mut self, pool: &DatabaseConnection, org: Uuid, tasks: usize) {
-        self.announce_later = Some((pool.clone(), org, tasks));
+    /// This guard, to set `aftermath` off.
+    pub(crate) fn guarding(mut self, aftermath: Aftermath) -> Self {
+        self.aftermath.absorb(aftermath);
+        self
     }
 }
 
@@ -209,14 +208,17 @@ impl Drop for AfterCommit {
         if standing_fell {
             self.standing_epoch.fetch_add(1, Ordering::SeqCst);
         }
+        // The announcements are sent by tasks of the runtime, which a caller dropped at
+        // shutdown may outlive.
+        let announce = self
+            .announce
+            .take()
+            .filter(|_| tokio::runtime::Handle::try_current().is_ok());
         for (org, tasks) in queued {
             self.wakeups.wake(org, tasks);
-        }
-        // Its sender is a task of the runtime, which a caller dropped at shutdown may outlive.
-        if let Some((pool, org, tasks)) = self.announce_later.take()
-            && tokio::runtime::Handle::try_current().is_ok()
-        {
-            self.wakeups.announce_later(&pool, org, tasks);
+            if let Some(pool) = &announce {
+                self.wakeups.announce(pool, org, tasks);
+            }
         }
     }
 }
@@ -243,16 +245,6 @@ impl SeaStore {
             Ok(value) => {
                 let queued = mutation.queued.load(Ordering::Relaxed);
                 let org = ctx.org().as_uuid();
-                let notice = (queued > 0 && self.is_postgres()).then(|| self.notice(org, queued));
-                if let Some(Notice::Now(tasks)) = notice {
-                    // Delivered to listeners at commit, and only if it commits.
-                    let notify = Statement::from_sql_and_values(
-                        DbBackend::Postgres,
-                        "SELECT pg_notify($1, $2)",
-                        [CHANNEL.into(), self.wakeups.payload(org, tasks).into()],
-                    );
-                    mutation.txn.execute_raw(notify).await.map_err(db_err)?;
-                }
                 let mut aftermath = Aftermath::default();
                 aftermath.add(org, queued, mutation.standing_fell.load(Ordering::Relaxed));
                 if let Conn::Transaction(open) = &self.conn {
@@ -262,10 +254,19 @@ impl SeaStore {
                     mutation.txn.commit().await.map_err(db_err)?;
                     return Ok(value);
                 }
-                let mut after = AfterCommit::new(&self.wakeups, &self.standing_epoch, aftermath);
-                if notice == Some(Notice::Later) {
-                    after.announce_later(&self.pool, org, queued);
+                let notice =
+                    (queued > 0 && self.is_postgres()).then(|| self.wakeups.notice(org, queued));
+                if let Some(Notice::Now(tasks)) = notice {
+                    // Delivered to listeners at commit, and only if it commits.
+                    let notify = Statement::from_sql_and_values(
+                        DbBackend::Postgres,
+                        "SELECT pg_notify($1, $2)",
+                        [CHANNEL.into(), self.wakeups.payload(org, tasks).into()],
+                    );
+                    mutation.txn.execute_raw(notify).await.map_err(db_err)?;
                 }
+                let announce = (notice == Some(Notice::Later)).then_some(&self.pool);
+                let after = AfterCommit::new(self, announce).guarding(aftermath);
                 mutation.txn.commit().await.map_err(db_err)?;
                 drop(after);
                 Ok(value)
@@ -328,12 +329,16 @@ mod tests {
             .expect("write");
     }
 
-    #[tokio::test]
-    async fn a_write_in_a_transaction_sets_off_its_aftermath_at_the_outermost_commit() {
+    async fn store() -> SeaStore {
         let pool = open_pool(&DbConfig::new("sqlite::memory:"))
             .await
             .expect("pool");
-        let store = SeaStore::from_connection(pool).expect("store");
+        SeaStore::from_connection(pool).expect("store")
+    }
+
+    #[tokio::test]
+    async fn a_write_in_a_transaction_sets_off_its_aftermath_at_the_outermost_commit() {
+        let store = store().await;
         let ctx = Ctx::system(OrganizationId::new());
         let org = ctx.org().as_uuid();
         let (first, second) = (store.wakeups.wait(org, None), store.wakeups.wait(org, None));
@@ -363,15 +368,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_guard_dropped_before_its_commit_ended_sets_its_aftermath_off() {
-        let wakeups = Arc::new(Wakeups::default());
-        let epoch = Arc::new(AtomicU64::new(0));
+        let store = store().await;
         let org = Uuid::now_v7();
-        let claim = wakeups.wait(org, None);
+        let claim = store.wakeups.wait(org, None);
         let mut aftermath = Aftermath::default();
         aftermath.add(org, 2, true);
         // What a caller gone during the commit leaves behind: the guard, dropped unfinished.
-        drop(AfterCommit::new(&wakeups, &epoch, aftermath));
-        assert_eq!(epoch.load(Ordering::SeqCst), 1);
+        drop(AfterCommit::new(&store, None).guarding(aftermath));
+        assert_eq!(store.standing_epoch(), 1);
         let woken = claim.woken_within(Duration::ZERO).await;
         assert_eq!(woken.map(|wake| wake.tasks), Some(2));
     }

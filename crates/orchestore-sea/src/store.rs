@@ -13,6 +13,7 @@ use tokio::sync::OnceCell;
 use crate::DbConfig;
 use crate::conn::{Conn, Ending, Held};
 use crate::error::db_err;
+use crate::mutation::AfterCommit;
 use crate::pool::OwnConnections;
 use crate::statements::StatementLog;
 use crate::work::together::Joins;
@@ -262,13 +263,11 @@ impl Store for SeaStore {
 #[async_trait::async_trait]
 impl StoreTransaction for SeaStore {
     async fn commit(self: Box<Self>) -> RepoResult<()> {
-        let (wakeups, standing_epoch) =
-            (Arc::clone(&self.wakeups), Arc::clone(&self.standing_epoch));
-        let ending = self.ending()?;
-        ending
-            .commit(&wakeups, &standing_epoch)
-            .await
-            .map_err(db_err)
+        // Tasks queued inside the transaction are announced to other processes after it, by
+        // one `NOTIFY` for all of them: PostgreSQL delivers identical payloads sent in one
+        // transaction once, so a `NOTIFY` per write would announce one task for many.
+        let after = AfterCommit::new(&self, self.is_postgres().then_some(&self.pool));
+        self.ending()?.commit(after).await.map_err(db_err)
     }
 
     async fn rollback(self: Box<Self>) -> RepoResult<()> {

@@ -111,7 +111,7 @@ impl SeaStore {
             actor: ctx.actor().to_string(),
             row,
             audit,
-            notice: self.notice(org, 1),
+            notice: self.wakeups.notice(org, 1),
         };
         let stored = self.together(create).await?;
         Ok(Ok(Enqueued {

@@ -334,6 +334,18 @@ impl Wakeups {
         self.announced.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Announces `tasks` of `org`, committed, to other processes: by a `NOTIFY` now, or with
+    /// the others of the gap at its end.
+    pub(crate) fn announce(self: &Arc<Self>, pool: &DatabaseConnection, org: Uuid, tasks: usize) {
+        match self.notice(org, tasks) {
+            Notice::Now(tasks) => {
+                let (payload, pool) = (self.payload(org, tasks), pool.clone());
+                tokio::spawn(async move { send(&pool, payload).await });
+            }
+            Notice::Later => self.announce_later(pool, org, tasks),
+        }
+    }
+
     /// Counts `tasks` of `org`, committed under [`Notice::Later`], for the `NOTIFY` at the end of
     /// the gap, and starts the task that sends it unless one waits already.
     pub(crate) fn announce_later(
@@ -348,16 +360,8 @@ impl Wakeups {
         let (wakeups, pool) = (Arc::clone(self), pool.clone());
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let Some(tasks) = wakeups.take_pending(org) else {
-                return;
-            };
-            let notify = Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                [CHANNEL.into(), wakeups.payload(org, tasks).into()],
-            );
-            if let Err(error) = pool.execute_raw(notify).await {
-                tracing::warn!(%error, "queue wake-ups: a NOTIFY failed; claims elsewhere look again within a second");
+            if let Some(tasks) = wakeups.take_pending(org) {
+                send(&pool, wakeups.payload(org, tasks)).await;
             }
         });
     }
@@ -450,16 +454,15 @@ impl Wakeups {
     }
 }
 
-impl crate::SeaStore {
-    /// How a write that queued `tasks` of `org` announces them to other processes. Inside a
-    /// store transaction the `NOTIFY` goes with it: PostgreSQL delivers it when, and if, the
-    /// outermost transaction commits, which a count for the gap's end would have to wait for.
-    pub(crate) fn notice(&self, org: Uuid, tasks: usize) -> Notice {
-        if self.inside_store_transaction() {
-            Notice::Now(tasks)
-        } else {
-            self.wakeups.notice(org, tasks)
-        }
+/// Sends a `NOTIFY` of `payload` on `pool`, outside any transaction.
+async fn send(pool: &DatabaseConnection, payload: String) {
+    let notify = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [CHANNEL.into(), payload.into()],
+    );
+    if let Err(error) = pool.execute_raw(notify).await {
+        tracing::warn!(%error, "queue wake-ups: a NOTIFY failed; claims elsewhere look again within a second");
     }
 }
 
