@@ -150,7 +150,7 @@ pub(crate) struct Ending {
 
 impl Ending {
     /// Commits. A savepoint's aftermath joins its parent's as it is released; the outermost
-    /// transaction's is set off by `after` once the commit has ended.
+    /// transaction's is announced in it and set off by `after` once the commit has ended.
     pub(crate) async fn commit(self, after: AfterCommit) -> Result<(), DbErr> {
         let Self {
             txn,
@@ -165,7 +165,8 @@ impl Ending {
                 txn.commit().await
             }
             None => {
-                let _after = after.guarding(aftermath);
+                let mut after = after.guarding(aftermath);
+                after.notify_in(&txn).await?;
                 txn.commit().await
             }
         };

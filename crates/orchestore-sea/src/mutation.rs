@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use chrono::{DateTime, Utc};
 use orchestore_repo::{Ctx, RepoResult};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, IntoActiveModel, Statement,
 };
 use serde::Serialize;
@@ -171,24 +171,29 @@ impl Aftermath {
 /// Sets its [`Aftermath`] off when dropped: after the commit it guards, whatever the outcome,
 /// and also when the caller goes away while the commit is in flight. Whether a commit that
 /// failed or was cut short went through is unknown, and every effect is harmless if it did
-/// not: a woken claim finds nothing and waits again, a dropped standing is read again.
+/// not: a woken claim finds nothing and waits again, a dropped standing is read again. On
+/// PostgreSQL it also announces the queued tasks to other processes: by a `NOTIFY` in the
+/// transaction ([`AfterCommit::notify_in`]), delivered with the commit and only if it commits,
+/// or, within the gap of the organization's last one, by the `NOTIFY` at the gap's end.
 pub(crate) struct AfterCommit {
     wakeups: Arc<Wakeups>,
     standing_epoch: Arc<AtomicU64>,
     aftermath: Aftermath,
-    /// Where the queued tasks are announced to other processes (PostgreSQL), unless their
-    /// `NOTIFY` went with the commit.
-    announce: Option<DatabaseConnection>,
+    /// The pool the gap's `NOTIFY` is sent on; none on SQLite.
+    pool: Option<DatabaseConnection>,
+    /// Tasks of an organization for the `NOTIFY` at the end of its gap.
+    later: Vec<(Uuid, usize)>,
 }
 
 impl AfterCommit {
     /// A guard of `store` with nothing to set off yet.
-    pub(crate) fn new(store: &SeaStore, announce: Option<&DatabaseConnection>) -> Self {
+    pub(crate) fn new(store: &SeaStore) -> Self {
         Self {
             wakeups: Arc::clone(&store.wakeups),
             standing_epoch: Arc::clone(&store.standing_epoch),
             aftermath: Aftermath::default(),
-            announce: announce.cloned(),
+            pool: store.is_postgres().then(|| store.pool.clone()),
+            later: Vec::new(),
         }
     }
 
@@ -196,6 +201,33 @@ impl AfterCommit {
     pub(crate) fn guarding(mut self, aftermath: Aftermath) -> Self {
         self.aftermath.absorb(aftermath);
         self
+    }
+
+    /// Announces the queued tasks in `txn`, about to commit, one `NOTIFY` per organization
+    /// (PostgreSQL folds identical payloads of one transaction into one), or counts them for
+    /// the end of the gap. When it fails the transaction is lost, and nothing is set off.
+    pub(crate) async fn notify_in(&mut self, txn: &DatabaseTransaction) -> Result<(), DbErr> {
+        if self.pool.is_none() {
+            return Ok(());
+        }
+        for (&org, &queued) in &self.aftermath.queued {
+            match self.wakeups.notice(org, queued) {
+                Notice::Now(tasks) => {
+                    let notify = Statement::from_sql_and_values(
+                        DbBackend::Postgres,
+                        "SELECT pg_notify($1, $2)",
+                        [CHANNEL.into(), self.wakeups.payload(org, tasks).into()],
+                    );
+                    if let Err(err) = txn.execute_raw(notify).await {
+                        self.aftermath = Aftermath::default();
+                        self.later.clear();
+                        return Err(err);
+                    }
+                }
+                Notice::Later => self.later.push((org, queued)),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -208,16 +240,16 @@ impl Drop for AfterCommit {
         if standing_fell {
             self.standing_epoch.fetch_add(1, Ordering::SeqCst);
         }
-        // The announcements are sent by tasks of the runtime, which a caller dropped at
-        // shutdown may outlive.
-        let announce = self
-            .announce
-            .take()
-            .filter(|_| tokio::runtime::Handle::try_current().is_ok());
         for (org, tasks) in queued {
             self.wakeups.wake(org, tasks);
-            if let Some(pool) = &announce {
-                self.wakeups.announce(pool, org, tasks);
+        }
+        // The gap's sender is a task of the runtime, which a caller dropped at shutdown may
+        // outlive.
+        if let Some(pool) = &self.pool
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            for (org, tasks) in self.later.drain(..) {
+                self.wakeups.announce_later(pool, org, tasks);
             }
         }
     }
@@ -254,19 +286,8 @@ impl SeaStore {
                     mutation.txn.commit().await.map_err(db_err)?;
                     return Ok(value);
                 }
-                let notice =
-                    (queued > 0 && self.is_postgres()).then(|| self.wakeups.notice(org, queued));
-                if let Some(Notice::Now(tasks)) = notice {
-                    // Delivered to listeners at commit, and only if it commits.
-                    let notify = Statement::from_sql_and_values(
-                        DbBackend::Postgres,
-                        "SELECT pg_notify($1, $2)",
-                        [CHANNEL.into(), self.wakeups.payload(org, tasks).into()],
-                    );
-                    mutation.txn.execute_raw(notify).await.map_err(db_err)?;
-                }
-                let announce = (notice == Some(Notice::Later)).then_some(&self.pool);
-                let after = AfterCommit::new(self, announce).guarding(aftermath);
+                let mut after = AfterCommit::new(self).guarding(aftermath);
+                after.notify_in(&mutation.txn).await.map_err(db_err)?;
                 mutation.txn.commit().await.map_err(db_err)?;
                 drop(after);
                 Ok(value)
@@ -374,7 +395,7 @@ mod tests {
         let mut aftermath = Aftermath::default();
         aftermath.add(org, 2, true);
         // What a caller gone during the commit leaves behind: the guard, dropped unfinished.
-        drop(AfterCommit::new(&store, None).guarding(aftermath));
+        drop(AfterCommit::new(&store).guarding(aftermath));
         assert_eq!(store.standing_epoch(), 1);
         let woken = claim.woken_within(Duration::ZERO).await;
         assert_eq!(woken.map(|wake| wake.tasks), Some(2));

@@ -263,10 +263,10 @@ impl Store for SeaStore {
 #[async_trait::async_trait]
 impl StoreTransaction for SeaStore {
     async fn commit(self: Box<Self>) -> RepoResult<()> {
-        // Tasks queued inside the transaction are announced to other processes after it, by
-        // one `NOTIFY` for all of them: PostgreSQL delivers identical payloads sent in one
-        // transaction once, so a `NOTIFY` per write would announce one task for many.
-        let after = AfterCommit::new(&self, self.is_postgres().then_some(&self.pool));
+        // The tasks queued by the transaction's writes are announced by its commit, one
+        // `NOTIFY` per organization: PostgreSQL delivers identical payloads of one transaction
+        // once, so a `NOTIFY` per write announced one task for many.
+        let after = AfterCommit::new(&self);
         self.ending()?.commit(after).await.map_err(db_err)
     }
 

@@ -334,18 +334,6 @@ impl Wakeups {
         self.announced.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Announces `tasks` of `org`, committed, to other processes: by a `NOTIFY` now, or with
-    /// the others of the gap at its end.
-    pub(crate) fn announce(self: &Arc<Self>, pool: &DatabaseConnection, org: Uuid, tasks: usize) {
-        match self.notice(org, tasks) {
-            Notice::Now(tasks) => {
-                let (payload, pool) = (self.payload(org, tasks), pool.clone());
-                tokio::spawn(async move { send(&pool, payload).await });
-            }
-            Notice::Later => self.announce_later(pool, org, tasks),
-        }
-    }
-
     /// Counts `tasks` of `org`, committed under [`Notice::Later`], for the `NOTIFY` at the end of
     /// the gap, and starts the task that sends it unless one waits already.
     pub(crate) fn announce_later(
