@@ -1,8 +1,10 @@
 //! Waiting claims in one process, tasks queued in another: two stores on one PostgreSQL
 //! database, each with its own pool, as two processes would be. A store transaction that queues
-//! tasks by several calls announces them by one `NOTIFY` after its commit, with their number:
-//! PostgreSQL delivers identical payloads sent in one transaction once, so a `NOTIFY` per call
-//! woke one claim elsewhere for all of them, and the others waited for their recheck.
+//! tasks by several calls announces them with its commit, one `NOTIFY` per organization with
+//! their number: PostgreSQL delivers identical payloads sent in one transaction once, so a
+//! `NOTIFY` per call woke one claim elsewhere for all of them, and the others waited for their
+//! recheck. The producer closes right after its commit: an announcement sent after the commit,
+//! not with it, could be lost.
 
 use std::time::{Duration, Instant};
 
@@ -58,6 +60,7 @@ async fn postgres_tasks_queued_in_a_transaction_wake_as_many_claims_elsewhere() 
     }
     tx.commit().await.expect("commit");
     let committed = Instant::now();
+    producer.close().await.expect("close");
 
     while let Some(claim) = claims.join_next().await {
         let (taken, at) = claim.expect("the claim's task");
@@ -69,5 +72,4 @@ async fn postgres_tasks_queued_in_a_transaction_wake_as_many_claims_elsewhere() 
             "a claim took its task {after:?} after the commit"
         );
     }
-    producer.close().await.expect("close");
 }

@@ -166,8 +166,16 @@ impl Ending {
             }
             None => {
                 let mut after = after.guarding(aftermath);
-                after.notify_in(&txn).await?;
-                txn.commit().await
+                match after.notify_in(&txn).await {
+                    Ok(()) => txn.commit().await,
+                    Err(err) => {
+                        // Rolled back now rather than on drop, which only queues the rollback.
+                        if let Err(rollback) = txn.rollback().await {
+                            tracing::warn!(error = %rollback, "rolling back a transaction whose NOTIFY failed");
+                        }
+                        Err(err)
+                    }
+                }
             }
         };
         drop(parent);

@@ -287,7 +287,12 @@ impl SeaStore {
                     return Ok(value);
                 }
                 let mut after = AfterCommit::new(self).guarding(aftermath);
-                after.notify_in(&mutation.txn).await.map_err(db_err)?;
+                if let Err(err) = after.notify_in(&mutation.txn).await {
+                    if let Err(rollback) = mutation.txn.rollback().await {
+                        tracing::warn!(error = %rollback, "rolling back a mutation whose NOTIFY failed");
+                    }
+                    return Err(db_err(err));
+                }
                 mutation.txn.commit().await.map_err(db_err)?;
                 drop(after);
                 Ok(value)

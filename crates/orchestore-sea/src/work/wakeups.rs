@@ -242,7 +242,8 @@ impl Wakeups {
 
     /// The least time between two `NOTIFY` of one organization from this process: a task
     /// queued within it is announced at its end, a few milliseconds late, and a stream of
-    /// enqueues sends at most 200 a second.
+    /// enqueues sends at most 200 a second. (A store closed within the gap does not send it:
+    /// claims elsewhere find those tasks at their recheck.)
     pub(crate) const NOTIFY_GAP: Duration = Duration::from_millis(5);
 
     fn waiting(&self) -> MutexGuard<'_, Waiting> {
