@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use chrono::{DateTime, Utc};
 use orchestore_repo::{Ctx, RepoResult};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, IntoActiveModel, Statement,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    IntoActiveModel,
 };
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -22,7 +22,7 @@ use crate::conn::{Conn, Held};
 use crate::error::db_err;
 use crate::observability::entity::audit_logs;
 use crate::observability::redact::redact;
-use crate::work::wakeups::{CHANNEL, Notice, Wakeups};
+use crate::work::wakeups::{Notice, Wakeups, notify};
 
 /// An entity whose changes are audited, under this name (`task`, `project`, …).
 pub(crate) trait Audited: EntityTrait {
@@ -213,11 +213,7 @@ impl AfterCommit {
         for (&org, &queued) in &self.aftermath.queued {
             match self.wakeups.notice(org, queued) {
                 Notice::Now(tasks) => {
-                    let notify = Statement::from_sql_and_values(
-                        DbBackend::Postgres,
-                        "SELECT pg_notify($1, $2)",
-                        [CHANNEL.into(), self.wakeups.payload(org, tasks).into()],
-                    );
+                    let notify = notify(self.wakeups.payload(org, tasks));
                     if let Err(err) = txn.execute_raw(notify).await {
                         self.aftermath = Aftermath::default();
                         self.later.clear();

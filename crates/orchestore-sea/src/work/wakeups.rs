@@ -349,8 +349,11 @@ impl Wakeups {
         let (wakeups, pool) = (Arc::clone(self), pool.clone());
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            if let Some(tasks) = wakeups.take_pending(org) {
-                send(&pool, wakeups.payload(org, tasks)).await;
+            let Some(tasks) = wakeups.take_pending(org) else {
+                return;
+            };
+            if let Err(error) = pool.execute_raw(notify(wakeups.payload(org, tasks))).await {
+                tracing::warn!(%error, "queue wake-ups: a NOTIFY failed; claims elsewhere look again within a second");
             }
         });
     }
@@ -443,16 +446,13 @@ impl Wakeups {
     }
 }
 
-/// Sends a `NOTIFY` of `payload` on `pool`, outside any transaction.
-async fn send(pool: &DatabaseConnection, payload: String) {
-    let notify = Statement::from_sql_and_values(
+/// The statement of a `NOTIFY` of `payload` on the queue's channel.
+pub(crate) fn notify(payload: String) -> Statement {
+    Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT pg_notify($1, $2)",
         [CHANNEL.into(), payload.into()],
-    );
-    if let Err(error) = pool.execute_raw(notify).await {
-        tracing::warn!(%error, "queue wake-ups: a NOTIFY failed; claims elsewhere look again within a second");
-    }
+    )
 }
 
 #[cfg(test)]
